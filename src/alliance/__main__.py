@@ -1,0 +1,5 @@
+"""``python -m alliance`` is ``alliance``."""
+
+from alliance.cli.main import entry_point
+
+entry_point()

@@ -1,0 +1,1 @@
+"""Organisations, users, roles, API keys, web sessions and the one authorisation policy."""

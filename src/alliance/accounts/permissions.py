@@ -1,0 +1,92 @@
+"""What each role may do.
+
+Permissions are ``scope:resource:action`` strings. A role grants each permission either on
+the organisation's own records (``Reach.OWN``) or on every organisation's (``Reach.ALL``).
+Anything not granted is denied.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    DASHBOARD_VIEW = "platform:dashboard:view"
+    JURISDICTION_READ = "platform:jurisdiction:read"
+    JURISDICTION_MANAGE = "platform:jurisdiction:manage"
+    ORG_READ = "platform:org:read"
+    ORG_MANAGE = "platform:org:manage"
+    USER_READ = "platform:user:read"
+    USER_MANAGE = "platform:user:manage"
+    KEY_READ = "platform:key:read"
+    KEY_MANAGE = "platform:key:manage"
+    AUDIT_READ = "platform:audit:read"
+    AUDIT_VERIFY = "platform:audit:verify"
+    SETTINGS_READ = "platform:settings:read"
+
+
+class OrgKind(StrEnum):
+    hotline = "hotline"
+    law_enforcement = "law_enforcement"
+    industry = "industry"
+    secretariat = "secretariat"
+    ngo = "ngo"
+
+
+class Role(StrEnum):
+    secretariat_admin = "secretariat_admin"
+    org_admin = "org_admin"
+    analyst = "analyst"
+    investigator = "investigator"
+    reviewer = "reviewer"
+    viewer = "viewer"
+
+
+class Reach(StrEnum):
+    OWN = "own"
+    ALL = "all"
+
+
+P = Permission
+_MEMBER_BASE: dict[Permission, Reach] = {
+    P.DASHBOARD_VIEW: Reach.OWN,
+    P.JURISDICTION_READ: Reach.ALL,
+    # The member directory (names, kinds, countries) is needed for routing and referrals.
+    P.ORG_READ: Reach.ALL,
+}
+
+ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
+    Role.secretariat_admin: dict.fromkeys(Permission, Reach.ALL),
+    Role.org_admin: {
+        **_MEMBER_BASE,
+        P.USER_READ: Reach.OWN,
+        P.USER_MANAGE: Reach.OWN,
+        P.KEY_READ: Reach.OWN,
+        P.KEY_MANAGE: Reach.OWN,
+        P.AUDIT_READ: Reach.OWN,
+    },
+    Role.analyst: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
+    Role.investigator: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
+    Role.reviewer: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
+    Role.viewer: dict(_MEMBER_BASE),
+}
+
+# Which roles an organisation of each kind may hand out.
+ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
+    OrgKind.secretariat: frozenset(
+        {Role.secretariat_admin, Role.org_admin, Role.analyst, Role.viewer}
+    ),
+    OrgKind.hotline: frozenset({Role.org_admin, Role.analyst, Role.viewer}),
+    OrgKind.ngo: frozenset({Role.org_admin, Role.analyst, Role.viewer}),
+    OrgKind.law_enforcement: frozenset({Role.org_admin, Role.investigator, Role.viewer}),
+    OrgKind.industry: frozenset({Role.org_admin, Role.reviewer, Role.viewer}),
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.secretariat_admin: "Secretariat administrator",
+    Role.org_admin: "Organisation administrator",
+    Role.analyst: "Hotline analyst",
+    Role.investigator: "LEA investigator",
+    Role.reviewer: "Trust & safety reviewer",
+    Role.viewer: "Viewer",
+}

@@ -1,0 +1,482 @@
+"""Account operations. Each takes a session and the acting principal, checks the policy,
+writes an audit event for every change and raises domain errors; callers own the
+transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from alliance.accounts.models import (
+    ApiKey,
+    Jurisdiction,
+    LoginAttempt,
+    Organisation,
+    User,
+    WebSession,
+)
+from alliance.accounts.passwords import generate_password, hash_password, verify_password
+from alliance.accounts.permissions import (
+    ROLE_GRANTS,
+    ROLES_BY_KIND,
+    OrgKind,
+    Permission,
+    Reach,
+    Role,
+)
+from alliance.accounts.policy import Principal, authorize, visible_clause
+from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, UserIn
+from alliance.audit import SYSTEM, EventType, record
+from alliance.db.base import utcnow
+from alliance.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
+
+API_KEY_PREFIX = "alk_"
+# alk_<8 hex: the prefix that names the key>_<43 url-safe characters: the secret>
+API_KEY_RE = re.compile(r"^(alk_[0-9a-f]{8})_[A-Za-z0-9_-]{20,100}$")
+
+
+class LoginRejected(NotAuthenticated):
+    """Wrong username or password, or a disabled account (deliberately not told apart)."""
+
+    def __init__(self, username: str, reason: str) -> None:
+        super().__init__("wrong username or password")
+        self.username = username
+        self.reason = reason
+
+
+# --- jurisdictions and organisations -------------------------------------------------
+
+
+def add_jurisdiction(session: Session, actor: Principal, data: JurisdictionIn) -> Jurisdiction:
+    authorize(actor, Permission.JURISDICTION_MANAGE)
+    if session.get(Jurisdiction, data.code) is not None:
+        raise Conflict(f"jurisdiction {data.code} already exists")
+    jurisdiction = Jurisdiction(**data.model_dump())
+    session.add(jurisdiction)
+    session.flush()
+    record(
+        session, actor, EventType.JURISDICTION_CREATED, "jurisdiction", data.code, data.model_dump()
+    )
+    return jurisdiction
+
+
+def list_jurisdictions(session: Session, actor: Principal) -> list[Jurisdiction]:
+    authorize(actor, Permission.JURISDICTION_READ)
+    return list(session.execute(select(Jurisdiction).order_by(Jurisdiction.code)).scalars())
+
+
+def create_organisation(session: Session, actor: Principal, data: OrganisationIn) -> Organisation:
+    authorize(actor, Permission.ORG_MANAGE)
+    if session.get(Jurisdiction, data.country_code) is None:
+        raise InvalidInput(
+            f"unknown jurisdiction {data.country_code}: add it first "
+            "(alliance jurisdictions add CODE NAME)"
+        )
+    if _org_by_slug(session, data.slug) is not None:
+        raise Conflict(f"an organisation named {data.slug!r} already exists")
+    org = Organisation(**data.model_dump())
+    session.add(org)
+    session.flush()
+    record(
+        session,
+        actor,
+        EventType.ORG_CREATED,
+        "organisation",
+        org.id,
+        data.model_dump(mode="json"),
+        organisation_id=org.id,
+    )
+    return org
+
+
+def list_organisations(session: Session, actor: Principal) -> list[Organisation]:
+    clause = visible_clause(actor, Permission.ORG_READ, Organisation.id)
+    authorize(actor, Permission.ORG_READ)
+    query = (
+        select(Organisation).where(clause).order_by(Organisation.country_code, Organisation.slug)
+    )
+    return list(session.execute(query).scalars())
+
+
+def get_organisation(session: Session, actor: Principal, slug: str) -> Organisation:
+    org = _org_by_slug(session, slug)
+    if org is None:
+        raise NotFound(f"no organisation named {slug!r}")
+    authorize(actor, Permission.ORG_READ, org)
+    return org
+
+
+def _org_by_slug(session: Session, slug: str) -> Organisation | None:
+    return session.execute(
+        select(Organisation).where(Organisation.slug == slug)
+    ).scalar_one_or_none()
+
+
+def can_grant(actor: Principal, role: Role) -> bool:
+    """Nobody hands out rights they do not hold themselves."""
+    for permission, reach in ROLE_GRANTS[role].items():
+        mine = actor.reach(permission)
+        if mine is None or (reach is Reach.ALL and mine is not Reach.ALL):
+            return False
+    return True
+
+
+def grantable_roles(actor: Principal, kinds: set[OrgKind]) -> list[Role]:
+    """Roles ``actor`` may give to a user or key of an organisation of one of ``kinds``."""
+    return [r for r in Role if can_grant(actor, r) and any(r in ROLES_BY_KIND[k] for k in kinds)]
+
+
+def _check_role_grantable(actor: Principal, org: Organisation, role: Role) -> None:
+    if role not in ROLES_BY_KIND[org.kind]:
+        allowed = ", ".join(sorted(ROLES_BY_KIND[org.kind]))
+        raise InvalidInput(f"a {org.kind} organisation's roles are: {allowed}")
+    if not can_grant(actor, role):
+        raise InvalidInput(f"you cannot hand out role {role}: it has rights you lack")
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+def create_user(session: Session, actor: Principal, data: UserIn) -> tuple[User, str | None]:
+    """Create a user; returns the generated password when none was given."""
+    org = _org_by_slug(session, data.organisation)
+    if org is None:
+        raise NotFound(f"no organisation named {data.organisation!r}")
+    authorize(actor, Permission.USER_MANAGE, org)
+    _check_role_grantable(actor, org, data.role)
+    if session.execute(select(User.id).where(User.username == data.username)).first():
+        raise Conflict(f"username {data.username!r} is taken")
+    generated = None if data.password else generate_password()
+    user = User(
+        organisation_id=org.id,
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        password_hash=hash_password(data.password or generated or ""),
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        actor,
+        EventType.USER_CREATED,
+        "user",
+        user.id,
+        {"username": user.username, "role": str(user.role)},
+        organisation_id=org.id,
+    )
+    return user, generated
+
+
+def list_users(session: Session, actor: Principal, organisation: str | None = None) -> list[User]:
+    authorize(actor, Permission.USER_READ)
+    query = select(User).where(visible_clause(actor, Permission.USER_READ, User.organisation_id))
+    if organisation:
+        query = query.where(
+            User.organisation_id == get_organisation(session, actor, organisation).id
+        )
+    return list(session.execute(query.order_by(User.username)).scalars())
+
+
+def get_user(session: Session, actor: Principal, username: str) -> User:
+    user = session.execute(
+        select(User).where(User.username == username.lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    authorize(actor, Permission.USER_READ, user)
+    return user
+
+
+def set_user_active(session: Session, actor: Principal, username: str, active: bool) -> User:
+    user = get_user(session, actor, username)
+    authorize(actor, Permission.USER_MANAGE, user)
+    if actor.user_id == user.id and not active:
+        raise Conflict("you cannot disable your own account")
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    record(
+        session,
+        actor,
+        EventType.USER_ENABLED if active else EventType.USER_DISABLED,
+        "user",
+        user.id,
+        {"username": user.username},
+        organisation_id=user.organisation_id,
+    )
+    return user
+
+
+def set_password(session: Session, actor: Principal, username: str, password: str) -> User:
+    user = get_user(session, actor, username)
+    if actor.user_id != user.id:
+        authorize(actor, Permission.USER_MANAGE, user)
+    user.password_hash = hash_password(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    record(
+        session,
+        actor,
+        EventType.USER_PASSWORD_CHANGED,
+        "user",
+        user.id,
+        {"username": user.username},
+        organisation_id=user.organisation_id,
+    )
+    return user
+
+
+# --- API keys ------------------------------------------------------------------------
+
+
+def _key_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_key(
+    session: Session, actor: Principal, data: ApiKeyIn, *, max_days: int
+) -> tuple[ApiKey, str]:
+    """Create a key; the token is returned this once and only its hash is kept."""
+    if data.organisation:
+        org = _org_by_slug(session, data.organisation)
+        if org is None:
+            raise NotFound(f"no organisation named {data.organisation!r}")
+    elif actor.organisation_id is not None:
+        org = session.get_one(Organisation, actor.organisation_id)
+    else:
+        raise InvalidInput("say which organisation the key is for")
+    authorize(actor, Permission.KEY_MANAGE, org)
+    _check_role_grantable(actor, org, data.role)
+    if data.days > max_days:
+        raise InvalidInput(f"an API key may live at most {max_days} days")
+    prefix = API_KEY_PREFIX + secrets.token_hex(4)
+    token = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        organisation_id=org.id,
+        created_by_user_id=actor.user_id,
+        name=data.name,
+        prefix=prefix,
+        key_hash=_key_digest(token),
+        role=data.role,
+        expires_at=utcnow() + timedelta(days=data.days),
+    )
+    session.add(key)
+    session.flush()
+    record(
+        session,
+        actor,
+        EventType.API_KEY_CREATED,
+        "api_key",
+        key.prefix,
+        {"name": key.name, "role": str(key.role), "expires_at": key.expires_at.isoformat()},
+        organisation_id=org.id,
+    )
+    return key, token
+
+
+def list_api_keys(session: Session, actor: Principal) -> list[ApiKey]:
+    authorize(actor, Permission.KEY_READ)
+    query = select(ApiKey).where(visible_clause(actor, Permission.KEY_READ, ApiKey.organisation_id))
+    return list(
+        session.execute(query.order_by(ApiKey.created_at.desc(), ApiKey.id.desc())).scalars()
+    )
+
+
+def revoke_api_key(session: Session, actor: Principal, prefix: str) -> ApiKey:
+    key = session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
+    if key is None:
+        raise NotFound(f"no API key with prefix {prefix!r}")
+    authorize(actor, Permission.KEY_MANAGE, key)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        record(
+            session,
+            actor,
+            EventType.API_KEY_REVOKED,
+            "api_key",
+            key.prefix,
+            {"name": key.name},
+            organisation_id=key.organisation_id,
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class KeyRejection:
+    prefix: str | None
+    organisation_id: int | None
+    reason: str
+
+
+def authenticate_api_key(session: Session, token: str) -> Principal | KeyRejection:
+    """The principal a bearer token stands for, or why it was refused."""
+    match = API_KEY_RE.match(token)
+    if match is None:
+        return KeyRejection(None, None, "malformed")
+    prefix = match.group(1)
+    key = session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
+    if key is None or not hmac.compare_digest(key.key_hash, _key_digest(token)):
+        return KeyRejection(
+            prefix if key else None, key.organisation_id if key else None, "unknown"
+        )
+    now = utcnow()
+    if key.revoked_at is not None:
+        return KeyRejection(key.prefix, key.organisation_id, "revoked")
+    if key.expires_at <= now:
+        return KeyRejection(key.prefix, key.organisation_id, "expired")
+    if not key.organisation.active:
+        return KeyRejection(key.prefix, key.organisation_id, "organisation inactive")
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        key.last_used_at = now  # coarse, to keep reads from writing on every call
+    return Principal(
+        kind="api_key",
+        name=key.prefix,
+        role=key.role,
+        organisation_id=key.organisation_id,
+        organisation_kind=key.organisation.kind,
+        country_code=key.organisation.country_code,
+        api_key_id=key.id,
+    )
+
+
+def record_api_key_rejection(session: Session, rejection: KeyRejection, address: str) -> None:
+    record(
+        session,
+        SYSTEM,
+        EventType.API_KEY_REJECTED,
+        "api_key",
+        rejection.prefix or "?",
+        {"reason": rejection.reason, "address": address},
+        organisation_id=rejection.organisation_id,
+    )
+
+
+# --- logins and web sessions ---------------------------------------------------------
+
+
+def principal_for_user(user: User) -> Principal:
+    return Principal(
+        kind="user",
+        name=user.username,
+        role=user.role,
+        organisation_id=user.organisation_id,
+        organisation_kind=user.organisation.kind,
+        country_code=user.organisation.country_code,
+        user_id=user.id,
+    )
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    window: timedelta
+    per_account: int
+    per_address: int
+
+
+def check_login_rate(session: Session, username: str, address: str, limits: LoginLimits) -> None:
+    since = utcnow() - limits.window
+    by_account = session.execute(
+        select(func.count()).where(LoginAttempt.username == username, LoginAttempt.at >= since)
+    ).scalar_one()
+    by_address = session.execute(
+        select(func.count()).where(LoginAttempt.address == address, LoginAttempt.at >= since)
+    ).scalar_one()
+    if by_account >= limits.per_account or by_address >= limits.per_address:
+        raise RateLimited(
+            "too many failed logins; wait a few minutes and try again",
+            retry_after_seconds=int(limits.window.total_seconds()),
+        )
+
+
+def login(
+    session: Session,
+    username: str,
+    password: str,
+    address: str,
+    limits: LoginLimits,
+    session_hours: int,
+) -> tuple[Principal, str]:
+    """Check a password and open a web session; returns the principal and the cookie token.
+
+    Failures raise :class:`LoginRejected` or :class:`RateLimited`; the caller records them
+    with :func:`record_login_failure` in a transaction of its own, since this one is
+    rolled back.
+    """
+    username = username.strip().lower()
+    check_login_rate(session, username, address, limits)
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if not verify_password(user.password_hash if user else None, password):
+        raise LoginRejected(username, "wrong password" if user else "unknown user")
+    assert user is not None
+    if not user.active or not user.organisation.active:
+        raise LoginRejected(username, "account disabled")
+    principal = principal_for_user(user)
+    now = utcnow()
+    # Housekeeping on the way: expired sessions and attempts outside the window are dead.
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - limits.window))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_key_digest(token),
+            user_id=user.id,
+            address=address,
+            expires_at=utcnow() + timedelta(hours=session_hours),
+        )
+    )
+    user.last_login_at = utcnow()
+    record(session, principal, EventType.LOGIN_SUCCEEDED, "user", user.id, {"address": address})
+    return principal, token
+
+
+def record_login_failure(
+    session: Session, username: str, address: str, reason: str, *, rate_limited: bool
+) -> None:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if not rate_limited:
+        session.add(LoginAttempt(username=username, address=address))
+    record(
+        session,
+        SYSTEM,
+        EventType.LOGIN_RATE_LIMITED if rate_limited else EventType.LOGIN_FAILED,
+        "user",
+        user.id if user else username,
+        {"username": username, "address": address, "reason": reason},
+        organisation_id=user.organisation_id if user else None,
+    )
+
+
+def resolve_web_session(session: Session, token: str, session_hours: int) -> Principal | None:
+    web_session = session.execute(
+        select(WebSession).where(WebSession.token_hash == _key_digest(token))
+    ).scalar_one_or_none()
+    now = utcnow()
+    if web_session is None or web_session.expires_at <= now:
+        return None
+    user = session.get(User, web_session.user_id)
+    if user is None or not user.active or not user.organisation.active:
+        return None
+    ttl = timedelta(hours=session_hours)
+    if web_session.expires_at - now < ttl - timedelta(minutes=5):
+        web_session.expires_at = now + ttl  # sliding expiry, refreshed at most every 5 min
+    return principal_for_user(user)
+
+
+def logout(session: Session, token: str) -> None:
+    web_session = session.execute(
+        select(WebSession).where(WebSession.token_hash == _key_digest(token))
+    ).scalar_one_or_none()
+    if web_session is None:
+        return
+    user = session.get_one(User, web_session.user_id)
+    session.delete(web_session)
+    record(session, principal_for_user(user), EventType.LOGOUT, "user", user.id)

@@ -1,0 +1,184 @@
+"""Writing, listing and verifying the audit chain.
+
+Services call :func:`record` inside the transaction that makes the change, so an event
+exists exactly when its change does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alliance.audit.events import EventType
+from alliance.audit.models import AuditEvent, AuditHead
+from alliance.audit.schemas import VerifyResult
+from alliance.db.base import utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditActor(Protocol):
+    """Whoever acts: a logged-in user, an API key, the operator's CLI, the system."""
+
+    @property
+    def audit_label(self) -> str: ...
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def organisation_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    audit_label: str = "system"
+    user_id: int | None = None
+    organisation_id: int | None = None
+
+
+SYSTEM = SystemActor()
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(event: AuditEvent) -> str:
+    body = canonical_json(
+        {
+            "seq": event.seq,
+            "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+            "actor": event.actor,
+            "actor_user_id": event.actor_user_id,
+            "organisation_id": event.organisation_id,
+            "event_type": event.event_type,
+            "subject_type": event.subject_type,
+            "subject_id": event.subject_id,
+            "details": event.details,
+            "prev_hash": event.prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: AuditActor,
+    event_type: EventType,
+    subject_type: str,
+    subject_id: str | int,
+    details: dict[str, Any] | None = None,
+    *,
+    organisation_id: int | None = None,
+) -> AuditEvent:
+    """Append one event to the chain (in the caller's transaction).
+
+    ``organisation_id`` defaults to the actor's organisation; pass it to file the event
+    under the organisation the subject belongs to (e.g. a failed login for a user).
+    """
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=utcnow(),
+        actor=actor.audit_label,
+        actor_user_id=actor.user_id,
+        organisation_id=organisation_id if organisation_id is not None else actor.organisation_id,
+        event_type=str(event_type),
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        details=canonical_json(details or {}),
+        prev_hash=head.hash,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    head.seq, head.hash = event.seq, event.hash
+    session.flush()
+    return event
+
+
+def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
+    """Walk the whole chain; report the first event whose content or position was altered."""
+    expected_seq, prev, checked = 1, GENESIS_HASH, 0
+    while True:
+        rows = (
+            session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.seq >= expected_seq)
+                .order_by(AuditEvent.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                return _broken(checked, session, expected_seq, "event missing (deleted?)")
+            if event.prev_hash != prev:
+                return _broken(checked, session, event.seq, "does not follow the event before it")
+            if event_hash(event) != event.hash:
+                return _broken(checked, session, event.seq, "content altered")
+            prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    head_seq = head.seq if head else 0
+    if head is not None and (head.seq != checked or head.hash != prev):
+        return _broken(checked, session, checked + 1, "newest events missing (deleted?)")
+    return VerifyResult(ok=True, checked=checked, head_seq=head_seq)
+
+
+def _broken(checked: int, session: Session, seq: int, reason: str) -> VerifyResult:
+    head = session.get(AuditHead, 1)
+    return VerifyResult(
+        ok=False, checked=checked, head_seq=head.seq if head else 0, broken_seq=seq, reason=reason
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    event_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    organisation_id: int | None = None
+
+
+def list_events(session: Session, flt: AuditFilter, *, limit: int = 100) -> list[AuditEvent]:
+    """Newest first. ``event_type`` matches a prefix, so ``user:`` finds every user event."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if flt.actor:
+        query = query.where(AuditEvent.actor == flt.actor)
+    if flt.subject_type:
+        query = query.where(AuditEvent.subject_type == flt.subject_type)
+    if flt.subject_id:
+        query = query.where(AuditEvent.subject_id == flt.subject_id)
+    if flt.event_type:
+        query = query.where(AuditEvent.event_type.startswith(flt.event_type, autoescape=True))
+    if flt.since:
+        query = query.where(AuditEvent.occurred_at >= flt.since)
+    if flt.until:
+        query = query.where(AuditEvent.occurred_at < flt.until)
+    if flt.organisation_id is not None:
+        query = query.where(AuditEvent.organisation_id == flt.organisation_id)
+    return list(session.execute(query).scalars())
+
+
+def details_of(event: AuditEvent) -> dict[str, Any]:
+    value = json.loads(event.details)
+    assert isinstance(value, dict)
+    return value

@@ -1,0 +1,1 @@
+"""The command line: ``alliance``. Thin: parse, call a service, print."""

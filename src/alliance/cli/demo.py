@@ -1,0 +1,46 @@
+"""``alliance demo``: build the benign demo world and print its logins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from alliance.cli import context
+from alliance.cli.output import console
+from alliance.db import migrate
+from alliance.db.base import Base
+from alliance.demo import world
+from alliance.errors import ConfigurationError
+from alliance.settings import Mode
+
+
+def demo(
+    seed: Annotated[
+        int, typer.Option(help="same seed, same world and passwords")
+    ] = world.DEFAULT_SEED,
+    reset: Annotated[bool, typer.Option(help="delete EVERYTHING in the database first")] = False,
+) -> None:
+    """Build the demo world (synthetic members and users) and print the demo logins."""
+    settings = context.settings()
+    engine = context.engine()
+    if reset:
+        if settings.mode is Mode.production:
+            raise ConfigurationError("--reset is refused in production mode")
+        migrate.load_models()
+        with engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    migrate.upgrade(engine)
+    with context.unit_of_work() as session:
+        built = world.build(session, context.operator(), seed)
+    console.print(("Built" if built.built_now else "Found") + f" the demo world (seed {seed}).")
+    table = Table(title="Demo logins (synthetic data only)")
+    table.add_column("username", no_wrap=True)
+    table.add_column("password", no_wrap=True)
+    table.add_column("role", overflow="fold")
+    table.add_column("organisation", overflow="fold")
+    for login in built.logins:
+        table.add_row(login.username, login.password, str(login.role), login.organisation)
+    console.print(table)

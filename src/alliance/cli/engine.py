@@ -1,0 +1,271 @@
+"""``alliance hash``, ``alliance index build``, ``alliance match``: the engine's commands.
+
+Thin: they parse arguments, walk folders, show progress on stderr and print records on
+stdout; the work is in :mod:`alliance.hashing` and :mod:`alliance.matching`. Errors are
+:mod:`alliance.errors` exceptions, which ``alliance.cli.main`` turns into one line and
+an exit code. :func:`register` adds the commands to the application.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from alliance.errors import AllianceError, InvalidInput
+from alliance.hashing import pdq, signals, variants
+from alliance.matching.hashfile import HashRecord, looks_like_hashfile, read_hashfile
+from alliance.matching.pdq_index import MAX_RADIUS, PdqIndex, check_radius
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class OutputFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class PipelineChoice(StrEnum):
+    fast = "fast"
+    reference = "reference"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hash``, ``match`` and the ``index`` group to ``app``."""
+    app.command("hash")(hash_command)
+    app.command("match")(match_command)
+    index_app = typer.Typer(help="Build PDQ indexes for `alliance match`.", no_args_is_help=True)
+    index_app.command("build")(index_build_command)
+    app.add_typer(index_app, name="index")
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _walk(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the files under folders named (sorted, hidden ones skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InvalidInput(f"{path}: no such file or folder")
+    return files
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _run(work: Callable[[_T], _R], items: list[_T], jobs: int, description: str) -> Iterator[_R]:
+    """``map(work, items)`` in order, on ``jobs`` processes, with a progress bar."""
+    with _progress() as progress:
+        task = progress.add_task(description, total=len(items))
+        if jobs <= 1 or len(items) < 2:
+            for item in items:
+                yield work(item)
+                progress.advance(task)
+            return
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for result in pool.map(
+                work, items, chunksize=max(1, min(64, len(items) // (jobs * 8)))
+            ):
+                yield result
+                progress.advance(task)
+
+
+def _hash_one(
+    args: tuple[Path, tuple[str, ...], str, bool],
+) -> dict[str, Any]:
+    """Hash one file; an error becomes the record's ``error`` (a folder scan goes on)."""
+    path, names, pipeline, dihedral = args
+    try:
+        return signals.hash_media(
+            path,
+            names,
+            pipeline="reference" if pipeline == "reference" else "fast",
+            dihedral=dihedral,
+        )
+    except AllianceError as exc:
+        return {"path": str(path), "error": exc.message}
+
+
+def _emit(records: Iterable[dict[str, Any]], fmt: OutputFormat, columns: list[str]) -> list[str]:
+    """Print records; return the paths of the ones that failed."""
+    failed: list[str] = []
+    writer = (
+        csv.DictWriter(sys.stdout, columns, extrasaction="ignore")
+        if fmt is OutputFormat.csv
+        else None
+    )
+    if writer is not None:
+        writer.writeheader()
+    for record in records:
+        if "error" in record:
+            failed.append(str(record["path"]))
+        if writer is not None:
+            writer.writerow(record)
+        else:
+            sys.stdout.write(json.dumps(record) + "\n")
+        sys.stdout.flush()
+    return failed
+
+
+# --- alliance hash -----------------------------------------------------------------------
+
+
+def hash_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files, or folders to walk.")],
+    *,
+    signal_names: Annotated[
+        str, typer.Option("--signals", help="Comma-separated: pdq, md5, sha1, sha256, vpdq.")
+    ] = ",".join(signals.DEFAULT_SIGNALS),
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="jsonl or csv.")
+    ] = OutputFormat.jsonl,
+    dihedral: Annotated[
+        bool, typer.Option("--dihedral", help="Add pdq_variants: the 8 rotations/flips.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    pipeline: Annotated[
+        PipelineChoice, typer.Option(help="fast (default) or reference (Meta's pdqhash).")
+    ] = PipelineChoice.fast,
+) -> None:
+    """Hash media files: one record per file (JSON lines or CSV) on stdout."""
+    names = signals.parse_signals(signal_names)
+    files = _walk(paths)
+    work = [(f, names, pipeline.value, dihedral) for f in files]
+    columns = ["path", *names, *(["pdq_quality"] if "pdq" in names else []), "error"]
+    failed = _emit(_run(_hash_one, work, jobs, "hashing"), fmt, columns)
+    if failed:
+        listed = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+        raise InvalidInput(f"{len(failed)} of {len(files)} files could not be hashed: {listed}")
+
+
+# --- alliance index build ----------------------------------------------------------------
+
+
+def index_build_command(
+    hashfile: Annotated[
+        Path, typer.Argument(help="`alliance hash` JSON lines, or HEX / ID<TAB>HEX lines.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Index file to write.")],
+    bank: Annotated[str, typer.Option(help="Bank name stored with every entry.")] = "default",
+) -> None:
+    """Build an exact PDQ index from a hash file."""
+    records = list(read_hashfile(hashfile))
+    hashes, ids, kinds = [], [], []
+    for record in records:
+        forms = {"original": record.pdq, **record.variants}
+        for name, value in variants.distinct(
+            (k, pdq.PdqHash.from_hex(v)) for k, v in forms.items()
+        ).items():
+            hashes.append(value.digest)
+            ids.append(record.id)
+            kinds.append(name)
+    index = PdqIndex.build(hashes, ids, banks=bank, variants=kinds, threads=os.cpu_count() or 1)
+    index.save(out)
+    Console(stderr=True).print(
+        f"indexed {len(records)} entries ({len(hashes)} hashes) into {out}", highlight=False
+    )
+
+
+# --- alliance match ----------------------------------------------------------------------
+
+
+def _query_records(paths: list[Path], dihedral: bool, jobs: int) -> Iterator[dict[str, Any]]:
+    """Queries: records from hash files as they are, media hashed (with variants)."""
+    media: list[Path] = []
+    for path in _walk(paths):
+        if looks_like_hashfile(path):
+            for record in read_hashfile(path):
+                yield _record_query(record)
+        else:
+            media.append(path)
+    work = [(p, ("pdq",), "fast", dihedral) for p in media]
+    yield from _run(_hash_one, work, jobs, "hashing queries")
+
+
+def _record_query(record: HashRecord) -> dict[str, Any]:
+    query: dict[str, Any] = {"path": record.id, "pdq": record.pdq, "pdq_quality": record.quality}
+    if record.variants:
+        query["pdq_variants"] = record.variants
+    return query
+
+
+def match_command(
+    queries: Annotated[list[Path], typer.Argument(help="Hash files, media files or folders.")],
+    *,
+    index_path: Annotated[
+        Path, typer.Option("--index", "-i", help="Index from `alliance index build`.")
+    ],
+    radius: Annotated[int, typer.Option(help=f"Largest Hamming distance, 0..{MAX_RADIUS}.")] = 31,
+    bank: Annotated[
+        list[str] | None, typer.Option(help="Only matches from this bank (repeatable).")
+    ] = None,
+    dihedral: Annotated[
+        bool, typer.Option("--dihedral", help="Also search each query's rotations/flips.")
+    ] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Match queries against an index: one JSON line per query, closest matches first."""
+    check_radius(radius)
+    index = PdqIndex.open(index_path)
+    failed: list[str] = []
+    for query in _query_records(queries, dihedral, jobs):
+        name = query["path"]
+        if "error" in query or "pdq" not in query:
+            failed.append(str(name))
+            sys.stdout.write(json.dumps({"query": name, "error": query.get("error")}) + "\n")
+            continue
+        forms = query.get("pdq_variants") or {"original": query["pdq"]}
+        best: dict[tuple[str, str], dict[str, Any]] = {}
+        for form, value in forms.items():
+            for match in index.search(value, radius, banks=bank):
+                key = (match.bank, match.id)
+                if key not in best or match.distance < best[key]["distance"]:
+                    best[key] = {
+                        "id": match.id,
+                        "hash": match.hash,
+                        "distance": match.distance,
+                        "bank": match.bank,
+                        "variant": match.variant,
+                        **({"query_variant": form} if form != "original" else {}),
+                    }
+        line: dict[str, Any] = {"query": name, "hash": query["pdq"]}
+        if query.get("pdq_quality") is not None:
+            line["quality"] = query["pdq_quality"]
+            if query["pdq_quality"] < pdq.LOW_QUALITY:
+                line["low_quality"] = True
+        line["matches"] = sorted(best.values(), key=lambda m: (m["distance"], m["bank"], m["id"]))
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+    if failed:
+        raise InvalidInput(f"{len(failed)} queries could not be hashed: {', '.join(failed[:5])}")

@@ -1,0 +1,84 @@
+"""Migrations: upgrade to head, report the current revision, detect model/migration drift.
+
+Alembic's scripts live in ``alliance/db/migrations``; revisions are named
+``<rev>_<slug>.py`` and run in batch mode so they work on SQLite too.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from alliance.db.base import Base
+from alliance.db.session import read_only
+from alliance.errors import DatabaseNotReady
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# Every module that declares tables. Named by string so that this lowest layer does not
+# import the layers above it; ``load_models`` makes Base.metadata complete.
+MODEL_MODULES = (
+    "alliance.audit.models",
+    "alliance.accounts.models",
+)
+
+
+def load_models() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    load_models()
+    command.upgrade(alembic_config(engine), revision)
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        read_only(connection)
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def drift(engine: Engine) -> list[str]:
+    """Differences between the models and the migrated database; empty when in step."""
+    load_models()
+    if current_revision(engine) != head_revision(engine):
+        return [f"database at {current_revision(engine)}, migrations at {head_revision(engine)}"]
+    with engine.connect() as connection:
+        read_only(connection)
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        return [repr(diff) for diff in compare_metadata(context, Base.metadata)]
+
+
+def ensure_ready(engine: Engine) -> None:
+    """Raise DatabaseNotReady unless the database answers and is migrated to head."""
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # any driver error means "not reachable"
+        raise DatabaseNotReady(f"database unreachable: {type(exc).__name__}") from None
+    head = head_revision(engine)
+    if current != head:
+        raise DatabaseNotReady(
+            f"database schema at {current or 'nothing'}, code expects {head}: "
+            "run `alliance db upgrade`"
+        )

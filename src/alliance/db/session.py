@@ -1,0 +1,69 @@
+"""Engines and transactions.
+
+SQLite is the embedded default: WAL journal (readers never block the one writer), foreign
+keys enforced, a busy timeout so a second writer waits instead of failing. PostgreSQL is
+used as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Pooled connections move between threads (web worker threads, test clients); the
+        # pool hands each to one thread at a time, so the same-thread check is not needed.
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+READ_ONLY = "alliance_read_only"
+
+
+def read_only(connection: Connection) -> Connection:
+    """Mark a connection as only reading: on SQLite it then never waits for the writer."""
+    return connection.execution_options(**{READ_ONLY: True})
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # pysqlite defers BEGIN on its own; take control so SAVEPOINT works, and let every
+    # writing transaction take the write lock up front: a deferred one that later writes
+    # fails with SQLITE_BUSY when another wrote in between. Readers (WAL) never wait.
+    deferred = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # autocommit off in SQLAlchemy's hands
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commits at the end, rolls everything back on any error."""
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,182 @@
+"""Build the demo world: jurisdictions, member organisations and a user for each role.
+
+Everything is synthetic: organisation names are invented ("Demo …", "Example …"), there is
+no media. Passwords derive from the seed, so the same seed gives the same logins.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alliance.accounts import services as accounts
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import OrgKind, Role
+from alliance.accounts.policy import Principal
+from alliance.accounts.schemas import JurisdictionIn, OrganisationIn, UserIn
+from alliance.audit import EventType, record
+from alliance.audit.models import AuditEvent
+from alliance.audit.services import details_of
+from alliance.errors import Conflict
+
+DEFAULT_SEED = 2026
+SECRETARIAT_SLUG = "alliance-secretariat"
+
+# Alliance member countries in the demo (ISO code, name).
+JURISDICTIONS = [
+    ("AU", "Australia"),
+    ("BE", "Belgium"),
+    ("BR", "Brazil"),
+    ("CA", "Canada"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("GB", "United Kingdom"),
+    ("GH", "Ghana"),
+    ("JP", "Japan"),
+    ("NL", "Netherlands"),
+    ("NZ", "New Zealand"),
+    ("PH", "Philippines"),
+    ("SE", "Sweden"),
+    ("TH", "Thailand"),
+    ("US", "United States"),
+]
+# Countries that get a full set of members: hotline, LEA, two industry members.
+MEMBER_COUNTRIES = ["NL", "GB", "US", "PH"]
+INDUSTRY = [("photoshare", "Example PhotoShare"), ("chat", "Example Chat")]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: Role
+    organisation: str
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    seed: int
+    logins: list[DemoLogin]
+    built_now: bool
+
+
+def demo_password(seed: int, username: str) -> str:
+    digest = hashlib.sha256(f"alliance-demo:{seed}:{username}".encode()).digest()
+    text = base64.b32encode(digest).decode().lower()
+    return "-".join(text[i : i + 5] for i in range(0, 20, 5))
+
+
+def _plan(seed: int) -> tuple[list[OrganisationIn], list[tuple[UserIn, str]]]:
+    names = dict(JURISDICTIONS)
+    orgs = [
+        OrganisationIn(
+            slug=SECRETARIAT_SLUG,
+            name="Demo Alliance Secretariat",
+            kind=OrgKind.secretariat,
+            country_code="BE",
+        )
+    ]
+    users: list[tuple[str, str, Role, str]] = [
+        ("secretariat", "Sam Secretariat", Role.secretariat_admin, SECRETARIAT_SLUG),
+    ]
+    for cc in MEMBER_COUNTRIES:
+        low = cc.lower()
+        orgs += [
+            OrganisationIn(
+                slug=f"{low}-hotline",
+                name=f"Demo Hotline {names[cc]}",
+                kind=OrgKind.hotline,
+                country_code=cc,
+            ),
+            OrganisationIn(
+                slug=f"{low}-police",
+                name=f"Demo National Police {names[cc]}",
+                kind=OrgKind.law_enforcement,
+                country_code=cc,
+            ),
+        ]
+        orgs += [
+            OrganisationIn(
+                slug=f"{low}-{slug}", name=f"{label} ({cc})", kind=OrgKind.industry, country_code=cc
+            )
+            for slug, label in INDUSTRY
+        ]
+        users += [
+            (f"{low}-analyst", f"Analyst {names[cc]}", Role.analyst, f"{low}-hotline"),
+            (
+                f"{low}-hotline-admin",
+                f"Hotline admin {names[cc]}",
+                Role.org_admin,
+                f"{low}-hotline",
+            ),
+            (
+                f"{low}-investigator",
+                f"Investigator {names[cc]}",
+                Role.investigator,
+                f"{low}-police",
+            ),
+            (f"{low}-reviewer", f"Reviewer {names[cc]}", Role.reviewer, f"{low}-photoshare"),
+            (f"{low}-chat-reviewer", f"Reviewer chat {names[cc]}", Role.reviewer, f"{low}-chat"),
+        ]
+    users.append(("nl-police-viewer", "Viewer Netherlands", Role.viewer, "nl-police"))
+    planned = [
+        (
+            UserIn(
+                username=u, display_name=n, role=r, organisation=o, password=demo_password(seed, u)
+            ),
+            o,
+        )
+        for u, n, r, o in users
+    ]
+    return orgs, planned
+
+
+def existing_seed(session: Session) -> int | None:
+    event = session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.event_type == str(EventType.DEMO_BUILT))
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if event is None:
+        return None
+    seed = details_of(event).get("seed")
+    return int(seed) if seed is not None else None
+
+
+def build(session: Session, actor: Principal, seed: int = DEFAULT_SEED) -> DemoWorld:
+    """Create the demo world in ``session``; if it exists, return its logins unchanged."""
+    orgs, users = _plan(seed)
+    logins = [DemoLogin(u.username, u.password or "", u.role, org) for u, org in users]
+    built_with = existing_seed(session)
+    if built_with is not None:
+        if built_with != seed:
+            raise Conflict(
+                f"the demo world was built with seed {built_with}; "
+                "use that seed, or --reset to rebuild"
+            )
+        return DemoWorld(seed, logins, built_now=False)
+    if session.execute(select(Organisation.id).limit(1)).first() is not None:
+        raise Conflict(
+            "this database already holds organisations that are not the demo's; "
+            "use an empty database (or --reset, which deletes everything)"
+        )
+    for code, name in JURISDICTIONS:
+        accounts.add_jurisdiction(session, actor, JurisdictionIn(code=code, name=name))
+    for org in orgs:
+        accounts.create_organisation(session, actor, org)
+    for user, _org in users:
+        accounts.create_user(session, actor, user)
+    record(
+        session,
+        actor,
+        EventType.DEMO_BUILT,
+        "demo",
+        seed,
+        {"seed": seed, "organisations": len(orgs), "users": len(users)},
+    )
+    return DemoWorld(seed, logins, built_now=True)

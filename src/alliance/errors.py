@@ -1,0 +1,71 @@
+"""The one exception hierarchy of Alliance.
+
+Every error that a user can cause derives from :class:`AllianceError`; the web layer maps
+the classes below to HTTP statuses in one handler and the CLI maps them to exit codes in
+one ``main()``. Domain packages subclass these beside the services that raise them.
+
+::
+
+    AllianceError
+    ├── InvalidInput          bad value, bad file, bad format        → 400 / exit 2
+    │   └── PayloadTooLarge   body or file over the configured limit → 413 / exit 2
+    ├── NotAuthenticated      no or bad credentials                  → 401 / exit 3
+    ├── PermissionDenied      authenticated, but not allowed          → 403 / exit 3
+    ├── NotFound              no such record (or not visible to you) → 404 / exit 4
+    ├── Conflict              duplicate, wrong state                 → 409 / exit 5
+    ├── RateLimited           too many attempts                      → 429 / exit 6
+    └── ConfigurationError    deployment is misconfigured            → 500 / exit 7
+        └── DatabaseNotReady  unreachable or migrations not at head  → 503 / exit 7
+"""
+
+from __future__ import annotations
+
+
+class AllianceError(Exception):
+    """Base of every error Alliance raises on purpose; ``str(error)`` is safe to show."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(AllianceError):
+    code = "invalid_input"
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload_too_large"
+
+
+class NotAuthenticated(AllianceError):
+    code = "not_authenticated"
+
+
+class PermissionDenied(AllianceError):
+    code = "permission_denied"
+
+
+class NotFound(AllianceError):
+    code = "not_found"
+
+
+class Conflict(AllianceError):
+    code = "conflict"
+
+
+class RateLimited(AllianceError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ConfigurationError(AllianceError):
+    code = "configuration_error"
+
+
+class DatabaseNotReady(ConfigurationError):
+    code = "database_not_ready"

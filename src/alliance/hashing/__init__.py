@@ -1,0 +1,15 @@
+"""Media to signals: PDQ, vPDQ, MD5, SHA-1, SHA-256. Pure library (no database, no web).
+
+>>> from alliance.hashing import pdq
+>>> pdq.hash_file("photo.jpg").hex  # doctest: +SKIP
+
+Modules: :mod:`~alliance.hashing.media` (decoding rules), :mod:`~alliance.hashing.pdq`,
+:mod:`~alliance.hashing.crypto`, :mod:`~alliance.hashing.video` (vPDQ),
+:mod:`~alliance.hashing.variants` (robust banking), :mod:`~alliance.hashing.signals`
+(the registry), :mod:`~alliance.hashing.errors`. See ``docs/hashing.md``.
+"""
+
+from alliance.hashing.errors import InvalidHash, InvalidMedia, MediaTooLarge, UnknownSignal
+from alliance.hashing.pdq import PdqHash
+
+__all__ = ["InvalidHash", "InvalidMedia", "MediaTooLarge", "PdqHash", "UnknownSignal"]

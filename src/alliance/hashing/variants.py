@@ -1,0 +1,133 @@
+"""Variants of one image for robust banking: dihedral forms, borders removed, crops.
+
+PDQ survives recompression and resizing but not a flip, a 90° rotation, added borders or
+a crop of a few percent. When a hash list is built from media (the contributor holds the
+media then), each entry is stored with the hashes of these variants, so that a query
+needs only its own single hash. Queries may also try their own dihedral forms and an
+unletterboxed form (``query_variants``).
+
+Variant names are stable: they are written into index files (``matching.pdq_index``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alliance.hashing import media, pdq
+
+Luma = NDArray[np.float32]
+
+#: The 8 dihedral forms: the identity, 3 rotations and 4 reflections.
+DIHEDRAL: dict[str, Callable[[Luma], Luma]] = {
+    "original": lambda a: a,
+    "rotate90": lambda a: np.rot90(a, 1),
+    "rotate180": lambda a: np.rot90(a, 2),
+    "rotate270": lambda a: np.rot90(a, 3),
+    "flip_horizontal": lambda a: a[:, ::-1],
+    "flip_vertical": lambda a: a[::-1, :],
+    "transpose": lambda a: a.T,
+    "transverse": lambda a: np.rot90(a, 2).T,
+}
+
+#: Crops kept as variants: (name, top, bottom, left, right) fractions removed.
+CROPS: tuple[tuple[str, float, float, float, float], ...] = (
+    ("crop_center_90", 0.05, 0.05, 0.05, 0.05),
+    ("crop_center_80", 0.10, 0.10, 0.10, 0.10),
+    ("crop_top_left_90", 0.10, 0.0, 0.10, 0.0),
+    ("crop_bottom_right_90", 0.0, 0.10, 0.0, 0.10),
+)
+
+#: Every variant name, in the order their codes are assigned in index files.
+VARIANT_NAMES: tuple[str, ...] = (*DIHEDRAL, "unletterbox", *(c[0] for c in CROPS))
+
+#: A border row or column varies by at most this much (0..255 luma) and sits this close
+#: to the corner colour; JPEG ringing at the edge of a black bar needs the slack.
+BORDER_TOLERANCE = 12.0
+#: Unletterboxing that would keep less than this share of either side is not trusted.
+MIN_KEPT_SHARE = 0.5
+
+
+def _flat(line: Luma, colour: float) -> bool:
+    return bool(np.abs(line - colour).max() <= BORDER_TOLERANCE)
+
+
+def unletterbox(luma: Luma) -> Luma | None:
+    """The image with uniform borders removed, or None if it has none."""
+    rows, cols = luma.shape
+    colour = float(np.median([luma[0, 0], luma[0, -1], luma[-1, 0], luma[-1, -1]]))
+    top, bottom, left, right = 0, rows, 0, cols
+    while top < bottom - 1 and _flat(luma[top, left:right], colour):
+        top += 1
+    while bottom - 1 > top and _flat(luma[bottom - 1, left:right], colour):
+        bottom -= 1
+    while left < right - 1 and _flat(luma[top:bottom, left], colour):
+        left += 1
+    while right - 1 > left and _flat(luma[top:bottom, right - 1], colour):
+        right -= 1
+    if (top, bottom, left, right) == (0, rows, 0, cols):
+        return None
+    if bottom - top < rows * MIN_KEPT_SHARE or right - left < cols * MIN_KEPT_SHARE:
+        return None
+    return luma[top:bottom, left:right]
+
+
+def crop(luma: Luma, top: float, bottom: float, left: float, right: float) -> Luma:
+    rows, cols = luma.shape
+    return luma[
+        round(rows * top) : rows - round(rows * bottom),
+        round(cols * left) : cols - round(cols * right),
+    ]
+
+
+def luma_variants(
+    luma: Luma, *, dihedral: bool = True, borders: bool = True, crops: bool = True
+) -> dict[str, Luma]:
+    """Named pixel variants of one image (``original`` first)."""
+    out: dict[str, Luma] = {"original": luma}
+    if dihedral:
+        out.update({name: form(luma) for name, form in DIHEDRAL.items()})
+    if borders and (inner := unletterbox(luma)) is not None:
+        out["unletterbox"] = inner
+    if crops:
+        out.update({name: crop(luma, *edges) for name, *edges in CROPS})
+    return out
+
+
+def hash_variants(
+    source: media.MediaSource,
+    *,
+    dihedral: bool = True,
+    borders: bool = True,
+    crops: bool = True,
+    pipeline: pdq.Pipeline = "fast",
+    max_pixels: int = media.DEFAULT_MAX_PIXELS,
+) -> dict[str, pdq.PdqHash]:
+    """PDQ of each variant of an image file, by variant name, ``original`` first.
+
+    Decodes once. The ``original`` hash is the pipeline's own (Meta's ``pdqhash`` in the
+    reference pipeline); the others use the numpy PDQ, identical to it on equal pixels.
+    """
+    frame = pdq.decode(source, pipeline=pipeline, max_pixels=max_pixels)[0]
+    luma = media.luminance(frame)
+    hashes = {
+        name: pdq.pdq_from_luma(np.ascontiguousarray(pixels))
+        for name, pixels in luma_variants(
+            luma, dihedral=dihedral, borders=borders, crops=crops
+        ).items()
+    }
+    hashes["original"] = pdq.hash_image(frame, pipeline=pipeline)
+    return hashes
+
+
+def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> dict[str, pdq.PdqHash]:
+    """Drop variants whose digest repeats an earlier one (a symmetric image, no border)."""
+    seen: set[bytes] = set()
+    out: dict[str, pdq.PdqHash] = {}
+    for name, value in hashes:
+        if value.digest not in seen:
+            seen.add(value.digest)
+            out[name] = value
+    return out

@@ -1,0 +1,97 @@
+"""Reading hash files: the input of ``alliance index build`` and ``alliance match``.
+
+Two line formats, mixable, blank lines and ``#`` comments ignored:
+
+* plain text: ``HEX`` (the id is the line number) or ``ID<TAB>HEX``;
+* JSON lines as ``alliance hash`` writes them: ``{"path": ..., "pdq": ...}``, with the
+  optional ``pdq_variants`` map stored as variants of the same entry. Records that carry
+  an ``error`` (a file that could not be hashed) have no hash and are skipped.
+
+A bad line stops the read with an error naming the file and line: an index is built from
+all of a file or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alliance.hashing.errors import InvalidHash, InvalidMedia
+from alliance.hashing.pdq import validate_hex
+
+
+@dataclass(frozen=True, slots=True)
+class HashRecord:
+    id: str
+    pdq: str
+    quality: int | None = None
+    variants: dict[str, str] = field(default_factory=dict)
+
+
+def read_hashfile(path: Path) -> Iterator[HashRecord]:
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 — closed by the with below
+    except OSError as exc:
+        raise InvalidMedia(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                record = parse_line(line, number)
+                if record is not None:
+                    yield record
+        except InvalidHash as exc:
+            raise InvalidHash(f"{path}:{number}: {exc.message}") from exc
+        except UnicodeDecodeError as exc:
+            raise InvalidHash(f"{path}: not a text hash file ({exc.reason})") from exc
+
+
+def parse_line(line: str, number: int) -> HashRecord | None:
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidHash(f"invalid JSON ({exc.msg})") from exc
+        if not isinstance(data, dict):
+            raise InvalidHash("a JSON line must be an object")
+        if "pdq" not in data:
+            if "error" in data:
+                return None
+            raise InvalidHash('a JSON line needs a "pdq" field')
+        variants = data.get("pdq_variants") or {}
+        if not isinstance(variants, dict):
+            raise InvalidHash('"pdq_variants" must be an object')
+        quality = data.get("pdq_quality")
+        return HashRecord(
+            str(data.get("id") or data.get("path") or number),
+            validate_hex(str(data["pdq"])),
+            quality if isinstance(quality, int) else None,
+            {str(k): validate_hex(str(v)) for k, v in variants.items()},
+        )
+    if "\t" in text:
+        identifier, _, value = text.rpartition("\t")
+        return HashRecord(identifier.strip(), validate_hex(value))
+    return HashRecord(str(number), validate_hex(text))
+
+
+def looks_like_hashfile(path: Path) -> bool:
+    """True if ``path`` is a text file whose first record parses as a hash line."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192)
+        lines = head.decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    for number, line in enumerate(lines[:-1] if len(head) == 8192 else lines, start=1):
+        try:
+            if parse_line(line, number) is not None:
+                return True
+        except InvalidHash:
+            return False
+        if line.strip() and not line.strip().startswith("#"):
+            return False
+    return False

@@ -1,0 +1,65 @@
+"""vPDQ matching: which stored videos share enough frames with a query video.
+
+Every distinct usable frame hash of every stored video goes into one
+:class:`~alliance.matching.pdq_index.PdqIndex` (id = video id), so a query costs one
+exact radius search per query frame, not a comparison with every video. A video matches
+when at least ``query_match_percent`` % of the query's distinct usable frames hit it
+(80 % by default, python-threatexchange's rule) and at least ``target_match_percent`` %
+of its own frames are among those hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from alliance.hashing.pdq import LOW_QUALITY, MATCH_THRESHOLD
+from alliance.hashing.video import DEFAULT_QUERY_MATCH_PERCENT, VpdqHash
+from alliance.matching.pdq_index import PdqIndex, check_radius
+
+
+@dataclass(frozen=True, slots=True)
+class VideoMatch:
+    id: str
+    query_match_percent: float
+    target_match_percent: float
+
+
+class VpdqIndex:
+    def __init__(self, videos: Mapping[str, VpdqHash], *, min_quality: int = LOW_QUALITY) -> None:
+        self.min_quality = min_quality
+        self._frames = {vid: video.usable(min_quality) for vid, video in videos.items()}
+        ids = [vid for vid, frames in self._frames.items() for _ in frames]
+        digests = [d for frames in self._frames.values() for d in frames]
+        self._index = PdqIndex.build(digests, ids)
+
+    def search(
+        self,
+        query: VpdqHash,
+        *,
+        distance: int = MATCH_THRESHOLD,
+        query_match_percent: float = DEFAULT_QUERY_MATCH_PERCENT,
+        target_match_percent: float = 0.0,
+    ) -> list[VideoMatch]:
+        """Matching videos, best query coverage first."""
+        check_radius(distance)
+        frames = sorted(query.usable(self.min_quality))
+        if not frames or not len(self._index):
+            return []
+        queries = np.frombuffer(b"".join(frames), np.uint8).reshape(len(frames), 32)
+        query_hits: dict[str, int] = {}
+        target_hits: dict[str, set[str]] = {}
+        for matches in self._index.search_many(queries, distance):
+            for vid in {m.id for m in matches}:
+                query_hits[vid] = query_hits.get(vid, 0) + 1
+            for m in matches:
+                target_hits.setdefault(m.id, set()).add(m.hash)
+        out = []
+        for vid, hits in query_hits.items():
+            mine = 100.0 * hits / len(frames)
+            theirs = 100.0 * len(target_hits[vid]) / len(self._frames[vid])
+            if mine >= query_match_percent and theirs >= target_match_percent:
+                out.append(VideoMatch(vid, mine, theirs))
+        return sorted(out, key=lambda m: (-m.query_match_percent, m.id))

@@ -1,0 +1,117 @@
+"""The app factory: one FastAPI app serving the JSON API, the pages and the static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.templating import Jinja2Templates
+
+import alliance
+from alliance.db import create_db_engine, make_session_factory
+from alliance.settings import Settings, get_settings
+from alliance.web.api import accounts as accounts_api
+from alliance.web.api import audit as audit_api
+from alliance.web.api import system as system_api
+from alliance.web.errors import install_error_handlers
+from alliance.web.guards import guard_of
+from alliance.web.pages import accounts as accounts_pages
+from alliance.web.pages import api_docs, auth, dashboard
+from alliance.web.pages import audit as audit_pages
+from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from alliance.web.state import AppState
+
+HERE = Path(__file__).parent
+
+API_ROUTERS = [system_api.router, accounts_api.router, audit_api.router]
+PAGE_ROUTERS = [
+    auth.router,
+    dashboard.router,
+    accounts_pages.router,
+    audit_pages.router,
+    api_docs.router,
+]
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every route the app serves, through included routers (FastAPI nests them)."""
+    found: list[APIRoute] = []
+    stack: list[Any] = list(app.routes)
+    while stack:
+        route = stack.pop(0)
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            stack.extend(route.original_router.routes)
+    return found
+
+
+def route_guard(route: APIRoute) -> tuple[str, bool] | None:
+    """The guard a route declares (see alliance.web.guards), or None."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if dependant.call is not None and (guard := guard_of(dependant.call)):
+            return guard
+        stack.extend(dependant.dependencies)
+    return None
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    sessions: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or create_db_engine(settings.effective_database_url)
+    app = FastAPI(
+        title="Alliance",
+        version=alliance.__version__,
+        description="Hash matching, notice and takedown, victim identification and "
+        "cooperation for the Global Alliance Against Child Sexual Abuse Online.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.alliance = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions or make_session_factory(engine),
+        secret_key=settings.resolved_secret_key(),
+        templates=Jinja2Templates(directory=HERE / "templates"),
+    )
+    for router in API_ROUTERS + PAGE_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    _document_permissions(app)
+    return app
+
+
+def _document_permissions(app: FastAPI) -> None:
+    """Put each operation's required permission into the OpenAPI document."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        for route in api_routes(app):
+            if not route.include_in_schema:
+                continue
+            guard = route_guard(route)
+            for method in route.methods or ():
+                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is not None and guard is not None:
+                    operation["x-permission"] = guard[0]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

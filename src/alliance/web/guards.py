@@ -1,0 +1,114 @@
+"""Who is calling, and may they: the dependencies every route declares.
+
+Every route states exactly one guard: ``requires(P)`` / ``page_requires(P)`` for a
+permission, ``authenticated`` / ``page_authenticated`` for "any logged-in principal", or
+``public``. The permission-matrix test walks the routes and fails on a route without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from alliance.accounts import services as accounts
+from alliance.accounts.permissions import Permission
+from alliance.accounts.policy import Principal, authorize
+from alliance.errors import NotAuthenticated
+from alliance.web.state import app_state, audit_after_rollback, client_address
+
+SESSION_COOKIE = "alliance_session"
+ANY_PRINCIPAL = "authenticated"
+PUBLIC = "public"
+
+
+class LoginRequired(NotAuthenticated):
+    """A page needs a login: the error handler redirects to /login."""
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent."""
+    factory = app_state(request).sessions
+    with factory() as session, session.begin():
+        yield session
+
+
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+
+def _bearer_principal(request: Request, session: Session) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        return None
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("use 'Authorization: Bearer <API key>'")
+    outcome = accounts.authenticate_api_key(session, token.strip())
+    if isinstance(outcome, Principal):
+        return outcome
+    error = NotAuthenticated(f"API key {outcome.reason}")
+    if outcome.reason != "malformed":
+        address = client_address(request)
+        audit_after_rollback(
+            error, lambda s: accounts.record_api_key_rejection(s, outcome, address)
+        )
+    raise error
+
+
+def _cookie_principal(request: Request, session: Session) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    return accounts.resolve_web_session(session, token, app_state(request).settings.session_hours)
+
+
+def _guard(permission: str, *, page: bool) -> Callable[..., Any]:
+    if permission == PUBLIC:
+        # No database session: public routes such as the login open their own transactions.
+        def public_dependency() -> None:
+            return None
+
+        public_dependency.permission = permission  # type: ignore[attr-defined]
+        public_dependency.page = page  # type: ignore[attr-defined]
+        return public_dependency
+
+    def dependency(request: Request, session: DbSession) -> Principal:
+        principal = (_cookie_principal if page else _bearer_principal)(request, session)
+        if principal is None:
+            if page:
+                raise LoginRequired("please log in")
+            raise NotAuthenticated("an API key is required: 'Authorization: Bearer <key>'")
+        if permission != ANY_PRINCIPAL:
+            authorize(principal, Permission(permission))
+        request.state.principal = principal
+        return principal
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.page = page  # type: ignore[attr-defined]
+    return dependency
+
+
+def requires(permission: Permission) -> Any:
+    """API guard: a bearer API key whose role grants ``permission``."""
+    return Depends(_guard(permission, page=False))
+
+
+def page_requires(permission: Permission) -> Any:
+    """Page guard: a logged-in browser session whose role grants ``permission``."""
+    return Depends(_guard(permission, page=True))
+
+
+authenticated = Depends(_guard(ANY_PRINCIPAL, page=False))
+page_authenticated = Depends(_guard(ANY_PRINCIPAL, page=True))
+public = Depends(_guard(PUBLIC, page=False))
+page_public = Depends(_guard(PUBLIC, page=True))
+
+
+def guard_of(dependency_call: Callable[..., Any]) -> tuple[str, bool] | None:
+    """(permission, is_page) when ``dependency_call`` is one of the guards above."""
+    permission = getattr(dependency_call, "permission", None)
+    if permission is None:
+        return None
+    return str(permission), bool(getattr(dependency_call, "page", False))

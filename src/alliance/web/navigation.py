@@ -1,0 +1,30 @@
+"""The navigation shell: which sections a principal sees. Later capabilities append here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alliance.accounts.permissions import Permission
+from alliance.accounts.policy import Principal
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    permission: Permission
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("Dashboard", "/dashboard", Permission.DASHBOARD_VIEW),
+    NavItem("Organisations", "/orgs", Permission.ORG_READ),
+    NavItem("Users", "/users", Permission.USER_READ),
+    NavItem("API keys", "/keys", Permission.KEY_READ),
+    NavItem("Audit log", "/audit", Permission.AUDIT_READ),
+]
+
+
+def navigation_for(principal: Principal | None) -> list[NavItem]:
+    if principal is None:
+        return []
+    return [item for item in NAVIGATION if principal.can(item.permission)]

@@ -1,0 +1,73 @@
+"""In a real browser: log in, see the role's navigation, use a form, log out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import demo_login
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(page: Any, base: str, username: str) -> None:
+    user, password = demo_login(username)
+    page.goto(f"{base}/dashboard")
+    assert "/login" in page.url
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")
+
+
+def _nav(page: Any) -> list[str]:
+    return [text.strip() for text in page.locator("nav.mainnav a").all_inner_texts()]
+
+
+def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: Any) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    _log_in(page, live_server, "nl-analyst")
+    assert page.locator("[data-testid=whoami]").inner_text() == "nl-analyst"
+    assert page.locator("[data-testid=org-name]").inner_text() == "Demo Hotline Netherlands"
+    assert _nav(page) == ["Dashboard", "Organisations", "Users"]
+    page.click("text=Log out")
+    page.wait_for_url(f"{live_server}/login")
+    page.goto(f"{live_server}/dashboard")
+    assert "/login" in page.url
+
+    _log_in(page, live_server, "secretariat")
+    assert _nav(page) == ["Dashboard", "Organisations", "Users", "API keys", "Audit log"]
+    page.click("nav.mainnav >> text=Audit log")
+    page.wait_for_url(f"{live_server}/audit")
+    page.click("text=Verify chain")
+    page.wait_for_selector("[data-testid=verify-result]")
+    assert "Chain intact" in page.locator("[data-testid=verify-result]").inner_text()
+    assert not errors, errors  # no CSP violations or script errors
+
+
+def test_wrong_password_shows_an_error(live_server: str, browser_page: Any) -> None:
+    page = browser_page
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "nl-analyst")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    assert "wrong username or password" in page.locator("[role=alert]").inner_text()
+
+
+def test_org_admin_creates_an_api_key(live_server: str, browser_page: Any) -> None:
+    page = browser_page
+    _log_in(page, live_server, "nl-hotline-admin")
+    page.click("nav.mainnav >> text=API keys")
+    page.wait_for_url(f"{live_server}/keys")
+    page.fill("input[name=name]", "upload scanner")
+    page.click("text=Create key")
+    token = page.locator("[data-testid=new-key]").inner_text()
+    assert token.startswith("alk_")
+    import httpx
+
+    me = httpx.get(f"{live_server}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["organisation_kind"] == "hotline"

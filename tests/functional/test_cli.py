@@ -1,0 +1,235 @@
+"""The ``alliance`` command line on a real database of each back end."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from alliance.cli import context
+from alliance.cli.main import main
+from alliance.db import create_db_engine
+from alliance.settings import get_settings
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(
+    fresh_db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Run]:
+    monkeypatch.setenv("ALLIANCE_DATABASE_URL", fresh_db_url)
+    monkeypatch.setenv("ALLIANCE_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("ALLIANCE_OPERATOR", "tester")
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    context.engine.cache_clear()
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    yield invoke
+    if context.engine.cache_info().currsize:
+        context.engine().dispose()
+    get_settings.cache_clear()
+    context.engine.cache_clear()
+
+
+def test_help_lists_every_group(run: Run) -> None:
+    result = run("--help")
+    assert result.code == 0
+    for group in (
+        "db",
+        "orgs",
+        "users",
+        "keys",
+        "audit",
+        "jurisdictions",
+        "serve",
+        "demo",
+        "settings",
+    ):
+        assert group in result.out
+
+
+def test_commands_need_a_migrated_database(run: Run) -> None:
+    result = run("orgs", "list")
+    assert result.code == 7
+    assert "alliance db upgrade" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_db_upgrade_and_check(run: Run) -> None:
+    assert run("db", "upgrade").code == 0
+    check = run("db", "check")
+    assert check.code == 0 and "agree" in check.out
+    assert "head: 0001" in run("db", "current").out
+
+
+def test_onboarding_flow(run: Run) -> None:
+    run("db", "upgrade")
+    assert run("jurisdictions", "add", "nl", "Netherlands").code == 0
+    assert (
+        run(
+            "orgs",
+            "add",
+            "nl-hotline",
+            "--name",
+            "Hotline NL",
+            "--kind",
+            "hotline",
+            "--country",
+            "NL",
+        ).code
+        == 0
+    )
+    orgs = json.loads(run("orgs", "list", "--format", "json").out)
+    assert orgs == [
+        {
+            "slug": "nl-hotline",
+            "name": "Hotline NL",
+            "kind": "hotline",
+            "country": "NL",
+            "active": True,
+        }
+    ]
+
+    added = run("users", "add", "anna", "--org", "nl-hotline", "--role", "analyst")
+    assert added.code == 0 and "password (shown once)" in added.out
+    users = json.loads(run("users", "list", "--format", "json").out)
+    assert users[0]["username"] == "anna" and users[0]["active"] is True
+    assert run("users", "disable", "anna").code == 0
+    assert run("users", "list", "--format", "jsonl").out.count('"active": false') == 1
+
+    created = run(
+        "keys",
+        "create",
+        "--org",
+        "nl-hotline",
+        "--name",
+        "scanner",
+        "--role",
+        "viewer",
+        "--days",
+        "10",
+    )
+    assert created.code == 0
+    token = created.out.split("key (shown once): ")[1].split()[0]
+    keys = json.loads(run("keys", "list", "--format", "json").out)
+    assert keys[0]["status"] == "active" and token not in json.dumps(keys)
+    assert run("keys", "revoke", keys[0]["prefix"]).code == 0
+    assert json.loads(run("keys", "list", "--format", "json").out)[0]["status"] == "revoked"
+
+    csv_out = run("orgs", "list", "--format", "csv").out.splitlines()
+    assert csv_out[0] == "slug,name,kind,country,active"
+
+    events = json.loads(run("audit", "list", "--format", "json", "--limit", "100").out)
+    types = {e["event_type"] for e in events}
+    assert {
+        "jurisdiction:created",
+        "org:created",
+        "user:created",
+        "user:disabled",
+        "api_key:created",
+        "api_key:revoked",
+    } <= types
+    assert all(e["actor"] == "operator:tester" for e in events)
+    only_users = json.loads(run("audit", "list", "--format", "json", "--type", "user:").out)
+    assert {e["event_type"] for e in only_users} == {"user:created", "user:disabled"}
+    by_subject = json.loads(
+        run("audit", "list", "--format", "json", "--subject", "organisation").out
+    )
+    assert [e["event_type"] for e in by_subject] == ["org:created"]
+    assert json.loads(run("audit", "list", "--format", "json", "--since", "2999-01-01").out) == []
+
+
+def test_bad_input_gets_one_line_and_an_exit_code(run: Run) -> None:
+    run("db", "upgrade")
+    unknown = run("orgs", "add", "zz-x", "--name", "x", "--kind", "hotline", "--country", "ZZ")
+    assert unknown.code == 2 and "unknown jurisdiction ZZ" in unknown.err
+    assert len(unknown.err.strip().splitlines()) == 1
+    bad_slug = run("orgs", "add", "Bad Slug", "--name", "x", "--kind", "hotline", "--country", "NL")
+    assert bad_slug.code == 2 and "slug" in bad_slug.err
+    assert run("users", "disable", "nobody").code == 4
+    run("jurisdictions", "add", "NL", "Netherlands")
+    assert run("jurisdictions", "add", "NL", "Netherlands").code == 5
+    assert run("audit", "list", "--since", "yesterday").code == 2
+    assert run("orgs", "add").code == 2  # usage error from the parser
+
+
+def test_audit_verify_catches_tampering(run: Run, fresh_db_url: str) -> None:
+    run("db", "upgrade")
+    run("jurisdictions", "add", "NL", "Netherlands")
+    run("jurisdictions", "add", "GB", "United Kingdom")
+    run("jurisdictions", "add", "SE", "Sweden")
+    ok = run("audit", "verify")
+    assert ok.code == 0 and "3 events verified" in ok.out
+
+    engine = create_db_engine(fresh_db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_events SET details = '{}' WHERE seq = 2"))
+    broken = run("audit", "verify")
+    assert broken.code == 1
+    assert "broken at event 2" in broken.err
+
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_events WHERE seq = 2"))
+    assert "broken at event 2" in run("audit", "verify").err
+    engine.dispose()
+
+
+def test_settings_masks_secrets(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALLIANCE_SECRET_KEY", "top-secret-value")
+    get_settings.cache_clear()
+    result = run("settings", "--format", "json")
+    assert result.code == 0
+    assert "top-secret-value" not in result.out
+    names = {row["setting"] for row in json.loads(result.out)}
+    assert {"ALLIANCE_DATABASE_URL", "ALLIANCE_SECRET_KEY", "ALLIANCE_DATA_DIR"} <= names
+
+
+def test_production_without_secret_fails_clearly(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALLIANCE_MODE", "production")
+    get_settings.cache_clear()
+    result = run("settings")
+    assert result.code == 7 and "ALLIANCE_SECRET_KEY must be set" in result.err
+
+
+def test_demo_is_deterministic_and_idempotent(run: Run) -> None:
+    first = run("demo", "--seed", "7")
+    assert first.code == 0 and "Built the demo world" in first.out
+    again = run("demo", "--seed", "7")
+    assert "Found the demo world" in again.out
+    assert first.out.split("seed 7).")[1] == again.out.split("seed 7).")[1]
+    other_seed = run("demo", "--seed", "8")
+    assert other_seed.code == 5 and "--reset" in other_seed.err
+    reset = run("demo", "--seed", "8", "--reset")
+    assert reset.code == 0 and "Built" in reset.out
+    orgs = json.loads(run("orgs", "list", "--format", "json").out)
+    kinds = {o["kind"] for o in orgs}
+    assert {"hotline", "law_enforcement", "industry", "secretariat"} <= kinds
+    countries = json.loads(run("jurisdictions", "list", "--format", "json").out)
+    assert len(countries) >= 12
+    users = json.loads(run("users", "list", "--format", "json").out)
+    assert {"secretariat_admin", "org_admin", "analyst", "investigator", "reviewer", "viewer"} <= {
+        u["role"] for u in users
+    }
+    assert run("audit", "verify").code == 0

@@ -1,0 +1,138 @@
+"""`alliance hash`, `alliance index build`, `alliance match` as a new user runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import typer
+from PIL import Image
+from typer.testing import CliRunner
+
+from alliance.cli.engine import register
+from alliance.errors import InvalidInput
+from alliance.hashing.errors import InvalidHash
+from alliance.matching.errors import InvalidRadius
+
+DIH = Path(__file__).resolve().parents[1] / "data" / "pdq-reference" / "reg-test-input" / "dih"
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    media = tmp_path / "media"
+    (media / "sub").mkdir(parents=True)
+    shutil.copy(DIH / "bridge-1-original.jpg", media / "original.jpg")
+    Image.open(DIH / "bridge-1-original.jpg").reduce(2).save(media / "sub" / "small.png")
+    (media / "notes.txt").write_text("not an image")
+    (media / "empty.jpg").write_bytes(b"")
+    return media
+
+
+def _lines(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_hash_folder_continues_past_bad_files(app: typer.Typer, folder: Path) -> None:
+    result = CliRunner().invoke(app, ["hash", str(folder), "--signals", "pdq,sha1"])
+    records = {Path(str(r["path"])).name: r for r in _lines(result.stdout)}
+    assert set(records) == {"original.jpg", "small.png", "notes.txt", "empty.jpg"}
+    assert len(str(records["original.jpg"]["pdq"])) == 64
+    assert records["original.jpg"]["pdq_quality"] == 100
+    assert "sha1" in records["small.png"]
+    assert "empty file" in str(records["empty.jpg"]["error"])
+    assert "not an image" in str(records["notes.txt"]["error"])
+    assert isinstance(result.exception, InvalidInput)
+    assert "2 of 4 files could not be hashed" in result.exception.message
+
+
+def test_hash_csv_and_jobs(app: typer.Typer, folder: Path) -> None:
+    good = [str(folder / "original.jpg"), str(folder / "sub")]
+    one = CliRunner().invoke(app, ["hash", *good, "--format", "csv"])
+    two = CliRunner().invoke(app, ["hash", *good, "--format", "csv", "--jobs", "2"])
+    assert one.exit_code == 0, one.output
+    rows = list(csv.DictReader(io.StringIO(one.stdout)))
+    assert [r["path"] for r in rows] == [*good[:1], str(folder / "sub" / "small.png")]
+    assert set(rows[0]) == {"path", "pdq", "md5", "sha256", "pdq_quality", "error"}
+    assert two.stdout == one.stdout
+
+
+def test_build_and_match_media_and_hashfiles(
+    app: typer.Typer, tmp_path: Path, folder: Path
+) -> None:
+    runner = CliRunner()
+    hashed = runner.invoke(app, ["hash", str(folder / "original.jpg"), "--dihedral"])
+    assert hashed.exit_code == 0, hashed.output
+    hashfile = tmp_path / "bank.jsonl"
+    hashfile.write_text(hashed.stdout)
+    index = tmp_path / "bank.pdqidx"
+    built = runner.invoke(
+        app, ["index", "build", str(hashfile), "--out", str(index), "--bank", "demo"]
+    )
+    assert built.exit_code == 0, built.output
+    # A flipped copy matches through the stored dihedral variant; the query needs one hash.
+    result = runner.invoke(app, ["match", str(DIH / "bridge-5-flipx.jpg"), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    [line] = _lines(result.stdout)
+    [match] = line["matches"]  # type: ignore[misc]
+    assert match["id"] == str(folder / "original.jpg")
+    assert match["variant"] != "original"
+    assert match["bank"] == "demo"
+    assert match["distance"] <= 10
+    plain = tmp_path / "queries.txt"
+    plain.write_text(f"q1\t{json.loads(hashed.stdout)['pdq']}\n{'0' * 64}\n")
+    result = runner.invoke(app, ["match", str(plain), "--index", str(index), "--radius", "0"])
+    first, second = _lines(result.stdout)
+    assert first["query"] == "q1"
+    assert first["matches"][0]["distance"] == 0
+    assert second["query"] == "2"
+    assert second["matches"] == []
+
+
+def test_match_query_side_dihedral(app: typer.Typer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    hashfile = tmp_path / "plain.jsonl"
+    hashfile.write_text(runner.invoke(app, ["hash", str(DIH / "bridge-1-original.jpg")]).stdout)
+    index = tmp_path / "plain.pdqidx"
+    runner.invoke(app, ["index", "build", str(hashfile), "--out", str(index)])
+    query = str(DIH / "bridge-2-rotate-90.jpg")
+    assert (
+        _lines(runner.invoke(app, ["match", query, "--index", str(index)]).stdout)[0]["matches"]
+        == []
+    )
+    result = runner.invoke(app, ["match", query, "--index", str(index), "--dihedral"])
+    [match] = _lines(result.stdout)[0]["matches"]  # type: ignore[misc]
+    assert match["query_variant"] != "original"
+    assert match["distance"] <= 10
+
+
+def test_bad_input_is_one_clear_error(app: typer.Typer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a" * 64 + "\nzz\n")
+    result = runner.invoke(app, ["index", "build", str(bad), "--out", str(tmp_path / "x")])
+    assert isinstance(result.exception, InvalidHash)
+    assert "bad.txt:2" in result.exception.message
+    good = tmp_path / "good.txt"
+    good.write_text("a" * 64 + "\n")
+    runner.invoke(app, ["index", "build", str(good), "--out", str(tmp_path / "g.pdqidx")])
+    result = runner.invoke(
+        app, ["match", str(good), "--index", str(tmp_path / "g.pdqidx"), "--radius", "40"]
+    )
+    assert isinstance(result.exception, InvalidRadius)
+    result = runner.invoke(app, ["hash", str(tmp_path / "missing")])
+    assert isinstance(result.exception, InvalidInput)
+    assert "no such file" in result.exception.message
+    result = runner.invoke(app, ["hash", str(good), "--signals", "pdq,crc"])
+    assert isinstance(result.exception, InvalidInput)
+    assert "'crc'" in result.exception.message

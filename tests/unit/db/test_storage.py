@@ -1,0 +1,52 @@
+"""Storage: migrations match the models; SQLite runs with WAL and foreign keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import OrgKind
+from alliance.db import create_db_engine
+from alliance.db.migrate import current_revision, drift, ensure_ready, head_revision, upgrade
+from alliance.errors import DatabaseNotReady
+
+
+def test_migrations_match_models(engine: Engine) -> None:
+    assert drift(engine) == []
+    assert current_revision(engine) == head_revision(engine)
+    ensure_ready(engine)
+
+
+def test_unmigrated_database_is_not_ready(fresh_db_url: str) -> None:
+    engine = create_db_engine(fresh_db_url)
+    with pytest.raises(DatabaseNotReady, match="alliance db upgrade"):
+        ensure_ready(engine)
+    assert drift(engine)  # behind head counts as drift
+    upgrade(engine)
+    ensure_ready(engine)
+    engine.dispose()
+
+
+def test_unreachable_database_is_not_ready() -> None:
+    engine = create_db_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(DatabaseNotReady, match="unreachable"):
+        ensure_ready(engine)
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'x' / 'a.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(session: Session) -> None:
+    session.add(Organisation(slug="orphan", name="x", kind=OrgKind.hotline, country_code="QQ"))
+    with pytest.raises(IntegrityError):
+        session.flush()

@@ -1,0 +1,68 @@
+"""Crypto index, vPDQ index and hash files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from alliance.hashing.errors import InvalidHash
+from alliance.hashing.pdq import PdqHash
+from alliance.hashing.video import VideoFrame, VpdqHash
+from alliance.matching.crypto_index import CryptoIndex
+from alliance.matching.errors import InvalidIndex
+from alliance.matching.hashfile import looks_like_hashfile, read_hashfile
+from alliance.matching.video import VpdqIndex
+
+
+def test_crypto_index_round_trip(tmp_path: Path) -> None:
+    values = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(1_000)]
+    index = CryptoIndex.build(
+        "sha256", [*values, values[5].upper()], [f"id{i}" for i in range(1_001)]
+    )
+    index.save(tmp_path / "c.idx")
+    opened = CryptoIndex.open(tmp_path / "c.idx")
+    assert len(opened) == 1_001
+    assert sorted(opened.lookup(values[5])) == ["id1000", "id5"]
+    assert opened.lookup(hashlib.sha256(b"other").hexdigest()) == []
+    with pytest.raises(InvalidHash, match="SHA256"):
+        opened.lookup("abc")
+    with pytest.raises(InvalidIndex):
+        CryptoIndex.build("crc32", [], [])
+
+
+def _video(*hexes: str) -> VpdqHash:
+    return VpdqHash(
+        tuple(VideoFrame(PdqHash.from_hex(h, 100), i, i * 1.0) for i, h in enumerate(hexes))
+    )
+
+
+def test_vpdq_index_rule() -> None:
+    a, b, c, d = "0" * 64, "f" * 64, "0" * 32 + "f" * 32, "f" * 32 + "0" * 32
+    index = VpdqIndex({"v1": _video(a, b, c), "v2": _video(d)})
+    [match] = index.search(_video(a, b, c, d), query_match_percent=70)
+    assert (match.id, match.query_match_percent, match.target_match_percent) == ("v1", 75.0, 100.0)
+    assert index.search(_video(a, b, c, d)) == []  # 75 % < the default 80 %
+    assert [m.id for m in index.search(_video(d), target_match_percent=100)] == ["v2"]
+
+
+def test_hashfile_formats(tmp_path: Path) -> None:
+    h1, h2 = "a" * 64, "b" * 64
+    path = tmp_path / "hashes.txt"
+    path.write_text(
+        f"# comment\n{h1}\nmy-id\t{h2.upper()}\n"
+        f'{{"path": "p.jpg", "pdq": "{h1}", "pdq_quality": 90, '
+        f'"pdq_variants": {{"rotate90": "{h2}"}}}}\n'
+        '{"path": "bad.jpg", "error": "not an image"}\n\n'
+    )
+    records = list(read_hashfile(path))
+    assert [(r.id, r.pdq) for r in records] == [("2", h1), ("my-id", h2), ("p.jpg", h1)]
+    assert records[2].variants == {"rotate90": h2}
+    assert records[2].quality == 90
+    assert looks_like_hashfile(path)
+    path.write_text(f"{h1}\nnot-a-hash\n")
+    with pytest.raises(InvalidHash, match=r"hashes\.txt:2: invalid PDQ hash 'not-a-hash'"):
+        list(read_hashfile(path))
+    path.write_bytes(b"\xff\xd8\xff\xe0 jpeg bytes")
+    assert not looks_like_hashfile(path)
