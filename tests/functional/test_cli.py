@@ -116,6 +116,8 @@ def test_onboarding_flow(run: Run) -> None:
     assert added.code == 0 and "password (shown once)" in added.out
     users = json.loads(run("users", "list", "--format", "json").out)
     assert users[0]["username"] == "anna" and users[0]["active"] is True
+    reset = run("users", "reset-password", "anna")
+    assert reset.code == 0 and "password (shown once)" in reset.out
     assert run("users", "disable", "anna").code == 0
     assert run("users", "list", "--format", "jsonl").out.count('"active": false') == 1
 
@@ -153,7 +155,11 @@ def test_onboarding_flow(run: Run) -> None:
     } <= types
     assert all(e["actor"] == "operator:tester" for e in events)
     only_users = json.loads(run("audit", "list", "--format", "json", "--type", "user:").out)
-    assert {e["event_type"] for e in only_users} == {"user:created", "user:disabled"}
+    assert {e["event_type"] for e in only_users} == {
+        "user:created",
+        "user:disabled",
+        "user:password_changed",
+    }
     by_subject = json.loads(
         run("audit", "list", "--format", "json", "--subject", "organisation").out
     )

@@ -339,3 +339,32 @@ def test_users_page_creates_user_with_generated_password(client: TestClient, wor
     client.cookies.clear()
     log_in(client, "new-colleague", password)
     assert csrf_from_page(client, "/dashboard")
+
+
+def test_user_changes_own_password(client: TestClient, world: World) -> None:
+    name = world.usernames[Role.reviewer]
+    csrf = log_in(client, name)
+    assert client.get("/account").status_code == 200
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current_password": "not-it-at-all",
+            "new_password": "a-brand-new-password",
+            "repeat_password": "a-brand-new-password",
+            "csrf_token": csrf,
+        },
+    )
+    assert wrong.status_code == 400 and "current password" in wrong.text
+    changed = client.post(
+        "/account/password",
+        data={
+            "current_password": factories.PASSWORD,
+            "new_password": "a-brand-new-password",
+            "repeat_password": "a-brand-new-password",
+            "csrf_token": csrf,
+        },
+    )
+    assert changed.status_code == 200 and "Password changed" in changed.text
+    assert client.get("/dashboard").status_code == 303  # the session ended
+    client.cookies.clear()
+    log_in(client, name, "a-brand-new-password")

@@ -235,6 +235,20 @@ def set_password(session: Session, actor: Principal, username: str, password: st
     return user
 
 
+def change_own_password(
+    session: Session, actor: Principal, current_password: str, new_password: str
+) -> User:
+    """A user changes their own password; the current one must be given."""
+    if actor.user_id is None:
+        raise InvalidInput("only a logged-in user can change their own password")
+    user = session.get_one(User, actor.user_id)
+    if not verify_password(user.password_hash, current_password):
+        raise InvalidInput("the current password is not right")
+    if new_password == current_password:
+        raise InvalidInput("the new password must differ from the current one")
+    return set_password(session, actor, user.username, new_password)
+
+
 # --- API keys ------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from alliance.accounts import services as accounts
 from alliance.accounts.models import ApiKey, Organisation, User
+from alliance.accounts.passwords import generate_password
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, UserIn
 from alliance.cli import context
@@ -140,6 +141,26 @@ def list_users(
     with context.unit_of_work() as session:
         rows = [_user_row(u) for u in accounts.list_users(session, context.operator(), org)]
     emit(rows, fmt, title="Users")
+
+
+@users_app.command("reset-password")
+def reset_password(
+    username: Annotated[str, typer.Argument()],
+    password_prompt: Annotated[
+        bool, typer.Option("--password-prompt", help="type the new password instead")
+    ] = False,
+) -> None:
+    """Give a user a new password (generated and printed once); their sessions end."""
+    password = (
+        typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        if password_prompt
+        else generate_password()
+    )
+    with context.unit_of_work() as session:
+        accounts.set_password(session, context.operator(), username, password)
+    console.print(f"new password for {username}")
+    if not password_prompt:
+        console.print(f"password (shown once): [bold]{password}[/]", highlight=False)
 
 
 @users_app.command("disable")

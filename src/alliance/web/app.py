@@ -20,8 +20,8 @@ from alliance.web.api import audit as audit_api
 from alliance.web.api import system as system_api
 from alliance.web.errors import install_error_handlers
 from alliance.web.guards import guard_of
+from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
-from alliance.web.pages import api_docs, auth, dashboard
 from alliance.web.pages import audit as audit_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from alliance.web.state import AppState
@@ -30,6 +30,7 @@ HERE = Path(__file__).parent
 
 API_ROUTERS = [system_api.router, accounts_api.router, audit_api.router]
 PAGE_ROUTERS = [
+    account.router,
     auth.router,
     dashboard.router,
     accounts_pages.router,
