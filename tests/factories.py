@@ -11,6 +11,7 @@ from alliance.accounts.models import ApiKey, Jurisdiction, Organisation, User
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, UserIn
+from alliance.banks.models import Bank
 
 OPERATOR = Principal.operator("test-operator")
 PASSWORD = "correct-horse-battery"
@@ -81,3 +82,42 @@ def api_key(
 
 def principal(user_: User) -> Principal:
     return accounts.principal_for_user(user_)
+
+
+def bank(
+    session: Session,
+    owner: Organisation | None = None,
+    name: str | None = None,
+    scope: str = "baseline",
+    subscriber_kinds: tuple[OrgKind, ...] = (OrgKind.industry,),
+    subscriber_countries: tuple[str, ...] = (),
+    suppression: bool = False,
+) -> Bank:
+    from alliance.banks import services as banks
+    from alliance.banks.schemas import BankIn
+
+    owner = owner or organisation(session)
+    return banks.create_bank(
+        session,
+        OPERATOR,
+        BankIn(
+            name=name or f"bank-{next(_counter)}",
+            scope=scope,
+            owner=owner.slug,
+            subscriber_kinds=list(subscriber_kinds),
+            subscriber_countries=list(subscriber_countries),
+            suppression=suppression,
+        ),
+    )
+
+
+def pdq_hex(seed: int) -> str:
+    """A deterministic, well-spread 256-bit value in PDQ's text form."""
+    import hashlib
+
+    return hashlib.sha256(f"pdq-{seed}".encode()).hexdigest()
+
+
+def flip_bits(hex_value: str, bits: int) -> str:
+    """``hex_value`` with its lowest ``bits`` bits flipped: a near-duplicate at that distance."""
+    return f"{int(hex_value, 16) ^ ((1 << bits) - 1):064x}"

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         description="Key that signs CSRF tokens. Required in production; in demo and "
         "development a random one is generated once and kept in <data_dir>/secret_key.",
     )
+    signing_key_file: Path | None = Field(
+        None,
+        description="PEM file with the Ed25519 private key that signs bank snapshots and "
+        "deltas. Required in production; in demo and development one is generated once "
+        "as <data_dir>/signing_key.pem.",
+    )
     host: str = Field("127.0.0.1", description="Address `alliance serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `alliance serve` listens on.")
     session_hours: int = Field(
@@ -106,6 +112,17 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+    def resolved_signing_key_file(self) -> Path:
+        """The configured signing key file, or (outside production) the data dir's."""
+        if self.signing_key_file is not None:
+            return self.signing_key_file
+        if self.mode is Mode.production:
+            raise ConfigurationError(
+                "ALLIANCE_SIGNING_KEY_FILE must be set in production mode "
+                "(alliance keys signing-key --out FILE makes one)"
+            )
+        return self.data_dir / "signing_key.pem"
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as a dict, secrets and database passwords masked."""

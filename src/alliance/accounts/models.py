@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alliance.accounts.permissions import OrgKind, Role
-from alliance.db.base import Base, utcnow
+from alliance.db.base import Base, StrEnumType, utcnow
 
 
 class Jurisdiction(Base):
@@ -28,7 +28,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrgKind] = mapped_column(String(32))
+    kind: Mapped[OrgKind] = mapped_column(StrEnumType(OrgKind))
     country_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -47,7 +47,7 @@ class User(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(String(32))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -71,7 +71,7 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[Role] = mapped_column(String(32))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

@@ -24,6 +24,13 @@ class Permission(StrEnum):
     AUDIT_VERIFY = "platform:audit:verify"
     SETTINGS_READ = "platform:settings:read"
 
+    BANK_READ = "banks:bank:read"
+    BANK_MANAGE = "banks:bank:manage"
+    ENTRY_CONTRIBUTE = "banks:entry:contribute"
+    ENTRY_VERIFY = "banks:entry:verify"
+    MATCH_QUERY = "banks:match:query"
+    MATCH_FEEDBACK = "banks:match:feedback"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -55,6 +62,23 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     P.ORG_READ: Reach.ALL,
 }
 
+# Hash banks: OWN reach means banks the organisation owns *or may subscribe to* (see
+# alliance.banks.services.visible_banks); contributing and verifying need a role that
+# assesses material.
+_BANK_ANALYST: dict[Permission, Reach] = {
+    P.BANK_READ: Reach.OWN,
+    P.BANK_MANAGE: Reach.OWN,
+    P.ENTRY_CONTRIBUTE: Reach.OWN,
+    P.ENTRY_VERIFY: Reach.OWN,
+    P.MATCH_QUERY: Reach.OWN,
+    P.MATCH_FEEDBACK: Reach.OWN,
+}
+_BANK_MEMBER: dict[Permission, Reach] = {
+    P.BANK_READ: Reach.OWN,
+    P.MATCH_QUERY: Reach.OWN,
+    P.MATCH_FEEDBACK: Reach.OWN,
+}
+
 ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
     Role.secretariat_admin: dict.fromkeys(Permission, Reach.ALL),
     Role.org_admin: {
@@ -64,11 +88,15 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.KEY_READ: Reach.OWN,
         P.KEY_MANAGE: Reach.OWN,
         P.AUDIT_READ: Reach.OWN,
+        P.BANK_READ: Reach.OWN,
+        P.BANK_MANAGE: Reach.OWN,
+        P.MATCH_QUERY: Reach.OWN,
+        P.MATCH_FEEDBACK: Reach.OWN,
     },
-    Role.analyst: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
-    Role.investigator: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
-    Role.reviewer: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
-    Role.viewer: dict(_MEMBER_BASE),
+    Role.analyst: {**_MEMBER_BASE, **_BANK_ANALYST, P.USER_READ: Reach.OWN},
+    Role.investigator: {**_MEMBER_BASE, **_BANK_ANALYST, P.USER_READ: Reach.OWN},
+    Role.reviewer: {**_MEMBER_BASE, **_BANK_MEMBER, P.USER_READ: Reach.OWN},
+    Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN},
 }
 
 # Which roles an organisation of each kind may hand out.

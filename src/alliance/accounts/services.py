@@ -120,12 +120,17 @@ def _org_by_slug(session: Session, slug: str) -> Organisation | None:
 
 
 def can_grant(actor: Principal, role: Role) -> bool:
-    """Nobody hands out rights they do not hold themselves."""
-    for permission, reach in ROLE_GRANTS[role].items():
-        mine = actor.reach(permission)
-        if mine is None or (reach is Reach.ALL and mine is not Reach.ALL):
-            return False
-    return True
+    """Whether ``actor`` may give ``role`` to someone of an organisation it manages.
+
+    An administrator hands out the roles of its organisation's kind; only someone whose
+    rights already reach every organisation may hand out such reach (no escalation
+    across organisations)."""
+    if not actor.can(Permission.USER_MANAGE) and not actor.can(Permission.KEY_MANAGE):
+        return False
+    return all(
+        reach is Reach.OWN or actor.reach(permission) is Reach.ALL
+        for permission, reach in ROLE_GRANTS[role].items()
+    )
 
 
 def grantable_roles(actor: Principal, kinds: set[OrgKind]) -> list[Role]:

@@ -23,4 +23,13 @@ class EventType(StrEnum):
     SHARE_GRANTED = "share:granted"
     SHARE_REVOKED = "share:revoked"
 
+    BANK_CREATED = "bank:created"
+    BANK_UPDATED = "bank:updated"
+    BANK_ENTRIES_ADDED = "bank:entries_added"
+    BANK_ENTRIES_REMOVED = "bank:entries_removed"
+    BANK_ENTRY_VOTED = "bank:entry_voted"
+    BANK_ENTRY_FLAGGED = "bank:entry_flagged"
+    MATCH_FOUND = "match:found"
+    MATCH_FEEDBACK = "match:feedback"
+
     DEMO_BUILT = "demo:built"

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from alliance.cli import accounts, audit, db, demo, engine, serve, settings_command
+from alliance.cli import accounts, audit, banks, db, demo, engine, serve, settings_command
 from alliance.cli.output import err_console
 from alliance.errors import (
     AllianceError,
@@ -56,6 +56,7 @@ def build_app() -> typer.Typer:
     app.add_typer(accounts.users_app, name="users")
     app.add_typer(accounts.keys_app, name="keys")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(banks.app, name="banks")
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)

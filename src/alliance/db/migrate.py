@@ -27,6 +27,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MODEL_MODULES = (
     "alliance.audit.models",
     "alliance.accounts.models",
+    "alliance.banks.models",
 )
 
 

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
 import alliance
+from alliance.banks.signing import Signer
 from alliance.db import create_db_engine, make_session_factory
-from alliance.settings import Settings, get_settings
+from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
+from alliance.web.api import banks as banks_api
 from alliance.web.api import system as system_api
 from alliance.web.errors import install_error_handlers
 from alliance.web.guards import guard_of
@@ -28,7 +30,13 @@ from alliance.web.state import AppState
 
 HERE = Path(__file__).parent
 
-API_ROUTERS = [system_api.router, accounts_api.router, audit_api.router]
+API_ROUTERS = [
+    system_api.router,
+    accounts_api.router,
+    audit_api.router,
+    banks_api.router,
+    banks_api.hma_router,
+]
 PAGE_ROUTERS = [
     account.router,
     auth.router,
@@ -86,6 +94,9 @@ def create_app(
         sessions=sessions or make_session_factory(engine),
         secret_key=settings.resolved_secret_key(),
         templates=Jinja2Templates(directory=HERE / "templates"),
+        signer=Signer.from_file(
+            settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
+        ),
     )
     for router in API_ROUTERS + PAGE_ROUTERS:
         app.include_router(router)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
 from alliance.accounts.services import LoginLimits
+from alliance.banks.signing import Signer
 from alliance.settings import Settings
 
 
@@ -22,6 +23,7 @@ class AppState:
     sessions: sessionmaker[Session]
     secret_key: str
     templates: Jinja2Templates
+    signer: Signer
 
     @property
     def login_limits(self) -> LoginLimits:

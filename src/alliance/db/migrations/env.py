@@ -8,7 +8,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Engine
 
-from alliance.db.base import Base, UTCDateTime
+from alliance.db.base import Base, StrEnumType, UTCDateTime
 from alliance.db.migrate import load_models
 
 
@@ -16,6 +16,8 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     """Write UTC datetime columns as plain DateTime, so revisions never import our code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, StrEnumType):
+        return f"sa.String(length={obj.length})"
     return False
 
 

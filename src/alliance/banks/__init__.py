@@ -1,0 +1,1 @@
+"""Hash banks shared across borders: categories, verification, signed distribution, matching."""

@@ -1,0 +1,173 @@
+"""The signed bank document: a snapshot or a delta, as JSON lines.
+
+Format ``alliance.bank`` version 1 (UTF-8, one JSON object per line, ``\\n`` endings)::
+
+    {"format": "alliance.bank", "version": 1, "kind": "snapshot" | "delta",
+     "bank": {"name", "scope", "owner", "suppression", "pdq_threshold"},
+     "since": N, "until": M, "entries": K, "generated_at": "...Z", "key_id": "..."}
+    {"id": 17, "seq": 5, "signal_type": "pdq", "signal": "...", "removed": false,
+     "classification": {"baseline": true, "iwf": "A", "ncmec": null, "vics": null},
+     "votes": 3, "verified": true, "confirmed": 0, "disputed": 0, "flagged": false,
+     "contributor": "nl-hotline", "added_at": "..."}
+    ... K entry lines ...
+    {"signature": "<base64 Ed25519>", "key_id": "..."}
+
+A snapshot holds the live entries changed up to ``until``; a delta holds every entry
+changed after ``since`` up to ``until``, removals included (``"removed": true``). The
+signature is Ed25519 over ``b"alliance.bank.v1\\n" + SHA-256(all bytes before the signature
+line)``, so the document can be hashed as it streams. A subscriber applies a delta only if
+the signature verifies with the platform key it pinned, the entry count matches the header
+and ``since`` is its checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alliance.accounts.policy import Principal
+from alliance.banks.models import Bank, BankEntry
+from alliance.banks.services import VERIFIED_AT, classification_of, get_bank
+from alliance.banks.signing import SignatureInvalid, Signer, verify
+from alliance.db.base import utcnow
+from alliance.errors import InvalidInput
+
+FORMAT = "alliance.bank"
+VERSION = 1
+_DOMAIN = b"alliance.bank.v1\n"
+
+
+def _line(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+def entry_record(entry: BankEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "seq": entry.changed_seq,
+        "signal_type": entry.signal_type,
+        "signal": entry.signal_value,
+        "removed": entry.removed_at is not None,
+        "classification": classification_of(entry).model_dump(),
+        "votes": entry.votes,
+        "verified": entry.votes >= VERIFIED_AT,
+        "confirmed": entry.confirmed,
+        "disputed": entry.disputed,
+        "flagged": entry.flagged,
+        "contributor": entry.contributor.slug,
+        "added_at": entry.added_at.isoformat(),
+    }
+
+
+def build_document(
+    bank: Bank, entries: list[BankEntry], *, kind: str, since: int, signer: Signer
+) -> bytes:
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": kind,
+        "bank": {
+            "name": bank.name,
+            "scope": bank.scope,
+            "owner": bank.owner.slug,
+            "suppression": bank.suppression,
+            "pdq_threshold": bank.pdq_threshold,
+        },
+        "since": since,
+        "until": bank.sequence,
+        "entries": len(entries),
+        "generated_at": utcnow().isoformat(),
+        "key_id": signer.key_id,
+    }
+    body = b"".join([_line(header), *(_line(entry_record(e)) for e in entries)])
+    signature = signer.sign(_DOMAIN + hashlib.sha256(body).digest())
+    return body + _line({"signature": signature, "key_id": signer.key_id})
+
+
+@dataclass(frozen=True)
+class BankDocument:
+    header: dict[str, Any]
+    entries: list[dict[str, Any]]
+
+    @property
+    def kind(self) -> str:
+        return str(self.header["kind"])
+
+    @property
+    def bank(self) -> str:
+        return str(self.header["bank"]["name"])
+
+    @property
+    def since(self) -> int:
+        return int(self.header["since"])
+
+    @property
+    def until(self) -> int:
+        return int(self.header["until"])
+
+
+def parse_document(data: bytes, public_key: Ed25519PublicKey) -> BankDocument:
+    """Verify and parse a document; any alteration or truncation raises, nothing partial."""
+    if not data.endswith(b"\n"):
+        raise SignatureInvalid("document truncated: no final signature line")
+    body_end = data.rfind(b"\n", 0, len(data) - 1) + 1
+    body, trailer = data[:body_end], data[body_end:]
+    try:
+        signature = json.loads(trailer)["signature"]
+    except (ValueError, KeyError, TypeError):
+        raise SignatureInvalid(
+            "document truncated or altered: last line is not a signature"
+        ) from None
+    verify(public_key, _DOMAIN + hashlib.sha256(body).digest(), str(signature))
+    lines = body.decode().splitlines()
+    header = json.loads(lines[0])
+    if header.get("format") != FORMAT:
+        raise InvalidInput(f"not an {FORMAT} document")
+    if header.get("version") != VERSION:
+        raise InvalidInput(
+            f"{FORMAT} version {header.get('version')} is not supported "
+            f"(this Alliance reads version {VERSION})"
+        )
+    entries = [json.loads(line) for line in lines[1:]]
+    if len(entries) != header.get("entries"):
+        raise InvalidInput("entry count does not match the header")
+    return BankDocument(header, entries)
+
+
+def iter_signals(document: BankDocument) -> Iterable[tuple[str, str, bool]]:
+    for entry in document.entries:
+        yield entry["signal_type"], entry["signal"], bool(entry["removed"])
+
+
+def snapshot(session: Session, actor: Principal, bank_name: str, signer: Signer) -> bytes:
+    """A signed snapshot of every live entry of a bank the actor may see."""
+    bank = get_bank(session, actor, bank_name)
+    entries = session.execute(
+        select(BankEntry)
+        .where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+        .order_by(BankEntry.changed_seq, BankEntry.id)
+    ).scalars()
+    return build_document(bank, list(entries), kind="snapshot", since=0, signer=signer)
+
+
+def delta(session: Session, actor: Principal, bank_name: str, since: int, signer: Signer) -> bytes:
+    """A signed delta: every entry changed after ``since``, removals included."""
+    bank = get_bank(session, actor, bank_name)
+    if since > bank.sequence:
+        raise InvalidInput(
+            f"checkpoint {since} is ahead of bank {bank.name!r} "
+            f"(at {bank.sequence}): resync from a snapshot"
+        )
+    entries = session.execute(
+        select(BankEntry)
+        .where(BankEntry.bank_id == bank.id, BankEntry.changed_seq > since)
+        .order_by(BankEntry.changed_seq, BankEntry.id)
+    ).scalars()
+    return build_document(bank, list(entries), kind="delta", since=since, signer=signer)

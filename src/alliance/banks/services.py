@@ -1,0 +1,510 @@
+"""Bank operations: create, list, contribute, verify, remove, distribute, match, feedback.
+
+Visibility: an organisation sees a bank it owns or whose subscription rules admit it (its
+kind among ``subscriber_kinds`` and, when ``subscriber_countries`` is set, its country
+among them); the secretariat sees every bank. A bank you may not see is reported as not
+found, so that its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import Permission, Reach
+from alliance.accounts.policy import Principal, authorize
+from alliance.audit import EventType, record
+from alliance.banks import lookup
+from alliance.banks.models import Bank, BankEntry, EntryVote, MatchEvent
+from alliance.banks.schemas import (
+    BankIn,
+    BankOut,
+    Classification,
+    EntriesAdded,
+    EntryIn,
+    EntryOut,
+    FeedbackIn,
+    FeedbackOut,
+    MatchOut,
+    MatchRequest,
+    MatchResponse,
+    SignalIn,
+    SignalResult,
+)
+from alliance.db.base import utcnow
+from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from alliance.hashing import signals
+
+VERIFIED_AT = 3  # distinct analysts, as IWF and Project Arachnid verify
+MAX_ENTRIES_PER_CALL = 100_000
+
+
+# --- visibility ----------------------------------------------------------------------
+
+
+def can_see(principal: Principal, bank: Bank) -> bool:
+    reach = principal.reach(Permission.BANK_READ)
+    if reach is None:
+        return False
+    if reach is Reach.ALL:
+        return True
+    if principal.organisation_id is None:
+        return False
+    if bank.owner_organisation_id == principal.organisation_id:
+        return True
+    kind_ok = principal.organisation_kind is not None and (
+        principal.organisation_kind.value in bank.subscriber_kinds
+    )
+    country_ok = not bank.subscriber_countries or principal.country_code in (
+        bank.subscriber_countries
+    )
+    return kind_ok and country_ok
+
+
+def _owns(principal: Principal, bank: Bank, permission: Permission) -> None:
+    reach = principal.reach(permission)
+    if reach is Reach.ALL:
+        return
+    if reach is None or bank.owner_organisation_id != principal.organisation_id:
+        raise PermissionDenied(f"only the organisation that owns bank {bank.name!r} may do this")
+
+
+def visible_banks(session: Session, principal: Principal) -> list[Bank]:
+    authorize(principal, Permission.BANK_READ)
+    banks = session.execute(select(Bank).order_by(Bank.name)).scalars()
+    return [b for b in banks if can_see(principal, b)]
+
+
+def get_bank(session: Session, principal: Principal, name: str) -> Bank:
+    authorize(principal, Permission.BANK_READ)
+    bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
+    if bank is None or not can_see(principal, bank):
+        raise NotFound(f"no bank named {name!r}")
+    return bank
+
+
+# --- banks ---------------------------------------------------------------------------
+
+
+def create_bank(session: Session, actor: Principal, data: BankIn) -> Bank:
+    authorize(actor, Permission.BANK_MANAGE)
+    if data.owner:
+        owner = session.execute(
+            select(Organisation).where(Organisation.slug == data.owner)
+        ).scalar_one_or_none()
+        if owner is None:
+            raise NotFound(f"no organisation named {data.owner!r}")
+    elif actor.organisation_id is not None:
+        owner = session.get_one(Organisation, actor.organisation_id)
+    else:
+        raise InvalidInput("say which organisation owns the bank (--owner)")
+    authorize(actor, Permission.BANK_MANAGE, owner)
+    if session.execute(select(Bank.id).where(Bank.name == data.name)).first():
+        raise Conflict(f"a bank named {data.name!r} already exists")
+    bank = Bank(
+        name=data.name,
+        uid=secrets.token_hex(16),
+        owner_organisation_id=owner.id,
+        scope=data.scope,
+        description=data.description,
+        suppression=data.suppression,
+        pdq_threshold=data.pdq_threshold,
+        dispute_threshold=data.dispute_threshold,
+        subscriber_kinds=sorted(k.value for k in data.subscriber_kinds),
+        subscriber_countries=data.subscriber_countries,
+        sequence=0,
+        revision=secrets.token_hex(8),
+    )
+    session.add(bank)
+    session.flush()
+    record(
+        session,
+        actor,
+        EventType.BANK_CREATED,
+        "bank",
+        bank.name,
+        data.model_dump(mode="json"),
+        organisation_id=owner.id,
+    )
+    return bank
+
+
+def bank_out(session: Session, bank: Bank) -> BankOut:
+    live = (BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+    entries = session.execute(select(func.count()).where(*live)).scalar_one()
+    verified = session.execute(
+        select(func.count()).where(*live, BankEntry.votes >= VERIFIED_AT)
+    ).scalar_one()
+    return BankOut(
+        name=bank.name,
+        scope=bank.scope,
+        owner=bank.owner.slug,
+        description=bank.description,
+        suppression=bank.suppression,
+        pdq_threshold=bank.pdq_threshold,
+        dispute_threshold=bank.dispute_threshold,
+        subscriber_kinds=bank.subscriber_kinds,
+        subscriber_countries=bank.subscriber_countries,
+        sequence=bank.sequence,
+        entries=entries,
+        verified=verified,
+        created_at=bank.created_at,
+        updated_at=bank.updated_at,
+    )
+
+
+def _next_change(bank: Bank) -> int:
+    bank.sequence += 1
+    bank.revision = secrets.token_hex(8)
+    bank.updated_at = utcnow()
+    return bank.sequence
+
+
+# --- entries -------------------------------------------------------------------------
+
+
+def entry_out(entry: BankEntry) -> EntryOut:
+    return EntryOut(
+        id=entry.id,
+        signal_type=entry.signal_type,
+        signal=entry.signal_value,
+        classification=classification_of(entry),
+        contributor=entry.contributor.slug,
+        votes=entry.votes,
+        verified=entry.votes >= VERIFIED_AT,
+        confirmed=entry.confirmed,
+        disputed=entry.disputed,
+        flagged=entry.flagged,
+        note=entry.note,
+        added_at=entry.added_at,
+        removed_at=entry.removed_at,
+        seq=entry.changed_seq,
+    )
+
+
+def classification_of(entry: BankEntry) -> Classification:
+    return Classification(
+        baseline=entry.baseline,
+        iwf=entry.iwf_category,
+        ncmec=entry.ncmec_category,
+        vics=entry.vics_category,
+    )
+
+
+def normalise_signal(signal_type: str, value: str) -> str:
+    """The canonical text of a signal; raises a clear InvalidInput for a bad one."""
+    return signals.get(signal_type).validate(value.strip())
+
+
+def add_entries(
+    session: Session, actor: Principal, bank_name: str, items: Sequence[EntryIn]
+) -> EntriesAdded:
+    """Add entries, all or nothing. An existing signal is updated (or restored if it had
+    been removed); the acting analyst's own assessment counts as the first vote."""
+    bank = get_bank(session, actor, bank_name)
+    authorize(actor, Permission.ENTRY_CONTRIBUTE)
+    if actor.organisation_id is None and actor.kind != "operator":
+        raise PermissionDenied("entries are contributed by a member organisation")
+    if not items:
+        raise InvalidInput("no entries given")
+    if len(items) > MAX_ENTRIES_PER_CALL:
+        raise InvalidInput(f"at most {MAX_ENTRIES_PER_CALL} entries per call; use import")
+    normalised: dict[tuple[str, str], EntryIn] = {}
+    for number, item in enumerate(items, 1):
+        try:
+            value = normalise_signal(item.signal_type, item.signal)
+        except InvalidInput as exc:
+            raise InvalidInput(f"entry {number}: {exc.message}") from None
+        normalised[(item.signal_type, value)] = item
+    contributor_id = actor.organisation_id or bank.owner_organisation_id
+    seq = _next_change(bank)
+    existing = {
+        (e.signal_type, e.signal_value): e
+        for e in session.execute(
+            select(BankEntry).where(
+                BankEntry.bank_id == bank.id,
+                BankEntry.signal_value.in_([v for _, v in normalised]),
+            )
+        ).scalars()
+    }
+    touched: list[BankEntry] = []
+    added = unchanged = 0
+    for (signal_type, value), item in normalised.items():
+        entry = existing.get((signal_type, value))
+        c = item.classification
+        if entry is None:
+            entry = BankEntry(
+                bank_id=bank.id,
+                signal_type=signal_type,
+                signal_value=value,
+                contributor_organisation_id=contributor_id,
+                votes=0,
+                confirmed=0,
+                disputed=0,
+                flagged=False,
+            )
+            session.add(entry)
+            added += 1
+        elif (
+            entry.removed_at is None
+            and classification_of(entry) == c
+            and (item.note is None or item.note == entry.note)
+        ):
+            unchanged += 1
+            continue
+        entry.baseline, entry.iwf_category = c.baseline, c.iwf
+        entry.ncmec_category, entry.vics_category = c.ncmec, c.vics
+        entry.note = item.note if item.note is not None else entry.note
+        entry.removed_at = None
+        entry.changed_seq = seq
+        touched.append(entry)
+    session.flush()
+    if actor.user_id is not None:
+        for entry in touched:
+            _add_vote(session, actor, entry)
+    if not touched:
+        bank.sequence -= 1  # nothing changed: give the number back
+    else:
+        record(
+            session,
+            actor,
+            EventType.BANK_ENTRIES_ADDED,
+            "bank",
+            bank.name,
+            {"added": added, "updated": len(touched) - added, "sequence": seq},
+            organisation_id=bank.owner_organisation_id,
+        )
+    session.flush()
+    return EntriesAdded(
+        added=added,
+        unchanged=unchanged,
+        sequence=bank.sequence,
+        entries=[entry_out(e) for e in touched],
+    )
+
+
+def _entry(session: Session, bank: Bank, entry_id: int) -> BankEntry:
+    entry = session.get(BankEntry, entry_id)
+    if entry is None or entry.bank_id != bank.id:
+        raise NotFound(f"bank {bank.name!r} has no entry {entry_id}")
+    return entry
+
+
+def list_entries(
+    session: Session,
+    actor: Principal,
+    bank_name: str,
+    *,
+    since: int = 0,
+    limit: int = 1000,
+    include_removed: bool = False,
+) -> list[BankEntry]:
+    bank = get_bank(session, actor, bank_name)
+    query = select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.changed_seq > since)
+    if not include_removed:
+        query = query.where(BankEntry.removed_at.is_(None))
+    return list(
+        session.execute(query.order_by(BankEntry.changed_seq, BankEntry.id).limit(limit)).scalars()
+    )
+
+
+def remove_entries(
+    session: Session, actor: Principal, bank_name: str, entry_ids: Sequence[int]
+) -> int:
+    """Tombstone entries (the contributor or the bank's owner may)."""
+    bank = get_bank(session, actor, bank_name)
+    authorize(actor, Permission.ENTRY_CONTRIBUTE)
+    entries = [_entry(session, bank, i) for i in dict.fromkeys(entry_ids)]
+    owner_or_all = actor.reach(Permission.ENTRY_CONTRIBUTE) is Reach.ALL or (
+        actor.organisation_id == bank.owner_organisation_id
+    )
+    for entry in entries:
+        if not owner_or_all and entry.contributor_organisation_id != actor.organisation_id:
+            raise PermissionDenied(f"entry {entry.id} was contributed by another organisation")
+    live = [e for e in entries if e.removed_at is None]
+    if not live:
+        return 0
+    seq = _next_change(bank)
+    now = utcnow()
+    for entry in live:
+        entry.removed_at = now
+        entry.changed_seq = seq
+    record(
+        session,
+        actor,
+        EventType.BANK_ENTRIES_REMOVED,
+        "bank",
+        bank.name,
+        {"entries": [e.id for e in live], "sequence": seq},
+        organisation_id=bank.owner_organisation_id,
+    )
+    return len(live)
+
+
+def _add_vote(session: Session, actor: Principal, entry: BankEntry) -> bool:
+    assert actor.user_id is not None and actor.organisation_id is not None
+    already = session.execute(
+        select(EntryVote.id).where(
+            EntryVote.entry_id == entry.id, EntryVote.user_id == actor.user_id
+        )
+    ).first()
+    if already:
+        return False
+    session.add(
+        EntryVote(entry_id=entry.id, user_id=actor.user_id, organisation_id=actor.organisation_id)
+    )
+    entry.votes += 1
+    return True
+
+
+def vote(session: Session, actor: Principal, bank_name: str, entry_id: int) -> BankEntry:
+    """An analyst confirms an entry's assessment; three distinct analysts verify it."""
+    bank = get_bank(session, actor, bank_name)
+    authorize(actor, Permission.ENTRY_VERIFY)
+    if actor.user_id is None:
+        raise PermissionDenied("verification votes are cast by analysts, not API keys")
+    entry = _entry(session, bank, entry_id)
+    if entry.removed_at is not None:
+        raise Conflict(f"entry {entry_id} was removed")
+    if not _add_vote(session, actor, entry):
+        raise Conflict("you have already verified this entry")
+    entry.changed_seq = _next_change(bank)
+    record(
+        session,
+        actor,
+        EventType.BANK_ENTRY_VOTED,
+        "bank_entry",
+        entry.id,
+        {"bank": bank.name, "votes": entry.votes},
+        organisation_id=bank.owner_organisation_id,
+    )
+    return entry
+
+
+# --- matching ------------------------------------------------------------------------
+
+
+def match(session: Session, actor: Principal, request: MatchRequest) -> MatchResponse:
+    """Match signals against every bank the actor may see (or the named ones).
+
+    Each match is recorded as a match event (who, which entry, distance, when).
+    """
+    authorize(actor, Permission.MATCH_QUERY)
+    if request.banks:
+        banks = [get_bank(session, actor, name) for name in dict.fromkeys(request.banks)]
+    else:
+        banks = visible_banks(session, actor)
+    suppression = [b for b in visible_banks(session, actor) if b.suppression]
+    return MatchResponse(
+        results=[
+            _match_one(session, actor, query, [b for b in banks if not b.suppression], suppression)
+            for query in request.signals
+        ]
+    )
+
+
+def _match_one(
+    session: Session,
+    actor: Principal,
+    query: SignalIn,
+    banks: list[Bank],
+    suppression: list[Bank],
+) -> SignalResult:
+    value = normalise_signal(query.signal_type, query.signal)
+    result = SignalResult(signal_type=query.signal_type, signal=value, matches=[])
+    silencing = [b.name for b in suppression if lookup.find(session, b, query.signal_type, value)]
+    if silencing:
+        result.suppressed_by = silencing
+        return result
+    for bank in banks:
+        for entry, distance in lookup.find(session, bank, query.signal_type, value):
+            event = MatchEvent(
+                entry_id=entry.id,
+                bank_id=bank.id,
+                organisation_id=actor.organisation_id,
+                actor=actor.audit_label,
+                signal_type=query.signal_type,
+                distance=distance,
+            )
+            session.add(event)
+            session.flush()
+            result.matches.append(
+                MatchOut(
+                    match_id=event.id,
+                    bank=bank.name,
+                    entry_id=entry.id,
+                    signal_type=entry.signal_type,
+                    matched_signal=entry.signal_value,
+                    distance=distance,
+                    classification=classification_of(entry),
+                    votes=entry.votes,
+                    verified=entry.votes >= VERIFIED_AT,
+                    confirmed=entry.confirmed,
+                    disputed=entry.disputed,
+                    flagged=entry.flagged,
+                    contributor=entry.contributor.slug,
+                    note=entry.note,
+                    added_at=entry.added_at,
+                )
+            )
+    result.matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
+    return result
+
+
+def feedback(session: Session, actor: Principal, match_id: int, data: FeedbackIn) -> FeedbackOut:
+    """A member confirms or disputes one of its matches; the entry's counts change, and an
+    entry disputed more than its bank allows is flagged for review."""
+    authorize(actor, Permission.MATCH_FEEDBACK)
+    event = session.get(MatchEvent, match_id)
+    if event is None or (
+        event.organisation_id != actor.organisation_id
+        and actor.reach(Permission.MATCH_FEEDBACK) is not Reach.ALL
+    ):
+        raise NotFound(f"no match {match_id}")
+    entry = session.get_one(BankEntry, event.entry_id)
+    bank = session.get_one(Bank, event.bank_id)
+    if event.verdict == data.verdict:
+        raise Conflict(f"match {match_id} is already {data.verdict}")
+    if event.verdict == "confirmed":
+        entry.confirmed -= 1
+    elif event.verdict == "disputed":
+        entry.disputed -= 1
+    if data.verdict == "confirmed":
+        entry.confirmed += 1
+    else:
+        entry.disputed += 1
+    event.verdict, event.verdict_note, event.verdict_at = data.verdict, data.note, utcnow()
+    entry.changed_seq = _next_change(bank)
+    # The contributor learns of it through the audit event filed under its organisation.
+    record(
+        session,
+        actor,
+        EventType.MATCH_FEEDBACK,
+        "bank_entry",
+        entry.id,
+        {"bank": bank.name, "match_id": match_id, "verdict": data.verdict, "note": data.note},
+        organisation_id=entry.contributor_organisation_id,
+    )
+    if not entry.flagged and entry.disputed >= bank.dispute_threshold:
+        entry.flagged = True
+        record(
+            session,
+            actor,
+            EventType.BANK_ENTRY_FLAGGED,
+            "bank_entry",
+            entry.id,
+            {"bank": bank.name, "disputed": entry.disputed},
+            organisation_id=bank.owner_organisation_id,
+        )
+    return FeedbackOut(
+        match_id=match_id,
+        verdict=data.verdict,
+        entry_id=entry.id,
+        confirmed=entry.confirmed,
+        disputed=entry.disputed,
+        flagged=entry.flagged,
+    )

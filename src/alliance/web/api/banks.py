@@ -1,0 +1,223 @@
+"""API for hash banks: manage, contribute, verify, distribute (signed), match, feedback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from alliance.accounts.permissions import Permission
+from alliance.accounts.policy import Principal
+from alliance.banks import distribution
+from alliance.banks import services as banks
+from alliance.banks.schemas import (
+    BankIn,
+    BankOut,
+    EntriesAdded,
+    EntryIn,
+    EntryOut,
+    FeedbackIn,
+    FeedbackOut,
+    MatchRequest,
+    MatchResponse,
+    SignalIn,
+)
+from alliance.errors import InvalidInput
+from alliance.web.guards import DbSession, public, requires
+from alliance.web.state import app_state
+
+router = APIRouter(prefix="/api/v1", tags=["banks"])
+hma_router = APIRouter(prefix="/m", tags=["HMA compatibility"])
+
+NDJSON = "application/x-ndjson"
+
+
+class EntriesIn(BaseModel):
+    entries: list[EntryIn] = Field(min_length=1, max_length=banks.MAX_ENTRIES_PER_CALL)
+
+
+class EntryIds(BaseModel):
+    ids: list[int] = Field(min_length=1, max_length=100_000)
+
+
+class PublicKey(BaseModel):
+    key_id: str
+    algorithm: str
+    public_key_pem: str
+
+
+class PublicKeys(BaseModel):
+    keys: list[PublicKey]
+
+
+@router.get("/keys", dependencies=[public])
+def signing_keys(request: Request) -> PublicKeys:
+    """The platform's public key(s) that sign bank snapshots and deltas. Pin it."""
+    signer = app_state(request).signer
+    return PublicKeys(
+        keys=[
+            PublicKey(key_id=signer.key_id, algorithm="Ed25519", public_key_pem=signer.public_pem())
+        ]
+    )
+
+
+@router.get("/banks")
+def list_banks(
+    session: DbSession, principal: Principal = requires(Permission.BANK_READ)
+) -> list[BankOut]:
+    """Banks you own or may subscribe to."""
+    return [banks.bank_out(session, b) for b in banks.visible_banks(session, principal)]
+
+
+@router.post("/banks", status_code=201)
+def create_bank(
+    data: BankIn, session: DbSession, principal: Principal = requires(Permission.BANK_MANAGE)
+) -> BankOut:
+    """Create a bank (a name already taken gets 409)."""
+    return banks.bank_out(session, banks.create_bank(session, principal, data))
+
+
+@router.get("/banks/{name}")
+def get_bank(
+    name: str, session: DbSession, principal: Principal = requires(Permission.BANK_READ)
+) -> BankOut:
+    """One bank, with its counts. A bank you may not see is 404."""
+    return banks.bank_out(session, banks.get_bank(session, principal, name))
+
+
+@router.get("/banks/{name}/entries")
+def list_entries(
+    name: str,
+    session: DbSession,
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    include_removed: bool = False,
+    principal: Principal = requires(Permission.BANK_READ),
+) -> list[EntryOut]:
+    """Entries changed after sequence number ``since``, oldest change first."""
+    return [
+        banks.entry_out(e)
+        for e in banks.list_entries(
+            session, principal, name, since=since, limit=limit, include_removed=include_removed
+        )
+    ]
+
+
+@router.post("/banks/{name}/entries")
+def add_entries(
+    name: str,
+    data: EntriesIn,
+    session: DbSession,
+    principal: Principal = requires(Permission.ENTRY_CONTRIBUTE),
+) -> EntriesAdded:
+    """Add or update entries, all or nothing; a bad one names its position."""
+    return banks.add_entries(session, principal, name, data.entries)
+
+
+@router.post("/banks/{name}/entries/remove")
+def remove_entries(
+    name: str,
+    data: EntryIds,
+    session: DbSession,
+    principal: Principal = requires(Permission.ENTRY_CONTRIBUTE),
+) -> dict[str, int]:
+    """Remove entries (tombstones: subscribers drop them on their next sync)."""
+    return {"removed": banks.remove_entries(session, principal, name, data.ids)}
+
+
+@router.post("/banks/{name}/entries/{entry_id}/votes")
+def vote(
+    name: str,
+    entry_id: int,
+    session: DbSession,
+    principal: Principal = requires(Permission.ENTRY_VERIFY),
+) -> EntryOut:
+    """Verify an entry as an analyst; three distinct analysts make it verified."""
+    return banks.entry_out(banks.vote(session, principal, name, entry_id))
+
+
+def _document(request: Request, body: bytes, name: str, kind: str) -> Response:
+    return Response(
+        body,
+        media_type=NDJSON,
+        headers={
+            "content-disposition": f'attachment; filename="{name}.{kind}.jsonl"',
+            "x-alliance-key-id": app_state(request).signer.key_id,
+        },
+    )
+
+
+@router.get(
+    "/banks/{name}/snapshot",
+    response_class=Response,
+    responses={200: {"content": {NDJSON: {}}, "description": "signed snapshot"}},
+)
+def snapshot(
+    name: str,
+    request: Request,
+    session: DbSession,
+    principal: Principal = requires(Permission.BANK_READ),
+) -> Response:
+    """Every live entry, as a signed ``alliance.bank`` document (see docs/banks.md)."""
+    body = distribution.snapshot(session, principal, name, app_state(request).signer)
+    return _document(request, body, name, "snapshot")
+
+
+@router.get(
+    "/banks/{name}/delta",
+    response_class=Response,
+    responses={200: {"content": {NDJSON: {}}, "description": "signed delta"}},
+)
+def delta(
+    name: str,
+    request: Request,
+    session: DbSession,
+    since: Annotated[int, Query(ge=0, description="your checkpoint")] = 0,
+    principal: Principal = requires(Permission.BANK_READ),
+) -> Response:
+    """Entries changed after ``since`` (removals included), as a signed document."""
+    body = distribution.delta(session, principal, name, since, app_state(request).signer)
+    return _document(request, body, name, "delta")
+
+
+@router.post("/match")
+def match(
+    data: MatchRequest, session: DbSession, principal: Principal = requires(Permission.MATCH_QUERY)
+) -> MatchResponse:
+    """Match one or many signals against your banks; full context for every match."""
+    return banks.match(session, principal, data)
+
+
+@router.post("/matches/{match_id}/feedback")
+def feedback(
+    match_id: int,
+    data: FeedbackIn,
+    session: DbSession,
+    principal: Principal = requires(Permission.MATCH_FEEDBACK),
+) -> FeedbackOut:
+    """Confirm or dispute one of your matches."""
+    return banks.feedback(session, principal, match_id, data)
+
+
+@hma_router.get("/lookup")
+def hma_lookup(
+    session: DbSession,
+    signal_type: str | None = None,
+    signal: str | None = None,
+    principal: Principal = requires(Permission.MATCH_QUERY),
+) -> dict[str, Any]:
+    """HMA-compatible lookup: matches grouped by bank, each ``bank_content_id`` and
+    ``distance``. HMA clients switch by changing the base URL (and sending a key)."""
+    if not signal_type or not signal:
+        raise InvalidInput("give both signal_type and signal")
+    result = banks.match(
+        session, principal, MatchRequest(signals=[SignalIn(signal_type=signal_type, signal=signal)])
+    ).results[0]
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for m in result.matches:
+        grouped.setdefault(m.bank, []).append(
+            {"bank_content_id": m.entry_id, "distance": str(m.distance)}
+        )
+    return grouped

@@ -1,0 +1,124 @@
+"""Banks over the API: create, contribute, verify, signed distribution, match, feedback."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alliance.accounts.permissions import Role
+from alliance.audit.models import AuditEvent
+from alliance.banks import distribution
+from alliance.banks.signing import load_public_key
+from tests.factories import flip_bits, pdq_hex
+from tests.functional.conftest import World
+
+
+def _h(world: World, role: Role) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.keys[role]}"}
+
+
+def test_bank_lifecycle_over_the_api(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    analyst, reviewer = _h(world, Role.analyst), _h(world, Role.reviewer)
+    created = client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "baseline-demo", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["owner"] == "w-hotline"
+    again = client.post(
+        "/api/v1/banks", headers=analyst, json={"name": "baseline-demo", "scope": "baseline"}
+    )
+    assert again.status_code == 409
+
+    bad = client.post(
+        "/api/v1/banks/baseline-demo/entries",
+        headers=analyst,
+        json={
+            "entries": [
+                {"signal_type": "pdq", "signal": pdq_hex(1)},
+                {"signal_type": "pdq", "signal": "nope"},
+            ]
+        },
+    )
+    assert bad.status_code == 400 and "entry 2" in bad.json()["error"]["message"]
+    added = client.post(
+        "/api/v1/banks/baseline-demo/entries",
+        headers=analyst,
+        json={
+            "entries": [
+                {
+                    "signal_type": "pdq",
+                    "signal": pdq_hex(1),
+                    "classification": {"baseline": True, "iwf": "A"},
+                },
+                {"signal_type": "md5", "signal": "d41d8cd98f00b204e9800998ecf8427e"},
+            ]
+        },
+    )
+    assert added.status_code == 200 and added.json()["added"] == 2
+
+    # The industry reviewer sees the bank; the LEA (not a subscriber kind) gets 404.
+    assert client.get("/api/v1/banks/baseline-demo", headers=reviewer).json()["entries"] == 2
+    hidden = client.get("/api/v1/banks/baseline-demo", headers=_h(world, Role.investigator))
+    assert hidden.status_code == 404
+
+    key = load_public_key(client.get("/api/v1/keys").json()["keys"][0]["public_key_pem"])
+    snap = client.get("/api/v1/banks/baseline-demo/snapshot", headers=reviewer)
+    assert snap.headers["content-type"].startswith("application/x-ndjson")
+    document = distribution.parse_document(snap.content, key)
+    assert len(document.entries) == 2 and document.until == 1
+    delta = client.get("/api/v1/banks/baseline-demo/delta?since=1", headers=reviewer)
+    assert distribution.parse_document(delta.content, key).entries == []
+    assert (
+        client.get("/api/v1/banks/baseline-demo/delta?since=-1", headers=reviewer).status_code
+        == 422
+    )
+
+    matched = client.post(
+        "/api/v1/match",
+        headers=reviewer,
+        json={"signals": [{"signal_type": "pdq", "signal": flip_bits(pdq_hex(1), 10)}]},
+    ).json()
+    match = matched["results"][0]["matches"][0]
+    assert match["distance"] == 10 and match["classification"]["iwf"] == "A"
+    assert match["votes"] == 0 and match["contributor"] == "w-hotline"
+
+    hma = client.get(f"/m/lookup?signal_type=pdq&signal={pdq_hex(1)}", headers=reviewer)
+    assert hma.json() == {
+        "baseline-demo": [{"bank_content_id": match["entry_id"], "distance": "0"}]
+    }
+    assert client.get("/m/lookup?signal_type=pdq&signal=xyz", headers=reviewer).status_code == 400
+    assert client.get("/m/lookup?signal_type=nope&signal=ab", headers=reviewer).status_code == 400
+
+    disputed = client.post(
+        f"/api/v1/matches/{match['match_id']}/feedback",
+        headers=reviewer,
+        json={"verdict": "disputed", "note": "a cartoon"},
+    )
+    assert disputed.status_code == 200 and disputed.json()["disputed"] == 1
+    with sessions() as session:
+        types = set(session.execute(select(AuditEvent.event_type)).scalars())
+        assert {"bank:created", "bank:entries_added", "match:feedback"} <= types
+        assert (
+            session.execute(
+                select(func.count()).where(AuditEvent.event_type == "match:feedback")
+            ).scalar_one()
+            == 1
+        )
+
+
+def test_api_key_cannot_cast_verification_votes(client: TestClient, world: World) -> None:
+    analyst = _h(world, Role.analyst)
+    client.post("/api/v1/banks", headers=analyst, json={"name": "votes", "scope": "policy"})
+    entry = client.post(
+        "/api/v1/banks/votes/entries",
+        headers=analyst,
+        json={"entries": [{"signal_type": "pdq", "signal": pdq_hex(3)}]},
+    ).json()["entries"][0]
+    response = client.post(f"/api/v1/banks/votes/entries/{entry['id']}/votes", headers=analyst)
+    assert response.status_code == 403
+    assert entry["votes"] == 0  # keys are not analysts: no implicit vote either
