@@ -240,3 +240,14 @@ def test_demo_is_deterministic_and_idempotent(run: Run) -> None:
         u["role"] for u in users
     }
     assert run("audit", "verify").code == 0
+
+
+def test_sync_needs_a_server_and_shows_status(run: Run) -> None:
+    missing = run("sync")
+    assert missing.code == 2 and "--server" in missing.err
+    status = run("sync", "--status")
+    assert status.code == 0 and "Local banks" in status.out
+    bad_url = run("sync", "--server", "ftp://example.test", "--key", "k")
+    assert bad_url.code == 7 and "http(s) URL" in bad_url.err
+    unreachable = run("sync", "--server", "http://127.0.0.1:9", "--key", "k")
+    assert unreachable.code == 1 and "cannot reach the platform" in unreachable.err

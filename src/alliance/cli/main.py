@@ -10,7 +10,17 @@ import sys
 
 import typer
 
-from alliance.cli import accounts, audit, banks, db, demo, engine, serve, settings_command
+from alliance.cli import (
+    accounts,
+    audit,
+    banks,
+    db,
+    demo,
+    engine,
+    serve,
+    settings_command,
+    sync,
+)
 from alliance.cli.output import err_console
 from alliance.errors import (
     AllianceError,
@@ -60,6 +70,7 @@ def build_app() -> typer.Typer:
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
+    app.command("sync")(sync.sync_command)
     engine.register(app)
     return app
 

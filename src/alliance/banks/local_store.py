@@ -1,0 +1,230 @@
+"""A member's synced copy of the banks it subscribes to: a folder, not a database.
+
+Layout (``<data_dir>/banks`` by default)::
+
+    state.json              {"format": "alliance.local-banks", "version": 1, "server",
+                             "key_id", "public_key_pem", "banks": {name: {"checkpoint",
+                             "scope", "suppression", "pdq_threshold", "entries",
+                             "synced_at"}}}
+    <bank>.entries.jsonl    the live entries, one ``alliance.bank`` entry record a line
+    <bank>.pdqidx           the exact PDQ index over them (ids are entry ids)
+
+Every file is replaced atomically (write, fsync, rename), entries before state, so a
+crash leaves either the old or the new copy of a bank; applying a delta twice is
+harmless because a delta carries each changed entry's whole state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alliance.banks.distribution import BankDocument
+from alliance.db.base import utcnow
+from alliance.errors import InvalidInput
+from alliance.matching.pdq_index import PdqIndex
+
+STATE_FORMAT = "alliance.local-banks"
+STATE_VERSION = 1
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class LocalMatch:
+    bank: str
+    entry: dict[str, Any]
+    distance: int
+
+
+@dataclass
+class ApplyResult:
+    bank: str
+    kind: str
+    changed: int
+    removed: int
+    entries: int
+    checkpoint: int
+
+
+@dataclass
+class LocalBankStore:
+    root: Path
+    state: dict[str, Any] = field(default_factory=dict)
+    _entries: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    _indexes: dict[str, PdqIndex] = field(default_factory=dict)
+    _exact: dict[str, dict[tuple[str, str], list[int]]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, root: Path) -> LocalBankStore:
+        store = cls(root)
+        path = root / "state.json"
+        if path.exists():
+            try:
+                state = json.loads(path.read_text())
+            except ValueError as exc:
+                raise InvalidInput(f"{path} is not valid JSON: {exc}") from None
+            if state.get("format") != STATE_FORMAT or state.get("version") != STATE_VERSION:
+                raise InvalidInput(f"{path} is not an {STATE_FORMAT} v{STATE_VERSION} file")
+            store.state = state
+        else:
+            store.state = {"format": STATE_FORMAT, "version": STATE_VERSION, "banks": {}}
+        return store
+
+    # --- state -----------------------------------------------------------------------
+
+    @property
+    def banks(self) -> dict[str, dict[str, Any]]:
+        banks: dict[str, dict[str, Any]] = self.state["banks"]
+        return banks
+
+    def checkpoint(self, bank: str) -> int:
+        return int(self.banks.get(bank, {}).get("checkpoint", 0))
+
+    def pin_key(self, server: str, key_id: str, public_key_pem: str) -> None:
+        self.state.update(server=server, key_id=key_id, public_key_pem=public_key_pem)
+        self._save_state()
+
+    def _save_state(self) -> None:
+        _atomic_write(
+            self.root / "state.json", json.dumps(self.state, indent=2, sort_keys=True).encode()
+        )
+
+    def _entries_path(self, bank: str) -> Path:
+        return self.root / f"{bank}.entries.jsonl"
+
+    def _index_path(self, bank: str) -> Path:
+        return self.root / f"{bank}.pdqidx"
+
+    # --- reading ---------------------------------------------------------------------
+
+    def entries(self, bank: str) -> dict[int, dict[str, Any]]:
+        if bank not in self._entries:
+            path = self._entries_path(bank)
+            records: dict[int, dict[str, Any]] = {}
+            if path.exists():
+                with path.open() as handle:
+                    for line in handle:
+                        record = json.loads(line)
+                        records[int(record["id"])] = record
+            self._entries[bank] = records
+        return self._entries[bank]
+
+    def pdq_index(self, bank: str) -> PdqIndex:
+        if bank not in self._indexes:
+            path = self._index_path(bank)
+            self._indexes[bank] = PdqIndex.open(path) if path.exists() else PdqIndex.empty()
+        return self._indexes[bank]
+
+    # --- applying --------------------------------------------------------------------
+
+    def apply(self, document: BankDocument) -> ApplyResult:
+        """Apply a verified snapshot or delta (see :mod:`alliance.banks.distribution`)."""
+        name = document.bank
+        current = {} if document.kind == "snapshot" else dict(self.entries(name))
+        if document.kind == "delta" and document.since != self.checkpoint(name):
+            raise InvalidInput(
+                f"delta for {name} starts at {document.since}, "
+                f"local copy is at {self.checkpoint(name)}"
+            )
+        removed = 0
+        for record in document.entries:
+            entry_id = int(record["id"])
+            if record["removed"]:
+                removed += current.pop(entry_id, None) is not None
+            else:
+                current[entry_id] = record
+        body = b"".join(
+            json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in current.values()
+        )
+        _atomic_write(self._entries_path(name), body)
+        pdq = [(i, r["signal"]) for i, r in current.items() if r["signal_type"] == "pdq"]
+        index = PdqIndex.build([v for _, v in pdq], [str(i) for i, _ in pdq], banks=name)
+        index.save(self._index_path(name))
+        self._entries[name], self._indexes[name] = current, index
+        self._exact.pop(name, None)
+        meta = document.header["bank"]
+        self.banks[name] = {
+            "checkpoint": document.until,
+            "scope": meta["scope"],
+            "suppression": bool(meta["suppression"]),
+            "pdq_threshold": meta["pdq_threshold"],
+            "entries": len(current),
+            "synced_at": utcnow().isoformat(),
+        }
+        self._save_state()
+        return ApplyResult(
+            name,
+            document.kind,
+            len(document.entries) - removed,
+            removed,
+            len(current),
+            document.until,
+        )
+
+    def drop(self, bank: str) -> None:
+        """Forget a bank the member may no longer receive."""
+        self._entries_path(bank).unlink(missing_ok=True)
+        self._index_path(bank).unlink(missing_ok=True)
+        self._entries.pop(bank, None)
+        self._indexes.pop(bank, None)
+        self._exact.pop(bank, None)
+        self.banks.pop(bank, None)
+        self._save_state()
+
+    # --- matching --------------------------------------------------------------------
+
+    def find(
+        self, signal_type: str, value: str, banks: Iterable[str] | None = None
+    ) -> tuple[list[LocalMatch], list[str]]:
+        """Matches of one (normalised) signal in the local banks, and the suppression banks
+        that silenced them (in which case no matches are returned)."""
+        names = list(banks) if banks is not None else list(self.banks)
+        found: list[LocalMatch] = []
+        silenced: list[str] = []
+        for name in names:
+            meta = self.banks[name]
+            hits = self._find_in(name, signal_type, value, int(meta["pdq_threshold"]))
+            if hits and meta["suppression"]:
+                silenced.append(name)
+            elif not meta["suppression"]:
+                found.extend(hits)
+        if silenced:
+            return [], silenced
+        found.sort(key=lambda m: (m.distance, m.bank, m.entry["id"]))
+        return found, []
+
+    def _find_in(self, bank: str, signal_type: str, value: str, threshold: int) -> list[LocalMatch]:
+        entries = self.entries(bank)
+        if signal_type == "pdq":
+            hits = self.pdq_index(bank).search(value, threshold)
+            return [
+                LocalMatch(bank, entries[int(h.id)], h.distance)
+                for h in hits
+                if int(h.id) in entries
+            ]
+        if bank not in self._exact:
+            exact: dict[tuple[str, str], list[int]] = {}
+            for entry_id, record in entries.items():
+                if record["signal_type"] != "pdq":
+                    exact.setdefault((record["signal_type"], record["signal"]), []).append(entry_id)
+            self._exact[bank] = exact
+        ids = self._exact[bank].get((signal_type, value), [])
+        return [LocalMatch(bank, entries[i], 0) for i in ids]

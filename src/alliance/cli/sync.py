@@ -1,0 +1,76 @@
+"""``alliance sync``: pull the banks this member subscribes to into its local store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from alliance.banks.local_store import LocalBankStore
+from alliance.banks.sync import make_client, sync
+from alliance.cli import context
+from alliance.cli.output import console, err_console
+from alliance.errors import InvalidInput
+
+
+def _store(store: Path | None) -> LocalBankStore:
+    return LocalBankStore.open(store or context.settings().data_dir / "banks")
+
+
+def sync_command(
+    server: Annotated[
+        str | None, typer.Option(help="the platform, e.g. https://alliance.example.test")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(envvar="ALLIANCE_SYNC_KEY", help="API key (or ALLIANCE_SYNC_KEY)")
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="PEM of the platform's signing key; default: pinned on first sync"),
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="local store (default <data_dir>/banks)")
+    ] = None,
+    status: Annotated[
+        bool, typer.Option("--status", help="show the local copy, sync nothing")
+    ] = False,
+) -> None:
+    """Pull every subscribed bank's changes, verify their signatures, apply them locally."""
+    local = _store(store)
+    if not status:
+        if not server or not key:
+            raise InvalidInput("give --server and --key (or ALLIANCE_SYNC_KEY)")
+        pem = public_key.read_text() if public_key else None
+        with make_client(server, key) as client, err_console.status("syncing") as spinner:
+            report = sync(
+                client,
+                local,
+                server=server,
+                public_key_pem=pem,
+                on_bank=lambda name: spinner.update(f"syncing {name}"),
+            )
+        for result in report.applied:
+            console.print(
+                f"{result.bank}: {result.kind} applied, {result.changed} changed, "
+                f"{result.removed} removed, now {result.entries} entries "
+                f"at {result.checkpoint}"
+            )
+        for name in report.unchanged:
+            console.print(f"{name}: up to date")
+        for name in report.dropped:
+            console.print(f"{name}: no longer available to you, dropped")
+    table = Table(title=f"Local banks in {local.root} (key {local.state.get('key_id', '-')})")
+    for column in ("bank", "scope", "entries", "checkpoint", "suppression", "synced at"):
+        table.add_column(column)
+    for name, meta in sorted(local.banks.items()):
+        table.add_row(
+            name,
+            meta["scope"],
+            str(meta["entries"]),
+            str(meta["checkpoint"]),
+            "yes" if meta["suppression"] else "",
+            meta["synced_at"][:19],
+        )
+    console.print(table)

@@ -1,0 +1,170 @@
+"""A member syncs banks from the platform, matches locally, and refuses tampered data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from alliance.accounts.permissions import Role
+from alliance.banks.local_store import LocalBankStore
+from alliance.banks.signing import SignatureInvalid, Signer
+from alliance.banks.sync import sync
+from alliance.errors import NotAuthenticated
+from tests.factories import flip_bits, pdq_hex
+from tests.functional.conftest import World
+
+SERVER = "http://alliance.example.test"
+Tamper = Callable[[httpx.Request, bytes], bytes]
+
+
+def _bridge(client: TestClient, token: str, tamper: Tamper | None = None) -> httpx.Client:
+    """An httpx client whose requests are served in-process by the app."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = client.request(
+            request.method,
+            str(request.url.copy_with(scheme=None, host=None)),
+            headers=dict(request.headers),
+        )
+        body = answer.content
+        if tamper is not None:
+            body = tamper(request, body)
+        return httpx.Response(
+            answer.status_code,
+            content=body,
+            headers={"content-type": answer.headers["content-type"]},
+        )
+
+    return httpx.Client(
+        base_url=SERVER,
+        transport=httpx.MockTransport(handler),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+@pytest.fixture
+def analyst(world: World) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.keys[Role.analyst]}"}
+
+
+def _add(client: TestClient, headers: dict[str, str], bank: str, *seeds: int) -> list[int]:
+    response = client.post(
+        f"/api/v1/banks/{bank}/entries",
+        headers=headers,
+        json={"entries": [{"signal_type": "pdq", "signal": pdq_hex(s)} for s in seeds]},
+    )
+    assert response.status_code == 200, response.text
+    return [e["id"] for e in response.json()["entries"]]
+
+
+def test_sync_snapshot_delta_and_removal(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
+) -> None:
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "baseline-sync", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    ids = _add(client, analyst, "baseline-sync", 1, 2, 3)
+    store = LocalBankStore.open(tmp_path / "banks")
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        first = sync(http, store, server=SERVER)
+    assert [(r.kind, r.entries, r.checkpoint) for r in first.applied] == [("snapshot", 3, 1)]
+    found, _ = store.find("pdq", flip_bits(pdq_hex(2), 9))
+    assert [(m.bank, m.distance) for m in found] == [("baseline-sync", 9)]
+
+    _add(client, analyst, "baseline-sync", 4)
+    client.post(
+        "/api/v1/banks/baseline-sync/entries/remove", headers=analyst, json={"ids": [ids[0]]}
+    )
+    reopened = LocalBankStore.open(tmp_path / "banks")  # a later run resumes from disk
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        second = sync(http, reopened, server=SERVER)
+    assert [(r.kind, r.changed, r.removed, r.entries) for r in second.applied] == [
+        ("delta", 1, 1, 3)
+    ]
+    assert reopened.find("pdq", pdq_hex(4))[0]
+    assert reopened.find("pdq", pdq_hex(1)) == ([], [])  # removal stops matching at once
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        third = sync(http, reopened, server=SERVER)
+    assert third.applied == [] and third.unchanged == ["baseline-sync"]
+
+
+@pytest.mark.parametrize("how", ["flip-byte", "truncate", "drop-line"])
+def test_tampered_delta_is_refused_and_nothing_changes(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path, how: str
+) -> None:
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "tamper", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    _add(client, analyst, "tamper", 10)
+    store = LocalBankStore.open(tmp_path / "banks")
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        sync(http, store, server=SERVER)
+    before = (tmp_path / "banks" / "tamper.entries.jsonl").read_bytes()
+    _add(client, analyst, "tamper", 11)
+
+    def tamper(request: httpx.Request, body: bytes) -> bytes:
+        if "/delta" not in request.url.path:
+            return body
+        if how == "flip-byte":
+            return body.replace(pdq_hex(11).encode(), pdq_hex(12).encode())
+        if how == "truncate":
+            return body[:-40]
+        lines = body.split(b"\n")
+        return b"\n".join([lines[0], *lines[2:]])
+
+    with (
+        _bridge(client, world.keys[Role.reviewer], tamper) as http,
+        pytest.raises(SignatureInvalid),
+    ):
+        sync(http, store, server=SERVER)
+    reopened = LocalBankStore.open(tmp_path / "banks")
+    assert reopened.checkpoint("tamper") == 1
+    assert (tmp_path / "banks" / "tamper.entries.jsonl").read_bytes() == before
+    assert reopened.find("pdq", pdq_hex(11)) == ([], [])
+
+
+def test_a_different_signing_key_is_refused(
+    client: TestClient, world: World, tmp_path: Path
+) -> None:
+    store = LocalBankStore.open(tmp_path / "banks")
+    stranger = Signer.generate().public_pem()
+    with (
+        _bridge(client, world.keys[Role.reviewer]) as http,
+        pytest.raises(SignatureInvalid, match="no longer signs"),
+    ):
+        sync(http, store, server=SERVER, public_key_pem=stranger)
+
+
+def test_bad_key_and_lost_access(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
+) -> None:
+    store = LocalBankStore.open(tmp_path / "banks")
+    with _bridge(client, "alk_00000000_" + "x" * 43) as http, pytest.raises(NotAuthenticated):
+        sync(http, store, server=SERVER)
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "closing", "scope": "policy", "subscriber_kinds": ["industry"]},
+    )
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        sync(http, store, server=SERVER)
+    assert "closing" in store.banks
+    # The reviewer's organisation can no longer receive the bank: it is dropped locally.
+    from sqlalchemy import update
+
+    from alliance.banks.models import Bank
+
+    app_sessions = client.app.state.alliance.sessions  # type: ignore[attr-defined]
+    with app_sessions.begin() as session:
+        session.execute(update(Bank).where(Bank.name == "closing").values(subscriber_kinds=[]))
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        report = sync(http, store, server=SERVER)
+    assert report.dropped == ["closing"] and "closing" not in store.banks
