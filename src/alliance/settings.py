@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted (bytes); larger ones get 413.",
     )
+    max_upload_bytes: int = Field(
+        50 * 1_048_576,
+        ge=1024,
+        description="Largest media upload accepted by POST /api/v1/match/file (bytes); it is "
+        "hashed in memory and never stored.",
+    )
     login_window_minutes: int = Field(
         15, ge=1, description="Window over which failed logins are counted."
     )

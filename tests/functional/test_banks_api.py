@@ -122,3 +122,49 @@ def test_api_key_cannot_cast_verification_votes(client: TestClient, world: World
     response = client.post(f"/api/v1/banks/votes/entries/{entry['id']}/votes", headers=analyst)
     assert response.status_code == 403
     assert entry["votes"] == 0  # keys are not analysts: no implicit vote either
+
+
+def test_match_an_uploaded_image(client: TestClient, world: World) -> None:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from alliance.hashing import pdq
+
+    image = Image.new("RGB", (320, 240), "white")
+    draw = ImageDraw.Draw(image)
+    for i in range(0, 320, 20):
+        draw.rectangle([i, (i * 7) % 200, i + 15, (i * 7) % 200 + 40], fill=(i % 255, 80, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    data = buffer.getvalue()
+    analyst = _h(world, Role.analyst)
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "uploads", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    client.post(
+        "/api/v1/banks/uploads/entries",
+        headers=analyst,
+        json={"entries": [{"signal_type": "pdq", "signal": pdq.hash_file(data).hex}]},
+    )
+    reviewer = {**_h(world, Role.reviewer), "content-type": "application/octet-stream"}
+    response = client.post("/api/v1/match/file", headers=reviewer, content=data)
+    assert response.status_code == 200, response.text
+    results = {r["signal_type"]: r for r in response.json()["results"]}
+    assert set(results) == {"pdq", "md5", "sha1", "sha256"}
+    assert results["pdq"]["matches"][0]["bank"] == "uploads"
+    not_media = client.post("/api/v1/match/file", headers=reviewer, content=b"plain text")
+    assert not_media.status_code == 200
+    assert {r["signal_type"] for r in not_media.json()["results"]} == {"md5", "sha1", "sha256"}
+    empty = client.post("/api/v1/match/file", headers=reviewer, content=b"")
+    assert empty.status_code == 400
+
+
+def test_upload_is_authorised_before_it_is_read(client: TestClient, world: World) -> None:
+    big = b"x" * (2 * 1024 * 1024)
+    anonymous = client.post("/api/v1/match/file", content=big)
+    assert anonymous.status_code == 401
+    viewer = client.post("/api/v1/match/file", content=b"abc", headers=_h(world, Role.viewer))
+    assert viewer.status_code == 403

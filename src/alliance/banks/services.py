@@ -8,6 +8,7 @@ found, so that its existence is not revealed.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Sequence
 
@@ -37,7 +38,8 @@ from alliance.banks.schemas import (
 )
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from alliance.hashing import signals
+from alliance.hashing import crypto, pdq, signals
+from alliance.hashing.errors import InvalidMedia
 
 VERIFIED_AT = 3  # distinct analysts, as IWF and Project Arachnid verify
 MAX_ENTRIES_PER_CALL = 100_000
@@ -405,6 +407,19 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
             for query in request.signals
         ]
     )
+
+
+def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:
+    """Hash uploaded bytes in memory (never written anywhere): PDQ when they are an image,
+    and the cryptographic hashes always."""
+    if not data:
+        raise InvalidInput(f"{name}: the file is empty")
+    digests = crypto.digest_file(data, ("md5", "sha1", "sha256"))
+    found = [SignalIn(signal_type=k, signal=v) for k, v in sorted(digests.items())]
+    # Not an image Pillow reads: the cryptographic hashes still match.
+    with contextlib.suppress(InvalidMedia):
+        found.insert(0, SignalIn(signal_type="pdq", signal=pdq.hash_file(data).hex))
+    return found
 
 
 def _match_one(

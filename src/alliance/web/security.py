@@ -58,18 +58,24 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+#: Routes that take media uploads get the (larger) upload limit.
+UPLOAD_PATHS = ("/api/v1/match/file",)
+
+
 class BodyLimitMiddleware:
     """Refuse bodies over the limit: by Content-Length up front, by counting otherwise."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        upload = str(scope.get("path", "")) in UPLOAD_PATHS
+        limit = self.max_upload_bytes if upload else self.max_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 response = JSONResponse(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -188,6 +188,32 @@ def match(
 ) -> MatchResponse:
     """Match one or many signals against your banks; full context for every match."""
     return banks.match(session, principal, data)
+
+
+async def _media_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post(
+    "/match/file",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "required": True,
+        }
+    },
+)
+def match_file(
+    # The guard comes first: nobody uploads anything before being authorised.
+    principal: Annotated[Principal, requires(Permission.MATCH_QUERY)],
+    session: DbSession,
+    data: Annotated[bytes, Depends(_media_body)],
+) -> MatchResponse:
+    """Match an uploaded file (raw bytes, ``--data-binary @photo.jpg``). It is hashed in
+    memory and never stored; the response lists the signals computed and their matches."""
+    return banks.match(session, principal, MatchRequest(signals=banks.signals_of_media(data)))
 
 
 @router.post("/matches/{match_id}/feedback")
