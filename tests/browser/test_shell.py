@@ -33,14 +33,22 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
     _log_in(page, live_server, "nl-analyst")
     assert page.locator("[data-testid=whoami]").inner_text() == "nl-analyst"
     assert page.locator("[data-testid=org-name]").inner_text() == "Demo Hotline Netherlands"
-    assert _nav(page) == ["Dashboard", "Organisations", "Users"]
+    assert _nav(page) == ["Dashboard", "Banks", "Match", "Organisations", "Users"]
     page.click("text=Log out")
     page.wait_for_url(f"{live_server}/login")
     page.goto(f"{live_server}/dashboard")
     assert "/login" in page.url
 
     _log_in(page, live_server, "secretariat")
-    assert _nav(page) == ["Dashboard", "Organisations", "Users", "API keys", "Audit log"]
+    assert _nav(page) == [
+        "Dashboard",
+        "Banks",
+        "Match",
+        "Organisations",
+        "Users",
+        "API keys",
+        "Audit log",
+    ]
     page.click("nav.mainnav >> text=Audit log")
     page.wait_for_url(f"{live_server}/audit")
     page.click("text=Verify chain")

@@ -35,6 +35,7 @@ def test_login_navigation_logout(client: TestClient, world: World) -> None:
     page = client.get("/dashboard").text
     assert "Hotline analyst" in page and 'href="/users"' in page
     assert 'href="/audit"' not in page and 'href="/keys"' not in page
+    assert 'href="/banks"' in page
     response = client.post("/logout", data={"csrf_token": csrf})
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert client.get("/dashboard").status_code == 303

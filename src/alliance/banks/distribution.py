@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.policy import Principal
-from alliance.banks.models import Bank, BankEntry
+from alliance.banks.models import Bank, BankEntry, BankSync
 from alliance.banks.services import VERIFIED_AT, classification_of, get_bank
 from alliance.banks.signing import SignatureInvalid, Signer, verify
 from alliance.db.base import utcnow
@@ -154,6 +154,7 @@ def snapshot(session: Session, actor: Principal, bank_name: str, signer: Signer)
         .where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
         .order_by(BankEntry.changed_seq, BankEntry.id)
     ).scalars()
+    _note_sync(session, actor, bank, "snapshot")
     return build_document(bank, list(entries), kind="snapshot", since=0, signer=signer)
 
 
@@ -170,4 +171,20 @@ def delta(session: Session, actor: Principal, bank_name: str, since: int, signer
         .where(BankEntry.bank_id == bank.id, BankEntry.changed_seq > since)
         .order_by(BankEntry.changed_seq, BankEntry.id)
     ).scalars()
+    _note_sync(session, actor, bank, "delta")
     return build_document(bank, list(entries), kind="delta", since=since, signer=signer)
+
+
+def _note_sync(session: Session, actor: Principal, bank: Bank, kind: str) -> None:
+    """Remember what the member fetched, for the bank's owner and the member to see."""
+    if actor.organisation_id is None:
+        return
+    row = session.execute(
+        select(BankSync).where(
+            BankSync.bank_id == bank.id, BankSync.organisation_id == actor.organisation_id
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = BankSync(bank_id=bank.id, organisation_id=actor.organisation_id)
+        session.add(row)
+    row.checkpoint, row.kind, row.synced_at = bank.sequence, kind, utcnow()

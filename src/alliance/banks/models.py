@@ -113,3 +113,19 @@ class MatchEvent(Base):
     @property
     def owner_organisation_id(self) -> int | None:
         return self.organisation_id
+
+
+class BankSync(Base):
+    """What a member last fetched of a bank: the platform's view of its sync status."""
+
+    __tablename__ = "bank_syncs"
+    __table_args__ = (UniqueConstraint("bank_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    checkpoint: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # snapshot | delta
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.banks import lookup
-from alliance.banks.models import Bank, BankEntry, EntryVote, MatchEvent
+from alliance.banks.models import Bank, BankEntry, BankSync, EntryVote, MatchEvent
 from alliance.banks.schemas import (
     BankIn,
     BankOut,
@@ -523,3 +524,59 @@ def feedback(session: Session, actor: Principal, match_id: int, data: FeedbackIn
         disputed=entry.disputed,
         flagged=entry.flagged,
     )
+
+
+# --- statistics and status (for the pages) --------------------------------------------
+
+
+def bank_statistics(session: Session, bank: Bank) -> dict[str, list[tuple[str, int]]]:
+    """Live entries counted by signal type, by category in each scheme, by verification."""
+    live = (BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+
+    def grouped(column: Any) -> list[tuple[str, int]]:
+        rows = session.execute(
+            select(column, func.count())
+            .where(*live, column.is_not(None))
+            .group_by(column)
+            .order_by(column)
+        ).all()
+        return [(str(value), count) for value, count in rows]
+
+    def count(*where: Any) -> int:
+        return int(session.execute(select(func.count()).where(*live, *where)).scalar_one())
+
+    return {
+        "signal types": grouped(BankEntry.signal_type),
+        "INTERPOL Baseline": [("baseline", count(BankEntry.baseline.is_(True)))],
+        "IWF": grouped(BankEntry.iwf_category),
+        "NCMEC": grouped(BankEntry.ncmec_category),
+        "VICS": grouped(BankEntry.vics_category),
+        "verification": [
+            ("verified (3+ analysts)", count(BankEntry.votes >= VERIFIED_AT)),
+            ("awaiting verification", count(BankEntry.votes < VERIFIED_AT)),
+            ("flagged for review", count(BankEntry.flagged.is_(True))),
+        ],
+    }
+
+
+def recent_changes(session: Session, bank: Bank, limit: int = 20) -> list[BankEntry]:
+    return list(
+        session.execute(
+            select(BankEntry)
+            .where(BankEntry.bank_id == bank.id)
+            .order_by(BankEntry.changed_seq.desc(), BankEntry.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def sync_status(session: Session, actor: Principal, bank: Bank) -> list[BankSync]:
+    """Who fetched the bank up to which point: every member for the owner and the
+    secretariat, one's own row for a subscriber."""
+    query = select(BankSync).where(BankSync.bank_id == bank.id)
+    owner_view = actor.reach(Permission.BANK_READ) is Reach.ALL or (
+        actor.organisation_id == bank.owner_organisation_id
+    )
+    if not owner_view:
+        query = query.where(BankSync.organisation_id == actor.organisation_id)
+    return list(session.execute(query.order_by(BankSync.synced_at.desc())).scalars())

@@ -25,6 +25,7 @@ from alliance.web.guards import guard_of
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
+from alliance.web.pages import banks as banks_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from alliance.web.state import AppState
 
@@ -39,6 +40,7 @@ API_ROUTERS = [
 ]
 PAGE_ROUTERS = [
     account.router,
+    banks_pages.router,
     auth.router,
     dashboard.router,
     accounts_pages.router,

@@ -17,6 +17,8 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem("Dashboard", "/dashboard", Permission.DASHBOARD_VIEW),
+    NavItem("Banks", "/banks", Permission.BANK_READ),
+    NavItem("Match", "/match", Permission.MATCH_QUERY),
     NavItem("Organisations", "/orgs", Permission.ORG_READ),
     NavItem("Users", "/users", Permission.USER_READ),
     NavItem("API keys", "/keys", Permission.KEY_READ),
