@@ -168,3 +168,32 @@ def test_upload_is_authorised_before_it_is_read(client: TestClient, world: World
     assert anonymous.status_code == 401
     viewer = client.post("/api/v1/match/file", content=b"abc", headers=_h(world, Role.viewer))
     assert viewer.status_code == 403
+
+
+def test_import_and_export_over_the_api(client: TestClient, world: World) -> None:
+    analyst = _h(world, Role.analyst)
+    client.post("/api/v1/banks", headers=analyst, json={"name": "imports", "scope": "policy"})
+    csv_body = (
+        "signal_type,signal_str,collab,category,tags\n"
+        f"pdq,{pdq_hex(1)},demo,,baseline iwf:A\n"
+        "md5,d41d8cd98f00b204e9800998ecf8427e,demo,,\n"
+    ).encode()
+    imported = client.post(
+        "/api/v1/banks/imports/import?format=csv", headers=analyst, content=csv_body
+    )
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["added"] == 2
+    bad = client.post(
+        "/api/v1/banks/imports/import?format=csv",
+        headers=analyst,
+        content=b"signal_type,signal_str,collab,category,tags\npdq,zz,,,\n",
+    )
+    assert bad.status_code == 400 and "line 2" in bad.json()["error"]["message"]
+    assert client.get("/api/v1/banks/imports", headers=analyst).json()["entries"] == 2
+    unknown = client.post(
+        "/api/v1/banks/imports/import?format=pickle", headers=analyst, content=b"x"
+    )
+    assert unknown.status_code == 400
+    exported = client.get("/api/v1/banks/imports/export?format=txt", headers=analyst)
+    assert exported.status_code == 200
+    assert pdq_hex(1) in exported.text and "d41d8cd98f00b204e9800998ecf8427e" in exported.text

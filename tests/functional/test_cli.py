@@ -251,3 +251,43 @@ def test_sync_needs_a_server_and_shows_status(run: Run) -> None:
     assert bad_url.code == 7 and "http(s) URL" in bad_url.err
     unreachable = run("sync", "--server", "http://127.0.0.1:9", "--key", "k")
     assert unreachable.code == 1 and "cannot reach the platform" in unreachable.err
+
+
+def test_banks_create_import_export(run: Run, tmp_path: Path) -> None:
+    run("db", "upgrade")
+    run("jurisdictions", "add", "NL", "Netherlands")
+    run("orgs", "add", "nl-hotline", "--name", "Hotline", "--kind", "hotline", "--country", "NL")
+    created = run(
+        "banks",
+        "create",
+        "baseline-nl",
+        "--scope",
+        "baseline",
+        "--owner",
+        "nl-hotline",
+        "--subscriber-kind",
+        "industry",
+    )
+    assert created.code == 0, created.err
+    assert (
+        run("banks", "create", "baseline-nl", "--scope", "baseline", "--owner", "nl-hotline").code
+        == 5
+    )
+    assert run("banks", "create", "x-y", "--scope", "galactic", "--owner", "nl-hotline").code == 2
+    source = tmp_path / "list.txt"
+    source.write_text("# synthetic\npdq " + "ab" * 32 + "\nmd5 " + "cd" * 16 + "\n")
+    imported = run("banks", "import", "baseline-nl", str(source), "--format", "txt")
+    assert imported.code == 0 and "2 added" in imported.out
+    broken = tmp_path / "broken.txt"
+    broken.write_text("pdq " + "ab" * 31 + "\n")
+    failed = run("banks", "import", "baseline-nl", str(broken), "--format", "txt")
+    assert failed.code == 2 and "line 1" in failed.err
+    shown = json.loads(run("banks", "show", "baseline-nl", "--format", "json").out)
+    assert shown[0]["entries"] == 2 and shown[0]["sequence"] == 1
+    out = tmp_path / "out.csv"
+    assert run("banks", "export", "baseline-nl", "--format", "csv", "--out", str(out)).code == 0
+    again = run("banks", "import", "baseline-nl", str(out), "--format", "csv")
+    assert "2 unchanged" in again.out
+    listed = json.loads(run("banks", "list", "--format", "json").out)
+    assert [b["name"] for b in listed] == ["baseline-nl"]
+    assert run("banks", "show", "nothing").code == 4

@@ -262,9 +262,16 @@ def _key_digest(token: str) -> str:
 
 
 def create_api_key(
-    session: Session, actor: Principal, data: ApiKeyIn, *, max_days: int
+    session: Session,
+    actor: Principal,
+    data: ApiKeyIn,
+    *,
+    max_days: int,
+    token: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; the token is returned this once and only its hash is kept."""
+    """Create a key; the token is returned this once and only its hash is kept.
+
+    ``token`` is for the demo world only, whose keys derive from its seed."""
     if data.organisation:
         org = _org_by_slug(session, data.organisation)
         if org is None:
@@ -277,8 +284,12 @@ def create_api_key(
     _check_role_grantable(actor, org, data.role)
     if data.days > max_days:
         raise InvalidInput(f"an API key may live at most {max_days} days")
-    prefix = API_KEY_PREFIX + secrets.token_hex(4)
-    token = f"{prefix}_{secrets.token_urlsafe(32)}"
+    if token is None:
+        token = f"{API_KEY_PREFIX}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+    match = API_KEY_RE.match(token)
+    if match is None:
+        raise InvalidInput("not an API key of the form alk_<8 hex>_<secret>")
+    prefix = match.group(1)
     key = ApiKey(
         organisation_id=org.id,
         created_by_user_id=actor.user_id,

@@ -173,3 +173,12 @@ class FeedbackOut(BaseModel):
     confirmed: int
     disputed: int
     flagged: bool
+
+
+class ImportResult(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    skipped: list[str] = Field(description="what the file held that banks cannot use")
+    sequence: int

@@ -20,7 +20,7 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
-from alliance.banks import lookup
+from alliance.banks import formats, lookup
 from alliance.banks.models import Bank, BankEntry, BankSync, EntryVote, MatchEvent
 from alliance.banks.schemas import (
     BankIn,
@@ -31,6 +31,7 @@ from alliance.banks.schemas import (
     EntryOut,
     FeedbackIn,
     FeedbackOut,
+    ImportResult,
     MatchOut,
     MatchRequest,
     MatchResponse,
@@ -580,3 +581,60 @@ def sync_status(session: Session, actor: Principal, bank: Bank) -> list[BankSync
     if not owner_view:
         query = query.where(BankSync.organisation_id == actor.organisation_id)
     return list(session.execute(query.order_by(BankSync.synced_at.desc())).scalars())
+
+
+# --- import and export ---------------------------------------------------------------
+
+
+def import_batch(
+    session: Session, actor: Principal, bank_name: str, batch: formats.ImportBatch
+) -> ImportResult:
+    """Apply a parsed file to a bank in the caller's transaction: all of it or nothing.
+
+    Entries are added or updated; NCMEC-style deletions tombstone the entries they name
+    (by signal, or by the ``ncmec:...`` reference kept in an entry's note)."""
+    bank = get_bank(session, actor, bank_name)
+    added = (
+        add_entries(session, actor, bank_name, batch.entries)
+        if batch.entries
+        else EntriesAdded(added=0, unchanged=0, sequence=bank.sequence, entries=[])
+    )
+    doomed: set[int] = set()
+    for signal_type, value in batch.deletions:
+        doomed.update(
+            session.execute(
+                select(BankEntry.id).where(
+                    BankEntry.bank_id == bank.id,
+                    BankEntry.signal_type == signal_type,
+                    BankEntry.signal_value == value,
+                )
+            ).scalars()
+        )
+    if batch.deleted_refs:
+        doomed.update(
+            session.execute(
+                select(BankEntry.id).where(
+                    BankEntry.bank_id == bank.id, BankEntry.note.in_(batch.deleted_refs)
+                )
+            ).scalars()
+        )
+    removed = remove_entries(session, actor, bank_name, sorted(doomed)) if doomed else 0
+    return ImportResult(
+        added=added.added,
+        updated=len(added.entries) - added.added,
+        unchanged=added.unchanged,
+        removed=removed,
+        skipped=batch.skipped,
+        sequence=bank.sequence,
+    )
+
+
+def export_entries(session: Session, actor: Principal, bank_name: str, fmt: str) -> bytes:
+    """Every live entry of a bank rendered in an interchange format."""
+    bank = get_bank(session, actor, bank_name)
+    entries = session.execute(
+        select(BankEntry)
+        .where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+        .order_by(BankEntry.id)
+    ).scalars()
+    return formats.render(fmt, [entry_out(e) for e in entries])

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
 from alliance.accounts.permissions import OrgKind
+from alliance.banks import formats
 from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn
 from alliance.cli import context
-from alliance.cli.output import OutputFormat, console, emit
+from alliance.cli.output import OutputFormat, console, emit, err_console
 from alliance.errors import InvalidInput
 
-app = typer.Typer(help="Hash banks: create, list, show.", no_args_is_help=True)
+app = typer.Typer(help="Hash banks: create, list, show, import, export.", no_args_is_help=True)
 
 
 @app.command()
@@ -82,3 +85,41 @@ def show(
         emit([{"field": k, "value": v} for k, v in row.items()], fmt, title=f"Bank {name}")
     else:
         emit([row], fmt)
+
+
+@app.command("import")
+def import_file(
+    name: Annotated[str, typer.Argument(help="the bank")],
+    file: Annotated[
+        Path, typer.Argument(help="the file to import", exists=True, dir_okay=False, readable=True)
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="vics, csv, txt or ncmec")],
+) -> None:
+    """Import a hash list into a bank: all of it, or (on any error) nothing."""
+    batch = formats.parse(fmt, file.read_bytes())
+    with context.unit_of_work() as session:
+        result = banks.import_batch(session, context.operator(), name, batch)
+    console.print(
+        f"{name}: {result.added} added, {result.updated} updated, {result.unchanged} "
+        f"unchanged, {result.removed} removed; now at {result.sequence}",
+        highlight=False,
+    )
+    for note in result.skipped:
+        console.print(f"  skipped: {note}", highlight=False)
+
+
+@app.command("export")
+def export_file(
+    name: Annotated[str, typer.Argument(help="the bank")],
+    fmt: Annotated[str, typer.Option("--format", help="vics, csv or txt")],
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+) -> None:
+    """Export a bank's live entries in an interchange format."""
+    with context.unit_of_work() as session:
+        data = banks.export_entries(session, context.operator(), name, fmt)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(data)
+        err_console.print(f"wrote {len(data)} bytes to {out}")

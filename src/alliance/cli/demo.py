@@ -34,7 +34,9 @@ def demo(
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     migrate.upgrade(engine)
     with context.unit_of_work() as session:
-        built = world.build(session, context.operator(), seed)
+        built = world.build(
+            session, context.operator(), seed, uploads_dir=settings.data_dir / "demo-uploads"
+        )
     console.print(("Built" if built.built_now else "Found") + f" the demo world (seed {seed}).")
     table = Table(title="Demo logins (synthetic data only)")
     table.add_column("username", no_wrap=True)
@@ -44,3 +46,11 @@ def demo(
     for login in built.logins:
         table.add_row(login.username, login.password, str(login.role), login.organisation)
     console.print(table)
+    console.print(
+        "\nThe demo industry member (nl-photoshare) can sync the demo banks and scan its "
+        "folder of pictures:\n"
+        f"  alliance sync --server http://{settings.host}:{settings.port} --key {built.sync_key}\n"
+        f"  alliance scan {built.uploads}",
+        highlight=False,
+        soft_wrap=True,
+    )

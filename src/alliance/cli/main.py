@@ -17,6 +17,7 @@ from alliance.cli import (
     db,
     demo,
     engine,
+    scan,
     serve,
     settings_command,
     sync,
@@ -71,6 +72,7 @@ def build_app() -> typer.Typer:
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
     app.command("sync")(sync.sync_command)
+    app.command("scan")(scan.scan_command)
     engine.register(app)
     return app
 

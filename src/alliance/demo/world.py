@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,11 +18,15 @@ from alliance.accounts import services as accounts
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
-from alliance.accounts.schemas import JurisdictionIn, OrganisationIn, UserIn
+from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, UserIn
 from alliance.audit import EventType, record
 from alliance.audit.models import AuditEvent
 from alliance.audit.services import details_of
+from alliance.banks import services as banks
+from alliance.banks.schemas import BankIn, Classification, EntryIn
+from alliance.demo import media
 from alliance.errors import Conflict
+from alliance.hashing import pdq
 
 DEFAULT_SEED = 2026
 SECRETARIAT_SLUG = "alliance-secretariat"
@@ -62,6 +67,8 @@ class DemoWorld:
     seed: int
     logins: list[DemoLogin]
     built_now: bool
+    sync_key: str
+    uploads: Path | None
 
 
 def demo_password(seed: int, username: str) -> str:
@@ -122,7 +129,12 @@ def _plan(seed: int) -> tuple[list[OrganisationIn], list[tuple[UserIn, str]]]:
             (f"{low}-reviewer", f"Reviewer {names[cc]}", Role.reviewer, f"{low}-photoshare"),
             (f"{low}-chat-reviewer", f"Reviewer chat {names[cc]}", Role.reviewer, f"{low}-chat"),
         ]
-    users.append(("nl-police-viewer", "Viewer Netherlands", Role.viewer, "nl-police"))
+    users += [
+        ("nl-police-viewer", "Viewer Netherlands", Role.viewer, "nl-police"),
+        # Two more hotline analysts: verification takes three distinct analysts.
+        ("nl-analyst-2", "Second analyst Netherlands", Role.analyst, "nl-hotline"),
+        ("nl-analyst-3", "Third analyst Netherlands", Role.analyst, "nl-hotline"),
+    ]
     planned = [
         (
             UserIn(
@@ -133,6 +145,78 @@ def _plan(seed: int) -> tuple[list[OrganisationIn], list[tuple[UserIn, str]]]:
         for u, n, r, o in users
     ]
     return orgs, planned
+
+
+def demo_key(seed: int, name: str) -> str:
+    digest = hashlib.sha256(f"alliance-demo-key:{seed}:{name}".encode()).digest()
+    secret = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return f"alk_{digest[:4].hex()}_{secret}"
+
+
+# Seeds of the pictures the demo hotline holds and banks; some are verified.
+BANKED = list(range(1, 41))
+VERIFIED = BANKED[::2]
+IWF = ("A", "B", "C")
+
+
+def _fill_banks(session: Session, actor: Principal, seed: int) -> None:
+    analysts = [
+        accounts.principal_for_user(accounts.get_user(session, actor, name))
+        for name in ("nl-analyst", "nl-analyst-2", "nl-analyst-3")
+    ]
+    investigator = accounts.principal_for_user(accounts.get_user(session, actor, "nl-investigator"))
+    banks.create_bank(
+        session,
+        analysts[0],
+        BankIn(
+            name="baseline-demo",
+            scope="baseline",
+            description="Demo: hashes of generated pictures, labelled as if INTERPOL Baseline.",
+            subscriber_kinds=[
+                OrgKind.industry,
+                OrgKind.hotline,
+                OrgKind.law_enforcement,
+                OrgKind.ngo,
+            ],
+        ),
+    )
+    entries: list[EntryIn] = []
+    picture_of: dict[str, int] = {}  # signal -> which picture it hashes
+    for i in BANKED:
+        image = media.picture(seed * 100 + i)
+        classification = Classification(baseline=True, iwf=IWF[i % 3], vics=1 + i % 2)
+        # MD5 because that is what the shared lists exchange, not for security.
+        md5 = hashlib.md5(media.jpeg(image)).hexdigest()  # noqa: S324
+        for signal_type, value in (("pdq", pdq.hash_image(image).hex), ("md5", md5)):
+            entries.append(
+                EntryIn(signal_type=signal_type, signal=value, classification=classification)
+            )
+            picture_of[value] = i
+    added = banks.add_entries(session, analysts[0], "baseline-demo", entries)
+    for entry in added.entries:
+        if picture_of[entry.signal] in VERIFIED:
+            for analyst in analysts[1:]:
+                banks.vote(session, analyst, "baseline-demo", entry.id)
+    banks.create_bank(
+        session,
+        investigator,
+        BankIn(
+            name="national-nl-demo",
+            scope="national:NL",
+            description="Demo: material illegal under Dutch law (generated pictures).",
+            subscriber_kinds=[OrgKind.industry, OrgKind.hotline],
+            subscriber_countries=["NL"],
+        ),
+    )
+    banks.add_entries(
+        session,
+        investigator,
+        "national-nl-demo",
+        [
+            EntryIn(signal_type="pdq", signal=pdq.hash_image(media.picture(seed * 100 + i)).hex)
+            for i in range(41, 46)
+        ],
+    )
 
 
 def existing_seed(session: Session) -> int | None:
@@ -148,10 +232,22 @@ def existing_seed(session: Session) -> int | None:
     return int(seed) if seed is not None else None
 
 
-def build(session: Session, actor: Principal, seed: int = DEFAULT_SEED) -> DemoWorld:
-    """Create the demo world in ``session``; if it exists, return its logins unchanged."""
+def build(
+    session: Session,
+    actor: Principal,
+    seed: int = DEFAULT_SEED,
+    *,
+    uploads_dir: Path | None = None,
+) -> DemoWorld:
+    """Create the demo world in ``session``; if it exists, return its logins unchanged.
+
+    With ``uploads_dir``, also write the demo industry member's folder of pictures to scan.
+    """
     orgs, users = _plan(seed)
     logins = [DemoLogin(u.username, u.password or "", u.role, org) for u, org in users]
+    sync_key = demo_key(seed, "nl-photoshare-sync")
+    if uploads_dir is not None:
+        media.write_uploads(uploads_dir, seed, [seed * 100 + i for i in BANKED])
     built_with = existing_seed(session)
     if built_with is not None:
         if built_with != seed:
@@ -159,7 +255,7 @@ def build(session: Session, actor: Principal, seed: int = DEFAULT_SEED) -> DemoW
                 f"the demo world was built with seed {built_with}; "
                 "use that seed, or --reset to rebuild"
             )
-        return DemoWorld(seed, logins, built_now=False)
+        return DemoWorld(seed, logins, False, sync_key, uploads_dir)
     if session.execute(select(Organisation.id).limit(1)).first() is not None:
         raise Conflict(
             "this database already holds organisations that are not the demo's; "
@@ -171,6 +267,16 @@ def build(session: Session, actor: Principal, seed: int = DEFAULT_SEED) -> DemoW
         accounts.create_organisation(session, actor, org)
     for user, _org in users:
         accounts.create_user(session, actor, user)
+    _fill_banks(session, actor, seed)
+    accounts.create_api_key(
+        session,
+        actor,
+        ApiKeyIn(
+            name="demo sync and scan", role=Role.reviewer, days=365, organisation="nl-photoshare"
+        ),
+        max_days=365,
+        token=sync_key,
+    )
     record(
         session,
         actor,
@@ -179,4 +285,4 @@ def build(session: Session, actor: Principal, seed: int = DEFAULT_SEED) -> DemoW
         seed,
         {"seed": seed, "organisations": len(orgs), "users": len(users)},
     )
-    return DemoWorld(seed, logins, built_now=True)
+    return DemoWorld(seed, logins, True, sync_key, uploads_dir)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
-from alliance.banks import distribution
+from alliance.banks import distribution, formats
 from alliance.banks import services as banks
 from alliance.banks.schemas import (
     BankIn,
@@ -20,6 +20,7 @@ from alliance.banks.schemas import (
     EntryOut,
     FeedbackIn,
     FeedbackOut,
+    ImportResult,
     MatchRequest,
     MatchResponse,
     SignalIn,
@@ -32,6 +33,10 @@ router = APIRouter(prefix="/api/v1", tags=["banks"])
 hma_router = APIRouter(prefix="/m", tags=["HMA compatibility"])
 
 NDJSON = "application/x-ndjson"
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
 
 
 class EntriesIn(BaseModel):
@@ -116,6 +121,46 @@ def add_entries(
     return banks.add_entries(session, principal, name, data.entries)
 
 
+@router.post(
+    "/banks/{name}/import",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "required": True,
+        }
+    },
+)
+def import_file(
+    principal: Annotated[Principal, requires(Permission.ENTRY_CONTRIBUTE)],
+    name: str,
+    session: DbSession,
+    data: Annotated[bytes, Depends(_raw_body)],
+    format: Annotated[str, Query(description="vics, csv, txt or ncmec")],
+) -> ImportResult:
+    """Import a hash list (the file as the body): all of it, or nothing and a message
+    naming the line or record at fault."""
+    return banks.import_batch(session, principal, name, formats.parse(format, data))
+
+
+@router.get("/banks/{name}/export", response_class=Response)
+def export_file(
+    name: str,
+    session: DbSession,
+    format: Annotated[str, Query(description="vics, csv or txt")],
+    principal: Principal = requires(Permission.BANK_READ),
+) -> Response:
+    """The bank's live entries in an interchange format."""
+    spec = formats.get(format)
+    body = banks.export_entries(session, principal, name, format)
+    return Response(
+        body,
+        media_type=spec.media_type,
+        headers={"content-disposition": f'attachment; filename="{name}{spec.suffix}"'},
+    )
+
+
 @router.post("/banks/{name}/entries/remove")
 def remove_entries(
     name: str,
@@ -190,10 +235,6 @@ def match(
     return banks.match(session, principal, data)
 
 
-async def _media_body(request: Request) -> bytes:
-    return await request.body()
-
-
 @router.post(
     "/match/file",
     openapi_extra={
@@ -209,7 +250,7 @@ def match_file(
     # The guard comes first: nobody uploads anything before being authorised.
     principal: Annotated[Principal, requires(Permission.MATCH_QUERY)],
     session: DbSession,
-    data: Annotated[bytes, Depends(_media_body)],
+    data: Annotated[bytes, Depends(_raw_body)],
 ) -> MatchResponse:
     """Match an uploaded file (raw bytes, ``--data-binary @photo.jpg``). It is hashed in
     memory and never stored; the response lists the signals computed and their matches."""

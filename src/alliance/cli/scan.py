@@ -1,0 +1,96 @@
+"""``alliance scan``: hash files on this machine and match them against the synced banks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from alliance.banks.local_store import LocalBankStore
+from alliance.cli import context
+from alliance.cli.output import OutputFormat, err_console, progress_bar
+from alliance.errors import InvalidInput
+from alliance.hashing.files import walk
+from alliance.scanner.services import ScanSummary, scan
+
+CSV_COLUMNS = [
+    "path",
+    "matched",
+    "banks",
+    "closest_distance",
+    "classification",
+    "verified",
+    "pdq",
+    "md5",
+    "sha256",
+    "error",
+]
+
+
+def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    matches = record.get("matches", [])
+    best = matches[0] if matches else None
+    return {
+        "path": record["path"],
+        "matched": bool(matches),
+        "banks": " ".join(sorted({m["bank"] for m in matches})),
+        "closest_distance": best["distance"] if best else "",
+        "classification": json.dumps(best["classification"]) if best else "",
+        "verified": best["verified"] if best else "",
+        "pdq": record.get("pdq", ""),
+        "md5": record.get("md5", ""),
+        "sha256": record.get("sha256", ""),
+        "error": record.get("error", ""),
+    }
+
+
+def scan_command(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders to scan")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="jsonl or csv")] = (
+        OutputFormat.jsonl
+    ),
+    jobs: Annotated[int, typer.Option(min=0, help="worker processes (0: one per core)")] = 0,
+    store: Annotated[Path | None, typer.Option(help="local banks (default <data_dir>/banks)")] = (
+        None
+    ),
+    only_matches: Annotated[bool, typer.Option(help="print only files that matched")] = False,
+) -> None:
+    """Hash files locally and match them against the banks synced with `alliance sync`.
+
+    One record a file on stdout (its hashes and every match with full context, or why it
+    was skipped); a summary on stderr. Media never leave this machine.
+    """
+    if fmt not in (OutputFormat.jsonl, OutputFormat.csv):
+        raise InvalidInput("--format must be jsonl or csv")
+    local = LocalBankStore.open(store or context.settings().data_dir / "banks")
+    if not local.banks:
+        raise InvalidInput("no banks synced yet: run `alliance sync --server URL --key KEY`")
+    files = walk(paths)
+    summary = ScanSummary()
+    writer = csv.DictWriter(sys.stdout, CSV_COLUMNS) if fmt is OutputFormat.csv else None
+    if writer:
+        writer.writeheader()
+    with progress_bar() as progress:
+        task = progress.add_task("scanning", total=len(files))
+        for record in scan(files, local, jobs=jobs or os.cpu_count() or 1, summary=summary):
+            progress.advance(task)
+            if only_matches and not record.get("matches"):
+                continue
+            if writer:
+                writer.writerow(_csv_row(record))
+            else:
+                sys.stdout.write(json.dumps(record) + "\n")
+    err_console.print(
+        f"scanned {summary.files} files against {len(local.banks)} banks: "
+        f"{summary.matched} matched, {summary.not_media} not pictures (matched by file "
+        f"hashes only), {len(summary.skipped)} skipped",
+        highlight=False,
+    )
+    for path, reason in summary.skipped:
+        why = reason.removeprefix(f"{path}: ")  # most reasons already name the file
+        err_console.print(f"  skipped {path}: {why}", highlight=False, soft_wrap=True)

@@ -1,0 +1,1 @@
+"""The on-premise scanner for industry: hash files locally, match against synced banks."""

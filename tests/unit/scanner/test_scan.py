@@ -1,0 +1,117 @@
+"""Scanning a folder against a synced local store: matches with context, skips, suppression."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from alliance.accounts.permissions import OrgKind, Role
+from alliance.banks import distribution
+from alliance.banks import services as banks
+from alliance.banks.local_store import LocalBankStore
+from alliance.banks.schemas import Classification, EntryIn
+from alliance.banks.signing import Signer
+from alliance.demo import media
+from alliance.hashing import pdq
+from alliance.scanner.services import ScanSummary, scan
+from tests import factories
+
+
+@pytest.fixture
+def store(session: Session, tmp_path: Path) -> LocalBankStore:
+    hotline = factories.organisation(session, OrgKind.hotline, "NL")
+    analyst = factories.principal(factories.user(session, hotline, Role.analyst))
+    factories.bank(session, hotline, name="scan-bank")
+    factories.bank(session, hotline, name="scan-suppress", suppression=True)
+    pictures = [media.picture(i) for i in range(1, 4)]
+    banks.add_entries(
+        session,
+        analyst,
+        "scan-bank",
+        [
+            *(
+                EntryIn(
+                    signal_type="pdq",
+                    signal=pdq.hash_image(p).hex,
+                    classification=Classification(baseline=True),
+                )
+                for p in pictures
+            ),
+            EntryIn(signal_type="md5", signal=hashlib.md5(b"exact file").hexdigest()),  # noqa: S324
+        ],
+    )
+    # Picture 3 is a known false positive: the suppression bank silences it.
+    banks.add_entries(
+        session,
+        analyst,
+        "scan-suppress",
+        [EntryIn(signal_type="pdq", signal=pdq.hash_image(pictures[2]).hex)],
+    )
+    signer = Signer.generate()
+    local = LocalBankStore.open(tmp_path / "store")
+    for name in ("scan-bank", "scan-suppress"):
+        local.apply(
+            distribution.parse_document(
+                distribution.snapshot(session, analyst, name, signer), signer.public_key
+            )
+        )
+    return local
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "uploads"
+    (root / "nested").mkdir(parents=True)
+    small = media.picture(1).resize((320, 240))
+    (root / "a-resized.jpg").write_bytes(media.jpeg(small))
+    (root / "nested" / "b-recompressed.jpg").write_bytes(media.jpeg(media.picture(2), 35))
+    (root / "c-suppressed.jpg").write_bytes(media.jpeg(media.picture(3)))
+    (root / "d-unrelated.jpg").write_bytes(media.jpeg(media.picture(77)))
+    (root / "e-exact.bin").write_bytes(b"exact file")
+    (root / "f-truncated.jpg").write_bytes(media.jpeg(media.picture(4))[:300])
+    (root / ".hidden.jpg").write_bytes(media.jpeg(media.picture(1)))
+    return root
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_scan_folder(store: LocalBankStore, folder: Path, jobs: int) -> None:
+    from alliance.hashing.files import walk
+
+    summary = ScanSummary()
+    records = {
+        Path(r["path"]).name: r for r in scan(walk([folder]), store, jobs=jobs, summary=summary)
+    }
+    assert ".hidden.jpg" not in records
+    assert records["a-resized.jpg"]["matches"][0]["bank"] == "scan-bank"
+    assert records["a-resized.jpg"]["matches"][0]["classification"]["baseline"] is True
+    assert records["b-recompressed.jpg"]["matches"][0]["distance"] <= 31
+    assert records["c-suppressed.jpg"]["matches"] == []
+    assert records["c-suppressed.jpg"]["suppressed_by"] == ["scan-suppress"]
+    assert records["d-unrelated.jpg"]["matches"] == []
+    # Not a picture: no PDQ, but its file hashes still match (and it says why).
+    exact = records["e-exact.bin"]
+    assert "pdq" not in exact and exact["not_media"]
+    assert exact["matches"][0]["signal_type"] == "md5"
+    assert "not_media" in records["f-truncated.jpg"]
+    assert summary.files == 6 and summary.matched == 3 and summary.not_media == 2
+    assert summary.skipped == []
+
+
+def test_unreadable_file_is_skipped(store: LocalBankStore, tmp_path: Path) -> None:
+    locked = tmp_path / "locked.jpg"
+    locked.write_bytes(b"x")
+    locked.chmod(0)
+    summary = ScanSummary()
+    try:
+        records = list(scan([locked], store, summary=summary))
+    finally:
+        locked.chmod(0o600)
+    import os
+
+    if os.geteuid() == 0:  # root reads anything: nothing to skip
+        assert summary.skipped == []
+    else:
+        assert "error" in records[0] and summary.skipped
