@@ -168,3 +168,29 @@ def test_bad_key_and_lost_access(
     with _bridge(client, world.keys[Role.reviewer]) as http:
         report = sync(http, store, server=SERVER)
     assert report.dropped == ["closing"] and "closing" not in store.banks
+
+
+def test_local_log_survives_a_torn_write_and_compacts(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
+) -> None:
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "logbank", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    _add(client, analyst, "logbank", 1)
+    root = tmp_path / "banks"
+    store = LocalBankStore.open(root)
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        sync(http, store, server=SERVER)
+    log = root / "logbank.entries.jsonl"
+    with log.open("ab") as handle:
+        handle.write(b'{"id": 99, "sig')  # a crash in the middle of appending
+    assert set(LocalBankStore.open(root).entries("logbank")) == set(store.entries("logbank"))
+    for seed in range(2, 8):  # deltas append; the torn line is cut off first
+        _add(client, analyst, "logbank", seed)
+        with _bridge(client, world.keys[Role.reviewer]) as http:
+            sync(http, store, server=SERVER)
+    reopened = LocalBankStore.open(root)
+    assert len(reopened.entries("logbank")) == 7
+    assert all(reopened.find("pdq", pdq_hex(s))[0] for s in range(1, 8))

@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from alliance.accounts.models import Organisation
 from alliance.accounts.policy import Principal
 from alliance.banks.models import Bank, BankEntry, BankSync
-from alliance.banks.services import VERIFIED_AT, classification_of, get_bank
+from alliance.banks.services import VERIFIED_AT, get_bank
 from alliance.banks.signing import SignatureInvalid, Signer, verify
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput
@@ -48,26 +49,70 @@ def _line(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
-def entry_record(entry: BankEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "seq": entry.changed_seq,
-        "signal_type": entry.signal_type,
-        "signal": entry.signal_value,
-        "removed": entry.removed_at is not None,
-        "classification": classification_of(entry).model_dump(),
-        "votes": entry.votes,
-        "verified": entry.votes >= VERIFIED_AT,
-        "confirmed": entry.confirmed,
-        "disputed": entry.disputed,
-        "flagged": entry.flagged,
-        "contributor": entry.contributor.slug,
-        "added_at": entry.added_at.isoformat(),
-    }
+#: The columns a distributed entry is made of, read without the ORM (a snapshot of a
+#: million entries would otherwise spend most of its time building objects).
+_COLUMNS = (
+    BankEntry.id,
+    BankEntry.changed_seq,
+    BankEntry.signal_type,
+    BankEntry.signal_value,
+    BankEntry.removed_at,
+    BankEntry.baseline,
+    BankEntry.iwf_category,
+    BankEntry.ncmec_category,
+    BankEntry.vics_category,
+    BankEntry.votes,
+    BankEntry.confirmed,
+    BankEntry.disputed,
+    BankEntry.flagged,
+    BankEntry.contributor_organisation_id,
+    BankEntry.added_at,
+)
+
+
+def _records(session: Session, *where: ColumnElement[bool]) -> list[dict[str, Any]]:
+    slugs: dict[int, str] = dict(session.execute(select(Organisation.id, Organisation.slug)).all())
+    rows = session.execute(
+        select(*_COLUMNS).where(*where).order_by(BankEntry.changed_seq, BankEntry.id)
+    ).all()
+    return [
+        {
+            "id": entry_id,
+            "seq": seq,
+            "signal_type": signal_type,
+            "signal": value,
+            "removed": removed_at is not None,
+            "classification": {"baseline": baseline, "iwf": iwf, "ncmec": ncmec, "vics": vics},
+            "votes": votes,
+            "verified": votes >= VERIFIED_AT,
+            "confirmed": confirmed,
+            "disputed": disputed,
+            "flagged": flagged,
+            "contributor": slugs[contributor],
+            "added_at": added_at.isoformat(),
+        }
+        for (
+            entry_id,
+            seq,
+            signal_type,
+            value,
+            removed_at,
+            baseline,
+            iwf,
+            ncmec,
+            vics,
+            votes,
+            confirmed,
+            disputed,
+            flagged,
+            contributor,
+            added_at,
+        ) in rows
+    ]
 
 
 def build_document(
-    bank: Bank, entries: list[BankEntry], *, kind: str, since: int, signer: Signer
+    bank: Bank, entries: list[dict[str, Any]], *, kind: str, since: int, signer: Signer
 ) -> bytes:
     header = {
         "format": FORMAT,
@@ -86,7 +131,7 @@ def build_document(
         "generated_at": utcnow().isoformat(),
         "key_id": signer.key_id,
     }
-    body = b"".join([_line(header), *(_line(entry_record(e)) for e in entries)])
+    body = b"".join([_line(header), *(_line(e) for e in entries)])
     signature = signer.sign(_DOMAIN + hashlib.sha256(body).digest())
     return body + _line({"signature": signature, "key_id": signer.key_id})
 
@@ -149,13 +194,9 @@ def iter_signals(document: BankDocument) -> Iterable[tuple[str, str, bool]]:
 def snapshot(session: Session, actor: Principal, bank_name: str, signer: Signer) -> bytes:
     """A signed snapshot of every live entry of a bank the actor may see."""
     bank = get_bank(session, actor, bank_name)
-    entries = session.execute(
-        select(BankEntry)
-        .where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
-        .order_by(BankEntry.changed_seq, BankEntry.id)
-    ).scalars()
+    entries = _records(session, BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
     _note_sync(session, actor, bank, "snapshot")
-    return build_document(bank, list(entries), kind="snapshot", since=0, signer=signer)
+    return build_document(bank, entries, kind="snapshot", since=0, signer=signer)
 
 
 def delta(session: Session, actor: Principal, bank_name: str, since: int, signer: Signer) -> bytes:
@@ -166,13 +207,9 @@ def delta(session: Session, actor: Principal, bank_name: str, since: int, signer
             f"checkpoint {since} is ahead of bank {bank.name!r} "
             f"(at {bank.sequence}): resync from a snapshot"
         )
-    entries = session.execute(
-        select(BankEntry)
-        .where(BankEntry.bank_id == bank.id, BankEntry.changed_seq > since)
-        .order_by(BankEntry.changed_seq, BankEntry.id)
-    ).scalars()
+    entries = _records(session, BankEntry.bank_id == bank.id, BankEntry.changed_seq > since)
     _note_sync(session, actor, bank, "delta")
-    return build_document(bank, list(entries), kind="delta", since=since, signer=signer)
+    return build_document(bank, entries, kind="delta", since=since, signer=signer)
 
 
 def _note_sync(session: Session, actor: Principal, bank: Bank, kind: str) -> None:

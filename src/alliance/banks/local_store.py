@@ -6,12 +6,15 @@ Layout (``<data_dir>/banks`` by default)::
                              "key_id", "public_key_pem", "banks": {name: {"checkpoint",
                              "scope", "suppression", "pdq_threshold", "entries",
                              "synced_at"}}}
-    <bank>.entries.jsonl    the live entries, one ``alliance.bank`` entry record a line
+    <bank>.entries.jsonl    a log of ``alliance.bank`` entry records: the snapshot, then each
+                            delta's lines appended (a later line for an id replaces the
+                            earlier, ``"removed": true`` drops it); compacted now and then
     <bank>.pdqidx           the exact PDQ index over them (ids are entry ids)
 
-Every file is replaced atomically (write, fsync, rename), entries before state, so a
-crash leaves either the old or the new copy of a bank; applying a delta twice is
-harmless because a delta carries each changed entry's whole state.
+Snapshots and the index are replaced atomically (write, fsync, rename); deltas are
+appended to the log and fsynced; the state (with the checkpoint) is written last. After a
+crash the checkpoint is the old one, so the same delta is applied again, which is
+harmless: a delta carries each changed entry's whole state.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _record_line(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, separators=(",", ":")).encode() + b"\n"
 
 
 @dataclass
@@ -116,14 +123,21 @@ class LocalBankStore:
     # --- reading ---------------------------------------------------------------------
 
     def entries(self, bank: str) -> dict[int, dict[str, Any]]:
+        """The live entries, folded from the bank's log (a later line replaces an earlier
+        one with the same id; a removal drops it)."""
         if bank not in self._entries:
             path = self._entries_path(bank)
             records: dict[int, dict[str, Any]] = {}
             if path.exists():
-                with path.open() as handle:
+                with path.open("rb") as handle:
                     for line in handle:
+                        if not line.endswith(b"\n"):
+                            break  # a torn last line from a crash: not applied yet
                         record = json.loads(line)
-                        records[int(record["id"])] = record
+                        if record["removed"]:
+                            records.pop(int(record["id"]), None)
+                        else:
+                            records[int(record["id"])] = record
             self._entries[bank] = records
         return self._entries[bank]
 
@@ -136,27 +150,45 @@ class LocalBankStore:
     # --- applying --------------------------------------------------------------------
 
     def apply(self, document: BankDocument) -> ApplyResult:
-        """Apply a verified snapshot or delta (see :mod:`alliance.banks.distribution`)."""
+        """Apply a verified snapshot or delta (see :mod:`alliance.banks.distribution`).
+
+        A snapshot rewrites the bank's files; a delta appends its lines to the entries log
+        and updates the index in place (tombstones and additions), so its cost grows with
+        the delta, not with the bank. The log is compacted when it holds twice the live
+        entries."""
         name = document.bank
-        current = {} if document.kind == "snapshot" else dict(self.entries(name))
-        if document.kind == "delta" and document.since != self.checkpoint(name):
-            raise InvalidInput(
-                f"delta for {name} starts at {document.since}, "
-                f"local copy is at {self.checkpoint(name)}"
-            )
+        if document.kind == "snapshot":
+            current: dict[int, dict[str, Any]] = {}
+        else:
+            if document.since != self.checkpoint(name):
+                raise InvalidInput(
+                    f"delta for {name} starts at {document.since}, "
+                    f"local copy is at {self.checkpoint(name)}"
+                )
+            current = self.entries(name)
         removed = 0
+        changed_pdq: list[tuple[int, str]] = []
         for record in document.entries:
             entry_id = int(record["id"])
+            previous = current.pop(entry_id, None)
             if record["removed"]:
-                removed += current.pop(entry_id, None) is not None
+                removed += previous is not None
             else:
                 current[entry_id] = record
-        body = b"".join(
-            json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in current.values()
-        )
-        _atomic_write(self._entries_path(name), body)
-        pdq = [(i, r["signal"]) for i, r in current.items() if r["signal_type"] == "pdq"]
-        index = PdqIndex.build([v for _, v in pdq], [str(i) for i, _ in pdq], banks=name)
+                if record["signal_type"] == "pdq":
+                    changed_pdq.append((entry_id, record["signal"]))
+        lines = self.banks.get(name, {}).get("log_lines", 0) + len(document.entries)
+        if document.kind == "snapshot" or lines > 2 * max(len(current), 1000):
+            self._write_log(name, current.values())
+            lines = len(current)
+            pdq = [(i, r["signal"]) for i, r in current.items() if r["signal_type"] == "pdq"]
+            index = PdqIndex.build([v for _, v in pdq], [str(i) for i, _ in pdq], banks=name)
+        else:
+            self._append_log(name, document.entries)
+            index = self.pdq_index(name)
+            index.remove([str(int(r["id"])) for r in document.entries])
+            if changed_pdq:
+                index.add([v for _, v in changed_pdq], [str(i) for i, _ in changed_pdq], banks=name)
         index.save(self._index_path(name))
         self._entries[name], self._indexes[name] = current, index
         self._exact.pop(name, None)
@@ -167,6 +199,7 @@ class LocalBankStore:
             "suppression": bool(meta["suppression"]),
             "pdq_threshold": meta["pdq_threshold"],
             "entries": len(current),
+            "log_lines": lines,
             "synced_at": utcnow().isoformat(),
         }
         self._save_state()
@@ -178,6 +211,19 @@ class LocalBankStore:
             len(current),
             document.until,
         )
+
+    def _write_log(self, bank: str, records: Iterable[dict[str, Any]]) -> None:
+        body = b"".join(_record_line(r) for r in records)
+        _atomic_write(self._entries_path(bank), body)
+
+    def _append_log(self, bank: str, records: Iterable[dict[str, Any]]) -> None:
+        path = self._entries_path(bank)
+        with path.open("ab") as handle:
+            if handle.tell() and not path.read_bytes().endswith(b"\n"):
+                handle.truncate(path.read_bytes().rfind(b"\n") + 1)  # a torn line
+            handle.write(b"".join(_record_line(r) for r in records))
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def drop(self, bank: str) -> None:
         """Forget a bank the member may no longer receive."""
