@@ -8,7 +8,8 @@ Format ``alliance.bank`` version 1 (UTF-8, one JSON object per line, ``\\n`` end
     {"id": 17, "seq": 5, "signal_type": "pdq", "signal": "...", "removed": false,
      "classification": {"baseline": true, "iwf": "A", "ncmec": null, "vics": null},
      "votes": 3, "verified": true, "confirmed": 0, "disputed": 0, "flagged": false,
-     "contributor": "nl-hotline", "added_at": "..."}
+     "contributor": "nl-hotline", "added_at": "...",
+     "variants": {"flip_x": "...", "rotate_90": "...", ...}}   # PDQ only, may be empty
     ... K entry lines ...
     {"signature": "<base64 Ed25519>", "key_id": "..."}
 
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from alliance.accounts.models import Organisation
 from alliance.accounts.policy import Principal
-from alliance.banks.models import Bank, BankEntry, BankSync
+from alliance.banks.models import Bank, BankEntry, BankSync, EntryVariant
 from alliance.banks.services import VERIFIED_AT, get_bank
 from alliance.banks.signing import SignatureInvalid, Signer, verify
 from alliance.db.base import utcnow
@@ -75,6 +76,13 @@ def _records(session: Session, *where: ColumnElement[bool]) -> list[dict[str, An
     rows = session.execute(
         select(*_COLUMNS).where(*where).order_by(BankEntry.changed_seq, BankEntry.id)
     ).all()
+    forms: dict[int, dict[str, str]] = {}
+    for entry_id, name, value in session.execute(
+        select(EntryVariant.entry_id, EntryVariant.name, EntryVariant.signal_value)
+        .join(BankEntry, EntryVariant.entry_id == BankEntry.id)
+        .where(*where)
+    ).all():
+        forms.setdefault(entry_id, {})[name] = value
     return [
         {
             "id": entry_id,
@@ -90,6 +98,7 @@ def _records(session: Session, *where: ColumnElement[bool]) -> list[dict[str, An
             "flagged": flagged,
             "contributor": slugs[contributor],
             "added_at": added_at.isoformat(),
+            "variants": forms.get(entry_id, {}),
         }
         for (
             entry_id,

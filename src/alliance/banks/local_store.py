@@ -54,11 +54,29 @@ def _record_line(record: dict[str, Any]) -> bytes:
     return json.dumps(record, separators=(",", ":")).encode() + b"\n"
 
 
+def _pdq_rows(
+    records: Iterable[tuple[int, dict[str, Any]]],
+) -> tuple[list[str], list[str], list[str]]:
+    """Hashes, ids and variant names of the PDQ entries among ``records``, variants included."""
+    values: list[str] = []
+    ids: list[str] = []
+    names: list[str] = []
+    for entry_id, record in records:
+        if record["signal_type"] != "pdq":
+            continue
+        for name, value in (("original", record["signal"]), *record.get("variants", {}).items()):
+            values.append(value)
+            ids.append(str(entry_id))
+            names.append(name)
+    return values, ids, names
+
+
 @dataclass
 class LocalMatch:
     bank: str
     entry: dict[str, Any]
     distance: int
+    variant: str = "original"
 
 
 @dataclass
@@ -167,7 +185,7 @@ class LocalBankStore:
                 )
             current = self.entries(name)
         removed = 0
-        changed_pdq: list[tuple[int, str]] = []
+        changed: list[tuple[int, dict[str, Any]]] = []
         for record in document.entries:
             entry_id = int(record["id"])
             previous = current.pop(entry_id, None)
@@ -175,20 +193,20 @@ class LocalBankStore:
                 removed += previous is not None
             else:
                 current[entry_id] = record
-                if record["signal_type"] == "pdq":
-                    changed_pdq.append((entry_id, record["signal"]))
+                changed.append((entry_id, record))
         lines = self.banks.get(name, {}).get("log_lines", 0) + len(document.entries)
         if document.kind == "snapshot" or lines > 2 * max(len(current), 1000):
             self._write_log(name, current.values())
             lines = len(current)
-            pdq = [(i, r["signal"]) for i, r in current.items() if r["signal_type"] == "pdq"]
-            index = PdqIndex.build([v for _, v in pdq], [str(i) for i, _ in pdq], banks=name)
+            values, ids, names = _pdq_rows(current.items())
+            index = PdqIndex.build(values, ids, banks=name, variants=names)
         else:
             self._append_log(name, document.entries)
             index = self.pdq_index(name)
             index.remove([str(int(r["id"])) for r in document.entries])
-            if changed_pdq:
-                index.add([v for _, v in changed_pdq], [str(i) for i, _ in changed_pdq], banks=name)
+            values, ids, names = _pdq_rows(changed)
+            if values:
+                index.add(values, ids, banks=name, variants=names)
         index.save(self._index_path(name))
         self._entries[name], self._indexes[name] = current, index
         self._exact.pop(name, None)
@@ -262,7 +280,7 @@ class LocalBankStore:
         if signal_type == "pdq":
             hits = self.pdq_index(bank).search(value, threshold)
             return [
-                LocalMatch(bank, entries[int(h.id)], h.distance)
+                LocalMatch(bank, entries[int(h.id)], h.distance, h.variant)
                 for h in hits
                 if int(h.id) in entries
             ]

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alliance.banks.models import Bank, BankEntry
+from alliance.banks.models import Bank, BankEntry, EntryVariant
 from alliance.hashing import video
 from alliance.matching.pdq_index import PdqIndex
 
@@ -28,14 +28,26 @@ def pdq_index(session: Session, bank: Bank) -> PdqIndex:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    rows = session.execute(
-        select(BankEntry.id, BankEntry.signal_value).where(
-            BankEntry.bank_id == bank.id,
-            BankEntry.signal_type == "pdq",
-            BankEntry.removed_at.is_(None),
-        )
-    ).all()
-    index = PdqIndex.build([value for _, value in rows], [str(i) for i, _ in rows])
+    live = (
+        BankEntry.bank_id == bank.id,
+        BankEntry.signal_type == "pdq",
+        BankEntry.removed_at.is_(None),
+    )
+    rows = [
+        (i, v, "original")
+        for i, v in session.execute(select(BankEntry.id, BankEntry.signal_value).where(*live)).all()
+    ]
+    rows += [
+        (i, v, n)
+        for i, v, n in session.execute(
+            select(EntryVariant.entry_id, EntryVariant.signal_value, EntryVariant.name)
+            .join(BankEntry, EntryVariant.entry_id == BankEntry.id)
+            .where(*live)
+        ).all()
+    ]
+    index = PdqIndex.build(
+        [v for _, v, _ in rows], [str(i) for i, _, _ in rows], variants=[n for _, _, n in rows]
+    )
     with _lock:
         for stale in [k for k in _cache if k[0] == bank.uid]:
             del _cache[stale]
@@ -45,15 +57,18 @@ def pdq_index(session: Session, bank: Bank) -> PdqIndex:
     return index
 
 
-def find(session: Session, bank: Bank, signal_type: str, value: str) -> list[tuple[BankEntry, int]]:
-    """Live entries of ``bank`` that ``value`` (already normalised) matches, with distance."""
+def find(
+    session: Session, bank: Bank, signal_type: str, value: str
+) -> list[tuple[BankEntry, int, str]]:
+    """Live entries of ``bank`` that ``value`` (already normalised) matches: each with its
+    distance and which of its variants matched (the closest)."""
     if signal_type == "pdq":
         hits = pdq_index(session, bank).search(value, bank.pdq_threshold)
-        distances = {int(hit.id): hit.distance for hit in hits}
-        if not distances:
+        closest = {int(hit.id): (hit.distance, hit.variant) for hit in hits}
+        if not closest:
             return []
-        entries = session.execute(select(BankEntry).where(BankEntry.id.in_(distances))).scalars()
-        return [(e, distances[e.id]) for e in entries]
+        entries = session.execute(select(BankEntry).where(BankEntry.id.in_(closest))).scalars()
+        return [(e, *closest[e.id]) for e in entries]
     if signal_type == "vpdq":
         query = video.VpdqHash.from_text(value)
         found = []
@@ -66,7 +81,7 @@ def find(session: Session, bank: Bank, signal_type: str, value: str) -> list[tup
         ).scalars():
             result = video.compare_videos(query, video.VpdqHash.from_text(entry.signal_value))
             if video.is_match(result):
-                found.append((entry, round(100 - result.query_match_percent)))
+                found.append((entry, round(100 - result.query_match_percent), "original"))
         return found
     entries = session.execute(
         select(BankEntry).where(
@@ -76,4 +91,4 @@ def find(session: Session, bank: Bank, signal_type: str, value: str) -> list[tup
             BankEntry.removed_at.is_(None),
         )
     ).scalars()
-    return [(e, 0) for e in entries]
+    return [(e, 0, "original") for e in entries]

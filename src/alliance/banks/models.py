@@ -78,6 +78,27 @@ class BankEntry(Base):
     changed_seq: Mapped[int] = mapped_column(BigInteger)
 
     contributor: Mapped[Organisation] = relationship(lazy="joined")
+    variants: Mapped[list[EntryVariant]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="EntryVariant.name"
+    )
+
+    def variant_map(self) -> dict[str, str]:
+        return {v.name: v.signal_value for v in self.variants}
+
+
+class EntryVariant(Base):
+    """Another PDQ of the same picture (flipped, rotated, borders removed, cropped...),
+    computed when the contributor held the media, so a query needs only its own hash."""
+
+    __tablename__ = "bank_entry_variants"
+    __table_args__ = (UniqueConstraint("entry_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("bank_entries.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(32))
+    signal_value: Mapped[str] = mapped_column(String(64))
 
 
 class EntryVote(Base):

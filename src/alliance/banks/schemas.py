@@ -94,6 +94,11 @@ class EntryIn(BaseModel):
     signal: str = Field(min_length=1, max_length=2_000_000)
     classification: Classification = Field(default_factory=Classification)
     note: str | None = Field(None, max_length=1000)
+    variants: dict[str, str] = Field(
+        default_factory=dict,
+        description="PDQ only: hashes of the same picture flipped, rotated, without "
+        "borders... by variant name (alliance hash --bank-variants computes them)",
+    )
 
 
 class EntryOut(BaseModel):
@@ -111,6 +116,7 @@ class EntryOut(BaseModel):
     added_at: datetime
     removed_at: datetime | None
     seq: int
+    variants: dict[str, str] = Field(default_factory=dict)
 
 
 class EntriesAdded(BaseModel):
@@ -137,6 +143,7 @@ class MatchOut(BaseModel):
     signal_type: str
     matched_signal: str
     distance: int
+    variant: str = Field("original", description="which variant of the entry matched")
     classification: Classification
     votes: int
     verified: bool

@@ -21,7 +21,14 @@ from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.banks import formats, lookup
-from alliance.banks.models import Bank, BankEntry, BankSync, EntryVote, MatchEvent
+from alliance.banks.models import (
+    Bank,
+    BankEntry,
+    BankSync,
+    EntryVariant,
+    EntryVote,
+    MatchEvent,
+)
 from alliance.banks.schemas import (
     BankIn,
     BankOut,
@@ -40,7 +47,7 @@ from alliance.banks.schemas import (
 )
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from alliance.hashing import crypto, pdq, signals
+from alliance.hashing import crypto, pdq, signals, variants
 from alliance.hashing.errors import InvalidMedia
 
 VERIFIED_AT = 3  # distinct analysts, as IWF and Project Arachnid verify
@@ -187,6 +194,7 @@ def entry_out(entry: BankEntry) -> EntryOut:
         added_at=entry.added_at,
         removed_at=entry.removed_at,
         seq=entry.changed_seq,
+        variants=entry.variant_map(),
     )
 
 
@@ -204,6 +212,20 @@ def normalise_signal(signal_type: str, value: str) -> str:
     return signals.get(signal_type).validate(value.strip())
 
 
+def normalise_variants(item: EntryIn) -> dict[str, str]:
+    """An entry's variant hashes, checked: PDQ only, known names, valid hashes."""
+    if not item.variants:
+        return {}
+    if item.signal_type != "pdq":
+        raise InvalidInput("only PDQ entries have variants")
+    out: dict[str, str] = {}
+    for name, value in sorted(item.variants.items()):
+        if name not in variants.VARIANT_NAMES or name == "original":
+            raise InvalidInput(f"unknown variant {name!r}")
+        out[name] = normalise_signal("pdq", value)
+    return out
+
+
 def add_entries(
     session: Session, actor: Principal, bank_name: str, items: Sequence[EntryIn]
 ) -> EntriesAdded:
@@ -217,13 +239,14 @@ def add_entries(
         raise InvalidInput("no entries given")
     if len(items) > MAX_ENTRIES_PER_CALL:
         raise InvalidInput(f"at most {MAX_ENTRIES_PER_CALL} entries per call; use import")
-    normalised: dict[tuple[str, str], EntryIn] = {}
+    normalised: dict[tuple[str, str], tuple[EntryIn, dict[str, str]]] = {}
     for number, item in enumerate(items, 1):
         try:
             value = normalise_signal(item.signal_type, item.signal)
+            forms = normalise_variants(item)
         except InvalidInput as exc:
             raise InvalidInput(f"entry {number}: {exc.message}") from None
-        normalised[(item.signal_type, value)] = item
+        normalised[(item.signal_type, value)] = (item, forms)
     contributor_id = actor.organisation_id or bank.owner_organisation_id
     seq = _next_change(bank)
     existing = {
@@ -237,7 +260,7 @@ def add_entries(
     }
     touched: list[BankEntry] = []
     added = unchanged = 0
-    for (signal_type, value), item in normalised.items():
+    for (signal_type, value), (item, forms) in normalised.items():
         entry = existing.get((signal_type, value))
         c = item.classification
         if entry is None:
@@ -257,12 +280,15 @@ def add_entries(
             entry.removed_at is None
             and classification_of(entry) == c
             and (item.note is None or item.note == entry.note)
+            and (not forms or forms == entry.variant_map())
         ):
             unchanged += 1
             continue
         entry.baseline, entry.iwf_category = c.baseline, c.iwf
         entry.ncmec_category, entry.vics_category = c.ncmec, c.vics
         entry.note = item.note if item.note is not None else entry.note
+        if forms and forms != entry.variant_map():
+            entry.variants = [EntryVariant(name=n, signal_value=v) for n, v in forms.items()]
         entry.removed_at = None
         entry.changed_seq = seq
         touched.append(entry)
@@ -438,7 +464,7 @@ def _match_one(
         result.suppressed_by = silencing
         return result
     for bank in banks:
-        for entry, distance in lookup.find(session, bank, query.signal_type, value):
+        for entry, distance, variant in lookup.find(session, bank, query.signal_type, value):
             event = MatchEvent(
                 entry_id=entry.id,
                 bank_id=bank.id,
@@ -457,6 +483,7 @@ def _match_one(
                     signal_type=entry.signal_type,
                     matched_signal=entry.signal_value,
                     distance=distance,
+                    variant=variant,
                     classification=classification_of(entry),
                     votes=entry.votes,
                     verified=entry.votes >= VERIFIED_AT,

@@ -1,9 +1,10 @@
 """Benign demo pictures, drawn by code: coloured shapes on gradients. No real media.
 
-The demo hotline "holds" the originals (their hashes fill the demo banks); the demo
-industry member's upload folder holds ordinary edits of some of them (resized,
-recompressed, brighter, an exact copy), unrelated pictures and one file that is not
-media, so that a scan shows matches, non-matches and a skipped file.
+The demo hotline "holds" the originals (their hashes, and their variants' hashes, fill the
+demo banks); the demo industry member's upload folder holds ordinary edits of some of them
+(resized, recompressed, brighter, mirrored, rotated, framed, an exact copy), unrelated
+pictures and one file that is not a picture, so that a scan shows matches (and which
+variant matched), non-matches and a file matched by its file hashes only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 
 def picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -61,6 +62,9 @@ def uploads(seed: int, banked: list[int]) -> list[DemoUpload]:
         "resized": lambda im: im.resize((im.width // 2, im.height // 2)),
         "recompressed": lambda im: Image.open(io.BytesIO(jpeg(im, 30))),
         "brighter": lambda im: ImageEnhance.Brightness(im).enhance(1.25),
+        "mirrored": lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        "rotated": lambda im: im.transpose(Image.Transpose.ROTATE_90),
+        "framed": lambda im: ImageOps.expand(im, border=(64, 48), fill="black"),
     }
     for i, picture_seed in enumerate(banked[:6]):
         kind = list(edits)[i % len(edits)]

@@ -26,7 +26,7 @@ from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
 from alliance.demo import media
 from alliance.errors import Conflict
-from alliance.hashing import pdq
+from alliance.hashing import pdq, variants
 
 DEFAULT_SEED = 2026
 SECRETARIAT_SLUG = "alliance-secretariat"
@@ -187,11 +187,20 @@ def _fill_banks(session: Session, actor: Principal, seed: int) -> None:
         classification = Classification(baseline=True, iwf=IWF[i % 3], vics=1 + i % 2)
         # MD5 because that is what the shared lists exchange, not for security.
         md5 = hashlib.md5(media.jpeg(image)).hexdigest()  # noqa: S324
-        for signal_type, value in (("pdq", pdq.hash_image(image).hex), ("md5", md5)):
-            entries.append(
-                EntryIn(signal_type=signal_type, signal=value, classification=classification)
-            )
-            picture_of[value] = i
+        # The hotline holds the picture now: bank its variants too (flips, rotations,
+        # borders removed, crops), so that edited copies match with their own hash.
+        forms = variants.hash_variants(media.jpeg(image))
+        original = forms.pop("original").hex
+        entries += [
+            EntryIn(
+                signal_type="pdq",
+                signal=original,
+                classification=classification,
+                variants={name: h.hex for name, h in forms.items()},
+            ),
+            EntryIn(signal_type="md5", signal=md5, classification=classification),
+        ]
+        picture_of[original] = picture_of[md5] = i
     added = banks.add_entries(session, analysts[0], "baseline-demo", entries)
     for entry in added.entries:
         if picture_of[entry.signal] in VERIFIED:

@@ -50,6 +50,7 @@ def _match_out(match: LocalMatch) -> dict[str, Any]:
         "entry_id": entry["id"],
         "signal_type": entry["signal_type"],
         "distance": match.distance,
+        "variant": match.variant,
         "classification": entry["classification"],
         "verified": entry["verified"],
         "votes": entry["votes"],

@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 import alliance
 from alliance.banks.signing import Signer
 from alliance.db import create_db_engine, make_session_factory
+from alliance.hashing import parallel
 from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
@@ -80,6 +81,7 @@ def create_app(
     sessions: sessionmaker[Session] | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    parallel.limit_blas_threads()  # requests hash uploads on worker threads; see cli.main
     engine = engine or create_db_engine(settings.effective_database_url)
     app = FastAPI(
         title="Alliance",

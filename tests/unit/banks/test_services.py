@@ -232,3 +232,44 @@ def test_feedback_counts_and_flags(session: Session, setting: dict) -> None:
     banks.feedback(session, other, ids[2], FeedbackIn(verdict="confirmed"))  # same org
     with pytest.raises(NotFound):
         banks.feedback(session, stranger, ids[2], FeedbackIn(verdict="disputed"))
+
+
+def test_variants_match_and_say_which(session: Session, setting: dict) -> None:
+    analyst, reviewer = setting["analysts"][0], setting["reviewer"]
+    banks.add_entries(
+        session,
+        analyst,
+        "baseline-nl",
+        [
+            EntryIn(
+                signal_type="pdq",
+                signal=pdq_hex(21),
+                variants={"flip_horizontal": pdq_hex(22), "rotate90": pdq_hex(23)},
+            )
+        ],
+    )
+    result = banks.match(
+        session,
+        reviewer,
+        MatchRequest(signals=[SignalIn(signal_type="pdq", signal=flip_bits(pdq_hex(23), 3))]),
+    ).results[0]
+    assert [(m.variant, m.distance) for m in result.matches] == [("rotate90", 3)]
+    entry = banks.list_entries(session, analyst, "baseline-nl")[0]
+    assert banks.entry_out(entry).variants == {
+        "flip_horizontal": pdq_hex(22),
+        "rotate90": pdq_hex(23),
+    }
+    with pytest.raises(InvalidInput, match="unknown variant"):
+        banks.add_entries(
+            session,
+            analyst,
+            "baseline-nl",
+            [EntryIn(signal_type="pdq", signal=pdq_hex(24), variants={"sideways": pdq_hex(1)})],
+        )
+    with pytest.raises(InvalidInput, match="only PDQ"):
+        banks.add_entries(
+            session,
+            analyst,
+            "baseline-nl",
+            [EntryIn(signal_type="md5", signal="0" * 32, variants={"rotate90": pdq_hex(1)})],
+        )

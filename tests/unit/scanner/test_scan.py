@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import OrgKind, Role
@@ -15,7 +16,7 @@ from alliance.banks.local_store import LocalBankStore
 from alliance.banks.schemas import Classification, EntryIn
 from alliance.banks.signing import Signer
 from alliance.demo import media
-from alliance.hashing import pdq
+from alliance.hashing import pdq, variants
 from alliance.scanner.services import ScanSummary, scan
 from tests import factories
 
@@ -27,18 +28,25 @@ def store(session: Session, tmp_path: Path) -> LocalBankStore:
     factories.bank(session, hotline, name="scan-bank")
     factories.bank(session, hotline, name="scan-suppress", suppression=True)
     pictures = [media.picture(i) for i in range(1, 4)]
+    forms = variants.hash_variants(media.jpeg(pictures[0]), tilts=False, crops=False)
     banks.add_entries(
         session,
         analyst,
         "scan-bank",
         [
+            EntryIn(
+                signal_type="pdq",
+                signal=forms.pop("original").hex,
+                classification=Classification(baseline=True),
+                variants={name: h.hex for name, h in forms.items()},
+            ),
             *(
                 EntryIn(
                     signal_type="pdq",
                     signal=pdq.hash_image(p).hex,
                     classification=Classification(baseline=True),
                 )
-                for p in pictures
+                for p in pictures[1:]
             ),
             EntryIn(signal_type="md5", signal=hashlib.md5(b"exact file").hexdigest()),  # noqa: S324
         ],
@@ -73,6 +81,8 @@ def folder(tmp_path: Path) -> Path:
     (root / "e-exact.bin").write_bytes(b"exact file")
     (root / "f-truncated.jpg").write_bytes(media.jpeg(media.picture(4))[:300])
     (root / ".hidden.jpg").write_bytes(media.jpeg(media.picture(1)))
+    mirrored = media.picture(1).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    (root / "g-mirrored.jpg").write_bytes(media.jpeg(mirrored))
     return root
 
 
@@ -86,6 +96,7 @@ def test_scan_folder(store: LocalBankStore, folder: Path, jobs: int) -> None:
     }
     assert ".hidden.jpg" not in records
     assert records["a-resized.jpg"]["matches"][0]["bank"] == "scan-bank"
+    assert records["g-mirrored.jpg"]["matches"][0]["variant"] == "flip_horizontal"
     assert records["a-resized.jpg"]["matches"][0]["classification"]["baseline"] is True
     assert records["b-recompressed.jpg"]["matches"][0]["distance"] <= 31
     assert records["c-suppressed.jpg"]["matches"] == []
@@ -96,7 +107,7 @@ def test_scan_folder(store: LocalBankStore, folder: Path, jobs: int) -> None:
     assert "pdq" not in exact and exact["not_media"]
     assert exact["matches"][0]["signal_type"] == "md5"
     assert "not_media" in records["f-truncated.jpg"]
-    assert summary.files == 6 and summary.matched == 3 and summary.not_media == 2
+    assert summary.files == 7 and summary.matched == 4 and summary.not_media == 2
     assert summary.skipped == []
 
 

@@ -1,8 +1,8 @@
-"""Banks: hash banks, their entries, verification votes, match events and sync status.
+"""Banks: hash banks, entries and their variants, verification votes, match events, sync status.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 22:32:59.081985
+Create Date: 2026-11-27 22:53:02.305375
 """
 
 from collections.abc import Sequence
@@ -78,6 +78,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_syncs')),
     sa.UniqueConstraint('bank_id', 'organisation_id', name=op.f('uq_bank_syncs_bank_id_organisation_id'))
     )
+    op.create_table('bank_entry_variants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('signal_value', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['bank_entries.id'], name=op.f('fk_bank_entry_variants_entry_id_bank_entries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_entry_variants')),
+    sa.UniqueConstraint('entry_id', 'name', name=op.f('uq_bank_entry_variants_entry_id_name'))
+    )
+    with op.batch_alter_table('bank_entry_variants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bank_entry_variants_entry_id'), ['entry_id'], unique=False)
+
     op.create_table('bank_entry_votes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entry_id', sa.Integer(), nullable=False),
@@ -128,6 +140,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_bank_entry_votes_entry_id'))
 
     op.drop_table('bank_entry_votes')
+    with op.batch_alter_table('bank_entry_variants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bank_entry_variants_entry_id'))
+
+    op.drop_table('bank_entry_variants')
     op.drop_table('bank_syncs')
     with op.batch_alter_table('bank_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_bank_entries_lookup')
