@@ -23,7 +23,6 @@ from alliance.cli import (
     sync,
 )
 from alliance.cli.output import err_console
-from alliance.hashing import parallel
 from alliance.errors import (
     AllianceError,
     ConfigurationError,
@@ -34,6 +33,7 @@ from alliance.errors import (
     PermissionDenied,
     RateLimited,
 )
+from alliance.hashing import parallel
 
 EXIT_CODES: list[tuple[type[AllianceError], int]] = [
     (InvalidInput, 2),
