@@ -79,3 +79,29 @@ def test_org_admin_creates_an_api_key(live_server: str, browser_page: Any) -> No
 
     me = httpx.get(f"{live_server}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["organisation_kind"] == "hotline"
+
+
+def test_analyst_browses_banks_and_looks_up_a_hash(live_server: str, browser_page: Any) -> None:
+    import httpx
+
+    page = browser_page
+    _log_in(page, live_server, "nl-analyst")
+    page.click("nav.mainnav >> text=Banks")
+    page.wait_for_url(f"{live_server}/banks")
+    page.click("text=baseline-demo")
+    page.wait_for_url(f"{live_server}/banks/baseline-demo")
+    assert page.locator("[data-testid=bank-entries]").inner_text() == "80"
+    # Take one banked PDQ from the API (as the demo platform would after a sync).
+    from alliance.demo.world import demo_key
+
+    key = demo_key(2026, "nl-photoshare-sync")
+    entries = httpx.get(
+        f"{live_server}/api/v1/banks/baseline-demo/entries?limit=1",
+        headers={"Authorization": f"Bearer {key}"},
+    ).json()
+    page.click("nav.mainnav >> text=Match")
+    page.fill("textarea[name=hashes]", entries[0]["signal"])
+    page.click("text=Look up")
+    table = page.locator("[data-testid=match-results]")
+    table.wait_for()
+    assert "baseline-demo" in table.inner_text()
