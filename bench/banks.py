@@ -25,9 +25,12 @@ from typing import Any
 import httpx
 import numpy as np
 from sqlalchemy import insert, update
+from threatexchange.signal_type.pdq.pdq_index import PDQIndex
 
+from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
+from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn
 from alliance.banks import distribution
 from alliance.banks import services as banks
 from alliance.banks.local_store import LocalBankStore
@@ -54,43 +57,76 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def _platform(folder: Path, count: int, rng: np.random.Generator) -> tuple[Any, Principal]:
     """A SQLite platform with one bank of ``count`` PDQ entries (bulk-loaded, not timed)."""
-    from alliance.accounts import services as accounts
-    from alliance.accounts.schemas import JurisdictionIn, OrganisationIn
 
     engine = create_db_engine(f"sqlite:///{folder / 'bench.db'}")
     upgrade(engine)
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         accounts.add_jurisdiction(session, OPERATOR, JurisdictionIn(code="NL", name="NL"))
-        hotline = accounts.create_organisation(session, OPERATOR, OrganisationIn(
-            slug="bench-hotline", name="Bench hotline", kind=OrgKind.hotline,
-            country_code="NL"))
-        accounts.create_organisation(session, OPERATOR, OrganisationIn(
-            slug="bench-platform", name="Bench platform", kind=OrgKind.industry,
-            country_code="NL"))
-        bank = banks.create_bank(session, OPERATOR, BankIn(
-            name="bench", scope="baseline", owner="bench-hotline",
-            subscriber_kinds=[OrgKind.industry]))
+        hotline = accounts.create_organisation(
+            session,
+            OPERATOR,
+            OrganisationIn(
+                slug="bench-hotline", name="Bench hotline", kind=OrgKind.hotline, country_code="NL"
+            ),
+        )
+        accounts.create_organisation(
+            session,
+            OPERATOR,
+            OrganisationIn(
+                slug="bench-platform",
+                name="Bench platform",
+                kind=OrgKind.industry,
+                country_code="NL",
+            ),
+        )
+        bank = banks.create_bank(
+            session,
+            OPERATOR,
+            BankIn(
+                name="bench",
+                scope="baseline",
+                owner="bench-hotline",
+                subscriber_kinds=[OrgKind.industry],
+            ),
+        )
         now = utcnow()
         values = _random_hex(rng, count)
         for start in range(0, count, 50_000):
-            session.execute(insert(BankEntry), [
-                {"bank_id": bank.id, "signal_type": "pdq", "signal_value": v,
-                 "contributor_organisation_id": hotline.id, "votes": 3, "confirmed": 0,
-                 "disputed": 0, "flagged": False, "baseline": True, "added_at": now,
-                 "changed_seq": 1}
-                for v in values[start:start + 50_000]
-            ])
-        session.execute(update(Bank).where(Bank.id == bank.id)
-                        .values(sequence=1, revision=secrets.token_hex(8)))
-    member = Principal(kind="user", name="bench-member", role=Role.reviewer,
-                       organisation_id=None, organisation_kind=OrgKind.industry,
-                       country_code="NL")
+            session.execute(
+                insert(BankEntry),
+                [
+                    {
+                        "bank_id": bank.id,
+                        "signal_type": "pdq",
+                        "signal_value": v,
+                        "contributor_organisation_id": hotline.id,
+                        "votes": 3,
+                        "confirmed": 0,
+                        "disputed": 0,
+                        "flagged": False,
+                        "baseline": True,
+                        "added_at": now,
+                        "changed_seq": 1,
+                    }
+                    for v in values[start : start + 50_000]
+                ],
+            )
+        session.execute(
+            update(Bank).where(Bank.id == bank.id).values(sequence=1, revision=secrets.token_hex(8))
+        )
+    member = Principal(
+        kind="user",
+        name="bench-member",
+        role=Role.reviewer,
+        organisation_id=None,
+        organisation_kind=OrgKind.industry,
+        country_code="NL",
+    )
     return sessions, member
 
 
 def sync_benchmark(count: int, delta: int, seed: int = 7) -> list[str]:
-    from threatexchange.signal_type.pdq.pdq_index import PDQIndex
 
     rng = np.random.default_rng(seed)
     signer = Signer.generate()
@@ -110,8 +146,12 @@ def sync_benchmark(count: int, delta: int, seed: int = 7) -> list[str]:
 
         new_values = _random_hex(rng, delta)
         with sessions.begin() as session:
-            banks.add_entries(session, OPERATOR, "bench", [
-                EntryIn(signal_type="pdq", signal=v) for v in new_values])
+            banks.add_entries(
+                session,
+                OPERATOR,
+                "bench",
+                [EntryIn(signal_type="pdq", signal=v) for v in new_values],
+            )
 
         def delta_sync() -> None:
             with sessions() as session:
@@ -125,6 +165,7 @@ def sync_benchmark(count: int, delta: int, seed: int = 7) -> list[str]:
         # The anchor: HMA rebuilds the whole index from every hash and reloads it.
         with sessions() as session:
             all_values = [e.signal_value for e in session.query(BankEntry).all()]
+
         def anchor(values: list[str]) -> float:
             start = time.perf_counter()
             index = PDQIndex.build([(v, i) for i, v in enumerate(values)])
@@ -154,28 +195,36 @@ def sync_benchmark(count: int, delta: int, seed: int = 7) -> list[str]:
     ]
 
 
-def match_benchmark(count: int, requests: int = 2000, clients: int = 8, seed: int = 11
-                    ) -> list[str]:
+def match_benchmark(
+    count: int, requests: int = 2000, clients: int = 8, seed: int = 11
+) -> list[str]:
     """POST /api/v1/match against a live `alliance serve` (one process) with a
     ``count``-hash bank: throughput and latency from 8 concurrent clients."""
-    from alliance.accounts import services as accounts
-    from alliance.accounts.schemas import ApiKeyIn
 
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sessions, _ = _platform(folder, count, rng)
         with sessions.begin() as session:
-            _key, token = accounts.create_api_key(session, OPERATOR, ApiKeyIn(
-                name="bench", role=Role.reviewer, days=1, organisation="bench-platform"),
-                max_days=1)
+            _key, token = accounts.create_api_key(
+                session,
+                OPERATOR,
+                ApiKeyIn(name="bench", role=Role.reviewer, days=1, organisation="bench-platform"),
+                max_days=1,
+            )
             stored = [e.signal_value for e in session.query(BankEntry).limit(1000)]
-        env = {**os.environ, "ALLIANCE_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
-               "ALLIANCE_DATA_DIR": str(folder / "var")}
+        env = {
+            **os.environ,
+            "ALLIANCE_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+            "ALLIANCE_DATA_DIR": str(folder / "var"),
+        }
         port = 8000 + int(rng.integers(1000, 9000))
         server = subprocess.Popen(
-            [sys.executable, "-m", "alliance", "serve", "--port", str(port)], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "alliance", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(100):
@@ -190,15 +239,18 @@ def match_benchmark(count: int, requests: int = 2000, clients: int = 8, seed: in
                 for i in range(requests)
             ]
             with httpx.Client(base_url=base, headers=headers, timeout=60) as warm:
-                warm.post("/api/v1/match", json={"signals": [
-                    {"signal_type": "pdq", "signal": queries[0]}]})  # builds the index
+                warm.post(
+                    "/api/v1/match",
+                    json={"signals": [{"signal_type": "pdq", "signal": queries[0]}]},
+                )  # builds the index
             latencies: list[float] = []
             lock = threading.Lock()
 
             def one(signal: str, client: httpx.Client) -> None:
                 start = time.perf_counter()
-                response = client.post("/api/v1/match", json={"signals": [
-                    {"signal_type": "pdq", "signal": signal}]})
+                response = client.post(
+                    "/api/v1/match", json={"signals": [{"signal_type": "pdq", "signal": signal}]}
+                )
                 elapsed = time.perf_counter() - start
                 assert response.status_code == 200, response.text
                 with lock:

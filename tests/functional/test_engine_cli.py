@@ -136,3 +136,63 @@ def test_bad_input_is_one_clear_error(app: typer.Typer, tmp_path: Path) -> None:
     result = runner.invoke(app, ["hash", str(good), "--signals", "pdq,crc"])
     assert isinstance(result.exception, InvalidInput)
     assert "'crc'" in result.exception.message
+
+
+def test_banked_variants_match_a_framed_copy(
+    app: typer.Typer, tmp_path: Path, folder: Path
+) -> None:
+    runner = CliRunner()
+    original = folder / "original.jpg"
+    hashed = runner.invoke(app, ["hash", str(original), "--signals", "pdq", "--variants"])
+    assert hashed.exit_code == 0, hashed.output
+    assert {"tilt_cw_2", "crop_left_95", "border_white_10"} <= set(
+        json.loads(hashed.stdout)["pdq_variants"]
+    )
+    hashfile = tmp_path / "bank.jsonl"
+    hashfile.write_text(hashed.stdout)
+    index = tmp_path / "bank.pdqidx"
+    assert runner.invoke(app, ["index", "build", str(hashfile), "--out", str(index)]).exit_code == 0
+    with Image.open(original) as image:
+        rgb = image.convert("RGB")
+    framed = Image.new("RGB", (round(rgb.width * 1.2), round(rgb.height * 1.2)))
+    framed.paste(rgb, (round(rgb.width * 0.1), round(rgb.height * 0.1)))
+    framed.save(tmp_path / "framed.png")
+    result = runner.invoke(app, ["match", str(tmp_path / "framed.png"), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    [line] = _lines(result.stdout)
+    [match] = line["matches"]  # type: ignore[misc]
+    assert match["variant"] == "border_black_10"
+
+
+def test_crypto_index_build_and_match(app: typer.Typer, tmp_path: Path, folder: Path) -> None:
+    runner = CliRunner()
+    original = folder / "original.jpg"
+    hashed = runner.invoke(app, ["hash", str(original), "--signals", "sha256"])
+    hashfile = tmp_path / "sha.jsonl"
+    hashfile.write_text(hashed.stdout)
+    index = tmp_path / "sha.cryptoidx"
+    built = runner.invoke(
+        app, ["index", "build", str(hashfile), "--out", str(index), "--signal", "sha256"]
+    )
+    assert built.exit_code == 0, built.output
+    copy = tmp_path / "copy.jpg"
+    shutil.copy(original, copy)
+    result = runner.invoke(app, ["match", str(copy), str(folder / "sub"), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    same, other = _lines(result.stdout)
+    assert same["matches"] == [
+        {"id": str(original), "hash": json.loads(hashed.stdout)["sha256"], "distance": 0}
+    ]
+    assert other["matches"] == []
+    plain = tmp_path / "queries.txt"
+    plain.write_text(f"q1\t{json.loads(hashed.stdout)['sha256']}\n")
+    [line] = _lines(runner.invoke(app, ["match", str(plain), "--index", str(index)]).stdout)
+    assert line["query"] == "q1"
+    assert len(line["matches"]) == 1  # type: ignore[arg-type]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("abc\n")
+    result = runner.invoke(
+        app, ["index", "build", str(bad), "--out", str(tmp_path / "b"), "--signal", "md5"]
+    )
+    assert isinstance(result.exception, InvalidHash)
+    assert "bad.txt:1" in result.exception.message

@@ -29,6 +29,7 @@ def _bridge(client: TestClient, token: str, tamper: Tamper | None = None) -> htt
             request.method,
             str(request.url.copy_with(scheme=None, host=None)),
             headers=dict(request.headers),
+            content=request.read(),
         )
         body = answer.content
         if tamper is not None:
@@ -194,3 +195,32 @@ def test_local_log_survives_a_torn_write_and_compacts(
     reopened = LocalBankStore.open(root)
     assert len(reopened.entries("logbank")) == 7
     assert all(reopened.find("pdq", pdq_hex(s))[0] for s in range(1, 8))
+
+
+def test_member_disputes_a_local_match(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
+) -> None:
+    from alliance.banks.sync import post_json
+
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "disputes", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    entry_id = _add(client, analyst, "disputes", 30)[0]
+    store = LocalBankStore.open(tmp_path / "banks")
+    with _bridge(client, world.keys[Role.reviewer]) as http:
+        sync(http, store, server=SERVER)
+        match = store.find("pdq", flip_bits(pdq_hex(30), 4))[0][0]
+        result = post_json(
+            http,
+            f"/api/v1/banks/disputes/entries/{match.entry['id']}/feedback",
+            {"verdict": "disputed", "note": "a logo", "distance": 4},
+        )
+    assert match.entry["id"] == entry_id
+    assert result["disputed"] == 1 and result["verdict"] == "disputed"
+    events = client.get(
+        "/api/v1/audit/events?event_type=match:feedback",
+        headers={"Authorization": f"Bearer {world.keys[Role.org_admin]}"},
+    ).json()
+    assert events and events[0]["details"]["note"] == "a logo"  # the contributor is told

@@ -173,6 +173,10 @@ class FeedbackIn(BaseModel):
     note: str | None = Field(None, max_length=1000)
 
 
+class LocalFeedbackIn(FeedbackIn):
+    distance: int = Field(0, ge=0, le=256, description="the distance your scan found")
+
+
 class FeedbackOut(BaseModel):
     match_id: int
     verdict: str

@@ -39,6 +39,7 @@ from alliance.banks.schemas import (
     FeedbackIn,
     FeedbackOut,
     ImportResult,
+    LocalFeedbackIn,
     MatchOut,
     MatchRequest,
     MatchResponse,
@@ -497,6 +498,27 @@ def _match_one(
             )
     result.matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
     return result
+
+
+def feedback_on_local_match(
+    session: Session, actor: Principal, bank_name: str, entry_id: int, data: LocalFeedbackIn
+) -> FeedbackOut:
+    """Feedback on a match the member found in its own synced copy (``alliance scan``):
+    the match is recorded first (who, which entry, distance; never the media)."""
+    authorize(actor, Permission.MATCH_FEEDBACK)
+    bank = get_bank(session, actor, bank_name)
+    entry = _entry(session, bank, entry_id)
+    event = MatchEvent(
+        entry_id=entry.id,
+        bank_id=bank.id,
+        organisation_id=actor.organisation_id,
+        actor=actor.audit_label,
+        signal_type=entry.signal_type,
+        distance=data.distance,
+    )
+    session.add(event)
+    session.flush()
+    return feedback(session, actor, event.id, FeedbackIn(verdict=data.verdict, note=data.note))
 
 
 def feedback(session: Session, actor: Principal, match_id: int, data: FeedbackIn) -> FeedbackOut:

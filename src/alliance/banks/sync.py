@@ -39,8 +39,17 @@ class SyncReport:
 
 
 def _get(client: httpx.Client, path: str, **params: Any) -> httpx.Response:
+    return _checked(path, lambda: client.get(path, params=params))
+
+
+def post_json(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = _checked(path, lambda: client.post(path, json=body)).json()
+    return result
+
+
+def _checked(path: str, call: Callable[[], httpx.Response]) -> httpx.Response:
     try:
-        response = client.get(path, params=params)
+        response = call()
     except httpx.HTTPError as exc:
         raise SyncFailed(f"cannot reach the platform: {exc}") from None
     if response.status_code == 200:

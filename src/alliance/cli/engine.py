@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -23,8 +22,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from alliance.errors import AllianceError, InvalidInput
-from alliance.hashing import pdq, signals, variants
-from alliance.matching.hashfile import HashRecord, looks_like_hashfile, read_hashfile
+from alliance.hashing import parallel, pdq, signals, variants
+from alliance.hashing.crypto import digest_file
+from alliance.matching import crypto_index, fileformat
+from alliance.matching.crypto_index import CryptoIndex
+from alliance.matching.hashfile import (
+    HashRecord,
+    looks_like_hashfile,
+    parse_crypto_line,
+    read_crypto_hashfile,
+    read_hashfile,
+)
 from alliance.matching.pdq_index import MAX_RADIUS, PdqIndex, check_radius
 
 _T = TypeVar("_T")
@@ -34,6 +42,13 @@ _R = TypeVar("_R")
 class OutputFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
+
+
+class IndexSignal(StrEnum):
+    pdq = "pdq"
+    md5 = "md5"
+    sha1 = "sha1"
+    sha256 = "sha256"
 
 
 class PipelineChoice(StrEnum):
@@ -85,33 +100,27 @@ def _progress() -> Progress:
 
 
 def _run(work: Callable[[_T], _R], items: list[_T], jobs: int, description: str) -> Iterator[_R]:
-    """``map(work, items)`` in order, on ``jobs`` processes, with a progress bar."""
+    """``map(work, items)`` in order, on ``jobs`` processes (one BLAS thread each: see
+    :mod:`alliance.hashing.parallel`), with a progress bar."""
     with _progress() as progress:
         task = progress.add_task(description, total=len(items))
-        if jobs <= 1 or len(items) < 2:
-            for item in items:
-                yield work(item)
-                progress.advance(task)
-            return
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for result in pool.map(
-                work, items, chunksize=max(1, min(64, len(items) // (jobs * 8)))
-            ):
-                yield result
-                progress.advance(task)
+        for result in parallel.map_in_processes(work, items, jobs):
+            yield result
+            progress.advance(task)
 
 
 def _hash_one(
-    args: tuple[Path, tuple[str, ...], str, bool],
+    args: tuple[Path, tuple[str, ...], str, bool, bool],
 ) -> dict[str, Any]:
     """Hash one file; an error becomes the record's ``error`` (a folder scan goes on)."""
-    path, names, pipeline, dihedral = args
+    path, names, pipeline, dihedral, bank_variants = args
     try:
         return signals.hash_media(
             path,
             names,
             pipeline="reference" if pipeline == "reference" else "fast",
             dihedral=dihedral,
+            bank_variants=bank_variants,
         )
     except AllianceError as exc:
         return {"path": str(path), "error": exc.message}
@@ -153,6 +162,14 @@ def hash_command(
     dihedral: Annotated[
         bool, typer.Option("--dihedral", help="Add pdq_variants: the 8 rotations/flips.")
     ] = False,
+    bank_variants: Annotated[
+        bool,
+        typer.Option(
+            "--variants",
+            help="Add pdq_variants: every robust-banking variant (rotations/flips, frames, "
+            "crops, small tilts), to build an index from media you hold.",
+        ),
+    ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
     pipeline: Annotated[
         PipelineChoice, typer.Option(help="fast (default) or reference (Meta's pdqhash).")
@@ -161,7 +178,7 @@ def hash_command(
     """Hash media files: one record per file (JSON lines or CSV) on stdout."""
     names = signals.parse_signals(signal_names)
     files = _walk(paths)
-    work = [(f, names, pipeline.value, dihedral) for f in files]
+    work = [(f, names, pipeline.value, dihedral, bank_variants) for f in files]
     columns = ["path", *names, *(["pdq_quality"] if "pdq" in names else []), "error"]
     failed = _emit(_run(_hash_one, work, jobs, "hashing"), fmt, columns)
     if failed:
@@ -178,8 +195,18 @@ def index_build_command(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Index file to write.")],
     bank: Annotated[str, typer.Option(help="Bank name stored with every entry.")] = "default",
+    signal: Annotated[
+        IndexSignal, typer.Option(help="pdq (default), or md5 / sha1 / sha256 for exact lookup.")
+    ] = IndexSignal.pdq,
 ) -> None:
-    """Build an exact PDQ index from a hash file."""
+    """Build an exact index (PDQ, or a cryptographic hash) from a hash file."""
+    if signal is not IndexSignal.pdq:
+        pairs = list(read_crypto_hashfile(hashfile, signal.value))
+        CryptoIndex.build(signal.value, [h for _, h in pairs], [i for i, _ in pairs]).save(out)
+        Console(stderr=True).print(
+            f"indexed {len(pairs)} {signal.value} hashes into {out}", highlight=False
+        )
+        return
     records = list(read_hashfile(hashfile))
     hashes, ids, kinds = [], [], []
     for record in records:
@@ -209,7 +236,7 @@ def _query_records(paths: list[Path], dihedral: bool, jobs: int) -> Iterator[dic
                 yield _record_query(record)
         else:
             media.append(path)
-    work = [(p, ("pdq",), "fast", dihedral) for p in media]
+    work = [(p, ("pdq",), "fast", dihedral, False) for p in media]
     yield from _run(_hash_one, work, jobs, "hashing queries")
 
 
@@ -237,6 +264,9 @@ def match_command(
 ) -> None:
     """Match queries against an index: one JSON line per query, closest matches first."""
     check_radius(radius)
+    if fileformat.magic(index_path) == crypto_index.MAGIC:
+        _match_crypto(queries, CryptoIndex.open(index_path))
+        return
     index = PdqIndex.open(index_path)
     failed: list[str] = []
     for query in _query_records(queries, dihedral, jobs):
@@ -269,3 +299,29 @@ def match_command(
         sys.stdout.flush()
     if failed:
         raise InvalidInput(f"{len(failed)} queries could not be hashed: {', '.join(failed[:5])}")
+
+
+def _looks_like_crypto_hashfile(path: Path, algorithm: str) -> bool:
+    """True if the first lines of ``path`` parse as ``algorithm`` hash lines."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = [line for _, line in zip(range(20), handle, strict=False)]
+        parsed = [parse_crypto_line(line, n, algorithm) for n, line in enumerate(lines, 1)]
+    except (OSError, UnicodeDecodeError, AllianceError):
+        return False
+    return any(p is not None for p in parsed)
+
+
+def _match_crypto(queries: list[Path], index: CryptoIndex) -> None:
+    """Exact lookups: hash-file lines as they are, any other file by its digest."""
+    algorithm = index.algorithm
+    for path in _walk(queries):
+        if _looks_like_crypto_hashfile(path, algorithm):
+            pairs = list(read_crypto_hashfile(path, algorithm))
+        else:
+            pairs = [(str(path), digest_file(path, (algorithm,))[algorithm])]
+        for name, value in pairs:
+            matches = [{"id": i, "hash": value, "distance": 0} for i in index.lookup(value)]
+            line = {"query": name, "hash": value, "matches": matches}
+            sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()

@@ -17,6 +17,7 @@ from alliance.cli import (
     db,
     demo,
     engine,
+    feedback,
     scan,
     serve,
     settings_command,
@@ -74,6 +75,7 @@ def build_app() -> typer.Typer:
     app.command("demo")(demo.demo)
     app.command("sync")(sync.sync_command)
     app.command("scan")(scan.scan_command)
+    app.command("feedback")(feedback.feedback_command)
     engine.register(app)
     return app
 

@@ -11,7 +11,9 @@ What decides it (measured in ``docs/benchmarks.md``, ``docs/hashing.md``):
   in the parent and in every worker, which also makes one job faster.
 * **The parent does no decoding**: a task is a path (a few bytes to pickle), a result a
   small record; tasks go in chunks so that per-task overhead stays small.
-* Workers are forked on Linux (no re-import of numpy and Pillow).
+* Workers are forked on Linux (no re-import of numpy and Pillow) when ``threadpoolctl``
+  limited the parent; without it they start from a fresh process that reads the
+  variables.
 """
 
 from __future__ import annotations
@@ -57,20 +59,22 @@ def chunk_size(count: int, jobs: int) -> int:
     return max(1, min(64, count // (jobs * 8)))
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """Fork on Linux (fast, safe there); the platform's default elsewhere."""
-    return multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+def _context(*, limited: bool) -> multiprocessing.context.BaseContext:
+    """Fork on Linux (fast) when the parent's BLAS is limited; otherwise start workers
+    that import numpy afresh, so that the ``*_NUM_THREADS`` variables bind them."""
+    linux = sys.platform.startswith("linux")
+    return multiprocessing.get_context(("fork" if limited else "forkserver") if linux else None)
 
 
 def map_in_processes(work: Callable[[_T], _R], items: Iterable[_T], jobs: int) -> Iterator[_R]:
     """``map(work, items)`` in order, on ``jobs`` worker processes (in this process for
     one job), with one BLAS thread each. ``work`` must be a module-level function."""
-    limit_blas_threads()
+    limited = limit_blas_threads()
     listed = list(items)
     if jobs <= 1 or len(listed) < 2:
         yield from map(work, listed)
         return
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=_context(), initializer=limit_blas_threads
+        max_workers=jobs, mp_context=_context(limited=limited), initializer=limit_blas_threads
     ) as pool:
         yield from pool.map(work, listed, chunksize=chunk_size(len(listed), jobs))

@@ -120,6 +120,7 @@ def hash_media(
     *,
     pipeline: pdq.Pipeline = "fast",
     dihedral: bool = False,
+    bank_variants: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> dict[str, object]:
     """One record for one file: ``path``, each signal by name, ``pdq_quality``.
@@ -128,7 +129,10 @@ def hash_media(
     the cryptographic hashes to every file.
 
     With ``dihedral`` the record also has ``pdq_variants``: the 8 dihedral forms' hashes
-    by name. Errors propagate (:class:`~alliance.hashing.errors.InvalidMedia` ...).
+    by name; with ``bank_variants``, every robust-banking variant
+    (:data:`~alliance.hashing.variants.VARIANT_NAMES`: dihedral forms, frames, crops,
+    tilts), for building a bank from media. Errors propagate
+    (:class:`~alliance.hashing.errors.InvalidMedia` ...).
     """
     record: dict[str, object] = {"path": str(path)}
     algorithms = tuple(name for name in signals if name in crypto.HEX_LENGTHS)
@@ -136,9 +140,15 @@ def hash_media(
         record.update(crypto.digest_file(path, algorithms))
     is_video = path.suffix.lower() in VIDEO_SUFFIXES
     if "pdq" in signals and not is_video:
-        if dihedral:
+        if dihedral or bank_variants:
             forms = variants.hash_variants(
-                path, borders=False, crops=False, pipeline=pipeline, max_pixels=max_pixels
+                path,
+                borders=bank_variants,
+                crops=bank_variants,
+                tilts=bank_variants,
+                thumbnails=bank_variants,
+                pipeline=pipeline,
+                max_pixels=max_pixels,
             )
             value = forms["original"]
             record["pdq_variants"] = {name: h.hex for name, h in forms.items()}

@@ -1,10 +1,10 @@
-"""Variants of one image for robust banking: dihedral forms, borders removed, crops.
+"""Variants of one image for robust banking: dihedral forms, borders, crops, tilts.
 
-PDQ survives recompression and resizing but not a flip, a 90° rotation, added borders or
-a crop of a few percent. When a hash list is built from media (the contributor holds the
-media then), each entry is stored with the hashes of these variants, so that a query
-needs only its own single hash. Queries may also try their own dihedral forms and an
-unletterboxed form (``query_variants``).
+PDQ survives recompression and resizing but not a flip, a 90° rotation, added borders,
+a crop of a few percent or a rotation of a few degrees. When a hash list is built from
+media (the contributor holds the media then), each entry is stored with the hashes of
+these variants, so that a query needs only its own single hash. Queries may also try
+their own dihedral forms (``alliance match --dihedral``).
 
 Variant names are stable: they are written into index files (``matching.pdq_index``).
 """
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from alliance.hashing import media, pdq
 
@@ -32,16 +33,66 @@ DIHEDRAL: dict[str, Callable[[Luma], Luma]] = {
     "transverse": lambda a: np.rot90(a, 2).T,
 }
 
-#: Crops kept as variants: (name, top, bottom, left, right) fractions removed.
+#: Crops kept as variants: (name, top, bottom, left, right) fractions removed. The name
+#: ends in the share of the cropped axis that is kept. PDQ tolerates only ~2 % of shift
+#: (docs/hashing.md), so ordinary crops are covered by a grid: 5 % and 10 % off the
+#: centre, each side and each corner (the first four names predate the grid).
 CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     ("crop_center_90", 0.05, 0.05, 0.05, 0.05),
     ("crop_center_80", 0.10, 0.10, 0.10, 0.10),
     ("crop_top_left_90", 0.10, 0.0, 0.10, 0.0),
     ("crop_bottom_right_90", 0.0, 0.10, 0.0, 0.10),
+    ("crop_center_95", 0.025, 0.025, 0.025, 0.025),
+    *(
+        (f"crop_{where}_{100 - round(share * 100)}", *edges)
+        for share in (0.05, 0.10)
+        for where, edges in (
+            ("top", (share, 0.0, 0.0, 0.0)),
+            ("bottom", (0.0, share, 0.0, 0.0)),
+            ("left", (0.0, 0.0, share, 0.0)),
+            ("right", (0.0, 0.0, 0.0, share)),
+            ("top_left", (share, 0.0, share, 0.0)),
+            ("top_right", (share, 0.0, 0.0, share)),
+            ("bottom_left", (0.0, share, share, 0.0)),
+            ("bottom_right", (0.0, share, 0.0, share)),
+        )
+        if (where, share) not in (("top_left", 0.10), ("bottom_right", 0.10))
+    ),
 )
 
+#: Small rotations kept as variants, in degrees counter-clockwise, corners filled black
+#: (as image editors do). PDQ tolerates ~1 degree; these cover roughly 1-5 degrees.
+TILTS: tuple[tuple[str, float], ...] = (
+    ("tilt_ccw_2", 2.0),
+    ("tilt_cw_2", -2.0),
+    ("tilt_ccw_4", 4.0),
+    ("tilt_cw_4", -4.0),
+)
+
+#: Uniform frames added as variants: (name, luma, vertical share, horizontal share) —
+#: the frame on each side as a share of the image's own side.
+FRAMES: tuple[tuple[str, float, float, float], ...] = (
+    ("border_black_10", 0.0, 0.10, 0.10),
+    ("border_white_10", 255.0, 0.10, 0.10),
+    ("letterbox_black_10", 0.0, 0.10, 0.0),
+    ("pillarbox_black_10", 0.0, 0.0, 0.10),
+)
+
+#: Thumbnails kept as variants: (name, longer side in pixels). PDQ's box filter is
+#: ``ceil(side / 128)`` wide, so a heavy downscale (a 25 % thumbnail of a large photo) is
+#: filtered differently from the original and can land past 31 bits; its hash is close to
+#: that of this variant.
+THUMBNAILS: tuple[tuple[str, int], ...] = (("thumbnail_128", 128),)
+
 #: Every variant name, in the order their codes are assigned in index files.
-VARIANT_NAMES: tuple[str, ...] = (*DIHEDRAL, "unletterbox", *(c[0] for c in CROPS))
+VARIANT_NAMES: tuple[str, ...] = (
+    *DIHEDRAL,
+    "unletterbox",
+    *(c[0] for c in CROPS),
+    *(t[0] for t in TILTS),
+    *(f[0] for f in FRAMES),
+    *(t[0] for t in THUMBNAILS),
+)
 
 #: A border row or column varies by at most this much (0..255 luma) and sits this close
 #: to the corner colour; JPEG ringing at the edge of a black bar needs the slack.
@@ -82,17 +133,59 @@ def crop(luma: Luma, top: float, bottom: float, left: float, right: float) -> Lu
     ]
 
 
+def tilt(luma: Luma, degrees: float) -> Luma:
+    """``luma`` rotated by ``degrees`` counter-clockwise about its centre, same size,
+    bicubic, the uncovered corners black."""
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    return np.asarray(image.rotate(degrees, Image.Resampling.BICUBIC), dtype=np.float32)
+
+
+def frame(luma: Luma, value: float, vertical: float, horizontal: float) -> Luma:
+    """``luma`` inside a uniform frame of ``value``, ``vertical``/``horizontal`` of its
+    height/width wide on each side."""
+    rows, cols = luma.shape
+    top, side = round(rows * vertical), round(cols * horizontal)
+    return np.pad(luma, ((top, top), (side, side)), constant_values=value)
+
+
+def thumbnail(luma: Luma, side: int) -> Luma:
+    """``luma`` scaled (bilinear) so that its longer side is ``side`` pixels."""
+    rows, cols = luma.shape
+    scale = side / max(rows, cols)
+    size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    return np.asarray(image.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+
+
 def luma_variants(
-    luma: Luma, *, dihedral: bool = True, borders: bool = True, crops: bool = True
+    luma: Luma,
+    *,
+    dihedral: bool = True,
+    borders: bool = True,
+    crops: bool = True,
+    tilts: bool = True,
+    thumbnails: bool = True,
 ) -> dict[str, Luma]:
-    """Named pixel variants of one image (``original`` first)."""
+    """Named pixel variants of one image (``original`` first).
+
+    ``borders`` gives the image without its uniform borders (if it has any) and the image
+    in the :data:`FRAMES`; ``crops`` the :data:`CROPS`; ``tilts`` the :data:`TILTS`;
+    ``thumbnails`` the :data:`THUMBNAILS` smaller than half the image.
+    """
     out: dict[str, Luma] = {"original": luma}
     if dihedral:
         out.update({name: form(luma) for name, form in DIHEDRAL.items()})
-    if borders and (inner := unletterbox(luma)) is not None:
-        out["unletterbox"] = inner
+    if borders:
+        if (inner := unletterbox(luma)) is not None:
+            out["unletterbox"] = inner
+        out.update({name: frame(luma, *spec) for name, *spec in FRAMES})
     if crops:
         out.update({name: crop(luma, *edges) for name, *edges in CROPS})
+    if tilts:
+        out.update({name: tilt(luma, degrees) for name, degrees in TILTS})
+    if thumbnails:
+        longer = max(luma.shape)
+        out.update({name: thumbnail(luma, side) for name, side in THUMBNAILS if 2 * side <= longer})
     return out
 
 
@@ -102,6 +195,8 @@ def hash_variants(
     dihedral: bool = True,
     borders: bool = True,
     crops: bool = True,
+    tilts: bool = True,
+    thumbnails: bool = True,
     pipeline: pdq.Pipeline = "fast",
     max_pixels: int = media.DEFAULT_MAX_PIXELS,
 ) -> dict[str, pdq.PdqHash]:
@@ -115,7 +210,12 @@ def hash_variants(
     hashes = {
         name: pdq.pdq_from_luma(np.ascontiguousarray(pixels))
         for name, pixels in luma_variants(
-            luma, dihedral=dihedral, borders=borders, crops=crops
+            luma,
+            dihedral=dihedral,
+            borders=borders,
+            crops=crops,
+            tilts=tilts,
+            thumbnails=thumbnails,
         ).items()
     }
     hashes["original"] = pdq.hash_image(frame, pipeline=pipeline)

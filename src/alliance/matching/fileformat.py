@@ -58,6 +58,15 @@ def write(
     temporary.replace(path)
 
 
+def magic(path: Path) -> bytes:
+    """The first 8 bytes of ``path``, which say what kind of index it is."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(8)
+    except OSError as exc:
+        raise InvalidIndex(f"{path}: cannot open index ({exc.strerror or exc})") from exc
+
+
 def _align(value: int) -> int:
     return -(-value // _ALIGN) * _ALIGN
 

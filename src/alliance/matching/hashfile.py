@@ -8,7 +8,8 @@ Two line formats, mixable, blank lines and ``#`` comments ignored:
   an ``error`` (a file that could not be hashed) have no hash and are skipped.
 
 A bad line stops the read with an error naming the file and line: an index is built from
-all of a file or none of it.
+all of a file or none of it. :func:`read_crypto_hashfile` reads the same formats for one
+cryptographic algorithm (the JSON field named after it, ``md5``, ``sha1`` or ``sha256``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alliance.hashing.crypto import validate_hex as validate_crypto_hex
 from alliance.hashing.errors import InvalidHash, InvalidMedia
 from alliance.hashing.pdq import validate_hex
 
@@ -95,3 +97,46 @@ def looks_like_hashfile(path: Path) -> bool:
         if line.strip() and not line.strip().startswith("#"):
             return False
     return False
+
+
+def read_crypto_hashfile(path: Path, algorithm: str) -> Iterator[tuple[str, str]]:
+    """(id, hex) pairs of an MD5/SHA-1/SHA-256 hash file, in the formats above: JSON lines
+    with an ``algorithm`` field (``alliance hash --signals sha256``), ``HEX`` or
+    ``ID<TAB>HEX`` lines. A bad line stops the read with its file and line number."""
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 — closed by the with below
+    except OSError as exc:
+        raise InvalidMedia(f"{path}: cannot read file ({exc.strerror or exc})") from exc
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                pair = parse_crypto_line(line, number, algorithm)
+                if pair is not None:
+                    yield pair
+        except InvalidHash as exc:
+            raise InvalidHash(f"{path}:{number}: {exc.message}") from exc
+        except UnicodeDecodeError as exc:
+            raise InvalidHash(f"{path}: not a text hash file ({exc.reason})") from exc
+
+
+def parse_crypto_line(line: str, number: int, algorithm: str) -> tuple[str, str] | None:
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidHash(f"invalid JSON ({exc.msg})") from exc
+        if not isinstance(data, dict):
+            raise InvalidHash("a JSON line must be an object")
+        if algorithm not in data:
+            if "error" in data:
+                return None
+            raise InvalidHash(f'a JSON line needs a "{algorithm}" field')
+        identifier = str(data.get("id") or data.get("path") or number)
+        return identifier, validate_crypto_hex(algorithm, str(data[algorithm]))
+    if "\t" in text:
+        identifier, _, value = text.rpartition("\t")
+        return identifier.strip(), validate_crypto_hex(algorithm, value)
+    return str(number), validate_crypto_hex(algorithm, text)

@@ -181,3 +181,22 @@ def test_file_is_not_pickle_and_has_documented_header(tmp_path: Path) -> None:
         "bucket_rows",
     }
     assert path.read_bytes()[:8] == b"ALPDQIX\0"
+
+
+@pytest.mark.parametrize("width", [8, 12, 16, 17, 21, 22])
+def test_bucket_order_is_a_stable_sort_by_key(width: int) -> None:
+    from alliance.matching.pdq_index import _bucket_order
+
+    keys = np.random.default_rng(width).integers(0, 1 << width, 5000, dtype=np.uint64)
+    expected = np.argsort(keys, kind="stable")
+    assert _bucket_order(keys, width).tolist() == expected.tolist()
+
+
+def test_index_from_an_older_variant_list_accepts_new_variant_names(tmp_path: Path) -> None:
+    index = PdqIndex.build(["00" * 32], ["a"])
+    index.variant_names = index.variant_names[:9]  # as written before the crop grid
+    index.save(tmp_path / "old.pdqidx")
+    reopened = PdqIndex.open(tmp_path / "old.pdqidx")
+    reopened.add(["ff" * 32], ["b"], variants="tilt_cw_2")
+    (match,) = reopened.search("ff" * 32)
+    assert (match.id, match.variant) == ("b", "tilt_cw_2")

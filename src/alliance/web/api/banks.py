@@ -21,6 +21,7 @@ from alliance.banks.schemas import (
     FeedbackIn,
     FeedbackOut,
     ImportResult,
+    LocalFeedbackIn,
     MatchRequest,
     MatchResponse,
     SignalIn,
@@ -266,6 +267,18 @@ def feedback(
 ) -> FeedbackOut:
     """Confirm or dispute one of your matches."""
     return banks.feedback(session, principal, match_id, data)
+
+
+@router.post("/banks/{name}/entries/{entry_id}/feedback")
+def local_feedback(
+    name: str,
+    entry_id: int,
+    data: LocalFeedbackIn,
+    session: DbSession,
+    principal: Principal = requires(Permission.MATCH_FEEDBACK),
+) -> FeedbackOut:
+    """Confirm or dispute a match your own scan found (bank and entry from its record)."""
+    return banks.feedback_on_local_match(session, principal, name, entry_id, data)
 
 
 @hma_router.get("/lookup")
