@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from alliance.accounts import services as accounts
 from alliance.accounts.models import ApiKey, Organisation, User
@@ -18,7 +17,7 @@ from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, 
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, console, emit
 from alliance.db.base import utcnow
-from alliance.errors import InvalidInput
+from alliance.validation import validated
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json, jsonl or csv")]
 
@@ -28,14 +27,6 @@ users_app = typer.Typer(help="Users of member organisations.", no_args_is_help=T
 keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
 
 
-def _validated(model: Any, **fields: Any) -> Any:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(problem) from None
-
-
 @jurisdictions_app.command("add")
 def add_jurisdiction(
     code: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2, e.g. NL")],
@@ -43,7 +34,7 @@ def add_jurisdiction(
     non_member: Annotated[bool, typer.Option(help="not an alliance member")] = False,
 ) -> None:
     """Add a jurisdiction."""
-    data = _validated(JurisdictionIn, code=code, name=name, alliance_member=not non_member)
+    data = validated(JurisdictionIn, code=code, name=name, alliance_member=not non_member)
     with context.unit_of_work() as session:
         j = accounts.add_jurisdiction(session, context.operator(), data)
         console.print(f"added jurisdiction {j.code} ({j.name})")
@@ -78,7 +69,7 @@ def add_org(
     country: Annotated[str, typer.Option(help="ISO country code of its jurisdiction")],
 ) -> None:
     """Onboard a member organisation."""
-    data = _validated(OrganisationIn, slug=slug, name=name, kind=kind, country_code=country)
+    data = validated(OrganisationIn, slug=slug, name=name, kind=kind, country_code=country)
     with context.unit_of_work() as session:
         org = accounts.create_organisation(session, context.operator(), data)
         console.print(f"added organisation {org.slug} ({org.kind}, {org.country_code})")
@@ -117,7 +108,7 @@ def add_user(
     password = None
     if password_prompt:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    data = _validated(
+    data = validated(
         UserIn,
         username=username,
         display_name=name or username,
@@ -200,7 +191,7 @@ def create_key(
     days: Annotated[int, typer.Option(min=1, help="lifetime in days")] = 90,
 ) -> None:
     """Create an API key; it is printed once and only its hash is kept."""
-    data = _validated(ApiKeyIn, name=name, role=role, days=days, organisation=org)
+    data = validated(ApiKeyIn, name=name, role=role, days=days, organisation=org)
     with context.unit_of_work() as session:
         key, token = accounts.create_api_key(
             session, context.operator(), data, max_days=context.settings().api_key_max_days

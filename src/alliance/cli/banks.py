@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from alliance.accounts.permissions import OrgKind
 from alliance.banks import formats
@@ -15,7 +14,7 @@ from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, console, emit, err_console
-from alliance.errors import InvalidInput
+from alliance.validation import validated
 
 app = typer.Typer(help="Hash banks: create, list, show, import, export.", no_args_is_help=True)
 
@@ -36,20 +35,17 @@ def create(
     ] = None,
 ) -> None:
     """Create a bank."""
-    try:
-        data = BankIn(
-            name=name,
-            scope=scope,
-            owner=owner,
-            description=description,
-            suppression=suppression,
-            pdq_threshold=pdq_threshold,
-            subscriber_kinds=subscriber_kind or [],
-            subscriber_countries=subscriber_country or [],
-        )
-    except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(problem) from None
+    data = validated(
+        BankIn,
+        name=name,
+        scope=scope,
+        owner=owner,
+        description=description,
+        suppression=suppression,
+        pdq_threshold=pdq_threshold,
+        subscriber_kinds=subscriber_kind or [],
+        subscriber_countries=subscriber_country or [],
+    )
     with context.unit_of_work() as session:
         bank = banks.create_bank(session, context.operator(), data)
         console.print(f"created bank {bank.name} ({bank.scope}, owner {bank.owner.slug})")

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from alliance.cli.output import err_console, progress_bar
 from alliance.errors import AllianceError, InvalidInput
 from alliance.hashing import parallel, pdq, signals, variants
 from alliance.hashing.crypto import digest_file
+from alliance.hashing.files import walk
 from alliance.matching import crypto_index, fileformat
 from alliance.matching.crypto_index import CryptoIndex
 from alliance.matching.hashfile import (
@@ -68,41 +68,10 @@ def register(app: typer.Typer) -> None:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _walk(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and the files under folders named (sorted, hidden ones skipped)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file()
-                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
-            )
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InvalidInput(f"{path}: no such file or folder")
-    return files
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-
-
 def _run(work: Callable[[_T], _R], items: list[_T], jobs: int, description: str) -> Iterator[_R]:
     """``map(work, items)`` in order, on ``jobs`` processes (one BLAS thread each: see
     :mod:`alliance.hashing.parallel`), with a progress bar."""
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(description, total=len(items))
         for result in parallel.map_in_processes(work, items, jobs):
             yield result
@@ -177,7 +146,7 @@ def hash_command(
 ) -> None:
     """Hash media files: one record per file (JSON lines or CSV) on stdout."""
     names = signals.parse_signals(signal_names)
-    files = _walk(paths)
+    files = walk(paths)
     work = [(f, names, pipeline.value, dihedral, bank_variants) for f in files]
     columns = ["path", *names, *(["pdq_quality"] if "pdq" in names else []), "error"]
     failed = _emit(_run(_hash_one, work, jobs, "hashing"), fmt, columns)
@@ -203,9 +172,7 @@ def index_build_command(
     if signal is not IndexSignal.pdq:
         pairs = list(read_crypto_hashfile(hashfile, signal.value))
         CryptoIndex.build(signal.value, [h for _, h in pairs], [i for i, _ in pairs]).save(out)
-        Console(stderr=True).print(
-            f"indexed {len(pairs)} {signal.value} hashes into {out}", highlight=False
-        )
+        err_console.print(f"indexed {len(pairs)} {signal.value} hashes into {out}", highlight=False)
         return
     records = list(read_hashfile(hashfile))
     hashes, ids, kinds = [], [], []
@@ -219,7 +186,7 @@ def index_build_command(
             kinds.append(name)
     index = PdqIndex.build(hashes, ids, banks=bank, variants=kinds, threads=os.cpu_count() or 1)
     index.save(out)
-    Console(stderr=True).print(
+    err_console.print(
         f"indexed {len(records)} entries ({len(hashes)} hashes) into {out}", highlight=False
     )
 
@@ -230,7 +197,7 @@ def index_build_command(
 def _query_records(paths: list[Path], dihedral: bool, jobs: int) -> Iterator[dict[str, Any]]:
     """Queries: records from hash files as they are, media hashed (with variants)."""
     media: list[Path] = []
-    for path in _walk(paths):
+    for path in walk(paths):
         if looks_like_hashfile(path):
             for record in read_hashfile(path):
                 yield _record_query(record)
@@ -315,7 +282,7 @@ def _looks_like_crypto_hashfile(path: Path, algorithm: str) -> bool:
 def _match_crypto(queries: list[Path], index: CryptoIndex) -> None:
     """Exact lookups: hash-file lines as they are, any other file by its digest."""
     algorithm = index.algorithm
-    for path in _walk(queries):
+    for path in walk(queries):
         if _looks_like_crypto_hashfile(path, algorithm):
             pairs = list(read_crypto_hashfile(path, algorithm))
         else:

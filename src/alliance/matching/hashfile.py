@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alliance.hashing.crypto import validate_hex as validate_crypto_hex
 from alliance.hashing.errors import InvalidHash, InvalidMedia
@@ -49,17 +50,22 @@ def read_hashfile(path: Path) -> Iterator[HashRecord]:
             raise InvalidHash(f"{path}: not a text hash file ({exc.reason})") from exc
 
 
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidHash(f"invalid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise InvalidHash("a JSON line must be an object")
+    return data
+
+
 def parse_line(line: str, number: int) -> HashRecord | None:
     text = line.strip()
     if not text or text.startswith("#"):
         return None
     if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidHash(f"invalid JSON ({exc.msg})") from exc
-        if not isinstance(data, dict):
-            raise InvalidHash("a JSON line must be an object")
+        data = _json_object(text)
         if "pdq" not in data:
             if "error" in data:
                 return None
@@ -124,12 +130,7 @@ def parse_crypto_line(line: str, number: int, algorithm: str) -> tuple[str, str]
     if not text or text.startswith("#"):
         return None
     if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidHash(f"invalid JSON ({exc.msg})") from exc
-        if not isinstance(data, dict):
-            raise InvalidHash("a JSON line must be an object")
+        data = _json_object(text)
         if algorithm not in data:
             if "error" in data:
                 return None

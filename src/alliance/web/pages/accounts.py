@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from alliance.accounts import services as accounts
@@ -14,7 +13,8 @@ from alliance.accounts.permissions import ROLE_LABELS, OrgKind, Permission, Reac
 from alliance.accounts.policy import Principal
 from alliance.accounts.schemas import ApiKeyIn, OrganisationIn, UserIn
 from alliance.db.base import utcnow
-from alliance.errors import InvalidInput, NotFound
+from alliance.errors import NotFound
+from alliance.validation import validated
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import render
 from alliance.web.security import csrf_protect
@@ -22,18 +22,6 @@ from alliance.web.state import app_state
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(csrf_protect)
-
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def _parse(model: type[Model], **fields: object) -> Model:
-    """Validate form fields with the API's schema; errors become one readable message."""
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(problem) from None
 
 
 # --- organisations -------------------------------------------------------------------
@@ -79,7 +67,7 @@ def create_org(
     principal: Principal = page_requires(Permission.ORG_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
-    data = _parse(OrganisationIn, slug=slug, name=name, kind=kind, country_code=country_code)
+    data = validated(OrganisationIn, slug=slug, name=name, kind=kind, country_code=country_code)
     org = accounts.create_organisation(session, principal, data)
     return _orgs_page(request, session, principal, f"Added {org.name}.")
 
@@ -132,7 +120,7 @@ def create_user(
     principal: Principal = page_requires(Permission.USER_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
-    data = _parse(
+    data = validated(
         UserIn,
         username=username,
         display_name=display_name,
@@ -210,7 +198,7 @@ def create_key(
     principal: Principal = page_requires(Permission.KEY_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
-    data = _parse(ApiKeyIn, name=name, role=role, days=days)
+    data = validated(ApiKeyIn, name=name, role=role, days=days)
     key, token = accounts.create_api_key(
         session, principal, data, max_days=app_state(request).settings.api_key_max_days
     )
