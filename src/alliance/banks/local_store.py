@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from alliance.banks.distribution import BankDocument
+from alliance.banks.lookup import vpdq_distance
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput
+from alliance.hashing import video
 from alliance.matching.pdq_index import PdqIndex
 
 STATE_FORMAT = "alliance.local-banks"
@@ -284,6 +286,15 @@ class LocalBankStore:
                 for h in hits
                 if int(h.id) in entries
             ]
+        if signal_type == "vpdq":
+            query = video.VpdqHash.from_text(value)
+            found = []
+            for record in entries.values():
+                if record["signal_type"] == "vpdq":
+                    distance = vpdq_distance(query, record["signal"])
+                    if distance is not None:
+                        found.append(LocalMatch(bank, record, distance))
+            return found
         if bank not in self._exact:
             exact: dict[tuple[str, str], list[int]] = {}
             for entry_id, record in entries.items():

@@ -57,6 +57,13 @@ def pdq_index(session: Session, bank: Bank) -> PdqIndex:
     return index
 
 
+def vpdq_distance(query: video.VpdqHash, target: str) -> int | None:
+    """100 minus the share of the query's frames found in ``target`` when the videos match
+    (python-threatexchange's rule), else None."""
+    result = video.compare_videos(query, video.VpdqHash.from_text(target))
+    return round(100 - result.query_match_percent) if video.is_match(result) else None
+
+
 def find(
     session: Session, bank: Bank, signal_type: str, value: str
 ) -> list[tuple[BankEntry, int, str]]:
@@ -79,9 +86,9 @@ def find(
                 BankEntry.removed_at.is_(None),
             )
         ).scalars():
-            result = video.compare_videos(query, video.VpdqHash.from_text(entry.signal_value))
-            if video.is_match(result):
-                found.append((entry, round(100 - result.query_match_percent), "original"))
+            distance = vpdq_distance(query, entry.signal_value)
+            if distance is not None:
+                found.append((entry, distance, "original"))
         return found
     entries = session.execute(
         select(BankEntry).where(

@@ -19,7 +19,8 @@ from alliance.hashing import crypto, parallel, signals
 from alliance.hashing.errors import InvalidMedia
 
 CRYPTO_SIGNALS = ("md5", "sha1", "sha256")
-SCAN_SIGNALS = ("pdq", *CRYPTO_SIGNALS)
+# PDQ for pictures, vPDQ for videos (by suffix), the file hashes for everything.
+SCAN_SIGNALS = ("pdq", "vpdq", *CRYPTO_SIGNALS)
 #: PDQ hashes below this quality are too noisy to match on (Meta's guidance).
 MIN_PDQ_QUALITY = 50
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from alliance.banks.local_store import LocalBankStore
 from alliance.banks.schemas import Classification, EntryIn
 from alliance.banks.signing import Signer
 from alliance.demo import media
-from alliance.hashing import pdq, variants
+from alliance.hashing import pdq, variants, video
 from alliance.scanner.services import ScanSummary, scan
 from tests import factories
 
@@ -126,3 +128,29 @@ def test_unreadable_file_is_skipped(store: LocalBankStore, tmp_path: Path) -> No
         assert summary.skipped == []
     else:
         assert "error" in records[0] and summary.skipped
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg binary")
+def test_scan_matches_a_banked_video(session: Session, tmp_path: Path) -> None:
+    clip = tmp_path / "uploads" / "clip.mp4"
+    clip.parent.mkdir()
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
+         "testsrc=duration=3:size=160x120:rate=10", "-pix_fmt", "yuv420p", str(clip)],
+        check=True,
+    )  # fmt: skip
+    hotline = factories.organisation(session, OrgKind.hotline, "NL")
+    analyst = factories.principal(factories.user(session, hotline, Role.analyst))
+    factories.bank(session, hotline, name="videos")
+    value = video.hash_video(clip).to_text()
+    banks.add_entries(session, analyst, "videos", [EntryIn(signal_type="vpdq", signal=value)])
+    signer = Signer.generate()
+    store = LocalBankStore.open(tmp_path / "store")
+    store.apply(
+        distribution.parse_document(
+            distribution.snapshot(session, analyst, "videos", signer), signer.public_key
+        )
+    )
+    record = next(scan([clip], store))
+    best = record["matches"][0]
+    assert (best["signal_type"], best["distance"]) == ("vpdq", 0)
