@@ -24,11 +24,11 @@ and ``since`` is its checkpoint.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -47,7 +47,8 @@ _DOMAIN = b"alliance.bank.v1\n"
 
 
 def _line(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    # orjson: compact UTF-8, and a million-entry snapshot serialises in a second, not ten.
+    return orjson.dumps(value) + b"\n"
 
 
 #: The columns a distributed entry is made of, read without the ORM (a snapshot of a
@@ -174,14 +175,14 @@ def parse_document(data: bytes, public_key: Ed25519PublicKey) -> BankDocument:
     body_end = data.rfind(b"\n", 0, len(data) - 1) + 1
     body, trailer = data[:body_end], data[body_end:]
     try:
-        signature = json.loads(trailer)["signature"]
+        signature = orjson.loads(trailer)["signature"]
     except (ValueError, KeyError, TypeError):
         raise SignatureInvalid(
             "document truncated or altered: last line is not a signature"
         ) from None
     verify(public_key, _DOMAIN + hashlib.sha256(body).digest(), str(signature))
-    lines = body.decode().splitlines()
-    header = json.loads(lines[0])
+    lines = body.rstrip(b"\n").split(b"\n")
+    header = orjson.loads(lines[0])
     if header.get("format") != FORMAT:
         raise InvalidInput(f"not an {FORMAT} document")
     if header.get("version") != VERSION:
@@ -189,7 +190,7 @@ def parse_document(data: bytes, public_key: Ed25519PublicKey) -> BankDocument:
             f"{FORMAT} version {header.get('version')} is not supported "
             f"(this Alliance reads version {VERSION})"
         )
-    entries = [json.loads(line) for line in lines[1:]]
+    entries = [orjson.loads(line) for line in lines[1:]]
     if len(entries) != header.get("entries"):
         raise InvalidInput("entry count does not match the header")
     return BankDocument(header, entries)

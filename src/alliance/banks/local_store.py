@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from alliance.banks.distribution import BankDocument
 from alliance.banks.lookup import vpdq_distance
 from alliance.db.base import utcnow
@@ -53,7 +55,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _record_line(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, separators=(",", ":")).encode() + b"\n"
+    return orjson.dumps(record) + b"\n"
 
 
 def _pdq_rows(
@@ -153,7 +155,7 @@ class LocalBankStore:
                     for line in handle:
                         if not line.endswith(b"\n"):
                             break  # a torn last line from a crash: not applied yet
-                        record = json.loads(line)
+                        record = orjson.loads(line)
                         if record["removed"]:
                             records.pop(int(record["id"]), None)
                         else:
