@@ -169,9 +169,13 @@ def bank_out(session: Session, bank: Bank) -> BankOut:
     )
 
 
-def _next_change(bank: Bank) -> int:
+def _next_change(bank: Bank, *, matching_changed: bool) -> int:
+    """Take the bank's next sequence number. ``matching_changed``: the set of live hashes
+    changed, so in-memory match indexes (keyed by ``revision``) must be rebuilt; votes and
+    feedback do not, and must not cost a rebuild of a large bank's index."""
     bank.sequence += 1
-    bank.revision = secrets.token_hex(8)
+    if matching_changed:
+        bank.revision = secrets.token_hex(8)
     bank.updated_at = utcnow()
     return bank.sequence
 
@@ -249,7 +253,7 @@ def add_entries(
             raise InvalidInput(f"entry {number}: {exc.message}") from None
         normalised[(item.signal_type, value)] = (item, forms)
     contributor_id = actor.organisation_id or bank.owner_organisation_id
-    seq = _next_change(bank)
+    seq = bank.sequence + 1  # taken below if anything changes
     existing = {
         (e.signal_type, e.signal_value): e
         for e in session.execute(
@@ -261,6 +265,7 @@ def add_entries(
     }
     touched: list[BankEntry] = []
     added = unchanged = 0
+    hashes_changed = False
     for (signal_type, value), (item, forms) in normalised.items():
         entry = existing.get((signal_type, value))
         c = item.classification
@@ -277,6 +282,7 @@ def add_entries(
             )
             session.add(entry)
             added += 1
+            hashes_changed = True
         elif (
             entry.removed_at is None
             and classification_of(entry) == c
@@ -290,6 +296,8 @@ def add_entries(
         entry.note = item.note if item.note is not None else entry.note
         if forms and forms != entry.variant_map():
             entry.variants = [EntryVariant(name=n, signal_value=v) for n, v in forms.items()]
+            hashes_changed = True
+        hashes_changed = hashes_changed or entry.removed_at is not None  # restored
         entry.removed_at = None
         entry.changed_seq = seq
         touched.append(entry)
@@ -297,9 +305,8 @@ def add_entries(
     if actor.user_id is not None:
         for entry in touched:
             _add_vote(session, actor, entry)
-    if not touched:
-        bank.sequence -= 1  # nothing changed: give the number back
-    else:
+    if touched:
+        _next_change(bank, matching_changed=hashes_changed)
         record(
             session,
             actor,
@@ -359,7 +366,7 @@ def remove_entries(
     live = [e for e in entries if e.removed_at is None]
     if not live:
         return 0
-    seq = _next_change(bank)
+    seq = _next_change(bank, matching_changed=True)
     now = utcnow()
     for entry in live:
         entry.removed_at = now
@@ -403,7 +410,7 @@ def vote(session: Session, actor: Principal, bank_name: str, entry_id: int) -> B
         raise Conflict(f"entry {entry_id} was removed")
     if not _add_vote(session, actor, entry):
         raise Conflict("you have already verified this entry")
-    entry.changed_seq = _next_change(bank)
+    entry.changed_seq = _next_change(bank, matching_changed=False)
     record(
         session,
         actor,
@@ -544,7 +551,7 @@ def feedback(session: Session, actor: Principal, match_id: int, data: FeedbackIn
     else:
         entry.disputed += 1
     event.verdict, event.verdict_note, event.verdict_at = data.verdict, data.note, utcnow()
-    entry.changed_seq = _next_change(bank)
+    entry.changed_seq = _next_change(bank, matching_changed=False)
     # The contributor learns of it through the audit event filed under its organisation.
     record(
         session,

@@ -273,3 +273,18 @@ def test_variants_match_and_say_which(session: Session, setting: dict) -> None:
             "baseline-nl",
             [EntryIn(signal_type="md5", signal="0" * 32, variants={"rotate90": pdq_hex(1)})],
         )
+
+
+def test_only_hash_changes_invalidate_the_match_index(session: Session, setting: dict) -> None:
+    first, second = setting["analysts"][:2]
+    bank = setting["bank"]
+    entry = banks.add_entries(session, first, "baseline-nl", [_pdq(41)]).entries[0]
+    after_add = bank.revision
+    banks.vote(session, second, "baseline-nl", entry.id)  # a vote: same hashes
+    banks.add_entries(session, first, "baseline-nl", [_pdq(41, iwf="C")])  # a relabel
+    assert bank.revision == after_add and bank.sequence == 3
+    banks.remove_entries(session, first, "baseline-nl", [entry.id])
+    assert bank.revision != after_add
+    removed = bank.revision
+    banks.add_entries(session, first, "baseline-nl", [_pdq(41)])  # restored
+    assert bank.revision != removed
