@@ -432,11 +432,12 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
     Each match is recorded as a match event (who, which entry, distance, when).
     """
     authorize(actor, Permission.MATCH_QUERY)
+    visible = visible_banks(session, actor)
     if request.banks:
         banks = [get_bank(session, actor, name) for name in dict.fromkeys(request.banks)]
     else:
-        banks = visible_banks(session, actor)
-    suppression = [b for b in visible_banks(session, actor) if b.suppression]
+        banks = visible
+    suppression = [b for b in visible if b.suppression]
     return MatchResponse(
         results=[
             _match_one(session, actor, query, [b for b in banks if not b.suppression], suppression)
