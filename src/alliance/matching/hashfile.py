@@ -15,10 +15,10 @@ cryptographic algorithm (the JSON field named after it, ``md5``, ``sha1`` or ``s
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alliance.hashing.crypto import validate_hex as validate_crypto_hex
 from alliance.hashing.errors import InvalidHash, InvalidMedia
@@ -33,7 +33,11 @@ class HashRecord:
     variants: dict[str, str] = field(default_factory=dict)
 
 
-def read_hashfile(path: Path) -> Iterator[HashRecord]:
+_T = TypeVar("_T")
+
+
+def _read_lines(path: Path, parse: Callable[[str, int], _T | None]) -> Iterator[_T]:
+    """``parse`` each line of a text hash file; errors name the file and line."""
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115 — closed by the with below
     except OSError as exc:
@@ -41,13 +45,17 @@ def read_hashfile(path: Path) -> Iterator[HashRecord]:
     with handle:
         try:
             for number, line in enumerate(handle, start=1):
-                record = parse_line(line, number)
-                if record is not None:
-                    yield record
+                item = parse(line, number)
+                if item is not None:
+                    yield item
         except InvalidHash as exc:
             raise InvalidHash(f"{path}:{number}: {exc.message}") from exc
         except UnicodeDecodeError as exc:
             raise InvalidHash(f"{path}: not a text hash file ({exc.reason})") from exc
+
+
+def read_hashfile(path: Path) -> Iterator[HashRecord]:
+    return _read_lines(path, parse_line)
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -109,20 +117,7 @@ def read_crypto_hashfile(path: Path, algorithm: str) -> Iterator[tuple[str, str]
     """(id, hex) pairs of an MD5/SHA-1/SHA-256 hash file, in the formats above: JSON lines
     with an ``algorithm`` field (``alliance hash --signals sha256``), ``HEX`` or
     ``ID<TAB>HEX`` lines. A bad line stops the read with its file and line number."""
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 — closed by the with below
-    except OSError as exc:
-        raise InvalidMedia(f"{path}: cannot read file ({exc.strerror or exc})") from exc
-    with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                pair = parse_crypto_line(line, number, algorithm)
-                if pair is not None:
-                    yield pair
-        except InvalidHash as exc:
-            raise InvalidHash(f"{path}:{number}: {exc.message}") from exc
-        except UnicodeDecodeError as exc:
-            raise InvalidHash(f"{path}: not a text hash file ({exc.reason})") from exc
+    return _read_lines(path, lambda line, number: parse_crypto_line(line, number, algorithm))
 
 
 def parse_crypto_line(line: str, number: int, algorithm: str) -> tuple[str, str] | None:
