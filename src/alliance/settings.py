@@ -92,6 +92,98 @@ class Settings(BaseSettings):
         365, ge=1, description="Longest lifetime an API key may be given, in days."
     )
 
+    # Notice and takedown.
+    lea_window_hours: float = Field(
+        24,
+        ge=0,
+        description="After an item is routed, the hosting country's LEA has this many hours "
+        "to act (place a hold) before any notice goes out.",
+    )
+    renotice_hours: float = Field(
+        24, gt=0, description="A notice is sent again every this many hours until removal."
+    )
+    escalate_after_days: float = Field(
+        3,
+        gt=0,
+        description="Days after the first notice without removal before the hosting "
+        "country's hotline and LEA are told the provider is slow.",
+    )
+    recheck_hours: float = Field(6, gt=0, description="Hours between re-checks of a notified URL.")
+    hold_default_days: int = Field(
+        30, ge=1, description="Lifetime of a new investigation hold unless one is given."
+    )
+    hold_max_days: int = Field(
+        180, ge=1, description="Longest an investigation hold may run before it is renewed."
+    )
+    claim_minutes: int = Field(
+        30,
+        ge=1,
+        description="An analyst's claim on an item lapses after this many minutes, so an "
+        "abandoned item returns to the queue.",
+    )
+    notifier_name: str = Field(
+        "Alliance demo hotline",
+        description="Name in notices: who is notifying (EU DSA Art. 16(2)(c)).",
+    )
+    notifier_status: str = Field(
+        "hotline",
+        description="Status of the notifier named in notices: hotline | trusted_flagger | "
+        "law_enforcement (EU DSA Art. 22).",
+    )
+    notifier_email: str = Field(
+        "notices@alliance.example.test",
+        description="From address of notices by e-mail.",
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server notices are sent through.")
+    smtp_port: int = Field(8025, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS with the SMTP server.")
+    smtp_username: str = Field("", description="SMTP login; empty: no authentication.")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password.")
+    geo_country_db: Path | None = Field(
+        None,
+        description="MaxMind-format .mmdb with country by IP (e.g. GeoLite2-Country). "
+        "Empty: <data_dir>/hosting.mmdb when it exists (the demo writes one).",
+    )
+    geo_asn_db: Path | None = Field(
+        None,
+        description="MaxMind-format .mmdb with ASN by IP (e.g. GeoLite2-ASN). "
+        "Empty: the same file as the country database.",
+    )
+    static_hosts_file: Path | None = Field(
+        None,
+        description="A hosts-format file (IP NAME...) consulted before DNS. The demo writes "
+        "<data_dir>/hosts for its .example.test sites.",
+    )
+    fetch_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks the re-check client may fetch from although they are "
+        "private or loopback (tests use 127.0.0.1/32). Empty in production.",
+    )
+    fetch_max_bytes: int = Field(
+        20 * 1_048_576, ge=1024, description="Largest response body a re-check reads."
+    )
+    fetch_timeout_seconds: float = Field(
+        15, gt=0, description="Time limit of one re-check request."
+    )
+    public_reports_per_hour: int = Field(
+        30, ge=1, description="Public reports accepted per client address per hour."
+    )
+    proof_of_work_bits: int = Field(
+        16,
+        ge=0,
+        le=28,
+        description="Leading zero bits of SHA-256 a public report's proof of work needs "
+        "(a captcha without an outside service); 0 turns it off.",
+    )
+    worker_poll_seconds: float = Field(
+        2, gt=0, description="How often `alliance worker` looks for due actions."
+    )
+    serve_worker: bool = Field(
+        True,
+        description="`alliance serve` runs a worker thread in-process (demo). Turn off when "
+        "separate `alliance worker` processes run.",
+    )
+
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:
         if self.mode is Mode.production and not self.secret_key.get_secret_value():
@@ -118,6 +210,21 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+    def resolved_geo_country_db(self) -> Path | None:
+        if self.geo_country_db is not None:
+            return self.geo_country_db
+        default = self.data_dir / "hosting.mmdb"
+        return default if default.exists() else None
+
+    def resolved_geo_asn_db(self) -> Path | None:
+        return self.geo_asn_db if self.geo_asn_db is not None else self.resolved_geo_country_db()
+
+    def resolved_static_hosts_file(self) -> Path | None:
+        if self.static_hosts_file is not None:
+            return self.static_hosts_file
+        default = self.data_dir / "hosts"
+        return default if default.exists() else None
 
     def resolved_signing_key_file(self) -> Path:
         """The configured signing key file, or (outside production) the data dir's."""

@@ -31,6 +31,17 @@ class Permission(StrEnum):
     MATCH_QUERY = "banks:match:query"
     MATCH_FEEDBACK = "banks:match:feedback"
 
+    REPORT_SUBMIT = "takedown:report:submit"
+    ITEM_READ = "takedown:item:read"
+    ITEM_ASSESS = "takedown:item:assess"
+    ITEM_ROUTE = "takedown:item:route"
+    HOLD_READ = "takedown:hold:read"
+    HOLD_MANAGE = "takedown:hold:manage"
+    NOTICE_SEND = "takedown:notice:send"
+    METRICS_READ = "takedown:metrics:read"
+    PROVIDER_READ = "hosting:provider:read"
+    PROVIDER_MANAGE = "hosting:provider:manage"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -60,6 +71,25 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     P.JURISDICTION_READ: Reach.ALL,
     # The member directory (names, kinds, countries) is needed for routing and referrals.
     P.ORG_READ: Reach.ALL,
+    # Takedown-time metrics name slow providers alliance-wide, as Project Arachnid does.
+    P.METRICS_READ: Reach.ALL,
+    P.PROVIDER_READ: Reach.ALL,
+}
+
+# Notice and takedown. OWN reach on items means items routed to the organisation, items
+# it reported, and items shared with it (an LEA informed of its country's items).
+_TAKEDOWN_ANALYST: dict[Permission, Reach] = {
+    P.REPORT_SUBMIT: Reach.OWN,
+    P.ITEM_READ: Reach.OWN,
+    P.ITEM_ASSESS: Reach.OWN,
+    P.NOTICE_SEND: Reach.OWN,
+}
+_TAKEDOWN_INVESTIGATOR: dict[Permission, Reach] = {
+    P.REPORT_SUBMIT: Reach.OWN,
+    P.ITEM_READ: Reach.OWN,
+    P.ITEM_ASSESS: Reach.OWN,
+    P.HOLD_READ: Reach.OWN,
+    P.HOLD_MANAGE: Reach.OWN,
 }
 
 # Hash banks: OWN reach means banks the organisation owns *or may subscribe to* (see
@@ -93,10 +123,27 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.MATCH_QUERY: Reach.OWN,
         P.MATCH_FEEDBACK: Reach.OWN,
     },
-    Role.analyst: {**_MEMBER_BASE, **_BANK_ANALYST, P.USER_READ: Reach.OWN},
-    Role.investigator: {**_MEMBER_BASE, **_BANK_ANALYST, P.USER_READ: Reach.OWN},
-    Role.reviewer: {**_MEMBER_BASE, **_BANK_MEMBER, P.USER_READ: Reach.OWN},
-    Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN},
+    Role.analyst: {
+        **_MEMBER_BASE,
+        **_BANK_ANALYST,
+        **_TAKEDOWN_ANALYST,
+        P.USER_READ: Reach.OWN,
+    },
+    Role.investigator: {
+        **_MEMBER_BASE,
+        **_BANK_ANALYST,
+        **_TAKEDOWN_INVESTIGATOR,
+        P.USER_READ: Reach.OWN,
+    },
+    # A platform reports what it found; it sees its own reports' items, nothing else.
+    Role.reviewer: {
+        **_MEMBER_BASE,
+        **_BANK_MEMBER,
+        P.REPORT_SUBMIT: Reach.OWN,
+        P.ITEM_READ: Reach.OWN,
+        P.USER_READ: Reach.OWN,
+    },
+    Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
 
 # Which roles an organisation of each kind may hand out.

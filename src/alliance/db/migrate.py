@@ -28,6 +28,8 @@ MODEL_MODULES = (
     "alliance.audit.models",
     "alliance.accounts.models",
     "alliance.banks.models",
+    "alliance.hosting.models",
+    "alliance.takedown.models",
 )
 
 
