@@ -161,6 +161,9 @@ class Report(Base):
     reporter_contact: Mapped[str | None] = mapped_column(String(254))
     description: Mapped[str] = mapped_column(Text, default="")
     country_hint: Mapped[str | None] = mapped_column(String(2))
+    # [{"signal_type": "sha256", "value": "..."}]: hashes the reporter already has (a
+    # scanner match), so hash holds can see the report.
+    hashes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     # SHA-256 of the request, so a reused Idempotency-Key with another body is a conflict.
     request_digest: Mapped[str | None] = mapped_column(String(64))
@@ -394,3 +397,18 @@ class ScheduledAction(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
+
+
+class PublicSubmission(Base):
+    """A public report's proof-of-work challenge, spent once; rate limits count these.
+
+    The client address is kept only as a keyed hash: enough to count, not to identify.
+    """
+
+    __tablename__ = "public_submissions"
+    __table_args__ = (Index("ix_public_submissions_address_at", "address_digest", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    address_digest: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,9 +1,10 @@
 """Notice and takedown: hosting providers, reports, content items, assessments, holds,
-deconfliction alerts, notices, item timelines and the worker's scheduled actions.
+deconfliction alerts, notices, item timelines, the worker's scheduled actions and
+public-report challenges.
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 00:21:43.789757
+Create Date: 2026-11-28 00:25:11.934697
 """
 
 from collections.abc import Sequence
@@ -35,6 +36,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hosting_providers")),
         sa.UniqueConstraint("slug", name=op.f("uq_hosting_providers_slug")),
     )
+    op.create_table(
+        "public_submissions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("challenge_digest", sa.String(length=64), nullable=False),
+        sa.Column("address_digest", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_public_submissions")),
+        sa.UniqueConstraint(
+            "challenge_digest", name=op.f("uq_public_submissions_challenge_digest")
+        ),
+    )
+    with op.batch_alter_table("public_submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_public_submissions_address_at", ["address_digest", "at"], unique=False
+        )
+
     op.create_table(
         "holds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -72,6 +89,7 @@ def upgrade() -> None:
         sa.Column("reporter_contact", sa.String(length=254), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("country_hint", sa.String(length=2), nullable=True),
+        sa.Column("hashes", sa.JSON(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("request_digest", sa.String(length=64), nullable=True),
         sa.Column("actor", sa.String(length=200), nullable=False),
@@ -374,4 +392,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_holds_organisation_id"))
 
     op.drop_table("holds")
+    with op.batch_alter_table("public_submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_public_submissions_address_at")
+
+    op.drop_table("public_submissions")
     op.drop_table("hosting_providers")
