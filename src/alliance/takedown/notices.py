@@ -1,0 +1,489 @@
+"""Composing and sending notices to hosting providers: no database, no clock.
+
+The worker decides *what* is due and records what happened; this module only turns a
+:class:`NoticeMessage` into words (:func:`compose_text` for e-mail, :func:`compose_json`
+for webhooks) and hands it to a :class:`NoticeSender`.
+
+What a notice says follows the EU Digital Services Act, Art. 16(2), which the notices of
+the other alliance countries' procedures also satisfy:
+
+(a) the reasons: child sexual abuse material, and under which classification it was
+    assessed (``baseline``: illegal in every alliance country, the INTERPOL baseline;
+    ``national``: illegal under the law of the assessing country);
+(b) the exact location: each URL on a line of its own, starting ``URL: ``;
+(c) the notifier's name and e-mail. Art. 16(2)(c) lets notices about child sexual abuse
+    offences omit the notifier's identity; Alliance names the organisation (never a
+    person) so the provider can reply and verify the notice;
+(d) a statement of the notifier's bona fide belief that the notice is accurate.
+
+It also asks for expeditious removal and for preservation of data for law enforcement,
+and tells the provider *not* to download the content or send it to the notifier. A notice
+carries URLs and metadata only, never media.
+
+``reference`` is the e-mail ``Message-ID`` and the webhook ``Idempotency-Key``: sending
+the same notice again after a crash (between sending and recording) is recognisable as a
+repeat by the provider.
+
+::
+
+    AllianceError
+    └── NoticeDeliveryError   the SMTP server or webhook did not accept the notice
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from alliance.errors import AllianceError
+from alliance.settings import Settings, get_settings
+
+SCHEMA_TYPE = "alliance.notice"
+SCHEMA_VERSION = 1
+MESSAGE_ID_DOMAIN = "alliance.invalid"
+URL_PREFIX = "URL: "  # every notified URL is on a line of its own with this prefix
+SMTP_TIMEOUT_SECONDS = 30.0
+WRAP_WIDTH = 76
+_LIST_ITEM = re.compile(r"^\d+\. ")
+_FIELD = re.compile(r"^(Reason|Hosting|Notice|Notifier status): ")
+
+REASON = "child sexual abuse material"
+CLASSIFICATION_REASONS: Mapping[str, str] = {
+    "baseline": "classification 'baseline': meets the INTERPOL baseline criteria, "
+    "illegal in every alliance country",
+    "national": "classification 'national': illegal under the law of the country whose "
+    "hotline assessed it",
+}
+NOTIFIER_STATUSES: Mapping[str, str] = {
+    "hotline": "hotline (a member of the Alliance network of hotlines)",
+    "trusted_flagger": "trusted flagger (EU Digital Services Act, Art. 22)",
+    "law_enforcement": "law enforcement authority",
+}
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+class NoticeDeliveryError(AllianceError):
+    """The notice was not accepted by the SMTP server or the webhook (or cannot be sent)."""
+
+    code = "notice_delivery_failed"
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One notified URL. ``notice_sequence`` is 1 for the first notice, 2.. for re-notices.
+
+    ``first_notice_at`` (when the first notice went out) is only shown from the second
+    notice on; ``first_reported_at`` is when the URL was first reported to the alliance.
+    """
+
+    item_reference: str
+    url: str
+    classification: str
+    ip_address: str | None
+    country_code: str | None
+    first_reported_at: datetime
+    notice_sequence: int
+    first_notice_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NoticeMessage:
+    """One message to one recipient: one line, or several when the provider batches.
+
+    ``provider_name`` is the hosting provider the notice is about. A notice goes to that
+    provider; an escalation (``escalation=True``) goes to the hosting country's hotline or
+    LEA and says that this provider has not removed the content.
+    """
+
+    reference: str
+    provider_name: str
+    recipient: str
+    channel: str
+    lines: tuple[NoticeLine, ...]
+    escalation: bool = False
+
+
+class NoticeSender(Protocol):
+    def send(self, message: NoticeMessage) -> None:
+        """Deliver the message or raise :class:`NoticeDeliveryError`."""
+
+
+# Composing ----------------------------------------------------------------------------
+
+
+def message_id(reference: str) -> str:
+    """The stable Message-ID of a notice: a repeat of it carries the same one."""
+    return f"<{_one_line(reference)}@{MESSAGE_ID_DOMAIN}>"
+
+
+def reason_for(classification: str) -> str:
+    detail = CLASSIFICATION_REASONS.get(classification, f"classification '{classification}'")
+    return f"{REASON}; {detail}"
+
+
+def notifier_status_text(status: str) -> str:
+    return NOTIFIER_STATUSES.get(status, status)
+
+
+def ordinal(n: int) -> str:
+    if 1 <= n <= len(_ORDINALS):
+        return _ORDINALS[n - 1]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def compose_text(message: NoticeMessage, settings: Settings) -> tuple[str, str]:
+    """The subject and plain-text body of a notice (or escalation)."""
+    _check(message)
+    lines = message.lines
+    reference = _one_line(message.reference)
+    provider = _one_line(message.provider_name)
+    notifier = _one_line(settings.notifier_name)
+    repeat = max(line.notice_sequence for line in lines)
+    subject = _subject(message, repeat)
+
+    out: list[str] = []
+    if message.escalation:
+        out += [
+            f"Escalation about hosting provider: {provider}",
+            "",
+            f"{notifier} has notified {provider} of the child sexual abuse material at "
+            f"the {_count(len(lines), 'URL')} below, and the material is still online. "
+            "Please take this up with the provider under your national procedure.",
+        ]
+    else:
+        out += [
+            f"To: {provider}",
+            "",
+            "This is a notice of illegal content under Article 16 of the EU Digital "
+            "Services Act (Regulation (EU) 2022/2065) and the notice-and-takedown "
+            "procedures of the Alliance member countries.",
+            "",
+            f"{notifier} has assessed the content at the {_count(len(lines), 'URL')} below "
+            "as child sexual abuse material.",
+        ]
+        if repeat > 1:
+            out += [
+                "",
+                f"This notice has now been sent {_times(repeat)}: the content was still "
+                "online when we last checked.",
+            ]
+    out += [
+        "",
+        f"Notice reference: {reference}",
+        f"Notifier: {notifier}",
+        f"Notifier status: {notifier_status_text(settings.notifier_status)}",
+        f"Notifier e-mail: {_one_line(settings.notifier_email)}",
+        "",
+    ]
+    for number, line in enumerate(lines, start=1):
+        out += [f"--- Item {number} of {len(lines)} ---", *_item_lines(line), ""]
+
+    if message.escalation:
+        out += [
+            "What we ask",
+            "1. Contact the provider so that it removes or disables access to the content "
+            "without delay.",
+            "2. Where an investigation needs it, ask the provider to preserve the content "
+            "and related data (account, upload records, addresses) for law enforcement.",
+            "3. Do not download the content or forward it to us or anyone else.",
+        ]
+    else:
+        out += [
+            "What we ask",
+            "1. Remove or disable access to the content expeditiously.",
+            "2. Preserve the content and related data (account, upload records, IP "
+            "addresses, times) so that law enforcement can request them; where your law "
+            "requires you to report the content to the authorities, please do so.",
+            "3. Do NOT download the content or forward it to us or anyone else: only "
+            "law enforcement may receive copies. We do not need to see it.",
+            f"4. Reply to {_one_line(settings.notifier_email)} quoting reference "
+            f"{reference} once the content is removed.",
+        ]
+    out += [
+        "",
+        "No media is attached to this notice: it contains URLs and metadata only.",
+        "",
+        f"Statement: {notifier} believes in good faith that the information and "
+        "allegations in this notice are accurate and complete (EU Digital Services Act, "
+        "Art. 16(2)(d)). As allowed by Art. 16(2)(c) for notices about child sexual "
+        "abuse material, no individual is named; the notifier organisation is.",
+        "",
+        "-- ",
+        f"{notifier}",
+        f"{_one_line(settings.notifier_email)}",
+        "",
+    ]
+    return subject, "\n".join(_wrap(line) for line in out)
+
+
+def compose_json(message: NoticeMessage, settings: Settings) -> dict[str, Any]:
+    """The webhook body, versioned by ``type`` and ``version``."""
+    _check(message)
+    return {
+        "type": SCHEMA_TYPE,
+        "version": SCHEMA_VERSION,
+        "reference": message.reference,
+        "kind": "escalation" if message.escalation else "notice",
+        "provider": {"name": message.provider_name},
+        "legal_basis": "EU Digital Services Act (Regulation (EU) 2022/2065), Art. 16",
+        "items": [
+            {
+                "reference": line.item_reference,
+                "url": line.url,
+                "reason": REASON,
+                "classification": line.classification,
+                "classification_meaning": CLASSIFICATION_REASONS.get(line.classification),
+                "ip_address": line.ip_address,
+                "country_code": line.country_code,
+                "first_reported_at": _iso(line.first_reported_at),
+                "notice_sequence": line.notice_sequence,
+                "first_notice_at": _iso(line.first_notice_at) if line.first_notice_at else None,
+            }
+            for line in message.lines
+        ],
+        "notifier": {
+            "name": settings.notifier_name,
+            "email": settings.notifier_email,
+            "status": settings.notifier_status,
+            "good_faith_statement": True,
+        },
+        "requests": (
+            ["contact_provider", "preserve_data", "do_not_forward_content"]
+            if message.escalation
+            else ["remove_expeditiously", "preserve_data", "do_not_forward_content"]
+        ),
+        "media_attached": False,
+    }
+
+
+def _subject(message: NoticeMessage, repeat: int) -> str:
+    reference = _one_line(message.reference)
+    lines = message.lines
+    where = _host(lines[0].url) if len(lines) == 1 else _count(len(lines), "URL")
+    if message.escalation:
+        return (
+            f"[Alliance {reference}] Escalation: child sexual abuse material still online "
+            f"at {_one_line(message.provider_name)} ({where})"
+        )
+    what = "Notice" if repeat == 1 else f"{ordinal(repeat).capitalize()} notice"
+    return f"[Alliance {reference}] {what}: child sexual abuse material at {where}"
+
+
+def _item_lines(line: NoticeLine) -> list[str]:
+    out = [
+        f"{URL_PREFIX}{_safe_url(line.url)}",
+        f"Item reference: {_one_line(line.item_reference)}",
+        f"Reason: {_one_line(reason_for(line.classification))}",
+    ]
+    hosting = [
+        f"IP address {_one_line(line.ip_address)}" if line.ip_address else "",
+        f"country {_one_line(line.country_code)}" if line.country_code else "",
+    ]
+    if any(hosting):
+        out.append(f"Hosting: {', '.join(part for part in hosting if part)}")
+    out.append(f"First reported: {_when(line.first_reported_at)}")
+    if line.notice_sequence <= 1:
+        out.append("Notice: first notice")
+    else:
+        first = (
+            f"first sent on {_when(line.first_notice_at)}"
+            if line.first_notice_at
+            else "first notice sent earlier"
+        )
+        out.append(
+            f"Notice: {ordinal(line.notice_sequence)} notice: {first}; "
+            f"this URL has now been notified {_times(line.notice_sequence)}"
+        )
+    return out
+
+
+def _wrap(line: str) -> str:
+    """A body line wrapped for plain-text mail; ``URL:`` lines are never broken."""
+    if len(line) <= WRAP_WIDTH or line.startswith(URL_PREFIX):
+        return line
+    if _LIST_ITEM.match(line):
+        indent = "   "
+    elif _FIELD.match(line):
+        indent = "  "
+    else:
+        indent = ""
+    return textwrap.fill(
+        line,
+        WRAP_WIDTH,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _check(message: NoticeMessage) -> None:
+    if not message.lines:
+        raise ValueError("a notice needs at least one URL")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}s" if n != 1 else noun
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _when(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _host(url: str) -> str:
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    return _one_line(host or url)
+
+
+def _one_line(text: str) -> str:
+    """Text with control characters (line breaks above all) turned into spaces."""
+    return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text).strip()
+
+
+def _safe_url(url: str) -> str:
+    """The URL on one line: control characters and spaces percent-encoded, nothing else."""
+    return "".join(f"%{ord(c):02X}" if ord(c) <= 0x20 or ord(c) == 0x7F else c for c in url.strip())
+
+
+# Sending ------------------------------------------------------------------------------
+
+
+class SmtpSender:
+    """Sends notices by e-mail through the configured SMTP server."""
+
+    def __init__(self, settings: Settings, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
+        self.settings = settings
+        self.timeout = timeout
+
+    def build(self, message: NoticeMessage) -> EmailMessage:
+        subject, body = compose_text(message, self.settings)
+        mail = EmailMessage()
+        mail["Message-ID"] = message_id(message.reference)
+        mail["Date"] = formatdate(usegmt=True)
+        mail["From"] = self.settings.notifier_email
+        mail["To"] = message.recipient
+        mail["Subject"] = subject
+        mail["X-Alliance-Notice"] = _one_line(message.reference)
+        mail["X-Alliance-Kind"] = "escalation" if message.escalation else "notice"
+        mail["Auto-Submitted"] = "auto-generated"
+        mail.set_content(body)
+        return mail
+
+    def send(self, message: NoticeMessage) -> None:
+        s = self.settings
+        mail = self.build(message)
+        where = f"{s.smtp_host}:{s.smtp_port}"
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if s.smtp_username:
+                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                refused = smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise NoticeDeliveryError(
+                f"SMTP server {where} refused recipient {message.recipient}: "
+                f"{_smtp_reasons(exc.recipients)}"
+            ) from None
+        except smtplib.SMTPAuthenticationError as exc:
+            raise NoticeDeliveryError(
+                f"SMTP server {where} refused the login of {s.smtp_username!r}: "
+                f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise NoticeDeliveryError(
+                f"SMTP server {where} did not accept notice {message.reference}: "
+                f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+            ) from None
+        except (smtplib.SMTPException, ssl.SSLError) as exc:
+            raise NoticeDeliveryError(
+                f"SMTP server {where} did not accept notice {message.reference}: {exc}"
+            ) from None
+        except OSError as exc:
+            raise NoticeDeliveryError(
+                f"cannot reach SMTP server {where} to send notice {message.reference}: "
+                f"{exc.strerror or exc}"
+            ) from None
+        if refused:
+            raise NoticeDeliveryError(
+                f"SMTP server {where} refused recipient {message.recipient}: "
+                f"{_smtp_reasons(refused)}"
+            )
+
+
+class WebhookSender:
+    """POSTs notices as JSON to the recipient URL; any 2xx answer means delivered.
+
+    The caller gives the client and is responsible for checking the URL (no private
+    addresses: SSRF) and for the timeouts and redirect policy set on it. ``settings``
+    (for the notifier's name and address) defaults to the process's settings.
+    """
+
+    def __init__(self, client: httpx.Client, settings: Settings | None = None) -> None:
+        self.client = client
+        self.settings = settings if settings is not None else get_settings()
+
+    def send(self, message: NoticeMessage) -> None:
+        body = compose_json(message, self.settings)
+        headers = {
+            "Idempotency-Key": message.reference,
+            "X-Alliance-Notice": message.reference,
+        }
+        where = _host(message.recipient)
+        try:
+            response = self.client.post(message.recipient, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise NoticeDeliveryError(
+                f"cannot deliver notice {message.reference} to webhook at {where}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        if not response.is_success:
+            excerpt = _one_line(response.text[:200])
+            raise NoticeDeliveryError(
+                f"webhook at {where} answered {response.status_code} to notice "
+                f"{message.reference}" + (f": {excerpt}" if excerpt else "")
+            )
+
+
+def sender_for(channel: str, settings: Settings, client: httpx.Client) -> NoticeSender:
+    """The sender for a notice channel ("email" or "webhook")."""
+    if channel == "email":
+        return SmtpSender(settings)
+    if channel == "webhook":
+        return WebhookSender(client, settings)
+    raise NoticeDeliveryError(f"notices cannot be sent over channel {channel!r}")
+
+
+def _decode(value: bytes | str) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    return _one_line(text)
+
+
+def _smtp_reasons(refused: Mapping[str, tuple[int, bytes]]) -> str:
+    return "; ".join(f"{code} {_decode(reason)}" for code, reason in refused.values()) or "?"

@@ -1,0 +1,290 @@
+"""Notices: what they say (EU DSA Art. 16), and delivery by SMTP and webhook."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from alliance.demo.mailbox import LocalMailbox, message_text
+from alliance.settings import Settings, load_settings
+from alliance.takedown.notices import (
+    URL_PREFIX,
+    NoticeDeliveryError,
+    NoticeLine,
+    NoticeMessage,
+    SmtpSender,
+    WebhookSender,
+    compose_json,
+    compose_text,
+    sender_for,
+)
+
+REPORTED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+FIRST_NOTICE = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": tmp_path,
+        "notifier_name": "Example Hotline NL",
+        "notifier_email": "notices@hotline.example.test",
+        "notifier_status": "hotline",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+def _line(n: int = 1, sequence: int = 1, classification: str = "baseline") -> NoticeLine:
+    return NoticeLine(
+        item_reference=f"ITEM-{n:04d}",
+        url=f"http://photos.example.test/album/{n}.jpg?size=large",
+        classification=classification,
+        ip_address="192.0.2.10",
+        country_code="NL",
+        first_reported_at=REPORTED,
+        notice_sequence=sequence,
+        first_notice_at=FIRST_NOTICE if sequence > 1 else None,
+    )
+
+
+def _message(
+    *lines: NoticeLine,
+    reference: str = "NTC-7QK2M9",
+    channel: str = "email",
+    recipient: str = "abuse@hosting.example.test",
+    escalation: bool = False,
+) -> NoticeMessage:
+    return NoticeMessage(
+        reference=reference,
+        provider_name="Example Hosting B.V.",
+        recipient=recipient,
+        channel=channel,
+        lines=lines or (_line(),),
+        escalation=escalation,
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# Composing ----------------------------------------------------------------------------
+
+
+def test_text_has_every_dsa_element(tmp_path: Path) -> None:
+    subject, body = compose_text(_message(), _settings(tmp_path))
+
+    assert "NTC-7QK2M9" in subject
+    assert "child sexual abuse material" in subject
+    # (b) the exact location, on a line of its own with the prefix the demo parses.
+    assert f"{URL_PREFIX}http://photos.example.test/album/1.jpg?size=large" in body.splitlines()
+    # (a) the reasons, with what the classification means.
+    assert "Reason: child sexual abuse material" in body
+    assert "INTERPOL baseline" in body
+    assert "illegal in every alliance country" in body
+    # (c) the notifier's name, e-mail and status.
+    assert "Notifier: Example Hotline NL" in body
+    assert "notices@hotline.example.test" in body
+    assert "hotline" in body
+    # (d) the good-faith statement, and the legal basis.
+    assert "good faith" in body
+    assert "Article 16" in body
+    # Reference, the request, preservation, and no media.
+    assert "Notice reference: NTC-7QK2M9" in body
+    assert "Item reference: ITEM-0001" in body
+    assert "expeditiously" in body
+    assert "Preserve" in body
+    assert "law enforcement" in body
+    assert "Do NOT download" in body
+    assert "No media is attached" in body
+    assert "Notice: first notice" in body
+    assert "<" not in body.replace("<=", "")  # plain text, no HTML
+    assert all(len(line) <= 76 for line in body.splitlines() if not line.startswith("URL: "))
+
+
+def test_national_classification_names_the_assessing_country(tmp_path: Path) -> None:
+    _, body = compose_text(_message(_line(classification="national")), _settings(tmp_path))
+    assert "classification 'national'" in body
+    assert "law of the country" in body
+
+
+def test_notifier_status_is_spelled_out(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, notifier_status="trusted_flagger")
+    _, body = compose_text(_message(), settings)
+    assert "trusted flagger (EU Digital Services Act, Art. 22)" in body
+
+
+def test_renotice_says_how_often_and_since_when(tmp_path: Path) -> None:
+    subject, body = compose_text(_message(_line(sequence=3)), _settings(tmp_path))
+    assert "Third notice" in subject
+    assert "sent 3 times" in body
+    assert "third notice: first sent on 2026-03-02 10:00 UTC" in body
+    assert "notified 3 times" in body
+
+    subject, body = compose_text(_message(_line(sequence=2)), _settings(tmp_path))
+    assert "Second notice" in subject
+    assert "sent twice" in body
+
+
+def test_several_lines_go_in_one_message(tmp_path: Path) -> None:
+    lines = (_line(1), _line(2, sequence=2), _line(3))
+    subject, body = compose_text(_message(*lines), _settings(tmp_path))
+    urls = [line for line in body.splitlines() if line.startswith(URL_PREFIX)]
+    assert urls == [f"{URL_PREFIX}{line.url}" for line in lines]
+    assert "3 URLs" in subject
+    assert "Item 3 of 3" in body
+    assert body.count("Item reference: ITEM-") == 3
+    assert "Second notice" in subject  # the most repeated line sets the subject
+
+
+def test_escalation_asks_the_hotline_to_act(tmp_path: Path) -> None:
+    message = _message(_line(sequence=4), escalation=True)
+    subject, body = compose_text(message, _settings(tmp_path))
+    assert "Escalation" in subject
+    assert "Example Hosting B.V." in subject
+    assert "still online" in body
+    assert f"{URL_PREFIX}{message.lines[0].url}" in body
+
+
+def test_line_breaks_cannot_forge_lines(tmp_path: Path) -> None:
+    forged = NoticeLine(
+        item_reference="ITEM-1\nURL: http://evil.example.test/",
+        url="http://photos.example.test/a b\r\nURL: http://evil.example.test/",
+        classification="baseline",
+        ip_address=None,
+        country_code=None,
+        first_reported_at=REPORTED,
+        notice_sequence=1,
+    )
+    _, body = compose_text(_message(forged), _settings(tmp_path))
+    urls = [line for line in body.splitlines() if line.startswith(URL_PREFIX)]
+    assert urls == ["URL: http://photos.example.test/a%20b%0D%0AURL:%20http://evil.example.test/"]
+
+
+def test_a_message_without_lines_is_refused(tmp_path: Path) -> None:
+    empty = NoticeMessage("NTC-1", "P", "abuse@p.example.test", "email", ())
+    with pytest.raises(ValueError, match="at least one URL"):
+        compose_text(empty, _settings(tmp_path))
+
+
+def test_json_is_versioned_and_complete(tmp_path: Path) -> None:
+    document = compose_json(_message(_line(1), _line(2, sequence=2)), _settings(tmp_path))
+    assert document["type"] == "alliance.notice"
+    assert document["version"] == 1
+    assert document["reference"] == "NTC-7QK2M9"
+    assert document["kind"] == "notice"
+    assert document["media_attached"] is False
+    assert document["notifier"] == {
+        "name": "Example Hotline NL",
+        "email": "notices@hotline.example.test",
+        "status": "hotline",
+        "good_faith_statement": True,
+    }
+    first, second = document["items"]
+    assert first["url"] == "http://photos.example.test/album/1.jpg?size=large"
+    assert first["reason"] == "child sexual abuse material"
+    assert first["classification"] == "baseline"
+    assert first["first_reported_at"] == "2026-03-01T09:30:00Z"
+    assert first["first_notice_at"] is None
+    assert second["notice_sequence"] == 2
+    assert second["first_notice_at"] == "2026-03-02T10:00:00Z"
+    json.dumps(document)  # serialisable as it is
+
+
+# SMTP ---------------------------------------------------------------------------------
+
+
+def test_smtp_sender_delivers_to_the_local_mailbox(tmp_path: Path) -> None:
+    with LocalMailbox(tmp_path / "mail", port=0) as mailbox:
+        settings = _settings(tmp_path, smtp_port=mailbox.port)
+        with httpx.Client() as client:
+            sender = sender_for("email", settings, client)
+        assert isinstance(sender, SmtpSender)
+        message = _message()
+        sender.send(message)
+        sender.send(message)  # a repeat after a crash: the same Message-ID
+        first, second = mailbox.wait_for(2)
+
+    assert first["Message-ID"] == second["Message-ID"] == "<NTC-7QK2M9@alliance.invalid>"
+    assert first["From"] == "notices@hotline.example.test"
+    assert first["To"] == "abuse@hosting.example.test"
+    assert first["X-Alliance-Notice"] == "NTC-7QK2M9"
+    assert first.get_content_type() == "text/plain"
+    assert not any(part.get_filename() for part in first.walk())  # nothing attached
+    assert compose_text(message, settings)[1] == message_text(first)
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 2
+    assert b"Message-ID: <NTC-7QK2M9@alliance.invalid>" in files[0].read_bytes()
+
+
+def test_smtp_server_down_is_a_clear_delivery_error(tmp_path: Path) -> None:
+    port = _closed_port()
+    settings = _settings(tmp_path, smtp_port=port)
+    with pytest.raises(NoticeDeliveryError, match=rf"cannot reach SMTP server 127.0.0.1:{port}"):
+        SmtpSender(settings, timeout=5).send(_message())
+
+
+def test_starttls_the_server_lacks_is_a_delivery_error(tmp_path: Path) -> None:
+    with LocalMailbox(tmp_path / "mail", port=0) as mailbox:
+        settings = _settings(tmp_path, smtp_port=mailbox.port, smtp_starttls=True)
+        with pytest.raises(NoticeDeliveryError, match="STARTTLS"):
+            SmtpSender(settings).send(_message())
+        assert mailbox.messages == []
+
+
+# Webhook ------------------------------------------------------------------------------
+
+
+def test_webhook_sender_posts_json_with_idempotency_key(tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(202, json={"accepted": True})
+
+    settings = _settings(tmp_path)
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        sender = sender_for("webhook", settings, client)
+        assert isinstance(sender, WebhookSender)
+        message = _message(channel="webhook", recipient="https://abuse.example.test/hook")
+        sender.send(message)
+
+    (request,) = seen
+    assert request.method == "POST"
+    assert str(request.url) == "https://abuse.example.test/hook"
+    assert request.headers["Idempotency-Key"] == "NTC-7QK2M9"
+    assert json.loads(request.content) == compose_json(message, settings)
+
+
+@pytest.mark.parametrize("status", [400, 500, 302])
+def test_webhook_non_2xx_is_a_delivery_error(tmp_path: Path, status: int) -> None:
+    transport = httpx.MockTransport(lambda _: httpx.Response(status, text="try later"))
+    with httpx.Client(transport=transport) as client:
+        sender = WebhookSender(client, _settings(tmp_path))
+        message = _message(channel="webhook", recipient="https://abuse.example.test/hook")
+        with pytest.raises(NoticeDeliveryError, match=rf"answered {status} to notice NTC-7QK2M9"):
+            sender.send(message)
+
+
+def test_webhook_unreachable_is_a_delivery_error(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        sender = WebhookSender(client, _settings(tmp_path))
+        message = _message(channel="webhook", recipient="https://abuse.example.test/hook")
+        with pytest.raises(NoticeDeliveryError, match=r"cannot deliver .* abuse\.example\.test"):
+            sender.send(message)
+
+
+def test_unknown_channel_is_refused(tmp_path: Path) -> None:
+    with httpx.Client() as client, pytest.raises(NoticeDeliveryError, match="platform"):
+        sender_for("platform", _settings(tmp_path), client)
