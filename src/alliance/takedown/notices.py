@@ -56,7 +56,7 @@ URL_PREFIX = "URL: "  # every notified URL is on a line of its own with this pre
 SMTP_TIMEOUT_SECONDS = 30.0
 WRAP_WIDTH = 76
 _LIST_ITEM = re.compile(r"^\d+\. ")
-_FIELD = re.compile(r"^(Reason|Hosting|Notice|Notifier status): ")
+_FIELD = re.compile(r"^(Reason|Hosting|Notice|Notices sent to the provider|Notifier status): ")
 
 REASON = "child sexual abuse material"
 CLASSIFICATION_REASONS: Mapping[str, str] = {
@@ -188,7 +188,11 @@ def compose_text(message: NoticeMessage, settings: Settings) -> tuple[str, str]:
         "",
     ]
     for number, line in enumerate(lines, start=1):
-        out += [f"--- Item {number} of {len(lines)} ---", *_item_lines(line), ""]
+        out += [
+            f"--- Item {number} of {len(lines)} ---",
+            *_item_lines(line, escalation=message.escalation),
+            "",
+        ]
 
     if message.escalation:
         out += [
@@ -281,7 +285,7 @@ def _subject(message: NoticeMessage, repeat: int) -> str:
     return f"[Alliance {reference}] {what}: child sexual abuse material at {where}"
 
 
-def _item_lines(line: NoticeLine) -> list[str]:
+def _item_lines(line: NoticeLine, *, escalation: bool = False) -> list[str]:
     out = [
         f"{URL_PREFIX}{_safe_url(line.url)}",
         f"Item reference: {_one_line(line.item_reference)}",
@@ -294,7 +298,10 @@ def _item_lines(line: NoticeLine) -> list[str]:
     if any(hosting):
         out.append(f"Hosting: {', '.join(part for part in hosting if part)}")
     out.append(f"First reported: {_when(line.first_reported_at)}")
-    if line.notice_sequence <= 1:
+    if escalation:
+        since = f", the first on {_when(line.first_notice_at)}" if line.first_notice_at else ""
+        out.append(f"Notices sent to the provider: {line.notice_sequence}{since}")
+    elif line.notice_sequence <= 1:
         out.append("Notice: first notice")
     else:
         first = (

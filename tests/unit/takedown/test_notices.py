@@ -151,6 +151,8 @@ def test_escalation_asks_the_hotline_to_act(tmp_path: Path) -> None:
     assert "Escalation" in subject
     assert "Example Hosting B.V." in subject
     assert "still online" in body
+    assert "Notices sent to the provider: 4, the first on 2026-03-02 10:00 UTC" in body
+    assert "Remove or disable access" not in body  # the hotline is asked to contact them
     assert f"{URL_PREFIX}{message.lines[0].url}" in body
 
 
