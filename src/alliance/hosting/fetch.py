@@ -1,0 +1,342 @@
+"""Re-checking a reported URL without letting it reach inside our network (SSRF).
+
+The fetcher resolves the host itself, refuses addresses that are not public (unless
+listed in ``allow``), and then connects to the address it checked, sending the real name
+in the Host header and as TLS SNI, so a second DNS answer cannot swap in another address
+(DNS rebinding). Redirects are followed by hand, each hop checked the same way. The body
+is read up to a limit and hashed in memory; only the SHA-256 is kept.
+
+Network trouble never raises: it is an outcome (``unavailable``) with a detail, because
+the caller's question is only "is it still there?".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urljoin
+
+import httpx
+
+from alliance.errors import ConfigurationError, InvalidInput
+from alliance.hosting.addresses import (
+    IPNetwork,
+    forbidden_reason,
+    in_networks,
+    is_fetchable,
+    parse_address,
+    parse_networks,
+)
+from alliance.hosting.resolver import HostNotFound, ResolutionFailed, Resolver
+from alliance.hosting.urls import NormalisedUrl, normalise_url
+
+if TYPE_CHECKING:
+    from alliance.settings import Settings
+
+USER_AGENT = "Alliance-recheck/0.1 (+notice-and-takedown)"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+Outcome = Literal["live", "removed", "unavailable", "moved"]
+
+
+@dataclass
+class FetchResult:
+    outcome: Outcome
+    status: int | None
+    final_url: str
+    address: str | None
+    sha256: str | None
+    size: int
+    content_type: str | None
+    detail: str
+
+
+class _Refused(Exception):
+    """A hop that must not be requested; ``outcome`` says how to report it."""
+
+    def __init__(self, outcome: Outcome, detail: str) -> None:
+        super().__init__(detail)
+        self.outcome: Outcome = outcome
+        self.detail = detail
+
+
+def same_site(a: str, b: str) -> bool:
+    """Hosts a redirect may move between and still be "the same page": equal, or equal
+    but for a leading ``www.``."""
+    return a.removeprefix("www.") == b.removeprefix("www.")
+
+
+class SafeFetcher:
+    """GET a reported URL, refusing private addresses; see the module docstring.
+
+    ``connect_override`` (``"127.0.0.1:8026"``) sends every request, over plain HTTP, to
+    that address instead of the checked one: the demo's local web host stands in for
+    every demo site. The host is still resolved and checked, so a name that no longer
+    resolves still counts as removed.
+    """
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        *,
+        allow: Sequence[IPNetwork] = (),
+        max_bytes: int,
+        timeout: float,
+        max_redirects: int = 5,
+        connect_override: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.resolver = resolver
+        self.allow = list(allow)
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+        self.connect_override = self._check_override(connect_override) if connect_override else None
+        # The transport, not a Client: a Client would act on redirects and cookies itself.
+        self._transport = transport if transport is not None else httpx.HTTPTransport()
+        self._timeouts = httpx.Timeout(timeout).as_dict()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        resolver: Resolver,
+        *,
+        connect_override: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> SafeFetcher:
+        try:
+            allow = parse_networks(settings.fetch_allow_networks)
+        except InvalidInput as exc:
+            raise ConfigurationError(f"fetch_allow_networks: {exc.message}") from None
+        return cls(
+            resolver,
+            allow=allow,
+            max_bytes=settings.fetch_max_bytes,
+            timeout=settings.fetch_timeout_seconds,
+            connect_override=connect_override,
+            transport=transport,
+        )
+
+    def _check_override(self, value: str) -> str:
+        host, colon, port = value.strip().rpartition(":")
+        if not colon or not port.isdigit() or not 0 < int(port) <= 65535:
+            raise ConfigurationError(f"connect override {value!r} must be ADDRESS:PORT")
+        try:
+            ip = parse_address(host)
+        except InvalidInput:
+            raise ConfigurationError(f"connect override {value!r} must be ADDRESS:PORT") from None
+        if not is_fetchable(ip, self.allow):
+            raise ConfigurationError(
+                f"connect override {value!r} is a {forbidden_reason(ip)} address that is "
+                "not in fetch_allow_networks"
+            )
+        netloc = f"[{ip}]" if ip.version == 6 else str(ip)
+        return f"{netloc}:{int(port)}"
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> SafeFetcher:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- fetching ----------------------------------------------------------------------
+
+    def fetch(self, url: str) -> FetchResult:
+        """Request ``url`` and say whether its content is still there."""
+        try:
+            current = normalise_url(url)
+        except InvalidInput as exc:
+            return _result("unavailable", url, detail=f"not fetched: {exc.message}")
+        deadline = time.monotonic() + self.timeout * (self.max_redirects + 1)
+        origin = current.host
+        for _hop in range(self.max_redirects + 1):
+            try:
+                address = self._checked_address(current)
+            except _Refused as refused:
+                return _result(refused.outcome, current.url, detail=refused.detail)
+            try:
+                result, location = self._request(current, address, deadline)
+            except httpx.TimeoutException:
+                return _result("unavailable", current.url, address, detail="timed out")
+            except httpx.HTTPError as exc:
+                detail = f"request failed: {type(exc).__name__}: {exc}".rstrip(": ")
+                return _result("unavailable", current.url, address, detail=detail)
+            if location is None:
+                return result
+            try:
+                target = normalise_url(urljoin(current.url, location))
+            except InvalidInput as exc:
+                result.detail = f"redirect not followed: {exc.message}"
+                result.outcome = "unavailable"
+                return result
+            if not same_site(target.host, origin):
+                try:
+                    self._checked_address(target)
+                except _Refused as refused:
+                    if refused.outcome == "removed":  # the new host does not resolve
+                        return _result("moved", target.url, detail=refused.detail)
+                    result.outcome = "unavailable"
+                    result.detail = f"redirect to {target.url} not followed: {refused.detail}"
+                    return result
+                return _result(
+                    "moved",
+                    target.url,
+                    None,
+                    status=result.status,
+                    detail=f"HTTP {result.status} redirect to another host: {target.host}",
+                )
+            current = target
+        return _result(
+            "unavailable", current.url, detail=f"more than {self.max_redirects} redirects"
+        )
+
+    def _checked_address(self, url: NormalisedUrl) -> str:
+        """The first address of the host that may be fetched; _Refused when none."""
+        try:
+            addresses = self.resolver.resolve(url.host)
+        except HostNotFound:
+            raise _Refused("removed", "host no longer resolves") from None
+        except ResolutionFailed as exc:
+            raise _Refused("unavailable", exc.message) from None
+        refused: list[str] = []
+        for text in addresses:
+            ip = parse_address(text)
+            if in_networks(ip, self.allow) or forbidden_reason(ip) is None:
+                return str(ip)
+            refused.append(f"{forbidden_reason(ip)} {ip}")
+        if not refused:
+            raise _Refused("removed", "host no longer resolves")
+        raise _Refused(
+            "unavailable",
+            f"not fetched: {url.host} resolves only to non-public addresses ({', '.join(refused)})",
+        )
+
+    def _request(
+        self, url: NormalisedUrl, address: str, deadline: float
+    ) -> tuple[FetchResult, str | None]:
+        """One GET. Returns the result and, for a redirect, its Location."""
+        extensions: dict[str, Any] = {"timeout": self._timeouts}
+        if self.connect_override is not None:
+            target = f"http://{self.connect_override}{url.request_target}"
+        else:
+            netloc = f"[{address}]" if ":" in address else address
+            target = f"{url.scheme}://{netloc}:{url.effective_port}{url.request_target}"
+            if url.scheme == "https":
+                extensions["sni_hostname"] = url.host
+        headers = {
+            "Host": url.netloc,
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "Accept-Encoding": "gzip, deflate",
+        }
+        request = httpx.Request("GET", target, headers=headers, extensions=extensions)
+        response = self._transport.handle_request(request)
+        try:
+            status = response.status_code
+            content_type = response.headers.get("content-type")
+            location = response.headers.get("location")
+            if status in REDIRECT_STATUSES and location:
+                result = _result(
+                    "unavailable",
+                    url.url,
+                    address,
+                    status=status,
+                    content_type=content_type,
+                    detail=f"HTTP {status} redirect",
+                )
+                return result, location
+            if not 200 <= status < 300:
+                outcome, detail = _judge(status)
+                result = _result(
+                    outcome,
+                    url.url,
+                    address,
+                    status=status,
+                    content_type=content_type,
+                    detail=detail,
+                )
+                return result, None
+            return self._read_body(response, url, address, deadline), None
+        finally:
+            response.close()
+
+    def _read_body(
+        self, response: httpx.Response, url: NormalisedUrl, address: str, deadline: float
+    ) -> FetchResult:
+        digest = hashlib.sha256()
+        size = 0
+        truncated = False
+        for chunk in response.iter_bytes():
+            room = self.max_bytes - size
+            if len(chunk) > room:
+                digest.update(chunk[:room])
+                size += room
+                truncated = True
+                break
+            digest.update(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                return _result(
+                    "unavailable",
+                    url.url,
+                    address,
+                    status=response.status_code,
+                    size=size,
+                    detail="timed out while reading the body",
+                )
+        status = response.status_code
+        detail = f"HTTP {status}"
+        if truncated:
+            # A hash of the first bytes only would look like a different file; keep none.
+            detail += f"; body larger than {self.max_bytes} bytes, not hashed"
+        return _result(
+            "live",
+            url.url,
+            address,
+            status=status,
+            sha256=None if truncated else digest.hexdigest(),
+            size=size,
+            content_type=response.headers.get("content-type"),
+            detail=detail,
+        )
+
+
+def _judge(status: int) -> tuple[Outcome, str]:
+    """Outcome of a non-2xx, non-redirect status."""
+    if status in (404, 410):
+        return "removed", f"HTTP {status}"
+    if status == 451:
+        return "removed", "HTTP 451: unavailable for legal reasons"
+    if 300 <= status < 400:
+        return "unavailable", f"HTTP {status} without a usable Location"
+    return "unavailable", f"HTTP {status}"
+
+
+def _result(
+    outcome: Outcome,
+    final_url: str,
+    address: str | None = None,
+    *,
+    status: int | None = None,
+    sha256: str | None = None,
+    size: int = 0,
+    content_type: str | None = None,
+    detail: str = "",
+) -> FetchResult:
+    return FetchResult(
+        outcome=outcome,
+        status=status,
+        final_url=final_url,
+        address=address,
+        sha256=sha256,
+        size=size,
+        content_type=content_type,
+        detail=detail,
+    )

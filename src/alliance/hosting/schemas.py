@@ -1,0 +1,102 @@
+"""Provider directory inputs and outputs, as the API, CLI and import file see them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alliance.errors import InvalidInput
+from alliance.hosting.urls import normalise_url
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+# A shape check only: whether mail arrives is learnt by sending.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+MAX_ASN = 4_294_967_295
+
+
+class ProviderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(description="short unique name: lowercase letters, digits, hyphens")
+    name: str = Field(min_length=1, max_length=200)
+    country_code: str = Field(description="ISO 3166-1 alpha-2 code of the provider's seat")
+    asns: list[int] = Field(
+        default_factory=list, description="AS numbers whose addresses this provider hosts"
+    )
+    abuse_email: str | None = Field(None, description="where notices are e-mailed")
+    abuse_webhook_url: str | None = Field(None, description="where notices are POSTed")
+    batch_notices: bool = Field(False, description="send several due notices as one message")
+    note: str = Field("", max_length=2000)
+    active: bool = True
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError("3-64 characters: lowercase letters, digits and hyphens")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("country_code")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 2 or not code.isascii() or not code.isalpha():
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code")
+        return code
+
+    @field_validator("asns")
+    @classmethod
+    def _asns(cls, value: list[int]) -> list[int]:
+        for asn in value:
+            if not 1 <= asn <= MAX_ASN:
+                raise ValueError(f"AS number {asn} is out of range 1-{MAX_ASN}")
+        return sorted(set(value))
+
+    @field_validator("abuse_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if len(value) > 254 or not EMAIL_RE.match(value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        local, _, domain = value.rpartition("@")
+        return f"{local}@{domain.lower()}"
+
+    @field_validator("abuse_webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return normalise_url(value).url
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+
+
+class ProviderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    name: str
+    country_code: str
+    asns: list[int]
+    abuse_email: str | None
+    abuse_webhook_url: str | None
+    batch_notices: bool
+    note: str
+    active: bool
+    has_contact: bool
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,105 @@
+"""The hosting-provider directory: kept by the secretariat, readable by every member.
+
+An AS number belongs to at most one active provider, so that routing by ASN has one
+answer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alliance.accounts.permissions import Permission
+from alliance.accounts.policy import Principal, authorize
+from alliance.audit import EventType, record
+from alliance.db.base import utcnow
+from alliance.errors import Conflict, NotFound
+from alliance.hosting.models import HostingProvider
+from alliance.hosting.schemas import ProviderIn
+
+
+def list_providers(session: Session, principal: Principal) -> list[HostingProvider]:
+    authorize(principal, Permission.PROVIDER_READ)
+    return list(session.execute(select(HostingProvider).order_by(HostingProvider.slug)).scalars())
+
+
+def get_provider(session: Session, principal: Principal, slug: str) -> HostingProvider:
+    authorize(principal, Permission.PROVIDER_READ)
+    provider = _by_slug(session, slug)
+    if provider is None:
+        raise NotFound(f"no hosting provider named {slug!r}")
+    return provider
+
+
+def provider_for_asn(session: Session, asn: int) -> HostingProvider | None:
+    """The active provider that lists ``asn`` (the directory is small: filtered here,
+    which works the same on SQLite and PostgreSQL JSON)."""
+    active = session.execute(
+        select(HostingProvider).where(HostingProvider.active).order_by(HostingProvider.id)
+    ).scalars()
+    return next((p for p in active if asn in (p.asns or [])), None)
+
+
+def create_provider(session: Session, principal: Principal, data: ProviderIn) -> HostingProvider:
+    authorize(principal, Permission.PROVIDER_MANAGE)
+    if _by_slug(session, data.slug) is not None:
+        raise Conflict(f"a hosting provider named {data.slug!r} already exists")
+    if data.active:
+        _check_asns_free(session, data.asns, None)
+    provider = HostingProvider(**data.model_dump())
+    session.add(provider)
+    session.flush()
+    record(
+        session,
+        principal,
+        EventType.PROVIDER_CREATED,
+        "provider",
+        provider.slug,
+        data.model_dump(mode="json"),
+    )
+    return provider
+
+
+def update_provider(
+    session: Session, principal: Principal, slug: str, data: ProviderIn
+) -> HostingProvider:
+    """Replace every field of provider ``slug`` (which ``data.slug`` may rename)."""
+    authorize(principal, Permission.PROVIDER_MANAGE)
+    provider = _by_slug(session, slug)
+    if provider is None:
+        raise NotFound(f"no hosting provider named {slug!r}")
+    if data.slug != slug and _by_slug(session, data.slug) is not None:
+        raise Conflict(f"a hosting provider named {data.slug!r} already exists")
+    if data.active:
+        _check_asns_free(session, data.asns, provider.id)
+    before = ProviderIn.model_validate(provider, from_attributes=True).model_dump(mode="json")
+    after = data.model_dump(mode="json")
+    changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+    if not changes:
+        return provider
+    for field, value in data.model_dump().items():
+        setattr(provider, field, value)
+    provider.updated_at = utcnow()
+    session.flush()
+    record(
+        session,
+        principal,
+        EventType.PROVIDER_UPDATED,
+        "provider",
+        slug,
+        {"changes": changes},
+    )
+    return provider
+
+
+def _by_slug(session: Session, slug: str) -> HostingProvider | None:
+    return session.execute(
+        select(HostingProvider).where(HostingProvider.slug == slug)
+    ).scalar_one_or_none()
+
+
+def _check_asns_free(session: Session, asns: list[int], own_id: int | None) -> None:
+    for asn in asns:
+        holder = provider_for_asn(session, asn)
+        if holder is not None and holder.id != own_id:
+            raise Conflict(f"AS{asn} already belongs to active provider {holder.slug!r}")
