@@ -25,6 +25,7 @@ class Mode(StrEnum):
 
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+DEMO_SITES_PORT = 8026  # the demo's stand-in web host for its .example.test sites
 
 
 class Settings(BaseSettings):
@@ -159,6 +160,12 @@ class Settings(BaseSettings):
         description="Networks the re-check client may fetch from although they are "
         "private or loopback (tests use 127.0.0.1/32). Empty in production.",
     )
+    fetch_connect_override: str = Field(
+        "",
+        description="host:port every re-check connects to instead of the URL's own address "
+        "(the Host header still names the site). For the demo's local stand-in web host; "
+        "refused in production. Empty in demo mode: 127.0.0.1:8026 when the demo world exists.",
+    )
     fetch_max_bytes: int = Field(
         20 * 1_048_576, ge=1024, description="Largest response body a re-check reads."
     )
@@ -225,6 +232,22 @@ class Settings(BaseSettings):
             return self.static_hosts_file
         default = self.data_dir / "hosts"
         return default if default.exists() else None
+
+    def resolved_fetch_connect_override(self) -> str | None:
+        if self.fetch_connect_override:
+            if self.mode is Mode.production:
+                raise ConfigurationError("ALLIANCE_FETCH_CONNECT_OVERRIDE is for demos only")
+            return self.fetch_connect_override
+        if self.mode is Mode.demo and (self.data_dir / "demo-sites.json").exists():
+            return f"127.0.0.1:{DEMO_SITES_PORT}"
+        return None
+
+    def resolved_fetch_allow_networks(self) -> list[str]:
+        """The allow-list; the demo's stand-in web host on loopback is allowed in demo mode."""
+        override = self.resolved_fetch_connect_override()
+        if override and override.rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
+            return [*self.fetch_allow_networks, "127.0.0.1/32"]
+        return list(self.fetch_allow_networks)
 
     def resolved_signing_key_file(self) -> Path:
         """The configured signing key file, or (outside production) the data dir's."""

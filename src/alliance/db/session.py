@@ -103,3 +103,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits at the end, rolls everything back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads: on SQLite it never waits for (or blocks) the writer.
+
+    For work that reads and then does something slow outside the database (a DNS lookup,
+    a fetch, an SMTP conversation) before a short writing transaction records the result.
+    """
+    with factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -1,0 +1,477 @@
+"""Investigation holds and deconfliction — the mechanism the anchors lack.
+
+An LEA places a hold on a URL, a domain, a hash or a report. While an active hold matches
+an item, no notice goes out for it, by anyone; everyone else sees only "on hold until T".
+When another organisation touches a held target (reports it, matches it, assesses it),
+the holding agency gets a deconfliction alert. Holds are matched in Python against the
+(small) set of active holds, so every rule lives in :func:`hold_matches`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import OrgKind, Permission, Reach
+from alliance.accounts.policy import Principal, authorize
+from alliance.audit import EventType, record
+from alliance.audit.services import AuditActor
+from alliance.db.base import utcnow
+from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from alliance.hosting.urls import host_in_domain, normalise_domain, normalise_url
+from alliance.settings import Settings
+from alliance.takedown import references, schedule
+from alliance.takedown.models import (
+    OPEN_STAGES,
+    ActionKind,
+    Assessment,
+    ContentItem,
+    DeconflictionAlert,
+    Hold,
+    HoldTarget,
+    ItemEvent,
+    ItemStage,
+    Report,
+    ReportItem,
+)
+from alliance.takedown.schemas import AlertOut, HashIn, HoldIn, HoldOut, HoldStatus
+
+
+@dataclass
+class ItemTargets:
+    """What of an item a hold can name."""
+
+    url: str
+    host: str
+    hashes: set[str] = field(default_factory=set)  # "sha256:ab12..."
+    reports: set[str] = field(default_factory=set)  # report references
+
+
+def targets_of(session: Session, item: ContentItem) -> ItemTargets:
+    targets = ItemTargets(url=item.url, host=item.host)
+    for link in item.links:
+        targets.reports.add(link.report.reference)
+        targets.hashes.update(f"{h['signal_type']}:{h['value']}" for h in link.report.hashes)
+    assessed = session.execute(select(Assessment.hashes).where(Assessment.item_id == item.id))
+    for hashes in assessed.scalars():
+        targets.hashes.update(f"{h['signal_type']}:{h['value']}" for h in hashes)
+    if item.content_sha256:
+        targets.hashes.add(f"sha256:{item.content_sha256}")
+    return targets
+
+
+def hold_matches(hold: Hold, targets: ItemTargets) -> bool:
+    match hold.target_type:
+        case HoldTarget.url:
+            return hold.target_value == targets.url
+        case HoldTarget.domain:
+            return host_in_domain(targets.host, hold.target_value)
+        case HoldTarget.hash:
+            return hold.target_value in targets.hashes
+        case HoldTarget.report:
+            return hold.target_value in targets.reports
+
+
+def is_active(hold: Hold, now: datetime) -> bool:
+    return hold.released_at is None and hold.expires_at > now
+
+
+def active_holds(session: Session, now: datetime | None = None) -> list[Hold]:
+    now = now or utcnow()
+    return list(
+        session.execute(
+            select(Hold).where(Hold.released_at.is_(None), Hold.expires_at > now)
+        ).scalars()
+    )
+
+
+def holds_matching(
+    session: Session,
+    item: ContentItem,
+    *,
+    holds: Sequence[Hold] | None = None,
+    targets: ItemTargets | None = None,
+) -> list[Hold]:
+    holds = active_holds(session) if holds is None else holds
+    if not holds:
+        return []
+    targets = targets or targets_of(session, item)
+    return [hold for hold in holds if hold_matches(hold, targets)]
+
+
+def hold_status(
+    session: Session, item: ContentItem, *, holds: Sequence[Hold] | None = None
+) -> HoldStatus:
+    matching = holds_matching(session, item, holds=holds)
+    if not matching:
+        return HoldStatus(on_hold=False)
+    return HoldStatus(on_hold=True, until=max(h.expires_at for h in matching))
+
+
+def touch(
+    session: Session,
+    item: ContentItem,
+    actor: AuditActor,
+    action: str,
+    *,
+    holds: Sequence[Hold] | None = None,
+) -> list[DeconflictionAlert]:
+    """``actor`` did ``action`` to ``item``: alert every other agency holding it."""
+    alerts = []
+    for hold in holds_matching(session, item, holds=holds):
+        if actor.organisation_id == hold.organisation_id:
+            continue
+        alert = DeconflictionAlert(
+            hold_id=hold.id,
+            organisation_id=hold.organisation_id,
+            item_id=item.id,
+            touched_by_organisation_id=actor.organisation_id,
+            touched_by=actor.audit_label,
+            action=action,
+        )
+        session.add(alert)
+        session.flush()
+        alerts.append(alert)
+        record(
+            session,
+            actor,
+            EventType.DECONFLICTION_ALERTED,
+            "hold",
+            hold.reference,
+            {"item": item.reference, "action": action, "alert": alert.id},
+            organisation_id=hold.organisation_id,
+        )
+    return alerts
+
+
+# --- placing, renewing, releasing -----------------------------------------------------
+
+
+def normalise_target(session: Session, target_type: HoldTarget, value: str) -> str:
+    value = value.strip()
+    match target_type:
+        case HoldTarget.url:
+            return normalise_url(value).url
+        case HoldTarget.domain:
+            return normalise_domain(value)
+        case HoldTarget.hash:
+            signal_type, sep, digest = value.partition(":")
+            if not sep:
+                raise InvalidInput("a hash target is written <type>:<hex>, e.g. sha256:ab12...")
+            try:
+                return HashIn(signal_type=signal_type, value=digest).key
+            except ValueError as exc:
+                raise InvalidInput(f"hash target: {exc}") from None
+        case HoldTarget.report:
+            reference = value.upper()
+            found = session.execute(select(Report.id).where(Report.reference == reference))
+            if found.first() is None:
+                raise NotFound(f"no report {reference}")
+            return reference
+    raise InvalidInput(f"unknown hold target {target_type}")  # pragma: no cover
+
+
+def _holding_agency(session: Session, principal: Principal) -> Organisation:
+    authorize(principal, Permission.HOLD_MANAGE)
+    if (
+        principal.organisation_id is None
+        or principal.organisation_kind is not OrgKind.law_enforcement
+    ):
+        raise PermissionDenied("only a law-enforcement agency may place an investigation hold")
+    return session.get_one(Organisation, principal.organisation_id)
+
+
+def place_hold(session: Session, principal: Principal, data: HoldIn, settings: Settings) -> Hold:
+    agency = _holding_agency(session, principal)
+    days = data.days or settings.hold_default_days
+    if days > settings.hold_max_days:
+        raise InvalidInput(
+            f"a hold may run at most {settings.hold_max_days} days; renew it when it nears expiry"
+        )
+    value = normalise_target(session, data.target_type, data.target_value)
+    now = utcnow()
+    duplicate = session.execute(
+        select(Hold.reference).where(
+            Hold.organisation_id == agency.id,
+            Hold.target_type == data.target_type,
+            Hold.target_value == value,
+            Hold.released_at.is_(None),
+            Hold.expires_at > now,
+        )
+    ).scalar_one_or_none()
+    if duplicate is not None:
+        raise Conflict(f"your agency already holds this target ({duplicate}); renew that hold")
+    hold = Hold(
+        reference=references.new("H"),
+        organisation_id=agency.id,
+        target_type=data.target_type,
+        target_value=value,
+        reason=data.reason.strip(),
+        placed_by=principal.audit_label,
+        placed_at=now,
+        expires_at=now + timedelta(days=days),
+        renewals=0,
+    )
+    session.add(hold)
+    session.flush()
+    schedule.schedule(
+        session,
+        f"expire_hold:{hold.id}:0",
+        ActionKind.expire_hold,
+        hold.expires_at,
+        hold_id=hold.id,
+    )
+    # The reason stays out of the audit trail's details: only the agency may read it.
+    record(
+        session,
+        principal,
+        EventType.HOLD_PLACED,
+        "hold",
+        hold.reference,
+        {
+            "target_type": hold.target_type.value,
+            "target": value,
+            "expires_at": hold.expires_at.isoformat(),
+        },
+        organisation_id=agency.id,
+    )
+    return hold
+
+
+def _own_hold(session: Session, principal: Principal, reference: str) -> Hold:
+    authorize(principal, Permission.HOLD_MANAGE)
+    hold = session.execute(
+        select(Hold).where(Hold.reference == reference.upper())
+    ).scalar_one_or_none()
+    if hold is None or (
+        principal.reach(Permission.HOLD_MANAGE) is not Reach.ALL
+        and hold.organisation_id != principal.organisation_id
+    ):
+        raise NotFound(f"no hold {reference} of your agency")
+    return hold
+
+
+def renew_hold(
+    session: Session, principal: Principal, reference: str, days: int, settings: Settings
+) -> Hold:
+    hold = _own_hold(session, principal, reference)
+    now = utcnow()
+    if not is_active(hold, now):
+        raise Conflict(f"hold {hold.reference} is no longer active; place a new one")
+    if not 1 <= days <= settings.hold_max_days:
+        raise InvalidInput(f"renew for 1 to {settings.hold_max_days} days")
+    hold.expires_at = now + timedelta(days=days)
+    hold.renewals += 1
+    schedule.schedule(
+        session,
+        f"expire_hold:{hold.id}:{hold.renewals}",
+        ActionKind.expire_hold,
+        hold.expires_at,
+        hold_id=hold.id,
+    )
+    record(
+        session,
+        principal,
+        EventType.HOLD_RENEWED,
+        "hold",
+        hold.reference,
+        {"expires_at": hold.expires_at.isoformat(), "renewals": hold.renewals},
+        organisation_id=hold.organisation_id,
+    )
+    return hold
+
+
+def release_hold(session: Session, principal: Principal, reference: str) -> Hold:
+    hold = _own_hold(session, principal, reference)
+    if hold.released_at is not None:
+        raise Conflict(f"hold {hold.reference} was already released")
+    hold.released_at = utcnow()
+    hold.released_by = principal.audit_label
+    record(
+        session,
+        principal,
+        EventType.HOLD_RELEASED,
+        "hold",
+        hold.reference,
+        {},
+        organisation_id=hold.organisation_id,
+    )
+    resume_notices(session, hold)
+    return hold
+
+
+def expire_hold(session: Session, actor: AuditActor, hold: Hold) -> bool:
+    """The worker's expiry step; False when the hold was renewed or released meanwhile."""
+    now = utcnow()
+    if hold.released_at is not None or hold.expires_at > now:
+        return False
+    record(
+        session,
+        actor,
+        EventType.HOLD_EXPIRED,
+        "hold",
+        hold.reference,
+        {},
+        organisation_id=hold.organisation_id,
+    )
+    resume_notices(session, hold)
+    return True
+
+
+def resume_notices(session: Session, hold: Hold) -> int:
+    """A hold ended: items it matched and nothing else holds get their notice due now."""
+    now = utcnow()
+    others = [h for h in active_holds(session, now) if h.id != hold.id]
+    resumed = 0
+    candidates = session.execute(
+        select(ContentItem).where(
+            ContentItem.stage.in_([ItemStage.notice_pending, ItemStage.notified])
+        )
+    ).scalars()
+    for item in candidates:
+        targets = targets_of(session, item)
+        if not hold_matches(hold, targets) or any(hold_matches(h, targets) for h in others):
+            continue
+        due = max(now, item.lea_window_ends_at or now)
+        schedule.schedule(
+            session,
+            notice_key(item),
+            ActionKind.notice,
+            due,
+            item_id=item.id,
+            reschedule=True,
+        )
+        session.add(
+            ItemEvent(
+                item_id=item.id,
+                kind="hold_ended",
+                actor="system",
+                details={"notice_due_at": due.isoformat()},
+            )
+        )
+        resumed += 1
+    return resumed
+
+
+def notice_key(item: ContentItem) -> str:
+    return f"notice:{item.id}:{item.notice_count + 1}"
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def hold_out(hold: Hold, principal: Principal, now: datetime | None = None) -> HoldOut:
+    own = principal.organisation_id == hold.organisation_id
+    return HoldOut(
+        reference=hold.reference,
+        organisation=hold.organisation.name,
+        target_type=hold.target_type,
+        target_value=hold.target_value,
+        reason=hold.reason if own else None,
+        placed_by=hold.placed_by if own else None,
+        placed_at=hold.placed_at,
+        expires_at=hold.expires_at,
+        renewals=hold.renewals,
+        released_at=hold.released_at,
+        active=is_active(hold, now or utcnow()),
+    )
+
+
+def list_holds(
+    session: Session, principal: Principal, *, include_ended: bool = False
+) -> list[Hold]:
+    authorize(principal, Permission.HOLD_READ)
+    query = select(Hold).order_by(Hold.placed_at.desc())
+    if principal.reach(Permission.HOLD_READ) is not Reach.ALL:
+        query = query.where(Hold.organisation_id == (principal.organisation_id or -1))
+    if not include_ended:
+        query = query.where(Hold.released_at.is_(None), Hold.expires_at > utcnow())
+    return list(session.execute(query).scalars())
+
+
+def get_hold(session: Session, principal: Principal, reference: str) -> Hold:
+    authorize(principal, Permission.HOLD_READ)
+    hold = session.execute(
+        select(Hold).where(Hold.reference == reference.upper())
+    ).scalar_one_or_none()
+    if hold is None or (
+        principal.reach(Permission.HOLD_READ) is not Reach.ALL
+        and hold.organisation_id != principal.organisation_id
+    ):
+        raise NotFound(f"no hold {reference} of your agency")
+    return hold
+
+
+def items_under_hold(session: Session, hold: Hold) -> list[ContentItem]:
+    open_items = session.execute(
+        select(ContentItem).where(ContentItem.stage.in_(OPEN_STAGES)).order_by(ContentItem.id)
+    ).scalars()
+    return [item for item in open_items if hold_matches(hold, targets_of(session, item))]
+
+
+def list_alerts(
+    session: Session, principal: Principal, *, unacknowledged_only: bool = False
+) -> list[DeconflictionAlert]:
+    authorize(principal, Permission.HOLD_READ)
+    query = select(DeconflictionAlert).order_by(DeconflictionAlert.created_at.desc())
+    if principal.reach(Permission.HOLD_READ) is not Reach.ALL:
+        query = query.where(DeconflictionAlert.organisation_id == (principal.organisation_id or -1))
+    if unacknowledged_only:
+        query = query.where(DeconflictionAlert.acknowledged_at.is_(None))
+    return list(session.execute(query.limit(500)).scalars())
+
+
+def alert_out(session: Session, alert: DeconflictionAlert) -> AlertOut:
+    item_reference = None
+    if alert.item_id is not None:
+        item_reference = session.get_one(ContentItem, alert.item_id).reference
+    return AlertOut(
+        id=alert.id,
+        hold=alert.hold.reference,
+        target_type=alert.hold.target_type,
+        target_value=alert.hold.target_value,
+        item=item_reference,
+        touched_by=alert.touched_by,
+        touched_by_organisation=(
+            alert.touched_by_organisation.name if alert.touched_by_organisation else None
+        ),
+        action=alert.action,
+        created_at=alert.created_at,
+        acknowledged_at=alert.acknowledged_at,
+    )
+
+
+def acknowledge_alert(session: Session, principal: Principal, alert_id: int) -> DeconflictionAlert:
+    authorize(principal, Permission.HOLD_MANAGE)
+    alert = session.get(DeconflictionAlert, alert_id)
+    if alert is None or (
+        principal.reach(Permission.HOLD_MANAGE) is not Reach.ALL
+        and alert.organisation_id != principal.organisation_id
+    ):
+        raise NotFound(f"no alert {alert_id} for your agency")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by = principal.audit_label
+        record(
+            session,
+            principal,
+            EventType.DECONFLICTION_ACKNOWLEDGED,
+            "hold",
+            alert.hold.reference,
+            {"alert": alert.id},
+            organisation_id=alert.organisation_id,
+        )
+    return alert
+
+
+def items_with_reports(session: Session, references: Iterable[str]) -> list[int]:
+    """Item ids named by the given report references (for report holds)."""
+    rows = session.execute(
+        select(ReportItem.item_id).join(Report).where(Report.reference.in_(list(references)))
+    )
+    return list(rows.scalars())

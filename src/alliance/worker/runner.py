@@ -1,0 +1,117 @@
+"""The worker loop: claim due actions, perform each, repeat.
+
+Run as many ``alliance worker`` processes as PostgreSQL needs (claims skip rows another
+worker has locked); on SQLite run one (``alliance serve`` runs one in a thread in the demo).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from alliance.db.session import transaction
+from alliance.hosting.addresses import parse_networks
+from alliance.hosting.fetch import SafeFetcher
+from alliance.hosting.geo import GeoDatabase
+from alliance.hosting.resolver import resolver_from_settings
+from alliance.settings import Settings
+from alliance.takedown import schedule
+from alliance.takedown.actions import Outcome, Toolkit, perform
+from alliance.takedown.models import ActionKind, NoticeChannel, ScheduledAction
+from alliance.takedown.notices import NoticeSender, sender_for
+
+log = logging.getLogger(__name__)
+
+
+def toolkit_from_settings(settings: Settings) -> Toolkit:
+    resolver = resolver_from_settings(settings)
+    fetcher = SafeFetcher(
+        resolver,
+        allow=parse_networks(settings.resolved_fetch_allow_networks()),
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout_seconds,
+        connect_override=settings.resolved_fetch_connect_override(),
+    )
+    client = httpx.Client(timeout=settings.fetch_timeout_seconds, follow_redirects=False)
+
+    def senders(channel: NoticeChannel) -> NoticeSender:
+        return sender_for(channel.value, settings, client)
+
+    return Toolkit(
+        settings=settings,
+        resolver=resolver,
+        geo=GeoDatabase.from_settings(settings),
+        fetcher=fetcher,
+        sender_for=senders,
+    )
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tools: Toolkit,
+        *,
+        name: str | None = None,
+        batch: int = 50,
+    ) -> None:
+        self.sessions = sessions
+        self.tools = tools
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.batch = batch
+
+    def run_once(self, limit: int | None = None) -> list[Outcome]:
+        """Claim what is due now and perform it; the outcomes, in order."""
+        with transaction(self.sessions) as session:
+            claimed = [
+                (a.id, a.kind) for a in schedule.claim_due(session, self.name, limit or self.batch)
+            ]
+        outcomes = []
+        for action_id, kind in claimed:
+            try:
+                outcomes.append(perform(self.sessions, self.tools, action_id, kind, self.name))
+            except Exception as exc:  # one bad action must not stop the others
+                log.exception("action %s (%s) failed", action_id, kind)
+                self._failed(action_id, kind, f"{type(exc).__name__}: {exc}")
+                outcomes.append(Outcome(action_id, kind, f"error: {type(exc).__name__}"))
+        return outcomes
+
+    def _failed(self, action_id: int, kind: ActionKind, error: str) -> None:
+        with transaction(self.sessions) as session:
+            action = session.get(ScheduledAction, action_id)
+            if action is not None and action.lease_owner == self.name:
+                schedule.retry_later(action, error)
+
+    def run_until_idle(self, max_rounds: int = 1000) -> list[Outcome]:
+        """Perform everything due now, including what that makes due now (tests, CLI)."""
+        outcomes: list[Outcome] = []
+        for _ in range(max_rounds):
+            done = self.run_once()
+            if not done:
+                break
+            outcomes += done
+        return outcomes
+
+    def run_forever(
+        self,
+        stop: threading.Event,
+        poll_seconds: float,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        while not stop.is_set():
+            try:
+                outcomes = self.run_once()
+            except Exception:  # the database may be briefly away; keep polling
+                log.exception("worker round failed")
+                outcomes = []
+            for outcome in outcomes:
+                if on_outcome is not None:
+                    on_outcome(outcome)
+            if not outcomes:
+                stop.wait(poll_seconds)
