@@ -18,6 +18,7 @@ from alliance.cli import (
     demo,
     engine,
     feedback,
+    hosting,
     scan,
     serve,
     settings_command,
@@ -70,6 +71,8 @@ def build_app() -> typer.Typer:
     app.add_typer(accounts.keys_app, name="keys")
     app.add_typer(audit.app, name="audit")
     app.add_typer(banks.app, name="banks")
+    app.add_typer(hosting.providers_app, name="providers")
+    app.add_typer(hosting.hosting_app, name="hosting")
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
