@@ -171,7 +171,7 @@ class SafeFetcher:
             if location is None:
                 return result
             try:
-                target = normalise_url(urljoin(current.url, location))
+                target = normalise_url(_join(current.url, location))
             except InvalidInput as exc:
                 result.detail = f"redirect not followed: {exc.message}"
                 result.outcome = "unavailable"
@@ -306,6 +306,14 @@ class SafeFetcher:
             content_type=response.headers.get("content-type"),
             detail=detail,
         )
+
+
+def _join(base: str, location: str) -> str:
+    """``location`` resolved against ``base``; InvalidInput when it cannot be."""
+    try:
+        return urljoin(base, location)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise InvalidInput(f"malformed Location {location[:200]!r}: {exc}") from None
 
 
 def _judge(status: int) -> tuple[Outcome, str]:

@@ -49,6 +49,7 @@ ROUTES: dict[str, tuple[int, dict[str, str], bytes]] = {
     "/to-loopback6": (302, {"Location": "http://[::1]/secret"}, b""),
     "/to-private-name": (302, {"Location": "http://internal.example.test/secret"}, b""),
     "/to-javascript": (302, {"Location": "javascript:alert(1)"}, b""),
+    "/to-malformed": (302, {"Location": "http://[bad/"}, b""),
     "/loop": (302, {"Location": "/loop"}, b""),
     "/no-location": (302, {}, b""),
 }
@@ -204,6 +205,7 @@ def test_redirect_to_a_host_that_does_not_resolve(
         ("/to-loopback6", "loopback address (::1)"),
         ("/to-private-name", "non-public addresses (private 10.0.0.1)"),
         ("/to-javascript", "only http and https"),
+        ("/to-malformed", "malformed Location"),
     ],
 )
 def test_redirect_to_a_forbidden_address_is_not_followed(
