@@ -42,6 +42,8 @@ class EventType(StrEnum):
     ITEM_REMOVED = "item:removed"
     ITEM_REAPPEARED = "item:reappeared"
     ITEM_ESCALATED = "item:escalated"
+    ITEM_CLEARED = "item:cleared_for_notice"
+    ITEM_RECHECK_REQUESTED = "item:recheck_requested"
     HOLD_PLACED = "hold:placed"
     HOLD_RENEWED = "hold:renewed"
     HOLD_RELEASED = "hold:released"

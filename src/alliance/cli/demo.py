@@ -11,7 +11,7 @@ from alliance.cli import context
 from alliance.cli.output import console
 from alliance.db import migrate
 from alliance.db.base import Base
-from alliance.demo import world
+from alliance.demo import takedown, world
 from alliance.errors import ConfigurationError
 from alliance.settings import Mode
 
@@ -35,8 +35,16 @@ def demo(
     migrate.upgrade(engine)
     with context.unit_of_work() as session:
         built = world.build(
-            session, context.operator(), seed, uploads_dir=settings.data_dir / "demo-uploads"
+            session,
+            context.operator(),
+            seed,
+            uploads_dir=settings.data_dir / "demo-uploads",
+            data_dir=settings.data_dir,
         )
+    if built.built_now:
+        # The takedown world's present goes through the real worker, notices and all.
+        with takedown.demo_services(settings, free_ports=True) as (live, sites):
+            takedown.build_present(context.sessions(), context.operator(), live, sites, seed)
     console.print(("Built" if built.built_now else "Found") + f" the demo world (seed {seed}).")
     table = Table(title="Demo logins (synthetic data only)")
     table.add_column("username", no_wrap=True)
@@ -51,6 +59,16 @@ def demo(
         "folder of pictures:\n"
         f"  alliance sync --server http://{settings.host}:{settings.port} --key {built.sync_key}\n"
         f"  alliance scan {built.uploads}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        "\nNotice and takedown: report one of these live demo pages at "
+        f"http://{settings.host}:{settings.port}/report, then follow it as nl-analyst, "
+        "nl-investigator and gb-analyst:\n"
+        + "\n".join(f"  {url}" for url in takedown.try_urls(seed))
+        + "\nNotices arrive in the demo's local mailbox: "
+        + str(settings.data_dir / takedown.MAILBOX_FOLDER),
         highlight=False,
         soft_wrap=True,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Annotated
 
 import typer
@@ -10,7 +13,9 @@ from alliance.banks.signing import Signer
 from alliance.cli import context
 from alliance.cli.output import console
 from alliance.db import migrate
-from alliance.settings import Mode
+from alliance.demo import takedown as takedown_demo
+from alliance.settings import Mode, Settings
+from alliance.worker.runner import Worker, toolkit_from_settings
 
 
 def serve(
@@ -46,6 +51,10 @@ def serve(
         Signer.from_file(
             settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
         )
+        console.print(
+            "The takedown worker does not run inside several web workers: run "
+            "`alliance worker` beside them."
+        )
         # Each worker process builds its own app (and engine) from the same settings.
         uvicorn.run(
             "alliance.web.app:create_app",
@@ -59,6 +68,37 @@ def serve(
         )
         return
     app = create_app(settings, engine=engine)
-    uvicorn.run(
-        app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False
+    with ExitStack() as stack:
+        worker_settings = settings
+        if settings.mode is Mode.demo and (settings.data_dir / "demo-sites.json").exists():
+            worker_settings, _sites = stack.enter_context(takedown_demo.demo_services(settings))
+            console.print(
+                f"Demo mailbox (SMTP) on 127.0.0.1:{worker_settings.smtp_port}, demo websites "
+                f"on {worker_settings.fetch_connect_override}"
+            )
+        if settings.serve_worker:
+            stack.enter_context(_worker_thread(worker_settings))
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False
+        )
+
+
+@contextmanager
+def _worker_thread(settings: Settings) -> Iterator[None]:
+    """One takedown worker in a thread of this process (the demo's; production runs
+    `alliance worker` processes and sets ALLIANCE_SERVE_WORKER=false)."""
+    worker = Worker(context.sessions(), toolkit_from_settings(settings), name="serve")
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run_forever,
+        args=(stop, settings.worker_poll_seconds),
+        name="alliance-worker",
+        daemon=True,
     )
+    thread.start()
+    console.print("Takedown worker running in-process.")
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -24,7 +24,8 @@ from alliance.audit.models import AuditEvent
 from alliance.audit.services import details_of
 from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
-from alliance.demo import media
+from alliance.demo import media, takedown
+from alliance.demo.sites import DemoSites
 from alliance.errors import Conflict
 from alliance.hashing import pdq, variants
 
@@ -247,10 +248,14 @@ def build(
     seed: int = DEFAULT_SEED,
     *,
     uploads_dir: Path | None = None,
+    data_dir: Path | None = None,
 ) -> DemoWorld:
     """Create the demo world in ``session``; if it exists, return its logins unchanged.
 
-    With ``uploads_dir``, also write the demo industry member's folder of pictures to scan.
+    With ``uploads_dir``, also write the demo industry member's folder of pictures to scan;
+    with ``data_dir``, also the takedown world's network files, providers and six months
+    of takedown history (:mod:`alliance.demo.takedown`; its present is built afterwards,
+    through the worker, by :func:`alliance.demo.takedown.build_present`).
     """
     orgs, users = _plan(seed)
     logins = [DemoLogin(u.username, u.password or "", u.role, org) for u, org in users]
@@ -286,12 +291,22 @@ def build(
         max_days=365,
         token=sync_key,
     )
+    history = 0
+    if data_dir is not None:
+        takedown.write_network(data_dir)
+        providers = takedown.add_providers(session)
+        history = takedown.build_history(session, seed, providers, DemoSites(data_dir, port=0))
     record(
         session,
         actor,
         EventType.DEMO_BUILT,
         "demo",
         seed,
-        {"seed": seed, "organisations": len(orgs), "users": len(users)},
+        {
+            "seed": seed,
+            "organisations": len(orgs),
+            "users": len(users),
+            "history_items": history,
+        },
     )
     return DemoWorld(seed, logins, True, sync_key, uploads_dir)

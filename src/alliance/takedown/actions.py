@@ -412,8 +412,10 @@ def _recheck(
         item = session.get_one(ContentItem, item_id)
         record_check(session, tools.settings, item, fetched, hosting)
         schedule.finish(action)
-        if item.stage in NOTICE_STAGES:
-            number = int(action.key.rsplit(":", 1)[1]) + 1
+        chained = action.key.rsplit(":", 1)[1]
+        # Re-checks chain (recheck:ID:1, :2, ...); one asked for by an analyst does not.
+        if item.stage in NOTICE_STAGES and chained.isdigit():
+            number = int(chained) + 1
             schedule.schedule(
                 session,
                 f"recheck:{item.id}:{number}",

@@ -881,3 +881,49 @@ def get_report(session: Session, principal: Principal, reference: str) -> Report
         if not visible:
             raise NotFound(f"no report {reference}")
     return _receipt(session, report, set(), replayed=False)
+
+
+# --- LEA clearance and re-checks on request ------------------------------------------
+
+
+def clear_for_notice(session: Session, principal: Principal, reference: str) -> ContentItem:
+    """The item's LEA says it has no objection: its window closes now (IWF-style police
+    clearance), so the notice can go out at once unless a hold still matches."""
+    authorize(principal, Permission.HOLD_MANAGE)
+    item = get_item(session, principal, reference)
+    if principal.reach(Permission.HOLD_MANAGE) is not Reach.ALL and (
+        item.lea_organisation_id != principal.organisation_id
+    ):
+        raise PermissionDenied("only the LEA of the hosting country clears an item for notice")
+    if not item.is_open:
+        raise Conflict(f"item {item.reference} is {item.stage.value}")
+    now = utcnow()
+    if item.lea_window_ends_at is None or item.lea_window_ends_at > now:
+        item.lea_window_ends_at = now
+    add_event(session, item, "lea_cleared", principal)
+    record(session, principal, EventType.ITEM_CLEARED, "item", item.reference, {})
+    if item.stage in (ItemStage.notice_pending, ItemStage.notified):
+        schedule_notice(session, item, reschedule=True)
+    return item
+
+
+def request_recheck(session: Session, principal: Principal, reference: str) -> ContentItem:
+    """An analyst asks for a re-check now (e.g. the provider says it removed the page)."""
+    authorize(principal, Permission.NOTICE_SEND)
+    item = get_item(session, principal, reference)
+    authorize(principal, Permission.NOTICE_SEND, item)
+    if item.stage not in (ItemStage.notice_pending, ItemStage.notified):
+        raise Conflict(
+            f"item {item.reference} is {item.stage.value}; only notified items are re-checked"
+        )
+    now = utcnow()
+    schedule.schedule(
+        session,
+        f"recheck:{item.id}:asked:{now.timestamp():.0f}",
+        ActionKind.recheck,
+        now,
+        item_id=item.id,
+    )
+    add_event(session, item, "recheck_requested", principal)
+    record(session, principal, EventType.ITEM_RECHECK_REQUESTED, "item", item.reference, {})
+    return item
