@@ -22,13 +22,17 @@ from alliance.takedown.models import (
     Classification,
     ContentItem,
     DeconflictionAlert,
+    Hold,
     HoldTarget,
     ItemEvent,
     ItemStage,
     Notice,
+    NoticeChannel,
     ScheduledAction,
 )
+from alliance.takedown.notices import NoticeMessage
 from alliance.takedown.schemas import AssessmentIn, HoldIn, ReportIn
+from alliance.worker.runner import Worker
 from tests.support.takedown_world import TakedownWorld, takedown_world
 
 URL = "http://photos.example.test/gallery/a.png"
@@ -294,3 +298,88 @@ def test_idempotent_batch(world: TakedownWorld) -> None:
     with world.sessions() as session:
         assert len(session.execute(select(ContentItem)).all()) == 2
         assert session.execute(select(DeconflictionAlert)).first() is None
+
+
+def test_lea_clearance_and_recheck_on_request(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with takedown_world(sessions, tmp_path, lea_window_hours=24) as world:
+        world.sites.pages[("photos.example.test", "/gallery/a.png")] = 200
+        [ref] = report(world, None, URL)
+        world.worker().run_until_idle()
+        assess(world, "nl-analyst", ref, Classification.baseline)
+        world.worker().run_until_idle()
+        assert world.mailbox.messages == []  # the NL police's window is open
+        with transaction(world.sessions) as session, pytest.raises(PermissionDenied):
+            services.clear_for_notice(session, world.principal("nl-analyst"), ref)
+        with transaction(world.sessions) as session:
+            services.clear_for_notice(session, world.principal("nl-investigator"), ref)
+        world.worker().run_until_idle()
+        assert len(world.mailbox.wait_for(1)) == 1
+        world.sites.pages.clear()  # the provider removed it
+        with transaction(world.sessions) as session:
+            services.request_recheck(session, world.principal("nl-analyst"), ref)
+        world.worker().run_until_idle()
+        assert item(world, ref).stage is ItemStage.removed
+
+
+def test_hold_expiry_resumes_the_notice(world: TakedownWorld) -> None:
+    [ref] = report(world, None, URL)
+    world.worker().run_until_idle()
+    with transaction(world.sessions) as session:
+        holds.place_hold(
+            session,
+            world.principal("nl-investigator"),
+            HoldIn(target_type=HoldTarget.url, target_value=URL, reason="short", days=1),
+            world.settings,
+        )
+    assess(world, "nl-analyst", ref, Classification.baseline)
+    world.worker().run_until_idle()
+    assert world.mailbox.messages == []
+    with transaction(world.sessions) as session:
+        session.execute(update(Hold).values(expires_at=utcnow() - timedelta(seconds=1)))
+    make_due(world, ActionKind.expire_hold)
+    world.worker().run_until_idle()
+    assert len(world.mailbox.wait_for(1)) == 1
+    with world.sessions() as session:
+        kinds = set(session.execute(select(AuditEvent.event_type)).scalars())
+    assert EventType.HOLD_EXPIRED in kinds
+
+
+class Crash(BaseException):
+    """The process dies: not an error the worker could catch."""
+
+
+def test_worker_killed_mid_notice_repeats_it_under_the_same_reference(
+    world: TakedownWorld,
+) -> None:
+    [ref] = report(world, None, URL)
+    world.worker().run_until_idle()
+    assess(world, "nl-analyst", ref, Classification.baseline)
+    real = world.tools.sender_for
+
+    class SendsThenDies:
+        def __init__(self, channel: NoticeChannel) -> None:
+            self.inner = real(channel)
+
+        def send(self, message: NoticeMessage) -> None:
+            self.inner.send(message)
+            raise Crash
+
+    world.tools.sender_for = SendsThenDies
+    with pytest.raises(Crash):
+        world.worker().run_until_idle()
+    world.tools.sender_for = real
+    # Nothing more happens until the dead worker's lease lapses...
+    assert Worker(world.sessions, world.tools, name="other").run_until_idle() == []
+    with transaction(world.sessions) as session:
+        session.execute(
+            update(ScheduledAction).values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    Worker(world.sessions, world.tools, name="other").run_until_idle()
+    first, second = world.mailbox.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"]  # the receiver sees one notice
+    with world.sessions() as session:
+        notices = list(session.execute(select(Notice)).scalars())
+        assert [(n.sequence, n.status.value) for n in notices] == [(1, "sent")]
+    assert item(world, ref).notice_count == 1
