@@ -20,7 +20,9 @@ from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
 from alliance.web.api import banks as banks_api
+from alliance.web.api import hosting as hosting_api
 from alliance.web.api import system as system_api
+from alliance.web.api import takedown as takedown_api
 from alliance.web.errors import install_error_handlers
 from alliance.web.guards import guard_of
 from alliance.web.pages import account, api_docs, auth, dashboard
@@ -38,6 +40,8 @@ API_ROUTERS = [
     audit_api.router,
     banks_api.router,
     banks_api.hma_router,
+    takedown_api.router,
+    hosting_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
