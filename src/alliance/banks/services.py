@@ -50,6 +50,7 @@ from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hashing import crypto, pdq, signals, variants
 from alliance.hashing.errors import InvalidMedia
+from alliance.takedown import holds
 
 VERIFIED_AT = 3  # distinct analysts, as IWF and Project Arachnid verify
 MAX_ENTRIES_PER_CALL = 100_000
@@ -438,12 +439,22 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
     else:
         banks = visible
     suppression = [b for b in visible if b.suppression]
-    return MatchResponse(
-        results=[
-            _match_one(session, actor, query, [b for b in banks if not b.suppression], suppression)
-            for query in request.signals
-        ]
-    )
+    results = [
+        _match_one(session, actor, query, [b for b in banks if not b.suppression], suppression)
+        for query in request.signals
+    ]
+    # A match on a hash an LEA holds tells that agency who is looking at it.
+    matched = {
+        key
+        for result in results
+        if result.matches
+        for key in (
+            f"{result.signal_type}:{result.signal}",
+            *(f"{m.signal_type}:{m.matched_signal}" for m in result.matches),
+        )
+    }
+    holds.touch_hashes(session, actor, matched, "match")
+    return MatchResponse(results=results)
 
 
 def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:

@@ -149,6 +149,48 @@ def touch(
     return alerts
 
 
+def touch_hashes(
+    session: Session, actor: AuditActor, hashes: Iterable[str], action: str
+) -> list[DeconflictionAlert]:
+    """``actor`` matched or reported these hashes ("sha256:ab12..."), with no item in
+    hand (a bank match): alert every other agency holding one of them."""
+    wanted = set(hashes)
+    if not wanted:
+        return []
+    held = session.execute(
+        select(Hold).where(
+            Hold.target_type == HoldTarget.hash,
+            Hold.target_value.in_(wanted),
+            Hold.released_at.is_(None),
+            Hold.expires_at > utcnow(),
+        )
+    ).scalars()
+    alerts = []
+    for hold in held:
+        if actor.organisation_id == hold.organisation_id:
+            continue
+        alert = DeconflictionAlert(
+            hold_id=hold.id,
+            organisation_id=hold.organisation_id,
+            touched_by_organisation_id=actor.organisation_id,
+            touched_by=actor.audit_label,
+            action=action,
+        )
+        session.add(alert)
+        session.flush()
+        alerts.append(alert)
+        record(
+            session,
+            actor,
+            EventType.DECONFLICTION_ALERTED,
+            "hold",
+            hold.reference,
+            {"action": action, "alert": alert.id},
+            organisation_id=hold.organisation_id,
+        )
+    return alerts
+
+
 # --- placing, renewing, releasing -----------------------------------------------------
 
 

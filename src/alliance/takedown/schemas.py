@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -79,8 +79,8 @@ class ReportIn(BaseModel):
     hashes: list[HashIn] = Field(
         default_factory=list, max_length=100, description="hashes of the reported media"
     )
-    reporter_reference: str | None = Field(
-        None, max_length=200, description="the reporter's own reference, kept for replies"
+    origin: Literal["manual", "scanner"] = Field(
+        "manual", description="scanner: found by `alliance scan` matching a bank"
     )
 
     _country_hint = field_validator("country_hint")(classmethod(lambda cls, v: _country(v)))

@@ -284,6 +284,8 @@ def submit_reports(
             kind = actor.organisation_kind.value if actor.organisation_kind else "secretariat"
             source = SOURCE_FOR_KIND[kind]
     source = source or ReportSource.public
+    if all(r.origin == "scanner" for r in reports) and source is not ReportSource.public:
+        source = ReportSource.scanner
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
         if not 1 <= len(idempotency_key) <= 150:

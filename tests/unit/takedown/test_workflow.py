@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import OrgKind
 from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
+from alliance.banks import services as banks
+from alliance.banks.schemas import EntryIn, MatchRequest, SignalIn
 from alliance.db.base import utcnow
 from alliance.db.session import transaction
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
@@ -33,6 +37,7 @@ from alliance.takedown.models import (
 from alliance.takedown.notices import NoticeMessage
 from alliance.takedown.schemas import AssessmentIn, HoldIn, ReportIn
 from alliance.worker.runner import Worker
+from tests import factories
 from tests.support.takedown_world import TakedownWorld, takedown_world
 
 URL = "http://photos.example.test/gallery/a.png"
@@ -383,3 +388,35 @@ def test_worker_killed_mid_notice_repeats_it_under_the_same_reference(
         notices = list(session.execute(select(Notice)).scalars())
         assert [(n.sequence, n.status.value) for n in notices] == [(1, "sent")]
     assert item(world, ref).notice_count == 1
+
+
+def test_a_bank_match_on_a_held_hash_alerts_the_holding_agency(world: TakedownWorld) -> None:
+    digest = "ab" * 32
+    with transaction(world.sessions) as session:
+        admin = world.principal("admin")
+        factories.bank(
+            session,
+            owner=session.get_one(Organisation, world.orgs["nl-hotline"].id),
+            name="held-bank",
+            subscriber_kinds=(OrgKind.hotline, OrgKind.industry),
+        )
+        banks.add_entries(
+            session, admin, "held-bank", [EntryIn(signal_type="sha256", signal=digest)]
+        )
+        holds.place_hold(
+            session,
+            world.principal("nl-investigator"),
+            HoldIn(target_type=HoldTarget.hash, target_value=f"sha256:{digest}", reason="series X"),
+            world.settings,
+        )
+    with transaction(world.sessions) as session:
+        found = banks.match(
+            session,
+            world.principal("us-reviewer"),
+            MatchRequest(signals=[SignalIn(signal_type="sha256", signal=digest)]),
+        )
+        assert found.results[0].matches
+    with world.sessions() as session:
+        [alert] = holds.list_alerts(session, world.principal("nl-investigator"))
+        assert alert.action == "match"
+        assert alert.touched_by_organisation_id == world.orgs["us-platform"].id
