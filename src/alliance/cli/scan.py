@@ -12,11 +12,14 @@ from typing import Annotated, Any
 import typer
 
 from alliance.banks.local_store import LocalBankStore
+from alliance.banks.sync import make_client
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, err_console, progress_bar
 from alliance.errors import InvalidInput
 from alliance.hashing.files import walk
+from alliance.scanner.reporting import public_url, report_for, submit
 from alliance.scanner.services import ScanSummary, scan
+from alliance.takedown.schemas import ReportIn
 
 CSV_COLUMNS = [
     "path",
@@ -59,19 +62,43 @@ def scan_command(
         None
     ),
     only_matches: Annotated[bool, typer.Option(help="print only files that matched")] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="report every match to the platform (URL and hashes, never the file)",
+        ),
+    ] = False,
+    url_template: Annotated[
+        str | None,
+        typer.Option(help="where files are published, e.g. https://cdn.example.test/{path}"),
+    ] = None,
+    server: Annotated[str | None, typer.Option(help="the platform, for --report")] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ALLIANCE_SYNC_KEY", help="API key for --report (or ALLIANCE_SYNC_KEY)"
+        ),
+    ] = None,
 ) -> None:
     """Hash files locally and match them against the banks synced with `alliance sync`.
 
     One record a file on stdout (its hashes and every match with full context, or why it
-    was skipped); a summary on stderr. Media never leave this machine.
+    was skipped); a summary on stderr. Media never leave this machine. With --report, each
+    match is reported to the platform as the URL the file is published at, with its hashes.
     """
     if fmt not in (OutputFormat.jsonl, OutputFormat.csv):
         raise InvalidInput("--format must be jsonl or csv")
+    if report and (not url_template or not server or not key):
+        raise InvalidInput(
+            "--report needs --url-template (where the files are published), --server and --key"
+        )
     local = LocalBankStore.open(store or context.settings().data_dir / "banks")
     if not local.banks:
         raise InvalidInput("no banks synced yet: run `alliance sync --server URL --key KEY`")
     files = walk(paths)
     summary = ScanSummary()
+    to_report: list[ReportIn] = []
     writer = csv.DictWriter(sys.stdout, CSV_COLUMNS) if fmt is OutputFormat.csv else None
     if writer:
         writer.writeheader()
@@ -79,6 +106,10 @@ def scan_command(
         task = progress.add_task("scanning", total=len(files))
         for record in scan(files, local, jobs=jobs or os.cpu_count() or 1, summary=summary):
             progress.advance(task)
+            if report and url_template:
+                found = report_for(record, public_url(url_template, Path(record["path"]), paths))
+                if found is not None:
+                    to_report.append(found)
             if only_matches and not record.get("matches"):
                 continue
             if writer:
@@ -94,3 +125,13 @@ def scan_command(
     for path, reason in summary.skipped:
         why = reason.removeprefix(f"{path}: ")  # most reasons already name the file
         err_console.print(f"  skipped {path}: {why}", highlight=False, soft_wrap=True)
+    if to_report:
+        assert server is not None and key is not None
+        with make_client(server, key) as client, err_console.status("reporting matches"):
+            receipts = submit(client, to_report)
+        err_console.print(
+            f"reported {len(receipts)} matches: "
+            + ", ".join(r["reference"] for r in receipts[:10])
+            + (" ..." if len(receipts) > 10 else ""),
+            highlight=False,
+        )
