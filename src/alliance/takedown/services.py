@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -929,3 +929,43 @@ def request_recheck(session: Session, principal: Principal, reference: str) -> C
     add_event(session, item, "recheck_requested", principal)
     record(session, principal, EventType.ITEM_RECHECK_REQUESTED, "item", item.reference, {})
     return item
+
+
+def dashboard_counts(session: Session, principal: Principal) -> list[tuple[str, int]]:
+    """What waits for this principal, for the dashboard."""
+    counts: list[tuple[str, int]] = []
+
+    def count(query: Any) -> int:
+        return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
+    if principal.can(Permission.ITEM_ASSESS):
+        counts.append(
+            (
+                "Items waiting for assessment",
+                count(
+                    select(ContentItem.id).where(
+                        _queue_clause(principal), ContentItem.stage.in_(QUEUE_STAGES)
+                    )
+                ),
+            )
+        )
+    if principal.can(Permission.ITEM_READ):
+        counts.append(
+            (
+                "Items notified, not yet removed",
+                count(
+                    select(ContentItem.id).where(
+                        item_visible_clause(principal), ContentItem.stage == ItemStage.notified
+                    )
+                ),
+            )
+        )
+    if principal.can(Permission.HOLD_READ):
+        counts.append(("Active holds", len(holds_.list_holds(session, principal))))
+        counts.append(
+            (
+                "Unacknowledged deconfliction alerts",
+                len(holds_.list_alerts(session, principal, unacknowledged_only=True)),
+            )
+        )
+    return counts
