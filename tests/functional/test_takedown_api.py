@@ -260,9 +260,11 @@ def test_queue_assessment_and_claims(
     # The GB hotline neither sees it nor may assess it.
     assert api.get(f"/api/v1/items/{reference}", headers=keys["gb-analyst"]).status_code == 404
 
-    # Claims belong to a person: an organisation's key is refused and says why.
-    refused = api.post("/api/v1/queue/claim", headers=nl)
-    assert refused.status_code == 403 and "person" in refused.json()["error"]["message"]
+    # A hotline's case tool claims through the API with its key, then lets go.
+    claimed_by_key = api.post("/api/v1/queue/claim", headers=nl)
+    assert claimed_by_key.status_code == 200 and claimed_by_key.json()["reference"] == reference
+    assert api.post("/api/v1/queue/claim", headers=nl).status_code == 204  # nothing left
+    assert api.post(f"/api/v1/items/{reference}/release", headers=nl).status_code == 200
     # An analyst (in the web UI) claims it; the key may then neither release nor assess it.
     with transaction(tw.sessions) as session:
         claimed = services.claim_next(session, tw.principal("nl-analyst"), tw.settings)
@@ -284,8 +286,10 @@ def test_queue_assessment_and_claims(
     assert detail["assessments"][0]["note"] == "checked"
     assert {"received", "routed", "assessed"} <= {e["kind"] for e in detail["events"]}
     assert api.get("/api/v1/queue", headers=nl).json() == []
+    # Out of the queue, but it may still be claimed for a second look (re-assessment).
     again = api.post(f"/api/v1/items/{reference}/claim", headers=nl)
-    assert again.status_code == 403  # keys never claim, whatever the item's stage
+    assert again.status_code == 200 and again.json()["claimed"] is True
+    assert api.post(f"/api/v1/items/{reference}/release", headers=nl).status_code == 200
     # The platform that reported it sees its own report, without the analyst's note.
     theirs = api.get(f"/api/v1/items/{reference}", headers=keys["us-reviewer"]).json()
     assert theirs["assessments"][0]["note"] == "" and len(theirs["reports"]) == 1

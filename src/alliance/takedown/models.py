@@ -212,7 +212,9 @@ class ContentItem(Base):
     lea_informed_at: Mapped[datetime | None]
     lea_window_ends_at: Mapped[datetime | None]
 
-    # The analyst working on it; a claim lapses so an abandoned item returns to the queue.
+    # Who is working on it ("user:ID" or "api_key:ID": a hotline's case tool may claim
+    # through the API); a claim lapses so an abandoned item returns to the queue.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claim_expires_at: Mapped[datetime | None]
 

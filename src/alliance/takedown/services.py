@@ -594,15 +594,13 @@ def claim_next(session: Session, principal: Principal, settings: Settings) -> Co
     never get the same item: PostgreSQL skips rows another transaction has locked, and
     SQLite's single writer makes the select-and-claim atomic."""
     authorize(principal, Permission.ITEM_ASSESS)
-    if principal.user_id is None:
-        raise PermissionDenied("items are claimed by a person; log in as an analyst")
     now = utcnow()
     query = (
         select(ContentItem)
         .where(
             _queue_clause(principal),
             ContentItem.stage.in_(QUEUE_STAGES),
-            or_(ContentItem.claimed_by_user_id.is_(None), ContentItem.claim_expires_at < now),
+            or_(ContentItem.claimed_by.is_(None), ContentItem.claim_expires_at < now),
         )
         .order_by(ContentItem.received_at, ContentItem.id)
         .limit(1)
@@ -619,17 +617,26 @@ def claim_next(session: Session, principal: Principal, settings: Settings) -> Co
 def _claim(
     session: Session, principal: Principal, item: ContentItem, settings: Settings, now: datetime
 ) -> None:
+    item.claimed_by = claimant(principal)
     item.claimed_by_user_id = principal.user_id
     item.claim_expires_at = now + timedelta(minutes=settings.claim_minutes)
     add_event(session, item, "claimed", principal, {"until": item.claim_expires_at.isoformat()})
     record(session, principal, EventType.ITEM_CLAIMED, "item", item.reference, {})
 
 
+def claimant(principal: Principal) -> str:
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    if principal.api_key_id is not None:
+        return f"api_key:{principal.api_key_id}"
+    return principal.audit_label[:64]
+
+
 def claimed_by_other(item: ContentItem, principal: Principal, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (
-        item.claimed_by_user_id is not None
-        and item.claimed_by_user_id != principal.user_id
+        item.claimed_by is not None
+        and item.claimed_by != claimant(principal)
         and item.claim_expires_at is not None
         and item.claim_expires_at > now
     )
@@ -640,8 +647,6 @@ def claim_item(
 ) -> ContentItem:
     item = get_item(session, principal, reference)
     authorize(principal, Permission.ITEM_ASSESS, item)
-    if principal.user_id is None:
-        raise PermissionDenied("items are claimed by a person; log in as an analyst")
     if item.stage not in ASSESSABLE_STAGES:
         raise Conflict(f"item {item.reference} is {item.stage.value}; there is nothing to assess")
     if claimed_by_other(item, principal):
@@ -655,7 +660,8 @@ def release_item(session: Session, principal: Principal, reference: str) -> Cont
     authorize(principal, Permission.ITEM_ASSESS, item)
     if claimed_by_other(item, principal):
         raise Conflict(f"item {item.reference} is claimed by another analyst")
-    if item.claimed_by_user_id is not None:
+    if item.claimed_by is not None:
+        item.claimed_by = None
         item.claimed_by_user_id = None
         item.claim_expires_at = None
         add_event(session, item, "released", principal)
@@ -696,6 +702,7 @@ def assess_item(
     session.flush()
     item.classification = data.classification
     item.assessed_at = item.assessed_at or now
+    item.claimed_by = None
     item.claimed_by_user_id = None
     item.claim_expires_at = None
     if data.classification.illegal:
@@ -782,7 +789,7 @@ def item_out(
         removed_at=item.removed_at,
         last_checked_at=item.last_checked_at,
         last_check_outcome=item.last_check_outcome,
-        claimed=item.claimed_by_user_id is not None
+        claimed=item.claimed_by is not None
         and item.claim_expires_at is not None
         and item.claim_expires_at > utcnow(),
         hold=holds_.hold_status(session, item, holds=holds),

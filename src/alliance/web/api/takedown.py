@@ -203,9 +203,9 @@ def claim_next(
     session: DbSession,
     principal: Principal = requires(Permission.ITEM_ASSESS),
 ) -> ItemOut | Response:
-    """Claim the oldest unclaimed item of your queue; 204 when there is none. Claims are
-    personal and lapse after a while: an organisation's API key may not claim (403), it
-    assesses directly."""
+    """Claim the oldest unclaimed item of your queue; 204 when there is none. Two claimants
+    (analysts or case tools with an API key) never get the same item; a claim lapses after
+    ALLIANCE_CLAIM_MINUTES."""
     item = services.claim_next(session, principal, app_state(request).settings)
     if item is None:
         return Response(status_code=204)

@@ -4,7 +4,7 @@ public-report challenges.
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 00:25:11.934697
+Create Date: 2026-11-28 00:46:07.000565
 """
 
 from collections.abc import Sequence
@@ -132,6 +132,7 @@ def upgrade() -> None:
         sa.Column("routed_at", sa.DateTime(), nullable=True),
         sa.Column("lea_informed_at", sa.DateTime(), nullable=True),
         sa.Column("lea_window_ends_at", sa.DateTime(), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("claimed_by_user_id", sa.Integer(), nullable=True),
         sa.Column("claim_expires_at", sa.DateTime(), nullable=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
