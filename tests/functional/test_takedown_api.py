@@ -474,3 +474,22 @@ def test_takedown_metrics(api: TestClient, tw: TakedownWorld, keys: dict[str, He
     assert since.status_code == 200 and since.json()["overall"]["items"] == 0
     bad = api.get("/api/v1/metrics/takedown?group_by=planet", headers=keys["admin"])
     assert bad.status_code == 422
+
+
+def test_lea_clearance_and_recheck_over_the_api(
+    api: TestClient, tw: TakedownWorld, keys: dict[str, Headers]
+) -> None:
+    reference = _routed_item(api, tw, keys)
+    nl = keys["nl-analyst"]
+    early = api.post(f"/api/v1/items/{reference}/recheck", headers=nl)
+    assert early.status_code == 409  # not assessed yet: nothing to re-check for
+    assessed = api.post(
+        f"/api/v1/items/{reference}/assessment", headers=nl, json={"classification": "baseline"}
+    )
+    assert assessed.status_code == 200
+    assert api.post(f"/api/v1/items/{reference}/clear", headers=nl).status_code == 403
+    cleared = api.post(f"/api/v1/items/{reference}/clear", headers=keys["nl-investigator"])
+    assert cleared.status_code == 200, cleared.text
+    tw.worker().run_until_idle()
+    assert api.get(f"/api/v1/items/{reference}", headers=nl).json()["stage"] == "notified"
+    assert api.post(f"/api/v1/items/{reference}/recheck", headers=nl).status_code == 200

@@ -261,6 +261,28 @@ def route_item(
     return services.item_out(session, item)
 
 
+@router.post("/items/{reference}/clear")
+def clear_for_notice(
+    reference: str,
+    session: DbSession,
+    principal: Principal = requires(Permission.HOLD_MANAGE),
+) -> ItemOut:
+    """The hosting country's LEA has no objection: its window closes now and the notice
+    goes out at once, unless a hold still matches."""
+    return services.item_out(session, services.clear_for_notice(session, principal, reference))
+
+
+@router.post("/items/{reference}/recheck")
+def recheck(
+    reference: str,
+    session: DbSession,
+    principal: Principal = requires(Permission.NOTICE_SEND),
+) -> ItemOut:
+    """Re-check a notified item now (e.g. the provider says it removed it); the worker
+    fetches it within seconds."""
+    return services.item_out(session, services.request_recheck(session, principal, reference))
+
+
 # --- holds and deconfliction -----------------------------------------------------------
 
 
