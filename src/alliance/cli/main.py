@@ -23,6 +23,8 @@ from alliance.cli import (
     serve,
     settings_command,
     sync,
+    takedown,
+    worker,
 )
 from alliance.cli.output import err_console
 from alliance.errors import (
@@ -73,6 +75,11 @@ def build_app() -> typer.Typer:
     app.add_typer(banks.app, name="banks")
     app.add_typer(hosting.providers_app, name="providers")
     app.add_typer(hosting.hosting_app, name="hosting")
+    app.add_typer(takedown.reports_app, name="reports")
+    app.add_typer(takedown.items_app, name="items")
+    app.add_typer(takedown.holds_app, name="holds")
+    app.add_typer(takedown.metrics_app, name="metrics")
+    app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)
     app.command("demo")(demo.demo)
