@@ -41,6 +41,7 @@ from alliance.takedown import references, schedule, services
 from alliance.takedown.models import (
     ActionKind,
     ActionStatus,
+    Assessment,
     ContentItem,
     Hold,
     ItemEvent,
@@ -437,20 +438,30 @@ def record_check(
     now = utcnow()
     item.last_checked_at = now
     item.last_check_outcome = fetched.outcome
+    details: dict[str, object] = {
+        "outcome": fetched.outcome,
+        "status": fetched.status,
+        "detail": fetched.detail,
+        "final_url": fetched.final_url,
+    }
     if fetched.sha256:
+        # Same bytes as the analyst assessed, or as the last check saw? Only hashes are kept.
+        assessed = {
+            h["value"]
+            for hashes in session.execute(
+                select(Assessment.hashes).where(Assessment.item_id == item.id)
+            ).scalars()
+            for h in hashes
+            if h["signal_type"] == "sha256"
+        }
+        if fetched.sha256 in assessed:
+            details["content"] = "same as assessed"
+        elif item.content_sha256 and fetched.sha256 != item.content_sha256:
+            details["content"] = "changed since the last check"
+        elif item.content_sha256:
+            details["content"] = "unchanged"
         item.content_sha256 = fetched.sha256
-    services.add_event(
-        session,
-        item,
-        "rechecked",
-        SYSTEM,
-        {
-            "outcome": fetched.outcome,
-            "status": fetched.status,
-            "detail": fetched.detail,
-            "final_url": fetched.final_url,
-        },
-    )
+    services.add_event(session, item, "rechecked", SYSTEM, details)
     if fetched.outcome == "removed":
         item.stage = ItemStage.removed
         item.removed_at = now

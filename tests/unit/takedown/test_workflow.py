@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -35,10 +36,10 @@ from alliance.takedown.models import (
     ScheduledAction,
 )
 from alliance.takedown.notices import NoticeMessage
-from alliance.takedown.schemas import AssessmentIn, HoldIn, ReportIn
+from alliance.takedown.schemas import AssessmentIn, HashIn, HoldIn, ReportIn
 from alliance.worker.runner import Worker
 from tests import factories
-from tests.support.takedown_world import TakedownWorld, takedown_world
+from tests.support.takedown_world import PNG, TakedownWorld, takedown_world
 
 URL = "http://photos.example.test/gallery/a.png"
 
@@ -420,3 +421,36 @@ def test_a_bank_match_on_a_held_hash_alerts_the_holding_agency(world: TakedownWo
         [alert] = holds.list_alerts(session, world.principal("nl-investigator"))
         assert alert.action == "match"
         assert alert.touched_by_organisation_id == world.orgs["us-platform"].id
+
+
+def test_recheck_confirms_the_content_by_hash_only(world: TakedownWorld) -> None:
+    world.sites.pages[("photos.example.test", "/gallery/a.png")] = 200
+    [ref] = report(world, None, URL)
+    world.worker().run_until_idle()
+    digest = hashlib.sha256(PNG).hexdigest()
+    with transaction(world.sessions) as session:
+        services.assess_item(
+            session,
+            world.principal("nl-analyst"),
+            ref,
+            AssessmentIn(
+                classification=Classification.baseline,
+                hashes=[HashIn(signal_type="sha256", value=digest)],
+            ),
+            world.settings,
+        )
+    world.worker().run_until_idle()
+    make_due(world, ActionKind.recheck)
+    world.worker().run_until_idle()
+    with world.sessions() as session:
+        found = item(world, ref)
+        checks = [
+            e.details
+            for e in session.execute(
+                select(ItemEvent).where(
+                    ItemEvent.item_id == found.id, ItemEvent.kind == "rechecked"
+                )
+            ).scalars()
+        ]
+    assert checks[-1]["outcome"] == "live" and checks[-1]["content"] == "same as assessed"
+    assert found.content_sha256 == digest
