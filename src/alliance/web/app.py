@@ -29,6 +29,7 @@ from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
+from alliance.web.pages import takedown as takedown_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from alliance.web.state import AppState
 
@@ -51,6 +52,7 @@ PAGE_ROUTERS = [
     accounts_pages.router,
     audit_pages.router,
     api_docs.router,
+    takedown_pages.router,
 ]
 
 

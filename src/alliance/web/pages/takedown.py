@@ -1,0 +1,689 @@
+"""Notice-and-takedown pages: the public report form, the analyst queue, items, holds,
+takedown metrics and the hosting-provider directory.
+
+Pages show URLs, hashes and workflow state only, never media: an item's URL is text, not
+a link, so that analysts open it in their own safe environment. Every decision is made by
+:mod:`alliance.takedown`; these handlers parse forms, call a service and render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from alliance.accounts import services as accounts
+from alliance.accounts.permissions import OrgKind, Permission, Reach
+from alliance.accounts.policy import Principal
+from alliance.banks import services as banks
+from alliance.errors import AllianceError, InvalidInput, NotFound
+from alliance.hosting import services as hosting
+from alliance.takedown import holds as holds_
+from alliance.takedown import public
+from alliance.takedown import services as takedown
+from alliance.takedown.metrics import takedown_metrics
+from alliance.takedown.models import (
+    AgeGroup,
+    Classification,
+    Commerciality,
+    ContentItem,
+    ContentType,
+    Gender,
+    HoldTarget,
+    ItemStage,
+    SiteType,
+)
+from alliance.takedown.schemas import (
+    AssessmentIn,
+    HashIn,
+    HoldIn,
+    MetricsRow,
+    PublicReportIn,
+    RouteIn,
+)
+from alliance.web.errors import status_for
+from alliance.web.guards import DbSession, page_public, page_requires
+from alliance.web.pages.rendering import redirect, render
+from alliance.web.security import csrf_protect
+from alliance.web.state import app_state, client_address
+
+router = APIRouter(include_in_schema=False)
+csrf = Depends(csrf_protect)
+PAGE_SIZE = 50
+GROUPINGS = ("country", "provider", "month")
+
+ASSESSMENT_CHOICES: dict[str, list[str]] = {
+    "age_group": [v.value for v in AgeGroup],
+    "gender": [v.value for v in Gender],
+    "content_type": [v.value for v in ContentType],
+    "site_type": [v.value for v in SiteType],
+    "commerciality": [v.value for v in Commerciality],
+}
+
+
+def _validation_message(error: ValidationError) -> str:
+    parts = []
+    for err in error.errors()[:5]:
+        field = ".".join(str(p) for p in err.get("loc", ()))
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts) or "invalid input"
+
+
+# --- the public report form ------------------------------------------------------------
+
+
+def _report_form(
+    request: Request,
+    values: dict[str, str] | None = None,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    state = app_state(request)
+    bits = state.settings.proof_of_work_bits
+    return render(
+        request,
+        "report.html",
+        {
+            "challenge": public.issue_challenge(state.secret_key, bits),
+            "bits": bits,
+            "values": values or {},
+            "error": error,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+@router.get("/report", dependencies=[page_public])
+def report_form(request: Request) -> Response:
+    return _report_form(request)
+
+
+@router.post("/report", dependencies=[page_public, csrf])
+def report_submit(
+    request: Request,
+    url: Annotated[str, Form(max_length=2000)] = "",
+    description: Annotated[str, Form(max_length=5000)] = "",
+    contact: Annotated[str, Form(max_length=254)] = "",
+    country: Annotated[str, Form(max_length=2)] = "",
+    challenge: Annotated[str, Form(max_length=300)] = "",
+    nonce: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    values = {"url": url, "description": description, "contact": contact, "country": country}
+    state = app_state(request)
+    try:
+        data = PublicReportIn(
+            url=url.strip(),
+            description=description.strip(),
+            contact=contact or None,
+            country_hint=country.strip() or None,
+            challenge=challenge,
+            nonce=nonce,
+        )
+        # A transaction of its own: a refused report leaves nothing behind.
+        with state.sessions.begin() as session:
+            receipt = public.submit_public_report(
+                session, data, client_address(request), state.settings, state.secret_key
+            )
+    except ValidationError as exc:
+        if not url.strip():
+            message = "give the address (URL) of the page or file"
+        elif not nonce:
+            message = "the form's anti-abuse check did not run; enable JavaScript and try again"
+        else:
+            message = _validation_message(exc)
+        return _report_form(request, values, error=message, status_code=400)
+    except AllianceError as exc:
+        retry = getattr(exc, "retry_after_seconds", None)
+        return _report_form(
+            request,
+            values,
+            error=exc.message,
+            status_code=status_for(exc),
+            headers={"retry-after": str(retry)} if retry else None,
+        )
+    return render(request, "report_thanks.html", {"reference": receipt.reference})
+
+
+# --- the analyst queue -----------------------------------------------------------------
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    session: DbSession,
+    empty: bool = False,
+    principal: Principal = page_requires(Permission.ITEM_ASSESS),
+) -> Response:
+    items = takedown.queue(session, principal)
+    active = holds_.active_holds(session)
+    names = takedown.organisation_names(session)
+    rows = [takedown.item_out(session, i, names=names, holds=active) for i in items]
+    return render(request, "queue.html", {"items": rows, "empty": empty})
+
+
+@router.post("/queue/claim", dependencies=[csrf])
+def queue_claim(
+    request: Request,
+    session: DbSession,
+    principal: Principal = page_requires(Permission.ITEM_ASSESS),
+) -> Response:
+    item = takedown.claim_next(session, principal, app_state(request).settings)
+    if item is None:
+        return redirect(request, "/queue?empty=1")
+    return redirect(request, f"/items/{item.reference}")
+
+
+# --- items -----------------------------------------------------------------------------
+
+
+@router.get("/items")
+def item_list(
+    request: Request,
+    session: DbSession,
+    stage: str = "",
+    country: str = "",
+    q: str = "",
+    page: int = 1,
+    principal: Principal = page_requires(Permission.ITEM_READ),
+) -> Response:
+    try:
+        stage_value = ItemStage(stage) if stage else None
+    except ValueError:
+        raise InvalidInput(f"unknown stage {stage!r}") from None
+    page = max(page, 1)
+    items = takedown.list_items(
+        session,
+        principal,
+        stage=stage_value,
+        country=country.strip() or None,
+        search=q.strip() or None,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    active = holds_.active_holds(session)
+    names = takedown.organisation_names(session)
+    rows = [takedown.item_out(session, i, names=names, holds=active) for i in items[:PAGE_SIZE]]
+    return render(
+        request,
+        "items.html",
+        {
+            "items": rows,
+            "stages": [s.value for s in ItemStage],
+            "f": {"stage": stage, "country": country, "q": q},
+            "page": page,
+            "has_next": len(items) > PAGE_SIZE,
+        },
+    )
+
+
+def _may_assess(principal: Principal, item: ContentItem) -> bool:
+    reach = principal.reach(Permission.ITEM_ASSESS)
+    if reach is Reach.ALL:
+        return True
+    return reach is not None and item.assigned_organisation_id == principal.organisation_id
+
+
+def _item_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    *,
+    error: str | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    item = takedown.get_item(session, principal, reference)
+    detail = takedown.item_detail(session, principal, item)
+    # Who holds an item and why is for the holding agency alone; others see "until T".
+    own_holds = [
+        holds_.hold_out(h, principal)
+        for h in holds_.holds_matching(session, item)
+        if principal.organisation_id is not None and h.organisation_id == principal.organisation_id
+    ]
+    may_assess = _may_assess(principal, item)
+    may_route = principal.can(Permission.ITEM_ROUTE) and item.is_open
+    contributable = []
+    if may_assess and principal.can(Permission.ENTRY_CONTRIBUTE):
+        contributable = [
+            b.name for b in banks.visible_banks(session, principal) if not b.suppression
+        ]
+    return render(
+        request,
+        "item.html",
+        {
+            "item": detail,
+            "own_holds": own_holds,
+            "may_assess": may_assess and item.stage in takedown.ASSESSABLE_STAGES,
+            "claimed_by_me": item.claimed_by_user_id is not None
+            and item.claimed_by_user_id == principal.user_id
+            and detail.claimed,
+            "claimed_by_other": takedown.claimed_by_other(item, principal),
+            "may_route": may_route,
+            "countries": [j.code for j in accounts.list_jurisdictions(session, principal)]
+            if may_route
+            else [],
+            "classifications": [c.value for c in Classification],
+            "choices": ASSESSMENT_CHOICES,
+            "banks": contributable,
+            "form": form or {},
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/items/{reference}")
+def item_page(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    principal: Principal = page_requires(Permission.ITEM_READ),
+) -> Response:
+    return _item_page(request, session, principal, reference)
+
+
+@router.post("/items/{reference}/claim", dependencies=[csrf])
+def item_claim(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    principal: Principal = page_requires(Permission.ITEM_ASSESS),
+) -> Response:
+    item = takedown.claim_item(session, principal, reference, app_state(request).settings)
+    return redirect(request, f"/items/{item.reference}")
+
+
+@router.post("/items/{reference}/release", dependencies=[csrf])
+def item_release(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    principal: Principal = page_requires(Permission.ITEM_ASSESS),
+) -> Response:
+    item = takedown.release_item(session, principal, reference)
+    return redirect(request, f"/items/{item.reference}")
+
+
+def parse_hash_lines(text: str) -> list[HashIn]:
+    """``type:hex`` per line (blank lines ignored), each checked by :class:`HashIn`."""
+    hashes = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        signal_type, sep, value = line.partition(":")
+        if not sep:
+            raise InvalidInput(f"hash line {number}: write <type>:<hex>, e.g. md5:d41d8c…")
+        try:
+            hashes.append(HashIn(signal_type=signal_type, value=value))
+        except ValidationError as exc:
+            message = _validation_message(exc).split(": ", 1)[-1]
+            raise InvalidInput(f"hash line {number}: {message}") from None
+    return hashes
+
+
+@router.post("/items/{reference}/assess", dependencies=[csrf])
+def item_assess(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    classification: Annotated[str, Form()] = "",
+    age_group: Annotated[str, Form()] = "",
+    gender: Annotated[str, Form()] = "",
+    content_type: Annotated[str, Form()] = "",
+    site_type: Annotated[str, Form()] = "",
+    commerciality: Annotated[str, Form()] = "",
+    hashes: Annotated[str, Form(max_length=20_000)] = "",
+    note: Annotated[str, Form(max_length=5000)] = "",
+    propose_to_bank: Annotated[str, Form(max_length=200)] = "",
+    principal: Principal = page_requires(Permission.ITEM_ASSESS),
+) -> Response:
+    form = {
+        "classification": classification,
+        "age_group": age_group,
+        "gender": gender,
+        "content_type": content_type,
+        "site_type": site_type,
+        "commerciality": commerciality,
+        "hashes": hashes,
+        "note": note,
+        "propose_to_bank": propose_to_bank,
+    }
+    try:
+        if not classification:
+            raise InvalidInput("choose a classification")
+        data = AssessmentIn(
+            classification=Classification(classification),
+            age_group=age_group or None,
+            gender=gender or None,
+            content_type=content_type or None,
+            site_type=site_type or None,
+            commerciality=commerciality or None,
+            hashes=parse_hash_lines(hashes),
+            note=note.strip(),
+            propose_to_bank=propose_to_bank or None,
+        )
+        with session.begin_nested():  # a refusal undoes only this assessment
+            takedown.assess_item(session, principal, reference, data, app_state(request).settings)
+    except (ValueError, AllianceError) as exc:
+        if isinstance(exc, NotFound):
+            raise
+        if isinstance(exc, ValidationError):
+            message = _validation_message(exc)
+        elif isinstance(exc, AllianceError):
+            message = exc.message
+        else:
+            message = f"unknown classification {classification!r}"
+        status = status_for(exc) if isinstance(exc, AllianceError) else 400
+        return _item_page(
+            request, session, principal, reference, error=message, form=form, status_code=status
+        )
+    return redirect(request, f"/items/{reference.strip().upper()}")
+
+
+@router.post("/items/{reference}/route", dependencies=[csrf])
+def item_route(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    country_code: Annotated[str, Form(max_length=2)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = page_requires(Permission.ITEM_ROUTE),
+) -> Response:
+    try:
+        data = RouteIn(country_code=country_code, note=note.strip())
+    except ValidationError as exc:
+        raise InvalidInput(_validation_message(exc)) from None
+    item = takedown.route_manually(session, principal, reference, data, app_state(request).settings)
+    return redirect(request, f"/items/{item.reference}")
+
+
+# --- holds and deconfliction -----------------------------------------------------------
+
+
+def _holds_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    rows = [
+        (holds_.hold_out(h, principal), len(holds_.items_under_hold(session, h)))
+        for h in holds_.list_holds(session, principal)
+    ]
+    alerts = [holds_.alert_out(session, a) for a in holds_.list_alerts(session, principal)]
+    settings = app_state(request).settings
+    return render(
+        request,
+        "holds.html",
+        {
+            "holds": rows,
+            "alerts": alerts,
+            "may_manage": principal.can(Permission.HOLD_MANAGE),
+            "may_place": principal.can(Permission.HOLD_MANAGE)
+            and principal.organisation_kind is OrgKind.law_enforcement,
+            "target_types": [t.value for t in HoldTarget],
+            "default_days": settings.hold_default_days,
+            "max_days": settings.hold_max_days,
+            "form": form or {},
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/holds")
+def holds_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal = page_requires(Permission.HOLD_READ),
+) -> Response:
+    return _holds_page(request, session, principal)
+
+
+@router.post("/holds", dependencies=[csrf])
+def hold_place(
+    request: Request,
+    session: DbSession,
+    target_type: Annotated[str, Form()] = "",
+    target_value: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    days: Annotated[str, Form(max_length=6)] = "",
+    principal: Principal = page_requires(Permission.HOLD_MANAGE),
+) -> Response:
+    form = {"target_type": target_type, "target_value": target_value, "reason": reason}
+    form["days"] = days
+    try:
+        data = HoldIn(
+            target_type=HoldTarget(target_type),
+            target_value=target_value,
+            reason=reason,
+            days=int(days) if days.strip() else None,
+        )
+        with session.begin_nested():
+            hold = holds_.place_hold(session, principal, data, app_state(request).settings)
+    except ValidationError as exc:
+        return _holds_page(
+            request, session, principal, error=_validation_message(exc), form=form, status_code=400
+        )
+    except ValueError:
+        return _holds_page(
+            request,
+            session,
+            principal,
+            error="choose a target type and give the days as a number",
+            form=form,
+            status_code=400,
+        )
+    except AllianceError as exc:
+        return _holds_page(
+            request, session, principal, error=exc.message, form=form, status_code=status_for(exc)
+        )
+    return redirect(request, f"/holds/{hold.reference}")
+
+
+@router.get("/holds/{hold}")
+def hold_page(
+    request: Request,
+    session: DbSession,
+    hold: str,
+    principal: Principal = page_requires(Permission.HOLD_READ),
+) -> Response:
+    found = holds_.get_hold(session, principal, hold)
+    active = holds_.active_holds(session)
+    names = takedown.organisation_names(session)
+    items = [
+        takedown.item_out(session, i, names=names, holds=active)
+        for i in holds_.items_under_hold(session, found)
+    ]
+    return render(
+        request,
+        "hold.html",
+        {
+            "hold": holds_.hold_out(found, principal),
+            "items": items,
+            "may_manage": principal.can(Permission.HOLD_MANAGE),
+            "default_days": app_state(request).settings.hold_default_days,
+            "max_days": app_state(request).settings.hold_max_days,
+        },
+    )
+
+
+@router.post("/holds/{hold}/renew", dependencies=[csrf])
+def hold_renew(
+    request: Request,
+    session: DbSession,
+    hold: str,
+    days: Annotated[int, Form()],
+    principal: Principal = page_requires(Permission.HOLD_MANAGE),
+) -> Response:
+    renewed = holds_.renew_hold(session, principal, hold, days, app_state(request).settings)
+    return redirect(request, f"/holds/{renewed.reference}")
+
+
+@router.post("/holds/{hold}/release", dependencies=[csrf])
+def hold_release(
+    request: Request,
+    session: DbSession,
+    hold: str,
+    principal: Principal = page_requires(Permission.HOLD_MANAGE),
+) -> Response:
+    holds_.release_hold(session, principal, hold)
+    return redirect(request, "/holds")
+
+
+@router.post("/alerts/{alert_id}/acknowledge", dependencies=[csrf])
+def alert_acknowledge(
+    request: Request,
+    session: DbSession,
+    alert_id: int,
+    principal: Principal = page_requires(Permission.HOLD_MANAGE),
+) -> Response:
+    holds_.acknowledge_alert(session, principal, alert_id)
+    return redirect(request, "/holds")
+
+
+# --- takedown metrics ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One group of the time-to-removal chart, laid out in SVG user units."""
+
+    label: str
+    y: int
+    median: float | None
+    p90: float | None
+    median_width: float
+    p90_width: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    label_width: int
+    plot_width: int
+    scale_max: float
+    bars: list[Bar]
+    ticks: list[tuple[float, float]]  # (x, hours)
+
+
+CHART_ROW = 34
+CHART_LABEL = 170
+CHART_PLOT = 560
+
+
+def removal_chart(rows: list[MetricsRow]) -> Chart:
+    """Horizontal bars of median and p90 hours from receipt to removal, one per group."""
+    values = [
+        v
+        for r in rows
+        for v in (r.received_to_removed.median_hours, r.received_to_removed.p90_hours)
+    ]
+    scale_max = max([v for v in values if v is not None] or [1.0]) or 1.0
+
+    def width(hours: float | None) -> float:
+        return round(CHART_PLOT * (hours or 0) / scale_max, 1)
+
+    bars = [
+        Bar(
+            label=row.group[:28],
+            y=20 + index * CHART_ROW,
+            median=row.received_to_removed.median_hours,
+            p90=row.received_to_removed.p90_hours,
+            median_width=width(row.received_to_removed.median_hours),
+            p90_width=width(row.received_to_removed.p90_hours),
+        )
+        for index, row in enumerate(rows)
+    ]
+    ticks = [(round(CHART_LABEL + CHART_PLOT * f, 1), round(scale_max * f, 1)) for f in (0, 0.5, 1)]
+    return Chart(
+        width=CHART_LABEL + CHART_PLOT + 60,
+        height=40 + max(len(rows), 1) * CHART_ROW,
+        label_width=CHART_LABEL,
+        plot_width=CHART_PLOT,
+        scale_max=scale_max,
+        bars=bars,
+        ticks=ticks,
+    )
+
+
+def _day(text: str, *, end: bool = False) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        value = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    start = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+@router.get("/metrics/takedown")
+def metrics_page(
+    request: Request,
+    session: DbSession,
+    group_by: str = "country",
+    since: str = "",
+    until: str = "",
+    principal: Principal = page_requires(Permission.METRICS_READ),
+) -> Response:
+    if group_by not in GROUPINGS:
+        raise InvalidInput(f"group by one of {', '.join(GROUPINGS)}")
+    start, end = _day(since), _day(until, end=True)
+    report = takedown_metrics(session, principal, group_by=group_by, since=start, until=end)
+    api_query = {"group_by": group_by}
+    api_query |= {"since": start.isoformat()} if start else {}
+    api_query |= {"until": end.isoformat()} if end else {}
+    return render(
+        request,
+        "metrics_takedown.html",
+        {
+            "report": report,
+            "rows": report.rows,
+            "chart": removal_chart(report.rows),
+            "groupings": GROUPINGS,
+            "f": {"group_by": group_by, "since": since, "until": until},
+            "api_query": urlencode(api_query),
+        },
+    )
+
+
+# --- hosting providers -----------------------------------------------------------------
+
+
+@router.get("/providers")
+def provider_list(
+    request: Request,
+    session: DbSession,
+    principal: Principal = page_requires(Permission.PROVIDER_READ),
+) -> Response:
+    return render(
+        request, "providers.html", {"providers": hosting.list_providers(session, principal)}
+    )
+
+
+@router.get("/providers/{slug}")
+def provider_page(
+    request: Request,
+    session: DbSession,
+    slug: str,
+    principal: Principal = page_requires(Permission.PROVIDER_READ),
+) -> Response:
+    return render(
+        request, "provider.html", {"provider": hosting.get_provider(session, principal, slug)}
+    )
