@@ -242,13 +242,14 @@ def test_metrics_takedown(run: Run) -> None:
                 "--since",
                 "2026-01-01",
                 "--until",
-                "2026-02-01",
+                "2026-01-31",
                 "--format",
                 "json",
             )
         ).out
     )
     assert report["group_by"] == "month" and report["since"].startswith("2026-01-01")
+    assert report["until"].startswith("2026-02-01")  # the --until day is included
     assert report["overall"]["items"] == 0
     assert "Takedown times by country" in ok(run("metrics", "takedown")).out
     assert run("metrics", "takedown", "--group-by", "hotline").code == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -300,13 +300,15 @@ def release_hold(
 # --- metrics -------------------------------------------------------------------------
 
 
-def _date(value: str | None, name: str) -> datetime | None:
+def _day(value: str | None, name: str, *, end: bool = False) -> datetime | None:
+    """Midnight UTC at the start of the day — or, for an ``end`` day, after it."""
     if value is None:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        start = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         raise InvalidInput(f"--{name} must be a date as YYYY-MM-DD, not {value!r}") from None
+    return start + timedelta(days=1) if end else start
 
 
 def _stats(stats: IntervalStats) -> str:
@@ -344,12 +346,12 @@ def takedown(
         str | None, typer.Option(help="items received on or after this day (YYYY-MM-DD, UTC)")
     ] = None,
     until: Annotated[
-        str | None, typer.Option(help="items received before this day (YYYY-MM-DD, UTC)")
+        str | None, typer.Option(help="items received on or before this day (YYYY-MM-DD, UTC)")
     ] = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Takedown times of items assessed illegal: medians, 90th percentiles and shares."""
-    start, end = _date(since, "since"), _date(until, "until")
+    start, end = _day(since, "since"), _day(until, "until", end=True)
     with context.unit_of_work() as session:
         report = takedown_metrics(
             session, context.operator(), group_by=group_by, since=start, until=end
