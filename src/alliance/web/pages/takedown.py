@@ -610,9 +610,11 @@ def removal_chart(rows: list[MetricsRow]) -> Chart:
         )
         for index, row in enumerate(rows)
     ]
-    ticks = [(round(CHART_LABEL + CHART_PLOT * f, 1), round(scale_max * f, 1)) for f in (0, 0.5, 1)]
+    ticks = [
+        (round(CHART_LABEL + CHART_PLOT * f, 1), float(round(scale_max * f))) for f in (0, 0.5, 1)
+    ]
     return Chart(
-        width=CHART_LABEL + CHART_PLOT + 60,
+        width=CHART_LABEL + CHART_PLOT + 120,
         height=40 + max(len(rows), 1) * CHART_ROW,
         label_width=CHART_LABEL,
         plot_width=CHART_PLOT,
