@@ -33,7 +33,18 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
     _log_in(page, live_server, "nl-analyst")
     assert page.locator("[data-testid=whoami]").inner_text() == "nl-analyst"
     assert page.locator("[data-testid=org-name]").inner_text() == "Demo Hotline Netherlands"
-    assert _nav(page) == ["Dashboard", "Banks", "Match", "Organisations", "Users"]
+    assert _nav(page) == [
+        "Dashboard",
+        "Banks",
+        "Match",
+        "Reports queue",
+        "New report",
+        "Items",
+        "Takedown metrics",
+        "Providers",
+        "Organisations",
+        "Users",
+    ]
     page.click("text=Log out")
     page.wait_for_url(f"{live_server}/login")
     page.goto(f"{live_server}/dashboard")
@@ -44,6 +55,12 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
         "Dashboard",
         "Banks",
         "Match",
+        "Reports queue",
+        "New report",
+        "Items",
+        "Holds",
+        "Takedown metrics",
+        "Providers",
         "Organisations",
         "Users",
         "API keys",

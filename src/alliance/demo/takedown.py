@@ -585,3 +585,12 @@ def build_present(
     # A second hotline reports the held URL: the NL police get a deconfliction alert.
     report("gb-analyst", held_url)
     worker.run_until_idle()  # the cleared item's notice goes out; its provider removes it
+
+
+def live_try_urls(data_dir: Path) -> list[str]:
+    """The demo pages to try the report form with that are still up (the public form
+    shows them in demo mode)."""
+    if not (data_dir / "demo-sites.json").exists():
+        return []
+    sites = DemoSites(data_dir, port=0)
+    return sorted(e.url for e in sites.entries() if "/try/" in e.url and e.state == "live")

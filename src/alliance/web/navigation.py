@@ -20,6 +20,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Banks", "/banks", Permission.BANK_READ),
     NavItem("Match", "/match", Permission.MATCH_QUERY),
     NavItem("Reports queue", "/queue", Permission.ITEM_ASSESS),
+    NavItem("New report", "/reports/new", Permission.REPORT_SUBMIT),
     NavItem("Items", "/items", Permission.ITEM_READ),
     NavItem("Holds", "/holds", Permission.HOLD_READ),
     NavItem("Takedown metrics", "/metrics/takedown", Permission.METRICS_READ),

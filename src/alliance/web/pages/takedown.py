@@ -21,8 +21,11 @@ from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal
 from alliance.banks import services as banks
+from alliance.db.base import utcnow
+from alliance.demo.takedown import live_try_urls
 from alliance.errors import AllianceError, InvalidInput, NotFound
 from alliance.hosting import services as hosting
+from alliance.settings import Mode
 from alliance.takedown import holds as holds_
 from alliance.takedown import public
 from alliance.takedown import services as takedown
@@ -44,6 +47,8 @@ from alliance.takedown.schemas import (
     HoldIn,
     MetricsRow,
     PublicReportIn,
+    ReportIn,
+    ReportReceipt,
     RouteIn,
 )
 from alliance.web.errors import status_for
@@ -94,6 +99,9 @@ def _report_form(
         {
             "challenge": public.issue_challenge(state.secret_key, bits),
             "bits": bits,
+            "demo_urls": live_try_urls(state.settings.data_dir)
+            if state.settings.mode is Mode.demo
+            else [],
             "values": values or {},
             "error": error,
         },
@@ -151,6 +159,59 @@ def report_submit(
             headers={"retry-after": str(retry)} if retry else None,
         )
     return render(request, "report_thanks.html", {"reference": receipt.reference})
+
+
+# --- members' reports -------------------------------------------------------------------
+
+
+def _member_report_page(
+    request: Request,
+    values: dict[str, str] | None = None,
+    *,
+    receipt: ReportReceipt | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "report_member.html",
+        {"values": values or {}, "receipt": receipt, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.get("/reports/new")
+def member_report_form(
+    request: Request, principal: Principal = page_requires(Permission.REPORT_SUBMIT)
+) -> Response:
+    return _member_report_page(request)
+
+
+@router.post("/reports/new", dependencies=[csrf])
+def member_report_submit(
+    request: Request,
+    urls: Annotated[str, Form(max_length=200_000)] = "",
+    description: Annotated[str, Form(max_length=5000)] = "",
+    hashes: Annotated[str, Form(max_length=20_000)] = "",
+    principal: Principal = page_requires(Permission.REPORT_SUBMIT),
+) -> Response:
+    """A member reports as its organisation: several URLs, optional hashes, no captcha."""
+    values = {"urls": urls, "description": description, "hashes": hashes}
+    state = app_state(request)
+    try:
+        data = ReportIn(
+            urls=[line.strip() for line in urls.splitlines() if line.strip()],
+            description=description.strip(),
+            hashes=parse_hash_lines(hashes),
+        )
+        with state.sessions.begin() as session:
+            receipt = takedown.submit_reports(session, principal, [data])[0]
+    except ValidationError as exc:
+        message = "give at least one URL" if not urls.strip() else _validation_message(exc)
+        return _member_report_page(request, values, error=message, status_code=400)
+    except AllianceError as exc:
+        return _member_report_page(request, values, error=exc.message, status_code=status_for(exc))
+    return _member_report_page(request, receipt=receipt)
 
 
 # --- the analyst queue -----------------------------------------------------------------
@@ -264,9 +325,14 @@ def _item_page(
             "item": detail,
             "own_holds": own_holds,
             "may_assess": may_assess and item.stage in takedown.ASSESSABLE_STAGES,
-            "claimed_by_me": item.claimed_by_user_id is not None
-            and item.claimed_by_user_id == principal.user_id
-            and detail.claimed,
+            "claimed_by_me": item.claimed_by == takedown.claimant(principal) and detail.claimed,
+            "may_clear": principal.can(Permission.HOLD_MANAGE)
+            and item.lea_organisation_id is not None
+            and item.lea_organisation_id == principal.organisation_id
+            and item.is_open
+            and (item.lea_window_ends_at is None or item.lea_window_ends_at > utcnow()),
+            "may_recheck": principal.can(Permission.NOTICE_SEND)
+            and item.stage in (ItemStage.notice_pending, ItemStage.notified),
             "claimed_by_other": takedown.claimed_by_other(item, principal),
             "may_route": may_route,
             "countries": [j.code for j in accounts.list_jurisdictions(session, principal)]
@@ -405,6 +471,28 @@ def item_route(
     except ValidationError as exc:
         raise InvalidInput(_validation_message(exc)) from None
     item = takedown.route_manually(session, principal, reference, data, app_state(request).settings)
+    return redirect(request, f"/items/{item.reference}")
+
+
+@router.post("/items/{reference}/clear", dependencies=[csrf])
+def item_clear(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    principal: Principal = page_requires(Permission.HOLD_MANAGE),
+) -> Response:
+    item = takedown.clear_for_notice(session, principal, reference)
+    return redirect(request, f"/items/{item.reference}")
+
+
+@router.post("/items/{reference}/recheck", dependencies=[csrf])
+def item_recheck(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    principal: Principal = page_requires(Permission.NOTICE_SEND),
+) -> Response:
+    item = takedown.request_recheck(session, principal, reference)
     return redirect(request, f"/items/{item.reference}")
 
 
