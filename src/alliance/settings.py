@@ -25,7 +25,7 @@ class Mode(StrEnum):
 
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
-DEMO_SITES_PORT = 8026  # the demo's stand-in web host for its .example.test sites
+DEMO_SITES_PORT = 8026  # default port of the demo's stand-in web host
 
 
 class Settings(BaseSettings):
@@ -166,6 +166,14 @@ class Settings(BaseSettings):
         "(the Host header still names the site). For the demo's local stand-in web host; "
         "refused in production. Empty in demo mode: 127.0.0.1:8026 when the demo world exists.",
     )
+    demo_sites_port: int = Field(
+        DEMO_SITES_PORT,
+        ge=1,
+        le=65535,
+        description="Demo only: port of the stand-in web host for the demo's .example.test "
+        "sites (`alliance serve` starts it in demo mode, beside the demo SMTP mailbox on "
+        "ALLIANCE_SMTP_PORT).",
+    )
     fetch_max_bytes: int = Field(
         20 * 1_048_576, ge=1024, description="Largest response body a re-check reads."
     )
@@ -239,7 +247,7 @@ class Settings(BaseSettings):
                 raise ConfigurationError("ALLIANCE_FETCH_CONNECT_OVERRIDE is for demos only")
             return self.fetch_connect_override
         if self.mode is Mode.demo and (self.data_dir / "demo-sites.json").exists():
-            return f"127.0.0.1:{DEMO_SITES_PORT}"
+            return f"127.0.0.1:{self.demo_sites_port}"
         return None
 
     def resolved_fetch_allow_networks(self) -> list[str]:

@@ -52,6 +52,9 @@ def live_server(fresh_db_url: str, tmp_path: Path) -> Iterator[str]:
         "ALLIANCE_DATABASE_URL": fresh_db_url,
         "ALLIANCE_DATA_DIR": str(tmp_path / "var"),
         "ALLIANCE_MODE": "demo",
+        # The demo's mailbox and web host on free ports: never clash with a running demo.
+        "ALLIANCE_SMTP_PORT": str(_free_port()),
+        "ALLIANCE_DEMO_SITES_PORT": str(_free_port()),
     }
     subprocess.run(
         [sys.executable, "-m", "alliance", "demo"],

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,9 +39,10 @@ from alliance.db.base import utcnow
 from alliance.db.session import transaction
 from alliance.demo.mailbox import LocalMailbox
 from alliance.demo.sites import DemoSites, provider_acts_on_notice
+from alliance.errors import ConfigurationError
 from alliance.hosting.geo import GeoNetwork, write_geo_database
 from alliance.hosting.models import HostingProvider
-from alliance.settings import DEMO_SITES_PORT, Settings
+from alliance.settings import Settings
 from alliance.takedown import holds, references, schedule, services
 from alliance.takedown.models import (
     ActionKind,
@@ -469,6 +471,18 @@ def _events(
 # --- the present ---------------------------------------------------------------------
 
 
+def _ports_free(*ports: int) -> None:
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise ConfigurationError(
+                    f"port {port} on 127.0.0.1 is taken (another `alliance serve` in demo "
+                    "mode?): set ALLIANCE_SMTP_PORT / ALLIANCE_DEMO_SITES_PORT to free ports"
+                ) from None
+
+
 @contextmanager
 def demo_services(
     settings: Settings, *, free_ports: bool = False
@@ -478,7 +492,9 @@ def demo_services(
     ``free_ports`` (while building the demo) takes free ports; ``alliance serve`` uses
     the configured SMTP port and the demo web host's port.
     """
-    sites = DemoSites(settings.data_dir, port=0 if free_ports else DEMO_SITES_PORT)
+    if not free_ports:
+        _ports_free(settings.smtp_port, settings.demo_sites_port)
+    sites = DemoSites(settings.data_dir, port=0 if free_ports else settings.demo_sites_port)
 
     def provider_reads(message: EmailMessage) -> None:
         provider_acts_on_notice(message, sites)
