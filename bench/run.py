@@ -27,7 +27,7 @@ from PIL import Image
 
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
-from bench import banks
+from bench import banks, takedown
 from bench.robustness import robustness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,6 +291,12 @@ def main() -> None:
     parser.add_argument(
         "--bank-hashes", type=int, default=1_000_000, help="size of the bank synced and matched"
     )
+    parser.add_argument(
+        "--takedown-reports",
+        type=int,
+        default=takedown.DEFAULT_REPORTS,
+        help="reports ingested through the batch API on PostgreSQL (a tenth on SQLite)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -323,6 +329,10 @@ def main() -> None:
             (
                 "Match service: POST /api/v1/match under load",
                 banks.match_benchmark(args.bank_hashes),
+            ),
+            (
+                "Notice and takedown: ingest, notices, claims (PostgreSQL)",
+                takedown.takedown_benchmark(args.takedown_reports),
             ),
         ]
     text = [
