@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ from alliance.takedown.models import (
     Report,
     ReportItem,
     ReportSource,
+    ScheduledAction,
 )
 from alliance.takedown.schemas import (
     SOURCE_FOR_KIND,
@@ -189,9 +190,13 @@ def _normalise_all(reports: Sequence[ReportIn]) -> list[list[tuple[str, Normalis
 
 
 def _receipt(
-    session: Session, report: Report, new_items: set[int], replayed: bool
+    session: Session,
+    report: Report,
+    new_items: set[int],
+    replayed: bool,
+    holds: Sequence[Hold] | None = None,
 ) -> ReportReceipt:
-    holds = holds_.active_holds(session)
+    holds = holds_.active_holds(session) if holds is None else holds
     items = []
     for link in report.links:
         status = holds_.hold_status(session, link.item, holds=holds)
@@ -276,7 +281,12 @@ def submit_reports(
     idempotency_key: str | None = None,
     reporter_contact: str | None = None,
 ) -> list[ReportReceipt]:
-    """Take in reports, all or nothing: each URL joins its open item or opens a new one."""
+    """Take in reports, all or nothing: each URL joins its open item or opens a new one.
+
+    Safe under concurrent requests: a URL another request opened meanwhile is joined (the
+    unique ``open_url`` decides), and report counts are incremented in SQL, not in Python.
+    Audit events are written last, so the audit chain's lock is held only briefly.
+    """
     org_id = actor.organisation_id
     if isinstance(actor, Principal):
         authorize(actor, Permission.REPORT_SUBMIT)
@@ -294,77 +304,89 @@ def submit_reports(
         if replayed is not None:
             return replayed
     normalised = _normalise_all(reports)
-    all_urls = sorted({n.url for urls in normalised for _, n in urls})
-    open_items = _open_items(session, all_urls)
-    removed = _removed_before(session, [u for u in all_urls if u not in open_items])
-    holds = holds_.active_holds(session)
+    distinct = {n.url: n for urls in normalised for _, n in urls}
+    open_items = _open_items(session, sorted(distinct))
+    removed = _removed_before(session, [u for u in distinct if u not in open_items])
     now = utcnow()
-    receipts = []
-    for index, (data, urls) in enumerate(zip(reports, normalised, strict=True)):
+
+    saved: list[Report] = []
+    for index, data in enumerate(reports):
         key = None
         if idempotency_key is not None:
             key = idempotency_key if len(reports) == 1 else f"{idempotency_key}:{index}"
-        report = Report(
-            reference=references.new("R"),
-            source=source,
-            reporter_organisation_id=org_id,
-            reporter_contact=reporter_contact,
-            description=data.description,
-            country_hint=data.country_hint,
-            hashes=[h.model_dump() for h in data.hashes],
-            idempotency_key=key,
-            request_digest=_digest(data) if key else None,
-            actor=actor.audit_label,
-            received_at=now,
+        saved.append(
+            Report(
+                reference=references.new("R"),
+                source=source,
+                reporter_organisation_id=org_id,
+                reporter_contact=reporter_contact,
+                description=data.description,
+                country_hint=data.country_hint,
+                hashes=[h.model_dump() for h in data.hashes],
+                idempotency_key=key,
+                request_digest=_digest(data) if key else None,
+                actor=actor.audit_label,
+                received_at=now,
+            )
         )
-        session.add(report)
-        session.flush()
-        new_items: set[int] = set()
+    session.add_all(saved)
+    created = _open_new_items(
+        session,
+        [n for url, n in distinct.items() if url not in open_items],
+        removed,
+        now,
+        open_items,
+    )
+
+    joins: dict[int, int] = {}
+    first_mention = set(created)
+    touched_by_report: list[list[ContentItem]] = []
+    new_by_report: list[set[int]] = []
+    for report, urls in zip(saved, normalised, strict=True):
         touched: list[ContentItem] = []
+        fresh: set[int] = set()
         for raw, n in urls:
-            item = open_items.get(n.url)
-            if item is None:
-                item = _open_item(session, n, removed.get(n.url), now)
-                if item.id not in {i.id for i in open_items.values()}:
-                    new_items.add(item.id)
+            item = open_items[n.url]
+            # Relationship attributes keep item.links and report.links current in memory.
+            session.add(ReportItem(report=report, item=item, submitted_url=raw[:4000]))
+            details = {"report": report.reference, "source": source.value}
+            if item.id in first_mention:
+                first_mention.discard(item.id)
+                fresh.add(item.id)
+                add_event(session, item, "received", actor, details, at=now)
+                if item.reappearance_of_id is not None:
                     add_event(
                         session,
                         item,
-                        "received",
+                        "reappeared",
                         actor,
-                        {"report": report.reference, "source": source.value},
+                        {"earlier_item_id": item.reappearance_of_id},
                         at=now,
                     )
-                    if item.reappearance_of_id is not None:
-                        add_event(
-                            session,
-                            item,
-                            "reappeared",
-                            actor,
-                            {"earlier_item_id": item.reappearance_of_id},
-                            at=now,
-                        )
-                    schedule.schedule(
-                        session, f"resolve:{item.id}:0", ActionKind.resolve, now, item_id=item.id
-                    )
-                open_items[n.url] = item
             else:
-                item.report_count += 1
-                add_event(
-                    session,
-                    item,
-                    "report_joined",
-                    actor,
-                    {"report": report.reference, "source": source.value},
-                    at=now,
-                )
-            session.add(ReportItem(report_id=report.id, item_id=item.id, submitted_url=raw[:4000]))
+                joins[item.id] = joins.get(item.id, 0) + 1
+                add_event(session, item, "report_joined", actor, details, at=now)
             touched.append(item)
-        session.flush()
-        session.refresh(report)
-        for item in touched:
-            session.refresh(item, ["links"])
-            holds_.touch(session, item, actor, "report", holds=holds)
+        touched_by_report.append(touched)
+        new_by_report.append(fresh)
+    for item_id, count in joins.items():
+        session.execute(
+            update(ContentItem)
+            .where(ContentItem.id == item_id)
+            .values(report_count=ContentItem.report_count + count)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    for item in open_items.values():
+        if item.id in joins:
+            session.expire(item, ["report_count"])
+
+    holds = holds_.active_holds(session)
+    receipts = []
+    for report, touched, fresh in zip(saved, touched_by_report, new_by_report, strict=True):
+        if holds:
+            for item in touched:
+                holds_.touch(session, item, actor, "report", holds=holds)
         record(
             session,
             actor,
@@ -374,40 +396,70 @@ def submit_reports(
             {
                 "source": source.value,
                 "items": [i.reference for i in touched][:50],
-                "new_items": len(new_items),
+                "new_items": len(fresh),
             },
             organisation_id=org_id,
         )
-        receipts.append(_receipt(session, report, new_items, replayed=False))
+        receipts.append(_receipt(session, report, fresh, replayed=False, holds=holds))
     return receipts
 
 
-def _open_item(
-    session: Session, n: NormalisedUrl, reappearance_of: int | None, now: datetime
-) -> ContentItem:
-    """A new open item for ``n`` — or, if another request opened one meanwhile, that one."""
-    item = ContentItem(
-        reference=references.new("I"),
-        url=n.url,
-        open_url=n.url,
-        host=n.host,
-        stage=ItemStage.received,
-        report_count=1,
-        notice_count=0,
-        reappearance_of_id=reappearance_of,
-        received_at=now,
-    )
+def _open_new_items(
+    session: Session,
+    wanted: Sequence[NormalisedUrl],
+    removed: dict[str, int],
+    now: datetime,
+    open_items: dict[str, ContentItem],
+) -> set[int]:
+    """Open an item for each URL; a URL another request opened meanwhile is joined instead.
+    Adds them to ``open_items``; returns the ids of the items really created here."""
+
+    def new_item(n: NormalisedUrl) -> ContentItem:
+        return ContentItem(
+            reference=references.new("I"),
+            url=n.url,
+            open_url=n.url,
+            host=n.host,
+            stage=ItemStage.received,
+            report_count=1,
+            notice_count=0,
+            reappearance_of_id=removed.get(n.url),
+            received_at=now,
+        )
+
+    created: list[ContentItem] = []
     try:
-        with session.begin_nested():
-            session.add(item)
+        with session.begin_nested():  # all at once; the rare race falls back to one by one
+            created = [new_item(n) for n in wanted]
+            session.add_all(created)
             session.flush()
     except IntegrityError:
-        existing = session.execute(
-            select(ContentItem).where(ContentItem.open_url == n.url)
-        ).scalar_one()
-        existing.report_count += 1
-        return existing
-    return item
+        created = []
+        for n in wanted:
+            item = new_item(n)
+            try:
+                with session.begin_nested():
+                    session.add(item)
+                    session.flush()
+                created.append(item)
+            except IntegrityError:
+                existing = session.execute(
+                    select(ContentItem).where(ContentItem.open_url == n.url)
+                ).scalar_one()
+                open_items[n.url] = existing
+    for item in created:
+        open_items[item.url] = item
+        # A new item's first action: its key cannot exist yet.
+        session.add(
+            ScheduledAction(
+                key=f"resolve:{item.id}:0",
+                kind=ActionKind.resolve,
+                item_id=item.id,
+                due_at=now,
+                attempts=0,
+            )
+        )
+    return {item.id for item in created}
 
 
 # --- routing -------------------------------------------------------------------------

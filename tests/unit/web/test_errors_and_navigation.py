@@ -46,7 +46,14 @@ def _principal(role: Role) -> Principal:
 def test_navigation_follows_permissions() -> None:
     assert navigation_for(None) == []
     viewer = [item.label for item in navigation_for(_principal(Role.viewer))]
-    assert viewer == ["Dashboard", "Banks", "Organisations"]
+    assert viewer == [
+        "Dashboard",
+        "Banks",
+        "Items",
+        "Takedown metrics",
+        "Providers",
+        "Organisations",
+    ]
     admin = [item.label for item in navigation_for(_principal(Role.secretariat_admin))]
     assert admin == [item.label for item in NAVIGATION]
 

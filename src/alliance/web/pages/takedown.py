@@ -190,6 +190,7 @@ def member_report_form(
 @router.post("/reports/new", dependencies=[csrf])
 def member_report_submit(
     request: Request,
+    session: DbSession,
     urls: Annotated[str, Form(max_length=200_000)] = "",
     description: Annotated[str, Form(max_length=5000)] = "",
     hashes: Annotated[str, Form(max_length=20_000)] = "",
@@ -197,14 +198,13 @@ def member_report_submit(
 ) -> Response:
     """A member reports as its organisation: several URLs, optional hashes, no captcha."""
     values = {"urls": urls, "description": description, "hashes": hashes}
-    state = app_state(request)
     try:
         data = ReportIn(
             urls=[line.strip() for line in urls.splitlines() if line.strip()],
             description=description.strip(),
             hashes=parse_hash_lines(hashes),
         )
-        with state.sessions.begin() as session:
+        with session.begin_nested():  # a refused report leaves nothing behind
             receipt = takedown.submit_reports(session, principal, [data])[0]
     except ValidationError as exc:
         message = "give at least one URL" if not urls.strip() else _validation_message(exc)
