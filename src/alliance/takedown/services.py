@@ -762,6 +762,17 @@ def assess_item(
             item.stage = ItemStage.notice_pending
         if item.stage is ItemStage.notice_pending:
             schedule_notice(session, item)
+            waits = item.lea_window_ends_at is not None and item.lea_window_ends_at > now
+            add_event(
+                session,
+                item,
+                "notice_scheduled",
+                principal,
+                {
+                    "due_at": max(now, item.lea_window_ends_at or now).isoformat(),
+                    "waits_for": "the LEA's window" if waits else None,
+                },
+            )
     else:
         item.stage = ItemStage.closed
         item.closed_at = now
