@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -83,29 +84,52 @@ def record(
     ``organisation_id`` defaults to the actor's organisation; pass it to file the event
     under the organisation the subject belongs to (e.g. a failed login for a user).
     """
+    entry = AuditEntry(event_type, subject_type, subject_id, details, organisation_id)
+    return record_many(session, actor, [entry])[0]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    event_type: EventType
+    subject_type: str
+    subject_id: str | int
+    details: dict[str, Any] | None = None
+    organisation_id: int | None = None
+
+
+def record_many(
+    session: Session, actor: AuditActor, entries: Sequence[AuditEntry]
+) -> list[AuditEvent]:
+    """Append several events by one actor, taking the chain's lock once (bulk imports)."""
     head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
     ).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
         session.add(head)
-    event = AuditEvent(
-        seq=head.seq + 1,
-        occurred_at=utcnow(),
-        actor=actor.audit_label,
-        actor_user_id=actor.user_id,
-        organisation_id=organisation_id if organisation_id is not None else actor.organisation_id,
-        event_type=str(event_type),
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        details=canonical_json(details or {}),
-        prev_hash=head.hash,
-    )
-    event.hash = event_hash(event)
-    session.add(event)
-    head.seq, head.hash = event.seq, event.hash
+    events = []
+    seq, prev = head.seq, head.hash
+    for entry in entries:
+        org = entry.organisation_id
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=utcnow(),
+            actor=actor.audit_label,
+            actor_user_id=actor.user_id,
+            organisation_id=org if org is not None else actor.organisation_id,
+            event_type=str(entry.event_type),
+            subject_type=entry.subject_type,
+            subject_id=str(entry.subject_id),
+            details=canonical_json(entry.details or {}),
+            prev_hash=prev,
+        )
+        event.hash = prev = event_hash(event)
+        events.append(event)
+    session.add_all(events)
+    head.seq, head.hash = seq, prev
     session.flush()
-    return event
+    return events
 
 
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
-from alliance.audit.services import SYSTEM, AuditActor, SystemActor
+from alliance.audit.services import SYSTEM, AuditActor, AuditEntry, SystemActor, record_many
 from alliance.banks import services as banks
 from alliance.banks.schemas import Classification as BankClassification
 from alliance.banks.schemas import EntryIn
@@ -330,9 +330,11 @@ def submit_reports(
             )
         )
     session.add_all(saved)
+    # Sorted, so that concurrent requests take the unique index's locks in one order and
+    # cannot deadlock on each other's new URLs.
     created = _open_new_items(
         session,
-        [n for url, n in distinct.items() if url not in open_items],
+        [distinct[url] for url in sorted(distinct) if url not in open_items],
         removed,
         now,
         open_items,
@@ -342,65 +344,99 @@ def submit_reports(
     first_mention = set(created)
     touched_by_report: list[list[ContentItem]] = []
     new_by_report: list[set[int]] = []
+    session.flush()  # report ids
+    # Links and timeline rows in bulk (plain executemany: thousands of rows a request).
+    links: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+
+    def event(item: ContentItem, kind: str, details: dict[str, Any]) -> None:
+        events.append(
+            {
+                "item_id": item.id,
+                "kind": kind,
+                "actor": actor.audit_label,
+                "organisation_id": org_id,
+                "details": details,
+                "at": now,
+            }
+        )
+
     for report, urls in zip(saved, normalised, strict=True):
         touched: list[ContentItem] = []
         fresh: set[int] = set()
         for raw, n in urls:
             item = open_items[n.url]
-            # Relationship attributes keep item.links and report.links current in memory.
-            session.add(ReportItem(report=report, item=item, submitted_url=raw[:4000]))
+            links.append({"report_id": report.id, "item_id": item.id, "submitted_url": raw[:4000]})
             details = {"report": report.reference, "source": source.value}
             if item.id in first_mention:
                 first_mention.discard(item.id)
                 fresh.add(item.id)
-                add_event(session, item, "received", actor, details, at=now)
+                event(item, "received", details)
                 if item.reappearance_of_id is not None:
-                    add_event(
-                        session,
-                        item,
-                        "reappeared",
-                        actor,
-                        {"earlier_item_id": item.reappearance_of_id},
-                        at=now,
-                    )
+                    event(item, "reappeared", {"earlier_item_id": item.reappearance_of_id})
             else:
                 joins[item.id] = joins.get(item.id, 0) + 1
-                add_event(session, item, "report_joined", actor, details, at=now)
+                event(item, "report_joined", details)
             touched.append(item)
         touched_by_report.append(touched)
         new_by_report.append(fresh)
+    session.execute(insert(ReportItem), links)
+    session.execute(insert(ItemEvent), events)
+    by_count: dict[int, list[int]] = {}
     for item_id, count in joins.items():
+        by_count.setdefault(count, []).append(item_id)
+    for count, item_ids in sorted(by_count.items()):
+        # Incremented in SQL, never read-modify-write; ids sorted so that concurrent
+        # requests lock the rows in one order.
         session.execute(
             update(ContentItem)
-            .where(ContentItem.id == item_id)
+            .where(ContentItem.id.in_(sorted(item_ids)))
             .values(report_count=ContentItem.report_count + count)
             .execution_options(synchronize_session=False)
         )
     session.flush()
     for item in open_items.values():
-        if item.id in joins:
-            session.expire(item, ["report_count"])
+        # Counts and links changed in SQL: read them again when next needed.
+        session.expire(item, ["report_count", "links"])
+    for report in saved:
+        session.expire(report, ["links"])
 
     holds = holds_.active_holds(session)
     receipts = []
-    for report, touched, fresh in zip(saved, touched_by_report, new_by_report, strict=True):
+    entries = []
+    for report, urls, touched, fresh in zip(
+        saved, normalised, touched_by_report, new_by_report, strict=True
+    ):
         if holds:
             for item in touched:
                 holds_.touch(session, item, actor, "report", holds=holds)
-        record(
-            session,
-            actor,
-            EventType.REPORT_RECEIVED,
-            "report",
-            report.reference,
-            {
-                "source": source.value,
-                "items": [i.reference for i in touched][:50],
-                "new_items": len(fresh),
-            },
-            organisation_id=org_id,
+        entries.append(
+            AuditEntry(
+                EventType.REPORT_RECEIVED,
+                "report",
+                report.reference,
+                {
+                    "source": source.value,
+                    "items": [i.reference for i in touched][:50],
+                    "new_items": len(fresh),
+                },
+                org_id,
+            )
         )
-        receipts.append(_receipt(session, report, fresh, replayed=False, holds=holds))
+        items = []
+        for (raw, _n), item in zip(urls, touched, strict=True):
+            status = holds_.hold_status(session, item, holds=holds)
+            items.append(
+                ReportItemOut(
+                    url=item.url,
+                    submitted_url=raw[:4000],
+                    item=item.reference,
+                    new=item.id in fresh,
+                    on_hold_until=status.until,
+                )
+            )
+        receipts.append(ReportReceipt(reference=report.reference, received_at=now, items=items))
+    record_many(session, actor, entries)
     return receipts
 
 
