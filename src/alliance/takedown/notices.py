@@ -32,10 +32,12 @@ repeat by the provider.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import smtplib
 import ssl
 import textwrap
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -382,11 +384,60 @@ def _safe_url(url: str) -> str:
 
 
 class SmtpSender:
-    """Sends notices by e-mail through the configured SMTP server."""
+    """Sends notices by e-mail through the configured SMTP server.
+
+    The connection is kept open between notices (a worker sends thousands in a round) and
+    opened again when the server has dropped it; ``close()`` ends it.
+    """
 
     def __init__(self, settings: Settings, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
         self.settings = settings
         self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+        try:
+            if s.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if s.smtp_username:
+                smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def close(self) -> None:
+        with self._lock:
+            if self._smtp is not None:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    self._smtp.quit()
+                self._smtp = None
+
+    def _send_kept_open(self, mail: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        with self._lock:
+            reused = self._smtp is not None
+            try:
+                if self._smtp is None:
+                    self._smtp = self._connect()
+                try:
+                    return self._smtp.send_message(mail)
+                except (smtplib.SMTPServerDisconnected, ConnectionError):
+                    if not reused:
+                        raise
+                # The server had dropped the idle connection: once more on a new one.
+                self._smtp.close()
+                self._smtp = self._connect()
+                return self._smtp.send_message(mail)
+            except smtplib.SMTPRecipientsRefused:
+                raise  # smtplib reset the transaction: the connection stays usable
+            except BaseException:
+                if self._smtp is not None:
+                    self._smtp.close()
+                    self._smtp = None
+                raise
 
     def build(self, message: NoticeMessage) -> EmailMessage:
         subject, body = compose_text(message, self.settings)
@@ -407,12 +458,7 @@ class SmtpSender:
         mail = self.build(message)
         where = f"{s.smtp_host}:{s.smtp_port}"
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout) as smtp:
-                if s.smtp_starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.smtp_username:
-                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
-                refused = smtp.send_message(mail)
+            refused = self._send_kept_open(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             raise NoticeDeliveryError(
                 f"SMTP server {where} refused recipient {message.recipient}: "

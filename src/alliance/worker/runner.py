@@ -40,8 +40,12 @@ def toolkit_from_settings(settings: Settings) -> Toolkit:
     )
     client = httpx.Client(timeout=settings.fetch_timeout_seconds, follow_redirects=False)
 
+    kept: dict[NoticeChannel, NoticeSender] = {}  # one SMTP connection kept open
+
     def senders(channel: NoticeChannel) -> NoticeSender:
-        return sender_for(channel.value, settings, client)
+        if channel not in kept:
+            kept[channel] = sender_for(channel.value, settings, client)
+        return kept[channel]
 
     return Toolkit(
         settings=settings,

@@ -227,6 +227,26 @@ def test_smtp_sender_delivers_to_the_local_mailbox(tmp_path: Path) -> None:
     assert b"Message-ID: <NTC-7QK2M9@alliance.invalid>" in files[0].read_bytes()
 
 
+def test_smtp_connection_is_kept_and_reopened_when_dropped(tmp_path: Path) -> None:
+    mailbox = LocalMailbox(tmp_path / "mail", port=0)
+    mailbox.start()
+    port = mailbox.port
+    sender = SmtpSender(_settings(tmp_path, smtp_port=port))
+    sender.send(_message())
+    kept = sender._smtp
+    sender.send(_message())
+    assert kept is not None and sender._smtp is kept  # one connection for both
+    mailbox.stop()  # the server goes away and comes back: the next send reconnects
+    again = LocalMailbox(tmp_path / "mail", port=port)
+    again.start()
+    try:
+        sender.send(_message())
+        assert len(again.wait_for(1)) == 1
+    finally:
+        sender.close()
+        again.stop()
+
+
 def test_smtp_server_down_is_a_clear_delivery_error(tmp_path: Path) -> None:
     port = _closed_port()
     settings = _settings(tmp_path, smtp_port=port)
