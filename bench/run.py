@@ -297,6 +297,12 @@ def main() -> None:
         default=takedown.DEFAULT_REPORTS,
         help="reports ingested through the batch API on PostgreSQL (a tenth on SQLite)",
     )
+    parser.add_argument(
+        "--takedown-notices",
+        type=int,
+        default=takedown.DEFAULT_NOTICES,
+        help="notices the worker sends to a local SMTP server, with one and with two workers",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -332,7 +338,7 @@ def main() -> None:
             ),
             (
                 "Notice and takedown: ingest, notices, claims (PostgreSQL)",
-                takedown.takedown_benchmark(args.takedown_reports),
+                takedown.takedown_benchmark(args.takedown_reports, args.takedown_notices),
             ),
         ]
     text = [
