@@ -17,7 +17,7 @@ from alliance.cli import context
 from alliance.cli.output import OutputFormat, err_console, progress_bar
 from alliance.errors import InvalidInput
 from alliance.hashing.files import walk
-from alliance.scanner.reporting import public_url, report_for, submit
+from alliance.scanner.reporting import content_id, public_url, report_for, submit
 from alliance.scanner.services import ScanSummary, scan
 from alliance.takedown.schemas import ReportIn
 
@@ -107,7 +107,10 @@ def scan_command(
         for record in scan(files, local, jobs=jobs or os.cpu_count() or 1, summary=summary):
             progress.advance(task)
             if report and url_template:
-                found = report_for(record, public_url(url_template, Path(record["path"]), paths))
+                scanned = Path(record["path"])
+                found = report_for(
+                    record, public_url(url_template, scanned, paths), content_id(scanned, paths)
+                )
                 if found is not None:
                     to_report.append(found)
             if only_matches and not record.get("matches"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,24 @@ class ReportingFailed(AllianceError):
     code = "reporting_failed"
 
 
+def _modified(path: Path) -> str:
+    """The file's own time (not the scan's), so that scanning again reports nothing new."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    except OSError:
+        return "unknown"
+
+
+def content_id(path: Path, roots: Sequence[Path]) -> str:
+    """The file's path under the scanned folder it was found in: the member's content id."""
+    resolved = path.resolve()
+    for root in roots:
+        base = root.resolve()
+        if base.is_dir() and resolved.is_relative_to(base):
+            return resolved.relative_to(base).as_posix()
+    return path.name
+
+
 def public_url(template: str, path: Path, roots: Sequence[Path]) -> str:
     """Where ``path`` is published: ``template`` with ``{path}`` replaced by the file's path
     relative to the scanned folder it was found in (URL-quoted)."""
@@ -34,18 +53,14 @@ def public_url(template: str, path: Path, roots: Sequence[Path]) -> str:
         raise InvalidInput(
             "--url-template must contain {path}, e.g. https://cdn.example.test/{path}"
         )
-    resolved = path.resolve()
-    relative = Path(path.name)
-    for root in roots:
-        base = root.resolve()
-        if base.is_dir() and resolved.is_relative_to(base):
-            relative = resolved.relative_to(base)
-            break
-    return template.replace("{path}", quote(relative.as_posix()))
+    return template.replace("{path}", quote(content_id(path, roots)))
 
 
-def report_for(record: dict[str, Any], url: str) -> ReportIn | None:
-    """The report for one scan record, or None when it did not match."""
+def report_for(
+    record: dict[str, Any], url: str, member_id: str | None = None, modified: str | None = None
+) -> ReportIn | None:
+    """The report for one scan record, or None when it did not match. ``member_id`` is the
+    member's own id of the content (default: its path under the scanned folder)."""
     matches = record.get("matches") or []
     if not matches:
         return None
@@ -58,10 +73,15 @@ def report_for(record: dict[str, Any], url: str) -> ReportIn | None:
         f"{m['bank']} entry {m['entry_id']} ({m['signal_type']}, distance {m['distance']})"
         for m in matches[:5]
     )
+    name = Path(str(record.get("path", ""))).name
+    when = modified or _modified(Path(str(record.get("path", ""))))
     return ReportIn(
         urls=[url],
         hashes=hashes,
-        description=f"Found by alliance scan: matches {found}",
+        description=(
+            f"Found by alliance scan: file {name!r} (modified {when}), content id "
+            f"{member_id or name!r}; matches {found}"
+        )[:5000],
         origin="scanner",
     )
 
