@@ -37,7 +37,6 @@ from alliance.takedown.models import (
     ItemEvent,
     ItemStage,
     Report,
-    ReportItem,
 )
 from alliance.takedown.schemas import AlertOut, HashIn, HoldIn, HoldOut, HoldStatus
 
@@ -122,31 +121,7 @@ def touch(
     holds: Sequence[Hold] | None = None,
 ) -> list[DeconflictionAlert]:
     """``actor`` did ``action`` to ``item``: alert every other agency holding it."""
-    alerts = []
-    for hold in holds_matching(session, item, holds=holds):
-        if actor.organisation_id == hold.organisation_id:
-            continue
-        alert = DeconflictionAlert(
-            hold_id=hold.id,
-            organisation_id=hold.organisation_id,
-            item_id=item.id,
-            touched_by_organisation_id=actor.organisation_id,
-            touched_by=actor.audit_label,
-            action=action,
-        )
-        session.add(alert)
-        session.flush()
-        alerts.append(alert)
-        record(
-            session,
-            actor,
-            EventType.DECONFLICTION_ALERTED,
-            "hold",
-            hold.reference,
-            {"item": item.reference, "action": action, "alert": alert.id},
-            organisation_id=hold.organisation_id,
-        )
-    return alerts
+    return _alert(session, actor, action, holds_matching(session, item, holds=holds), item)
 
 
 def touch_hashes(
@@ -165,13 +140,25 @@ def touch_hashes(
             Hold.expires_at > utcnow(),
         )
     ).scalars()
+    return _alert(session, actor, action, list(held), None)
+
+
+def _alert(
+    session: Session,
+    actor: AuditActor,
+    action: str,
+    holds: Iterable[Hold],
+    item: ContentItem | None,
+) -> list[DeconflictionAlert]:
+    """One alert (audited under the holding agency) per hold of another agency."""
     alerts = []
-    for hold in held:
+    for hold in holds:
         if actor.organisation_id == hold.organisation_id:
             continue
         alert = DeconflictionAlert(
             hold_id=hold.id,
             organisation_id=hold.organisation_id,
+            item_id=item.id if item else None,
             touched_by_organisation_id=actor.organisation_id,
             touched_by=actor.audit_label,
             action=action,
@@ -179,13 +166,16 @@ def touch_hashes(
         session.add(alert)
         session.flush()
         alerts.append(alert)
+        details: dict[str, object] = {"action": action, "alert": alert.id}
+        if item is not None:
+            details["item"] = item.reference
         record(
             session,
             actor,
             EventType.DECONFLICTION_ALERTED,
             "hold",
             hold.reference,
-            {"action": action, "alert": alert.id},
+            details,
             organisation_id=hold.organisation_id,
         )
     return alerts
@@ -509,11 +499,3 @@ def acknowledge_alert(session: Session, principal: Principal, alert_id: int) -> 
             organisation_id=alert.organisation_id,
         )
     return alert
-
-
-def items_with_reports(session: Session, references: Iterable[str]) -> list[int]:
-    """Item ids named by the given report references (for report holds)."""
-    rows = session.execute(
-        select(ReportItem.item_id).join(Report).where(Report.reference.in_(list(references)))
-    )
-    return list(rows.scalars())
