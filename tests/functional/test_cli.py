@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from alliance.cli import context
-from alliance.cli.main import main
 from alliance.db import create_db_engine
 from alliance.settings import get_settings
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
+from tests.support.cli import Run, cli_runner
 
 
 @pytest.fixture
@@ -33,24 +21,10 @@ def run(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Iterator[Run]:
-    monkeypatch.setenv("ALLIANCE_DATABASE_URL", fresh_db_url)
-    monkeypatch.setenv("ALLIANCE_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("ALLIANCE_OPERATOR", "tester")
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    context.engine.cache_clear()
-
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    yield invoke
-    if context.engine.cache_info().currsize:
-        context.engine().dispose()
-    get_settings.cache_clear()
-    context.engine.cache_clear()
+    with cli_runner(
+        fresh_db_url, tmp_path / "var", monkeypatch, capsys, columns=200, migrate=False
+    ) as invoke:
+        yield invoke
 
 
 def test_help_lists_every_group(run: Run) -> None:

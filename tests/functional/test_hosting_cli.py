@@ -6,26 +6,13 @@ DNS never leaves the machine: every looked-up name is in the test's hosts file.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from alliance.cli import context
-from alliance.cli.main import main
 from alliance.hosting.geo import GeoNetwork, write_geo_database
-from alliance.settings import get_settings
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
+from tests.support.cli import Run, cli_runner
 
 
 @pytest.fixture
@@ -50,25 +37,10 @@ def run(
         "10.0.0.1 internal.example.test\n"
         "203.0.113.5 unmapped.example.test\n"
     )
-    monkeypatch.setenv("ALLIANCE_DATABASE_URL", fresh_db_url)
-    monkeypatch.setenv("ALLIANCE_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("ALLIANCE_OPERATOR", "tester")
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    context.engine.cache_clear()
-
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    assert invoke("db", "upgrade").code == 0
-    yield invoke
-    if context.engine.cache_info().currsize:
-        context.engine().dispose()
-    get_settings.cache_clear()
-    context.engine.cache_clear()
+    with cli_runner(
+        fresh_db_url, data_dir, monkeypatch, capsys, columns=200, migrate=True
+    ) as invoke:
+        yield invoke
 
 
 def _providers(run: Run) -> list[dict[str, object]]:

@@ -14,30 +14,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from alliance.cli import context
 from alliance.cli import takedown as takedown_cli
-from alliance.cli.main import main
-from alliance.settings import get_settings
+from tests.support.cli import Result, Run, cli_runner
 from tests.support.takedown_world import write_network_files
 
 URL = "http://photos.example.test/gallery/a.png"
 URL_2 = "http://pics.example.test/b.png"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
 
 
 @pytest.fixture
@@ -50,25 +37,10 @@ def run(
     data_dir = tmp_path / "var"
     data_dir.mkdir()
     write_network_files(data_dir)  # hosting.mmdb and hosts: found there by default
-    monkeypatch.setenv("ALLIANCE_DATABASE_URL", fresh_db_url)
-    monkeypatch.setenv("ALLIANCE_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("ALLIANCE_OPERATOR", "tester")
-    monkeypatch.setenv("COLUMNS", "250")
-    get_settings.cache_clear()
-    context.engine.cache_clear()
-
-    def invoke(*args: str) -> Result:
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    assert invoke("db", "upgrade").code == 0
-    yield invoke
-    if context.engine.cache_info().currsize:
-        context.engine().dispose()
-    get_settings.cache_clear()
-    context.engine.cache_clear()
+    with cli_runner(
+        fresh_db_url, data_dir, monkeypatch, capsys, columns=250, migrate=True
+    ) as invoke:
+        yield invoke
 
 
 def ok(result: Result) -> Result:
