@@ -38,7 +38,7 @@ import smtplib
 import ssl
 import textwrap
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -49,6 +49,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from alliance.errors import AllianceError
+from alliance.hosting.addresses import (
+    IPNetwork,
+    forbidden_reason,
+    is_fetchable,
+    parse_address,
+)
+from alliance.hosting.resolver import Resolver
 from alliance.settings import Settings, get_settings
 
 SCHEMA_TYPE = "alliance.notice"
@@ -493,16 +500,46 @@ class SmtpSender:
 class WebhookSender:
     """POSTs notices as JSON to the recipient URL; any 2xx answer means delivered.
 
-    The caller gives the client and is responsible for checking the URL (no private
-    addresses: SSRF) and for the timeouts and redirect policy set on it. ``settings``
-    (for the notifier's name and address) defaults to the process's settings.
+    The caller gives the client with its timeouts and redirect policy (no redirects).
+    With a ``resolver``, the webhook's host is resolved first and a private, loopback or
+    link-local address (not in ``allow``) is refused: the directory is edited by people,
+    and DNS can change after a URL was checked. ``settings`` (for the notifier's name and
+    address) defaults to the process's settings.
     """
 
-    def __init__(self, client: httpx.Client, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        settings: Settings | None = None,
+        *,
+        resolver: Resolver | None = None,
+        allow: Sequence[IPNetwork] = (),
+    ) -> None:
         self.client = client
         self.settings = settings if settings is not None else get_settings()
+        self.resolver = resolver
+        self.allow = allow
+
+    def _check_address(self, url: str) -> None:
+        if self.resolver is None:
+            return
+        host = urlsplit(url).hostname or ""
+        try:
+            addresses = self.resolver.resolve(host)
+        except AllianceError as exc:
+            raise NoticeDeliveryError(
+                f"webhook host {host} does not resolve: {exc.message}"
+            ) from None
+        for address in addresses:
+            ip = parse_address(address)
+            if not is_fetchable(ip, self.allow):
+                raise NoticeDeliveryError(
+                    f"webhook at {host} resolves to a {forbidden_reason(ip)} address "
+                    f"({address}): refused"
+                )
 
     def send(self, message: NoticeMessage) -> None:
+        self._check_address(message.recipient)
         body = compose_json(message, self.settings)
         headers = {
             "Idempotency-Key": message.reference,
@@ -524,12 +561,19 @@ class WebhookSender:
             )
 
 
-def sender_for(channel: str, settings: Settings, client: httpx.Client) -> NoticeSender:
+def sender_for(
+    channel: str,
+    settings: Settings,
+    client: httpx.Client,
+    *,
+    resolver: Resolver | None = None,
+    allow: Sequence[IPNetwork] = (),
+) -> NoticeSender:
     """The sender for a notice channel ("email" or "webhook")."""
     if channel == "email":
         return SmtpSender(settings)
     if channel == "webhook":
-        return WebhookSender(client, settings)
+        return WebhookSender(client, settings, resolver=resolver, allow=allow)
     raise NoticeDeliveryError(f"notices cannot be sent over channel {channel!r}")
 
 

@@ -31,9 +31,10 @@ log = logging.getLogger(__name__)
 
 def toolkit_from_settings(settings: Settings) -> Toolkit:
     resolver = resolver_from_settings(settings)
+    allow = parse_networks(settings.resolved_fetch_allow_networks())
     fetcher = SafeFetcher(
         resolver,
-        allow=parse_networks(settings.resolved_fetch_allow_networks()),
+        allow=allow,
         max_bytes=settings.fetch_max_bytes,
         timeout=settings.fetch_timeout_seconds,
         connect_override=settings.resolved_fetch_connect_override(),
@@ -44,7 +45,9 @@ def toolkit_from_settings(settings: Settings) -> Toolkit:
 
     def senders(channel: NoticeChannel) -> NoticeSender:
         if channel not in kept:
-            kept[channel] = sender_for(channel.value, settings, client)
+            kept[channel] = sender_for(
+                channel.value, settings, client, resolver=resolver, allow=allow
+            )
         return kept[channel]
 
     return Toolkit(

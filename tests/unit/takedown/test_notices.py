@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from alliance.demo.mailbox import LocalMailbox, message_text
+from alliance.hosting.resolver import StaticHosts
 from alliance.settings import Settings, load_settings
 from alliance.takedown.notices import (
     URL_PREFIX,
@@ -284,6 +285,24 @@ def test_webhook_sender_posts_json_with_idempotency_key(tmp_path: Path) -> None:
     assert str(request.url) == "https://abuse.example.test/hook"
     assert request.headers["Idempotency-Key"] == "NTC-7QK2M9"
     assert json.loads(request.content) == compose_json(message, settings)
+
+
+def test_webhook_to_a_private_address_is_refused_before_any_request(tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+    hosts = StaticHosts(
+        {"inside.example.test": ["10.0.0.7"], "outside.example.test": ["203.0.113.7"]}
+    )
+    with httpx.Client(
+        transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))
+    ) as client:
+        sender = sender_for("webhook", _settings(tmp_path), client, resolver=hosts)
+        with pytest.raises(NoticeDeliveryError, match="private address"):
+            sender.send(_message(channel="webhook", recipient="https://inside.example.test/h"))
+        with pytest.raises(NoticeDeliveryError, match="does not resolve"):
+            sender.send(_message(channel="webhook", recipient="https://gone.example.test/h"))
+        assert seen == []
+        sender.send(_message(channel="webhook", recipient="https://outside.example.test/h"))
+    assert len(seen) == 1
 
 
 @pytest.mark.parametrize("status", [400, 500, 302])
