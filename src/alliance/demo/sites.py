@@ -40,6 +40,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from alliance.demo import media
+from alliance.errors import InvalidInput
+from alliance.hosting import urls
 from alliance.takedown.notices import URL_PREFIX
 
 log = logging.getLogger(__name__)
@@ -62,17 +64,12 @@ class SiteEntry:
 
 
 def normalise_url(url: str) -> str:
-    """Scheme and host lower-cased, default port and fragment dropped, empty path as '/'."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower() or "http"
-    host = (parts.hostname or "").rstrip(".")
+    """The URL as the platform stores it (:func:`alliance.hosting.urls.normalise_url`), so
+    that the demo's keys are the items' URLs; one the platform refuses stays as given."""
     try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+        return urls.normalise_url(url).url
+    except InvalidInput:
+        return url.strip()
 
 
 @lru_cache(maxsize=256)

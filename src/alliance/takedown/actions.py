@@ -249,14 +249,14 @@ def _notice(sessions: sessionmaker[Session], tools: Toolkit, action_id: int, own
         batch = [_prepare(session, item, action, now)]
         if provider.batch_notices:
             batch += _gather_batch(session, tools, provider, action, owner, holds, now)
+        channel, recipient = _channel(provider)
         message = NoticeMessage(
             reference=session.get_one(Notice, batch[0].notice_id).reference,
             provider_name=provider.name,
-            recipient=_channel(provider)[1],
-            channel=_channel(provider)[0].value,
+            recipient=recipient,
+            channel=channel.value,
             lines=tuple(p.line for p in batch),
         )
-        channel = _channel(provider)[0]
     try:
         tools.sender_for(channel).send(message)
     except NoticeDeliveryError as exc:

@@ -276,12 +276,19 @@ def place_hold(session: Session, principal: Principal, data: HoldIn, settings: S
 
 
 def _own_hold(session: Session, principal: Principal, reference: str) -> Hold:
-    authorize(principal, Permission.HOLD_MANAGE)
+    return _agency_hold(session, principal, reference, Permission.HOLD_MANAGE)
+
+
+def _agency_hold(
+    session: Session, principal: Principal, reference: str, permission: Permission
+) -> Hold:
+    """The hold ``reference`` if ``permission`` reaches it; another agency's is not found."""
+    authorize(principal, permission)
     hold = session.execute(
         select(Hold).where(Hold.reference == reference.upper())
     ).scalar_one_or_none()
     if hold is None or (
-        principal.reach(Permission.HOLD_MANAGE) is not Reach.ALL
+        principal.reach(permission) is not Reach.ALL
         and hold.organisation_id != principal.organisation_id
     ):
         raise NotFound(f"no hold {reference} of your agency")
@@ -427,16 +434,7 @@ def list_holds(
 
 
 def get_hold(session: Session, principal: Principal, reference: str) -> Hold:
-    authorize(principal, Permission.HOLD_READ)
-    hold = session.execute(
-        select(Hold).where(Hold.reference == reference.upper())
-    ).scalar_one_or_none()
-    if hold is None or (
-        principal.reach(Permission.HOLD_READ) is not Reach.ALL
-        and hold.organisation_id != principal.organisation_id
-    ):
-        raise NotFound(f"no hold {reference} of your agency")
-    return hold
+    return _agency_hold(session, principal, reference, Permission.HOLD_READ)
 
 
 def items_under_hold(session: Session, hold: Hold) -> list[ContentItem]:

@@ -9,7 +9,7 @@ worker; this module decides where an item goes and who may work on it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -192,23 +192,28 @@ def _normalise_all(reports: Sequence[ReportIn]) -> list[list[tuple[str, Normalis
 def _receipt(
     session: Session,
     report: Report,
-    new_items: set[int],
-    replayed: bool,
+    *,
+    named: Sequence[tuple[str, ContentItem]] | None = None,
+    new_items: Collection[int] = (),
+    replayed: bool = False,
     holds: Sequence[Hold] | None = None,
 ) -> ReportReceipt:
+    """What a reporter learns of its report: each URL's item, new or joined, and whether a
+    hold keeps its notice back. ``named`` (URL as submitted, item) when the caller has them
+    in hand; otherwise read from the report's links."""
     holds = holds_.active_holds(session) if holds is None else holds
-    items = []
-    for link in report.links:
-        status = holds_.hold_status(session, link.item, holds=holds)
-        items.append(
-            ReportItemOut(
-                url=link.item.url,
-                submitted_url=link.submitted_url,
-                item=link.item.reference,
-                new=link.item_id in new_items,
-                on_hold_until=status.until,
-            )
+    if named is None:
+        named = [(link.submitted_url, link.item) for link in report.links]
+    items = [
+        ReportItemOut(
+            url=item.url,
+            submitted_url=submitted,
+            item=item.reference,
+            new=item.id in new_items,
+            on_hold_until=holds_.hold_status(session, item, holds=holds).until,
         )
+        for submitted, item in named
+    ]
     return ReportReceipt(
         reference=report.reference,
         received_at=report.received_at,
@@ -242,7 +247,7 @@ def _replay(
         raise Conflict(
             "this Idempotency-Key was used before with a different request; use a new key"
         )
-    return [_receipt(session, earlier[k], set(), replayed=True) for k in keys]
+    return [_receipt(session, earlier[k], replayed=True) for k in keys]
 
 
 def _open_items(session: Session, urls: Sequence[str]) -> dict[str, ContentItem]:
@@ -423,19 +428,8 @@ def submit_reports(
                 org_id,
             )
         )
-        items = []
-        for (raw, _n), item in zip(urls, touched, strict=True):
-            status = holds_.hold_status(session, item, holds=holds)
-            items.append(
-                ReportItemOut(
-                    url=item.url,
-                    submitted_url=raw[:4000],
-                    item=item.reference,
-                    new=item.id in fresh,
-                    on_hold_until=status.until,
-                )
-            )
-        receipts.append(ReportReceipt(reference=report.reference, received_at=now, items=items))
+        named = [(raw[:4000], item) for (raw, _n), item in zip(urls, touched, strict=True)]
+        receipts.append(_receipt(session, report, named=named, new_items=fresh, holds=holds))
     record_many(session, actor, entries)
     return receipts
 
@@ -988,7 +982,7 @@ def get_report(session: Session, principal: Principal, reference: str) -> Report
         )
         if not visible:
             raise NotFound(f"no report {reference}")
-    return _receipt(session, report, set(), replayed=False)
+    return _receipt(session, report)
 
 
 # --- LEA clearance and re-checks on request ------------------------------------------

@@ -18,12 +18,12 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from alliance.accounts import services as accounts
-from alliance.accounts.permissions import OrgKind, Permission, Reach
-from alliance.accounts.policy import Principal
+from alliance.accounts.permissions import OrgKind, Permission
+from alliance.accounts.policy import Principal, authorize
 from alliance.banks import services as banks
 from alliance.db.base import utcnow
 from alliance.demo.takedown import live_try_urls
-from alliance.errors import AllianceError, InvalidInput, NotFound
+from alliance.errors import AllianceError, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
 from alliance.settings import Mode
 from alliance.takedown import holds as holds_
@@ -287,10 +287,12 @@ def item_list(
 
 
 def _may_assess(principal: Principal, item: ContentItem) -> bool:
-    reach = principal.reach(Permission.ITEM_ASSESS)
-    if reach is Reach.ALL:
-        return True
-    return reach is not None and item.assigned_organisation_id == principal.organisation_id
+    """What the assessment services will allow (the one policy), to show the form or not."""
+    try:
+        authorize(principal, Permission.ITEM_ASSESS, item)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _item_page(
