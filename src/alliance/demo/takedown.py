@@ -385,7 +385,7 @@ def _history_item(
         _events(session, item, events)
         sites.add(url, p.slug, responds=p.responds)
         schedule.schedule(
-            session, f"notice:{item.id}:1", ActionKind.notice, first_notice, item_id=item.id
+            session, schedule.notice_key(item), ActionKind.notice, first_notice, item_id=item.id
         )
         return item
     if p.responds:
@@ -435,7 +435,7 @@ def _history_item(
         assert item.last_notice_at is not None
         schedule.schedule(
             session,
-            f"notice:{item.id}:{item.notice_count + 1}",
+            schedule.notice_key(item),
             ActionKind.notice,
             item.last_notice_at + timedelta(hours=24),
             item_id=item.id,

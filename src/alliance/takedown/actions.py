@@ -358,7 +358,7 @@ def _delivered(
     if item.stage is ItemStage.notified:
         schedule.schedule(
             session,
-            holds_.notice_key(item),
+            schedule.notice_key(item),
             ActionKind.notice,
             now + timedelta(hours=settings.renotice_hours),
             item_id=item.id,

@@ -376,15 +376,7 @@ def resume_notices(session: Session, hold: Hold) -> int:
         targets = targets_of(session, item)
         if not hold_matches(hold, targets) or any(hold_matches(h, targets) for h in others):
             continue
-        due = max(now, item.lea_window_ends_at or now)
-        schedule.schedule(
-            session,
-            notice_key(item),
-            ActionKind.notice,
-            due,
-            item_id=item.id,
-            reschedule=True,
-        )
+        due = schedule.schedule_notice(session, item, reschedule=True)
         session.add(
             ItemEvent(
                 item_id=item.id,
@@ -395,10 +387,6 @@ def resume_notices(session: Session, hold: Hold) -> int:
         )
         resumed += 1
     return resumed
-
-
-def notice_key(item: ContentItem) -> str:
-    return f"notice:{item.id}:{item.notice_count + 1}"
 
 
 # --- reading ------------------------------------------------------------------------

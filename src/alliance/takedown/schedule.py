@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from alliance.db.base import utcnow
-from alliance.takedown.models import ActionKind, ActionStatus, ScheduledAction
+from alliance.takedown.models import ActionKind, ActionStatus, ContentItem, ScheduledAction
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -44,6 +44,22 @@ def schedule(
     elif reschedule and action.status is ActionStatus.due:
         action.due_at = due_at
     return action
+
+
+def notice_key(item: ContentItem) -> str:
+    """The key of the item's next notice: ``notice:ID:N``, N its sequence number."""
+    return f"notice:{item.id}:{item.notice_count + 1}"
+
+
+def schedule_notice(session: Session, item: ContentItem, *, reschedule: bool = False) -> datetime:
+    """Schedule the item's next notice when its LEA window closes (now if it has); the due
+    time. Holds are checked when it falls due, not here."""
+    now = utcnow()
+    due = max(now, item.lea_window_ends_at or now)
+    schedule(
+        session, notice_key(item), ActionKind.notice, due, item_id=item.id, reschedule=reschedule
+    )
+    return due
 
 
 def cancel_for_item(session: Session, item_id: int, *kinds: ActionKind) -> int:

@@ -543,18 +543,6 @@ def _route_to(
     return route
 
 
-def schedule_notice(session: Session, item: ContentItem, *, reschedule: bool = False) -> None:
-    due = max(utcnow(), item.lea_window_ends_at or utcnow())
-    schedule.schedule(
-        session,
-        holds_.notice_key(item),
-        ActionKind.notice,
-        due,
-        item_id=item.id,
-        reschedule=reschedule,
-    )
-
-
 def apply_hosting(
     session: Session,
     item: ContentItem,
@@ -621,7 +609,7 @@ def apply_hosting(
         add_event(session, item, "moved", actor, details)
         record(session, actor, EventType.ITEM_MOVED, "item", item.reference, details)
     if item.stage in (ItemStage.notice_pending, ItemStage.notified):
-        schedule_notice(session, item, reschedule=before[0] != result.country_code)
+        schedule.schedule_notice(session, item, reschedule=before[0] != result.country_code)
 
 
 def route_manually(
@@ -646,7 +634,7 @@ def route_manually(
     add_event(session, item, "routed", principal, details)
     record(session, principal, EventType.ITEM_ROUTED, "item", item.reference, details)
     if item.stage is ItemStage.notice_pending:
-        schedule_notice(session, item, reschedule=True)
+        schedule.schedule_notice(session, item, reschedule=True)
     return item
 
 
@@ -791,16 +779,17 @@ def assess_item(
         if item.stage is ItemStage.awaiting_assessment:
             item.stage = ItemStage.notice_pending
         if item.stage is ItemStage.notice_pending:
-            schedule_notice(session, item)
-            waits = item.lea_window_ends_at is not None and item.lea_window_ends_at > now
+            due = schedule.schedule_notice(session, item)
             add_event(
                 session,
                 item,
                 "notice_scheduled",
                 principal,
                 {
-                    "due_at": max(now, item.lea_window_ends_at or now).isoformat(),
-                    "waits_for": "the LEA's window" if waits else None,
+                    "due_at": due.isoformat(),
+                    "waits_for": "the LEA's window"
+                    if item.lea_window_ends_at is not None and item.lea_window_ends_at > now
+                    else None,
                 },
             )
     else:
@@ -1005,7 +994,7 @@ def clear_for_notice(session: Session, principal: Principal, reference: str) -> 
     add_event(session, item, "lea_cleared", principal)
     record(session, principal, EventType.ITEM_CLEARED, "item", item.reference, {})
     if item.stage in (ItemStage.notice_pending, ItemStage.notified):
-        schedule_notice(session, item, reschedule=True)
+        schedule.schedule_notice(session, item, reschedule=True)
     return item
 
 
