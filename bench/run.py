@@ -27,7 +27,7 @@ from PIL import Image
 
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
-from bench import banks, takedown
+from bench import banks, takedown, victims
 from bench.robustness import robustness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,6 +303,18 @@ def main() -> None:
         default=takedown.DEFAULT_NOTICES,
         help="notices the worker sends to a local SMTP server, with one and with two workers",
     )
+    parser.add_argument(
+        "--victims-records",
+        type=int,
+        default=victims.DEFAULT_RECORDS,
+        help="media records loaded for seizure triage on PostgreSQL (default 10000000)",
+    )
+    parser.add_argument(
+        "--victims-seizure",
+        type=int,
+        default=victims.DEFAULT_SEIZURE,
+        help="items of each seizure triaged against them (default 1000000)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -339,6 +351,10 @@ def main() -> None:
             (
                 "Notice and takedown: ingest, notices, claims (PostgreSQL)",
                 takedown.takedown_benchmark(args.takedown_reports, args.takedown_notices),
+            ),
+            (
+                "Seizure triage (PostgreSQL)",
+                victims.victims_benchmark(args.victims_records, args.victims_seizure),
             ),
         ]
     text = [

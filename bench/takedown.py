@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import secrets
 import socket
 import sys
 import tempfile
@@ -43,10 +42,10 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance import references
 from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
@@ -57,7 +56,7 @@ from alliance.db.migrate import upgrade
 from alliance.demo.mailbox import LocalMailbox
 from alliance.hosting.models import HostingProvider
 from alliance.settings import Settings, load_settings
-from alliance.takedown import references, services
+from alliance.takedown import services
 from alliance.takedown.models import (
     ActionKind,
     ActionStatus,
@@ -73,9 +72,8 @@ from alliance.takedown.models import (
 )
 from alliance.web.app import create_app
 from alliance.worker.runner import Worker, toolkit_from_settings
+from bench.postgres import not_measured, postgres_database, postgres_problem
 
-POSTGRES_ENV = "ALLIANCE_BENCH_POSTGRES_URL"
-DEFAULT_POSTGRES = "postgresql+psycopg://root@127.0.0.1:5432/test"
 OPERATOR = Principal.operator("bench")
 # Sized to keep the section near 5 minutes on a 2-CPU machine (see the module docstring).
 DEFAULT_REPORTS = 100_000  # the issue's figure
@@ -87,40 +85,7 @@ PROVIDERS = 20
 ANALYSTS = 20
 
 
-# --- databases and the server ----------------------------------------------------------
-
-
-def _postgres_url() -> str:
-    return os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
-
-
-def _postgres_problem() -> str | None:
-    """Why PostgreSQL cannot be used (None when it can)."""
-    admin = create_engine(_postgres_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver or network error: the section says so
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-    finally:
-        admin.dispose()
-    return None
-
-
-@contextlib.contextmanager
-def _postgres_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one measurement; dropped afterwards."""
-    base = make_url(_postgres_url())
-    name = f"alliance_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+# --- the server ------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -594,30 +559,26 @@ def takedown_benchmark(
 ) -> list[str]:
     """Ingest ``reports`` on PostgreSQL (a tenth on SQLite), ``notices`` notices with one
     and with two workers, and ``queue_items`` claims by 20 analysts: markdown lines."""
-    problem = _postgres_problem()
+    problem = postgres_problem()
     if problem is not None:
-        return [
-            f"Not measured: PostgreSQL at `{make_url(_postgres_url()).render_as_string()}` is "
-            f"not reachable ({problem}). Set `{POSTGRES_ENV}` to a server this user may "
-            "create databases on."
-        ]
+        return not_measured(problem)
     started = time.perf_counter()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        with _postgres_database() as url:
+        with postgres_database() as url:
             ingests = [("PostgreSQL", _ingest(folder, url, reports))]
         sqlite_reports = max(reports // 10, PER_REQUEST)
         ingests.append(("SQLite", _ingest(folder, f"sqlite:///{folder / 'i.db'}", sqlite_reports)))
         rows += [_ingest_row(database, result) for database, result in ingests]
-        with _postgres_database() as url:
+        with postgres_database() as url:
             world = _world(url)
             try:
                 for workers in (1, 2):
                     rows.append(_notice_row(_send_notices(world, folder, url, notices, workers)))
             finally:
                 world.engine.dispose()
-        with _postgres_database() as url:
+        with postgres_database() as url:
             world = _world(url, ANALYSTS, pool_size=ANALYSTS + 2)
             try:
                 rows.append(_claims_row(_claims(world, folder, url, queue_items)))

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="Largest media upload accepted by POST /api/v1/match/file (bytes); it is "
         "hashed in memory and never stored.",
     )
+    max_hash_file_bytes: int = Field(
+        512 * 1_048_576,
+        ge=1024,
+        description="Largest hash-set file accepted (bytes): a seizure for triage, a media "
+        "records import or a bank import. A million-file seizure as JSON lines is ~300 MB.",
+    )
     login_window_minutes: int = Field(
         15, ge=1, description="Window over which failed logins are counted."
     )

@@ -59,6 +59,8 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
         "New report",
         "Items",
         "Holds",
+        "Alerts",
+        "Victim KPI",
         "Takedown metrics",
         "Providers",
         "Organisations",

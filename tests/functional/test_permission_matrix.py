@@ -27,6 +27,10 @@ SAMPLE_PATH_VALUES = {
     "report": "R-NOSUCH00",
     "hold": "H-NOSUCH00",
     "alert_id": "999999",
+    "seizure": "SZ-NOSUCH00",
+    "code": "S-NOSUCH00",
+    "victim": "V-NOSUCH00",
+    "referral": "RF-NOSUCH00",
 }
 
 

@@ -384,9 +384,12 @@ def test_hold_is_secret_from_everyone_but_its_agency(
         hold["reference"]
     ]
     alerts = api.get("/api/v1/alerts?unacknowledged=true", headers=lea).json()
-    assert alerts and all(a["hold"] == hold["reference"] for a in alerts)
+    assert alerts and all(
+        (a["source"], a["source_reference"]) == ("hold", hold["reference"]) for a in alerts
+    )
+    assert api.get("/api/v1/alerts?source=series", headers=lea).json() == []
     from_platform = next(a for a in alerts if a["action"] == "report")
-    assert from_platform["item"] == reference
+    assert from_platform["subject"] == reference and from_platform["count"] == 1
     assert from_platform["touched_by_organisation"] == tw.orgs["us-platform"].name
     alert_id = from_platform["id"]
     assert api.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=other_lea).status_code == 404

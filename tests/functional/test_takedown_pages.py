@@ -258,9 +258,22 @@ def test_lea_places_and_releases_a_hold(
     assert "assessment" in alerts and f'href="/items/{reference}"' in alerts
     alert_id = re.search(r'action="/alerts/(\d+)/acknowledge"', alerts)
     assert alert_id
-    acked = client.post(f"/alerts/{alert_id.group(1)}/acknowledge", data={"csrf_token": csrf})
-    assert acked.status_code == 303
+    # The alerts page lists it too, with the hold it came from.
+    every_alert = client.get("/alerts").text
+    assert 'href="/alerts"' in every_alert  # the navigation entry
+    assert f'action="/alerts/{alert_id.group(1)}/acknowledge"' in every_alert
+    assert f'href="/holds/{hold}"' in every_alert
+    acked = client.post(
+        f"/alerts/{alert_id.group(1)}/acknowledge", data={"csrf_token": csrf, "back": "/holds"}
+    )
+    assert acked.status_code == 303 and acked.headers["location"] == "/holds"
     assert "/acknowledge" not in client.get("/holds").text.split('data-testid="alerts"')[1]
+    assert "/acknowledge" not in client.get("/alerts?unacknowledged=true").text
+    again = client.post(
+        f"/alerts/{alert_id.group(1)}/acknowledge",
+        data={"csrf_token": csrf, "back": "https://elsewhere.example.test/"},
+    )
+    assert again.status_code == 303 and again.headers["location"] == "/alerts"
 
     renewed = client.post(f"/holds/{hold}/renew", data={"csrf_token": csrf, "days": "20"})
     assert renewed.status_code == 303

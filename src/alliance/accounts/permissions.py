@@ -42,6 +42,18 @@ class Permission(StrEnum):
     PROVIDER_READ = "hosting:provider:read"
     PROVIDER_MANAGE = "hosting:provider:manage"
 
+    ALERT_READ = "cooperation:alert:read"
+    ALERT_MANAGE = "cooperation:alert:manage"
+
+    SERIES_READ = "victims:series:read"
+    SERIES_MANAGE = "victims:series:manage"
+    VICTIM_READ = "victims:victim:read"
+    VICTIM_MANAGE = "victims:victim:manage"
+    SEIZURE_TRIAGE = "victims:seizure:triage"
+    REFERRAL_MANAGE = "victims:referral:manage"
+    RECORDS_EXCHANGE = "victims:records:exchange"
+    VICTIM_METRICS_READ = "victims:metrics:read"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -90,7 +102,26 @@ _TAKEDOWN_INVESTIGATOR: dict[Permission, Reach] = {
     P.ITEM_ASSESS: Reach.OWN,
     P.HOLD_READ: Reach.OWN,
     P.HOLD_MANAGE: Reach.OWN,
+    P.ALERT_READ: Reach.OWN,
+    P.ALERT_MANAGE: Reach.OWN,
 }
+
+# Victim identification is law enforcement's alone. OWN reach on a series means series the
+# agency owns or collaborates on; the known-media database itself (hashes and flags) is
+# read by every agency's triage, as ICSE's is.
+_VICTIM_IDENTIFICATION: dict[Permission, Reach] = {
+    P.SERIES_READ: Reach.OWN,
+    P.SERIES_MANAGE: Reach.OWN,
+    P.VICTIM_READ: Reach.OWN,
+    P.VICTIM_MANAGE: Reach.OWN,
+    P.SEIZURE_TRIAGE: Reach.OWN,
+    P.REFERRAL_MANAGE: Reach.OWN,
+    P.RECORDS_EXCHANGE: Reach.OWN,
+    P.VICTIM_METRICS_READ: Reach.ALL,
+}
+# Series, victims, seizures and referrals: not even the secretariat reads them (it sees
+# aggregate counts only, through the victim metrics).
+LEA_ONLY = frozenset(_VICTIM_IDENTIFICATION) - {P.VICTIM_METRICS_READ}
 
 # Hash banks: OWN reach means banks the organisation owns *or may subscribe to* (see
 # alliance.banks.services.visible_banks); contributing and verifying need a role that
@@ -110,7 +141,7 @@ _BANK_MEMBER: dict[Permission, Reach] = {
 }
 
 ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
-    Role.secretariat_admin: dict.fromkeys(Permission, Reach.ALL),
+    Role.secretariat_admin: dict.fromkeys(set(Permission) - LEA_ONLY, Reach.ALL),
     Role.org_admin: {
         **_MEMBER_BASE,
         P.USER_READ: Reach.OWN,
@@ -133,6 +164,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         **_MEMBER_BASE,
         **_BANK_ANALYST,
         **_TAKEDOWN_INVESTIGATOR,
+        **_VICTIM_IDENTIFICATION,
         P.USER_READ: Reach.OWN,
     },
     # A platform reports what it found; it sees its own reports' items, nothing else.

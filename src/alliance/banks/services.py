@@ -46,11 +46,12 @@ from alliance.banks.schemas import (
     SignalIn,
     SignalResult,
 )
+from alliance.cooperation import services as cooperation
+from alliance.cooperation.services import Touched
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hashing import crypto, pdq, signals, variants
 from alliance.hashing.errors import InvalidMedia
-from alliance.takedown import holds
 
 VERIFIED_AT = 3  # distinct analysts, as IWF and Project Arachnid verify
 MAX_ENTRIES_PER_CALL = 100_000
@@ -443,7 +444,7 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
         _match_one(session, actor, query, [b for b in banks if not b.suppression], suppression)
         for query in request.signals
     ]
-    # A match on a hash an LEA holds tells that agency who is looking at it.
+    # A match on a hash an agency watches (a hold, a series) tells it who is looking at it.
     matched = {
         key
         for result in results
@@ -453,7 +454,7 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
             *(f"{m.signal_type}:{m.matched_signal}" for m in result.matches),
         )
     }
-    holds.touch_hashes(session, actor, matched, "match")
+    cooperation.touch(session, actor, Touched(hashes=matched), "match")
     return MatchResponse(results=results)
 
 

@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import Role
 from alliance.accounts.policy import Principal
 from alliance.db import create_db_engine, make_session_factory
 from alliance.db.migrate import ensure_ready
+from alliance.errors import NotFound, PermissionDenied
 from alliance.settings import Settings, get_settings
 
 
@@ -45,3 +48,27 @@ def operator() -> Principal:
     except (KeyError, OSError):  # no login name in some containers
         name = "unknown"
     return Principal.operator(name)
+
+
+def operator_for(session: Session, slug: str) -> Principal:
+    """The operator acting for organisation ``slug`` as one of its investigators.
+
+    Audited as the operator (``operator:<login name>``) on behalf of that organisation; the
+    domain checks its rights exactly as for the organisation's own users (victim
+    identification, for instance, refuses an organisation that is not law enforcement).
+    """
+    organisation = session.execute(
+        select(Organisation).where(Organisation.slug == slug.strip().lower())
+    ).scalar_one_or_none()
+    if organisation is None:
+        raise NotFound(f"no organisation named {slug!r}")
+    if not organisation.active:
+        raise PermissionDenied(f"organisation {organisation.slug} is disabled")
+    return Principal(
+        kind="operator",
+        name=operator().name,
+        role=Role.investigator,
+        organisation_id=organisation.id,
+        organisation_kind=organisation.kind,
+        country_code=organisation.country_code,
+    )

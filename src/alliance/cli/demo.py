@@ -12,6 +12,7 @@ from alliance.cli.output import console
 from alliance.db import migrate
 from alliance.db.base import Base
 from alliance.demo import takedown, world
+from alliance.demo import victims as victims_demo
 from alliance.errors import ConfigurationError
 from alliance.settings import Mode
 
@@ -62,6 +63,20 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
+    if built.seizure is not None:
+        seizure = built.seizure
+        console.print(
+            f"\nVictim identification: log in as {victims_demo.TRY_AS}, Seizures → upload "
+            f"{seizure.jsonl} (or {seizure.vics.name}; the pictures are in {seizure.folder}):\n"
+            f"  {seizure.known} files are known, {seizure.near} are near duplicates of the GB "
+            f'police\'s series "{victims_demo.SHOWCASE_NAME}" (gb-investigator gets a '
+            f"deconfliction alert), {seizure.new} are new.\n"
+            "  Start a series from the seizure, add a victim and mark it identified: Victim "
+            "KPI shows this year's count against +10 %. A referral from the US police waits "
+            "under Referrals.",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(
         "\nNotice and takedown: report one of these live demo pages at "
         f"http://{settings.host}:{settings.port}/report, then follow it as nl-analyst, "

@@ -24,6 +24,7 @@ from alliance.cli import (
     settings_command,
     sync,
     takedown,
+    victims,
     worker,
 )
 from alliance.cli.output import err_console
@@ -79,6 +80,11 @@ def build_app() -> typer.Typer:
     app.add_typer(takedown.items_app, name="items")
     app.add_typer(takedown.holds_app, name="holds")
     app.add_typer(takedown.metrics_app, name="metrics")
+    app.add_typer(victims.seizures_app, name="seizures")
+    app.add_typer(victims.series_app, name="series")
+    app.add_typer(victims.victims_app, name="victims")
+    app.add_typer(victims.referrals_app, name="referrals")
+    app.add_typer(victims.media_app, name="media")
     app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)

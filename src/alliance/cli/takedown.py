@@ -42,7 +42,7 @@ AsOption = Annotated[str, typer.Option("--as", help="the LEA investigator's user
 reports_app = typer.Typer(help="Reports: submit URLs, import a file of reports.")
 items_app = typer.Typer(help="Content items: the takedown queue and each item's timeline.")
 holds_app = typer.Typer(help="Investigation holds of law-enforcement agencies.")
-metrics_app = typer.Typer(help="Takedown-time metrics.")
+metrics_app = typer.Typer(help="Takedown-time and identified-victim metrics.")
 for _group in (reports_app, items_app, holds_app, metrics_app):
     _group.info.no_args_is_help = True
 

@@ -29,7 +29,9 @@ MODEL_MODULES = (
     "alliance.accounts.models",
     "alliance.banks.models",
     "alliance.hosting.models",
+    "alliance.cooperation.models",
     "alliance.takedown.models",
+    "alliance.victims.models",
 )
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance import references
 from alliance.accounts import services as accounts
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind
@@ -43,7 +44,7 @@ from alliance.errors import ConfigurationError
 from alliance.hosting.geo import GeoNetwork, write_geo_database
 from alliance.hosting.models import HostingProvider
 from alliance.settings import Settings
-from alliance.takedown import holds, references, schedule, services
+from alliance.takedown import holds, schedule, services
 from alliance.takedown.models import (
     ActionKind,
     Assessment,

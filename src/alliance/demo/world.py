@@ -25,6 +25,7 @@ from alliance.audit.services import details_of
 from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
 from alliance.demo import media, takedown
+from alliance.demo import victims as victims_demo
 from alliance.demo.sites import DemoSites
 from alliance.errors import Conflict
 from alliance.hashing import pdq, variants
@@ -70,6 +71,7 @@ class DemoWorld:
     built_now: bool
     sync_key: str
     uploads: Path | None
+    seizure: victims_demo.DemoSeizure | None = None  # victim identification's, to triage
 
 
 def demo_password(seed: int, username: str) -> str:
@@ -255,13 +257,16 @@ def build(
     With ``uploads_dir``, also write the demo industry member's folder of pictures to scan;
     with ``data_dir``, also the takedown world's network files, providers and six months
     of takedown history (:mod:`alliance.demo.takedown`; its present is built afterwards,
-    through the worker, by :func:`alliance.demo.takedown.build_present`).
+    through the worker, by :func:`alliance.demo.takedown.build_present`) and the victim
+    identification seizure to try (:mod:`alliance.demo.victims`, whose history is built
+    either way).
     """
     orgs, users = _plan(seed)
     logins = [DemoLogin(u.username, u.password or "", u.role, org) for u, org in users]
     sync_key = demo_key(seed, "nl-photoshare-sync")
     if uploads_dir is not None:
         media.write_uploads(uploads_dir, seed, [seed * 100 + i for i in BANKED])
+    seizure = victims_demo.write_seizure(data_dir, seed) if data_dir is not None else None
     built_with = existing_seed(session)
     if built_with is not None:
         if built_with != seed:
@@ -269,7 +274,7 @@ def build(
                 f"the demo world was built with seed {built_with}; "
                 "use that seed, or --reset to rebuild"
             )
-        return DemoWorld(seed, logins, False, sync_key, uploads_dir)
+        return DemoWorld(seed, logins, False, sync_key, uploads_dir, seizure)
     if session.execute(select(Organisation.id).limit(1)).first() is not None:
         raise Conflict(
             "this database already holds organisations that are not the demo's; "
@@ -282,6 +287,7 @@ def build(
     for user, _org in users:
         accounts.create_user(session, actor, user)
     _fill_banks(session, actor, seed)
+    victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
         session,
         actor,
@@ -307,6 +313,8 @@ def build(
             "organisations": len(orgs),
             "users": len(users),
             "history_items": history,
+            "series": victims.series,
+            "victims_identified": victims.identified,
         },
     )
-    return DemoWorld(seed, logins, True, sync_key, uploads_dir)
+    return DemoWorld(seed, logins, True, sync_key, uploads_dir, seizure)

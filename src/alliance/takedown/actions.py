@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance import references
 from alliance.audit import EventType, record
 from alliance.audit.services import SYSTEM
 from alliance.db.base import utcnow
@@ -37,7 +38,7 @@ from alliance.hosting.resolution import HostingResult, resolve_hosting
 from alliance.hosting.resolver import Resolver
 from alliance.settings import Settings
 from alliance.takedown import holds as holds_
-from alliance.takedown import references, schedule, services
+from alliance.takedown import schedule, services
 from alliance.takedown.models import (
     ActionKind,
     ActionStatus,

@@ -2,57 +2,54 @@
 
 An LEA places a hold on a URL, a domain, a hash or a report. While an active hold matches
 an item, no notice goes out for it, by anyone; everyone else sees only "on hold until T".
-When another organisation touches a held target (reports it, matches it, assesses it),
-the holding agency gets a deconfliction alert. Holds are matched in Python against the
-(small) set of active holds, so every rule lives in :func:`hold_matches`.
+Each hold registers its target with :mod:`alliance.cooperation`, so when another
+organisation touches it (reports it, matches it, assesses it) the holding agency gets a
+deconfliction alert, by the same mechanism as every other watched target. Holds are
+matched in Python against the (small) set of active holds, by cooperation's one rule
+(:func:`hold_matches` delegates to ``target_matches``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alliance import references
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.audit.services import AuditActor
+from alliance.cooperation import services as cooperation
+from alliance.cooperation.models import DeconflictionAlert, TargetKind, WatchedTarget
+from alliance.cooperation.services import Touched
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from alliance.hosting.urls import host_in_domain, normalise_domain, normalise_url
+from alliance.hosting.urls import normalise_domain, normalise_url
 from alliance.settings import Settings
-from alliance.takedown import references, schedule
+from alliance.takedown import schedule
 from alliance.takedown.models import (
     OPEN_STAGES,
     ActionKind,
     Assessment,
     ContentItem,
-    DeconflictionAlert,
     Hold,
     HoldTarget,
     ItemEvent,
     ItemStage,
     Report,
 )
-from alliance.takedown.schemas import AlertOut, HashIn, HoldIn, HoldOut, HoldStatus
+from alliance.takedown.schemas import HashIn, HoldIn, HoldOut, HoldStatus
+
+SOURCE = "hold"  # holds' targets in alliance.cooperation
 
 
-@dataclass
-class ItemTargets:
-    """What of an item a hold can name."""
-
-    url: str
-    host: str
-    hashes: set[str] = field(default_factory=set)  # "sha256:ab12..."
-    reports: set[str] = field(default_factory=set)  # report references
-
-
-def targets_of(session: Session, item: ContentItem) -> ItemTargets:
-    targets = ItemTargets(url=item.url, host=item.host)
+def targets_of(session: Session, item: ContentItem) -> Touched:
+    """What of an item a hold or another watched target can name."""
+    targets = Touched(url=item.url, host=item.host)
     for link in item.links:
         targets.reports.add(link.report.reference)
         targets.hashes.update(f"{h['signal_type']}:{h['value']}" for h in link.report.hashes)
@@ -64,16 +61,8 @@ def targets_of(session: Session, item: ContentItem) -> ItemTargets:
     return targets
 
 
-def hold_matches(hold: Hold, targets: ItemTargets) -> bool:
-    match hold.target_type:
-        case HoldTarget.url:
-            return hold.target_value == targets.url
-        case HoldTarget.domain:
-            return host_in_domain(targets.host, hold.target_value)
-        case HoldTarget.hash:
-            return hold.target_value in targets.hashes
-        case HoldTarget.report:
-            return hold.target_value in targets.reports
+def hold_matches(hold: Hold, targets: Touched) -> bool:
+    return cooperation.target_matches(hold.target_type, hold.target_value, targets)
 
 
 def is_active(hold: Hold, now: datetime) -> bool:
@@ -94,7 +83,7 @@ def holds_matching(
     item: ContentItem,
     *,
     holds: Sequence[Hold] | None = None,
-    targets: ItemTargets | None = None,
+    targets: Touched | None = None,
 ) -> list[Hold]:
     holds = active_holds(session) if holds is None else holds
     if not holds:
@@ -118,67 +107,21 @@ def touch(
     actor: AuditActor,
     action: str,
     *,
-    holds: Sequence[Hold] | None = None,
+    watched: Sequence[WatchedTarget] | None = None,
 ) -> list[DeconflictionAlert]:
-    """``actor`` did ``action`` to ``item``: alert every other agency holding it."""
-    return _alert(session, actor, action, holds_matching(session, item, holds=holds), item)
-
-
-def touch_hashes(
-    session: Session, actor: AuditActor, hashes: Iterable[str], action: str
-) -> list[DeconflictionAlert]:
-    """``actor`` matched or reported these hashes ("sha256:ab12..."), with no item in
-    hand (a bank match): alert every other agency holding one of them."""
-    wanted = set(hashes)
-    if not wanted:
+    """``actor`` did ``action`` to ``item``: alert every other agency watching any of it
+    (a hold, a series). ``watched`` is ``cooperation.active_targets``, loaded once by a
+    caller touching many items."""
+    if watched is not None and not watched:
         return []
-    held = session.execute(
-        select(Hold).where(
-            Hold.target_type == HoldTarget.hash,
-            Hold.target_value.in_(wanted),
-            Hold.released_at.is_(None),
-            Hold.expires_at > utcnow(),
-        )
-    ).scalars()
-    return _alert(session, actor, action, list(held), None)
-
-
-def _alert(
-    session: Session,
-    actor: AuditActor,
-    action: str,
-    holds: Iterable[Hold],
-    item: ContentItem | None,
-) -> list[DeconflictionAlert]:
-    """One alert (audited under the holding agency) per hold of another agency."""
-    alerts = []
-    for hold in holds:
-        if actor.organisation_id == hold.organisation_id:
-            continue
-        alert = DeconflictionAlert(
-            hold_id=hold.id,
-            organisation_id=hold.organisation_id,
-            item_id=item.id if item else None,
-            touched_by_organisation_id=actor.organisation_id,
-            touched_by=actor.audit_label,
-            action=action,
-        )
-        session.add(alert)
-        session.flush()
-        alerts.append(alert)
-        details: dict[str, object] = {"action": action, "alert": alert.id}
-        if item is not None:
-            details["item"] = item.reference
-        record(
-            session,
-            actor,
-            EventType.DECONFLICTION_ALERTED,
-            "hold",
-            hold.reference,
-            details,
-            organisation_id=hold.organisation_id,
-        )
-    return alerts
+    return cooperation.touch(
+        session,
+        actor,
+        targets_of(session, item),
+        action,
+        subject=item.reference,
+        targets=watched,
+    )
 
 
 # --- placing, renewing, releasing -----------------------------------------------------
@@ -251,6 +194,15 @@ def place_hold(session: Session, principal: Principal, data: HoldIn, settings: S
     )
     session.add(hold)
     session.flush()
+    cooperation.register(
+        session,
+        organisation_id=agency.id,
+        kind=TargetKind(hold.target_type.value),
+        value=value,
+        source=SOURCE,
+        source_reference=hold.reference,
+        expires_at=hold.expires_at,
+    )
     schedule.schedule(
         session,
         f"expire_hold:{hold.id}:0",
@@ -306,6 +258,7 @@ def renew_hold(
         raise InvalidInput(f"renew for 1 to {settings.hold_max_days} days")
     hold.expires_at = now + timedelta(days=days)
     hold.renewals += 1
+    cooperation.set_expiry(session, SOURCE, hold.reference, hold.expires_at)
     schedule.schedule(
         session,
         f"expire_hold:{hold.id}:{hold.renewals}",
@@ -331,6 +284,7 @@ def release_hold(session: Session, principal: Principal, reference: str) -> Hold
         raise Conflict(f"hold {hold.reference} was already released")
     hold.released_at = utcnow()
     hold.released_by = principal.audit_label
+    cooperation.end(session, SOURCE, hold.reference)
     record(
         session,
         principal,
@@ -430,58 +384,3 @@ def items_under_hold(session: Session, hold: Hold) -> list[ContentItem]:
         select(ContentItem).where(ContentItem.stage.in_(OPEN_STAGES)).order_by(ContentItem.id)
     ).scalars()
     return [item for item in open_items if hold_matches(hold, targets_of(session, item))]
-
-
-def list_alerts(
-    session: Session, principal: Principal, *, unacknowledged_only: bool = False
-) -> list[DeconflictionAlert]:
-    authorize(principal, Permission.HOLD_READ)
-    query = select(DeconflictionAlert).order_by(DeconflictionAlert.created_at.desc())
-    if principal.reach(Permission.HOLD_READ) is not Reach.ALL:
-        query = query.where(DeconflictionAlert.organisation_id == (principal.organisation_id or -1))
-    if unacknowledged_only:
-        query = query.where(DeconflictionAlert.acknowledged_at.is_(None))
-    return list(session.execute(query.limit(500)).scalars())
-
-
-def alert_out(session: Session, alert: DeconflictionAlert) -> AlertOut:
-    item_reference = None
-    if alert.item_id is not None:
-        item_reference = session.get_one(ContentItem, alert.item_id).reference
-    return AlertOut(
-        id=alert.id,
-        hold=alert.hold.reference,
-        target_type=alert.hold.target_type,
-        target_value=alert.hold.target_value,
-        item=item_reference,
-        touched_by=alert.touched_by,
-        touched_by_organisation=(
-            alert.touched_by_organisation.name if alert.touched_by_organisation else None
-        ),
-        action=alert.action,
-        created_at=alert.created_at,
-        acknowledged_at=alert.acknowledged_at,
-    )
-
-
-def acknowledge_alert(session: Session, principal: Principal, alert_id: int) -> DeconflictionAlert:
-    authorize(principal, Permission.HOLD_MANAGE)
-    alert = session.get(DeconflictionAlert, alert_id)
-    if alert is None or (
-        principal.reach(Permission.HOLD_MANAGE) is not Reach.ALL
-        and alert.organisation_id != principal.organisation_id
-    ):
-        raise NotFound(f"no alert {alert_id} for your agency")
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = utcnow()
-        alert.acknowledged_by = principal.audit_label
-        record(
-            session,
-            principal,
-            EventType.DECONFLICTION_ACKNOWLEDGED,
-            "hold",
-            alert.hold.reference,
-            {"alert": alert.id},
-            organisation_id=alert.organisation_id,
-        )
-    return alert

@@ -117,6 +117,8 @@ class Commerciality(StrEnum):
 
 
 class HoldTarget(StrEnum):
+    """What a hold names; the same values as ``cooperation.models.TargetKind``."""
+
     url = "url"
     domain = "domain"  # the host and every subdomain of it
     hash = "hash"  # "<signal_type>:<value>", e.g. sha256:ab12...
@@ -302,32 +304,6 @@ class Hold(Base):
     released_by: Mapped[str | None] = mapped_column(String(200))
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
-
-    @property
-    def owner_organisation_id(self) -> int:
-        return self.organisation_id
-
-
-class DeconflictionAlert(Base):
-    """Another organisation touched a held target: the holding agency is told who and how."""
-
-    __tablename__ = "deconfliction_alerts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id"), index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id"))
-    touched_by_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    touched_by: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(32))  # report | match | assessment | notice
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    acknowledged_at: Mapped[datetime | None]
-    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
-
-    hold: Mapped[Hold] = relationship(lazy="joined")
-    touched_by_organisation: Mapped[Organisation | None] = relationship(
-        lazy="joined", foreign_keys=[touched_by_organisation_id]
-    )
 
     @property
     def owner_organisation_id(self) -> int:

@@ -255,19 +255,6 @@ class HoldOut(BaseModel):
     active: bool
 
 
-class AlertOut(BaseModel):
-    id: int
-    hold: str
-    target_type: HoldTarget
-    target_value: str
-    item: str | None
-    touched_by: str
-    touched_by_organisation: str | None
-    action: str
-    created_at: datetime
-    acknowledged_at: datetime | None
-
-
 class RouteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

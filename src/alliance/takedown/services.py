@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, false, func, insert, or_, select, true, up
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alliance import references
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
@@ -27,13 +28,14 @@ from alliance.audit.services import SYSTEM, AuditActor, AuditEntry, SystemActor,
 from alliance.banks import services as banks
 from alliance.banks.schemas import Classification as BankClassification
 from alliance.banks.schemas import EntryIn
+from alliance.cooperation import services as cooperation
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting.resolution import HostingResult
 from alliance.hosting.urls import NormalisedUrl, normalise_url
 from alliance.settings import Settings
 from alliance.takedown import holds as holds_
-from alliance.takedown import references, schedule
+from alliance.takedown import schedule
 from alliance.takedown.models import (
     ActionKind,
     Assessment,
@@ -407,14 +409,15 @@ def submit_reports(
         session.expire(report, ["links"])
 
     holds = holds_.active_holds(session)
+    watched = cooperation.active_targets(session)
     receipts = []
     entries = []
     for report, urls, touched, fresh in zip(
         saved, normalised, touched_by_report, new_by_report, strict=True
     ):
-        if holds:
+        if watched:
             for item in touched:
-                holds_.touch(session, item, actor, "report", holds=holds)
+                holds_.touch(session, item, actor, "report", watched=watched)
         entries.append(
             AuditEntry(
                 EventType.REPORT_RECEIVED,
@@ -1051,10 +1054,8 @@ def dashboard_counts(session: Session, principal: Principal) -> list[tuple[str, 
         )
     if principal.can(Permission.HOLD_READ):
         counts.append(("Active holds", len(holds_.list_holds(session, principal))))
+    if principal.can(Permission.ALERT_READ):
         counts.append(
-            (
-                "Unacknowledged deconfliction alerts",
-                len(holds_.list_alerts(session, principal, unacknowledged_only=True)),
-            )
+            ("Unacknowledged deconfliction alerts", cooperation.count_alerts(session, principal))
         )
     return counts

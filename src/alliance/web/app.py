@@ -20,16 +20,20 @@ from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
 from alliance.web.api import banks as banks_api
+from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import hosting as hosting_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
+from alliance.web.api import victims as victims_api
 from alliance.web.errors import install_error_handlers
 from alliance.web.guards import guard_of
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
+from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import takedown as takedown_pages
+from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from alliance.web.state import AppState
 
@@ -43,6 +47,8 @@ API_ROUTERS = [
     banks_api.hma_router,
     takedown_api.router,
     hosting_api.router,
+    cooperation_api.router,
+    victims_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -53,6 +59,8 @@ PAGE_ROUTERS = [
     audit_pages.router,
     api_docs.router,
     takedown_pages.router,
+    cooperation_pages.router,
+    victims_pages.router,
 ]
 
 
@@ -116,6 +124,7 @@ def create_app(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        max_hash_file_bytes=settings.max_hash_file_bytes,
     )
     app.add_middleware(SecurityHeadersMiddleware)
     _document_permissions(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from fastapi import Request
@@ -60,22 +61,35 @@ class SecurityHeadersMiddleware:
 
 #: Routes that take media uploads get the (larger) upload limit.
 UPLOAD_PATHS = ("/api/v1/match/file",)
+#: Routes that take hash-set files (seizures, record and bank imports) get theirs.
+HASH_FILE_PATHS = re.compile(
+    r"^(/api/v1/seizures|/seizures|/api/v1/media/import|/api/v1/banks/[^/]+/import)/?$"
+)
 
 
 class BodyLimitMiddleware:
     """Refuse bodies over the limit: by Content-Length up front, by counting otherwise."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, max_upload_bytes: int, max_hash_file_bytes: int
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.max_hash_file_bytes = max_hash_file_bytes
+
+    def limit(self, path: str) -> int:
+        if path in UPLOAD_PATHS:
+            return self.max_upload_bytes
+        if HASH_FILE_PATHS.match(path):
+            return self.max_hash_file_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = str(scope.get("path", "")) in UPLOAD_PATHS
-        limit = self.max_upload_bytes if upload else self.max_bytes
+        limit = self.limit(str(scope.get("path", "")))
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 response = JSONResponse(

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from alliance import references
 from alliance.accounts.permissions import ROLE_GRANTS, Permission, Role
 from alliance.errors import InvalidInput, PermissionDenied
 from alliance.hosting.models import HostingProvider
-from alliance.takedown import references
 from alliance.takedown.metrics import metrics_csv, quantile, takedown_metrics
 from alliance.takedown.models import Classification, ContentItem, ItemStage
 from tests import factories

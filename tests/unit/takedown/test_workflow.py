@@ -17,6 +17,8 @@ from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
 from alliance.banks import services as banks
 from alliance.banks.schemas import EntryIn, MatchRequest, SignalIn
+from alliance.cooperation import services as cooperation
+from alliance.cooperation.models import DeconflictionAlert
 from alliance.db.base import utcnow
 from alliance.db.session import transaction
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
@@ -26,7 +28,6 @@ from alliance.takedown.models import (
     ActionStatus,
     Classification,
     ContentItem,
-    DeconflictionAlert,
     Hold,
     HoldTarget,
     ItemEvent,
@@ -137,7 +138,7 @@ def test_report_hold_notice_removal(world: TakedownWorld) -> None:
     world.worker().run_until_idle()
     assert world.mailbox.messages == []
     with world.sessions() as session:
-        alerts = holds.list_alerts(session, world.principal("nl-investigator"))
+        alerts = cooperation.list_alerts(session, world.principal("nl-investigator"))
         # The hotline's assessment and the second hotline's report both touched the target.
         assert sorted((a.action, a.touched_by_organisation_id) for a in alerts) == [
             ("assessment", world.orgs["nl-hotline"].id),
@@ -418,7 +419,7 @@ def test_a_bank_match_on_a_held_hash_alerts_the_holding_agency(world: TakedownWo
         )
         assert found.results[0].matches
     with world.sessions() as session:
-        [alert] = holds.list_alerts(session, world.principal("nl-investigator"))
+        [alert] = cooperation.list_alerts(session, world.principal("nl-investigator"))
         assert alert.action == "match"
         assert alert.touched_by_organisation_id == world.orgs["us-platform"].id
 

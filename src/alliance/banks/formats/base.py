@@ -9,6 +9,8 @@ problems. More entries than the caller's ``max_entries`` raise
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -51,14 +53,15 @@ class ImportBatch:
 class Problems:
     """Collects problems by place; :meth:`check` raises them as one InvalidInput."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, limit: int = MAX_REPORTED_PROBLEMS) -> None:
         self.what = what
+        self.limit = limit
         self.count = 0
         self.first: list[str] = []
 
     def add(self, where: str, message: str) -> None:
         self.count += 1
-        if len(self.first) < MAX_REPORTED_PROBLEMS:
+        if len(self.first) < self.limit:
             self.first.append(f"{where}: {message}" if where else message)
 
     def check(self) -> None:
@@ -174,6 +177,24 @@ def decode_text(data: bytes, what: str) -> str:
     if not text.strip():
         raise InvalidInput(f"{what}: the file is empty")
     return text
+
+
+def csv_rows(
+    text: str, problems: Problems, delimiter: str = ","
+) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV text, each with the line it starts on (a quoted cell may
+    span lines). Malformed CSV is a problem that ends the reading: the reader cannot
+    resynchronise."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    last = 0
+    try:
+        for row in reader:
+            start, last = last + 1, reader.line_num
+            # The first cell is seldom empty: test it before the generator.
+            if row and (row[0].strip() or any(cell.strip() for cell in row)):
+                yield start, row
+    except csv.Error as exc:
+        problems.add(f"line {reader.line_num}", f"malformed CSV: {exc}")
 
 
 def exported(entries: Sequence[Entry]) -> Iterator[tuple[Entry, str]]:

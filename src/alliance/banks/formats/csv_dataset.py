@@ -31,6 +31,7 @@ from alliance.banks.formats.base import (
     ImportBatch,
     Problems,
     Skips,
+    csv_rows,
     decode_text,
     exported,
 )
@@ -51,22 +52,14 @@ def parse(data: bytes, *, max_entries: int) -> ImportBatch:
     problems = Problems(WHAT)
     collector = Collector(problems, max_entries)
     skips = Skips()
-    reader = csv.reader(io.StringIO(text, newline=""))
     index: dict[str, int] | None = None
-    last_line = 0
-    try:
-        for row in reader:
-            where, last_line = f"line {last_line + 1}", reader.line_num
-            if not any(cell.strip() for cell in row):
+    for number, row in csv_rows(text, problems):
+        if index is None:
+            index = _header(row)
+            if index is not None:
                 continue
-            if index is None:
-                index = _header(row)
-                if index is not None:
-                    continue
-                index = {name: i for i, name in enumerate(COLUMNS)}
-            _row(where, row, index, collector, skips)
-    except csv.Error as exc:
-        problems.add(f"line {reader.line_num}", f"malformed CSV: {exc}")
+            index = {name: i for i, name in enumerate(COLUMNS)}
+        _row(f"line {number}", row, index, collector, skips)
     problems.check()
     if not collector.entries and not skips.summary():
         raise InvalidInput(f"{WHAT}: no signals in the file")

@@ -34,7 +34,7 @@ as an ``AlternativeHashes`` item, ``Category`` from ``vics`` (omitted when unset
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from alliance.banks.formats.base import (
@@ -62,59 +62,105 @@ EXPORT_HASH_NAMES = {"sha256": "SHA256", "pdq": "PDQ", "vpdq": "vPDQ"}
 
 
 def parse(data: bytes, *, max_entries: int) -> ImportBatch:
-    doc = _load(decode_text(data, WHAT))
     problems = Problems(WHAT)
     collector = Collector(problems, max_entries)
     skips = Skips()
-    context = doc.get("@odata.context", doc.get("odata.metadata"))
-    if not isinstance(context, str):
-        raise InvalidInput(
-            f"{WHAT}: not a VICS document: no '@odata.context' (2.0) or 'odata.metadata' (1.3)"
-        )
-    model = context.rpartition("#")[2]
-    if model not in ("Media", "Cases"):
-        raise InvalidInput(
-            f"{WHAT}: unsupported VICS data model {context!r}: expected ...#Media or ...#Cases"
-        )
-    items = doc.get("value")
-    if not isinstance(items, list):
-        raise InvalidInput(f"{WHAT}: 'value' must be a list of {model.lower()}")
-    for i, item in enumerate(items):
-        if model == "Media":
-            _media(f"value[{i}]", item, collector, skips)
-            continue
-        case = _fields(item)
-        media = case.get("media", [])
-        if not isinstance(item, dict) or not isinstance(media, list):
-            problems.add(f"value[{i}]", "a case must be an object with a 'Media' list")
-            continue
-        for j, one in enumerate(media):
-            _media(f"value[{i}].Media[{j}]", one, collector, skips)
+    for where, item in media_items(data, problems):
+        _media(where, item, collector, skips)
     problems.check()
     if not collector.entries and not skips.summary():
         raise InvalidInput(f"{WHAT}: no media in the file")
     return ImportBatch(collector.entries, skipped=skips.summary())
 
 
-def _load(text: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+# --- shared with other VICS readers (victims.formats) ------------------------------------
+
+
+def media_items(data: bytes, problems: Problems) -> Iterator[tuple[str, object]]:
+    """Each media of a VICS document with its JSON path (``value[3]``,
+    ``value[0].Media[2]``), for ``#Media`` and ``#Cases`` alike.
+
+    A document that is not VICS JSON raises InvalidInput at once; a case without a media
+    list is added to ``problems`` and skipped.
+    """
+    doc = _load(decode_text(data, problems.what), problems.what)
+    context = doc.get("@odata.context", doc.get("odata.metadata"))
+    if not isinstance(context, str):
         raise InvalidInput(
-            f"{WHAT}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise InvalidInput(f"{WHAT}: JSON nested too deeply") from None
-    if not isinstance(doc, dict):
-        raise InvalidInput(f"{WHAT}: the top level must be an object with a 'value' list")
-    return doc
+            f"{problems.what}: not a VICS document: "
+            "no '@odata.context' (2.0) or 'odata.metadata' (1.3)"
+        )
+    model = context.rpartition("#")[2]
+    if model not in ("Media", "Cases"):
+        raise InvalidInput(
+            f"{problems.what}: unsupported VICS data model {context!r}: "
+            "expected ...#Media or ...#Cases"
+        )
+    items = doc.get("value")
+    if not isinstance(items, list):
+        raise InvalidInput(f"{problems.what}: 'value' must be a list of {model.lower()}")
+    for i, item in enumerate(items):
+        if model == "Media":
+            yield f"value[{i}]", item
+            continue
+        media = fields(item).get("media", [])
+        if not isinstance(item, dict) or not isinstance(media, list):
+            problems.add(f"value[{i}]", "a case must be an object with a 'Media' list")
+            continue
+        for j, one in enumerate(media):
+            yield f"value[{i}].Media[{j}]", one
 
 
-def _fields(item: object) -> dict[str, Any]:
+def fields(item: object) -> dict[str, Any]:
     """An object's fields by lower-case name (VICS readers match names case-insensitively)."""
     if not isinstance(item, dict):
         return {}
     return {str(k).lower(): v for k, v in item.items()}
+
+
+def alternative_hashes(where: str, items: list[Any]) -> Iterator[tuple[str, str, object]]:
+    """``(place, HashName, HashValue)`` of each ``{"HashName", "HashValue"}`` item of a
+    list that has both (the VICS 2.0 ``AlternativeHashes`` shape)."""
+    for k, item in enumerate(items):
+        found = fields(item)
+        name, value = found.get("hashname"), found.get("hashvalue")
+        if isinstance(name, str) and value not in (None, ""):
+            yield f"{where}[{k}]", name.strip(), value
+
+
+def category(value: object) -> int | None:
+    """A VICS ``Category``: 0-4 (a number or its digits), or None; else InvalidInput."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 4
+    ):
+        raise InvalidInput(f"unknown VICS category {value!r} (expected 0-4 or null)")
+    return value
+
+
+def tag_tokens(value: object) -> list[str]:
+    """The tags of a VICS ``Tags`` string (``|``-separated; commas and spaces also split)."""
+    if not isinstance(value, str):
+        return []
+    return value.replace("|", " ").replace(",", " ").split()
+
+
+def _load(text: str, what: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise InvalidInput(f"{what}: JSON nested too deeply") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput(f"{what}: the top level must be an object with a 'value' list")
+    return doc
+
+
+# --- bank entries ------------------------------------------------------------------------
 
 
 def _media(where: str, item: object, collector: Collector, skips: Skips) -> None:
@@ -122,9 +168,8 @@ def _media(where: str, item: object, collector: Collector, skips: Skips) -> None
     if not isinstance(item, dict):
         problems.add(where, "a media must be an object")
         return
-    fields = _fields(item)
     try:
-        classification = _classification(fields)
+        classification = _classification(fields(item))
     except InvalidInput as exc:
         problems.add(where, exc.message)
         return
@@ -150,33 +195,21 @@ def _alternative_hashes(
     where: str, items: list[Any], skips: Skips
 ) -> list[tuple[str, str, object]]:
     found: list[tuple[str, str, object]] = []
-    for k, item in enumerate(items):
-        fields = _fields(item)
-        name, value = fields.get("hashname"), fields.get("hashvalue")
-        if not isinstance(name, str) or value in (None, ""):
-            continue
-        signal_type = HASH_NAMES.get(name.strip().lower())
+    for place, name, value in alternative_hashes(where, items):
+        signal_type = HASH_NAMES.get(name.lower())
         if signal_type is None:
-            skips.add(f"{where}[{k}]", f"{name.strip()} hash (not supported)")
+            skips.add(place, f"{name} hash (not supported)")
         else:
-            found.append((f"{where}[{k}].HashValue", signal_type, value))
+            found.append((f"{place}.HashValue", signal_type, value))
     return found
 
 
-def _classification(fields: dict[str, Any]) -> Classification:
-    category = fields.get("category")
-    if isinstance(category, str) and category.strip().isdigit():
-        category = int(category)
-    if category is not None and (
-        isinstance(category, bool) or not isinstance(category, int) or not 0 <= category <= 4
-    ):
-        raise InvalidInput(f"unknown VICS category {category!r} (expected 0-4 or null)")
-    tags = fields.get("tags")
-    tokens = tags.replace("|", " ").replace(",", " ").split() if isinstance(tags, str) else []
-    classification = classification_from_tags(tokens)
-    if category is None:
+def _classification(found: dict[str, Any]) -> Classification:
+    vics = category(found.get("category"))
+    classification = classification_from_tags(tag_tokens(found.get("tags")))
+    if vics is None:
         return classification
-    return classification.model_copy(update={"vics": category})
+    return classification.model_copy(update={"vics": vics})
 
 
 def render(entries: Sequence[Entry]) -> bytes:

@@ -1,5 +1,6 @@
 """API for notice and takedown: reports, the public form, items, the assessment queue,
-investigation holds and deconfliction alerts, and takedown-time metrics.
+investigation holds and takedown-time metrics (their deconfliction alerts are under
+:mod:`alliance.web.api.cooperation`).
 
 Routes only parse and call :mod:`alliance.takedown`; who may see what is decided there.
 """
@@ -18,7 +19,6 @@ from alliance.accounts.policy import Principal
 from alliance.takedown import holds, metrics, public, services
 from alliance.takedown.models import ContentItem, ItemStage
 from alliance.takedown.schemas import (
-    AlertOut,
     AssessmentIn,
     BatchIn,
     BatchReceipt,
@@ -283,7 +283,7 @@ def recheck(
     return services.item_out(session, services.request_recheck(session, principal, reference))
 
 
-# --- holds and deconfliction -----------------------------------------------------------
+# --- holds -----------------------------------------------------------------------
 
 
 @router.get("/holds")
@@ -343,25 +343,6 @@ def release_hold(
 ) -> HoldOut:
     """End a hold now: items nothing else holds get their notice scheduled."""
     return holds.hold_out(holds.release_hold(session, principal, hold), principal)
-
-
-@router.get("/alerts")
-def list_alerts(
-    session: DbSession,
-    unacknowledged: bool = False,
-    principal: Principal = requires(Permission.HOLD_READ),
-) -> list[AlertOut]:
-    """Deconfliction alerts: another organisation touched a target your agency holds."""
-    found = holds.list_alerts(session, principal, unacknowledged_only=unacknowledged)
-    return [holds.alert_out(session, alert) for alert in found]
-
-
-@router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge_alert(
-    alert_id: int, session: DbSession, principal: Principal = requires(Permission.HOLD_MANAGE)
-) -> AlertOut:
-    """Mark an alert as seen (repeating it changes nothing)."""
-    return holds.alert_out(session, holds.acknowledge_alert(session, principal, alert_id))
 
 
 # --- metrics -------------------------------------------------------------------------

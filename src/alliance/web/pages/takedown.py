@@ -8,19 +8,21 @@ a link, so that analysts open it in their own safe environment. Every decision i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
+from alliance import charts
 from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.banks import services as banks
+from alliance.cooperation import services as cooperation
 from alliance.db.base import utcnow
 from alliance.demo.takedown import live_try_urls
 from alliance.errors import AllianceError, InvalidInput, NotFound, PermissionDenied
@@ -53,6 +55,7 @@ from alliance.takedown.schemas import (
 )
 from alliance.web.errors import status_for
 from alliance.web.guards import DbSession, page_public, page_requires
+from alliance.web.pages.cooperation import alert_rows
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state, client_address
@@ -498,7 +501,7 @@ def item_recheck(
     return redirect(request, f"/items/{item.reference}")
 
 
-# --- holds and deconfliction -----------------------------------------------------------
+# --- holds -----------------------------------------------------------------------
 
 
 def _holds_page(
@@ -514,14 +517,20 @@ def _holds_page(
         (holds_.hold_out(h, principal), len(holds_.items_under_hold(session, h)))
         for h in holds_.list_holds(session, principal)
     ]
-    alerts = [holds_.alert_out(session, a) for a in holds_.list_alerts(session, principal)]
+    alerts = (
+        cooperation.list_alerts(session, principal, source=holds_.SOURCE)
+        if principal.can(Permission.ALERT_READ)
+        else []
+    )
     settings = app_state(request).settings
     return render(
         request,
         "holds.html",
         {
             "holds": rows,
-            "alerts": alerts,
+            "rows": alert_rows(alerts),
+            "may_acknowledge": principal.can(Permission.ALERT_MANAGE),
+            "back": "/holds",
             "may_manage": principal.can(Permission.HOLD_MANAGE),
             "may_place": principal.can(Permission.HOLD_MANAGE)
             and principal.organisation_kind is OrgKind.law_enforcement,
@@ -635,82 +644,40 @@ def hold_release(
     return redirect(request, "/holds")
 
 
-@router.post("/alerts/{alert_id}/acknowledge", dependencies=[csrf])
-def alert_acknowledge(
-    request: Request,
-    session: DbSession,
-    alert_id: int,
-    principal: Principal = page_requires(Permission.HOLD_MANAGE),
-) -> Response:
-    holds_.acknowledge_alert(session, principal, alert_id)
-    return redirect(request, "/holds")
-
-
 # --- takedown metrics ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bar:
-    """One group of the time-to-removal chart, laid out in SVG user units."""
-
-    label: str
-    y: int
-    median: float | None
-    p90: float | None
-    median_width: float
-    p90_width: float
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
-@dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    label_width: int
-    plot_width: int
-    scale_max: float
-    bars: list[Bar]
-    ticks: list[tuple[float, float]]  # (x, hours)
-
-
-CHART_ROW = 34
-CHART_LABEL = 170
-CHART_PLOT = 560
-
-
-def removal_chart(rows: list[MetricsRow]) -> Chart:
+def removal_chart(rows: list[MetricsRow], group_by: str = "group") -> Markup:
     """Horizontal bars of median and p90 hours from receipt to removal, one per group."""
-    values = [
-        v
-        for r in rows
-        for v in (r.received_to_removed.median_hours, r.received_to_removed.p90_hours)
-    ]
-    scale_max = max([v for v in values if v is not None] or [1.0]) or 1.0
-
-    def width(hours: float | None) -> float:
-        return round(CHART_PLOT * (hours or 0) / scale_max, 1)
-
-    bars = [
-        Bar(
-            label=row.group[:28],
-            y=20 + index * CHART_ROW,
-            median=row.received_to_removed.median_hours,
-            p90=row.received_to_removed.p90_hours,
-            median_width=width(row.received_to_removed.median_hours),
-            p90_width=width(row.received_to_removed.p90_hours),
+    bars = []
+    for row in rows:
+        median = row.received_to_removed.median_hours
+        p90 = row.received_to_removed.p90_hours
+        label = row.group[: charts.LABEL_CHARS]
+        bars.append(
+            charts.Bar(
+                label=label,
+                value=p90,
+                tip=f"{label}: p90 {_hours(p90)} h",
+                inner=median,
+                inner_tip=f"{label}: median {_hours(median)} h",
+                note="none removed"
+                if median is None
+                else f"{median:.0f} / {'—' if p90 is None else f'{p90:.0f}'} h",
+            )
         )
-        for index, row in enumerate(rows)
-    ]
-    ticks = [
-        (round(CHART_LABEL + CHART_PLOT * f, 1), float(round(scale_max * f))) for f in (0, 0.5, 1)
-    ]
-    return Chart(
-        width=CHART_LABEL + CHART_PLOT + 120,
-        height=40 + max(len(rows), 1) * CHART_ROW,
-        label_width=CHART_LABEL,
-        plot_width=CHART_PLOT,
-        scale_max=scale_max,
-        bars=bars,
-        ticks=ticks,
+    return Markup(  # noqa: S704 - charts escapes every text it draws
+        charts.horizontal_bars(
+            bars,
+            title=f"Median and 90th-percentile hours from receipt to removal per {group_by}",
+            testid="removal-chart",
+            axis_label=lambda hours: f"{hours:.0f} h",
+            empty_message="No items in this period.",
+        )
     )
 
 
@@ -747,7 +714,7 @@ def metrics_page(
         {
             "report": report,
             "rows": report.rows,
-            "chart": removal_chart(report.rows),
+            "chart": removal_chart(report.rows, group_by),
             "groupings": GROUPINGS,
             "f": {"group_by": group_by, "since": since, "until": until},
             "api_query": urlencode(api_query),

@@ -1,0 +1,1 @@
+"""Deconfliction: targets an agency watches, and alerts when another organisation touches one."""

@@ -1,0 +1,1 @@
+"""Victim identification: series, media records, victims, seizure triage."""

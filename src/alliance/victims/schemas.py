@@ -1,0 +1,309 @@
+"""Victim-identification inputs and outputs, as the API, pages and CLI see them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from alliance.victims.formats import MediaType
+from alliance.victims.models import (
+    AgeGroup,
+    AgencyRole,
+    ReferralStatus,
+    SeriesStatus,
+    Verdict,
+    VictimStatus,
+)
+
+MAX_NAME = 120
+
+
+def _country(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 2 or not value.isalpha():
+        raise ValueError(f"{value!r} is not a two-letter country code")
+    return value
+
+
+class SeriesIn(BaseModel):
+    """A new series; with ``seizure`` it is started from that seizure's items."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=MAX_NAME, description="a code name, never a name")
+    countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2")
+    notes: str = Field(default="", max_length=20_000)
+    first_seen_at: datetime | None = None
+    seizure: str | None = Field(default=None, description="seizure reference, e.g. SZ-…")
+    lines: list[int] | None = Field(
+        default=None,
+        description="the seizure's lines to link; default: every new and near-duplicate item",
+    )
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, values: list[str]) -> list[str]:
+        return sorted({_country(v) for v in values})
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if len(value) < 2:
+            raise ValueError("a code name needs at least two characters")
+        return value
+
+
+class SeriesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: SeriesStatus | None = None
+    notes: str | None = Field(default=None, max_length=20_000)
+    countries: list[str] | None = None
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else sorted({_country(v) for v in values})
+
+
+class LinkIn(BaseModel):
+    """Link a seizure's items to a series (they become its members)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seizure: str
+    lines: list[int] | None = Field(
+        default=None, description="default: every new and near-duplicate item"
+    )
+
+
+class AgencyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: str = Field(description="the collaborating agency's slug")
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: str = Field(description="the code of the series that absorbs this one")
+
+
+class SeriesSummary(BaseModel):
+    """What any agency's triage may learn of a series: who to call about it."""
+
+    code: str
+    name: str
+    owner: str
+    owner_country: str
+    status: SeriesStatus
+
+
+class AgencyOut(BaseModel):
+    organisation: str
+    slug: str
+    country: str
+    role: AgencyRole
+    added_at: datetime
+
+
+class SeriesEventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str
+    details: dict[str, Any]
+
+
+class SeriesOut(SeriesSummary):
+    first_seen_at: datetime
+    countries: list[str]
+    notes: str
+    agencies: list[AgencyOut]
+    media: int
+    victims: int
+    identified_victims: int
+    merged_into: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SeriesDetail(SeriesOut):
+    timeline: list[SeriesEventOut]
+
+
+class MediaRecordOut(BaseModel):
+    id: int
+    md5: str | None
+    sha1: str | None
+    sha256: str | None
+    pdq: str | None
+    image_id: str | None
+    media_type: MediaType
+    category: int | None
+    baseline: bool
+    victim_identified: bool
+    offender_identified: bool
+    is_distributed: bool
+    submissions: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class VictimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    age_group: AgeGroup = AgeGroup.unknown
+
+
+class IdentifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identified_on: date | None = Field(default=None, description="default: today")
+    country: str | None = Field(default=None, description="default: your agency's country")
+
+    @field_validator("country")
+    @classmethod
+    def _c(cls, value: str | None) -> str | None:
+        return None if value is None else _country(value)
+
+
+class SafeguardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    safeguarded_on: date | None = None
+
+
+class VictimOut(BaseModel):
+    reference: str
+    series: str
+    series_name: str
+    age_group: AgeGroup
+    status: VictimStatus
+    identified_on: date | None
+    identified_by: str | None
+    identified_country: str | None
+    safeguarded_on: date | None
+    created_at: datetime
+
+
+class TriageLine(BaseModel):
+    line: int
+    name: str | None
+    verdict: Verdict
+    md5: str | None
+    sha1: str | None
+    sha256: str | None
+    pdq: str | None
+    series: SeriesSummary | None
+    distance: int | None
+    category: int | None
+    baseline: bool
+    victim_identified: bool
+
+
+class SeriesHit(BaseModel):
+    series: SeriesSummary
+    known: int
+    near: int
+    yours: bool
+    alerted: bool = Field(description="the series' agencies were sent a deconfliction alert")
+
+
+class TriageReport(BaseModel):
+    reference: str
+    organisation: str
+    submitted_at: datetime
+    case_reference: str | None
+    source_format: str
+    items: int
+    known: int
+    near: int
+    new: int
+    categorised: int
+    identified: int
+    baseline: int
+    series: list[SeriesHit]
+
+    @property
+    def categorised_share(self) -> float:
+        return self.categorised / self.items if self.items else 0.0
+
+    @property
+    def new_share(self) -> float:
+        return self.new / self.items if self.items else 0.0
+
+
+class SeizureOut(BaseModel):
+    reference: str
+    submitted_at: datetime
+    case_reference: str | None
+    items: int
+    known: int
+    near: int
+    new: int
+
+
+class ReferralIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country: str = Field(description="where the victim most likely is")
+    indicators: list[str] = Field(
+        default_factory=list, description="what points there: language, fittings, products"
+    )
+    note: str = Field(default="", max_length=5000)
+
+    @field_validator("country")
+    @classmethod
+    def _c(cls, value: str) -> str:
+        return _country(value)
+
+    @field_validator("indicators")
+    @classmethod
+    def _i(cls, values: list[str]) -> list[str]:
+        return [v.strip() for v in values if v.strip()]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accept: bool
+    reason: str = Field(default="", max_length=5000)
+
+
+class ReferralOut(BaseModel):
+    reference: str
+    series: SeriesSummary
+    from_organisation: str
+    to_organisation: str
+    to_country: str
+    status: ReferralStatus
+    package: dict[str, Any]
+    decision_reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class KpiYear(BaseModel):
+    year: int
+    country: str | None = Field(description="identifying country; None: alliance-wide")
+    identified: int
+    cumulative: int
+    growth: float | None = Field(description="identified this year vs the year before")
+    target_met: bool | None = Field(description="growth ≥ the +10 % target")
+    median_days_to_identification: float | None
+
+
+class VictimMetrics(BaseModel):
+    target_growth: float
+    years: list[KpiYear] = Field(description="alliance-wide, one row a year")
+    by_country: list[KpiYear]
+
+
+class ExchangeResult(BaseModel):
+    created: int
+    updated: int
+    linked: int
+    series_created: list[str]

@@ -1,0 +1,377 @@
+"""Seizure triage: which of a seizure's files are known, which may be new material of a
+known series, which are new — so an investigator's time goes where a child may still be
+at risk.
+
+Cryptographic hashes are looked up in the media records in chunks; files no hash of which
+is known are searched by PDQ among series members (:mod:`alliance.victims.catalogue`).
+A near-duplicate of another agency's series — or a sighting of that series' undistributed
+material — alerts that agency through the one deconfliction mechanism.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from alliance import references
+from alliance.accounts.permissions import Permission
+from alliance.accounts.policy import Principal
+from alliance.audit import EventType, record
+from alliance.cooperation import services as cooperation
+from alliance.cooperation.models import DeconflictionAlert, WatchedTarget
+from alliance.db.base import utcnow
+from alliance.errors import NotFound
+from alliance.victims import access, catalogue, formats
+from alliance.victims.models import (
+    MediaRecord,
+    Seizure,
+    SeizureItem,
+    Series,
+    SeriesAgency,
+    Verdict,
+)
+from alliance.victims.schemas import SeriesHit, TriageLine, TriageReport
+
+LOOKUP_CHUNK = 5_000
+INSERT_CHUNK = 10_000
+T = TypeVar("T")
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class _Known:
+    record_id: int
+    series_id: int | None
+    category: int | None
+    baseline: bool
+    victim_identified: bool
+    distributed: bool
+
+
+def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for begin in range(0, len(values), size):
+        yield values[begin : begin + size]
+
+
+def _exact(
+    session: Session, items: Sequence[formats.SeizureHashes], progress: Progress | None
+) -> dict[int, _Known]:
+    """Item position → the record one of its cryptographic hashes names."""
+    known: dict[int, _Known] = {}
+    wanted: dict[str, dict[str, list[int]]] = {"md5": {}, "sha1": {}, "sha256": {}}
+    for position, item in enumerate(items):
+        for algorithm, positions in wanted.items():
+            value = getattr(item, algorithm)
+            if value is not None:
+                positions.setdefault(value, []).append(position)
+    total = sum(len(v) for v in wanted.values())
+    done = 0
+    for algorithm, positions in wanted.items():
+        column = getattr(MediaRecord, algorithm)
+        for chunk in _chunks(list(positions), LOOKUP_CHUNK):
+            rows = session.execute(
+                select(
+                    column,
+                    MediaRecord.id,
+                    MediaRecord.series_id,
+                    MediaRecord.category,
+                    MediaRecord.baseline,
+                    MediaRecord.victim_identified,
+                    MediaRecord.is_distributed,
+                ).where(column.in_(chunk))
+            )
+            for value, *fields in rows:
+                hit = _Known(*fields)
+                for position in positions[value]:
+                    # A record in a series says more than one outside any.
+                    if position not in known or (
+                        known[position].series_id is None and hit.series_id is not None
+                    ):
+                        known[position] = hit
+            done += len(chunk)
+            if progress:
+                progress("known hashes", done, total)
+    return known
+
+
+def triage_seizure(
+    session: Session,
+    principal: Principal,
+    data: bytes,
+    *,
+    fmt: formats.SeizureFormat | None = None,
+    filename: str | None = None,
+    case_reference: str | None = None,
+    shared_note: str | None = None,
+    progress: Progress | None = None,
+) -> Seizure:
+    """Triage one seizure's hash set; all or nothing."""
+    agency = access.require_agency(session, principal, Permission.SEIZURE_TRIAGE)
+    fmt = fmt or formats.detect_seizure_format(data, filename)
+    items = formats.parse_seizure(data, fmt)
+    known = _exact(session, items, progress)
+
+    unknown = [p for p, item in enumerate(items) if p not in known and item.pdq is not None]
+    if progress:
+        progress("near duplicates", 0, len(unknown))
+    queries = [[items[p].pdq or "", *items[p].pdq_variants] for p in unknown]
+    near = dict(zip(unknown, catalogue.near_hits(session, queries), strict=True))
+    if progress:
+        progress("near duplicates", len(unknown), len(unknown))
+
+    now = utcnow()
+    seizure = Seizure(
+        reference=references.new("SZ"),
+        organisation_id=agency.id,
+        submitted_by=principal.audit_label,
+        submitted_at=now,
+        case_reference=(case_reference or "").strip() or None,
+        source_format=fmt.value,
+        items=len(items),
+        known=len(known),
+        near=sum(1 for hit in near.values() if hit is not None),
+        new=0,
+        categorised=sum(1 for k in known.values() if k.category is not None),
+        identified=sum(1 for k in known.values() if k.victim_identified),
+        baseline=sum(1 for k in known.values() if k.baseline),
+    )
+    seizure.new = seizure.items - seizure.known - seizure.near
+    session.add(seizure)
+    session.flush()
+
+    rows: list[dict[str, Any]] = []
+    for position, item in enumerate(items):
+        row: dict[str, Any] = {
+            "seizure_id": seizure.id,
+            "line": item.line,
+            "name": item.name[:500] if item.name else None,
+            "md5": item.md5,
+            "sha1": item.sha1,
+            "sha256": item.sha256,
+            "pdq": item.pdq,
+            "media_type": item.media_type,
+            "category": item.category,
+            "verdict": Verdict.new,
+            "media_record_id": None,
+            "series_id": None,
+            "distance": None,
+        }
+        if (hit := known.get(position)) is not None:
+            row.update(
+                verdict=Verdict.known, media_record_id=hit.record_id, series_id=hit.series_id
+            )
+            if row["category"] is None:
+                row["category"] = hit.category
+        elif (near_hit := near.get(position)) is not None:
+            row.update(
+                verdict=Verdict.near, series_id=near_hit.series_id, distance=near_hit.distance
+            )
+        rows.append(row)
+    for number, chunk in enumerate(_chunks(rows, INSERT_CHUNK)):
+        session.execute(insert(SeizureItem), list(chunk))
+        if progress:
+            progress("saving", min((number + 1) * INSERT_CHUNK, len(rows)), len(rows))
+
+    # Each known record was seen once more; seen in two seizures, it is distributed.
+    seen = sorted({k.record_id for k in known.values()})
+    for ids in _chunks(seen, LOOKUP_CHUNK):
+        session.execute(
+            update(MediaRecord)
+            .where(MediaRecord.id.in_(ids))
+            .values(submissions=MediaRecord.submissions + 1, last_seen_at=now, is_distributed=True)
+        )
+
+    _deconflict(session, principal, seizure, known.values(), near.values(), shared_note)
+    record(
+        session,
+        principal,
+        EventType.SEIZURE_TRIAGED,
+        "seizure",
+        seizure.reference,
+        {
+            "items": seizure.items,
+            "known": seizure.known,
+            "near": seizure.near,
+            "new": seizure.new,
+            "format": fmt.value,
+        },
+        organisation_id=agency.id,
+    )
+    return seizure
+
+
+def _deconflict(
+    session: Session,
+    principal: Principal,
+    seizure: Seizure,
+    known: Iterable[_Known],
+    near: Iterable[catalogue.NearHit | None],
+    shared_note: str | None,
+) -> None:
+    """Alert the agencies of every series this seizure touches closely: near duplicates of
+    its members (possible new material) and sightings of members not yet distributed."""
+    touches: Counter[int] = Counter()
+    for hit in near:
+        if hit is not None:
+            touches[hit.series_id] += 1
+    for k in known:
+        if k.series_id is not None and not k.distributed:
+            touches[k.series_id] += 1
+    if not touches:
+        return
+    ours = set(
+        session.execute(
+            select(SeriesAgency.series_id).where(
+                SeriesAgency.organisation_id == seizure.organisation_id,
+                SeriesAgency.series_id.in_(list(touches)),
+            )
+        ).scalars()
+    )
+    codes = dict(
+        session.execute(select(Series.id, Series.code).where(Series.id.in_(list(touches)))).all()
+    )
+    for series_id, count in sorted(touches.items()):
+        if series_id in ours:  # the agency already works on it: nobody to deconflict with
+            continue
+        cooperation.touch(
+            session,
+            principal,
+            cooperation.Touched(series={codes[series_id]}),
+            "seizure",
+            subject=seizure.reference,
+            count=count,
+            shared_note=(shared_note or "").strip() or None,
+        )
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def get_seizure(session: Session, principal: Principal, reference: str) -> Seizure:
+    """One of the agency's own seizures; another agency's is not found."""
+    agency = access.require_agency(session, principal, Permission.SEIZURE_TRIAGE)
+    seizure = session.execute(
+        select(Seizure).where(Seizure.reference == reference.strip().upper())
+    ).scalar_one_or_none()
+    if seizure is None or seizure.organisation_id != agency.id:
+        raise NotFound(f"no seizure {reference.strip().upper()} of your agency")
+    return seizure
+
+
+def list_seizures(session: Session, principal: Principal, limit: int = 200) -> list[Seizure]:
+    agency = access.require_agency(session, principal, Permission.SEIZURE_TRIAGE)
+    return list(
+        session.execute(
+            select(Seizure)
+            .where(Seizure.organisation_id == agency.id)
+            .order_by(Seizure.submitted_at.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def report(session: Session, principal: Principal, seizure: Seizure) -> TriageReport:
+    """The seizure's totals and, per series it touched, how much of it."""
+    counts: dict[int, Counter[Verdict]] = defaultdict(Counter)
+    grouped = session.execute(
+        select(SeizureItem.series_id, SeizureItem.verdict, func.count())
+        .where(SeizureItem.seizure_id == seizure.id, SeizureItem.series_id.is_not(None))
+        .group_by(SeizureItem.series_id, SeizureItem.verdict)
+    )
+    for series_id, verdict, count in grouped:
+        if series_id is not None:
+            counts[series_id][verdict] += count
+    series = {
+        s.id: s
+        for s in session.execute(select(Series).where(Series.id.in_(list(counts)))).scalars()
+    }
+    ours = set(
+        session.execute(
+            select(SeriesAgency.series_id).where(
+                SeriesAgency.organisation_id == seizure.organisation_id
+            )
+        ).scalars()
+    )
+    alerted = set(
+        session.execute(
+            select(WatchedTarget.value)
+            .join(DeconflictionAlert, DeconflictionAlert.target_id == WatchedTarget.id)
+            .where(DeconflictionAlert.subject == seizure.reference)
+        ).scalars()
+    )
+    hits = [
+        SeriesHit(
+            series=access.summary(series[series_id]),
+            known=count[Verdict.known],
+            near=count[Verdict.near],
+            yours=series_id in ours,
+            alerted=series[series_id].code in alerted,
+        )
+        for series_id, count in counts.items()
+    ]
+    hits.sort(key=lambda h: (-h.near, -h.known, h.series.code))
+    return TriageReport(
+        reference=seizure.reference,
+        organisation=seizure.organisation.name,
+        submitted_at=seizure.submitted_at,
+        case_reference=seizure.case_reference,
+        source_format=seizure.source_format,
+        items=seizure.items,
+        known=seizure.known,
+        near=seizure.near,
+        new=seizure.new,
+        categorised=seizure.categorised,
+        identified=seizure.identified,
+        baseline=seizure.baseline,
+        series=hits,
+    )
+
+
+def lines(
+    session: Session,
+    seizure: Seizure,
+    *,
+    verdict: Verdict | None = None,
+    offset: int = 0,
+    limit: int = 500,
+) -> list[TriageLine]:
+    """The seizure's items in file order, with what is known of each."""
+    query = (
+        select(SeizureItem, MediaRecord)
+        .outerjoin(MediaRecord, MediaRecord.id == SeizureItem.media_record_id)
+        .where(SeizureItem.seizure_id == seizure.id)
+        .order_by(SeizureItem.line)
+        .offset(offset)
+        .limit(limit)
+    )
+    if verdict is not None:
+        query = query.where(SeizureItem.verdict == verdict)
+    found = session.execute(query).all()
+    series_ids = {item.series_id for item, _ in found if item.series_id is not None}
+    series = {
+        s.id: access.summary(s)
+        for s in session.execute(select(Series).where(Series.id.in_(series_ids))).scalars()
+    }
+    return [
+        TriageLine(
+            line=item.line,
+            name=item.name,
+            verdict=item.verdict,
+            md5=item.md5,
+            sha1=item.sha1,
+            sha256=item.sha256,
+            pdq=item.pdq,
+            series=series.get(item.series_id) if item.series_id is not None else None,
+            distance=item.distance,
+            category=item.category,
+            baseline=bool(media and media.baseline),
+            victim_identified=bool(media and media.victim_identified),
+        )
+        for item, media in found
+    ]
