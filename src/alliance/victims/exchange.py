@@ -20,8 +20,11 @@ Image ID and category are filled. A series name links the record to
 and is refused when a series of that name exists but the agency does not work on it, or
 when the record already belongs to another series (merge the series instead).
 
-Lookups go by chunks of :data:`LOOKUP_CHUNK` hashes and writes by executemany batches, so a
-100,000-row file costs a few hundred statements, not 100,000.
+Lookups go by chunks of :data:`LOOKUP_CHUNK` hashes, inserts by batches of
+:data:`WRITE_CHUNK` rows and updates by batches too (see :func:`_update`), so a
+100,000-row file costs about a hundred statements. Measured on 2 busy cores: 100,000 new
+rows in 23 s (SQLite) / 34 s (PostgreSQL), 100,000 known rows in 17 s / 28 s, parsing
+included; exporting them takes 4-6 s.
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import Permission
@@ -272,6 +275,19 @@ def _resolve_series(
     return targets
 
 
+def _among(
+    session: Session, column: InstrumentedAttribute[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(array)``. There an IN list of
+    thousands of parameters gets, once psycopg prepares it, a generic plan that assumes
+    every value matches hundreds of rows: on a table just filled (no statistics yet) a
+    sequential scan comparing each row with each value — 20 s per lookup at 100,000
+    records. One array parameter keeps the index."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+
+
 def _existing(
     session: Session, rows: Sequence[MediaRow]
 ) -> tuple[dict[str, dict[str, int]], dict[int, _State]]:
@@ -283,14 +299,17 @@ def _existing(
         wanted = sorted({value for row in rows if (value := getattr(row, kind)) is not None})
         for chunk in _chunks(wanted, LOOKUP_CHUNK):
             for value, record_id in session.execute(
-                select(column, MediaRecord.id).where(column.in_(chunk)).order_by(MediaRecord.id)
+                select(column, MediaRecord.id)
+                .where(_among(session, column, chunk))
+                .order_by(MediaRecord.id)
             ):
                 ids[kind].setdefault(value, record_id)
     states: dict[int, _State] = {}
     every = sorted({record_id for by_value in ids.values() for record_id in by_value.values()})
     names = [column.key for column in _STATE_COLUMNS]
     for chunk in _chunks(every, LOOKUP_CHUNK):
-        for found in session.execute(select(*_STATE_COLUMNS).where(MediaRecord.id.in_(chunk))):
+        query = select(*_STATE_COLUMNS).where(_among(session, MediaRecord.id, chunk))
+        for found in session.execute(query):
             values = dict(zip(names, found, strict=True))
             record_id = values.pop("id")
             states[record_id] = _State(values=values, id=record_id)
