@@ -638,6 +638,15 @@ def _phases(
     return phases
 
 
+def _finished_phases(spans: dict[str, tuple[float, float]], failed: str | None) -> dict[str, float]:
+    """The phases a failed run finished before ``failed`` (a label of :data:`WRAPPED`)."""
+    done = {k: end - begin for k, (begin, end) in spans.items() if k != failed}
+    phases = {k: done[k] for k in ("parse", "exact", "members", "index build") if k in done}
+    if "build" in done and "index build" in done:
+        phases["read"] = done["build"] - done["index build"]
+    return phases
+
+
 def _triage(world: _World, seizure: _Seizure, label: str) -> _Triage:
     """``triage_seizure`` + commit on ``seizure``'s bytes, timed by phase and checked."""
     result = _Triage(label, len(seizure))
@@ -668,9 +677,7 @@ def _triage(world: _World, seizure: _Seizure, label: str) -> _Triage:
             result.failure = (
                 f"MemoryError in {where} after {time.perf_counter() - start:.0f} s ({exc})"
             )
-            if "index build" in spans:  # built before the failure: the anchor compares it
-                begin, finish = spans["index build"]
-                result.phases["index build"] = finish - begin
+            result.phases = _finished_phases(spans, label)
             result.peak_rss, result.peak_scope = _peak_rss(reset)
             return result
         end = time.perf_counter()
@@ -887,16 +894,14 @@ def _phase_rows(runs: Sequence[_Triage], seizure: int) -> list[str]:
     for key, title in PHASES:
         cells = []
         for run in runs:
-            if run.failure is not None:
-                cells.append("-")
-                continue
-            seconds = run.phases[key]
-            cells.append(f"{seconds:.1f} s ({seconds / run.seconds:.0%})" if seconds else "-")
+            seconds = run.phases.get(key, 0.0)
+            share = "" if run.failure is not None else f" ({seconds / run.seconds:.0%})"
+            cells.append(f"{seconds:.1f} s{share}" if seconds else "-")
         text = title.format(lookup=triage.LOOKUP_CHUNK)
         if key == "search":
             text += f" ({seizure - round(seizure * KNOWN_SHARE):,} queries)"
         rows.append(f"| {text} | {' | '.join(cells)} |")
-    totals = [f"{run.seconds:.1f} s" if run.failure is None else "-" for run in runs]
+    totals = [f"{run.seconds:.1f} s" if run.failure is None else "failed" for run in runs]
     rows.append(f"| **total** | {' | '.join(totals)} |")
     return rows
 
@@ -1015,9 +1020,9 @@ def victims_benchmark(
         "`_build`, `PdqIndex.build`, `triage._deconflict`) and by its `progress` callback "
         "(the last `saving` step); *other* is the rest (the permission check, the seizure "
         f"row). The same seizure as CSV parses in {csv_parse:.1f} s "
-        f"({seizure / csv_parse:,.0f} items/s; JSON lines: {parse:.1f} s). Peak RSS is the "
-        "benchmark process's (`VmHWM`, reset before each run), the database server's "
-        "memory not included.",
+        f"({seizure / csv_parse:,.0f} items/s; JSON lines: {_fig(parse, '.1f', ' s')}). "
+        "Peak RSS is the benchmark process's (`VmHWM`, reset before each run), the database "
+        "server's memory not included.",
         "",
         "| part, same data | alliance | alternative | which is faster | checked |",
         "|---|---|---|---|---|",
@@ -1030,10 +1035,9 @@ def victims_benchmark(
         "would add Python overhead per call, so its batch search is timed; it runs on "
         f"{pdq.queries:,} of the {unknown:,} unknown PDQs (at its rate here all of them "
         f"would take {unknown * pdq.theirs_search / pdq.queries / 60:.0f} min). The tools "
-        "hotlines and police "
-        "specialists use for this triage — INTERPOL's ICSE database, Griffeye Analyze with "
-        "Project VIC / CAID hash sets — are closed and publish no timings, so the end-to-end "
-        "figure has no product to stand beside.",
+        "hotlines and police specialists use for this triage — INTERPOL's ICSE database, "
+        "Griffeye Analyze with Project VIC / CAID hash sets — are closed and publish no "
+        "timings, so the end-to-end figure has no product to stand beside.",
     ]
 
 

@@ -12,6 +12,7 @@ result as it is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -140,6 +141,14 @@ def horizontal_bars(
     return _svg(LABEL_WIDTH + PLOT_WIDTH + 120, height, title, body, testid=testid)
 
 
+def nice_max(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10ⁿ at least ``value``: a scale top with round ticks."""
+    if value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1.0, 2.0, 2.5, 5.0, 10.0) if step * power >= value)
+
+
 def columns(
     bars: Sequence[Bar],
     *,
@@ -153,11 +162,11 @@ def columns(
     target_tip: Callable[[int, float], str] | None = None,
     empty_message: str = "Nothing to show.",
 ) -> str:
-    """One column per bar (oldest first), labelled below and valued above; ``target``
-    (one value or None per bar) is drawn as a dashed line of markers across the columns."""
+    """One column per bar (oldest first) with its label and, below it, its note (the value);
+    ``target`` (one value or None per bar) is drawn as dashed lines through markers."""
     if not bars:
         return empty(empty_message, testid=testid)
-    top = scale_max([*(b.value for b in bars), *target])
+    top = nice_max(scale_max([*(b.value for b in bars), *target]))
     slot = max(MIN_SLOT, min(MAX_SLOT, MAX_PLOT_WIDTH / len(bars)))
     width = AXIS_WIDTH + slot * len(bars) + 16
     base = TOP + PLOT_HEIGHT
@@ -167,45 +176,42 @@ def columns(
 
     body = []
     for fraction in TICKS:
-        body.append(_line(AXIS_WIDTH, y(top * fraction), width - 8, y(top * fraction)))
-        body.append(
-            _text(AXIS_WIDTH - 6, y(top * fraction) + 4, axis_label(top * fraction), anchor="end")
-        )
+        level = y(top * fraction)
+        body.append(_line(AXIS_WIDTH, level, width - 8, level))
+        body.append(_text(AXIS_WIDTH - 6, level + 4, axis_label(top * fraction), anchor="end"))
     if legend:
         body.append(_rect(AXIS_WIDTH, 10, 12, 10, DARK, legend))
         body.append(_text(AXIS_WIDTH + 18, 19, legend))
     if target:
-        x = AXIS_WIDTH + (170 if legend else 0)
-        body.append(
-            f'<line x1="{_n(x)}" y1="15" x2="{_n(x + 22)}" y2="15" stroke="{TARGET}" '
-            'stroke-width="2" stroke-dasharray="5 3"/>'
-        )
+        x = AXIS_WIDTH + (24 + 6 * len(legend) if legend else 0)
+        body.append(_dashed(f"{_n(x)},15 {_n(x + 22)},15"))
         body.append(_text(x + 28, 19, target_label))
     bar_width = round(slot * 0.6, 1)
-    points: list[list[tuple[float, float]]] = [[]]
+    runs: list[list[str]] = [[]]  # the target line, broken where there is no target
     for index, bar in enumerate(bars):
         centre = AXIS_WIDTH + slot * (index + 0.5)
-        value = bar.value or 0
+        bar_top = y(bar.value or 0)
         body.append(
-            _rect(centre - bar_width / 2, y(value), bar_width, base - y(value), DARK, bar.tip)
+            _rect(centre - bar_width / 2, bar_top, bar_width, base - bar_top, DARK, bar.tip)
         )
-        body.append(_text(centre, y(value) - 5, bar.note, anchor="middle"))
         body.append(_text(centre, base + 16, bar.label, anchor="middle", size=12))
+        body.append(_text(centre, base + 31, bar.note, anchor="middle"))
         goal = target[index] if index < len(target) else None
         if goal is None:
-            points.append([])
+            runs.append([])
             continue
-        points[-1].append((centre, y(goal)))
+        runs[-1].append(f"{_n(centre)},{_n(y(goal))}")
         tip = target_tip(index, goal) if target_tip else f"{target_label}: {goal:g}"
         body.append(
             f'<circle cx="{_n(centre)}" cy="{_n(y(goal))}" r="3.5" fill="{TARGET}">'
             f"<title>{escape(tip)}</title></circle>"
         )
-    for run in points:
-        if len(run) > 1:
-            path = " ".join(f"{_n(px)},{_n(py)}" for px, py in run)
-            body.append(
-                f'<polyline points="{path}" fill="none" stroke="{TARGET}" stroke-width="2" '
-                'stroke-dasharray="5 3"/>'
-            )
-    return _svg(width, base + 28, title, body, testid=testid, desc=desc)
+    body.extend(_dashed(" ".join(run)) for run in runs if len(run) > 1)
+    return _svg(width, base + 40, title, body, testid=testid, desc=desc)
+
+
+def _dashed(points: str) -> str:
+    return (
+        f'<polyline points="{points}" fill="none" stroke="{TARGET}" stroke-width="2" '
+        'stroke-dasharray="5 3"/>'
+    )

@@ -174,7 +174,9 @@ def triage_seizure(
             )
         rows.append(row)
     for number, chunk in enumerate(_chunks(rows, INSERT_CHUNK)):
-        session.execute(insert(SeizureItem), list(chunk))
+        # render_nulls: every row the same columns, so one batch per chunk (rows with None
+        # in different places would otherwise be batched apart, down to a statement a row).
+        session.execute(insert(SeizureItem).execution_options(render_nulls=True), list(chunk))
         if progress:
             progress("saving", min((number + 1) * INSERT_CHUNK, len(rows)), len(rows))
 

@@ -17,6 +17,7 @@ from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.victims import exchange, formats, series
 from alliance.victims.formats import MediaRow, MediaType
 from alliance.victims.models import MediaRecord, Series, SeriesEvent
+from alliance.victims.schemas import AgencyIn
 from tests.support.victims_world import VictimsWorld, build_world, digest, member_hashes
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -245,7 +246,7 @@ def test_a_series_of_another_agency_refuses_the_whole_file(
     assert record_count(session) == count
     assert session.execute(select(Series.name)).scalars().all() == ["Grey Owl"]
     # Once GB invites NL, the same file links to GB's series.
-    series.add_agency(session, world.gb, gb.code, series.AgencyIn(organisation="nl-police"))
+    series.add_agency(session, world.gb, gb.code, AgencyIn(organisation="nl-police"))
     assert exchange.import_records(session, world.nl, data, "icse").linked == 2
 
 
