@@ -4,9 +4,9 @@ A feature that wants to hear about other organisations' work on something regist
 target (:func:`register`: an investigation hold registers what it holds, a series its
 hashes) and keeps its lifetime in step (:func:`set_expiry`, :func:`end`). Everything that
 touches content — a report, a bank match, an assessment, a seizure triage — calls
-:func:`touch` with what it touched; the owner of every active target it touches gets one
-alert. :func:`target_matches` is the only rule for whether a target covers what was
-touched; holds use it too, to decide what is on hold.
+:func:`touch` (:func:`touch_each` for many things at once) with what it touched; the owner
+of every active target it touches gets one alert. :func:`target_matches` is the only rule
+for whether a target covers what was touched; holds use it too, to decide what is on hold.
 
 Alerts tell the owner who touched the target, how, when and what the toucher's platform
 calls the thing (an item reference); the toucher's case details only if it chose to share
@@ -15,10 +15,9 @@ a note. The toucher is never told the target is watched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
@@ -31,6 +30,7 @@ from alliance.audit.services import AuditActor, AuditEntry, record_many
 from alliance.cooperation.models import DeconflictionAlert, TargetKind, WatchedTarget
 from alliance.cooperation.schemas import AlertOut
 from alliance.db.base import utcnow
+from alliance.db.bulk import among, batches
 from alliance.errors import NotFound
 from alliance.hosting.urls import host_in_domain
 
@@ -209,15 +209,12 @@ def active_targets(
 # --- touching -------------------------------------------------------------------------
 
 
-def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
-    iterator = iter(sorted(values))
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _matching_targets(
-    session: Session, touched: Touched, now: datetime, exclude_organisation: int | None
+def _candidates(
+    session: Session, touched: Sequence[Touched], now: datetime, exclude_organisation: int | None
 ) -> list[WatchedTarget]:
+    """Active targets of other organisations that may match one of ``touched``: those
+    naming one of its values, and every domain target when a host was touched."""
+
     def base() -> Select[WatchedTarget]:
         query = select(WatchedTarget).where(_active(now))
         if exclude_organisation is not None:
@@ -226,17 +223,44 @@ def _matching_targets(
 
     found: dict[int, WatchedTarget] = {}
     for kind in _EXACT_KINDS:
-        for chunk in _chunks(touched.values(kind), _IN_CHUNK):
+        values = sorted(set().union(*(t.values(kind) for t in touched)))
+        for chunk in batches(values, _IN_CHUNK):
             rows = session.execute(
-                base().where(WatchedTarget.kind == kind, WatchedTarget.value.in_(chunk))
+                base().where(WatchedTarget.kind == kind, among(session, WatchedTarget.value, chunk))
             ).scalars()
             found.update((t.id, t) for t in rows)
-    if touched.host:
+    if any(t.host for t in touched):
         domains = session.execute(base().where(WatchedTarget.kind == TargetKind.domain))
-        found.update(
-            (t.id, t) for t in domains.scalars() if target_matches(t.kind, t.value, touched)
-        )
+        found.update((t.id, t) for t in domains.scalars())
     return [found[i] for i in sorted(found)]
+
+
+class _Matcher:
+    """Which of some targets match a touched thing, by lookup rather than by comparing
+    each target (a seizure touches thousands of series, each watched by its agencies)."""
+
+    def __init__(self, targets: Sequence[WatchedTarget]) -> None:
+        self.by_value: dict[tuple[TargetKind, str], list[WatchedTarget]] = {}
+        self.domains: list[WatchedTarget] = []
+        for target in targets:
+            kind = TargetKind(target.kind)
+            if kind is TargetKind.domain:
+                self.domains.append(target)
+            else:
+                self.by_value.setdefault((kind, target.value), []).append(target)
+
+    def matching(self, touched: Touched) -> list[WatchedTarget]:
+        found = {
+            target.id: target
+            for kind in _EXACT_KINDS
+            for value in touched.values(kind)
+            for target in self.by_value.get((kind, value), ())
+        }
+        if touched.host:
+            found.update(
+                (t.id, t) for t in self.domains if target_matches(t.kind, t.value, touched)
+            )
+        return [found[i] for i in sorted(found)]
 
 
 def touch(
@@ -259,19 +283,43 @@ def touch(
     chose to share. ``targets``, from :func:`active_targets`, saves the queries when
     touching many things at once.
     """
+    return touch_each(
+        session,
+        actor,
+        [(touched, count)],
+        action,
+        subject=subject,
+        shared_note=shared_note,
+        targets=targets,
+    )
+
+
+def touch_each(
+    session: Session,
+    actor: AuditActor,
+    touches: Sequence[tuple[Touched, int]],
+    action: str,
+    *,
+    subject: str | None = None,
+    shared_note: str | None = None,
+    targets: Sequence[WatchedTarget] | None = None,
+) -> list[DeconflictionAlert]:
+    """:func:`touch` for several things one action touched, each with its own count (a
+    seizure's items in each of the series they touch): one alert per touched thing and
+    matching target, found and written in a few statements whatever their number."""
     now = utcnow()
     if targets is None:
-        matching = _matching_targets(session, touched, now, actor.organisation_id)
+        candidates = _candidates(session, [t for t, _ in touches], now, actor.organisation_id)
     else:
-        matching = [
-            t
-            for t in targets
-            if t.organisation_id != actor.organisation_id
-            and is_active(t, now)
-            and target_matches(t.kind, t.value, touched)
+        candidates = [
+            t for t in targets if t.organisation_id != actor.organisation_id and is_active(t, now)
         ]
-    if not matching:
+    if not candidates:
         return []
+    matcher = _Matcher(candidates)
+    alerted = [
+        (target, count) for touched, count in touches for target in matcher.matching(touched)
+    ]
     alerts = [
         DeconflictionAlert(
             target_id=target.id,
@@ -284,8 +332,10 @@ def touch(
             shared_note=shared_note,
             created_at=now,
         )
-        for target in matching
+        for target, count in alerted
     ]
+    if not alerts:
+        return []
     session.add_all(alerts)
     session.flush()
     record_many(
@@ -300,7 +350,7 @@ def touch(
                 {"action": action, "alert": alert.id, "subject": subject, "count": count},
                 organisation_id=target.organisation_id,
             )
-            for target, alert in zip(matching, alerts, strict=True)
+            for (target, count), alert in zip(alerted, alerts, strict=True)
         ],
     )
     return alerts

@@ -34,17 +34,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, any_, bindparam, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.audit import EventType, record
 from alliance.db.base import utcnow
+from alliance.db.bulk import among, batches
 from alliance.errors import Conflict, InvalidInput
 from alliance.victims import access, formats
 from alliance.victims.formats import MediaRow
@@ -65,7 +66,6 @@ MAX_NAMED = 10  # problems named in one error message
 _CRYPTO = ("md5", "sha1", "sha256")  # the order a row is matched in
 _FLAGS = ("baseline", "victim_identified", "offender_identified", "is_distributed")
 _FILLED = ("md5", "sha1", "sha256", "pdq", "image_id", "category")
-T = TypeVar("T")
 
 
 class RecordFormat(StrEnum):
@@ -89,11 +89,6 @@ def record_format(value: RecordFormat | str) -> RecordFormat:
     except ValueError:
         choices = ", ".join(RecordFormat)
         raise InvalidInput(f"unknown records format {value!r}; use one of {choices}") from None
-
-
-def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for begin in range(0, len(values), size):
-        yield values[begin : begin + size]
 
 
 def _too_many(problems: list[str]) -> str:
@@ -249,7 +244,7 @@ def _resolve_series(
     if problems:
         raise InvalidInput(f"nothing imported: {_too_many(problems)}")
     found: dict[str, Series] = {}
-    for keys in _chunks(list(targets), LOOKUP_CHUNK):
+    for keys in batches(list(targets), LOOKUP_CHUNK):
         for series in session.execute(select(Series).where(Series.name_key.in_(keys))).scalars():
             found[series.name_key] = series
     ours = set(
@@ -275,17 +270,6 @@ def _resolve_series(
     return targets
 
 
-def _among(
-    session: Session, column: InstrumentedAttribute[Any], values: Sequence[Any]
-) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL ``column = ANY(array)``: one parameter instead of
-    thousands, planned with its values (the engine prepares no statements, see
-    :func:`alliance.db.create_db_engine`)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return column.in_(values)
-    return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
-
-
 def _existing(
     session: Session, rows: Sequence[MediaRow]
 ) -> tuple[dict[str, dict[str, int]], dict[int, _State]]:
@@ -295,18 +279,18 @@ def _existing(
     for kind in _CRYPTO:
         column = getattr(MediaRecord, kind)
         wanted = sorted({value for row in rows if (value := getattr(row, kind)) is not None})
-        for chunk in _chunks(wanted, LOOKUP_CHUNK):
+        for chunk in batches(wanted, LOOKUP_CHUNK):
             # No ORDER BY: PostgreSQL would walk the primary key to avoid sorting, comparing
             # every record with every value. The lowest id wins all the same.
-            query = select(column, MediaRecord.id).where(_among(session, column, chunk))
+            query = select(column, MediaRecord.id).where(among(session, column, chunk))
             for value, record_id in session.execute(query):
                 if record_id < ids[kind].get(value, record_id + 1):
                     ids[kind][value] = record_id
     states: dict[int, _State] = {}
     every = sorted({record_id for by_value in ids.values() for record_id in by_value.values()})
     names = [column.key for column in _STATE_COLUMNS]
-    for chunk in _chunks(every, LOOKUP_CHUNK):
-        current = select(*_STATE_COLUMNS).where(_among(session, MediaRecord.id, chunk))
+    for chunk in batches(every, LOOKUP_CHUNK):
+        current = select(*_STATE_COLUMNS).where(among(session, MediaRecord.id, chunk))
         for found in session.execute(current):
             values = dict(zip(names, found, strict=True))
             record_id = values.pop("id")
@@ -478,7 +462,7 @@ def _write(
         }
         for s in created
     ]
-    for chunk in _chunks(new_rows, WRITE_CHUNK):
+    for chunk in batches(new_rows, WRITE_CHUNK):
         # render_nulls: one statement shape for all rows, else the ORM splits the batch at
         # every change in which columns are None (one INSERT per row, in the worst case).
         session.execute(insert(MediaRecord), list(chunk), execution_options={"render_nulls": True})
@@ -502,12 +486,12 @@ def _update(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
-        for chunk in _chunks(rows, WRITE_CHUNK):
+        for chunk in batches(rows, WRITE_CHUNK):
             session.execute(update(MediaRecord), list(chunk))
         return
     names = list(rows[0])
     table = MediaRecord.__table__
-    for chunk in _chunks(rows, WRITE_CHUNK):
+    for chunk in batches(rows, WRITE_CHUNK):
         arrays = [
             bindparam(f"new_{n}", [r[n] for r in chunk], type_=postgresql.ARRAY(table.c[n].type))
             for n in names

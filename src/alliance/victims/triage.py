@@ -11,11 +11,11 @@ material — alerts that agency through the one deconfliction mechanism.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from alliance import references
@@ -25,6 +25,7 @@ from alliance.audit import EventType, record
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.models import DeconflictionAlert, WatchedTarget
 from alliance.db.base import utcnow
+from alliance.db.bulk import among, batches, insert_rows
 from alliance.errors import NotFound
 from alliance.victims import access, catalogue, formats
 from alliance.victims.models import (
@@ -39,7 +40,6 @@ from alliance.victims.schemas import SeriesHit, TriageLine, TriageReport
 
 LOOKUP_CHUNK = 5_000
 INSERT_CHUNK = 10_000
-T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -52,11 +52,6 @@ class _Known:
     baseline: bool
     victim_identified: bool
     distributed: bool
-
-
-def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for begin in range(0, len(values), size):
-        yield values[begin : begin + size]
 
 
 def _exact(
@@ -74,7 +69,7 @@ def _exact(
     done = 0
     for algorithm, positions in wanted.items():
         column = getattr(MediaRecord, algorithm)
-        for chunk in _chunks(list(positions), LOOKUP_CHUNK):
+        for chunk in batches(list(positions), LOOKUP_CHUNK):
             rows = session.execute(
                 select(
                     column,
@@ -84,7 +79,7 @@ def _exact(
                     MediaRecord.baseline,
                     MediaRecord.victim_identified,
                     MediaRecord.is_distributed,
-                ).where(column.in_(chunk))
+                ).where(among(session, column, chunk))
             )
             for value, *fields in rows:
                 hit = _Known(*fields)
@@ -173,19 +168,17 @@ def triage_seizure(
                 verdict=Verdict.near, series_id=near_hit.series_id, distance=near_hit.distance
             )
         rows.append(row)
-    for number, chunk in enumerate(_chunks(rows, INSERT_CHUNK)):
-        # render_nulls: every row the same columns, so one batch per chunk (rows with None
-        # in different places would otherwise be batched apart, down to a statement a row).
-        session.execute(insert(SeizureItem).execution_options(render_nulls=True), list(chunk))
+    for number, chunk in enumerate(batches(rows, INSERT_CHUNK)):
+        insert_rows(session, SeizureItem, chunk)
         if progress:
             progress("saving", min((number + 1) * INSERT_CHUNK, len(rows)), len(rows))
 
     # Each known record was seen once more; seen in two seizures, it is distributed.
     seen = sorted({k.record_id for k in known.values()})
-    for ids in _chunks(seen, LOOKUP_CHUNK):
+    for ids in batches(seen, LOOKUP_CHUNK):
         session.execute(
             update(MediaRecord)
-            .where(MediaRecord.id.in_(ids))
+            .where(among(session, MediaRecord.id, ids))
             .values(submissions=MediaRecord.submissions + 1, last_seen_at=now, is_distributed=True)
         )
 
@@ -238,18 +231,16 @@ def _deconflict(
     codes = dict(
         session.execute(select(Series.id, Series.code).where(Series.id.in_(list(touches)))).all()
     )
-    for series_id, count in sorted(touches.items()):
-        if series_id in ours:  # the agency already works on it: nobody to deconflict with
-            continue
-        cooperation.touch(
-            session,
-            principal,
-            cooperation.Touched(series={codes[series_id]}),
-            "seizure",
-            subject=seizure.reference,
-            count=count,
-            shared_note=(shared_note or "").strip() or None,
-        )
+    # The agency's own series have nobody to deconflict with: it already works on them.
+    others = [(s, count) for s, count in sorted(touches.items()) if s not in ours]
+    cooperation.touch_each(
+        session,
+        principal,
+        [(cooperation.Touched(series={codes[s]}), count) for s, count in others],
+        "seizure",
+        subject=seizure.reference,
+        shared_note=(shared_note or "").strip() or None,
+    )
 
 
 # --- reading ------------------------------------------------------------------------

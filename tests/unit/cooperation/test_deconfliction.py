@@ -257,3 +257,44 @@ def test_many_hashes_are_looked_up_in_chunks(session: Session, agencies: Agencie
     hashes = {f"sha256:{i:064x}" for i in range(1200)} | {DIGEST}
     [alert] = cooperation.touch(session, agencies.analyst, Touched(hashes=hashes), "match")
     assert alert.target.value == DIGEST
+
+
+def test_touch_each_alerts_per_thing_with_its_own_count(
+    session: Session, agencies: Agencies
+) -> None:
+    """A seizure touching many series at once: one alert per series and watching agency,
+    each with that series' count; the toucher's own targets and unwatched things none."""
+    for n in range(3):
+        watch(session, agencies.nl, TargetKind.series, f"S-NL{n}", f"S-NL{n}", "series")
+    watch(session, agencies.gb, TargetKind.series, "S-NL1", "S-NL1", "series")  # both watch
+    watch(session, agencies.gb, TargetKind.series, "S-GB", "S-GB", "series")  # the toucher's
+    watch(session, agencies.nl, TargetKind.domain, "example.test")
+    touches = [
+        (Touched(series={"S-NL0"}), 4),
+        (Touched(series={"S-NL1"}), 7),
+        (Touched(series={"S-GB"}), 2),
+        (Touched(series={"S-NOBODY"}), 9),
+        (Touched(url="http://cdn.example.test/a.png"), 1),
+    ]
+    alerts = cooperation.touch_each(
+        session, agencies.gb_investigator, touches, "seizure", subject="SZ-1"
+    )
+    assert sorted((a.target.value, a.organisation_id, a.count) for a in alerts) == [
+        ("S-NL0", agencies.nl.id, 4),
+        ("S-NL1", agencies.nl.id, 7),
+        ("example.test", agencies.nl.id, 1),
+    ]
+    events = session.execute(
+        select(AuditEvent).where(AuditEvent.event_type == EventType.DECONFLICTION_ALERTED)
+    ).scalars()
+    assert sorted(e.subject_id for e in events) == ["H-1", "S-NL0", "S-NL1"]
+    # Targets loaded once and passed give the same alerts.
+    again = cooperation.touch_each(
+        session,
+        agencies.gb_investigator,
+        touches,
+        "seizure",
+        targets=cooperation.active_targets(session),
+    )
+    assert sorted(a.target_id for a in again) == sorted(a.target_id for a in alerts)
+    assert cooperation.touch_each(session, agencies.gb_investigator, [], "seizure") == []

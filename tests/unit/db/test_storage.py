@@ -50,3 +50,15 @@ def test_foreign_keys_are_enforced(session: Session) -> None:
     session.add(Organisation(slug="orphan", name="x", kind=OrgKind.hotline, country_code="QQ"))
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+def test_media_records_leave_room_for_updates_on_postgresql(engine: Engine) -> None:
+    """Triage updates the records it recognises; free room on a page lets PostgreSQL do it
+    in place (migration 0006)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL storage parameter")
+    with engine.connect() as connection:
+        options = connection.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'media_records'")
+        ).scalar_one()
+    assert options == ["fillfactor=90"]
