@@ -23,7 +23,7 @@ HASH_BYTES = 32
 NEAR_THRESHOLD = 31  # PDQ's recommended match distance
 # Queries per index search. Each query brings thousands of candidates to check (about 6,000
 # at 8 million members): 65,536 queries at once asked for 1.5 GB in one array and failed a
-# 1,000,000-item seizure; 1,024 keep a search's arrays near 200 MB at no cost in speed.
+# 1,000,000-item seizure; 1,024 keep a search's arrays to a few hundred MB.
 SEARCH_CHUNK = 1_024
 
 
