@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from typer.testing import CliRunner
 
 from alliance.cli.engine import register
@@ -114,6 +114,42 @@ def test_match_query_side_dihedral(app: typer.Typer, tmp_path: Path) -> None:
     [match] = _lines(result.stdout)[0]["matches"]  # type: ignore[misc]
     assert match["query_variant"] != "original"
     assert match["distance"] <= 10
+
+
+def _captioned(source: Path, out: Path) -> Path:
+    """``source`` with meme text at the top and a caption on a black band at the bottom."""
+    with Image.open(source) as image:
+        edited = image.convert("RGB")
+    width, height = edited.size
+    draw = ImageDraw.Draw(edited)
+    font = ImageFont.load_default(size=int(height * 0.08))
+    draw.text((width / 2, height * 0.03), "TOP TEXT", font=font, anchor="ma", fill="white",
+              stroke_width=2, stroke_fill="black")  # fmt: skip
+    draw.rectangle((0, int(height * 0.88), width, height), fill="black")
+    draw.text((width * 0.05, height * 0.9), "a caption", font=font, fill="white")
+    edited.save(out, quality=90)
+    return out
+
+
+def test_match_overlays_finds_a_captioned_copy(app: typer.Typer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    hashed = runner.invoke(app, ["hash", str(DIH / "bridge-1-original.jpg"), "--variants"])
+    assert "middle_70" in json.loads(hashed.stdout)["pdq_variants"]
+    hashfile = tmp_path / "bank.jsonl"
+    hashfile.write_text(hashed.stdout)
+    index = tmp_path / "bank.pdqidx"
+    runner.invoke(app, ["index", "build", str(hashfile), "--out", str(index)])
+    query = str(_captioned(DIH / "bridge-1-original.jpg", tmp_path / "captioned.jpg"))
+    # The text changes what PDQ sees of the whole picture: its one hash lands far away.
+    [plain] = _lines(runner.invoke(app, ["match", query, "--index", str(index)]).stdout)
+    assert all(m["distance"] > 15 for m in plain["matches"])  # type: ignore[attr-defined]
+    result = runner.invoke(app, ["match", query, "--index", str(index), "--overlays"])
+    assert result.exit_code == 0, result.output
+    [match] = _lines(result.stdout)[0]["matches"]  # type: ignore[misc]
+    assert (match["variant"], match["query_variant"]) == ("middle_70", "middle_70")
+    assert match["distance"] <= 10
+    record = json.loads(runner.invoke(app, ["hash", query, "--overlays"]).stdout)
+    assert set(record["pdq_variants"]) == {"original", "middle_70"}
 
 
 def test_bad_input_is_one_clear_error(app: typer.Typer, tmp_path: Path) -> None:

@@ -79,16 +79,17 @@ def _run(work: Callable[[_T], _R], items: list[_T], jobs: int, description: str)
 
 
 def _hash_one(
-    args: tuple[Path, tuple[str, ...], str, bool, bool],
+    args: tuple[Path, tuple[str, ...], str, bool, bool, bool],
 ) -> dict[str, Any]:
     """Hash one file; an error becomes the record's ``error`` (a folder scan goes on)."""
-    path, names, pipeline, dihedral, bank_variants = args
+    path, names, pipeline, dihedral, overlays, bank_variants = args
     try:
         return signals.hash_media(
             path,
             names,
             pipeline="reference" if pipeline == "reference" else "fast",
             dihedral=dihedral,
+            overlays=overlays,
             bank_variants=bank_variants,
         )
     except AllianceError as exc:
@@ -131,12 +132,20 @@ def hash_command(
     dihedral: Annotated[
         bool, typer.Option("--dihedral", help="Add pdq_variants: the 8 rotations/flips.")
     ] = False,
+    overlays: Annotated[
+        bool,
+        typer.Option(
+            "--overlays",
+            help="Add pdq_variants: the middle strip (middle_70, without the top and bottom "
+            "15 %), which matches banks built with --variants through meme text and captions.",
+        ),
+    ] = False,
     bank_variants: Annotated[
         bool,
         typer.Option(
             "--variants",
             help="Add pdq_variants: every robust-banking variant (rotations/flips, frames, "
-            "crops, small tilts), to build an index from media you hold.",
+            "crops, small tilts, middle strip), to build an index from media you hold.",
         ),
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
@@ -147,7 +156,7 @@ def hash_command(
     """Hash media files: one record per file (JSON lines or CSV) on stdout."""
     names = signals.parse_signals(signal_names)
     files = walk(paths)
-    work = [(f, names, pipeline.value, dihedral, bank_variants) for f in files]
+    work = [(f, names, pipeline.value, dihedral, overlays, bank_variants) for f in files]
     columns = ["path", *names, *(["pdq_quality"] if "pdq" in names else []), "error"]
     failed = _emit(_run(_hash_one, work, jobs, "hashing"), fmt, columns)
     if failed:
@@ -194,7 +203,9 @@ def index_build_command(
 # --- alliance match ----------------------------------------------------------------------
 
 
-def _query_records(paths: list[Path], dihedral: bool, jobs: int) -> Iterator[dict[str, Any]]:
+def _query_records(
+    paths: list[Path], dihedral: bool, overlays: bool, jobs: int
+) -> Iterator[dict[str, Any]]:
     """Queries: records from hash files as they are, media hashed (with variants)."""
     media: list[Path] = []
     for path in walk(paths):
@@ -203,7 +214,7 @@ def _query_records(paths: list[Path], dihedral: bool, jobs: int) -> Iterator[dic
                 yield _record_query(record)
         else:
             media.append(path)
-    work = [(p, ("pdq",), "fast", dihedral, False) for p in media]
+    work = [(p, ("pdq",), "fast", dihedral, overlays, False) for p in media]
     yield from _run(_hash_one, work, jobs, "hashing queries")
 
 
@@ -227,6 +238,14 @@ def match_command(
     dihedral: Annotated[
         bool, typer.Option("--dihedral", help="Also search each query's rotations/flips.")
     ] = False,
+    overlays: Annotated[
+        bool,
+        typer.Option(
+            "--overlays",
+            help="Also search each query's middle strip (finds banked pictures under meme "
+            "text or a caption band).",
+        ),
+    ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Match queries against an index: one JSON line per query, closest matches first."""
@@ -236,7 +255,7 @@ def match_command(
         return
     index = PdqIndex.open(index_path)
     failed: list[str] = []
-    for query in _query_records(queries, dihedral, jobs):
+    for query in _query_records(queries, dihedral, overlays, jobs):
         name = query["path"]
         if "error" in query or "pdq" not in query:
             failed.append(str(name))

@@ -55,8 +55,11 @@ def limit_blas_threads() -> bool:
 
 
 def chunk_size(count: int, jobs: int) -> int:
-    """Tasks per message: ~8 chunks per worker, at most 64 tasks."""
-    return max(1, min(64, count // (jobs * 8)))
+    """Tasks per message: ~32 chunks per worker, at most 16 tasks. Small enough that the
+    workers finish together (a worker left alone with the last chunk of 8 chunks each
+    cost two jobs a tenth of their speed-up on 400 pictures), large enough that a
+    message per chunk costs nothing next to decoding its pictures."""
+    return max(1, min(16, count // (jobs * 32)))
 
 
 def _context(*, limited: bool) -> multiprocessing.context.BaseContext:

@@ -120,6 +120,7 @@ def hash_media(
     *,
     pipeline: pdq.Pipeline = "fast",
     dihedral: bool = False,
+    overlays: bool = False,
     bank_variants: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> dict[str, object]:
@@ -129,9 +130,10 @@ def hash_media(
     the cryptographic hashes to every file.
 
     With ``dihedral`` the record also has ``pdq_variants``: the 8 dihedral forms' hashes
-    by name; with ``bank_variants``, every robust-banking variant
-    (:data:`~alliance.hashing.variants.VARIANT_NAMES`: dihedral forms, frames, crops,
-    tilts), for building a bank from media. Errors propagate
+    by name; with ``overlays`` the middle strip's (``middle_70``: the picture without the
+    top and bottom, where captions go); with ``bank_variants``, every robust-banking
+    variant (:data:`~alliance.hashing.variants.VARIANT_NAMES`: dihedral forms, frames,
+    crops, tilts, strips), for building a bank from media. Errors propagate
     (:class:`~alliance.hashing.errors.InvalidMedia` ...).
     """
     record: dict[str, object] = {"path": str(path)}
@@ -140,9 +142,11 @@ def hash_media(
         record.update(crypto.digest_file(path, algorithms))
     is_video = path.suffix.lower() in VIDEO_SUFFIXES
     if "pdq" in signals and not is_video:
-        if dihedral or bank_variants:
+        if dihedral or overlays or bank_variants:
             forms = variants.hash_variants(
                 path,
+                dihedral=dihedral or bank_variants,
+                strips=overlays or bank_variants,
                 borders=bank_variants,
                 crops=bank_variants,
                 tilts=bank_variants,

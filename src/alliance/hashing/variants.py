@@ -1,10 +1,15 @@
-"""Variants of one image for robust banking: dihedral forms, borders, crops, tilts.
+"""Variants of one image for robust banking: dihedral forms, borders, crops, tilts, strips.
 
 PDQ survives recompression and resizing but not a flip, a 90° rotation, added borders,
 a crop of a few percent or a rotation of a few degrees. When a hash list is built from
 media (the contributor holds the media then), each entry is stored with the hashes of
 these variants, so that a query needs only its own single hash. Queries may also try
 their own dihedral forms (``alliance match --dihedral``).
+
+Text laid over the picture (meme captions, a caption band) cannot be banked: only the
+text decides what PDQ sees. But it goes at the top and the bottom, so the bank also keeps
+each image's middle strip (:data:`STRIPS`) and a query may add its own
+(``alliance match --overlays``): the two strips are the same pixels whatever the text.
 
 Variant names are stable: they are written into index files (``matching.pdq_index``).
 """
@@ -84,7 +89,14 @@ FRAMES: tuple[tuple[str, float, float, float], ...] = (
 #: that of this variant.
 THUMBNAILS: tuple[tuple[str, int], ...] = (("thumbnail_128", 128),)
 
-#: Every variant name, in the order their codes are assigned in index files.
+#: Middle strips kept as variants and hashed from queries with ``overlays``: (name, share
+#: removed at the top and at the bottom). Meme text and caption bands sit within the top
+#: and bottom 15 % of a picture (text reaching further in is not covered); the strip of
+#: the rows between is identical in the original and in the captioned copy.
+STRIPS: tuple[tuple[str, float], ...] = (("middle_70", 0.15),)
+
+#: Every variant name, in the order their codes are assigned in index files (new names go
+#: last: index files store the codes).
 VARIANT_NAMES: tuple[str, ...] = (
     *DIHEDRAL,
     "unletterbox",
@@ -92,6 +104,7 @@ VARIANT_NAMES: tuple[str, ...] = (
     *(t[0] for t in TILTS),
     *(f[0] for f in FRAMES),
     *(t[0] for t in THUMBNAILS),
+    *(s[0] for s in STRIPS),
 )
 
 #: A border row or column varies by at most this much (0..255 luma) and sits this close
@@ -148,6 +161,13 @@ def frame(luma: Luma, value: float, vertical: float, horizontal: float) -> Luma:
     return np.pad(luma, ((top, top), (side, side)), constant_values=value)
 
 
+def strip(luma: Luma, share: float) -> Luma:
+    """``luma`` without ``share`` of its rows at the top and at the bottom."""
+    rows = luma.shape[0]
+    cut = round(rows * share)
+    return luma[cut : rows - cut]
+
+
 def thumbnail(luma: Luma, side: int) -> Luma:
     """``luma`` scaled (bilinear) so that its longer side is ``side`` pixels."""
     rows, cols = luma.shape
@@ -165,12 +185,14 @@ def luma_variants(
     crops: bool = True,
     tilts: bool = True,
     thumbnails: bool = True,
+    strips: bool = True,
 ) -> dict[str, Luma]:
     """Named pixel variants of one image (``original`` first).
 
     ``borders`` gives the image without its uniform borders (if it has any) and the image
     in the :data:`FRAMES`; ``crops`` the :data:`CROPS`; ``tilts`` the :data:`TILTS`;
-    ``thumbnails`` the :data:`THUMBNAILS` smaller than half the image.
+    ``thumbnails`` the :data:`THUMBNAILS` smaller than half the image; ``strips`` the
+    :data:`STRIPS`.
     """
     out: dict[str, Luma] = {"original": luma}
     if dihedral:
@@ -186,6 +208,8 @@ def luma_variants(
     if thumbnails:
         longer = max(luma.shape)
         out.update({name: thumbnail(luma, side) for name, side in THUMBNAILS if 2 * side <= longer})
+    if strips:
+        out.update({name: strip(luma, share) for name, share in STRIPS})
     return out
 
 
@@ -197,6 +221,7 @@ def hash_variants(
     crops: bool = True,
     tilts: bool = True,
     thumbnails: bool = True,
+    strips: bool = True,
     pipeline: pdq.Pipeline = "fast",
     max_pixels: int = media.DEFAULT_MAX_PIXELS,
 ) -> dict[str, pdq.PdqHash]:
@@ -204,6 +229,8 @@ def hash_variants(
 
     Decodes once. The ``original`` hash is the pipeline's own (Meta's ``pdqhash`` in the
     reference pipeline); the others use the numpy PDQ, identical to it on equal pixels.
+    A strip of low quality (a band of sky, a flat background) is left out: its bits are
+    noise, and two such strips of unrelated pictures should not be compared.
     """
     frame = pdq.decode(source, pipeline=pipeline, max_pixels=max_pixels)[0]
     luma = media.luminance(frame)
@@ -216,8 +243,12 @@ def hash_variants(
             crops=crops,
             tilts=tilts,
             thumbnails=thumbnails,
+            strips=strips,
         ).items()
     }
+    for name, _ in STRIPS:
+        if name in hashes and hashes[name].low_quality:
+            del hashes[name]
     hashes["original"] = pdq.hash_image(frame, pipeline=pipeline)
     return hashes
 

@@ -68,6 +68,7 @@ def test_dihedral_variants_match_every_rotation_and_flip() -> None:
         crops=False,
         tilts=False,
         thumbnails=False,
+        strips=False,
     )
     assert len(forms) == 8
     for row in ROWS[:8]:
