@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -150,6 +151,67 @@ def test_match_overlays_finds_a_captioned_copy(app: typer.Typer, tmp_path: Path)
     assert match["distance"] <= 10
     record = json.loads(runner.invoke(app, ["hash", query, "--overlays"]).stdout)
     assert set(record["pdq_variants"]) == {"original", "middle_70"}
+
+
+def _clip(path: Path, source: str, *extra: str) -> Path:
+    """Make a clip with ffmpeg: ``source`` is a lavfi generator or a video file."""
+    generated = [] if Path(source).is_file() else ["-f", "lavfi"]
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", *generated, "-i", source, "-pix_fmt", "yuv420p",
+         *extra, str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg binary to make clips")
+def test_videos_hash_index_and_match(app: typer.Typer, tmp_path: Path) -> None:
+    pytest.importorskip("vpdq")
+    runner = CliRunner()
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    _clip(bank / "bars.mp4", "testsrc=duration=4:size=320x240:rate=10")
+    _clip(bank / "fractal.mp4", "mandelbrot=size=320x240:rate=10", "-t", "4")
+    shutil.copy(DIH / "bridge-1-original.jpg", bank / "still.jpg")  # a picture: passed over
+    hashed = runner.invoke(app, ["hash", str(bank), "--signals", "vpdq,md5"])
+    assert hashed.exit_code == 0, hashed.output
+    hashfile = tmp_path / "videos.jsonl"
+    hashfile.write_text(hashed.stdout)
+    index = tmp_path / "videos.vpdqidx"
+    built = runner.invoke(
+        app, ["index", "build", str(hashfile), "--out", str(index), "--signal", "vpdq"]
+    )
+    assert built.exit_code == 0, built.output
+    assert "indexed 2 videos" in built.output
+    # A smaller, recompressed copy of one clip finds that clip and not the other.
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    _clip(queries / "copy.mp4", str(bank / "fractal.mp4"), "-vf", "scale=240:180", "-crf", "30")
+    (queries / "broken.mp4").write_bytes(b"not a video")
+    shutil.copy(DIH / "bridge-1-original.jpg", queries / "still.jpg")
+    result = runner.invoke(app, ["match", str(queries), "--index", str(index)])
+    lines = {Path(str(line["query"])).name: line for line in _lines(result.stdout)}
+    [match] = lines["copy.mp4"]["matches"]  # type: ignore[misc]
+    assert Path(match["id"]).name == "fractal.mp4"
+    assert match["query_match_percent"] >= 80
+    assert "error" in lines["broken.mp4"]
+    assert lines["still.jpg"]["skipped"] == "not a video"
+    assert isinstance(result.exception, InvalidInput)
+    # The bank's own hash file as the query: each video finds itself.
+    again = runner.invoke(app, ["match", str(hashfile), "--index", str(index)])
+    found = {Path(str(q["query"])).name: q["matches"] for q in _lines(again.stdout)}
+    assert {name: [Path(m["id"]).name for m in ms] for name, ms in found.items()} == {  # type: ignore[attr-defined]
+        "bars.mp4": ["bars.mp4"],
+        "fractal.mp4": ["fractal.mp4"],
+    }
+    # A hash file without videos is refused, naming it.
+    pictures = tmp_path / "pictures.jsonl"
+    pictures.write_text(runner.invoke(app, ["hash", str(bank / "still.jpg")]).stdout)
+    refused = runner.invoke(
+        app, ["index", "build", str(pictures), "--out", str(index), "--signal", "vpdq"]
+    )
+    assert isinstance(refused.exception, InvalidInput)
+    assert "no vPDQ hashes" in refused.exception.message
 
 
 def test_bad_input_is_one_clear_error(app: typer.Typer, tmp_path: Path) -> None:

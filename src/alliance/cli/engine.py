@@ -24,16 +24,21 @@ from alliance.errors import AllianceError, InvalidInput
 from alliance.hashing import parallel, pdq, signals, variants
 from alliance.hashing.crypto import digest_file
 from alliance.hashing.files import walk
+from alliance.hashing.video import DEFAULT_QUERY_MATCH_PERCENT, VpdqHash, hash_video
 from alliance.matching import crypto_index, fileformat
+from alliance.matching import video as video_index
 from alliance.matching.crypto_index import CryptoIndex
 from alliance.matching.hashfile import (
     HashRecord,
     looks_like_hashfile,
     parse_crypto_line,
+    parse_vpdq_line,
     read_crypto_hashfile,
     read_hashfile,
+    read_vpdq_hashfile,
 )
 from alliance.matching.pdq_index import MAX_RADIUS, PdqIndex, check_radius
+from alliance.matching.video import VpdqIndex
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -49,6 +54,7 @@ class IndexSignal(StrEnum):
     md5 = "md5"
     sha1 = "sha1"
     sha256 = "sha256"
+    vpdq = "vpdq"
 
 
 class PipelineChoice(StrEnum):
@@ -174,10 +180,26 @@ def index_build_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Index file to write.")],
     bank: Annotated[str, typer.Option(help="Bank name stored with every entry.")] = "default",
     signal: Annotated[
-        IndexSignal, typer.Option(help="pdq (default), or md5 / sha1 / sha256 for exact lookup.")
+        IndexSignal,
+        typer.Option(
+            help="pdq (default), md5 / sha1 / sha256 for exact lookup, or vpdq for videos."
+        ),
     ] = IndexSignal.pdq,
 ) -> None:
-    """Build an exact index (PDQ, or a cryptographic hash) from a hash file."""
+    """Build an exact index (PDQ, vPDQ, or a cryptographic hash) from a hash file."""
+    if signal is IndexSignal.vpdq:
+        videos = dict(read_vpdq_hashfile(hashfile))
+        if not videos:
+            raise InvalidInput(
+                f"{hashfile}: no vPDQ hashes (hash videos with `alliance hash --signals vpdq`)"
+            )
+        videos_index = VpdqIndex.build(videos)
+        videos_index.save(out)
+        err_console.print(
+            f"indexed {len(videos)} videos ({len(videos_index)} with usable frames) into {out}",
+            highlight=False,
+        )
+        return
     if signal is not IndexSignal.pdq:
         pairs = list(read_crypto_hashfile(hashfile, signal.value))
         CryptoIndex.build(signal.value, [h for _, h in pairs], [i for i, _ in pairs]).save(out)
@@ -247,11 +269,31 @@ def match_command(
         ),
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    query_match_percent: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=100.0,
+            help="vPDQ: share of the query's frames that must match a video's.",
+        ),
+    ] = DEFAULT_QUERY_MATCH_PERCENT,
+    target_match_percent: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=100.0, help="vPDQ: share of the video's own frames that must match."
+        ),
+    ] = 0.0,
 ) -> None:
     """Match queries against an index: one JSON line per query, closest matches first."""
     check_radius(radius)
-    if fileformat.magic(index_path) == crypto_index.MAGIC:
+    kind = fileformat.magic(index_path)
+    if kind == crypto_index.MAGIC:
         _match_crypto(queries, CryptoIndex.open(index_path))
+        return
+    if kind == video_index.MAGIC:
+        _match_videos(
+            queries, VpdqIndex.open(index_path), radius, query_match_percent, target_match_percent
+        )
         return
     index = PdqIndex.open(index_path)
     failed: list[str] = []
@@ -287,22 +329,75 @@ def match_command(
         raise InvalidInput(f"{len(failed)} queries could not be hashed: {', '.join(failed[:5])}")
 
 
-def _looks_like_crypto_hashfile(path: Path, algorithm: str) -> bool:
-    """True if the first lines of ``path`` parse as ``algorithm`` hash lines."""
+def _looks_like(path: Path, parse: Callable[[str, int], object]) -> bool:
+    """True if the first lines of ``path`` parse with ``parse`` (a hash file's lines)."""
     try:
         with open(path, encoding="utf-8") as handle:
             lines = [line for _, line in zip(range(20), handle, strict=False)]
-        parsed = [parse_crypto_line(line, n, algorithm) for n, line in enumerate(lines, 1)]
+        parsed = [parse(line, n) for n, line in enumerate(lines, 1)]
     except (OSError, UnicodeDecodeError, AllianceError):
         return False
     return any(p is not None for p in parsed)
+
+
+def _video_queries(paths: list[Path]) -> Iterator[tuple[str, VpdqHash | str | None]]:
+    """(name, vPDQ, or the reason there is none, or None for a file that is not a video):
+    hash-file lines, or videos hashed."""
+    for path in walk(paths):
+        if _looks_like(path, parse_vpdq_line):
+            yield from read_vpdq_hashfile(path)
+            continue
+        if path.suffix.lower() not in signals.VIDEO_SUFFIXES:
+            yield str(path), None
+            continue
+        try:
+            yield str(path), hash_video(path)
+        except AllianceError as exc:
+            yield str(path), exc.message
+
+
+def _match_videos(
+    queries: list[Path], index: VpdqIndex, radius: int, query_share: float, target_share: float
+) -> None:
+    """vPDQ matching: a video matches when enough of the query's frames are near its own."""
+    failed: list[str] = []
+    for name, value in _video_queries(queries):
+        if value is None:
+            sys.stdout.write(json.dumps({"query": name, "skipped": "not a video"}) + "\n")
+            continue
+        if isinstance(value, str):
+            failed.append(name)
+            sys.stdout.write(json.dumps({"query": name, "error": value}) + "\n")
+            continue
+        matches = index.search(
+            value,
+            distance=radius,
+            query_match_percent=query_share,
+            target_match_percent=target_share,
+        )
+        line = {
+            "query": name,
+            "frames": len(value.frames),
+            "matches": [
+                {
+                    "id": m.id,
+                    "query_match_percent": round(m.query_match_percent, 1),
+                    "target_match_percent": round(m.target_match_percent, 1),
+                }
+                for m in matches
+            ],
+        }
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+    if failed:
+        raise InvalidInput(f"{len(failed)} queries could not be hashed: {', '.join(failed[:5])}")
 
 
 def _match_crypto(queries: list[Path], index: CryptoIndex) -> None:
     """Exact lookups: hash-file lines as they are, any other file by its digest."""
     algorithm = index.algorithm
     for path in walk(queries):
-        if _looks_like_crypto_hashfile(path, algorithm):
+        if _looks_like(path, lambda line, n: parse_crypto_line(line, n, algorithm)):
             pairs = list(read_crypto_hashfile(path, algorithm))
         else:
             pairs = [(str(path), digest_file(path, (algorithm,))[algorithm])]

@@ -9,7 +9,9 @@ Two line formats, mixable, blank lines and ``#`` comments ignored:
 
 A bad line stops the read with an error naming the file and line: an index is built from
 all of a file or none of it. :func:`read_crypto_hashfile` reads the same formats for one
-cryptographic algorithm (the JSON field named after it, ``md5``, ``sha1`` or ``sha256``).
+cryptographic algorithm (the JSON field named after it, ``md5``, ``sha1`` or ``sha256``);
+:func:`read_vpdq_hashfile` the ``vpdq`` field of JSON lines (videos; pictures' lines are
+passed over).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, TypeVar
 from alliance.hashing.crypto import validate_hex as validate_crypto_hex
 from alliance.hashing.errors import InvalidHash, InvalidMedia
 from alliance.hashing.pdq import validate_hex
+from alliance.hashing.video import VpdqHash
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +139,21 @@ def parse_crypto_line(line: str, number: int, algorithm: str) -> tuple[str, str]
         identifier, _, value = text.rpartition("\t")
         return identifier.strip(), validate_crypto_hex(algorithm, value)
     return str(number), validate_crypto_hex(algorithm, text)
+
+
+def read_vpdq_hashfile(path: Path) -> Iterator[tuple[str, VpdqHash]]:
+    """(id, vPDQ) of each video in ``alliance hash --signals vpdq`` JSON lines."""
+    return _read_lines(path, parse_vpdq_line)
+
+
+def parse_vpdq_line(line: str, number: int) -> tuple[str, VpdqHash] | None:
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    if not text.startswith("{"):
+        raise InvalidHash('vPDQ hashes are read from JSON lines with a "vpdq" field')
+    data = _json_object(text)
+    if "vpdq" not in data:
+        return None  # a picture or another file, or one that could not be hashed
+    identifier = str(data.get("id") or data.get("path") or number)
+    return identifier, VpdqHash.from_text(str(data["vpdq"]))

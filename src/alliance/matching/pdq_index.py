@@ -482,8 +482,13 @@ class PdqIndex:
 
     def save(self, path: Path | str) -> None:
         """Write the index (format in the module docstring), replacing ``path`` atomically."""
+        self.write(path, MAGIC, {"kind": "pdq"})
+
+    def write(self, path: Path | str, magic: bytes, extra: dict[str, Any]) -> None:
+        """:meth:`save` under another ``magic``, with ``extra`` header keys: for indexes
+        built on this one (:class:`~alliance.matching.video.VpdqIndex`)."""
         header: dict[str, Any] = {
-            "kind": "pdq",
+            **extra,
             "count": len(self._digests),
             "indexed": self.indexed,
             "substrings": [list(s) for s in self._tables.layout],
@@ -505,12 +510,17 @@ class PdqIndex:
                 ([0], np.cumsum([len(e) for e in encoded], dtype=np.uint64))
             ).astype(np.uint64)
             arrays["id_blob"] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-        fileformat.write(Path(path), MAGIC, VERSION, header, arrays)
+        fileformat.write(Path(path), magic, VERSION, header, arrays)
 
     @classmethod
     def open(cls, path: Path | str) -> PdqIndex:
         """Memory-map an index file: no copy, no rebuild."""
-        header, arrays = fileformat.read(Path(path), MAGIC, (VERSION,))
+        return cls.read(path, MAGIC)[0]
+
+    @classmethod
+    def read(cls, path: Path | str, magic: bytes) -> tuple[PdqIndex, dict[str, Any]]:
+        """:meth:`open` a file :meth:`write` wrote; returns the index and the header."""
+        header, arrays = fileformat.read(Path(path), magic, (VERSION,))
         try:
             count, layout = int(header["count"]), [tuple(s) for s in header["substrings"]]
             digests = arrays["hashes"].reshape(count, HASH_BYTES)
@@ -532,4 +542,4 @@ class PdqIndex:
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise InvalidIndex(f"{path}: corrupt index ({exc})") from exc
-        return index
+        return index, header

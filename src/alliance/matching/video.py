@@ -6,18 +6,28 @@ exact radius search per query frame, not a comparison with every video. A video 
 when at least ``query_match_percent`` % of the query's distinct usable frames hit it
 (80 % by default, python-threatexchange's rule) and at least ``target_match_percent`` %
 of its own frames are among those hit.
+
+**File** (``.vpdqidx``): the frames' :class:`PdqIndex` file (format in
+:mod:`alliance.matching.pdq_index`) under its own magic ``ALVPDQX\0``, whose header also
+holds ``min_quality``. A video's frame count is its number of rows, so nothing else is
+stored; opening maps the file as a PDQ index opens.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from alliance.hashing.pdq import LOW_QUALITY, MATCH_THRESHOLD
 from alliance.hashing.video import DEFAULT_QUERY_MATCH_PERCENT, VpdqHash
+from alliance.matching.errors import InvalidIndex
 from alliance.matching.pdq_index import PdqIndex, check_radius
+
+MAGIC = b"ALVPDQX\0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +38,35 @@ class VideoMatch:
 
 
 class VpdqIndex:
-    def __init__(self, videos: Mapping[str, VpdqHash], *, min_quality: int = LOW_QUALITY) -> None:
+    def __init__(self, index: PdqIndex, *, min_quality: int = LOW_QUALITY) -> None:
+        """Over ``index``, whose rows are the distinct usable frames, id = video id; use
+        :meth:`build` or :meth:`open`."""
         self.min_quality = min_quality
-        self._frames = {vid: video.usable(min_quality) for vid, video in videos.items()}
-        ids = [vid for vid, frames in self._frames.items() for _ in frames]
-        digests = [d for frames in self._frames.values() for d in frames]
-        self._index = PdqIndex.build(digests, ids)
+        self._index = index
+        self._frame_counts = Counter(index.id_of(row) for row in range(len(index)))
+
+    @classmethod
+    def build(cls, videos: Mapping[str, VpdqHash], *, min_quality: int = LOW_QUALITY) -> VpdqIndex:
+        """An index of ``videos`` (id -> vPDQ); frames below ``min_quality`` are left out."""
+        frames = {vid: sorted(video.usable(min_quality)) for vid, video in videos.items()}
+        ids = [vid for vid, digests in frames.items() for _ in digests]
+        digests = [d for each in frames.values() for d in each]
+        return cls(PdqIndex.build(digests, ids), min_quality=min_quality)
+
+    def __len__(self) -> int:
+        """How many videos have a usable frame."""
+        return len(self._frame_counts)
+
+    def save(self, path: Path | str) -> None:
+        self._index.write(path, MAGIC, {"kind": "vpdq", "min_quality": self.min_quality})
+
+    @classmethod
+    def open(cls, path: Path | str) -> VpdqIndex:
+        index, header = PdqIndex.read(path, MAGIC)
+        try:
+            return cls(index, min_quality=int(header["min_quality"]))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InvalidIndex(f"{path}: corrupt index ({exc})") from exc
 
     def search(
         self,
@@ -59,7 +92,7 @@ class VpdqIndex:
         out = []
         for vid, hits in query_hits.items():
             mine = 100.0 * hits / len(frames)
-            theirs = 100.0 * len(target_hits[vid]) / len(self._frames[vid])
+            theirs = 100.0 * len(target_hits[vid]) / self._frame_counts[vid]
             if mine >= query_match_percent and theirs >= target_match_percent:
                 out.append(VideoMatch(vid, mine, theirs))
         return sorted(out, key=lambda m: (-m.query_match_percent, m.id))

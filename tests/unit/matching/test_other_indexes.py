@@ -13,6 +13,7 @@ from alliance.hashing.video import VideoFrame, VpdqHash
 from alliance.matching.crypto_index import CryptoIndex
 from alliance.matching.errors import InvalidIndex
 from alliance.matching.hashfile import looks_like_hashfile, read_hashfile
+from alliance.matching.pdq_index import PdqIndex
 from alliance.matching.video import VpdqIndex
 
 
@@ -38,13 +39,29 @@ def _video(*hexes: str) -> VpdqHash:
     )
 
 
-def test_vpdq_index_rule() -> None:
+@pytest.mark.parametrize("reload", [False, True])
+def test_vpdq_index_rule(tmp_path: Path, reload: bool) -> None:
     a, b, c, d = "0" * 64, "f" * 64, "0" * 32 + "f" * 32, "f" * 32 + "0" * 32
-    index = VpdqIndex({"v1": _video(a, b, c), "v2": _video(d)})
+    index = VpdqIndex.build({"v1": _video(a, b, c, a), "v2": _video(d)})
+    if reload:
+        index.save(tmp_path / "v.vpdqidx")
+        index = VpdqIndex.open(tmp_path / "v.vpdqidx")
+    assert len(index) == 2
     [match] = index.search(_video(a, b, c, d), query_match_percent=70)
     assert (match.id, match.query_match_percent, match.target_match_percent) == ("v1", 75.0, 100.0)
     assert index.search(_video(a, b, c, d)) == []  # 75 % < the default 80 %
     assert [m.id for m in index.search(_video(d), target_match_percent=100)] == ["v2"]
+
+
+def test_vpdq_index_of_one_video_and_of_none(tmp_path: Path) -> None:
+    # python-threatexchange #1318 is about a one-hash PDQ index after reload; the same here.
+    VpdqIndex.build({"only": _video("a" * 64)}).save(tmp_path / "one.vpdqidx")
+    [match] = VpdqIndex.open(tmp_path / "one.vpdqidx").search(_video("a" * 64))
+    assert match.id == "only"
+    VpdqIndex.build({}).save(tmp_path / "none.vpdqidx")
+    assert VpdqIndex.open(tmp_path / "none.vpdqidx").search(_video("a" * 64)) == []
+    with pytest.raises(InvalidIndex, match="not an index of this kind"):
+        PdqIndex.open(tmp_path / "none.vpdqidx")
 
 
 def test_hashfile_formats(tmp_path: Path) -> None:
