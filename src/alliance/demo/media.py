@@ -2,7 +2,7 @@
 
 The demo hotline "holds" the originals (their hashes, and their variants' hashes, fill the
 demo banks); the demo industry member's upload folder holds ordinary edits of some of them
-(resized, recompressed, brighter, mirrored, rotated, framed, an exact copy), unrelated
+(resized, recompressed, brighter, mirrored, rotated, framed, captioned, an exact copy), unrelated
 pictures and one file that is not a picture, so that a scan shows matches (and which
 variant matched), non-matches and a file matched by its file hashes only.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 
 def picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -40,6 +40,27 @@ def picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
         points = [(int(rng.integers(0, width)), int(rng.integers(0, height))) for _ in range(2)]
         draw.line(points, fill=tuple(int(c) for c in rng.integers(0, 256, 3)), width=6)
     return image
+
+
+def captioned(image: Image.Image, top: str, bottom: str) -> Image.Image:
+    """``image`` as a meme: white outlined text over the top, a caption on a black band
+    over the bottom (each within the top or bottom 15 %)."""
+    out = image.convert("RGB")
+    width, height = out.size
+    draw = ImageDraw.Draw(out)
+    font = ImageFont.load_default(size=int(height * 0.08))
+    draw.text(
+        (width / 2, height * 0.03),
+        top,
+        font=font,
+        anchor="ma",
+        fill="white",
+        stroke_width=2,
+        stroke_fill="black",
+    )
+    draw.rectangle((0, int(height * 0.88), width, height), fill="black")
+    draw.text((width * 0.05, height * 0.9), bottom, font=font, fill="white")
+    return out
 
 
 def jpeg(image: Image.Image, quality: int = 90) -> bytes:
@@ -71,6 +92,8 @@ def uploads(seed: int, banked: list[int]) -> list[DemoUpload]:
         edited = edits[kind](picture(picture_seed)).convert("RGB")
         out.append(DemoUpload(f"upload-{i + 1:02d}-{kind}.jpg", jpeg(edited), True))
     out.append(DemoUpload("upload-07-exact-copy.jpg", jpeg(picture(banked[6])), True))
+    meme = captioned(picture(banked[7]), "WHEN THE DEMO", "works first time")
+    out.append(DemoUpload("upload-08-captioned.jpg", jpeg(meme), True))
     for i in range(5):
         out.append(DemoUpload(f"holiday-{i + 1:02d}.jpg", jpeg(picture(seed * 1000 + i)), False))
     out.append(DemoUpload("notes.txt", b"not a picture: the scanner lists it as skipped\n", False))

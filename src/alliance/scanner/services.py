@@ -15,7 +15,7 @@ from typing import Any
 
 from alliance.banks.local_store import LocalBankStore, LocalMatch
 from alliance.errors import AllianceError
-from alliance.hashing import crypto, parallel, signals
+from alliance.hashing import crypto, parallel, signals, variants
 from alliance.hashing.errors import InvalidMedia
 
 CRYPTO_SIGNALS = ("md5", "sha1", "sha256")
@@ -23,6 +23,9 @@ CRYPTO_SIGNALS = ("md5", "sha1", "sha256")
 SCAN_SIGNALS = ("pdq", "vpdq", *CRYPTO_SIGNALS)
 #: PDQ hashes below this quality are too noisy to match on (Meta's guidance).
 MIN_PDQ_QUALITY = 50
+#: Query forms searched besides a picture's own PDQ: its middle strip, which finds banked
+#: pictures under meme text or a caption band (:data:`alliance.hashing.variants.STRIPS`).
+PDQ_QUERY_FORMS = tuple(name for name, _ in variants.STRIPS)
 
 
 def hash_for_scan(path: Path) -> dict[str, Any]:
@@ -33,7 +36,7 @@ def hash_for_scan(path: Path) -> dict[str, Any]:
     be read at all is an ``error``.
     """
     try:
-        return signals.hash_media(path, SCAN_SIGNALS)
+        return signals.hash_media(path, SCAN_SIGNALS, overlays=True)
     except InvalidMedia as not_media:
         try:
             digests = crypto.digest_file(path, CRYPTO_SIGNALS)
@@ -62,18 +65,27 @@ def _match_out(match: LocalMatch) -> dict[str, Any]:
     }
 
 
+def _queries(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(signal type, value) to look up for one hashed file."""
+    for name in SCAN_SIGNALS:
+        value = record.get(name)
+        if not isinstance(value, str):
+            continue
+        if name == "pdq":
+            if int(record.get("pdq_quality", 0)) < MIN_PDQ_QUALITY:
+                continue
+            forms = record.get("pdq_variants") or {}
+            yield from (("pdq", forms[form]) for form in PDQ_QUERY_FORMS if form in forms)
+        yield name, value
+
+
 def match_record(store: LocalBankStore, record: dict[str, Any]) -> dict[str, Any]:
     """Add ``matches`` (closest first, one per bank entry) and ``suppressed_by``."""
     if "error" in record:
         return record
     found: dict[tuple[str, int], LocalMatch] = {}
     silenced: set[str] = set()
-    for name in SCAN_SIGNALS:
-        value = record.get(name)
-        if not isinstance(value, str):
-            continue
-        if name == "pdq" and int(record.get("pdq_quality", 0)) < MIN_PDQ_QUALITY:
-            continue
+    for name, value in _queries(record):
         matches, suppressors = store.find(name, value)
         silenced.update(suppressors)
         for match in matches:

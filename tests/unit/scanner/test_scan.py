@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import OrgKind, Role
@@ -85,7 +85,21 @@ def folder(tmp_path: Path) -> Path:
     (root / ".hidden.jpg").write_bytes(media.jpeg(media.picture(1)))
     mirrored = media.picture(1).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     (root / "g-mirrored.jpg").write_bytes(media.jpeg(mirrored))
+    (root / "h-captioned.jpg").write_bytes(media.jpeg(_captioned(media.picture(1))))
     return root
+
+
+def _captioned(picture: Image.Image) -> Image.Image:
+    """Meme text over the top, a caption on a black band over the bottom."""
+    out = picture.copy()
+    width, height = out.size
+    draw = ImageDraw.Draw(out)
+    font = ImageFont.load_default(size=int(height * 0.08))
+    draw.text((width / 2, height * 0.03), "TOP TEXT", font=font, anchor="ma", fill="white",
+              stroke_width=2, stroke_fill="black")  # fmt: skip
+    draw.rectangle((0, int(height * 0.88), width, height), fill="black")
+    draw.text((width * 0.05, height * 0.9), "a caption", font=font, fill="white")
+    return out
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -99,6 +113,8 @@ def test_scan_folder(store: LocalBankStore, folder: Path, jobs: int) -> None:
     assert ".hidden.jpg" not in records
     assert records["a-resized.jpg"]["matches"][0]["bank"] == "scan-bank"
     assert records["g-mirrored.jpg"]["matches"][0]["variant"] == "flip_horizontal"
+    # Found through its middle strip, which the text does not touch.
+    assert records["h-captioned.jpg"]["matches"][0]["variant"] == "middle_70"
     assert records["a-resized.jpg"]["matches"][0]["classification"]["baseline"] is True
     assert records["b-recompressed.jpg"]["matches"][0]["distance"] <= 31
     assert records["c-suppressed.jpg"]["matches"] == []
@@ -109,7 +125,7 @@ def test_scan_folder(store: LocalBankStore, folder: Path, jobs: int) -> None:
     assert "pdq" not in exact and exact["not_media"]
     assert exact["matches"][0]["signal_type"] == "md5"
     assert "not_media" in records["f-truncated.jpg"]
-    assert summary.files == 7 and summary.matched == 4 and summary.not_media == 2
+    assert summary.files == 8 and summary.matched == 5 and summary.not_media == 2
     assert summary.skipped == []
 
 
