@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import typer
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from typer.testing import CliRunner
 
 from alliance.cli.engine import register
+from alliance.demo import media
 from alliance.errors import InvalidInput
 from alliance.hashing.errors import InvalidHash
 from alliance.matching.errors import InvalidRadius
@@ -68,19 +69,29 @@ def test_hash_csv_and_jobs(app: typer.Typer, folder: Path) -> None:
     assert two.stdout == one.stdout
 
 
+def _hash_and_index(
+    app: typer.Typer, tmp_path: Path, hash_args: list[str], build_args: list[str]
+) -> tuple[Path, Path, str]:
+    """`alliance hash` into a hash file, `alliance index build` from it: (file, index,
+    what the build said)."""
+    runner = CliRunner()
+    hashed = runner.invoke(app, ["hash", *hash_args])
+    assert hashed.exit_code == 0, hashed.output
+    hashfile = tmp_path / "bank.jsonl"
+    hashfile.write_text(hashed.stdout)
+    index = tmp_path / "bank.idx"
+    built = runner.invoke(app, ["index", "build", str(hashfile), "--out", str(index), *build_args])
+    assert built.exit_code == 0, built.output
+    return hashfile, index, built.output
+
+
 def test_build_and_match_media_and_hashfiles(
     app: typer.Typer, tmp_path: Path, folder: Path
 ) -> None:
     runner = CliRunner()
-    hashed = runner.invoke(app, ["hash", str(folder / "original.jpg"), "--dihedral"])
-    assert hashed.exit_code == 0, hashed.output
-    hashfile = tmp_path / "bank.jsonl"
-    hashfile.write_text(hashed.stdout)
-    index = tmp_path / "bank.pdqidx"
-    built = runner.invoke(
-        app, ["index", "build", str(hashfile), "--out", str(index), "--bank", "demo"]
+    hashfile, index, _ = _hash_and_index(
+        app, tmp_path, [str(folder / "original.jpg"), "--dihedral"], ["--bank", "demo"]
     )
-    assert built.exit_code == 0, built.output
     # A flipped copy matches through the stored dihedral variant; the query needs one hash.
     result = runner.invoke(app, ["match", str(DIH / "bridge-5-flipx.jpg"), "--index", str(index)])
     assert result.exit_code == 0, result.output
@@ -91,7 +102,7 @@ def test_build_and_match_media_and_hashfiles(
     assert match["bank"] == "demo"
     assert match["distance"] <= 10
     plain = tmp_path / "queries.txt"
-    plain.write_text(f"q1\t{json.loads(hashed.stdout)['pdq']}\n{'0' * 64}\n")
+    plain.write_text(f"q1\t{json.loads(hashfile.read_text())['pdq']}\n{'0' * 64}\n")
     result = runner.invoke(app, ["match", str(plain), "--index", str(index), "--radius", "0"])
     first, second = _lines(result.stdout)
     assert first["query"] == "q1"
@@ -117,30 +128,16 @@ def test_match_query_side_dihedral(app: typer.Typer, tmp_path: Path) -> None:
     assert match["distance"] <= 10
 
 
-def _captioned(source: Path, out: Path) -> Path:
-    """``source`` with meme text at the top and a caption on a black band at the bottom."""
-    with Image.open(source) as image:
-        edited = image.convert("RGB")
-    width, height = edited.size
-    draw = ImageDraw.Draw(edited)
-    font = ImageFont.load_default(size=int(height * 0.08))
-    draw.text((width / 2, height * 0.03), "TOP TEXT", font=font, anchor="ma", fill="white",
-              stroke_width=2, stroke_fill="black")  # fmt: skip
-    draw.rectangle((0, int(height * 0.88), width, height), fill="black")
-    draw.text((width * 0.05, height * 0.9), "a caption", font=font, fill="white")
-    edited.save(out, quality=90)
-    return out
-
-
 def test_match_overlays_finds_a_captioned_copy(app: typer.Typer, tmp_path: Path) -> None:
     runner = CliRunner()
-    hashed = runner.invoke(app, ["hash", str(DIH / "bridge-1-original.jpg"), "--variants"])
-    assert "middle_70" in json.loads(hashed.stdout)["pdq_variants"]
-    hashfile = tmp_path / "bank.jsonl"
-    hashfile.write_text(hashed.stdout)
-    index = tmp_path / "bank.pdqidx"
-    runner.invoke(app, ["index", "build", str(hashfile), "--out", str(index)])
-    query = str(_captioned(DIH / "bridge-1-original.jpg", tmp_path / "captioned.jpg"))
+    hashfile, index, _ = _hash_and_index(
+        app, tmp_path, [str(DIH / "bridge-1-original.jpg"), "--variants"], []
+    )
+    assert "middle_70" in json.loads(hashfile.read_text())["pdq_variants"]
+    with Image.open(DIH / "bridge-1-original.jpg") as original:
+        captioned = media.captioned(original, "TOP TEXT", "a caption")
+    query = str(tmp_path / "captioned.jpg")
+    captioned.save(query, quality=90)
     # The text changes what PDQ sees of the whole picture: its one hash lands far away.
     [plain] = _lines(runner.invoke(app, ["match", query, "--index", str(index)]).stdout)
     assert all(m["distance"] > 15 for m in plain["matches"])  # type: ignore[attr-defined]
@@ -173,16 +170,10 @@ def test_videos_hash_index_and_match(app: typer.Typer, tmp_path: Path) -> None:
     _clip(bank / "bars.mp4", "testsrc=duration=4:size=320x240:rate=10")
     _clip(bank / "fractal.mp4", "mandelbrot=size=320x240:rate=10", "-t", "4")
     shutil.copy(DIH / "bridge-1-original.jpg", bank / "still.jpg")  # a picture: passed over
-    hashed = runner.invoke(app, ["hash", str(bank), "--signals", "vpdq,md5"])
-    assert hashed.exit_code == 0, hashed.output
-    hashfile = tmp_path / "videos.jsonl"
-    hashfile.write_text(hashed.stdout)
-    index = tmp_path / "videos.vpdqidx"
-    built = runner.invoke(
-        app, ["index", "build", str(hashfile), "--out", str(index), "--signal", "vpdq"]
+    hashfile, index, said = _hash_and_index(
+        app, tmp_path, [str(bank), "--signals", "vpdq,md5"], ["--signal", "vpdq"]
     )
-    assert built.exit_code == 0, built.output
-    assert "indexed 2 videos" in built.output
+    assert "indexed 2 videos" in said
     # A smaller, recompressed copy of one clip finds that clip and not the other.
     queries = tmp_path / "queries"
     queries.mkdir()
@@ -241,15 +232,12 @@ def test_banked_variants_match_a_framed_copy(
 ) -> None:
     runner = CliRunner()
     original = folder / "original.jpg"
-    hashed = runner.invoke(app, ["hash", str(original), "--signals", "pdq", "--variants"])
-    assert hashed.exit_code == 0, hashed.output
-    assert {"tilt_cw_2", "crop_left_95", "border_white_10"} <= set(
-        json.loads(hashed.stdout)["pdq_variants"]
+    hashfile, index, _ = _hash_and_index(
+        app, tmp_path, [str(original), "--signals", "pdq", "--variants"], []
     )
-    hashfile = tmp_path / "bank.jsonl"
-    hashfile.write_text(hashed.stdout)
-    index = tmp_path / "bank.pdqidx"
-    assert runner.invoke(app, ["index", "build", str(hashfile), "--out", str(index)]).exit_code == 0
+    assert {"tilt_cw_2", "crop_left_95", "border_white_10"} <= set(
+        json.loads(hashfile.read_text())["pdq_variants"]
+    )
     with Image.open(original) as image:
         rgb = image.convert("RGB")
     framed = Image.new("RGB", (round(rgb.width * 1.2), round(rgb.height * 1.2)))

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import OrgKind, Role
@@ -85,21 +85,9 @@ def folder(tmp_path: Path) -> Path:
     (root / ".hidden.jpg").write_bytes(media.jpeg(media.picture(1)))
     mirrored = media.picture(1).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     (root / "g-mirrored.jpg").write_bytes(media.jpeg(mirrored))
-    (root / "h-captioned.jpg").write_bytes(media.jpeg(_captioned(media.picture(1))))
+    meme = media.captioned(media.picture(1), "TOP TEXT", "a caption")
+    (root / "h-captioned.jpg").write_bytes(media.jpeg(meme))
     return root
-
-
-def _captioned(picture: Image.Image) -> Image.Image:
-    """Meme text over the top, a caption on a black band over the bottom."""
-    out = picture.copy()
-    width, height = out.size
-    draw = ImageDraw.Draw(out)
-    font = ImageFont.load_default(size=int(height * 0.08))
-    draw.text((width / 2, height * 0.03), "TOP TEXT", font=font, anchor="ma", fill="white",
-              stroke_width=2, stroke_fill="black")  # fmt: skip
-    draw.rectangle((0, int(height * 0.88), width, height), fill="black")
-    draw.text((width * 0.05, height * 0.9), "a caption", font=font, fill="white")
-    return out
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
