@@ -363,7 +363,7 @@ def robustness(scenes: int = 480) -> list[str]:
     digests, ids, kinds = [], [], []
     for entry in entries:
         forms = variants.distinct(variants.hash_variants(files[entry.name]).items())
-        for kind, value in forms.items():
+        for kind, value in forms:
             digests.append(value.digest)
             ids.append(entry.name)
             kinds.append(kind)

@@ -150,6 +150,30 @@ def test_match_overlays_finds_a_captioned_copy(app: typer.Typer, tmp_path: Path)
     assert set(record["pdq_variants"]) == {"original", "middle_70"}
 
 
+def test_animations_every_frame(app: typer.Typer, tmp_path: Path) -> None:
+    runner = CliRunner()
+    frames = [media.picture(seed, (320, 240)) for seed in (1, 2, 3)]
+    animation = tmp_path / "anim.gif"
+    frames[0].save(animation, save_all=True, append_images=[frames[1], frames[1], frames[2]])
+    record = json.loads(runner.invoke(app, ["hash", str(animation), "--all-frames"]).stdout)
+    assert len(record["pdq_frames"]) == 2  # the repeated frame once
+    # A bank of the last frame as a still: only a query of every frame finds it.
+    still = tmp_path / "third.png"
+    frames[2].save(still)
+    _, index, _ = _hash_and_index(app, tmp_path / "", [str(still)], [])
+    [first] = _lines(runner.invoke(app, ["match", str(animation), "--index", str(index)]).stdout)
+    assert first["matches"] == []
+    result = runner.invoke(app, ["match", str(animation), "--index", str(index), "--all-frames"])
+    [match] = _lines(result.stdout)[0]["matches"]  # type: ignore[misc]
+    assert match["query_variant"] == "frame_3"
+    # A bank of the animation: a still of its second frame matches the entry's "frame".
+    (tmp_path / "anim").mkdir()
+    _, index, _ = _hash_and_index(app, tmp_path / "anim", [str(animation), "--all-frames"], [])
+    frames[1].save(still)
+    [line] = _lines(runner.invoke(app, ["match", str(still), "--index", str(index)]).stdout)
+    assert [(m["id"], m["variant"]) for m in line["matches"]] == [(str(animation), "frame")]  # type: ignore[attr-defined]
+
+
 def _clip(path: Path, source: str, *extra: str) -> Path:
     """Make a clip with ffmpeg: ``source`` is a lavfi generator or a video file."""
     generated = [] if Path(source).is_file() else ["-f", "lavfi"]

@@ -85,10 +85,10 @@ def _run(work: Callable[[_T], _R], items: list[_T], jobs: int, description: str)
 
 
 def _hash_one(
-    args: tuple[Path, tuple[str, ...], str, bool, bool, bool],
+    args: tuple[Path, tuple[str, ...], str, bool, bool, bool, bool],
 ) -> dict[str, Any]:
     """Hash one file; an error becomes the record's ``error`` (a folder scan goes on)."""
-    path, names, pipeline, dihedral, overlays, bank_variants = args
+    path, names, pipeline, dihedral, overlays, bank_variants, all_frames = args
     try:
         return signals.hash_media(
             path,
@@ -97,6 +97,7 @@ def _hash_one(
             dihedral=dihedral,
             overlays=overlays,
             bank_variants=bank_variants,
+            all_frames=all_frames,
         )
     except AllianceError as exc:
         return {"path": str(path), "error": exc.message}
@@ -154,6 +155,13 @@ def hash_command(
             "crops, small tilts, middle strip), to build an index from media you hold.",
         ),
     ] = False,
+    all_frames: Annotated[
+        bool,
+        typer.Option(
+            "--all-frames",
+            help="Animated images: add pdq_frames, the PDQ of each later distinct frame.",
+        ),
+    ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
     pipeline: Annotated[
         PipelineChoice, typer.Option(help="fast (default) or reference (Meta's pdqhash).")
@@ -162,7 +170,9 @@ def hash_command(
     """Hash media files: one record per file (JSON lines or CSV) on stdout."""
     names = signals.parse_signals(signal_names)
     files = walk(paths)
-    work = [(f, names, pipeline.value, dihedral, overlays, bank_variants) for f in files]
+    work = [
+        (f, names, pipeline.value, dihedral, overlays, bank_variants, all_frames) for f in files
+    ]
     columns = ["path", *names, *(["pdq_quality"] if "pdq" in names else []), "error"]
     failed = _emit(_run(_hash_one, work, jobs, "hashing"), fmt, columns)
     if failed:
@@ -208,10 +218,12 @@ def index_build_command(
     records = list(read_hashfile(hashfile))
     hashes, ids, kinds = [], [], []
     for record in records:
-        forms = {"original": record.pdq, **record.variants}
-        for name, value in variants.distinct(
-            (k, pdq.PdqHash.from_hex(v)) for k, v in forms.items()
-        ).items():
+        forms = [
+            ("original", record.pdq),
+            *record.variants.items(),
+            *((variants.ANIMATION_FRAME, f) for f in record.frames),
+        ]
+        for name, value in variants.distinct((k, pdq.PdqHash.from_hex(v)) for k, v in forms):
             hashes.append(value.digest)
             ids.append(record.id)
             kinds.append(name)
@@ -226,7 +238,7 @@ def index_build_command(
 
 
 def _query_records(
-    paths: list[Path], dihedral: bool, overlays: bool, jobs: int
+    paths: list[Path], dihedral: bool, overlays: bool, all_frames: bool, jobs: int
 ) -> Iterator[dict[str, Any]]:
     """Queries: records from hash files as they are, media hashed (with variants)."""
     media: list[Path] = []
@@ -236,7 +248,7 @@ def _query_records(
                 yield _record_query(record)
         else:
             media.append(path)
-    work = [(p, ("pdq",), "fast", dihedral, overlays, False) for p in media]
+    work = [(p, ("pdq",), "fast", dihedral, overlays, False, all_frames) for p in media]
     yield from _run(_hash_one, work, jobs, "hashing queries")
 
 
@@ -244,6 +256,8 @@ def _record_query(record: HashRecord) -> dict[str, Any]:
     query: dict[str, Any] = {"path": record.id, "pdq": record.pdq, "pdq_quality": record.quality}
     if record.variants:
         query["pdq_variants"] = record.variants
+    if record.frames:
+        query["pdq_frames"] = list(record.frames)
     return query
 
 
@@ -267,6 +281,9 @@ def match_command(
             help="Also search each query's middle strip (finds banked pictures under meme "
             "text or a caption band).",
         ),
+    ] = False,
+    all_frames: Annotated[
+        bool, typer.Option("--all-frames", help="Animated queries: search every frame.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
     query_match_percent: Annotated[
@@ -297,13 +314,16 @@ def match_command(
         return
     index = PdqIndex.open(index_path)
     failed: list[str] = []
-    for query in _query_records(queries, dihedral, overlays, jobs):
+    for query in _query_records(queries, dihedral, overlays, all_frames, jobs):
         name = query["path"]
         if "error" in query or "pdq" not in query:
             failed.append(str(name))
             sys.stdout.write(json.dumps({"query": name, "error": query.get("error")}) + "\n")
             continue
-        forms = query.get("pdq_variants") or {"original": query["pdq"]}
+        forms = {
+            **(query.get("pdq_variants") or {"original": query["pdq"]}),
+            **{f"frame_{i}": h for i, h in enumerate(query.get("pdq_frames", ()), start=2)},
+        }
         best: dict[tuple[str, str], dict[str, Any]] = {}
         for form, value in forms.items():
             for match in index.search(value, radius, banks=bank):

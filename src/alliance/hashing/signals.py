@@ -122,6 +122,7 @@ def hash_media(
     dihedral: bool = False,
     overlays: bool = False,
     bank_variants: bool = False,
+    all_frames: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> dict[str, object]:
     """One record for one file: ``path``, each signal by name, ``pdq_quality``.
@@ -133,7 +134,9 @@ def hash_media(
     by name; with ``overlays`` the middle strip's (``middle_70``: the picture without the
     top and bottom, where captions go); with ``bank_variants``, every robust-banking
     variant (:data:`~alliance.hashing.variants.VARIANT_NAMES`: dihedral forms, frames,
-    crops, tilts, strips), for building a bank from media. Errors propagate
+    crops, tilts, strips), for building a bank from media. With ``all_frames``, an
+    animated image also has ``pdq_frames``: the PDQ of each later frame that differs from
+    the frames before it (``pdq`` is the first frame's). Errors propagate
     (:class:`~alliance.hashing.errors.InvalidMedia` ...).
     """
     record: dict[str, object] = {"path": str(path)}
@@ -142,6 +145,11 @@ def hash_media(
         record.update(crypto.digest_file(path, algorithms))
     is_video = path.suffix.lower() in VIDEO_SUFFIXES
     if "pdq" in signals and not is_video:
+        frames = (
+            pdq.hash_frames(path, pipeline=pipeline, all_frames=True, max_pixels=max_pixels)
+            if all_frames
+            else []
+        )
         if dihedral or overlays or bank_variants:
             forms = variants.hash_variants(
                 path,
@@ -157,9 +165,16 @@ def hash_media(
             value = forms["original"]
             record["pdq_variants"] = {name: h.hex for name, h in forms.items()}
         else:
-            value = pdq.hash_file(path, pipeline=pipeline, max_pixels=max_pixels)
+            value = (
+                frames[0]
+                if frames
+                else pdq.hash_file(path, pipeline=pipeline, max_pixels=max_pixels)
+            )
         record["pdq"] = value.hex
         record["pdq_quality"] = value.quality
+        later = variants.distinct((variants.ANIMATION_FRAME, f) for f in [value, *frames[1:]])
+        if len(later) > 1:
+            record["pdq_frames"] = [f.hex for _, f in later[1:]]
         if value.low_quality:
             record["pdq_low_quality"] = True
     if "vpdq" in signals and is_video:

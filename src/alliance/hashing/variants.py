@@ -95,6 +95,10 @@ THUMBNAILS: tuple[tuple[str, int], ...] = (("thumbnail_128", 128),)
 #: the rows between is identical in the original and in the captioned copy.
 STRIPS: tuple[tuple[str, float], ...] = (("middle_70", 0.15),)
 
+#: A later frame of an animated image (``alliance hash --all-frames``), stored as a
+#: variant of the entry whose first frame is the original.
+ANIMATION_FRAME = "frame"
+
 #: Every variant name, in the order their codes are assigned in index files (new names go
 #: last: index files store the codes).
 VARIANT_NAMES: tuple[str, ...] = (
@@ -105,6 +109,7 @@ VARIANT_NAMES: tuple[str, ...] = (
     *(f[0] for f in FRAMES),
     *(t[0] for t in THUMBNAILS),
     *(s[0] for s in STRIPS),
+    ANIMATION_FRAME,
 )
 
 #: A border row or column varies by at most this much (0..255 luma) and sits this close
@@ -253,12 +258,13 @@ def hash_variants(
     return hashes
 
 
-def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> dict[str, pdq.PdqHash]:
-    """Drop variants whose digest repeats an earlier one (a symmetric image, no border)."""
+def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> list[tuple[str, pdq.PdqHash]]:
+    """Drop variants whose digest repeats an earlier one (a symmetric image, no border, a
+    still frame of an animation). Names may repeat (every later frame is a ``frame``)."""
     seen: set[bytes] = set()
-    out: dict[str, pdq.PdqHash] = {}
+    out: list[tuple[str, pdq.PdqHash]] = []
     for name, value in hashes:
         if value.digest not in seen:
             seen.add(value.digest)
-            out[name] = value
+            out.append((name, value))
     return out

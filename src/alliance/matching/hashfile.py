@@ -4,7 +4,8 @@ Two line formats, mixable, blank lines and ``#`` comments ignored:
 
 * plain text: ``HEX`` (the id is the line number) or ``ID<TAB>HEX``;
 * JSON lines as ``alliance hash`` writes them: ``{"path": ..., "pdq": ...}``, with the
-  optional ``pdq_variants`` map stored as variants of the same entry. Records that carry
+  optional ``pdq_variants`` map stored as variants of the same entry, and the optional
+  ``pdq_frames`` list (an animation's later frames) as its ``frame`` variants. Records that carry
   an ``error`` (a file that could not be hashed) have no hash and are skipped.
 
 A bad line stops the read with an error naming the file and line: an index is built from
@@ -34,6 +35,7 @@ class HashRecord:
     pdq: str
     quality: int | None = None
     variants: dict[str, str] = field(default_factory=dict)
+    frames: tuple[str, ...] = ()
 
 
 _T = TypeVar("_T")
@@ -84,12 +86,16 @@ def parse_line(line: str, number: int) -> HashRecord | None:
         variants = data.get("pdq_variants") or {}
         if not isinstance(variants, dict):
             raise InvalidHash('"pdq_variants" must be an object')
+        frames = data.get("pdq_frames") or []
+        if not isinstance(frames, list):
+            raise InvalidHash('"pdq_frames" must be a list')
         quality = data.get("pdq_quality")
         return HashRecord(
             str(data.get("id") or data.get("path") or number),
             validate_hex(str(data["pdq"])),
             quality if isinstance(quality, int) else None,
             {str(k): validate_hex(str(v)) for k, v in variants.items()},
+            tuple(validate_hex(str(f)) for f in frames),
         )
     if "\t" in text:
         identifier, _, value = text.rpartition("\t")

@@ -396,6 +396,13 @@ def _seizure_jsonl(text: str, problems: Problems, max_items: int) -> list[Seizur
             errors.append((number, f"the file could not be hashed: {record['error']}"))
             continue
         get = record.get
+        forms = get("pdq_variants")
+        if (frames := get("pdq_frames")) is not None:
+            # An animation's later frames (`alliance hash --all-frames`): searched as well.
+            if not isinstance(frames, list) or not isinstance(forms, dict | list | None):
+                errors.append((number, "pdq_frames: expected a list beside pdq_variants"))
+                continue
+            forms = [*(forms.values() if isinstance(forms, dict) else forms or []), *frames]
         _append(
             raw,
             (
@@ -405,7 +412,7 @@ def _seizure_jsonl(text: str, problems: Problems, max_items: int) -> list[Seizur
                 get("sha1"),
                 get("sha256"),
                 get("pdq"),
-                get("pdq_variants"),
+                forms,
                 get("media_type", get("kind")) or ("video" if "vpdq" in record else None),
                 get("category"),
                 get("media_id"),

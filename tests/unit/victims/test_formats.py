@@ -182,6 +182,7 @@ def test_jsonl_lines_keep_their_numbers_and_optional_fields() -> None:
         json.dumps({"name": "b", "sha1": digest("sha1", "b"), "media_type": "Video"}),
         json.dumps({"path": "c.mp4", "sha256": digest("sha256", "c"), "vpdq": "ignored"}),
         json.dumps({"kind": "photo", "pdq": pdq("d"), "pdq_variants": [pdq("e")], "category": 2}),
+        json.dumps({"path": "a.gif", "pdq": pdq("f"), "pdq_frames": [pdq("1"), pdq("2")]}),
     ]
     items = parse_seizure("\n".join(lines).encode(), SeizureFormat.jsonl)
     assert [(i.line, i.name, i.media_type) for i in items] == [
@@ -189,8 +190,11 @@ def test_jsonl_lines_keep_their_numbers_and_optional_fields() -> None:
         (3, "b", MediaType.video),
         (4, "c.mp4", MediaType.video),
         (5, None, MediaType.image),
+        (6, "a.gif", MediaType.image),  # it has a PDQ
     ]
     assert (items[3].pdq_variants, items[3].category) == ((pdq("e"),), 2)
+    # An animation's later frames (`alliance hash --all-frames`) are searched too.
+    assert items[4].pdq_variants == (pdq("1"), pdq("2"))
 
 
 def test_the_fast_and_the_careful_path_agree(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,9 +269,10 @@ def test_bad_jsonl_lines_are_all_named() -> None:
         json.dumps({"md5": 12345}),
         json.dumps({"md5": md5, "media_type": "gif"}),
         json.dumps({"pdq": pdq("a"), "pdq_variants": ["00"]}),
+        json.dumps({"pdq": pdq("a"), "pdq_frames": pdq("b")}),
     ]
     message = seizure_error("\n".join(lines), SeizureFormat.jsonl)
-    assert message.startswith("JSON lines: 10 errors: line 2: invalid MD5 hash 'xyz'")
+    assert message.startswith("JSON lines: 11 errors: line 2: invalid MD5 hash 'xyz'")
     for part in (
         "line 3: invalid SHA1 hash",
         "line 4: no md5, sha1, sha256 or pdq hash",
@@ -278,6 +283,7 @@ def test_bad_jsonl_lines_are_all_named() -> None:
         "line 9: md5: expected a string, got int",
         "line 10: media type: unknown media type 'gif' (expected image or video)",
         "line 11: invalid PDQ hash '00'",
+        "line 12: pdq_frames: expected a list beside pdq_variants",
     ):
         assert part in message
     assert "line 1:" not in message
