@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from alliance.hashing.pdq import HASH_BYTES, MATCH_THRESHOLD, PdqHash
 from alliance.hashing.variants import VARIANT_NAMES
@@ -151,18 +152,26 @@ class _Tables:
         offsets = np.empty(int(bases[-1]), np.uint32)
         rows = np.empty(len(layout) * count, np.uint32)  # filled in place: no 2nd copy
         columns = [np.ascontiguousarray(words[:, w]) for w in range(words.shape[1])]
+        row_numbers = np.arange(count, dtype=np.int32)
+        present = np.ones(count, np.bool_)
 
         def table(s: int) -> None:
             word, shift, width = layout[s]
-            keys = (columns[word] >> np.uint64(shift)) & np.uint64((1 << width) - 1)
-            _bucket_order(keys, width, out=rows[s * count : (s + 1) * count])
-            counts = np.bincount(keys.view(np.int64), minlength=1 << width)  # keys < 2^22
+            keys = ((columns[word] >> np.uint64(shift)) & np.uint64((1 << width) - 1)).astype(
+                np.int32
+            )
+            # A bucket table is a sparse matrix in CSR form: bucket key x row number. SciPy
+            # builds it by a counting sort in C, stable (rows stay in order in a bucket), in
+            # half the time of two radix passes in numpy.
+            buckets = sparse.csr_array(
+                (present, (keys, row_numbers)), shape=(1 << width, max(count, 1))
+            )
+            rows[s * count : (s + 1) * count] = buckets.indices
             mine = offsets[bases[s] : bases[s + 1]]
-            mine[0] = s * count
-            np.cumsum(counts, out=mine[1:])
-            mine[1:] += np.uint32(s * count)
+            mine[:] = buckets.indptr
+            mine += np.uint32(s * count)
 
-        # numpy releases the GIL in sorts and gathers: threads help, processes not needed.
+        # SciPy and numpy release the GIL here: threads help, processes are not needed.
         with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
             list(pool.map(table, range(len(layout))))
         return cls(layout, offsets, rows)
@@ -199,22 +208,6 @@ class _Tables:
         positions = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
         query_of = np.repeat(np.arange(len(queries), dtype=np.intp), per_query)
         return query_of, self.rows[positions].astype(np.int64)
-
-
-def _bucket_order(
-    keys: U64, width: int, out: NDArray[np.uint32] | None = None
-) -> NDArray[np.uint32]:
-    """Rows ordered by substring key: an LSD radix sort in two stable passes, the low
-    ``width - 16`` bits as uint8 then the high 16 bits as uint16 (numpy radix-sorts keys
-    of 16 bits or fewer, one pass per byte: 3 byte passes for 22 bits; a comparison sort
-    of 10M keys is 3x slower). Permutations are composed as uint32 to halve the traffic
-    of the random gather."""
-    low_bits = max(width - 16, 0)
-    low = (keys & np.uint64((1 << low_bits) - 1)).astype(np.uint8 if low_bits <= 8 else np.uint16)
-    high = (keys >> np.uint64(low_bits)).astype(np.uint16)
-    first = np.argsort(low, kind="stable").astype(np.uint32)
-    second = np.argsort(np.take(high, first), kind="stable")
-    return np.take(first, second, out=out)
 
 
 def _distances(

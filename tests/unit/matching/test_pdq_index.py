@@ -183,13 +183,23 @@ def test_file_is_not_pickle_and_has_documented_header(tmp_path: Path) -> None:
     assert path.read_bytes()[:8] == b"ALPDQIX\0"
 
 
-@pytest.mark.parametrize("width", [8, 12, 16, 17, 21, 22])
-def test_bucket_order_is_a_stable_sort_by_key(width: int) -> None:
-    from alliance.matching.pdq_index import _bucket_order
+@pytest.mark.parametrize("count", [0, 1, 5000])
+def test_bucket_tables_list_rows_by_key_in_row_order(count: int) -> None:
+    from alliance.matching.pdq_index import _Tables, as_words
 
-    keys = np.random.default_rng(width).integers(0, 1 << width, 5000, dtype=np.uint64)
-    expected = np.argsort(keys, kind="stable")
-    assert _bucket_order(keys, width).tolist() == expected.tolist()
+    digests = np.random.default_rng(count).integers(0, 256, (count, 32), dtype=np.uint8)
+    words = as_words(digests)
+    tables = _Tables.build(words, threads=2)
+    for s, (word, shift, width) in enumerate(tables.layout):
+        keys = (words[:, word] >> np.uint64(shift)) & np.uint64((1 << width) - 1)
+        start, stop = tables.bases[s], tables.bases[s] + (1 << width) + 1
+        bounds = tables.offsets[start:stop].astype(np.int64) - s * count
+        rows = tables.rows[s * count : (s + 1) * count]
+        assert rows.tolist() == np.argsort(keys, kind="stable").tolist()
+        assert (
+            np.diff(bounds).tolist()
+            == np.bincount(keys.astype(np.int64), minlength=1 << width).tolist()
+        )
 
 
 def test_index_from_an_older_variant_list_accepts_new_variant_names(tmp_path: Path) -> None:
