@@ -97,36 +97,51 @@ def _spin(count: int) -> int:
     return total
 
 
-def _parallel_speedup(paths: list[Path]) -> list[str]:
+def _parallel_speedup(paths: list[Path], rounds: int = 5) -> list[str]:
     """``alliance hash --jobs 2`` against one job: the CLI's own pool
-    (:func:`alliance.hashing.parallel.map_in_processes`), pool start-up included."""
+    (:func:`alliance.hashing.parallel.map_in_processes`), pool start-up included.
+
+    One job and two jobs are timed in turns, ``rounds`` times, each round beside a
+    calibration (the same pure-Python loop on one and on two processes): on a shared
+    virtual machine what the second CPU gives drifts from second to second, so a ratio is
+    only fair between measurements taken together."""
 
     def timed(jobs: int) -> float:
         start = time.perf_counter()
         list(parallel.map_in_processes(_hash_path, paths, jobs))
         return time.perf_counter() - start
 
-    timed(1)
-    one = min(timed(1) for _ in range(3))
-    two = min(timed(2) for _ in range(3))
-    # What the machine gives two processes right now (other load shows up here).
-    spin = [5_000_000] * 4
-    start = time.perf_counter()
-    list(map(_spin, spin))
-    spin_one = time.perf_counter() - start
-    with ProcessPoolExecutor(2) as pool:
-        list(pool.map(_spin, [1, 1]))
+    spin = [10_000_000] * 4
+
+    def calibration(pool: ProcessPoolExecutor) -> float:
+        start = time.perf_counter()
+        list(map(_spin, spin))
+        alone = time.perf_counter() - start
         start = time.perf_counter()
         list(pool.map(_spin, spin))
-        spin_two = time.perf_counter() - start
+        return alone / (time.perf_counter() - start)
+
+    timed(1)
+    ones, twos, machine = [], [], []
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [1, 1]))
+        for _ in range(rounds):
+            ones.append(timed(1))
+            twos.append(timed(2))
+            machine.append(calibration(pool))
+    ratios = sorted(one / two for one, two in zip(ones, twos, strict=True))
+    one, two = statistics.median(ones), statistics.median(twos)
     load = os.getloadavg()[0]
     return [
         f"`--jobs 2` (two worker processes, one BLAS thread each) hashes {len(paths)} "
-        f"1024x768 JPEGs {one / two:.2f}x as fast as one job ({len(paths) / one:.0f}/s -> "
-        f"{len(paths) / two:.0f}/s, pool start included). Calibration in the same run: a "
-        f"pure-Python loop runs {spin_one / spin_two:.2f}x as fast on two processes "
-        f"(1-minute load average {load:.1f} on {os.cpu_count()} CPUs): well below 2 means "
-        "another process was using the second CPU during the measurement.",
+        f"1024x768 JPEGs {statistics.median(ratios):.2f}x as fast as one job (median of "
+        f"{rounds} rounds, each timing one job then two: {ratios[0]:.2f}x to "
+        f"{ratios[-1]:.2f}x; {len(paths) / one:.0f}/s -> {len(paths) / two:.0f}/s, pool start "
+        f"included). Calibration, in each round: a pure-Python loop runs "
+        f"{statistics.median(machine):.2f}x as fast on two processes ({min(machine):.2f}x to "
+        f"{max(machine):.2f}x; 1-minute load average {load:.1f} on {os.cpu_count()} CPUs): "
+        "below 2 means the machine did not give the second CPU in full (other work, or a "
+        "shared virtual machine).",
     ]
 
 

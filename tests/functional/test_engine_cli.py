@@ -109,6 +109,7 @@ def test_build_and_match_media_and_hashfiles(
     assert first["matches"][0]["distance"] == 0
     assert second["query"] == "2"
     assert second["matches"] == []
+    assert "1 of 2 queries matched" in result.stderr
 
 
 def test_match_query_side_dihedral(app: typer.Typer, tmp_path: Path) -> None:
@@ -212,6 +213,7 @@ def test_videos_hash_index_and_match(app: typer.Typer, tmp_path: Path) -> None:
     assert "error" in lines["broken.mp4"]
     assert lines["still.jpg"]["skipped"] == "not a video"
     assert isinstance(result.exception, InvalidInput)
+    assert result.exception.message.startswith("1 of 2 queries matched; 1 could not be hashed")
     # The bank's own hash file as the query: each video finds itself.
     again = runner.invoke(app, ["match", str(hashfile), "--index", str(index)])
     found = {Path(str(q["query"])).name: q["matches"] for q in _lines(again.stdout)}

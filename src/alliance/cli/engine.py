@@ -314,7 +314,9 @@ def match_command(
         return
     index = PdqIndex.open(index_path)
     failed: list[str] = []
+    matched = total = 0
     for query in _query_records(queries, dihedral, overlays, all_frames, jobs):
+        total += 1
         name = query["path"]
         if "error" in query or "pdq" not in query:
             failed.append(str(name))
@@ -343,10 +345,20 @@ def match_command(
             if query["pdq_quality"] < pdq.LOW_QUALITY:
                 line["low_quality"] = True
         line["matches"] = sorted(best.values(), key=lambda m: (m["distance"], m["bank"], m["id"]))
+        matched += bool(best)
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
+    _summary(total, matched, failed)
+
+
+def _summary(total: int, matched: int, failed: list[str]) -> None:
+    """One line on stderr for the person at the terminal (stdout stays JSON lines); the
+    queries that could not be hashed make the exit code non-zero."""
+    summary = f"{matched} of {total} queries matched"
     if failed:
-        raise InvalidInput(f"{len(failed)} queries could not be hashed: {', '.join(failed[:5])}")
+        listed = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+        raise InvalidInput(f"{summary}; {len(failed)} could not be hashed: {listed}")
+    err_console.print(summary, highlight=False)
 
 
 def _looks_like(path: Path, parse: Callable[[str, int], object]) -> bool:
@@ -381,10 +393,12 @@ def _match_videos(
 ) -> None:
     """vPDQ matching: a video matches when enough of the query's frames are near its own."""
     failed: list[str] = []
+    matched = total = 0
     for name, value in _video_queries(queries):
         if value is None:
             sys.stdout.write(json.dumps({"query": name, "skipped": "not a video"}) + "\n")
             continue
+        total += 1
         if isinstance(value, str):
             failed.append(name)
             sys.stdout.write(json.dumps({"query": name, "error": value}) + "\n")
@@ -407,15 +421,16 @@ def _match_videos(
                 for m in matches
             ],
         }
+        matched += bool(matches)
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
-    if failed:
-        raise InvalidInput(f"{len(failed)} queries could not be hashed: {', '.join(failed[:5])}")
+    _summary(total, matched, failed)
 
 
 def _match_crypto(queries: list[Path], index: CryptoIndex) -> None:
     """Exact lookups: hash-file lines as they are, any other file by its digest."""
     algorithm = index.algorithm
+    matched = total = 0
     for path in walk(queries):
         if _looks_like(path, lambda line, n: parse_crypto_line(line, n, algorithm)):
             pairs = list(read_crypto_hashfile(path, algorithm))
@@ -424,5 +439,8 @@ def _match_crypto(queries: list[Path], index: CryptoIndex) -> None:
         for name, value in pairs:
             matches = [{"id": i, "hash": value, "distance": 0} for i in index.lookup(value)]
             line = {"query": name, "hash": value, "matches": matches}
+            total += 1
+            matched += bool(matches)
             sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
+    _summary(total, matched, [])
