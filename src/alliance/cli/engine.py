@@ -103,6 +103,11 @@ def _hash_one(
         return {"path": str(path), "error": exc.message}
 
 
+def _listed(paths: list[str]) -> str:
+    """The first five paths, and how many more: an error line stays one line."""
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+
+
 def _emit(records: Iterable[dict[str, Any]], fmt: OutputFormat, columns: list[str]) -> list[str]:
     """Print records; return the paths of the ones that failed."""
     failed: list[str] = []
@@ -176,8 +181,9 @@ def hash_command(
     columns = ["path", *names, *(["pdq_quality"] if "pdq" in names else []), "error"]
     failed = _emit(_run(_hash_one, work, jobs, "hashing"), fmt, columns)
     if failed:
-        listed = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
-        raise InvalidInput(f"{len(failed)} of {len(files)} files could not be hashed: {listed}")
+        raise InvalidInput(
+            f"{len(failed)} of {len(files)} files could not be hashed: {_listed(failed)}"
+        )
 
 
 # --- alliance index build ----------------------------------------------------------------
@@ -356,8 +362,7 @@ def _summary(total: int, matched: int, failed: list[str]) -> None:
     queries that could not be hashed make the exit code non-zero."""
     summary = f"{matched} of {total} queries matched"
     if failed:
-        listed = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
-        raise InvalidInput(f"{summary}; {len(failed)} could not be hashed: {listed}")
+        raise InvalidInput(f"{summary}; {len(failed)} could not be hashed: {_listed(failed)}")
     err_console.print(summary, highlight=False)
 
 
