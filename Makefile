@@ -21,7 +21,7 @@ SYSTEM_PACKAGES := pkg-config g++ ffmpeg libavcodec-dev libavformat-dev libavuti
 help:
 	@echo "make run    - set up, build the demo world, serve http://127.0.0.1:8000"
 	@echo "make test   - set up, run the whole test suite (SQLite + PostgreSQL + browser)"
-	@echo "make lint   - ruff and mypy --strict"
+	@echo "make lint   - ruff, mypy (--strict on src, looser on tests), import contracts"
 	@echo "make bench  - benchmarks against the anchors, written to docs/benchmarks.md"
 
 system:
@@ -58,7 +58,8 @@ test: install browser
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src/alliance
+	$(BIN)/mypy src/alliance tests bench  # tests and bench: the looser profile in pyproject
+	$(BIN)/lint-imports --no-cache --no-logo  # the layers of docs/architecture.md
 
 format: install
 	$(BIN)/ruff check --fix src tests bench

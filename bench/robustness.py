@@ -27,6 +27,8 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Concatenate, ParamSpec
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
@@ -35,6 +37,7 @@ from alliance.hashing import pdq, variants
 from alliance.matching.pdq_index import PdqIndex
 
 Edit = Callable[[Image.Image], bytes]
+P = ParamSpec("P")
 
 #: Sample images that look like photographs: the originals of the transform suite.
 PHOTOS = (
@@ -205,6 +208,24 @@ def _border(image: Image.Image, colour: int, vertical: float, horizontal: float)
     return ImageOps.expand(image, (side, top, side, top), fill=(colour,) * 3)
 
 
+def _edited(
+    save: Edit,
+    transform: Callable[Concatenate[Image.Image, P], Image.Image],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> Edit:
+    """The edit ``save(transform(image, *args, **kwargs))``, its arguments bound now."""
+    return lambda image: save(transform(image, *args, **kwargs))
+
+
+def _enhanced(
+    image: Image.Image,
+    enhancer: type[ImageEnhance.Brightness] | type[ImageEnhance.Contrast],
+    factor: float,
+) -> Image.Image:
+    return enhancer(image).enhance(factor)
+
+
 def suite() -> list[tuple[str, str, Edit]]:
     """(family, transform, edit) for every case; ``edit`` returns the edited file."""
     cases: list[tuple[str, str, Edit]] = []
@@ -213,24 +234,20 @@ def suite() -> list[tuple[str, str, Edit]]:
         cases.append((family, name, edit))
 
     for q in (20, 30, 40, 50):
-        add("photometric", f"JPEG q{q}", lambda im, q=q: _jpeg(im, q))
+        add("photometric", f"JPEG q{q}", partial(_jpeg, quality=q))
     for r in (1, 2):
         blur = ImageFilter.GaussianBlur(r)
-        add("photometric", f"Gaussian blur r={r}", lambda im, b=blur: _png(im.filter(b)))
+        add("photometric", f"Gaussian blur r={r}", _edited(_png, Image.Image.filter, blur))
     for s in (5, 10, 20):
-        add("photometric", f"Gaussian noise sigma={s}", lambda im, s=s: _png(_noise(im, s)))
+        add("photometric", f"Gaussian noise sigma={s}", _edited(_png, _noise, s))
     for f in (0.7, 1.3):
         for kind, enhancer in (
             ("brightness", ImageEnhance.Brightness),
             ("contrast", ImageEnhance.Contrast),
         ):
-            add(
-                "photometric",
-                f"{kind} x{f}",
-                lambda im, f=f, e=enhancer: _png(e(im).enhance(f)),
-            )
+            add("photometric", f"{kind} x{f}", _edited(_png, _enhanced, enhancer, f))
     for p in (25, 33, 50):
-        add("resize", f"resize to {p} %", lambda im, p=p: _png(_resize(im, p)))
+        add("resize", f"resize to {p} %", _edited(_png, _resize, p))
     add("resize", "resize to 50 % + JPEG q75", lambda im: _jpeg(_resize(im, 50), 75))
     add("overlay", "meme text top and bottom (8 % high)", lambda im: _png(_meme(im)))
     add("overlay", "signature in a corner (5 % high)", lambda im: _png(_signature(im)))
@@ -245,7 +262,7 @@ def suite() -> list[tuple[str, str, Edit]]:
         ("transpose", Image.Transpose.TRANSPOSE),
         ("transverse", Image.Transpose.TRANSVERSE),
     ):
-        add("dihedral", label, lambda im, how=how: _jpeg(im.transpose(how), 90))
+        add("dihedral", label, _edited(partial(_jpeg, quality=90), Image.Image.transpose, how))
     for label, colour, v, h in (
         ("black border 10 %", 0, 0.1, 0.1),
         ("white border 10 %", 255, 0.1, 0.1),
@@ -253,7 +270,7 @@ def suite() -> list[tuple[str, str, Edit]]:
         ("black pillarbox 10 %", 0, 0.0, 0.1),
         ("grey border 10 %", 128, 0.1, 0.1),
     ):
-        add("border", label, lambda im, c=colour, v=v, h=h: _png(_border(im, c, v, h)))
+        add("border", label, _edited(_png, _border, colour, v, h))
     for share in (0.05, 0.075, 0.10):
         pct = f"{share * 100:g} %"
         for where, edges in (
@@ -265,12 +282,12 @@ def suite() -> list[tuple[str, str, Edit]]:
             ("top-left", (share, 0.0, share, 0.0)),
             ("bottom-right", (0.0, share, 0.0, share)),
         ):
-            add("crop", f"crop {pct} {where}", lambda im, e=edges: _png(_crop(im, *e)))
+            add("crop", f"crop {pct} {where}", _edited(_png, _crop, *edges))
     for degrees in (2, 3, 5, -2, -3, -5):
         add(
             "small rotation",
             f"rotate {degrees:+d} deg",
-            lambda im, d=degrees: _png(im.rotate(d, Image.Resampling.BICUBIC)),
+            _edited(_png, Image.Image.rotate, degrees, Image.Resampling.BICUBIC),
         )
     return cases
 

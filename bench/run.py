@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -155,9 +156,9 @@ def hashing_speed(folder: Path) -> list[str]:
     for label, paths in photos.items():
         repeat = 2 if label == "12MP" else 8
         theirs = statistics.mean(
-            _per_call(lambda p=p: PdqSignal.hash_from_file(p), repeat) for p in paths
+            _per_call(partial(PdqSignal.hash_from_file, p), repeat) for p in paths
         )
-        ours = statistics.mean(_per_call(lambda p=p: pdq.hash_file(p), repeat) for p in paths)
+        ours = statistics.mean(_per_call(partial(pdq.hash_file, p), repeat) for p in paths)
         worst = max(
             pdq.hash_file(p).distance(pdq.hash_file(p, pipeline="reference")) for p in paths
         )
@@ -230,10 +231,9 @@ def index_speed(count: int) -> list[str]:
             opened = time.perf_counter() - start
             ours.raw_search(words, 31)  # page the mapped file in, as a running service has it
             single = statistics.median(
-                _per_call(lambda i=i, ix=ours, w=words: ix.raw_search(w[i : i + 1], 31), 1)
-                for i in range(200)
+                _per_call(partial(ours.raw_search, words[i : i + 1], 31), 1) for i in range(200)
             )
-            batch = _per_call(lambda ix=ours, w=words: ix.raw_search(w, 31), 3) / len(queries)
+            batch = _per_call(partial(ours.raw_search, words, 31), 3) / len(queries)
             del ours
         te_build = te_single = brute = float("nan")
         if anchors:
@@ -243,15 +243,12 @@ def index_speed(count: int) -> list[str]:
             te_build = time.perf_counter() - start
             del hexes
             qhex = [bytes(q).hex() for q in queries]
-            te_single = statistics.median(
-                _per_call(lambda q=q, ix=te: ix.query(q), 1) for q in qhex[:50]
-            )
+            te_single = statistics.median(_per_call(partial(te.query, q), 1) for q in qhex[:50])
             del te
             flat = faiss.IndexBinaryFlat(256)
             flat.add(data)
             brute = statistics.median(
-                _per_call(lambda i=i, ix=flat, qs=queries: ix.range_search(qs[i : i + 1], 32), 1)
-                for i in range(20)
+                _per_call(partial(flat.range_search, queries[i : i + 1], 32), 1) for i in range(20)
             )
             del flat
         del data

@@ -641,7 +641,9 @@ def _phases(
 def _finished_phases(spans: dict[str, tuple[float, float]], failed: str | None) -> dict[str, float]:
     """The phases a failed run finished before ``failed`` (a label of :data:`WRAPPED`)."""
     done = {k: end - begin for k, (begin, end) in spans.items() if k != failed}
-    phases = {k: done[k] for k in ("parse", "exact", "members", "index build") if k in done}
+    phases: dict[str, float] = {
+        k: done[k] for k in ("parse", "exact", "members", "index build") if k in done
+    }
     if "build" in done and "index build" in done:
         phases["read"] = done["build"] - done["index build"]
     return phases
@@ -672,12 +674,12 @@ def _triage(world: _World, seizure: _Seizure, label: str) -> _Triage:
         except MemoryError as exc:
             session.rollback()
             # The outermost wrapped call that raised finished last.
-            label = max(spans, key=lambda k: spans[k][1]) if spans else None
-            where = next((f"`{_name(o)}.{a}`" for o, a, n in WRAPPED if n == label), "triage")
+            failed = max(spans, key=lambda k: spans[k][1]) if spans else None
+            where = next((f"`{_name(o)}.{a}`" for o, a, n in WRAPPED if n == failed), "triage")
             result.failure = (
                 f"MemoryError in {where} after {time.perf_counter() - start:.0f} s ({exc})"
             )
-            result.phases = _finished_phases(spans, label)
+            result.phases = _finished_phases(spans, failed)
             result.peak_rss, result.peak_scope = _peak_rss(reset)
             return result
         end = time.perf_counter()

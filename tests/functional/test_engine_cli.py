@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -41,7 +42,7 @@ def folder(tmp_path: Path) -> Path:
     return media
 
 
-def _lines(output: str) -> list[dict[str, object]]:
+def _lines(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
@@ -96,7 +97,7 @@ def test_build_and_match_media_and_hashfiles(
     result = runner.invoke(app, ["match", str(DIH / "bridge-5-flipx.jpg"), "--index", str(index)])
     assert result.exit_code == 0, result.output
     [line] = _lines(result.stdout)
-    [match] = line["matches"]  # type: ignore[misc]
+    [match] = line["matches"]
     assert match["id"] == str(folder / "original.jpg")
     assert match["variant"] != "original"
     assert match["bank"] == "demo"
@@ -124,7 +125,7 @@ def test_match_query_side_dihedral(app: typer.Typer, tmp_path: Path) -> None:
         == []
     )
     result = runner.invoke(app, ["match", query, "--index", str(index), "--dihedral"])
-    [match] = _lines(result.stdout)[0]["matches"]  # type: ignore[misc]
+    [match] = _lines(result.stdout)[0]["matches"]
     assert match["query_variant"] != "original"
     assert match["distance"] <= 10
 
@@ -141,10 +142,10 @@ def test_match_overlays_finds_a_captioned_copy(app: typer.Typer, tmp_path: Path)
     captioned.save(query, quality=90)
     # The text changes what PDQ sees of the whole picture: its one hash lands far away.
     [plain] = _lines(runner.invoke(app, ["match", query, "--index", str(index)]).stdout)
-    assert all(m["distance"] > 15 for m in plain["matches"])  # type: ignore[attr-defined]
+    assert all(m["distance"] > 15 for m in plain["matches"])
     result = runner.invoke(app, ["match", query, "--index", str(index), "--overlays"])
     assert result.exit_code == 0, result.output
-    [match] = _lines(result.stdout)[0]["matches"]  # type: ignore[misc]
+    [match] = _lines(result.stdout)[0]["matches"]
     assert (match["variant"], match["query_variant"]) == ("middle_70", "middle_70")
     assert match["distance"] <= 10
     record = json.loads(runner.invoke(app, ["hash", query, "--overlays"]).stdout)
@@ -165,14 +166,14 @@ def test_animations_every_frame(app: typer.Typer, tmp_path: Path) -> None:
     [first] = _lines(runner.invoke(app, ["match", str(animation), "--index", str(index)]).stdout)
     assert first["matches"] == []
     result = runner.invoke(app, ["match", str(animation), "--index", str(index), "--all-frames"])
-    [match] = _lines(result.stdout)[0]["matches"]  # type: ignore[misc]
+    [match] = _lines(result.stdout)[0]["matches"]
     assert match["query_variant"] == "frame_3"
     # A bank of the animation: a still of its second frame matches the entry's "frame".
     (tmp_path / "anim").mkdir()
     _, index, _ = _hash_and_index(app, tmp_path / "anim", [str(animation), "--all-frames"], [])
     frames[1].save(still)
     [line] = _lines(runner.invoke(app, ["match", str(still), "--index", str(index)]).stdout)
-    assert [(m["id"], m["variant"]) for m in line["matches"]] == [(str(animation), "frame")]  # type: ignore[attr-defined]
+    assert [(m["id"], m["variant"]) for m in line["matches"]] == [(str(animation), "frame")]
 
 
 def _clip(path: Path, source: str, *extra: str) -> Path:
@@ -207,7 +208,7 @@ def test_videos_hash_index_and_match(app: typer.Typer, tmp_path: Path) -> None:
     shutil.copy(DIH / "bridge-1-original.jpg", queries / "still.jpg")
     result = runner.invoke(app, ["match", str(queries), "--index", str(index)])
     lines = {Path(str(line["query"])).name: line for line in _lines(result.stdout)}
-    [match] = lines["copy.mp4"]["matches"]  # type: ignore[misc]
+    [match] = lines["copy.mp4"]["matches"]
     assert Path(match["id"]).name == "fractal.mp4"
     assert match["query_match_percent"] >= 80
     assert "error" in lines["broken.mp4"]
@@ -217,7 +218,7 @@ def test_videos_hash_index_and_match(app: typer.Typer, tmp_path: Path) -> None:
     # The bank's own hash file as the query: each video finds itself.
     again = runner.invoke(app, ["match", str(hashfile), "--index", str(index)])
     found = {Path(str(q["query"])).name: q["matches"] for q in _lines(again.stdout)}
-    assert {name: [Path(m["id"]).name for m in ms] for name, ms in found.items()} == {  # type: ignore[attr-defined]
+    assert {name: [Path(m["id"]).name for m in ms] for name, ms in found.items()} == {
         "bars.mp4": ["bars.mp4"],
         "fractal.mp4": ["fractal.mp4"],
     }
@@ -272,7 +273,7 @@ def test_banked_variants_match_a_framed_copy(
     result = runner.invoke(app, ["match", str(tmp_path / "framed.png"), "--index", str(index)])
     assert result.exit_code == 0, result.output
     [line] = _lines(result.stdout)
-    [match] = line["matches"]  # type: ignore[misc]
+    [match] = line["matches"]
     assert match["variant"] == "border_black_10"
 
 
@@ -300,7 +301,7 @@ def test_crypto_index_build_and_match(app: typer.Typer, tmp_path: Path, folder: 
     plain.write_text(f"q1\t{json.loads(hashed.stdout)['sha256']}\n")
     [line] = _lines(runner.invoke(app, ["match", str(plain), "--index", str(index)]).stdout)
     assert line["query"] == "q1"
-    assert len(line["matches"]) == 1  # type: ignore[arg-type]
+    assert len(line["matches"]) == 1
     bad = tmp_path / "bad.txt"
     bad.write_text("abc\n")
     result = runner.invoke(

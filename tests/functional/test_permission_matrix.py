@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from alliance.accounts.permissions import ROLE_GRANTS, Permission, Role
@@ -49,15 +48,9 @@ def _calls(app: FastAPI) -> list[tuple[str, str, str, bool]]:
     for route in api_routes(app):
         guard = route_guard(route)
         assert guard is not None, f"{route.path} declares no guard (requires/public)"
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             calls.append((method, route.path, guard[0], guard[1]))
     return calls
-
-
-def test_every_route_declares_exactly_one_guard(app: FastAPI) -> None:
-    for route in api_routes(app):
-        assert isinstance(route, APIRoute)
-        assert route_guard(route) is not None, route.path
 
 
 def test_permission_matrix_api_and_pages(app: FastAPI, client: TestClient, world: World) -> None:

@@ -8,9 +8,10 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,15 +49,22 @@ def ok(result: Result) -> Result:
     return result
 
 
-def seizure_file(path: Path, *items: dict[str, object]) -> Path:
+def seizure_file(path: Path, *items: Mapping[str, object]) -> Path:
     path.write_text(
         "".join(json.dumps({"path": f"f{n}.png", **i}) + "\n" for n, i in enumerate(items))
     )
     return path
 
 
-def as_json(result: Result) -> object:
+def as_json(result: Result) -> Any:
     return json.loads(ok(result).out)
+
+
+def found(pattern: str, text: str) -> str:
+    """The first group of ``pattern`` in ``text``, which must be there."""
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not in {text!r}"
+    return match.group(1)
 
 
 def gb_series(run: Run, tmp_path: Path) -> str:
@@ -171,7 +179,7 @@ def test_series_victim_identified_and_the_kpi(run: Run, tmp_path: Path) -> None:
             "2",
         )
     )
-    code = re.search(r"created series (S-\w+)", created.out).group(1)  # type: ignore[union-attr]
+    code = found(r"created series (S-\w+)", created.out)
     assert "2 media records" in created.out
 
     detail = as_json(run("series", "show", code, "--agency", "nl-police", "--format", "json"))
@@ -185,20 +193,18 @@ def test_series_victim_identified_and_the_kpi(run: Run, tmp_path: Path) -> None:
     assert "linked 1 items" in linked.out
     ok(run("series", "update", code, "--agency", "nl-police", "--status", "offender_identified"))
     listed = as_json(run("series", "list", "--agency", "nl-police", "--format", "json"))
-    assert [(s["code"], s["status"], s["media"]) for s in listed] == [  # type: ignore[union-attr]
+    assert [(s["code"], s["status"], s["media"]) for s in listed] == [
         (code, "offender_identified", 3)
     ]
 
     added = ok(run("victims", "add", code, "--agency", "nl-police", "--age-group", "child"))
-    victim = re.search(r"victim (V-\w+)", added.out).group(1)  # type: ignore[union-attr]
+    victim = found(r"victim (V-\w+)", added.out)
     ok(run("victims", "identify", victim, "--agency", "nl-police", "--country", "NL"))
     twice = run("victims", "identify", victim, "--agency", "nl-police")
     assert twice.code == 5 and "already identified" in twice.err
     ok(run("victims", "safeguard", victim, "--agency", "nl-police"))
     victims = as_json(run("victims", "list", code, "--agency", "nl-police", "--format", "json"))
-    assert [(v["reference"], v["status"]) for v in victims] == [  # type: ignore[union-attr]
-        (victim, "safeguarded")
-    ]
+    assert [(v["reference"], v["status"]) for v in victims] == [(victim, "safeguarded")]
     assert victim in ok(run("victims", "show", victim, "--agency", "nl-police")).out
     assert run("victims", "show", victim, "--agency", "gb-police").code == 4
     bad_age = run("victims", "add", code, "--agency", "nl-police", "--age-group", "elderly")
@@ -237,7 +243,7 @@ def test_bad_input_is_refused_with_the_usual_exit_codes(run: Run, tmp_path: Path
     codes = []
     for name in ("Amber Fox", "Grey Owl", "Green Finch"):
         created = ok(run("series", "create", "--agency", "nl-police", "--name", name))
-        codes.append(re.search(r"created series (S-\w+)", created.out).group(1))  # type: ignore[union-attr]
+        codes.append(found(r"created series (S-\w+)", created.out))
     merged = ok(run("series", "merge", codes[0], "--agency", "nl-police", "--into", codes[1]))
     assert f"into {codes[1]}" in merged.out
     again = run("series", "merge", codes[0], "--agency", "nl-police", "--into", codes[2])
@@ -268,11 +274,11 @@ def test_referrals_and_the_exchange(run: Run, tmp_path: Path) -> None:
             "see the second image",
         )
     )
-    reference = re.search(r"referral (RF-\w+)", sent.out).group(1)  # type: ignore[union-attr]
+    reference = found(r"referral (RF-\w+)", sent.out)
     incoming = as_json(
         run("referrals", "list", "--agency", "nl-police", "--incoming", "--format", "json")
     )
-    assert [r["reference"] for r in incoming] == [reference]  # type: ignore[union-attr]
+    assert [r["reference"] for r in incoming] == [reference]
     assert (
         as_json(run("referrals", "list", "--agency", "nl-police", "--outgoing", "--format", "json"))
         == []

@@ -11,7 +11,7 @@ import json
 import re
 from datetime import date
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -64,7 +64,7 @@ def _as(client: TestClient, username: str) -> str:
 
 def _upload(
     client: TestClient, csrf: str, data: bytes, name: str = "seizure.jsonl", **fields: str
-) -> httpx.Response:
+) -> httpx2.Response:
     return client.post(
         "/seizures",
         data={"csrf_token": csrf, **fields},

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -106,7 +106,7 @@ class VictimsWorld:
         self,
         owner: Principal,
         name: str,
-        members: int | Iterable[dict[str, str | None]] = 0,
+        members: int | Iterable[Mapping[str, str | None]] = 0,
         *,
         first_seen_at: datetime | None = None,
         countries: list[str] | None = None,

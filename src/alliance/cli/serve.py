@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -72,6 +73,7 @@ def serve(
         worker_settings = settings
         if settings.mode is Mode.demo and (settings.data_dir / "demo-sites.json").exists():
             worker_settings, _sites = stack.enter_context(takedown_demo.demo_services(settings))
+            app.state.alliance.demo_urls = partial(takedown_demo.live_try_urls, settings.data_dir)
             console.print(
                 f"Demo mailbox (SMTP) on 127.0.0.1:{worker_settings.smtp_port}, demo websites "
                 f"on {worker_settings.fetch_connect_override}"

@@ -16,6 +16,10 @@ from alliance.banks.signing import Signer
 from alliance.settings import Settings
 
 
+def _no_demo_urls() -> list[str]:
+    return []
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -24,6 +28,9 @@ class AppState:
     secret_key: str
     templates: Jinja2Templates
     signer: Signer
+    # The demo's pages that the public report form lists to try. `alliance serve` sets it
+    # when it runs the demo's websites; the web app itself knows nothing of the demo.
+    demo_urls: Callable[[], list[str]] = _no_demo_urls
 
     @property
     def login_limits(self) -> LoginLimits:

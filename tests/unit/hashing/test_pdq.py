@@ -134,7 +134,7 @@ MODES = ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK",
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("pipeline", ["fast", "reference"])
 def test_every_pillow_mode_in_memory(mode: str, pipeline: pdq.Pipeline) -> None:
-    base = Image.open(REFERENCE / "misc-images/modes/original.jpg")
+    base: Image.Image = Image.open(REFERENCE / "misc-images/modes/original.jpg")
     base.load()
     base = base.reduce(2)
     if mode == "I;16B":

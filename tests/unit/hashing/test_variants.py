@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -61,9 +62,12 @@ def test_every_variant_is_hashed(bank: dict[str, pdq.PdqHash]) -> None:
     ],
 )
 def test_edits_match_their_banked_variant(
-    bank: dict[str, pdq.PdqHash], photo: Image.Image, edit: object, expected: str
+    bank: dict[str, pdq.PdqHash],
+    photo: Image.Image,
+    edit: Callable[[Image.Image], Image.Image],
+    expected: str,
 ) -> None:
-    distance, name = _closest(bank, _png(edit(photo)))  # type: ignore[operator]
+    distance, name = _closest(bank, _png(edit(photo)))
     assert distance <= pdq.MATCH_THRESHOLD
     assert name.startswith(expected)
 

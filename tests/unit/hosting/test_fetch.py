@@ -67,12 +67,13 @@ def server() -> Iterator[tuple[int, Seen]]:
             path = self.path.split("?", 1)[0]
             if path == "/slow":
                 time.sleep(1.5)
+            headers: dict[str, str]
             if path == "/echo-host":
                 status, headers, body = 200, {}, self.headers.get("Host", "").encode()
             else:
                 status, headers, body = ROUTES.get(path, (404, {}, b"no route"))
             self.send_response(status)
-            port = self.server.server_address[1]
+            port = httpd.server_port
             for name, value in headers.items():
                 self.send_header(name, value.replace("{port}", str(port)))
             self.send_header("Content-Length", str(len(body)))
@@ -88,7 +89,7 @@ def server() -> Iterator[tuple[int, Seen]]:
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield httpd.server_address[1], seen
+    yield httpd.server_port, seen
     httpd.shutdown()
     httpd.server_close()
 

@@ -84,7 +84,7 @@ def test_separate_country_and_asn_files(tmp_path: Path) -> None:
 
 def test_registered_country_is_a_fallback(tmp_path: Path) -> None:
     from mmdb_writer import MMDBWriter
-    from netaddr import IPSet
+    from netaddr import IPSet  # type: ignore[import-untyped]
 
     writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
     writer.insert_network(IPSet(["192.0.2.0/24"]), {"registered_country": {"iso_code": "se"}})

@@ -7,7 +7,7 @@ writer in turn), against a fresh database that is really committed to.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,12 +45,12 @@ def _report(world: TakedownWorld, urls: list[str]) -> list[str]:
     return [i.item for i in receipt.items]
 
 
-def _run_threads(count: int, target: object) -> None:
+def _run_threads(count: int, target: Callable[[], object]) -> None:
     errors: list[BaseException] = []
 
     def guarded() -> None:
         try:
-            target()  # type: ignore[operator]
+            target()
         except BaseException as exc:
             errors.append(exc)
 

@@ -292,9 +292,12 @@ def test_webhook_to_a_private_address_is_refused_before_any_request(tmp_path: Pa
     hosts = StaticHosts(
         {"inside.example.test": ["10.0.0.7"], "outside.example.test": ["203.0.113.7"]}
     )
-    with httpx.Client(
-        transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))
-    ) as client:
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         sender = sender_for("webhook", _settings(tmp_path), client, resolver=hosts)
         with pytest.raises(NoticeDeliveryError, match="private address"):
             sender.send(_message(channel="webhook", recipient="https://inside.example.test/h"))

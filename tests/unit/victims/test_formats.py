@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,9 @@ def pdq(seed: str) -> str:
     return digest("sha256", f"pdq-{seed}")
 
 
-def error_of(call: object, *args: object, **kwargs: object) -> str:
+def error_of(call: Callable[..., object], *args: object, **kwargs: object) -> str:
     with pytest.raises(InvalidInput) as info:
-        call(*args, **kwargs)  # type: ignore[operator]
+        call(*args, **kwargs)
     return info.value.message
 
 

@@ -83,7 +83,7 @@ def test_the_same_rows_per_identifying_country(session: Session, world: VictimsW
     build_history(world)
     report = metrics.victim_metrics(session, world.gb)
 
-    assert sorted({r.country for r in report.by_country}) == ["DE", "GB", "NL"]
+    assert sorted({str(r.country) for r in report.by_country}) == ["DE", "GB", "NL"]
     for country in ("DE", "GB", "NL"):
         years = [r.year for r in report.by_country if r.country == country]
         assert years == list(range(START, THIS_YEAR + 1))  # no gaps, the alliance's range

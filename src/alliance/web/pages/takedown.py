@@ -24,10 +24,8 @@ from alliance.accounts.policy import Principal, authorize
 from alliance.banks import services as banks
 from alliance.cooperation import services as cooperation
 from alliance.db.base import utcnow
-from alliance.demo.takedown import live_try_urls
 from alliance.errors import AllianceError, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
-from alliance.settings import Mode
 from alliance.takedown import holds as holds_
 from alliance.takedown import public
 from alliance.takedown import services as takedown
@@ -102,9 +100,7 @@ def _report_form(
         {
             "challenge": public.issue_challenge(state.secret_key, bits),
             "bits": bits,
-            "demo_urls": live_try_urls(state.settings.data_dir)
-            if state.settings.mode is Mode.demo
-            else [],
+            "demo_urls": state.demo_urls(),
             "values": values or {},
             "error": error,
         },
