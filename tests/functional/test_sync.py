@@ -14,6 +14,7 @@ from alliance.banks.local_store import LocalBankStore
 from alliance.banks.signing import SignatureInvalid, Signer
 from alliance.banks.sync import sync
 from alliance.errors import NotAuthenticated
+from alliance.hub_client import post_json
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import World
 
@@ -200,8 +201,6 @@ def test_local_log_survives_a_torn_write_and_compacts(
 def test_member_disputes_a_local_match(
     client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
 ) -> None:
-    from alliance.banks.sync import post_json
-
     client.post(
         "/api/v1/banks",
         headers=analyst,

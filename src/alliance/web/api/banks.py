@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
-from alliance.banks import distribution, formats
+from alliance.banks import distribution, formats, manifest
 from alliance.banks import services as banks
 from alliance.banks.schemas import (
     BankIn,
@@ -192,6 +192,32 @@ def _document(request: Request, body: bytes, name: str, kind: str) -> Response:
             "content-disposition": f'attachment; filename="{name}.{kind}.jsonl"',
             "x-alliance-key-id": app_state(request).signer.key_id,
         },
+    )
+
+
+@router.get(
+    "/sync/manifest",
+    response_class=Response,
+    responses={200: {"content": {NDJSON: {}}, "description": "signed bank manifest"}},
+)
+def sync_manifest(
+    request: Request,
+    session: DbSession,
+    held: Annotated[
+        list[str] | None,
+        Query(
+            description="the banks you hold: each you may no longer receive is listed as removed"
+        ),
+    ] = None,
+    principal: Principal = requires(Permission.BANK_READ),
+) -> Response:
+    """The banks you may receive and their sequences, as a signed ``alliance.bank-manifest``
+    document (see docs/banks.md); ``alliance sync`` acts on nothing else."""
+    body = manifest.issue(session, principal, held or [], app_state(request).signer)
+    return Response(
+        body,
+        media_type=NDJSON,
+        headers={"x-alliance-key-id": app_state(request).signer.key_id},
     )
 
 
