@@ -31,36 +31,26 @@ from typing import Any
 
 import httpx
 
-from alliance.errors import (
-    AllianceError,
-    ConfigurationError,
-    Conflict,
-    InvalidInput,
-    NotAuthenticated,
-    NotFound,
-    PayloadTooLarge,
-    PermissionDenied,
-    RateLimited,
-)
+from alliance import errors
 
 MESSAGE_CHARS = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
-class HubError(AllianceError):
+class HubError(errors.AllianceError):
     """The hub could not be reached, or answered in a way no error class describes."""
 
     code = "hub_error"
 
 
-STATUS_ERRORS: dict[int, type[AllianceError]] = {
-    400: InvalidInput,
-    401: NotAuthenticated,
-    403: PermissionDenied,
-    404: NotFound,
-    409: Conflict,
-    413: PayloadTooLarge,
-    422: InvalidInput,
+STATUS_ERRORS: dict[int, type[errors.AllianceError]] = {
+    400: errors.InvalidInput,
+    401: errors.NotAuthenticated,
+    403: errors.PermissionDenied,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    413: errors.PayloadTooLarge,
+    422: errors.InvalidInput,
 }
 
 
@@ -72,7 +62,7 @@ def _message(response: httpx.Response) -> str:
     return _CONTROL.sub(" ", message)[:MESSAGE_CHARS].strip()
 
 
-def error_for(response: httpx.Response, what: str) -> AllianceError:
+def error_for(response: httpx.Response, what: str) -> errors.AllianceError:
     """The error for an unexpected answer to ``what`` (e.g. ``GET /api/v1/keys``)."""
     text = f"platform answered {response.status_code} for {what}: {_message(response)}"
     if response.status_code == 429:
@@ -80,7 +70,7 @@ def error_for(response: httpx.Response, what: str) -> AllianceError:
             retry = int(response.headers.get("retry-after", "60"))
         except ValueError:
             retry = 60
-        return RateLimited(text, retry_after_seconds=retry)
+        return errors.RateLimited(text, retry_after_seconds=retry)
     return STATUS_ERRORS.get(response.status_code, HubError)(text)
 
 
@@ -124,7 +114,7 @@ def post_json(
 
 def make_client(server: str, api_key: str, *, timeout: float = 60.0) -> httpx.Client:
     if not server.startswith(("https://", "http://")):
-        raise ConfigurationError(f"--server must be an http(s) URL, not {server!r}")
+        raise errors.ConfigurationError(f"--server must be an http(s) URL, not {server!r}")
     return httpx.Client(
         base_url=server.rstrip("/"), timeout=timeout, headers={"Authorization": f"Bearer {api_key}"}
     )

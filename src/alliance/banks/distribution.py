@@ -36,7 +36,7 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.policy import Principal
 from alliance.banks.models import Bank, BankEntry, BankSync, EntryVariant
 from alliance.banks.services import VERIFIED_AT, get_bank
-from alliance.banks.signing import Signer, sign_lines, verified_lines
+from alliance.banks.signing import Signer, check_format, sign_lines, verified_lines
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput
 
@@ -169,13 +169,7 @@ def parse_document(data: bytes, public_key: Ed25519PublicKey) -> BankDocument:
     """Verify and parse a document; any alteration or truncation raises, nothing partial."""
     lines = verified_lines(data, _DOMAIN, public_key)
     header = orjson.loads(lines[0])
-    if header.get("format") != FORMAT:
-        raise InvalidInput(f"not an {FORMAT} document")
-    if header.get("version") != VERSION:
-        raise InvalidInput(
-            f"{FORMAT} version {header.get('version')} is not supported "
-            f"(this Alliance reads version {VERSION})"
-        )
+    check_format(header, FORMAT, VERSION)
     entries = [orjson.loads(line) for line in lines[1:]]
     if len(entries) != header.get("entries"):
         raise InvalidInput("entry count does not match the header")

@@ -44,7 +44,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.banks.schemas import BANK_NAME_RE
 from alliance.banks.services import visible_banks
-from alliance.banks.signing import Signer, sign_lines, verified_lines
+from alliance.banks.signing import Signer, check_format, sign_lines, verified_lines
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput
 
@@ -104,13 +104,7 @@ def parse(data: bytes, public_key: Ed25519PublicKey) -> Manifest:
         raise InvalidInput(f"an {FORMAT} document is one line and its signature")
     try:
         body = orjson.loads(lines[0])
-        if body.get("format") != FORMAT:
-            raise InvalidInput(f"not an {FORMAT} document")
-        if body.get("version") != VERSION:
-            raise InvalidInput(
-                f"{FORMAT} version {body.get('version')} is not supported "
-                f"(this Alliance reads version {VERSION})"
-            )
+        check_format(body, FORMAT, VERSION)
         return _read(body)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput(f"malformed {FORMAT} document: {type(exc).__name__} {exc}") from None

@@ -17,6 +17,7 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -125,3 +126,14 @@ def verified_lines(data: bytes, domain: bytes, public_key: Ed25519PublicKey) -> 
         ) from None
     verify(public_key, domain + hashlib.sha256(body).digest(), str(signature))
     return body.rstrip(b"\n").split(b"\n")
+
+
+def check_format(header: dict[str, Any], fmt: str, version: int) -> None:
+    """Refuse a document of another format, or of a version this release cannot read."""
+    if header.get("format") != fmt:
+        raise InvalidInput(f"not an {fmt} document")
+    if header.get("version") != version:
+        raise InvalidInput(
+            f"{fmt} version {header.get('version')} is not supported "
+            f"(this Alliance reads version {version})"
+        )

@@ -34,6 +34,7 @@ from alliance.banks.distribution import parse_document
 from alliance.banks.local_store import ApplyResult, LocalBankStore, SyncRefused
 from alliance.banks.manifest import Manifest
 from alliance.banks.signing import SignatureInvalid, key_id, load_public_key
+from alliance.errors import NotFound
 from alliance.hub_client import HubError, get, json_of
 
 MANIFEST_PATH = "/api/v1/sync/manifest"
@@ -62,7 +63,13 @@ def sync(
     one pinned by the first sync)."""
     public_key_pem = _signing_key(client, store, public_key_pem)
     public_key = load_public_key(public_key_pem)
-    response = get(client, MANIFEST_PATH, held=sorted(store.banks))
+    try:
+        response = get(client, MANIFEST_PATH, held=sorted(store.banks))
+    except NotFound as exc:
+        raise NotFound(
+            f"{exc.message}. The platform publishes no signed bank manifest: it runs an "
+            "older Alliance and must be upgraded before its members (docs/banks.md)"
+        ) from None
     signed = manifests.parse(response.content, public_key)
     _check_manifest(signed, store, member=member, api_key=_key_prefix(client))
     store.accept_manifest(
