@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from alliance.accounts.permissions import Role
 from alliance.banks import manifest
+from alliance.banks.distribution import parse_document
 from alliance.banks.local_store import LocalBankStore, SyncRefused
 from alliance.banks.models import Bank
 from alliance.banks.signing import SignatureInvalid, Signer
@@ -235,3 +236,18 @@ def test_a_withdrawn_bank_is_dropped_on_the_signed_statement(
     )
     reopened = LocalBankStore.open(store.root)
     assert BANK not in reopened.banks and not (store.root / f"{BANK}.entries.jsonl").exists()
+
+
+def test_the_store_itself_never_goes_back(
+    client: TestClient, held: tuple[LocalBankStore, History]
+) -> None:
+    """Whatever the caller checked, a genuinely signed older snapshot does not replace a
+    newer local copy."""
+    store, history = held
+    before = _files(store.root)
+    old = parse_document(
+        history.answers[f"/api/v1/banks/{BANK}/snapshot"][0], _hub_signer(client).public_key
+    )
+    with pytest.raises(SyncRefused, match="snapshot at sequence 1, older than the local copy at 2"):
+        store.apply(old)
+    assert _files(store.root) == before

@@ -169,8 +169,8 @@ def _check_manifest(
     if behind:
         raise SyncRefused(
             "the signed manifest lists banks older than the local copy: "
-            f"{', '.join(behind)}; a platform restored from an older copy must catch up "
-            "first; nothing changed"
+            f"{', '.join(behind)}; nothing changed (if the platform was restored from a "
+            "backup on purpose, start a new local copy: docs/banks.md)"
         )
     unaccounted = sorted(store.banks.keys() - signed.banks.keys() - signed.removed)
     if unaccounted:
