@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alliance.accounts.permissions import Role
+from alliance.banks.hub_client import post_json
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.signing import SignatureInvalid, Signer
 from alliance.banks.sync import sync
 from alliance.errors import NotAuthenticated
-from alliance.hub_client import post_json
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import World
 

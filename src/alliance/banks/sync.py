@@ -31,11 +31,11 @@ import httpx
 from alliance.accounts.services import API_KEY_RE
 from alliance.banks import manifest as manifests
 from alliance.banks.distribution import parse_document
+from alliance.banks.hub_client import HubError, get, json_of
 from alliance.banks.local_store import ApplyResult, LocalBankStore, SyncRefused
 from alliance.banks.manifest import Manifest
 from alliance.banks.signing import SignatureInvalid, key_id, load_public_key
 from alliance.errors import NotFound
-from alliance.hub_client import HubError, get, json_of
 
 MANIFEST_PATH = "/api/v1/sync/manifest"
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from alliance.banks.hub_client import make_client, post_json
 from alliance.cli.output import console
-from alliance.hub_client import make_client, post_json
 
 
 class Verdict(StrEnum):

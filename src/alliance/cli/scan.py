@@ -11,12 +11,12 @@ from typing import Annotated, Any
 
 import typer
 
+from alliance.banks.hub_client import make_client
 from alliance.banks.local_store import LocalBankStore
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, err_console, progress_bar
 from alliance.errors import InvalidInput
 from alliance.hashing.files import walk
-from alliance.hub_client import make_client
 from alliance.scanner.reporting import content_id, public_url, report_for, submit
 from alliance.scanner.services import ScanSummary, scan
 from alliance.takedown.schemas import ReportIn

@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from alliance.banks.hub_client import make_client
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.sync import sync
 from alliance.cli import context
 from alliance.cli.output import console, err_console
 from alliance.errors import InvalidInput
-from alliance.hub_client import make_client
 
 
 def _store(store: Path | None) -> LocalBankStore:

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import httpx
 
+from alliance.banks.hub_client import post_json
 from alliance.errors import InvalidInput
-from alliance.hub_client import post_json
 from alliance.takedown.schemas import MAX_REPORTS_PER_BATCH, HashIn, ReportIn
 
 REPORTED_HASHES = ("md5", "sha1", "sha256", "pdq")
@@ -86,7 +86,7 @@ def report_for(
 def submit(client: httpx.Client, reports: Iterable[ReportIn]) -> list[dict[str, Any]]:
     """Send reports in batches; each batch's Idempotency-Key is its content's digest, so a
     scan run twice reports nothing twice. A refusal is the hub client's error for its status
-    (:mod:`alliance.hub_client`)."""
+    (:mod:`alliance.banks.hub_client`)."""
     pending = list(reports)
     receipts: list[dict[str, Any]] = []
     for start in range(0, len(pending), MAX_REPORTS_PER_BATCH):

@@ -19,8 +19,9 @@ other      ``HubError``           1   (5xx, redirects, no answer at all)
 
 The hub's own message is shown with the status, cut short and stripped of control
 characters: the answer may come from a mirror or a proxy, and must not be able to write
-escape sequences to the operator's terminal. This module imports only :mod:`alliance.errors`
-and ``httpx``, so every layer above the engine may use it.
+escape sequences to the operator's terminal. It lives in ``banks`` because the member side
+starts here (sync); the scanner, which already depends on ``banks``, reports through it.
+It imports only :mod:`alliance.errors` and ``httpx``.
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from alliance import errors
+from alliance.banks.hub_client import HubError, get, make_client, post_json
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.sync import sync
 from alliance.cli.main import exit_code_for
-from alliance.hub_client import HubError, get, make_client, post_json
 from alliance.scanner.reporting import report_for, submit
 
 SERVER = "http://alliance.example.test"
