@@ -251,3 +251,30 @@ def test_the_store_itself_never_goes_back(
     with pytest.raises(SyncRefused, match="snapshot at sequence 1, older than the local copy at 2"):
         store.apply(old)
     assert _files(store.root) == before
+
+
+def test_a_replayed_withdrawal_does_not_drop_a_bank_granted_again(
+    client: TestClient, world: World, held: tuple[LocalBankStore, History]
+) -> None:
+    """Withdrawn, then granted again: the old signed withdrawal, replayed, is refused."""
+    store, _ = held
+    sessions = client.app.state.alliance.sessions  # type: ignore[attr-defined]
+    history = History()
+    for kinds in ([], ["industry"]):
+        with sessions.begin() as session:
+            session.execute(update(Bank).where(Bank.name == BANK).values(subscriber_kinds=kinds))
+        with _bridge(client, world.keys[Role.reviewer], history.keep) as http:
+            sync(http, store, server=SERVER)
+    withdrawal, _ = history.answers[MANIFEST_PATH]
+    assert b'"removed":["held-bank"]' in withdrawal and store.checkpoint(BANK) == 3
+    before = _files(store.root)
+
+    def replay(request: httpx.Request, body: bytes) -> bytes:
+        return withdrawal if request.url.path == MANIFEST_PATH else body
+
+    with (
+        _bridge(client, world.keys[Role.reviewer], replay) as http,
+        pytest.raises(SyncRefused, match="an old manifest replayed"),
+    ):
+        sync(http, store, server=SERVER)
+    assert _files(store.root) == before and store.find("pdq", pdq_hex(3))[0]
