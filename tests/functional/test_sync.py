@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alliance.accounts.permissions import Role
+from alliance.banks.hub_client import post_json
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.signing import SignatureInvalid, Signer
 from alliance.banks.sync import sync
@@ -200,8 +201,6 @@ def test_local_log_survives_a_torn_write_and_compacts(
 def test_member_disputes_a_local_match(
     client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
 ) -> None:
-    from alliance.banks.sync import post_json
-
     client.post(
         "/api/v1/banks",
         headers=analyst,

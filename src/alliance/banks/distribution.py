@@ -23,7 +23,6 @@ and ``since`` is its checkpoint.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +36,7 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.policy import Principal
 from alliance.banks.models import Bank, BankEntry, BankSync, EntryVariant
 from alliance.banks.services import VERIFIED_AT, get_bank
-from alliance.banks.signing import SignatureInvalid, Signer, verify
+from alliance.banks.signing import Signer, check_format, sign_lines, verified_lines
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput
 
@@ -141,9 +140,7 @@ def build_document(
         "generated_at": utcnow().isoformat(),
         "key_id": signer.key_id,
     }
-    body = b"".join([_line(header), *(_line(e) for e in entries)])
-    signature = signer.sign(_DOMAIN + hashlib.sha256(body).digest())
-    return body + _line({"signature": signature, "key_id": signer.key_id})
+    return sign_lines(b"".join([_line(header), *(_line(e) for e in entries)]), _DOMAIN, signer)
 
 
 @dataclass(frozen=True)
@@ -170,26 +167,9 @@ class BankDocument:
 
 def parse_document(data: bytes, public_key: Ed25519PublicKey) -> BankDocument:
     """Verify and parse a document; any alteration or truncation raises, nothing partial."""
-    if not data.endswith(b"\n"):
-        raise SignatureInvalid("document truncated: no final signature line")
-    body_end = data.rfind(b"\n", 0, len(data) - 1) + 1
-    body, trailer = data[:body_end], data[body_end:]
-    try:
-        signature = orjson.loads(trailer)["signature"]
-    except (ValueError, KeyError, TypeError):
-        raise SignatureInvalid(
-            "document truncated or altered: last line is not a signature"
-        ) from None
-    verify(public_key, _DOMAIN + hashlib.sha256(body).digest(), str(signature))
-    lines = body.rstrip(b"\n").split(b"\n")
+    lines = verified_lines(data, _DOMAIN, public_key)
     header = orjson.loads(lines[0])
-    if header.get("format") != FORMAT:
-        raise InvalidInput(f"not an {FORMAT} document")
-    if header.get("version") != VERSION:
-        raise InvalidInput(
-            f"{FORMAT} version {header.get('version')} is not supported "
-            f"(this Alliance reads version {VERSION})"
-        )
+    check_format(header, FORMAT, VERSION)
     entries = [orjson.loads(line) for line in lines[1:]]
     if len(entries) != header.get("entries"):
         raise InvalidInput("entry count does not match the header")

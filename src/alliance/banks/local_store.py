@@ -3,9 +3,9 @@
 Layout (``<data_dir>/banks`` by default)::
 
     state.json              {"format": "alliance.local-banks", "version": 1, "server",
-                             "key_id", "public_key_pem", "banks": {name: {"checkpoint",
-                             "scope", "suppression", "pdq_threshold", "entries",
-                             "synced_at"}}}
+                             "key_id", "public_key_pem", "member", "manifest_issued_at",
+                             "banks": {name: {"checkpoint", "scope", "suppression",
+                             "pdq_threshold", "entries", "log_lines", "synced_at"}}}
     <bank>.entries.jsonl    a log of ``alliance.bank`` entry records: the snapshot, then each
                             delta's lines appended (a later line for an id replaces the
                             earlier, ``"removed": true`` drops it); compacted now and then
@@ -15,6 +15,11 @@ Snapshots and the index are replaced atomically (write, fsync, rename); deltas a
 appended to the log and fsynced; the state (with the checkpoint) is written last. After a
 crash the checkpoint is the old one, so the same delta is applied again, which is
 harmless: a delta carries each changed entry's whole state.
+
+The store never goes back: a document that would take a bank below its checkpoint is
+refused (:class:`SyncRefused`), whoever signed it. ``member`` and ``manifest_issued_at``
+are the organisation the store syncs for and the issue time of the newest signed manifest
+accepted (:mod:`alliance.banks.manifest`); older manifests are refused.
 """
 
 from __future__ import annotations
@@ -32,12 +37,19 @@ import orjson
 from alliance.banks.distribution import BankDocument
 from alliance.banks.lookup import vpdq_distance
 from alliance.db.base import utcnow
-from alliance.errors import InvalidInput
+from alliance.errors import Conflict, InvalidInput
 from alliance.hashing import video
 from alliance.matching.pdq_index import PdqIndex
 
 STATE_FORMAT = "alliance.local-banks"
 STATE_VERSION = 1
+
+
+class SyncRefused(Conflict):
+    """What the platform sent would take the local copy back, or drop a bank without a
+    signed statement: nothing was changed."""
+
+    code = "sync_refused"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -127,8 +139,17 @@ class LocalBankStore:
     def checkpoint(self, bank: str) -> int:
         return int(self.banks.get(bank, {}).get("checkpoint", 0))
 
-    def pin_key(self, server: str, key_id: str, public_key_pem: str) -> None:
-        self.state.update(server=server, key_id=key_id, public_key_pem=public_key_pem)
+    def accept_manifest(
+        self, server: str, key_id: str, public_key_pem: str, member: str, issued_at: str
+    ) -> None:
+        """Pin the platform's key and the member, and remember the newest manifest."""
+        self.state.update(
+            server=server,
+            key_id=key_id,
+            public_key_pem=public_key_pem,
+            member=member,
+            manifest_issued_at=issued_at,
+        )
         self._save_state()
 
     def _save_state(self) -> None:
@@ -179,6 +200,11 @@ class LocalBankStore:
         the delta, not with the bank. The log is compacted when it holds twice the live
         entries."""
         name = document.bank
+        if name in self.banks and document.until < self.checkpoint(name):
+            raise SyncRefused(
+                f"{name}: the platform sent a {document.kind} at sequence {document.until}, "
+                f"older than the local copy at {self.checkpoint(name)}; nothing changed"
+            )
         if document.kind == "snapshot":
             current: dict[int, dict[str, Any]] = {}
         else:

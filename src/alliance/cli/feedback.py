@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from alliance.banks.sync import make_client, post_json
+from alliance.banks.hub_client import make_client, post_json
 from alliance.cli.output import console
 
 

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from alliance.banks.hub_client import make_client
 from alliance.banks.local_store import LocalBankStore
-from alliance.banks.sync import make_client
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, err_console, progress_bar
 from alliance.errors import InvalidInput

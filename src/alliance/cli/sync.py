@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from alliance.banks.hub_client import make_client
 from alliance.banks.local_store import LocalBankStore
-from alliance.banks.sync import make_client, sync
+from alliance.banks.sync import sync
 from alliance.cli import context
 from alliance.cli.output import console, err_console
 from alliance.errors import InvalidInput
@@ -30,6 +31,13 @@ def sync_command(
         Path | None,
         typer.Option(help="PEM of the platform's signing key; default: pinned on first sync"),
     ] = None,
+    member: Annotated[
+        str | None,
+        typer.Option(
+            help="your organisation's slug: refuse manifests for anyone else; "
+            "default: pinned on first sync"
+        ),
+    ] = None,
     store: Annotated[
         Path | None, typer.Option(help="local store (default <data_dir>/banks)")
     ] = None,
@@ -37,7 +45,11 @@ def sync_command(
         bool, typer.Option("--status", help="show the local copy, sync nothing")
     ] = False,
 ) -> None:
-    """Pull every subscribed bank's changes, verify their signatures, apply them locally."""
+    """Pull every subscribed bank's changes, verify their signatures, apply them locally.
+
+    The platform's signed manifest says which banks you may receive: a manifest for someone
+    else, an older one, one behind your copy or silent about a bank you hold is refused
+    (exit 5) and nothing changes; a bad signature exits 2."""
     local = _store(store)
     if not status:
         if not server or not key:
@@ -49,6 +61,7 @@ def sync_command(
                 local,
                 server=server,
                 public_key_pem=pem,
+                member=member,
                 on_bank=lambda name: spinner.update(f"syncing {name}"),
             )
         for result in report.applied:
@@ -60,8 +73,11 @@ def sync_command(
         for name in report.unchanged:
             console.print(f"{name}: up to date")
         for name in report.dropped:
-            console.print(f"{name}: no longer available to you, dropped")
-    table = Table(title=f"Local banks in {local.root} (key {local.state.get('key_id', '-')})")
+            console.print(f"{name}: withdrawn by the platform's signed manifest, dropped")
+    table = Table(
+        title=f"Local banks in {local.root} (member {local.state.get('member', '-')}, "
+        f"key {local.state.get('key_id', '-')})"
+    )
     for column in ("bank", "scope", "entries", "checkpoint", "suppression", "synced at"):
         table.add_column(column)
     for name, meta in sorted(local.banks.items()):

@@ -18,14 +18,11 @@ from urllib.parse import quote
 
 import httpx
 
-from alliance.errors import AllianceError, InvalidInput, NotAuthenticated, PermissionDenied
+from alliance.banks.hub_client import post_json
+from alliance.errors import InvalidInput
 from alliance.takedown.schemas import MAX_REPORTS_PER_BATCH, HashIn, ReportIn
 
 REPORTED_HASHES = ("md5", "sha1", "sha256", "pdq")
-
-
-class ReportingFailed(AllianceError):
-    code = "reporting_failed"
 
 
 def _modified(path: Path) -> str:
@@ -88,7 +85,8 @@ def report_for(
 
 def submit(client: httpx.Client, reports: Iterable[ReportIn]) -> list[dict[str, Any]]:
     """Send reports in batches; each batch's Idempotency-Key is its content's digest, so a
-    scan run twice reports nothing twice."""
+    scan run twice reports nothing twice. A refusal is the hub client's error for its status
+    (:mod:`alliance.banks.hub_client`)."""
     pending = list(reports)
     receipts: list[dict[str, Any]] = []
     for start in range(0, len(pending), MAX_REPORTS_PER_BATCH):
@@ -98,20 +96,6 @@ def submit(client: httpx.Client, reports: Iterable[ReportIn]) -> list[dict[str, 
             ]
         }
         key = "scan-" + hashlib.sha256(json.dumps(batch, sort_keys=True).encode()).hexdigest()[:40]
-        try:
-            response = client.post(
-                "/api/v1/reports/batch", json=batch, headers={"Idempotency-Key": key}
-            )
-        except httpx.HTTPError as exc:
-            raise ReportingFailed(f"cannot reach the platform: {exc}") from None
-        if response.status_code not in (200, 201):
-            try:
-                message = response.json()["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = response.text[:200]
-            error = {401: NotAuthenticated, 403: PermissionDenied, 400: InvalidInput}.get(
-                response.status_code, ReportingFailed
-            )
-            raise error(f"platform answered {response.status_code}: {message}")
-        receipts += response.json()["reports"]
+        answer = post_json(client, "/api/v1/reports/batch", batch, headers={"Idempotency-Key": key})
+        receipts += answer["reports"]
     return receipts

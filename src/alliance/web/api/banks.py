@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
-from alliance.banks import distribution, formats
+from alliance.banks import distribution, formats, manifest
 from alliance.banks import services as banks
 from alliance.banks.schemas import (
     BankIn,
@@ -184,6 +184,14 @@ def vote(
     return banks.entry_out(banks.vote(session, principal, name, entry_id))
 
 
+def _signed(description: str) -> dict[str, Any]:
+    """The route arguments for a signed JSON-lines document: no model, its content type."""
+    return {
+        "response_class": Response,
+        "responses": {200: {"content": {NDJSON: {}}, "description": description}},
+    }
+
+
 def _document(request: Request, body: bytes, name: str, kind: str) -> Response:
     return Response(
         body,
@@ -195,11 +203,25 @@ def _document(request: Request, body: bytes, name: str, kind: str) -> Response:
     )
 
 
-@router.get(
-    "/banks/{name}/snapshot",
-    response_class=Response,
-    responses={200: {"content": {NDJSON: {}}, "description": "signed snapshot"}},
-)
+@router.get("/sync/manifest", **_signed("signed bank manifest"))
+def sync_manifest(
+    request: Request,
+    session: DbSession,
+    held: Annotated[
+        list[str] | None,
+        Query(
+            description="the banks you hold: each you may no longer receive is listed as removed"
+        ),
+    ] = None,
+    principal: Principal = requires(Permission.BANK_READ),
+) -> Response:
+    """The banks you may receive and their sequences, as a signed ``alliance.bank-manifest``
+    document (see docs/banks.md); ``alliance sync`` acts on nothing else."""
+    body = manifest.issue(session, principal, held or [], app_state(request).signer)
+    return _document(request, body, "banks", "manifest")
+
+
+@router.get("/banks/{name}/snapshot", **_signed("signed snapshot"))
 def snapshot(
     name: str,
     request: Request,
@@ -211,11 +233,7 @@ def snapshot(
     return _document(request, body, name, "snapshot")
 
 
-@router.get(
-    "/banks/{name}/delta",
-    response_class=Response,
-    responses={200: {"content": {NDJSON: {}}, "description": "signed delta"}},
-)
+@router.get("/banks/{name}/delta", **_signed("signed delta"))
 def delta(
     name: str,
     request: Request,
