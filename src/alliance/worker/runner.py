@@ -12,11 +12,11 @@ import socket
 import threading
 from collections.abc import Callable
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.db.session import transaction
 from alliance.hosting.addresses import parse_networks
+from alliance.hosting.connect import PinnedConnector
 from alliance.hosting.fetch import SafeFetcher
 from alliance.hosting.geo import GeoDatabase
 from alliance.hosting.resolver import resolver_from_settings
@@ -39,15 +39,15 @@ def toolkit_from_settings(settings: Settings) -> Toolkit:
         timeout=settings.fetch_timeout_seconds,
         connect_override=settings.resolved_fetch_connect_override(),
     )
-    client = httpx.Client(timeout=settings.fetch_timeout_seconds, follow_redirects=False)
+    # Webhooks connect like re-checks (checked address, same allow-list), but always to
+    # the provider's own address: the demo's stand-in web host is for re-checks only.
+    webhooks = PinnedConnector(resolver, allow=allow, timeout=settings.fetch_timeout_seconds)
 
     kept: dict[NoticeChannel, NoticeSender] = {}  # one SMTP connection kept open
 
     def senders(channel: NoticeChannel) -> NoticeSender:
         if channel not in kept:
-            kept[channel] = sender_for(
-                channel.value, settings, client, resolver=resolver, allow=allow
-            )
+            kept[channel] = sender_for(channel.value, settings, webhooks)
         return kept[channel]
 
     return Toolkit(
