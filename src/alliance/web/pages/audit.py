@@ -9,9 +9,11 @@ from fastapi.responses import Response
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, organisation_scope
+from alliance.audit import anchors
 from alliance.audit import services as audit
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import render
+from alliance.web.state import app_state
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,7 +65,8 @@ def audit_verify_page(
     session: DbSession,
     principal: Principal = page_requires(Permission.AUDIT_VERIFY),
 ) -> Response:
-    result = audit.verify(session)
+    state = app_state(request)
+    result = anchors.verify_and_sign(session, state.signer, state.settings.platform_name)
     return render(
         request,
         "audit.html",
