@@ -4,6 +4,7 @@ re-hashed, its tail cut, or wiped — still fails against an anchor kept outside
 from __future__ import annotations
 
 import json
+
 import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
@@ -177,7 +178,7 @@ def test_an_altered_or_foreign_anchor_file_is_refused(session: Session) -> None:
     _events(session, 3)
     (head,) = _exported(session)
     forged = head.model_copy(update={"seq": 2})
-    with pytest.raises(SignatureInvalid, match="event 2 .* does not verify"):
+    with pytest.raises(SignatureInvalid, match=r"event 2 .* does not verify"):
         verify_chain(session, KEY.public_key, given=[forged])
     other = Signer.generate()
     with pytest.raises(SignatureInvalid, match="signed by key"):
