@@ -3,10 +3,7 @@ re-hashed, its tail cut, or wiped — still fails against an anchor kept outside
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from alliance.audit import SYSTEM, EventType, record
@@ -19,11 +16,12 @@ from alliance.audit.anchors import (
     verify_and_sign,
     verify_chain,
 )
-from alliance.audit.models import AuditAnchor, AuditEvent, AuditHead
+from alliance.audit.models import AuditHead
 from alliance.audit.schemas import SignedHead
-from alliance.audit.services import TamperDetected, event_hash, verify
+from alliance.audit.services import TamperDetected, verify
 from alliance.errors import InvalidInput
 from alliance.signing import SignatureInvalid, Signer
+from tests.support.audit_forgery import cut_tail, forget_anchors, rehash_from, wipe
 
 PLATFORM = "alliance-test"
 KEY = Signer.generate()
@@ -38,42 +36,6 @@ def _exported(session: Session) -> list[SignedHead]:
     """Sign the head and take every anchor away, as `alliance audit anchor export` does."""
     sign_head(session, KEY, PLATFORM)
     return parse_lines(list(export_lines(session)))
-
-
-def _forget_anchors(session: Session) -> None:
-    """What a forger with the database does next: the stored anchors go too."""
-    session.execute(delete(AuditAnchor))
-    session.expire_all()
-
-
-def _rehash_from(session: Session, seq: int) -> None:
-    """Edit event ``seq`` and recompute every hash after it, and the head: consistent."""
-    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
-    prev = None
-    for event in events:
-        if prev is not None:
-            event.prev_hash = prev
-        if event.seq == seq:
-            event.details = json.dumps({"n": "forged"})
-        if event.seq >= seq:
-            event.hash = event_hash(event)
-        prev = event.hash
-    head = session.get_one(AuditHead, 1)
-    head.hash = events[-1].hash
-    session.flush()
-
-
-def _cut_tail(session: Session, keep: int) -> None:
-    session.execute(delete(AuditEvent).where(AuditEvent.seq > keep))
-    kept = session.execute(select(AuditEvent.hash).where(AuditEvent.seq == keep)).scalar_one()
-    session.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": keep, "h": kept})
-    session.expire_all()
-
-
-def _wipe(session: Session) -> None:
-    session.execute(delete(AuditEvent))
-    session.execute(delete(AuditHead))
-    session.expire_all()
 
 
 def test_a_clean_chain_passes_its_anchors_and_later_ones(session: Session) -> None:
@@ -107,9 +69,9 @@ def test_signing_the_same_head_twice_keeps_one_anchor(session: Session) -> None:
 def test_a_rehashed_chain_fails_against_the_anchor(session: Session, keep_stored: bool) -> None:
     _events(session, 6)
     exported = _exported(session)
-    _rehash_from(session, 3)
+    rehash_from(session, 3)
     if not keep_stored:
-        _forget_anchors(session)
+        forget_anchors(session)
     assert verify(session).ok  # the chain alone no longer shows it
     given = [] if keep_stored else exported
     result = verify_chain(session, KEY.public_key, given=given)
@@ -127,8 +89,8 @@ def test_a_rehashed_chain_fails_against_the_anchor(session: Session, keep_stored
 def test_a_cut_tail_fails_against_the_anchor(session: Session) -> None:
     _events(session, 6)
     exported = _exported(session)
-    _cut_tail(session, 4)
-    _forget_anchors(session)
+    cut_tail(session, 4)
+    forget_anchors(session)
     assert verify(session).ok
     result = verify_and_sign(session, KEY, PLATFORM, given=exported)
     assert not result.ok
@@ -141,8 +103,8 @@ def test_a_cut_tail_fails_against_the_anchor(session: Session) -> None:
 def test_a_wiped_log_fails_against_the_anchor(session: Session) -> None:
     _events(session, 3)
     exported = _exported(session)
-    _wipe(session)
-    _forget_anchors(session)
+    wipe(session)
+    forget_anchors(session)
     assert verify(session).ok
     result = verify_chain(session, KEY.public_key, given=exported)
     assert not result.ok
@@ -153,8 +115,8 @@ def test_a_wiped_log_fails_against_the_anchor(session: Session) -> None:
 def test_a_cut_tail_that_grew_again_fails_against_the_anchor(session: Session) -> None:
     _events(session, 6)
     exported = _exported(session)
-    _cut_tail(session, 2)
-    _forget_anchors(session)
+    cut_tail(session, 2)
+    forget_anchors(session)
     _events(session, 7)  # longer than the anchor again, but another history
     assert verify(session).ok
     result = verify_chain(session, KEY.public_key, given=exported)
@@ -165,7 +127,7 @@ def test_a_stored_anchor_that_was_altered_is_tampering(session: Session) -> None
     _events(session, 4)
     anchor = sign_head(session, KEY, PLATFORM)
     assert anchor is not None
-    _rehash_from(session, 2)
+    rehash_from(session, 2)
     anchor.hash = session.get_one(AuditHead, 1).hash  # "re-anchored" without the key
     session.flush()
     result = verify_chain(session, KEY.public_key)
