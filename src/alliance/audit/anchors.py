@@ -101,6 +101,15 @@ def parse_lines(lines: Iterable[str], source: str = "anchor file") -> list[Signe
     return heads
 
 
+def parse_file(data: bytes, source: str) -> list[SignedHead]:
+    """:func:`parse_lines` of a file's bytes (UTF-8)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{source} is not UTF-8 text") from None
+    return parse_lines(text.splitlines(), source)
+
+
 def check_signatures(
     heads: Sequence[SignedHead], public_key: Ed25519PublicKey, source: str = "anchor file"
 ) -> None:

@@ -46,10 +46,10 @@ def _read_anchors(paths: list[Path]) -> list[SignedHead]:
         try:
             if path.stat().st_size > MAX_ANCHOR_FILE_BYTES:
                 raise InvalidInput(f"{path} is larger than {MAX_ANCHOR_FILE_BYTES} bytes")
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"cannot read anchor file {path}: {exc}") from None
-        heads += anchors.parse_lines(text.splitlines(), str(path))
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read anchor file {path}: {exc.strerror}") from None
+        heads += anchors.parse_file(data, str(path))
     return heads
 
 
