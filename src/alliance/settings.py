@@ -59,6 +59,19 @@ class Settings(BaseSettings):
         "deltas. Required in production; in demo and development one is generated once "
         "as <data_dir>/signing_key.pem.",
     )
+    platform_name: str = Field(
+        "alliance",
+        min_length=1,
+        max_length=200,
+        description="This platform's name in the signed heads of its audit chain (audit "
+        "anchors), so that anchors of two deployments are not confused.",
+    )
+    audit_anchor_minutes: float = Field(
+        60,
+        gt=0,
+        description="The worker signs the audit chain's head (an anchor) this often when "
+        "new events were added; `alliance audit verify` and `anchor export` sign it too.",
+    )
     host: str = Field("127.0.0.1", description="Address `alliance serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `alliance serve` listens on.")
     session_hours: int = Field(

@@ -5,6 +5,11 @@ the previous row's hash, so editing, deleting or reordering any past row breaks 
 from that row on. ``audit_head`` holds the latest sequence number and hash, updated in the
 same transaction, so that deleting the newest rows is detected too; appenders lock it, which
 keeps the chain linear when several processes write at once.
+
+Someone who can write to the database can still rewrite the chain and its head together.
+``audit_anchors`` holds signed heads: the head (sequence number and hash) signed with the
+platform's Ed25519 key, which the database does not hold. Exported, they let anyone with
+the public key check later that the chain still contains what was signed.
 """
 
 from __future__ import annotations
@@ -44,3 +49,17 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAnchor(Base):
+    """A signed head; see :mod:`alliance.audit.anchors`. Written, never changed."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+    platform: Mapped[str] = mapped_column(String(200))
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(200))

@@ -20,6 +20,7 @@ from alliance.audit.events import EventType
 from alliance.audit.models import AuditEvent, AuditHead
 from alliance.audit.schemas import VerifyResult
 from alliance.db.base import utcnow
+from alliance.errors import AllianceError
 
 GENESIS_HASH = "0" * 64
 
@@ -132,9 +133,24 @@ def record_many(
     return events
 
 
+class TamperDetected(AllianceError):
+    """The audit chain, or a signed head of it, does not hold what it held (exit 1)."""
+
+    code = "tamper_detected"
+
+
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     """Walk the whole chain; report the first event whose content or position was altered."""
-    expected_seq, prev, checked = 1, GENESIS_HASH, 0
+    return walk(session, after_seq=0, after_hash=GENESIS_HASH, batch=batch)
+
+
+def walk(session: Session, *, after_seq: int, after_hash: str, batch: int = 5000) -> VerifyResult:
+    """Check the events after ``after_seq`` (whose hash is ``after_hash``) up to the head.
+
+    From the start of the chain (0, the genesis hash) this is a full verification; from a
+    signed head it checks only that the newer events extend what was signed.
+    """
+    expected_seq, prev, checked = after_seq + 1, after_hash, 0
     while True:
         rows = (
             session.execute(
@@ -157,11 +173,22 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
                 return _broken(checked, session, event.seq, "content altered")
             prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
         session.expunge_all()
+    last = expected_seq - 1
     head = session.get(AuditHead, 1)
-    head_seq = head.seq if head else 0
-    if head is not None and (head.seq != checked or head.hash != prev):
-        return _broken(checked, session, checked + 1, "newest events missing (deleted?)")
-    return VerifyResult(ok=True, checked=checked, head_seq=head_seq)
+    if head is None:
+        if last > 0:
+            return _broken(checked, session, last + 1, "chain head missing (deleted?)")
+        return VerifyResult(ok=True, checked=checked, head_seq=0)
+    if head.seq != last or head.hash != prev:
+        return _broken(checked, session, last + 1, "newest events missing (deleted?)")
+    return VerifyResult(ok=True, checked=checked, head_seq=head.seq)
+
+
+def broken_message(result: VerifyResult) -> str:
+    message = f"audit chain broken at event {result.broken_seq}: {result.reason}"
+    if result.anchor_signed_at is None:  # found by the walk: what came before it holds
+        message += f" ({result.checked} events before it are intact)"
+    return message
 
 
 def _broken(checked: int, session: Session, seq: int, reason: str) -> VerifyResult:

@@ -1,108 +1,37 @@
-"""Ed25519 signatures on what the platform distributes (bank manifests, snapshots, deltas).
+"""Signed bank documents (manifests, snapshots, deltas) on the platform's one key.
 
-The platform holds one private key; members fetch the public key once from
-``/api/v1/keys`` (and should pin it) and verify every manifest, snapshot and delta before
-acting on it. ``key_id`` is the first 16 hex digits of the SHA-256 of the raw public key.
+The key and the signature primitive live in :mod:`alliance.signing`, below the layers,
+because the audit chain's anchors (platform) are signed with the same key.
 
-Every signed document is JSON lines ending in a signature line
+Every signed bank document is JSON lines ending in a signature line
 ``{"signature": "<base64>", "key_id": "..."}``; the signature is over the document's domain
-(``b"alliance.bank.v1\n"``, ``b"alliance.bank-manifest.v1\n"``) followed by the SHA-256 of
+(``b"alliance.bank.v1\\n"``, ``b"alliance.bank-manifest.v1\\n"``) followed by the SHA-256 of
 every byte before the signature line. The domain keeps a signature made for one kind of
 document from being accepted for another.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from alliance.errors import ConfigurationError, InvalidInput
+from alliance.errors import InvalidInput
+from alliance.signing import SignatureInvalid, Signer, fingerprint, key_id, load_public_key, verify
 
-
-class SignatureInvalid(InvalidInput):
-    code = "signature_invalid"
-
-
-def key_id(public_key: Ed25519PublicKey) -> str:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Signer:
-    private_key: Ed25519PrivateKey
-
-    @property
-    def public_key(self) -> Ed25519PublicKey:
-        return self.private_key.public_key()
-
-    @property
-    def key_id(self) -> str:
-        return key_id(self.public_key)
-
-    def public_pem(self) -> str:
-        return self.public_key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
-
-    def sign(self, data: bytes) -> str:
-        return base64.b64encode(self.private_key.sign(data)).decode()
-
-    @classmethod
-    def generate(cls) -> Signer:
-        return cls(Ed25519PrivateKey.generate())
-
-    @classmethod
-    def from_file(cls, path: Path, *, create: bool) -> Signer:
-        if not path.exists():
-            if not create:
-                raise ConfigurationError(f"signing key file {path} does not exist")
-            signer = cls.generate()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_bytes(signer.private_pem())
-            return signer
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (ValueError, TypeError) as exc:
-            raise ConfigurationError(f"signing key file {path} is not a PEM private key") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigurationError(f"signing key file {path} is not an Ed25519 key")
-        return cls(key)
-
-    def private_pem(self) -> bytes:
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
-
-def load_public_key(pem: str | bytes) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
-    except ValueError as exc:
-        raise InvalidInput("not a PEM public key") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise InvalidInput("not an Ed25519 public key")
-    return key
-
-
-def verify(public_key: Ed25519PublicKey, data: bytes, signature: str) -> None:
-    try:
-        public_key.verify(base64.b64decode(signature, validate=True), data)
-    except (InvalidSignature, ValueError) as exc:
-        raise SignatureInvalid(
-            "signature does not verify: the data was altered or truncated, or signed by another key"
-        ) from exc
+__all__ = [
+    "SignatureInvalid",
+    "Signer",
+    "check_format",
+    "fingerprint",
+    "key_id",
+    "load_public_key",
+    "sign_lines",
+    "verified_lines",
+    "verify",
+]
 
 
 def sign_lines(body: bytes, domain: bytes, signer: Signer) -> bytes:

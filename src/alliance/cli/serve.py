@@ -89,7 +89,12 @@ def serve(
 def _worker_thread(settings: Settings) -> Iterator[None]:
     """One takedown worker in a thread of this process (the demo's; production runs
     `alliance worker` processes and sets ALLIANCE_SERVE_WORKER=false)."""
-    worker = Worker(context.sessions(), toolkit_from_settings(settings), name="serve")
+    worker = Worker(
+        context.sessions(),
+        toolkit_from_settings(settings),
+        name="serve",
+        signer=Signer.from_settings(settings),  # the app has made it by now
+    )
     stop = threading.Event()
     thread = threading.Thread(
         target=worker.run_forever,

@@ -1,5 +1,5 @@
 """``alliance worker``: perform due takedown actions (resolve, notice, re-check, escalate,
-expire holds).
+expire holds), and sign the audit chain's head now and then (needs the signing key).
 
 Without options it polls until Ctrl-C or SIGTERM, finishing the action in hand first;
 ``--once`` does one round, ``--until-idle`` everything due now (and what that makes due
@@ -21,6 +21,8 @@ import typer
 from alliance.cli import context
 from alliance.cli.output import console
 from alliance.db.migrate import ensure_ready
+from alliance.errors import ConfigurationError
+from alliance.signing import Signer
 from alliance.takedown.actions import Outcome
 from alliance.worker.runner import Worker, toolkit_from_settings
 
@@ -74,7 +76,12 @@ def worker_command(
     """Run the takedown worker: resolve, send notices, re-check, escalate, expire holds."""
     settings = context.settings()
     ensure_ready(context.engine())
-    worker = Worker(context.sessions(), toolkit_from_settings(settings), name=name)
+    try:
+        signer: Signer | None = Signer.from_settings(settings)
+    except ConfigurationError as exc:
+        signer = None
+        console.print(f"[yellow]audit chain not anchored:[/] {exc.message}", highlight=False)
+    worker = Worker(context.sessions(), toolkit_from_settings(settings), name=name, signer=signer)
     if once or until_idle:
         outcomes = worker.run_until_idle() if until_idle else worker.run_once()
         for outcome in outcomes:

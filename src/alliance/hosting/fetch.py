@@ -1,10 +1,10 @@
 """Re-checking a reported URL without letting it reach inside our network (SSRF).
 
-The fetcher resolves the host itself, refuses addresses that are not public (unless
-listed in ``allow``), and then connects to the address it checked, sending the real name
-in the Host header and as TLS SNI, so a second DNS answer cannot swap in another address
-(DNS rebinding). Redirects are followed by hand, each hop checked the same way. The body
-is read up to a limit and hashed in memory; only the SHA-256 is kept.
+The fetcher connects through :class:`~alliance.hosting.connect.PinnedConnector`: the host is
+resolved once, refused unless its address is public (or listed in ``allow``), and the
+request goes to the address that was checked, so a second DNS answer cannot swap in another
+(DNS rebinding). Redirects are followed by hand, each hop checked the same way. The body is
+read up to a limit and hashed in memory; only the SHA-256 is kept.
 
 Network trouble never raises: it is an outcome (``unavailable``) with a detail, because
 the caller's question is only "is it still there?".
@@ -16,21 +16,15 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin
 
 import httpx
 
 from alliance.errors import ConfigurationError, InvalidInput
-from alliance.hosting.addresses import (
-    IPNetwork,
-    forbidden_reason,
-    in_networks,
-    is_fetchable,
-    parse_address,
-    parse_networks,
-)
-from alliance.hosting.resolver import HostNotFound, ResolutionFailed, Resolver
+from alliance.hosting.addresses import IPNetwork, parse_networks
+from alliance.hosting.connect import AddressRefused, PinnedConnector
+from alliance.hosting.resolver import Resolver
 from alliance.hosting.urls import NormalisedUrl, normalise_url
 
 if TYPE_CHECKING:
@@ -54,15 +48,6 @@ class FetchResult:
     detail: str
 
 
-class _Refused(Exception):
-    """A hop that must not be requested; ``outcome`` says how to report it."""
-
-    def __init__(self, outcome: Outcome, detail: str) -> None:
-        super().__init__(detail)
-        self.outcome: Outcome = outcome
-        self.detail = detail
-
-
 def same_site(a: str, b: str) -> bool:
     """Hosts a redirect may move between and still be "the same page": equal, or equal
     but for a leading ``www.``."""
@@ -72,10 +57,8 @@ def same_site(a: str, b: str) -> bool:
 class SafeFetcher:
     """GET a reported URL, refusing private addresses; see the module docstring.
 
-    ``connect_override`` (``"127.0.0.1:8026"``) sends every request, over plain HTTP, to
-    that address instead of the checked one: the demo's local web host stands in for
-    every demo site. The host is still resolved and checked, so a name that no longer
-    resolves still counts as removed.
+    ``connect_override`` is the connector's (the demo's stand-in web host); the host is
+    still resolved and checked, so a name that no longer resolves still counts as removed.
     """
 
     def __init__(
@@ -89,15 +72,20 @@ class SafeFetcher:
         connect_override: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.resolver = resolver
-        self.allow = list(allow)
+        self.connector = PinnedConnector(
+            resolver,
+            allow=allow,
+            timeout=timeout,
+            connect_override=connect_override,
+            transport=transport,
+        )
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_redirects = max_redirects
-        self.connect_override = self._check_override(connect_override) if connect_override else None
-        # The transport, not a Client: a Client would act on redirects and cookies itself.
-        self._transport = transport if transport is not None else httpx.HTTPTransport()
-        self._timeouts = httpx.Timeout(timeout).as_dict()
+
+    @property
+    def allow(self) -> list[IPNetwork]:
+        return self.connector.allow
 
     @classmethod
     def from_settings(
@@ -121,24 +109,8 @@ class SafeFetcher:
             transport=transport,
         )
 
-    def _check_override(self, value: str) -> str:
-        host, colon, port = value.strip().rpartition(":")
-        if not colon or not port.isdigit() or not 0 < int(port) <= 65535:
-            raise ConfigurationError(f"connect override {value!r} must be ADDRESS:PORT")
-        try:
-            ip = parse_address(host)
-        except InvalidInput:
-            raise ConfigurationError(f"connect override {value!r} must be ADDRESS:PORT") from None
-        if not is_fetchable(ip, self.allow):
-            raise ConfigurationError(
-                f"connect override {value!r} is a {forbidden_reason(ip)} address that is "
-                "not in fetch_allow_networks"
-            )
-        netloc = f"[{ip}]" if ip.version == 6 else str(ip)
-        return f"{netloc}:{int(port)}"
-
     def close(self) -> None:
-        self._transport.close()
+        self.connector.close()
 
     def __enter__(self) -> SafeFetcher:
         return self
@@ -158,9 +130,11 @@ class SafeFetcher:
         origin = current.host
         for _hop in range(self.max_redirects + 1):
             try:
-                address = self._checked_address(current)
-            except _Refused as refused:
-                return _result(refused.outcome, current.url, detail=refused.detail)
+                address = self.connector.checked_address(current)
+            except AddressRefused as refused:
+                if refused.gone:
+                    return _result("removed", current.url, detail=refused.detail)
+                return _result("unavailable", current.url, detail=f"not fetched: {refused.detail}")
             try:
                 result, location = self._request(current, address, deadline)
             except httpx.TimeoutException:
@@ -178,9 +152,9 @@ class SafeFetcher:
                 return result
             if not same_site(target.host, origin):
                 try:
-                    self._checked_address(target)
-                except _Refused as refused:
-                    if refused.outcome == "removed":  # the new host does not resolve
+                    self.connector.checked_address(target)
+                except AddressRefused as refused:
+                    if refused.gone:  # the new host does not resolve
                         return _result("moved", target.url, detail=refused.detail)
                     result.outcome = "unavailable"
                     result.detail = f"redirect to {target.url} not followed: {refused.detail}"
@@ -197,47 +171,12 @@ class SafeFetcher:
             "unavailable", current.url, detail=f"more than {self.max_redirects} redirects"
         )
 
-    def _checked_address(self, url: NormalisedUrl) -> str:
-        """The first address of the host that may be fetched; _Refused when none."""
-        try:
-            addresses = self.resolver.resolve(url.host)
-        except HostNotFound:
-            raise _Refused("removed", "host no longer resolves") from None
-        except ResolutionFailed as exc:
-            raise _Refused("unavailable", exc.message) from None
-        refused: list[str] = []
-        for text in addresses:
-            ip = parse_address(text)
-            if in_networks(ip, self.allow) or forbidden_reason(ip) is None:
-                return str(ip)
-            refused.append(f"{forbidden_reason(ip)} {ip}")
-        if not refused:
-            raise _Refused("removed", "host no longer resolves")
-        raise _Refused(
-            "unavailable",
-            f"not fetched: {url.host} resolves only to non-public addresses ({', '.join(refused)})",
-        )
-
     def _request(
         self, url: NormalisedUrl, address: str, deadline: float
     ) -> tuple[FetchResult, str | None]:
         """One GET. Returns the result and, for a redirect, its Location."""
-        extensions: dict[str, Any] = {"timeout": self._timeouts}
-        if self.connect_override is not None:
-            target = f"http://{self.connect_override}{url.request_target}"
-        else:
-            netloc = f"[{address}]" if ":" in address else address
-            target = f"{url.scheme}://{netloc}:{url.effective_port}{url.request_target}"
-            if url.scheme == "https":
-                extensions["sni_hostname"] = url.host
-        headers = {
-            "Host": url.netloc,
-            "User-Agent": USER_AGENT,
-            "Accept": "*/*",
-            "Accept-Encoding": "gzip, deflate",
-        }
-        request = httpx.Request("GET", target, headers=headers, extensions=extensions)
-        response = self._transport.handle_request(request)
+        headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+        response = self.connector.send("GET", url, address, headers)
         try:
             status = response.status_code
             content_type = response.headers.get("content-type")

@@ -33,12 +33,13 @@ repeat by the provider.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import smtplib
 import ssl
 import textwrap
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -48,14 +49,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from alliance.errors import AllianceError
-from alliance.hosting.addresses import (
-    IPNetwork,
-    forbidden_reason,
-    is_fetchable,
-    parse_address,
-)
-from alliance.hosting.resolver import Resolver
+from alliance.errors import AllianceError, InvalidInput
+from alliance.hosting.connect import AddressRefused, PinnedConnector
+from alliance.hosting.urls import normalise_url
 from alliance.settings import Settings, get_settings
 
 SCHEMA_TYPE = "alliance.notice"
@@ -63,6 +59,7 @@ SCHEMA_VERSION = 1
 MESSAGE_ID_DOMAIN = "alliance.invalid"
 URL_PREFIX = "URL: "  # every notified URL is on a line of its own with this prefix
 SMTP_TIMEOUT_SECONDS = 30.0
+WEBHOOK_USER_AGENT = "Alliance-notice/0.1 (+notice-and-takedown)"
 WRAP_WIDTH = 76
 _LIST_ITEM = re.compile(r"^\d+\. ")
 _FIELD = re.compile(r"^(Reason|Hosting|Notice|Notices sent to the provider|Notifier status): ")
@@ -500,80 +497,62 @@ class SmtpSender:
 class WebhookSender:
     """POSTs notices as JSON to the recipient URL; any 2xx answer means delivered.
 
-    The caller gives the client with its timeouts and redirect policy (no redirects).
-    With a ``resolver``, the webhook's host is resolved first and a private, loopback or
-    link-local address (not in ``allow``) is refused: the directory is edited by people,
-    and DNS can change after a URL was checked. ``settings`` (for the notifier's name and
-    address) defaults to the process's settings.
+    The POST goes through a :class:`~alliance.hosting.connect.PinnedConnector`: the
+    webhook's host is resolved once, refused unless the address is public (or in the
+    connector's allow-list), and the request is sent to that same address, so DNS that
+    changes between the check and the connection cannot point it inside our network. The
+    directory is edited by people, and DNS can change after a URL was entered. Redirects
+    are not followed. Of the answer only the status is kept: the body is never read, so
+    what a provider's server says cannot reach the record. ``settings`` (for the
+    notifier's name and address) defaults to the process's settings.
     """
 
-    def __init__(
-        self,
-        client: httpx.Client,
-        settings: Settings | None = None,
-        *,
-        resolver: Resolver | None = None,
-        allow: Sequence[IPNetwork] = (),
-    ) -> None:
-        self.client = client
+    def __init__(self, connector: PinnedConnector, settings: Settings | None = None) -> None:
+        self.connector = connector
         self.settings = settings if settings is not None else get_settings()
-        self.resolver = resolver
-        self.allow = allow
-
-    def _check_address(self, url: str) -> None:
-        if self.resolver is None:
-            return
-        host = urlsplit(url).hostname or ""
-        try:
-            addresses = self.resolver.resolve(host)
-        except AllianceError as exc:
-            raise NoticeDeliveryError(
-                f"webhook host {host} does not resolve: {exc.message}"
-            ) from None
-        for address in addresses:
-            ip = parse_address(address)
-            if not is_fetchable(ip, self.allow):
-                raise NoticeDeliveryError(
-                    f"webhook at {host} resolves to a {forbidden_reason(ip)} address "
-                    f"({address}): refused"
-                )
 
     def send(self, message: NoticeMessage) -> None:
-        self._check_address(message.recipient)
-        body = compose_json(message, self.settings)
+        where = _host(message.recipient)
+        failed = f"cannot deliver notice {message.reference} to webhook at {where}"
+        try:
+            url = normalise_url(message.recipient)
+            address = self.connector.checked_address(url)
+        except InvalidInput as exc:
+            raise NoticeDeliveryError(f"{failed}: {exc.message}") from None
+        except AddressRefused as refused:
+            raise NoticeDeliveryError(f"{failed}: {refused.detail}") from None
+        body = json.dumps(compose_json(message, self.settings), ensure_ascii=False).encode()
         headers = {
+            "Content-Type": "application/json",
+            "User-Agent": WEBHOOK_USER_AGENT,
             "Idempotency-Key": message.reference,
             "X-Alliance-Notice": message.reference,
         }
-        where = _host(message.recipient)
         try:
-            response = self.client.post(message.recipient, json=body, headers=headers)
+            response = self.connector.send("POST", url, address, headers, body)
+        except httpx.TimeoutException:
+            raise NoticeDeliveryError(f"{failed}: timed out") from None
         except httpx.HTTPError as exc:
+            raise NoticeDeliveryError(f"{failed}: {type(exc).__name__}") from None
+        status = response.status_code
+        response.close()  # unread: the answer's text is not ours to keep
+        if 300 <= status < 400:
             raise NoticeDeliveryError(
-                f"cannot deliver notice {message.reference} to webhook at {where}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-        if not response.is_success:
-            excerpt = _one_line(response.text[:200])
+                f"webhook at {where} answered HTTP {status} to notice {message.reference}: "
+                "redirects are not followed"
+            )
+        if not 200 <= status < 300:
             raise NoticeDeliveryError(
-                f"webhook at {where} answered {response.status_code} to notice "
-                f"{message.reference}" + (f": {excerpt}" if excerpt else "")
+                f"webhook at {where} answered HTTP {status} to notice {message.reference}"
             )
 
 
-def sender_for(
-    channel: str,
-    settings: Settings,
-    client: httpx.Client,
-    *,
-    resolver: Resolver | None = None,
-    allow: Sequence[IPNetwork] = (),
-) -> NoticeSender:
+def sender_for(channel: str, settings: Settings, connector: PinnedConnector) -> NoticeSender:
     """The sender for a notice channel ("email" or "webhook")."""
     if channel == "email":
         return SmtpSender(settings)
     if channel == "webhook":
-        return WebhookSender(client, settings, resolver=resolver, allow=allow)
+        return WebhookSender(connector, settings)
     raise NoticeDeliveryError(f"notices cannot be sent over channel {channel!r}")
 
 

@@ -2,6 +2,9 @@
 
 Run as many ``alliance worker`` processes as PostgreSQL needs (claims skip rows another
 worker has locked); on SQLite run one (``alliance serve`` runs one in a thread in the demo).
+
+Given the platform's signing key, the polling loop also signs the audit chain's head every
+``ALLIANCE_AUDIT_ANCHOR_MINUTES`` (:mod:`alliance.audit.anchors`).
 """
 
 from __future__ import annotations
@@ -10,23 +13,29 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance.audit import anchors
+from alliance.audit.services import TamperDetected
 from alliance.db.session import transaction
 from alliance.hosting.addresses import parse_networks
+from alliance.hosting.connect import PinnedConnector
 from alliance.hosting.fetch import SafeFetcher
 from alliance.hosting.geo import GeoDatabase
 from alliance.hosting.resolver import resolver_from_settings
 from alliance.settings import Settings
+from alliance.signing import Signer
 from alliance.takedown import schedule
 from alliance.takedown.actions import Outcome, Toolkit, perform
 from alliance.takedown.models import ActionKind, NoticeChannel, ScheduledAction
 from alliance.takedown.notices import NoticeSender, sender_for
 
 log = logging.getLogger(__name__)
+
+ANCHOR_LOOK_SECONDS = 60.0  # how often the polling loop asks whether an anchor is due
 
 
 def toolkit_from_settings(settings: Settings) -> Toolkit:
@@ -39,15 +48,15 @@ def toolkit_from_settings(settings: Settings) -> Toolkit:
         timeout=settings.fetch_timeout_seconds,
         connect_override=settings.resolved_fetch_connect_override(),
     )
-    client = httpx.Client(timeout=settings.fetch_timeout_seconds, follow_redirects=False)
+    # Webhooks connect like re-checks (checked address, same allow-list), but always to
+    # the provider's own address: the demo's stand-in web host is for re-checks only.
+    webhooks = PinnedConnector(resolver, allow=allow, timeout=settings.fetch_timeout_seconds)
 
     kept: dict[NoticeChannel, NoticeSender] = {}  # one SMTP connection kept open
 
     def senders(channel: NoticeChannel) -> NoticeSender:
         if channel not in kept:
-            kept[channel] = sender_for(
-                channel.value, settings, client, resolver=resolver, allow=allow
-            )
+            kept[channel] = sender_for(channel.value, settings, webhooks)
         return kept[channel]
 
     return Toolkit(
@@ -67,11 +76,13 @@ class Worker:
         *,
         name: str | None = None,
         batch: int = 50,
+        signer: Signer | None = None,
     ) -> None:
         self.sessions = sessions
         self.tools = tools
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.batch = batch
+        self.signer = signer
 
     def run_once(self, limit: int | None = None) -> list[Outcome]:
         """Claim what is due now and perform it; the outcomes, in order."""
@@ -105,13 +116,37 @@ class Worker:
             outcomes += done
         return outcomes
 
+    def anchor_if_due(self) -> int | None:
+        """Sign the audit chain's head when the newest anchor is older than
+        ``audit_anchor_minutes``; the sequence number signed, or None."""
+        if self.signer is None:
+            return None
+        settings = self.tools.settings
+        with transaction(self.sessions) as session:
+            anchor = anchors.sign_head_if_due(
+                session, self.signer, settings.platform_name, settings.audit_anchor_minutes
+            )
+            return anchor.seq if anchor is not None else None
+
+    def _anchor_quietly(self) -> None:
+        try:
+            self.anchor_if_due()
+        except TamperDetected as exc:  # not signed; `alliance audit verify` says more
+            log.error("audit chain not anchored: %s", exc.message)
+        except Exception:  # the database may be briefly away
+            log.exception("audit anchoring failed")
+
     def run_forever(
         self,
         stop: threading.Event,
         poll_seconds: float,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
+        next_anchor_look = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() >= next_anchor_look:
+                self._anchor_quietly()
+                next_anchor_look = time.monotonic() + ANCHOR_LOOK_SECONDS
             try:
                 outcomes = self.run_once()
             except Exception:  # the database may be briefly away; keep polling

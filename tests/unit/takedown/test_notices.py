@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,9 @@ import httpx
 import pytest
 
 from alliance.demo.mailbox import LocalMailbox, message_text
-from alliance.hosting.resolver import StaticHosts
+from alliance.hosting.addresses import parse_networks
+from alliance.hosting.connect import PinnedConnector
+from alliance.hosting.resolver import Resolver, StaticHosts
 from alliance.settings import Settings, load_settings
 from alliance.takedown.notices import (
     URL_PREFIX,
@@ -23,6 +26,13 @@ from alliance.takedown.notices import (
     compose_json,
     compose_text,
     sender_for,
+)
+from tests.support.pinned import (
+    PUBLIC,
+    RebindingDns,
+    ResolvingTransport,
+    local_server,
+    recording_transport,
 )
 
 REPORTED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -208,8 +218,7 @@ def test_json_is_versioned_and_complete(tmp_path: Path) -> None:
 def test_smtp_sender_delivers_to_the_local_mailbox(tmp_path: Path) -> None:
     with LocalMailbox(tmp_path / "mail", port=0) as mailbox:
         settings = _settings(tmp_path, smtp_port=mailbox.port)
-        with httpx.Client() as client:
-            sender = sender_for("email", settings, client)
+        sender = sender_for("email", settings, _webhooks())
         assert isinstance(sender, SmtpSender)
         message = _message()
         sender.send(message)
@@ -265,8 +274,32 @@ def test_starttls_the_server_lacks_is_a_delivery_error(tmp_path: Path) -> None:
 
 # Webhook ------------------------------------------------------------------------------
 
+HOOKS = StaticHosts(
+    {
+        "abuse.example.test": ["203.0.113.5"],
+        "inside.example.test": ["10.0.0.7"],
+        "local-hook.example.test": ["127.0.0.1"],
+    }
+)
 
-def test_webhook_sender_posts_json_with_idempotency_key(tmp_path: Path) -> None:
+
+def _webhooks(
+    transport: httpx.BaseTransport | None = None,
+    resolver: Resolver = HOOKS,
+    *,
+    loopback: bool = False,
+) -> PinnedConnector:
+    """The connector the worker gives webhooks; ``loopback`` allow-lists 127.0.0.1 as the
+    tests' ALLIANCE_FETCH_ALLOW_NETWORKS does."""
+    allow = parse_networks(["127.0.0.1/32"]) if loopback else []
+    return PinnedConnector(resolver, allow=allow, timeout=5, transport=transport)
+
+
+def _hook_message(recipient: str) -> NoticeMessage:
+    return _message(channel="webhook", recipient=recipient)
+
+
+def test_webhook_sender_posts_json_to_the_checked_address(tmp_path: Path) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -274,61 +307,108 @@ def test_webhook_sender_posts_json_with_idempotency_key(tmp_path: Path) -> None:
         return httpx.Response(202, json={"accepted": True})
 
     settings = _settings(tmp_path)
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        sender = sender_for("webhook", settings, client)
-        assert isinstance(sender, WebhookSender)
-        message = _message(channel="webhook", recipient="https://abuse.example.test/hook")
-        sender.send(message)
+    sender = sender_for("webhook", settings, _webhooks(httpx.MockTransport(handler)))
+    assert isinstance(sender, WebhookSender)
+    message = _hook_message("https://abuse.example.test/hook?k=1")
+    sender.send(message)
 
     (request,) = seen
     assert request.method == "POST"
-    assert str(request.url) == "https://abuse.example.test/hook"
+    assert str(request.url) == "https://203.0.113.5/hook?k=1"
+    assert request.headers["Host"] == "abuse.example.test"
+    assert request.extensions["sni_hostname"] == "abuse.example.test"
+    assert request.headers["Content-Type"] == "application/json"
     assert request.headers["Idempotency-Key"] == "NTC-7QK2M9"
     assert json.loads(request.content) == compose_json(message, settings)
 
 
-def test_webhook_to_a_private_address_is_refused_before_any_request(tmp_path: Path) -> None:
-    seen: list[httpx.Request] = []
-    hosts = StaticHosts(
-        {"inside.example.test": ["10.0.0.7"], "outside.example.test": ["203.0.113.7"]}
-    )
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200)
-
-    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
-        sender = sender_for("webhook", _settings(tmp_path), client, resolver=hosts)
-        with pytest.raises(NoticeDeliveryError, match="private address"):
-            sender.send(_message(channel="webhook", recipient="https://inside.example.test/h"))
-        with pytest.raises(NoticeDeliveryError, match="does not resolve"):
-            sender.send(_message(channel="webhook", recipient="https://gone.example.test/h"))
-        assert seen == []
-        sender.send(_message(channel="webhook", recipient="https://outside.example.test/h"))
-    assert len(seen) == 1
+def test_webhook_delivered_to_a_local_server_through_the_allow_list(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with local_server({"/hook": (202, {}, b"")}) as server:
+        message = _hook_message(f"http://local-hook.example.test:{server.port}/hook")
+        WebhookSender(_webhooks(loopback=True), settings).send(message)
+        with pytest.raises(NoticeDeliveryError, match=r"loopback 127\.0\.0\.1"):
+            WebhookSender(_webhooks(), settings).send(message)  # not allow-listed
+    (arrival,) = server.arrivals
+    assert (arrival.method, arrival.path) == ("POST", "/hook")
+    assert arrival.host == f"local-hook.example.test:{server.port}"
+    assert json.loads(arrival.body) == compose_json(message, settings)
 
 
-@pytest.mark.parametrize("status", [400, 500, 302])
-def test_webhook_non_2xx_is_a_delivery_error(tmp_path: Path, status: int) -> None:
-    transport = httpx.MockTransport(lambda _: httpx.Response(status, text="try later"))
-    with httpx.Client(transport=transport) as client:
-        sender = WebhookSender(client, _settings(tmp_path))
-        message = _message(channel="webhook", recipient="https://abuse.example.test/hook")
-        with pytest.raises(NoticeDeliveryError, match=rf"answered {status} to notice NTC-7QK2M9"):
+def test_webhook_is_not_rebound_to_loopback(tmp_path: Path) -> None:
+    """DNS answers a public address to the check and loopback to the connection: the
+    notice goes to the checked address (unreachable here), never to 127.0.0.1."""
+    dns = RebindingDns("rebind.example.test")
+    transport = ResolvingTransport(dns)
+    with local_server({"/hook": (200, {}, b"")}) as server:
+        sender = WebhookSender(_webhooks(transport, dns), _settings(tmp_path))
+        message = _hook_message(f"http://rebind.example.test:{server.port}/hook")
+        with pytest.raises(NoticeDeliveryError, match=r"cannot deliver .* ConnectError"):
             sender.send(message)
+    assert transport.connected_to == [PUBLIC]
+    assert server.arrivals == []
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("10.0.0.7", "private"),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("::ffff:127.0.0.1", "loopback (IPv4-mapped)"),
+        ("::ffff:192.168.0.1", "private (IPv4-mapped)"),
+    ],
+)
+def test_webhook_to_a_non_public_address_is_refused_before_any_request(
+    tmp_path: Path, address: str, reason: str
+) -> None:
+    seen: list[httpx.Request] = []
+    hosts = StaticHosts({"inside.example.test": [address]})
+    transport = recording_transport(seen)
+    sender = sender_for("webhook", _settings(tmp_path), _webhooks(transport, hosts))
+    with pytest.raises(NoticeDeliveryError, match=rf"non-public addresses \({re.escape(reason)} "):
+        sender.send(_hook_message("https://inside.example.test/h"))
+    with pytest.raises(NoticeDeliveryError, match="no longer resolves"):
+        sender.send(_hook_message("https://gone.example.test/h"))
+    with pytest.raises(NoticeDeliveryError, match=r"private address \(10\.0\.0\.7\)"):
+        sender.send(_hook_message("https://10.0.0.7/h"))  # a literal is refused outright
+    assert seen == []
+
+
+def test_webhook_redirect_is_not_followed(tmp_path: Path) -> None:
+    redirect = (307, {"Location": "http://10.0.0.1/internal"}, b"")
+    with local_server({"/hook": redirect}) as server:
+        sender = WebhookSender(_webhooks(loopback=True), _settings(tmp_path))
+        message = _hook_message(f"http://local-hook.example.test:{server.port}/hook")
+        with pytest.raises(NoticeDeliveryError, match=r"HTTP 307 .* redirects are not followed"):
+            sender.send(message)
+    assert [a.path for a in server.arrivals] == ["/hook"]
+
+
+@pytest.mark.parametrize("status", [400, 403, 500, 503])
+def test_webhook_error_keeps_the_status_and_not_the_reply(tmp_path: Path, status: int) -> None:
+    reply = b"<html>Internal: db=postgres://admin:hunter2@10.0.0.3</html>"
+    with local_server({"/hook": (status, {"Content-Type": "text/html"}, reply)}) as server:
+        sender = WebhookSender(_webhooks(loopback=True), _settings(tmp_path))
+        message = _hook_message(f"http://local-hook.example.test:{server.port}/hook")
+        with pytest.raises(NoticeDeliveryError) as failed:
+            sender.send(message)
+    assert failed.value.message == (
+        f"webhook at local-hook.example.test answered HTTP {status} to notice NTC-7QK2M9"
+    )
 
 
 def test_webhook_unreachable_is_a_delivery_error(tmp_path: Path) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        sender = WebhookSender(client, _settings(tmp_path))
-        message = _message(channel="webhook", recipient="https://abuse.example.test/hook")
-        with pytest.raises(NoticeDeliveryError, match=r"cannot deliver .* abuse\.example\.test"):
-            sender.send(message)
+    sender = WebhookSender(_webhooks(loopback=True), _settings(tmp_path))
+    message = _hook_message(f"http://local-hook.example.test:{_closed_port()}/hook")
+    with pytest.raises(
+        NoticeDeliveryError, match=r"cannot deliver .* local-hook\.example\.test: ConnectError"
+    ):
+        sender.send(message)
 
 
 def test_unknown_channel_is_refused(tmp_path: Path) -> None:
-    with httpx.Client() as client, pytest.raises(NoticeDeliveryError, match="platform"):
-        sender_for("platform", _settings(tmp_path), client)
+    with pytest.raises(NoticeDeliveryError, match="platform"):
+        sender_for("platform", _settings(tmp_path), _webhooks())

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, organisation_scope
+from alliance.audit import anchors
 from alliance.audit import services as audit
-from alliance.audit.schemas import AuditEventOut, VerifyResult
+from alliance.audit.schemas import AuditEventOut, SignedHead, VerifyResult
 from alliance.errors import InvalidInput
 from alliance.web.guards import DbSession, requires
+from alliance.web.state import app_state
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -60,7 +63,45 @@ def list_events(
 
 @router.get("/verify")
 def verify(
-    session: DbSession, principal: Principal = requires(Permission.AUDIT_VERIFY)
+    request: Request, session: DbSession, principal: Principal = requires(Permission.AUDIT_VERIFY)
 ) -> VerifyResult:
-    """Walk the whole hash chain and report the first altered, missing or moved event."""
-    return audit.verify(session)
+    """Walk the whole hash chain, compare it with the stored signed heads, and report the
+    first altered, missing or moved event; an intact chain's head is signed."""
+    return _verify(request, session, [])
+
+
+class AnchorsIn(BaseModel):
+    anchors: list[SignedHead] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description="signed heads exported earlier (GET /api/v1/audit/anchors, or the lines "
+        "of `alliance audit anchor export`)",
+    )
+
+
+@router.post("/verify")
+def verify_against_anchors(
+    request: Request,
+    session: DbSession,
+    body: AnchorsIn,
+    principal: Principal = requires(Permission.AUDIT_VERIFY),
+) -> VerifyResult:
+    """As GET, and the chain must still hold every given signed head: a re-hashed, cut or
+    wiped log fails here although it is consistent in itself. 400 when an anchor's
+    signature does not verify with the platform key."""
+    return _verify(request, session, body.anchors)
+
+
+def _verify(request: Request, session: DbSession, given: list[SignedHead]) -> VerifyResult:
+    settings = app_state(request).settings
+    signer = app_state(request).signer
+    return anchors.verify_and_sign(session, signer, settings.platform_name, given=given)
+
+
+@router.get("/anchors")
+def list_anchors(
+    session: DbSession, principal: Principal = requires(Permission.AUDIT_READ)
+) -> list[SignedHead]:
+    """Every signed head of the audit chain, oldest first, to keep outside the platform.
+    They hold sequence numbers and hashes only, no event content."""
+    return [anchors.signed_head(a) for a in anchors.stored(session)]

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import PlainTextResponse, Response
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, organisation_scope
+from alliance.audit import anchors
 from alliance.audit import services as audit
+from alliance.audit.schemas import SignedHead, VerifyResult
+from alliance.errors import AllianceError, InvalidInput
+from alliance.web.errors import status_for
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import render
+from alliance.web.security import csrf_protect
+from alliance.web.state import app_state
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,15 +70,64 @@ def audit_verify_page(
     session: DbSession,
     principal: Principal = page_requires(Permission.AUDIT_VERIFY),
 ) -> Response:
-    result = audit.verify(session)
+    return _verified(request, session, [])
+
+
+@router.post("/audit/verify", dependencies=[Depends(csrf_protect)])
+def audit_verify_against_file(
+    request: Request,
+    session: DbSession,
+    file: Annotated[UploadFile | None, File()] = None,
+    principal: Principal = page_requires(Permission.AUDIT_VERIFY),
+) -> Response:
+    """Verify against an exported anchor file, as `alliance audit verify --anchor`."""
+    try:
+        if file is None or not file.filename:
+            raise InvalidInput("choose an anchor file (from `alliance audit anchor export`)")
+        given = anchors.parse_file(file.file.read(), file.filename)
+        return _verified(request, session, given)
+    except AllianceError as exc:
+        return _audit_page(request, session, error=exc.message, status_code=status_for(exc))
+
+
+@router.get("/audit/anchors.jsonl")
+def audit_anchors_file(
+    session: DbSession, principal: Principal = page_requires(Permission.AUDIT_READ)
+) -> Response:
+    """The signed heads as the JSON lines `alliance audit anchor export` writes."""
+    text = "".join(f"{line}\n" for line in anchors.export_lines(session))
+    return PlainTextResponse(
+        text,
+        media_type="application/jsonl",
+        headers={"Content-Disposition": 'attachment; filename="audit-anchors.jsonl"'},
+    )
+
+
+def _verified(request: Request, session: DbSession, given: list[SignedHead]) -> Response:
+    state = app_state(request)
+    result = anchors.verify_and_sign(
+        session, state.signer, state.settings.platform_name, given=given
+    )
+    return _audit_page(request, session, verification=result)
+
+
+def _audit_page(
+    request: Request,
+    session: DbSession,
+    *,
+    verification: VerifyResult | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     return render(
         request,
         "audit.html",
         {
             "recent": audit.list_events(session, audit.AuditFilter(), limit=50),
             "f": audit.AuditFilter(),
-            "verification": result,
+            "verification": verification,
+            "error": error,
             "can_verify": True,
         },
-        status_code=200,
+        status_code=status_code,
     )

@@ -1,0 +1,48 @@
+"""Rewriting the audit chain so that it is consistent in itself again, as someone who can
+write to the database (but does not hold the signing key) would."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from alliance.audit.models import AuditAnchor, AuditEvent, AuditHead
+from alliance.audit.services import event_hash
+
+
+def forget_anchors(session: Session) -> None:
+    """What a forger with the database does next: the stored anchors go too."""
+    session.execute(delete(AuditAnchor))
+    session.expire_all()
+
+
+def rehash_from(session: Session, seq: int) -> None:
+    """Edit event ``seq`` and recompute every hash after it, and the head: consistent."""
+    events = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+    prev = None
+    for event in events:
+        if prev is not None:
+            event.prev_hash = prev
+        if event.seq == seq:
+            event.details = json.dumps({"n": "forged"})
+        if event.seq >= seq:
+            event.hash = event_hash(event)
+        prev = event.hash
+    head = session.get_one(AuditHead, 1)
+    head.hash = events[-1].hash
+    session.flush()
+
+
+def cut_tail(session: Session, keep: int) -> None:
+    session.execute(delete(AuditEvent).where(AuditEvent.seq > keep))
+    kept = session.execute(select(AuditEvent.hash).where(AuditEvent.seq == keep)).scalar_one()
+    session.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": keep, "h": kept})
+    session.expire_all()
+
+
+def wipe(session: Session) -> None:
+    session.execute(delete(AuditEvent))
+    session.execute(delete(AuditHead))
+    session.expire_all()
