@@ -627,3 +627,35 @@ def test_the_cycle_collector_is_back_on_after_a_parse() -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_concurrent_parses_share_one_collector_pause() -> None:
+    """The collector is process-wide: overlapping pauses (two server threads parsing) must
+    neither resume it while one still runs nor leave it off after the last; a small input
+    never touches it."""
+    pause = formats._CollectorPause()
+    large = formats._BLOCK_LINES
+    assert gc.isenabled()
+    with pause(1):
+        assert gc.isenabled()
+    first, second = pause(large), pause(large)
+    first.__enter__()
+    second.__enter__()  # began while the first had the collector off
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second is still building
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pause(large):
+            pass
+        assert not gc.isenabled()  # someone else's choice, kept
+    finally:
+        gc.enable()
+
+
+def test_a_large_parse_leaves_the_collector_as_it_found_it() -> None:
+    lines = [json.dumps({"md5": digest("md5", str(n))}) for n in range(formats._BLOCK_LINES)]
+    items = parse_seizure("\n".join(lines).encode(), SeizureFormat.jsonl)
+    assert len(items) == formats._BLOCK_LINES
+    assert gc.isenabled()
