@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from alliance.errors import AllianceError, InvalidInput, NotAuthenticated, PermissionDenied
+from alliance.scanner.services import ScanResult
 from alliance.takedown.schemas import MAX_REPORTS_PER_BATCH, HashIn, ReportIn
 
 REPORTED_HASHES = ("md5", "sha1", "sha256", "pdq")
@@ -57,24 +58,25 @@ def public_url(template: str, path: Path, roots: Sequence[Path]) -> str:
 
 
 def report_for(
-    record: dict[str, Any], url: str, member_id: str | None = None, modified: str | None = None
+    result: ScanResult, url: str, member_id: str | None = None, modified: str | None = None
 ) -> ReportIn | None:
-    """The report for one scan record, or None when it did not match. ``member_id`` is the
+    """The report for one scan result, or None when it did not match. ``member_id`` is the
     member's own id of the content (default: its path under the scanned folder)."""
-    matches = record.get("matches") or []
+    matches = result.matches
     if not matches:
         return None
+    record = result.record
     hashes = [
-        HashIn(signal_type=name, value=str(record[name]))
+        HashIn(signal_type=name, value=value)
         for name in REPORTED_HASHES
-        if isinstance(record.get(name), str)
+        if (value := record.value(name)) is not None
     ]
     found = ", ".join(
         f"{m['bank']} entry {m['entry_id']} ({m['signal_type']}, distance {m['distance']})"
         for m in matches[:5]
     )
-    name = Path(str(record.get("path", ""))).name
-    when = modified or _modified(Path(str(record.get("path", ""))))
+    name = Path(record.path).name
+    when = modified or _modified(Path(record.path))
     return ReportIn(
         urls=[url],
         hashes=hashes,

@@ -96,7 +96,8 @@ def test_scan_folder(store: LocalBankStore, folder: Path, jobs: int) -> None:
 
     summary = ScanSummary()
     records = {
-        Path(r["path"]).name: r for r in scan(walk([folder]), store, jobs=jobs, summary=summary)
+        Path(r.record.path).name: r.to_dict()
+        for r in scan(walk([folder]), store, jobs=jobs, summary=summary)
     }
     assert ".hidden.jpg" not in records
     assert records["a-resized.jpg"]["matches"][0]["bank"] == "scan-bank"
@@ -123,7 +124,7 @@ def test_unreadable_file_is_skipped(store: LocalBankStore, tmp_path: Path) -> No
     locked.chmod(0)
     summary = ScanSummary()
     try:
-        records = list(scan([locked], store, summary=summary))
+        records = [r.to_dict() for r in scan([locked], store, summary=summary)]
     finally:
         locked.chmod(0o600)
     import os
@@ -155,6 +156,5 @@ def test_scan_matches_a_banked_video(session: Session, tmp_path: Path) -> None:
             distribution.snapshot(session, analyst, "videos", signer), signer.public_key
         )
     )
-    record = next(scan([clip], store))
-    best = record["matches"][0]
+    best = next(scan([clip], store)).matches[0]
     assert (best["signal_type"], best["distance"]) == ("vpdq", 0)
