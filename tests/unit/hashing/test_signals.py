@@ -46,19 +46,23 @@ SAMPLES = {
 # content type it applies to (generated: random pixels, ffmpeg's test pattern).
 
 
+def _clip(path: Path) -> Path:
+    """Three seconds of ffmpeg's test pattern."""
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
+         "testsrc=duration=3:size=160x120:rate=10", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
 def _benign_file(kind: SignalType, folder: Path) -> Path:
     """A generated file ``kind`` applies to: a picture, or a video clip for video types."""
     if ContentType.video in kind.content_types:
         if shutil.which("ffmpeg") is None:
             pytest.skip("needs the ffmpeg binary to make a clip")
         pytest.importorskip("vpdq")
-        clip = folder / "clip.mp4"
-        subprocess.run(
-            ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
-             "testsrc=duration=3:size=160x120:rate=10", "-pix_fmt", "yuv420p", str(clip)],
-            check=True,
-        )  # fmt: skip
-        return clip
+        return _clip(folder / "clip.mp4")
     pixels = np.random.default_rng(7).integers(0, 256, (96, 128, 3), np.uint8)
     picture = folder / "noise.png"
     Image.fromarray(pixels).save(picture)
@@ -254,13 +258,7 @@ def test_vpdq_compare_rule() -> None:
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg binary to make a clip")
 def test_vpdq_of_generated_clip(tmp_path: Path) -> None:
     pytest.importorskip("vpdq")
-    clip = tmp_path / "clip.mp4"
-    subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
-         "testsrc=duration=3:size=160x120:rate=10", "-pix_fmt", "yuv420p", str(clip)],
-        check=True,
-    )  # fmt: skip
-    value = video.hash_video(clip)
+    value = video.hash_video(_clip(tmp_path / "clip.mp4"))
     assert len(value.frames) >= 3
     assert video.is_match(video.compare_videos(value, value))
     bad = tmp_path / "bad.mp4"
