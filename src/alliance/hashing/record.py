@@ -25,17 +25,21 @@ ignored on reading.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alliance.hashing.crypto import digest_streams
 from alliance.hashing.errors import InvalidHash
-from alliance.hashing.signal_type import HashOptions, SignalHash
+from alliance.hashing.signal_type import HashOptions, SignalHash, SignalType
 from alliance.hashing.signals import DEFAULT_SIGNALS, REGISTRY, get
 
-_EXTRAS = ("quality", "low_quality", "variants", "frames")
+#: Each signal's extra keys: ``<name>_quality``, ``_low_quality``, ``_variants``, ``_frames``.
+_EXTRA_KEYS = {
+    name: (f"{name}_quality", f"{name}_low_quality", f"{name}_variants", f"{name}_frames")
+    for name in REGISTRY
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +87,12 @@ class HashRecord:
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_json(cls, text: str, line: int | None = None) -> HashRecord:
+    def from_json(
+        cls, text: str, line: int | None = None, only: Collection[str] | None = None
+    ) -> HashRecord:
         """Parse one JSON line; :class:`~alliance.hashing.errors.InvalidHash` says what is
-        wrong, after ``line N:`` when ``line`` is given."""
+        wrong, after ``line N:`` when ``line`` is given. With ``only``, the other signals
+        are neither read nor checked (a hash file of one signal type needs that one)."""
         try:
             try:
                 data = json.loads(text)
@@ -93,52 +100,69 @@ class HashRecord:
                 raise InvalidHash(f"invalid JSON ({exc.msg})") from exc
             except RecursionError:
                 raise InvalidHash("JSON nested too deeply") from None
-            return cls.from_dict(data)
+            return cls.from_dict(data, only)
         except InvalidHash as exc:
             if line is None:
                 raise
             raise InvalidHash(f"line {line}: {exc.message}") from exc
 
     @classmethod
-    def from_dict(cls, data: object) -> HashRecord:
+    def from_dict(cls, data: object, only: Collection[str] | None = None) -> HashRecord:
         if not isinstance(data, dict):
             raise InvalidHash("a JSON line must be an object")
-        found: dict[str, SignalHash] = {}
-        for name, kind in REGISTRY.items():
-            value = data.get(name)
-            if value is None:
-                continue
-            quality = data.get(f"{name}_quality")
-            if quality is not None and (
-                not isinstance(quality, int) or isinstance(quality, bool) or not 0 <= quality <= 100
-            ):
-                raise InvalidHash(f'"{name}_quality" must be a whole number from 0 to 100')
-            low = data.get(f"{name}_low_quality")
-            if low is not None and not isinstance(low, bool):
-                raise InvalidHash(f'"{name}_low_quality" must be true or false')
-            variants = data.get(f"{name}_variants") or {}
-            if not isinstance(variants, dict):
-                raise InvalidHash(f'"{name}_variants" must be an object')
-            frames = data.get(f"{name}_frames") or []
-            if not isinstance(frames, list):
-                raise InvalidHash(f'"{name}_frames" must be a list')
-            found[name] = SignalHash(
-                kind.validate(_text(name, value)),
-                quality=quality,
-                low_quality=bool(low),
-                variants={
-                    str(k): kind.validate(_text(f"{name}_variants", v)) for k, v in variants.items()
-                },
-                frames=tuple(kind.validate(_text(f"{name}_frames", f)) for f in frames),
-            )
+        names = REGISTRY if only is None else [n for n in REGISTRY if n in only]
+        found = {
+            name: _signal_hash(name, REGISTRY[name], value, data)
+            for name in names
+            if (value := data.get(name)) is not None
+        }
+        path = data.get("path", "")
+        if path.__class__ is not str:
+            path = _text("path", path)
+        if "error" not in data and "not_media" not in data and "id" not in data:
+            return cls(path, found)  # the usual line: nothing else to read
         identifier = data.get("id")
         return cls(
-            path=_text("path", data.get("path", "")),
-            signals=found,
-            error=_optional("error", data.get("error")),
-            not_media=_optional("not_media", data.get("not_media")),
-            id=None if identifier is None or identifier == "" else str(identifier),
+            path,
+            found,
+            _optional("error", data.get("error")),
+            _optional("not_media", data.get("not_media")),
+            None if identifier is None or identifier == "" else str(identifier),
         )
+
+
+def _signal_hash(name: str, kind: SignalType, value: object, data: dict[str, Any]) -> SignalHash:
+    """One signal of a JSON line, with its ``<name>_...`` extras, validated."""
+    validate = kind.validate
+    quality_key, low_key, variants_key, frames_key = _EXTRA_KEYS[name]
+    if (
+        quality_key not in data
+        and variants_key not in data
+        and frames_key not in data
+        and low_key not in data
+    ):
+        return SignalHash(validate(_text(name, value)))  # a digest: nothing else to read
+    quality = data.get(quality_key)
+    if quality is not None and (
+        not isinstance(quality, int) or isinstance(quality, bool) or not 0 <= quality <= 100
+    ):
+        raise InvalidHash(f'"{quality_key}" must be a whole number from 0 to 100')
+    low = data.get(low_key)
+    if low is not None and not isinstance(low, bool):
+        raise InvalidHash(f'"{low_key}" must be true or false')
+    variants = data.get(variants_key) or {}
+    if not isinstance(variants, dict):
+        raise InvalidHash(f'"{variants_key}" must be an object')
+    frames = data.get(frames_key) or []
+    if not isinstance(frames, list):
+        raise InvalidHash(f'"{frames_key}" must be a list')
+    return SignalHash(
+        validate(_text(name, value)),
+        quality,
+        bool(low),
+        {str(k): validate(_text(variants_key, v)) for k, v in variants.items()} if variants else {},
+        tuple(validate(_text(frames_key, f)) for f in frames) if frames else (),
+    )
 
 
 def _text(key: str, value: object) -> str:

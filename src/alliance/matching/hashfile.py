@@ -4,10 +4,11 @@ A hash file holds the values of one signal type (``pdq`` unless said otherwise),
 line formats, mixable, blank lines and ``#`` comments ignored:
 
 * JSON lines as ``alliance hash`` writes them, read by
-  :meth:`~alliance.hashing.record.HashRecord.from_json` (so ``pdq_variants`` and
-  ``pdq_frames`` come along and every value is validated). A line without the signal is
-  passed over when it records an ``error`` or when the signal does not apply to its
-  file (a video's line in a PDQ file, a picture's in a vPDQ file), refused otherwise;
+  :meth:`~alliance.hashing.record.HashRecord.from_json` for that one signal (so
+  ``pdq_variants`` and ``pdq_frames`` come along, validated; other signals are not
+  read). A line without the signal is passed over when it records an ``error`` or when
+  the signal does not apply to its file (a video's line in a PDQ file, a picture's in a
+  vPDQ file), refused otherwise;
 * plain text, for signals whose value is one fixed-length hex string (PDQ, MD5...):
   ``HEX`` (the id is the line number) or ``ID<TAB>HEX``.
 
@@ -59,7 +60,7 @@ def parse_line(line: str, number: int, signal: str = "pdq") -> HashRecord | None
         return None
     kind = get(signal)
     if text.startswith("{"):
-        record = HashRecord.from_json(text)
+        record = HashRecord.from_json(text, only=(signal,))
         if record.get(signal) is None:
             if record.error is not None or not kind.applies_to(record.path):
                 return None
