@@ -16,7 +16,9 @@ problems by line (``line 7``) or JSON path (``value[3].MD5``) and counts the res
     hash names are ignored: we do not hold them. ``line`` is the media's 1-based position
     in the document.
 ``jsonl``
-    What ``alliance hash`` prints: one JSON object per line with ``path``, ``md5``,
+    What ``alliance hash`` prints (the JSON line of
+    :class:`~alliance.hashing.record.HashRecord`, read here a column at a time for speed
+    rather than a record a line): one JSON object per line with ``path``, ``md5``,
     ``sha1``, ``sha256``, ``pdq``, ``pdq_variants`` (name -> hex, or a list) and
     optionally ``media_type`` (or ``kind``) and ``category``; other keys (``pdq_quality``,
     ``vpdq``...) are ignored. A line with ``error`` (a file that could not be hashed) is
