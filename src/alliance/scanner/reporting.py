@@ -13,14 +13,16 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
 from alliance.errors import AllianceError, InvalidInput, NotAuthenticated, PermissionDenied
-from alliance.scanner.services import ScanResult
 from alliance.takedown.schemas import MAX_REPORTS_PER_BATCH, HashIn, ReportIn
+
+if TYPE_CHECKING:  # only an annotation: the scan's result type
+    from alliance.scanner.services import ScanResult
 
 REPORTED_HASHES = ("md5", "sha1", "sha256", "pdq")
 
