@@ -9,16 +9,17 @@ from fastapi.testclient import TestClient
 
 from alliance.accounts.permissions import Role
 from alliance.errors import InvalidInput, PermissionDenied
+from alliance.hashing.record import HashRecord
+from alliance.hashing.signal_type import SignalHash
 from alliance.scanner.reporting import public_url, report_for, submit
+from alliance.scanner.services import ScanResult
 from tests.functional.conftest import World
 from tests.functional.test_sync import _bridge
 
-RECORD = {
-    "path": "",
-    "md5": "0" * 32,
-    "sha256": "1" * 64,
-    "matches": [{"bank": "baseline-demo", "entry_id": 7, "signal_type": "md5", "distance": 0}],
-}
+RECORD = ScanResult(
+    HashRecord("", {"md5": SignalHash("0" * 32), "sha256": SignalHash("1" * 64)}),
+    matches=[{"bank": "baseline-demo", "entry_id": 7, "signal_type": "md5", "distance": 0}],
+)
 
 
 def test_public_url_is_relative_to_the_scanned_folder(tmp_path: Path) -> None:
@@ -34,7 +35,12 @@ def test_public_url_is_relative_to_the_scanned_folder(tmp_path: Path) -> None:
 def test_matches_are_reported_once(client: TestClient, world: World) -> None:
     report = report_for(RECORD, "https://cdn.example.test/u/1.jpg")
     assert report is not None and report.origin == "scanner"
-    assert report_for({**RECORD, "matches": []}, "https://cdn.example.test/u/2.jpg") is None
+    unmatched = ScanResult(RECORD.record)
+    assert report_for(unmatched, "https://cdn.example.test/u/2.jpg") is None
+    assert [(h.signal_type, h.value) for h in report.hashes] == [
+        ("md5", "0" * 32),
+        ("sha256", "1" * 64),
+    ]
     with _bridge(client, world.keys[Role.reviewer]) as http:
         first = submit(http, [report])
         again = submit(http, [report])

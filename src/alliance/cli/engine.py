@@ -22,21 +22,14 @@ import typer
 from alliance.cli.output import err_console, progress_bar
 from alliance.errors import AllianceError, InvalidInput
 from alliance.hashing import parallel, pdq, signals, variants
-from alliance.hashing.crypto import digest_file
 from alliance.hashing.files import walk
-from alliance.hashing.video import DEFAULT_QUERY_MATCH_PERCENT, VpdqHash, hash_video
-from alliance.matching import crypto_index, fileformat
+from alliance.hashing.record import HashRecord, hash_media
+from alliance.hashing.signal_type import HashOptions, IndexKind, SignalType
+from alliance.hashing.video import DEFAULT_QUERY_MATCH_PERCENT, VpdqHash
+from alliance.matching import crypto_index, fileformat, pdq_index
 from alliance.matching import video as video_index
 from alliance.matching.crypto_index import CryptoIndex
-from alliance.matching.hashfile import (
-    HashRecord,
-    looks_like_hashfile,
-    parse_crypto_line,
-    parse_vpdq_line,
-    read_crypto_hashfile,
-    read_hashfile,
-    read_vpdq_hashfile,
-)
+from alliance.matching.hashfile import looks_like_hashfile, read_hashfile
 from alliance.matching.pdq_index import MAX_RADIUS, PdqIndex, check_radius
 from alliance.matching.video import VpdqIndex
 
@@ -47,14 +40,6 @@ _R = TypeVar("_R")
 class OutputFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
-
-
-class IndexSignal(StrEnum):
-    pdq = "pdq"
-    md5 = "md5"
-    sha1 = "sha1"
-    sha256 = "sha256"
-    vpdq = "vpdq"
 
 
 class PipelineChoice(StrEnum):
@@ -84,23 +69,13 @@ def _run(work: Callable[[_T], _R], items: list[_T], jobs: int, description: str)
             progress.advance(task)
 
 
-def _hash_one(
-    args: tuple[Path, tuple[str, ...], str, bool, bool, bool, bool],
-) -> dict[str, Any]:
+def _hash_one(args: tuple[Path, tuple[str, ...], HashOptions]) -> HashRecord:
     """Hash one file; an error becomes the record's ``error`` (a folder scan goes on)."""
-    path, names, pipeline, dihedral, overlays, bank_variants, all_frames = args
+    path, names, options = args
     try:
-        return signals.hash_media(
-            path,
-            names,
-            pipeline="reference" if pipeline == "reference" else "fast",
-            dihedral=dihedral,
-            overlays=overlays,
-            bank_variants=bank_variants,
-            all_frames=all_frames,
-        )
+        return hash_media(path, names, options)
     except AllianceError as exc:
-        return {"path": str(path), "error": exc.message}
+        return HashRecord(str(path), error=exc.message)
 
 
 def _listed(paths: list[str]) -> str:
@@ -108,7 +83,7 @@ def _listed(paths: list[str]) -> str:
     return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
-def _emit(records: Iterable[dict[str, Any]], fmt: OutputFormat, columns: list[str]) -> list[str]:
+def _emit(records: Iterable[HashRecord], fmt: OutputFormat, columns: list[str]) -> list[str]:
     """Print records; return the paths of the ones that failed."""
     failed: list[str] = []
     writer = (
@@ -119,12 +94,12 @@ def _emit(records: Iterable[dict[str, Any]], fmt: OutputFormat, columns: list[st
     if writer is not None:
         writer.writeheader()
     for record in records:
-        if "error" in record:
-            failed.append(str(record["path"]))
+        if record.error is not None:
+            failed.append(record.path)
         if writer is not None:
-            writer.writerow(record)
+            writer.writerow(record.to_dict())
         else:
-            sys.stdout.write(json.dumps(record) + "\n")
+            sys.stdout.write(record.to_json() + "\n")
         sys.stdout.flush()
     return failed
 
@@ -136,7 +111,8 @@ def hash_command(
     paths: Annotated[list[Path], typer.Argument(help="Files, or folders to walk.")],
     *,
     signal_names: Annotated[
-        str, typer.Option("--signals", help="Comma-separated: pdq, md5, sha1, sha256, vpdq.")
+        str,
+        typer.Option("--signals", help=f"Comma-separated: {', '.join(signals.REGISTRY)}."),
     ] = ",".join(signals.DEFAULT_SIGNALS),
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="jsonl or csv.")
@@ -175,9 +151,14 @@ def hash_command(
     """Hash media files: one record per file (JSON lines or CSV) on stdout."""
     names = signals.parse_signals(signal_names)
     files = walk(paths)
-    work = [
-        (f, names, pipeline.value, dihedral, overlays, bank_variants, all_frames) for f in files
-    ]
+    options = HashOptions(
+        pipeline="reference" if pipeline is PipelineChoice.reference else "fast",
+        dihedral=dihedral,
+        overlays=overlays,
+        bank_variants=bank_variants,
+        all_frames=all_frames,
+    )
+    work = [(f, names, options) for f in files]
     columns = ["path", *names, *(["pdq_quality"] if "pdq" in names else []), "error"]
     failed = _emit(_run(_hash_one, work, jobs, "hashing"), fmt, columns)
     if failed:
@@ -196,75 +177,84 @@ def index_build_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Index file to write.")],
     bank: Annotated[str, typer.Option(help="Bank name stored with every entry.")] = "default",
     signal: Annotated[
-        IndexSignal,
+        str,
         typer.Option(
-            help="pdq (default), md5 / sha1 / sha256 for exact lookup, or vpdq for videos."
+            help=f"The signal type to index, one of {', '.join(signals.REGISTRY)}: the index "
+            "kind follows it (PDQ radius search, vPDQ videos, exact lookup of file digests).",
         ),
-    ] = IndexSignal.pdq,
+    ] = "pdq",
 ) -> None:
-    """Build an exact index (PDQ, vPDQ, or a cryptographic hash) from a hash file."""
-    if signal is IndexSignal.vpdq:
-        videos = dict(read_vpdq_hashfile(hashfile))
-        if not videos:
-            raise InvalidInput(
-                f"{hashfile}: no vPDQ hashes (hash videos with `alliance hash --signals vpdq`)"
-            )
-        videos_index = VpdqIndex.build(videos)
-        videos_index.save(out)
-        err_console.print(
-            f"indexed {len(videos)} videos ({len(videos_index)} with usable frames) into {out}",
-            highlight=False,
-        )
-        return
-    if signal is not IndexSignal.pdq:
-        pairs = list(read_crypto_hashfile(hashfile, signal.value))
-        CryptoIndex.build(signal.value, [h for _, h in pairs], [i for i, _ in pairs]).save(out)
-        err_console.print(f"indexed {len(pairs)} {signal.value} hashes into {out}", highlight=False)
-        return
-    records = list(read_hashfile(hashfile))
+    """Build an index of one signal type from a hash file (its kind follows the type)."""
+    kind = signals.get(signal)
+    records = list(read_hashfile(hashfile, kind.name))
+    said = _BUILDERS[kind.index_kind](records, kind, out, bank)
+    err_console.print(said, highlight=False)
+
+
+def _build_pdq(records: list[HashRecord], kind: SignalType, out: Path, bank: str) -> str:
+    """Every distinct form of each entry (its variants and frames) under the entry's id."""
     hashes, ids, kinds = [], [], []
     for record in records:
+        one = record.signals[kind.name]
         forms = [
-            ("original", record.pdq),
-            *record.variants.items(),
-            *((variants.ANIMATION_FRAME, f) for f in record.frames),
+            ("original", one.value),
+            *one.variants.items(),
+            *((variants.ANIMATION_FRAME, f) for f in one.frames),
         ]
         for name, value in variants.distinct((k, pdq.PdqHash.from_hex(v)) for k, v in forms):
             hashes.append(value.digest)
-            ids.append(record.id)
+            ids.append(record.name())
             kinds.append(name)
     index = PdqIndex.build(hashes, ids, banks=bank, variants=kinds, threads=os.cpu_count() or 1)
     index.save(out)
-    err_console.print(
-        f"indexed {len(records)} entries ({len(hashes)} hashes) into {out}", highlight=False
-    )
+    return f"indexed {len(records)} entries ({len(hashes)} hashes) into {out}"
+
+
+def _build_vpdq(records: list[HashRecord], kind: SignalType, out: Path, bank: str) -> str:
+    videos = {r.name(): VpdqHash.from_text(r.signals[kind.name].value) for r in records}
+    if not videos:
+        raise InvalidInput(
+            f"no vPDQ hashes to index (hash videos with `alliance hash --signals {kind.name}`)"
+        )
+    index = VpdqIndex.build(videos)
+    index.save(out)
+    return f"indexed {len(videos)} videos ({len(index)} with usable frames) into {out}"
+
+
+def _build_exact(records: list[HashRecord], kind: SignalType, out: Path, bank: str) -> str:
+    values = [r.signals[kind.name].value for r in records]
+    CryptoIndex.build(kind.name, values, [r.name() for r in records]).save(out)
+    return f"indexed {len(values)} {kind.name} hashes into {out}"
+
+
+_BUILDERS: dict[IndexKind, Callable[[list[HashRecord], SignalType, Path, str], str]] = {
+    IndexKind.pdq: _build_pdq,
+    IndexKind.vpdq: _build_vpdq,
+    IndexKind.exact: _build_exact,
+}
+#: The first bytes of an index file -> its kind.
+_MAGICS = {
+    pdq_index.MAGIC: IndexKind.pdq,
+    video_index.MAGIC: IndexKind.vpdq,
+    crypto_index.MAGIC: IndexKind.exact,
+}
 
 
 # --- alliance match ----------------------------------------------------------------------
 
 
 def _query_records(
-    paths: list[Path], dihedral: bool, overlays: bool, all_frames: bool, jobs: int
-) -> Iterator[dict[str, Any]]:
-    """Queries: records from hash files as they are, media hashed (with variants)."""
+    paths: list[Path], options: HashOptions, jobs: int, signal: str = "pdq"
+) -> Iterator[HashRecord]:
+    """Queries: the entries of hash files as they are, the other files hashed."""
     media: list[Path] = []
     for path in walk(paths):
-        if looks_like_hashfile(path):
-            for record in read_hashfile(path):
-                yield _record_query(record)
+        if looks_like_hashfile(path, signal):
+            yield from read_hashfile(path, signal)
         else:
             media.append(path)
-    work = [(p, ("pdq",), "fast", dihedral, overlays, False, all_frames) for p in media]
+    work = [(p, (signal,), options) for p in media]
     yield from _run(_hash_one, work, jobs, "hashing queries")
-
-
-def _record_query(record: HashRecord) -> dict[str, Any]:
-    query: dict[str, Any] = {"path": record.id, "pdq": record.pdq, "pdq_quality": record.quality}
-    if record.variants:
-        query["pdq_variants"] = record.variants
-    if record.frames:
-        query["pdq_frames"] = list(record.frames)
-    return query
 
 
 def match_command(
@@ -309,28 +299,39 @@ def match_command(
 ) -> None:
     """Match queries against an index: one JSON line per query, closest matches first."""
     check_radius(radius)
-    kind = fileformat.magic(index_path)
-    if kind == crypto_index.MAGIC:
-        _match_crypto(queries, CryptoIndex.open(index_path))
-        return
-    if kind == video_index.MAGIC:
-        _match_videos(
-            queries, VpdqIndex.open(index_path), radius, query_match_percent, target_match_percent
-        )
-        return
-    index = PdqIndex.open(index_path)
+    kind = _MAGICS.get(fileformat.magic(index_path), IndexKind.pdq)
+    if kind is IndexKind.exact:
+        _match_exact(queries, CryptoIndex.open(index_path), jobs)
+    elif kind is IndexKind.vpdq:
+        index = VpdqIndex.open(index_path)
+        _match_videos(queries, index, radius, query_match_percent, target_match_percent, jobs)
+    else:
+        options = HashOptions(dihedral=dihedral, overlays=overlays, all_frames=all_frames)
+        _match_pdq(queries, PdqIndex.open(index_path), radius, bank, options, jobs)
+
+
+def _match_pdq(
+    queries: list[Path],
+    index: PdqIndex,
+    radius: int,
+    bank: list[str] | None,
+    options: HashOptions,
+    jobs: int,
+) -> None:
+    """PDQ matching: each query's forms (variants, frames) searched within ``radius``."""
     failed: list[str] = []
     matched = total = 0
-    for query in _query_records(queries, dihedral, overlays, all_frames, jobs):
+    for query in _query_records(queries, options, jobs):
         total += 1
-        name = query["path"]
-        if "error" in query or "pdq" not in query:
-            failed.append(str(name))
-            sys.stdout.write(json.dumps({"query": name, "error": query.get("error")}) + "\n")
+        name = query.name()
+        found = query.get("pdq")
+        if found is None:
+            failed.append(name)
+            sys.stdout.write(json.dumps({"query": name, "error": query.error}) + "\n")
             continue
         forms = {
-            **(query.get("pdq_variants") or {"original": query["pdq"]}),
-            **{f"frame_{i}": h for i, h in enumerate(query.get("pdq_frames", ()), start=2)},
+            **(found.variants or {"original": found.value}),
+            **{f"frame_{i}": h for i, h in enumerate(found.frames, start=2)},
         }
         best: dict[tuple[str, str], dict[str, Any]] = {}
         for form, value in forms.items():
@@ -345,10 +346,10 @@ def match_command(
                         "variant": match.variant,
                         **({"query_variant": form} if form != "original" else {}),
                     }
-        line: dict[str, Any] = {"query": name, "hash": query["pdq"]}
-        if query.get("pdq_quality") is not None:
-            line["quality"] = query["pdq_quality"]
-            if query["pdq_quality"] < pdq.LOW_QUALITY:
+        line: dict[str, Any] = {"query": name, "hash": found.value}
+        if found.quality is not None:
+            line["quality"] = found.quality
+            if found.quality < pdq.LOW_QUALITY:
                 line["low_quality"] = True
         line["matches"] = sorted(best.values(), key=lambda m: (m["distance"], m["bank"], m["id"]))
         matched += bool(best)
@@ -366,48 +367,29 @@ def _summary(total: int, matched: int, failed: list[str]) -> None:
     err_console.print(summary, highlight=False)
 
 
-def _looks_like(path: Path, parse: Callable[[str, int], object]) -> bool:
-    """True if the first lines of ``path`` parse with ``parse`` (a hash file's lines)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = [line for _, line in zip(range(20), handle, strict=False)]
-        parsed = [parse(line, n) for n, line in enumerate(lines, 1)]
-    except (OSError, UnicodeDecodeError, AllianceError):
-        return False
-    return any(p is not None for p in parsed)
-
-
-def _video_queries(paths: list[Path]) -> Iterator[tuple[str, VpdqHash | str | None]]:
-    """(name, vPDQ, or the reason there is none, or None for a file that is not a video):
-    hash-file lines, or videos hashed."""
-    for path in walk(paths):
-        if _looks_like(path, parse_vpdq_line):
-            yield from read_vpdq_hashfile(path)
-            continue
-        if path.suffix.lower() not in signals.VIDEO_SUFFIXES:
-            yield str(path), None
-            continue
-        try:
-            yield str(path), hash_video(path)
-        except AllianceError as exc:
-            yield str(path), exc.message
-
-
 def _match_videos(
-    queries: list[Path], index: VpdqIndex, radius: int, query_share: float, target_share: float
+    queries: list[Path],
+    index: VpdqIndex,
+    radius: int,
+    query_share: float,
+    target_share: float,
+    jobs: int,
 ) -> None:
     """vPDQ matching: a video matches when enough of the query's frames are near its own."""
     failed: list[str] = []
     matched = total = 0
-    for name, value in _video_queries(queries):
-        if value is None:
+    for query in _query_records(queries, HashOptions(), jobs, "vpdq"):
+        name = query.name()
+        found = query.get("vpdq")
+        if found is None and query.error is None:
             sys.stdout.write(json.dumps({"query": name, "skipped": "not a video"}) + "\n")
             continue
         total += 1
-        if isinstance(value, str):
+        if found is None:
             failed.append(name)
-            sys.stdout.write(json.dumps({"query": name, "error": value}) + "\n")
+            sys.stdout.write(json.dumps({"query": name, "error": query.error}) + "\n")
             continue
+        value = VpdqHash.from_text(found.value)
         matches = index.search(
             value,
             distance=radius,
@@ -432,20 +414,20 @@ def _match_videos(
     _summary(total, matched, failed)
 
 
-def _match_crypto(queries: list[Path], index: CryptoIndex) -> None:
+def _match_exact(queries: list[Path], index: CryptoIndex, jobs: int) -> None:
     """Exact lookups: hash-file lines as they are, any other file by its digest."""
-    algorithm = index.algorithm
+    failed: list[str] = []
     matched = total = 0
-    for path in walk(queries):
-        if _looks_like(path, lambda line, n: parse_crypto_line(line, n, algorithm)):
-            pairs = list(read_crypto_hashfile(path, algorithm))
-        else:
-            pairs = [(str(path), digest_file(path, (algorithm,))[algorithm])]
-        for name, value in pairs:
-            matches = [{"id": i, "hash": value, "distance": 0} for i in index.lookup(value)]
-            line = {"query": name, "hash": value, "matches": matches}
-            total += 1
-            matched += bool(matches)
-            sys.stdout.write(json.dumps(line) + "\n")
+    for query in _query_records(queries, HashOptions(), jobs, index.algorithm):
+        total += 1
+        name = query.name()
+        value = query.value(index.algorithm)
+        if value is None:
+            failed.append(name)
+            sys.stdout.write(json.dumps({"query": name, "error": query.error}) + "\n")
+            continue
+        matches = [{"id": i, "hash": value, "distance": 0} for i in index.lookup(value)]
+        matched += bool(matches)
+        sys.stdout.write(json.dumps({"query": name, "hash": value, "matches": matches}) + "\n")
         sys.stdout.flush()
-    _summary(total, matched, [])
+    _summary(total, matched, failed)

@@ -18,7 +18,7 @@ from alliance.cli.output import OutputFormat, err_console, progress_bar
 from alliance.errors import InvalidInput
 from alliance.hashing.files import walk
 from alliance.scanner.reporting import content_id, public_url, report_for, submit
-from alliance.scanner.services import ScanSummary, scan
+from alliance.scanner.services import ScanResult, ScanSummary, scan
 from alliance.takedown.schemas import ReportIn
 
 CSV_COLUMNS = [
@@ -35,20 +35,21 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_row(record: dict[str, Any]) -> dict[str, Any]:
-    matches = record.get("matches", [])
+def _csv_row(result: ScanResult) -> dict[str, Any]:
+    matches = result.matches
     best = matches[0] if matches else None
+    record = result.record
     return {
-        "path": record["path"],
+        "path": record.path,
         "matched": bool(matches),
         "banks": " ".join(sorted({m["bank"] for m in matches})),
         "closest_distance": best["distance"] if best else "",
         "classification": json.dumps(best["classification"]) if best else "",
         "verified": best["verified"] if best else "",
-        "pdq": record.get("pdq", ""),
-        "md5": record.get("md5", ""),
-        "sha256": record.get("sha256", ""),
-        "error": record.get("error", ""),
+        "pdq": record.value("pdq") or "",
+        "md5": record.value("md5") or "",
+        "sha256": record.value("sha256") or "",
+        "error": record.error or "",
     }
 
 
@@ -104,21 +105,21 @@ def scan_command(
         writer.writeheader()
     with progress_bar() as progress:
         task = progress.add_task("scanning", total=len(files))
-        for record in scan(files, local, jobs=jobs or os.cpu_count() or 1, summary=summary):
+        for result in scan(files, local, jobs=jobs or os.cpu_count() or 1, summary=summary):
             progress.advance(task)
             if report and url_template:
-                scanned = Path(record["path"])
+                scanned = Path(result.record.path)
                 found = report_for(
-                    record, public_url(url_template, scanned, paths), content_id(scanned, paths)
+                    result, public_url(url_template, scanned, paths), content_id(scanned, paths)
                 )
                 if found is not None:
                     to_report.append(found)
-            if only_matches and not record.get("matches"):
+            if only_matches and not result.matches:
                 continue
             if writer:
-                writer.writerow(_csv_row(record))
+                writer.writerow(_csv_row(result))
             else:
-                sys.stdout.write(json.dumps(record) + "\n")
+                sys.stdout.write(json.dumps(result.to_dict()) + "\n")
     err_console.print(
         f"scanned {summary.files} files against {len(local.banks)} banks: "
         f"{summary.matched} matched, {summary.not_media} not pictures (matched by file "

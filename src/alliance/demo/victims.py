@@ -36,7 +36,7 @@ import math
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,8 @@ from alliance.accounts.policy import Principal
 from alliance.banks.formats.vics import CONTEXT_MEDIA
 from alliance.db.base import utcnow
 from alliance.demo import media
-from alliance.hashing import crypto, pdq, signals
+from alliance.hashing import crypto, pdq
+from alliance.hashing.record import hash_media
 from alliance.victims import identification, referrals, series
 from alliance.victims.formats import MediaType
 from alliance.victims.models import (
@@ -249,9 +250,9 @@ def write_seizure(data_dir: Path, seed: int) -> DemoSeizure:
         path.write_bytes(item.data)
         # Exactly what `alliance hash --signals pdq,md5,sha1,sha256 demo-seizure` prints
         # when run in the data directory.
-        record = signals.hash_media(path, SEIZURE_SIGNALS)
-        record["path"] = f"{SEIZURE_FOLDER}/{item.name}"
-        lines.append(json.dumps(record) + "\n")
+        hashed = replace(hash_media(path, SEIZURE_SIGNALS), path=f"{SEIZURE_FOLDER}/{item.name}")
+        lines.append(hashed.to_json() + "\n")
+        record = hashed.to_dict()
         vics_media.append(
             {
                 "MediaID": number,

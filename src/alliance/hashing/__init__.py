@@ -5,8 +5,11 @@
 
 Modules: :mod:`~alliance.hashing.media` (decoding rules), :mod:`~alliance.hashing.pdq`,
 :mod:`~alliance.hashing.crypto`, :mod:`~alliance.hashing.video` (vPDQ),
-:mod:`~alliance.hashing.variants` (robust banking), :mod:`~alliance.hashing.signals`
-(the registry), :mod:`~alliance.hashing.errors`. See ``docs/hashing.md``.
+:mod:`~alliance.hashing.variants` (robust banking), :mod:`~alliance.hashing.signal_type`
+(what a signal type is), :mod:`~alliance.hashing.signal_types` (one module each),
+:mod:`~alliance.hashing.signals` (the registry), :mod:`~alliance.hashing.record` (the
+record of a hashed file, ``alliance hash``'s JSON line), :mod:`~alliance.hashing.errors`.
+See ``docs/hashing.md``.
 """
 
 from alliance.hashing.errors import InvalidHash, InvalidMedia, MediaTooLarge, UnknownSignal

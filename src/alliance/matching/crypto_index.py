@@ -1,12 +1,14 @@
-"""An exact index for cryptographic hashes (MD5, SHA-1, SHA-256): sorted digests.
+"""The exact index: sorted digests, for every signal type of index kind ``exact`` (MD5,
+SHA-1, SHA-256: fixed-length hex, matched only when equal).
 
 Lookups are a binary search over the memory-mapped, sorted digest array (``S{L}`` numpy
 strings compare bytewise), so a 10M-entry SHA-256 index opens instantly and answers in
 microseconds.
 
 **File** (``.cryptoidx``, version 1; container in :mod:`alliance.matching.fileformat`):
-header keys ``algorithm`` and ``count``; sections ``digests`` (sorted, ``count × L``
-bytes), ``id_offsets`` (u64, count+1) and ``id_blob`` (UTF-8 ids, in digest order).
+header keys ``algorithm`` (the signal type's name) and ``count``; sections ``digests``
+(sorted, ``count × L`` bytes), ``id_offsets`` (u64, count+1) and ``id_blob`` (UTF-8 ids,
+in digest order).
 """
 
 from __future__ import annotations
@@ -18,12 +20,25 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from alliance.hashing.crypto import HEX_LENGTHS, validate_hex
+from alliance.hashing.errors import UnknownSignal
+from alliance.hashing.signal_type import IndexKind, SignalType
+from alliance.hashing.signals import get
 from alliance.matching import fileformat
 from alliance.matching.errors import InvalidIndex
 
 MAGIC = b"ALCRYIX\0"
 VERSION = 1
+
+
+def _exact(name: str) -> tuple[SignalType, int]:
+    """The signal type ``name`` and its digest width in bytes, if an exact index holds it."""
+    try:
+        kind = get(name)
+    except UnknownSignal:
+        raise InvalidIndex(f"unknown algorithm {name!r}") from None
+    if kind.index_kind is not IndexKind.exact or kind.hex_length is None:
+        raise InvalidIndex(f"{name} is not matched by an exact index")
+    return kind, kind.hex_length // 2
 
 
 class CryptoIndex:
@@ -35,18 +50,17 @@ class CryptoIndex:
         id_blob: NDArray[np.uint8],
     ) -> None:
         self.algorithm = algorithm
+        self._validate = _exact(algorithm)[0].validate
         self._digests = digests
         self._offsets = id_offsets
         self._blob = id_blob
 
     @classmethod
     def build(cls, algorithm: str, hashes: Sequence[str], ids: Sequence[str]) -> CryptoIndex:
-        if algorithm not in HEX_LENGTHS:
-            raise InvalidIndex(f"unknown algorithm {algorithm!r}")
+        kind, width = _exact(algorithm)
         if len(hashes) != len(ids):
             raise InvalidIndex(f"{len(ids)} ids for {len(hashes)} hashes")
-        width = HEX_LENGTHS[algorithm] // 2
-        raw = np.array([bytes.fromhex(validate_hex(algorithm, h)) for h in hashes], f"S{width}")
+        raw = np.array([bytes.fromhex(kind.validate(h)) for h in hashes], f"S{width}")
         order = np.argsort(raw, kind="stable")
         encoded = [ids[i].encode() for i in order.tolist()]
         offsets = np.concatenate(([0], np.cumsum([len(e) for e in encoded]))).astype(np.uint64)
@@ -58,7 +72,7 @@ class CryptoIndex:
 
     def lookup(self, value: str) -> list[str]:
         """Ids stored under the hex digest ``value`` (empty list if none)."""
-        key = np.array([bytes.fromhex(validate_hex(self.algorithm, value))], self._digests.dtype)
+        key = np.array([bytes.fromhex(self._validate(value))], self._digests.dtype)
         low = int(np.searchsorted(self._digests, key[0], side="left"))
         high = int(np.searchsorted(self._digests, key[0], side="right"))
         return [
@@ -68,7 +82,7 @@ class CryptoIndex:
 
     def save(self, path: Path | str) -> None:
         header = {"kind": "crypto", "algorithm": self.algorithm, "count": len(self)}
-        width = HEX_LENGTHS[self.algorithm] // 2
+        width = _exact(self.algorithm)[1]
         digests = np.frombuffer(self._digests.tobytes(), np.uint8).reshape(-1, width)
         arrays: dict[str, NDArray[Any]] = {
             "digests": digests,
@@ -82,7 +96,7 @@ class CryptoIndex:
         header, arrays = fileformat.read(Path(path), MAGIC, (VERSION,))
         try:
             algorithm = str(header["algorithm"])
-            width = HEX_LENGTHS[algorithm] // 2
+            width = _exact(algorithm)[1]
             digests = arrays["digests"].reshape(-1).view(f"S{width}")
             return cls(algorithm, digests, arrays["id_offsets"], arrays["id_blob"])
         except (KeyError, ValueError) as exc:

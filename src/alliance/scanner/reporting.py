@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +21,9 @@ import httpx
 from alliance.banks.hub_client import post_json
 from alliance.errors import InvalidInput
 from alliance.takedown.schemas import MAX_REPORTS_PER_BATCH, HashIn, ReportIn
+
+if TYPE_CHECKING:  # only an annotation: the scan's result type
+    from alliance.scanner.services import ScanResult
 
 REPORTED_HASHES = ("md5", "sha1", "sha256", "pdq")
 
@@ -54,24 +57,25 @@ def public_url(template: str, path: Path, roots: Sequence[Path]) -> str:
 
 
 def report_for(
-    record: dict[str, Any], url: str, member_id: str | None = None, modified: str | None = None
+    result: ScanResult, url: str, member_id: str | None = None, modified: str | None = None
 ) -> ReportIn | None:
-    """The report for one scan record, or None when it did not match. ``member_id`` is the
+    """The report for one scan result, or None when it did not match. ``member_id`` is the
     member's own id of the content (default: its path under the scanned folder)."""
-    matches = record.get("matches") or []
+    matches = result.matches
     if not matches:
         return None
+    record = result.record
     hashes = [
-        HashIn(signal_type=name, value=str(record[name]))
+        HashIn(signal_type=name, value=value)
         for name in REPORTED_HASHES
-        if isinstance(record.get(name), str)
+        if (value := record.value(name)) is not None
     ]
     found = ", ".join(
         f"{m['bank']} entry {m['entry_id']} ({m['signal_type']}, distance {m['distance']})"
         for m in matches[:5]
     )
-    name = Path(str(record.get("path", ""))).name
-    when = modified or _modified(Path(str(record.get("path", ""))))
+    name = Path(record.path).name
+    when = modified or _modified(Path(record.path))
     return ReportIn(
         urls=[url],
         hashes=hashes,

@@ -9,42 +9,65 @@ not media is a record with ``error``: the scan goes on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from alliance.banks.local_store import LocalBankStore, LocalMatch
 from alliance.errors import AllianceError
-from alliance.hashing import crypto, parallel, signals, variants
+from alliance.hashing import parallel, signals, variants
 from alliance.hashing.errors import InvalidMedia
+from alliance.hashing.record import HashRecord, hash_media
+from alliance.hashing.signal_type import ContentType, HashOptions
 
-CRYPTO_SIGNALS = ("md5", "sha1", "sha256")
-# PDQ for pictures, vPDQ for videos (by suffix), the file hashes for everything.
-SCAN_SIGNALS = ("pdq", "vpdq", *CRYPTO_SIGNALS)
-#: PDQ hashes below this quality are too noisy to match on (Meta's guidance).
-MIN_PDQ_QUALITY = 50
+#: Every registered signal: PDQ for pictures, vPDQ for videos (by suffix), the file
+#: digests for everything.
+SCAN_SIGNALS = tuple(signals.REGISTRY)
+#: What a file that is not media still gets: the digests of its bytes.
+FILE_SIGNALS = tuple(
+    name for name, kind in signals.REGISTRY.items() if ContentType.file in kind.content_types
+)
+#: Hashes below this quality are too noisy to match on (Meta's guidance for PDQ).
+MIN_QUALITY = 50
 #: Query forms searched besides a picture's own PDQ: its middle strip, which finds banked
 #: pictures under meme text or a caption band (:data:`alliance.hashing.variants.STRIPS`).
-PDQ_QUERY_FORMS = tuple(name for name, _ in variants.STRIPS)
+QUERY_FORMS = tuple(name for name, _ in variants.STRIPS)
 
 
-def hash_for_scan(path: Path) -> dict[str, Any]:
+def hash_for_scan(path: Path) -> HashRecord:
     """Hash one file for scanning (runs on a worker process).
 
-    A file that is not a picture still gets its cryptographic hashes (shared lists hold
-    MD5s of videos and archives); ``not_media`` says why it has no PDQ. A file that cannot
-    be read at all is an ``error``.
+    A file that is not a picture still gets its file digests (shared lists hold MD5s of
+    videos and archives); ``not_media`` says why it has no perceptual hash. A file that
+    cannot be read at all is an ``error``.
     """
     try:
-        return signals.hash_media(path, SCAN_SIGNALS, overlays=True)
+        return hash_media(path, SCAN_SIGNALS, HashOptions(overlays=True))
     except InvalidMedia as not_media:
         try:
-            digests = crypto.digest_file(path, CRYPTO_SIGNALS)
-        except (AllianceError, OSError) as exc:
-            return {"path": str(path), "error": getattr(exc, "message", str(exc))}
-        return {"path": str(path), **digests, "not_media": not_media.message}
+            digests = hash_media(path, FILE_SIGNALS)
+        except AllianceError as exc:
+            return HashRecord(str(path), error=exc.message)
+        return replace(digests, not_media=not_media.message)
     except AllianceError as exc:
-        return {"path": str(path), "error": exc.message}
+        return HashRecord(str(path), error=exc.message)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """One scanned file: its record and its matches (closest first, one per bank entry)."""
+
+    record: HashRecord
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    suppressed_by: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON line of ``alliance scan``: the record, then ``matches`` and
+        ``suppressed_by`` (left out for a file that could not be hashed)."""
+        out = self.record.to_dict()
+        if self.record.error is None:
+            out.update(matches=self.matches, suppressed_by=self.suppressed_by)
+        return out
 
 
 def _match_out(match: LocalMatch) -> dict[str, Any]:
@@ -65,24 +88,20 @@ def _match_out(match: LocalMatch) -> dict[str, Any]:
     }
 
 
-def _queries(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(signal type, value) to look up for one hashed file."""
-    for name in SCAN_SIGNALS:
-        value = record.get(name)
-        if not isinstance(value, str):
+def _queries(record: HashRecord) -> Iterator[tuple[str, str]]:
+    """(signal type, value) to look up for one hashed file: each signal with enough
+    quality, and its :data:`QUERY_FORMS` variants."""
+    for name, one in record.signals.items():
+        if one.quality is not None and one.quality < MIN_QUALITY:
             continue
-        if name == "pdq":
-            if int(record.get("pdq_quality", 0)) < MIN_PDQ_QUALITY:
-                continue
-            forms = record.get("pdq_variants") or {}
-            yield from (("pdq", forms[form]) for form in PDQ_QUERY_FORMS if form in forms)
-        yield name, value
+        yield from ((name, one.variants[form]) for form in QUERY_FORMS if form in one.variants)
+        yield name, one.value
 
 
-def match_record(store: LocalBankStore, record: dict[str, Any]) -> dict[str, Any]:
-    """Add ``matches`` (closest first, one per bank entry) and ``suppressed_by``."""
-    if "error" in record:
-        return record
+def match_record(store: LocalBankStore, record: HashRecord) -> ScanResult:
+    """The record's matches in ``store`` and the suppression lists that silenced them."""
+    if record.error is not None:
+        return ScanResult(record)
     found: dict[tuple[str, int], LocalMatch] = {}
     silenced: set[str] = set()
     for name, value in _queries(record):
@@ -93,11 +112,11 @@ def match_record(store: LocalBankStore, record: dict[str, Any]) -> dict[str, Any
             if key not in found or match.distance < found[key].distance:
                 found[key] = match
     ordered = sorted(found.values(), key=lambda m: (m.distance, m.bank, m.entry["id"]))
-    return {
-        **record,
-        "matches": [] if silenced else [_match_out(m) for m in ordered],
-        "suppressed_by": sorted(silenced),
-    }
+    return ScanResult(
+        record,
+        matches=[] if silenced else [_match_out(m) for m in ordered],
+        suppressed_by=sorted(silenced),
+    )
 
 
 @dataclass
@@ -114,15 +133,15 @@ def scan(
     *,
     jobs: int = 1,
     summary: ScanSummary | None = None,
-) -> Iterator[dict[str, Any]]:
-    """One record per file, in order: its signals and its matches, or its error."""
+) -> Iterator[ScanResult]:
+    """One result per file, in order: its signals and its matches, or its error."""
     summary = summary if summary is not None else ScanSummary()
     for record in parallel.map_in_processes(hash_for_scan, list(files), jobs):
         result = match_record(store, record)
         summary.files += 1
-        if "error" in result:
-            summary.skipped.append((str(result["path"]), str(result["error"])))
+        if record.error is not None:
+            summary.skipped.append((record.path, record.error))
         else:
-            summary.matched += bool(result["matches"])
-            summary.not_media += "not_media" in result
+            summary.matched += bool(result.matches)
+            summary.not_media += record.not_media is not None
         yield result

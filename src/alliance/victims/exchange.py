@@ -53,11 +53,9 @@ from alliance.victims.models import (
     MediaRecord,
     Series,
     SeriesAgency,
-    Victim,
-    VictimStatus,
 )
 from alliance.victims.schemas import ExchangeResult, SeriesIn
-from alliance.victims.series import create_series, event, name_key
+from alliance.victims.series import apply_identification, create_series, event, name_key
 
 LOOKUP_CHUNK = 5_000
 WRITE_CHUNK = 5_000
@@ -370,16 +368,14 @@ def import_records(
     series_created = _create_series(session, principal, targets)
     now = utcnow()
     linked: Counter[int] = Counter()
-    identified = _with_identified_victims(session, {t.series_id for t in targets.values()})
     for state in (*states.values(), *created):
         if state.new_series is not None:
             state.values["series_id"] = targets[state.new_series].series_id
         if state.linked:
             linked[state.values["series_id"]] += 1
             state.values["catalogued_at"] = now
-            if state.values["series_id"] in identified:
-                state.values["victim_identified"] = True
     _write(session, agency, created, [s for s in states.values() if s.changed], now)
+    apply_identification(session, linked)
 
     for series in session.execute(select(Series).where(Series.id.in_(list(linked)))).scalars():
         details = {"records": linked[series.id], "format": chosen.value}
@@ -432,17 +428,6 @@ def _create_series(
             target.series_id = series.id
             codes.append(series.code)
     return codes
-
-
-def _with_identified_victims(session: Session, series_ids: set[int | None]) -> set[int]:
-    wanted = sorted(i for i in series_ids if i is not None)
-    return set(
-        session.execute(
-            select(Victim.series_id).where(
-                Victim.series_id.in_(wanted), Victim.status != VictimStatus.unidentified
-            )
-        ).scalars()
-    )
 
 
 def _write(

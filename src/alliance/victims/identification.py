@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alliance import references
@@ -21,9 +21,9 @@ from alliance.audit.services import AuditEntry, record_many
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound
 from alliance.victims import access
-from alliance.victims.models import MediaRecord, SeriesStatus, Victim, VictimStatus
+from alliance.victims.models import SeriesStatus, Victim, VictimStatus
 from alliance.victims.schemas import IdentifyIn, SafeguardIn, VictimIn, VictimOut
-from alliance.victims.series import event
+from alliance.victims.series import apply_identification, event
 
 
 def add_victim(session: Session, principal: Principal, code: str, data: VictimIn) -> Victim:
@@ -91,14 +91,8 @@ def identify_victim(
     victim.identified_by_organisation_id = agency.id
     victim.identified_country = data.country or agency.country_code
     series = victim.series
-    marked = len(
-        session.execute(
-            update(MediaRecord)
-            .where(MediaRecord.series_id == series.id, MediaRecord.victim_identified.is_(False))
-            .values(victim_identified=True)
-            .returning(MediaRecord.id)
-        ).all()
-    )
+    session.flush()
+    marked = apply_identification(session, [series.id])
     if series.status is SeriesStatus.active:
         series.status = SeriesStatus.victim_identified
     series.updated_at = utcnow()

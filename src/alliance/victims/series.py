@@ -6,7 +6,7 @@ seizure that comes close to it alerts them (:mod:`alliance.victims.triage`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -147,12 +147,6 @@ def update_series(session: Session, principal: Principal, code: str, data: Serie
     if data.status is not None and data.status is not series.status:
         changes["status"] = [series.status.value, data.status.value]
         series.status = data.status
-        if data.status is SeriesStatus.offender_identified:
-            session.execute(
-                update(MediaRecord)
-                .where(MediaRecord.series_id == series.id)
-                .values(offender_identified=True)
-            )
     if data.notes is not None and data.notes != series.notes:
         changes["notes"] = "changed"  # notes stay out of the audit trail, like hold reasons
         series.notes = data.notes
@@ -162,6 +156,8 @@ def update_series(session: Session, principal: Principal, code: str, data: Serie
     if changes:
         series.updated_at = utcnow()
         event(session, series, principal.audit_label, "updated", changes)
+        session.flush()
+        apply_identification(session, [series.id])
         record(
             session,
             principal,
@@ -235,7 +231,6 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
             raise InvalidInput(f"seizure {seizure.reference} has no line {shown}")
     if not items:
         raise InvalidInput(f"seizure {seizure.reference} has no unlinked new material to link")
-    identified = _has_identified_victim(session, series)
     now = utcnow()
     linked = 0
     for item in items:
@@ -251,7 +246,6 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
                 )
             media.series_id = series.id
             media.catalogued_at = now
-            media.victim_identified = media.victim_identified or identified
         else:
             media = MediaRecord(
                 md5=item.md5,
@@ -265,7 +259,6 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
                 last_seen_at=seizure.submitted_at,
                 series_id=series.id,
                 created_by_organisation_id=seizure.organisation_id,
-                victim_identified=identified,
                 catalogued_at=now,
             )
             session.add(media)
@@ -273,6 +266,7 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
             item.media_record_id = media.id
         item.series_id = series.id
         linked += 1
+    apply_identification(session, [series.id])
     series.first_seen_at = min(series.first_seen_at, seizure.submitted_at)
     series.updated_at = now
     details = {"seizure": seizure.reference, "items": linked}
@@ -289,15 +283,54 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
     return linked
 
 
-def _has_identified_victim(session: Session, series: Series) -> bool:
-    return (
-        session.execute(
-            select(Victim.id).where(
-                Victim.series_id == series.id, Victim.status != VictimStatus.unidentified
-            )
-        ).first()
-        is not None
+def identification_flags(session: Session, series_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The flags each series gives every record it holds (series without any are left out).
+
+    ``victim_identified`` once one of its victims is identified (or safeguarded);
+    ``offender_identified`` once its status has been set to offender identified, even if
+    it has moved on since (to closed): its timeline keeps the change.
+    """
+    wanted = sorted(set(series_ids))
+    flags: dict[int, set[str]] = {}
+    victims = select(Victim.series_id).where(
+        Victim.series_id.in_(wanted), Victim.status != VictimStatus.unidentified
     )
+    for series_id in session.execute(victims.distinct()).scalars():
+        flags.setdefault(series_id, set()).add("victim_identified")
+    offender = SeriesStatus.offender_identified.value
+    now_offender = select(Series.id).where(
+        Series.id.in_(wanted), Series.status == SeriesStatus.offender_identified
+    )
+    changes = select(SeriesEvent.series_id, SeriesEvent.details).where(
+        SeriesEvent.series_id.in_(wanted), SeriesEvent.kind == "updated"
+    )
+    was_offender = {
+        series_id
+        for series_id, details in session.execute(changes)
+        if isinstance(status := details.get("status"), list) and status[-1:] == [offender]
+    }
+    for series_id in {*session.execute(now_offender).scalars(), *was_offender}:
+        flags.setdefault(series_id, set()).add("offender_identified")
+    return flags
+
+
+def apply_identification(session: Session, series_ids: Iterable[int]) -> int:
+    """Stamp each series' :func:`identification_flags` on all the records it holds; the one
+    rule for a status change, a victim identified, material linked, merged or imported
+    into a series. A flag is never cleared. Returns how many records were newly marked
+    victim identified."""
+    marked = 0
+    for series_id, names in identification_flags(session, series_ids).items():
+        for name in sorted(names):
+            column = getattr(MediaRecord, name)
+            changed = session.execute(
+                update(MediaRecord)
+                .where(MediaRecord.series_id == series_id, column.is_(False))
+                .values({name: True})
+                .returning(MediaRecord.id)
+            ).all()
+            marked += len(changed) if name == "victim_identified" else 0
+    return marked
 
 
 def merge_series(session: Session, principal: Principal, code: str, data: MergeIn) -> Series:
@@ -318,12 +351,7 @@ def merge_series(session: Session, principal: Principal, code: str, data: MergeI
     for agency in source.agencies:
         if agency.organisation_id not in working:
             join(session, principal, target, agency.organisation)
-    if _has_identified_victim(session, target):
-        session.execute(
-            update(MediaRecord)
-            .where(MediaRecord.series_id == target.id)
-            .values(victim_identified=True)
-        )
+    apply_identification(session, [target.id])
     target.first_seen_at = min(target.first_seen_at, source.first_seen_at)
     target.countries = sorted({*target.countries, *source.countries})
     target.updated_at = now

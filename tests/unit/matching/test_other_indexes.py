@@ -74,12 +74,42 @@ def test_hashfile_formats(tmp_path: Path) -> None:
         '{"path": "bad.jpg", "error": "not an image"}\n\n'
     )
     records = list(read_hashfile(path))
-    assert [(r.id, r.pdq) for r in records] == [("2", h1), ("my-id", h2), ("p.jpg", h1)]
-    assert records[2].variants == {"rotate90": h2}
-    assert records[2].quality == 90
+    assert [(r.name(), r.value("pdq")) for r in records] == [
+        ("2", h1),
+        ("my-id", h2),
+        ("p.jpg", h1),
+    ]
+    third = records[2].get("pdq")
+    assert third is not None and third.variants == {"rotate90": h2} and third.quality == 90
     assert looks_like_hashfile(path)
     path.write_text(f"{h1}\nnot-a-hash\n")
     with pytest.raises(InvalidHash, match=r"hashes\.txt:2: invalid PDQ hash 'not-a-hash'"):
         list(read_hashfile(path))
     path.write_bytes(b"\xff\xd8\xff\xe0 jpeg bytes")
     assert not looks_like_hashfile(path)
+    # A JSON line is read by the hash record: its errors name the file and line.
+    path.write_text(f'{{"pdq": "{h1}", "pdq_quality": "high"}}\n')
+    with pytest.raises(InvalidHash, match=r"hashes\.txt:1: \"pdq_quality\" must be a whole"):
+        list(read_hashfile(path))
+
+
+def test_hashfile_of_one_signal_passes_over_what_it_does_not_apply_to(tmp_path: Path) -> None:
+    """A folder's hash file holds pictures and videos: a vPDQ read passes over the pictures,
+    a PDQ read over the videos; a picture without PDQ is an error."""
+    h1 = "a" * 64
+    vpdq = f"0,{h1},100,0.000"
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(
+        f'{{"path": "a.jpg", "pdq": "{h1}", "md5": "{"0" * 32}"}}\n'
+        f'{{"path": "b.mp4", "vpdq": "{vpdq}", "md5": "{"1" * 32}"}}\n'
+    )
+    assert [r.path for r in read_hashfile(path)] == ["a.jpg"]
+    assert [r.path for r in read_hashfile(path, "vpdq")] == ["b.mp4"]
+    assert [r.value("md5") for r in read_hashfile(path, "md5")] == ["0" * 32, "1" * 32]
+    assert looks_like_hashfile(path, "vpdq")
+    path.write_text('{"path": "c.jpg", "md5": "' + "0" * 32 + '"}\n')
+    with pytest.raises(InvalidHash, match=r'mixed\.jsonl:1: a JSON line needs a "pdq" field'):
+        list(read_hashfile(path))
+    path.write_text(f"{vpdq}\n")
+    with pytest.raises(InvalidHash, match="read from JSON lines"):
+        list(read_hashfile(path, "vpdq"))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import typer
 from PIL import Image
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.banks import distribution
@@ -17,8 +22,10 @@ from alliance.banks import services as banks
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.schemas import Classification, EntryIn
 from alliance.banks.signing import Signer
+from alliance.cli.scan import scan_command
 from alliance.demo import media
 from alliance.hashing import pdq, variants, video
+from alliance.hashing.record import HashRecord
 from alliance.scanner.services import ScanSummary, scan
 from tests import factories
 
@@ -96,7 +103,8 @@ def test_scan_folder(store: LocalBankStore, folder: Path, jobs: int) -> None:
 
     summary = ScanSummary()
     records = {
-        Path(r["path"]).name: r for r in scan(walk([folder]), store, jobs=jobs, summary=summary)
+        Path(r.record.path).name: r.to_dict()
+        for r in scan(walk([folder]), store, jobs=jobs, summary=summary)
     }
     assert ".hidden.jpg" not in records
     assert records["a-resized.jpg"]["matches"][0]["bank"] == "scan-bank"
@@ -123,7 +131,7 @@ def test_unreadable_file_is_skipped(store: LocalBankStore, tmp_path: Path) -> No
     locked.chmod(0)
     summary = ScanSummary()
     try:
-        records = list(scan([locked], store, summary=summary))
+        records = [r.to_dict() for r in scan([locked], store, summary=summary)]
     finally:
         locked.chmod(0o600)
     import os
@@ -155,6 +163,31 @@ def test_scan_matches_a_banked_video(session: Session, tmp_path: Path) -> None:
             distribution.snapshot(session, analyst, "videos", signer), signer.public_key
         )
     )
-    record = next(scan([clip], store))
-    best = record["matches"][0]
+    best = next(scan([clip], store)).matches[0]
     assert (best["signal_type"], best["distance"]) == ("vpdq", 0)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_scan_command_prints_one_line_a_file(store: LocalBankStore, folder: Path, fmt: str) -> None:
+    """`alliance scan` prints each result as the record's line plus its matches (JSON
+    lines) or one CSV row; the JSON line reads back as the file's hash record."""
+    app = typer.Typer()
+    app.command()(scan_command)
+    result = CliRunner().invoke(
+        app, [str(folder), "--store", str(store.root), "--format", fmt, "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    if fmt == "csv":
+        rows = {Path(r["path"]).name: r for r in csv.DictReader(io.StringIO(result.stdout))}
+        assert rows["a-resized.jpg"]["matched"] == "True"
+        assert rows["a-resized.jpg"]["banks"] == "scan-bank"
+        assert rows["e-exact.bin"]["md5"] == hashlib.md5(b"exact file").hexdigest()  # noqa: S324
+        assert rows["d-unrelated.jpg"]["matched"] == "False"
+        return
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    by_name = {Path(line["path"]).name: line for line in lines}
+    assert by_name["a-resized.jpg"]["matches"][0]["bank"] == "scan-bank"
+    assert "not_media" in by_name["e-exact.bin"]
+    record = HashRecord.from_dict(by_name["a-resized.jpg"])
+    assert record.value("pdq") == by_name["a-resized.jpg"]["pdq"]
+    assert record.get("pdq") is not None and "middle_70" in record.signals["pdq"].variants

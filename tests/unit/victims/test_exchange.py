@@ -16,8 +16,8 @@ from alliance.audit.models import AuditEvent
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.victims import exchange, formats, series
 from alliance.victims.formats import MediaRow, MediaType
-from alliance.victims.models import MediaRecord, Series, SeriesEvent
-from alliance.victims.schemas import AgencyIn
+from alliance.victims.models import MediaRecord, Series, SeriesEvent, SeriesStatus
+from alliance.victims.schemas import AgencyIn, SeriesUpdate
 from tests.support.victims_world import VictimsWorld, build_world, digest, member_hashes
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -290,3 +290,17 @@ def test_a_big_file_goes_in_batches(session: Session, world: VictimsWorld) -> No
 
     assert (result.created, result.updated, result.linked) == (1500, 1500, 1500)
     assert record_count(session) == 3000
+
+
+def test_records_imported_into_an_offender_identified_series_are_marked(
+    session: Session, world: VictimsWorld
+) -> None:
+    code = world.series(world.nl, "Amber Fox", 1).code
+    series.update_series(
+        session, world.nl, code, SeriesUpdate(status=SeriesStatus.offender_identified)
+    )
+
+    data = icse(media_row("late", series_name="Amber Fox"))
+    assert exchange.import_records(session, world.nl, data, "icse").linked == 1
+
+    assert by_md5(session, "late").offender_identified

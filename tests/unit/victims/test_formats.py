@@ -20,6 +20,8 @@ from PIL import Image
 
 from alliance.cli.main import main
 from alliance.errors import InvalidInput, PayloadTooLarge
+from alliance.hashing.record import HashRecord
+from alliance.hashing.signal_type import SignalHash
 from alliance.victims import formats
 from alliance.victims.formats import (
     ICSE_COLUMNS,
@@ -628,3 +630,62 @@ def test_the_cycle_collector_is_back_on_after_a_parse() -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_concurrent_parses_share_one_collector_pause() -> None:
+    """The collector is process-wide: overlapping pauses (two server threads parsing) must
+    neither resume it while one still runs nor leave it off after the last; a small input
+    never touches it."""
+    pause = formats._CollectorPause()
+    large = formats._BLOCK_LINES
+    assert gc.isenabled()
+    with pause(1):
+        assert gc.isenabled()
+    first, second = pause(large), pause(large)
+    first.__enter__()
+    second.__enter__()  # began while the first had the collector off
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second is still building
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pause(large):
+            pass
+        assert not gc.isenabled()  # someone else's choice, kept
+    finally:
+        gc.enable()
+
+
+def test_a_large_parse_leaves_the_collector_as_it_found_it() -> None:
+    lines = [json.dumps({"md5": digest("md5", str(n))}) for n in range(formats._BLOCK_LINES)]
+    items = parse_seizure("\n".join(lines).encode(), SeizureFormat.jsonl)
+    assert len(items) == formats._BLOCK_LINES
+    assert gc.isenabled()
+
+
+def test_every_field_of_the_hash_record_reaches_the_seizure_item() -> None:
+    """The seizure reader reads ``alliance hash`` lines a column at a time, not through
+    HashRecord.from_json (three times slower a line): this pins the two to one format."""
+    record = HashRecord(
+        "a.gif",
+        {
+            "pdq": SignalHash(pdq("a"), 80, variants={"rotate90": pdq("b")}, frames=(pdq("c"),)),
+            "md5": SignalHash(digest("md5", "a")),
+            "sha1": SignalHash(digest("sha1", "a")),
+            "sha256": SignalHash(digest("sha256", "a")),
+        },
+    )
+    failed = HashRecord("b.jpg", error="b.jpg: not an image")
+    (item,) = parse_seizure(record.to_json().encode(), SeizureFormat.jsonl)
+    assert (item.name, item.pdq, item.md5, item.sha1, item.sha256) == (
+        record.path,
+        record.value("pdq"),
+        record.value("md5"),
+        record.value("sha1"),
+        record.value("sha256"),
+    )
+    assert item.pdq_variants == (pdq("b"), pdq("c"))
+    both = f"{record.to_json()}\n{failed.to_json()}\n".encode()
+    with pytest.raises(InvalidInput, match="line 2: the file could not be hashed"):
+        parse_seizure(both, SeizureFormat.jsonl)

@@ -21,6 +21,7 @@ from alliance.victims.models import (
     MediaRecord,
     Seizure,
     SeizureItem,
+    Series,
     SeriesStatus,
     Verdict,
     VictimStatus,
@@ -253,3 +254,80 @@ def _slug(session: Session, principal: Principal) -> str:
     from alliance.accounts.models import Organisation
 
     return session.get_one(Organisation, principal.organisation_id).slug
+
+
+# --- one rule for a series' identification flags -----------------------------------------
+
+
+def _flags(session: Session, code: str) -> list[tuple[bool, bool]]:
+    """(victim_identified, offender_identified) of every record of series ``code``."""
+    rows = session.execute(
+        select(MediaRecord.victim_identified, MediaRecord.offender_identified)
+        .join(Series, Series.id == MediaRecord.series_id)
+        .where(Series.code == code)
+        .order_by(MediaRecord.id)
+    )
+    return [(victim, offender) for victim, offender in rows]
+
+
+def test_material_linked_after_the_offender_is_identified_is_marked(
+    session: Session, world: World
+) -> None:
+    code = gb_series(session, world, members=2)
+    series.update_series(
+        session, world.gb, code, SeriesUpdate(status=SeriesStatus.offender_identified)
+    )
+    assert _flags(session, code) == [(False, True)] * 2
+
+    seizure = triage.triage_seizure(session, world.gb, jsonl({"md5": digest("md5", "later")}))
+    series.link_items(session, world.gb, code, LinkIn(seizure=seizure.reference))
+
+    assert _flags(session, code) == [(False, True)] * 3
+
+
+def test_the_offender_flag_outlives_the_status_that_set_it(session: Session, world: World) -> None:
+    code = gb_series(session, world, members=1)
+    for status in (SeriesStatus.offender_identified, SeriesStatus.closed):
+        series.update_series(session, world.gb, code, SeriesUpdate(status=status))
+
+    seizure = triage.triage_seizure(session, world.gb, jsonl({"md5": digest("md5", "after")}))
+    series.link_items(session, world.gb, code, LinkIn(seizure=seizure.reference))
+
+    assert _flags(session, code) == [(False, True)] * 2
+
+
+def test_material_merged_into_an_identified_series_takes_both_flags(
+    session: Session, world: World
+) -> None:
+    heron = gb_series(session, world, members=1)
+    victim = identification.add_victim(session, world.gb, heron, VictimIn())
+    identification.identify_victim(session, world.gb, victim.reference, IdentifyIn(country="GB"))
+    series.update_series(
+        session, world.gb, heron, SeriesUpdate(status=SeriesStatus.offender_identified)
+    )
+    seizure = triage.triage_seizure(session, world.gb, jsonl({"md5": digest("md5", "kite")}))
+    kite = series.create_series(
+        session, world.gb, SeriesIn(name="Red Kite", seizure=seizure.reference)
+    ).code
+    assert _flags(session, kite) == [(False, False)]
+
+    series.merge_series(session, world.gb, kite, MergeIn(into=heron))
+
+    assert _flags(session, heron) == [(True, True)] * 2
+
+
+def test_a_merged_series_flags_stay_on_its_own_records_only(session: Session, world: World) -> None:
+    """Merging a series whose offender is known does not mark the survivor's records: the
+    rule follows the survivor's own identification."""
+    heron = gb_series(session, world, members=1)
+    seizure = triage.triage_seizure(session, world.gb, jsonl({"md5": digest("md5", "kite")}))
+    kite = series.create_series(
+        session, world.gb, SeriesIn(name="Red Kite", seizure=seizure.reference)
+    ).code
+    series.update_series(
+        session, world.gb, kite, SeriesUpdate(status=SeriesStatus.offender_identified)
+    )
+
+    series.merge_series(session, world.gb, kite, MergeIn(into=heron))
+
+    assert sorted(_flags(session, heron)) == [(False, False), (False, True)]
