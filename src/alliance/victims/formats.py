@@ -56,12 +56,9 @@ VICS 2.0 ``#Media`` JSON (:func:`render_vics`, :func:`parse_vics_records`)
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import itemgetter
@@ -263,19 +260,18 @@ def _build(
     in a large file cost little more than none.
     """
     items: list[SeizureHashes] = []
-    with _collector_paused(len(raw)):
-        for start in range(0, len(raw), _BLOCK_LINES):
-            block = raw[start : start + _BLOCK_LINES]
+    for start in range(0, len(raw), _BLOCK_LINES):
+        block = raw[start : start + _BLOCK_LINES]
+        try:
+            items += _build_fast(block)
+            continue
+        except (InvalidInput, KeyError, TypeError):
+            pass
+        for values in block:
             try:
-                items += _build_fast(block)
-                continue
-            except (InvalidInput, KeyError, TypeError):
-                pass
-            for values in block:
-                try:
-                    items.append(_seizure_item(*values))
-                except InvalidInput as exc:
-                    errors.append((values[0], exc.message))
+                items.append(_seizure_item(*values))
+            except InvalidInput as exc:
+                errors.append((values[0], exc.message))
     for number, message in sorted(errors):
         problems.add(f"line {number}", message)
     return items
@@ -321,47 +317,6 @@ def _build_fast(raw: list[_Raw]) -> list[SeizureHashes]:
             )
         )
     return items
-
-
-class _CollectorPause:
-    """Python's cycle collector paused while large seizures are built, safely in a threaded
-    server.
-
-    Each full collection walks every object made so far, and a million items trigger
-    several: on a 1,000,000-line file the build takes about 40 % less time paused (see
-    ``docs/victims.md``). Nothing made here forms a cycle, so nothing is left uncollected.
-    The collector is process-wide, so the pause is counted under a lock: concurrent parses
-    share one pause, the last to finish resumes the collector, and a collector that
-    something else had turned off before the first pause began stays off. Small inputs
-    (under :data:`_BLOCK_LINES` lines) never touch it. Other threads' cycles wait at most
-    as long as the largest parse; refcounting still frees everything else at once.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._resume = False
-
-    @contextmanager
-    def __call__(self, lines: int) -> Iterator[None]:
-        if lines < _BLOCK_LINES:
-            yield
-            return
-        with self._lock:
-            if self._depth == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._resume:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
 
 
 def _hex_column(kind: str, values: list[object]) -> list[str | None]:

@@ -13,7 +13,10 @@ from alliance.banks.hub_client import HubError, get, make_client, post_json
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.sync import sync
 from alliance.cli.main import exit_code_for
+from alliance.hashing.record import HashRecord
+from alliance.hashing.signal_type import SignalHash
 from alliance.scanner.reporting import report_for, submit
+from alliance.scanner.services import ScanResult
 
 SERVER = "http://alliance.example.test"
 
@@ -58,11 +61,10 @@ def test_statuses_become_errors(
 
 def test_sync_feedback_and_reporting_share_the_mapping(tmp_path: Path) -> None:
     """The same 403 is the same error whichever member-side client met it."""
-    record = {
-        "path": "",
-        "md5": "0" * 32,
-        "matches": [{"bank": "b", "entry_id": 1, "signal_type": "md5", "distance": 0}],
-    }
+    record = ScanResult(
+        HashRecord("", {"md5": SignalHash("0" * 32)}),
+        matches=[{"bank": "b", "entry_id": 1, "signal_type": "md5", "distance": 0}],
+    )
     report = report_for(record, "https://cdn.example.test/u/1.jpg")
     assert report is not None
     with _hub(403, _error()) as client:
