@@ -28,9 +28,8 @@ from alliance.demo.takedown import live_try_urls
 from alliance.errors import AllianceError, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
 from alliance.settings import Mode
+from alliance.takedown import access, assessment, intake, public, reading, routing
 from alliance.takedown import holds as holds_
-from alliance.takedown import public
-from alliance.takedown import services as takedown
 from alliance.takedown.metrics import takedown_metrics
 from alliance.takedown.models import (
     AgeGroup,
@@ -208,7 +207,7 @@ def member_report_submit(
             hashes=parse_hash_lines(hashes),
         )
         with session.begin_nested():  # a refused report leaves nothing behind
-            receipt = takedown.submit_reports(session, principal, [data])[0]
+            receipt = intake.submit_reports(session, principal, [data])[0]
     except ValidationError as exc:
         message = "give at least one URL" if not urls.strip() else _validation_message(exc)
         return _member_report_page(request, values, error=message, status_code=400)
@@ -227,10 +226,10 @@ def queue_page(
     empty: bool = False,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    items = takedown.queue(session, principal)
+    items = assessment.queue(session, principal)
     active = holds_.active_holds(session)
-    names = takedown.organisation_names(session)
-    rows = [takedown.item_out(session, i, names=names, holds=active) for i in items]
+    names = reading.organisation_names(session)
+    rows = [reading.item_out(session, i, names=names, holds=active) for i in items]
     return render(request, "queue.html", {"items": rows, "empty": empty})
 
 
@@ -240,7 +239,7 @@ def queue_claim(
     session: DbSession,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    item = takedown.claim_next(session, principal, app_state(request).settings)
+    item = assessment.claim_next(session, principal, app_state(request).settings)
     if item is None:
         return redirect(request, "/queue?empty=1")
     return redirect(request, f"/items/{item.reference}")
@@ -264,7 +263,7 @@ def item_list(
     except ValueError:
         raise InvalidInput(f"unknown stage {stage!r}") from None
     page = max(page, 1)
-    items = takedown.list_items(
+    items = reading.list_items(
         session,
         principal,
         stage=stage_value,
@@ -274,8 +273,8 @@ def item_list(
         offset=(page - 1) * PAGE_SIZE,
     )
     active = holds_.active_holds(session)
-    names = takedown.organisation_names(session)
-    rows = [takedown.item_out(session, i, names=names, holds=active) for i in items[:PAGE_SIZE]]
+    names = reading.organisation_names(session)
+    rows = [reading.item_out(session, i, names=names, holds=active) for i in items[:PAGE_SIZE]]
     return render(
         request,
         "items.html",
@@ -308,8 +307,8 @@ def _item_page(
     form: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    item = takedown.get_item(session, principal, reference)
-    detail = takedown.item_detail(session, principal, item)
+    item = access.get_item(session, principal, reference)
+    detail = reading.item_detail(session, principal, item)
     # Who holds an item and why is for the holding agency alone; others see "until T".
     own_holds = [
         holds_.hold_out(h, principal)
@@ -329,8 +328,8 @@ def _item_page(
         {
             "item": detail,
             "own_holds": own_holds,
-            "may_assess": may_assess and item.stage in takedown.ASSESSABLE_STAGES,
-            "claimed_by_me": item.claimed_by == takedown.claimant(principal) and detail.claimed,
+            "may_assess": may_assess and item.stage in assessment.ASSESSABLE_STAGES,
+            "claimed_by_me": item.claimed_by == assessment.claimant(principal) and detail.claimed,
             "may_clear": principal.can(Permission.HOLD_MANAGE)
             and item.lea_organisation_id is not None
             and item.lea_organisation_id == principal.organisation_id
@@ -338,7 +337,7 @@ def _item_page(
             and (item.lea_window_ends_at is None or item.lea_window_ends_at > utcnow()),
             "may_recheck": principal.can(Permission.NOTICE_SEND)
             and item.stage in (ItemStage.notice_pending, ItemStage.notified),
-            "claimed_by_other": takedown.claimed_by_other(item, principal),
+            "claimed_by_other": assessment.claimed_by_other(item, principal),
             "may_route": may_route,
             "countries": [j.code for j in accounts.list_jurisdictions(session, principal)]
             if may_route
@@ -370,7 +369,7 @@ def item_claim(
     reference: str,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    item = takedown.claim_item(session, principal, reference, app_state(request).settings)
+    item = assessment.claim_item(session, principal, reference, app_state(request).settings)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -381,7 +380,7 @@ def item_release(
     reference: str,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    item = takedown.release_item(session, principal, reference)
+    item = assessment.release_item(session, principal, reference)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -445,7 +444,7 @@ def item_assess(
             propose_to_bank=propose_to_bank or None,
         )
         with session.begin_nested():  # a refusal undoes only this assessment
-            takedown.assess_item(session, principal, reference, data, app_state(request).settings)
+            assessment.assess_item(session, principal, reference, data, app_state(request).settings)
     except (ValueError, AllianceError) as exc:
         if isinstance(exc, NotFound):
             raise
@@ -475,7 +474,7 @@ def item_route(
         data = RouteIn(country_code=country_code, note=note.strip())
     except ValidationError as exc:
         raise InvalidInput(_validation_message(exc)) from None
-    item = takedown.route_manually(session, principal, reference, data, app_state(request).settings)
+    item = routing.route_manually(session, principal, reference, data, app_state(request).settings)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -486,7 +485,7 @@ def item_clear(
     reference: str,
     principal: Principal = page_requires(Permission.HOLD_MANAGE),
 ) -> Response:
-    item = takedown.clear_for_notice(session, principal, reference)
+    item = routing.clear_for_notice(session, principal, reference)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -497,7 +496,7 @@ def item_recheck(
     reference: str,
     principal: Principal = page_requires(Permission.NOTICE_SEND),
 ) -> Response:
-    item = takedown.request_recheck(session, principal, reference)
+    item = assessment.request_recheck(session, principal, reference)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -603,9 +602,9 @@ def hold_page(
 ) -> Response:
     found = holds_.get_hold(session, principal, hold)
     active = holds_.active_holds(session)
-    names = takedown.organisation_names(session)
+    names = reading.organisation_names(session)
     items = [
-        takedown.item_out(session, i, names=names, holds=active)
+        reading.item_out(session, i, names=names, holds=active)
         for i in holds_.items_under_hold(session, found)
     ]
     return render(
