@@ -256,6 +256,9 @@ def test_queue_assessment_and_claims(
     listed = api.get("/api/v1/items?stage=awaiting_assessment&country=NL", headers=nl).json()
     assert [i["reference"] for i in listed] == [reference]
     assert api.get("/api/v1/items?q=photos.example", headers=nl).json()[0]["provider"]
+    # "%" and "_" match themselves, not any text: this URL contains neither.
+    for wildcard in ("%", "_", "photos%gallery", "photos_example"):
+        assert api.get("/api/v1/items", params={"q": wildcard}, headers=nl).json() == []
     assert api.get("/api/v1/items?stage=removed", headers=nl).json() == []
     # The GB hotline neither sees it nor may assess it.
     assert api.get(f"/api/v1/items/{reference}", headers=keys["gb-analyst"]).status_code == 404

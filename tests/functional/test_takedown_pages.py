@@ -295,6 +295,10 @@ def test_items_list_filters(
     assert first in listing and second in listing
     filtered = client.get("/items", params={"q": "img.example.test", "stage": "", "country": ""})
     assert second in filtered.text and first not in filtered.text
+    # "%" and "_" are characters to look for, not wildcards: no URL here contains them.
+    for wildcard in ("%", "_", "photos%list"):
+        matched = client.get("/items", params={"q": wildcard}).text
+        assert first not in matched and second not in matched and "No items match." in matched
     by_stage = client.get("/items", params={"stage": "removed"}).text
     assert first not in by_stage and "No items match." in by_stage
     assert client.get("/items", params={"stage": "bogus"}).status_code == 400

@@ -24,6 +24,7 @@ from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType
 from alliance.audit.services import AuditEntry, SystemActor, record_many
 from alliance.cooperation import services as cooperation
+from alliance.db import like
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound
 from alliance.hosting.urls import NormalisedUrl, normalise_url
@@ -126,7 +127,7 @@ def _replay(
                 Report.reporter_organisation_id == org_id,
                 or_(
                     Report.idempotency_key == key,
-                    Report.idempotency_key.startswith(f"{key}:", autoescape=True),
+                    like.startswith(Report.idempotency_key, f"{key}:"),
                 ),
             )
         ).scalars()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
+from alliance.db import like
 from alliance.db.base import utcnow
 from alliance.takedown import holds as holds_
 from alliance.takedown.access import item_visible_clause
@@ -56,7 +57,7 @@ def list_items(
     if search:
         term = search.strip()
         query = query.where(
-            or_(ContentItem.reference == term.upper(), ContentItem.url.contains(term))
+            or_(ContentItem.reference == term.upper(), like.contains(ContentItem.url, term))
         )
     query = query.order_by(ContentItem.received_at.desc(), ContentItem.id.desc())
     return list(session.execute(query.limit(min(limit, 1000)).offset(offset)).scalars())
