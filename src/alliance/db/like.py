@@ -23,11 +23,11 @@ def literal(text: str) -> str:
     )
 
 
-def contains(column: Text, text: str) -> ColumnElement[bool]:
+def contains(column: TextColumn, text: str) -> ColumnElement[bool]:
     """``column`` contains ``text`` (with the database's case rules for LIKE)."""
     return column.like(f"%{literal(text)}%", escape=ESCAPE)
 
 
-def startswith(column: Text, text: str) -> ColumnElement[bool]:
+def startswith(column: TextColumn, text: str) -> ColumnElement[bool]:
     """``column`` starts with ``text``."""
     return column.like(f"{literal(text)}%", escape=ESCAPE)

@@ -120,15 +120,28 @@ def claimed_by_other(item: ContentItem, principal: Principal, now: datetime | No
     )
 
 
-def claim_item(
-    session: Session, principal: Principal, reference: str, settings: Settings
-) -> ContentItem:
+def _unclaim(item: ContentItem) -> None:
+    item.claimed_by = None
+    item.claimed_by_user_id = None
+    item.claim_expires_at = None
+
+
+def _assessable(session: Session, principal: Principal, reference: str, closed: str) -> ContentItem:
+    """The item, if this analyst may assess it now; ``closed`` says why not when its stage
+    is past assessment."""
     item = get_item(session, principal, reference)
     authorize(principal, Permission.ITEM_ASSESS, item)
     if item.stage not in ASSESSABLE_STAGES:
-        raise Conflict(f"item {item.reference} is {item.stage.value}; there is nothing to assess")
+        raise Conflict(f"item {item.reference} is {item.stage.value}; {closed}")
     if claimed_by_other(item, principal):
         raise Conflict(f"item {item.reference} is being assessed by another analyst")
+    return item
+
+
+def claim_item(
+    session: Session, principal: Principal, reference: str, settings: Settings
+) -> ContentItem:
+    item = _assessable(session, principal, reference, "there is nothing to assess")
     _claim(session, principal, item, settings, utcnow())
     return item
 
@@ -139,9 +152,7 @@ def release_item(session: Session, principal: Principal, reference: str) -> Cont
     if claimed_by_other(item, principal):
         raise Conflict(f"item {item.reference} is claimed by another analyst")
     if item.claimed_by is not None:
-        item.claimed_by = None
-        item.claimed_by_user_id = None
-        item.claim_expires_at = None
+        _unclaim(item)
         add_event(session, item, EventKind.released, principal)
         record(session, principal, EventType.ITEM_RELEASED, "item", item.reference, {})
     return item
@@ -150,12 +161,7 @@ def release_item(session: Session, principal: Principal, reference: str) -> Cont
 def assess_item(
     session: Session, principal: Principal, reference: str, data: AssessmentIn, settings: Settings
 ) -> Assessment:
-    item = get_item(session, principal, reference)
-    authorize(principal, Permission.ITEM_ASSESS, item)
-    if item.stage not in ASSESSABLE_STAGES:
-        raise Conflict(f"item {item.reference} is {item.stage.value}; it can no longer be assessed")
-    if claimed_by_other(item, principal):
-        raise Conflict(f"item {item.reference} is being assessed by another analyst")
+    item = _assessable(session, principal, reference, "it can no longer be assessed")
     if data.propose_to_bank and not data.classification.illegal:
         raise InvalidInput("only hashes of illegal material (baseline or national) go to a bank")
     if data.propose_to_bank and not data.hashes:
@@ -180,9 +186,7 @@ def assess_item(
     session.flush()
     item.classification = data.classification
     item.assessed_at = item.assessed_at or now
-    item.claimed_by = None
-    item.claimed_by_user_id = None
-    item.claim_expires_at = None
+    _unclaim(item)
     details = {"classification": data.classification.value, "hashes": len(data.hashes)}
     stage = None
     if not data.classification.illegal:
