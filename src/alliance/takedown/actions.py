@@ -39,7 +39,7 @@ from alliance.hosting.resolver import Resolver
 from alliance.settings import Settings
 from alliance.takedown import holds as holds_
 from alliance.takedown import schedule
-from alliance.takedown.lifecycle import add_event, transition
+from alliance.takedown.lifecycle import add_event, record_step, transition
 from alliance.takedown.models import (
     ActionKind,
     ActionStatus,
@@ -355,10 +355,10 @@ def _delivered(
         "recipient": notice.recipient,
         "message": message.reference,
     }
-    if item.stage is ItemStage.notice_pending:
-        transition(session, item, ItemStage.notified, SYSTEM, EventKind.notice_sent, details)
-    else:
-        add_event(session, item, EventKind.notice_sent, SYSTEM, details)
+    first = item.stage is ItemStage.notice_pending
+    record_step(
+        session, item, ItemStage.notified if first else None, SYSTEM, EventKind.notice_sent, details
+    )
     record(session, SYSTEM, EventType.NOTICE_SENT, "item", item.reference, details)
     settings = tools.settings
     if item.stage is ItemStage.notified:

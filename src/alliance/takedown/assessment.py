@@ -24,7 +24,7 @@ from alliance.settings import Settings
 from alliance.takedown import holds as holds_
 from alliance.takedown import schedule
 from alliance.takedown.access import get_item
-from alliance.takedown.lifecycle import add_event, transition
+from alliance.takedown.lifecycle import add_event, record_step
 from alliance.takedown.models import (
     Assessment,
     Classification,
@@ -193,10 +193,8 @@ def assess_item(
         stage = ItemStage.closed
     elif item.stage is ItemStage.awaiting_assessment:
         stage = ItemStage.notice_pending
-    if stage is None:  # illegal, and already past the queue (or not yet routed)
-        add_event(session, item, EventKind.assessed, principal, details, at=now)
-    else:
-        transition(session, item, stage, principal, EventKind.assessed, details, at=now)
+    # None: illegal, and already past the queue (or not yet routed).
+    record_step(session, item, stage, principal, EventKind.assessed, details, at=now)
     if item.stage is ItemStage.notice_pending:
         due = schedule.schedule_notice(session, item)
         add_event(

@@ -4,7 +4,8 @@ Every change of an item's stage goes through :func:`transition`, which refuses a
 the table does not allow, does what closing an item means (the URL no longer open, the
 removal or closing time stamped, every due action cancelled) and writes the timeline
 event that says why. Steps that leave the stage as it is write their event with
-:func:`add_event`.
+:func:`add_event`; :func:`record_step` is either, for a step that moves the item on only
+sometimes (routing an item that already had its assessment, a re-notice).
 
 An item is *received*, resolved to a hosting country (or *unresolved* until someone routes
 it by hand), routed to a queue where it is *awaiting assessment*; assessed illegal, it is
@@ -89,3 +90,21 @@ def transition(
         item.open_url = None
         schedule.cancel_for_item(session, item.id)
     add_event(session, item, event, actor, details, at=now)
+
+
+def record_step(
+    session: Session,
+    item: ContentItem,
+    to: ItemStage | None,
+    actor: AuditActor,
+    event: EventKind,
+    details: dict[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """Write ``event``, through :func:`transition` when the step moves the item to ``to``
+    (None: the stage stays)."""
+    if to is None:
+        add_event(session, item, event, actor, details, at=at)
+    else:
+        transition(session, item, to, actor, event, details, at=at)

@@ -27,7 +27,7 @@ from alliance.hosting.resolution import HostingResult
 from alliance.settings import Settings
 from alliance.takedown import schedule
 from alliance.takedown.access import get_item
-from alliance.takedown.lifecycle import add_event, transition
+from alliance.takedown.lifecycle import add_event, record_step, transition
 from alliance.takedown.models import (
     ContentItem,
     EventKind,
@@ -94,20 +94,6 @@ def _route_to(
     return _Routed(route, stage)
 
 
-def _record_step(
-    session: Session,
-    item: ContentItem,
-    stage: ItemStage | None,
-    actor: AuditActor,
-    event: EventKind,
-    details: dict[str, Any],
-) -> None:
-    if stage is None:
-        add_event(session, item, event, actor, details)
-    else:
-        transition(session, item, stage, actor, event, details)
-
-
 def apply_hosting(
     session: Session,
     item: ContentItem,
@@ -158,7 +144,7 @@ def apply_hosting(
         route = routed.route
         details["routed_to"] = route.queue.name if route.queue else None
         details["lea"] = route.lea.name if route.lea else None
-        _record_step(session, item, routed.stage, actor, EventKind.routed, details)
+        record_step(session, item, routed.stage, actor, EventKind.routed, details)
         record(session, actor, EventType.ITEM_ROUTED, "item", item.reference, details)
         if route.lea is not None:
             add_event(
@@ -180,7 +166,7 @@ def apply_hosting(
             routed = _route_to(session, item, result.country_code, settings, now)
             stage = routed.stage
             details["routed_to"] = routed.route.queue.name if routed.route.queue else None
-        _record_step(session, item, stage, actor, EventKind.moved, details)
+        record_step(session, item, stage, actor, EventKind.moved, details)
         record(session, actor, EventType.ITEM_MOVED, "item", item.reference, details)
     if item.stage in (ItemStage.notice_pending, ItemStage.notified):
         schedule.schedule_notice(session, item, reschedule=before[0] != result.country_code)
@@ -205,7 +191,7 @@ def route_manually(
         "routed_to": routed.route.queue.name if routed.route.queue else None,
         "note": data.note,
     }
-    _record_step(session, item, routed.stage, principal, EventKind.routed, details)
+    record_step(session, item, routed.stage, principal, EventKind.routed, details)
     record(session, principal, EventType.ITEM_ROUTED, "item", item.reference, details)
     if item.stage is ItemStage.notice_pending:
         schedule.schedule_notice(session, item, reschedule=True)

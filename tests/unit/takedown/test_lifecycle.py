@@ -128,3 +128,16 @@ def test_only_the_lifecycle_assigns_an_item_stage() -> None:
         if assigning.search(line)
     ]
     assert found == []
+
+
+def test_a_step_that_stays_writes_its_event_and_one_that_moves_transitions(
+    session: Session,
+) -> None:
+    item = _item(session, ItemStage.notified)
+    lifecycle.record_step(session, item, None, SYSTEM, EventKind.notice_sent, {"sequence": 2})
+    assert item.stage is ItemStage.notified and _events(session, item)[-1] is EventKind.notice_sent
+    lifecycle.record_step(session, item, ItemStage.removed, SYSTEM, EventKind.removed)
+    assert item.stage is ItemStage.removed and _events(session, item)[-1] is EventKind.removed
+    assert item.open_url is None and _due(session, item) == 0
+    with pytest.raises(Conflict):  # the table still decides
+        lifecycle.record_step(session, item, ItemStage.notified, SYSTEM, EventKind.notice_sent)
