@@ -11,7 +11,7 @@ Three measurements, each on a fresh PostgreSQL database of its own (dropped at t
    :class:`~alliance.demo.mailbox.LocalMailbox` on 127.0.0.1; one worker, then two in two
    threads (``FOR UPDATE SKIP LOCKED`` claims: no notice may go out twice).
 3. **Claims**: 20 analysts (threads, a session each) claiming from one queue of waiting
-   items with :func:`alliance.takedown.services.claim_next`.
+   items with :func:`alliance.takedown.assessment.claim_next`.
 
 The issue asked for 100,000 reports and 10,000 notices; on a 2-CPU machine that takes
 well over half an hour (about 50 reports/s and 35-45 notices/s on PostgreSQL), so the
@@ -56,7 +56,7 @@ from alliance.db.migrate import upgrade
 from alliance.demo.mailbox import LocalMailbox
 from alliance.hosting.models import HostingProvider
 from alliance.settings import Settings, load_settings
-from alliance.takedown import services
+from alliance.takedown import assessment
 from alliance.takedown.models import (
     ActionKind,
     ActionStatus,
@@ -459,7 +459,7 @@ def _claims(world: _World, folder: Path, url: str, items: int) -> _Claims:
         while True:
             start = time.perf_counter()
             with transaction(world.sessions) as session:
-                item = services.claim_next(session, principal, settings)
+                item = assessment.claim_next(session, principal, settings)
                 reference = item.reference if item is not None else None
             if reference is None:
                 return

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.db.session import transaction
-from alliance.takedown import services
+from alliance.takedown import assessment
 from alliance.takedown.models import ContentItem, Report
 from alliance.takedown.public import leading_zero_bits, solve
 from alliance.takedown.schemas import MetricsReport
@@ -256,6 +256,9 @@ def test_queue_assessment_and_claims(
     listed = api.get("/api/v1/items?stage=awaiting_assessment&country=NL", headers=nl).json()
     assert [i["reference"] for i in listed] == [reference]
     assert api.get("/api/v1/items?q=photos.example", headers=nl).json()[0]["provider"]
+    # "%" and "_" match themselves, not any text: this URL contains neither.
+    for wildcard in ("%", "_", "photos%gallery", "photos_example"):
+        assert api.get("/api/v1/items", params={"q": wildcard}, headers=nl).json() == []
     assert api.get("/api/v1/items?stage=removed", headers=nl).json() == []
     # The GB hotline neither sees it nor may assess it.
     assert api.get(f"/api/v1/items/{reference}", headers=keys["gb-analyst"]).status_code == 404
@@ -267,19 +270,19 @@ def test_queue_assessment_and_claims(
     assert api.post(f"/api/v1/items/{reference}/release", headers=nl).status_code == 200
     # An analyst (in the web UI) claims it; the key may then neither release nor assess it.
     with transaction(tw.sessions) as session:
-        claimed = services.claim_next(session, tw.principal("nl-analyst"), tw.settings)
+        claimed = assessment.claim_next(session, tw.principal("nl-analyst"), tw.settings)
         assert claimed is not None and claimed.reference == reference
     with transaction(tw.sessions) as session:
-        assert services.claim_next(session, tw.principal("nl-analyst-2"), tw.settings) is None
+        assert assessment.claim_next(session, tw.principal("nl-analyst-2"), tw.settings) is None
     assert api.get("/api/v1/queue", headers=nl).json()[0]["claimed"] is True
-    assessment = {"classification": "baseline", "age_group": "pre_pubescent", "note": "checked"}
-    busy = api.post(f"/api/v1/items/{reference}/assessment", headers=nl, json=assessment)
+    verdict = {"classification": "baseline", "age_group": "pre_pubescent", "note": "checked"}
+    busy = api.post(f"/api/v1/items/{reference}/assessment", headers=nl, json=verdict)
     assert busy.status_code == 409 and "another analyst" in busy.json()["error"]["message"]
     assert api.post(f"/api/v1/items/{reference}/release", headers=nl).status_code == 409
     with transaction(tw.sessions) as session:
-        services.release_item(session, tw.principal("nl-analyst"), reference)
+        assessment.release_item(session, tw.principal("nl-analyst"), reference)
 
-    done = api.post(f"/api/v1/items/{reference}/assessment", headers=nl, json=assessment)
+    done = api.post(f"/api/v1/items/{reference}/assessment", headers=nl, json=verdict)
     assert done.status_code == 200, done.text
     detail = done.json()
     assert detail["stage"] == "notice_pending" and detail["classification"] == "baseline"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import Role
 from alliance.db.base import utcnow
-from alliance.takedown import services as takedown
+from alliance.takedown import assessment
 from alliance.takedown.models import ActionKind, Classification, ContentItem, ScheduledAction
 from alliance.takedown.schemas import AssessmentIn
 from tests import factories
@@ -42,7 +42,7 @@ def test_lea_clears_and_analyst_asks_for_a_recheck(
     reference = _routed_item(app, sessions, "http://photos.example.test/held.png")
     settings = app.state.alliance.settings
     with sessions.begin() as session:
-        takedown.assess_item(
+        assessment.assess_item(
             session,
             factories.OPERATOR,
             reference,

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.hosting.models import HostingProvider
-from alliance.takedown import public
-from alliance.takedown import services as takedown
+from alliance.takedown import intake, public, routing
 from alliance.takedown.models import ContentItem, Report, ReportSource
 from alliance.takedown.schemas import ReportIn, RouteIn
 from tests import factories
@@ -26,9 +25,9 @@ def _routed_item(app: FastAPI, sessions: sessionmaker[Session], url: str) -> str
     """A reported URL routed by hand to NL (the world's hotline and police): its reference."""
     settings = app.state.alliance.settings
     with sessions.begin() as session:
-        receipt = takedown.submit_reports(session, factories.OPERATOR, [ReportIn(urls=[url])])[0]
+        receipt = intake.submit_reports(session, factories.OPERATOR, [ReportIn(urls=[url])])[0]
         reference = receipt.items[0].item
-        takedown.route_manually(
+        routing.route_manually(
             session, factories.OPERATOR, reference, RouteIn(country_code="NL"), settings
         )
     return reference
@@ -196,7 +195,7 @@ def test_secretariat_routes_by_hand(
     app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:
     with sessions.begin() as session:
-        receipt = takedown.submit_reports(
+        receipt = intake.submit_reports(
             session, factories.OPERATOR, [ReportIn(urls=["https://nowhere.example.test/x"])]
         )[0]
     reference = receipt.items[0].item
@@ -296,6 +295,10 @@ def test_items_list_filters(
     assert first in listing and second in listing
     filtered = client.get("/items", params={"q": "img.example.test", "stage": "", "country": ""})
     assert second in filtered.text and first not in filtered.text
+    # "%" and "_" are characters to look for, not wildcards: no URL here contains them.
+    for wildcard in ("%", "_", "photos%list"):
+        matched = client.get("/items", params={"q": wildcard}).text
+        assert first not in matched and second not in matched and "No items match." in matched
     by_stage = client.get("/items", params={"stage": "removed"}).text
     assert first not in by_stage and "No items match." in by_stage
     assert client.get("/items", params={"stage": "bogus"}).status_code == 400

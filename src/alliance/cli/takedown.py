@@ -22,8 +22,8 @@ from alliance.accounts.policy import Principal
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, console, emit, progress_bar
 from alliance.errors import InvalidInput, PermissionDenied
+from alliance.takedown import access, intake, reading
 from alliance.takedown import holds as holds_
-from alliance.takedown import services
 from alliance.takedown.metrics import GROUP_BYS, metrics_csv, metrics_rows, takedown_metrics
 from alliance.takedown.models import HoldTarget, ItemStage
 from alliance.takedown.schemas import (
@@ -84,7 +84,7 @@ def submit(
     """Report one or more URLs as one report."""
     data = validated(ReportIn, urls=urls, description=description, country_hint=country_hint)
     with context.unit_of_work() as session:
-        receipts = services.submit_reports(session, context.operator(), [data])
+        receipts = intake.submit_reports(session, context.operator(), [data])
     if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps([r.model_dump(mode="json") for r in receipts], indent=2))
         sys.stdout.write("\n")
@@ -137,7 +137,7 @@ def import_reports(
         for start in range(0, len(reports), MAX_REPORTS_PER_BATCH):
             batch = reports[start : start + MAX_REPORTS_PER_BATCH]
             try:
-                receipts = services.submit_reports(session, context.operator(), batch)
+                receipts = intake.submit_reports(session, context.operator(), batch)
             except InvalidInput as exc:
                 first, last = line_numbers[start], line_numbers[start + len(batch) - 1]
                 raise InvalidInput(
@@ -168,12 +168,12 @@ def list_items(
     """List items, newest first."""
     principal = context.operator()
     with context.unit_of_work() as session:
-        found = services.list_items(
+        found = reading.list_items(
             session, principal, stage=stage, country=country, search=search, limit=limit
         )
-        names = services.organisation_names(session)
+        names = reading.organisation_names(session)
         active = holds_.active_holds(session)
-        outs = [services.item_out(session, i, names=names, holds=active) for i in found]
+        outs = [reading.item_out(session, i, names=names, holds=active) for i in found]
     rows = [
         {
             "reference": o.reference,
@@ -200,8 +200,8 @@ def show_item(
     """Show one item and its timeline."""
     principal = context.operator()
     with context.unit_of_work() as session:
-        detail = services.item_detail(
-            session, principal, services.get_item(session, principal, reference)
+        detail = reading.item_detail(
+            session, principal, access.get_item(session, principal, reference)
         )
     if fmt is not OutputFormat.table:
         emit([detail.model_dump(mode="json")], fmt)

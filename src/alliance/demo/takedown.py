@@ -44,12 +44,12 @@ from alliance.errors import ConfigurationError
 from alliance.hosting.geo import GeoNetwork, write_geo_database
 from alliance.hosting.models import HostingProvider
 from alliance.settings import Settings
-from alliance.takedown import holds, schedule, services
+from alliance.takedown import assessment, holds, intake, routing, schedule
 from alliance.takedown.models import (
-    ActionKind,
     Assessment,
     Classification,
     ContentItem,
+    EventKind,
     HoldTarget,
     ItemEvent,
     ItemStage,
@@ -60,6 +60,7 @@ from alliance.takedown.models import (
     ReportItem,
     ReportSource,
 )
+from alliance.takedown.schedule import ActionKey
 from alliance.takedown.schemas import AssessmentIn, HoldIn, ReportIn
 from alliance.worker.runner import Worker, toolkit_from_settings
 
@@ -369,10 +370,10 @@ def _history_item(
             assessed_at=item.assessed_at,
         )
     )
-    events: list[tuple[str, datetime, dict[str, object]]] = [
-        ("received", received, {"report": report.reference, "source": source.value}),
-        ("routed", routed, {"country": p.country, "provider_id": provider.id}),
-        ("assessed", min(assessed, now), {"classification": classification.value}),
+    events: list[tuple[EventKind, datetime, dict[str, object]]] = [
+        (EventKind.received, received, {"report": report.reference, "source": source.value}),
+        (EventKind.routed, routed, {"country": p.country, "provider_id": provider.id}),
+        (EventKind.assessed, min(assessed, now), {"classification": classification.value}),
     ]
     if not classification.illegal:
         item.closed_at = item.assessed_at
@@ -385,9 +386,7 @@ def _history_item(
         item.open_url = url
         _events(session, item, events)
         sites.add(url, p.slug, responds=p.responds)
-        schedule.schedule(
-            session, schedule.notice_key(item), ActionKind.notice, first_notice, item_id=item.id
-        )
+        schedule.schedule(session, ActionKey.notice(item), first_notice)
         return item
     if p.responds:
         removal = first_notice + timedelta(hours=rng.lognormvariate(0, 0.9) * p.median_hours)
@@ -413,7 +412,7 @@ def _history_item(
                 attempts=1,
             )
         )
-        events.append(("notice_sent", sent, {"sequence": item.notice_count}))
+        events.append((EventKind.notice_sent, sent, {"sequence": item.notice_count}))
         item.last_notice_at = sent
         sent += timedelta(hours=24)
         if item.notice_count >= 30:
@@ -421,13 +420,13 @@ def _history_item(
     item.first_notice_at = first_notice
     if end - first_notice > timedelta(days=3):
         item.escalated_at = first_notice + timedelta(days=3)
-        events.append(("escalated", item.escalated_at, {}))
+        events.append((EventKind.escalated, item.escalated_at, {}))
     if removed:
         item.stage = ItemStage.removed
         item.removed_at = removal
         item.last_checked_at = removal
         item.last_check_outcome = "removed"
-        events.append(("removed", removal, {"detail": "HTTP 404"}))
+        events.append((EventKind.removed, removal, {"detail": "HTTP 404"}))
     else:
         # Still up: its next notice and re-check are due, as the worker would have left them.
         item.stage = ItemStage.notified
@@ -435,33 +434,21 @@ def _history_item(
         sites.add(url, p.slug, responds=p.responds)
         assert item.last_notice_at is not None
         schedule.schedule(
-            session,
-            schedule.notice_key(item),
-            ActionKind.notice,
-            item.last_notice_at + timedelta(hours=24),
-            item_id=item.id,
+            session, ActionKey.notice(item), item.last_notice_at + timedelta(hours=24)
         )
         schedule.schedule(
-            session,
-            f"recheck:{item.id}:1",
-            ActionKind.recheck,
-            item.last_notice_at + timedelta(hours=6),
-            item_id=item.id,
+            session, ActionKey.recheck(item.id, 1), item.last_notice_at + timedelta(hours=6)
         )
         if item.escalated_at is None:
             schedule.schedule(
-                session,
-                f"escalate:{item.id}",
-                ActionKind.escalate,
-                first_notice + timedelta(days=3),
-                item_id=item.id,
+                session, ActionKey.escalate(item.id), first_notice + timedelta(days=3)
             )
     _events(session, item, events)
     return item
 
 
 def _events(
-    session: Session, item: ContentItem, events: list[tuple[str, datetime, dict[str, object]]]
+    session: Session, item: ContentItem, events: list[tuple[EventKind, datetime, dict[str, object]]]
 ) -> None:
     for kind, at, details in events:
         session.add(
@@ -547,16 +534,16 @@ def build_present(
         return address
 
     def report(who: str | None, *urls: str) -> list[str]:
-        actor = services.PUBLIC if who is None else people[who]
+        actor = intake.PUBLIC if who is None else people[who]
         with transaction(sessions) as session:
-            receipt = services.submit_reports(
+            receipt = intake.submit_reports(
                 session, actor, [ReportIn(urls=list(urls), description="Demo report")]
             )[0]
         return [i.item for i in receipt.items]
 
     def assess(analyst: str, reference: str) -> None:
         with transaction(sessions) as session:
-            services.assess_item(
+            assessment.assess_item(
                 session,
                 people[analyst],
                 reference,
@@ -598,7 +585,7 @@ def build_present(
     assess("nl-analyst", held)  # waits for the hold
     assess("secretariat", no_contact)  # its provider has no abuse contact
     with transaction(sessions) as session:
-        services.clear_for_notice(session, people["gb-investigator"], cleared)
+        routing.clear_for_notice(session, people["gb-investigator"], cleared)
     # A second hotline reports the held URL: the NL police get a deconfliction alert.
     report("gb-analyst", held_url)
     worker.run_until_idle()  # the cleared item's notice goes out; its provider removes it

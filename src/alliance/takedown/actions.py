@@ -38,12 +38,14 @@ from alliance.hosting.resolution import HostingResult, resolve_hosting
 from alliance.hosting.resolver import Resolver
 from alliance.settings import Settings
 from alliance.takedown import holds as holds_
-from alliance.takedown import schedule, services
+from alliance.takedown import schedule
+from alliance.takedown.lifecycle import add_event, record_step, transition
 from alliance.takedown.models import (
     ActionKind,
     ActionStatus,
     Assessment,
     ContentItem,
+    EventKind,
     Hold,
     ItemEvent,
     ItemStage,
@@ -53,6 +55,8 @@ from alliance.takedown.models import (
     ScheduledAction,
 )
 from alliance.takedown.notices import NoticeDeliveryError, NoticeLine, NoticeMessage, NoticeSender
+from alliance.takedown.routing import apply_hosting, country_route
+from alliance.takedown.schedule import ActionKey
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +91,7 @@ def _mine(session: Session, action_id: int, owner: str) -> ScheduledAction | Non
     return action
 
 
-def _last_event_kind(session: Session, item: ContentItem) -> str | None:
+def _last_event_kind(session: Session, item: ContentItem) -> EventKind | None:
     return session.execute(
         select(ItemEvent.kind)
         .where(ItemEvent.item_id == item.id)
@@ -122,7 +126,7 @@ def _resolve(
             return Outcome(action_id, ActionKind.resolve, "skipped")
         item = session.get_one(ContentItem, item_id)
         if item.is_open:
-            services.apply_hosting(session, item, result, tools.settings)
+            apply_hosting(session, item, result, tools.settings)
         schedule.finish(action)
     return Outcome(action_id, ActionKind.resolve, result.country_code or "unresolved")
 
@@ -157,8 +161,8 @@ def _check_notice(
     if matching:
         until = min(h.expires_at for h in matching)
         schedule.postpone(action, until)
-        if _last_event_kind(session, item) != "notice_held":
-            services.add_event(session, item, "notice_held", SYSTEM, {"until": until.isoformat()})
+        if _last_event_kind(session, item) is not EventKind.notice_held:
+            add_event(session, item, EventKind.notice_held, SYSTEM, {"until": until.isoformat()})
         for hold in matching:
             record(
                 session,
@@ -179,8 +183,8 @@ def _check_notice(
         )
         action.last_error = why
         schedule.postpone(action, now + timedelta(hours=tools.settings.renotice_hours))
-        if _last_event_kind(session, item) != "notice_blocked":
-            services.add_event(session, item, "notice_blocked", SYSTEM, {"reason": why})
+        if _last_event_kind(session, item) is not EventKind.notice_blocked:
+            add_event(session, item, EventKind.notice_blocked, SYSTEM, {"reason": why})
         return why
     return None
 
@@ -318,7 +322,7 @@ def _delivery_failed(
             item = session.get_one(ContentItem, prepared.item_id)
             if action.status is ActionStatus.failed:
                 notice.status = NoticeStatus.failed
-                services.add_event(session, item, "notice_failed", SYSTEM, {"error": error[:300]})
+                add_event(session, item, EventKind.notice_failed, SYSTEM, {"error": error[:300]})
                 record(
                     session,
                     SYSTEM,
@@ -343,8 +347,6 @@ def _delivered(
     item.notice_count = notice.sequence
     item.first_notice_at = item.first_notice_at or now
     item.last_notice_at = now
-    if item.stage is ItemStage.notice_pending:
-        item.stage = ItemStage.notified
     schedule.finish(action)
     details = {
         "notice": notice.reference,
@@ -353,31 +355,26 @@ def _delivered(
         "recipient": notice.recipient,
         "message": message.reference,
     }
-    services.add_event(session, item, "notice_sent", SYSTEM, details)
+    first = item.stage is ItemStage.notice_pending
+    record_step(
+        session, item, ItemStage.notified if first else None, SYSTEM, EventKind.notice_sent, details
+    )
     record(session, SYSTEM, EventType.NOTICE_SENT, "item", item.reference, details)
     settings = tools.settings
     if item.stage is ItemStage.notified:
         schedule.schedule(
-            session,
-            schedule.notice_key(item),
-            ActionKind.notice,
-            now + timedelta(hours=settings.renotice_hours),
-            item_id=item.id,
+            session, ActionKey.notice(item), now + timedelta(hours=settings.renotice_hours)
         )
         schedule.schedule(
             session,
-            f"recheck:{item.id}:1",  # each re-check schedules the next
-            ActionKind.recheck,
+            ActionKey.recheck(item.id, 1),  # each re-check schedules the next
             now + timedelta(hours=min(settings.recheck_hours, settings.renotice_hours)),
-            item_id=item.id,
         )
         assert item.first_notice_at is not None
         schedule.schedule(
             session,
-            f"escalate:{item.id}",
-            ActionKind.escalate,
+            ActionKey.escalate(item.id),
             item.first_notice_at + timedelta(days=settings.escalate_after_days),
-            item_id=item.id,
         )
 
 
@@ -412,18 +409,17 @@ def _recheck(
         if action is None:
             return Outcome(action_id, ActionKind.recheck, "skipped")
         item = session.get_one(ContentItem, item_id)
-        record_check(session, tools.settings, item, fetched, hosting)
         schedule.finish(action)
-        chained = action.key.rsplit(":", 1)[1]
+        if item.stage not in NOTICE_STAGES:  # assessed again and closed during the fetch
+            return Outcome(action_id, ActionKind.recheck, "not needed")
+        record_check(session, tools.settings, item, fetched, hosting)
         # Re-checks chain (recheck:ID:1, :2, ...); one asked for by an analyst does not.
-        if item.stage in NOTICE_STAGES and chained.isdigit():
-            number = int(chained) + 1
+        number = ActionKey.parse(action.key).number
+        if item.stage in NOTICE_STAGES and number is not None:
             schedule.schedule(
                 session,
-                f"recheck:{item.id}:{number}",
-                ActionKind.recheck,
+                ActionKey.recheck(item.id, number + 1),
                 utcnow() + timedelta(hours=tools.settings.recheck_hours),
-                item_id=item.id,
             )
     return Outcome(action_id, ActionKind.recheck, fetched.outcome)
 
@@ -462,13 +458,17 @@ def record_check(
         elif item.content_sha256:
             details["content"] = "unchanged"
         item.content_sha256 = fetched.sha256
-    services.add_event(session, item, "rechecked", SYSTEM, details)
+    add_event(session, item, EventKind.rechecked, SYSTEM, details)
     if fetched.outcome == "removed":
-        item.stage = ItemStage.removed
-        item.removed_at = now
-        item.open_url = None
-        schedule.cancel_for_item(session, item.id)
-        services.add_event(session, item, "removed", SYSTEM, {"detail": fetched.detail})
+        transition(
+            session,
+            item,
+            ItemStage.removed,
+            SYSTEM,
+            EventKind.removed,
+            {"detail": fetched.detail},
+            at=now,
+        )
         record(
             session,
             SYSTEM,
@@ -479,7 +479,7 @@ def record_check(
         )
         return
     if hosting is not None and hosting.country_code is not None:
-        services.apply_hosting(session, item, hosting, settings)
+        apply_hosting(session, item, hosting, settings)
 
 
 # --- escalation and hold expiry ------------------------------------------------------
@@ -496,7 +496,7 @@ def _escalate(
         schedule.finish(action)
         if item.stage is not ItemStage.notified:
             return Outcome(action_id, ActionKind.escalate, "not needed")
-        route = services.country_route(session, item.country_code)
+        route = country_route(session, item.country_code)
         recipients = [org.name for org in (route.hotline, route.lea) if org is not None]
         if not recipients and route.secretariat is not None:
             recipients = [route.secretariat.name]
@@ -522,7 +522,7 @@ def _escalate(
             "notices_sent": item.notice_count,
             "provider": item.provider.name if item.provider else None,
         }
-        services.add_event(session, item, "escalated", SYSTEM, details)
+        add_event(session, item, EventKind.escalated, SYSTEM, details)
         record(session, SYSTEM, EventType.ITEM_ESCALATED, "item", item.reference, details)
     return Outcome(action_id, ActionKind.escalate, "escalated")
 

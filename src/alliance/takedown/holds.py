@@ -22,7 +22,7 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
-from alliance.audit.services import AuditActor
+from alliance.audit.services import SYSTEM, AuditActor
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.models import DeconflictionAlert, TargetKind, WatchedTarget
 from alliance.cooperation.services import Touched
@@ -31,17 +31,18 @@ from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting.urls import normalise_domain, normalise_url
 from alliance.settings import Settings
 from alliance.takedown import schedule
+from alliance.takedown.lifecycle import add_event
 from alliance.takedown.models import (
     OPEN_STAGES,
-    ActionKind,
     Assessment,
     ContentItem,
+    EventKind,
     Hold,
     HoldTarget,
-    ItemEvent,
     ItemStage,
     Report,
 )
+from alliance.takedown.schedule import ActionKey
 from alliance.takedown.schemas import HashIn, HoldIn, HoldOut, HoldStatus
 
 SOURCE = "hold"  # holds' targets in alliance.cooperation
@@ -203,13 +204,7 @@ def place_hold(session: Session, principal: Principal, data: HoldIn, settings: S
         source_reference=hold.reference,
         expires_at=hold.expires_at,
     )
-    schedule.schedule(
-        session,
-        f"expire_hold:{hold.id}:0",
-        ActionKind.expire_hold,
-        hold.expires_at,
-        hold_id=hold.id,
-    )
+    schedule.schedule(session, ActionKey.expire_hold(hold.id, 0), hold.expires_at)
     # The reason stays out of the audit trail's details: only the agency may read it.
     record(
         session,
@@ -259,13 +254,7 @@ def renew_hold(
     hold.expires_at = now + timedelta(days=days)
     hold.renewals += 1
     cooperation.set_expiry(session, SOURCE, hold.reference, hold.expires_at)
-    schedule.schedule(
-        session,
-        f"expire_hold:{hold.id}:{hold.renewals}",
-        ActionKind.expire_hold,
-        hold.expires_at,
-        hold_id=hold.id,
-    )
+    schedule.schedule(session, ActionKey.expire_hold(hold.id, hold.renewals), hold.expires_at)
     record(
         session,
         principal,
@@ -331,14 +320,7 @@ def resume_notices(session: Session, hold: Hold) -> int:
         if not hold_matches(hold, targets) or any(hold_matches(h, targets) for h in others):
             continue
         due = schedule.schedule_notice(session, item, reschedule=True)
-        session.add(
-            ItemEvent(
-                item_id=item.id,
-                kind="hold_ended",
-                actor="system",
-                details={"notice_due_at": due.isoformat()},
-            )
-        )
+        add_event(session, item, EventKind.hold_ended, SYSTEM, {"notice_due_at": due.isoformat()})
         resumed += 1
     return resumed
 

@@ -62,6 +62,34 @@ OPEN_STAGES = frozenset(
 )
 
 
+class EventKind(StrEnum):
+    """What one line of an item's timeline says happened."""
+
+    received = "received"  # the first report of the URL opened the item
+    reappeared = "reappeared"  # a URL removed before is reported again
+    report_joined = "report_joined"  # another report named the open item
+    unresolved = "unresolved"  # no hosting country found: to the secretariat's queue
+    resolution_failed = "resolution_failed"
+    routed = "routed"
+    lea_informed = "lea_informed"
+    moved = "moved"  # a re-check or resolution found other hosting
+    claimed = "claimed"
+    released = "released"
+    assessed = "assessed"
+    hashes_proposed = "hashes_proposed"
+    notice_scheduled = "notice_scheduled"
+    lea_cleared = "lea_cleared"
+    recheck_requested = "recheck_requested"
+    notice_held = "notice_held"
+    notice_blocked = "notice_blocked"
+    notice_sent = "notice_sent"
+    notice_failed = "notice_failed"
+    hold_ended = "hold_ended"
+    rechecked = "rechecked"
+    removed = "removed"
+    escalated = "escalated"
+
+
 class Classification(StrEnum):
     """ICCAM's classification of what an item shows."""
 
@@ -345,7 +373,7 @@ class ItemEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[EventKind] = mapped_column(StrEnumType(EventKind))
     actor: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, RateLimited
 from alliance.settings import Settings
-from alliance.takedown import services
+from alliance.takedown import intake
 from alliance.takedown.models import PublicSubmission, ReportSource
 from alliance.takedown.schemas import PublicReportIn, ReportIn, ReportReceipt
 
@@ -107,9 +107,9 @@ def submit_public_report(
     except IntegrityError:
         raise Conflict("this form was already submitted; reload the page to report again") from None
     report = ReportIn(urls=[data.url], description=data.description, country_hint=data.country_hint)
-    return services.submit_reports(
+    return intake.submit_reports(
         session,
-        services.PUBLIC,
+        intake.PUBLIC,
         [report],
         source=ReportSource.public,
         reporter_contact=data.contact,

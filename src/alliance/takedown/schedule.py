@@ -1,13 +1,15 @@
 """Scheduling the worker's actions: idempotent by key, claimed under a lease.
 
 A step is scheduled by key (``notice:42:2`` is item 42's second notice), so scheduling it
-twice is harmless. A worker claims due actions with ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL (on SQLite the single writer lock serialises claims) and holds a lease on them;
-a worker that dies leaves the lease to lapse and another worker takes the action over.
+twice is harmless; :class:`ActionKey` is the one place keys are built and read. A worker
+claims due actions with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the single
+writer lock serialises claims) and holds a lease on them; a worker that dies leaves the
+lease to lapse and another worker takes the action over.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -20,24 +22,85 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
 
+@dataclass(frozen=True)
+class ActionKey:
+    """A scheduled action's key, ``kind:target[:step]``: the target is an item's id (a
+    hold's for ``expire_hold``); the step numbers repeats of a kind (the second notice is
+    ``notice:42:2``) or, for a re-check an analyst asked for, is ``asked:<unix time>``."""
+
+    kind: ActionKind
+    target: int
+    step: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.kind.value, str(self.target)]
+        if self.step is not None:
+            parts.append(self.step)
+        return ":".join(parts)
+
+    @classmethod
+    def parse(cls, key: str) -> ActionKey:
+        kind, _, rest = key.partition(":")
+        target, _, step = rest.partition(":")
+        try:
+            parsed = cls(ActionKind(kind), int(target), step or None)
+        except ValueError:
+            parsed = None
+        if parsed is None or str(parsed) != key:  # e.g. " 7", "+7" or a trailing ":"
+            raise ValueError(f"not an action key: {key!r}")
+        return parsed
+
+    @property
+    def number(self) -> int | None:
+        """The step's number, or None when the step is not one (an asked-for re-check)."""
+        return int(self.step) if self.step is not None and self.step.isdigit() else None
+
+    @classmethod
+    def resolve(cls, item_id: int) -> ActionKey:
+        return cls(ActionKind.resolve, item_id, "0")
+
+    @classmethod
+    def notice(cls, item: ContentItem) -> ActionKey:
+        """The item's next notice: N is its sequence number."""
+        return cls(ActionKind.notice, item.id, str(item.notice_count + 1))
+
+    @classmethod
+    def recheck(cls, item_id: int, number: int) -> ActionKey:
+        """A re-check of the chain that follows notices: each schedules the next."""
+        return cls(ActionKind.recheck, item_id, str(number))
+
+    @classmethod
+    def asked_recheck(cls, item_id: int, at: datetime) -> ActionKey:
+        """A re-check an analyst asked for at ``at``: outside the chain."""
+        return cls(ActionKind.recheck, item_id, f"asked:{at.timestamp():.0f}")
+
+    @classmethod
+    def escalate(cls, item_id: int) -> ActionKey:
+        return cls(ActionKind.escalate, item_id)
+
+    @classmethod
+    def expire_hold(cls, hold_id: int, renewals: int) -> ActionKey:
+        """A hold's expiry; each renewal schedules a new one."""
+        return cls(ActionKind.expire_hold, hold_id, str(renewals))
+
+
 def schedule(
-    session: Session,
-    key: str,
-    kind: ActionKind,
-    due_at: datetime,
-    *,
-    item_id: int | None = None,
-    hold_id: int | None = None,
-    reschedule: bool = False,
+    session: Session, key: ActionKey, due_at: datetime, *, reschedule: bool = False
 ) -> ScheduledAction:
-    """Schedule ``key`` at ``due_at``; an existing due action keeps its time unless
-    ``reschedule`` (then it moves to ``due_at``). A finished action is not revived."""
+    """Schedule the action ``key`` names at ``due_at``; an existing due action keeps its time
+    unless ``reschedule`` (then it moves to ``due_at``). A finished action is not revived."""
     action = session.execute(
-        select(ScheduledAction).where(ScheduledAction.key == key)
+        select(ScheduledAction).where(ScheduledAction.key == str(key))
     ).scalar_one_or_none()
     if action is None:
+        on_hold = key.kind is ActionKind.expire_hold
         action = ScheduledAction(
-            key=key, kind=kind, due_at=due_at, item_id=item_id, hold_id=hold_id, attempts=0
+            key=str(key),
+            kind=key.kind,
+            due_at=due_at,
+            item_id=None if on_hold else key.target,
+            hold_id=key.target if on_hold else None,
+            attempts=0,
         )
         session.add(action)
         session.flush()
@@ -46,19 +109,12 @@ def schedule(
     return action
 
 
-def notice_key(item: ContentItem) -> str:
-    """The key of the item's next notice: ``notice:ID:N``, N its sequence number."""
-    return f"notice:{item.id}:{item.notice_count + 1}"
-
-
 def schedule_notice(session: Session, item: ContentItem, *, reschedule: bool = False) -> datetime:
     """Schedule the item's next notice when its LEA window closes (now if it has); the due
     time. Holds are checked when it falls due, not here."""
     now = utcnow()
     due = max(now, item.lea_window_ends_at or now)
-    schedule(
-        session, notice_key(item), ActionKind.notice, due, item_id=item.id, reschedule=reschedule
-    )
+    schedule(session, ActionKey.notice(item), due, reschedule=reschedule)
     return due
 
 

@@ -17,7 +17,7 @@ from alliance.accounts.permissions import Role
 from alliance.db import create_db_engine, make_session_factory
 from alliance.db.migrate import upgrade
 from alliance.db.session import transaction
-from alliance.takedown import services
+from alliance.takedown import assessment, intake
 from alliance.takedown.models import Classification, ContentItem, ItemStage, Notice
 from alliance.takedown.schemas import AssessmentIn, ReportIn
 from alliance.worker.runner import Worker
@@ -41,7 +41,7 @@ def world(real_engine: Engine, tmp_path: Path) -> Iterator[TakedownWorld]:
 
 def _report(world: TakedownWorld, urls: list[str]) -> list[str]:
     with transaction(world.sessions) as session:
-        receipt = services.submit_reports(session, services.PUBLIC, [ReportIn(urls=urls)])[0]
+        receipt = intake.submit_reports(session, intake.PUBLIC, [ReportIn(urls=urls)])[0]
     return [i.item for i in receipt.items]
 
 
@@ -80,7 +80,7 @@ def test_concurrent_analysts_never_share_an_item(world: TakedownWorld) -> None:
             analyst = next(turn)
         while True:
             with transaction(world.sessions) as session:
-                item = services.claim_next(session, analyst, world.settings)
+                item = assessment.claim_next(session, analyst, world.settings)
                 if item is None:
                     return
                 reference = item.reference
@@ -96,7 +96,7 @@ def test_two_workers_send_each_notice_once(world: TakedownWorld) -> None:
     world.worker().run_until_idle()
     for ref in refs:
         with transaction(world.sessions) as session:
-            services.assess_item(
+            assessment.assess_item(
                 session,
                 world.principal("nl-analyst"),
                 ref,

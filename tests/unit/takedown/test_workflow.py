@@ -22,7 +22,7 @@ from alliance.cooperation.models import DeconflictionAlert
 from alliance.db.base import utcnow
 from alliance.db.session import transaction
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
-from alliance.takedown import holds, services
+from alliance.takedown import assessment, holds, intake, reading, routing
 from alliance.takedown.models import (
     ActionKind,
     ActionStatus,
@@ -52,9 +52,9 @@ def world(sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[TakedownW
 
 
 def report(world: TakedownWorld, who: str | None, *urls: str) -> list[str]:
-    actor = services.PUBLIC if who is None else world.principal(who)
+    actor = intake.PUBLIC if who is None else world.principal(who)
     with transaction(world.sessions) as session:
-        receipt = services.submit_reports(session, actor, [ReportIn(urls=list(urls))])[0]
+        receipt = intake.submit_reports(session, actor, [ReportIn(urls=list(urls))])[0]
     return [i.item for i in receipt.items]
 
 
@@ -86,7 +86,7 @@ def make_due(world: TakedownWorld, kind: ActionKind) -> None:
 
 def assess(world: TakedownWorld, who: str, reference: str, c: Classification) -> None:
     with transaction(world.sessions) as session:
-        services.assess_item(
+        assessment.assess_item(
             session, world.principal(who), reference, AssessmentIn(classification=c), world.settings
         )
 
@@ -110,9 +110,9 @@ def test_report_hold_notice_removal(world: TakedownWorld) -> None:
 
     # Two analysts never get the same item.
     with transaction(world.sessions) as session:
-        first = services.claim_next(session, world.principal("nl-analyst"), world.settings)
+        first = assessment.claim_next(session, world.principal("nl-analyst"), world.settings)
     with transaction(world.sessions) as session:
-        second = services.claim_next(session, world.principal("nl-analyst-2"), world.settings)
+        second = assessment.claim_next(session, world.principal("nl-analyst-2"), world.settings)
     assert first is not None and first.reference == ref
     assert second is None
     with pytest.raises(Conflict, match="another analyst"):
@@ -144,7 +144,7 @@ def test_report_hold_notice_removal(world: TakedownWorld) -> None:
             ("assessment", world.orgs["nl-hotline"].id),
             ("report", world.orgs["gb-hotline"].id),
         ]
-        view = services.item_out(session, item(world, ref))
+        view = reading.item_out(session, item(world, ref))
         assert view.hold.on_hold and view.hold.until is not None
         # Others see that it is held, never why.
         out = holds.hold_out(
@@ -281,7 +281,7 @@ def test_bad_input(world: TakedownWorld) -> None:
     with transaction(world.sessions) as session:
         for bad in ("javascript:alert(1)", "ftp://example.test/x", "http://10.0.0.1/x", "http://"):
             with pytest.raises(InvalidInput, match="nothing was saved"):
-                services.submit_reports(session, services.PUBLIC, [ReportIn(urls=[URL, bad])])
+                intake.submit_reports(session, intake.PUBLIC, [ReportIn(urls=[URL, bad])])
         assert session.execute(select(ContentItem)).first() is None
         hold = HoldIn(target_type=HoldTarget.url, target_value=URL, reason="not police")
         with pytest.raises(PermissionDenied, match="may not"):
@@ -295,13 +295,13 @@ def test_idempotent_batch(world: TakedownWorld) -> None:
     who = world.principal("gb-analyst")
     reports = [ReportIn(urls=[URL]), ReportIn(urls=["http://pics.example.test/1.jpg"])]
     with transaction(world.sessions) as session:
-        first = services.submit_reports(session, who, reports, idempotency_key="k1")
+        first = intake.submit_reports(session, who, reports, idempotency_key="k1")
     with transaction(world.sessions) as session:
-        again = services.submit_reports(session, who, reports, idempotency_key="k1")
+        again = intake.submit_reports(session, who, reports, idempotency_key="k1")
     assert [r.reference for r in again] == [r.reference for r in first]
     assert all(r.replayed for r in again)
     with transaction(world.sessions) as session, pytest.raises(Conflict):
-        services.submit_reports(session, who, reports[:1], idempotency_key="k1")
+        intake.submit_reports(session, who, reports[:1], idempotency_key="k1")
     with world.sessions() as session:
         assert len(session.execute(select(ContentItem)).all()) == 2
         assert session.execute(select(DeconflictionAlert)).first() is None
@@ -318,14 +318,14 @@ def test_lea_clearance_and_recheck_on_request(
         world.worker().run_until_idle()
         assert world.mailbox.messages == []  # the NL police's window is open
         with transaction(world.sessions) as session, pytest.raises(PermissionDenied):
-            services.clear_for_notice(session, world.principal("nl-analyst"), ref)
+            routing.clear_for_notice(session, world.principal("nl-analyst"), ref)
         with transaction(world.sessions) as session:
-            services.clear_for_notice(session, world.principal("nl-investigator"), ref)
+            routing.clear_for_notice(session, world.principal("nl-investigator"), ref)
         world.worker().run_until_idle()
         assert len(world.mailbox.wait_for(1)) == 1
         world.sites.pages.clear()  # the provider removed it
         with transaction(world.sessions) as session:
-            services.request_recheck(session, world.principal("nl-analyst"), ref)
+            assessment.request_recheck(session, world.principal("nl-analyst"), ref)
         world.worker().run_until_idle()
         assert item(world, ref).stage is ItemStage.removed
 
@@ -430,7 +430,7 @@ def test_recheck_confirms_the_content_by_hash_only(world: TakedownWorld) -> None
     world.worker().run_until_idle()
     digest = hashlib.sha256(PNG).hexdigest()
     with transaction(world.sessions) as session:
-        services.assess_item(
+        assessment.assess_item(
             session,
             world.principal("nl-analyst"),
             ref,

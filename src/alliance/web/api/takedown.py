@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
-from alliance.takedown import holds, metrics, public, services
+from alliance.takedown import access, assessment, holds, intake, metrics, public, reading, routing
 from alliance.takedown.models import ContentItem, ItemStage
 from alliance.takedown.schemas import (
     AssessmentIn,
@@ -69,9 +69,9 @@ class RenewIn(BaseModel):
 
 
 def _items_out(session: Session, items: list[ContentItem]) -> list[ItemOut]:
-    names = services.organisation_names(session)
+    names = reading.organisation_names(session)
     active = holds.active_holds(session)
-    return [services.item_out(session, item, names=names, holds=active) for item in items]
+    return [reading.item_out(session, item, names=names, holds=active) for item in items]
 
 
 # --- reports -------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def submit_report(
     URL, or opens a new one; one bad URL refuses the whole report (400, naming it), and
     nothing is saved. A replay of an ``Idempotency-Key`` answers 200 with the first receipt;
     the same key with a different body is 409."""
-    [receipt] = services.submit_reports(session, principal, [data], idempotency_key=idempotency_key)
+    [receipt] = intake.submit_reports(session, principal, [data], idempotency_key=idempotency_key)
     if receipt.replayed:
         response.status_code = 200
     return receipt
@@ -105,7 +105,7 @@ def submit_batch(
 ) -> BatchReceipt:
     """Up to 1000 reports at once, all or nothing, with the same ``Idempotency-Key`` rules
     as a single report. The counts say how many URLs opened items and how many joined one."""
-    receipts = services.submit_reports(
+    receipts = intake.submit_reports(
         session, principal, data.reports, idempotency_key=idempotency_key
     )
     if receipts and all(r.replayed for r in receipts):
@@ -120,7 +120,7 @@ def get_report(
     report: str, session: DbSession, principal: Principal = requires(Permission.ITEM_READ)
 ) -> ReportReceipt:
     """A report's receipt: the items its URLs became. A report you may not see is 404."""
-    return services.get_report(session, principal, report)
+    return intake.get_report(session, principal, report)
 
 
 # --- the public form -----------------------------------------------------------------
@@ -166,7 +166,7 @@ def list_items(
 ) -> list[ItemOut]:
     """Items you may see (routed to you, reported by you, or shared with your LEA),
     newest first."""
-    items = services.list_items(
+    items = reading.list_items(
         session, principal, stage=stage, country=country, search=q, limit=limit, offset=offset
     )
     return _items_out(session, items)
@@ -178,9 +178,7 @@ def get_item(
 ) -> ItemDetail:
     """One item with its timeline, assessments and notices. A hold shows only as
     ``on_hold`` and ``until``."""
-    return services.item_detail(
-        session, principal, services.get_item(session, principal, reference)
-    )
+    return reading.item_detail(session, principal, access.get_item(session, principal, reference))
 
 
 @router.get("/queue")
@@ -190,7 +188,7 @@ def assessment_queue(
     principal: Principal = requires(Permission.ITEM_ASSESS),
 ) -> list[ItemOut]:
     """Your organisation's items waiting for assessment, oldest first (claimed ones too)."""
-    return _items_out(session, services.queue(session, principal, limit=limit))
+    return _items_out(session, assessment.queue(session, principal, limit=limit))
 
 
 @router.post(
@@ -206,10 +204,10 @@ def claim_next(
     """Claim the oldest unclaimed item of your queue; 204 when there is none. Two claimants
     (analysts or case tools with an API key) never get the same item; a claim lapses after
     ALLIANCE_CLAIM_MINUTES."""
-    item = services.claim_next(session, principal, app_state(request).settings)
+    item = assessment.claim_next(session, principal, app_state(request).settings)
     if item is None:
         return Response(status_code=204)
-    return services.item_out(session, item)
+    return reading.item_out(session, item)
 
 
 @router.post("/items/{reference}/claim")
@@ -220,8 +218,8 @@ def claim_item(
     principal: Principal = requires(Permission.ITEM_ASSESS),
 ) -> ItemOut:
     """Claim one item for yourself (409 if another analyst holds a live claim)."""
-    item = services.claim_item(session, principal, reference, app_state(request).settings)
-    return services.item_out(session, item)
+    item = assessment.claim_item(session, principal, reference, app_state(request).settings)
+    return reading.item_out(session, item)
 
 
 @router.post("/items/{reference}/release")
@@ -229,7 +227,7 @@ def release_item(
     reference: str, session: DbSession, principal: Principal = requires(Permission.ITEM_ASSESS)
 ) -> ItemOut:
     """Give up your claim on an item: it returns to the queue."""
-    return services.item_out(session, services.release_item(session, principal, reference))
+    return reading.item_out(session, assessment.release_item(session, principal, reference))
 
 
 @router.post("/items/{reference}/assessment")
@@ -242,10 +240,8 @@ def assess_item(
 ) -> ItemDetail:
     """Record an assessment. Illegal material goes on to notice (after the LEA window and
     any hold); anything else closes the item. Optionally proposes the hashes to a bank."""
-    services.assess_item(session, principal, reference, data, app_state(request).settings)
-    return services.item_detail(
-        session, principal, services.get_item(session, principal, reference)
-    )
+    assessment.assess_item(session, principal, reference, data, app_state(request).settings)
+    return reading.item_detail(session, principal, access.get_item(session, principal, reference))
 
 
 @router.post("/items/{reference}/route")
@@ -257,8 +253,8 @@ def route_item(
     principal: Principal = requires(Permission.ITEM_ROUTE),
 ) -> ItemOut:
     """Route an open item to a hosting country by hand (e.g. an unresolved host)."""
-    item = services.route_manually(session, principal, reference, data, app_state(request).settings)
-    return services.item_out(session, item)
+    item = routing.route_manually(session, principal, reference, data, app_state(request).settings)
+    return reading.item_out(session, item)
 
 
 @router.post("/items/{reference}/clear")
@@ -269,7 +265,7 @@ def clear_for_notice(
 ) -> ItemOut:
     """The hosting country's LEA has no objection: its window closes now and the notice
     goes out at once, unless a hold still matches."""
-    return services.item_out(session, services.clear_for_notice(session, principal, reference))
+    return reading.item_out(session, routing.clear_for_notice(session, principal, reference))
 
 
 @router.post("/items/{reference}/recheck")
@@ -280,7 +276,7 @@ def recheck(
 ) -> ItemOut:
     """Re-check a notified item now (e.g. the provider says it removed it); the worker
     fetches it within seconds."""
-    return services.item_out(session, services.request_recheck(session, principal, reference))
+    return reading.item_out(session, assessment.request_recheck(session, principal, reference))
 
 
 # --- holds -----------------------------------------------------------------------

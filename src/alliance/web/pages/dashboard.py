@@ -11,7 +11,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, organisation_scope, visible_clause
 from alliance.audit.services import AuditFilter, list_events
 from alliance.db.base import utcnow
-from alliance.takedown import services as takedown
+from alliance.takedown.dashboard import dashboard_counts
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import render
 
@@ -68,7 +68,7 @@ def dashboard(
                 ).scalar_one(),
             )
         )
-    stats += takedown.dashboard_counts(session, principal)
+    stats += dashboard_counts(session, principal)
     recent = []
     if principal.can(Permission.AUDIT_READ):
         scope = organisation_scope(principal, Permission.AUDIT_READ)

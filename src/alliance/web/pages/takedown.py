@@ -26,9 +26,8 @@ from alliance.cooperation import services as cooperation
 from alliance.db.base import utcnow
 from alliance.errors import AllianceError, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
+from alliance.takedown import access, assessment, intake, public, reading, routing
 from alliance.takedown import holds as holds_
-from alliance.takedown import public
-from alliance.takedown import services as takedown
 from alliance.takedown.metrics import takedown_metrics
 from alliance.takedown.models import (
     AgeGroup,
@@ -204,7 +203,7 @@ def member_report_submit(
             hashes=parse_hash_lines(hashes),
         )
         with session.begin_nested():  # a refused report leaves nothing behind
-            receipt = takedown.submit_reports(session, principal, [data])[0]
+            receipt = intake.submit_reports(session, principal, [data])[0]
     except ValidationError as exc:
         message = "give at least one URL" if not urls.strip() else _validation_message(exc)
         return _member_report_page(request, values, error=message, status_code=400)
@@ -223,10 +222,10 @@ def queue_page(
     empty: bool = False,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    items = takedown.queue(session, principal)
+    items = assessment.queue(session, principal)
     active = holds_.active_holds(session)
-    names = takedown.organisation_names(session)
-    rows = [takedown.item_out(session, i, names=names, holds=active) for i in items]
+    names = reading.organisation_names(session)
+    rows = [reading.item_out(session, i, names=names, holds=active) for i in items]
     return render(request, "queue.html", {"items": rows, "empty": empty})
 
 
@@ -236,7 +235,7 @@ def queue_claim(
     session: DbSession,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    item = takedown.claim_next(session, principal, app_state(request).settings)
+    item = assessment.claim_next(session, principal, app_state(request).settings)
     if item is None:
         return redirect(request, "/queue?empty=1")
     return redirect(request, f"/items/{item.reference}")
@@ -260,7 +259,7 @@ def item_list(
     except ValueError:
         raise InvalidInput(f"unknown stage {stage!r}") from None
     page = max(page, 1)
-    items = takedown.list_items(
+    items = reading.list_items(
         session,
         principal,
         stage=stage_value,
@@ -270,8 +269,8 @@ def item_list(
         offset=(page - 1) * PAGE_SIZE,
     )
     active = holds_.active_holds(session)
-    names = takedown.organisation_names(session)
-    rows = [takedown.item_out(session, i, names=names, holds=active) for i in items[:PAGE_SIZE]]
+    names = reading.organisation_names(session)
+    rows = [reading.item_out(session, i, names=names, holds=active) for i in items[:PAGE_SIZE]]
     return render(
         request,
         "items.html",
@@ -304,8 +303,8 @@ def _item_page(
     form: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    item = takedown.get_item(session, principal, reference)
-    detail = takedown.item_detail(session, principal, item)
+    item = access.get_item(session, principal, reference)
+    detail = reading.item_detail(session, principal, item)
     # Who holds an item and why is for the holding agency alone; others see "until T".
     own_holds = [
         holds_.hold_out(h, principal)
@@ -325,8 +324,8 @@ def _item_page(
         {
             "item": detail,
             "own_holds": own_holds,
-            "may_assess": may_assess and item.stage in takedown.ASSESSABLE_STAGES,
-            "claimed_by_me": item.claimed_by == takedown.claimant(principal) and detail.claimed,
+            "may_assess": may_assess and item.stage in assessment.ASSESSABLE_STAGES,
+            "claimed_by_me": item.claimed_by == assessment.claimant(principal) and detail.claimed,
             "may_clear": principal.can(Permission.HOLD_MANAGE)
             and item.lea_organisation_id is not None
             and item.lea_organisation_id == principal.organisation_id
@@ -334,7 +333,7 @@ def _item_page(
             and (item.lea_window_ends_at is None or item.lea_window_ends_at > utcnow()),
             "may_recheck": principal.can(Permission.NOTICE_SEND)
             and item.stage in (ItemStage.notice_pending, ItemStage.notified),
-            "claimed_by_other": takedown.claimed_by_other(item, principal),
+            "claimed_by_other": assessment.claimed_by_other(item, principal),
             "may_route": may_route,
             "countries": [j.code for j in accounts.list_jurisdictions(session, principal)]
             if may_route
@@ -366,7 +365,7 @@ def item_claim(
     reference: str,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    item = takedown.claim_item(session, principal, reference, app_state(request).settings)
+    item = assessment.claim_item(session, principal, reference, app_state(request).settings)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -377,7 +376,7 @@ def item_release(
     reference: str,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    item = takedown.release_item(session, principal, reference)
+    item = assessment.release_item(session, principal, reference)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -441,7 +440,7 @@ def item_assess(
             propose_to_bank=propose_to_bank or None,
         )
         with session.begin_nested():  # a refusal undoes only this assessment
-            takedown.assess_item(session, principal, reference, data, app_state(request).settings)
+            assessment.assess_item(session, principal, reference, data, app_state(request).settings)
     except (ValueError, AllianceError) as exc:
         if isinstance(exc, NotFound):
             raise
@@ -471,7 +470,7 @@ def item_route(
         data = RouteIn(country_code=country_code, note=note.strip())
     except ValidationError as exc:
         raise InvalidInput(_validation_message(exc)) from None
-    item = takedown.route_manually(session, principal, reference, data, app_state(request).settings)
+    item = routing.route_manually(session, principal, reference, data, app_state(request).settings)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -482,7 +481,7 @@ def item_clear(
     reference: str,
     principal: Principal = page_requires(Permission.HOLD_MANAGE),
 ) -> Response:
-    item = takedown.clear_for_notice(session, principal, reference)
+    item = routing.clear_for_notice(session, principal, reference)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -493,7 +492,7 @@ def item_recheck(
     reference: str,
     principal: Principal = page_requires(Permission.NOTICE_SEND),
 ) -> Response:
-    item = takedown.request_recheck(session, principal, reference)
+    item = assessment.request_recheck(session, principal, reference)
     return redirect(request, f"/items/{item.reference}")
 
 
@@ -599,9 +598,9 @@ def hold_page(
 ) -> Response:
     found = holds_.get_hold(session, principal, hold)
     active = holds_.active_holds(session)
-    names = takedown.organisation_names(session)
+    names = reading.organisation_names(session)
     items = [
-        takedown.item_out(session, i, names=names, holds=active)
+        reading.item_out(session, i, names=names, holds=active)
         for i in holds_.items_under_hold(session, found)
     ]
     return render(

@@ -1,0 +1,192 @@
+"""Items as their readers see them: lists, an item with its timeline, assessments and
+notices. A platform that reported an item sees its own reports of it, not who else did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import Permission, Reach
+from alliance.accounts.policy import Principal, authorize
+from alliance.db import like
+from alliance.db.base import utcnow
+from alliance.takedown import holds as holds_
+from alliance.takedown.access import item_visible_clause
+from alliance.takedown.models import (
+    Assessment,
+    ContentItem,
+    EventKind,
+    Hold,
+    ItemEvent,
+    ItemStage,
+    Notice,
+)
+from alliance.takedown.schemas import (
+    AssessmentOut,
+    EventOut,
+    ItemDetail,
+    ItemOut,
+    NoticeOut,
+)
+
+# Who works on an item and who else reported it: not shown to a platform that reported it.
+ANALYSTS_ONLY = frozenset({EventKind.claimed, EventKind.released, EventKind.report_joined})
+
+
+def list_items(
+    session: Session,
+    principal: Principal,
+    *,
+    stage: ItemStage | None = None,
+    country: str | None = None,
+    search: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[ContentItem]:
+    authorize(principal, Permission.ITEM_READ)
+    query = select(ContentItem).where(item_visible_clause(principal))
+    if stage is not None:
+        query = query.where(ContentItem.stage == stage)
+    if country:
+        query = query.where(ContentItem.country_code == country.upper())
+    if search:
+        term = search.strip()
+        query = query.where(
+            or_(ContentItem.reference == term.upper(), like.contains(ContentItem.url, term))
+        )
+    query = query.order_by(ContentItem.received_at.desc(), ContentItem.id.desc())
+    return list(session.execute(query.limit(min(limit, 1000)).offset(offset)).scalars())
+
+
+def organisation_names(session: Session) -> dict[int, str]:
+    rows = session.execute(select(Organisation.id, Organisation.name)).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def item_out(
+    session: Session,
+    item: ContentItem,
+    *,
+    names: dict[int, str] | None = None,
+    holds: Sequence[Hold] | None = None,
+    detail: type[ItemOut] = ItemOut,
+    **extra: Any,
+) -> ItemOut:
+    names = names if names is not None else organisation_names(session)
+    reappearance = None
+    if item.reappearance_of_id is not None:
+        reappearance = session.get_one(ContentItem, item.reappearance_of_id).reference
+    return detail(
+        reference=item.reference,
+        url=item.url,
+        host=item.host,
+        stage=item.stage,
+        classification=item.classification,
+        report_count=item.report_count,
+        ip_address=item.ip_address,
+        country_code=item.country_code,
+        asn=item.asn,
+        provider=item.provider.name if item.provider else None,
+        assigned_to=names.get(item.assigned_organisation_id)
+        if item.assigned_organisation_id
+        else None,
+        lea=names.get(item.lea_organisation_id) if item.lea_organisation_id else None,
+        received_at=item.received_at,
+        assessed_at=item.assessed_at,
+        lea_informed_at=item.lea_informed_at,
+        lea_window_ends_at=item.lea_window_ends_at,
+        first_notice_at=item.first_notice_at,
+        last_notice_at=item.last_notice_at,
+        notice_count=item.notice_count,
+        escalated_at=item.escalated_at,
+        removed_at=item.removed_at,
+        last_checked_at=item.last_checked_at,
+        last_check_outcome=item.last_check_outcome,
+        claimed=item.claimed_by is not None
+        and item.claim_expires_at is not None
+        and item.claim_expires_at > utcnow(),
+        hold=holds_.hold_status(session, item, holds=holds),
+        reappearance_of=reappearance,
+        **extra,
+    )
+
+
+def item_detail(session: Session, principal: Principal, item: ContentItem) -> ItemDetail:
+    names = organisation_names(session)
+    events = session.execute(
+        select(ItemEvent).where(ItemEvent.item_id == item.id).order_by(ItemEvent.at, ItemEvent.id)
+    ).scalars()
+    assessments = session.execute(
+        select(Assessment).where(Assessment.item_id == item.id).order_by(Assessment.assessed_at)
+    ).scalars()
+    notices = session.execute(
+        select(Notice).where(Notice.item_id == item.id).order_by(Notice.created_at, Notice.id)
+    ).scalars()
+    # A platform sees its own reports of the item, not who else reported it.
+    own_only = principal.reach(
+        Permission.ITEM_READ
+    ) is not Reach.ALL and principal.organisation_id not in (
+        item.assigned_organisation_id,
+        item.lea_organisation_id,
+    )
+    reports = [
+        link.report.reference
+        for link in item.links
+        if not own_only or link.report.reporter_organisation_id == principal.organisation_id
+    ]
+    out = item_out(
+        session,
+        item,
+        names=names,
+        detail=ItemDetail,
+        events=[
+            EventOut(
+                at=e.at,
+                kind=e.kind,
+                actor=e.actor if not own_only else "",
+                organisation=names.get(e.organisation_id) if e.organisation_id else None,
+                details=e.details,
+            )
+            for e in events
+            if not own_only or e.kind not in ANALYSTS_ONLY
+        ],
+        assessments=[
+            AssessmentOut(
+                classification=a.classification,
+                age_group=a.age_group,
+                gender=a.gender,
+                content_type=a.content_type,
+                site_type=a.site_type,
+                commerciality=a.commerciality,
+                hashes=a.hashes,
+                note=a.note if not own_only else "",
+                organisation=a.organisation.name if a.organisation else None,
+                actor=a.actor,
+                assessed_at=a.assessed_at,
+            )
+            for a in assessments
+        ],
+        notices=[
+            NoticeOut(
+                reference=n.reference,
+                kind=n.kind,
+                sequence=n.sequence,
+                channel=n.channel.value,
+                recipient=n.recipient,
+                status=n.status.value,
+                created_at=n.created_at,
+                sent_at=n.sent_at,
+                attempts=n.attempts,
+                last_error=n.last_error,
+            )
+            for n in notices
+        ],
+        reports=reports,
+    )
+    assert isinstance(out, ItemDetail)
+    return out
