@@ -5,10 +5,10 @@ transactions of its own:
 
 - a key's or a web session's last use, at most once a minute per key (:class:`Throttle`);
 - refusals (an unknown or revoked key, a missing CSRF token), audited by
-  :class:`RefusalAudit`: the first of a kind at once, a burst of the same kind (same key
-  prefix or path, reason and address) as one event per interval that says how many there
-  were. A flood of bad keys thus costs a bounded number of audit writes instead of one
-  serial write on SQLite's one writer per request.
+  :class:`RefusalAudit`: the first few of a kind (same key prefix or path, reason and
+  address) at once, the rest of a burst as one event per kind and interval that says how
+  many there were (``count``). A flood of bad keys thus costs a bounded number of audit
+  writes instead of one serial write on SQLite's one writer per request.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.db.session import writing
 
-#: Identical refusals within this many seconds are audited together.
+#: The interval: within it, the first few refusals of a kind are audited at once ...
 SUMMARY_SECONDS = 10.0
-#: At most this many refusals are written at once per interval; the rest wait for the
-#: summary (many addresses at once are still a bounded number of writes).
-IMMEDIATE_PER_INTERVAL = 10
+AT_ONCE_PER_KIND = 5
+#: ... and at most this many of all kinds (many addresses at once are still a bounded
+#: number of writes); the rest are counted into one summary event per kind.
+AT_ONCE_PER_INTERVAL = 20
 
 #: Writes one refusal event; its argument is how many identical refusals it stands for.
 RefusalWrite = Callable[[Session, int], None]
@@ -64,16 +65,17 @@ class RefusalAudit:
         self,
         sessions: sessionmaker[Session],
         seconds: float = SUMMARY_SECONDS,
-        immediate: int = IMMEDIATE_PER_INTERVAL,
+        per_kind: int = AT_ONCE_PER_KIND,
+        at_once: int = AT_ONCE_PER_INTERVAL,
     ) -> None:
         self._sessions = sessions
         self._seconds = seconds
-        self._immediate = immediate
+        self._per_kind = per_kind
+        self._at_once = at_once
         self._lock = threading.Lock()
         self._pending: dict[Hashable, _Tally] = {}
-        self._recent = Throttle(seconds)
-        self._window_start = 0.0
-        self._written_in_window = 0
+        self._window_start = -seconds
+        self._written: dict[Hashable, int] = {}  # in this window, by kind
 
     @property
     def seconds(self) -> float:
@@ -83,24 +85,30 @@ class RefusalAudit:
         """Audit one refusal of ``kind``; ``write`` records it (with a count) when due."""
         now = time.monotonic()
         with self._lock:
+            due: dict[Hashable, _Tally] = {}
             if now - self._window_start >= self._seconds:
-                self._window_start, self._written_in_window = now, 0
-            tally = self._pending.pop(kind, None)
-            count = (tally.count if tally else 0) + 1
-            at_once = self._written_in_window < self._immediate and self._recent.due(kind)
-            if not at_once:
-                self._pending[kind] = _Tally(count, write)
-                return
-            self._written_in_window += 1
-        with writing(self._sessions) as session:
-            write(session, count)
+                # A new window: last window's summaries go out with this refusal.
+                self._window_start, self._written = now, {}
+                due, self._pending = self._pending, {}
+            written = self._written.get(kind, 0)
+            if written < self._per_kind and sum(self._written.values()) < self._at_once:
+                self._written[kind] = written + 1
+                earlier = due.get(kind)
+                due[kind] = _Tally((earlier.count if earlier else 0) + 1, write)
+            else:
+                tally = self._pending.get(kind)
+                self._pending[kind] = _Tally((tally.count if tally else 0) + 1, write)
+        self._write(due)
 
     def flush(self) -> int:
         """Write the summaries of everything counted so far; returns how many events."""
         with self._lock:
             batch, self._pending = self._pending, {}
+        self._write(batch)
+        return len(batch)
+
+    def _write(self, batch: dict[Hashable, _Tally]) -> None:
         if batch:
             with writing(self._sessions) as session:
                 for tally in batch.values():
                     tally.write(session, tally.count)
-        return len(batch)
