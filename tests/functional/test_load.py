@@ -34,6 +34,7 @@ from alliance.victims import identification
 from alliance.victims.schemas import VictimIn
 from tests import factories
 from tests.browser.conftest import _free_port
+from tests.support.logins import failed_logins_from_new_addresses
 from tests.support.victims_world import build_world
 
 CLIENTS = 100
@@ -90,6 +91,7 @@ def world(fresh_db_url: str, tmp_path: Path) -> Iterator[World]:
         "ALLIANCE_DATA_DIR": str(tmp_path / "var"),
         "ALLIANCE_MODE": "development",
         "ALLIANCE_SERVE_WORKER": "false",
+        "ALLIANCE_LOGIN_MAX_FAILURES_PER_ADDRESS": "3",
     }
     port = _free_port()
     log_path = tmp_path / "serve.log"
@@ -180,6 +182,11 @@ async def _drive(world: World) -> list[Outcome]:
     return out
 
 
+async def _failed_logins(url: str) -> list[int]:
+    async with httpx.AsyncClient(base_url=url, timeout=SLOWEST_ACCEPTABLE) as client:
+        return await failed_logins_from_new_addresses(client, 4)
+
+
 def _audit_counts(db_url: str) -> Counter[str]:
     engine = create_db_engine(db_url)
     try:
@@ -213,6 +220,10 @@ def test_hundred_concurrent_clients_are_all_answered(world: World) -> None:
     me = httpx.get(f"{world.url}/api/v1/me", headers=headers, timeout=5)
     assert me.status_code == 200, me.text
     assert me.json()["role"] == "analyst"
+    # ... and counts failed logins at the peer's address, whatever X-Forwarded-For says
+    # (uvicorn's own proxy handling trusts 127.0.0.1; `alliance serve` turns it off).
+    assert asyncio.run(_failed_logins(world.url)) == [401, 401, 401, 429]
+
     audit = _audit_counts(world.db_url)
     # Every victim read served was audited, exactly once (GETs begin as readers; one that
     # writes runs again as a writer, and its first run wrote nothing).
