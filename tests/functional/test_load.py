@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -33,8 +31,8 @@ from alliance.db.session import transaction
 from alliance.victims import identification
 from alliance.victims.schemas import VictimIn
 from tests import factories
-from tests.browser.conftest import _free_port
 from tests.support.logins import failed_logins_from_new_addresses
+from tests.support.server import live_serve
 from tests.support.victims_world import build_world
 
 CLIENTS = 100
@@ -93,35 +91,8 @@ def world(fresh_db_url: str, tmp_path: Path) -> Iterator[World]:
         "ALLIANCE_SERVE_WORKER": "false",
         "ALLIANCE_LOGIN_MAX_FAILURES_PER_ADDRESS": "3",
     }
-    port = _free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "alliance", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start: {log_path.read_text()}")
-                time.sleep(0.2)
-            yield World(url, fresh_db_url, token, police_token, victim)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with live_serve(env, tmp_path / "serve.log") as url:
+        yield World(url, fresh_db_url, token, police_token, victim)
 
 
 def _unknown_key() -> str:
