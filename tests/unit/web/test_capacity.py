@@ -10,6 +10,7 @@ import anyio
 import anyio.to_thread
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
@@ -17,9 +18,12 @@ from starlette.types import Receive, Scope, Send
 from alliance.db import create_db_engine
 from alliance.db.session import WriteNeeded, reads_first
 from alliance.errors import DatabaseNotReady
+from alliance.settings import load_settings
+from alliance.web import create_app
 from alliance.web.bookkeeping import RefusalAudit, Throttle
 from alliance.web.capacity import AdmissionMiddleware, Capacity
 
+UNKNOWN_KEY = "alk_00000000_" + "x" * 43
 CAPACITY = Capacity(requests=1, queue_seconds=0.2, database_wait_seconds=1)
 
 
@@ -160,3 +164,14 @@ def test_throttle_is_due_once_per_interval() -> None:
     throttle = Throttle(3600)
     assert throttle.due("key 1") and throttle.due("key 2")
     assert not throttle.due("key 1")
+
+
+def test_no_connection_within_the_wait_is_503_not_500(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'pool.db'}", pool_size=1, wait_seconds=0.2)
+    settings = load_settings(data_dir=tmp_path, secret_key="s" * 32)
+    client = TestClient(create_app(settings, engine=engine))
+    with engine.connect():  # the pool's one connection, held elsewhere
+        response = client.get("/api/v1/me", headers={"authorization": f"Bearer {UNKNOWN_KEY}"})
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "busy"
+    assert response.headers["retry-after"]
