@@ -27,7 +27,6 @@ from alliance.web.api import hosting as hosting_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
-from alliance.web.bookkeeping import RefusalAudit
 from alliance.web.capacity import (
     AdmissionMiddleware,
     Capacity,
@@ -117,7 +116,6 @@ def create_app(
         signer=Signer.from_file(
             settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
         ),
-        refusals=RefusalAudit(sessions),
     )
     app = FastAPI(
         title="Alliance",

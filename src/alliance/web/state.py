@@ -24,10 +24,14 @@ class AppState:
     secret_key: str
     templates: Jinja2Templates
     signer: Signer
-    refusals: RefusalAudit
-    #: Keys and web sessions whose last use this process noted lately.
+    #: Refusals audited in summary, keys and web sessions whose last use this process
+    #: noted lately (alliance.web.bookkeeping).
+    refusals: RefusalAudit = field(init=False)
     key_use: Throttle = field(default_factory=lambda: Throttle(USE_NOTED_EVERY.total_seconds()))
     session_use: Throttle = field(default_factory=lambda: Throttle(300))
+
+    def __post_init__(self) -> None:
+        self.refusals = RefusalAudit(self.sessions)
 
     @property
     def login_limits(self) -> LoginLimits:
