@@ -5,13 +5,14 @@ Every field carries a description: ``alliance settings`` prints them with secret
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -74,6 +75,36 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `alliance serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `alliance serve` listens on.")
+    max_concurrent_requests: int = Field(
+        16,
+        ge=1,
+        le=1000,
+        description="Requests the web server handles at once; the rest wait their turn "
+        "(ALLIANCE_REQUEST_QUEUE_SECONDS) or get 503 with Retry-After. The database pool "
+        "and the thread limit are sized from it (docs/platform.md): with PostgreSQL, "
+        "each `alliance serve` worker process opens up to this + 6 connections.",
+    )
+    request_queue_seconds: float = Field(
+        2,
+        gt=0,
+        le=60,
+        description="Longest a request waits for its turn when the server is full before "
+        "it is answered 503 with Retry-After.",
+    )
+    database_wait_seconds: float = Field(
+        10,
+        gt=0,
+        le=300,
+        description="Longest a web request waits for a database connection or for "
+        "SQLite's one writer (behind a long import, say) before it is answered 503 with "
+        "Retry-After. Commands and workers wait 30 s.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (e.g. 127.0.0.1/32, 10.0.0.0/8) of reverse "
+        "proxies whose X-Forwarded-For / X-Forwarded-Proto are believed. Empty: the peer's "
+        "own address is the client's (per-address login and public-report limits count it).",
+    )
     session_hours: int = Field(
         8, ge=1, le=24 * 7, description="A web login lasts this many hours of inactivity."
     )
@@ -217,6 +248,16 @@ class Settings(BaseSettings):
         description="`alliance serve` runs a worker thread in-process (demo). Turn off when "
         "separate `alliance worker` processes run.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an address or network") from None
+        return value
 
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from alliance.demo.world import DEFAULT_SEED, demo_password
+from tests.support.server import free_port as _free_port
+from tests.support.server import live_serve
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -39,12 +38,6 @@ def _chromium() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(fresh_db_url: str, tmp_path: Path) -> Iterator[str]:
     env = {
@@ -63,30 +56,8 @@ def live_server(fresh_db_url: str, tmp_path: Path) -> Iterator[str]:
         capture_output=True,
         timeout=120,
     )
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alliance", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"server did not start: {(tmp_path / 'serve.log').read_text()}")
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with live_serve(env, tmp_path / "serve.log", start_seconds=30) as url:
+        yield url
 
 
 @pytest.fixture

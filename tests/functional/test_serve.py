@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.browser.conftest import _free_port
+from tests.support.server import free_port
 
 
 def test_serve_with_two_workers(fresh_db_url: str, tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_serve_with_two_workers(fresh_db_url: str, tmp_path: Path) -> None:
         "ALLIANCE_DATABASE_URL": fresh_db_url,
         "ALLIANCE_DATA_DIR": str(tmp_path / "var"),
     }
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "alliance", "serve", "--port", str(port), "--workers", "2"],
         env=env,

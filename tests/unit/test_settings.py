@@ -54,3 +54,11 @@ def test_every_setting_is_described() -> None:
 def test_invalid_value_is_one_clear_error() -> None:
     with pytest.raises(ConfigurationError, match="port"):
         load_settings(port=70000)
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = load_settings(trusted_proxies=["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"])
+    assert settings.trusted_proxies[1] == "10.0.0.0/8"
+    assert load_settings().trusted_proxies == []  # nobody's X-Forwarded-For by default
+    with pytest.raises(ConfigurationError, match=r"proxy\.example\.test"):
+        load_settings(trusted_proxies=["proxy.example.test"])

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import (
@@ -365,8 +365,6 @@ def authenticate_api_key(session: Session, token: str) -> Principal | KeyRejecti
         return KeyRejection(key.prefix, key.organisation_id, "expired")
     if not key.organisation.active:
         return KeyRejection(key.prefix, key.organisation_id, "organisation inactive")
-    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
-        key.last_used_at = now  # coarse, to keep reads from writing on every call
     return Principal(
         kind="api_key",
         name=key.prefix,
@@ -378,14 +376,39 @@ def authenticate_api_key(session: Session, token: str) -> Principal | KeyRejecti
     )
 
 
-def record_api_key_rejection(session: Session, rejection: KeyRejection, address: str) -> None:
+#: A key's (and a web session's) last use is written at most this often: authentication
+#: only reads, so a busy client does not turn every request into a write.
+USE_NOTED_EVERY = timedelta(minutes=1)
+
+
+def note_api_key_use(session: Session, key_id: int) -> None:
+    """Stamp the key's ``last_used_at``, unless it was stamped within USE_NOTED_EVERY."""
+    now = utcnow()
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - USE_NOTED_EVERY),
+        )
+        .values(last_used_at=now)
+    )
+
+
+def record_api_key_rejection(
+    session: Session, rejection: KeyRejection, address: str, *, count: int = 1
+) -> None:
+    """Audit a refused key; ``count`` > 1 summarises that many identical refusals (a burst
+    is audited as one event per interval, see alliance.web.bookkeeping)."""
+    details: dict[str, str | int] = {"reason": rejection.reason, "address": address}
+    if count > 1:
+        details["count"] = count
     record(
         session,
         SYSTEM,
         EventType.API_KEY_REJECTED,
         "api_key",
         rejection.prefix or "?",
-        {"reason": rejection.reason, "address": address},
+        details,
         organisation_id=rejection.organisation_id,
     )
 
@@ -486,19 +509,33 @@ def record_login_failure(
 
 
 def resolve_web_session(session: Session, token: str, session_hours: int) -> Principal | None:
+    """The user a session cookie stands for (reads only; :func:`extend_web_session` slides
+    the expiry)."""
     web_session = session.execute(
         select(WebSession).where(WebSession.token_hash == _key_digest(token))
     ).scalar_one_or_none()
-    now = utcnow()
-    if web_session is None or web_session.expires_at <= now:
+    if web_session is None or web_session.expires_at <= utcnow():
         return None
     user = session.get(User, web_session.user_id)
     if user is None or not user.active or not user.organisation.active:
         return None
-    ttl = timedelta(hours=session_hours)
-    if web_session.expires_at - now < ttl - timedelta(minutes=5):
-        web_session.expires_at = now + ttl  # sliding expiry, refreshed at most every 5 min
     return principal_for_user(user)
+
+
+def extend_web_session(session: Session, token: str, session_hours: int) -> None:
+    """Sliding expiry: the session lasts ``session_hours`` from now (written at most every
+    five minutes)."""
+    now = utcnow()
+    ttl = timedelta(hours=session_hours)
+    session.execute(
+        update(WebSession)
+        .where(
+            WebSession.token_hash == _key_digest(token),
+            WebSession.expires_at > now,
+            WebSession.expires_at < now + ttl - timedelta(minutes=5),
+        )
+        .values(expires_at=now + ttl)
+    )
 
 
 def logout(session: Session, token: str) -> None:

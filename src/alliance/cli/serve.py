@@ -9,11 +9,12 @@ from functools import partial
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.banks.signing import Signer
 from alliance.cli import context
 from alliance.cli.output import console
-from alliance.db import migrate
+from alliance.db import make_session_factory, migrate
 from alliance.demo import takedown as takedown_demo
 from alliance.settings import Mode, Settings
 from alliance.worker.runner import Worker, toolkit_from_settings
@@ -30,9 +31,12 @@ def serve(
     import uvicorn  # noqa: PLC0415 - only `serve` needs the web stack
 
     from alliance.web import create_app  # noqa: PLC0415
+    from alliance.web.capacity import create_serving_engine  # noqa: PLC0415
 
     settings = context.settings()
-    engine = context.engine()
+    # The web app and the in-process worker share one engine: its pool and (on SQLite)
+    # its writer turn are sized for both (alliance.web.capacity).
+    engine = create_serving_engine(settings)
     if settings.mode is not Mode.production:
         migrate.upgrade(engine)  # demo and development keep themselves at head
     migrate.ensure_ready(engine)
@@ -64,7 +68,7 @@ def serve(
             host=host,
             port=port,
             log_level="warning",
-            proxy_headers=True,
+            proxy_headers=False,  # the app trusts ALLIANCE_TRUSTED_PROXIES only
             server_header=False,
         )
         return
@@ -79,18 +83,18 @@ def serve(
                 f"on {worker_settings.fetch_connect_override}"
             )
         if settings.serve_worker:
-            stack.enter_context(_worker_thread(worker_settings))
+            stack.enter_context(_worker_thread(worker_settings, make_session_factory(engine)))
         uvicorn.run(
-            app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False
+            app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
         )
 
 
 @contextmanager
-def _worker_thread(settings: Settings) -> Iterator[None]:
+def _worker_thread(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[None]:
     """One takedown worker in a thread of this process (the demo's; production runs
     `alliance worker` processes and sets ALLIANCE_SERVE_WORKER=false)."""
     worker = Worker(
-        context.sessions(),
+        sessions,
         toolkit_from_settings(settings),
         name="serve",
         signer=Signer.from_settings(settings),  # the app has made it by now

@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import alliance
 from alliance.banks.signing import Signer
-from alliance.db import create_db_engine, make_session_factory
+from alliance.db import make_session_factory
 from alliance.hashing import parallel
 from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
@@ -25,6 +27,13 @@ from alliance.web.api import hosting as hosting_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
+from alliance.web.capacity import (
+    AdmissionMiddleware,
+    Capacity,
+    create_serving_engine,
+    database_busy,
+    lifespan,
+)
 from alliance.web.errors import install_error_handlers
 from alliance.web.guards import guard_of
 from alliance.web.pages import account, api_docs, auth, dashboard
@@ -96,7 +105,18 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     parallel.limit_blas_threads()  # requests hash uploads on worker threads; see cli.main
-    engine = engine or create_db_engine(settings.effective_database_url)
+    engine = engine or create_serving_engine(settings)
+    sessions = sessions or make_session_factory(engine)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        secret_key=settings.resolved_secret_key(),
+        templates=Jinja2Templates(directory=HERE / "templates"),
+        signer=Signer.from_file(
+            settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
+        ),
+    )
     app = FastAPI(
         title="Alliance",
         version=alliance.__version__,
@@ -105,21 +125,14 @@ def create_app(
         openapi_url="/api/v1/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan(state),
     )
-    app.state.alliance = AppState(
-        settings=settings,
-        engine=engine,
-        sessions=sessions or make_session_factory(engine),
-        secret_key=settings.resolved_secret_key(),
-        templates=Jinja2Templates(directory=HERE / "templates"),
-        signer=Signer.from_file(
-            settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
-        ),
-    )
+    app.state.alliance = state
     for router in API_ROUTERS + PAGE_ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(app)
+    app.add_exception_handler(PoolTimeout, database_busy)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -127,6 +140,12 @@ def create_app(
         max_hash_file_bytes=settings.max_hash_file_bytes,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # A request waits for its turn before the rest of the app runs.
+    app.add_middleware(AdmissionMiddleware, capacity=Capacity.from_settings(settings))
+    if settings.trusted_proxies:
+        # X-Forwarded-For / -Proto count only from these peers; uvicorn's own handling
+        # (which trusts 127.0.0.1 by default) is off in `alliance serve`.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     _document_permissions(app)
     return app
 

@@ -29,7 +29,6 @@ from alliance.errors import (
 )
 from alliance.web.guards import LoginRequired
 from alliance.web.pages.rendering import render
-from alliance.web.state import AFTER_ROLLBACK, app_state
 
 log = logging.getLogger("alliance.web")
 
@@ -83,10 +82,6 @@ def error_response(
 
 async def alliance_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AllianceError)
-    write = getattr(exc, AFTER_ROLLBACK, None)
-    if write is not None:
-        with app_state(request).sessions.begin() as session:
-            write(session)
     if isinstance(exc, LoginRequired):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

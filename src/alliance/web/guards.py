@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from alliance.accounts import services as accounts
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
+from alliance.db.session import reading, writing
 from alliance.errors import NotAuthenticated
-from alliance.web.state import app_state, audit_after_rollback, client_address
+from alliance.web.state import AppState, app_state, client_address
 
 SESSION_COOKIE = "alliance_session"
 ANY_PRINCIPAL = "authenticated"
@@ -29,39 +30,60 @@ class LoginRequired(NotAuthenticated):
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent."""
-    factory = app_state(request).sessions
-    with factory() as session, session.begin():
-        yield session
+    """The request's unit of work, committed before the response is sent.
+
+    Nothing is begun here: the transaction starts at the endpoint's first statement, so no
+    connection (nor SQLite's writer turn) is held while the request waits for a thread.
+    GET requests begin as readers (see alliance.web.capacity).
+    """
+    with app_state(request).sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        if session.in_transaction():
+            session.commit()
 
 
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
-def _bearer_principal(request: Request, session: Session) -> Principal | None:
+def _bearer_principal(request: Request, state: AppState) -> Principal | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
         return None
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("use 'Authorization: Bearer <API key>'")
-    outcome = accounts.authenticate_api_key(session, token.strip())
+    with reading(state.sessions) as session:
+        outcome = accounts.authenticate_api_key(session, token.strip())
     if isinstance(outcome, Principal):
+        if outcome.api_key_id is not None and state.key_use.due(outcome.api_key_id):
+            with writing(state.sessions) as session:
+                accounts.note_api_key_use(session, outcome.api_key_id)
         return outcome
-    error = NotAuthenticated(f"API key {outcome.reason}")
     if outcome.reason != "malformed":
         address = client_address(request)
-        audit_after_rollback(
-            error, lambda s: accounts.record_api_key_rejection(s, outcome, address)
+        rejection = outcome
+        state.refusals.note(
+            ("api_key", outcome.prefix, outcome.reason, address),
+            lambda s, count: accounts.record_api_key_rejection(s, rejection, address, count=count),
         )
-    raise error
+    raise NotAuthenticated(f"API key {outcome.reason}")
 
 
-def _cookie_principal(request: Request, session: Session) -> Principal | None:
+def _cookie_principal(request: Request, state: AppState) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    return accounts.resolve_web_session(session, token, app_state(request).settings.session_hours)
+    hours = state.settings.session_hours
+    with reading(state.sessions) as session:
+        principal = accounts.resolve_web_session(session, token, hours)
+    if principal is not None and state.session_use.due(token):
+        with writing(state.sessions) as session:
+            accounts.extend_web_session(session, token, hours)
+    return principal
 
 
 def _guard(permission: str, *, page: bool) -> Callable[..., Any]:
@@ -74,8 +96,11 @@ def _guard(permission: str, *, page: bool) -> Callable[..., Any]:
         public_dependency.page = page  # type: ignore[attr-defined]
         return public_dependency
 
-    def dependency(request: Request, session: DbSession) -> Principal:
-        principal = (_cookie_principal if page else _bearer_principal)(request, session)
+    def dependency(request: Request) -> Principal:
+        # Authentication reads in a short transaction of its own, closed before the
+        # endpoint's thread is even asked for.
+        state = app_state(request)
+        principal = (_cookie_principal if page else _bearer_principal)(request, state)
         if principal is None:
             if page:
                 raise LoginRequired("please log in")

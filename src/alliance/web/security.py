@@ -8,13 +8,14 @@ import re
 import secrets
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alliance.audit import SYSTEM, EventType, record
 from alliance.errors import PayloadTooLarge, PermissionDenied
-from alliance.web.state import app_state, audit_after_rollback, client_address
+from alliance.web.state import app_state, client_address
 
 CSRF_COOKIE = "alliance_csrf"
 CSRF_FIELD = "csrf_token"
@@ -147,11 +148,15 @@ async def csrf_protect(request: Request) -> None:
     state = app_state(request)
     if cookie and supplied and hmac.compare_digest(_sign(state.secret_key, cookie), supplied):
         return
-    error = PermissionDenied("the form expired or came from another site; reload and try again")
     address, path = client_address(request), request.url.path
 
-    def write(session: Session) -> None:
-        record(session, SYSTEM, EventType.CSRF_REJECTED, "request", path, {"address": address})
+    def write(session: Session, count: int) -> None:
+        details: dict[str, str | int] = {"address": address}
+        if count > 1:
+            details["count"] = count
+        record(session, SYSTEM, EventType.CSRF_REJECTED, "request", path, details)
 
-    audit_after_rollback(error, write)
-    raise error
+    # Audited in a thread: this dependency runs on the event loop, which must never wait
+    # for the database.
+    await run_in_threadpool(state.refusals.note, ("csrf", path, address), write)
+    raise PermissionDenied("the form expired or came from another site; reload and try again")

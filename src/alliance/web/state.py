@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi import Request
@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
-from alliance.accounts.services import LoginLimits
+from alliance.accounts.services import USE_NOTED_EVERY, LoginLimits
 from alliance.banks.signing import Signer
 from alliance.settings import Settings
+from alliance.web.bookkeeping import RefusalAudit, Throttle
 
 
 def _no_demo_urls() -> list[str]:
@@ -31,6 +32,14 @@ class AppState:
     # The demo's pages that the public report form lists to try. `alliance serve` sets it
     # when it runs the demo's websites; the web app itself knows nothing of the demo.
     demo_urls: Callable[[], list[str]] = _no_demo_urls
+    #: Refusals audited in summary, keys and web sessions whose last use this process
+    #: noted lately (alliance.web.bookkeeping).
+    refusals: RefusalAudit = field(init=False)
+    key_use: Throttle = field(default_factory=lambda: Throttle(USE_NOTED_EVERY.total_seconds()))
+    session_use: Throttle = field(default_factory=lambda: Throttle(300))
+
+    def __post_init__(self) -> None:
+        self.refusals = RefusalAudit(self.sessions)
 
     @property
     def login_limits(self) -> LoginLimits:
@@ -49,17 +58,6 @@ def app_state(request: Request) -> AppState:
 
 
 def client_address(request: Request) -> str:
+    """The client's address: the peer's, or the one a trusted proxy forwarded
+    (ALLIANCE_TRUSTED_PROXIES; see alliance.web.app.create_app)."""
     return request.client.host if request.client else "unknown"
-
-
-AFTER_ROLLBACK = "_alliance_after_rollback"
-
-
-def audit_after_rollback(error: Exception, write: Callable[[Session], None]) -> None:
-    """Have the error handler record ``write`` once the request's transaction is rolled back.
-
-    A refused login or API key changes nothing, but the refusal itself must be audited; it
-    gets a transaction of its own after the failed one ends (never nested: SQLite has one
-    writer).
-    """
-    setattr(error, AFTER_ROLLBACK, write)

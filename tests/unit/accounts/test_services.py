@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -221,3 +221,35 @@ def test_every_change_is_audited(session: Session) -> None:
     after = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
     assert after - before == 5
     assert session.execute(select(ApiKey).where(ApiKey.id == key.id)).scalar_one().revoked_at
+
+
+def _last_used(key: ApiKey) -> datetime | None:
+    """Read through a call: mypy would keep the narrowing to None across the refresh."""
+    return key.last_used_at
+
+
+def test_authentication_only_reads_and_last_use_is_noted_apart(session: Session) -> None:
+    key, token = factories.api_key(session)
+    principal = accounts.authenticate_api_key(session, token)
+    assert isinstance(principal, Principal) and principal.api_key_id == key.id
+    assert not session.dirty and key.last_used_at is None
+    accounts.note_api_key_use(session, key.id)
+    session.refresh(key)
+    first = _last_used(key)
+    assert first is not None
+    accounts.note_api_key_use(session, key.id)  # within the minute: left alone
+    session.refresh(key)
+    assert key.last_used_at == first
+
+
+def test_web_session_expiry_slides_apart_from_resolving_it(session: Session) -> None:
+    factories.user(session, username="slider")
+    _, token = accounts.login(session, "slider", factories.PASSWORD, "192.0.2.1", LIMITS, 8)
+    web_session = session.execute(select(WebSession)).scalars().one()
+    web_session.expires_at = utcnow() + timedelta(hours=1)
+    session.flush()
+    assert accounts.resolve_web_session(session, token, 8) is not None
+    assert not session.dirty  # resolving reads only
+    accounts.extend_web_session(session, token, 8)
+    session.refresh(web_session)
+    assert web_session.expires_at > utcnow() + timedelta(hours=7)
