@@ -25,8 +25,9 @@ from alliance.web.api import hosting as hosting_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
-from alliance.web.errors import install_error_handlers
+from alliance.web.errors import document_errors, install_error_handlers
 from alliance.web.guards import guard_of
+from alliance.web.inputs import NulRefusalMiddleware
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
@@ -120,6 +121,7 @@ def create_app(
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(app)
+    app.add_middleware(NulRefusalMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -128,6 +130,7 @@ def create_app(
     )
     app.add_middleware(SecurityHeadersMiddleware)
     _document_permissions(app)
+    document_errors(app, api_routes, lambda route: (route_guard(route) or (None,))[0])
     return app
 
 

@@ -27,6 +27,7 @@ from alliance.banks.schemas import (
     SignalIn,
 )
 from alliance.errors import InvalidInput
+from alliance.validation import RecordId, SeqNo
 from alliance.web.guards import DbSession, public, requires
 from alliance.web.state import app_state
 
@@ -45,7 +46,7 @@ class EntriesIn(BaseModel):
 
 
 class EntryIds(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=100_000)
+    ids: list[RecordId] = Field(min_length=1, max_length=100_000)
 
 
 class PublicKey(BaseModel):
@@ -97,7 +98,7 @@ def get_bank(
 def list_entries(
     name: str,
     session: DbSession,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: SeqNo = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     include_removed: bool = False,
     principal: Principal = requires(Permission.BANK_READ),
@@ -176,7 +177,7 @@ def remove_entries(
 @router.post("/banks/{name}/entries/{entry_id}/votes")
 def vote(
     name: str,
-    entry_id: int,
+    entry_id: RecordId,
     session: DbSession,
     principal: Principal = requires(Permission.ENTRY_VERIFY),
 ) -> EntryOut:
@@ -220,7 +221,7 @@ def delta(
     name: str,
     request: Request,
     session: DbSession,
-    since: Annotated[int, Query(ge=0, description="your checkpoint")] = 0,
+    since: Annotated[SeqNo, Query(description="your checkpoint")] = 0,
     principal: Principal = requires(Permission.BANK_READ),
 ) -> Response:
     """Entries changed after ``since`` (removals included), as a signed document."""
@@ -260,7 +261,7 @@ def match_file(
 
 @router.post("/matches/{match_id}/feedback")
 def feedback(
-    match_id: int,
+    match_id: RecordId,
     data: FeedbackIn,
     session: DbSession,
     principal: Principal = requires(Permission.MATCH_FEEDBACK),
@@ -272,7 +273,7 @@ def feedback(
 @router.post("/banks/{name}/entries/{entry_id}/feedback")
 def local_feedback(
     name: str,
-    entry_id: int,
+    entry_id: RecordId,
     data: LocalFeedbackIn,
     session: DbSession,
     principal: Principal = requires(Permission.MATCH_FEEDBACK),

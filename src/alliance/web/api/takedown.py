@@ -32,6 +32,7 @@ from alliance.takedown.schemas import (
     ReportReceipt,
     RouteIn,
 )
+from alliance.validation import CountryCode, Days, Offset
 from alliance.web.guards import DbSession, requires
 from alliance.web.guards import public as public_guard
 from alliance.web.state import app_state, client_address
@@ -65,7 +66,7 @@ class HoldDetail(HoldOut):
 
 
 class RenewIn(BaseModel):
-    days: int = Field(ge=1, description="the hold runs this many days from now")
+    days: Days = Field(description="the hold runs this many days from now")
 
 
 def _items_out(session: Session, items: list[ContentItem]) -> list[ItemOut]:
@@ -158,10 +159,10 @@ def public_report(data: PublicReportIn, request: Request, session: DbSession) ->
 def list_items(
     session: DbSession,
     stage: ItemStage | None = None,
-    country: Annotated[str | None, Query(max_length=2, description="hosting country")] = None,
+    country: Annotated[CountryCode | None, Query(description="hosting country")] = None,
     q: Annotated[str | None, Query(max_length=500, description="reference or URL part")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     principal: Principal = requires(Permission.ITEM_READ),
 ) -> list[ItemOut]:
     """Items you may see (routed to you, reported by you, or shared with your LEA),

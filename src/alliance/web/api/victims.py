@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.errors import PayloadTooLarge
+from alliance.validation import CountryCode, Offset
 from alliance.victims import exchange, identification, metrics, referrals, series, triage
 from alliance.victims.exchange import RecordFormat
 from alliance.victims.formats import SeizureFormat
@@ -202,7 +203,7 @@ def seizure_items(
     seizure: str,
     session: DbSession,
     verdict: Verdict | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     principal: Principal = requires(Permission.SEIZURE_TRIAGE),
 ) -> list[TriageLine]:
@@ -296,7 +297,7 @@ def merge_series(
 def series_media(
     code: str,
     session: DbSession,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     principal: Principal = requires(Permission.SERIES_READ),
 ) -> list[MediaRecordOut]:
@@ -434,9 +435,7 @@ def decide_referral(
 )
 def victim_metrics(
     session: DbSession,
-    country: Annotated[
-        str | None, Query(min_length=2, max_length=2, description="identifying country")
-    ] = None,
+    country: Annotated[CountryCode | None, Query(description="identifying country")] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     principal: Principal = requires(Permission.VICTIM_METRICS_READ),
 ) -> VictimMetrics | Response:
