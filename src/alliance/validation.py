@@ -12,9 +12,10 @@ every form, file and route:
   before it reaches a route (:mod:`alliance.web.inputs`); schemas used by the CLI and by
   file imports refuse it here (PostgreSQL cannot store NUL in text, SQLite can: the two
   back ends must not differ).
-- ``DbInt`` (a database ``BIGINT``), ``RecordId`` (a positive row id), ``Offset`` and
-  ``SeqNo`` (non-negative): integers past 2^63 - 1 cannot be bound as a parameter, so
-  an unbounded ``int`` from a request was a server error. Every integer a request carries
+- ``DbInt`` (a database ``BIGINT``), ``RecordId`` (a positive row id, an ``INTEGER``
+  column: 2^31 - 1 at most), ``Offset`` and ``SeqNo`` (non-negative ``BIGINT``): an
+  integer past its column's range cannot be bound as a parameter, so an unbounded ``int``
+  from a request was a server error. Every integer a request carries
   is one of these (or a narrower ``Field``).
 """
 
@@ -32,6 +33,8 @@ Model = TypeVar("Model", bound=BaseModel)
 #: The largest value of a signed 64-bit integer, PostgreSQL's and SQLite's widest.
 DB_INT_MAX = 2**63 - 1
 DB_INT_MIN = -(2**63)
+#: Row ids and line numbers are INTEGER columns: 32 bits on PostgreSQL.
+ID_MAX = 2**31 - 1
 
 NUL = "\x00"
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
@@ -92,7 +95,7 @@ Email = Annotated[
 OptionalEmail = Annotated[Email | None, BeforeValidator(_blank_is_none)]
 
 DbInt = Annotated[int, Field(ge=DB_INT_MIN, le=DB_INT_MAX)]
-RecordId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+RecordId = Annotated[int, Field(ge=1, le=ID_MAX)]
 Offset = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
 SeqNo = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
 #: A page of a listing, 1 first (pages clamp smaller numbers to 1).

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from alliance.validation import DB_INT_MAX, CountryCode, Text
+from alliance.validation import ID_MAX, CountryCode, Text
 from alliance.victims.formats import MediaType
 from alliance.victims.models import (
     AgeGroup,
@@ -20,7 +20,7 @@ from alliance.victims.models import (
 
 MAX_NAME = 120
 #: A seizure's line numbers, as a request names them.
-Line = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+Line = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 class SeriesIn(BaseModel):

@@ -197,6 +197,12 @@ ERROR_DESCRIPTIONS = {
 BODY_METHODS = {"post", "put", "patch"}
 
 
+def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: the errors it answers beyond those :func:`route_errors`
+    derives (a conflict, a record named in the body or query...)."""
+    return {status: {"description": ERROR_DESCRIPTIONS[status]} for status in statuses}
+
+
 def route_errors(route: APIRoute, method: str, permission: str | None) -> set[int]:
     """The error statuses ``route`` may answer to ``method``."""
     statuses = {400, 503} | {int(s) for s in route.responses if str(s).startswith("4")}

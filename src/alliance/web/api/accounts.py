@@ -19,6 +19,7 @@ from alliance.accounts.schemas import (
     UserIn,
     UserOut,
 )
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, requires
 from alliance.web.state import app_state
 
@@ -35,7 +36,7 @@ def list_jurisdictions(
     ]
 
 
-@router.post("/jurisdictions", status_code=201)
+@router.post("/jurisdictions", status_code=201, responses=answers(409))
 def add_jurisdiction(
     data: JurisdictionIn,
     session: DbSession,
@@ -55,7 +56,7 @@ def list_organisations(
     ]
 
 
-@router.post("/organisations", status_code=201)
+@router.post("/organisations", status_code=201, responses=answers(404, 409))
 def create_organisation(
     data: OrganisationIn,
     session: DbSession,
@@ -73,7 +74,7 @@ def get_organisation(
     return OrganisationOut.model_validate(accounts.get_organisation(session, principal, slug))
 
 
-@router.get("/users")
+@router.get("/users", responses=answers(404))
 def list_users(
     session: DbSession,
     organisation: str | None = None,
@@ -85,7 +86,7 @@ def list_users(
     ]
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=answers(404, 409))
 def create_user(
     data: UserIn, session: DbSession, principal: Principal = requires(Permission.USER_MANAGE)
 ) -> UserCreated:
@@ -126,7 +127,7 @@ def list_api_keys(
     return [ApiKeyOut.model_validate(k) for k in accounts.list_api_keys(session, principal)]
 
 
-@router.post("/api-keys", status_code=201)
+@router.post("/api-keys", status_code=201, responses=answers(404))
 def create_api_key(
     data: ApiKeyIn,
     request: Request,
@@ -140,7 +141,7 @@ def create_api_key(
     return ApiKeyCreated(api_key=ApiKeyOut.model_validate(key), token=token)
 
 
-@router.post("/api-keys/{prefix}/revoke")
+@router.post("/api-keys/{prefix}/revoke", responses=answers(409))
 def revoke_api_key(
     prefix: str, session: DbSession, principal: Principal = requires(Permission.KEY_MANAGE)
 ) -> ApiKeyOut:

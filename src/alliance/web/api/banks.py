@@ -28,6 +28,7 @@ from alliance.banks.schemas import (
 )
 from alliance.errors import InvalidInput
 from alliance.validation import RecordId, SeqNo
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, public, requires
 from alliance.web.state import app_state
 
@@ -78,7 +79,7 @@ def list_banks(
     return [banks.bank_out(session, b) for b in banks.visible_banks(session, principal)]
 
 
-@router.post("/banks", status_code=201)
+@router.post("/banks", status_code=201, responses=answers(404, 409))
 def create_bank(
     data: BankIn, session: DbSession, principal: Principal = requires(Permission.BANK_MANAGE)
 ) -> BankOut:
@@ -112,7 +113,7 @@ def list_entries(
     ]
 
 
-@router.post("/banks/{name}/entries")
+@router.post("/banks/{name}/entries", responses=answers(409))
 def add_entries(
     name: str,
     data: EntriesIn,
@@ -133,6 +134,7 @@ def add_entries(
             "required": True,
         }
     },
+    responses=answers(409),
 )
 def import_file(
     principal: Annotated[Principal, requires(Permission.ENTRY_CONTRIBUTE)],
@@ -174,7 +176,7 @@ def remove_entries(
     return {"removed": banks.remove_entries(session, principal, name, data.ids)}
 
 
-@router.post("/banks/{name}/entries/{entry_id}/votes")
+@router.post("/banks/{name}/entries/{entry_id}/votes", responses=answers(409))
 def vote(
     name: str,
     entry_id: RecordId,
@@ -229,7 +231,7 @@ def delta(
     return _document(request, body, name, "delta")
 
 
-@router.post("/match")
+@router.post("/match", responses=answers(404))
 def match(
     data: MatchRequest, session: DbSession, principal: Principal = requires(Permission.MATCH_QUERY)
 ) -> MatchResponse:
@@ -259,7 +261,7 @@ def match_file(
     return banks.match(session, principal, MatchRequest(signals=banks.signals_of_media(data)))
 
 
-@router.post("/matches/{match_id}/feedback")
+@router.post("/matches/{match_id}/feedback", responses=answers(409))
 def feedback(
     match_id: RecordId,
     data: FeedbackIn,
@@ -270,7 +272,7 @@ def feedback(
     return banks.feedback(session, principal, match_id, data)
 
 
-@router.post("/banks/{name}/entries/{entry_id}/feedback")
+@router.post("/banks/{name}/entries/{entry_id}/feedback", responses=answers(409))
 def local_feedback(
     name: str,
     entry_id: RecordId,

@@ -44,6 +44,7 @@ from alliance.victims.schemas import (
     VictimMetrics,
     VictimOut,
 )
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, requires
 from alliance.web.state import app_state
 
@@ -227,7 +228,7 @@ def list_series(
     return series.series_outs(session, found)
 
 
-@router.post("/series", status_code=201)
+@router.post("/series", status_code=201, responses=answers(404, 409))
 def create_series(
     data: SeriesIn, session: DbSession, principal: Principal = requires(Permission.SERIES_MANAGE)
 ) -> SeriesOut:
@@ -245,7 +246,7 @@ def get_series(
     return series.series_detail(session, principal, code)
 
 
-@router.patch("/series/{code}")
+@router.patch("/series/{code}", responses=answers(409))
 def update_series(
     code: str,
     data: SeriesUpdate,
@@ -256,7 +257,7 @@ def update_series(
     return series.series_out(session, series.update_series(session, principal, code, data))
 
 
-@router.post("/series/{code}/agencies")
+@router.post("/series/{code}/agencies", responses=answers(409))
 def add_agency(
     code: str,
     data: AgencyIn,
@@ -269,7 +270,7 @@ def add_agency(
     return series.series_out(session, found)
 
 
-@router.post("/series/{code}/link")
+@router.post("/series/{code}/link", responses=answers(409))
 def link_items(
     code: str,
     data: LinkIn,
@@ -281,7 +282,7 @@ def link_items(
     return {"linked": series.link_items(session, principal, code, data)}
 
 
-@router.post("/series/{code}/merge")
+@router.post("/series/{code}/merge", responses=answers(409))
 def merge_series(
     code: str,
     data: MergeIn,
@@ -315,7 +316,7 @@ def series_victims(
     ]
 
 
-@router.post("/series/{code}/victims", status_code=201)
+@router.post("/series/{code}/victims", status_code=201, responses=answers(409))
 def add_victim(
     code: str,
     data: VictimIn,
@@ -352,7 +353,7 @@ def get_victim(
     return identification.victim_out(identification.get_victim(session, principal, victim))
 
 
-@router.post("/victims/{victim}/identify")
+@router.post("/victims/{victim}/identify", responses=answers(409))
 def identify_victim(
     victim: str,
     data: IdentifyIn,
@@ -365,7 +366,7 @@ def identify_victim(
     return identification.victim_out(found)
 
 
-@router.post("/victims/{victim}/safeguard")
+@router.post("/victims/{victim}/safeguard", responses=answers(409))
 def safeguard_victim(
     victim: str,
     data: SafeguardIn,
@@ -380,7 +381,7 @@ def safeguard_victim(
 # --- referrals -----------------------------------------------------------------------
 
 
-@router.post("/series/{code}/referrals", status_code=201)
+@router.post("/series/{code}/referrals", status_code=201, responses=answers(409))
 def refer_series(
     code: str,
     data: ReferralIn,
@@ -412,7 +413,7 @@ def get_referral(
     return referrals.referral_out(referrals.get_referral(session, principal, referral))
 
 
-@router.post("/referrals/{referral}/decision")
+@router.post("/referrals/{referral}/decision", responses=answers(409))
 def decide_referral(
     referral: str,
     data: DecisionIn,
