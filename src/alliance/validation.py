@@ -37,7 +37,7 @@ DB_INT_MIN = -(2**63)
 ID_MAX = 2**31 - 1
 
 NUL = "\x00"
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 # A shape check only: whether mail arrives is learnt by sending.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_EMAIL = 254
@@ -51,10 +51,11 @@ def no_nul(value: str) -> str:
 
 def country_code(value: str) -> str:
     """``value`` as an ISO 3166-1 alpha-2 code (``" nl "`` → ``"NL"``), or ValueError."""
-    code = value.strip().upper()
-    if not COUNTRY_RE.match(code):
+    code = value.strip()
+    # Checked before upper-casing: "ﬀ".upper() is "FF".
+    if not COUNTRY_RE.fullmatch(code):
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code (two letters A-Z)")
-    return code
+    return code.upper()
 
 
 def email_address(value: str) -> str:
