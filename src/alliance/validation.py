@@ -43,8 +43,9 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_EMAIL = 254
 
 
-def no_nul(value: str) -> str:
-    if NUL in value:
+def no_nul(value: Any) -> Any:
+    # Before the str schema, so that a Field's max_length stays a string constraint.
+    if isinstance(value, str) and NUL in value:
         raise ValueError("must not contain NUL characters")
     return value
 
@@ -54,7 +55,7 @@ def country_code(value: str) -> str:
     code = value.strip()
     # Checked before upper-casing: "ﬀ".upper() is "FF".
     if not COUNTRY_RE.fullmatch(code):
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code (two letters A-Z)")
+        raise ValueError(f"{value!r} is not a country code (ISO 3166-1 alpha-2: two letters A-Z)")
     return code.upper()
 
 
@@ -80,7 +81,7 @@ def _blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-Text = Annotated[str, AfterValidator(no_nul)]
+Text = Annotated[str, BeforeValidator(no_nul)]
 CountryCode = Annotated[
     str,
     AfterValidator(country_code),

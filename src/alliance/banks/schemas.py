@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from alliance.accounts.permissions import OrgKind
-from alliance.validation import CountryCode, Text
+from alliance.validation import CountryCode, Text, no_nul
 
 BANK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}[a-z0-9]$")
 SCOPE_RE = re.compile(r"^(baseline|policy|national:[A-Z]{2})$")
 
+#: An entry's note (the length checked on the string, so its message says "characters").
+Note = Annotated[str, Field(max_length=1000), BeforeValidator(no_nul)]
 IwfCategory = Literal["A", "B", "C"]
 NcmecCategory = Literal["A1", "A2", "B1", "B2"]
 
@@ -90,7 +92,7 @@ class EntryIn(BaseModel):
     signal_type: str = Field(description="pdq, vpdq, md5, sha1 or sha256")
     signal: str = Field(min_length=1, max_length=2_000_000)
     classification: Classification = Field(default_factory=Classification)
-    note: Text | None = Field(None, max_length=1000)
+    note: Note | None = None
     variants: dict[str, str] = Field(
         default_factory=dict,
         description="PDQ only: hashes of the same picture flipped, rotated, without "
@@ -167,7 +169,7 @@ class MatchResponse(BaseModel):
 
 class FeedbackIn(BaseModel):
     verdict: Literal["confirmed", "disputed"]
-    note: Text | None = Field(None, max_length=1000)
+    note: Note | None = None
 
 
 class LocalFeedbackIn(FeedbackIn):

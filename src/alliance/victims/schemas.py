@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from alliance.validation import ID_MAX, CountryCode, Text
+from alliance.validation import ID_MAX, CountryCode, Text, no_nul
 from alliance.victims.formats import MediaType
 from alliance.victims.models import (
     AgeGroup,
@@ -56,7 +56,7 @@ class SeriesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: SeriesStatus | None = None
-    notes: Text | None = Field(default=None, max_length=20_000)
+    notes: Annotated[str, Field(max_length=20_000), BeforeValidator(no_nul)] | None = None
     countries: list[CountryCode] | None = None
 
     @field_validator("countries")
