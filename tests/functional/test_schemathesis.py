@@ -33,7 +33,7 @@ from alliance.accounts.permissions import Role
 from tests.functional.conftest import World
 
 #: Examples per operation and generation mode (valid, invalid); each is sent as every client.
-EXAMPLES = 8
+EXAMPLES = 6
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

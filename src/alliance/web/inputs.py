@@ -89,14 +89,12 @@ class NulRefusalMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if _head_has_nul(scope):
+        is_http = scope["type"] == "http"
+        if is_http and _head_has_nul(scope):
             response = error_response(Request(scope), 400, InvalidInput.code, MESSAGE)
             await response(scope, receive, send)
             return
-        scanner = _scanner(scope)
+        scanner = _scanner(scope) if is_http else None
         if scanner is None:
             await self.app(scope, receive, send)
             return
