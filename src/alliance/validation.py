@@ -102,8 +102,9 @@ Offset = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
 SeqNo = Annotated[int, Field(ge=0, le=DB_INT_MAX)]
 #: A page of a listing, 1 first (pages clamp smaller numbers to 1).
 PageNumber = Annotated[int, Field(le=1_000_000_000)]
-#: Days of a lifetime (API keys, holds): beyond this a date overflows.
-Days = Annotated[int, Field(ge=1, le=36_500)]
+#: Days of a lifetime (API keys, holds): services hold them to their settings; this bound
+#: only keeps a date from overflowing (year 9999) before they can.
+Days = Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 def validated(model: type[Model], **fields: Any) -> Model:
