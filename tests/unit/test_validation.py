@@ -8,6 +8,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from alliance.accounts.schemas import JurisdictionIn, OrganisationIn
+from alliance.banks.formats.base import decode_text
 from alliance.banks.schemas import BankIn
 from alliance.errors import InvalidInput
 from alliance.hosting.schemas import ProviderIn
@@ -73,6 +74,11 @@ def test_every_email_field_has_one_rule(
 def test_nul_is_refused_by_schemas_outside_the_web() -> None:
     with pytest.raises(ValidationError, match="NUL"):
         ReportIn.model_validate({"urls": ["https://a.example.test/"], "description": "a\x00"})
+
+
+def test_uploaded_text_formats_refuse_nul_bytes_outside_the_web_too() -> None:
+    with pytest.raises(InvalidInput, match="NUL byte at offset 6"):
+        decode_text(b"md5,ab\x00", "CSV file")
 
 
 def _scan(chunks: list[bytes], *, json: bool = True, form: bool = False) -> bool:

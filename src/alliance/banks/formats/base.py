@@ -170,7 +170,10 @@ def normalise(signal_type: str, value: str) -> str:
 
 
 def decode_text(data: bytes, what: str) -> str:
-    """UTF-8 text of an input (a BOM is allowed); empty or blank input is an error."""
+    """UTF-8 text of an input (a BOM is allowed); empty or blank input is an error, and
+    so is a NUL byte (no text holds one; PostgreSQL cannot store it)."""
+    if (at := data.find(b"\x00")) >= 0:
+        raise InvalidInput(f"{what}: not text (a NUL byte at offset {at})")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
