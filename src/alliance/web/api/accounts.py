@@ -103,7 +103,7 @@ def get_user(
     return UserOut.model_validate(accounts.get_user(session, principal, username))
 
 
-@router.post("/users/{username}/disable")
+@router.post("/users/{username}/disable", responses=answers(409))
 def disable_user(
     username: str, session: DbSession, principal: Principal = requires(Permission.USER_MANAGE)
 ) -> UserOut:
@@ -111,7 +111,7 @@ def disable_user(
     return UserOut.model_validate(accounts.set_user_active(session, principal, username, False))
 
 
-@router.post("/users/{username}/enable")
+@router.post("/users/{username}/enable", responses=answers(409))
 def enable_user(
     username: str, session: DbSession, principal: Principal = requires(Permission.USER_MANAGE)
 ) -> UserOut:
@@ -141,7 +141,7 @@ def create_api_key(
     return ApiKeyCreated(api_key=ApiKeyOut.model_validate(key), token=token)
 
 
-@router.post("/api-keys/{prefix}/revoke", responses=answers(409))
+@router.post("/api-keys/{prefix}/revoke")
 def revoke_api_key(
     prefix: str, session: DbSession, principal: Principal = requires(Permission.KEY_MANAGE)
 ) -> ApiKeyOut:

@@ -113,7 +113,7 @@ def list_entries(
     ]
 
 
-@router.post("/banks/{name}/entries", responses=answers(409))
+@router.post("/banks/{name}/entries")
 def add_entries(
     name: str,
     data: EntriesIn,
@@ -134,7 +134,6 @@ def add_entries(
             "required": True,
         }
     },
-    responses=answers(409),
 )
 def import_file(
     principal: Annotated[Principal, requires(Permission.ENTRY_CONTRIBUTE)],

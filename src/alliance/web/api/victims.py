@@ -468,7 +468,7 @@ def export_records(
     return _download(chunks, fmt, "alliance-media")
 
 
-@router.post("/media/import", openapi_extra=RAW_BODY)
+@router.post("/media/import", openapi_extra=RAW_BODY, responses=answers(409))
 def import_records(
     principal: Annotated[Principal, requires(Permission.RECORDS_EXCHANGE)],
     session: DbSession,
