@@ -215,17 +215,14 @@ def route_errors(route: APIRoute, method: str, permission: str | None) -> set[in
         statuses.add(404)
     if method in BODY_METHODS:
         statuses.add(413)
-    if (
-        any((dependant.path_params, dependant.query_params, dependant.header_params))
-        or dependant.body_params
-        or _nested_params(dependant)
-    ):
+    if _takes_parameters(dependant):
         statuses.add(422)
     return statuses
 
 
-def _nested_params(dependant: Any) -> bool:
-    stack = list(dependant.dependencies)
+def _takes_parameters(dependant: Any) -> bool:
+    """Whether the route or one of its dependencies reads a path, query, header or body."""
+    stack = [dependant]
     while stack:
         sub = stack.pop()
         if sub.query_params or sub.header_params or sub.body_params or sub.path_params:
