@@ -8,22 +8,16 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alliance.accounts.permissions import OrgKind, Role
+from alliance.validation import CountryCode, Days, Text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$")
 
 
 class JurisdictionIn(BaseModel):
-    code: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2 code")
-    name: str = Field(min_length=1, max_length=100)
+    code: CountryCode
+    name: Text = Field(min_length=1, max_length=100)
     alliance_member: bool = True
-
-    @field_validator("code")
-    @classmethod
-    def _upper_alpha(cls, value: str) -> str:
-        if not value.isascii() or not value.isalpha():
-            raise ValueError("must be two letters (ISO 3166-1 alpha-2)")
-        return value.upper()
 
 
 class JurisdictionOut(BaseModel):
@@ -35,9 +29,9 @@ class JurisdictionOut(BaseModel):
 
 class OrganisationIn(BaseModel):
     slug: str = Field(description="short unique name: lowercase letters, digits, hyphens")
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     kind: OrgKind
-    country_code: str = Field(min_length=2, max_length=2)
+    country_code: CountryCode
 
     @field_validator("slug")
     @classmethod
@@ -45,11 +39,6 @@ class OrganisationIn(BaseModel):
         if not SLUG_RE.match(value):
             raise ValueError("3-64 characters: lowercase letters, digits and hyphens")
         return value
-
-    @field_validator("country_code")
-    @classmethod
-    def _country(cls, value: str) -> str:
-        return value.upper()
 
 
 class OrganisationOut(BaseModel):
@@ -65,10 +54,10 @@ class OrganisationOut(BaseModel):
 
 class UserIn(BaseModel):
     username: str
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: Text = Field(min_length=1, max_length=200)
     role: Role
     organisation: str = Field(description="slug of the user's organisation")
-    password: str | None = Field(
+    password: Text | None = Field(
         None, description="at least 12 characters; omitted: one is generated and shown once"
     )
 
@@ -95,13 +84,13 @@ class UserOut(BaseModel):
 
 class UserCreated(BaseModel):
     user: UserOut
-    password: str | None = Field(None, description="the generated password, shown this once")
+    password: Text | None = Field(None, description="the generated password, shown this once")
 
 
 class ApiKeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     role: Role
-    days: int = Field(90, ge=1, description="lifetime in days")
+    days: Days = Field(90, description="lifetime in days")
     organisation: str | None = Field(None, description="slug; defaults to your own organisation")
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from alliance.accounts.permissions import OrgKind
+from alliance.validation import CountryCode, Text, no_nul
 
 BANK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}[a-z0-9]$")
 SCOPE_RE = re.compile(r"^(baseline|policy|national:[A-Z]{2})$")
 
+#: An entry's note (the length checked on the string, so its message says "characters").
+Note = Annotated[str, Field(max_length=1000), BeforeValidator(no_nul)]
 IwfCategory = Literal["A", "B", "C"]
 NcmecCategory = Literal["A1", "A2", "B1", "B2"]
 
@@ -32,7 +35,7 @@ class BankIn(BaseModel):
     name: str = Field(description="3-64 characters: lowercase letters, digits, '-', '_'")
     scope: str = Field(description="baseline | national:CC | policy")
     owner: str | None = Field(None, description="owning organisation's slug; default yours")
-    description: str = Field("", max_length=2000)
+    description: Text = Field("", max_length=2000)
     suppression: bool = Field(
         False, description="a list of known false positives: a match here silences others"
     )
@@ -41,7 +44,7 @@ class BankIn(BaseModel):
     subscriber_kinds: list[OrgKind] = Field(
         default_factory=list, description="kinds of organisation that may subscribe"
     )
-    subscriber_countries: list[str] = Field(
+    subscriber_countries: list[CountryCode] = Field(
         default_factory=list, description="countries that may subscribe; empty: any"
     )
 
@@ -65,11 +68,7 @@ class BankIn(BaseModel):
     @field_validator("subscriber_countries")
     @classmethod
     def _countries(cls, value: list[str]) -> list[str]:
-        codes = sorted({c.strip().upper() for c in value})
-        for code in codes:
-            if len(code) != 2 or not code.isalpha():
-                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code")
-        return codes
+        return sorted(set(value))
 
 
 class BankOut(BaseModel):
@@ -93,7 +92,7 @@ class EntryIn(BaseModel):
     signal_type: str = Field(description="pdq, vpdq, md5, sha1 or sha256")
     signal: str = Field(min_length=1, max_length=2_000_000)
     classification: Classification = Field(default_factory=Classification)
-    note: str | None = Field(None, max_length=1000)
+    note: Note | None = None
     variants: dict[str, str] = Field(
         default_factory=dict,
         description="PDQ only: hashes of the same picture flipped, rotated, without "
@@ -170,7 +169,7 @@ class MatchResponse(BaseModel):
 
 class FeedbackIn(BaseModel):
     verdict: Literal["confirmed", "disputed"]
-    note: str | None = Field(None, max_length=1000)
+    note: Note | None = None
 
 
 class LocalFeedbackIn(FeedbackIn):

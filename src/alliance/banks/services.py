@@ -49,12 +49,14 @@ from alliance.banks.schemas import (
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.services import Touched
 from alliance.db.base import utcnow
+from alliance.db.bulk import among, batches
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hashing import crypto, pdq, signals, variants
 from alliance.hashing.errors import InvalidMedia
 
 VERIFIED_AT = 3  # distinct analysts, as IWF and Project Arachnid verify
-MAX_ENTRIES_PER_CALL = 100_000
+MAX_ENTRIES_PER_CALL = formats.DEFAULT_MAX_ENTRIES
+LOOKUP_BATCH = 10_000  # values per lookup statement (SQLite takes 32,766 parameters)
 
 
 # --- visibility ----------------------------------------------------------------------
@@ -258,10 +260,11 @@ def add_entries(
     seq = bank.sequence + 1  # taken below if anything changes
     existing = {
         (e.signal_type, e.signal_value): e
+        # In batches: one IN of 100,000 values is past both back ends' parameter limits.
+        for values in batches([v for _, v in normalised], LOOKUP_BATCH)
         for e in session.execute(
             select(BankEntry).where(
-                BankEntry.bank_id == bank.id,
-                BankEntry.signal_value.in_([v for _, v in normalised]),
+                BankEntry.bank_id == bank.id, among(session, BankEntry.signal_value, values)
             )
         ).scalars()
     }
@@ -679,11 +682,11 @@ def import_batch(
                 )
             ).scalars()
         )
-    if batch.deleted_refs:
+    for refs in batches(sorted(batch.deleted_refs), LOOKUP_BATCH):
         doomed.update(
             session.execute(
                 select(BankEntry.id).where(
-                    BankEntry.bank_id == bank.id, BankEntry.note.in_(batch.deleted_refs)
+                    BankEntry.bank_id == bank.id, among(session, BankEntry.note, refs)
                 )
             ).scalars()
         )

@@ -20,6 +20,7 @@ from mmdb_writer import MmdbU32, MMDBWriter
 from netaddr import IPSet  # type: ignore[import-untyped]
 
 from alliance.errors import ConfigurationError, InvalidInput
+from alliance.validation import as_country_code
 
 if TYPE_CHECKING:
     from alliance.settings import Settings
@@ -160,9 +161,7 @@ def write_geo_database(path: Path, networks: Sequence[GeoNetwork]) -> None:
             network = ip_network(entry.network, strict=False)
         except ValueError:
             raise InvalidInput(f"{entry.network!r} is not an IP network") from None
-        code = entry.country_code.upper()
-        if len(code) != 2 or not code.isalpha():
-            raise InvalidInput(f"{entry.country_code!r} is not an ISO 3166-1 alpha-2 code")
+        code = as_country_code(entry.country_code)
         if not 0 < entry.asn <= 0xFFFFFFFF:
             raise InvalidInput(f"AS number {entry.asn} is out of range")
         writer.insert_network(

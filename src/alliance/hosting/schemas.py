@@ -9,10 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alliance.errors import InvalidInput
 from alliance.hosting.urls import normalise_url
+from alliance.validation import CountryCode, OptionalEmail, Text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
-# A shape check only: whether mail arrives is learnt by sending.
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MAX_ASN = 4_294_967_295
 
 
@@ -20,15 +19,15 @@ class ProviderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(description="short unique name: lowercase letters, digits, hyphens")
-    name: str = Field(min_length=1, max_length=200)
-    country_code: str = Field(description="ISO 3166-1 alpha-2 code of the provider's seat")
+    name: Text = Field(min_length=1, max_length=200)
+    country_code: CountryCode = Field(description="ISO 3166-1 alpha-2 code of the provider's seat")
     asns: list[int] = Field(
         default_factory=list, description="AS numbers whose addresses this provider hosts"
     )
-    abuse_email: str | None = Field(None, description="where notices are e-mailed")
-    abuse_webhook_url: str | None = Field(None, description="where notices are POSTed")
+    abuse_email: OptionalEmail = Field(None, description="where notices are e-mailed")
+    abuse_webhook_url: Text | None = Field(None, description="where notices are POSTed")
     batch_notices: bool = Field(False, description="send several due notices as one message")
-    note: str = Field("", max_length=2000)
+    note: Text = Field("", max_length=2000)
     active: bool = True
 
     @field_validator("slug")
@@ -46,14 +45,6 @@ class ProviderIn(BaseModel):
             raise ValueError("must not be blank")
         return value
 
-    @field_validator("country_code")
-    @classmethod
-    def _country(cls, value: str) -> str:
-        code = value.strip().upper()
-        if len(code) != 2 or not code.isascii() or not code.isalpha():
-            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code")
-        return code
-
     @field_validator("asns")
     @classmethod
     def _asns(cls, value: list[int]) -> list[int]:
@@ -61,17 +52,6 @@ class ProviderIn(BaseModel):
             if not 1 <= asn <= MAX_ASN:
                 raise ValueError(f"AS number {asn} is out of range 1-{MAX_ASN}")
         return sorted(set(value))
-
-    @field_validator("abuse_email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if len(value) > 254 or not EMAIL_RE.match(value):
-            raise ValueError(f"{value!r} is not an e-mail address")
-        local, _, domain = value.rpartition("@")
-        return f"{local}@{domain.lower()}"
 
     @field_validator("abuse_webhook_url")
     @classmethod

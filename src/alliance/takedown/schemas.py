@@ -19,6 +19,7 @@ from alliance.takedown.models import (
     ReportSource,
     SiteType,
 )
+from alliance.validation import CountryCode, Days, OptionalCountryCode, OptionalEmail, Text
 
 MAX_URLS_PER_REPORT = 1000
 MAX_REPORTS_PER_BATCH = 1000
@@ -59,31 +60,22 @@ class HashIn(BaseModel):
         return f"{self.signal_type}:{self.value}"
 
 
-def _country(value: str | None) -> str | None:
-    if value is None or not value.strip():
-        return None
-    code = value.strip().upper()
-    if len(code) != 2 or not code.isalpha():
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 code")
-    return code
-
-
 class ReportIn(BaseModel):
     """A report from a member (API, CLI, scanner): one or more URLs."""
 
     model_config = ConfigDict(extra="forbid")
 
-    urls: list[str] = Field(min_length=1, max_length=MAX_URLS_PER_REPORT)
-    description: str = Field("", max_length=5000)
-    country_hint: str | None = Field(None, description="where the reporter thinks it is hosted")
+    urls: list[Text] = Field(min_length=1, max_length=MAX_URLS_PER_REPORT)
+    description: Text = Field("", max_length=5000)
+    country_hint: OptionalCountryCode = Field(
+        None, description="where the reporter thinks it is hosted"
+    )
     hashes: list[HashIn] = Field(
         default_factory=list, max_length=100, description="hashes of the reported media"
     )
     origin: Literal["manual", "scanner"] = Field(
         "manual", description="scanner: found by `alliance scan` matching a bank"
     )
-
-    _country_hint = field_validator("country_hint")(classmethod(lambda cls, v: _country(v)))
 
 
 class BatchIn(BaseModel):
@@ -97,24 +89,12 @@ class PublicReportIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=1, max_length=2000)
-    description: str = Field("", max_length=5000)
-    contact: str | None = Field(None, max_length=254, description="optional e-mail for a reply")
-    country_hint: str | None = None
-    challenge: str = Field(min_length=1, max_length=300)
-    nonce: str = Field(min_length=1, max_length=100)
-
-    _country_hint = field_validator("country_hint")(classmethod(lambda cls, v: _country(v)))
-
-    @field_validator("contact")
-    @classmethod
-    def _contact(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
-            raise ValueError("is not an e-mail address")
-        return value
+    url: Text = Field(min_length=1, max_length=2000)
+    description: Text = Field("", max_length=5000)
+    contact: OptionalEmail = Field(None, description="optional e-mail for a reply")
+    country_hint: OptionalCountryCode = None
+    challenge: Text = Field(min_length=1, max_length=300)
+    nonce: Text = Field(min_length=1, max_length=100)
 
 
 class ReportItemOut(BaseModel):
@@ -148,8 +128,8 @@ class AssessmentIn(BaseModel):
     site_type: SiteType | None = None
     commerciality: Commerciality | None = None
     hashes: list[HashIn] = Field(default_factory=list, max_length=100)
-    note: str = Field("", max_length=5000)
-    propose_to_bank: str | None = Field(
+    note: Text = Field("", max_length=5000)
+    propose_to_bank: Text | None = Field(
         None, description="bank to propose the hashes to (illegal classifications only)"
     )
 
@@ -236,9 +216,9 @@ class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     target_type: HoldTarget
-    target_value: str = Field(min_length=1, max_length=2000)
-    reason: str = Field(min_length=3, max_length=2000, description="seen only by your agency")
-    days: int | None = Field(None, ge=1, description="lifetime; default from settings")
+    target_value: Text = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=3, max_length=2000, description="seen only by your agency")
+    days: Days | None = Field(None, description="lifetime; default from settings")
 
 
 class HoldOut(BaseModel):
@@ -258,10 +238,8 @@ class HoldOut(BaseModel):
 class RouteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    country_code: str
-    note: str = Field("", max_length=2000)
-
-    _country = field_validator("country_code")(classmethod(lambda cls, v: _country(v)))
+    country_code: CountryCode
+    note: Text = Field("", max_length=2000)
 
 
 class IntervalStats(BaseModel):

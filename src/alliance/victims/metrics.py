@@ -36,6 +36,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput
+from alliance.validation import as_country_code
 from alliance.victims.models import Series, Victim, VictimStatus
 from alliance.victims.schemas import KpiYear, VictimMetrics
 
@@ -118,9 +119,7 @@ def victim_metrics(
     """
     authorize(principal, Permission.VICTIM_METRICS_READ)
     if country is not None:
-        country = country.strip().upper()
-        if len(country) != 2 or not country.isalpha():
-            raise InvalidInput(f"{country!r} is not a two-letter country code")
+        country = as_country_code(country)
     if years is not None and not 1 <= years <= MAX_YEARS:
         raise InvalidInput(f"years must be between 1 and {MAX_YEARS}")
     found = _identifications(session)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from alliance.validation import ID_MAX, CountryCode, Text, no_nul
 from alliance.victims.formats import MediaType
 from alliance.victims.models import (
     AgeGroup,
@@ -18,13 +19,8 @@ from alliance.victims.models import (
 )
 
 MAX_NAME = 120
-
-
-def _country(value: str) -> str:
-    value = value.strip().upper()
-    if len(value) != 2 or not value.isalpha():
-        raise ValueError(f"{value!r} is not a two-letter country code")
-    return value
+#: A seizure's line numbers, as a request names them.
+Line = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 
 class SeriesIn(BaseModel):
@@ -32,12 +28,12 @@ class SeriesIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=2, max_length=MAX_NAME, description="a code name, never a name")
-    countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-2")
-    notes: str = Field(default="", max_length=20_000)
+    name: Text = Field(min_length=2, max_length=MAX_NAME, description="a code name, never a name")
+    countries: list[CountryCode] = Field(default_factory=list, description="ISO 3166 alpha-2")
+    notes: Text = Field(default="", max_length=20_000)
     first_seen_at: datetime | None = None
-    seizure: str | None = Field(default=None, description="seizure reference, e.g. SZ-…")
-    lines: list[int] | None = Field(
+    seizure: Text | None = Field(default=None, description="seizure reference, e.g. SZ-…")
+    lines: list[Line] | None = Field(
         default=None,
         description="the seizure's lines to link; default: every new and near-duplicate item",
     )
@@ -45,7 +41,7 @@ class SeriesIn(BaseModel):
     @field_validator("countries")
     @classmethod
     def _countries(cls, values: list[str]) -> list[str]:
-        return sorted({_country(v) for v in values})
+        return sorted(set(values))
 
     @field_validator("name")
     @classmethod
@@ -60,13 +56,13 @@ class SeriesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: SeriesStatus | None = None
-    notes: str | None = Field(default=None, max_length=20_000)
-    countries: list[str] | None = None
+    notes: Annotated[str, Field(max_length=20_000), BeforeValidator(no_nul)] | None = None
+    countries: list[CountryCode] | None = None
 
     @field_validator("countries")
     @classmethod
     def _countries(cls, values: list[str] | None) -> list[str] | None:
-        return None if values is None else sorted({_country(v) for v in values})
+        return None if values is None else sorted(set(values))
 
 
 class LinkIn(BaseModel):
@@ -74,8 +70,8 @@ class LinkIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seizure: str
-    lines: list[int] | None = Field(
+    seizure: Text
+    lines: list[Line] | None = Field(
         default=None, description="default: every new and near-duplicate item"
     )
 
@@ -83,13 +79,13 @@ class LinkIn(BaseModel):
 class AgencyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    organisation: str = Field(description="the collaborating agency's slug")
+    organisation: Text = Field(description="the collaborating agency's slug")
 
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    into: str = Field(description="the code of the series that absorbs this one")
+    into: Text = Field(description="the code of the series that absorbs this one")
 
 
 class SeriesSummary(BaseModel):
@@ -162,12 +158,7 @@ class IdentifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     identified_on: date | None = Field(default=None, description="default: today")
-    country: str | None = Field(default=None, description="default: your agency's country")
-
-    @field_validator("country")
-    @classmethod
-    def _c(cls, value: str | None) -> str | None:
-        return None if value is None else _country(value)
+    country: CountryCode | None = Field(default=None, description="default: your agency's country")
 
 
 class SafeguardIn(BaseModel):
@@ -249,16 +240,11 @@ class SeizureOut(BaseModel):
 class ReferralIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    country: str = Field(description="where the victim most likely is")
-    indicators: list[str] = Field(
+    country: CountryCode = Field(description="where the victim most likely is")
+    indicators: list[Text] = Field(
         default_factory=list, description="what points there: language, fittings, products"
     )
-    note: str = Field(default="", max_length=5000)
-
-    @field_validator("country")
-    @classmethod
-    def _c(cls, value: str) -> str:
-        return _country(value)
+    note: Text = Field(default="", max_length=5000)
 
     @field_validator("indicators")
     @classmethod
@@ -270,7 +256,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     accept: bool
-    reason: str = Field(default="", max_length=5000)
+    reason: Text = Field(default="", max_length=5000)
 
 
 class ReferralOut(BaseModel):

@@ -34,8 +34,9 @@ from alliance.web.capacity import (
     database_busy,
     lifespan,
 )
-from alliance.web.errors import install_error_handlers
+from alliance.web.errors import document_errors, install_error_handlers
 from alliance.web.guards import guard_of
+from alliance.web.inputs import NulRefusalMiddleware
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
@@ -133,6 +134,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(app)
     app.add_exception_handler(PoolTimeout, database_busy)
+    app.add_middleware(NulRefusalMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -147,6 +149,7 @@ def create_app(
         # (which trusts 127.0.0.1 by default) is off in `alliance serve`.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     _document_permissions(app)
+    document_errors(app, api_routes, lambda route: (route_guard(route) or (None,))[0])
     return app
 
 

@@ -2,18 +2,26 @@
 
 API paths get ``{"error": {"code", "message"}}`` JSON; pages get the error page. An
 unexpected exception is logged with an incident id and the client sees only that id.
+
+:func:`document_errors` writes the same statuses into the OpenAPI document, derived from
+what each route is: its guard (401, 403), its path (404 for a record it names), its body
+(413), its parameters (422), plus what the route declares in ``responses`` (409, 429...).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alliance.errors import (
@@ -27,8 +35,10 @@ from alliance.errors import (
     PermissionDenied,
     RateLimited,
 )
-from alliance.web.guards import LoginRequired
+from alliance.web.api.objects import hidden_object
+from alliance.web.guards import ANY_PRINCIPAL, PUBLIC, LoginRequired
 from alliance.web.pages.rendering import render
+from alliance.web.state import app_state
 
 log = logging.getLogger("alliance.web")
 
@@ -96,8 +106,23 @@ async def alliance_error(request: Request, exc: Exception) -> Response:
     return error_response(request, status, exc.code, exc.message, headers=headers)
 
 
+def _hidden_object(request: Request) -> NotFound | None:
+    principal = getattr(request.state, "principal", None)
+    if principal is None or not request.path_params:
+        return None
+    with app_state(request).sessions() as session:
+        try:
+            return hidden_object(session, principal, request.path_params)
+        finally:
+            session.rollback()  # a lookup may audit a read: this one never happened
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # The guard has run (dependencies come before the validation verdict): a record the
+    # caller may not see is 404, not a 422 that tells it exists.
+    if wants_json(request) and (hidden := await run_in_threadpool(_hidden_object, request)):
+        return error_response(request, 404, hidden.code, hidden.message)
     errors = exc.errors()
     if any(err.get("type") == "json_invalid" for err in errors):
         return error_response(request, 400, "malformed_json", "the request body is not valid JSON")
@@ -140,3 +165,100 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error answer of the API."""
+
+    error: ErrorBody
+
+
+ERROR_DESCRIPTIONS = {
+    400: "bad input (a malformed value or file, a NUL character, ...)",
+    401: "no API key, or one that is unknown, expired or revoked",
+    403: "the key's role lacks the permission this operation needs",
+    404: "no such record, or none you may see",
+    409: "conflicts with the record's state or with an existing one",
+    413: "the request body is over the size limit",
+    422: "a parameter or the body does not match the schema",
+    429: "too many requests: retry after the Retry-After header's seconds",
+    503: "the database is not ready, or the server is overloaded: retry later",
+}
+BODY_METHODS = {"post", "put", "patch"}
+
+
+def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: the errors it answers beyond those :func:`route_errors`
+    derives (a conflict, a record named in the body or query...)."""
+    return {status: {"description": ERROR_DESCRIPTIONS[status]} for status in statuses}
+
+
+def route_errors(route: APIRoute, method: str, permission: str | None) -> set[int]:
+    """The error statuses ``route`` may answer to ``method``."""
+    statuses = {400, 503} | {int(s) for s in route.responses if str(s).startswith("4")}
+    if permission != PUBLIC:
+        statuses.add(401)
+        if permission != ANY_PRINCIPAL:
+            statuses.add(403)
+    dependant = route.dependant
+    if dependant.path_params:
+        statuses.add(404)
+    if method in BODY_METHODS:
+        statuses.add(413)
+    if _takes_parameters(dependant):
+        statuses.add(422)
+    return statuses
+
+
+def _takes_parameters(dependant: Any) -> bool:
+    """Whether the route or one of its dependencies reads a path, query, header or body."""
+    stack = [dependant]
+    while stack:
+        sub = stack.pop()
+        if sub.query_params or sub.header_params or sub.body_params or sub.path_params:
+            return True
+        stack.extend(sub.dependencies)
+    return False
+
+
+def document_errors(
+    app: FastAPI,
+    routes: Callable[[FastAPI], list[APIRoute]],
+    permission_of: Callable[[APIRoute], str | None],
+) -> None:
+    """Add every error status each operation can answer, with the error model, to the
+    OpenAPI document (built once, on first request for it)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for name, sub in components["ErrorOut"].pop("$defs", {}).items():
+            components[name] = sub
+        reference = {"$ref": "#/components/schemas/ErrorOut"}
+        for route in routes(app):
+            if not route.include_in_schema:
+                continue
+            for method in route.methods or ():
+                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is None:
+                    continue
+                responses = operation.setdefault("responses", {})
+                for status in sorted(route_errors(route, method.lower(), permission_of(route))):
+                    entry = responses.setdefault(str(status), {})
+                    entry.setdefault("description", ERROR_DESCRIPTIONS.get(status, "error"))
+                    entry["content"] = {"application/json": {"schema": reference}}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -19,6 +19,7 @@ from alliance.accounts.schemas import (
     UserIn,
     UserOut,
 )
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, requires
 from alliance.web.state import app_state
 
@@ -35,7 +36,7 @@ def list_jurisdictions(
     ]
 
 
-@router.post("/jurisdictions", status_code=201)
+@router.post("/jurisdictions", status_code=201, responses=answers(409))
 def add_jurisdiction(
     data: JurisdictionIn,
     session: DbSession,
@@ -55,7 +56,7 @@ def list_organisations(
     ]
 
 
-@router.post("/organisations", status_code=201)
+@router.post("/organisations", status_code=201, responses=answers(404, 409))
 def create_organisation(
     data: OrganisationIn,
     session: DbSession,
@@ -73,7 +74,7 @@ def get_organisation(
     return OrganisationOut.model_validate(accounts.get_organisation(session, principal, slug))
 
 
-@router.get("/users")
+@router.get("/users", responses=answers(404))
 def list_users(
     session: DbSession,
     organisation: str | None = None,
@@ -85,7 +86,7 @@ def list_users(
     ]
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=answers(404, 409))
 def create_user(
     data: UserIn, session: DbSession, principal: Principal = requires(Permission.USER_MANAGE)
 ) -> UserCreated:
@@ -102,7 +103,7 @@ def get_user(
     return UserOut.model_validate(accounts.get_user(session, principal, username))
 
 
-@router.post("/users/{username}/disable")
+@router.post("/users/{username}/disable", responses=answers(409))
 def disable_user(
     username: str, session: DbSession, principal: Principal = requires(Permission.USER_MANAGE)
 ) -> UserOut:
@@ -110,7 +111,7 @@ def disable_user(
     return UserOut.model_validate(accounts.set_user_active(session, principal, username, False))
 
 
-@router.post("/users/{username}/enable")
+@router.post("/users/{username}/enable", responses=answers(409))
 def enable_user(
     username: str, session: DbSession, principal: Principal = requires(Permission.USER_MANAGE)
 ) -> UserOut:
@@ -126,7 +127,7 @@ def list_api_keys(
     return [ApiKeyOut.model_validate(k) for k in accounts.list_api_keys(session, principal)]
 
 
-@router.post("/api-keys", status_code=201)
+@router.post("/api-keys", status_code=201, responses=answers(404))
 def create_api_key(
     data: ApiKeyIn,
     request: Request,

@@ -27,6 +27,8 @@ from alliance.banks.schemas import (
     SignalIn,
 )
 from alliance.errors import InvalidInput
+from alliance.validation import RecordId, SeqNo
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, public, requires
 from alliance.web.state import app_state
 
@@ -45,7 +47,7 @@ class EntriesIn(BaseModel):
 
 
 class EntryIds(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=100_000)
+    ids: list[RecordId] = Field(min_length=1, max_length=100_000)
 
 
 class PublicKey(BaseModel):
@@ -77,7 +79,7 @@ def list_banks(
     return [banks.bank_out(session, b) for b in banks.visible_banks(session, principal)]
 
 
-@router.post("/banks", status_code=201)
+@router.post("/banks", status_code=201, responses=answers(404, 409))
 def create_bank(
     data: BankIn, session: DbSession, principal: Principal = requires(Permission.BANK_MANAGE)
 ) -> BankOut:
@@ -97,7 +99,7 @@ def get_bank(
 def list_entries(
     name: str,
     session: DbSession,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: SeqNo = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     include_removed: bool = False,
     principal: Principal = requires(Permission.BANK_READ),
@@ -173,10 +175,10 @@ def remove_entries(
     return {"removed": banks.remove_entries(session, principal, name, data.ids)}
 
 
-@router.post("/banks/{name}/entries/{entry_id}/votes")
+@router.post("/banks/{name}/entries/{entry_id}/votes", responses=answers(409))
 def vote(
     name: str,
-    entry_id: int,
+    entry_id: RecordId,
     session: DbSession,
     principal: Principal = requires(Permission.ENTRY_VERIFY),
 ) -> EntryOut:
@@ -238,7 +240,7 @@ def delta(
     name: str,
     request: Request,
     session: DbSession,
-    since: Annotated[int, Query(ge=0, description="your checkpoint")] = 0,
+    since: Annotated[SeqNo, Query(description="your checkpoint")] = 0,
     principal: Principal = requires(Permission.BANK_READ),
 ) -> Response:
     """Entries changed after ``since`` (removals included), as a signed document."""
@@ -246,7 +248,7 @@ def delta(
     return _document(request, body, name, "delta")
 
 
-@router.post("/match")
+@router.post("/match", responses=answers(404))
 def match(
     data: MatchRequest, session: DbSession, principal: Principal = requires(Permission.MATCH_QUERY)
 ) -> MatchResponse:
@@ -276,9 +278,9 @@ def match_file(
     return banks.match(session, principal, MatchRequest(signals=banks.signals_of_media(data)))
 
 
-@router.post("/matches/{match_id}/feedback")
+@router.post("/matches/{match_id}/feedback", responses=answers(409))
 def feedback(
-    match_id: int,
+    match_id: RecordId,
     data: FeedbackIn,
     session: DbSession,
     principal: Principal = requires(Permission.MATCH_FEEDBACK),
@@ -287,10 +289,10 @@ def feedback(
     return banks.feedback(session, principal, match_id, data)
 
 
-@router.post("/banks/{name}/entries/{entry_id}/feedback")
+@router.post("/banks/{name}/entries/{entry_id}/feedback", responses=answers(409))
 def local_feedback(
     name: str,
-    entry_id: int,
+    entry_id: RecordId,
     data: LocalFeedbackIn,
     session: DbSession,
     principal: Principal = requires(Permission.MATCH_FEEDBACK),

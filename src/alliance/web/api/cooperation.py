@@ -14,6 +14,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.schemas import AlertOut
+from alliance.validation import RecordId
 from alliance.web.guards import DbSession, requires
 
 router = APIRouter(prefix="/api/v1", tags=["cooperation"])
@@ -36,7 +37,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/acknowledge")
 def acknowledge_alert(
-    alert_id: int, session: DbSession, principal: Principal = requires(Permission.ALERT_MANAGE)
+    alert_id: RecordId, session: DbSession, principal: Principal = requires(Permission.ALERT_MANAGE)
 ) -> AlertOut:
     """Mark an alert as seen (repeating it changes nothing); another agency's is 404."""
     return cooperation.alert_out(cooperation.acknowledge(session, principal, alert_id))

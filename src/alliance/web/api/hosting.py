@@ -8,6 +8,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.hosting import services as hosting
 from alliance.hosting.schemas import ProviderIn, ProviderOut
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, requires
 
 router = APIRouter(prefix="/api/v1", tags=["hosting"])
@@ -29,7 +30,7 @@ def get_provider(
     return ProviderOut.model_validate(hosting.get_provider(session, principal, slug))
 
 
-@router.post("/providers", status_code=201)
+@router.post("/providers", status_code=201, responses=answers(409))
 def create_provider(
     data: ProviderIn,
     session: DbSession,
@@ -40,7 +41,7 @@ def create_provider(
     return ProviderOut.model_validate(hosting.create_provider(session, principal, data))
 
 
-@router.put("/providers/{slug}")
+@router.put("/providers/{slug}", responses=answers(409))
 def update_provider(
     slug: str,
     data: ProviderIn,

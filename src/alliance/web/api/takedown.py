@@ -32,6 +32,8 @@ from alliance.takedown.schemas import (
     ReportReceipt,
     RouteIn,
 )
+from alliance.validation import CountryCode, Days, Offset
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, requires
 from alliance.web.guards import public as public_guard
 from alliance.web.state import app_state, client_address
@@ -65,7 +67,7 @@ class HoldDetail(HoldOut):
 
 
 class RenewIn(BaseModel):
-    days: int = Field(ge=1, description="the hold runs this many days from now")
+    days: Days = Field(description="the hold runs this many days from now")
 
 
 def _items_out(session: Session, items: list[ContentItem]) -> list[ItemOut]:
@@ -77,7 +79,7 @@ def _items_out(session: Session, items: list[ContentItem]) -> list[ItemOut]:
 # --- reports -------------------------------------------------------------------------
 
 
-@router.post("/reports", status_code=201)
+@router.post("/reports", status_code=201, responses=answers(409))
 def submit_report(
     data: ReportIn,
     response: Response,
@@ -95,7 +97,7 @@ def submit_report(
     return receipt
 
 
-@router.post("/reports/batch", status_code=201)
+@router.post("/reports/batch", status_code=201, responses=answers(409))
 def submit_batch(
     data: BatchIn,
     response: Response,
@@ -136,7 +138,9 @@ def public_challenge(request: Request) -> Challenge:
     return Challenge(challenge=public.issue_challenge(state.secret_key, bits), bits=bits)
 
 
-@router.post("/public/reports", status_code=201, dependencies=[public_guard])
+@router.post(
+    "/public/reports", status_code=201, dependencies=[public_guard], responses=answers(409, 429)
+)
 def public_report(data: PublicReportIn, request: Request, session: DbSession) -> PublicReceipt:
     """Report a URL anonymously, with a solved challenge. A spent challenge is 409, a wrong
     nonce 400, too many reports from one address 429 (with ``Retry-After``). The answer is
@@ -158,10 +162,10 @@ def public_report(data: PublicReportIn, request: Request, session: DbSession) ->
 def list_items(
     session: DbSession,
     stage: ItemStage | None = None,
-    country: Annotated[str | None, Query(max_length=2, description="hosting country")] = None,
+    country: Annotated[CountryCode | None, Query(description="hosting country")] = None,
     q: Annotated[str | None, Query(max_length=500, description="reference or URL part")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     principal: Principal = requires(Permission.ITEM_READ),
 ) -> list[ItemOut]:
     """Items you may see (routed to you, reported by you, or shared with your LEA),
@@ -210,7 +214,7 @@ def claim_next(
     return reading.item_out(session, item)
 
 
-@router.post("/items/{reference}/claim")
+@router.post("/items/{reference}/claim", responses=answers(409))
 def claim_item(
     reference: str,
     request: Request,
@@ -222,7 +226,7 @@ def claim_item(
     return reading.item_out(session, item)
 
 
-@router.post("/items/{reference}/release")
+@router.post("/items/{reference}/release", responses=answers(409))
 def release_item(
     reference: str, session: DbSession, principal: Principal = requires(Permission.ITEM_ASSESS)
 ) -> ItemOut:
@@ -230,7 +234,7 @@ def release_item(
     return reading.item_out(session, assessment.release_item(session, principal, reference))
 
 
-@router.post("/items/{reference}/assessment")
+@router.post("/items/{reference}/assessment", responses=answers(409))
 def assess_item(
     reference: str,
     data: AssessmentIn,
@@ -244,7 +248,7 @@ def assess_item(
     return reading.item_detail(session, principal, access.get_item(session, principal, reference))
 
 
-@router.post("/items/{reference}/route")
+@router.post("/items/{reference}/route", responses=answers(409))
 def route_item(
     reference: str,
     data: RouteIn,
@@ -257,7 +261,7 @@ def route_item(
     return reading.item_out(session, item)
 
 
-@router.post("/items/{reference}/clear")
+@router.post("/items/{reference}/clear", responses=answers(409))
 def clear_for_notice(
     reference: str,
     session: DbSession,
@@ -268,7 +272,7 @@ def clear_for_notice(
     return reading.item_out(session, routing.clear_for_notice(session, principal, reference))
 
 
-@router.post("/items/{reference}/recheck")
+@router.post("/items/{reference}/recheck", responses=answers(409))
 def recheck(
     reference: str,
     session: DbSession,
@@ -293,7 +297,7 @@ def list_holds(
     return [holds.hold_out(hold, principal) for hold in found]
 
 
-@router.post("/holds", status_code=201)
+@router.post("/holds", status_code=201, responses=answers(404, 409))
 def place_hold(
     data: HoldIn,
     request: Request,
@@ -320,7 +324,7 @@ def get_hold(
     )
 
 
-@router.post("/holds/{hold}/renew")
+@router.post("/holds/{hold}/renew", responses=answers(409))
 def renew_hold(
     hold: str,
     data: RenewIn,
@@ -333,7 +337,7 @@ def renew_hold(
     return holds.hold_out(renewed, principal)
 
 
-@router.post("/holds/{hold}/release")
+@router.post("/holds/{hold}/release", responses=answers(409))
 def release_hold(
     hold: str, session: DbSession, principal: Principal = requires(Permission.HOLD_MANAGE)
 ) -> HoldOut:

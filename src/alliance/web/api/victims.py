@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.errors import PayloadTooLarge
+from alliance.validation import CountryCode, Offset
 from alliance.victims import exchange, identification, metrics, referrals, series, triage
 from alliance.victims.exchange import RecordFormat
 from alliance.victims.formats import SeizureFormat
@@ -43,6 +44,7 @@ from alliance.victims.schemas import (
     VictimMetrics,
     VictimOut,
 )
+from alliance.web.errors import answers
 from alliance.web.guards import DbSession, requires
 from alliance.web.state import app_state
 
@@ -202,7 +204,7 @@ def seizure_items(
     seizure: str,
     session: DbSession,
     verdict: Verdict | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     principal: Principal = requires(Permission.SEIZURE_TRIAGE),
 ) -> list[TriageLine]:
@@ -226,7 +228,7 @@ def list_series(
     return series.series_outs(session, found)
 
 
-@router.post("/series", status_code=201)
+@router.post("/series", status_code=201, responses=answers(404, 409))
 def create_series(
     data: SeriesIn, session: DbSession, principal: Principal = requires(Permission.SERIES_MANAGE)
 ) -> SeriesOut:
@@ -244,7 +246,7 @@ def get_series(
     return series.series_detail(session, principal, code)
 
 
-@router.patch("/series/{code}")
+@router.patch("/series/{code}", responses=answers(409))
 def update_series(
     code: str,
     data: SeriesUpdate,
@@ -255,7 +257,7 @@ def update_series(
     return series.series_out(session, series.update_series(session, principal, code, data))
 
 
-@router.post("/series/{code}/agencies")
+@router.post("/series/{code}/agencies", responses=answers(409))
 def add_agency(
     code: str,
     data: AgencyIn,
@@ -268,7 +270,7 @@ def add_agency(
     return series.series_out(session, found)
 
 
-@router.post("/series/{code}/link")
+@router.post("/series/{code}/link", responses=answers(409))
 def link_items(
     code: str,
     data: LinkIn,
@@ -280,7 +282,7 @@ def link_items(
     return {"linked": series.link_items(session, principal, code, data)}
 
 
-@router.post("/series/{code}/merge")
+@router.post("/series/{code}/merge", responses=answers(409))
 def merge_series(
     code: str,
     data: MergeIn,
@@ -296,7 +298,7 @@ def merge_series(
 def series_media(
     code: str,
     session: DbSession,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     principal: Principal = requires(Permission.SERIES_READ),
 ) -> list[MediaRecordOut]:
@@ -314,7 +316,7 @@ def series_victims(
     ]
 
 
-@router.post("/series/{code}/victims", status_code=201)
+@router.post("/series/{code}/victims", status_code=201, responses=answers(409))
 def add_victim(
     code: str,
     data: VictimIn,
@@ -351,7 +353,7 @@ def get_victim(
     return identification.victim_out(identification.get_victim(session, principal, victim))
 
 
-@router.post("/victims/{victim}/identify")
+@router.post("/victims/{victim}/identify", responses=answers(409))
 def identify_victim(
     victim: str,
     data: IdentifyIn,
@@ -364,7 +366,7 @@ def identify_victim(
     return identification.victim_out(found)
 
 
-@router.post("/victims/{victim}/safeguard")
+@router.post("/victims/{victim}/safeguard", responses=answers(409))
 def safeguard_victim(
     victim: str,
     data: SafeguardIn,
@@ -379,7 +381,7 @@ def safeguard_victim(
 # --- referrals -----------------------------------------------------------------------
 
 
-@router.post("/series/{code}/referrals", status_code=201)
+@router.post("/series/{code}/referrals", status_code=201, responses=answers(409))
 def refer_series(
     code: str,
     data: ReferralIn,
@@ -411,7 +413,7 @@ def get_referral(
     return referrals.referral_out(referrals.get_referral(session, principal, referral))
 
 
-@router.post("/referrals/{referral}/decision")
+@router.post("/referrals/{referral}/decision", responses=answers(409))
 def decide_referral(
     referral: str,
     data: DecisionIn,
@@ -434,9 +436,7 @@ def decide_referral(
 )
 def victim_metrics(
     session: DbSession,
-    country: Annotated[
-        str | None, Query(min_length=2, max_length=2, description="identifying country")
-    ] = None,
+    country: Annotated[CountryCode | None, Query(description="identifying country")] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     principal: Principal = requires(Permission.VICTIM_METRICS_READ),
 ) -> VictimMetrics | Response:
@@ -468,7 +468,7 @@ def export_records(
     return _download(chunks, fmt, "alliance-media")
 
 
-@router.post("/media/import", openapi_extra=RAW_BODY)
+@router.post("/media/import", openapi_extra=RAW_BODY, responses=answers(409))
 def import_records(
     principal: Annotated[Principal, requires(Permission.RECORDS_EXCHANGE)],
     session: DbSession,

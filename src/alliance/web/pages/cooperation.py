@@ -17,6 +17,7 @@ from alliance.accounts.policy import Principal
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.models import DeconflictionAlert
 from alliance.cooperation.schemas import AlertOut
+from alliance.validation import RecordId
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
@@ -76,7 +77,7 @@ def alerts_page(
 def alert_acknowledge(
     request: Request,
     session: DbSession,
-    alert_id: int,
+    alert_id: RecordId,
     back: Annotated[str, Form(max_length=2000)] = "/alerts",
     principal: Principal = page_requires(Permission.ALERT_MANAGE),
 ) -> Response:

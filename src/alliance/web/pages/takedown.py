@@ -50,6 +50,7 @@ from alliance.takedown.schemas import (
     ReportReceipt,
     RouteIn,
 )
+from alliance.validation import Days, PageNumber
 from alliance.web.errors import status_for
 from alliance.web.guards import DbSession, page_public, page_requires
 from alliance.web.pages.cooperation import alert_rows
@@ -251,7 +252,7 @@ def item_list(
     stage: str = "",
     country: str = "",
     q: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
     principal: Principal = page_requires(Permission.ITEM_READ),
 ) -> Response:
     try:
@@ -621,7 +622,7 @@ def hold_renew(
     request: Request,
     session: DbSession,
     hold: str,
-    days: Annotated[int, Form()],
+    days: Annotated[Days, Form()],
     principal: Principal = page_requires(Permission.HOLD_MANAGE),
 ) -> Response:
     renewed = holds_.renew_hold(session, principal, hold, days, app_state(request).settings)

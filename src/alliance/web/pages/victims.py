@@ -26,6 +26,7 @@ from alliance.accounts.permissions import OrgKind, Permission
 from alliance.accounts.policy import Principal
 from alliance.db.base import utcnow
 from alliance.errors import AllianceError, InvalidInput, NotFound
+from alliance.validation import PageNumber
 from alliance.victims import access, exchange, identification, metrics, referrals, series, triage
 from alliance.victims.formats import SeizureFormat
 from alliance.victims.models import AgeGroup, AgencyRole, SeriesStatus, Verdict
@@ -215,7 +216,7 @@ def _seizure_page(
     reference: str,
     *,
     verdict: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
     error: str | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
@@ -269,7 +270,7 @@ def seizure_page(
     session: DbSession,
     seizure: str,
     verdict: str = "",
-    page: int = 1,
+    page: PageNumber = 1,
     principal: Principal = page_requires(Permission.SEIZURE_TRIAGE),
 ) -> Response:
     return _seizure_page(request, session, principal, seizure, verdict=verdict, page=page)
@@ -398,7 +399,7 @@ def _series_page(
     principal: Principal,
     code: str,
     *,
-    page: int = 1,
+    page: PageNumber = 1,
     done: str = "",
     error: str | None = None,
     form: dict[str, str] | None = None,
@@ -482,7 +483,7 @@ def series_page(
     request: Request,
     session: DbSession,
     code: str,
-    page: int = 1,
+    page: PageNumber = 1,
     done: str = "",
     principal: Principal = page_requires(Permission.SERIES_READ),
 ) -> Response:
