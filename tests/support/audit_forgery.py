@@ -9,7 +9,8 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from alliance.audit.models import AuditAnchor, AuditEvent, AuditHead
-from alliance.audit.services import event_hash
+from alliance.audit.services import GENESIS_HASH, event_hash
+from alliance.db.base import utcnow
 
 
 def forget_anchors(session: Session) -> None:
@@ -46,3 +47,31 @@ def wipe(session: Session) -> None:
     session.execute(delete(AuditEvent))
     session.execute(delete(AuditHead))
     session.expire_all()
+
+
+def insert_event(session: Session, seq: int, *, prev_hash: str | None = None) -> AuditEvent:
+    """An event written straight into the table, numbered ``seq`` and correctly hashed
+    (following ``prev_hash``: by default the event before it, or the genesis hash), leaving
+    the head alone."""
+    if prev_hash is None:
+        before = session.execute(
+            select(AuditEvent.hash).where(AuditEvent.seq == seq - 1)
+        ).scalar_one_or_none()
+        prev_hash = before or GENESIS_HASH
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=utcnow(),
+        actor="user:mallory",
+        actor_user_id=None,
+        organisation_id=None,
+        event_type="org:created",
+        subject_type="organisation",
+        subject_id="666",
+        details=json.dumps({"n": "forged"}),
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    session.expire_all()
+    return event

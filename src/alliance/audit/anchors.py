@@ -14,8 +14,11 @@ which writes them as JSON lines (:class:`~alliance.audit.schemas.SignedHead`) fo
 and the secretariat to keep elsewhere. :func:`verify_chain` checks the chain, then each
 anchor, stored or given: its signature, then that the chain still holds event *N* with the
 signed hash and is not shorter than *N*. An edited and re-hashed chain, a cut tail and a
-wiped log each fail against an anchor taken before. Stored anchors help only as long as
-they are not deleted with the rest; exported ones are what cannot be reached.
+wiped log each fail against an anchor taken before. The walk accounts for every row of the
+events table (exactly 1..*N*, *N* the head), so events inserted outside the chain — numbered
+0 or below, duplicated, or after the head — fail even when well hashed. Stored anchors
+help only as long as they are not deleted with the rest; exported ones are what cannot be
+reached.
 
 A new anchor is signed only after checking that the events since the newest anchor extend
 it, so a tampered chain is never signed. Writing an anchor adds no audit event: the event

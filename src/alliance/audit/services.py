@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alliance.audit.events import EventType
@@ -140,7 +140,12 @@ class TamperDetected(AllianceError):
 
 
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
-    """Walk the whole chain; report the first event whose content or position was altered."""
+    """Walk the whole chain; report the first event whose content or position was altered.
+
+    Every row of ``audit_events`` is accounted for: the events must be exactly 1..*N*, *N*
+    the head's. An event numbered below 1 (or not at all), a gap, a duplicate or an event
+    after the head is tampering, however well hashed.
+    """
     return walk(session, after_seq=0, after_hash=GENESIS_HASH, batch=batch)
 
 
@@ -148,8 +153,13 @@ def walk(session: Session, *, after_seq: int, after_hash: str, batch: int = 5000
     """Check the events after ``after_seq`` (whose hash is ``after_hash``) up to the head.
 
     From the start of the chain (0, the genesis hash) this is a full verification; from a
-    signed head it checks only that the newer events extend what was signed.
+    signed head it checks only that the newer events extend what was signed. Either way
+    no event may be numbered below 1 (one indexed look-up) or after the head (the walk
+    goes on to the last event in the table, not to the head).
     """
+    stray = _outside_the_chain(session)
+    if stray is not None:
+        return stray
     expected_seq, prev, checked = after_seq + 1, after_hash, 0
     while True:
         rows = (
@@ -165,8 +175,11 @@ def walk(session: Session, *, after_seq: int, after_hash: str, batch: int = 5000
         if not rows:
             break
         for event in rows:
+            if event.seq < expected_seq:  # the ordered walk meets a second copy right away
+                reason = f"event {event.seq} more than once: inserted"
+                return _broken(checked - 1, session, event.seq, reason)
             if event.seq != expected_seq:
-                return _broken(checked, session, expected_seq, "event missing (deleted?)")
+                return _gap(checked, session, expected_seq, event.seq)
             if event.prev_hash != prev:
                 return _broken(checked, session, event.seq, "does not follow the event before it")
             if event_hash(event) != event.hash:
@@ -174,24 +187,107 @@ def walk(session: Session, *, after_seq: int, after_hash: str, batch: int = 5000
             prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
         session.expunge_all()
     last = expected_seq - 1
+    twice = _duplicates(session, after_seq, last, checked)
+    if twice:
+        named = ", ".join(str(seq) for seq in twice)
+        reason = f"{'event' if len(twice) == 1 else 'events'} {named} more than once: inserted"
+        return _broken(twice[0] - after_seq - 1, session, twice[0], reason)
     head = session.get(AuditHead, 1)
     if head is None:
         if last > 0:
             return _broken(checked, session, last + 1, "chain head missing (deleted?)")
         return VerifyResult(ok=True, checked=checked, head_seq=0)
+    if head.seq < last:
+        beyond = _span(head.seq + 1, last)
+        reason = (
+            f"{beyond} after the head (event {head.seq}): inserted beyond the chain, "
+            "or the head set back"
+        )
+        return _broken(max(head.seq - after_seq, 0), session, head.seq + 1, reason)
     if head.seq != last or head.hash != prev:
         return _broken(checked, session, last + 1, "newest events missing (deleted?)")
     return VerifyResult(ok=True, checked=checked, head_seq=head.seq)
 
 
+_NAMED = 10  # stray sequence numbers named in a message
+
+
+def _outside_the_chain(session: Session) -> VerifyResult | None:
+    """Events numbered below 1, where the chain starts, or not numbered at all (possible
+    only once the column's constraint was dropped): no walk from 1 would meet them."""
+    below = list(
+        session.execute(
+            select(AuditEvent.seq)
+            .where(AuditEvent.seq < 1)
+            .order_by(AuditEvent.seq)
+            .limit(_NAMED + 1)
+        ).scalars()
+    )
+    if below:
+        named = ", ".join(str(seq) for seq in below[:_NAMED])
+        more = " and more" if len(below) > _NAMED else ""
+        noun = "event" if len(below) == 1 else "events"
+        reason = (
+            f"{noun} {named}{more} before event 1, where the chain starts: "
+            "inserted outside the chain"
+        )
+        return _broken(0, session, below[0], reason)
+    unnumbered = session.execute(
+        select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)
+    ).scalar_one_or_none()
+    if unnumbered is not None:
+        reason = (
+            f"an event without a sequence number (row {unnumbered}): inserted outside the chain"
+        )
+        return _broken(0, session, None, reason)
+    return None
+
+
+def _duplicates(session: Session, after_seq: int, last: int, checked: int) -> list[int]:
+    """Sequence numbers the walk met once but the table holds more than once (possible only
+    once the unique constraint was dropped; a second copy may sit at a batch boundary)."""
+    in_range = (AuditEvent.seq > after_seq) & (AuditEvent.seq <= last)
+    rows = session.execute(select(func.count()).select_from(AuditEvent).where(in_range))
+    if rows.scalar_one() == checked:
+        return []
+    return list(
+        session.execute(
+            select(AuditEvent.seq)
+            .where(in_range)
+            .group_by(AuditEvent.seq)
+            .having(func.count() > 1)
+            .order_by(AuditEvent.seq)
+            .limit(_NAMED)
+        ).scalars()
+    )
+
+
+def _gap(checked: int, session: Session, expected: int, found: int) -> VerifyResult:
+    """The walk expected event ``expected`` and met ``found``: deleted, or after the head."""
+    head = session.get(AuditHead, 1)
+    if head is not None and expected > head.seq:
+        reason = (
+            f"event {found} after the head (event {head.seq}), with no event {expected} "
+            "before it: inserted beyond the chain"
+        )
+        return _broken(checked, session, found, reason)
+    return _broken(checked, session, expected, "event missing (deleted?)")
+
+
+def _span(first: int, last: int) -> str:
+    return f"event {first}" if first == last else f"events {first} to {last}"
+
+
 def broken_message(result: VerifyResult) -> str:
-    message = f"audit chain broken at event {result.broken_seq}: {result.reason}"
-    if result.anchor_signed_at is None:  # found by the walk: what came before it holds
+    where = f" at event {result.broken_seq}" if result.broken_seq is not None else ""
+    message = f"audit chain broken{where}: {result.reason}"
+    if result.anchor_signed_at is None and (result.broken_seq or 0) >= 1:
+        # found by the walk: what came before it holds
         message += f" ({result.checked} events before it are intact)"
     return message
 
 
-def _broken(checked: int, session: Session, seq: int, reason: str) -> VerifyResult:
+def _broken(checked: int, session: Session, seq: int | None, reason: str) -> VerifyResult:
     head = session.get(AuditHead, 1)
     return VerifyResult(
         ok=False, checked=checked, head_seq=head.seq if head else 0, broken_seq=seq, reason=reason
