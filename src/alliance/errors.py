@@ -8,7 +8,8 @@ one ``main()``. Domain packages subclass these beside the services that raise th
 
     AllianceError
     ├── InvalidInput          bad value, bad file, bad format        → 400 / exit 2
-    │   └── PayloadTooLarge   body or file over the configured limit → 413 / exit 2
+    │   ├── PayloadTooLarge   body or file over the configured limit → 413 / exit 2
+    │   └── RequestTimeout    a request body that arrives too slowly → 408
     ├── NotAuthenticated      no or bad credentials                  → 401 / exit 3
     ├── PermissionDenied      authenticated, but not allowed          → 403 / exit 3
     ├── NotFound              no such record (or not visible to you) → 404 / exit 4
@@ -37,6 +38,10 @@ class InvalidInput(AllianceError):
 
 class PayloadTooLarge(InvalidInput):
     code = "payload_too_large"
+
+
+class RequestTimeout(InvalidInput):
+    code = "request_timeout"
 
 
 class NotAuthenticated(AllianceError):

@@ -91,6 +91,22 @@ class Settings(BaseSettings):
         description="Longest a request waits for its turn when the server is full before "
         "it is answered 503 with Retry-After.",
     )
+    request_body_seconds: float = Field(
+        20,
+        gt=0,
+        le=600,
+        description="A request body (up to ALLIANCE_MAX_BODY_BYTES) must arrive within this "
+        "many seconds, before the request takes a turn; larger uploads must then keep coming "
+        "at least every this many seconds and at ALLIANCE_MIN_UPLOAD_BYTES_PER_SECOND on "
+        "average. Slower bodies get 408, so slow senders cannot hold the server's turns.",
+    )
+    min_upload_bytes_per_second: int = Field(
+        16_384,
+        ge=0,
+        description="Slowest average rate accepted for the part of an upload past "
+        "ALLIANCE_MAX_BODY_BYTES (measured after the first ALLIANCE_REQUEST_BODY_SECONDS); "
+        "0 turns the check off.",
+    )
     database_wait_seconds: float = Field(
         10,
         gt=0,

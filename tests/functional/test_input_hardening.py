@@ -69,6 +69,29 @@ def test_nul_in_query_path_and_uploads_is_400(client: TestClient, world: World) 
         _refused(client.post(f"/api/v1/seizures?format={fmt}", content=content, headers=headers))
 
 
+def test_unpaired_surrogate_escapes_are_400_not_a_server_error(
+    client: TestClient, world: World
+) -> None:
+    """A lone \\uD800-\\uDFFF escape decodes to a string no database driver encodes: it
+    was a 500 in list fields (found by a rerun of the attacks)."""
+    analyst = {**_bearer(world, Role.analyst), "content-type": "application/json"}
+    md5 = "0123456789abcdef0123456789abcdef"
+    bodies = {
+        "/api/v1/reports": b'{"urls": ["http://s2.example.test/\\udc80"]}',
+        "/api/v1/reports/batch": b'{"reports": [{"urls": ["http://s7.example.test/\\ud800"]}]}',
+        "/api/v1/match": (
+            b'{"signals": [{"type": "md5", "value": "' + md5.encode() + b'"}],'
+            b' "banks": ["\\ud800"]}'
+        ),
+    }
+    for path, body in bodies.items():
+        response = client.post(path, content=body, headers=analyst)
+        assert response.status_code == 400, (path, response.text)
+        assert "unpaired UTF-16 surrogate" in response.json()["error"]["message"]
+    paired = b'{"urls": ["http://emoji.example.test/\\ud83d\\ude00"]}'
+    assert client.post("/api/v1/reports", content=paired, headers=analyst).status_code == 201
+
+
 @pytest.mark.parametrize(
     ("path", "role"),
     [

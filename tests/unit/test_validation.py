@@ -15,7 +15,7 @@ from alliance.hosting.schemas import ProviderIn
 from alliance.takedown.schemas import PublicReportIn, ReportIn, RouteIn
 from alliance.validation import as_country_code
 from alliance.victims.schemas import IdentifyIn, ReferralIn, SeriesIn, SeriesUpdate
-from alliance.web.inputs import BodyScanner
+from alliance.web.inputs import BodyScanner, SurrogateScanner
 
 PROVIDER = {"slug": "p-one", "name": "P", "country_code": "NL"}
 PUBLIC = {"url": "https://a.example.test/", "challenge": "c", "nonce": "n"}
@@ -95,3 +95,29 @@ def test_scanner_finds_escapes_across_chunks_and_counts_backslashes() -> None:
     assert _scan([b"plain \x00 byte"], json=False)
     assert _scan([b"a=b%0", b"0"], json=False, form=True)
     assert not _scan([b"a=b%20c"], json=False, form=True)
+
+
+def _lone(chunks: list[bytes]) -> bool:
+    scanner = SurrogateScanner()
+    return any(scanner.found_in(chunk, last=n == len(chunks) - 1) for n, chunk in enumerate(chunks))
+
+
+@pytest.mark.parametrize("split", range(1, 30))
+def test_surrogate_escapes_must_pair_wherever_the_chunks_break(split: int) -> None:
+    def chunks(body: bytes) -> list[bytes]:
+        return [body[:split], body[split:]]
+
+    assert not _lone(chunks(b'{"a": ["x\\ud83d\\ude00y", "\\uD83D\\uDE00"]}'))  # pairs: fine
+    assert not _lone(chunks(b'{"a": "\\\\ud800 is text after an escaped backslash"}'))
+    assert _lone(chunks(b'{"urls": ["http://s.example.test/\\udc80"]}'))  # a lone low
+    assert _lone(chunks(b'{"banks": ["\\ud800"]}'))  # a lone high
+    assert _lone(chunks(b'{"a": "\\ud800\\\\\\udc00"}'))  # a backslash between them
+    assert _lone(chunks(b'{"a": "\\ude00\\ud83d"}'))  # the wrong order
+    assert _lone(chunks(b'{"a": "x\\ud83d"}'))  # a high at the very end
+
+
+def test_json_surrogates_are_checked_in_one_long_stream() -> None:
+    body = b'["' + b"\\ud83d\\ude00" * 5000 + b'"]'
+    assert not _lone([body[n : n + 7] for n in range(0, len(body), 7)])
+    bad = body[:-2] + b'\\udc00"]'
+    assert _lone([bad[n : n + 7] for n in range(0, len(bad), 7)])

@@ -17,6 +17,13 @@ timeouts fire. So the three are sized together, from ALLIANCE_MAX_CONCURRENT_REQ
   in-process worker and the refusal-audit flush; a request holds one from its first
   statement to its commit, and authentication holds its own only while it reads.
 
+A request's body (up to ALLIANCE_MAX_BODY_BYTES) is received before the request asks for
+a turn, within ALLIANCE_REQUEST_BODY_SECONDS or 408: a client that trickles its body holds
+a connection and a coroutine, never one of the turns (a dozen such clients once shut every
+other caller out). What an upload sends past that is received during its turn, and must
+keep coming: each part within ALLIANCE_REQUEST_BODY_SECONDS, at
+ALLIANCE_MIN_UPLOAD_BYTES_PER_SECOND on average, or the request ends with 408.
+
 GET and HEAD requests begin as readers (alliance.db.session.reads_first): on SQLite they
 never wait for the writer. One that turns out to write (a victim read is audited) is run
 again from the start as a writer; nothing of the first run was written.
@@ -40,6 +47,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alliance.db.session import WriteNeeded, create_db_engine, reads_first
+from alliance.errors import RequestTimeout
 from alliance.settings import Settings
 from alliance.web.errors import error_response
 from alliance.web.state import AppState
@@ -58,6 +66,9 @@ class Capacity:
     requests: int
     queue_seconds: float
     database_wait_seconds: float
+    body_seconds: float = 20.0
+    body_bytes: int = 1_048_576  # received before the turn
+    upload_rate: int = 16_384  # bytes a second, past body_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Capacity:
@@ -65,6 +76,9 @@ class Capacity:
             requests=settings.max_concurrent_requests,
             queue_seconds=settings.request_queue_seconds,
             database_wait_seconds=settings.database_wait_seconds,
+            body_seconds=settings.request_body_seconds,
+            body_bytes=settings.max_body_bytes,
+            upload_rate=settings.min_upload_bytes_per_second,
         )
 
     @property
@@ -142,6 +156,14 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or path.startswith("/static/"):
             await self.app(scope, receive, send)
             return
+        if _has_body(scope):
+            body_first = await self._receive_body(receive)
+            if body_first is None:
+                message = f"the request body did not arrive within {self.capacity.body_seconds:g} s"
+                response = error_response(Request(scope), 408, RequestTimeout.code, message)
+                await response(scope, receive, send)
+                return
+            receive = body_first
         gate = self._gate(probe=path in PROBE_PATHS)
         admitted = False
         with anyio.move_on_after(self.capacity.queue_seconds):
@@ -158,6 +180,28 @@ class AdmissionMiddleware:
                 await self.app(scope, receive, send)
         finally:
             gate.release()
+
+    async def _receive_body(self, receive: Receive) -> Receive | None:
+        """The body received up to ``body_bytes`` before the turn, as a receive that hands
+        it over and then paces the rest; None when it did not arrive in time."""
+        received: list[Message] = []
+        size = 0
+        more = True
+        with anyio.move_on_after(self.capacity.body_seconds):
+            while more and size <= self.capacity.body_bytes:
+                message = await receive()
+                received.append(message)
+                size += len(message.get("body", b""))
+                more = message["type"] == "http.request" and message.get("more_body", False)
+        if more and size <= self.capacity.body_bytes:
+            return None
+        replay = iter(received)
+        paced = _Paced(receive, self.capacity)
+
+        async def replaying_receive() -> Message:
+            return next(replay, None) or await paced()
+
+        return replaying_receive
 
     async def _read_first(self, scope: Scope, receive: Receive, send: Send) -> None:
         received: list[Message] = []
@@ -197,6 +241,38 @@ class AdmissionMiddleware:
             await send(message)
 
         return sending
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
+
+
+class _Paced:
+    """The rest of an upload, received during its turn: each part within
+    ``body_seconds`` and, after the first ``body_seconds``, ``upload_rate`` on average."""
+
+    def __init__(self, receive: Receive, capacity: Capacity) -> None:
+        self._receive = receive
+        self._capacity = capacity
+        self._received = 0
+        self._start = anyio.current_time()
+
+    async def __call__(self) -> Message:
+        seconds = self._capacity.body_seconds
+        with anyio.move_on_after(seconds):
+            message = await self._receive()
+            self._received += len(message.get("body", b""))
+            elapsed = anyio.current_time() - self._start
+            rate = self._capacity.upload_rate
+            if rate and elapsed > seconds and self._received < rate * elapsed:
+                raise RequestTimeout(
+                    f"the upload arrives at under {rate:,} bytes a second; send it faster"
+                )
+            return message
+        raise RequestTimeout(f"the upload stalled for {seconds:g} s")
 
 
 def _copy(scope: Scope) -> Scope:

@@ -34,6 +34,7 @@ from alliance.errors import (
     PayloadTooLarge,
     PermissionDenied,
     RateLimited,
+    RequestTimeout,
 )
 from alliance.web.api.objects import hidden_object
 from alliance.web.guards import ANY_PRINCIPAL, PUBLIC, LoginRequired
@@ -44,6 +45,7 @@ log = logging.getLogger("alliance.web")
 
 STATUS_BY_ERROR: list[tuple[type[AllianceError], int]] = [
     (PayloadTooLarge, 413),
+    (RequestTimeout, 408),
     (InvalidInput, 400),
     (NotAuthenticated, 401),
     (PermissionDenied, 403),
@@ -160,10 +162,22 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def unencodable_text(request: Request, exc: Exception) -> Response:
+    """Text the database driver cannot encode: an unpaired surrogate that reached a field
+    some other way than a JSON body (which web/inputs.py refuses at the door). The
+    request's transaction has rolled back; this is bad input, not a server error."""
+    assert isinstance(exc, UnicodeEncodeError)
+    if exc.reason != "surrogates not allowed":
+        return await unexpected_error(request, exc)
+    message = "the request holds text with an unpaired UTF-16 surrogate: not a character"
+    return error_response(request, 400, InvalidInput.code, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AllianceError, alliance_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(UnicodeEncodeError, unencodable_text)
     app.add_exception_handler(Exception, unexpected_error)
 
 

@@ -10,6 +10,10 @@ back ends:
   no UTF-8 text holds; in a form body also ``%00``; in a JSON body (and in a hash file,
   whose format may be JSON whatever its content type) also the ``\\u0000`` escape.
 
+A JSON body's ``\\uD800``–``\\uDFFF`` escapes must come in pairs (high, then low): a lone one
+decodes to a string that no database driver can encode, and was a server error wherever a
+field did not check for it. It is refused with 400 here too.
+
 Bodies are scanned as they stream in, as the body limit counts them: nothing is buffered
 twice. Schemas used outside the web (CLI arguments, import files) refuse NUL through
 :data:`alliance.validation.Text`.
@@ -27,6 +31,9 @@ from alliance.web.errors import error_response
 from alliance.web.security import HASH_FILE_PATHS, UPLOAD_PATHS
 
 MESSAGE = "NUL characters are not allowed in a request"
+SURROGATE_MESSAGE = (
+    "a JSON string holds an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF): not a character"
+)
 #: ``\u0000`` that is an escape, i.e. preceded by an even number of backslashes.
 JSON_NUL = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
 JSON_TYPES = re.compile(r"^application/(?:[\w.+-]*\+)?(?:json|x-ndjson|jsonl|json-lines)$")
@@ -58,6 +65,55 @@ class BodyScanner:
         while start > 0 and data[start - 1 : start] == b"\\":
             start -= 1
         self.carry = data[start:]
+        return False
+
+
+#: A real ``\\uD800``-``\\uDFFF`` escape: after an even run of backslashes.
+_SURROGATE = re.compile(rb"(?:^|(?<=[^\\]))(?:\\\\)*\\u[dD]([89a-fA-F])[0-9a-fA-F]{2}")
+_ESCAPE = 6  # len(b"\\uD83D")
+
+
+class SurrogateScanner:
+    """Finds an unpaired surrogate escape in a JSON body fed chunk by chunk.
+
+    An escape is judged once the six bytes after it are in view (a high one must be
+    followed by a low one, a low one must follow a high one), or at the end of the body;
+    the carry keeps what the next chunk needs to judge the rest.
+    """
+
+    def __init__(self) -> None:
+        self.carry = b""
+        self.offset = 0  # where ``carry`` starts in the body
+        self.judged = 0  # escapes starting before this have been judged
+        self.highs: set[int] = set()  # where high escapes start, in the body
+
+    def found_in(self, chunk: bytes, *, last: bool) -> bool:
+        data = self.carry + chunk
+        for match in _SURROGATE.finditer(data):
+            start = self.offset + match.end() - _ESCAPE
+            end = start + _ESCAPE
+            if start < self.judged:
+                continue
+            if not last and end + _ESCAPE > self.offset + len(data):
+                break  # its neighbour is not in view yet
+            self.judged = end
+            if match.group(1).lower() in b"89ab":
+                self.highs.add(start)
+                # The low one must start right here: not after an escaped backslash.
+                following = _SURROGATE.match(data, end - self.offset)
+                if following is None or following.end() - _ESCAPE != end - self.offset:
+                    return True
+                if following.group(1).lower() not in b"cdef":
+                    return True
+            elif start - _ESCAPE not in self.highs:
+                return True
+        # Keep three escapes' worth and the run of backslashes before it (for ``^``).
+        keep = max(len(data) - 3 * _ESCAPE, 0)
+        while keep > 0 and data[keep - 1 : keep] == b"\\":
+            keep -= 1
+        self.offset += keep
+        self.carry = data[keep:]
+        self.highs = {h for h in self.highs if h >= self.offset - _ESCAPE}
         return False
 
 
@@ -99,11 +155,19 @@ class NulRefusalMiddleware:
             await self.app(scope, receive, send)
             return
 
+        surrogates = SurrogateScanner() if scanner.json_escapes else None
+
         async def scanning_receive() -> Message:
             message = await receive()
-            if message["type"] == "http.request" and scanner.found_in(message.get("body", b"")):
-                # Raised while the route reads its body: the error handlers answer 400.
+            if message["type"] != "http.request":
+                return message
+            # Raised while the route reads its body: the error handlers answer 400.
+            body = message.get("body", b"")
+            if scanner.found_in(body):
                 raise InvalidInput(MESSAGE)
+            last = not message.get("more_body", False)
+            if surrogates is not None and surrogates.found_in(body, last=last):
+                raise InvalidInput(SURROGATE_MESSAGE)
             return message
 
         await self.app(scope, scanning_receive, send)

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from alliance.db import create_db_engine
 from alliance.db.session import WriteNeeded, reads_first
-from alliance.errors import DatabaseNotReady
+from alliance.errors import DatabaseNotReady, RequestTimeout
 from alliance.settings import load_settings
 from alliance.web import create_app
 from alliance.web.bookkeeping import RefusalAudit, Throttle
@@ -175,3 +175,113 @@ def test_no_connection_within_the_wait_is_503_not_500(tmp_path: Path) -> None:
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "busy"
     assert response.headers["retry-after"]
+
+
+def _trickle(pause: float, parts: int) -> Receive:
+    """A client that sends its body one byte every ``pause`` seconds."""
+    sent = 0
+
+    async def receive() -> Message:
+        nonlocal sent
+        await anyio.sleep(pause)
+        sent += 1
+        return {"type": "http.request", "body": b"x", "more_body": sent < parts}
+
+    return receive
+
+
+def _post(body_length: int) -> Scope:
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/reports",
+        "headers": [(b"content-length", str(body_length).encode())],
+        "query_string": b"",
+    }
+
+
+def test_a_trickled_body_holds_no_turn_and_gets_408() -> None:
+    """A client that trickles its body waits outside: the one turn stays free for others."""
+    capacity = Capacity(requests=1, queue_seconds=0.2, database_wait_seconds=1, body_seconds=0.5)
+    reached_app: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached_app.append(scope["method"])
+        await _send_text(send, 200, b"ok")
+
+    middleware = AdmissionMiddleware(app, capacity)
+
+    async def scenario() -> tuple[list[Message], int]:
+        answered: list[Message] = []
+
+        async def send(message: Message) -> None:
+            answered.append(message)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(middleware, _post(100_000), _trickle(0.05, 100_000), send)
+            await anyio.sleep(0.1)  # the trickler is receiving its body
+            transport = httpx.ASGITransport(app=middleware)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                status = (await client.get("/api/v1/me")).status_code
+        return answered, status
+
+    answered, other = asyncio.run(scenario())
+    assert other == 200  # served while the trickler was still sending
+    assert answered[0]["status"] == 408
+    assert reached_app == ["GET"]  # the trickled request never took a turn
+
+
+def test_a_whole_small_body_is_handed_over_before_the_turn() -> None:
+    capacity = Capacity(requests=1, queue_seconds=0.2, database_wait_seconds=1, body_seconds=2)
+    bodies: list[bytes] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        bodies.append(body)
+        await _send_text(send, 200, b"ok")
+
+    async def scenario() -> int:
+        transport = httpx.ASGITransport(app=AdmissionMiddleware(app, capacity))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return (await client.post("/api/v1/reports", content=b"{}" * 1000)).status_code
+
+    assert asyncio.run(scenario()) == 200
+    assert bodies == [b"{}" * 1000]
+
+
+def test_an_upload_past_the_buffer_must_keep_coming() -> None:
+    """Past ``body_bytes``, an upload is received during its turn, and a stall ends it."""
+    capacity = Capacity(
+        requests=1, queue_seconds=0.2, database_wait_seconds=1, body_seconds=0.3, body_bytes=4
+    )
+    errors: list[RequestTimeout] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            while (await receive()).get("more_body", False):
+                pass
+        except RequestTimeout as exc:
+            errors.append(exc)
+            await _send_text(send, 408, b"slow")
+            return
+        await _send_text(send, 200, b"ok")
+
+    async def send(_message: Message) -> None:
+        return None
+
+    receive = _trickle(0.0, 8)  # the first parts come at once ...
+    calls = 0
+
+    async def stalling() -> Message:
+        nonlocal calls
+        calls += 1
+        if calls > 6:
+            await anyio.sleep(5)  # ... then nothing
+        return await receive()
+
+    asyncio.run(AdmissionMiddleware(app, capacity)(_post(8), stalling, send))
+    assert len(errors) == 1 and "stalled" in errors[0].message
