@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         "SQLite's one writer (behind a long import, say) before it is answered 503 with "
         "Retry-After. Commands and workers wait 30 s.",
     )
+    sync_max_manifest_age_hours: float = Field(
+        24,
+        gt=0,
+        description="alliance sync refuses a signed bank manifest issued longer ago than this: "
+        "a mirror or proxy replaying the newest manifest it saw would otherwise hold a member "
+        "at an old copy without an error (a freeze).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses or networks (e.g. 127.0.0.1/32, 10.0.0.0/8) of reverse "

@@ -4,6 +4,7 @@ local copy stays as it was and the command exits non-zero; a genuine withdrawal 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from alliance.banks.signing import SignatureInvalid, Signer
 from alliance.banks.sync import MANIFEST_PATH, sync
 from alliance.cli import sync as sync_cli
 from alliance.cli.main import main
+from alliance.settings import get_settings
 from tests.factories import pdq_hex
 from tests.functional.conftest import World
 from tests.functional.test_sync import SERVER, _add, _bridge
@@ -278,3 +280,41 @@ def test_a_replayed_withdrawal_does_not_drop_a_bank_granted_again(
     ):
         sync(http, store, server=SERVER)
     assert _files(store.root) == before and store.find("pdq", pdq_hex(3))[0]
+
+
+def test_a_frozen_manifest_is_refused_once_it_is_old(
+    client: TestClient,
+    world: World,
+    held: tuple[LocalBankStore, History],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A mirror that keeps answering the newest manifest it saw is no replay of an older
+    one, but it holds the member at its copy: past the age limit, it is refused."""
+    store, history = held
+    newest = history.answers[MANIFEST_PATH][-1]
+    before = _files(store.root)
+
+    def freeze(request: httpx.Request, body: bytes) -> bytes:
+        return newest if request.url.path == MANIFEST_PATH else body
+
+    with _bridge(client, world.keys[Role.reviewer], freeze) as http:
+        report = sync(http, store, server=SERVER)  # within the limit: up to date, as it says
+        assert report.unchanged == [BANK]
+        with pytest.raises(SyncRefused, match=r"hours ago .* holding back updates"):
+            sync(http, store, server=SERVER, max_manifest_age=timedelta(0))
+    assert _files(store.root) == before
+
+    monkeypatch.setenv("ALLIANCE_SYNC_MAX_MANIFEST_AGE_HOURS", "0.00001")
+    monkeypatch.setattr(sync_cli, "make_client", lambda server, key: _bridge(client, key, freeze))
+    capsys.readouterr()
+    get_settings.cache_clear()  # read the limit afresh, and forget it after
+    try:
+        key = world.keys[Role.reviewer]
+        code = main(["sync", "--server", SERVER, "--key", key, "--store", str(store.root)])
+    finally:
+        get_settings.cache_clear()
+    assert code == 5
+    assert "holding back updates" in capsys.readouterr().err
+    with _bridge(client, world.keys[Role.reviewer]) as http:  # the hub itself: a fresh one
+        assert sync(http, store, server=SERVER).applied

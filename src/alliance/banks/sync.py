@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -35,9 +35,13 @@ from alliance.banks.hub_client import HubError, get, json_of
 from alliance.banks.local_store import ApplyResult, LocalBankStore, SyncRefused
 from alliance.banks.manifest import Manifest
 from alliance.banks.signing import SignatureInvalid, key_id, load_public_key
+from alliance.db.base import utcnow
 from alliance.errors import NotFound
 
 MANIFEST_PATH = "/api/v1/sync/manifest"
+#: The hub signs a manifest per request, so a fresh one is seconds old; an old one is a
+#: replay that would freeze the member at its copy (ALLIANCE_SYNC_MAX_MANIFEST_AGE_HOURS).
+MAX_MANIFEST_AGE = timedelta(hours=24)
 
 __all__ = ["MANIFEST_PATH", "SyncRefused", "SyncReport", "sync"]
 
@@ -56,11 +60,13 @@ def sync(
     server: str,
     public_key_pem: str | None = None,
     member: str | None = None,
+    max_manifest_age: timedelta = MAX_MANIFEST_AGE,
     on_bank: Callable[[str], None] | None = None,
 ) -> SyncReport:
     """Bring the store to the platform's signed manifest: apply what changed, drop what the
     manifest withdraws. ``member``: the organisation the store syncs for (default: the
-    one pinned by the first sync)."""
+    one pinned by the first sync); a manifest issued more than ``max_manifest_age`` ago is
+    refused (a freeze)."""
     public_key_pem = _signing_key(client, store, public_key_pem)
     public_key = load_public_key(public_key_pem)
     try:
@@ -72,6 +78,14 @@ def sync(
         ) from None
     signed = manifests.parse(response.content, public_key)
     _check_manifest(signed, store, member=member, api_key=_key_prefix(client))
+    age = utcnow() - signed.issued_at
+    if age > max_manifest_age:
+        raise SyncRefused(
+            f"the signed manifest was issued at {signed.issued_at.isoformat()}, "
+            f"{age.total_seconds() / 3600:.1f} hours ago (the limit is "
+            f"{max_manifest_age.total_seconds() / 3600:g}): a mirror or proxy may be holding "
+            "back updates; nothing changed"
+        )
     store.accept_manifest(
         server,
         key_id(public_key),

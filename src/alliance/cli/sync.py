@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -62,6 +63,7 @@ def sync_command(
                 server=server,
                 public_key_pem=pem,
                 member=member,
+                max_manifest_age=timedelta(hours=context.settings().sync_max_manifest_age_hours),
                 on_bank=lambda name: spinner.update(f"syncing {name}"),
             )
         for result in report.applied:
