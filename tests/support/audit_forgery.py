@@ -8,9 +8,29 @@ import json
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from alliance.audit import SYSTEM, EventType, record
+from alliance.audit.anchors import export_lines, parse_lines, sign_head
 from alliance.audit.models import AuditAnchor, AuditEvent, AuditHead
+from alliance.audit.schemas import SignedHead
 from alliance.audit.services import GENESIS_HASH, event_hash
 from alliance.db.base import utcnow
+from alliance.signing import Signer
+
+#: The platform and key the audit tests sign with.
+PLATFORM = "alliance-test"
+KEY = Signer.generate()
+
+
+def add_events(session: Session, n: int) -> None:
+    """``n`` ordinary events, appended as services append them."""
+    for i in range(n):
+        record(session, SYSTEM, EventType.ORG_UPDATED, "organisation", i, {"n": i})
+
+
+def export_anchors(session: Session) -> list[SignedHead]:
+    """Sign the head and take every anchor away, as `alliance audit anchor export` does."""
+    sign_head(session, KEY, PLATFORM)
+    return parse_lines(list(export_lines(session)))
 
 
 def forget_anchors(session: Session) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from alliance.audit import SYSTEM, EventType, record
 from alliance.audit.anchors import (
     export_lines,
     parse_lines,
@@ -17,34 +16,28 @@ from alliance.audit.anchors import (
     verify_chain,
 )
 from alliance.audit.models import AuditHead
-from alliance.audit.schemas import SignedHead
 from alliance.audit.services import TamperDetected, verify
 from alliance.errors import InvalidInput
 from alliance.signing import SignatureInvalid, Signer
-from tests.support.audit_forgery import cut_tail, forget_anchors, rehash_from, wipe
-
-PLATFORM = "alliance-test"
-KEY = Signer.generate()
-
-
-def _events(session: Session, n: int) -> None:
-    for i in range(n):
-        record(session, SYSTEM, EventType.ORG_UPDATED, "organisation", i, {"n": i})
-
-
-def _exported(session: Session) -> list[SignedHead]:
-    """Sign the head and take every anchor away, as `alliance audit anchor export` does."""
-    sign_head(session, KEY, PLATFORM)
-    return parse_lines(list(export_lines(session)))
+from tests.support.audit_forgery import (
+    KEY,
+    PLATFORM,
+    add_events,
+    cut_tail,
+    export_anchors,
+    forget_anchors,
+    rehash_from,
+    wipe,
+)
 
 
 def test_a_clean_chain_passes_its_anchors_and_later_ones(session: Session) -> None:
-    _events(session, 5)
-    first = _exported(session)
+    add_events(session, 5)
+    first = export_anchors(session)
     assert [(h.seq, h.platform) for h in first] == [(5, PLATFORM)]
     assert first[0].public_key_sha256 == KEY.fingerprint
     assert first[0].key_id == KEY.key_id
-    _events(session, 3)
+    add_events(session, 3)
     result = verify_and_sign(session, KEY, PLATFORM, given=first)
     assert result.ok, result.reason
     assert (result.checked, result.anchors_checked, result.anchored_seq) == (8, 2, 8)
@@ -55,11 +48,11 @@ def test_a_clean_chain_passes_its_anchors_and_later_ones(session: Session) -> No
 
 def test_signing_the_same_head_twice_keeps_one_anchor(session: Session) -> None:
     assert sign_head(session, KEY, PLATFORM) is None  # nothing to sign yet
-    _events(session, 2)
+    add_events(session, 2)
     one = sign_head(session, KEY, PLATFORM)
     assert one is not None and sign_head(session, KEY, PLATFORM) is one
     assert sign_head_if_due(session, KEY, PLATFORM, every_minutes=60) is None  # not due
-    _events(session, 1)
+    add_events(session, 1)
     assert sign_head_if_due(session, KEY, PLATFORM, every_minutes=60) is None
     later = sign_head_if_due(session, KEY, PLATFORM, every_minutes=1e-6)
     assert later is not None and later.seq == 3
@@ -67,8 +60,8 @@ def test_signing_the_same_head_twice_keeps_one_anchor(session: Session) -> None:
 
 @pytest.mark.parametrize("keep_stored", [True, False], ids=["anchors-kept", "anchors-deleted"])
 def test_a_rehashed_chain_fails_against_the_anchor(session: Session, keep_stored: bool) -> None:
-    _events(session, 6)
-    exported = _exported(session)
+    add_events(session, 6)
+    exported = export_anchors(session)
     rehash_from(session, 3)
     if not keep_stored:
         forget_anchors(session)
@@ -87,8 +80,8 @@ def test_a_rehashed_chain_fails_against_the_anchor(session: Session, keep_stored
 
 
 def test_a_cut_tail_fails_against_the_anchor(session: Session) -> None:
-    _events(session, 6)
-    exported = _exported(session)
+    add_events(session, 6)
+    exported = export_anchors(session)
     cut_tail(session, 4)
     forget_anchors(session)
     assert verify(session).ok
@@ -101,8 +94,8 @@ def test_a_cut_tail_fails_against_the_anchor(session: Session) -> None:
 
 
 def test_a_wiped_log_fails_against_the_anchor(session: Session) -> None:
-    _events(session, 3)
-    exported = _exported(session)
+    add_events(session, 3)
+    exported = export_anchors(session)
     wipe(session)
     forget_anchors(session)
     assert verify(session).ok
@@ -113,18 +106,18 @@ def test_a_wiped_log_fails_against_the_anchor(session: Session) -> None:
 
 
 def test_a_cut_tail_that_grew_again_fails_against_the_anchor(session: Session) -> None:
-    _events(session, 6)
-    exported = _exported(session)
+    add_events(session, 6)
+    exported = export_anchors(session)
     cut_tail(session, 2)
     forget_anchors(session)
-    _events(session, 7)  # longer than the anchor again, but another history
+    add_events(session, 7)  # longer than the anchor again, but another history
     assert verify(session).ok
     result = verify_chain(session, KEY.public_key, given=exported)
     assert not result.ok and result.broken_seq == 6
 
 
 def test_a_stored_anchor_that_was_altered_is_tampering(session: Session) -> None:
-    _events(session, 4)
+    add_events(session, 4)
     anchor = sign_head(session, KEY, PLATFORM)
     assert anchor is not None
     rehash_from(session, 2)
@@ -137,8 +130,8 @@ def test_a_stored_anchor_that_was_altered_is_tampering(session: Session) -> None
 
 
 def test_an_altered_or_foreign_anchor_file_is_refused(session: Session) -> None:
-    _events(session, 3)
-    (head,) = _exported(session)
+    add_events(session, 3)
+    (head,) = export_anchors(session)
     forged = head.model_copy(update={"seq": 2})
     with pytest.raises(SignatureInvalid, match=r"event 2 .* does not verify"):
         verify_chain(session, KEY.public_key, given=[forged])
@@ -158,7 +151,7 @@ def test_an_altered_or_foreign_anchor_file_is_refused(session: Session) -> None:
     ],
 )
 def test_anchor_lines_are_parsed_strictly(session: Session, line: str, message: str) -> None:
-    _events(session, 1)
+    add_events(session, 1)
     good = next(iter(export_lines(_signed(session))))
     with pytest.raises(InvalidInput, match=message):
         parse_lines([good, line])

@@ -11,35 +11,24 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from alliance.audit import SYSTEM, EventType, record
 from alliance.audit.anchors import (
-    export_lines,
-    parse_lines,
     sign_head,
     stored,
     verify_and_sign,
     verify_chain,
 )
 from alliance.audit.models import AuditHead
-from alliance.audit.schemas import SignedHead
 from alliance.audit.services import GENESIS_HASH, TamperDetected, broken_message, verify
 from alliance.db import create_db_engine
-from alliance.signing import Signer
-from tests.support.audit_forgery import forget_anchors, insert_event
+from tests.support.audit_forgery import (
+    KEY,
+    PLATFORM,
+    add_events,
+    export_anchors,
+    forget_anchors,
+    insert_event,
+)
 from tests.support.cli import Run, cli_runner
-
-PLATFORM = "alliance-test"
-KEY = Signer.generate()
-
-
-def _events(session: Session, n: int) -> None:
-    for i in range(n):
-        record(session, SYSTEM, EventType.ORG_UPDATED, "organisation", i, {"n": i})
-
-
-def _exported(session: Session) -> list[SignedHead]:
-    sign_head(session, KEY, PLATFORM)
-    return parse_lines(list(export_lines(session)))
 
 
 def _zero(session: Session) -> None:
@@ -78,7 +67,7 @@ IDS = ["seq-0", "seq-negative", "seq-0-and-negative", "after-the-head", "far-aft
 def test_an_event_outside_the_chain_fails_plain_verify(
     session: Session, forge: Callable[[Session], None], broken_seq: int, message: str
 ) -> None:
-    _events(session, 5)
+    add_events(session, 5)
     assert verify(session).ok
     forge(session)
     result = verify(session)
@@ -97,8 +86,8 @@ def test_an_event_outside_the_chain_fails_plain_verify(
 def test_an_event_outside_the_chain_fails_against_an_exported_anchor(
     session: Session, forge: Callable[[Session], None], broken_seq: int, message: str
 ) -> None:
-    _events(session, 5)
-    exported = _exported(session)
+    add_events(session, 5)
+    exported = export_anchors(session)
     forge(session)
     forget_anchors(session)
     result = verify_chain(session, KEY.public_key, given=exported, platform=PLATFORM)
@@ -117,19 +106,19 @@ def test_the_head_is_not_signed_over_events_outside_the_chain(
     session: Session, forge: Callable[[Session], None]
 ) -> None:
     """The worker's signing walks only from the newest stored anchor: it still sees them."""
-    _events(session, 5)
+    add_events(session, 5)
     sign_head(session, KEY, PLATFORM)
     forge(session)
-    _events(session, 1)  # event 6, a real one
+    add_events(session, 1)  # event 6, a real one
     with pytest.raises(TamperDetected, match="the head was not signed"):
         sign_head(session, KEY, PLATFORM)
     assert [a.seq for a in stored(session)] == [5]
 
 
 def test_a_clean_chain_still_passes_with_and_without_anchors(session: Session) -> None:
-    _events(session, 5)
-    exported = _exported(session)
-    _events(session, 2)
+    add_events(session, 5)
+    exported = export_anchors(session)
+    add_events(session, 2)
     result = verify(session, batch=2)  # batch boundaries everywhere
     assert result.ok and (result.checked, result.head_seq) == (7, 7)
     result = verify_and_sign(session, KEY, PLATFORM, given=exported)
@@ -151,7 +140,7 @@ def without_constraints(session: Session, backend: str) -> Session:
 @pytest.mark.parametrize("batch", [5000, 2], ids=["mid-batch", "at-batch-boundary"])
 def test_a_duplicated_event_is_tampering(without_constraints: Session, batch: int) -> None:
     session = without_constraints
-    _events(session, 5)
+    add_events(session, 5)
     before = session.execute(text("SELECT hash FROM audit_events WHERE seq = 1")).scalar_one()
     insert_event(session, 2, prev_hash=before)
     result = verify(session, batch=batch)
@@ -163,7 +152,7 @@ def test_a_duplicated_event_is_tampering(without_constraints: Session, batch: in
 
 def test_an_unnumbered_event_is_tampering(without_constraints: Session) -> None:
     session = without_constraints
-    _events(session, 3)
+    add_events(session, 3)
     row = insert_event(session, 99)
     session.execute(text("UPDATE audit_events SET seq = NULL WHERE id = :id"), {"id": row.id})
     session.expire_all()
