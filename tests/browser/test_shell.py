@@ -124,3 +124,19 @@ def test_analyst_browses_banks_and_looks_up_a_hash(live_server: str, browser_pag
     table = page.locator("[data-testid=match-results]")
     table.wait_for()
     assert "baseline-demo" in table.inner_text()
+
+
+def test_a_form_that_fails_says_so_on_the_page(live_server: str, browser_page: Any) -> None:
+    """An error answer to a boosted form is shown, not dropped (issue 15: forms failed
+    silently, and an analyst could believe a bad request had worked)."""
+    page = browser_page
+    _log_in(page, live_server, "nl-analyst")
+    page.click("nav.mainnav >> text=Match")
+    page.wait_for_url(f"{live_server}/match")
+    page.fill("textarea[name=hashes]", "not-a-hash")
+    with page.expect_response(lambda r: r.url.endswith("/match")) as answer:
+        page.click("text=Look up")
+    assert answer.value.status == 400
+    shown = page.locator("main", has_text="not-a-hash")
+    shown.wait_for(timeout=5000)  # the error page, swapped in
+    assert "not-a-hash" in shown.inner_text()
