@@ -98,6 +98,7 @@ def test_org_admin_creates_an_api_key(live_server: str, browser_page: Any) -> No
 
     me = httpx.get(f"{live_server}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["organisation_kind"] == "hotline"
+    assert me.json()["role"] == "viewer"  # the least privileged role unless one is chosen
 
 
 def test_analyst_browses_banks_and_looks_up_a_hash(live_server: str, browser_page: Any) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
@@ -340,6 +342,19 @@ def test_users_page_creates_user_with_generated_password(client: TestClient, wor
     client.cookies.clear()
     log_in(client, "new-colleague", password)
     assert csrf_from_page(client, "/dashboard")
+
+
+@pytest.mark.parametrize("role", [Role.secretariat_admin, Role.org_admin])
+def test_role_choices_start_at_the_least_privileged(
+    client: TestClient, world: World, role: Role
+) -> None:
+    """ "Add user" and "Create key" offer the role with the fewest rights first: an
+    administrator who does not choose hands out as little as possible (issue 15)."""
+    log_in(client, world.usernames[role])
+    for path in ("/users", "/keys"):
+        page = client.get(path).text
+        selected = re.findall(r'<option value="(\w+)" selected>', page)
+        assert selected == ["viewer"], (role, path, selected)
 
 
 def test_user_changes_own_password(client: TestClient, world: World) -> None:

@@ -138,6 +138,12 @@ def grantable_roles(actor: Principal, kinds: set[OrgKind]) -> list[Role]:
     return [r for r in Role if can_grant(actor, r) and any(r in ROLES_BY_KIND[k] for k in kinds)]
 
 
+def least_privileged(roles: list[Role]) -> Role | None:
+    """The role of ``roles`` that grants the fewest permissions: what a form offers first,
+    so that an administrator who does not choose hands out as little as possible."""
+    return min(roles, key=lambda r: (len(ROLE_GRANTS[r]), -list(Role).index(r)), default=None)
+
+
 def _check_role_grantable(actor: Principal, org: Organisation, role: Role) -> None:
     if role not in ROLES_BY_KIND[org.kind]:
         allowed = ", ".join(sorted(ROLES_BY_KIND[org.kind]))

@@ -96,6 +96,7 @@ def _users_page(
             "can_manage": can_manage,
             "manageable_orgs": manageable,
             "role_labels": {r: ROLE_LABELS[r] for r in (roles or list(Role))},
+            "default_role": accounts.least_privileged(roles or list(Role)),
             **extra,
         },
     )
@@ -166,13 +167,15 @@ def _keys_page(
     request: Request, session: Session, principal: Principal, **extra: object
 ) -> Response:
     kinds = {principal.organisation_kind} if principal.organisation_kind else set()
+    grantable = accounts.grantable_roles(principal, kinds)
     return render(
         request,
         "keys.html",
         {
             "keys": accounts.list_api_keys(session, principal),
             "can_manage": principal.can(Permission.KEY_MANAGE) and principal.organisation_id,
-            "grantable_roles": accounts.grantable_roles(principal, kinds),
+            "grantable_roles": grantable,
+            "default_role": accounts.least_privileged(grantable),
             "role_labels": ROLE_LABELS,
             "max_days": app_state(request).settings.api_key_max_days,
             "now": utcnow(),
