@@ -141,3 +141,32 @@ def test_a_form_that_fails_says_so_on_the_page(live_server: str, browser_page: A
     shown = page.locator("main", has_text="not-a-hash")
     shown.wait_for(timeout=5000)  # the error page, swapped in
     assert "not-a-hash" in shown.inner_text()
+
+
+def test_disabling_a_user_asks_first(live_server: str, browser_page: Any) -> None:
+    """Irreversible or disruptive forms ask before they are sent (issue 15): declined, the
+    user stays active; accepted, the user is disabled."""
+    page = browser_page
+    _log_in(page, live_server, "nl-hotline-admin")
+    page.click("nav.mainnav >> text=Users")
+    page.wait_for_url(f"{live_server}/users")
+    form = page.locator("[data-testid=toggle-nl-analyst-3]")
+    questions: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    form.locator("button").click()
+    page.wait_for_timeout(500)  # a declined form sends nothing; give a request time to show
+    assert questions == [
+        "Disable nl-analyst-3? They are logged out and cannot log in until enabled again."
+    ]
+    assert form.locator("button").inner_text() == "Disable"
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    with page.expect_response(lambda r: r.url.endswith("/users/nl-analyst-3/disable")):
+        form.locator("button").click()
+    enabled = page.locator("[data-testid=toggle-nl-analyst-3] button", has_text="Enable")
+    enabled.wait_for(timeout=5000)
+    assert len(questions) == 2

@@ -120,8 +120,16 @@ def test_report_hold_deconfliction_notice_removal(
 
     # 5. The police release the hold and clear the item: the notice goes out.
     ours = page.locator("[data-testid=holds] tr", has_text="Demo: suspect identified")
-    ours.locator("button:has-text('Release')").click()
+    questions: list[str] = []
+
+    def accept(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    ours.locator("button:has-text('Release')").click()  # it asks first
     page.wait_for_selector("[data-testid=holds] >> text=Demo: suspect identified", state="detached")
+    assert questions and questions[0].startswith("Release hold H-")
     page.goto(item_url)
     page.click("[data-testid=clear-for-notice]")
     _wait_for_stage(page, item_url, "notified")
