@@ -258,9 +258,11 @@ class _Paced:
         self._receive = receive
         self._capacity = capacity
         self._received = 0
-        self._start = anyio.current_time()
+        self._start: float | None = None  # the first part asked for, in the turn
 
     async def __call__(self) -> Message:
+        if self._start is None:
+            self._start = anyio.current_time()
         seconds = self._capacity.body_seconds
         with anyio.move_on_after(seconds):
             message = await self._receive()

@@ -85,7 +85,7 @@ class SurrogateScanner:
         self.carry = b""
         self.offset = 0  # where ``carry`` starts in the body
         self.judged = 0  # escapes starting before this have been judged
-        self.highs: set[int] = set()  # where high escapes start, in the body
+        self.low_due = -1  # where the low escape a judged high one vouched for starts
 
     def found_in(self, chunk: bytes, *, last: bool) -> bool:
         data = self.carry + chunk
@@ -98,14 +98,14 @@ class SurrogateScanner:
                 break  # its neighbour is not in view yet
             self.judged = end
             if match.group(1).lower() in b"89ab":
-                self.highs.add(start)
                 # The low one must start right here: not after an escaped backslash.
                 following = _SURROGATE.match(data, end - self.offset)
                 if following is None or following.end() - _ESCAPE != end - self.offset:
                     return True
                 if following.group(1).lower() not in b"cdef":
                     return True
-            elif start - _ESCAPE not in self.highs:
+                self.low_due = end
+            elif start != self.low_due:
                 return True
         # Keep three escapes' worth and the run of backslashes before it (for ``^``).
         keep = max(len(data) - 3 * _ESCAPE, 0)
@@ -113,7 +113,6 @@ class SurrogateScanner:
             keep -= 1
         self.offset += keep
         self.carry = data[keep:]
-        self.highs = {h for h in self.highs if h >= self.offset - _ESCAPE}
         return False
 
 
