@@ -27,9 +27,11 @@ class AllianceError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        #: The input at fault, when one is (a form shows the message beside it).
+        self.field = field
 
 
 class InvalidInput(AllianceError):

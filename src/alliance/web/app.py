@@ -37,6 +37,7 @@ from alliance.web.capacity import (
 from alliance.web.errors import document_errors, install_error_handlers
 from alliance.web.guards import guard_of
 from alliance.web.inputs import NulRefusalMiddleware
+from alliance.web.labels import label
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
@@ -98,6 +99,12 @@ def route_guard(route: APIRoute) -> tuple[str, bool] | None:
     return None
 
 
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["label"] = label
+    return templates
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -113,7 +120,7 @@ def create_app(
         engine=engine,
         sessions=sessions,
         secret_key=settings.resolved_secret_key(),
-        templates=Jinja2Templates(directory=HERE / "templates"),
+        templates=_templates(),
         signer=Signer.from_file(
             settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
         ),

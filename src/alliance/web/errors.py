@@ -37,6 +37,7 @@ from alliance.errors import (
     RequestTimeout,
 )
 from alliance.web.api.objects import hidden_object
+from alliance.web.forms import field_errors
 from alliance.web.guards import ANY_PRINCIPAL, PUBLIC, LoginRequired
 from alliance.web.pages.rendering import render
 from alliance.web.state import app_state
@@ -133,6 +134,13 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         for err in errors
     ]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    if not wants_json(request):
+        # A page's reader gets words, not pydantic's locations and types.
+        by_field, loose = field_errors(errors)
+        summary = "; ".join(
+            [f"{name.replace('_', ' ').capitalize()}: {text}" for name, text in by_field.items()]
+            + ([loose] if loose else [])
+        )
     return error_response(
         request, 422, "invalid_request", summary or "invalid request", details=details
     )

@@ -1,16 +1,27 @@
-"""Rendering pages: every template gets the principal, its navigation and a CSRF token."""
+"""Rendering pages: every template gets the principal, its navigation, a CSRF token, the
+confirmation of what was just done (once), and times in the user's time zone."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from functools import partial
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from alliance.accounts.permissions import ROLE_LABELS
+from alliance.web.labels import when, zone
 from alliance.web.navigation import navigation_for
 from alliance.web.security import CSRF_COOKIE, csrf_token
 from alliance.web.state import app_state
+
+#: A confirmation carried across a redirect ("Hold H-… placed"), shown by the next page.
+NOTICE_COOKIE = "alliance_notice"
+#: The browser's time zone (IANA name), set by static/tz.js; times are shown in it.
+TIME_ZONE_COOKIE = "alliance_tz"
 
 
 def _apply_csrf_cookie(request: Request, response: Response) -> None:
@@ -26,6 +37,26 @@ def _apply_csrf_cookie(request: Request, response: Response) -> None:
         )
 
 
+def _notice_signature(request: Request, text: bytes) -> str:
+    key = app_state(request).secret_key.encode()
+    return hmac.new(key, b"notice\x00" + text, hashlib.sha256).hexdigest()[:32]
+
+
+def _take_notice(request: Request) -> str | None:
+    """The confirmation a redirect left for this page, if it is ours (signed)."""
+    raw = request.cookies.get(NOTICE_COOKIE)
+    if not raw or "." not in raw:
+        return None
+    encoded, signature = raw.rsplit(".", 1)
+    try:
+        text = base64.urlsafe_b64decode(encoded.encode())
+    except ValueError:
+        return None
+    if not hmac.compare_digest(signature, _notice_signature(request, text)):
+        return None
+    return text.decode("utf-8", errors="replace")[:300]
+
+
 def render(
     request: Request,
     template: str,
@@ -36,6 +67,8 @@ def render(
 ) -> Response:
     state = app_state(request)
     principal = getattr(request.state, "principal", None)
+    notice = _take_notice(request)
+    tz = zone(request.cookies.get(TIME_ZONE_COOKIE))
     full = {
         "request": request,
         "principal": principal,
@@ -43,16 +76,33 @@ def render(
         "navigation": navigation_for(principal),
         "csrf_token": csrf_token(request),
         "mode": state.settings.mode.value,
+        "notice": notice,
+        "when": partial(when, tz=tz),
         **(context or {}),
     }
     response = state.templates.TemplateResponse(
         request, template, full, status_code=status_code, headers=headers
     )
     _apply_csrf_cookie(request, response)
+    if notice is not None:
+        response.delete_cookie(NOTICE_COOKIE, path="/")
     return response
 
 
-def redirect(request: Request, url: str) -> Response:
+def redirect(request: Request, url: str, *, notice: str | None = None) -> Response:
+    """303 to ``url``; ``notice`` is the confirmation the next page shows once."""
     response = RedirectResponse(url, status_code=303)
     _apply_csrf_cookie(request, response)
+    if notice:
+        text = notice.encode()[:300]
+        value = base64.urlsafe_b64encode(text).decode() + "." + _notice_signature(request, text)
+        response.set_cookie(
+            NOTICE_COOKIE,
+            value,
+            httponly=True,
+            samesite="strict",
+            secure=app_state(request).settings.secure_cookies,
+            path="/",
+            max_age=120,
+        )
     return response
