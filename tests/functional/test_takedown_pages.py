@@ -222,7 +222,8 @@ def test_lea_places_and_releases_a_hold(
         "/holds",
         data={"csrf_token": csrf, "target_type": "url", "target_value": url, "reason": "x"},
     )
-    assert refused.status_code == 400 and 'data-testid="holds-error"' in refused.text
+    assert refused.status_code == 400 and 'data-testid="form-errors"' in refused.text
+    assert 'data-testid="field-error">give at least 3 characters<' in refused.text
     placed = client.post(
         "/holds",
         data={

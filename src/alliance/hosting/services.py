@@ -6,21 +6,56 @@ answer.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
+from alliance.db import like
 from alliance.db.base import utcnow
+from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, NotFound
 from alliance.hosting.models import HostingProvider
 from alliance.hosting.schemas import ProviderIn
 
+#: The columns a list of providers may be sorted by.
+PROVIDER_SORTS: dict[str, Any] = {
+    "name": HostingProvider.name,
+    "slug": HostingProvider.slug,
+    "country": HostingProvider.country_code,
+    "active": HostingProvider.active,
+    "updated": HostingProvider.updated_at,
+}
 
-def list_providers(session: Session, principal: Principal) -> list[HostingProvider]:
+
+def list_providers(
+    session: Session,
+    principal: Principal,
+    *,
+    country: str | None = None,
+    search: str | None = None,
+    listing: Listing | None = None,
+) -> list[HostingProvider]:
+    """The directory, by slug unless ``listing`` says otherwise; ``country`` is a seat's
+    code, ``search`` a part of the name or slug."""
     authorize(principal, Permission.PROVIDER_READ)
-    return list(session.execute(select(HostingProvider).order_by(HostingProvider.slug)).scalars())
+    query = select(HostingProvider)
+    if country:
+        query = query.where(HostingProvider.country_code == country.strip().upper())
+    if search and search.strip():
+        term = search.strip().lower()  # either case, on both databases
+        query = query.where(
+            or_(
+                like.contains(func.lower(HostingProvider.name), term),
+                like.contains(HostingProvider.slug, term),
+            )
+        )
+    listing = listing or Listing(sort="slug", limit=None)
+    tiebreak = HostingProvider.id.desc() if listing.descending else HostingProvider.id.asc()
+    return list(session.execute(ordered(query, listing, PROVIDER_SORTS, [tiebreak])).scalars())
 
 
 def get_provider(session: Session, principal: Principal, slug: str) -> HostingProvider:

@@ -12,7 +12,10 @@ matched in Python against the (small) set of active holds, by cooperation's one 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,11 +25,13 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
-from alliance.audit.services import SYSTEM, AuditActor
+from alliance.audit.models import AuditEvent
+from alliance.audit.services import SYSTEM, AuditActor, details_of
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.models import DeconflictionAlert, TargetKind, WatchedTarget
 from alliance.cooperation.services import Touched
 from alliance.db.base import utcnow
+from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting.urls import normalise_domain, normalise_url
 from alliance.settings import Settings
@@ -132,22 +137,33 @@ def normalise_target(session: Session, target_type: HoldTarget, value: str) -> s
     value = value.strip()
     match target_type:
         case HoldTarget.url:
-            return normalise_url(value).url
+            try:
+                return normalise_url(value).url
+            except InvalidInput as exc:
+                exc.field = exc.field or "target_value"  # the form shows it beside the target
+                raise
         case HoldTarget.domain:
-            return normalise_domain(value)
+            try:
+                return normalise_domain(value)
+            except InvalidInput as exc:
+                exc.field = exc.field or "target_value"
+                raise
         case HoldTarget.hash:
             signal_type, sep, digest = value.partition(":")
             if not sep:
-                raise InvalidInput("a hash target is written <type>:<hex>, e.g. sha256:ab12...")
+                raise InvalidInput(
+                    "a hash target is written <type>:<hex>, e.g. sha256:ab12...",
+                    field="target_value",
+                )
             try:
                 return HashIn(signal_type=signal_type, value=digest).key
             except ValueError as exc:
-                raise InvalidInput(f"hash target: {exc}") from None
+                raise InvalidInput(f"hash target: {exc}", field="target_value") from None
         case HoldTarget.report:
             reference = value.upper()
             found = session.execute(select(Report.id).where(Report.reference == reference))
             if found.first() is None:
-                raise NotFound(f"no report {reference}")
+                raise NotFound(f"no report {reference}", field="target_value")
             return reference
     raise InvalidInput(f"unknown hold target {target_type}")  # pragma: no cover
 
@@ -167,7 +183,8 @@ def place_hold(session: Session, principal: Principal, data: HoldIn, settings: S
     days = data.days or settings.hold_default_days
     if days > settings.hold_max_days:
         raise InvalidInput(
-            f"a hold may run at most {settings.hold_max_days} days; renew it when it nears expiry"
+            f"a hold may run at most {settings.hold_max_days} days; renew it when it nears expiry",
+            field="days",
         )
     value = normalise_target(session, data.target_type, data.target_value)
     now = utcnow()
@@ -181,7 +198,10 @@ def place_hold(session: Session, principal: Principal, data: HoldIn, settings: S
         )
     ).scalar_one_or_none()
     if duplicate is not None:
-        raise Conflict(f"your agency already holds this target ({duplicate}); renew that hold")
+        raise Conflict(
+            f"your agency already holds this target ({duplicate}); renew that hold",
+            field="target_value",
+        )
     hold = Hold(
         reference=references.new("H"),
         organisation_id=agency.id,
@@ -250,7 +270,7 @@ def renew_hold(
     if not is_active(hold, now):
         raise Conflict(f"hold {hold.reference} is no longer active; place a new one")
     if not 1 <= days <= settings.hold_max_days:
-        raise InvalidInput(f"renew for 1 to {settings.hold_max_days} days")
+        raise InvalidInput(f"renew for 1 to {settings.hold_max_days} days", field="days")
     hold.expires_at = now + timedelta(days=days)
     hold.renewals += 1
     cooperation.set_expiry(session, SOURCE, hold.reference, hold.expires_at)
@@ -345,16 +365,150 @@ def hold_out(hold: Hold, principal: Principal, now: datetime | None = None) -> H
     )
 
 
+class HoldState(StrEnum):
+    """Which holds a list shows: a hold is active until released or past its expiry."""
+
+    active = "active"
+    released = "released"
+    expired = "expired"
+    all = "all"
+
+
+def state_of(hold: Hold, now: datetime) -> HoldState:
+    if hold.released_at is not None:
+        return HoldState.released
+    return HoldState.active if hold.expires_at > now else HoldState.expired
+
+
+#: The columns a list of holds may be sorted by.
+HOLD_SORTS: dict[str, Any] = {
+    "reference": Hold.reference,
+    "agency": select(Organisation.name)
+    .where(Organisation.id == Hold.organisation_id)
+    .scalar_subquery(),
+    "target": Hold.target_value,
+    "placed": Hold.placed_at,
+    "expires": Hold.expires_at,
+    "renewals": Hold.renewals,
+    "released": Hold.released_at,
+}
+
+
 def list_holds(
-    session: Session, principal: Principal, *, include_ended: bool = False
+    session: Session,
+    principal: Principal,
+    *,
+    include_ended: bool = False,
+    state: HoldState | None = None,
+    listing: Listing | None = None,
 ) -> list[Hold]:
+    """The holds ``principal`` may read (its agency's, or all of them), newest first
+    unless ``listing`` says otherwise. ``state`` picks active, released or expired ones
+    (default: active only, or every hold with ``include_ended``)."""
     authorize(principal, Permission.HOLD_READ)
-    query = select(Hold).order_by(Hold.placed_at.desc())
+    query = select(Hold)
     if principal.reach(Permission.HOLD_READ) is not Reach.ALL:
         query = query.where(Hold.organisation_id == (principal.organisation_id or -1))
-    if not include_ended:
-        query = query.where(Hold.released_at.is_(None), Hold.expires_at > utcnow())
-    return list(session.execute(query).scalars())
+    if state is None:
+        state = HoldState.all if include_ended else HoldState.active
+    now = utcnow()
+    match state:
+        case HoldState.active:
+            query = query.where(Hold.released_at.is_(None), Hold.expires_at > now)
+        case HoldState.released:
+            query = query.where(Hold.released_at.is_not(None))
+        case HoldState.expired:
+            query = query.where(Hold.released_at.is_(None), Hold.expires_at <= now)
+    listing = listing or Listing(sort="placed", descending=True, limit=None)
+    tiebreak = Hold.id.desc() if listing.descending else Hold.id.asc()
+    return list(session.execute(ordered(query, listing, HOLD_SORTS, [tiebreak])).scalars())
+
+
+def held_counts(session: Session, holds: Sequence[Hold]) -> dict[int, int]:
+    """How many open items each of ``holds`` holds now (0 for an ended hold); each open
+    item's targets are read once for all the holds."""
+    now = utcnow()
+    counts = {hold.id: 0 for hold in holds}
+    active = [hold for hold in holds if is_active(hold, now)]
+    if not active:
+        return counts
+    open_items = session.execute(
+        select(ContentItem).where(ContentItem.stage.in_(OPEN_STAGES))
+    ).scalars()
+    for item in open_items:
+        targets = targets_of(session, item)
+        for hold in active:
+            if hold_matches(hold, targets):
+                counts[hold.id] += 1
+    return counts
+
+
+@dataclass(frozen=True)
+class HoldEvent:
+    """One step of a hold's life: placed, renewed, released or expired."""
+
+    at: datetime
+    what: str
+    by: str | None
+    until: datetime | None = None
+
+
+_HISTORY = {
+    EventType.HOLD_PLACED.value: "placed",
+    EventType.HOLD_RENEWED.value: "renewed",
+    EventType.HOLD_RELEASED.value: "released",
+    EventType.HOLD_EXPIRED.value: "expired",
+}
+
+
+def actor_words(actor: str) -> str:
+    """An audit actor (``user:nl-police``, ``api_key:…``, ``system``) as a reader says it."""
+    kind, _, name = actor.partition(":")
+    match kind:
+        case "user":
+            return name
+        case "api_key":
+            return f"API key {name}"
+        case "operator":
+            return f"{name} (server console)"
+        case "system":
+            return "automatically"
+    return actor
+
+
+def hold_history(
+    session: Session, principal: Principal, hold: Hold, now: datetime | None = None
+) -> list[HoldEvent]:
+    """What happened to ``hold`` and when, from the audit trail; who did it only for the
+    holding agency (others never see who placed a hold)."""
+    authorize(principal, Permission.HOLD_READ)
+    own = principal.organisation_id == hold.organisation_id
+    events = session.execute(
+        select(AuditEvent)
+        .where(
+            AuditEvent.subject_type == "hold",
+            AuditEvent.subject_id == hold.reference,
+            AuditEvent.event_type.in_(list(_HISTORY)),
+        )
+        .order_by(AuditEvent.seq)
+    ).scalars()
+    history = []
+    for event in events:
+        details = details_of(event)
+        until = details.get("expires_at")
+        history.append(
+            HoldEvent(
+                at=event.occurred_at,
+                what=_HISTORY[event.event_type],
+                by=actor_words(event.actor) if own else None,
+                until=datetime.fromisoformat(until) if isinstance(until, str) else None,
+            )
+        )
+    now = now or utcnow()
+    if state_of(hold, now) is HoldState.expired and not any(e.what == "expired" for e in history):
+        # Past its expiry before the worker's step recorded it: it has ended all the same.
+        history.append(HoldEvent(at=hold.expires_at, what="expired", by=None))
+    return history
 
 
 def get_hold(session: Session, principal: Principal, reference: str) -> Hold:

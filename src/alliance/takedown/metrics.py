@@ -64,6 +64,8 @@ INTERVALS = (
     "received_to_removed",
 )
 HOUR = 3600.0
+#: The longest period a report may cover when both ends are given (about ten years).
+MAX_PERIOD_DAYS = 3653
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,21 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def check_period(since: datetime | None, until: datetime | None) -> None:
+    """A period runs forwards and spans at most :data:`MAX_PERIOD_DAYS`."""
+    since, until = _utc(since), _utc(until)
+    if since is None or until is None:
+        return
+    if since >= until:
+        raise InvalidInput(
+            "the period's start (since) must come before its end (until)", field="until"
+        )
+    if until - since > timedelta(days=MAX_PERIOD_DAYS):
+        raise InvalidInput(
+            f"choose a period of at most {MAX_PERIOD_DAYS // 365} years", field="since"
+        )
+
+
 def takedown_metrics(
     session: Session,
     principal: Principal,
@@ -234,8 +251,7 @@ def takedown_metrics(
     if group_by not in GROUP_BYS:
         raise InvalidInput(f"group_by must be one of {', '.join(GROUP_BYS)}, not {group_by!r}")
     since, until = _utc(since), _utc(until)
-    if since is not None and until is not None and since >= until:
-        raise InvalidInput("since must come before until")
+    check_period(since, until)
     now = now or utcnow()
     clocks = _clocks(session, since, until)
     key = _GROUP_KEYS[group_by]

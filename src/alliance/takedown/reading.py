@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import Organisation
@@ -15,6 +15,8 @@ from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.db import like
 from alliance.db.base import utcnow
+from alliance.db.listing import Listing, ordered
+from alliance.hosting.models import HostingProvider
 from alliance.takedown import holds as holds_
 from alliance.takedown.access import item_visible_clause
 from alliance.takedown.models import (
@@ -38,16 +40,28 @@ from alliance.takedown.schemas import (
 ANALYSTS_ONLY = frozenset({EventKind.claimed, EventKind.released, EventKind.report_joined})
 
 
-def list_items(
-    session: Session,
+#: The columns a list of items may be sorted by. A stage sorts in the order of the
+#: workflow (received first, closed last), not by its code.
+ITEM_SORTS: dict[str, Any] = {
+    "reference": ContentItem.reference,
+    "url": ContentItem.url,
+    "stage": case({stage: n for n, stage in enumerate(ItemStage)}, value=ContentItem.stage),
+    "classification": ContentItem.classification,
+    "country": ContentItem.country_code,
+    "provider": select(HostingProvider.name)
+    .where(HostingProvider.id == ContentItem.provider_id)
+    .scalar_subquery(),
+    "reports": ContentItem.report_count,
+    "received": ContentItem.received_at,
+}
+
+
+def _items_query(
     principal: Principal,
-    *,
-    stage: ItemStage | None = None,
-    country: str | None = None,
-    search: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[ContentItem]:
+    stage: ItemStage | None,
+    country: str | None,
+    search: str | None,
+) -> Select[Any]:
     authorize(principal, Permission.ITEM_READ)
     query = select(ContentItem).where(item_visible_clause(principal))
     if stage is not None:
@@ -59,8 +73,41 @@ def list_items(
         query = query.where(
             or_(ContentItem.reference == term.upper(), like.contains(ContentItem.url, term))
         )
-    query = query.order_by(ContentItem.received_at.desc(), ContentItem.id.desc())
-    return list(session.execute(query.limit(min(limit, 1000)).offset(offset)).scalars())
+    return query
+
+
+def list_items(
+    session: Session,
+    principal: Principal,
+    *,
+    stage: ItemStage | None = None,
+    country: str | None = None,
+    search: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    listing: Listing | None = None,
+) -> list[ContentItem]:
+    """Items ``principal`` may see, filtered; newest first unless ``listing`` says
+    otherwise (a column of :data:`ITEM_SORTS`, and the page)."""
+    query = _items_query(principal, stage, country, search)
+    if listing is None:
+        listing = Listing(sort="received", descending=True, limit=min(limit, 1000), offset=offset)
+    tiebreak = ContentItem.id.desc() if listing.descending else ContentItem.id.asc()
+    return list(session.execute(ordered(query, listing, ITEM_SORTS, [tiebreak])).scalars())
+
+
+def count_items(
+    session: Session,
+    principal: Principal,
+    *,
+    stage: ItemStage | None = None,
+    country: str | None = None,
+    search: str | None = None,
+) -> int:
+    """How many items :func:`list_items` finds with the same filters, on every page."""
+    query = _items_query(principal, stage, country, search)
+    counted = select(func.count()).select_from(query.with_only_columns(ContentItem.id).subquery())
+    return int(session.execute(counted).scalar_one())
 
 
 def organisation_names(session: Session) -> dict[int, str]:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 from pydantic import ValidationError
@@ -24,10 +24,11 @@ from alliance.accounts.policy import Principal, authorize
 from alliance.banks import services as banks
 from alliance.cooperation import services as cooperation
 from alliance.db.base import utcnow
-from alliance.errors import AllianceError, InvalidInput, NotFound, PermissionDenied
+from alliance.errors import AllianceError, Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
 from alliance.takedown import access, assessment, intake, public, reading, routing
 from alliance.takedown import holds as holds_
+from alliance.takedown.holds import HoldState
 from alliance.takedown.metrics import takedown_metrics
 from alliance.takedown.models import (
     AgeGroup,
@@ -44,19 +45,23 @@ from alliance.takedown.schemas import (
     AssessmentIn,
     HashIn,
     HoldIn,
+    MetricsReport,
     MetricsRow,
     PublicReportIn,
     ReportIn,
     ReportReceipt,
     RouteIn,
 )
-from alliance.validation import Days, PageNumber
 from alliance.web.errors import status_for
+from alliance.web.forms import Form as WebForm
+from alliance.web.forms import failed
 from alliance.web.guards import DbSession, page_public, page_requires
+from alliance.web.labels import label, when, zone
 from alliance.web.pages.cooperation import alert_rows
-from alliance.web.pages.rendering import redirect, render
+from alliance.web.pages.rendering import TIME_ZONE_COOKIE, redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state, client_address
+from alliance.web.tables import csv_response, read_table
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(csrf_protect)
@@ -245,6 +250,20 @@ def queue_claim(
 # --- items -----------------------------------------------------------------------------
 
 
+ITEM_COLUMNS = ("reference", "url", "stage", "classification", "country", "provider")
+ITEM_CSV_HEADER = (
+    "Item",
+    "URL",
+    "Stage",
+    "Classification",
+    "Country",
+    "Provider",
+    "Reports",
+    "Received (UTC)",
+    "On hold until (UTC)",
+)
+
+
 @router.get("/items")
 def item_list(
     request: Request,
@@ -252,35 +271,59 @@ def item_list(
     stage: str = "",
     country: str = "",
     q: str = "",
-    page: PageNumber = 1,
     principal: Principal = page_requires(Permission.ITEM_READ),
 ) -> Response:
     try:
         stage_value = ItemStage(stage) if stage else None
     except ValueError:
-        raise InvalidInput(f"unknown stage {stage!r}") from None
-    page = max(page, 1)
+        raise InvalidInput("choose a stage from the list", field="stage") from None
+    filters = {"stage": stage, "country": country.strip().upper(), "q": q.strip()}
+    table, listing = read_table(
+        request,
+        sortable=(*ITEM_COLUMNS, "reports", "received"),
+        default="-received",
+        filters=filters,
+    )
+    country_value, search = filters["country"] or None, filters["q"] or None
     items = reading.list_items(
-        session,
-        principal,
-        stage=stage_value,
-        country=country.strip() or None,
-        search=q.strip() or None,
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
+        session, principal, stage=stage_value, country=country_value, search=search, listing=listing
     )
     active = holds_.active_holds(session)
     names = reading.organisation_names(session)
-    rows = [reading.item_out(session, i, names=names, holds=active) for i in items[:PAGE_SIZE]]
+    if table.csv:
+        outs = [reading.item_out(session, i, names=names, holds=active) for i in items]
+        return csv_response(
+            "items.csv",
+            ITEM_CSV_HEADER,
+            (
+                (
+                    o.reference,
+                    o.url,
+                    o.stage,
+                    o.classification,
+                    o.country_code,
+                    o.provider,
+                    o.report_count,
+                    o.received_at,
+                    o.hold.until if o.hold.on_hold else None,
+                )
+                for o in outs
+            ),
+        )
+    table.rows(items)
+    shown = items[: table.page_size]
+    table.total = reading.count_items(
+        session, principal, stage=stage_value, country=country_value, search=search
+    )
+    rows = [reading.item_out(session, i, names=names, holds=active) for i in shown]
     return render(
         request,
         "items.html",
         {
             "items": rows,
-            "stages": [s.value for s in ItemStage],
-            "f": {"stage": stage, "country": country, "q": q},
-            "page": page,
-            "has_next": len(items) > PAGE_SIZE,
+            "table": table,
+            "stages": list(ItemStage),
+            "f": filters,
         },
     )
 
@@ -500,18 +543,78 @@ def item_recheck(
 # --- holds -----------------------------------------------------------------------
 
 
+HOLD_STATES = [
+    (HoldState.active.value, "Active"),
+    (HoldState.released.value, "Released"),
+    (HoldState.expired.value, "Expired"),
+    (HoldState.all.value, "All"),
+]
+HOLD_SORTS = ("reference", "agency", "target", "placed", "expires", "renewals", "released")
+HOLD_CSV_HEADER = (
+    "Hold",
+    "Status",
+    "Agency",
+    "Target type",
+    "Target",
+    "Reason",
+    "Placed (UTC)",
+    "Placed by",
+    "Expires (UTC)",
+    "Renewals",
+    "Released (UTC)",
+    "Items held now",
+)
+HOLD_FIELDS = {"target_type": "Target type", "target_value": "Target", "reason": "Reason"}
+HOLD_FIELDS |= {"days": "Days"}
+
+
 def _holds_page(
     request: Request,
     session: DbSession,
     principal: Principal,
     *,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: WebForm | None = None,
     status_code: int = 200,
 ) -> Response:
+    state_text = request.query_params.get("state") or HoldState.active.value
+    try:
+        state = HoldState(state_text)
+    except ValueError:
+        raise InvalidInput("choose active, released, expired or all holds", field="state") from None
+    table, listing = read_table(
+        request, sortable=HOLD_SORTS, default="-placed", filters={"state": state.value}
+    )
+    found = holds_.list_holds(session, principal, state=state, listing=listing)
+    now = utcnow()
+    if table.csv:
+        counts = holds_.held_counts(session, found)
+        return csv_response(
+            "holds.csv",
+            HOLD_CSV_HEADER,
+            (
+                (
+                    h.reference,
+                    holds_.state_of(h, now),
+                    h.organisation.name,
+                    h.target_type,
+                    h.target_value,
+                    out.reason,
+                    h.placed_at,
+                    out.placed_by,
+                    h.expires_at,
+                    h.renewals,
+                    h.released_at,
+                    counts[h.id],
+                )
+                for h in found
+                for out in [holds_.hold_out(h, principal, now)]
+            ),
+        )
+    table.rows(found)
+    shown = found[: table.page_size]
+    counts = holds_.held_counts(session, shown)
     rows = [
-        (holds_.hold_out(h, principal), len(holds_.items_under_hold(session, h)))
-        for h in holds_.list_holds(session, principal)
+        (holds_.hold_out(h, principal, now), holds_.state_of(h, now), counts[h.id]) for h in shown
     ]
     alerts = (
         cooperation.list_alerts(session, principal, source=holds_.SOURCE)
@@ -524,17 +627,19 @@ def _holds_page(
         "holds.html",
         {
             "holds": rows,
+            "table": table,
+            "state": state.value,
+            "states": HOLD_STATES,
             "rows": alert_rows(alerts),
             "may_acknowledge": principal.can(Permission.ALERT_MANAGE),
             "back": "/holds",
             "may_manage": principal.can(Permission.HOLD_MANAGE),
             "may_place": principal.can(Permission.HOLD_MANAGE)
             and principal.organisation_kind is OrgKind.law_enforcement,
-            "target_types": [t.value for t in HoldTarget],
+            "target_types": [(t.value, label(t)) for t in HoldTarget],
             "default_days": settings.hold_default_days,
             "max_days": settings.hold_max_days,
-            "form": form or {},
-            "error": error,
+            "form": form or WebForm(),
         },
         status_code=status_code,
     )
@@ -559,35 +664,74 @@ def hold_place(
     days: Annotated[str, Form(max_length=6)] = "",
     principal: Principal = page_requires(Permission.HOLD_MANAGE),
 ) -> Response:
-    form = {"target_type": target_type, "target_value": target_value, "reason": reason}
-    form["days"] = days
+    values = {"target_type": target_type, "target_value": target_value, "reason": reason}
+    values["days"] = days
+    settings = app_state(request).settings
     try:
-        data = HoldIn(
-            target_type=HoldTarget(target_type),
-            target_value=target_value,
-            reason=reason,
-            days=int(days) if days.strip() else None,
+        if days.strip() and not days.strip().isdigit():
+            raise InvalidInput("give the days as a whole number", field="days")
+        number = int(days) if days.strip() else None
+        if number is not None and not 1 <= number <= settings.hold_max_days:
+            raise InvalidInput(
+                f"give from 1 to {settings.hold_max_days} days; renew the hold when it nears"
+                " expiry",
+                field="days",
+            )
+        data = HoldIn.model_validate(
+            {
+                "target_type": target_type,
+                "target_value": target_value.strip(),
+                "reason": reason.strip(),
+                "days": number,
+            }
         )
         with session.begin_nested():
-            hold = holds_.place_hold(session, principal, data, app_state(request).settings)
-    except ValidationError as exc:
-        return _holds_page(
-            request, session, principal, error=_validation_message(exc), form=form, status_code=400
-        )
-    except ValueError:
-        return _holds_page(
-            request,
-            session,
-            principal,
-            error="choose a target type and give the days as a number",
-            form=form,
-            status_code=400,
-        )
-    except AllianceError as exc:
-        return _holds_page(
-            request, session, principal, error=exc.message, form=form, status_code=status_for(exc)
-        )
-    return redirect(request, f"/holds/{hold.reference}")
+            hold = holds_.place_hold(session, principal, data, settings)
+    except (ValidationError, AllianceError) as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        form = failed(exc, values, labels=HOLD_FIELDS, name="hold")
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        return _holds_page(request, session, principal, form=form, status_code=status)
+    until = when(hold.expires_at, zone(request.cookies.get(TIME_ZONE_COOKIE)))
+    return redirect(
+        request, f"/holds/{hold.reference}", notice=f"Hold {hold.reference} placed until {until}."
+    )
+
+
+def _hold_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    *,
+    form: WebForm | None = None,
+    status_code: int = 200,
+) -> Response:
+    found = holds_.get_hold(session, principal, reference)
+    active = holds_.active_holds(session)
+    names = reading.organisation_names(session)
+    items = [
+        reading.item_out(session, i, names=names, holds=active)
+        for i in holds_.items_under_hold(session, found)
+    ]
+    now = utcnow()
+    return render(
+        request,
+        "hold.html",
+        {
+            "hold": holds_.hold_out(found, principal, now),
+            "state": holds_.state_of(found, now),
+            "placed_by": holds_.actor_words(found.placed_by),
+            "history": holds_.hold_history(session, principal, found, now),
+            "items": items,
+            "may_manage": principal.can(Permission.HOLD_MANAGE),
+            "default_days": app_state(request).settings.hold_default_days,
+            "max_days": app_state(request).settings.hold_max_days,
+            "form": form or WebForm(),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/holds/{hold}")
@@ -597,24 +741,7 @@ def hold_page(
     hold: str,
     principal: Principal = page_requires(Permission.HOLD_READ),
 ) -> Response:
-    found = holds_.get_hold(session, principal, hold)
-    active = holds_.active_holds(session)
-    names = reading.organisation_names(session)
-    items = [
-        reading.item_out(session, i, names=names, holds=active)
-        for i in holds_.items_under_hold(session, found)
-    ]
-    return render(
-        request,
-        "hold.html",
-        {
-            "hold": holds_.hold_out(found, principal),
-            "items": items,
-            "may_manage": principal.can(Permission.HOLD_MANAGE),
-            "default_days": app_state(request).settings.hold_default_days,
-            "max_days": app_state(request).settings.hold_max_days,
-        },
-    )
+    return _hold_page(request, session, principal, hold)
 
 
 @router.post("/holds/{hold}/renew", dependencies=[csrf])
@@ -622,11 +749,28 @@ def hold_renew(
     request: Request,
     session: DbSession,
     hold: str,
-    days: Annotated[Days, Form()],
+    days: Annotated[str, Form(max_length=12)] = "",
     principal: Principal = page_requires(Permission.HOLD_MANAGE),
 ) -> Response:
-    renewed = holds_.renew_hold(session, principal, hold, days, app_state(request).settings)
-    return redirect(request, f"/holds/{renewed.reference}")
+    settings = app_state(request).settings
+    try:
+        if not days.strip().isdigit():
+            raise InvalidInput("give the days as a whole number", field="days")
+        with session.begin_nested():
+            renewed = holds_.renew_hold(session, principal, hold, int(days), settings)
+    except InvalidInput as exc:
+        exc.field = exc.field or "days"
+        form = failed(exc, {"days": days}, labels={"days": "Days"}, name="renew")
+        return _hold_page(request, session, principal, hold, form=form, status_code=400)
+    except Conflict as exc:
+        form = failed(exc, {"days": days}, name="renew")
+        return _hold_page(request, session, principal, hold, form=form, status_code=409)
+    until = when(renewed.expires_at, zone(request.cookies.get(TIME_ZONE_COOKIE)))
+    return redirect(
+        request,
+        f"/holds/{renewed.reference}",
+        notice=f"Hold {renewed.reference} renewed until {until}.",
+    )
 
 
 @router.post("/holds/{hold}/release", dependencies=[csrf])
@@ -636,8 +780,17 @@ def hold_release(
     hold: str,
     principal: Principal = page_requires(Permission.HOLD_MANAGE),
 ) -> Response:
-    holds_.release_hold(session, principal, hold)
-    return redirect(request, "/holds")
+    try:
+        with session.begin_nested():
+            released = holds_.release_hold(session, principal, hold)
+    except Conflict as exc:
+        form = failed(exc, {}, name="release")
+        return _hold_page(request, session, principal, hold, form=form, status_code=409)
+    return redirect(
+        request,
+        "/holds",
+        notice=f"Hold {released.reference} released: the items it held may be noticed now.",
+    )
 
 
 # --- takedown metrics ------------------------------------------------------------------
@@ -677,15 +830,62 @@ def removal_chart(rows: list[MetricsRow], group_by: str = "group") -> Markup:
     )
 
 
-def _day(text: str, *, end: bool = False) -> datetime | None:
+def _day(text: str, field: str, *, end: bool = False) -> datetime | None:
     if not text.strip():
         return None
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput("give a date as YYYY-MM-DD, e.g. 2026-01-31", field=field) from None
     start = datetime(value.year, value.month, value.day, tzinfo=UTC)
     return start + timedelta(days=1) if end else start
+
+
+GROUPING_LABELS = {"country": "Hosting country", "provider": "Hosting provider", "month": "Month"}
+METRICS_FIELDS = {"group_by": "Group by", "since": "Received from", "until": "to"}
+#: The intervals of the takedown clock, in the table's order, as its headers say them.
+INTERVAL_LABELS = {
+    "received_to_assessed": "Received → assessed",
+    "assessed_to_lea_informed": "Assessed → LEA informed",
+    "received_to_first_notice": "Received → first notice",
+    "first_notice_to_removed": "First notice → removed",
+    "received_to_removed": "Received → removed",
+}
+
+
+def _metrics_csv(report: MetricsReport) -> Response:
+    header = [GROUPING_LABELS.get(report.group_by, "Group"), "Items", "Removed"]
+    for text in INTERVAL_LABELS.values():
+        header += [f"{text}: items", f"{text}: median hours", f"{text}: p90 hours"]
+    header += [
+        "Removed within 1 day (%)",
+        "Removed within 3 days (%)",
+        "Removed within 7 days (%)",
+        "Open over 42 days (%)",
+        "Re-appearances",
+        "Notices sent",
+    ]
+
+    def share(value: float | None) -> str:
+        return "" if value is None else f"{value * 100:.1f}"
+
+    def cells(group: str, row: MetricsRow) -> list[object]:
+        out: list[object] = [group, row.items, row.removed]
+        for name in INTERVAL_LABELS:
+            stats = getattr(row, name)
+            out += [stats.count, stats.median_hours, stats.p90_hours]
+        out += [
+            share(row.removed_within_1_day),
+            share(row.removed_within_3_days),
+            share(row.removed_within_7_days),
+            share(row.open_over_42_days),
+            row.reappearances,
+            row.notices_sent,
+        ]
+        return out
+
+    rows = [cells(r.group, r) for r in report.rows] + [cells("All", report.overall)]
+    return csv_response(f"takedown-metrics-by-{report.group_by}.csv", header, rows)
 
 
 @router.get("/metrics/takedown")
@@ -697,38 +897,106 @@ def metrics_page(
     until: str = "",
     principal: Principal = page_requires(Permission.METRICS_READ),
 ) -> Response:
-    if group_by not in GROUPINGS:
-        raise InvalidInput(f"group by one of {', '.join(GROUPINGS)}")
-    start, end = _day(since), _day(until, end=True)
-    report = takedown_metrics(session, principal, group_by=group_by, since=start, until=end)
+    values = {"group_by": group_by, "since": since.strip(), "until": until.strip()}
+    context: dict[str, Any] = {
+        "groupings": list(GROUPING_LABELS.items()),
+        "intervals": INTERVAL_LABELS,
+        "f": values,
+        "form": WebForm(values=values),
+        "report": None,
+        "rows": [],
+    }
+    try:
+        if group_by not in GROUPINGS:
+            raise InvalidInput("choose country, provider or month", field="group_by")
+        start, end = _day(since, "since"), _day(until, "until", end=True)
+        if start is not None and end is not None and end <= start:
+            raise InvalidInput("choose a date on or after the first date", field="until")
+        report = takedown_metrics(session, principal, group_by=group_by, since=start, until=end)
+    except InvalidInput as exc:
+        context["form"] = failed(exc, values, labels=METRICS_FIELDS)
+        return render(request, "metrics_takedown.html", context, status_code=400)
+    if request.query_params.get("format") == "csv":
+        return _metrics_csv(report)
     api_query = {"group_by": group_by}
     api_query |= {"since": start.isoformat()} if start else {}
     api_query |= {"until": end.isoformat()} if end else {}
-    return render(
-        request,
-        "metrics_takedown.html",
-        {
-            "report": report,
-            "rows": report.rows,
-            "chart": removal_chart(report.rows, group_by),
-            "groupings": GROUPINGS,
-            "f": {"group_by": group_by, "since": since, "until": until},
-            "api_query": urlencode(api_query),
-        },
-    )
+    context |= {
+        "report": report,
+        "rows": report.rows,
+        "chart": removal_chart(report.rows, GROUPING_LABELS[group_by].lower()),
+        "api_query": urlencode(api_query),
+        "csv_query": urlencode({k: v for k, v in values.items() if v} | {"format": "csv"}),
+    }
+    return render(request, "metrics_takedown.html", context)
 
 
 # --- hosting providers -----------------------------------------------------------------
+
+
+PROVIDER_CSV_HEADER = (
+    "Provider",
+    "Short name",
+    "Country",
+    "AS numbers",
+    "Abuse e-mail",
+    "Webhook",
+    "Notices batched",
+    "Active",
+    "Updated (UTC)",
+)
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 @router.get("/providers")
 def provider_list(
     request: Request,
     session: DbSession,
+    country: Annotated[str, Query(max_length=2)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
     principal: Principal = page_requires(Permission.PROVIDER_READ),
 ) -> Response:
+    filters = {"country": country.strip().upper(), "q": q.strip()}
+    table, listing = read_table(
+        request,
+        sortable=("name", "slug", "country", "active", "updated"),
+        default="name",
+        filters=filters,
+    )
+    found = hosting.list_providers(
+        session,
+        principal,
+        country=filters["country"] or None,
+        search=filters["q"] or None,
+        listing=listing,
+    )
+    if table.csv:
+        return csv_response(
+            "providers.csv",
+            PROVIDER_CSV_HEADER,
+            (
+                (
+                    p.name,
+                    p.slug,
+                    p.country_code,
+                    " ".join(f"AS{asn}" for asn in p.asns or []),
+                    p.abuse_email,
+                    _yes(bool(p.abuse_webhook_url)),
+                    _yes(p.batch_notices),
+                    _yes(p.active),
+                    p.updated_at,
+                )
+                for p in found
+            ),
+        )
+    table.rows(found)
     return render(
-        request, "providers.html", {"providers": hosting.list_providers(session, principal)}
+        request,
+        "providers.html",
+        {"providers": found[: table.page_size], "table": table, "f": filters},
     )
 
 
