@@ -42,7 +42,7 @@ def _open_item(page: Any, base: str, url: str) -> str:
     deadline = time.monotonic() + 30
     while True:
         page.goto(f"{base}/items?q={url}")
-        link = page.locator("[data-testid=items] a").first
+        link = page.locator("[data-testid=items] tbody a").first
         if link.count():
             link.click()
             page.wait_for_selector("[data-testid=item-stage]")
