@@ -240,9 +240,9 @@ def test_released_and_expired_holds_stay_visible(
     rows = _csv(client.get("/holds", params={"state": "all", "sort": "target", "format": "csv"}))
     assert rows[0][:5] == ["Hold", "Status", "Agency", "Target type", "Target"]
     assert [(r[0], r[1], r[3], r[5]) for r in rows[1:]] == [
-        (kept, "Active", "Url", "Operation Lists"),
-        (released, "Released", "Url", "Operation Lists"),
-        (expired, "Expired", "Url", "Operation Lists"),
+        (kept, "Active", "URL", "Operation Lists"),
+        (released, "Released", "URL", "Operation Lists"),
+        (expired, "Expired", "URL", "Operation Lists"),
     ]
 
     # The released hold's page says what happened, when and by whom.
@@ -290,6 +290,13 @@ def test_place_hold_form_answers_beside_the_field(
                 in form
             )
         assert "pydantic" not in answer.text and "Value error" not in answer.text
+    # Every field at fault is named at once.
+    everything = client.post(
+        "/holds", data={**good, "target_value": "not a web address", "reason": "", "days": "0"}
+    )
+    assert everything.status_code == 400
+    beside = re.findall(r'<input id="f-(\w+)"[^>]*>\s*<p class="field-error"', everything.text)
+    assert sorted(beside) == ["days", "reason", "target_value"]
     unknown_report = client.post(
         "/holds", data={**good, "target_type": "report", "target_value": "R-NOSUCH"}
     )

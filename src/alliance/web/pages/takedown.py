@@ -667,16 +667,24 @@ def hold_place(
     values = {"target_type": target_type, "target_value": target_value, "reason": reason}
     values["days"] = days
     settings = app_state(request).settings
-    try:
-        if days.strip() and not days.strip().isdigit():
-            raise InvalidInput("give the days as a whole number", field="days")
-        number = int(days) if days.strip() else None
-        if number is not None and not 1 <= number <= settings.hold_max_days:
-            raise InvalidInput(
-                f"give from 1 to {settings.hold_max_days} days; renew the hold when it nears"
-                " expiry",
-                field="days",
+    # Every field at fault is named at once: the days, the form's fields, then the target.
+    problems: list[AllianceError] = []
+    number: int | None = None
+    if days.strip() and not days.strip().isdigit():
+        problems.append(InvalidInput("give the days as a whole number", field="days"))
+    elif days.strip():
+        number = int(days)
+        if not 1 <= number <= settings.hold_max_days:
+            problems.append(
+                InvalidInput(
+                    f"give from 1 to {settings.hold_max_days} days; renew the hold when it"
+                    " nears expiry",
+                    field="days",
+                )
             )
+    form = WebForm(values=values, labels=HOLD_FIELDS, name="hold")
+    data: HoldIn | None = None
+    try:
         data = HoldIn.model_validate(
             {
                 "target_type": target_type,
@@ -685,13 +693,28 @@ def hold_place(
                 "days": number,
             }
         )
-        with session.begin_nested():
-            hold = holds_.place_hold(session, principal, data, settings)
-    except (ValidationError, AllianceError) as exc:
-        if isinstance(exc, PermissionDenied):
-            raise
+    except ValidationError as exc:
         form = failed(exc, values, labels=HOLD_FIELDS, name="hold")
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+    kind = next((t for t in HoldTarget if t.value == target_type), None)
+    try:
+        if kind is not None and target_value.strip() and not form.error_for("target_value"):
+            holds_.normalise_target(session, kind, target_value)
+        if data is not None and not problems:
+            with session.begin_nested():
+                hold = holds_.place_hold(session, principal, data, settings)
+    except PermissionDenied:
+        raise
+    except AllianceError as exc:
+        problems.append(exc)
+    if problems or form.failed:
+        # A missing report alone is 404, a duplicate alone 409; anything else a bad form.
+        alone = len(problems) == 1 and not form.failed
+        status = status_for(problems[0]) if alone else 400
+        for problem in problems:
+            shown = failed(problem, values, labels=HOLD_FIELDS)
+            for field, message in shown.errors.items():
+                form.errors.setdefault(field, message)
+            form.message = form.message or shown.message
         return _holds_page(request, session, principal, form=form, status_code=status)
     until = when(hold.expires_at, zone(request.cookies.get(TIME_ZONE_COOKIE)))
     return redirect(
@@ -842,7 +865,7 @@ def _day(text: str, field: str, *, end: bool = False) -> datetime | None:
 
 
 GROUPING_LABELS = {"country": "Hosting country", "provider": "Hosting provider", "month": "Month"}
-METRICS_FIELDS = {"group_by": "Group by", "since": "Received from", "until": "to"}
+METRICS_FIELDS = {"group_by": "Group by", "since": "Received from", "until": "Received to"}
 #: The intervals of the takedown clock, in the table's order, as its headers say them.
 INTERVAL_LABELS = {
     "received_to_assessed": "Received → assessed",
