@@ -251,6 +251,11 @@ def test_released_and_expired_holds_stay_visible(
     assert "Placed" in history and "Released" in history
     assert world.usernames[Role.investigator] in history
     assert 'data-testid="hold-state">Released<' in detail
+    # The secretariat sees what happened and when, not who in the agency did it.
+    _switch(client, world, Role.secretariat_admin)
+    theirs = _table(client.get(f"/holds/{released}").text, "hold-history")
+    assert "Placed" in theirs and "Released" in theirs
+    assert world.usernames[Role.investigator] not in theirs
 
 
 def test_place_hold_form_answers_beside_the_field(

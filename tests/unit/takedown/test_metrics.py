@@ -202,6 +202,14 @@ def test_bad_period(session: Session) -> None:
         takedown_metrics(session, OPERATOR, since=NOW, until=NOW - timedelta(days=1))
 
 
+def test_a_period_of_more_than_ten_years_is_refused(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="at most 10 years") as refused:
+        takedown_metrics(session, OPERATOR, since=NOW - timedelta(days=3654), until=NOW)
+    assert refused.value.field == "since"
+    report = takedown_metrics(session, OPERATOR, since=NOW - timedelta(days=3653), until=NOW)
+    assert report.overall.items == 0
+
+
 def test_a_naive_period_is_utc(session: Session, items: list[ContentItem]) -> None:
     cut = BASE + timedelta(minutes=5)
     naive = cut.replace(tzinfo=None)
