@@ -61,7 +61,7 @@ class SecurityHeadersMiddleware:
 
 
 #: Routes that take media uploads get the (larger) upload limit.
-UPLOAD_PATHS = ("/api/v1/match/file",)
+UPLOAD_PATHS = ("/api/v1/match/file", "/match/file")
 #: Routes that take hash-set files (seizures, record and bank imports) get theirs.
 HASH_FILE_PATHS = re.compile(
     r"^(/api/v1/seizures|/seizures|/api/v1/media/import|/api/v1/banks/[^/]+/import)/?$"
@@ -139,12 +139,18 @@ def rotate_csrf(request: Request) -> None:
 
 async def csrf_protect(request: Request) -> None:
     """Dependency for every state-changing page route (double-submit, HMAC-signed)."""
-    cookie = request.cookies.get(CSRF_COOKIE)
     supplied = request.headers.get(CSRF_HEADER)
     if supplied is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
+    await check_csrf(request, supplied)
+
+
+async def check_csrf(request: Request, supplied: str | None) -> None:
+    """Refuse (and audit) a state-changing request whose token does not match its cookie;
+    for routes that read their own body (a media upload, never spooled to disk)."""
+    cookie = request.cookies.get(CSRF_COOKIE)
     state = app_state(request)
     if cookie and supplied and hmac.compare_digest(_sign(state.secret_key, cookie), supplied):
         return
