@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alliance.audit import SYSTEM, EventType, record
 from alliance.errors import PayloadTooLarge, PermissionDenied
 from alliance.web.state import app_state, client_address
+from alliance.web.uploads import MalformedUpload, read_upload
 
 CSRF_COOKIE = "alliance_csrf"
 CSRF_FIELD = "csrf_token"
@@ -139,18 +140,18 @@ def rotate_csrf(request: Request) -> None:
 
 async def csrf_protect(request: Request) -> None:
     """Dependency for every state-changing page route (double-submit, HMAC-signed)."""
+    cookie = request.cookies.get(CSRF_COOKIE)
     supplied = request.headers.get(CSRF_HEADER)
-    if supplied is None:
+    if supplied is None and request.url.path in UPLOAD_PATHS:
+        # Media is read in memory (never spooled to a temporary file as form() does).
+        try:
+            supplied = (await read_upload(request)).fields.get(CSRF_FIELD)
+        except MalformedUpload:
+            supplied = None
+    elif supplied is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
-    await check_csrf(request, supplied)
-
-
-async def check_csrf(request: Request, supplied: str | None) -> None:
-    """Refuse (and audit) a state-changing request whose token does not match its cookie;
-    for routes that read their own body (a media upload, never spooled to disk)."""
-    cookie = request.cookies.get(CSRF_COOKIE)
     state = app_state(request)
     if cookie and supplied and hmac.compare_digest(_sign(state.secret_key, cookie), supplied):
         return

@@ -23,6 +23,10 @@ MAX_PARTS = 16
 MAX_FIELD_BYTES = 64 * 1024
 
 
+class MalformedUpload(InvalidInput):
+    """The body is not a multipart form of ours."""
+
+
 @dataclass
 class UploadedForm:
     """Text fields by name and files by name (file name, bytes), all in memory."""
@@ -36,7 +40,7 @@ def parse(content_type: str, body: bytes) -> UploadedForm:
     kind, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise InvalidInput("send the file with the form on this page (multipart/form-data)")
+        raise MalformedUpload("send the file with the form on this page (multipart/form-data)")
     form = UploadedForm()
     parts: list[tuple[dict[bytes, bytes], bytearray]] = []
     header_name = bytearray()
@@ -44,7 +48,7 @@ def parse(content_type: str, body: bytes) -> UploadedForm:
 
     def on_part_begin() -> None:
         if len(parts) >= MAX_PARTS:
-            raise InvalidInput("the form holds too many parts")
+            raise MalformedUpload("the form holds too many parts")
         parts.append(({}, bytearray()))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
@@ -75,7 +79,7 @@ def parse(content_type: str, body: bytes) -> UploadedForm:
         parser.write(body)
         parser.finalize()
     except MultipartParseError:
-        raise InvalidInput("the upload is not a well-formed form; send it again") from None
+        raise MalformedUpload("the upload is not a well-formed form; send it again") from None
     for headers, data in parts:
         _, disposition = parse_options_header(headers.get(b"content-disposition"))
         name = disposition.get(b"name", b"").decode("utf-8", "replace")
@@ -86,11 +90,17 @@ def parse(content_type: str, body: bytes) -> UploadedForm:
             form.files[name] = (filename, bytes(data))
         else:
             if len(data) > MAX_FIELD_BYTES:
-                raise InvalidInput(f"the field {name!r} is too long")
+                raise MalformedUpload(f"the field {name!r} is too long")
             form.fields[name] = data.decode("utf-8", "replace")
     return form
 
 
 async def read_upload(request: Request) -> UploadedForm:
-    """The request's multipart form, read whole into memory."""
-    return parse(request.headers.get("content-type", ""), await request.body())
+    """The request's multipart form, read whole into memory (once: the CSRF check and the
+    route share it)."""
+    cached = getattr(request.state, "uploaded_form", None)
+    if isinstance(cached, UploadedForm):
+        return cached
+    form = parse(request.headers.get("content-type", ""), await request.body())
+    request.state.uploaded_form = form
+    return form

@@ -35,7 +35,7 @@ from alliance.web.forms import Form as PageForm
 from alliance.web.forms import failed, field_errors
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import redirect, render
-from alliance.web.security import CSRF_FIELD, CSRF_HEADER, check_csrf, csrf_protect
+from alliance.web.security import csrf_protect
 from alliance.web.state import app_state
 from alliance.web.tables import csv_response, read_table
 from alliance.web.uploads import UploadedForm, read_upload
@@ -541,22 +541,14 @@ def match_lookup(
     )
 
 
-async def _upload_form(request: Request) -> UploadedForm:
-    """The match-by-file form, read in memory once the guard has let the caller in; its
-    CSRF token checked as every page form's is."""
-    upload = await read_upload(request)
-    supplied = request.headers.get(CSRF_HEADER) or upload.fields.get(CSRF_FIELD)
-    await check_csrf(request, supplied)
-    return upload
-
-
 @router.post("/match/file")
 def match_file(
     # The guard comes first: nobody uploads anything before being authorised.
     principal: Annotated[Principal, page_requires(Permission.MATCH_QUERY)],
     request: Request,
     session: DbSession,
-    upload: Annotated[UploadedForm, Depends(_upload_form)],
+    _csrf: Annotated[None, csrf],
+    upload: Annotated[UploadedForm, Depends(read_upload)],
 ) -> Response:
     """Match an uploaded file: hashed in memory as the API's ``/api/v1/match/file`` does,
     never stored; the page lists the signals computed and their matches."""
