@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
+from alliance.banks.models import MatchEvent
 from alliance.settings import load_settings
 from alliance.web import create_app
 from tests import factories
@@ -98,7 +99,7 @@ def test_browse_search_sort_page_and_csv(client: TestClient, world: World) -> No
         assert f'<code class="hash" id="hash-{wanted["id"]}"' in found.text
         assert f">{wanted['signal']}</code>" in found.text
         assert f'data-copy="hash-{wanted["id"]}"' in found.text
-        assert "Awaiting verification (0 of 3 votes)" in found.text
+        assert 'Awaiting verification <span class="muted">(0 of 3 votes)</span>' in found.text
 
     md5 = client.get("/banks/browse", params={"type": "md5"})
     assert len(_rows(md5.text)) == 1 and MD5_EMPTY in md5.text and "IWF B" in md5.text
@@ -162,6 +163,14 @@ def test_add_entries_inline_errors_and_notice(client: TestClient, world: World) 
     assert category.status_code == 400
     assert 'data-testid="field-error">choose one of the options offered<' in category.text
     assert 'aria-invalid="true" aria-describedby="f-iwf-error"' in category.text
+
+    long_note = client.post(
+        "/banks/adding/entries",
+        data={"signal_type": "pdq", "hashes": pdq_hex(1), "note": "n" * 1001, "csrf_token": csrf},
+    )
+    assert long_note.status_code == 400
+    assert 'aria-describedby="f-note-error"' in long_note.text
+    assert 'data-testid="field-error">give at most 1000 characters<' in long_note.text
 
     empty = client.post("/banks/adding/entries", data={"hashes": "  \n", "csrf_token": csrf})
     assert empty.status_code == 400 and "paste at least one hash" in empty.text
@@ -295,7 +304,7 @@ def test_verify_an_entry_awaiting_verification(client: TestClient, world: World)
     shown = client.get("/banks/voting").text
     assert f"Your verification of entry {entry} counts: 1 of 3 analysts have verified it." in shown
     assert (
-        "You verified it" in shown and f'action="/banks/voting/entries/{entry}/vote"' not in shown
+        "Verified by you" in shown and f'action="/banks/voting/entries/{entry}/vote"' not in shown
     )
     again = client.post(f"/banks/voting/entries/{entry}/vote", data={"csrf_token": csrf})
     assert again.status_code == 409
@@ -306,7 +315,9 @@ def test_verify_an_entry_awaiting_verification(client: TestClient, world: World)
     )
 
 
-def test_match_a_file_then_confirm_and_dispute(client: TestClient, world: World) -> None:
+def test_match_a_file_then_confirm_and_dispute(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
     from alliance.hashing import pdq
 
     data = _image()
@@ -350,13 +361,18 @@ def test_match_a_file_then_confirm_and_dispute(client: TestClient, world: World)
     assert "already confirmed" in twice.text and "<html" not in twice.text
     nonsense = client.post(url, data={"verdict": "maybe", "csrf_token": csrf})
     assert nonsense.status_code == 400 and "choose one of the options offered" in nonsense.text
-    disputed = client.post(url, data={"verdict": "disputed", "csrf_token": csrf})
+    disputed = client.post(
+        url, data={"verdict": "disputed", "note": "a landscape", "csrf_token": csrf}
+    )
     assert disputed.status_code == 303
     assert disputed.headers["location"].startswith("/banks/uploads?q=")
     bank_page = client.get(disputed.headers["location"]).text
     assert "0 confirmations and 1 dispute." in bank_page
     entry = client.get("/api/v1/banks/uploads/entries", headers=_key(world, Role.analyst)).json()
     assert (entry[0]["confirmed"], entry[0]["disputed"]) == (0, 1)
+    with sessions() as session:
+        event = session.get_one(MatchEvent, int(match_id.group(1)))
+        assert (event.verdict, event.verdict_note) == ("disputed", "a landscape")
 
     # Any file: the cryptographic hashes; an empty one is said beside the field.
     text = client.post(

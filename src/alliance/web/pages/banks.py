@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from alliance.accounts.permissions import Permission
+from alliance.accounts.permissions import OrgKind, Permission
 from alliance.accounts.policy import Principal
 from alliance.banks import distribution, formats
 from alliance.banks import services as banks
@@ -64,16 +64,27 @@ def _signal_options() -> list[tuple[str, str]]:
     return [(name, SIGNAL_NAMES.get(name, name)) for name in signals.REGISTRY]
 
 
-def _downloads() -> list[tuple[str, str]]:
-    found = [(f.name, f.description) for f in formats.FORMATS.values() if f.can_export]
-    return [
-        *found,
-        (
-            SNAPSHOT,
-            "Signed snapshot (JSON lines, as alliance sync receives it; verify with the "
-            "platform's public key)",
-        ),
+#: Short names of the download formats (the registry's descriptions say more).
+DOWNLOAD_NAMES = {
+    "csv": "CSV (python-threatexchange / HMA dataset)",
+    "txt": 'Text, one "type hash" a line (python-threatexchange)',
+    "vics": "VICS JSON 2.0 (Project VIC)",
+}
+
+
+def _downloads() -> list[tuple[str, str, str]]:
+    """(format, name, description) for every format the bank can be downloaded in."""
+    found = [
+        (f.name, DOWNLOAD_NAMES.get(f.name, f.name.upper()), f.description)
+        for f in formats.FORMATS.values()
+        if f.can_export
     ]
+    snapshot = (
+        SNAPSHOT,
+        "Signed snapshot (JSON lines)",
+        "as alliance sync receives it; check it with the platform's public key",
+    )
+    return [*found, snapshot]
 
 
 @router.get("/banks")
@@ -182,6 +193,7 @@ def _bank_page(
         "bank.html",
         {
             "bank": banks.bank_out(session, bank),
+            "subscriber_kinds": [OrgKind(k) for k in bank.subscriber_kinds],
             "statistics": banks.bank_statistics(session, bank),
             "changes": banks.recent_changes(session, bank, limit=10),
             "syncs": banks.sync_status(session, principal, bank),
@@ -250,8 +262,8 @@ def add_entries(
     session: DbSession,
     name: str,
     signal_type: Annotated[str, Form()] = "pdq",
-    hashes: Annotated[str, Form(max_length=200_000)] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
+    hashes: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
     baseline: Annotated[str, Form()] = "",
     iwf: Annotated[str, Form()] = "",
     ncmec: Annotated[str, Form()] = "",
@@ -273,12 +285,6 @@ def add_entries(
     try:
         if problem:
             raise InvalidInput(problem, field="hashes")
-        if len(lines) > MAX_LOOKUP_LINES:
-            raise InvalidInput(
-                f"at most {MAX_LOOKUP_LINES} hashes at a time; import a file with "
-                "the API or alliance bank import",
-                field="hashes",
-            )
         classification = Classification.model_validate(
             {
                 "baseline": bool(baseline),
@@ -576,7 +582,7 @@ def match_feedback(
     session: DbSession,
     match_id: int,
     verdict: Annotated[str, Form()] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
+    note: Annotated[str, Form()] = "",
     principal: Principal = page_requires(Permission.MATCH_FEEDBACK),
     _csrf: None = csrf,
 ) -> Response:
