@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import OrgKind, Permission
 from alliance.accounts.policy import Principal
@@ -118,7 +119,7 @@ ENTRY_CSV_HEADER = (
 )
 
 
-def _status(entry: Any) -> str:
+def _status(entry: BankEntry) -> str:
     if entry.removed_at is not None:
         return "removed"
     return "verified" if entry.votes >= banks.VERIFIED_AT else "awaiting verification"
@@ -126,7 +127,7 @@ def _status(entry: Any) -> str:
 
 def _bank_page(
     request: Request,
-    session: Any,
+    session: Session,
     principal: Principal,
     bank: Bank,
     *,
