@@ -414,6 +414,7 @@ def test_match_upload_limit_and_guard(
             "/match/file", data={"csrf_token": csrf}, files={"file": ("big.bin", b"x" * 8192)}
         )
         assert big.status_code == 413
+        assert "larger than the limit of 4 KB" in big.text and "<html" in big.text
         small = client.post(
             "/match/file", data={"csrf_token": csrf}, files={"file": ("small.bin", b"x" * 100)}
         )

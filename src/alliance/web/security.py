@@ -94,6 +94,18 @@ class BodyLimitMiddleware:
         limit = self.limit(str(scope.get("path", "")))
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
+                if not str(scope.get("path", "")).startswith(("/api/", "/m/")):
+                    # A page says it in words (a too-large file on Match), not as JSON.
+                    from alliance.web.errors import error_response  # noqa: PLC0415 (a cycle)
+
+                    page = error_response(
+                        Request(scope),
+                        413,
+                        PayloadTooLarge.code,
+                        f"what you sent is larger than the limit of {_size(limit)}",
+                    )
+                    await page(scope, receive, send)
+                    return
                 response = JSONResponse(
                     {
                         "error": {
@@ -117,6 +129,15 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counting_receive, send)
+
+
+def _size(n: int) -> str:
+    """A byte count in words: "50 MB", "64 KB"."""
+    if n >= 1_048_576:
+        return f"{n / 1_048_576:.3g} MB"
+    if n >= 1024:
+        return f"{n / 1024:.3g} KB"
+    return f"{n} bytes"
 
 
 def _sign(secret_key: str, value: str) -> str:
