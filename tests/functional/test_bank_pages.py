@@ -37,7 +37,7 @@ def test_bank_pages(client: TestClient, world: World) -> None:
 
     csrf = log_in(client, world.usernames[Role.analyst])
     listing = client.get("/banks").text
-    assert 'href="/banks/pages-bank"' in listing and "national:NL" in listing
+    assert 'href="/banks/pages-bank"' in listing and "National (NL)" in listing
     detail = client.get("/banks/pages-bank").text
     assert 'data-testid="bank-entries">3<' in detail
     assert "IWF" in detail and "<dt>A</dt><dd>1</dd>" in detail
@@ -54,6 +54,6 @@ def test_bank_pages(client: TestClient, world: World) -> None:
     )
     assert result.status_code == 200
     table = result.text.split('data-testid="match-results"')[1]
-    assert "pages-bank" in table and "<td>5</td>" in table and "no match" in table
+    assert "pages-bank" in table and "<td>5</td>" in table and "No match" in table
     bad = client.post("/match", data={"signal_type": "pdq", "hashes": "xyz", "csrf_token": csrf})
     assert bad.status_code == 400 and "invalid PDQ hash" in bad.text

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import Organisation
@@ -50,6 +50,7 @@ from alliance.cooperation import services as cooperation
 from alliance.cooperation.services import Touched
 from alliance.db.base import utcnow
 from alliance.db.bulk import among, batches
+from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hashing import crypto, pdq, signals, variants
 from alliance.hashing.errors import InvalidMedia
@@ -355,6 +356,103 @@ def list_entries(
     )
 
 
+def can_remove(actor: Principal, bank: Bank, entry: BankEntry) -> bool:
+    """Whether ``actor`` may remove ``entry``: its contributor, the bank's owner, or a role
+    that contributes to every bank."""
+    reach = actor.reach(Permission.ENTRY_CONTRIBUTE)
+    if reach is None:
+        return False
+    return reach is Reach.ALL or actor.organisation_id in (
+        bank.owner_organisation_id,
+        entry.contributor_organisation_id,
+    )
+
+
+#: What a bank's entries can be filtered by (the browser's "Status").
+ENTRY_STATUSES: dict[str, str] = {
+    "verified": "Verified (3 or more analysts)",
+    "awaiting": "Awaiting verification",
+    "disputed": "Disputed",
+    "flagged": "Flagged for review",
+    "removed": "Removed",
+}
+#: The columns a bank's entries can be sorted by.
+ENTRY_SORTS: dict[str, Any] = {  # column attributes
+    "id": BankEntry.id,
+    "type": BankEntry.signal_type,
+    "hash": BankEntry.signal_value,
+    "added": BankEntry.added_at,
+    "votes": BankEntry.votes,
+    "confirmed": BankEntry.confirmed,
+    "disputed": BankEntry.disputed,
+    "changed": BankEntry.changed_seq,
+}
+MAX_SEARCH_CHARS = 10_000
+
+
+def browse_entries(
+    session: Session,
+    actor: Principal,
+    bank_name: str,
+    *,
+    search: str = "",
+    signal_type: str = "",
+    status: str = "",
+    listing: Listing | None = None,
+) -> tuple[list[BankEntry], int]:
+    """A page of a bank's entries and how many match in all.
+
+    ``search`` is a hash or the start of one (any signal type); ``status`` one of
+    :data:`ENTRY_STATUSES` (live entries only, unless it is ``removed``)."""
+    bank = get_bank(session, actor, bank_name)
+    where: list[ColumnElement[bool]] = [BankEntry.bank_id == bank.id]
+    text = search.strip()
+    if len(text) > MAX_SEARCH_CHARS:
+        raise InvalidInput(f"give at most {MAX_SEARCH_CHARS} characters", field="q")
+    if text:
+        # Hashes are stored in lower case (the signal types' canonical text).
+        where.append(BankEntry.signal_value.startswith(text.lower(), autoescape=True))
+    if signal_type:
+        if signal_type not in signals.REGISTRY:
+            raise InvalidInput("choose one of the signal types offered", field="type")
+        where.append(BankEntry.signal_type == signal_type)
+    if status and status not in ENTRY_STATUSES:
+        raise InvalidInput("choose one of the statuses offered", field="status")
+    if status == "removed":
+        where.append(BankEntry.removed_at.is_not(None))
+    else:
+        where.append(BankEntry.removed_at.is_(None))
+    if status == "verified":
+        where.append(BankEntry.votes >= VERIFIED_AT)
+    elif status == "awaiting":
+        where.append(BankEntry.votes < VERIFIED_AT)
+    elif status == "disputed":
+        where.append(BankEntry.disputed > 0)
+    elif status == "flagged":
+        where.append(BankEntry.flagged.is_(True))
+    total = int(session.execute(select(func.count()).where(*where)).scalar_one())
+    query = ordered(
+        select(BankEntry).where(*where),
+        listing or Listing(sort="added", descending=True),
+        ENTRY_SORTS,
+        (BankEntry.id.desc(),),
+    )
+    return list(session.execute(query).scalars()), total
+
+
+def voted_by(session: Session, actor: Principal, entry_ids: Sequence[int]) -> set[int]:
+    """Which of ``entry_ids`` the acting analyst has already verified."""
+    if actor.user_id is None or not entry_ids:
+        return set()
+    return set(
+        session.execute(
+            select(EntryVote.entry_id).where(
+                EntryVote.user_id == actor.user_id, EntryVote.entry_id.in_(list(entry_ids))
+            )
+        ).scalars()
+    )
+
+
 def remove_entries(
     session: Session, actor: Principal, bank_name: str, entry_ids: Sequence[int]
 ) -> int:
@@ -362,11 +460,8 @@ def remove_entries(
     bank = get_bank(session, actor, bank_name)
     authorize(actor, Permission.ENTRY_CONTRIBUTE)
     entries = [_entry(session, bank, i) for i in dict.fromkeys(entry_ids)]
-    owner_or_all = actor.reach(Permission.ENTRY_CONTRIBUTE) is Reach.ALL or (
-        actor.organisation_id == bank.owner_organisation_id
-    )
     for entry in entries:
-        if not owner_or_all and entry.contributor_organisation_id != actor.organisation_id:
+        if not can_remove(actor, bank, entry):
             raise PermissionDenied(f"entry {entry.id} was contributed by another organisation")
     live = [e for e in entries if e.removed_at is None]
     if not live:
@@ -599,6 +694,13 @@ def feedback(session: Session, actor: Principal, match_id: int, data: FeedbackIn
     )
 
 
+def matched_entry(session: Session, match_id: int) -> tuple[str, str]:
+    """The bank and the signal of the entry a match event found (after feedback on it)."""
+    event = session.get_one(MatchEvent, match_id)
+    entry = session.get_one(BankEntry, event.entry_id)
+    return session.get_one(Bank, event.bank_id).name, entry.signal_value
+
+
 # --- statistics and status (for the pages) --------------------------------------------
 
 
@@ -633,12 +735,22 @@ def bank_statistics(session: Session, bank: Bank) -> dict[str, list[tuple[str, i
 
 
 def recent_changes(session: Session, bank: Bank, limit: int = 20) -> list[BankEntry]:
+    return change_history(session, bank, Listing(sort="changed", descending=True, limit=limit))
+
+
+HISTORY_SORTS: dict[str, Any] = {"changed": BankEntry.changed_seq}
+
+
+def change_history(session: Session, bank: Bank, listing: Listing) -> list[BankEntry]:
+    """Every entry of a bank by its last change (removals included), a page at a time."""
     return list(
         session.execute(
-            select(BankEntry)
-            .where(BankEntry.bank_id == bank.id)
-            .order_by(BankEntry.changed_seq.desc(), BankEntry.id.desc())
-            .limit(limit)
+            ordered(
+                select(BankEntry).where(BankEntry.bank_id == bank.id),
+                listing,
+                HISTORY_SORTS,
+                (BankEntry.id.desc(),),
+            )
         ).scalars()
     )
 

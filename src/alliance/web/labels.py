@@ -19,6 +19,7 @@ LABELS: dict[tuple[str, str], str] = {
     **{("Role", role.value): text for role, text in ROLE_LABELS.items()},
     # Takedown lists (issue 15)
     ("HoldTarget", "url"): "URL",
+    ("OrgKind", "ngo"): "NGO",
 }
 
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alliance.audit import SYSTEM, EventType, record
 from alliance.errors import PayloadTooLarge, PermissionDenied
 from alliance.web.state import app_state, client_address
+from alliance.web.uploads import MalformedUpload, read_upload
 
 CSRF_COOKIE = "alliance_csrf"
 CSRF_FIELD = "csrf_token"
@@ -61,7 +62,7 @@ class SecurityHeadersMiddleware:
 
 
 #: Routes that take media uploads get the (larger) upload limit.
-UPLOAD_PATHS = ("/api/v1/match/file",)
+UPLOAD_PATHS = ("/api/v1/match/file", "/match/file")
 #: Routes that take hash-set files (seizures, record and bank imports) get theirs.
 HASH_FILE_PATHS = re.compile(
     r"^(/api/v1/seizures|/seizures|/api/v1/media/import|/api/v1/banks/[^/]+/import)/?$"
@@ -93,6 +94,18 @@ class BodyLimitMiddleware:
         limit = self.limit(str(scope.get("path", "")))
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
+                if not str(scope.get("path", "")).startswith(("/api/", "/m/")):
+                    # A page says it in words (a too-large file on Match), not as JSON.
+                    from alliance.web.errors import error_response  # noqa: PLC0415 (a cycle)
+
+                    page = error_response(
+                        Request(scope),
+                        413,
+                        PayloadTooLarge.code,
+                        f"what you sent is larger than the limit of {_size(limit)}",
+                    )
+                    await page(scope, receive, send)
+                    return
                 response = JSONResponse(
                     {
                         "error": {
@@ -118,6 +131,15 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
 
+def _size(n: int) -> str:
+    """A byte count in words: "50 MB", "64 KB"."""
+    if n >= 1_048_576:
+        return f"{n / 1_048_576:.3g} MB"
+    if n >= 1024:
+        return f"{n / 1024:.3g} KB"
+    return f"{n} bytes"
+
+
 def _sign(secret_key: str, value: str) -> str:
     return hmac.new(secret_key.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()
 
@@ -141,7 +163,13 @@ async def csrf_protect(request: Request) -> None:
     """Dependency for every state-changing page route (double-submit, HMAC-signed)."""
     cookie = request.cookies.get(CSRF_COOKIE)
     supplied = request.headers.get(CSRF_HEADER)
-    if supplied is None:
+    if supplied is None and request.url.path in UPLOAD_PATHS:
+        # Media is read in memory (never spooled to a temporary file as form() does).
+        try:
+            supplied = (await read_upload(request)).fields.get(CSRF_FIELD)
+        except MalformedUpload:
+            supplied = None
+    elif supplied is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
