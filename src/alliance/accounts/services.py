@@ -38,11 +38,11 @@ from alliance.accounts.permissions import (
 )
 from alliance.accounts.policy import Principal, authorize, visible_clause
 from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, UserIn
+from alliance.accounts.wording import joined, with_article
 from alliance.audit import SYSTEM, EventType, record
 from alliance.db.base import utcnow
 from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
-from alliance.wording import joined, with_article
 
 API_KEY_PREFIX = "alk_"
 # alk_<8 hex: the prefix that names the key>_<43 url-safe characters: the secret>

@@ -306,7 +306,7 @@ class AuditFilter:
     until: datetime | None = None
     organisation_id: int | None = None
     #: (subject type, subject id) pairs, any of which matches: what a name stands for
-    #: (alliance.audit.subjects.subjects_named); the type "*" matches any type.
+    #: (alliance.accounts.subjects.subjects_named); the type "*" matches any type.
     subjects: tuple[tuple[str, str], ...] | None = None
 
 

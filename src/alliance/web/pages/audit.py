@@ -19,17 +19,17 @@ from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, organisation_scope
-from alliance.audit import anchors
-from alliance.audit import services as audit
-from alliance.audit.events import EventType
-from alliance.audit.models import AuditEvent
-from alliance.audit.schemas import SignedHead, VerifyResult
-from alliance.audit.subjects import (
+from alliance.accounts.subjects import (
     SUBJECT_TYPE_LABELS,
     describe,
     subject_names,
     subjects_named,
 )
+from alliance.audit import anchors
+from alliance.audit import services as audit
+from alliance.audit.events import EventType
+from alliance.audit.models import AuditEvent
+from alliance.audit.schemas import SignedHead, VerifyResult
 from alliance.errors import AllianceError, InvalidInput
 from alliance.web import forms
 from alliance.web.errors import status_for

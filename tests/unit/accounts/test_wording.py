@@ -6,7 +6,7 @@ import pytest
 
 from alliance.accounts.permissions import OrgKind
 from alliance.accounts.services import roles_that_fit
-from alliance.wording import article, joined, with_article
+from alliance.accounts.wording import article, joined, with_article
 
 
 @pytest.mark.parametrize(

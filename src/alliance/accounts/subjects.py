@@ -2,7 +2,8 @@
 
 Events name users and organisations by row id (a name can change, an id cannot); a page
 shows the current name, and a filter by name finds the ids it stands for. Other subjects
-are named by their reference already (items, holds, series...).
+are named by their reference already (items, holds, series...). It lives with the
+accounts, whose records it names (the audit package stands below every domain).
 """
 
 from __future__ import annotations
