@@ -82,7 +82,7 @@ def test_wrong_password_shows_an_error(live_server: str, browser_page: Any) -> N
     page.fill("input[name=username]", "nl-analyst")
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit]")
-    assert "wrong username or password" in page.locator("[role=alert]").inner_text()
+    assert "Wrong username or password" in page.locator("[role=alert]").inner_text()
 
 
 def test_org_admin_creates_an_api_key(live_server: str, browser_page: Any) -> None:
