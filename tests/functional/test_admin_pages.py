@@ -322,6 +322,8 @@ def test_account_page_says_what_you_may_do_in_words(client: TestClient, world: W
         and ":" not in page.split('data-testid="may-do"')[1].split("</ul>")[0]
     )
     assert "Hotline analyst" in page and "<dd>Hotline</dd>" in page
+    dashboard = client.get("/dashboard").text
+    assert "<li>Manage hash banks</li>" in dashboard and "banks:bank:manage" not in dashboard
 
 
 def test_every_permission_has_words() -> None:
