@@ -58,7 +58,7 @@ def test_add_user_with_a_role_that_does_not_fit_says_which_roles_do(
     assert len(errors) == 1
     assert errors[0].startswith("Hotline analyst does not fit")
     assert (
-        "An industry organisation&#39;s roles are Organisation administrator, "
+        "an industry organisation&#39;s roles are Organisation administrator, "
         "Trust &amp; safety reviewer or Viewer" in errors[0]
     )
     assert 'aria-invalid="true" aria-describedby="f-role-error"' in page

@@ -188,12 +188,12 @@ def least_privileged(roles: list[Role]) -> Role | None:
 
 def roles_that_fit(kind: OrgKind) -> str:
     """The roles an organisation of ``kind`` may hand out, in words and in the order of
-    :class:`Role`: "An industry organisation's roles are Organisation administrator, ..."."""
+    :class:`Role`: "an industry organisation's roles are Organisation administrator, ..."."""
     fitting = [ROLE_LABELS[r] for r in Role if r in ROLES_BY_KIND[kind]]
     kind_words = ORG_KIND_LABELS[kind]
     if kind_words[1:].islower():  # "Industry" reads "industry" mid-sentence, "NGO" stays
         kind_words = kind_words.lower()
-    owner = with_article(f"{kind_words} organisation", capital=True)
+    owner = with_article(f"{kind_words} organisation")
     return f"{owner}'s roles are {joined(fitting)}"
 
 

@@ -36,8 +36,8 @@ def test_with_article_and_joined() -> None:
 
 def test_roles_that_fit_in_words() -> None:
     assert roles_that_fit(OrgKind.industry) == (
-        "An industry organisation's roles are Organisation administrator, "
+        "an industry organisation's roles are Organisation administrator, "
         "Trust & safety reviewer or Viewer"
     )
-    assert roles_that_fit(OrgKind.ngo).startswith("An NGO organisation's roles")
-    assert roles_that_fit(OrgKind.law_enforcement).startswith("A law enforcement organisation")
+    assert roles_that_fit(OrgKind.ngo).startswith("an NGO organisation's roles")
+    assert roles_that_fit(OrgKind.law_enforcement).startswith("a law enforcement organisation")

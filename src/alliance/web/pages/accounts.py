@@ -238,7 +238,11 @@ def _users_page(
             "users": table.rows(rows),
             "table": table,
             "can_manage": can_manage,
-            "org_options": [(o.slug, o.name) for o in manageable],
+            # The kind says which roles fit (a reviewer works for industry, ...).
+            "org_options": [
+                (o.slug, f"{o.name} ({label(o.kind)})")
+                for o in sorted(manageable, key=lambda o: o.name.lower())
+            ],
             "filter_orgs": [(o.slug, o.name) for o in sorted(organisations, key=lambda o: o.name)]
             if every_org
             else [],

@@ -84,7 +84,8 @@ def event_type_options() -> list[tuple[str, list[tuple[str, str]]]]:
         members = [e for e in EventType if e.value.split(":", 1)[0] == prefix]
         if not members:
             continue
-        options = [(f"{prefix}:", f"All: {text.lower()}")]
+        words = text if text.split(" ", 1)[0].isupper() else text[:1].lower() + text[1:]
+        options = [(f"{prefix}:", f"All {words}")]
         options += [(e.value, label(e)) for e in members]
         groups.append((text, options))
     return groups
