@@ -82,7 +82,7 @@ def test_wrong_password_shows_an_error(live_server: str, browser_page: Any) -> N
     page.fill("input[name=username]", "nl-analyst")
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit]")
-    assert "wrong username or password" in page.locator("[role=alert]").inner_text()
+    assert "Wrong username or password" in page.locator("[role=alert]").inner_text()
 
 
 def test_org_admin_creates_an_api_key(live_server: str, browser_page: Any) -> None:
@@ -170,3 +170,34 @@ def test_disabling_a_user_asks_first(live_server: str, browser_page: Any) -> Non
     enabled = page.locator("[data-testid=toggle-nl-analyst-3] button", has_text="Enable")
     enabled.wait_for(timeout=5000)
     assert len(questions) == 2
+
+
+def test_add_user_says_which_roles_fit_then_confirms(live_server: str, browser_page: Any) -> None:
+    """A refused "Add user" shows why beside the role, keeps what was typed, and a good one
+    is confirmed on the next page (issue 15: the misfit role failed silently)."""
+    page = browser_page
+    _log_in(page, live_server, "secretariat")
+    page.click("nav.mainnav >> text=Users")
+    page.wait_for_url(f"{live_server}/users")
+    form = page.locator("[data-testid=add-user]")
+    industry = form.locator("#f-organisation option", has_text="(Industry)").first
+    slug = industry.get_attribute("value")
+    form.locator("input[name=username]").fill("browser-jdoe")
+    form.locator("input[name=display_name]").fill("Jane Doe")
+    form.locator("#f-organisation").select_option(slug)
+    form.locator("#f-role").select_option("analyst")
+    with page.expect_response(lambda r: r.url.endswith("/users")) as answer:
+        form.locator("button[type=submit]").click()
+    assert answer.value.status == 400
+    error = page.locator("[data-testid=add-user] [data-testid=field-error]")
+    error.wait_for(timeout=5000)
+    assert "an industry organisation's roles are" in error.inner_text()
+    assert page.locator("[data-testid=add-user] input[name=username]").input_value() == (
+        "browser-jdoe"
+    )
+    page.locator("[data-testid=add-user] #f-role").select_option("viewer")
+    page.locator("[data-testid=add-user] input[name=password]").fill("a-long-enough-password")
+    page.locator("[data-testid=add-user] button[type=submit]").click()
+    notice = page.locator("[data-testid=notice]")
+    notice.wait_for(timeout=5000)
+    assert notice.inner_text() == "User browser-jdoe added"

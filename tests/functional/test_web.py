@@ -67,7 +67,9 @@ def test_wrong_password_is_401_audited_then_rate_limited(
             "/login", data={"username": name, "password": "wrong-password!", "csrf_token": token}
         )
         assert response.status_code == 401
-        assert "wrong username or password" in response.text
+        assert "Wrong username or password." in response.text
+        assert f'value="{name}"' in response.text  # the username typed is kept
+        assert "wrong-password!" not in response.text  # the password never
     assert _count(sessions, "auth:login.failed") == 5
     token = csrf_from(client)
     response = client.post(
@@ -117,7 +119,9 @@ def test_pages_create_and_revoke_a_key(client: TestClient, world: World) -> None
     token = page.text.split('data-testid="new-key">')[1].split("<")[0]
     assert client.get("/api/v1/me", headers=_bearer(token)).json()["role"] == "viewer"
     prefix = token[:12]
-    assert client.post(f"/keys/{prefix}/revoke", data={"csrf_token": csrf}).status_code == 200
+    revoked = client.post(f"/keys/{prefix}/revoke", data={"csrf_token": csrf})
+    assert revoked.status_code == 303
+    assert "Key scanner" in client.get("/keys").text
     assert client.get("/api/v1/me", headers=_bearer(token)).status_code == 401
 
 
@@ -380,7 +384,8 @@ def test_user_changes_own_password(client: TestClient, world: World) -> None:
             "csrf_token": csrf,
         },
     )
-    assert changed.status_code == 200 and "Password changed" in changed.text
+    assert changed.status_code == 303 and changed.headers["location"] == "/login"
+    assert "Password changed" in client.get("/login").text
     assert client.get("/dashboard").status_code == 303  # the session ended
     client.cookies.clear()
     log_in(client, name, "a-brand-new-password")

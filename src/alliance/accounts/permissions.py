@@ -197,3 +197,60 @@ ROLE_LABELS: dict[Role, str] = {
     Role.reviewer: "Trust & safety reviewer",
     Role.viewer: "Viewer",
 }
+
+#: Organisation kinds in words ("law_enforcement" is "Law enforcement", "ngo" is "NGO").
+ORG_KIND_LABELS: dict[OrgKind, str] = {
+    OrgKind.hotline: "Hotline",
+    OrgKind.law_enforcement: "Law enforcement",
+    OrgKind.industry: "Industry",
+    OrgKind.secretariat: "Secretariat",
+    OrgKind.ngo: "NGO",
+}
+
+#: What each permission lets a person do, as "What you may do" and a refusal say it.
+PERMISSION_LABELS: dict[Permission, str] = {
+    P.DASHBOARD_VIEW: "See the dashboard",
+    P.JURISDICTION_READ: "See the list of countries",
+    P.JURISDICTION_MANAGE: "Add countries",
+    P.ORG_READ: "See the member organisations",
+    P.ORG_MANAGE: "Add and change organisations",
+    P.USER_READ: "See users",
+    P.USER_MANAGE: "Add, enable and disable users",
+    P.KEY_READ: "See API keys",
+    P.KEY_MANAGE: "Create and revoke API keys",
+    P.AUDIT_READ: "Read the audit log",
+    P.AUDIT_VERIFY: "Verify the audit log's chain",
+    P.SETTINGS_READ: "See the platform's settings",
+    P.BANK_READ: "See hash banks",
+    P.BANK_MANAGE: "Manage hash banks",
+    P.ENTRY_CONTRIBUTE: "Add hashes to banks",
+    P.ENTRY_VERIFY: "Verify hashes in banks",
+    P.MATCH_QUERY: "Match hashes against banks",
+    P.MATCH_FEEDBACK: "Confirm or dispute matches",
+    P.REPORT_SUBMIT: "Submit reports",
+    P.ITEM_READ: "See reported items",
+    P.ITEM_ASSESS: "Assess reported items",
+    P.ITEM_ROUTE: "Route items to another country",
+    P.HOLD_READ: "See law enforcement holds",
+    P.HOLD_MANAGE: "Place and release law enforcement holds",
+    P.NOTICE_SEND: "Send takedown notices",
+    P.METRICS_READ: "See takedown figures",
+    P.PROVIDER_READ: "See hosting providers",
+    P.PROVIDER_MANAGE: "Add and change hosting providers",
+    P.ALERT_READ: "See deconfliction alerts",
+    P.ALERT_MANAGE: "Acknowledge deconfliction alerts",
+    P.SERIES_READ: "See victim identification series",
+    P.SERIES_MANAGE: "Start, change and merge series",
+    P.VICTIM_READ: "See victim records",
+    P.VICTIM_MANAGE: "Record and update victims",
+    P.SEIZURE_TRIAGE: "Triage seized media",
+    P.REFERRAL_MANAGE: "Send and answer referrals",
+    P.RECORDS_EXCHANGE: "Import and export victim identification records",
+    P.VICTIM_METRICS_READ: "See victim identification figures",
+}
+
+
+def permission_phrase(permission: Permission) -> str:
+    """The permission as the rest of a sentence: "manage hash banks"."""
+    text = PERMISSION_LABELS[permission]
+    return text[:1].lower() + text[1:]

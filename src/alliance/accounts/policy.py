@@ -16,7 +16,15 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from alliance.accounts.models import Share
-from alliance.accounts.permissions import ROLE_GRANTS, OrgKind, Permission, Reach, Role
+from alliance.accounts.permissions import (
+    ROLE_GRANTS,
+    ROLE_LABELS,
+    OrgKind,
+    Permission,
+    Reach,
+    Role,
+    permission_phrase,
+)
 from alliance.errors import PermissionDenied
 
 
@@ -75,7 +83,9 @@ def authorize(
     """
     reach = principal.reach(permission)
     if reach is None:
-        raise PermissionDenied(f"your role ({principal.role}) may not {permission}")
+        raise PermissionDenied(
+            f"your role ({ROLE_LABELS[principal.role]}) may not {permission_phrase(permission)}"
+        )
     if resource is None or reach is Reach.ALL:
         return
     owner = resource.owner_organisation_id

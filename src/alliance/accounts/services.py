@@ -10,9 +10,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from alliance.accounts.models import (
     ApiKey,
@@ -24,7 +27,9 @@ from alliance.accounts.models import (
 )
 from alliance.accounts.passwords import generate_password, hash_password, verify_password
 from alliance.accounts.permissions import (
+    ORG_KIND_LABELS,
     ROLE_GRANTS,
+    ROLE_LABELS,
     ROLES_BY_KIND,
     OrgKind,
     Permission,
@@ -33,8 +38,10 @@ from alliance.accounts.permissions import (
 )
 from alliance.accounts.policy import Principal, authorize, visible_clause
 from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, UserIn
+from alliance.accounts.wording import joined, with_article
 from alliance.audit import SYSTEM, EventType, record
 from alliance.db.base import utcnow
+from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
 
 API_KEY_PREFIX = "alk_"
@@ -77,10 +84,11 @@ def create_organisation(session: Session, actor: Principal, data: OrganisationIn
     if session.get(Jurisdiction, data.country_code) is None:
         raise InvalidInput(
             f"unknown jurisdiction {data.country_code}: add it first "
-            "(alliance jurisdictions add CODE NAME)"
+            "(alliance jurisdictions add CODE NAME)",
+            field="country_code",
         )
     if _org_by_slug(session, data.slug) is not None:
-        raise Conflict(f"an organisation named {data.slug!r} already exists")
+        raise Conflict(f"an organisation named {data.slug!r} already exists", field="slug")
     org = Organisation(**data.model_dump())
     session.add(org)
     session.flush()
@@ -96,12 +104,46 @@ def create_organisation(session: Session, actor: Principal, data: OrganisationIn
     return org
 
 
-def list_organisations(session: Session, actor: Principal) -> list[Organisation]:
+@dataclass(frozen=True)
+class OrganisationFilter:
+    kind: OrgKind | None = None
+    country_code: str | None = None
+    active: bool | None = None
+
+
+#: Columns a list of organisations sorts by (alliance.db.listing).
+ORGANISATION_SORTS: dict[str, ColumnElement[Any]] = {
+    "name": Organisation.name.expression,
+    "slug": Organisation.slug.expression,
+    "kind": Organisation.kind.expression,
+    "country": Organisation.country_code.expression,
+    "active": Organisation.active.expression,
+    "created": Organisation.created_at.expression,
+}
+
+
+def list_organisations(
+    session: Session,
+    actor: Principal,
+    flt: OrganisationFilter | None = None,
+    listing: Listing | None = None,
+) -> list[Organisation]:
+    """The organisations ``actor`` may see; by country and short name unless ``listing``
+    orders and pages them."""
     clause = visible_clause(actor, Permission.ORG_READ, Organisation.id)
     authorize(actor, Permission.ORG_READ)
-    query = (
-        select(Organisation).where(clause).order_by(Organisation.country_code, Organisation.slug)
-    )
+    query = select(Organisation).where(clause)
+    flt = flt or OrganisationFilter()
+    if flt.kind is not None:
+        query = query.where(Organisation.kind == flt.kind)
+    if flt.country_code:
+        query = query.where(Organisation.country_code == flt.country_code)
+    if flt.active is not None:
+        query = query.where(Organisation.active == flt.active)
+    if listing is None:
+        query = query.order_by(Organisation.country_code, Organisation.slug)
+    else:
+        query = ordered(query, listing, ORGANISATION_SORTS, [Organisation.id.asc()])
     return list(session.execute(query).scalars())
 
 
@@ -144,12 +186,28 @@ def least_privileged(roles: list[Role]) -> Role | None:
     return min(roles, key=lambda r: (len(ROLE_GRANTS[r]), -list(Role).index(r)), default=None)
 
 
+def roles_that_fit(kind: OrgKind) -> str:
+    """The roles an organisation of ``kind`` may hand out, in words and in the order of
+    :class:`Role`: "an industry organisation's roles are Organisation administrator, ..."."""
+    fitting = [ROLE_LABELS[r] for r in Role if r in ROLES_BY_KIND[kind]]
+    kind_words = ORG_KIND_LABELS[kind]
+    if kind_words[1:].islower():  # "Industry" reads "industry" mid-sentence, "NGO" stays
+        kind_words = kind_words.lower()
+    owner = with_article(f"{kind_words} organisation")
+    return f"{owner}'s roles are {joined(fitting)}"
+
+
 def _check_role_grantable(actor: Principal, org: Organisation, role: Role) -> None:
     if role not in ROLES_BY_KIND[org.kind]:
-        allowed = ", ".join(sorted(ROLES_BY_KIND[org.kind]))
-        raise InvalidInput(f"a {org.kind} organisation's roles are: {allowed}")
+        raise InvalidInput(
+            f"{ROLE_LABELS[role]} does not fit {org.name}: {roles_that_fit(org.kind)}",
+            field="role",
+        )
     if not can_grant(actor, role):
-        raise InvalidInput(f"you cannot hand out role {role}: it has rights you lack")
+        raise InvalidInput(
+            f"you cannot hand out the role {ROLE_LABELS[role]}: it has rights you lack",
+            field="role",
+        )
 
 
 # --- users ---------------------------------------------------------------------------
@@ -159,11 +217,11 @@ def create_user(session: Session, actor: Principal, data: UserIn) -> tuple[User,
     """Create a user; returns the generated password when none was given."""
     org = _org_by_slug(session, data.organisation)
     if org is None:
-        raise NotFound(f"no organisation named {data.organisation!r}")
+        raise NotFound(f"no organisation named {data.organisation!r}", field="organisation")
     authorize(actor, Permission.USER_MANAGE, org)
     _check_role_grantable(actor, org, data.role)
     if session.execute(select(User.id).where(User.username == data.username)).first():
-        raise Conflict(f"username {data.username!r} is taken")
+        raise Conflict(f"the username {data.username!r} is taken", field="username")
     generated = None if data.password else generate_password()
     user = User(
         organisation_id=org.id,
@@ -186,14 +244,53 @@ def create_user(session: Session, actor: Principal, data: UserIn) -> tuple[User,
     return user, generated
 
 
-def list_users(session: Session, actor: Principal, organisation: str | None = None) -> list[User]:
+@dataclass(frozen=True)
+class UserFilter:
+    role: Role | None = None
+    active: bool | None = None
+
+
+#: Columns a list of users sorts by (alliance.db.listing).
+USER_SORTS: dict[str, ColumnElement[Any]] = {
+    "username": User.username.expression,
+    "name": User.display_name.expression,
+    "organisation": Organisation.name.expression,
+    "role": User.role.expression,
+    "active": User.active.expression,
+    "last_login": User.last_login_at.expression,
+    "created": User.created_at.expression,
+}
+
+
+def list_users(
+    session: Session,
+    actor: Principal,
+    organisation: str | None = None,
+    flt: UserFilter | None = None,
+    listing: Listing | None = None,
+) -> list[User]:
+    """The users ``actor`` may see, of ``organisation`` (a short name) if given; by
+    username unless ``listing`` orders and pages them."""
     authorize(actor, Permission.USER_READ)
-    query = select(User).where(visible_clause(actor, Permission.USER_READ, User.organisation_id))
+    query = (
+        select(User)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(visible_clause(actor, Permission.USER_READ, User.organisation_id))
+    )
     if organisation:
         query = query.where(
             User.organisation_id == get_organisation(session, actor, organisation).id
         )
-    return list(session.execute(query.order_by(User.username)).scalars())
+    flt = flt or UserFilter()
+    if flt.role is not None:
+        query = query.where(User.role == flt.role)
+    if flt.active is not None:
+        query = query.where(User.active == flt.active)
+    if listing is None:
+        query = query.order_by(User.username)
+    else:
+        query = ordered(query, listing, USER_SORTS, [User.id.asc()])
+    return list(session.execute(query).scalars())
 
 
 def get_user(session: Session, actor: Principal, username: str) -> User:
@@ -254,9 +351,11 @@ def change_own_password(
         raise InvalidInput("only a logged-in user can change their own password")
     user = session.get_one(User, actor.user_id)
     if not verify_password(user.password_hash, current_password):
-        raise InvalidInput("the current password is not right")
+        raise InvalidInput("the current password is not right", field="current_password")
     if new_password == current_password:
-        raise InvalidInput("the new password must differ from the current one")
+        raise InvalidInput(
+            "the new password must differ from the current one", field="new_password"
+        )
     return set_password(session, actor, user.username, new_password)
 
 
@@ -289,7 +388,7 @@ def create_api_key(
     authorize(actor, Permission.KEY_MANAGE, org)
     _check_role_grantable(actor, org, data.role)
     if data.days > max_days:
-        raise InvalidInput(f"an API key may live at most {max_days} days")
+        raise InvalidInput(f"an API key may live at most {max_days} days", field="days")
     if token is None:
         token = f"{API_KEY_PREFIX}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
     match = API_KEY_RE.match(token)
@@ -319,12 +418,67 @@ def create_api_key(
     return key, token
 
 
-def list_api_keys(session: Session, actor: Principal) -> list[ApiKey]:
+class KeyStatus(StrEnum):
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+
+
+def key_status(key: ApiKey) -> KeyStatus:
+    if key.revoked_at is not None:
+        return KeyStatus.revoked
+    return KeyStatus.expired if key.expires_at <= utcnow() else KeyStatus.active
+
+
+@dataclass(frozen=True)
+class ApiKeyFilter:
+    organisation: str | None = None
+    role: Role | None = None
+    status: KeyStatus | None = None
+
+
+#: Columns a list of API keys sorts by (alliance.db.listing).
+API_KEY_SORTS: dict[str, ColumnElement[Any]] = {
+    "name": ApiKey.name.expression,
+    "prefix": ApiKey.prefix.expression,
+    "organisation": Organisation.name.expression,
+    "role": ApiKey.role.expression,
+    "created": ApiKey.created_at.expression,
+    "expires": ApiKey.expires_at.expression,
+    "last_used": ApiKey.last_used_at.expression,
+}
+
+
+def list_api_keys(
+    session: Session,
+    actor: Principal,
+    flt: ApiKeyFilter | None = None,
+    listing: Listing | None = None,
+) -> list[ApiKey]:
+    """The keys ``actor`` may see; newest first unless ``listing`` orders and pages them."""
     authorize(actor, Permission.KEY_READ)
-    query = select(ApiKey).where(visible_clause(actor, Permission.KEY_READ, ApiKey.organisation_id))
-    return list(
-        session.execute(query.order_by(ApiKey.created_at.desc(), ApiKey.id.desc())).scalars()
+    query = (
+        select(ApiKey)
+        .join(Organisation, Organisation.id == ApiKey.organisation_id)
+        .where(visible_clause(actor, Permission.KEY_READ, ApiKey.organisation_id))
     )
+    flt = flt or ApiKeyFilter()
+    if flt.organisation:
+        query = query.where(Organisation.slug == flt.organisation)
+    if flt.role is not None:
+        query = query.where(ApiKey.role == flt.role)
+    now = utcnow()
+    if flt.status is KeyStatus.revoked:
+        query = query.where(ApiKey.revoked_at.is_not(None))
+    elif flt.status is KeyStatus.expired:
+        query = query.where(ApiKey.revoked_at.is_(None), ApiKey.expires_at <= now)
+    elif flt.status is KeyStatus.active:
+        query = query.where(ApiKey.revoked_at.is_(None), ApiKey.expires_at > now)
+    if listing is None:
+        query = query.order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+    else:
+        query = ordered(query, listing, API_KEY_SORTS, [ApiKey.id.desc()])
+    return list(session.execute(query).scalars())
 
 
 def revoke_api_key(session: Session, actor: Principal, prefix: str) -> ApiKey:

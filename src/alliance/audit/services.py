@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from alliance.audit.events import EventType
 from alliance.audit.models import AuditEvent, AuditHead
 from alliance.audit.schemas import VerifyResult
 from alliance.db.base import utcnow
+from alliance.db.listing import Listing, ordered
 from alliance.errors import AllianceError
 
 GENESIS_HASH = "0" * 64
@@ -303,17 +305,57 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     organisation_id: int | None = None
+    #: (subject type, subject id) pairs, any of which matches: what a name stands for
+    #: (alliance.accounts.subjects.subjects_named); the type "*" matches any type.
+    subjects: tuple[tuple[str, str], ...] | None = None
 
 
-def list_events(session: Session, flt: AuditFilter, *, limit: int = 100) -> list[AuditEvent]:
-    """Newest first. ``event_type`` matches a prefix, so ``user:`` finds every user event."""
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+#: Columns a list of events sorts by (alliance.db.listing): the time it was recorded.
+EVENT_SORTS: dict[str, ColumnElement[Any]] = {
+    "when": AuditEvent.occurred_at.expression,
+    "seq": AuditEvent.seq.expression,
+}
+
+
+def list_events(
+    session: Session, flt: AuditFilter, *, limit: int = 100, listing: Listing | None = None
+) -> list[AuditEvent]:
+    """Newest first, up to ``limit``, unless ``listing`` orders and pages them.
+    ``event_type`` matches a prefix, so ``user:`` finds every user event; ``actor``
+    matches exactly (``user:alice``) or, without a kind, any actor of that name
+    (``alice``); ``subjects`` matches any of several subjects (what a name stands for)."""
+    query = select(AuditEvent)
+    if listing is None:
+        query = query.order_by(AuditEvent.seq.desc()).limit(limit)
+    else:
+        direction = AuditEvent.seq.desc() if listing.descending else AuditEvent.seq.asc()
+        query = ordered(query, listing, EVENT_SORTS, [direction])
     if flt.actor:
-        query = query.where(AuditEvent.actor == flt.actor)
+        if ":" in flt.actor:
+            query = query.where(AuditEvent.actor == flt.actor)
+        else:
+            query = query.where(
+                or_(
+                    AuditEvent.actor == flt.actor,
+                    AuditEvent.actor.endswith(":" + flt.actor, autoescape=True),
+                )
+            )
     if flt.subject_type:
         query = query.where(AuditEvent.subject_type == flt.subject_type)
     if flt.subject_id:
         query = query.where(AuditEvent.subject_id == flt.subject_id)
+    if flt.subjects is not None:
+        query = query.where(
+            or_(
+                false(),
+                *(
+                    AuditEvent.subject_id == ident
+                    if kind == "*"
+                    else and_(AuditEvent.subject_type == kind, AuditEvent.subject_id == ident)
+                    for kind, ident in flt.subjects
+                ),
+            )
+        )
     if flt.event_type:
         query = query.where(AuditEvent.event_type.startswith(flt.event_type, autoescape=True))
     if flt.since:

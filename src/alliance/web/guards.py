@@ -105,9 +105,10 @@ def _guard(permission: str, *, page: bool) -> Callable[..., Any]:
             if page:
                 raise LoginRequired("please log in")
             raise NotAuthenticated("an API key is required: 'Authorization: Bearer <key>'")
+        # Known before the verdict: a refusal page shows who is refused, and their menu.
+        request.state.principal = principal
         if permission != ANY_PRINCIPAL:
             authorize(principal, Permission(permission))
-        request.state.principal = principal
         return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]

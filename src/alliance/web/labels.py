@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alliance.accounts.permissions import ROLE_LABELS
+from alliance.accounts.permissions import ORG_KIND_LABELS, PERMISSION_LABELS, ROLE_LABELS
 
 #: Labels by enum class name and value; the class name keeps two enums' equal values apart.
 LABELS: dict[tuple[str, str], str] = {
@@ -20,6 +20,76 @@ LABELS: dict[tuple[str, str], str] = {
     # Takedown lists (issue 15)
     ("HoldTarget", "url"): "URL",
     ("OrgKind", "ngo"): "NGO",
+    # Administration (issue 15): permissions and kinds live beside the roles they belong
+    # to (alliance.accounts.permissions), so that a refusal from a service says the same.
+    **{("Permission", p.value): text for p, text in PERMISSION_LABELS.items()},
+    **{("OrgKind", k.value): text for k, text in ORG_KIND_LABELS.items()},
+    # Audit events ("auth:login.succeeded" would read "Auth login.succeeded").
+    ("EventType", "auth:login.succeeded"): "Logged in",
+    ("EventType", "auth:login.failed"): "Login failed",
+    ("EventType", "auth:login.rate_limited"): "Login refused: too many attempts",
+    ("EventType", "auth:logout"): "Logged out",
+    ("EventType", "auth:api_key.rejected"): "API key refused",
+    ("EventType", "auth:csrf.rejected"): "Form refused: not sent from this site",
+    ("EventType", "jurisdiction:created"): "Country added",
+    ("EventType", "org:created"): "Organisation added",
+    ("EventType", "org:updated"): "Organisation changed",
+    ("EventType", "user:created"): "User added",
+    ("EventType", "user:disabled"): "User disabled",
+    ("EventType", "user:enabled"): "User enabled",
+    ("EventType", "user:password_changed"): "Password changed",
+    ("EventType", "api_key:created"): "API key created",
+    ("EventType", "api_key:revoked"): "API key revoked",
+    ("EventType", "share:granted"): "Record shared",
+    ("EventType", "share:revoked"): "Sharing withdrawn",
+    ("EventType", "bank:created"): "Bank created",
+    ("EventType", "bank:updated"): "Bank changed",
+    ("EventType", "bank:entries_added"): "Hashes added to a bank",
+    ("EventType", "bank:entries_removed"): "Hashes removed from a bank",
+    ("EventType", "bank:entry_voted"): "Vote on a bank entry",
+    ("EventType", "bank:entry_flagged"): "Bank entry flagged",
+    ("EventType", "match:found"): "Match found",
+    ("EventType", "match:feedback"): "Match confirmed or disputed",
+    ("EventType", "report:received"): "Report received",
+    ("EventType", "item:routed"): "Item routed",
+    ("EventType", "item:unresolved"): "Item could not be routed",
+    ("EventType", "item:moved"): "Item moved to another host",
+    ("EventType", "item:claimed"): "Item claimed",
+    ("EventType", "item:released"): "Item claim released",
+    ("EventType", "item:assessed"): "Item assessed",
+    ("EventType", "item:removed"): "Item removed from its host",
+    ("EventType", "item:reappeared"): "Item reappeared",
+    ("EventType", "item:escalated"): "Item escalated",
+    ("EventType", "item:cleared_for_notice"): "Item cleared for notice",
+    ("EventType", "item:recheck_requested"): "Item re-check requested",
+    ("EventType", "hold:placed"): "Hold placed",
+    ("EventType", "hold:renewed"): "Hold renewed",
+    ("EventType", "hold:released"): "Hold released",
+    ("EventType", "hold:expired"): "Hold expired",
+    ("EventType", "hold:hit"): "Held hash reported",
+    ("EventType", "deconfliction:alerted"): "Deconfliction alert raised",
+    ("EventType", "deconfliction:acknowledged"): "Deconfliction alert acknowledged",
+    ("EventType", "notice:sent"): "Notice sent",
+    ("EventType", "notice:failed"): "Notice could not be sent",
+    ("EventType", "provider:created"): "Hosting provider added",
+    ("EventType", "provider:updated"): "Hosting provider changed",
+    ("EventType", "series:created"): "Series started",
+    ("EventType", "series:updated"): "Series changed",
+    ("EventType", "series:agency_added"): "Agency joined a series",
+    ("EventType", "series:media_linked"): "Media linked to a series",
+    ("EventType", "series:merged"): "Series merged",
+    ("EventType", "series:read"): "Series opened",
+    ("EventType", "victim:created"): "Victim recorded",
+    ("EventType", "victim:identified"): "Victim identified",
+    ("EventType", "victim:safeguarded"): "Victim safeguarded",
+    ("EventType", "victim:read"): "Victim record opened",
+    ("EventType", "seizure:triaged"): "Seizure triaged",
+    ("EventType", "media:imported"): "Records imported",
+    ("EventType", "media:exported"): "Records exported",
+    ("EventType", "referral:sent"): "Referral sent",
+    ("EventType", "referral:accepted"): "Referral accepted",
+    ("EventType", "referral:declined"): "Referral declined",
+    ("EventType", "demo:built"): "Demo data built",
 }
 
 

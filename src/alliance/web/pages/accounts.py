@@ -1,4 +1,11 @@
-"""Pages for organisations, users and API keys."""
+"""Pages for organisations, users and API keys.
+
+Each list sorts, pages, filters and downloads as CSV (alliance.web.tables); each form
+answers the one way forms do (alliance.web.forms): a refusal shows the page again with
+what was typed (never a password) and the message beside the field at fault; success
+redirects with a confirmation. A new user's generated password and a new key are shown
+on the page that answers the form, once: a secret never travels in a redirect's cookie.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +13,119 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from alliance.accounts import services as accounts
 from alliance.accounts.permissions import ROLE_LABELS, OrgKind, Permission, Reach, Role
 from alliance.accounts.policy import Principal
 from alliance.accounts.schemas import ApiKeyIn, OrganisationIn, UserIn
-from alliance.db.base import utcnow
-from alliance.errors import NotFound
-from alliance.validation import validated
+from alliance.errors import AllianceError, InvalidInput, NotFound
+from alliance.web import forms
+from alliance.web.errors import status_for
 from alliance.web.guards import DbSession, page_requires
-from alliance.web.pages.rendering import render
+from alliance.web.labels import label
+from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state
+from alliance.web.tables import csv_response, read_table
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(csrf_protect)
 
+#: A page that shows a secret once must not be kept by the browser or a proxy.
+NO_STORE = {"cache-control": "no-store"}
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no(value: str | None, name: str) -> bool | None:
+    if not value:
+        return None
+    if value in ("yes", "no"):
+        return value == "yes"
+    raise InvalidInput(f"{name} is yes or no", field=name)
+
+
+def _role(value: str | None) -> Role | None:
+    if not value:
+        return None
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput("choose a role from the list", field="role") from None
+
+
+def _failure_status(exc: ValidationError | AllianceError) -> int:
+    return 400 if isinstance(exc, ValidationError) else status_for(exc)
+
+
+def _role_options(roles: list[Role]) -> list[tuple[str, str]]:
+    return [(r.value, ROLE_LABELS[r]) for r in roles]
+
 
 # --- organisations -------------------------------------------------------------------
+
+ORG_FIELDS = {"name": "Name", "slug": "Short name", "kind": "Kind", "country_code": "Country"}
 
 
 def _orgs_page(
     request: Request,
     session: Session,
     principal: Principal,
-    message: str | None = None,
+    form: forms.Form | None = None,
     status_code: int = 200,
 ) -> Response:
     can_manage = principal.can(Permission.ORG_MANAGE)
+    query = request.query_params
+    kind_text = query.get("kind") or ""
+    try:
+        kind = OrgKind(kind_text) if kind_text else None
+    except ValueError:
+        raise InvalidInput("choose a kind from the list", field="kind") from None
+    flt = accounts.OrganisationFilter(
+        kind=kind,
+        country_code=(query.get("country") or "").upper() or None,
+        active=_yes_no(query.get("active"), "active"),
+    )
+    table, listing = read_table(
+        request,
+        sortable=accounts.ORGANISATION_SORTS,
+        default="name",
+        filters={
+            "kind": kind_text,
+            "country": flt.country_code or "",
+            "active": query.get("active") or "",
+        },
+    )
+    rows = accounts.list_organisations(session, principal, flt, listing)
+    if table.csv:
+        return csv_response(
+            "organisations.csv",
+            ["Name", "Short name", "Kind", "Country", "Active", "Added (UTC)"],
+            [
+                [o.name, o.slug, o.kind, o.jurisdiction.name, _yes(o.active), o.created_at]
+                for o in rows
+            ],
+        )
+    jurisdictions = sorted(accounts.list_jurisdictions(session, principal), key=lambda j: j.name)
     return render(
         request,
         "orgs.html",
         {
-            "organisations": accounts.list_organisations(session, principal),
+            "organisations": table.rows(rows),
+            "table": table,
             "can_manage": can_manage,
-            "kinds": [k.value for k in OrgKind],
-            "jurisdictions": accounts.list_jurisdictions(session, principal) if can_manage else [],
-            "message": message,
+            "kind_options": [(k.value, label(k)) for k in OrgKind],
+            "country_options": [(j.code, j.name) for j in jurisdictions],
+            "yes_no": YES_NO,
+            "form": form or forms.Form(),
         },
         status_code=status_code,
     )
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 @router.get("/orgs")
@@ -60,45 +139,122 @@ def orgs(
 def create_org(
     request: Request,
     session: DbSession,
-    slug: Annotated[str, Form()],
-    name: Annotated[str, Form()],
-    kind: Annotated[str, Form()],
-    country_code: Annotated[str, Form()],
+    slug: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=1000)] = "",
+    kind: Annotated[str, Form(max_length=100)] = "",
+    country_code: Annotated[str, Form(max_length=100)] = "",
     principal: Principal = page_requires(Permission.ORG_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
-    data = validated(OrganisationIn, slug=slug, name=name, kind=kind, country_code=country_code)
-    org = accounts.create_organisation(session, principal, data)
-    return _orgs_page(request, session, principal, f"Added {org.name}.")
+    values = {"slug": slug, "name": name, "kind": kind, "country_code": country_code}
+    try:
+        data = OrganisationIn.model_validate(values)
+        with session.begin_nested():
+            org = accounts.create_organisation(session, principal, data)
+    except (ValidationError, AllianceError) as exc:
+        form = forms.failed(exc, values, labels=ORG_FIELDS, name="org")
+        return _orgs_page(request, session, principal, form, _failure_status(exc))
+    return redirect(request, "/orgs", notice=f"Organisation {org.name} added")
 
 
 # --- users ---------------------------------------------------------------------------
 
+USER_FIELDS = {
+    "username": "Username",
+    "display_name": "Full name",
+    "organisation": "Organisation",
+    "role": "Role",
+    "password": "Password",
+}
+
 
 def _users_page(
-    request: Request, session: Session, principal: Principal, **extra: object
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    form: forms.Form | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **extra: object,
 ) -> Response:
     can_manage = principal.can(Permission.USER_MANAGE)
+    every_org = principal.reach(Permission.USER_READ) is Reach.ALL
+    organisations = accounts.list_organisations(session, principal)
     manageable = []
     if can_manage:
         manageable = [
             o
-            for o in accounts.list_organisations(session, principal)
+            for o in organisations
             if principal.reach(Permission.USER_MANAGE) is Reach.ALL
             or o.id == principal.organisation_id
         ]
     roles = accounts.grantable_roles(principal, {o.kind for o in manageable}) if can_manage else []
+    query = request.query_params
+    organisation = query.get("organisation") or ""
+    role_text = query.get("role") or ""
+    flt = accounts.UserFilter(role=_role(role_text), active=_yes_no(query.get("active"), "active"))
+    table, listing = read_table(
+        request,
+        sortable=accounts.USER_SORTS,
+        default="username",
+        filters={
+            "organisation": organisation,
+            "role": role_text,
+            "active": query.get("active") or "",
+        },
+    )
+    rows = accounts.list_users(session, principal, organisation or None, flt, listing)
+    if table.csv:
+        return csv_response(
+            "users.csv",
+            [
+                "Username",
+                "Name",
+                "Organisation",
+                "Role",
+                "Active",
+                "Last login (UTC)",
+                "Added (UTC)",
+            ],
+            [
+                [
+                    u.username,
+                    u.display_name,
+                    u.organisation.name,
+                    u.role,
+                    _yes(u.active),
+                    u.last_login_at,
+                    u.created_at,
+                ]
+                for u in rows
+            ],
+        )
+    default_role = accounts.least_privileged(roles)
     return render(
         request,
         "users.html",
         {
-            "users": accounts.list_users(session, principal),
+            "users": table.rows(rows),
+            "table": table,
             "can_manage": can_manage,
-            "manageable_orgs": manageable,
-            "role_labels": {r: ROLE_LABELS[r] for r in (roles or list(Role))},
-            "default_role": accounts.least_privileged(roles or list(Role)),
+            # The kind says which roles fit (a reviewer works for industry, ...).
+            "org_options": [
+                (o.slug, f"{o.name} ({label(o.kind)})")
+                for o in sorted(manageable, key=lambda o: o.name.lower())
+            ],
+            "filter_orgs": [(o.slug, o.name) for o in sorted(organisations, key=lambda o: o.name)]
+            if every_org
+            else [],
+            "role_options": _role_options(roles),
+            "all_roles": _role_options(list(Role)),
+            "default_role": default_role.value if default_role else "",
+            "yes_no": YES_NO,
+            "form": form or forms.Form(),
             **extra,
         },
+        status_code=status_code,
+        headers=headers,
     )
 
 
@@ -113,28 +269,39 @@ def users(
 def create_user(
     request: Request,
     session: DbSession,
-    username: Annotated[str, Form()],
-    display_name: Annotated[str, Form()],
-    organisation: Annotated[str, Form()],
-    role: Annotated[str, Form()],
-    password: Annotated[str, Form()] = "",
+    username: Annotated[str, Form(max_length=200)] = "",
+    display_name: Annotated[str, Form(max_length=1000)] = "",
+    organisation: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
     principal: Principal = page_requires(Permission.USER_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
-    data = validated(
-        UserIn,
-        username=username,
-        display_name=display_name,
-        role=role,
-        organisation=organisation,
-        password=password or None,
-    )
-    user, generated = accounts.create_user(session, principal, data)
+    # The password is never typed back into the page: an empty value, so that its
+    # error can still stand beside it.
+    values = {
+        "username": username,
+        "display_name": display_name,
+        "organisation": organisation,
+        "role": role,
+        "password": "",
+    }
+    try:
+        data = UserIn.model_validate({**values, "password": password or None})
+        with session.begin_nested():
+            user, generated = accounts.create_user(session, principal, data)
+    except (ValidationError, AllianceError) as exc:
+        form = forms.failed(exc, values, labels=USER_FIELDS, name="user")
+        return _users_page(request, session, principal, form=form, status_code=_failure_status(exc))
+    notice = f"User {user.username} added"
+    if generated is None:
+        return redirect(request, "/users", notice=notice)
     return _users_page(
         request,
         session,
         principal,
-        message=f"Added {user.username}.",
+        headers=NO_STORE,
+        notice=notice,
         generated_password=generated,
         created_username=user.username,
     )
@@ -151,36 +318,109 @@ def set_user_active(
 ) -> Response:
     if action not in {"disable", "enable"}:
         raise NotFound("no such action")
-    user = accounts.set_user_active(session, principal, username, action == "enable")
-    return _users_page(
-        request,
-        session,
-        principal,
-        message=f"{user.username} {'enabled' if user.active else 'disabled'}.",
-    )
+    try:
+        with session.begin_nested():
+            user = accounts.set_user_active(session, principal, username, action == "enable")
+    except AllianceError as exc:
+        form = forms.failed(exc, {}, name="toggle")
+        return _users_page(request, session, principal, form=form, status_code=_failure_status(exc))
+    done = "enabled" if user.active else "disabled"
+    return redirect(request, "/users", notice=f"User {user.username} {done}")
 
 
 # --- API keys ------------------------------------------------------------------------
 
+KEY_FIELDS = {"name": "Name", "role": "Role", "days": "Valid for (days)"}
+KEY_STATUS_OPTIONS = [("", "Any")] + [(s.value, label(s)) for s in accounts.KeyStatus]
+
 
 def _keys_page(
-    request: Request, session: Session, principal: Principal, **extra: object
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    form: forms.Form | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **extra: object,
 ) -> Response:
     kinds = {principal.organisation_kind} if principal.organisation_kind else set()
     grantable = accounts.grantable_roles(principal, kinds)
+    query = request.query_params
+    status_text = query.get("status") or ""
+    try:
+        status = accounts.KeyStatus(status_text) if status_text else None
+    except ValueError:
+        raise InvalidInput("status is active, expired or revoked", field="status") from None
+    role_text = query.get("role") or ""
+    organisation = query.get("organisation") or ""
+    flt = accounts.ApiKeyFilter(
+        organisation=organisation or None, role=_role(role_text), status=status
+    )
+    table, listing = read_table(
+        request,
+        sortable=accounts.API_KEY_SORTS,
+        default="-created",
+        filters={"organisation": organisation, "role": role_text, "status": status_text},
+    )
+    rows = accounts.list_api_keys(session, principal, flt, listing)
+    if table.csv:
+        # The prefix names a key; the secret is never kept, its hash never leaves.
+        return csv_response(
+            "api-keys.csv",
+            [
+                "Name",
+                "Prefix",
+                "Organisation",
+                "Role",
+                "Status",
+                "Created (UTC)",
+                "Expires (UTC)",
+                "Last used (UTC)",
+            ],
+            [
+                [
+                    k.name,
+                    k.prefix,
+                    k.organisation.name,
+                    k.role,
+                    accounts.key_status(k),
+                    k.created_at,
+                    k.expires_at,
+                    k.last_used_at,
+                ]
+                for k in rows
+            ],
+        )
+    table.rows(rows)  # knows whether there is a next page
+    shown = rows[: table.page_size]
+    every_org = principal.reach(Permission.KEY_READ) is Reach.ALL
+    default_role = accounts.least_privileged(grantable)
     return render(
         request,
         "keys.html",
         {
-            "keys": accounts.list_api_keys(session, principal),
+            "keys": [(k, accounts.key_status(k)) for k in shown],
+            "table": table,
             "can_manage": principal.can(Permission.KEY_MANAGE) and principal.organisation_id,
-            "grantable_roles": grantable,
-            "default_role": accounts.least_privileged(grantable),
-            "role_labels": ROLE_LABELS,
+            "role_options": _role_options(grantable),
+            "all_roles": _role_options(list(Role)),
+            "default_role": default_role.value if default_role else "",
+            "status_options": KEY_STATUS_OPTIONS,
+            "filter_orgs": [
+                (o.slug, o.name)
+                for o in sorted(
+                    accounts.list_organisations(session, principal), key=lambda o: o.name
+                )
+            ]
+            if every_org
+            else [],
             "max_days": app_state(request).settings.api_key_max_days,
-            "now": utcnow(),
+            "form": form or forms.Form(),
             **extra,
         },
+        status_code=status_code,
+        headers=headers,
     )
 
 
@@ -195,17 +435,31 @@ def keys(
 def create_key(
     request: Request,
     session: DbSession,
-    name: Annotated[str, Form()],
-    role: Annotated[str, Form()],
-    days: Annotated[str, Form()],
+    name: Annotated[str, Form(max_length=1000)] = "",
+    role: Annotated[str, Form(max_length=100)] = "",
+    days: Annotated[str, Form(max_length=100)] = "",
     principal: Principal = page_requires(Permission.KEY_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
-    data = validated(ApiKeyIn, name=name, role=role, days=days)
-    key, token = accounts.create_api_key(
-        session, principal, data, max_days=app_state(request).settings.api_key_max_days
+    values = {"name": name, "role": role, "days": days}
+    try:
+        data = ApiKeyIn.model_validate(values)
+        with session.begin_nested():
+            key, token = accounts.create_api_key(
+                session, principal, data, max_days=app_state(request).settings.api_key_max_days
+            )
+    except (ValidationError, AllianceError) as exc:
+        form = forms.failed(exc, values, labels=KEY_FIELDS, name="key")
+        return _keys_page(request, session, principal, form=form, status_code=_failure_status(exc))
+    return _keys_page(
+        request,
+        session,
+        principal,
+        headers=NO_STORE,
+        notice=f"Key {key.name} ({key.prefix}) created",
+        token=token,
+        created_name=key.name,
     )
-    return _keys_page(request, session, principal, token=token, created_name=key.name)
 
 
 @router.post("/keys/{prefix}/revoke")
@@ -216,5 +470,10 @@ def revoke_key(
     principal: Principal = page_requires(Permission.KEY_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
-    key = accounts.revoke_api_key(session, principal, prefix)
-    return _keys_page(request, session, principal, message=f"Revoked {key.name}.")
+    try:
+        with session.begin_nested():
+            key = accounts.revoke_api_key(session, principal, prefix)
+    except AllianceError as exc:
+        form = forms.failed(exc, {}, name="revoke")
+        return _keys_page(request, session, principal, form=form, status_code=_failure_status(exc))
+    return redirect(request, "/keys", notice=f"Key {key.name} ({key.prefix}) revoked")

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from alliance.accounts import services as accounts
 from alliance.errors import RateLimited
+from alliance.web import forms
 from alliance.web.guards import SESSION_COOKIE, DbSession, page_authenticated, page_public
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect, rotate_csrf
@@ -30,21 +31,35 @@ def home(request: Request) -> Response:
     return redirect(request, "/dashboard" if request.cookies.get(SESSION_COOKIE) else "/login")
 
 
+LOGIN_FIELDS = {"username": "Username", "password": "Password"}
+
+
 @router.get("/login", dependencies=[page_public])
 def login_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": next})
+    return render(request, "login.html", {"next": next, "form": forms.Form()})
 
 
 @router.post("/login", dependencies=[page_public, csrf])
 def login(
     request: Request,
-    username: Annotated[str, Form(max_length=200)],
-    password: Annotated[str, Form(max_length=1000)],
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
     state = app_state(request)
     address = client_address(request)
     name = username.strip().lower()
+    # The password is never typed back into the page.
+    values = {"username": name, "password": ""}
+    missing = [f for f, v in (("username", name), ("password", password)) if not v]
+    if missing:
+        form = forms.Form(
+            values=values,
+            errors=dict.fromkeys(missing, "this is required"),
+            message="Please give your username and password.",
+            labels=LOGIN_FIELDS,
+        )
+        return render(request, "login.html", {"form": form, "next": next}, status_code=400)
     try:
         with state.sessions.begin() as session:
             _principal, token = accounts.login(
@@ -66,10 +81,12 @@ def login(
             if isinstance(error, RateLimited)
             else None
         )
+        message = error.message[:1].upper() + error.message[1:] + "."
+        form = forms.Form(values=values, message=message, labels=LOGIN_FIELDS)
         return render(
             request,
             "login.html",
-            {"error": error.message, "username": name, "next": next},
+            {"form": form, "next": next},
             status_code=status,
             headers=headers,
         )

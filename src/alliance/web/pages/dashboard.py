@@ -13,6 +13,7 @@ from alliance.audit.services import AuditFilter, list_events
 from alliance.db.base import utcnow
 from alliance.takedown.dashboard import dashboard_counts
 from alliance.web.guards import DbSession, page_requires
+from alliance.web.pages.audit import audit_rows
 from alliance.web.pages.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -78,8 +79,9 @@ def dashboard(
         "dashboard.html",
         {
             "organisation": organisation,
-            "permissions": sorted(p.value for p in Permission if principal.can(p)),
+            "permissions": [p for p in Permission if principal.can(p)],
             "stats": stats,
             "recent": recent,
+            "rows": audit_rows(session, recent),
         },
     )
