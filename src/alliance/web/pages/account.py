@@ -19,7 +19,11 @@ csrf = Depends(csrf_protect)
 
 
 @router.get("/account")
-def account(request: Request, principal: Principal = page_authenticated) -> Response:
+def account(
+    request: Request,
+    session: DbSession,  # the page shell counts what waits for the user in it
+    principal: Principal = page_authenticated,
+) -> Response:
     return render(request, "account.html")
 
 
