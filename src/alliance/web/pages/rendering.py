@@ -1,5 +1,5 @@
 """Rendering pages: every template gets the principal, its navigation, a CSRF token, the
-confirmation of what was just done (once), times in the user's time zone, and ``waiting()``:
+confirmation of what was just done (once), times in the user's time zone, and ``waiting_counts()``:
 what waits for the user, counted when the page shell draws the navigation."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def render(
         "navigation": navigation_for(principal),
         "dashboard_link": DASHBOARD if principal and principal.can(DASHBOARD.permission) else None,
         "menus": menus_for(principal),
-        "waiting": partial(counted, request, principal),
+        "waiting_counts": partial(counted, request, principal),
         "csrf_token": csrf_token(request),
         "mode": state.settings.mode.value,
         "notice": notice,
