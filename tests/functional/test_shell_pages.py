@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
@@ -330,3 +331,33 @@ def test_dashboard_figures_link_to_the_lists_they_count(
     # The permissions read as words, not codes.
     may = client.get("/dashboard").text.split("What you may do", 1)[1].split("</details>", 1)[0]
     assert "platform:" not in may and "<code>" not in may and "<li>" in may
+
+
+def test_counted_once_per_page_and_never_for_the_api(
+    client: TestClient, world: World, engine: Engine
+) -> None:
+    """The waiting counts run once per page (the dashboard shows them too), and neither
+    for the API nor for the login page."""
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "deconfliction_alerts" in statement and "count(" in statement.lower():
+            statements.append(statement)
+
+    _as(client, world.usernames[Role.investigator])
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/dashboard").status_code == 200
+        assert len(statements) == 1, statements
+        statements.clear()
+        assert client.get("/holds").status_code == 200
+        assert len(statements) == 1
+        statements.clear()
+        key = {"Authorization": f"Bearer {world.keys[Role.investigator]}"}
+        assert client.get("/api/v1/alerts", headers=key).status_code == 200
+        assert client.get("/api/v1/me", headers=key).status_code == 200
+        client.cookies.clear()
+        assert client.get("/login").status_code == 200
+        assert statements == []
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
