@@ -7,11 +7,13 @@ driven by Playwright's Python package; Playwright never downloads a browser here
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +77,20 @@ def browser_page() -> Iterator[object]:
 
 def demo_login(username: str) -> tuple[str, str]:
     return username, demo_password(DEFAULT_SEED, username)
+
+
+def nav_to(page: Any, label: str) -> None:
+    """Follow the main navigation's link ``label``: open the menu (a <details>) that holds
+    it first, and on a narrow screen the "Menu" button before that."""
+    nav = page.locator("nav.mainnav")
+    name = re.compile(rf"^{re.escape(label)}( \d+ waiting)?$")
+    link = nav.get_by_role("link", name=name, include_hidden=True)
+    if not link.is_visible():
+        button = page.locator(".menu-button")
+        if button.is_visible() and button.get_attribute("aria-expanded") != "true":
+            button.click()
+        # The inner locator of ``has`` is looked for within each <details>.
+        menu = nav.locator("details", has=page.get_by_role("link", name=name, include_hidden=True))
+        if menu.count() and not link.is_visible():
+            menu.locator("summary").click()
+    link.click()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.browser.conftest import demo_login
+from tests.browser.conftest import demo_login, nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def _log_in(page: Any, base: str, username: str) -> None:
 
 
 def _upload(page: Any, base: str, data: bytes, case_reference: str) -> None:
-    page.click("nav.mainnav >> text=Seizures")
+    nav_to(page, "Seizures")
     page.wait_for_url(f"{base}/seizures")
     page.set_input_files(
         "input[name=file]",
@@ -63,7 +63,7 @@ def _totals(page: Any) -> dict[str, int]:
 
 
 def _this_year(page: Any, base: str) -> int:
-    page.click("nav.mainnav >> text=Victim KPI")
+    nav_to(page, "Victim KPI")
     page.wait_for_url(f"{base}/victims/metrics")
     return int(page.locator("[data-testid=kpi-this-year]").inner_text())
 

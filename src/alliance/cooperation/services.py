@@ -464,3 +464,16 @@ def acknowledge(session: Session, principal: Principal, alert_id: int) -> Deconf
             organisation_id=alert.organisation_id,
         )
     return alert
+
+
+def open_alert_count(session: Session, principal: Principal) -> int:
+    """Alerts to the principal's own agency not yet acknowledged: what waits for it (the
+    secretariat's wider reading reach does not make other agencies' alerts its work)."""
+    authorize(principal, Permission.ALERT_READ)
+    if principal.organisation_id is None:
+        return 0
+    query = select(func.count(DeconflictionAlert.id)).where(
+        DeconflictionAlert.organisation_id == principal.organisation_id,
+        DeconflictionAlert.acknowledged_at.is_(None),
+    )
+    return int(session.execute(query).scalar_one())

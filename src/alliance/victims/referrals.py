@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from alliance import references
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission
-from alliance.accounts.policy import Principal
+from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound
@@ -262,3 +262,15 @@ def referral_out(referral: Referral) -> ReferralOut:
         created_at=referral.created_at,
         decided_at=referral.decided_at,
     )
+
+
+def pending_referral_count(session: Session, principal: Principal) -> int:
+    """Referrals to the principal's agency that wait for its decision."""
+    authorize(principal, Permission.REFERRAL_MANAGE)
+    if principal.organisation_id is None:
+        return 0
+    query = select(func.count(Referral.id)).where(
+        Referral.to_organisation_id == principal.organisation_id,
+        Referral.status == ReferralStatus.pending,
+    )
+    return int(session.execute(query).scalar_one())

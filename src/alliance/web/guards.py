@@ -34,14 +34,19 @@ def db_session(request: Request) -> Iterator[Session]:
 
     Nothing is begun here: the transaction starts at the endpoint's first statement, so no
     connection (nor SQLite's writer turn) is held while the request waits for a thread.
-    GET requests begin as readers (see alliance.web.capacity).
+    GET requests begin as readers (see alliance.web.capacity). While the endpoint runs, the
+    session is ``request.state.db_session``: the page shell counts what waits for the user
+    in it (alliance.web.waiting), not in a transaction of its own.
     """
     with app_state(request).sessions() as session:
+        request.state.db_session = session
         try:
             yield session
         except BaseException:
             session.rollback()
             raise
+        finally:
+            request.state.db_session = None
         if session.in_transaction():
             session.commit()
 

@@ -92,6 +92,119 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "demo:built"): "Demo data built",
 }
 
+#: The audit log's event types (alliance.audit.events.EventType), in words.
+_EVENT_TYPES: dict[str, str] = {
+    "auth:login.succeeded": "Logged in",
+    "auth:login.failed": "Login failed",
+    "auth:login.rate_limited": "Logins refused (too many failures)",
+    "auth:logout": "Logged out",
+    "auth:api_key.rejected": "API key refused",
+    "auth:csrf.rejected": "Form refused (missing or wrong CSRF token)",
+    "jurisdiction:created": "Jurisdiction created",
+    "org:created": "Organisation created",
+    "org:updated": "Organisation changed",
+    "user:created": "User created",
+    "user:disabled": "User disabled",
+    "user:enabled": "User enabled",
+    "user:password_changed": "Password changed",
+    "api_key:created": "API key created",
+    "api_key:revoked": "API key revoked",
+    "share:granted": "Access shared",
+    "share:revoked": "Shared access revoked",
+    "bank:created": "Bank created",
+    "bank:updated": "Bank changed",
+    "bank:entries_added": "Bank entries added",
+    "bank:entries_removed": "Bank entries removed",
+    "bank:entry_voted": "Vote on a bank entry",
+    "bank:entry_flagged": "Bank entry flagged",
+    "match:found": "Match found",
+    "match:feedback": "Match confirmed or disputed",
+    "report:received": "Report received",
+    "item:routed": "Item routed",
+    "item:unresolved": "Item unresolved (no hosting country)",
+    "item:moved": "Item moved to other hosting",
+    "item:claimed": "Item claimed",
+    "item:released": "Item released",
+    "item:assessed": "Item assessed",
+    "item:removed": "Item removed",
+    "item:reappeared": "Item reappeared",
+    "item:escalated": "Item escalated",
+    "item:cleared_for_notice": "Item cleared for notice",
+    "item:recheck_requested": "Item recheck requested",
+    "hold:placed": "Hold placed",
+    "hold:renewed": "Hold renewed",
+    "hold:released": "Hold released",
+    "hold:expired": "Hold expired",
+    "hold:hit": "Hold held back a notice",
+    "deconfliction:alerted": "Deconfliction alert",
+    "deconfliction:acknowledged": "Deconfliction alert acknowledged",
+    "notice:sent": "Notice sent",
+    "notice:failed": "Notice failed",
+    "provider:created": "Provider created",
+    "provider:updated": "Provider changed",
+    "series:created": "Series created",
+    "series:updated": "Series changed",
+    "series:agency_added": "Agency joined a series",
+    "series:media_linked": "Media linked to a series",
+    "series:merged": "Series merged",
+    "series:read": "Series read",
+    "victim:created": "Victim recorded",
+    "victim:identified": "Victim identified",
+    "victim:safeguarded": "Victim safeguarded",
+    "victim:read": "Victim record read",
+    "seizure:triaged": "Seizure triaged",
+    "media:imported": "Media records imported",
+    "media:exported": "Media records exported",
+    "referral:sent": "Referral sent",
+    "referral:accepted": "Referral accepted",
+    "referral:declined": "Referral declined",
+    "demo:built": "Demo built",
+}
+
+# Every enum shown to people other than the permissions: where the default rule reads wrong
+# (acronyms, hyphens) or says less than the code means.
+LABELS.update(
+    {
+        # accounts.permissions
+        ("OrgKind", "ngo"): "NGO",
+        ("Reach", "own"): "Own organisation",
+        ("Reach", "all"): "All organisations",
+        # cooperation and takedown: what is watched or held
+        ("TargetKind", "url"): "URL",
+        ("TargetKind", "hash"): "Hash",
+        ("HoldTarget", "url"): "URL",
+        ("HoldTarget", "hash"): "Hash",
+        # hashing and matching
+        ("IndexKind", "pdq"): "PDQ",
+        ("IndexKind", "vpdq"): "vPDQ",
+        ("IndexKind", "exact"): "Exact hash",
+        # takedown: an item's stages and timeline
+        ("ItemStage", "unresolved"): "Unresolved (no hosting country)",
+        ("ItemStage", "notice_pending"): "Notice pending",
+        ("EventKind", "resolution_failed"): "Hosting lookup failed",
+        ("EventKind", "lea_informed"): "LEA informed",
+        ("EventKind", "moved"): "Moved to other hosting",
+        ("EventKind", "hashes_proposed"): "Hashes proposed to a bank",
+        ("EventKind", "lea_cleared"): "LEA cleared for notice",
+        # takedown: the ICCAM assessment fields
+        ("Classification", "baseline"): "Baseline (illegal everywhere)",
+        ("Classification", "national"): "National (illegal here)",
+        ("AgeGroup", "pre_pubescent"): "Pre-pubescent",
+        ("Commerciality", "non_commercial"): "Non-commercial",
+        # victims
+        ("Verdict", "known"): "Known",
+        ("Verdict", "near"): "Near duplicate",
+        ("Verdict", "new"): "New",
+        ("RecordFormat", "icse"): "ICSE",
+        ("RecordFormat", "vics"): "VICS",
+        ("SeizureFormat", "vics"): "VICS",
+        ("SeizureFormat", "jsonl"): "JSON Lines",
+        ("SeizureFormat", "csv"): "CSV",
+        # audit: the event types of the audit log
+        **{("EventType", code): text for code, text in _EVENT_TYPES.items()},
+    }
+)
+
 
 def label(value: object) -> str:
     """The words for ``value``: an enum member, or a plain string code."""

@@ -1,4 +1,10 @@
-"""The navigation shell: which sections a principal sees. Later capabilities append here."""
+"""The navigation shell: the sections a principal sees, grouped by task.
+
+The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks,
+Cooperation, Administration). A link is shown when the principal's role grants its
+permission, a menu when it holds at least one such link. A link may carry a count of what
+waits for the principal (``waiting``: a key of :func:`alliance.web.waiting.waiting_counts`).
+"""
 
 from __future__ import annotations
 
@@ -13,31 +19,95 @@ class NavItem:
     label: str
     path: str
     permission: Permission
+    #: The key of the count shown beside the link, if any (alliance.web.waiting).
+    waiting: str | None = None
+
+    def current(self, path: str) -> str | None:
+        """``"page"`` on the link's own page, ``"true"`` on a page within its section
+        (``/items/I-1`` is within Items), else None: the value of ``aria-current``."""
+        if path == self.path:
+            return "page"
+        if path.startswith(self.path.rstrip("/") + "/"):
+            return "true"
+        return None
 
 
-NAVIGATION: list[NavItem] = [
-    NavItem("Dashboard", "/dashboard", Permission.DASHBOARD_VIEW),
-    NavItem("Banks", "/banks", Permission.BANK_READ),
-    NavItem("Match", "/match", Permission.MATCH_QUERY),
-    NavItem("Reports queue", "/queue", Permission.ITEM_ASSESS),
-    NavItem("New report", "/reports/new", Permission.REPORT_SUBMIT),
-    NavItem("Items", "/items", Permission.ITEM_READ),
-    NavItem("Holds", "/holds", Permission.HOLD_READ),
-    NavItem("Alerts", "/alerts", Permission.ALERT_READ),
-    NavItem("Seizures", "/seizures", Permission.SEIZURE_TRIAGE),
-    NavItem("Series", "/series", Permission.SERIES_READ),
-    NavItem("Referrals", "/referrals", Permission.REFERRAL_MANAGE),
-    NavItem("Victim KPI", "/victims/metrics", Permission.VICTIM_METRICS_READ),
-    NavItem("Takedown metrics", "/metrics/takedown", Permission.METRICS_READ),
-    NavItem("Providers", "/providers", Permission.PROVIDER_READ),
-    NavItem("Organisations", "/orgs", Permission.ORG_READ),
-    NavItem("Users", "/users", Permission.USER_READ),
-    NavItem("API keys", "/keys", Permission.KEY_READ),
-    NavItem("Audit log", "/audit", Permission.AUDIT_READ),
-]
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    items: tuple[NavItem, ...]
+
+    def current(self, path: str) -> bool:
+        return any(item.current(path) for item in self.items)
+
+    def waiting(self, counts: dict[str, int]) -> int:
+        """What waits in the group's sections, in all."""
+        return sum(counts.get(item.waiting, 0) for item in self.items if item.waiting)
+
+
+DASHBOARD = NavItem("Dashboard", "/dashboard", Permission.DASHBOARD_VIEW)
+
+GROUPS: tuple[NavGroup, ...] = (
+    NavGroup(
+        "Takedown",
+        (
+            NavItem("Reports queue", "/queue", Permission.ITEM_ASSESS, waiting="queue"),
+            NavItem("New report", "/reports/new", Permission.REPORT_SUBMIT),
+            NavItem("Items", "/items", Permission.ITEM_READ),
+            NavItem("Holds", "/holds", Permission.HOLD_READ),
+            NavItem("Takedown metrics", "/metrics/takedown", Permission.METRICS_READ),
+            NavItem("Providers", "/providers", Permission.PROVIDER_READ),
+        ),
+    ),
+    NavGroup(
+        "Victim ID",
+        (
+            NavItem("Seizures", "/seizures", Permission.SEIZURE_TRIAGE),
+            NavItem("Series", "/series", Permission.SERIES_READ),
+            NavItem("Referrals", "/referrals", Permission.REFERRAL_MANAGE, waiting="referrals"),
+            NavItem("Victim KPI", "/victims/metrics", Permission.VICTIM_METRICS_READ),
+        ),
+    ),
+    NavGroup(
+        "Banks",
+        (
+            NavItem("Banks", "/banks", Permission.BANK_READ),
+            NavItem("Match", "/match", Permission.MATCH_QUERY),
+        ),
+    ),
+    NavGroup(
+        "Cooperation",
+        (NavItem("Alerts", "/alerts", Permission.ALERT_READ, waiting="alerts"),),
+    ),
+    NavGroup(
+        "Administration",
+        (
+            NavItem("Organisations", "/orgs", Permission.ORG_READ),
+            NavItem("Users", "/users", Permission.USER_READ),
+            NavItem("API keys", "/keys", Permission.KEY_READ),
+            NavItem("Audit log", "/audit", Permission.AUDIT_READ),
+        ),
+    ),
+)
+
+#: Every link, in the order of the bar.
+NAVIGATION: list[NavItem] = [DASHBOARD, *(item for group in GROUPS for item in group.items)]
 
 
 def navigation_for(principal: Principal | None) -> list[NavItem]:
+    """Every link the principal may follow, in the order of the bar."""
     if principal is None:
         return []
     return [item for item in NAVIGATION if principal.can(item.permission)]
+
+
+def menus_for(principal: Principal | None) -> list[NavGroup]:
+    """The task menus the principal sees, each with only the links it may follow."""
+    if principal is None:
+        return []
+    menus = []
+    for group in GROUPS:
+        items = tuple(item for item in group.items if principal.can(item.permission))
+        if items:
+            menus.append(NavGroup(group.label, items))
+    return menus

@@ -8,7 +8,7 @@ from alliance import errors
 from alliance.accounts.permissions import OrgKind, Permission, Role
 from alliance.accounts.policy import Principal
 from alliance.web.errors import status_for
-from alliance.web.navigation import NAVIGATION, navigation_for
+from alliance.web.navigation import GROUPS, NAVIGATION, menus_for, navigation_for
 from alliance.web.security import _sign
 
 
@@ -43,24 +43,63 @@ def _principal(role: Role) -> Principal:
     )
 
 
+def _menus(role: Role) -> dict[str, list[str]]:
+    return {
+        group.label: [item.label for item in group.items] for group in menus_for(_principal(role))
+    }
+
+
 def test_navigation_follows_permissions() -> None:
-    assert navigation_for(None) == []
+    assert navigation_for(None) == [] and menus_for(None) == []
     viewer = [item.label for item in navigation_for(_principal(Role.viewer))]
     assert viewer == [
         "Dashboard",
-        "Banks",
         "Items",
         "Takedown metrics",
         "Providers",
+        "Banks",
         "Organisations",
     ]
-    investigator = [item.label for item in navigation_for(_principal(Role.investigator))]
-    assert [x for x in investigator if x in ("Holds", "Alerts")] == ["Holds", "Alerts"]
-    victims = ["Seizures", "Series", "Referrals", "Victim KPI"]
-    assert [x for x in investigator if x in victims] == victims
+    # A menu shows only when the role may follow one of its links.
+    assert _menus(Role.viewer) == {
+        "Takedown": ["Items", "Takedown metrics", "Providers"],
+        "Banks": ["Banks"],
+        "Administration": ["Organisations"],
+    }
+    investigator = _menus(Role.investigator)
+    assert investigator["Takedown"] == [
+        "Reports queue",
+        "New report",
+        "Items",
+        "Holds",
+        "Takedown metrics",
+        "Providers",
+    ]
+    assert investigator["Victim ID"] == ["Seizures", "Series", "Referrals", "Victim KPI"]
+    assert investigator["Cooperation"] == ["Alerts"]
+    assert investigator["Administration"] == ["Organisations", "Users"]
     # Series, seizures and referrals are law enforcement's alone; the secretariat sees the KPI.
+    victims = ["Seizures", "Series", "Referrals"]
     admin = [item.label for item in navigation_for(_principal(Role.secretariat_admin))]
-    assert admin == [item.label for item in NAVIGATION if item.label not in victims[:3]]
+    assert admin == [item.label for item in NAVIGATION if item.label not in victims]
+    assert _menus(Role.secretariat_admin)["Victim ID"] == ["Victim KPI"]
+    assert _menus(Role.secretariat_admin)["Administration"] == [
+        "Organisations",
+        "Users",
+        "API keys",
+        "Audit log",
+    ]
+    assert list(_menus(Role.reviewer)) == ["Takedown", "Banks", "Administration"]
+
+
+def test_the_current_link_and_its_menu() -> None:
+    items = next(item for item in NAVIGATION if item.path == "/items")
+    assert items.current("/items") == "page"
+    assert items.current("/items/I-1") == "true"  # a page within the section
+    assert items.current("/itemsx") is None and items.current("/queue") is None
+    takedown = next(group for group in GROUPS if group.label == "Takedown")
+    assert takedown.current("/holds/H-1") and not takedown.current("/banks")
+    assert takedown.waiting({"queue": 3, "alerts": 2}) == 3
 
 
 def test_every_navigation_item_names_a_permission() -> None:

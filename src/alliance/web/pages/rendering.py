@@ -1,5 +1,6 @@
 """Rendering pages: every template gets the principal, its navigation, a CSRF token, the
-confirmation of what was just done (once), and times in the user's time zone."""
+confirmation of what was just done (once), times in the user's time zone, and ``waiting_counts()``:
+what waits for the user, counted when the page shell draws the navigation."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from alliance.accounts.permissions import ROLE_LABELS
 from alliance.web.labels import when, zone
-from alliance.web.navigation import navigation_for
+from alliance.web.navigation import DASHBOARD, menus_for, navigation_for
 from alliance.web.security import CSRF_COOKIE, csrf_token
 from alliance.web.state import app_state
+from alliance.web.waiting import counted
 
 #: A confirmation carried across a redirect ("Hold H-… placed"), shown by the next page.
 NOTICE_COOKIE = "alliance_notice"
@@ -74,6 +76,9 @@ def render(
         "principal": principal,
         "role_label": ROLE_LABELS.get(principal.role) if principal else None,
         "navigation": navigation_for(principal),
+        "dashboard_link": DASHBOARD if principal and principal.can(DASHBOARD.permission) else None,
+        "menus": menus_for(principal),
+        "waiting_counts": partial(counted, request, principal),
         "csrf_token": csrf_token(request),
         "mode": state.settings.mode.value,
         "notice": notice,
