@@ -175,7 +175,7 @@ def test_items_csv_is_the_filtered_list_in_the_same_order(
     assert other[0] not in {r[0] for r in body}
     oldest = body[-1]
     assert oldest[1] == "https://csv.example.test/0.jpg" and oldest[2] == "Received"
-    assert oldest[3] == "Baseline"
+    assert oldest[3] == "Baseline (illegal everywhere)"
     # A cell that a spreadsheet would run as a formula is text.
     assert oldest[5] == '\'=HYPERLINK("http://x.example.test")'
 

@@ -17,9 +17,6 @@ from alliance.accounts.permissions import ORG_KIND_LABELS, PERMISSION_LABELS, RO
 #: Labels by enum class name and value; the class name keeps two enums' equal values apart.
 LABELS: dict[tuple[str, str], str] = {
     **{("Role", role.value): text for role, text in ROLE_LABELS.items()},
-    # Takedown lists (issue 15)
-    ("HoldTarget", "url"): "URL",
-    ("OrgKind", "ngo"): "NGO",
     # Administration (issue 15): permissions and kinds live beside the roles they belong
     # to (alliance.accounts.permissions), so that a refusal from a service says the same.
     **{("Permission", p.value): text for p, text in PERMISSION_LABELS.items()},
@@ -27,10 +24,10 @@ LABELS: dict[tuple[str, str], str] = {
     # Audit events ("auth:login.succeeded" would read "Auth login.succeeded").
     ("EventType", "auth:login.succeeded"): "Logged in",
     ("EventType", "auth:login.failed"): "Login failed",
-    ("EventType", "auth:login.rate_limited"): "Login refused: too many attempts",
+    ("EventType", "auth:login.rate_limited"): "Login refused (too many attempts)",
     ("EventType", "auth:logout"): "Logged out",
     ("EventType", "auth:api_key.rejected"): "API key refused",
-    ("EventType", "auth:csrf.rejected"): "Form refused: not sent from this site",
+    ("EventType", "auth:csrf.rejected"): "Form refused (not sent from this site)",
     ("EventType", "jurisdiction:created"): "Country added",
     ("EventType", "org:created"): "Organisation added",
     ("EventType", "org:updated"): "Organisation changed",
@@ -92,75 +89,6 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "demo:built"): "Demo data built",
 }
 
-#: The audit log's event types (alliance.audit.events.EventType), in words.
-_EVENT_TYPES: dict[str, str] = {
-    "auth:login.succeeded": "Logged in",
-    "auth:login.failed": "Login failed",
-    "auth:login.rate_limited": "Logins refused (too many failures)",
-    "auth:logout": "Logged out",
-    "auth:api_key.rejected": "API key refused",
-    "auth:csrf.rejected": "Form refused (missing or wrong CSRF token)",
-    "jurisdiction:created": "Jurisdiction created",
-    "org:created": "Organisation created",
-    "org:updated": "Organisation changed",
-    "user:created": "User created",
-    "user:disabled": "User disabled",
-    "user:enabled": "User enabled",
-    "user:password_changed": "Password changed",
-    "api_key:created": "API key created",
-    "api_key:revoked": "API key revoked",
-    "share:granted": "Access shared",
-    "share:revoked": "Shared access revoked",
-    "bank:created": "Bank created",
-    "bank:updated": "Bank changed",
-    "bank:entries_added": "Bank entries added",
-    "bank:entries_removed": "Bank entries removed",
-    "bank:entry_voted": "Vote on a bank entry",
-    "bank:entry_flagged": "Bank entry flagged",
-    "match:found": "Match found",
-    "match:feedback": "Match confirmed or disputed",
-    "report:received": "Report received",
-    "item:routed": "Item routed",
-    "item:unresolved": "Item unresolved (no hosting country)",
-    "item:moved": "Item moved to other hosting",
-    "item:claimed": "Item claimed",
-    "item:released": "Item released",
-    "item:assessed": "Item assessed",
-    "item:removed": "Item removed",
-    "item:reappeared": "Item reappeared",
-    "item:escalated": "Item escalated",
-    "item:cleared_for_notice": "Item cleared for notice",
-    "item:recheck_requested": "Item recheck requested",
-    "hold:placed": "Hold placed",
-    "hold:renewed": "Hold renewed",
-    "hold:released": "Hold released",
-    "hold:expired": "Hold expired",
-    "hold:hit": "Hold held back a notice",
-    "deconfliction:alerted": "Deconfliction alert",
-    "deconfliction:acknowledged": "Deconfliction alert acknowledged",
-    "notice:sent": "Notice sent",
-    "notice:failed": "Notice failed",
-    "provider:created": "Provider created",
-    "provider:updated": "Provider changed",
-    "series:created": "Series created",
-    "series:updated": "Series changed",
-    "series:agency_added": "Agency joined a series",
-    "series:media_linked": "Media linked to a series",
-    "series:merged": "Series merged",
-    "series:read": "Series read",
-    "victim:created": "Victim recorded",
-    "victim:identified": "Victim identified",
-    "victim:safeguarded": "Victim safeguarded",
-    "victim:read": "Victim record read",
-    "seizure:triaged": "Seizure triaged",
-    "media:imported": "Media records imported",
-    "media:exported": "Media records exported",
-    "referral:sent": "Referral sent",
-    "referral:accepted": "Referral accepted",
-    "referral:declined": "Referral declined",
-    "demo:built": "Demo built",
-}
-
 # Every enum shown to people other than the permissions: where the default rule reads wrong
 # (acronyms, hyphens) or says less than the code means.
 LABELS.update(
@@ -200,8 +128,6 @@ LABELS.update(
         ("SeizureFormat", "vics"): "VICS",
         ("SeizureFormat", "jsonl"): "JSON Lines",
         ("SeizureFormat", "csv"): "CSV",
-        # audit: the event types of the audit log
-        **{("EventType", code): text for code, text in _EVENT_TYPES.items()},
     }
 )
 
