@@ -17,6 +17,17 @@ from alliance.accounts.permissions import ROLE_LABELS
 #: Labels by enum class name and value; the class name keeps two enums' equal values apart.
 LABELS: dict[tuple[str, str], str] = {
     **{("Role", role.value): text for role, text in ROLE_LABELS.items()},
+    # Takedown (item page, queue, reports)
+    ("EventKind", "lea_informed"): "LEA informed",
+    ("EventKind", "lea_cleared"): "LEA cleared for notice",
+    ("EventKind", "recheck_requested"): "Re-check requested",
+    ("EventKind", "rechecked"): "Re-checked",
+    ("EventKind", "hashes_proposed"): "Hashes proposed to a bank",
+    ("EventKind", "released"): "Claim released",
+    ("EventKind", "hold_ended"): "Hold ended (expired)",
+    ("ReportSource", "public"): "Public report form",
+    ("ReportSource", "law_enforcement"): "Law enforcement",
+    ("ReportSource", "scanner"): "Scanner match",
 }
 
 

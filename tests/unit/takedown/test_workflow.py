@@ -86,6 +86,7 @@ def make_due(world: TakedownWorld, kind: ActionKind) -> None:
 
 def assess(world: TakedownWorld, who: str, reference: str, c: Classification) -> None:
     with transaction(world.sessions) as session:
+        assessment.claim_item(session, world.principal(who), reference, world.settings)
         assessment.assess_item(
             session, world.principal(who), reference, AssessmentIn(classification=c), world.settings
         )
@@ -430,6 +431,7 @@ def test_recheck_confirms_the_content_by_hash_only(world: TakedownWorld) -> None
     world.worker().run_until_idle()
     digest = hashlib.sha256(PNG).hexdigest()
     with transaction(world.sessions) as session:
+        assessment.claim_item(session, world.principal("nl-analyst"), ref, world.settings)
         assessment.assess_item(
             session,
             world.principal("nl-analyst"),
