@@ -172,3 +172,25 @@ def describe(details: Mapping[str, Any], when: When) -> Markup:
 
 def _channel(value: str) -> str:
     return {"email": "e-mail", "webhook": "webhook", "platform": "Alliance"}.get(value, value)
+
+
+def actor_words(actor: str | None) -> str:
+    """Who did it, as an audit label says (``user:jdoe``, ``api_key:case-tool``,
+    ``system``), in words."""
+    if not actor:
+        return "—"
+    kind, sep, name = actor.partition(":")
+    if not sep:
+        return {"system": "Alliance (automatic)", "public": "a member of the public"}.get(
+            actor, actor
+        )
+    match kind:
+        case "user":
+            return name
+        case "api_key":
+            return f"{name} (API key)"
+        case "operator":
+            return f"{name} (server console)"
+        case "system" | "worker":
+            return "Alliance (automatic)"
+    return actor

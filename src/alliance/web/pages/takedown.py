@@ -64,7 +64,7 @@ from alliance.web.pages.cooperation import alert_rows
 from alliance.web.pages.rendering import TIME_ZONE_COOKIE, redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state, client_address
-from alliance.web.timeline import describe
+from alliance.web.timeline import actor_words, describe
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(csrf_protect)
@@ -418,6 +418,7 @@ def _item_page(
             else [],
             "event_label": _event_label,
             "describe": describe,
+            "actor_words": actor_words,
             "classifications": list(Classification),
             "choices": ASSESSMENT_CHOICES,
             "banks": contributable,
