@@ -189,8 +189,13 @@ def test_lea_places_a_hold_from_the_item_and_the_timeline_keeps_its_history(
     assert hold_ref not in page and world.usernames[Role.investigator] not in row
     assert "Operation Kite" not in page
 
-    # Released, the hold stays in the agency's list on the item, and on the timeline.
+    # Renewed and released, the hold stays in the agency's list on the item and on the
+    # timeline.
     csrf = _switch(client, world, Role.investigator)
+    renewed = client.post(f"/holds/{hold_ref}/renew", data={"csrf_token": csrf, "days": "20"})
+    assert renewed.status_code == 303
+    row = client.get(f"/items/{reference}").text.split('data-kind="hold_renewed"')[1]
+    assert "Hold renewed" in row.split("</tr>")[0] and hold_ref in row.split("</tr>")[0]
     released = client.post(f"/holds/{hold_ref}/release", data={"csrf_token": csrf})
     assert released.status_code == 303
     page = client.get(f"/items/{reference}").text
@@ -469,7 +474,13 @@ def test_takedown_state_is_polled_and_the_timeline_reads_in_words(
     assert "LEA informed" in timeline or "Routed" in timeline
     assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d+", page)  # no ISO times with microseconds
 
+    # A poll in the background leaves a confirmation for the page it belongs to.
+    csrf = _switch(client, world, Role.analyst)
+    claimed = client.post(f"/items/{reference}/claim", data={"csrf_token": csrf})
+    assert claimed.status_code == 303
     fragment = client.get(f"/items/{reference}/takedown")
+    assert 'data-testid="notice"' not in fragment.text
+    assert "You claim item" in client.get(f"/items/{reference}").text
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert (
         'data-testid="takedown-state"' in fragment.text

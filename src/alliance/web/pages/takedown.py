@@ -452,7 +452,12 @@ def item_takedown_state(
     notices and re-checks the worker records show without a reload."""
     item = access.get_item(session, principal, reference)
     detail = reading.item_detail(session, principal, item)
-    return render(request, "_item_takedown.html", _takedown_state(session, principal, item, detail))
+    return render(
+        request,
+        "_item_takedown.html",
+        _takedown_state(session, principal, item, detail),
+        take_notice=False,
+    )
 
 
 @router.post("/items/{reference}/claim", dependencies=[csrf])
