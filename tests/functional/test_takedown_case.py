@@ -279,6 +279,9 @@ def test_the_page_asks_for_a_claim_and_the_api_claims_and_assesses(
         assessment.claim_item(session, colleague, reference, settings)
     page = client.get(f"/items/{reference}").text
     assert 'data-testid="claimed-by-other">colleague is assessing this item' in page
+    assert re.search(
+        r'data-testid="queue-claim">.*claimed.* by colleague until', client.get("/queue").text
+    )
     assert 'data-testid="claim"' not in page
     busy = client.post(f"/items/{reference}/claim", data={"csrf_token": csrf})
     assert busy.status_code == 409 and "another analyst" in busy.text

@@ -243,7 +243,18 @@ def queue_page(
     active = holds_.active_holds(session)
     names = reading.organisation_names(session)
     rows = [reading.item_out(session, i, names=names, holds=active) for i in items]
-    return render(request, "queue.html", {"items": rows, "empty": empty})
+    # Who holds each claim and until when: the queue says who is working on what.
+    claims = {
+        i.reference: (
+            "you"
+            if assessment.claimed_by_me(i, principal)
+            else assessment.claim_holder(session, i),
+            i.claim_expires_at,
+        )
+        for i in items
+        if assessment.claim_holder(session, i) is not None
+    }
+    return render(request, "queue.html", {"items": rows, "empty": empty, "claims": claims})
 
 
 @router.post("/queue/claim", dependencies=[csrf])
