@@ -143,21 +143,19 @@ def _event_details(
     session: Session, event: ItemEvent, providers: dict[int, str], references: dict[int, str]
 ) -> dict[str, Any]:
     """The event's details with the names of what its ids point at (a provider, an item)."""
-    details = dict(event.details)
-    for key in ("provider_id",):
-        if details.get(key) is not None:
-            provider_id = int(details[key])
-            if provider_id not in providers:
-                found = session.get(HostingProvider, provider_id)
-                providers[provider_id] = found.name if found else f"provider {provider_id}"
-            details.setdefault("provider", providers[provider_id])
-    moved_from = details.get("from")
-    if isinstance(moved_from, dict) and moved_from.get("provider_id") is not None:
-        provider_id = int(moved_from["provider_id"])
+
+    def provider_name(provider_id: int) -> str:
         if provider_id not in providers:
             found = session.get(HostingProvider, provider_id)
             providers[provider_id] = found.name if found else f"provider {provider_id}"
-        details["from"] = {**moved_from, "provider": providers[provider_id]}
+        return providers[provider_id]
+
+    details = dict(event.details)
+    if details.get("provider_id") is not None:
+        details.setdefault("provider", provider_name(int(details["provider_id"])))
+    moved_from = details.get("from")
+    if isinstance(moved_from, dict) and moved_from.get("provider_id") is not None:
+        details["from"] = {**moved_from, "provider": provider_name(int(moved_from["provider_id"]))}
     if details.get("earlier_item_id") is not None:
         item_id = int(details["earlier_item_id"])
         if item_id not in references:
@@ -169,20 +167,18 @@ def _event_details(
 
 def _event_out(
     session: Session,
-    principal: Principal,
     event: ItemEvent,
     names: dict[int, str],
     *,
     own_only: bool,
+    own_holds: frozenset[str],
     providers: dict[int, str],
     references: dict[int, str],
 ) -> EventOut:
     details = _event_details(session, event, providers, references)
     actor = event.actor if not own_only else ""
     organisation = names.get(event.organisation_id) if event.organisation_id else None
-    if event.kind in HOLD_EVENTS and (
-        principal.organisation_id is None or event.organisation_id != principal.organisation_id
-    ):
+    if event.kind in HOLD_EVENTS and details.get("hold") not in own_holds:
         # Others learn that a hold applies (and until when), not whose or which.
         actor, organisation = "", None
         details = {k: v for k, v in details.items() if k in ("until", "notice_due_at")}
@@ -191,11 +187,31 @@ def _event_out(
     )
 
 
+def _own_hold_references(
+    session: Session, principal: Principal, events: Sequence[ItemEvent]
+) -> frozenset[str]:
+    """Which of the holds named by ``events`` are of ``principal``'s agency (whose hold
+    events it reads in full)."""
+    named = {str(e.details.get("hold")) for e in events if e.kind in HOLD_EVENTS}
+    if principal.organisation_id is None or not named:
+        return frozenset()
+    found = session.execute(
+        select(Hold.reference).where(
+            Hold.organisation_id == principal.organisation_id, Hold.reference.in_(named)
+        )
+    ).scalars()
+    return frozenset(found)
+
+
 def item_detail(session: Session, principal: Principal, item: ContentItem) -> ItemDetail:
     names = organisation_names(session)
-    events = session.execute(
-        select(ItemEvent).where(ItemEvent.item_id == item.id).order_by(ItemEvent.at, ItemEvent.id)
-    ).scalars()
+    events = list(
+        session.execute(
+            select(ItemEvent)
+            .where(ItemEvent.item_id == item.id)
+            .order_by(ItemEvent.at, ItemEvent.id)
+        ).scalars()
+    )
     assessments = session.execute(
         select(Assessment).where(Assessment.item_id == item.id).order_by(Assessment.assessed_at)
     ).scalars()
@@ -204,6 +220,7 @@ def item_detail(session: Session, principal: Principal, item: ContentItem) -> It
     ).scalars()
     # A platform sees its own reports of the item, not who else reported it.
     own_only = _own_only(principal, item)
+    own_holds = _own_hold_references(session, principal, events)
     providers: dict[int, str] = {}
     references: dict[int, str] = {}
     reports = [
@@ -219,10 +236,10 @@ def item_detail(session: Session, principal: Principal, item: ContentItem) -> It
         events=[
             _event_out(
                 session,
-                principal,
                 e,
                 names,
                 own_only=own_only,
+                own_holds=own_holds,
                 providers=providers,
                 references=references,
             )
