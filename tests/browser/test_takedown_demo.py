@@ -46,7 +46,7 @@ def _open_item(page: Any, base: str, url: str) -> str:
         if link.count():
             link.click()
             page.wait_for_selector("[data-testid=item-stage]")
-            if page.locator("[data-testid=item-stage]").inner_text() != "received":
+            if page.locator("[data-testid=item-stage]").get_attribute("data-stage") != "received":
                 return str(page.url)
         assert time.monotonic() < deadline, "the worker never routed the item"
         time.sleep(0.5)
@@ -54,7 +54,7 @@ def _open_item(page: Any, base: str, url: str) -> str:
 
 def _wait_for_stage(page: Any, item_url: str, stage: str) -> None:
     deadline = time.monotonic() + 30
-    while page.locator("[data-testid=item-stage]").inner_text() != stage:
+    while page.locator("[data-testid=item-stage]").get_attribute("data-stage") != stage:
         assert time.monotonic() < deadline, page.locator("main").inner_text()[:2000]
         time.sleep(0.5)
         page.goto(item_url)
@@ -143,7 +143,7 @@ def test_report_hold_deconfliction_notice_removal(
     page.goto(item_url)
     page.click("[data-testid=recheck-now]")
     _wait_for_stage(page, item_url, "removed")
-    timeline = page.locator("[data-testid=timeline]").inner_text()
+    timeline = page.locator("[data-testid=timeline]").inner_text().lower()
     for step in (
         "received",
         "routed",

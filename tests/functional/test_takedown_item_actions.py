@@ -42,6 +42,7 @@ def test_lea_clears_and_analyst_asks_for_a_recheck(
     reference = _routed_item(app, sessions, "http://photos.example.test/held.png")
     settings = app.state.alliance.settings
     with sessions.begin() as session:
+        assessment.claim_item(session, factories.OPERATOR, reference, settings)
         assessment.assess_item(
             session,
             factories.OPERATOR,

@@ -121,7 +121,8 @@ def test_public_report_form(
             "nonce": public.solve(fresh.group(1), bits),
         },
     )
-    assert bad.status_code == 400 and 'data-testid="report-error"' in bad.text
+    assert bad.status_code == 400 and 'data-testid="field-error"' in bad.text
+    assert 'value="not a url at all"' in bad.text  # what was typed stays
     unsolved = client.post("/report", data={**fields, "nonce": ""})
     assert unsolved.status_code == 400 and "JavaScript" in unsolved.text
 
@@ -141,7 +142,8 @@ def test_analyst_claims_and_assesses_through_the_forms(
     claimed = client.post("/queue/claim", data={"csrf_token": csrf})
     assert claimed.status_code == 303 and claimed.headers["location"] == f"/items/{reference}"
     page = client.get(f"/items/{reference}").text
-    assert "yes (you)" in page and f'action="/items/{reference}/release"' in page
+    assert 'data-testid="item-claim">by you until' in page
+    assert f'action="/items/{reference}/release"' in page
     # The URL is text for a safe environment, never a link.
     assert 'href="https://photos.example.test' not in page
     assert ">https://photos.example.test/a/1.jpg</code>" in page
@@ -167,8 +169,8 @@ def test_analyst_claims_and_assesses_through_the_forms(
     )
     assert assessed.status_code == 303, assessed.text[:500]
     page = client.get(f"/items/{reference}").text
-    assert 'data-testid="item-stage">notice_pending<' in page
-    assert "pre_pubescent" in page and f"sha256:{SHA[:16]}" in page
+    assert 'data-stage="notice_pending"' in page and ">Notice pending<" in page
+    assert "Pre pubescent" in page and f"sha256:{SHA[:16]}" in page
     assert "assessed" in page.split('data-testid="timeline"')[1]
 
     empty = client.post("/queue/claim", data={"csrf_token": csrf})
@@ -184,10 +186,10 @@ def test_claim_and_release_buttons(
     reference = _routed_item(app, sessions, "https://photos.example.test/b/2.jpg")
     csrf = _switch(client, world, Role.analyst)
     assert client.post(f"/items/{reference}/claim", data={"csrf_token": csrf}).status_code == 303
-    assert "yes (you)" in client.get(f"/items/{reference}").text
+    assert 'data-testid="item-claim">by you until' in client.get(f"/items/{reference}").text
     assert client.post(f"/items/{reference}/release", data={"csrf_token": csrf}).status_code == 303
     page = client.get(f"/items/{reference}").text
-    assert "yes (you)" not in page and f'action="/items/{reference}/claim"' in page
+    assert "by you until" not in page and f'action="/items/{reference}/claim"' in page
     assert client.get("/items/I-NOSUCH00").status_code == 404
 
 
@@ -207,7 +209,7 @@ def test_secretariat_routes_by_hand(
     )
     assert routed.status_code == 303
     page = client.get(f"/items/{reference}").text
-    assert "awaiting_assessment" in page and world.orgs[OrgKind.hotline].name in page
+    assert 'data-stage="awaiting_assessment"' in page and world.orgs[OrgKind.hotline].name in page
 
 
 def test_lea_places_and_releases_a_hold(
@@ -248,10 +250,12 @@ def test_lea_places_and_releases_a_hold(
     other = client.get(f"/items/{reference}").text
     assert "On hold until" in other
     assert "Operation Example" not in other and hold not in other
-    client.post(
+    client.post(f"/items/{reference}/claim", data={"csrf_token": analyst_csrf})
+    assessed = client.post(
         f"/items/{reference}/assess",
         data={"csrf_token": analyst_csrf, "classification": "baseline"},
     )
+    assert assessed.status_code == 303
 
     csrf = _switch(client, world, Role.investigator)
     alerts = client.get("/holds").text.split('data-testid="alerts"')[1]

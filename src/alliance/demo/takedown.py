@@ -543,6 +543,8 @@ def build_present(
 
     def assess(analyst: str, reference: str) -> None:
         with transaction(sessions) as session:
+            # Claims are enforced: the analyst claims the item, then assesses it.
+            assessment.claim_item(session, people[analyst], reference, settings)
             assessment.assess_item(
                 session,
                 people[analyst],

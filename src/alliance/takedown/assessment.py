@@ -1,8 +1,11 @@
 """An analyst's work on an item: the queue, claims, the assessment, a re-check on request.
 
 An analyst claims an item from the organisation's queue (two analysts never get the same
-one; a claim lapses so an abandoned item returns). Assessed illegal, the item's notice is
-scheduled for when the LEA's window closes; assessed anything else, the item is closed.
+one; a claim lapses so an abandoned item returns). Only the holder of a live claim records
+an assessment (:func:`assess_item`): the web page asks for an explicit claim first, the
+API's one-call assessment claims a free item in the same transaction. Assessed illegal,
+the item's notice is scheduled for when the LEA's window closes; assessed anything else,
+the item is closed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from alliance.accounts.models import User
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
@@ -120,6 +124,21 @@ def claimed_by_other(item: ContentItem, principal: Principal, now: datetime | No
     )
 
 
+def claim_holder(session: Session, item: ContentItem, now: datetime | None = None) -> str | None:
+    """Who holds a live claim on ``item`` in words (a user's name, or "a case tool (API
+    key)"); None when nobody does."""
+    now = now or utcnow()
+    if item.claimed_by is None or item.claim_expires_at is None or item.claim_expires_at <= now:
+        return None
+    if item.claimed_by_user_id is not None:
+        user = session.get(User, item.claimed_by_user_id)
+        if user is not None:
+            return user.display_name
+    if item.claimed_by.startswith("api_key:"):
+        return "a case tool (API key)"
+    return item.claimed_by
+
+
 def _unclaim(item: ContentItem) -> None:
     item.claimed_by = None
     item.claimed_by_user_id = None
@@ -134,7 +153,10 @@ def _assessable(session: Session, principal: Principal, reference: str, closed: 
     if item.stage not in ASSESSABLE_STAGES:
         raise Conflict(f"item {item.reference} is {item.stage.value}; {closed}")
     if claimed_by_other(item, principal):
-        raise Conflict(f"item {item.reference} is being assessed by another analyst")
+        raise Conflict(
+            f"item {item.reference} is being assessed by another analyst"
+            f" (claimed until {item.claim_expires_at:%Y-%m-%d %H:%M} UTC)"
+        )
     return item
 
 
@@ -158,15 +180,47 @@ def release_item(session: Session, principal: Principal, reference: str) -> Cont
     return item
 
 
+def claimed_by_me(item: ContentItem, principal: Principal, now: datetime | None = None) -> bool:
+    """Whether ``principal`` holds a live claim on ``item``."""
+    now = now or utcnow()
+    return (
+        item.claimed_by == claimant(principal)
+        and item.claim_expires_at is not None
+        and item.claim_expires_at > now
+    )
+
+
 def assess_item(
-    session: Session, principal: Principal, reference: str, data: AssessmentIn, settings: Settings
+    session: Session,
+    principal: Principal,
+    reference: str,
+    data: AssessmentIn,
+    settings: Settings,
+    *,
+    claim: bool = False,
 ) -> Assessment:
+    """Record ``principal``'s assessment of an item it has claimed (Conflict otherwise:
+    unclaimed, its claim lapsed, or another analyst's claim). With ``claim`` an item that
+    nobody holds (or whose claim lapsed) is claimed first, in the same transaction: the
+    API's one-call assessment; another analyst's live claim is refused all the same."""
     item = _assessable(session, principal, reference, "it can no longer be assessed")
-    if data.propose_to_bank and not data.classification.illegal:
-        raise InvalidInput("only hashes of illegal material (baseline or national) go to a bank")
-    if data.propose_to_bank and not data.hashes:
-        raise InvalidInput("give the hashes to propose to the bank")
     now = utcnow()
+    if not claimed_by_me(item, principal, now):
+        if claim:
+            _claim(session, principal, item, settings, now)
+        elif item.claimed_by == claimant(principal):
+            raise Conflict(
+                f"your claim on item {item.reference} lapsed; claim this item before assessing it"
+            )
+        else:
+            raise Conflict(f"claim this item before assessing it ({item.reference})")
+    if data.propose_to_bank and not data.classification.illegal:
+        raise InvalidInput(
+            "only hashes of illegal material (baseline or national) go to a bank",
+            field="propose_to_bank",
+        )
+    if data.propose_to_bank and not data.hashes:
+        raise InvalidInput("give the hashes to propose to the bank", field="hashes")
     assessment = Assessment(
         item_id=item.id,
         organisation_id=principal.organisation_id,

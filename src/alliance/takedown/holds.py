@@ -225,6 +225,7 @@ def place_hold(session: Session, principal: Principal, data: HoldIn, settings: S
         expires_at=hold.expires_at,
     )
     schedule.schedule(session, ActionKey.expire_hold(hold.id, 0), hold.expires_at)
+    _mark_items(session, hold, EventKind.hold_placed, principal)
     # The reason stays out of the audit trail's details: only the agency may read it.
     record(
         session,
@@ -275,6 +276,7 @@ def renew_hold(
     hold.renewals += 1
     cooperation.set_expiry(session, SOURCE, hold.reference, hold.expires_at)
     schedule.schedule(session, ActionKey.expire_hold(hold.id, hold.renewals), hold.expires_at)
+    _mark_items(session, hold, EventKind.hold_renewed, principal)
     record(
         session,
         principal,
@@ -303,7 +305,7 @@ def release_hold(session: Session, principal: Principal, reference: str) -> Hold
         {},
         organisation_id=hold.organisation_id,
     )
-    resume_notices(session, hold)
+    resume_notices(session, hold, principal, EventKind.hold_released)
     return hold
 
 
@@ -325,23 +327,36 @@ def expire_hold(session: Session, actor: AuditActor, hold: Hold) -> bool:
     return True
 
 
-def resume_notices(session: Session, hold: Hold) -> int:
-    """A hold ended: items it matched and nothing else holds get their notice due now."""
+def _mark_items(session: Session, hold: Hold, kind: EventKind, actor: AuditActor) -> None:
+    """A line on the timeline of every open item ``hold`` matches (who, which hold, until);
+    :mod:`alliance.takedown.reading` shows who and which to the holding agency only."""
+    for item in items_under_hold(session, hold):
+        details = {"hold": hold.reference, "until": hold.expires_at.isoformat()}
+        add_event(session, item, kind, actor, details)
+
+
+def resume_notices(
+    session: Session,
+    hold: Hold,
+    actor: AuditActor = SYSTEM,
+    kind: EventKind = EventKind.hold_ended,
+) -> int:
+    """A hold ended (``kind``: released by ``actor``, or expired): every open item it
+    matched says so on its timeline, and those nothing else holds get their notice due
+    now. The number of items whose notice resumed."""
     now = utcnow()
     others = [h for h in active_holds(session, now) if h.id != hold.id]
     resumed = 0
-    candidates = session.execute(
-        select(ContentItem).where(
-            ContentItem.stage.in_([ItemStage.notice_pending, ItemStage.notified])
-        )
-    ).scalars()
-    for item in candidates:
+    for item in items_under_hold(session, hold):
         targets = targets_of(session, item)
-        if not hold_matches(hold, targets) or any(hold_matches(h, targets) for h in others):
-            continue
-        due = schedule.schedule_notice(session, item, reschedule=True)
-        add_event(session, item, EventKind.hold_ended, SYSTEM, {"notice_due_at": due.isoformat()})
-        resumed += 1
+        details: dict[str, object] = {"hold": hold.reference}
+        if item.stage in (ItemStage.notice_pending, ItemStage.notified) and not any(
+            hold_matches(h, targets) for h in others
+        ):
+            due = schedule.schedule_notice(session, item, reschedule=True)
+            details["notice_due_at"] = due.isoformat()
+            resumed += 1
+        add_event(session, item, kind, actor, details)
     return resumed
 
 
@@ -361,6 +376,7 @@ def hold_out(hold: Hold, principal: Principal, now: datetime | None = None) -> H
         expires_at=hold.expires_at,
         renewals=hold.renewals,
         released_at=hold.released_at,
+        released_by=hold.released_by if own else None,
         active=is_active(hold, now or utcnow()),
     )
 

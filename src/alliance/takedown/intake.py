@@ -19,15 +19,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alliance import references
-from alliance.accounts.permissions import Permission, Reach
+from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType
 from alliance.audit.services import AuditEntry, SystemActor, record_many
 from alliance.cooperation import services as cooperation
 from alliance.db import like
 from alliance.db.base import utcnow
-from alliance.errors import Conflict, InvalidInput, NotFound
+from alliance.errors import Conflict, InvalidInput
 from alliance.hosting.urls import NormalisedUrl, normalise_url
+from alliance.takedown import access
 from alliance.takedown import holds as holds_
 from alliance.takedown.models import (
     ContentItem,
@@ -78,7 +79,7 @@ def _normalise_all(reports: Sequence[ReportIn]) -> list[list[tuple[str, Normalis
     if problems:
         shown = "; ".join(problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise InvalidInput(f"nothing was saved: {shown}{more}")
+        raise InvalidInput(f"nothing was saved: {shown}{more}", field="urls")
     return out
 
 
@@ -382,18 +383,4 @@ def _open_new_items(
 
 
 def get_report(session: Session, principal: Principal, reference: str) -> ReportReceipt:
-    authorize(principal, Permission.ITEM_READ)
-    report = session.execute(
-        select(Report).where(Report.reference == reference.strip().upper())
-    ).scalar_one_or_none()
-    if report is None:
-        raise NotFound(f"no report {reference}")
-    if principal.reach(Permission.ITEM_READ) is not Reach.ALL:
-        visible = report.reporter_organisation_id == principal.organisation_id or any(
-            principal.organisation_id
-            in (link.item.assigned_organisation_id, link.item.lea_organisation_id)
-            for link in report.links
-        )
-        if not visible:
-            raise NotFound(f"no report {reference}")
-    return _receipt(session, report)
+    return _receipt(session, access.get_report(session, principal, reference))

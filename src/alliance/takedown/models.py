@@ -84,7 +84,10 @@ class EventKind(StrEnum):
     notice_blocked = "notice_blocked"
     notice_sent = "notice_sent"
     notice_failed = "notice_failed"
-    hold_ended = "hold_ended"
+    hold_placed = "hold_placed"  # an LEA's hold now matches the item
+    hold_renewed = "hold_renewed"
+    hold_released = "hold_released"  # released by the agency before it expired
+    hold_ended = "hold_ended"  # expired
     rechecked = "rechecked"
     removed = "removed"
     escalated = "escalated"

@@ -1,5 +1,9 @@
 """Items as their readers see them: lists, an item with its timeline, assessments and
-notices. A platform that reported an item sees its own reports of it, not who else did.
+notices, and the reports that formed it. A platform that reported an item sees its own
+reports of it, not who else did.
+
+A report is read by the organisation that sent it, by the hotline and LEA an item it
+named was routed to, and by the secretariat; to anybody else it is not found.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from alliance.db import like
 from alliance.db.base import utcnow
 from alliance.db.listing import Listing, ordered
 from alliance.hosting.models import HostingProvider
+from alliance.takedown import access
 from alliance.takedown import holds as holds_
 from alliance.takedown.access import item_visible_clause
 from alliance.takedown.models import (
@@ -27,6 +32,7 @@ from alliance.takedown.models import (
     ItemEvent,
     ItemStage,
     Notice,
+    Report,
 )
 from alliance.takedown.schemas import (
     AssessmentOut,
@@ -34,10 +40,16 @@ from alliance.takedown.schemas import (
     ItemDetail,
     ItemOut,
     NoticeOut,
+    ReportDetail,
+    ReportOut,
 )
 
 # Who works on an item and who else reported it: not shown to a platform that reported it.
 ANALYSTS_ONLY = frozenset({EventKind.claimed, EventKind.released, EventKind.report_joined})
+# Who placed, renewed or released a hold, and which hold: for the holding agency alone.
+HOLD_EVENTS = frozenset(
+    {EventKind.hold_placed, EventKind.hold_renewed, EventKind.hold_released, EventKind.hold_ended}
+)
 
 
 #: The columns a list of items may be sorted by. A stage sorts in the order of the
@@ -163,11 +175,89 @@ def item_out(
     )
 
 
+def _own_only(principal: Principal, item: ContentItem) -> bool:
+    """Whether ``principal`` reads ``item`` only as one of its reporters (a platform)."""
+    return principal.reach(
+        Permission.ITEM_READ
+    ) is not Reach.ALL and principal.organisation_id not in (
+        item.assigned_organisation_id,
+        item.lea_organisation_id,
+    )
+
+
+def _event_details(
+    session: Session, event: ItemEvent, providers: dict[int, str], references: dict[int, str]
+) -> dict[str, Any]:
+    """The event's details with the names of what its ids point at (a provider, an item)."""
+
+    def provider_name(provider_id: int) -> str:
+        if provider_id not in providers:
+            found = session.get(HostingProvider, provider_id)
+            providers[provider_id] = found.name if found else f"provider {provider_id}"
+        return providers[provider_id]
+
+    details = dict(event.details)
+    if details.get("provider_id") is not None:
+        details.setdefault("provider", provider_name(int(details["provider_id"])))
+    moved_from = details.get("from")
+    if isinstance(moved_from, dict) and moved_from.get("provider_id") is not None:
+        details["from"] = {**moved_from, "provider": provider_name(int(moved_from["provider_id"]))}
+    if details.get("earlier_item_id") is not None:
+        item_id = int(details["earlier_item_id"])
+        if item_id not in references:
+            earlier = session.get(ContentItem, item_id)
+            references[item_id] = earlier.reference if earlier else ""
+        details.setdefault("earlier_item", references[item_id])
+    return details
+
+
+def _event_out(
+    session: Session,
+    event: ItemEvent,
+    names: dict[int, str],
+    *,
+    own_only: bool,
+    own_holds: frozenset[str],
+    providers: dict[int, str],
+    references: dict[int, str],
+) -> EventOut:
+    details = _event_details(session, event, providers, references)
+    actor = event.actor if not own_only else ""
+    organisation = names.get(event.organisation_id) if event.organisation_id else None
+    if event.kind in HOLD_EVENTS and details.get("hold") not in own_holds:
+        # Others learn that a hold applies (and until when), not whose or which.
+        actor, organisation = "", None
+        details = {k: v for k, v in details.items() if k in ("until", "notice_due_at")}
+    return EventOut(
+        at=event.at, kind=event.kind, actor=actor, organisation=organisation, details=details
+    )
+
+
+def _own_hold_references(
+    session: Session, principal: Principal, events: Sequence[ItemEvent]
+) -> frozenset[str]:
+    """Which of the holds named by ``events`` are of ``principal``'s agency (whose hold
+    events it reads in full)."""
+    named = {str(e.details.get("hold")) for e in events if e.kind in HOLD_EVENTS}
+    if principal.organisation_id is None or not named:
+        return frozenset()
+    found = session.execute(
+        select(Hold.reference).where(
+            Hold.organisation_id == principal.organisation_id, Hold.reference.in_(named)
+        )
+    ).scalars()
+    return frozenset(found)
+
+
 def item_detail(session: Session, principal: Principal, item: ContentItem) -> ItemDetail:
     names = organisation_names(session)
-    events = session.execute(
-        select(ItemEvent).where(ItemEvent.item_id == item.id).order_by(ItemEvent.at, ItemEvent.id)
-    ).scalars()
+    events = list(
+        session.execute(
+            select(ItemEvent)
+            .where(ItemEvent.item_id == item.id)
+            .order_by(ItemEvent.at, ItemEvent.id)
+        ).scalars()
+    )
     assessments = session.execute(
         select(Assessment).where(Assessment.item_id == item.id).order_by(Assessment.assessed_at)
     ).scalars()
@@ -175,12 +265,10 @@ def item_detail(session: Session, principal: Principal, item: ContentItem) -> It
         select(Notice).where(Notice.item_id == item.id).order_by(Notice.created_at, Notice.id)
     ).scalars()
     # A platform sees its own reports of the item, not who else reported it.
-    own_only = principal.reach(
-        Permission.ITEM_READ
-    ) is not Reach.ALL and principal.organisation_id not in (
-        item.assigned_organisation_id,
-        item.lea_organisation_id,
-    )
+    own_only = _own_only(principal, item)
+    own_holds = _own_hold_references(session, principal, events)
+    providers: dict[int, str] = {}
+    references: dict[int, str] = {}
     reports = [
         link.report.reference
         for link in item.links
@@ -192,12 +280,14 @@ def item_detail(session: Session, principal: Principal, item: ContentItem) -> It
         names=names,
         detail=ItemDetail,
         events=[
-            EventOut(
-                at=e.at,
-                kind=e.kind,
-                actor=e.actor if not own_only else "",
-                organisation=names.get(e.organisation_id) if e.organisation_id else None,
-                details=e.details,
+            _event_out(
+                session,
+                e,
+                names,
+                own_only=own_only,
+                own_holds=own_holds,
+                providers=providers,
+                references=references,
             )
             for e in events
             if not own_only or e.kind not in ANALYSTS_ONLY
@@ -237,3 +327,60 @@ def item_detail(session: Session, principal: Principal, item: ContentItem) -> It
     )
     assert isinstance(out, ItemDetail)
     return out
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+def report_out(
+    report: Report, names: dict[int, str], *, submitted_url: str | None = None
+) -> ReportOut:
+    return ReportOut(
+        reference=report.reference,
+        source=report.source,
+        received_at=report.received_at,
+        reporter=names.get(report.reporter_organisation_id)
+        if report.reporter_organisation_id
+        else None,
+        contact=report.reporter_contact,
+        country_hint=report.country_hint,
+        description=report.description,
+        hashes=list(report.hashes or []),
+        submitted_url=submitted_url,
+    )
+
+
+def item_reports(session: Session, principal: Principal, item: ContentItem) -> list[ReportOut]:
+    """The reports that formed ``item``, oldest first, as ``principal`` may read them: a
+    platform that reported the item sees its own reports only."""
+    names = organisation_names(session)
+    links = sorted(item.links, key=lambda link: (link.report.received_at, link.report.id))
+    return [
+        report_out(link.report, names, submitted_url=link.submitted_url)
+        for link in links
+        if access.report_visible(principal, link.report)
+        and (
+            not _own_only(principal, item)
+            or link.report.reporter_organisation_id == principal.organisation_id
+        )
+    ]
+
+
+def report_detail(session: Session, principal: Principal, report: Report) -> ReportDetail:
+    """A report with the items it named that ``principal`` may see."""
+    names = organisation_names(session)
+    ids = [link.item_id for link in report.links]
+    visible = list(
+        session.execute(
+            select(ContentItem)
+            .where(ContentItem.id.in_(ids), item_visible_clause(principal))
+            .order_by(ContentItem.id)
+        ).scalars()
+    )
+    active = holds_.active_holds(session)
+    base = report_out(report, names)
+    return ReportDetail(
+        **base.model_dump(),
+        items=[item_out(session, i, names=names, holds=active) for i in visible],
+        other_items=len(ids) - len(visible),
+    )

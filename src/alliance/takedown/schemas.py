@@ -212,6 +212,25 @@ class ItemDetail(ItemOut):
     reports: list[str]
 
 
+class ReportOut(BaseModel):
+    """A report as an analyst reads it: who reported what, in the reporter's words."""
+
+    reference: str
+    source: ReportSource
+    received_at: datetime
+    reporter: str | None = Field(description="the reporting organisation; None: the public")
+    contact: str | None
+    country_hint: str | None
+    description: str
+    hashes: list[dict[str, str]]
+    submitted_url: str | None = Field(None, description="the URL as this report wrote it")
+
+
+class ReportDetail(ReportOut):
+    items: list[ItemOut] = Field(description="the items of the report you may see")
+    other_items: int = Field(0, description="items of the report routed elsewhere")
+
+
 class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -232,6 +251,7 @@ class HoldOut(BaseModel):
     expires_at: datetime
     renewals: int
     released_at: datetime | None
+    released_by: str | None = Field(None, description="only the holding agency sees who")
     active: bool
 
 

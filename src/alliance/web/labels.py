@@ -87,6 +87,17 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "referral:accepted"): "Referral accepted",
     ("EventType", "referral:declined"): "Referral declined",
     ("EventType", "demo:built"): "Demo data built",
+    # Takedown (item page, queue, reports)
+    ("EventKind", "lea_informed"): "LEA informed",
+    ("EventKind", "lea_cleared"): "LEA cleared for notice",
+    ("EventKind", "recheck_requested"): "Re-check requested",
+    ("EventKind", "rechecked"): "Re-checked",
+    ("EventKind", "hashes_proposed"): "Hashes proposed to a bank",
+    ("EventKind", "released"): "Claim released",
+    ("EventKind", "hold_ended"): "Hold ended (expired)",
+    ("ReportSource", "public"): "Public report form",
+    ("ReportSource", "law_enforcement"): "Law enforcement",
+    ("ReportSource", "scanner"): "Scanner match",
 }
 
 # Every enum shown to people other than the permissions: where the default rule reads wrong

@@ -96,6 +96,7 @@ def test_two_workers_send_each_notice_once(world: TakedownWorld) -> None:
     world.worker().run_until_idle()
     for ref in refs:
         with transaction(world.sessions) as session:
+            assessment.claim_item(session, world.principal("nl-analyst"), ref, world.settings)
             assessment.assess_item(
                 session,
                 world.principal("nl-analyst"),

@@ -28,6 +28,7 @@ from alliance.takedown.models import (
     ActionStatus,
     Classification,
     ContentItem,
+    EventKind,
     Hold,
     HoldTarget,
     ItemEvent,
@@ -86,6 +87,7 @@ def make_due(world: TakedownWorld, kind: ActionKind) -> None:
 
 def assess(world: TakedownWorld, who: str, reference: str, c: Classification) -> None:
     with transaction(world.sessions) as session:
+        assessment.claim_item(session, world.principal(who), reference, world.settings)
         assessment.assess_item(
             session, world.principal(who), reference, AssessmentIn(classification=c), world.settings
         )
@@ -350,7 +352,18 @@ def test_hold_expiry_resumes_the_notice(world: TakedownWorld) -> None:
     assert len(world.mailbox.wait_for(1)) == 1
     with world.sessions() as session:
         kinds = set(session.execute(select(AuditEvent.event_type)).scalars())
+        # The item's timeline: who placed the hold, and that it ended with the notice due.
+        timeline = {
+            e.kind: e
+            for e in session.execute(
+                select(ItemEvent).where(ItemEvent.item_id == item(world, ref).id)
+            ).scalars()
+        }
     assert EventType.HOLD_EXPIRED in kinds
+    placed, ended = timeline[EventKind.hold_placed], timeline[EventKind.hold_ended]
+    assert placed.actor == world.principal("nl-investigator").audit_label
+    assert placed.organisation_id == world.orgs["nl-police"].id
+    assert placed.details["hold"] == ended.details["hold"] and "notice_due_at" in ended.details
 
 
 class Crash(BaseException):
@@ -430,6 +443,7 @@ def test_recheck_confirms_the_content_by_hash_only(world: TakedownWorld) -> None
     world.worker().run_until_idle()
     digest = hashlib.sha256(PNG).hexdigest()
     with transaction(world.sessions) as session:
+        assessment.claim_item(session, world.principal("nl-analyst"), ref, world.settings)
         assessment.assess_item(
             session,
             world.principal("nl-analyst"),

@@ -243,8 +243,14 @@ def assess_item(
     principal: Principal = requires(Permission.ITEM_ASSESS),
 ) -> ItemDetail:
     """Record an assessment. Illegal material goes on to notice (after the LEA window and
-    any hold); anything else closes the item. Optionally proposes the hashes to a bank."""
-    assessment.assess_item(session, principal, reference, data, app_state(request).settings)
+    any hold); anything else closes the item. Optionally proposes the hashes to a bank.
+
+    Claims are enforced: this call claims and assesses in one transaction when the item is
+    unclaimed (or its claim lapsed) or already claimed by you; it answers 409 when another
+    analyst or key holds a live claim. (The web page asks for an explicit claim first.)"""
+    assessment.assess_item(
+        session, principal, reference, data, app_state(request).settings, claim=True
+    )
     return reading.item_detail(session, principal, access.get_item(session, principal, reference))
 
 

@@ -66,10 +66,13 @@ def render(
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    take_notice: bool = True,
 ) -> Response:
+    """``take_notice``: False for a fragment polled in the background, which must leave
+    the confirmation for the page it belongs to."""
     state = app_state(request)
     principal = getattr(request.state, "principal", None)
-    notice = _take_notice(request)
+    notice = _take_notice(request) if take_notice else None
     tz = zone(request.cookies.get(TIME_ZONE_COOKIE))
     full = {
         "request": request,

@@ -9,6 +9,7 @@ a link, so that analysts open it in their own safe environment. Every decision i
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from alliance import charts
 from alliance.accounts import services as accounts
-from alliance.accounts.permissions import OrgKind, Permission
+from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.banks import services as banks
 from alliance.cooperation import services as cooperation
@@ -36,6 +37,7 @@ from alliance.takedown.models import (
     Commerciality,
     ContentItem,
     ContentType,
+    EventKind,
     Gender,
     HoldTarget,
     ItemStage,
@@ -45,6 +47,8 @@ from alliance.takedown.schemas import (
     AssessmentIn,
     HashIn,
     HoldIn,
+    HoldOut,
+    ItemDetail,
     MetricsReport,
     MetricsRow,
     PublicReportIn,
@@ -54,7 +58,7 @@ from alliance.takedown.schemas import (
 )
 from alliance.web.errors import status_for
 from alliance.web.forms import Form as WebForm
-from alliance.web.forms import failed
+from alliance.web.forms import failed, friendly
 from alliance.web.guards import DbSession, page_public, page_requires
 from alliance.web.labels import label, when, zone
 from alliance.web.pages.cooperation import alert_rows
@@ -62,18 +66,19 @@ from alliance.web.pages.rendering import TIME_ZONE_COOKIE, redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state, client_address
 from alliance.web.tables import csv_response, read_table
+from alliance.web.timeline import actor_words, describe
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(csrf_protect)
 PAGE_SIZE = 50
 GROUPINGS = ("country", "provider", "month")
 
-ASSESSMENT_CHOICES: dict[str, list[str]] = {
-    "age_group": [v.value for v in AgeGroup],
-    "gender": [v.value for v in Gender],
-    "content_type": [v.value for v in ContentType],
-    "site_type": [v.value for v in SiteType],
-    "commerciality": [v.value for v in Commerciality],
+ASSESSMENT_CHOICES: dict[str, list[StrEnum]] = {
+    "age_group": list(AgeGroup),
+    "gender": list(Gender),
+    "content_type": list(ContentType),
+    "site_type": list(SiteType),
+    "commerciality": list(Commerciality),
 }
 
 
@@ -88,12 +93,20 @@ def _validation_message(error: ValidationError) -> str:
 
 # --- the public report form ------------------------------------------------------------
 
+PUBLIC_REPORT_LABELS = {
+    "url": "Address (URL)",
+    "description": "What you saw",
+    "contact": "Your e-mail",
+    "country": "Country",
+}
+#: The models' names of the public form's fields where they differ.
+PUBLIC_REPORT_FIELDS = {"urls": "url", "country_hint": "country"}
+
 
 def _report_form(
     request: Request,
-    values: dict[str, str] | None = None,
+    form: WebForm | None = None,
     *,
-    error: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
@@ -106,8 +119,7 @@ def _report_form(
             "challenge": public.issue_challenge(state.secret_key, bits),
             "bits": bits,
             "demo_urls": state.demo_urls(),
-            "values": values or {},
-            "error": error,
+            "form": form or WebForm(),
         },
         status_code=status_code,
         headers=headers,
@@ -132,6 +144,12 @@ def report_submit(
     values = {"url": url, "description": description, "contact": contact, "country": country}
     state = app_state(request)
     try:
+        if not url.strip():
+            raise InvalidInput("give the address (URL) of the page or file", field="url")
+        if not nonce:
+            raise InvalidInput(
+                "the form's anti-abuse check did not run; enable JavaScript and try again"
+            )
         data = PublicReportIn(
             url=url.strip(),
             description=description.strip(),
@@ -145,21 +163,15 @@ def report_submit(
             receipt = public.submit_public_report(
                 session, data, client_address(request), state.settings, state.secret_key
             )
-    except ValidationError as exc:
-        if not url.strip():
-            message = "give the address (URL) of the page or file"
-        elif not nonce:
-            message = "the form's anti-abuse check did not run; enable JavaScript and try again"
-        else:
-            message = _validation_message(exc)
-        return _report_form(request, values, error=message, status_code=400)
-    except AllianceError as exc:
+    except (ValidationError, AllianceError) as exc:
+        form = failed(exc, values, fields=PUBLIC_REPORT_FIELDS, labels=PUBLIC_REPORT_LABELS)
+        if form.errors.pop("challenge", None) or form.errors.pop("nonce", None):
+            form.message = "The form's anti-abuse check failed; please send it again."
         retry = getattr(exc, "retry_after_seconds", None)
         return _report_form(
             request,
-            values,
-            error=exc.message,
-            status_code=status_for(exc),
+            form,
+            status_code=400 if isinstance(exc, ValidationError) else status_for(exc),
             headers={"retry-after": str(retry)} if retry else None,
         )
     return render(request, "report_thanks.html", {"reference": receipt.reference})
@@ -167,19 +179,20 @@ def report_submit(
 
 # --- members' reports -------------------------------------------------------------------
 
+MEMBER_REPORT_LABELS = {"urls": "URLs", "description": "Description", "hashes": "Hashes"}
+
 
 def _member_report_page(
     request: Request,
-    values: dict[str, str] | None = None,
+    form: WebForm | None = None,
     *,
     receipt: ReportReceipt | None = None,
-    error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
         request,
         "report_member.html",
-        {"values": values or {}, "receipt": receipt, "error": error},
+        {"form": form or WebForm(), "receipt": receipt},
         status_code=status_code,
     )
 
@@ -203,18 +216,18 @@ def member_report_submit(
     """A member reports as its organisation: several URLs, optional hashes, no captcha."""
     values = {"urls": urls, "description": description, "hashes": hashes}
     try:
+        lines = [line.strip() for line in urls.splitlines() if line.strip()]
+        if not lines:
+            raise InvalidInput("give at least one URL", field="urls")
         data = ReportIn(
-            urls=[line.strip() for line in urls.splitlines() if line.strip()],
-            description=description.strip(),
-            hashes=parse_hash_lines(hashes),
+            urls=lines, description=description.strip(), hashes=parse_hash_lines(hashes)
         )
         with session.begin_nested():  # a refused report leaves nothing behind
             receipt = intake.submit_reports(session, principal, [data])[0]
-    except ValidationError as exc:
-        message = "give at least one URL" if not urls.strip() else _validation_message(exc)
-        return _member_report_page(request, values, error=message, status_code=400)
-    except AllianceError as exc:
-        return _member_report_page(request, values, error=exc.message, status_code=status_for(exc))
+    except (ValidationError, AllianceError) as exc:
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        form = failed(exc, values, labels=MEMBER_REPORT_LABELS)
+        return _member_report_page(request, form, status_code=status)
     return _member_report_page(request, receipt=receipt)
 
 
@@ -232,7 +245,18 @@ def queue_page(
     active = holds_.active_holds(session)
     names = reading.organisation_names(session)
     rows = [reading.item_out(session, i, names=names, holds=active) for i in items]
-    return render(request, "queue.html", {"items": rows, "empty": empty})
+    # Who holds each claim and until when: the queue says who is working on what.
+    claims = {
+        i.reference: (
+            "you"
+            if assessment.claimed_by_me(i, principal)
+            else assessment.claim_holder(session, i),
+            i.claim_expires_at,
+        )
+        for i in items
+        if assessment.claim_holder(session, i) is not None
+    }
+    return render(request, "queue.html", {"items": rows, "empty": empty, "claims": claims})
 
 
 @router.post("/queue/claim", dependencies=[csrf])
@@ -337,24 +361,80 @@ def _may_assess(principal: Principal, item: ContentItem) -> bool:
     return True
 
 
+def _may_place_hold(principal: Principal) -> bool:
+    return (
+        principal.can(Permission.HOLD_MANAGE)
+        and principal.organisation_kind is OrgKind.law_enforcement
+    )
+
+
+ASSESS_LABELS = {
+    "classification": "Classification",
+    "age_group": "Age group",
+    "gender": "Gender",
+    "content_type": "Content type",
+    "site_type": "Site type",
+    "commerciality": "Commerciality",
+    "hashes": "Hashes",
+    "note": "Note",
+    "propose_to_bank": "Propose to a bank",
+}
+ROUTE_LABELS = {"country_code": "Hosting country", "note": "Note"}
+HOLD_LABELS = {"reason": "Reason", "days": "Days"}
+
+
+def _user_when(request: Request, moment: datetime) -> str:
+    """A time as the user's pages show it (their time zone, to the minute)."""
+    return when(moment, zone(request.cookies.get(TIME_ZONE_COOKIE)))
+
+
+def _event_label(kind: str) -> str:
+    try:
+        return label(EventKind(kind))
+    except ValueError:
+        return label(kind)
+
+
+def _takedown_state(
+    session: DbSession, principal: Principal, item: ContentItem, detail: ItemDetail
+) -> dict[str, Any]:
+    """What the takedown-state section shows (the page and its polled fragment)."""
+    return {
+        "item": detail,
+        "may_clear": principal.can(Permission.HOLD_MANAGE)
+        and item.lea_organisation_id is not None
+        and item.lea_organisation_id == principal.organisation_id
+        and item.is_open
+        and (item.lea_window_ends_at is None or item.lea_window_ends_at > utcnow()),
+        "may_recheck": principal.can(Permission.NOTICE_SEND)
+        and item.stage in (ItemStage.notice_pending, ItemStage.notified),
+    }
+
+
 def _item_page(
     request: Request,
     session: DbSession,
     principal: Principal,
     reference: str,
     *,
-    error: str | None = None,
-    form: dict[str, Any] | None = None,
+    form: WebForm | None = None,
     status_code: int = 200,
 ) -> Response:
     item = access.get_item(session, principal, reference)
     detail = reading.item_detail(session, principal, item)
     # Who holds an item and why is for the holding agency alone; others see "until T".
-    own_holds = [
-        holds_.hold_out(h, principal)
-        for h in holds_.holds_matching(session, item)
-        if principal.organisation_id is not None and h.organisation_id == principal.organisation_id
-    ]
+    # The agency's own holds stay listed once released or expired.
+    own_holds: list[HoldOut] = []
+    if principal.organisation_id is not None and principal.can(Permission.HOLD_READ):
+        agency_holds = [
+            h
+            for h in holds_.list_holds(session, principal, include_ended=True)
+            if h.organisation_id == principal.organisation_id
+        ]
+        own_holds = [
+            holds_.hold_out(h, principal)
+            for h in holds_.holds_matching(session, item, holds=agency_holds)
+        ]
     may_assess = _may_assess(principal, item)
     may_route = principal.can(Permission.ITEM_ROUTE) and item.is_open
     contributable = []
@@ -362,31 +442,41 @@ def _item_page(
         contributable = [
             b.name for b in banks.visible_banks(session, principal) if not b.suppression
         ]
+    settings = app_state(request).settings
+    analyst_view = principal.reach(Permission.ITEM_READ) is Reach.ALL or (
+        principal.organisation_id is not None
+        and principal.organisation_id in (item.assigned_organisation_id, item.lea_organisation_id)
+    )
     return render(
         request,
         "item.html",
         {
-            "item": detail,
+            **_takedown_state(session, principal, item, detail),
+            "reports": reading.item_reports(session, principal, item),
             "own_holds": own_holds,
             "may_assess": may_assess and item.stage in assessment.ASSESSABLE_STAGES,
-            "claimed_by_me": item.claimed_by == assessment.claimant(principal) and detail.claimed,
-            "may_clear": principal.can(Permission.HOLD_MANAGE)
-            and item.lea_organisation_id is not None
-            and item.lea_organisation_id == principal.organisation_id
-            and item.is_open
-            and (item.lea_window_ends_at is None or item.lea_window_ends_at > utcnow()),
-            "may_recheck": principal.can(Permission.NOTICE_SEND)
-            and item.stage in (ItemStage.notice_pending, ItemStage.notified),
+            "claimed_by_me": assessment.claimed_by_me(item, principal),
             "claimed_by_other": assessment.claimed_by_other(item, principal),
+            "claim_holder": assessment.claim_holder(session, item) if analyst_view else None,
+            "claim_until": item.claim_expires_at,
             "may_route": may_route,
-            "countries": [j.code for j in accounts.list_jurisdictions(session, principal)]
+            "country_options": [("", "—")]
+            + [
+                (j.code, f"{j.code} · {j.name}")
+                for j in accounts.list_jurisdictions(session, principal)
+            ]
             if may_route
             else [],
-            "classifications": [c.value for c in Classification],
+            "event_label": _event_label,
+            "describe": describe,
+            "actor_words": actor_words,
+            "classifications": list(Classification),
             "choices": ASSESSMENT_CHOICES,
             "banks": contributable,
-            "form": form or {},
-            "error": error,
+            "may_place_hold": _may_place_hold(principal) and item.is_open,
+            "default_days": settings.hold_default_days,
+            "max_days": settings.hold_max_days,
+            "form": form or WebForm(),
         },
         status_code=status_code,
     )
@@ -402,6 +492,25 @@ def item_page(
     return _item_page(request, session, principal, reference)
 
 
+@router.get("/items/{reference}/takedown")
+def item_takedown_state(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    principal: Principal = page_requires(Permission.ITEM_READ),
+) -> Response:
+    """The takedown-state section alone, polled by the item page (htmx, every 10 s) so the
+    notices and re-checks the worker records show without a reload."""
+    item = access.get_item(session, principal, reference)
+    detail = reading.item_detail(session, principal, item)
+    return render(
+        request,
+        "_item_takedown.html",
+        _takedown_state(session, principal, item, detail),
+        take_notice=False,
+    )
+
+
 @router.post("/items/{reference}/claim", dependencies=[csrf])
 def item_claim(
     request: Request,
@@ -409,8 +518,25 @@ def item_claim(
     reference: str,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    item = assessment.claim_item(session, principal, reference, app_state(request).settings)
-    return redirect(request, f"/items/{item.reference}")
+    try:
+        with session.begin_nested():
+            item = assessment.claim_item(session, principal, reference, app_state(request).settings)
+    except (Conflict, PermissionDenied) as exc:
+        return _item_page(
+            request,
+            session,
+            principal,
+            reference,
+            form=failed(exc, {}, name="assess"),
+            status_code=status_for(exc),
+        )
+    assert item.claim_expires_at is not None
+    until = _user_when(request, item.claim_expires_at)
+    return redirect(
+        request,
+        f"/items/{item.reference}",
+        notice=f"You claim item {item.reference} until {until}; assess it before then.",
+    )
 
 
 @router.post("/items/{reference}/release", dependencies=[csrf])
@@ -421,11 +547,16 @@ def item_release(
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
     item = assessment.release_item(session, principal, reference)
-    return redirect(request, f"/items/{item.reference}")
+    return redirect(
+        request,
+        f"/items/{item.reference}",
+        notice=f"Claim on item {item.reference} released: it is back in the queue.",
+    )
 
 
-def parse_hash_lines(text: str) -> list[HashIn]:
-    """``type:hex`` per line (blank lines ignored), each checked by :class:`HashIn`."""
+def parse_hash_lines(text: str, field: str = "hashes") -> list[HashIn]:
+    """``type:hex`` per line (blank lines ignored), each checked by :class:`HashIn`; an
+    error names the line and belongs to the form's ``field``."""
     hashes = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -433,12 +564,14 @@ def parse_hash_lines(text: str) -> list[HashIn]:
             continue
         signal_type, sep, value = line.partition(":")
         if not sep:
-            raise InvalidInput(f"hash line {number}: write <type>:<hex>, e.g. md5:d41d8c…")
+            raise InvalidInput(
+                f"hash line {number}: write <type>:<hex>, e.g. md5:d41d8c…", field=field
+            )
         try:
             hashes.append(HashIn(signal_type=signal_type, value=value))
         except ValidationError as exc:
-            message = _validation_message(exc).split(": ", 1)[-1]
-            raise InvalidInput(f"hash line {number}: {message}") from None
+            messages = [friendly(e) for e in exc.errors()]
+            raise InvalidInput(f"hash line {number}: {'; '.join(messages)}", field=field) from None
     return hashes
 
 
@@ -458,7 +591,9 @@ def item_assess(
     propose_to_bank: Annotated[str, Form(max_length=200)] = "",
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    form = {
+    """The page asks for an explicit claim first: the service refuses an item this
+    analyst has not claimed (or whose claim lapsed)."""
+    values = {
         "classification": classification,
         "age_group": age_group,
         "gender": gender,
@@ -471,34 +606,41 @@ def item_assess(
     }
     try:
         if not classification:
-            raise InvalidInput("choose a classification")
-        data = AssessmentIn(
-            classification=Classification(classification),
-            age_group=age_group or None,
-            gender=gender or None,
-            content_type=content_type or None,
-            site_type=site_type or None,
-            commerciality=commerciality or None,
-            hashes=parse_hash_lines(hashes),
-            note=note.strip(),
-            propose_to_bank=propose_to_bank or None,
+            raise InvalidInput("choose a classification", field="classification")
+        data = AssessmentIn.model_validate(
+            {
+                "classification": classification,
+                "age_group": age_group or None,
+                "gender": gender or None,
+                "content_type": content_type or None,
+                "site_type": site_type or None,
+                "commerciality": commerciality or None,
+                "hashes": parse_hash_lines(hashes),
+                "note": note.strip(),
+                "propose_to_bank": propose_to_bank or None,
+            }
         )
         with session.begin_nested():  # a refusal undoes only this assessment
-            assessment.assess_item(session, principal, reference, data, app_state(request).settings)
-    except (ValueError, AllianceError) as exc:
-        if isinstance(exc, NotFound):
-            raise
-        if isinstance(exc, ValidationError):
-            message = _validation_message(exc)
-        elif isinstance(exc, AllianceError):
-            message = exc.message
-        else:
-            message = f"unknown classification {classification!r}"
-        status = status_for(exc) if isinstance(exc, AllianceError) else 400
+            done = assessment.assess_item(
+                session, principal, reference, data, app_state(request).settings
+            )
+    except NotFound:
+        raise
+    except (ValidationError, AllianceError) as exc:
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
         return _item_page(
-            request, session, principal, reference, error=message, form=form, status_code=status
+            request,
+            session,
+            principal,
+            reference,
+            form=failed(exc, values, labels=ASSESS_LABELS, name="assess"),
+            status_code=status,
         )
-    return redirect(request, f"/items/{reference.strip().upper()}")
+    return redirect(
+        request,
+        f"/items/{reference.strip().upper()}",
+        notice=f"Assessment recorded: {label(done.classification)}.",
+    )
 
 
 @router.post("/items/{reference}/route", dependencies=[csrf])
@@ -506,16 +648,36 @@ def item_route(
     request: Request,
     session: DbSession,
     reference: str,
-    country_code: Annotated[str, Form(max_length=2)],
+    country_code: Annotated[str, Form(max_length=10)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = page_requires(Permission.ITEM_ROUTE),
 ) -> Response:
+    values = {"country_code": country_code, "note": note}
     try:
+        if not country_code.strip():
+            raise InvalidInput("choose the hosting country", field="country_code")
         data = RouteIn(country_code=country_code, note=note.strip())
-    except ValidationError as exc:
-        raise InvalidInput(_validation_message(exc)) from None
-    item = routing.route_manually(session, principal, reference, data, app_state(request).settings)
-    return redirect(request, f"/items/{item.reference}")
+        with session.begin_nested():
+            item = routing.route_manually(
+                session, principal, reference, data, app_state(request).settings
+            )
+    except NotFound:
+        raise
+    except (ValidationError, AllianceError) as exc:
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        return _item_page(
+            request,
+            session,
+            principal,
+            reference,
+            form=failed(exc, values, labels=ROUTE_LABELS, name="route"),
+            status_code=status,
+        )
+    return redirect(
+        request,
+        f"/items/{item.reference}",
+        notice=f"Item {item.reference} routed to {data.country_code}.",
+    )
 
 
 @router.post("/items/{reference}/clear", dependencies=[csrf])
@@ -526,7 +688,12 @@ def item_clear(
     principal: Principal = page_requires(Permission.HOLD_MANAGE),
 ) -> Response:
     item = routing.clear_for_notice(session, principal, reference)
-    return redirect(request, f"/items/{item.reference}")
+    return redirect(
+        request,
+        f"/items/{item.reference}",
+        notice=f"Item {item.reference} cleared for notice: the notice goes out now"
+        " unless a hold matches it.",
+    )
 
 
 @router.post("/items/{reference}/recheck", dependencies=[csrf])
@@ -537,7 +704,69 @@ def item_recheck(
     principal: Principal = page_requires(Permission.NOTICE_SEND),
 ) -> Response:
     item = assessment.request_recheck(session, principal, reference)
-    return redirect(request, f"/items/{item.reference}")
+    return redirect(
+        request,
+        f"/items/{item.reference}",
+        notice=f"Re-check of item {item.reference} requested: the result shows here shortly.",
+    )
+
+
+@router.post("/items/{reference}/hold", dependencies=[csrf])
+def item_place_hold(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    days: Annotated[str, Form(max_length=12)] = "",
+    principal: Principal = page_requires(Permission.HOLD_MANAGE),
+) -> Response:
+    """Place a hold on the item's URL, through the same service (and rules) as /holds."""
+    item = access.get_item(session, principal, reference)
+    values = {"reason": reason, "days": days}
+    try:
+        data = HoldIn.model_validate(
+            {
+                "target_type": HoldTarget.url,
+                "target_value": item.url,
+                "reason": reason,
+                "days": days.strip() or None,
+            }
+        )
+        with session.begin_nested():
+            hold = holds_.place_hold(session, principal, data, app_state(request).settings)
+    except (ValidationError, AllianceError) as exc:
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        return _item_page(
+            request,
+            session,
+            principal,
+            reference,
+            form=failed(exc, values, labels=HOLD_LABELS, name="hold"),
+            status_code=status,
+        )
+    until = _user_when(request, hold.expires_at)
+    return redirect(
+        request,
+        f"/items/{item.reference}",
+        notice=f"Hold {hold.reference} placed on this address until {until}.",
+    )
+
+
+# --- reports -----------------------------------------------------------------------------
+
+
+@router.get("/reports/{reference}")
+def report_page(
+    request: Request,
+    session: DbSession,
+    reference: str,
+    principal: Principal = page_requires(Permission.ITEM_READ),
+) -> Response:
+    """A report as the reporter wrote it, with links to its items; not found for anybody
+    who may not read it (the same rule as items, in :mod:`alliance.takedown.access`)."""
+    report = access.get_report(session, principal, reference)
+    detail = reading.report_detail(session, principal, report)
+    return render(request, "report_case.html", {"report": detail})
 
 
 # --- holds -----------------------------------------------------------------------
