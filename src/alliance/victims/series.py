@@ -72,6 +72,7 @@ def _watch(session: Session, series: Series, organisation_id: int) -> None:
         value=series.code,
         source=TARGET_SOURCE,
         source_reference=series.code,
+        label=series.name,
     )
 
 
