@@ -334,6 +334,23 @@ def seizure_link(
 # --- series --------------------------------------------------------------------------
 
 
+SERIES_STATUSES = tuple(s.value for s in SeriesStatus)
+SERIES_CSV_HEADER = (
+    "Series",
+    "Code name",
+    "Status",
+    "Merged into",
+    "Owner",
+    "Owner country",
+    "Countries",
+    "First seen (UTC)",
+    "Media",
+    "Victims",
+    "Victims identified",
+    "Updated (UTC)",
+)
+
+
 def _series_list_page(
     request: Request,
     session: DbSession,
@@ -343,12 +360,58 @@ def _series_list_page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    found = series.list_series(session, principal)
+    """The series the agency works on: sortable, paged, filtered by status and a search of
+    names and codes, as CSV; with the form that starts a new one."""
+    query = request.query_params
+    status = (query.get("status") or "").strip()
+    search = (query.get("q") or "").strip()[:120]
+    if status and status not in SERIES_STATUSES:
+        raise InvalidInput("Status: choose one of the options offered", field="status")
+    table, listing = read_table(
+        request,
+        sortable=series.SERIES_SORTS,
+        default="-updated",
+        filters={"status": status, "q": search},
+    )
+    found = series.find_series(
+        session,
+        principal,
+        status=SeriesStatus(status) if status else None,
+        search=search,
+        listing=listing,
+    )
+    if table.csv:
+        return csv_response(
+            "series.csv",
+            SERIES_CSV_HEADER,
+            (
+                (
+                    s.code,
+                    s.name,
+                    s.status,
+                    s.merged_into,
+                    s.owner,
+                    s.owner_country,
+                    " ".join(s.countries),
+                    s.first_seen_at,
+                    s.media,
+                    s.victims,
+                    s.identified_victims,
+                    s.updated_at,
+                )
+                for s in series.series_outs(session, found)
+            ),
+        )
+    table.rows(found)  # sets has_next
     return render(
         request,
         "series_list.html",
         {
-            "series": series.series_outs(session, found),
+            "series": series.series_outs(session, found[: table.page_size]),
+            "table": table,
+            "status": status,
+            "search": search,
+            "statuses": SERIES_STATUSES,
             "may_manage": principal.can(Permission.SERIES_MANAGE),
             "form": form or {},
             "error": error,
