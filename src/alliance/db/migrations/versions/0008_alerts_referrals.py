@@ -81,5 +81,7 @@ def downgrade() -> None:
         batch_op.drop_column("matches")
         batch_op.drop_column("near_count")
         batch_op.drop_column("exact_count")
-    with op.batch_alter_table("deconfliction_targets", schema=None) as batch_op:
+    # Alerts point at the targets: SQLite drops the column in place (3.35+) rather than
+    # rebuilding a table other rows refer to.
+    with op.batch_alter_table("deconfliction_targets", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("label")
