@@ -478,3 +478,24 @@ def test_series_list_sorts_pages_filters_and_downloads(
     rows = _csv(client.get("/series?format=csv&sort=name&q=owl").text)
     assert rows[0][:3] == ["Series", "Code name", "Status"] and len(rows) == 52
     assert rows[1][1] == "Owl 00" and rows[1][2] == "Active"
+
+
+def test_new_series_form_shows_errors_beside_fields_and_keeps_what_was_typed(
+    client: TestClient, world: World
+) -> None:
+    csrf = _as(client, world.usernames[Role.investigator])
+    short = client.post(
+        "/series", data={"csrf_token": csrf, "name": "X", "countries": "NL", "notes": "kept"}
+    )
+    assert short.status_code == 400
+    form = short.text.split('data-testid="new-series"')[1]
+    assert 'data-testid="form-errors"' in form and 'data-testid="field-error"' in form
+    assert 'name="notes" type="text" value="kept"' in form
+    assert "pydantic" not in short.text and "Value error" not in short.text
+    made = client.post("/series", data={"csrf_token": csrf, "name": "Snow Owl"})
+    assert made.status_code == 303 and made.headers["location"].startswith("/series/S-")
+    taken = client.post("/series", data={"csrf_token": csrf, "name": "snow owl"})
+    assert taken.status_code == 409
+    beside = taken.text.split('id="f-name"')[1].split("</label>")[0]
+    assert 'data-testid="field-error"' in beside and "is taken" in beside
+    assert "Snow Owl" in client.get("/series").text

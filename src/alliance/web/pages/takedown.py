@@ -524,7 +524,7 @@ def _holds_page(
         "holds.html",
         {
             "holds": rows,
-            "rows": alert_rows(alerts),
+            "rows": alert_rows(alerts, principal),
             "may_acknowledge": principal.can(Permission.ALERT_MANAGE),
             "back": "/holds",
             "may_manage": principal.can(Permission.HOLD_MANAGE),

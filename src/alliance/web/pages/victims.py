@@ -356,8 +356,7 @@ def _series_list_page(
     session: DbSession,
     principal: Principal,
     *,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: WebForm | None = None,
     status_code: int = 200,
 ) -> Response:
     """The series the agency works on: sortable, paged, filtered by status and a search of
@@ -413,8 +412,7 @@ def _series_list_page(
             "search": search,
             "statuses": SERIES_STATUSES,
             "may_manage": principal.can(Permission.SERIES_MANAGE),
-            "form": form or {},
-            "error": error,
+            "form": form or WebForm(),
         },
         status_code=status_code,
     )
@@ -438,16 +436,24 @@ def series_create(
     notes: Annotated[str, Form(max_length=20_000)] = "",
     principal: Principal = page_requires(Permission.SERIES_MANAGE),
 ) -> Response:
-    form = {"name": name, "countries": countries, "notes": notes}
+    values = {"name": name, "countries": countries, "notes": notes}
     try:
         data = SeriesIn(name=name, countries=_countries(countries), notes=notes.strip())
         with session.begin_nested():
             created = series.create_series(session, principal, data)
     except (ValidationError, AllianceError) as exc:
-        message, status = _refusal(exc)
-        return _series_list_page(
-            request, session, principal, error=message, form=form, status_code=status
+        if isinstance(exc, NotFound):
+            raise
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        if isinstance(exc, AllianceError) and exc.field is None and "name" in exc.message:
+            exc = type(exc)(exc.message, field="name")  # e.g. a code name already taken
+        form = web_forms.failed(
+            exc,
+            values,
+            labels={"name": "Code name", "countries": "Countries involved", "notes": "Notes"},
+            name="new-series",
         )
+        return _series_list_page(request, session, principal, form=form, status_code=status)
     return redirect(request, f"/series/{created.code}?done=created")
 
 
