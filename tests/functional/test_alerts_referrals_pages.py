@@ -25,10 +25,10 @@ from alliance.accounts.policy import Principal
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.models import DeconflictionAlert, TargetKind
 from alliance.cooperation.services import Touched
-from alliance.victims import referrals, series
+from alliance.victims import identification, referrals, series
 from alliance.victims.formats import MediaType
-from alliance.victims.models import MediaRecord, Referral
-from alliance.victims.schemas import ReferralIn, SeriesIn
+from alliance.victims.models import AgeGroup, MediaRecord, Referral
+from alliance.victims.schemas import ReferralIn, SeriesIn, VictimIn
 from tests import factories
 from tests.functional.conftest import World, log_in
 
@@ -359,6 +359,7 @@ def referred(world: World, sessions: sessionmaker[Session]) -> Referred:
                 )
             )
         session.flush()
+        identification.add_victim(session, nl, made.code, VictimIn(age_group=AgeGroup.child))
         referral = referrals.refer_series(
             session, nl, made.code, ReferralIn(country="GB", indicators=["UK plugs"], note="")
         )
@@ -378,6 +379,8 @@ def test_the_package_is_read_before_accepting(
     assert 'data-testid="package-media">3 media records' in page
     assert 'data-testid="package-hashes">3 in the package' in page
     assert "UK plugs" in page and "Red Kite" in page
+    victims = page.split('data-testid="package-victims">')[1].split("</dd>")[0]
+    assert victims == "1 — Child 1; unidentified 1"  # words, no codes, no victim reference
     shown = re.findall(r'<code class="hash copyable" data-testid="hash">([0-9a-f]+)</code>', page)
     assert set(referred.hashes) <= set(shown)  # full values, ready to copy
     assert "data-confirm=" in page.split('data-testid="decline-form"')[1][:400]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -29,7 +30,14 @@ from alliance.errors import AllianceError, InvalidInput, NotFound
 from alliance.validation import PageNumber
 from alliance.victims import access, exchange, identification, metrics, referrals, series, triage
 from alliance.victims.formats import SeizureFormat
-from alliance.victims.models import AgeGroup, AgencyRole, ReferralStatus, SeriesStatus, Verdict
+from alliance.victims.models import (
+    AgeGroup,
+    AgencyRole,
+    ReferralStatus,
+    SeriesStatus,
+    Verdict,
+    VictimStatus,
+)
 from alliance.victims.schemas import (
     AgencyIn,
     DecisionIn,
@@ -922,6 +930,15 @@ def _package_hashes(package: dict[str, Any]) -> list[dict[str, str]]:
     return [h for h in package.get("hashes") or [] if isinstance(h, dict)]
 
 
+def _counted(counts: Any, vocabulary: type[StrEnum]) -> list[tuple[object, int]]:
+    """A package's counts by code, keyed by the enum member where one is known (so that
+    ``|label`` gives the same words as everywhere else)."""
+    known = {m.value: m for m in vocabulary}
+    if not isinstance(counts, dict):
+        return []
+    return [(known.get(k, k), int(v)) for k, v in counts.items()]
+
+
 def _referral_page(
     request: Request,
     session: DbSession,
@@ -952,6 +969,12 @@ def _referral_page(
             "hashes": shown,
             "first_hash": start,
             "hash_kinds": PACKAGE_HASH_KINDS,
+            "by_age": _counted(
+                (row.out.package.get("victims") or {}).get("by_age_group"), AgeGroup
+            ),
+            "by_status": _counted(
+                (row.out.package.get("victims") or {}).get("by_status"), VictimStatus
+            ),
             "table": table,
             "may_decide": row.incoming and row.out.status is ReferralStatus.pending,
             "form": form or WebForm(),
