@@ -113,7 +113,7 @@ def test_report_hold_deconfliction_notice_removal(
     _log_in(page, base, "nl-investigator")
     page.goto(f"{base}/holds")
     alerts = page.locator("[data-testid=alerts]").inner_text()
-    assert "Demo Hotline United Kingdom" in alerts and "report" in alerts
+    assert "Demo Hotline United Kingdom" in alerts and "Report" in alerts
     mail = tmp_path / "var" / "demo-mail"
     before = {p.name for p in mail.glob("*.eml")}
     assert not any(url in p.read_text() for p in mail.glob("*.eml"))

@@ -259,7 +259,7 @@ def test_lea_places_and_releases_a_hold(
 
     csrf = _switch(client, world, Role.investigator)
     alerts = client.get("/holds").text.split('data-testid="alerts"')[1]
-    assert "assessment" in alerts and f'href="/items/{reference}"' in alerts
+    assert "Assessment" in alerts and f'href="/items/{reference}"' in alerts
     alert_id = re.search(r'action="/alerts/(\d+)/acknowledge"', alerts)
     assert alert_id
     # The alerts page lists it too, with the hold it came from.

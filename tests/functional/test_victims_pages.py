@@ -333,7 +333,7 @@ def test_invite_refer_accept_decline_and_merge(
         referred.status_code == 303 and referred.headers["location"] == "/referrals?done=referred"
     )
     outgoing = client.get("/referrals?done=referred").text
-    assert "Referral sent" in outgoing and alpha in outgoing and "UK power sockets" in outgoing
+    assert "Referral sent" in outgoing and alpha in outgoing and "Alpha Oak" in outgoing
     # And Beta too, to be declined.
     assert (
         client.post(
@@ -343,10 +343,10 @@ def test_invite_refer_accept_decline_and_merge(
     )
 
     gb_csrf = _as(client, gb)
-    page = client.get("/referrals").text
-    incoming = page.split('data-testid="incoming-referrals"')[1].split("</table>")[0]
-    assert len(re.findall(r"<td>(RF-[0-9A-Z]+)</td>", incoming)) == 2
-    assert "English-language packaging; UK power sockets" in incoming and "2 records" in incoming
+    page = client.get("/referrals?direction=incoming").text
+    listed = page.split('data-testid="referrals"')[1].split("</table>")[0]
+    references = re.findall(r'href="/referrals/(RF-[0-9A-Z]+)">', listed)
+    assert len(references) == 2 and "2 media" in listed
     with sessions() as session:
         by_series = dict(
             session.execute(
@@ -355,24 +355,30 @@ def test_invite_refer_accept_decline_and_merge(
                 )
             ).all()
         )
+    # The package is read before deciding: counts, indicators, every hash in full.
+    package = client.get(f"/referrals/{by_series[alpha]}").text
+    assert "English-language packaging" in package and "UK power sockets" in package
+    assert 'data-testid="accept-form"' in package and "data-confirm=" in package
     no_reason = client.post(
         f"/referrals/{by_series[beta]}/decision",
         data={"csrf_token": gb_csrf, "decision": "decline"},
     )
     assert no_reason.status_code == 400 and "needs a reason" in no_reason.text
+    assert 'data-testid="field-error"' in no_reason.text
     declined = client.post(
         f"/referrals/{by_series[beta]}/decision",
         data={"csrf_token": gb_csrf, "decision": "decline", "reason": "not ours"},
     )
-    assert declined.status_code == 303
+    assert declined.status_code == 303 and declined.headers["location"] == "/referrals"
+    assert "declined" in client.get("/referrals").text
     accepted = client.post(
         f"/referrals/{by_series[alpha]}/decision",
         data={"csrf_token": gb_csrf, "decision": "accept"},
     )
     assert accepted.status_code == 303
-    assert accepted.headers["location"] == f"/series/{alpha}?done=accepted"
+    assert accepted.headers["location"] == f"/series/{alpha}"
     page = client.get(accepted.headers["location"]).text
-    assert "Referral accepted" in page and "Alpha Oak" in page
+    assert f"Referral {by_series[alpha]} accepted" in page and "Alpha Oak" in page
     assert 'data-testid="invite-agency"' not in page  # a collaborator does not invite
     assert client.get(f"/series/{beta}").status_code == 404
     again = client.post(

@@ -543,16 +543,24 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
         for query in request.signals
     ]
     # A match on a hash an agency watches (a hold, a series) tells it who is looking at it.
+    # The query and entries equal to it are the same content; other entries it matched
+    # (PDQ within distance) are near duplicates, and their alerts say so.
     matched = {
         key
         for result in results
         if result.matches
         for key in (
             f"{result.signal_type}:{result.signal}",
-            *(f"{m.signal_type}:{m.matched_signal}" for m in result.matches),
+            *(f"{m.signal_type}:{m.matched_signal}" for m in result.matches if m.distance == 0),
         )
     }
-    cooperation.touch(session, actor, Touched(hashes=matched), "match")
+    near = {
+        f"{m.signal_type}:{m.matched_signal}"
+        for result in results
+        for m in result.matches
+        if m.distance > 0
+    } - matched
+    cooperation.touch(session, actor, Touched(hashes=matched, near_hashes=near), "match")
     return MatchResponse(results=results)
 
 

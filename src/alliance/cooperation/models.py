@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alliance.accounts.models import Organisation
@@ -45,6 +46,8 @@ class WatchedTarget(Base):
     value: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))  # hold | series
     source_reference: Mapped[str] = mapped_column(String(40))  # "H-…" or a series code
+    # What people call the source, when more than its reference: a series' code name.
+    label: Mapped[str | None] = mapped_column(String(200))
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
@@ -75,14 +78,29 @@ class DeconflictionAlert(Base):
     # What the toucher's platform calls the thing touched: an item "I-…", a seizure, ...
     subject: Mapped[str | None] = mapped_column(String(40))
     count: Mapped[int] = mapped_column(Integer, default=1)  # items touching it in that action
+    # Of ``count``: the same content (an equal hash, URL, ...) and near duplicates (PDQ
+    # within the matching distance); None on alerts raised before the split was kept.
+    exact_count: Mapped[int | None] = mapped_column(Integer)
+    near_count: Mapped[int | None] = mapped_column(Integer)
+    # Which of the watcher's own hashes matched, at most MAX_MATCHES of them:
+    # [{"match": "exact"|"near", "hash": "md5:…", "distance": 8}]. Never the toucher's.
+    matches: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     shared_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_at: Mapped[datetime | None]
+    # The person who acknowledged it (a display name, "API key …"), and their agency.
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_by_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id")
+    )
 
     target: Mapped[WatchedTarget] = relationship(lazy="joined")
     touched_by_organisation: Mapped[Organisation | None] = relationship(
         lazy="joined", foreign_keys=[touched_by_organisation_id]
+    )
+    organisation: Mapped[Organisation] = relationship(lazy="joined", foreign_keys=[organisation_id])
+    acknowledged_by_organisation: Mapped[Organisation | None] = relationship(
+        lazy="joined", foreign_keys=[acknowledged_by_organisation_id]
     )
 
     @property

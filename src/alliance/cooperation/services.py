@@ -18,20 +18,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from alliance.accounts.models import User
 from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.audit.services import AuditActor, AuditEntry, record_many
 from alliance.cooperation.models import DeconflictionAlert, TargetKind, WatchedTarget
-from alliance.cooperation.schemas import AlertOut
+from alliance.cooperation.schemas import AlertMatch, AlertOut
 from alliance.db.base import utcnow
 from alliance.db.bulk import among, batches
-from alliance.errors import NotFound
+from alliance.db.listing import Listing, ordered
+from alliance.errors import InvalidInput, NotFound, PermissionDenied
 from alliance.hosting.urls import host_in_domain
 
 # Values per SQL IN: well under SQLite's and PostgreSQL's bound-parameter limits.
@@ -47,6 +50,9 @@ class Touched:
     url: str | None = None  # normalised, as hosting.urls.normalise_url gives it
     host: str | None = None  # taken from ``url`` when not given
     hashes: set[str] = field(default_factory=set)  # "sha256:ab12..."
+    # Hashes reached only as near duplicates of what was touched (a PDQ neighbour a match
+    # found): a hash target naming one of these is a near match, not the same content.
+    near_hashes: set[str] = field(default_factory=set)
     reports: set[str] = field(default_factory=set)  # report references
     series: set[str] = field(default_factory=set)  # series codes
 
@@ -60,13 +66,41 @@ class Touched:
             case TargetKind.url:
                 return {self.url} if self.url else set()
             case TargetKind.hash:
-                return self.hashes
+                return self.hashes | self.near_hashes
             case TargetKind.report:
                 return self.reports
             case TargetKind.series:
                 return self.series
             case TargetKind.domain:
                 return set()
+
+
+#: Most hashes an alert lists as "which matched"; its counts cover the rest.
+MAX_MATCHES = 20
+
+
+@dataclass(frozen=True)
+class Closeness:
+    """How the items an alert counts matched the target: ``exact`` were the same content
+    (an equal hash, URL, report, ...), ``near`` near duplicates (PDQ within the matching
+    distance). ``which`` names the watcher's own hashes that matched, as
+    ``{"match": "exact"|"near", "hash": "md5:…", "distance": 8}``; never the toucher's."""
+
+    exact: int = 0
+    near: int = 0
+    which: tuple[dict[str, str | int], ...] = ()
+
+
+def closeness_of(target: WatchedTarget, touched: Touched, count: int) -> Closeness:
+    """The closeness of a target matched by ``touched``: near only for a hash target
+    reached through ``touched.near_hashes`` alone."""
+    kind = TargetKind(target.kind)
+    if kind is TargetKind.hash:
+        near = target.value not in touched.hashes and target.value in touched.near_hashes
+        match = "near" if near else "exact"
+        which: tuple[dict[str, str | int], ...] = ({"match": match, "hash": target.value},)
+        return Closeness(exact=0, near=count, which=which) if near else Closeness(count, 0, which)
+    return Closeness(exact=count)
 
 
 def target_matches(kind: TargetKind | str, value: str, touched: Touched) -> bool:
@@ -110,8 +144,11 @@ def register(
     source: str,
     source_reference: str,
     expires_at: datetime | None = None,
+    label: str | None = None,
 ) -> WatchedTarget:
-    """``organisation_id`` watches ``value`` for ``source`` (e.g. hold ``H-…``).
+    """``organisation_id`` watches ``value`` for ``source`` (e.g. hold ``H-…``);
+    ``label`` is what people call the source when more than its reference (a series'
+    code name).
 
     Registering the same target again while it is active returns the existing one.
     """
@@ -130,6 +167,8 @@ def register(
         .limit(1)
     ).scalar_one_or_none()
     if existing is not None:
+        if label is not None and existing.label != label:
+            existing.label = label
         return existing
     target = WatchedTarget(
         organisation_id=organisation_id,
@@ -138,6 +177,7 @@ def register(
         source=source,
         source_reference=source_reference,
         expires_at=expires_at,
+        label=label,
     )
     session.add(target)
     session.flush()
@@ -273,6 +313,7 @@ def touch(
     count: int = 1,
     shared_note: str | None = None,
     targets: Sequence[WatchedTarget] | None = None,
+    closeness: Closeness | None = None,
 ) -> list[DeconflictionAlert]:
     """``actor`` did ``action`` (report, match, assessment, seizure, ...) to what
     ``touched`` names: every active target of another organisation that matches gets one
@@ -281,7 +322,8 @@ def touch(
     ``subject`` is what the actor's platform calls the thing (an item reference),
     ``count`` how many items the action covered, ``shared_note`` case details the actor
     chose to share. ``targets``, from :func:`active_targets`, saves the queries when
-    touching many things at once.
+    touching many things at once; ``closeness`` says how the count splits into exact
+    and near matches when the caller knows better than :func:`closeness_of`.
     """
     return touch_each(
         session,
@@ -291,6 +333,7 @@ def touch(
         subject=subject,
         shared_note=shared_note,
         targets=targets,
+        closeness=None if closeness is None else [closeness],
     )
 
 
@@ -303,10 +346,15 @@ def touch_each(
     subject: str | None = None,
     shared_note: str | None = None,
     targets: Sequence[WatchedTarget] | None = None,
+    closeness: Sequence[Closeness] | None = None,
 ) -> list[DeconflictionAlert]:
     """:func:`touch` for several things one action touched, each with its own count (a
     seizure's items in each of the series they touch): one alert per touched thing and
-    matching target, found and written in a few statements whatever their number."""
+    matching target, found and written in a few statements whatever their number.
+    ``closeness``, one per touched thing, splits each count into exact and near matches
+    (a seizure's known items and its near duplicates of a series)."""
+    if closeness is not None and len(closeness) != len(touches):
+        raise ValueError("one closeness per touched thing")
     now = utcnow()
     if targets is None:
         candidates = _candidates(session, [t for t, _ in touches], now, actor.organisation_id)
@@ -318,7 +366,9 @@ def touch_each(
         return []
     matcher = _Matcher(candidates)
     alerted = [
-        (target, count) for touched, count in touches for target in matcher.matching(touched)
+        (target, count, closeness[n] if closeness else closeness_of(target, touched, count))
+        for n, (touched, count) in enumerate(touches)
+        for target in matcher.matching(touched)
     ]
     alerts = [
         DeconflictionAlert(
@@ -329,10 +379,13 @@ def touch_each(
             action=action,
             subject=subject,
             count=count,
+            exact_count=close.exact,
+            near_count=close.near,
+            matches=[dict(m) for m in close.which[:MAX_MATCHES]] or None,
             shared_note=shared_note,
             created_at=now,
         )
-        for target, count in alerted
+        for target, count, close in alerted
     ]
     if not alerts:
         return []
@@ -350,7 +403,7 @@ def touch_each(
                 {"action": action, "alert": alert.id, "subject": subject, "count": count},
                 organisation_id=target.organisation_id,
             )
-            for (target, count), alert in zip(alerted, alerts, strict=True)
+            for (target, count, _), alert in zip(alerted, alerts, strict=True)
         ],
     )
     return alerts
@@ -362,6 +415,9 @@ def touch_each(
 #: Sources whose alerts only the alerted agency reads, whatever the reader's reach: series
 #: are law enforcement's alone (the secretariat sees victim-identification aggregates only).
 PRIVATE_SOURCES = frozenset({"series"})
+#: What a list of alerts may be sorted by (``Listing.sort``).
+ALERT_SORTS = ("created", "source", "action", "touched_by", "count", "acknowledged")
+MATCH_FILTERS = ("exact", "near")
 
 
 def _visible(query: Select[DeconflictionAlert], principal: Principal) -> Select[DeconflictionAlert]:
@@ -377,17 +433,30 @@ def _filtered(
     principal: Principal,
     unacknowledged_only: bool,
     source: str | None,
+    *,
+    acknowledged: bool | None = None,
+    match: str | None = None,
 ) -> Select[DeconflictionAlert]:
     authorize(principal, Permission.ALERT_READ)
     query = _visible(query, principal)
     if unacknowledged_only:
-        query = query.where(DeconflictionAlert.acknowledged_at.is_(None))
+        acknowledged = False
+    if acknowledged is not None:
+        seen = DeconflictionAlert.acknowledged_at
+        query = query.where(seen.is_not(None) if acknowledged else seen.is_(None))
     if source is not None:
         query = query.where(
             DeconflictionAlert.target_id.in_(
                 select(WatchedTarget.id).where(WatchedTarget.source == source)
             )
         )
+    if match is not None:
+        if match not in MATCH_FILTERS:
+            raise InvalidInput("match is exact or near", field="match")
+        column = (
+            DeconflictionAlert.exact_count if match == "exact" else DeconflictionAlert.near_count
+        )
+        query = query.where(column > 0)
     return query
 
 
@@ -396,13 +465,41 @@ def list_alerts(
     principal: Principal,
     *,
     unacknowledged_only: bool = False,
+    acknowledged: bool | None = None,
     source: str | None = None,
+    match: str | None = None,
+    listing: Listing | None = None,
     limit: int = 500,
 ) -> list[DeconflictionAlert]:
-    """Alerts to the principal's agency (every agency's with ALL reach), newest first."""
-    query = _filtered(select(DeconflictionAlert), principal, unacknowledged_only, source)
-    query = query.order_by(DeconflictionAlert.created_at.desc(), DeconflictionAlert.id.desc())
-    return list(session.execute(query.limit(limit)).scalars())
+    """Alerts to the principal's agency (every agency's with ALL reach), newest first, or
+    in the ``listing``'s order and page (sortable by :data:`ALERT_SORTS`).
+
+    ``acknowledged`` keeps the acknowledged (True) or the open (False) ones, ``source``
+    those of holds or of series, ``match`` those with exact or with near matches."""
+    query = _filtered(
+        select(DeconflictionAlert),
+        principal,
+        unacknowledged_only,
+        source,
+        acknowledged=acknowledged,
+        match=match,
+    )
+    if listing is None:
+        listing = Listing(sort="created", descending=True, limit=limit)
+    if listing.sort == "source":
+        query = query.join(WatchedTarget, WatchedTarget.id == DeconflictionAlert.target_id)
+    columns: dict[str, Any] = {
+        "created": DeconflictionAlert.created_at,
+        "source": WatchedTarget.source_reference,
+        "action": DeconflictionAlert.action,
+        "touched_by": DeconflictionAlert.touched_by,
+        "count": DeconflictionAlert.count,
+        "acknowledged": DeconflictionAlert.acknowledged_at,
+    }
+    tiebreak = (
+        [DeconflictionAlert.id.desc()] if listing.descending else [DeconflictionAlert.id.asc()]
+    )
+    return list(session.execute(ordered(query, listing, columns, tiebreak)).unique().scalars())
 
 
 def count_alerts(
@@ -417,16 +514,40 @@ def count_alerts(
     return int(session.execute(select(func.count()).select_from(ids)).scalar_one())
 
 
+def open_alert_count(session: Session, principal: Principal) -> int:
+    """Alerts to the principal's own agency not yet acknowledged: what waits for it (the
+    navigation's count). Other agencies' alerts never count, whatever the reach; 0 for
+    whoever may not read alerts or belongs to no agency."""
+    if not principal.can(Permission.ALERT_READ) or principal.organisation_id is None:
+        return 0
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(DeconflictionAlert)
+            .where(
+                DeconflictionAlert.organisation_id == principal.organisation_id,
+                DeconflictionAlert.acknowledged_at.is_(None),
+            )
+        ).scalar_one()
+    )
+
+
 def alert_out(alert: DeconflictionAlert) -> AlertOut:
     target = alert.target
+    acknowledger = alert.acknowledged_by_organisation
     return AlertOut(
         id=alert.id,
+        organisation=alert.organisation.name,
         source=target.source,
         source_reference=target.source_reference,
+        source_label=target.label,
         target_kind=target.kind,
         target_value=target.value,
         subject=alert.subject,
         count=alert.count,
+        exact_count=alert.exact_count,
+        near_count=alert.near_count,
+        matches=[AlertMatch.model_validate(m) for m in alert.matches or []],
         shared_note=alert.shared_note,
         touched_by=alert.touched_by,
         touched_by_organisation=(
@@ -435,25 +556,55 @@ def alert_out(alert: DeconflictionAlert) -> AlertOut:
         action=alert.action,
         created_at=alert.created_at,
         acknowledged_at=alert.acknowledged_at,
+        acknowledged_by=alert.acknowledged_by,
+        acknowledged_by_organisation=acknowledger.name if acknowledger else None,
     )
 
 
+def may_acknowledge(principal: Principal, alert: DeconflictionAlert) -> bool:
+    """Only the watching agency acknowledges its alerts: the secretariat reads other
+    agencies' alerts (of holds), but acknowledging them would tell the agency that
+    someone had, when nobody there has seen it."""
+    return (
+        principal.can(Permission.ALERT_MANAGE)
+        and principal.organisation_id is not None
+        and alert.organisation_id == principal.organisation_id
+    )
+
+
+def _person(session: Session, principal: Principal) -> str:
+    """Who acknowledged, as people read it: a user's display name, an API key's prefix."""
+    if principal.user_id is not None:
+        user = session.get(User, principal.user_id)
+        if user is not None:
+            return user.display_name
+    if principal.kind == "api_key":
+        return f"API key {principal.name}"
+    return principal.name
+
+
 def acknowledge(session: Session, principal: Principal, alert_id: int) -> DeconflictionAlert:
-    """Mark an alert to the principal's agency as seen; repeating it changes nothing.
-    Another agency's alert is not found."""
+    """Mark an alert to the principal's agency as seen, recording who did; repeating it
+    changes nothing. An alert the principal may read but is not its agency's is refused
+    (only the watching agency acknowledges); one it may not read is not found."""
     authorize(principal, Permission.ALERT_MANAGE)
     alert = session.get(DeconflictionAlert, alert_id)
-    if alert is None or (
-        alert.organisation_id != principal.organisation_id
-        and (
-            principal.reach(Permission.ALERT_MANAGE) is not Reach.ALL
-            or alert.target.source in PRIVATE_SOURCES
-        )
-    ):
+    if alert is None:
         raise NotFound(f"no alert {alert_id} for your agency")
+    if not may_acknowledge(principal, alert):
+        readable = principal.reach(Permission.ALERT_READ) is Reach.ALL and (
+            alert.target.source not in PRIVATE_SOURCES
+        )
+        if not readable:
+            raise NotFound(f"no alert {alert_id} for your agency")
+        raise PermissionDenied(
+            f"only {alert.organisation.name}, the agency watching this "
+            f"{alert.target.source}, may acknowledge its alert"
+        )
     if alert.acknowledged_at is None:
         alert.acknowledged_at = utcnow()
-        alert.acknowledged_by = principal.audit_label
+        alert.acknowledged_by = _person(session, principal)
+        alert.acknowledged_by_organisation_id = principal.organisation_id
         record(
             session,
             principal,
@@ -463,17 +614,6 @@ def acknowledge(session: Session, principal: Principal, alert_id: int) -> Deconf
             {"alert": alert.id},
             organisation_id=alert.organisation_id,
         )
+        session.flush()
+        session.refresh(alert)
     return alert
-
-
-def open_alert_count(session: Session, principal: Principal) -> int:
-    """Alerts to the principal's own agency not yet acknowledged: what waits for it (the
-    secretariat's wider reading reach does not make other agencies' alerts its work)."""
-    authorize(principal, Permission.ALERT_READ)
-    if principal.organisation_id is None:
-        return 0
-    query = select(func.count(DeconflictionAlert.id)).where(
-        DeconflictionAlert.organisation_id == principal.organisation_id,
-        DeconflictionAlert.acknowledged_at.is_(None),
-    )
-    return int(session.execute(query).scalar_one())

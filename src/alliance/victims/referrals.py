@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from alliance import references
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission
-from alliance.accounts.policy import Principal, authorize
+from alliance.accounts.policy import Principal
 from alliance.audit import EventType, record
 from alliance.db.base import utcnow
+from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, InvalidInput, NotFound
 from alliance.victims import access
 from alliance.victims.models import (
@@ -221,19 +222,56 @@ def _find(session: Session, reference: str) -> Referral | None:
     ).scalar_one_or_none()
 
 
+#: What a list of referrals may be sorted by (``Listing.sort``).
+REFERRAL_SORTS = ("reference", "series", "status", "created", "decided")
+
+
 def list_referrals(
-    session: Session, principal: Principal, *, incoming: bool | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    incoming: bool | None = None,
+    status: ReferralStatus | None = None,
+    listing: Listing | None = None,
 ) -> list[Referral]:
     """Referrals to the agency (``incoming=True``), from it (False) or both (None), newest
-    first."""
+    first or in the ``listing``'s order and page (sortable by :data:`REFERRAL_SORTS`)."""
     agency = access.require_agency(session, principal, Permission.REFERRAL_MANAGE)
     to_us = Referral.to_organisation_id == agency.id
     from_us = Referral.from_organisation_id == agency.id
     where = or_(to_us, from_us) if incoming is None else to_us if incoming else from_us
-    return list(
+    query = select(Referral).where(where)
+    if status is not None:
+        query = query.where(Referral.status == status)
+    if listing is None:
+        listing = Listing(sort="created", descending=True, limit=None)
+    if listing.sort == "series":
+        query = query.join(Series, Series.id == Referral.series_id)
+    columns: dict[str, Any] = {
+        "reference": Referral.reference,
+        "series": Series.name,
+        "status": Referral.status,
+        "created": Referral.created_at,
+        "decided": Referral.decided_at,
+    }
+    tiebreak = [Referral.id.desc()] if listing.descending else [Referral.id.asc()]
+    return list(session.execute(ordered(query, listing, columns, tiebreak)).unique().scalars())
+
+
+def pending_referral_count(session: Session, principal: Principal) -> int:
+    """Referrals to the principal's agency awaiting its decision: what waits for it (the
+    navigation's count); 0 for whoever may not decide on referrals."""
+    if not principal.can(Permission.REFERRAL_MANAGE) or principal.organisation_id is None:
+        return 0
+    return int(
         session.execute(
-            select(Referral).where(where).order_by(Referral.created_at.desc(), Referral.id.desc())
-        ).scalars()
+            select(func.count())
+            .select_from(Referral)
+            .where(
+                Referral.to_organisation_id == principal.organisation_id,
+                Referral.status == ReferralStatus.pending,
+            )
+        ).scalar_one()
     )
 
 
@@ -262,15 +300,3 @@ def referral_out(referral: Referral) -> ReferralOut:
         created_at=referral.created_at,
         decided_at=referral.decided_at,
     )
-
-
-def pending_referral_count(session: Session, principal: Principal) -> int:
-    """Referrals to the principal's agency that wait for its decision."""
-    authorize(principal, Permission.REFERRAL_MANAGE)
-    if principal.organisation_id is None:
-        return 0
-    query = select(func.count(Referral.id)).where(
-        Referral.to_organisation_id == principal.organisation_id,
-        Referral.status == ReferralStatus.pending,
-    )
-    return int(session.execute(query).scalar_one())

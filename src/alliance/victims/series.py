@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from alliance.audit import EventType, record
 from alliance.cooperation import services as cooperation
 from alliance.cooperation.models import TargetKind
 from alliance.db.base import utcnow
+from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.victims import access
 from alliance.victims.formats import MediaType
@@ -72,6 +73,7 @@ def _watch(session: Session, series: Series, organisation_id: int) -> None:
         value=series.code,
         source=TARGET_SOURCE,
         source_reference=series.code,
+        label=series.name,
     )
 
 
@@ -388,6 +390,50 @@ def list_series(
     if not include_closed:
         query = query.where(Series.status != SeriesStatus.closed)
     return list(session.execute(query).scalars())
+
+
+#: What the list of series may be sorted by (``Listing.sort``).
+SERIES_SORTS = ("code", "name", "status", "first_seen", "members", "updated")
+
+
+def find_series(
+    session: Session,
+    principal: Principal,
+    *,
+    status: SeriesStatus | None = None,
+    search: str = "",
+    listing: Listing | None = None,
+) -> list[Series]:
+    """The series the agency works on, of one ``status``, whose name or code contains
+    ``search``; most recently updated first, or in the ``listing``'s order and page
+    (sortable by :data:`SERIES_SORTS`; ``members`` is the number of media records)."""
+    access.require_agency(session, principal, Permission.SERIES_READ)
+    query = select(Series).where(access.series_clause(principal, Permission.SERIES_READ, Series.id))
+    if status is not None:
+        query = query.where(Series.status == status)
+    text = " ".join(search.split())
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Series.name.ilike(like, escape="\\"), Series.code.ilike(like, escape="\\"))
+        )
+    members = (
+        select(func.count())
+        .select_from(MediaRecord)
+        .where(MediaRecord.series_id == Series.id)
+        .scalar_subquery()
+    )
+    columns: dict[str, Any] = {
+        "code": Series.code,
+        "name": Series.name_key,
+        "status": Series.status,
+        "first_seen": Series.first_seen_at,
+        "members": members,
+        "updated": Series.updated_at,
+    }
+    listing = listing or Listing(sort="updated", descending=True, limit=None)
+    tiebreak = [Series.id.desc()] if listing.descending else [Series.id.asc()]
+    return list(session.execute(ordered(query, listing, columns, tiebreak)).unique().scalars())
 
 
 def get_series(session: Session, principal: Principal, code: str) -> Series:

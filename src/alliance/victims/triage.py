@@ -211,36 +211,91 @@ def _deconflict(
 ) -> None:
     """Alert the agencies of every series this seizure touches closely: near duplicates of
     its members (possible new material) and sightings of members not yet distributed."""
-    touches: Counter[int] = Counter()
+    exact: dict[int, list[int]] = defaultdict(list)  # series → member records seen
+    close: dict[int, list[tuple[int, int]]] = defaultdict(list)  # → (record, distance)
     for hit in near:
         if hit is not None:
-            touches[hit.series_id] += 1
+            close[hit.series_id].append((hit.record_id, hit.distance))
     for k in known:
         if k.series_id is not None and not k.distributed:
-            touches[k.series_id] += 1
-    if not touches:
+            exact[k.series_id].append(k.record_id)
+    touched = sorted({*exact, *close})
+    if not touched:
         return
     ours = set(
         session.execute(
             select(SeriesAgency.series_id).where(
                 SeriesAgency.organisation_id == seizure.organisation_id,
-                SeriesAgency.series_id.in_(list(touches)),
+                SeriesAgency.series_id.in_(touched),
             )
         ).scalars()
     )
     codes = dict(
-        session.execute(select(Series.id, Series.code).where(Series.id.in_(list(touches)))).all()
+        session.execute(select(Series.id, Series.code).where(Series.id.in_(touched))).all()
     )
     # The agency's own series have nobody to deconflict with: it already works on them.
-    others = [(s, count) for s, count in sorted(touches.items()) if s not in ours]
+    others = [s for s in touched if s not in ours]
+    # Which of the series' members matched, as the series' agencies know them (their own
+    # hashes, never the seizure's): a few of each kind, the counts cover the rest.
+    shown = {
+        r
+        for s in others
+        for r in [
+            *exact[s][: cooperation.MAX_MATCHES],
+            *(r for r, _ in close[s][: cooperation.MAX_MATCHES]),
+        ]
+    }
+    names = _member_hashes(session, shown)
+    closeness = []
+    for s in others:
+        same: list[dict[str, str | int]] = [
+            {"match": "exact", "hash": names[r]} for r in exact[s] if r in names
+        ]
+        like: list[dict[str, str | int]] = [
+            {"match": "near", "hash": names[r], "distance": d} for r, d in close[s] if r in names
+        ]
+        # Both kinds shown when both happened: half the room for each, the rest to either.
+        half = cooperation.MAX_MATCHES // 2
+        same = same[: max(half, cooperation.MAX_MATCHES - len(like))]
+        like = like[: cooperation.MAX_MATCHES - len(same)]
+        closeness.append(
+            cooperation.Closeness(exact=len(exact[s]), near=len(close[s]), which=(*same, *like))
+        )
     cooperation.touch_each(
         session,
         principal,
-        [(cooperation.Touched(series={codes[s]}), count) for s, count in others],
+        [(cooperation.Touched(series={codes[s]}), len(exact[s]) + len(close[s])) for s in others],
         "seizure",
         subject=seizure.reference,
         shared_note=(shared_note or "").strip() or None,
+        closeness=closeness,
     )
+
+
+def _member_hashes(session: Session, record_ids: set[int]) -> dict[int, str]:
+    """A media record's strongest hash, ``"sha256:…"`` (PDQ only when it has no other)."""
+    found: dict[int, str] = {}
+    for ids in batches(sorted(record_ids), LOOKUP_CHUNK):
+        rows = session.execute(
+            select(
+                MediaRecord.id,
+                MediaRecord.sha256,
+                MediaRecord.sha1,
+                MediaRecord.md5,
+                MediaRecord.pdq,
+            ).where(among(session, MediaRecord.id, ids))
+        )
+        for record_id, *values in rows:
+            kind, value = next(
+                (
+                    (k, v)
+                    for k, v in zip(("sha256", "sha1", "md5", "pdq"), values, strict=True)
+                    if v
+                ),
+                ("record", str(record_id)),
+            )
+            found[record_id] = f"{kind}:{value}"
+    return found
 
 
 # --- reading ------------------------------------------------------------------------

@@ -98,6 +98,8 @@ LABELS: dict[tuple[str, str], str] = {
     ("ReportSource", "public"): "Public report form",
     ("ReportSource", "law_enforcement"): "Law enforcement",
     ("ReportSource", "scanner"): "Scanner match",
+    # Deconfliction (alerts, referrals, series lists)
+    ("TargetKind", "url"): "URL",
 }
 
 # Every enum shown to people other than the permissions: where the default rule reads wrong

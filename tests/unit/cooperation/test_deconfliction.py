@@ -234,7 +234,14 @@ def test_another_agency_cannot_see_or_acknowledge(session: Session, agencies: Ag
 
     acknowledged = cooperation.acknowledge(session, agencies.nl_investigator, alert.id)
     assert acknowledged.acknowledged_at is not None
-    assert acknowledged.acknowledged_by == agencies.nl_investigator.audit_label
+    # Who: the person's display name (the factory's is the username) and their agency.
+    assert acknowledged.acknowledged_by == agencies.nl_investigator.name
+    assert acknowledged.acknowledged_by_organisation_id == agencies.nl.id
+    out = cooperation.alert_out(acknowledged)
+    assert (out.acknowledged_by, out.acknowledged_by_organisation) == (
+        agencies.nl_investigator.name,
+        agencies.nl.name,
+    )
     cooperation.acknowledge(session, agencies.nl_investigator, alert.id)  # a repeat is a no-op
     events = list(
         session.execute(

@@ -39,5 +39,7 @@ def list_alerts(
 def acknowledge_alert(
     alert_id: RecordId, session: DbSession, principal: Principal = requires(Permission.ALERT_MANAGE)
 ) -> AlertOut:
-    """Mark an alert as seen (repeating it changes nothing); another agency's is 404."""
+    """Mark an alert to your agency as seen, recording who did (repeating it changes
+    nothing). Only the watching agency acknowledges: another agency's alert you may read
+    (the secretariat's view of hold alerts) is 403, one you may not read 404."""
     return cooperation.alert_out(cooperation.acknowledge(session, principal, alert_id))

@@ -859,7 +859,7 @@ def _holds_page(
             "table": table,
             "state": state.value,
             "states": HOLD_STATES,
-            "rows": alert_rows(alerts),
+            "rows": alert_rows(alerts, principal),
             "may_acknowledge": principal.can(Permission.ALERT_MANAGE),
             "back": "/holds",
             "may_manage": principal.can(Permission.HOLD_MANAGE),

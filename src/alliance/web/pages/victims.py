@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -29,7 +30,14 @@ from alliance.errors import AllianceError, InvalidInput, NotFound
 from alliance.validation import PageNumber
 from alliance.victims import access, exchange, identification, metrics, referrals, series, triage
 from alliance.victims.formats import SeizureFormat
-from alliance.victims.models import AgeGroup, AgencyRole, SeriesStatus, Verdict
+from alliance.victims.models import (
+    AgeGroup,
+    AgencyRole,
+    ReferralStatus,
+    SeriesStatus,
+    Verdict,
+    VictimStatus,
+)
 from alliance.victims.schemas import (
     AgencyIn,
     DecisionIn,
@@ -38,6 +46,7 @@ from alliance.victims.schemas import (
     LinkIn,
     MergeIn,
     ReferralIn,
+    ReferralOut,
     SafeguardIn,
     SeizureOut,
     SeriesIn,
@@ -46,10 +55,13 @@ from alliance.victims.schemas import (
     VictimIn,
     VictimMetrics,
 )
+from alliance.web import forms as web_forms
 from alliance.web.errors import status_for
+from alliance.web.forms import Form as WebForm
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
+from alliance.web.tables import csv_response, read_table
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(csrf_protect)
@@ -330,24 +342,85 @@ def seizure_link(
 # --- series --------------------------------------------------------------------------
 
 
+SERIES_STATUSES = tuple(s.value for s in SeriesStatus)
+SERIES_CSV_HEADER = (
+    "Series",
+    "Code name",
+    "Status",
+    "Merged into",
+    "Owner",
+    "Owner country",
+    "Countries",
+    "First seen (UTC)",
+    "Media",
+    "Victims",
+    "Victims identified",
+    "Updated (UTC)",
+)
+
+
 def _series_list_page(
     request: Request,
     session: DbSession,
     principal: Principal,
     *,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: WebForm | None = None,
     status_code: int = 200,
 ) -> Response:
-    found = series.list_series(session, principal)
+    """The series the agency works on: sortable, paged, filtered by status and a search of
+    names and codes, as CSV; with the form that starts a new one."""
+    query = request.query_params
+    status = (query.get("status") or "").strip()
+    search = (query.get("q") or "").strip()[:120]
+    if status and status not in SERIES_STATUSES:
+        raise InvalidInput("Status: choose one of the options offered", field="status")
+    table, listing = read_table(
+        request,
+        sortable=series.SERIES_SORTS,
+        default="-updated",
+        filters={"status": status, "q": search},
+    )
+    found = series.find_series(
+        session,
+        principal,
+        status=SeriesStatus(status) if status else None,
+        search=search,
+        listing=listing,
+    )
+    if table.csv:
+        return csv_response(
+            "series.csv",
+            SERIES_CSV_HEADER,
+            (
+                (
+                    s.code,
+                    s.name,
+                    s.status,
+                    s.merged_into,
+                    s.owner,
+                    s.owner_country,
+                    " ".join(s.countries),
+                    s.first_seen_at,
+                    s.media,
+                    s.victims,
+                    s.identified_victims,
+                    s.updated_at,
+                )
+                for s in series.series_outs(session, found)
+            ),
+        )
+    table.rows(found)  # sets has_next
     return render(
         request,
         "series_list.html",
         {
-            "series": series.series_outs(session, found),
+            "series": series.series_outs(session, found[: table.page_size]),
+            "table": table,
+            "status": status,
+            "search": search,
+            "statuses": SERIES_STATUSES,
             "may_manage": principal.can(Permission.SERIES_MANAGE),
-            "form": form or {},
-            "error": error,
+            "form": form or WebForm(),
         },
         status_code=status_code,
     )
@@ -371,16 +444,24 @@ def series_create(
     notes: Annotated[str, Form(max_length=20_000)] = "",
     principal: Principal = page_requires(Permission.SERIES_MANAGE),
 ) -> Response:
-    form = {"name": name, "countries": countries, "notes": notes}
+    values = {"name": name, "countries": countries, "notes": notes}
     try:
         data = SeriesIn(name=name, countries=_countries(countries), notes=notes.strip())
         with session.begin_nested():
             created = series.create_series(session, principal, data)
     except (ValidationError, AllianceError) as exc:
-        message, status = _refusal(exc)
-        return _series_list_page(
-            request, session, principal, error=message, form=form, status_code=status
+        if isinstance(exc, NotFound):
+            raise
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        if isinstance(exc, AllianceError) and exc.field is None and "name" in exc.message:
+            exc = type(exc)(exc.message, field="name")  # e.g. a code name already taken
+        form = web_forms.failed(
+            exc,
+            values,
+            labels={"name": "Code name", "countries": "Countries involved", "notes": "Notes"},
+            name="new-series",
         )
+        return _series_list_page(request, session, principal, form=form, status_code=status)
     return redirect(request, f"/series/{created.code}?done=created")
 
 
@@ -723,31 +804,62 @@ def series_export(
 
 # --- referrals -----------------------------------------------------------------------
 
+REFERRAL_DIRECTIONS = {"incoming": True, "outgoing": False}
+REFERRAL_STATUSES = tuple(r.value for r in ReferralStatus)
+REFERRAL_CSV_HEADER = (
+    "Referral",
+    "Direction",
+    "From",
+    "To",
+    "Country",
+    "Series",
+    "Series name",
+    "Media",
+    "Victims",
+    "Hashes",
+    "Status",
+    "Sent (UTC)",
+    "Decided (UTC)",
+    "Reason",
+)
+#: Hashes of a package shown on one page of the referral's page (the CSV has them all).
+PACKAGE_HASHES_PAGE = 100
+PACKAGE_HASH_KINDS = (("md5", "MD5"), ("sha1", "SHA-1"), ("sha256", "SHA-256"), ("pdq", "PDQ"))
 
-def _referrals_page(
-    request: Request,
-    session: DbSession,
-    principal: Principal,
-    *,
-    done: str = "",
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    incoming = referrals.list_referrals(session, principal, incoming=True)
-    outgoing = referrals.list_referrals(session, principal, incoming=False)
-    return render(
-        request,
-        "referrals.html",
-        {
-            "incoming": [referrals.referral_out(r) for r in incoming],
-            "outgoing": [referrals.referral_out(r) for r in outgoing],
-            "done": _done(done),
-            "form": form or {},
-            "error": error,
-        },
-        status_code=status_code,
+
+@dataclass(frozen=True)
+class ReferralRow:
+    """A referral as the list shows it, from the point of view of the reading agency."""
+
+    out: ReferralOut
+    incoming: bool
+    media: int
+    victims: int
+    hashes: int
+    may_open_series: bool  # the agency works on the series (sent it, or accepted it)
+
+
+def referral_row(referral: Any, agency_id: int | None) -> ReferralRow:
+    out = referrals.referral_out(referral)
+    package = out.package
+    incoming = referral.to_organisation_id == agency_id
+    return ReferralRow(
+        out=out,
+        incoming=incoming,
+        media=int(package.get("media") or 0),
+        victims=int((package.get("victims") or {}).get("total") or 0),
+        hashes=len(package.get("hashes") or []),
+        may_open_series=not incoming or out.status is ReferralStatus.accepted,
     )
+
+
+def _choice(value: str, allowed: Any, name: str, text: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value not in allowed:
+        raise InvalidInput(f"{text}: choose one of the options offered", field=name)
+    return value
 
 
 @router.get("/referrals")
@@ -755,9 +867,132 @@ def referrals_page(
     request: Request,
     session: DbSession,
     done: str = "",
+    direction: str = "",
+    status: str = "",
     principal: Principal = page_requires(Permission.REFERRAL_MANAGE),
 ) -> Response:
-    return _referrals_page(request, session, principal, done=done)
+    """Referrals to and from the agency: sortable, paged, filtered, as CSV."""
+    chosen_direction = _choice(direction, REFERRAL_DIRECTIONS, "direction", "Direction")
+    chosen_status = _choice(status, REFERRAL_STATUSES, "status", "Status")
+    table, listing = read_table(
+        request,
+        sortable=referrals.REFERRAL_SORTS,
+        default="-created",
+        filters={"direction": direction, "status": status},
+    )
+    found = referrals.list_referrals(
+        session,
+        principal,
+        incoming=REFERRAL_DIRECTIONS[chosen_direction] if chosen_direction else None,
+        status=ReferralStatus(chosen_status) if chosen_status else None,
+        listing=listing,
+    )
+    rows = [referral_row(r, principal.organisation_id) for r in found]
+    if table.csv:
+        return csv_response(
+            "referrals.csv",
+            REFERRAL_CSV_HEADER,
+            (
+                (
+                    r.out.reference,
+                    "Incoming" if r.incoming else "Outgoing",
+                    r.out.from_organisation,
+                    r.out.to_organisation,
+                    r.out.to_country,
+                    r.out.series.code,
+                    r.out.series.name,
+                    r.media,
+                    r.victims,
+                    r.hashes,
+                    r.out.status,
+                    r.out.created_at,
+                    r.out.decided_at,
+                    r.out.decision_reason,
+                )
+                for r in rows
+            ),
+        )
+    return render(
+        request,
+        "referrals.html",
+        {
+            "rows": table.rows(rows),
+            "table": table,
+            "direction": direction,
+            "status": status,
+            "statuses": REFERRAL_STATUSES,
+            "done": _done(done),
+        },
+    )
+
+
+def _package_hashes(package: dict[str, Any]) -> list[dict[str, str]]:
+    return [h for h in package.get("hashes") or [] if isinstance(h, dict)]
+
+
+def _counted(counts: Any, vocabulary: type[StrEnum]) -> list[tuple[object, int]]:
+    """A package's counts by code, keyed by the enum member where one is known (so that
+    ``|label`` gives the same words as everywhere else)."""
+    known = {m.value: m for m in vocabulary}
+    if not isinstance(counts, dict):
+        return []
+    return [(known.get(k, k), int(v)) for k, v in counts.items()]
+
+
+def _referral_page(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    *,
+    form: WebForm | None = None,
+    status_code: int = 200,
+) -> Response:
+    found = referrals.get_referral(session, principal, reference)
+    row = referral_row(found, principal.organisation_id)
+    table, listing = read_table(request, sortable=(), page_size=PACKAGE_HASHES_PAGE)
+    hashes = _package_hashes(row.out.package)
+    if table.csv:
+        return csv_response(
+            f"{row.out.reference}-hashes.csv",
+            [text for _, text in PACKAGE_HASH_KINDS],
+            ([h.get(kind) for kind, _ in PACKAGE_HASH_KINDS] for h in hashes),
+        )
+    start = listing.offset
+    shown = table.rows(hashes[start : start + PACKAGE_HASHES_PAGE + 1])
+    return render(
+        request,
+        "referral.html",
+        {
+            "row": row,
+            "r": row.out,
+            "hashes": shown,
+            "first_hash": start,
+            "hash_kinds": PACKAGE_HASH_KINDS,
+            "by_age": _counted(
+                (row.out.package.get("victims") or {}).get("by_age_group"), AgeGroup
+            ),
+            "by_status": _counted(
+                (row.out.package.get("victims") or {}).get("by_status"), VictimStatus
+            ),
+            "table": table,
+            "may_decide": row.incoming and row.out.status is ReferralStatus.pending,
+            "form": form or WebForm(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/referrals/{referral}")
+def referral_page(
+    request: Request,
+    session: DbSession,
+    referral: str,
+    principal: Principal = page_requires(Permission.REFERRAL_MANAGE),
+) -> Response:
+    """A referral's package — counts, indicators, the note and every hash — which the
+    receiving agency reads before it accepts or declines."""
+    return _referral_page(request, session, principal, referral)
 
 
 @router.post("/referrals/{referral}/decision", dependencies=[csrf])
@@ -770,21 +1005,37 @@ def referral_decide(
     principal: Principal = page_requires(Permission.REFERRAL_MANAGE),
 ) -> Response:
     """Accept (the agency joins the series) or decline with a reason."""
-    form = {"referral": referral, "decision": decision, "reason": reason}
+    values = {"decision": decision, "reason": reason}
     try:
         if decision not in ("accept", "decline"):
-            raise InvalidInput("accept or decline the referral")
+            raise InvalidInput("accept or decline the referral", field="decision")
         data = DecisionIn(accept=decision == "accept", reason=reason.strip())
         with session.begin_nested():
             decided = referrals.decide_referral(session, principal, referral, data)
     except (ValidationError, AllianceError) as exc:
-        message, status = _refusal(exc)
-        return _referrals_page(
-            request, session, principal, error=message, form=form, status_code=status
+        if isinstance(exc, NotFound):
+            raise
+        if isinstance(exc, InvalidInput) and exc.field is None and "reason" in exc.message:
+            exc = InvalidInput(exc.message, field="reason")
+        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        form = web_forms.failed(
+            exc, values, labels={"reason": "Reason", "decision": "Decision"}, name="decide"
         )
+        return _referral_page(request, session, principal, referral, form=form, status_code=status)
+    series_words = f"{decided.series.name} ({decided.series.code})"
     if data.accept:
-        return redirect(request, f"/series/{decided.series.code}?done=accepted")
-    return redirect(request, "/referrals?done=declined")
+        return redirect(
+            request,
+            f"/series/{decided.series.code}",
+            notice=f"Referral {decided.reference} accepted: your agency now works on series "
+            f"{series_words}.",
+        )
+    return redirect(
+        request,
+        "/referrals",
+        notice=f"Referral {decided.reference} of series {series_words} declined; "
+        f"{decided.from_organisation.name} reads your reason.",
+    )
 
 
 # --- the KPI -------------------------------------------------------------------------
