@@ -17,6 +17,9 @@ from alliance.accounts.permissions import ROLE_LABELS
 #: Labels by enum class name and value; the class name keeps two enums' equal values apart.
 LABELS: dict[tuple[str, str], str] = {
     **{("Role", role.value): text for role, text in ROLE_LABELS.items()},
+    # Victim identification
+    ("Verdict", "near"): "Near-duplicate",
+    ("AgeGroup", "pre_pubescent"): "Pre-pubescent",
 }
 
 
