@@ -305,7 +305,7 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
         if missing:
             shown = ", ".join(map(str, missing[:10]))
             raise InvalidInput(
-                f"seizure {seizure.reference} has no item {shown}: choose among its items",
+                f"seizure {seizure.reference} has no line {shown}: choose among its items",
                 field="lines",
             )
     if not items:
@@ -320,7 +320,7 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
             if media.series_id is not None:
                 other = session.get_one(Series, media.series_id)
                 raise Conflict(
-                    f"item {item.line} is already a member of series {other.code}; "
+                    f"line {item.line} is already a member of series {other.code}; "
                     "merge the series instead",
                     field="lines",
                 )
