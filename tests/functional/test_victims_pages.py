@@ -258,11 +258,19 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
     kpi = client.get("/victims/metrics").text
     assert 'data-testid="kpi-this-year">1<' in kpi and 'data-testid="victims-chart"' in kpi
     assert 'data-testid="kpi-cumulative">1<' in kpi
-    assert 'data-testid="kpi-countries"' in kpi and ">NL</a>" in kpi
+    assert 'data-testid="kpi-countries"' in kpi and 'href="/victims/metrics?country=NL"' in kpi
     filtered = client.get("/victims/metrics?country=nl").text
     assert 'data-testid="kpi-this-year">1<' in filtered and "NL" in filtered
     assert 'data-testid="kpi-this-year">0<' in client.get("/victims/metrics?country=GB").text
-    assert client.get("/victims/metrics?country=XYZ").status_code == 400
+    # A country that is none: said beside the choice, the alliance-wide figures shown.
+    bad = client.get("/victims/metrics?country=XYZ")
+    assert bad.status_code == 400 and 'data-testid="field-error"' in bad.text
+    assert 'data-testid="kpi-this-year">1<' in bad.text
+    # The per-year table downloads as CSV, for one country or alliance-wide.
+    table = client.get("/victims/metrics?country=NL&format=csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    header, *years = table.text.splitlines()
+    assert header.startswith("Year,Country,Identified") and years[-1].split(",")[2] == "1"
 
     # The series' records export as ICSE CSV and VICS JSON.
     icse = client.get(f"/series/{code}/export?format=icse")

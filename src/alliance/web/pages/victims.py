@@ -1086,14 +1086,50 @@ def _latest_per_country(report: VictimMetrics, year: int) -> list[KpiYear]:
 def victim_metrics_page(
     request: Request,
     session: DbSession,
-    country: str = "",
+    country: Annotated[str, Query(max_length=8)] = "",
+    fmt: Annotated[str, Query(alias="format", max_length=8)] = "",
     principal: Principal = page_requires(Permission.VICTIM_METRICS_READ),
 ) -> Response:
-    """Identified victims per year against the +10 % target; counts only, no records."""
+    """Identified victims per year against the +10 % target; counts only, no records. A
+    country that is none is said beside the choice, and the alliance-wide figures shown."""
     chosen = country.strip().upper() or None
-    report = metrics.victim_metrics(session, principal, country=chosen)
+    form = PageForm(values={"country": country})
+    try:
+        report = metrics.victim_metrics(session, principal, country=chosen)
+    except InvalidInput as exc:
+        exc.field = "country"
+        form = failed(exc, {"country": country}, labels={"country": "Identifying country"})
+        chosen = None
+        report = metrics.victim_metrics(session, principal)
     year = utcnow().year
     rows = report.years if chosen is None else [r for r in report.by_country if r.country == chosen]
+    jurisdictions = accounts.list_jurisdictions(session, principal)
+    names = {j.code: j.name for j in jurisdictions}
+    if fmt == "csv" and not form.failed:
+        return csv_response(
+            f"identified-victims-{(chosen or 'alliance').lower()}.csv",
+            (
+                "Year",
+                "Country",
+                "Identified",
+                "Cumulative",
+                "Growth",
+                "Target met",
+                "Median days to identification",
+            ),
+            (
+                (
+                    r.year,
+                    names.get(chosen, chosen) if chosen else "alliance-wide",
+                    r.identified,
+                    r.cumulative,
+                    None if r.growth is None else f"{r.growth * 100:+.0f}%",
+                    None if r.target_met is None else ("yes" if r.target_met else "no"),
+                    r.median_days_to_identification,
+                )
+                for r in rows
+            ),
+        )
     chart = Markup(metrics.chart_svg(report, country=chosen))  # noqa: S704 - escaped by charts
     context: dict[str, Any] = {
         "report": report,
@@ -1102,7 +1138,10 @@ def victim_metrics_page(
         "per_country": _latest_per_country(report, year),
         "chart": chart,
         "country": chosen or "",
-        "countries": [j.code for j in accounts.list_jurisdictions(session, principal)],
+        "country_name": names.get(chosen, chosen) if chosen else "",
+        "names": names,
+        "countries": [(j.code, f"{j.name} ({j.code})") for j in jurisdictions],
         "target": report.target_growth,
+        "form": form,
     }
-    return render(request, "victims_metrics.html", context)
+    return render(request, "victims_metrics.html", context, status_code=400 if form.failed else 200)
