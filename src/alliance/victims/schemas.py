@@ -36,7 +36,8 @@ class SeriesIn(BaseModel):
     seizure: Text | None = Field(default=None, description="seizure reference, e.g. SZ-…")
     lines: list[Line] | None = Field(
         default=None,
-        description="the seizure's lines to link; default: every new and near-duplicate item",
+        description="the seizure's lines to link; default: every item in no series yet, "
+        "except near-duplicates of a series your agency does not work on",
     )
 
     @field_validator("countries")
@@ -73,7 +74,9 @@ class LinkIn(BaseModel):
 
     seizure: Text
     lines: list[Line] | None = Field(
-        default=None, description="default: every new and near-duplicate item"
+        default=None,
+        description="default: every item in no series yet, except near-duplicates of a "
+        "series your agency does not work on",
     )
 
 
