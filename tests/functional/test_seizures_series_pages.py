@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
+from alliance.cooperation import services as cooperation
 from alliance.victims import series as series_service
 from alliance.victims.models import MediaRecord, Seizure, Series, SeriesEvent, Victim
 from alliance.victims.schemas import LinkIn
@@ -209,6 +210,23 @@ def test_a_reupload_says_when_it_was_first_triaged_and_why_it_reads_differently(
     # Other files: no such notice.
     other = _triage(client, csrf, jsonl(*files("other", 2, 300)))
     assert 'data-testid="already-triaged"' not in client.get(f"/seizures/{other}").text
+
+
+def test_a_reupload_does_not_alert_the_other_agency_again(
+    client: TestClient, world: World, gb: str, sessions: sessionmaker[Session]
+) -> None:
+    csrf = _as(client, world.usernames[Role.investigator])
+    code = _start_series(client, csrf, _triage(client, csrf, jsonl(*files("nl", 1))), "Pine")
+    gb_csrf = _as(client, gb)
+    data = jsonl({"pdq": factories.flip_bits(factories.pdq_hex(0), 8)})
+    first = _triage(client, gb_csrf, data)
+    again = _triage(client, gb_csrf, data)
+    touched = client.get(f"/seizures/{again}").text.split('data-testid="touched-series"')[1]
+    assert code in touched.split("</table>")[0] and "<td>yes</td>" in touched  # alerted then
+    with sessions() as session:
+        nl = world.orgs[OrgKind.law_enforcement]
+        alerts = cooperation.list_alerts(session, _principal_of(session, nl.id))
+        assert [a.subject for a in alerts] == [first]
 
 
 # --- the triage export --------------------------------------------------------------

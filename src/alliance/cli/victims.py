@@ -111,6 +111,16 @@ def print_report(report: TriageReport, out: Console) -> None:
     for label, count, note in rows:
         totals.add_row(label, str(count), note)
     out.print(totals)
+    if (previous := report.previous) is not None:
+        same = "the same file" if previous.same_file else "the same hashes"
+        out.print(
+            f"already triaged on {previous.submitted_at:%Y-%m-%d %H:%M} UTC as seizure "
+            f"{previous.reference} ({same}); then {previous.known} known, {previous.near} near, "
+            f"{previous.new} new",
+            highlight=False,
+        )
+        for reason in previous.reasons:
+            out.print(f"  {reason}", highlight=False)
     if not report.series:
         out.print("no known series touched", highlight=False)
         return

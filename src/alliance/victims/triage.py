@@ -178,7 +178,8 @@ def triage_seizure(
     seizure.new = seizure.items - seizure.known - seizure.near
     session.add(seizure)
     session.flush()
-    repeat = previous_triage(session, seizure) is not None
+    earlier = previous_triage(session, seizure)
+    repeat = earlier is not None
 
     rows: list[dict[str, Any]] = []
     for position, item in enumerate(items):
@@ -224,7 +225,9 @@ def triage_seizure(
             .values(submissions=MediaRecord.submissions + 1, last_seen_at=now, is_distributed=True)
         )
 
-    _deconflict(session, principal, seizure, known.values(), near.values(), shared_note)
+    # A re-upload does not alert an agency again about what the first upload told it.
+    told = _alerted(session, [earlier.reference]) if earlier is not None else set()
+    _deconflict(session, principal, seizure, known.values(), near.values(), shared_note, told)
     record(
         session,
         principal,
@@ -250,6 +253,7 @@ def _deconflict(
     known: Iterable[_Known],
     near: Iterable[catalogue.NearHit | None],
     shared_note: str | None,
+    told: set[str] | None = None,
 ) -> None:
     """Alert the agencies of every series this seizure touches closely: near duplicates of
     its members (possible new material) and sightings of members not yet distributed."""
@@ -274,7 +278,11 @@ def _deconflict(
         session.execute(select(Series.id, Series.code).where(Series.id.in_(list(touches)))).all()
     )
     # The agency's own series have nobody to deconflict with: it already works on them.
-    others = [(s, count) for s, count in sorted(touches.items()) if s not in ours]
+    others = [
+        (s, count)
+        for s, count in sorted(touches.items())
+        if s not in ours and codes[s] not in (told or set())
+    ]
     cooperation.touch_each(
         session,
         principal,
@@ -348,12 +356,10 @@ def report(session: Session, principal: Principal, seizure: Seizure) -> TriageRe
             )
         ).scalars()
     )
-    alerted = set(
-        session.execute(
-            select(WatchedTarget.value)
-            .join(DeconflictionAlert, DeconflictionAlert.target_id == WatchedTarget.id)
-            .where(DeconflictionAlert.subject == seizure.reference)
-        ).scalars()
+    # A re-upload alerts nobody again: the first upload's alerts stand for it.
+    earlier = previous_triage(session, seizure)
+    alerted = _alerted(
+        session, [seizure.reference, *([earlier.reference] if earlier is not None else [])]
     )
     hits = [
         SeriesHit(
@@ -367,7 +373,7 @@ def report(session: Session, principal: Principal, seizure: Seizure) -> TriageRe
     ]
     hits.sort(key=lambda h: (-h.near, -h.known, h.series.code))
     return TriageReport(
-        previous=_previous_out(session, seizure),
+        previous=_previous_out(session, seizure, earlier),
         reference=seizure.reference,
         organisation=seizure.organisation.name,
         submitted_at=seizure.submitted_at,
@@ -429,9 +435,21 @@ def lines(
     ]
 
 
-def _previous_out(session: Session, seizure: Seizure) -> PreviousTriage | None:
+def _alerted(session: Session, subjects: Sequence[str]) -> set[str]:
+    """The series codes whose agencies were alerted about these seizures."""
+    return set(
+        session.execute(
+            select(WatchedTarget.value)
+            .join(DeconflictionAlert, DeconflictionAlert.target_id == WatchedTarget.id)
+            .where(DeconflictionAlert.subject.in_(list(subjects)))
+        ).scalars()
+    )
+
+
+def _previous_out(
+    session: Session, seizure: Seizure, earlier: Seizure | None
+) -> PreviousTriage | None:
     """What tells a re-upload from a first triage, and why its counts differ if they do."""
-    earlier = previous_triage(session, seizure)
     if earlier is None:
         return None
     # Items the agency made series members from the earlier seizure read as known now.
