@@ -648,6 +648,11 @@ def _series_page(
         if principal.can(Permission.VICTIM_READ)
         else []
     )
+    country_names = (
+        {j.code: j.name for j in accounts.list_jurisdictions(session, principal)}
+        if principal.can(Permission.JURISDICTION_READ)
+        else {}
+    )
     sent = (
         [
             referrals.referral_out(r)
@@ -684,11 +689,10 @@ def _series_page(
             "countries": [j.code for j in accounts.list_jurisdictions(session, principal)]
             if may_refer
             else [],
-            "refer_countries": [
-                (j.code, j.code) for j in accounts.list_jurisdictions(session, principal)
-            ]
+            "refer_countries": [(code, f"{name} ({code})") for code, name in country_names.items()]
             if may_refer
             else [],
+            "country_names": country_names,
             "today": utcnow().date().isoformat(),
             "done": _done(done),
             "form": form or PageForm(),
