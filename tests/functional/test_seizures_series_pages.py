@@ -349,6 +349,7 @@ def test_series_forms_show_errors_inline_and_confirm_success(
         "edit-series",
     )
     assert 'value="NL, XQ1"' in section and ">kept</textarea>" in section
+    assert "XQ1&#39; is not a country code" in section and "line 2" not in section
     section = refused(f"/series/{beta}/edit", {"status": "bogus"}, "edit-series")
     assert "choose one of the statuses offered" in section
     # Invite: an agency that is not offered.

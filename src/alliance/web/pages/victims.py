@@ -406,7 +406,7 @@ def seizure_start_series(
     except (ValidationError, AllianceError) as exc:
         if isinstance(exc, NotFound):
             raise
-        form = failed(exc, values, labels=SEIZURE_LABELS, name="choose")
+        form = _countries_said(failed(exc, values, labels=SEIZURE_LABELS, name="choose"))
         return _seizure_page(
             request, session, principal, seizure, form=form, status_code=_status(exc)
         )
@@ -450,6 +450,13 @@ def seizure_link(
         f"/series/{target}",
         notice=f"{_count(linked, 'item')} of seizure {data.seizure} linked to series {target}.",
     )
+
+
+def _countries_said(form: PageForm) -> PageForm:
+    """A list of countries is typed on one line: its errors name the code, not a line."""
+    if "countries" in form.errors:
+        form.errors["countries"] = re.sub(r"^line \d+: ", "", form.errors["countries"])
+    return form
 
 
 def _status(exc: ValidationError | AllianceError) -> int:
@@ -726,7 +733,7 @@ def _series_form(
     its field and what was typed; a series that is not there is the error page's."""
     if isinstance(exc, NotFound) or not isinstance(exc, ValidationError | AllianceError):
         raise exc
-    page_form = failed(exc, form, labels=SERIES_LABELS, name=name)
+    page_form = _countries_said(failed(exc, form, labels=SERIES_LABELS, name=name))
     return _series_page(request, session, principal, code, form=page_form, status_code=_status(exc))
 
 
