@@ -398,7 +398,7 @@ def test_series_forms_show_errors_inline_and_confirm_success(
 
 
 def test_age_groups_speak_the_assessments_vocabulary(
-    client: TestClient, world: World, sessions: sessionmaker[Session]
+    client: TestClient, world: World, gb: str, sessions: sessionmaker[Session]
 ) -> None:
     csrf = _as(client, world.usernames[Role.investigator])
     code = _start_series(client, csrf, _triage(client, csrf, jsonl(*files("v", 1))), "Rowan")
@@ -414,6 +414,12 @@ def test_age_groups_speak_the_assessments_vocabulary(
     with sessions() as session:
         stored = session.execute(select(Victim.age_group).order_by(Victim.id)).scalars().all()
         assert [a.value for a in stored] == ["pubescent", "pre_pubescent"]
+    # A referral's package counts them in the same words.
+    referred = client.post(f"/series/{code}/referrals", data={"csrf_token": csrf, "country": "GB"})
+    assert referred.status_code == 303
+    _as(client, gb)
+    incoming = client.get("/referrals").text.split('data-testid="incoming-referrals"')[1]
+    assert "Pre-pubescent 1, Pubescent 1" in incoming
 
 
 def test_the_seizure_and_series_pages_show_no_raw_codes(client: TestClient, world: World) -> None:

@@ -29,7 +29,7 @@ from alliance.errors import AllianceError, Conflict, InvalidInput, NotFound
 from alliance.validation import ID_MAX, PageNumber
 from alliance.victims import access, exchange, identification, metrics, referrals, series, triage
 from alliance.victims.formats import SeizureFormat
-from alliance.victims.models import AgeGroup, AgencyRole, SeriesStatus, Verdict
+from alliance.victims.models import AgeGroup, AgencyRole, SeriesStatus, Verdict, age_group
 from alliance.victims.schemas import (
     AgencyIn,
     DecisionIn,
@@ -96,6 +96,15 @@ def _refusal(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, AllianceError):
         return exc.message, status_for(exc)
     raise exc
+
+
+def age_group_label(code: object) -> str:
+    """The label of an age group stored as a code (a referral package counts victims by
+    it), the victims' former bands read in the one vocabulary."""
+    try:
+        return label(age_group(str(code)))
+    except ValueError:
+        return label(code)
 
 
 def _countries(text: str) -> list[str]:
