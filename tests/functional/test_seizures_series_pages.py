@@ -13,6 +13,7 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,7 @@ from alliance.cooperation import services as cooperation
 from alliance.victims import series as series_service
 from alliance.victims.models import MediaRecord, Seizure, Series, SeriesEvent, Victim
 from alliance.victims.schemas import LinkIn
+from alliance.web.pages import victims as victims_pages
 from tests import factories
 from tests.functional.conftest import World
 from tests.functional.test_victims_pages import (
@@ -431,3 +433,21 @@ def test_the_seizure_and_series_pages_show_no_raw_codes(client: TestClient, worl
         for raw in ("victim_identified<", ">active<", ">owner<", ">image<", "(UTC)", "· jsonl"):
             assert raw not in page, (path, raw)
     assert world.orgs[OrgKind.law_enforcement].name in client.get(f"/series/{code}").text
+
+
+def test_a_big_seizure_is_placed_in_steps(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(victims_pages, "CANDIDATES_SHOWN", 2)
+    csrf = _as(client, world.usernames[Role.investigator])
+    seizure = _triage(client, csrf, jsonl(*files("big", 3)))
+    page = client.get(f"/seizures/{seizure}").text
+    assert _offered(page) == ["1", "2"] and "the first 2 are listed" in page
+    code = _start_series(client, csrf, seizure, "Spruce")
+    page = client.get(f"/seizures/{seizure}").text
+    assert _offered(page) == ["3"] and "Items in no series yet (1)" in page
+    linked = client.post(
+        f"/seizures/{seizure}/link", data={"csrf_token": csrf, "code": code, "line": ["3"]}
+    )
+    assert linked.status_code == 303
+    assert 'data-testid="series-media">3<' in client.get(f"/series/{code}").text

@@ -244,11 +244,12 @@ def _ours(organisation_id: int) -> Any:
 
 def candidates(
     session: Session, principal: Principal, reference: str, *, limit: int = 1000
-) -> tuple[list[Candidate], int]:
+) -> tuple[list[Candidate], bool]:
     """The seizure's items that may start or join a series (in file order, up to
-    ``limit``) and how many there are: every item whose file is in no series yet.
+    ``limit``) and whether there are more: every item whose file is in no series yet.
     Near-duplicates of another agency's series are offered unchosen: they may be that
-    series' new material, for its agency to take up (the alert told it)."""
+    series' new material, for its agency to take up (the alert told it). Not counted in
+    full: a page of a million-item seizure reads ``limit + 1`` rows, not a million."""
     seizure = get_seizure(session, principal, reference)
     ours = set(session.execute(_ours(seizure.organisation_id)).scalars())
     base = (
@@ -256,8 +257,9 @@ def candidates(
         .outerjoin(MediaRecord, MediaRecord.id == SeizureItem.media_record_id)
         .where(_unplaced(seizure.id))
     )
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    items = list(session.execute(base.order_by(SeizureItem.line).limit(limit)).scalars())
+    items = list(session.execute(base.order_by(SeizureItem.line).limit(limit + 1)).scalars())
+    more = len(items) > limit
+    items = items[:limit]
     near = {i.series_id for i in items if i.series_id is not None}
     summaries = {
         s.id: access.summary(s)
@@ -275,7 +277,7 @@ def candidates(
             chosen=i.series_id is None or i.series_id in ours,
         )
         for i in items
-    ], int(total)
+    ], more
 
 
 def link_items(session: Session, principal: Principal, code: str, data: LinkIn) -> int:

@@ -303,10 +303,10 @@ def _seizure_page(
         limit=ITEMS_PAGE + 1,
     )
     may_manage = principal.can(Permission.SERIES_MANAGE)
-    choosable, choosable_total = (
+    choosable, more = (
         series.candidates(session, principal, found.reference, limit=CANDIDATES_SHOWN)
         if may_manage
-        else ([], 0)
+        else ([], False)
     )
     linkable = (
         [
@@ -333,7 +333,7 @@ def _seizure_page(
             "first_line": (page - 1) * ITEMS_PAGE,
             "may_link": bool(choosable) or (may_manage and form.is_("choose") and form.failed),
             "candidates": choosable,
-            "candidates_total": choosable_total,
+            "candidates_more": more,
             "kept": kept,
             "linkable": linkable,
             "linkable_options": [(s.code, f"{s.code} · {s.name}") for s in linkable],
