@@ -123,11 +123,10 @@ def previous_triage(session: Session, seizure: Seizure) -> Seizure | None:
         select(Seizure)
         .where(
             Seizure.organisation_id == seizure.organisation_id,
-            Seizure.id != seizure.id,
-            Seizure.submitted_at <= seizure.submitted_at,
+            Seizure.id < seizure.id,  # triaged before it
             or_(*same),
         )
-        .order_by(Seizure.submitted_at, Seizure.id)
+        .order_by(Seizure.id)
         .limit(1)
     ).scalar_one_or_none()
 
