@@ -100,19 +100,20 @@ def test_triage_series_identification_and_kpi(live_server: str, browser_page: An
     assert _totals(page) == {"items": 3, "known": 1, "near": 1, "new": 1}
     touched = page.locator("[data-testid=touched-series]").inner_text()
     assert SERIES_NAME in touched
-    page.click("nav[aria-label='Filter by verdict'] >> text=near (1)")
+    page.click("nav[aria-label='Filter by verdict'] >> text=Near-duplicate (1)")
     page.wait_for_url("**verdict=near**")
     assert "possible new material" in page.locator("[data-testid=triage-items]").inner_text()
 
     # 4. Record a victim of the series and mark it identified (today, by NL).
     page.goto(series_url)
-    page.select_option("[data-testid=add-victim] select[name=age_group]", "child")
+    page.select_option("[data-testid=add-victim] select[name=age_group]", "pre_pubescent")
     page.click("[data-testid=add-victim] button[type=submit]")
     page.wait_for_selector("[data-testid=victim-status]")
-    assert page.locator("[data-testid=victim-status]").inner_text() == "unidentified"
+    assert page.locator("[data-testid=victim-status]").inner_text() == "Unidentified"
     page.click("[data-testid=victims] form[data-testid^=identify-] button[type=submit]")
-    page.wait_for_selector("[data-testid=series-done]")
-    assert page.locator("[data-testid=victim-status]").inner_text() == "identified"
+    page.wait_for_selector("[data-testid=notice]")
+    assert "marked identified" in page.locator("[data-testid=notice]").inner_text()
+    assert page.locator("[data-testid=victim-status]").inner_text() == "Identified"
     assert page.locator("[data-testid=series-victims]").inner_text() == "1 identified of 1"
 
     # 5. The KPI page counts it in this year.

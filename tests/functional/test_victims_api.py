@@ -197,6 +197,8 @@ def test_triage_alert_new_series_victim_identified_and_the_kpi(
         f"/api/v1/series/{code}/victims", json={"age_group": "child"}, headers=a.nl
     )
     assert victim.status_code == 201, victim.text
+    # The former band "child" (8-12) is mapped to the one vocabulary on import.
+    assert victim.json()["age_group"] == "pre_pubescent"
     victim_ref = victim.json()["reference"]
     assert victim.json()["status"] == "unidentified"
 

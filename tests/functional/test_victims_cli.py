@@ -133,6 +133,8 @@ def test_triage_prints_totals_and_series_and_pipes_lines(run: Run, tmp_path: Pat
     ]
     assert lines[1]["series"] == gb_code and lines[1]["distance"] == 10
     assert "items" in piped.err and "Series touched" in piped.err
+    # The same file a second time: recognised, on the totals' side.
+    assert "already triaged on" in piped.err and "It reads as it did then" in piped.err
 
     seizures = as_json(run("seizures", "list", "--agency", "nl-police", "--format", "json"))
     assert isinstance(seizures, list) and len(seizures) == 2

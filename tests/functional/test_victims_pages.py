@@ -87,13 +87,28 @@ def _total(page: str, name: str) -> int:
     return int(found.group(1))
 
 
-def _start_series(client: TestClient, csrf: str, seizure: str, name: str) -> str:
+def _checked(page: str) -> list[str]:
+    """The items the Start / Link form has ticked."""
+    return re.findall(r'name="line" value="(\d+)" id="line-\d+" checked', page)
+
+
+def _offered(page: str) -> list[str]:
+    """Every item the Start / Link form lists."""
+    return re.findall(r'name="line" value="(\d+)"', page)
+
+
+def _start_series(
+    client: TestClient, csrf: str, seizure: str, name: str, lines: list[str] | None = None
+) -> str:
+    """Start a series from a seizure: the items ticked by default, or ``lines``."""
+    if lines is None:
+        lines = _checked(client.get(f"/seizures/{seizure}").text)
     answer = client.post(
         f"/seizures/{seizure}/series",
-        data={"csrf_token": csrf, "name": name, "countries": "nl, be"},
+        data={"csrf_token": csrf, "name": name, "countries": "nl, be", "line": lines},
     )
     assert answer.status_code == 303, answer.text[:800]
-    match = re.fullmatch(r"/series/(S-[0-9A-Z]+)\?done=created", answer.headers["location"])
+    match = re.fullmatch(r"/series/(S-[0-9A-Z]+)", answer.headers["location"])
     assert match, answer.headers["location"]
     return match.group(1)
 
@@ -142,11 +157,13 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
     assert (_total(page, "items"), _total(page, "known"), _total(page, "near")) == (3, 0, 0)
     assert _total(page, "new") == 3 and 'data-testid="triage-proportion"' in page
     assert "NL-CASE-1" in page and 'data-testid="start-series"' in page
+    assert _checked(page) == ["1", "2", "3"]
     assert first in client.get("/seizures").text
 
     code = _start_series(client, csrf, first, "Silver Birch")
-    page = client.get(f"/series/{code}?done=created").text
-    assert 'data-testid="series-media">3<' in page and "Series started." in page
+    page = client.get(f"/series/{code}").text
+    assert 'data-testid="series-media">3<' in page
+    assert f"Series {code} (Silver Birch) started with 3 items of seizure {first}." in page
     assert "Silver Birch" in page and "BE, NL" in page
     # Hashes are shortened, with the full value in the title.
     md5 = digest("md5", "nl-0")
@@ -155,7 +172,8 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
 
     # The same code name again is refused on the seizure page, which keeps what was typed.
     again = client.post(
-        f"/seizures/{first}/series", data={"csrf_token": csrf, "name": "silver  birch"}
+        f"/seizures/{first}/series",
+        data={"csrf_token": csrf, "name": "silver  birch", "line": ["1"]},
     )
     assert again.status_code == 409 and "is taken" in again.text
     assert 'value="silver  birch"' in again.text
@@ -180,9 +198,15 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
     assert client.get(f"/seizures/{second}?verdict=bogus").status_code == 400
 
     # Link the near and new items to the series.
-    linked = client.post(f"/seizures/{second}/link", data={"csrf_token": csrf, "code": code})
-    assert linked.status_code == 303 and linked.headers["location"] == f"/series/{code}?done=linked"
-    assert 'data-testid="series-media">5<' in client.get(f"/series/{code}").text
+    lines = _checked(page)
+    assert lines == ["2", "3"]
+    linked = client.post(
+        f"/seizures/{second}/link", data={"csrf_token": csrf, "code": code, "line": lines}
+    )
+    assert linked.status_code == 303 and linked.headers["location"] == f"/series/{code}"
+    page = client.get(f"/series/{code}").text
+    assert 'data-testid="series-media">5<' in page
+    assert f"2 items of seizure {second} linked to series {code}." in page
 
     # Add a victim and identify it.
     added = client.post(
@@ -191,13 +215,15 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
     assert added.status_code == 303
     page = client.get(f"/series/{code}").text
     [victim] = _victims(page)
-    assert "young child" in page and 'data-testid="victim-status">unidentified<' in page
+    # The former band "young child" is read in the one vocabulary: pre-pubescent.
+    assert ">Pre-pubescent</td>" in page and 'data-testid="victim-status">Unidentified<' in page
     future = client.post(
         f"/victims/{victim}/identify",
         data={"csrf_token": csrf, "series": code, "identified_on": "2999-01-01"},
     )
     assert future.status_code == 400 and "future" in future.text
-    assert 'data-testid="victim-status">unidentified<' in future.text
+    assert 'data-testid="victim-status">Unidentified<' in future.text
+    assert 'data-testid="field-error"' in future.text and 'value="2999-01-01"' in future.text
     today = date.today().isoformat()
     identified = client.post(
         f"/victims/{victim}/identify",
@@ -205,8 +231,8 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
     )
     assert identified.status_code == 303, identified.text[:500]
     page = client.get(f"/series/{code}").text
-    assert 'data-testid="victim-status">identified<' in page
-    assert 'data-testid="series-status">victim identified<' in page
+    assert 'data-testid="victim-status">Identified<' in page
+    assert 'data-testid="series-status">Victim identified<' in page
     assert 'data-testid="series-victims">1 identified of 1<' in page
     twice = client.post(f"/victims/{victim}/identify", data={"csrf_token": csrf, "series": code})
     assert twice.status_code == 409 and "already identified" in twice.text
@@ -215,7 +241,7 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
         data={"csrf_token": csrf, "series": code, "safeguarded_on": today},
     )
     assert safeguarded.status_code == 303
-    assert 'data-testid="victim-status">safeguarded<' in client.get(f"/series/{code}").text
+    assert 'data-testid="victim-status">Safeguarded<' in client.get(f"/series/{code}").text
     with sessions() as session:
         flags = session.execute(
             select(MediaRecord.victim_identified).where(MediaRecord.md5 == md5)
@@ -232,11 +258,19 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
     kpi = client.get("/victims/metrics").text
     assert 'data-testid="kpi-this-year">1<' in kpi and 'data-testid="victims-chart"' in kpi
     assert 'data-testid="kpi-cumulative">1<' in kpi
-    assert 'data-testid="kpi-countries"' in kpi and ">NL</a>" in kpi
+    assert 'data-testid="kpi-countries"' in kpi and 'href="/victims/metrics?country=NL"' in kpi
     filtered = client.get("/victims/metrics?country=nl").text
     assert 'data-testid="kpi-this-year">1<' in filtered and "NL" in filtered
     assert 'data-testid="kpi-this-year">0<' in client.get("/victims/metrics?country=GB").text
-    assert client.get("/victims/metrics?country=XYZ").status_code == 400
+    # A country that is none: said beside the choice, the alliance-wide figures shown.
+    bad = client.get("/victims/metrics?country=XYZ")
+    assert bad.status_code == 400 and 'data-testid="field-error"' in bad.text
+    assert 'data-testid="kpi-this-year">1<' in bad.text
+    # The per-year table downloads as CSV, for one country or alliance-wide.
+    table = client.get("/victims/metrics?country=NL&format=csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    header, *years = table.text.splitlines()
+    assert header.startswith("Year,Country,Identified") and years[-1].split(",")[2] == "1"
 
     # The series' records export as ICSE CSV and VICS JSON.
     icse = client.get(f"/series/{code}/export?format=icse")
@@ -255,7 +289,7 @@ def test_bad_upload_names_the_lines_and_saves_nothing(
     answer = _upload(client, csrf, bad, case_reference="KEEP-ME")
     assert answer.status_code == 400
     text = answer.text
-    assert 'data-testid="seizure-error"' in text and "line 2" in text and "line 3" in text
+    assert 'data-testid="field-error"' in text and "line 2" in text and "line 3" in text
     assert 'value="KEEP-ME"' in text
     empty = _upload(client, csrf, b"")
     assert empty.status_code == 400 and "empty" in empty.text
@@ -293,8 +327,10 @@ def test_another_agency_does_not_see_the_series_but_is_alerted_to_it(
     assert code in touched and "Grey Heron" in touched and f'href="/series/{code}"' not in touched
     assert touched.count("<td>yes</td>") == 1  # alerted, not theirs
     # Linking to a series GB does not work on: not found, shown on the seizure page.
-    refused = client.post(f"/seizures/{theirs}/link", data={"csrf_token": gb_csrf, "code": code})
-    assert refused.status_code == 404 and 'data-testid="seizure-error"' in refused.text
+    refused = client.post(
+        f"/seizures/{theirs}/link", data={"csrf_token": gb_csrf, "code": code, "line": ["1"]}
+    )
+    assert refused.status_code == 400 and 'data-testid="field-error"' in refused.text
     with sessions() as session:
         nl = world.orgs[OrgKind.law_enforcement]
         alerts = cooperation.list_alerts(session, _principal_of(session, nl.id))
@@ -319,7 +355,7 @@ def test_invite_refer_accept_decline_and_merge(
 
     # Refer Alpha to GB; a country without police is refused on the page.
     nowhere = client.post(f"/series/{alpha}/referrals", data={"csrf_token": csrf, "country": "FR"})
-    assert nowhere.status_code == 400 and "no law-enforcement member in FR" in nowhere.text
+    assert nowhere.status_code == 400 and "o law-enforcement member in FR" in nowhere.text
     referred = client.post(
         f"/series/{alpha}/referrals",
         data={
@@ -400,7 +436,7 @@ def test_invite_refer_accept_decline_and_merge(
     unknown = client.post(
         f"/series/{beta}/agencies", data={"csrf_token": csrf, "organisation": "no-such"}
     )
-    assert unknown.status_code == 400 and "no organisation" in unknown.text
+    assert unknown.status_code == 400 and "choose one of the law-enforcement" in unknown.text
 
     edited = client.post(
         f"/series/{beta}/edit",
@@ -413,12 +449,10 @@ def test_invite_refer_accept_decline_and_merge(
     )
     assert edited.status_code == 303
     page = client.get(f"/series/{beta}").text
-    assert "offender identified" in page and "desk 4</textarea>" in page
+    assert "Offender identified" in page and "desk 4</textarea>" in page
 
     merged = client.post(f"/series/{beta}/merge", data={"csrf_token": csrf, "into": alpha})
-    assert (
-        merged.status_code == 303 and merged.headers["location"] == f"/series/{alpha}?done=merged"
-    )
+    assert merged.status_code == 303 and merged.headers["location"] == f"/series/{alpha}"
     page = client.get(f"/series/{alpha}").text
     assert 'data-testid="series-media">4<' in page
     closed = client.get(f"/series/{beta}").text

@@ -154,7 +154,7 @@ class VictimsWorld:
         code: str,
         on: date,
         *,
-        age_group: AgeGroup = AgeGroup.child,
+        age_group: AgeGroup = AgeGroup.pre_pubescent,
         country: str | None = None,
     ) -> Victim:
         """A victim of series ``code`` identified on ``on`` by ``principal``'s agency."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import TaskID
 from rich.table import Table
@@ -28,6 +29,7 @@ from alliance.accounts.policy import Principal
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, console, emit, err_console, progress_bar
 from alliance.cli.takedown import metrics_app
+from alliance.errors import InvalidInput
 from alliance.validation import validated
 from alliance.victims import exchange, identification, metrics, referrals, series, triage
 from alliance.victims.exchange import RecordFormat
@@ -109,6 +111,16 @@ def print_report(report: TriageReport, out: Console) -> None:
     for label, count, note in rows:
         totals.add_row(label, str(count), note)
     out.print(totals)
+    if (previous := report.previous) is not None:
+        same = "the same file" if previous.same_file else "the same hashes"
+        out.print(
+            f"already triaged on {previous.submitted_at:%Y-%m-%d %H:%M} UTC as seizure "
+            f"{previous.reference} ({same}); then {previous.known} known, {previous.near} near, "
+            f"{previous.new} new",
+            highlight=False,
+        )
+        for reason in previous.reasons:
+            out.print(f"  {reason}", highlight=False)
     if not report.series:
         out.print("no known series touched", highlight=False)
         return
@@ -491,14 +503,23 @@ def add_victim(
     code: Annotated[str, typer.Argument(help="the series")],
     agency: AgencyOption,
     age_group: Annotated[
-        AgeGroup, typer.Option("--age-group", help="apparent age at the time of the abuse")
-    ] = AgeGroup.unknown,
+        str,
+        typer.Option(
+            "--age-group",
+            help="apparent age at the time of the abuse: "
+            + ", ".join(a.value for a in AgeGroup)
+            + " (the former young_child, child, adolescent, unknown are mapped)",
+        ),
+    ] = AgeGroup.not_determined.value,
 ) -> None:
     """Record a victim of a series: a reference and an age group, never a name."""
+    try:
+        data = VictimIn.model_validate({"age_group": age_group})
+    except ValidationError:
+        choices = ", ".join(a.value for a in AgeGroup)
+        raise InvalidInput(f"unknown age group {age_group!r}: choose {choices}") from None
     with context.unit_of_work() as session:
-        victim = identification.add_victim(
-            session, _act(session, agency), code, VictimIn(age_group=age_group)
-        )
+        victim = identification.add_victim(session, _act(session, agency), code, data)
         out = identification.victim_out(victim)
     _victim_said(out)
 

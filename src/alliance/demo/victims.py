@@ -115,12 +115,11 @@ _SECOND_WORDS = (
 )  # fmt: skip
 _AGE_GROUPS = (
     AgeGroup.infant,
-    AgeGroup.young_child,
-    AgeGroup.child,
-    AgeGroup.adolescent,
-    AgeGroup.unknown,
+    AgeGroup.pre_pubescent,
+    AgeGroup.pubescent,
+    AgeGroup.not_determined,
 )
-_AGE_WEIGHTS = (8, 30, 40, 17, 5)
+_AGE_WEIGHTS = (8, 70, 17, 5)
 # Where a series' second country, and an identification abroad, may lie.
 _OTHER_COUNTRIES = {
     "NL": ("BE", "DE"),
@@ -520,7 +519,9 @@ def _showcase(
     clock.when = first_seen + timedelta(days=40)
     series.add_agency(session, owner, showcase.code, AgencyIn(organisation=slugs["US"]))
     clock.when = first_seen + timedelta(days=2)
-    identification.add_victim(session, owner, showcase.code, VictimIn(age_group=AgeGroup.child))
+    identification.add_victim(
+        session, owner, showcase.code, VictimIn(age_group=AgeGroup.pre_pubescent)
+    )
     for number, (_data, found) in enumerate(showcase_members(seed)):
         seen = first_seen + timedelta(days=number * 9)
         media_rows.append(

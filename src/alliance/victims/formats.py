@@ -154,6 +154,8 @@ class MediaRow:
     submissions: int
     file_available: bool
     series_name: str | None
+    file_name: str | None = None  # VICS MediaFiles[0].FileName (a seizure's triage export)
+    verdict: str | None = None  # a triage verdict, written as the TriageVerdict extension
 
 
 # --- seizure hash sets -------------------------------------------------------------------
@@ -649,6 +651,10 @@ def _vics_object(row: MediaRow) -> dict[str, object]:
     media["MediaType"] = row.media_type.value
     media["NumberOfSubmissions"] = row.submissions
     media["FileAvailable"] = row.file_available
+    if row.file_name is not None:
+        media["MediaFiles"] = [{"FileName": row.file_name}]
+    if row.verdict is not None:
+        media["TriageVerdict"] = row.verdict
     return media
 
 

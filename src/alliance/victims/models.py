@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alliance.accounts.models import Organisation
 from alliance.db.base import Base, StrEnumType, utcnow
+from alliance.takedown import models as takedown_models
 from alliance.victims.formats import MediaType
 
 
@@ -46,14 +47,28 @@ class AgencyRole(StrEnum):
     collaborator = "collaborator"
 
 
-class AgeGroup(StrEnum):
-    """Apparent age at the time of the abuse, in the bands ICCAM and ICSE assess."""
+#: Apparent age at the time of the abuse: the assessment's vocabulary (ICCAM's bands),
+#: one for assessment and victims alike.
+AgeGroup = takedown_models.AgeGroup
 
-    infant = "infant"  # 0-2
-    young_child = "young_child"  # 3-7
-    child = "child"  # 8-12
-    adolescent = "adolescent"  # 13-17
-    unknown = "unknown"
+#: The victims' former age bands (before migration 0008) and where each falls in the
+#: assessment's vocabulary; an import that still uses them is mapped (:func:`age_group`).
+LEGACY_AGE_GROUPS: dict[str, AgeGroup] = {
+    "young_child": AgeGroup.pre_pubescent,  # 3-7
+    "child": AgeGroup.pre_pubescent,  # 8-12
+    "adolescent": AgeGroup.pubescent,  # 13-17
+    "unknown": AgeGroup.not_determined,
+}
+
+
+def age_group(value: AgeGroup | str) -> AgeGroup:
+    """An apparent age group in the one vocabulary assessment and victims share (ICCAM's:
+    infant, pre-pubescent, pubescent, not determined); the victims' former bands map to
+    it. Anything else raises ``ValueError``."""
+    if isinstance(value, AgeGroup):
+        return value
+    text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    return LEGACY_AGE_GROUPS.get(text) or AgeGroup(text)
 
 
 class VictimStatus(StrEnum):
@@ -170,6 +185,7 @@ class Victim(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)  # V-XXXXXXXX
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
+    # The assessment's vocabulary (alliance.takedown.models.AgeGroup), one for both.
     age_group: Mapped[AgeGroup] = mapped_column(StrEnumType(AgeGroup, 16))
     status: Mapped[VictimStatus] = mapped_column(StrEnumType(VictimStatus, 16))
     identified_on: Mapped[date | None] = mapped_column(Date, index=True)
@@ -204,6 +220,10 @@ class Seizure(Base):
     categorised: Mapped[int] = mapped_column(Integer)  # known with a VICS category
     identified: Mapped[int] = mapped_column(Integer)  # known, victim identified
     baseline: Mapped[int] = mapped_column(Integer)
+    # What a re-upload is recognised by: the file's SHA-256, and a SHA-256 over its set of
+    # hashes (the same files in another format or order) — migration 0008.
+    file_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    hashes_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 

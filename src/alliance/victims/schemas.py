@@ -16,6 +16,7 @@ from alliance.victims.models import (
     SeriesStatus,
     Verdict,
     VictimStatus,
+    age_group,
 )
 
 MAX_NAME = 120
@@ -35,7 +36,8 @@ class SeriesIn(BaseModel):
     seizure: Text | None = Field(default=None, description="seizure reference, e.g. SZ-…")
     lines: list[Line] | None = Field(
         default=None,
-        description="the seizure's lines to link; default: every new and near-duplicate item",
+        description="the seizure's lines to link; default: every item in no series yet, "
+        "except near-duplicates of a series your agency does not work on",
     )
 
     @field_validator("countries")
@@ -72,7 +74,9 @@ class LinkIn(BaseModel):
 
     seizure: Text
     lines: list[Line] | None = Field(
-        default=None, description="default: every new and near-duplicate item"
+        default=None,
+        description="default: every item in no series yet, except near-duplicates of a "
+        "series your agency does not work on",
     )
 
 
@@ -148,10 +152,26 @@ class MediaRecordOut(BaseModel):
     last_seen_at: datetime
 
 
+def _age_group(value: object) -> object:
+    """The victims' former bands (``young_child``, ``adolescent``...) read as the shared
+    vocabulary's; anything unknown is left for the enum to refuse."""
+    if isinstance(value, str):
+        try:
+            return age_group(value)
+        except ValueError:
+            return value
+    return value
+
+
 class VictimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    age_group: AgeGroup = AgeGroup.unknown
+    age_group: Annotated[AgeGroup, BeforeValidator(_age_group)] = Field(
+        default=AgeGroup.not_determined,
+        description="apparent age at the time: infant, pre_pubescent, pubescent or "
+        "not_determined (the assessment's vocabulary); the former young_child, child, "
+        "adolescent and unknown are mapped to it",
+    )
 
 
 class IdentifyIn(BaseModel):
@@ -193,6 +213,23 @@ class TriageLine(BaseModel):
     category: int | None
     baseline: bool
     victim_identified: bool
+    media_type: MediaType | None = None
+
+
+class PreviousTriage(BaseModel):
+    """The agency triaged this seizure before: the same file, or the same set of hashes."""
+
+    reference: str
+    submitted_at: datetime
+    same_file: bool = Field(description="the same file; otherwise the same hashes")
+    items: int
+    known: int
+    near: int
+    new: int
+    linked_since: int = Field(
+        description="items made series members from the earlier seizure, known now"
+    )
+    reasons: list[str] = Field(description="why the counts differ, or that they do not")
 
 
 class SeriesHit(BaseModel):
@@ -217,6 +254,9 @@ class TriageReport(BaseModel):
     identified: int
     baseline: int
     series: list[SeriesHit]
+    previous: PreviousTriage | None = Field(
+        default=None, description="the agency triaged the same seizure before"
+    )
 
     @property
     def categorised_share(self) -> float:

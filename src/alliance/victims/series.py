@@ -7,9 +7,10 @@ seizure that comes close to it alerts them (:mod:`alliance.victims.triage`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +49,7 @@ from alliance.victims.schemas import (
     SeriesEventOut,
     SeriesIn,
     SeriesOut,
+    SeriesSummary,
     SeriesUpdate,
 )
 from alliance.victims.triage import get_seizure
@@ -213,24 +215,103 @@ def join(
     return agency
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """An item of a seizure that may start or join a series: in no series yet."""
+
+    line: int
+    name: str | None
+    verdict: Verdict
+    #: The series a near-duplicate resembles (a known item in no series has none).
+    series: SeriesSummary | None
+    #: Whether the agency works on that series.
+    yours: bool
+    distance: int | None
+    hash: str | None
+    #: Chosen unless it resembles another agency's series.
+    chosen: bool
+
+
+def _unplaced(seizure_id: int) -> ColumnElement[bool]:
+    """Items of the seizure whose file is a member of no series."""
+    return and_(
+        SeizureItem.seizure_id == seizure_id,
+        or_(SeizureItem.media_record_id.is_(None), MediaRecord.series_id.is_(None)),
+    )
+
+
+def _ours(organisation_id: int) -> Any:
+    return select(SeriesAgency.series_id).where(SeriesAgency.organisation_id == organisation_id)
+
+
+def candidates(
+    session: Session, principal: Principal, reference: str, *, limit: int = 1000
+) -> tuple[list[Candidate], bool]:
+    """The seizure's items that may start or join a series (in file order, up to
+    ``limit``) and whether there are more: every item whose file is in no series yet.
+    Near-duplicates of another agency's series are offered unchosen: they may be that
+    series' new material, for its agency to take up (the alert told it). Not counted in
+    full: a page of a million-item seizure reads ``limit + 1`` rows, not a million."""
+    seizure = get_seizure(session, principal, reference)
+    ours = set(session.execute(_ours(seizure.organisation_id)).scalars())
+    base = (
+        select(SeizureItem)
+        .outerjoin(MediaRecord, MediaRecord.id == SeizureItem.media_record_id)
+        .where(_unplaced(seizure.id))
+    )
+    items = list(session.execute(base.order_by(SeizureItem.line).limit(limit + 1)).scalars())
+    more = len(items) > limit
+    items = items[:limit]
+    near = {i.series_id for i in items if i.series_id is not None}
+    summaries = {
+        s.id: access.summary(s)
+        for s in session.execute(select(Series).where(Series.id.in_(near))).scalars()
+    }
+    return [
+        Candidate(
+            line=i.line,
+            name=i.name,
+            verdict=i.verdict,
+            series=summaries.get(i.series_id) if i.series_id is not None else None,
+            yours=i.series_id in ours,
+            distance=i.distance,
+            hash=i.sha256 or i.md5 or i.sha1 or i.pdq,
+            chosen=i.series_id is None or i.series_id in ours,
+        )
+        for i in items
+    ], more
+
+
 def link_items(session: Session, principal: Principal, code: str, data: LinkIn) -> int:
-    """Make a seizure's items members of a series; returns how many were linked."""
+    """Make a seizure's items members of a series; returns how many were linked.
+
+    ``data.lines`` names the items chosen; each must be an item of the seizure (else
+    nothing is linked). Without it: every item in no series yet, except near-duplicates
+    of a series the agency does not work on (:func:`candidates`' default choice)."""
     series = _manageable(session, principal, code)
     seizure = get_seizure(session, principal, data.seizure)
     query = select(SeizureItem).where(SeizureItem.seizure_id == seizure.id)
     if data.lines is None:
-        query = query.where(
-            SeizureItem.verdict.in_([Verdict.new, Verdict.near]),
-            SeizureItem.media_record_id.is_(None),
+        query = query.outerjoin(MediaRecord, MediaRecord.id == SeizureItem.media_record_id).where(
+            _unplaced(seizure.id),
+            or_(
+                SeizureItem.series_id.is_(None),
+                SeizureItem.series_id.in_(_ours(seizure.organisation_id)),
+            ),
         )
     else:
+        if not data.lines:
+            raise InvalidInput("choose at least one item", field="lines")
         query = query.where(SeizureItem.line.in_(set(data.lines)))
     items = list(session.execute(query.order_by(SeizureItem.line)).scalars())
     if data.lines is not None:
         missing = sorted(set(data.lines) - {i.line for i in items})
         if missing:
             shown = ", ".join(map(str, missing[:10]))
-            raise InvalidInput(f"seizure {seizure.reference} has no line {shown}")
+            raise InvalidInput(
+                f"seizure {seizure.reference} has no line {shown}: choose among its items",
+                field="lines",
+            )
     if not items:
         raise InvalidInput(f"seizure {seizure.reference} has no unlinked new material to link")
     now = utcnow()
@@ -244,7 +325,8 @@ def link_items(session: Session, principal: Principal, code: str, data: LinkIn) 
                 other = session.get_one(Series, media.series_id)
                 raise Conflict(
                     f"line {item.line} is already a member of series {other.code}; "
-                    "merge the series instead"
+                    "merge the series instead",
+                    field="lines",
                 )
             media.series_id = series.id
             media.catalogued_at = now
@@ -507,7 +589,11 @@ def series_outs(session: Session, many: Sequence[Series]) -> list[SeriesOut]:
 def series_detail(session: Session, principal: Principal, code: str) -> SeriesDetail:
     series = get_series(session, principal, code)
     timeline = session.execute(
-        select(SeriesEvent).where(SeriesEvent.series_id == series.id).order_by(SeriesEvent.id)
+        # Oldest first, by when it happened (the item timeline's order): an import or
+        # the demo may record events out of their order of insertion.
+        select(SeriesEvent)
+        .where(SeriesEvent.series_id == series.id)
+        .order_by(SeriesEvent.at, SeriesEvent.id)
     ).scalars()
     return SeriesDetail(
         **series_out(session, series).model_dump(),

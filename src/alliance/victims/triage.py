@@ -10,13 +10,15 @@ material — alerts that agency through the one deconfliction mechanism.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from alliance import references
 from alliance.accounts.permissions import Permission
@@ -26,6 +28,7 @@ from alliance.cooperation import services as cooperation
 from alliance.cooperation.models import DeconflictionAlert, WatchedTarget
 from alliance.db.base import utcnow
 from alliance.db.bulk import among, batches, insert_rows
+from alliance.db.listing import Listing, ordered
 from alliance.errors import NotFound
 from alliance.victims import access, catalogue, formats
 from alliance.victims.models import (
@@ -36,7 +39,7 @@ from alliance.victims.models import (
     SeriesAgency,
     Verdict,
 )
-from alliance.victims.schemas import SeriesHit, TriageLine, TriageReport
+from alliance.victims.schemas import PreviousTriage, SeriesHit, TriageLine, TriageReport
 
 LOOKUP_CHUNK = 5_000
 INSERT_CHUNK = 10_000
@@ -95,6 +98,39 @@ def _exact(
     return known
 
 
+def hashes_digest(items: Sequence[formats.SeizureHashes]) -> str:
+    """A SHA-256 over the set of the items' hashes: the same files give the same digest
+    whatever the format, the order or the file names."""
+    keys = sorted(
+        {"|".join(v.lower() if v else "" for v in (i.md5, i.sha1, i.sha256, i.pdq)) for i in items}
+    )
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
+def previous_triage(session: Session, seizure: Seizure) -> Seizure | None:
+    """The agency's first earlier seizure with the same file or the same set of hashes."""
+    same = [
+        column == value
+        for column, value in (
+            (Seizure.file_sha256, seizure.file_sha256),
+            (Seizure.hashes_sha256, seizure.hashes_sha256),
+        )
+        if value is not None
+    ]
+    if not same:
+        return None
+    return session.execute(
+        select(Seizure)
+        .where(
+            Seizure.organisation_id == seizure.organisation_id,
+            Seizure.id < seizure.id,  # triaged before it
+            or_(*same),
+        )
+        .order_by(Seizure.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def triage_seizure(
     session: Session,
     principal: Principal,
@@ -135,10 +171,14 @@ def triage_seizure(
         categorised=sum(1 for k in known.values() if k.category is not None),
         identified=sum(1 for k in known.values() if k.victim_identified),
         baseline=sum(1 for k in known.values() if k.baseline),
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        hashes_sha256=hashes_digest(items),
     )
     seizure.new = seizure.items - seizure.known - seizure.near
     session.add(seizure)
     session.flush()
+    earlier = previous_triage(session, seizure)
+    repeat = earlier is not None
 
     rows: list[dict[str, Any]] = []
     for position, item in enumerate(items):
@@ -173,8 +213,10 @@ def triage_seizure(
         if progress:
             progress("saving", min((number + 1) * INSERT_CHUNK, len(rows)), len(rows))
 
-    # Each known record was seen once more; seen in two seizures, it is distributed.
-    seen = sorted({k.record_id for k in known.values()})
+    # Each known record was seen once more; seen in two seizures, it is distributed. The
+    # same seizure uploaded again by the same agency is not a sighting: counting it made
+    # its files "distributed" and their submissions climb with every re-upload.
+    seen = [] if repeat else sorted({k.record_id for k in known.values()})
     for ids in batches(seen, LOOKUP_CHUNK):
         session.execute(
             update(MediaRecord)
@@ -182,7 +224,9 @@ def triage_seizure(
             .values(submissions=MediaRecord.submissions + 1, last_seen_at=now, is_distributed=True)
         )
 
-    _deconflict(session, principal, seizure, known.values(), near.values(), shared_note)
+    # A re-upload does not alert an agency again about what the first upload told it.
+    told = _alerted(session, [earlier.reference]) if earlier is not None else set()
+    _deconflict(session, principal, seizure, known.values(), near.values(), shared_note, told)
     record(
         session,
         principal,
@@ -208,6 +252,7 @@ def _deconflict(
     known: Iterable[_Known],
     near: Iterable[catalogue.NearHit | None],
     shared_note: str | None,
+    told: set[str] | None = None,
 ) -> None:
     """Alert the agencies of every series this seizure touches closely: near duplicates of
     its members (possible new material) and sightings of members not yet distributed."""
@@ -234,7 +279,8 @@ def _deconflict(
         session.execute(select(Series.id, Series.code).where(Series.id.in_(touched))).all()
     )
     # The agency's own series have nobody to deconflict with: it already works on them.
-    others = [s for s in touched if s not in ours]
+    # An agency already told of this seizure (a re-upload) is not alerted again.
+    others = [s for s in touched if s not in ours and codes[s] not in (told or set())]
     # Which of the series' members matched, as the series' agencies know them (their own
     # hashes, never the seizure's): a few of each kind, the counts cover the rest.
     shown = {
@@ -312,16 +358,31 @@ def get_seizure(session: Session, principal: Principal, reference: str) -> Seizu
     return seizure
 
 
-def list_seizures(session: Session, principal: Principal, limit: int = 200) -> list[Seizure]:
-    agency = access.require_agency(session, principal, Permission.SEIZURE_TRIAGE)
-    return list(
-        session.execute(
-            select(Seizure)
-            .where(Seizure.organisation_id == agency.id)
-            .order_by(Seizure.submitted_at.desc())
-            .limit(limit)
-        ).scalars()
+#: The columns a list of seizures may be sorted by.
+SEIZURE_COLUMNS: dict[str, ColumnElement[Any]] = {
+    key: column.expression
+    for key, column in (
+        ("reference", Seizure.reference),
+        ("submitted", Seizure.submitted_at),
+        ("case_reference", Seizure.case_reference),
+        ("items", Seizure.items),
+        ("known", Seizure.known),
+        ("near", Seizure.near),
+        ("new", Seizure.new),
     )
+}
+
+
+def list_seizures(
+    session: Session, principal: Principal, limit: int = 200, listing: Listing | None = None
+) -> list[Seizure]:
+    """The agency's seizures, newest first or in ``listing``'s order and page."""
+    agency = access.require_agency(session, principal, Permission.SEIZURE_TRIAGE)
+    query = select(Seizure).where(Seizure.organisation_id == agency.id)
+    if listing is None:
+        listing = Listing(sort="submitted", descending=True, limit=limit)
+    query = ordered(query, listing, SEIZURE_COLUMNS, [Seizure.id.desc()])
+    return list(session.execute(query).scalars())
 
 
 def report(session: Session, principal: Principal, seizure: Seizure) -> TriageReport:
@@ -346,12 +407,10 @@ def report(session: Session, principal: Principal, seizure: Seizure) -> TriageRe
             )
         ).scalars()
     )
-    alerted = set(
-        session.execute(
-            select(WatchedTarget.value)
-            .join(DeconflictionAlert, DeconflictionAlert.target_id == WatchedTarget.id)
-            .where(DeconflictionAlert.subject == seizure.reference)
-        ).scalars()
+    # A re-upload alerts nobody again: the first upload's alerts stand for it.
+    earlier = previous_triage(session, seizure)
+    alerted = _alerted(
+        session, [seizure.reference, *([earlier.reference] if earlier is not None else [])]
     )
     hits = [
         SeriesHit(
@@ -365,6 +424,7 @@ def report(session: Session, principal: Principal, seizure: Seizure) -> TriageRe
     ]
     hits.sort(key=lambda h: (-h.near, -h.known, h.series.code))
     return TriageReport(
+        previous=_previous_out(session, seizure, earlier),
         reference=seizure.reference,
         organisation=seizure.organisation.name,
         submitted_at=seizure.submitted_at,
@@ -420,6 +480,164 @@ def lines(
             category=item.category,
             baseline=bool(media and media.baseline),
             victim_identified=bool(media and media.victim_identified),
+            media_type=item.media_type,
         )
         for item, media in found
     ]
+
+
+def _alerted(session: Session, subjects: Sequence[str]) -> set[str]:
+    """The series codes whose agencies were alerted about these seizures."""
+    return set(
+        session.execute(
+            select(WatchedTarget.value)
+            .join(DeconflictionAlert, DeconflictionAlert.target_id == WatchedTarget.id)
+            .where(DeconflictionAlert.subject.in_(list(subjects)))
+        ).scalars()
+    )
+
+
+def _previous_out(
+    session: Session, seizure: Seizure, earlier: Seizure | None
+) -> PreviousTriage | None:
+    """What tells a re-upload from a first triage, and why its counts differ if they do."""
+    if earlier is None:
+        return None
+    # Items the agency made series members from the earlier seizure read as known now.
+    linked_then = select(SeizureItem.media_record_id).where(
+        SeizureItem.seizure_id == earlier.id,
+        SeizureItem.verdict.in_([Verdict.new, Verdict.near]),
+        SeizureItem.media_record_id.is_not(None),
+    )
+    linked = session.execute(
+        select(func.count()).where(
+            SeizureItem.seizure_id == seizure.id,
+            SeizureItem.verdict == Verdict.known,
+            SeizureItem.media_record_id.in_(linked_then),
+        )
+    ).scalar_one()
+    return PreviousTriage(
+        reference=earlier.reference,
+        submitted_at=earlier.submitted_at,
+        same_file=earlier.file_sha256 is not None and earlier.file_sha256 == seizure.file_sha256,
+        items=earlier.items,
+        known=earlier.known,
+        near=earlier.near,
+        new=earlier.new,
+        linked_since=int(linked),
+        reasons=_reasons(earlier, seizure, int(linked)),
+    )
+
+
+def _reasons(earlier: Seizure, now: Seizure, linked: int) -> list[str]:
+    if (earlier.known, earlier.near, earlier.new) == (now.known, now.near, now.new):
+        return ["It reads as it did then: nothing it holds has changed in the catalogue."]
+    reasons = []
+    if linked:
+        reasons.append(
+            f"{_items(linked)} of it became series members from {earlier.reference} "
+            "(Start series or Link items), so they read as known now."
+        )
+    more_known = now.known - earlier.known - linked
+    if more_known > 0:
+        reasons.append(
+            f"{_items(more_known)} more read as known: their records were added to the "
+            "catalogue since, by another seizure linked to a series or by an import."
+        )
+    near = now.near - earlier.near
+    if near > 0:
+        reasons.append(
+            f"{_items(near)} more read as near-duplicates: series gained members since "
+            "that resemble them."
+        )
+    elif near < 0 and not linked:
+        reasons.append(
+            f"{_items(-near)} fewer read as near-duplicates: material they resembled is now "
+            "known, or left a series in a merge."
+        )
+    if not reasons:
+        reasons.append("The catalogue changed since: series were linked, merged or imported.")
+    return reasons
+
+
+def _items(count: int) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
+EXPORT_HEADER = (
+    "Line",
+    "File",
+    "Verdict",
+    "Series",
+    "Series name",
+    "Series owner",
+    "PDQ distance",
+    "VICS category",
+    "Baseline",
+    "Victim identified",
+    "MD5",
+    "SHA-1",
+    "SHA-256",
+    "PDQ",
+)
+
+
+def all_lines(session: Session, seizure: Seizure, chunk: int = 5_000) -> Iterator[TriageLine]:
+    """Every item of the seizure in file order, a page at a time (for an export)."""
+    offset = 0
+    while True:
+        page = lines(session, seizure, offset=offset, limit=chunk)
+        yield from page
+        if len(page) < chunk:
+            return
+        offset += chunk
+
+
+def export_rows(session: Session, seizure: Seizure) -> Iterator[list[object]]:
+    """The triage verdicts as table rows, :data:`EXPORT_HEADER`'s columns."""
+    for line in all_lines(session, seizure):
+        s = line.series
+        yield [
+            line.line,
+            line.name,
+            line.verdict,
+            s.code if s else None,
+            s.name if s else None,
+            s.owner if s else None,
+            line.distance,
+            line.category,
+            "yes" if line.baseline else "no",
+            "yes" if line.victim_identified else "no",
+            line.md5,
+            line.sha1,
+            line.sha256,
+            line.pdq,
+        ]
+
+
+def export_vics(session: Session, seizure: Seizure) -> Iterator[str]:
+    """The triage verdicts as a VICS 2.0 ``#Media`` document: each item's hashes, file
+    name, category and what triage found (``Series`` of a known or near item, the
+    verdict as the ``TriageVerdict`` extension). It reads back as a seizure."""
+    rows = (
+        formats.MediaRow(
+            md5=line.md5,
+            sha1=line.sha1,
+            sha256=line.sha256,
+            pdq=line.pdq,
+            image_id=None,
+            media_type=line.media_type or formats.MediaType.image,
+            category=line.category,
+            baseline=line.baseline,
+            victim_identified=line.victim_identified,
+            offender_identified=False,
+            is_distributed=False,
+            submissions=1,
+            file_available=False,
+            series_name=line.series.name if line.series else None,
+            file_name=line.name,
+            verdict=line.verdict.value,
+        )
+        for line in all_lines(session, seizure)
+    )
+    return formats.render_vics(rows)

@@ -102,6 +102,8 @@ def route_guard(route: APIRoute) -> tuple[str, bool] | None:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["label"] = label
+    # A stored code of the age-group vocabulary (a referral package's), former bands mapped.
+    templates.env.filters["age_group"] = victims_pages.age_group_label
     return templates
 
 

@@ -100,6 +100,9 @@ LABELS: dict[tuple[str, str], str] = {
     ("ReportSource", "scanner"): "Scanner match",
     # Deconfliction (alerts, referrals, series lists)
     ("TargetKind", "url"): "URL",
+    # Victim identification
+    ("Verdict", "near"): "Near-duplicate",
+    ("AgeGroup", "pre_pubescent"): "Pre-pubescent",
 }
 
 # Every enum shown to people other than the permissions: where the default rule reads wrong

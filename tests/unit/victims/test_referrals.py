@@ -44,7 +44,7 @@ def test_a_referral_carries_a_snapshot_package_without_victim_references(
     nl_series = world.series(world.nl, "Amber Fox", 3, first_seen_at=years_ago(2))
     series.update_series(session, world.nl, nl_series.code, SeriesUpdate(notes="desk 4 only"))
     victim = identification.add_victim(
-        session, world.nl, nl_series.code, VictimIn(age_group=AgeGroup.young_child)
+        session, world.nl, nl_series.code, VictimIn(age_group=AgeGroup.pre_pubescent)
     )
     identification.add_victim(session, world.nl, nl_series.code, VictimIn())
 
@@ -64,7 +64,7 @@ def test_a_referral_carries_a_snapshot_package_without_victim_references(
     assert package["media"] == 3
     assert package["victims"] == {
         "total": 2,
-        "by_age_group": {"unknown": 1, "young_child": 1},
+        "by_age_group": {"not_determined": 1, "pre_pubescent": 1},
         "by_status": {"unidentified": 2},
     }
     assert package["hashes"][0] == member_hashes("Amber Fox-0")

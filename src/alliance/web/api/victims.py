@@ -277,8 +277,9 @@ def link_items(
     session: DbSession,
     principal: Principal = requires(Permission.SERIES_MANAGE),
 ) -> dict[str, int]:
-    """Make a seizure's items members of the series (default: its new and near-duplicate
-    items). An item already in another series is 409: merge the series instead."""
+    """Make a seizure's items members of the series (default: its items in no series
+    yet, except near-duplicates of another agency's series). A line that is not the
+    seizure's is 400; an item already in another series is 409: merge the series instead."""
     return {"linked": series.link_items(session, principal, code, data)}
 
 

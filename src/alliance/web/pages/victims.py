@@ -26,8 +26,8 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission
 from alliance.accounts.policy import Principal
 from alliance.db.base import utcnow
-from alliance.errors import AllianceError, InvalidInput, NotFound
-from alliance.validation import PageNumber
+from alliance.errors import AllianceError, Conflict, InvalidInput, NotFound
+from alliance.validation import ID_MAX, PageNumber
 from alliance.victims import access, exchange, identification, metrics, referrals, series, triage
 from alliance.victims.formats import SeizureFormat
 from alliance.victims.models import (
@@ -37,6 +37,7 @@ from alliance.victims.models import (
     SeriesStatus,
     Verdict,
     VictimStatus,
+    age_group,
 )
 from alliance.victims.schemas import (
     AgencyIn,
@@ -57,8 +58,11 @@ from alliance.victims.schemas import (
 )
 from alliance.web import forms as web_forms
 from alliance.web.errors import status_for
+from alliance.web.forms import Form as PageForm
 from alliance.web.forms import Form as WebForm
+from alliance.web.forms import failed
 from alliance.web.guards import DbSession, page_requires
+from alliance.web.labels import label
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.tables import csv_response, read_table
@@ -106,6 +110,15 @@ def _refusal(exc: Exception) -> tuple[str, int]:
     raise exc
 
 
+def age_group_label(code: object) -> str:
+    """The label of an age group stored as a code (a referral package counts victims by
+    it), the victims' former bands read in the one vocabulary."""
+    try:
+        return label(age_group(str(code)))
+    except ValueError:
+        return label(code)
+
+
 def _countries(text: str) -> list[str]:
     """``"NL, be GB"`` → ``["NL", "be", "GB"]``; the schemas check and normalise them."""
     return [c for c in re.split(r"[\s,;]+", text.strip()) if c]
@@ -120,6 +133,22 @@ def _page_number(page: int) -> int:
 
 
 # --- seizures ------------------------------------------------------------------------
+
+#: Labels of the seizure forms' fields, for the error summary at the top of a form.
+SEIZURE_LABELS = {
+    "file": "Hash file",
+    "format": "Format",
+    "case_reference": "Your case reference",
+    "shared_note": "Note to share",
+    "lines": "Items",
+    "name": "Code name",
+    "countries": "Countries",
+    "code": "Series",
+}
+SEIZURE_EXPORTS = ("csv", "vics")
+#: How many items the Start / Link form lists with a box each; a bigger seizure is
+#: placed in steps (what was linked leaves the list).
+CANDIDATES_SHOWN = 1000
 
 
 @dataclass(frozen=True)
@@ -137,13 +166,13 @@ def proportion(report: TriageReport) -> list[Segment]:
     """Known, near-duplicate and new as consecutive parts of 100."""
     segments = []
     x = 0.0
-    for key, label, count in (
+    for key, text, count in (
         ("known", "known", report.known),
         ("near", "near-duplicate", report.near),
         ("new", "new", report.new),
     ):
         width = 100.0 * count / report.items if report.items else 0.0
-        segments.append(Segment(key, label, count, round(x, 3), round(width, 3)))
+        segments.append(Segment(key, text, count, round(x, 3), round(width, 3)))
         x += width
     return segments
 
@@ -153,25 +182,50 @@ def _seizures_page(
     session: DbSession,
     principal: Principal,
     *,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: PageForm | None = None,
     status_code: int = 200,
 ) -> Response:
-    rows = [
-        SeizureOut.model_validate(s, from_attributes=True)
-        for s in triage.list_seizures(session, principal)
-    ]
+    table, listing = read_table(
+        request, sortable=triage.SEIZURE_COLUMNS, default="-submitted", page_size=50
+    )
+    found = triage.list_seizures(session, principal, listing=listing)
+    rows = [SeizureOut.model_validate(s, from_attributes=True) for s in found]
+    if table.csv:
+        return csv_response(
+            "seizures.csv",
+            (
+                "Seizure",
+                "Submitted (UTC)",
+                "Case reference",
+                "Items",
+                "Known",
+                "Near-duplicates",
+                "New",
+            ),
+            (
+                (s.reference, s.submitted_at, s.case_reference, s.items, s.known, s.near, s.new)
+                for s in rows
+            ),
+        )
     return render(
         request,
         "seizures.html",
         {
-            "seizures": rows,
-            "formats": [f.value for f in SeizureFormat],
-            "form": form or {},
-            "error": error,
+            "seizures": table.rows(rows),
+            "table": table,
+            "formats": [(f.value, FORMAT_NAMES.get(f.value, f.value)) for f in SeizureFormat],
+            "form": form or PageForm(),
         },
         status_code=status_code,
     )
+
+
+#: The seizure formats in words.
+FORMAT_NAMES = {
+    "vics": "VICS JSON",
+    "jsonl": "JSON lines (alliance hash)",
+    "csv": "CSV",
+}
 
 
 @router.get("/seizures")
@@ -194,14 +248,21 @@ def seizure_submit(
     principal: Principal = page_requires(Permission.SEIZURE_TRIAGE),
 ) -> Response:
     """Triage an uploaded seizure hash set; all or nothing, then show its result."""
-    form = {"format": fmt, "case_reference": case_reference, "shared_note": shared_note}
+    values = {
+        "format": fmt,
+        "case_reference": case_reference,
+        "shared_note": shared_note,
+        "file": "",
+    }
     try:
         if file is None or not file.filename:
-            raise InvalidInput("choose the seizure's hash file (VICS JSON, JSON lines or CSV)")
+            raise InvalidInput(
+                "choose the seizure's hash file (VICS JSON, JSON lines or CSV)", field="file"
+            )
         try:
             chosen = SeizureFormat(fmt) if fmt else None
         except ValueError:
-            raise InvalidInput(f"unknown format {fmt!r}") from None
+            raise InvalidInput("choose one of the formats offered", field="format") from None
         data = file.file.read()
         with session.begin_nested():  # a refused file leaves nothing behind
             seizure = triage.triage_seizure(
@@ -214,11 +275,20 @@ def seizure_submit(
                 shared_note=shared_note,
             )
     except AllianceError as exc:
-        message, status = _refusal(exc)
-        return _seizures_page(
-            request, session, principal, error=message, form=form, status_code=status
-        )
-    return redirect(request, f"/seizures/{seizure.reference}")
+        if isinstance(exc, InvalidInput) and exc.field is None:
+            exc.field = "file"  # what is wrong is the file: its lines, its format, its size
+        form = failed(exc, values, labels=SEIZURE_LABELS)
+        return _seizures_page(request, session, principal, form=form, status_code=status_for(exc))
+    return redirect(
+        request,
+        f"/seizures/{seizure.reference}",
+        notice=f"Seizure {seizure.reference} triaged: {_count(seizure.items, 'item')}, "
+        f"{seizure.known} known, {seizure.near} near-duplicates, {seizure.new} new.",
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _seizure_page(
@@ -229,13 +299,12 @@ def _seizure_page(
     *,
     verdict: str = "",
     page: PageNumber = 1,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: PageForm | None = None,
     status_code: int = 200,
 ) -> Response:
     found = triage.get_seizure(session, principal, reference)
     if verdict and verdict not in VERDICTS:
-        raise InvalidInput(f"verdict is one of {', '.join(VERDICTS)}")
+        raise InvalidInput("choose one of the verdicts offered: known, near-duplicate or new")
     page = _page_number(page)
     report = triage.report(session, principal, found)
     lines = triage.lines(
@@ -245,16 +314,23 @@ def _seizure_page(
         offset=(page - 1) * ITEMS_PAGE,
         limit=ITEMS_PAGE + 1,
     )
-    may_link = principal.can(Permission.SERIES_MANAGE) and report.new + report.near > 0
+    may_manage = principal.can(Permission.SERIES_MANAGE)
+    choosable, more = (
+        series.candidates(session, principal, found.reference, limit=CANDIDATES_SHOWN)
+        if may_manage
+        else ([], False)
+    )
     linkable = (
         [
             s
             for s in series.list_series(session, principal, include_closed=False)
             if s.merged_into_id is None
         ]
-        if may_link
+        if may_manage
         else []
     )
+    form = form or PageForm()
+    kept = form.value("lines").split(",") if form.failed else None
     return render(
         request,
         "seizure.html",
@@ -262,15 +338,18 @@ def _seizure_page(
             "report": report,
             "segments": proportion(report),
             "lines": lines[:ITEMS_PAGE],
-            "verdicts": VERDICTS,
+            "verdicts": [Verdict(v) for v in VERDICTS],
             "verdict": verdict,
             "page": page,
             "has_next": len(lines) > ITEMS_PAGE,
             "first_line": (page - 1) * ITEMS_PAGE,
-            "may_link": may_link,
+            "may_link": bool(choosable) or (may_manage and form.is_("choose") and form.failed),
+            "candidates": choosable,
+            "candidates_more": more,
+            "kept": kept,
             "linkable": linkable,
-            "form": form or {},
-            "error": error,
+            "linkable_options": [(s.code, f"{s.code} · {s.name}") for s in linkable],
+            "form": form,
         },
         status_code=status_code,
     )
@@ -288,6 +367,41 @@ def seizure_page(
     return _seizure_page(request, session, principal, seizure, verdict=verdict, page=page)
 
 
+@router.get("/seizures/{seizure}/export")
+def seizure_export(
+    request: Request,
+    session: DbSession,
+    seizure: str,
+    fmt: Annotated[str, Query(alias="format", max_length=8)] = "csv",
+    principal: Principal = page_requires(Permission.SEIZURE_TRIAGE),
+) -> Response:
+    """The triage verdicts of every item: CSV for a spreadsheet, VICS JSON for a forensic
+    tool (it reads back as a seizure)."""
+    if fmt not in SEIZURE_EXPORTS:
+        raise InvalidInput("choose CSV or VICS", field="format")
+    found = triage.get_seizure(session, principal, seizure)
+    if fmt == "csv":
+        return csv_response(
+            f"{found.reference}-triage.csv",
+            triage.EXPORT_HEADER,
+            triage.export_rows(session, found),
+        )
+    return Response(
+        "".join(triage.export_vics(session, found)).encode(),
+        media_type="application/json",
+        headers={"content-disposition": f'attachment; filename="{found.reference}-triage.json"'},
+    )
+
+
+def _chosen_lines(values: list[str]) -> list[int]:
+    """The boxes ticked: the seizure's item numbers; anything else is refused."""
+    if not values:
+        raise InvalidInput("choose at least one item", field="lines")
+    if not all(v.isdigit() and 0 < int(v) <= ID_MAX for v in values):
+        raise InvalidInput("choose among the seizure's items", field="lines")
+    return sorted({int(v) for v in values})
+
+
 @router.post("/seizures/{seizure}/series", dependencies=[csrf])
 def seizure_start_series(
     request: Request,
@@ -295,20 +409,34 @@ def seizure_start_series(
     seizure: str,
     name: Annotated[str, Form(max_length=200)] = "",
     countries: Annotated[str, Form(max_length=200)] = "",
+    line: Annotated[list[str] | None, Form(max_length=12)] = None,
     principal: Principal = page_requires(Permission.SERIES_MANAGE),
 ) -> Response:
-    """Start a series of the seizure's new and near-duplicate items."""
-    form = {"name": name, "countries": countries}
+    """Start a series of the items chosen."""
+    values = {"name": name, "countries": countries, "lines": ",".join(line or [])}
     try:
-        data = SeriesIn(name=name, countries=_countries(countries), seizure=seizure)
+        data = SeriesIn(
+            name=name,
+            countries=_countries(countries),
+            seizure=seizure,
+            lines=_chosen_lines(line or []),
+        )
         with session.begin_nested():
             created = series.create_series(session, principal, data)
+            members = series.series_out(session, created).media
     except (ValidationError, AllianceError) as exc:
-        message, status = _refusal(exc)
+        if isinstance(exc, NotFound):
+            raise
+        form = _countries_said(failed(exc, values, labels=SEIZURE_LABELS, name="choose"))
         return _seizure_page(
-            request, session, principal, seizure, error=message, form=form, status_code=status
+            request, session, principal, seizure, form=form, status_code=_status(exc)
         )
-    return redirect(request, f"/series/{created.code}?done=created")
+    return redirect(
+        request,
+        f"/series/{created.code}",
+        notice=f"Series {created.code} ({created.name}) started with {_count(members, 'item')}"
+        f" of seizure {data.seizure}.",
+    )
 
 
 @router.post("/seizures/{seizure}/link", dependencies=[csrf])
@@ -317,26 +445,43 @@ def seizure_link(
     session: DbSession,
     seizure: str,
     code: Annotated[str, Form(max_length=32)] = "",
+    line: Annotated[list[str] | None, Form(max_length=12)] = None,
     principal: Principal = page_requires(Permission.SERIES_MANAGE),
 ) -> Response:
-    """Link the seizure's new and near-duplicate items to a series the agency works on."""
-    form = {"code": code}
+    """Link the items chosen to a series the agency works on."""
+    values = {"code": code, "lines": ",".join(line or [])}
     try:
         if not code.strip():
-            raise InvalidInput("choose the series to link to")
+            raise InvalidInput("choose the series to link to", field="code")
+        data = LinkIn(seizure=seizure, lines=_chosen_lines(line or []))
         with session.begin_nested():
-            series.link_items(session, principal, code, LinkIn(seizure=seizure))
-    except AllianceError as exc:
-        if isinstance(exc, NotFound) and code.strip():
-            # The series may not be found (it is not the agency's); the seizure exists.
-            triage.get_seizure(session, principal, seizure)
-            message, status = exc.message, 404
-        else:
-            message, status = _refusal(exc)
+            linked = series.link_items(session, principal, code, data)
+    except (ValidationError, AllianceError) as exc:
+        found = triage.get_seizure(session, principal, seizure)  # else the seizure's 404
+        if isinstance(exc, NotFound):
+            # The series is not found (it is not the agency's); the seizure exists.
+            exc = InvalidInput(exc.message, field="code")
+        form = failed(exc, values, labels=SEIZURE_LABELS, name="choose")
         return _seizure_page(
-            request, session, principal, seizure, error=message, form=form, status_code=status
+            request, session, principal, found.reference, form=form, status_code=_status(exc)
         )
-    return redirect(request, f"/series/{code.strip().upper()}?done=linked")
+    target = code.strip().upper()
+    return redirect(
+        request,
+        f"/series/{target}",
+        notice=f"{_count(linked, 'item')} of seizure {data.seizure} linked to series {target}.",
+    )
+
+
+def _countries_said(form: PageForm) -> PageForm:
+    """A list of countries is typed on one line: its errors name the code, not a line."""
+    if "countries" in form.errors:
+        form.errors["countries"] = re.sub(r"^line \d+: ", "", form.errors["countries"])
+    return form
+
+
+def _status(exc: ValidationError | AllianceError) -> int:
+    return 400 if isinstance(exc, ValidationError) else status_for(exc)
 
 
 # --- series --------------------------------------------------------------------------
@@ -474,6 +619,88 @@ def _lea_agencies(session: DbSession, principal: Principal) -> list[Organisation
     ]
 
 
+#: Labels of the series page's fields, for the error summary at the top of a form.
+SERIES_LABELS = {
+    "status": "Status",
+    "countries": "Countries",
+    "notes": "Notes",
+    "organisation": "Agency",
+    "into": "Series that absorbs this one",
+    "age_group": "Apparent age group",
+    "identified_on": "Identified on",
+    "country": "Identifying country",
+    "safeguarded_on": "Safeguarded on",
+    "indicators": "Indicators",
+    "note": "Note",
+}
+
+
+def _phrase(value: object) -> str:
+    return label(value).lower()
+
+
+def event_text(kind: str, details: dict[str, Any]) -> str:
+    """A series timeline event in words (never ``key=value``)."""
+    d = details
+    if kind == "created":
+        return f"Started as “{d.get('name', '')}”"
+    if kind == "updated":
+        parts = []
+        status = d.get("status")
+        if isinstance(status, list) and len(status) == 2:
+            parts.append(
+                f"status from {_phrase(SeriesStatus(status[0]))} "
+                f"to {_phrase(SeriesStatus(status[1]))}"
+            )
+        if "notes" in d:
+            parts.append("notes changed")
+        if isinstance(d.get("countries"), list):
+            parts.append("countries now " + (", ".join(d["countries"]) or "none"))
+        return "Updated: " + ("; ".join(parts) or "no change")
+    if kind == "agency_added":
+        return f"{d.get('agency', 'An agency')} joined the series"
+    if kind == "media_linked":
+        return f"{_count(int(d.get('items', 0)), 'item')} of seizure {d.get('seizure', '')} linked"
+    if kind == "media_imported":
+        fmt = str(d.get("format", "")).upper()
+        return f"{_count(int(d.get('records', 0)), 'record')} imported" + (
+            f" from {fmt}" if fmt else ""
+        )
+    if kind == "merged":
+        return f"Merged into series {d.get('into', '')}"
+    if kind == "absorbed":
+        return f"Series {d.get('series', '')} merged into this one"
+    if kind == "victim_added":
+        return f"Victim {d.get('victim', '')} recorded"
+    if kind == "victim_identified":
+        text = f"Victim {d.get('victim', '')} identified on {d.get('identified_on', '')}"
+        if d.get("country"):
+            text += f" in {d['country']}"
+        marked = d.get("media_marked")
+        if marked:
+            text += f"; {_count(int(marked), 'media record')} marked"
+        return text
+    if kind == "victim_safeguarded":
+        return f"Victim {d.get('victim', '')} safeguarded on {d.get('safeguarded_on', '')}"
+    if kind == "referred":
+        return f"Referred ({d.get('referral', '')}) to {d.get('to', '')}" + (
+            f" ({d['country']})" if d.get("country") else ""
+        )
+    return label(kind)
+
+
+def actor_text(actor: str) -> str:
+    """``user:alice`` → ``alice``; an API key or the console says so."""
+    kind, sep, name = actor.partition(":")
+    if not sep:
+        return label(actor)
+    if kind == "api_key":
+        return f"API key {name}"
+    if kind == "operator":
+        return f"{name} (server console)"
+    return name
+
+
 def _series_page(
     request: Request,
     session: DbSession,
@@ -482,8 +709,7 @@ def _series_page(
     *,
     page: PageNumber = 1,
     done: str = "",
-    error: str | None = None,
-    form: dict[str, str] | None = None,
+    form: PageForm | None = None,
     status_code: int = 200,
 ) -> Response:
     found = series.get_series(session, principal, code)
@@ -519,6 +745,11 @@ def _series_page(
         if principal.can(Permission.VICTIM_READ)
         else []
     )
+    country_names = (
+        {j.code: j.name for j in accounts.list_jurisdictions(session, principal)}
+        if principal.can(Permission.JURISDICTION_READ)
+        else {}
+    )
     sent = (
         [
             referrals.referral_out(r)
@@ -533,6 +764,9 @@ def _series_page(
         "series.html",
         {
             "series": detail,
+            "timeline": [
+                (e, event_text(e.kind, e.details), actor_text(e.actor)) for e in detail.timeline
+            ],
             "members": members[:MEMBERS_PAGE],
             "page": page,
             "has_next": len(members) > MEMBERS_PAGE,
@@ -543,17 +777,22 @@ def _series_page(
             "may_manage_victims": principal.can(Permission.VICTIM_MANAGE) and open_,
             "may_refer": may_refer,
             "may_export": principal.can(Permission.RECORDS_EXCHANGE),
-            "statuses": [s.value for s in SeriesStatus],
-            "age_groups": [a.value for a in AgeGroup],
+            "statuses": [(s.value, label(s)) for s in SeriesStatus],
+            "age_groups": [(a.value, label(a)) for a in AgeGroup],
             "invitable": invitable,
+            "invitable_options": [(o.slug, f"{o.name} ({o.country_code})") for o in invitable],
             "mergeable": mergeable,
+            "mergeable_options": [(s.code, f"{s.code} · {s.name}") for s in mergeable],
             "countries": [j.code for j in accounts.list_jurisdictions(session, principal)]
             if may_refer
             else [],
+            "refer_countries": [(code, f"{name} ({code})") for code, name in country_names.items()]
+            if may_refer
+            else [],
+            "country_names": country_names,
             "today": utcnow().date().isoformat(),
             "done": _done(done),
-            "form": form or {},
-            "error": error,
+            "form": form or PageForm(),
         },
         status_code=status_code,
     )
@@ -578,12 +817,14 @@ def _series_form(
     code: str,
     form: dict[str, str],
     exc: Exception,
+    name: str = "",
 ) -> Response:
-    """The series page again, with the refusal's message and what was typed."""
-    message, status = _refusal(exc)
-    return _series_page(
-        request, session, principal, code, error=message, form=form, status_code=status
-    )
+    """The series page again, the form called ``name`` with the refusal's message beside
+    its field and what was typed; a series that is not there is the error page's."""
+    if isinstance(exc, NotFound) or not isinstance(exc, ValidationError | AllianceError):
+        raise exc
+    page_form = _countries_said(failed(exc, form, labels=SERIES_LABELS, name=name))
+    return _series_page(request, session, principal, code, form=page_form, status_code=_status(exc))
 
 
 @router.post("/series/{code}/edit", dependencies=[csrf])
@@ -599,21 +840,20 @@ def series_edit(
     """Change the status, the notes (the series' agencies read them) and the countries."""
     form = {"status": status, "notes": notes, "countries": countries}
     try:
+        try:
+            chosen = SeriesStatus(status) if status else None
+        except ValueError:
+            raise InvalidInput("choose one of the statuses offered", field="status") from None
         data = SeriesUpdate(
-            status=SeriesStatus(status) if status else None,
+            status=chosen,
             notes=notes.strip(),
             countries=_countries(countries) if countries.strip() else None,
         )
         with session.begin_nested():
             changed = series.update_series(session, principal, code, data)
-    except ValidationError as exc:
-        return _series_form(request, session, principal, code, form, exc)
-    except ValueError:
-        refused = InvalidInput(f"unknown status {status!r}")
-        return _series_form(request, session, principal, code, form, refused)
-    except AllianceError as exc:
-        return _series_form(request, session, principal, code, form, exc)
-    return redirect(request, f"/series/{changed.code}?done=updated")
+    except (ValidationError, AllianceError) as exc:
+        return _series_form(request, session, principal, code, form, exc, "edit")
+    return redirect(request, f"/series/{changed.code}", notice=f"Series {changed.code} saved.")
 
 
 @router.post("/series/{code}/agencies", dependencies=[csrf])
@@ -627,17 +867,26 @@ def series_invite(
     form = {"organisation": organisation}
     try:
         if not organisation.strip():
-            raise InvalidInput("choose the agency to invite")
+            raise InvalidInput("choose the agency to invite", field="organisation")
         with session.begin_nested():
             agency = series.add_agency(
                 session, principal, code, AgencyIn(organisation=organisation)
             )
-    except AllianceError as exc:
-        if isinstance(exc, NotFound) and organisation.strip():
+    except (ValidationError, AllianceError) as exc:
+        if isinstance(exc, NotFound):
             series.get_series(session, principal, code)  # the series is there: the agency isn't
-            exc = InvalidInput(exc.message)
-        return _series_form(request, session, principal, code, form, exc)
-    return redirect(request, f"/series/{agency.series.code}?done=agency")
+            exc = InvalidInput(
+                "choose one of the law-enforcement agencies offered", field="organisation"
+            )
+        elif isinstance(exc, AllianceError) and exc.field is None:
+            exc.field = "organisation"
+        return _series_form(request, session, principal, code, form, exc, "invite")
+    return redirect(
+        request,
+        f"/series/{agency.series.code}",
+        notice=f"{agency.organisation.name} invited: it now sees series {agency.series.code} "
+        "and gets its alerts.",
+    )
 
 
 @router.post("/series/{code}/merge", dependencies=[csrf])
@@ -652,15 +901,25 @@ def series_merge(
     form = {"into": into}
     try:
         if not into.strip():
-            raise InvalidInput("choose the series that absorbs this one")
+            raise InvalidInput("choose the series that absorbs this one", field="into")
         with session.begin_nested():
             survivor = series.merge_series(session, principal, code, MergeIn(into=into))
-    except AllianceError as exc:
-        if isinstance(exc, NotFound) and into.strip():
+    except (ValidationError, AllianceError) as exc:
+        if isinstance(exc, NotFound):
             series.get_series(session, principal, code)
-            exc = InvalidInput(exc.message)
-        return _series_form(request, session, principal, code, form, exc)
-    return redirect(request, f"/series/{survivor.code}?done=merged")
+            exc = InvalidInput(
+                f"no open series {into.strip().upper()} of your agency: choose one offered",
+                field="into",
+            )
+        elif isinstance(exc, AllianceError) and exc.field is None:
+            exc.field = "into"
+        return _series_form(request, session, principal, code, form, exc, "merge")
+    closed = code.strip().upper()
+    return redirect(
+        request,
+        f"/series/{survivor.code}",
+        notice=f"Series {closed} merged into {survivor.code}; {closed} is closed.",
+    )
 
 
 @router.post("/series/{code}/victims", dependencies=[csrf])
@@ -668,23 +927,22 @@ def series_add_victim(
     request: Request,
     session: DbSession,
     code: str,
-    age_group: Annotated[str, Form(max_length=32)] = "unknown",
+    age_group: Annotated[str, Form(max_length=32)] = "",
     principal: Principal = page_requires(Permission.VICTIM_MANAGE),
 ) -> Response:
     """Record a victim of the series: an internal reference and an age group, never a name."""
     form = {"age_group": age_group}
     try:
-        data = VictimIn(age_group=AgeGroup(age_group) if age_group else AgeGroup.unknown)
+        data = VictimIn.model_validate({"age_group": age_group or AgeGroup.not_determined.value})
         with session.begin_nested():
             victim = identification.add_victim(session, principal, code, data)
-    except ValidationError as exc:
-        return _series_form(request, session, principal, code, form, exc)
-    except ValueError:
-        refused = InvalidInput(f"unknown age group {age_group!r}")
-        return _series_form(request, session, principal, code, form, refused)
-    except AllianceError as exc:
-        return _series_form(request, session, principal, code, form, exc)
-    return redirect(request, f"/series/{victim.series.code}?done=victim#victims")
+    except (ValidationError, AllianceError) as exc:
+        return _series_form(request, session, principal, code, form, exc, "victim")
+    return redirect(
+        request,
+        f"/series/{victim.series.code}#victims",
+        notice=f"Victim {victim.reference} recorded ({_phrase(victim.age_group)}).",
+    )
 
 
 def _victim_form(
@@ -694,21 +952,22 @@ def _victim_form(
     back: str,
     form: dict[str, str],
     exc: Exception,
+    name: str,
 ) -> Response:
     """A refused identify / safeguard: the series page it came from, or the error page."""
     if not back.strip():  # no page to return to: the error page
         message, _ = _refusal(exc)
         raise InvalidInput(message) if isinstance(exc, ValidationError) else exc
-    return _series_form(request, session, principal, back, form, exc)
+    return _series_form(request, session, principal, back, form, exc, name)
 
 
-def _date(text: str, label: str) -> date | None:
+def _date(text: str, field: str) -> date | None:
     if not text.strip():
         return None
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"{label}: {text!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput("give a date as YYYY-MM-DD", field=field) from None
 
 
 @router.post("/victims/{victim}/identify", dependencies=[csrf])
@@ -723,16 +982,25 @@ def victim_identify(
 ) -> Response:
     """Mark a victim identified by the agency, on a date (default today), in a country
     (default the agency's); every media record of the series becomes "victim identified"."""
-    form = {"victim": victim, "identified_on": identified_on, "country": country}
+    form = {"identified_on": identified_on, "country": country}
     try:
         data = IdentifyIn(
-            identified_on=_date(identified_on, "identified on"), country=country.strip() or None
+            identified_on=_date(identified_on, "identified_on"), country=country.strip() or None
         )
         with session.begin_nested():
             found = identification.identify_victim(session, principal, victim, data)
     except (ValidationError, AllianceError) as exc:
-        return _victim_form(request, session, principal, series_code, form, exc)
-    return redirect(request, f"/series/{found.series.code}?done=identified#victims")
+        # A victim whose state moved on has no such form any more: said at the top.
+        name = "" if isinstance(exc, Conflict) else f"identify-{victim.strip().upper()}"
+        if isinstance(exc, InvalidInput) and exc.field is None:
+            exc.field = "identified_on"
+        return _victim_form(request, session, principal, series_code, form, exc, name)
+    return redirect(
+        request,
+        f"/series/{found.series.code}#victims",
+        notice=f"Victim {found.reference} marked identified; every media record of series "
+        f"{found.series.code} now says so.",
+    )
 
 
 @router.post("/victims/{victim}/safeguard", dependencies=[csrf])
@@ -744,14 +1012,22 @@ def victim_safeguard(
     series_code: Annotated[str, Form(alias="series", max_length=32)] = "",
     principal: Principal = page_requires(Permission.VICTIM_MANAGE),
 ) -> Response:
-    form = {"victim": victim, "safeguarded_on": safeguarded_on}
+    form = {"safeguarded_on": safeguarded_on}
     try:
-        data = SafeguardIn(safeguarded_on=_date(safeguarded_on, "safeguarded on"))
+        data = SafeguardIn(safeguarded_on=_date(safeguarded_on, "safeguarded_on"))
         with session.begin_nested():
             found = identification.safeguard_victim(session, principal, victim, data)
     except (ValidationError, AllianceError) as exc:
-        return _victim_form(request, session, principal, series_code, form, exc)
-    return redirect(request, f"/series/{found.series.code}?done=safeguarded#victims")
+        # A victim whose state moved on has no such form any more: said at the top.
+        name = "" if isinstance(exc, Conflict) else f"safeguard-{victim.strip().upper()}"
+        if isinstance(exc, InvalidInput) and exc.field is None:
+            exc.field = "safeguarded_on"
+        return _victim_form(request, session, principal, series_code, form, exc, name)
+    return redirect(
+        request,
+        f"/series/{found.series.code}#victims",
+        notice=f"Victim {found.reference} marked safeguarded.",
+    )
 
 
 @router.post("/series/{code}/referrals", dependencies=[csrf])
@@ -774,7 +1050,7 @@ def series_refer(
         with session.begin_nested():
             referrals.refer_series(session, principal, code, data)
     except (ValidationError, AllianceError) as exc:
-        return _series_form(request, session, principal, code, form, exc)
+        return _series_form(request, session, principal, code, form, exc, "refer")
     return redirect(request, "/referrals?done=referred")
 
 
@@ -1081,14 +1357,50 @@ def _latest_per_country(report: VictimMetrics, year: int) -> list[KpiYear]:
 def victim_metrics_page(
     request: Request,
     session: DbSession,
-    country: str = "",
+    country: Annotated[str, Query(max_length=8)] = "",
+    fmt: Annotated[str, Query(alias="format", max_length=8)] = "",
     principal: Principal = page_requires(Permission.VICTIM_METRICS_READ),
 ) -> Response:
-    """Identified victims per year against the +10 % target; counts only, no records."""
+    """Identified victims per year against the +10 % target; counts only, no records. A
+    country that is none is said beside the choice, and the alliance-wide figures shown."""
     chosen = country.strip().upper() or None
-    report = metrics.victim_metrics(session, principal, country=chosen)
+    form = PageForm(values={"country": country})
+    try:
+        report = metrics.victim_metrics(session, principal, country=chosen)
+    except InvalidInput as exc:
+        exc.field = "country"
+        form = failed(exc, {"country": country}, labels={"country": "Identifying country"})
+        chosen = None
+        report = metrics.victim_metrics(session, principal)
     year = utcnow().year
     rows = report.years if chosen is None else [r for r in report.by_country if r.country == chosen]
+    jurisdictions = accounts.list_jurisdictions(session, principal)
+    names = {j.code: j.name for j in jurisdictions}
+    if fmt == "csv" and not form.failed:
+        return csv_response(
+            f"identified-victims-{(chosen or 'alliance').lower()}.csv",
+            (
+                "Year",
+                "Country",
+                "Identified",
+                "Cumulative",
+                "Growth",
+                "Target met",
+                "Median days to identification",
+            ),
+            (
+                (
+                    r.year,
+                    names.get(chosen, chosen) if chosen else "alliance-wide",
+                    r.identified,
+                    r.cumulative,
+                    None if r.growth is None else f"{r.growth * 100:+.0f}%",
+                    None if r.target_met is None else ("yes" if r.target_met else "no"),
+                    r.median_days_to_identification,
+                )
+                for r in rows
+            ),
+        )
     chart = Markup(metrics.chart_svg(report, country=chosen))  # noqa: S704 - escaped by charts
     context: dict[str, Any] = {
         "report": report,
@@ -1097,7 +1409,10 @@ def victim_metrics_page(
         "per_country": _latest_per_country(report, year),
         "chart": chart,
         "country": chosen or "",
-        "countries": [j.code for j in accounts.list_jurisdictions(session, principal)],
+        "country_name": names.get(chosen, chosen) if chosen else "",
+        "names": names,
+        "countries": [(j.code, f"{j.name} ({j.code})") for j in jurisdictions],
         "target": report.target_growth,
+        "form": form,
     }
-    return render(request, "victims_metrics.html", context)
+    return render(request, "victims_metrics.html", context, status_code=400 if form.failed else 200)
