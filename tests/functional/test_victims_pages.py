@@ -365,11 +365,11 @@ def test_invite_refer_accept_decline_and_merge(
             "note": "please look",
         },
     )
-    assert (
-        referred.status_code == 303 and referred.headers["location"] == "/referrals?done=referred"
-    )
-    outgoing = client.get("/referrals?done=referred").text
-    assert "Referral sent" in outgoing and alpha in outgoing and "Alpha Oak" in outgoing
+    assert referred.status_code == 303
+    assert referred.headers["location"] == "/referrals?direction=outgoing"
+    outgoing = client.get(referred.headers["location"]).text
+    assert "Referral RF-" in outgoing and "sent; the receiving agency decides" in outgoing
+    assert alpha in outgoing and "Alpha Oak" in outgoing
     # And Beta too, to be declined.
     assert (
         client.post(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alliance.accounts.models import Organisation
+from alliance.accounts.models import Jurisdiction, Organisation
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
@@ -182,7 +182,10 @@ def route_manually(
         raise Conflict(f"item {item.reference} is {item.stage.value}")
     country = data.country_code
     if country is None:
-        raise InvalidInput("name the hosting country")
+        raise InvalidInput("name the hosting country", field="country_code")
+    if session.get(Jurisdiction, country) is None:
+        # An unknown code would route the item to nobody but the secretariat, silently.
+        raise InvalidInput(f"{country} is not a country of the alliance", field="country_code")
     previous = item.country_code
     routed = _route_to(session, item, country, settings, utcnow())
     details = {

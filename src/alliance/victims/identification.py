@@ -80,7 +80,7 @@ def identify_victim(
     today = utcnow().date()
     identified_on = data.identified_on or today
     if identified_on > today:
-        raise InvalidInput("an identification date cannot be in the future")
+        raise InvalidInput("an identification date cannot be in the future", field="identified_on")
     if identified_on < victim.series.first_seen_at.date():
         raise InvalidInput(
             f"the series was first seen on {victim.series.first_seen_at.date()}; "
@@ -124,8 +124,12 @@ def safeguard_victim(
     if victim.status is VictimStatus.safeguarded:
         raise Conflict(f"victim {victim.reference} was already safeguarded")
     on = data.safeguarded_on or utcnow().date()
+    if on > utcnow().date():
+        raise InvalidInput("a safeguarding date cannot be in the future", field="safeguarded_on")
     if victim.identified_on is not None and on < victim.identified_on:
-        raise InvalidInput("safeguarding cannot precede the identification")
+        raise InvalidInput(
+            "safeguarding cannot precede the identification", field="safeguarded_on"
+        )
     victim.status = VictimStatus.safeguarded
     victim.safeguarded_on = on
     event(

@@ -268,7 +268,13 @@ def queue_claim(
     item = assessment.claim_next(session, principal, app_state(request).settings)
     if item is None:
         return redirect(request, "/queue?empty=1")
-    return redirect(request, f"/items/{item.reference}")
+    tz = zone(request.cookies.get(TIME_ZONE_COOKIE))
+    until = f" until {when(item.claim_expires_at, tz)}" if item.claim_expires_at else ""
+    return redirect(
+        request,
+        f"/items/{item.reference}",
+        notice=f"Item {item.reference} claimed for you{until}: assess it or release it.",
+    )
 
 
 # --- items -----------------------------------------------------------------------------
@@ -1212,6 +1218,15 @@ def provider_list(
     principal: Principal = page_requires(Permission.PROVIDER_READ),
 ) -> Response:
     filters = {"country": country.strip().upper(), "q": q.strip()}
+    filter_form = None
+    if filters["country"] and not (len(filters["country"]) == 2 and filters["country"].isalpha()):
+        # Said beside the field; the list is shown unfiltered by country meanwhile.
+        filter_form = failed(
+            InvalidInput("give a country as two letters, e.g. NL", field="country"),
+            {"country": country, "q": q},
+            labels={"country": "Country"},
+        )
+        filters["country"] = ""
     table, listing = read_table(
         request,
         sortable=("name", "slug", "country", "active", "updated"),
@@ -1248,7 +1263,8 @@ def provider_list(
     return render(
         request,
         "providers.html",
-        {"providers": found[: table.page_size], "table": table, "f": filters},
+        {"providers": found[: table.page_size], "table": table, "f": filters, "form": filter_form},
+        status_code=400 if filter_form else 200,
     )
 
 

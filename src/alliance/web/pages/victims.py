@@ -607,7 +607,9 @@ def series_create(
             name="new-series",
         )
         return _series_list_page(request, session, principal, form=form, status_code=status)
-    return redirect(request, f"/series/{created.code}?done=created")
+    return redirect(
+        request, f"/series/{created.code}", notice=f"Series {created.code} started."
+    )
 
 
 def _lea_agencies(session: DbSession, principal: Principal) -> list[Organisation]:
@@ -1048,10 +1050,14 @@ def series_refer(
             raise InvalidInput("choose the country to refer the series to")
         data = ReferralIn(country=country, indicators=indicators.splitlines(), note=note.strip())
         with session.begin_nested():
-            referrals.refer_series(session, principal, code, data)
+            sent = referrals.refer_series(session, principal, code, data)
     except (ValidationError, AllianceError) as exc:
         return _series_form(request, session, principal, code, form, exc, "refer")
-    return redirect(request, "/referrals?done=referred")
+    return redirect(
+        request,
+        "/referrals?direction=outgoing",
+        notice=f"Referral {sent.reference} sent; the receiving agency decides on it.",
+    )
 
 
 @router.get("/series/{code}/export")
