@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login
+from tests.browser.conftest import demo_login, nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +58,7 @@ def test_match_a_picture_by_upload_and_confirm(
     picture.write_bytes(media.jpeg(media.picture(DEFAULT_SEED * 100 + BANKED[0])))
     page = browser_page
     _log_in(page, live_server, "nl-reviewer")
-    page.click("nav.mainnav >> text=Match")
+    nav_to(page, "Match")
     page.wait_for_url(f"{live_server}/match")
     page.set_input_files("input[name=file]", str(picture))
     page.click("text=Match this file")

@@ -34,7 +34,7 @@ def test_notice_state_updates_without_a_reload(live_server: str, browser_page: A
     _log_in(page, base, "nl-investigator")
     # The demo's item waiting for the Dutch police's window.
     page.goto(f"{base}/items?q=/window/")
-    page.locator("[data-testid=items] a").first.click()
+    page.locator("[data-testid=items] tbody a").first.click()
     page.wait_for_selector("[data-testid=takedown-state]")
     item_url = page.url
     assert page.locator("[data-testid=takedown-stage]").inner_text() == "Notice pending"

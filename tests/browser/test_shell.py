@@ -126,8 +126,9 @@ def test_analyst_browses_banks_and_looks_up_a_hash(live_server: str, browser_pag
         headers={"Authorization": f"Bearer {key}"},
     ).json()
     nav_to(page, "Match")
+    page.wait_for_url(f"{live_server}/match")  # the bank page has a hashes field too
     page.fill("textarea[name=hashes]", entries[0]["signal"])
-    page.click("text=Look up")
+    page.get_by_role("button", name="Look up").click()
     table = page.locator("[data-testid=match-results]")
     table.wait_for()
     assert "baseline-demo" in table.inner_text()
@@ -183,7 +184,7 @@ def test_add_user_says_which_roles_fit_then_confirms(live_server: str, browser_p
     is confirmed on the next page (issue 15: the misfit role failed silently)."""
     page = browser_page
     _log_in(page, live_server, "secretariat")
-    page.click("nav.mainnav >> text=Users")
+    nav_to(page, "Users")
     page.wait_for_url(f"{live_server}/users")
     form = page.locator("[data-testid=add-user]")
     industry = form.locator("#f-organisation option", has_text="(Industry)").first

@@ -227,7 +227,8 @@ def test_a_seizure_alert_counts_exact_and_near_matches_of_the_series(
     ]
     seizure = _upload(client, csrf, files)
     started = client.post(
-        f"/seizures/{seizure}/series", data={"csrf_token": csrf, "name": "Grey Heron"}
+        f"/seizures/{seizure}/series",
+        data={"csrf_token": csrf, "name": "Grey Heron", "line": ["1", "2"]},
     )
     assert started.status_code == 303
     code = re.search(r"/series/(S-[0-9A-Z]+)", started.headers["location"]).group(1)  # type: ignore[union-attr]
@@ -359,7 +360,9 @@ def referred(world: World, sessions: sessionmaker[Session]) -> Referred:
                 )
             )
         session.flush()
-        identification.add_victim(session, nl, made.code, VictimIn(age_group=AgeGroup.child))
+        identification.add_victim(
+            session, nl, made.code, VictimIn(age_group=AgeGroup.pre_pubescent)
+        )
         referral = referrals.refer_series(
             session, nl, made.code, ReferralIn(country="GB", indicators=["UK plugs"], note="")
         )
@@ -380,7 +383,7 @@ def test_the_package_is_read_before_accepting(
     assert 'data-testid="package-hashes">3 in the package' in page
     assert "UK plugs" in page and "Red Kite" in page
     victims = page.split('data-testid="package-victims">')[1].split("</dd>")[0]
-    assert victims == "1 — Child 1; unidentified 1"  # words, no codes, no victim reference
+    assert victims == "1 — Pre-pubescent 1; unidentified 1"  # words, no codes, no victim reference
     shown = re.findall(r'<code class="hash copyable" data-testid="hash">([0-9a-f]+)</code>', page)
     assert set(referred.hashes) <= set(shown)  # full values, ready to copy
     assert "data-confirm=" in page.split('data-testid="decline-form"')[1][:400]

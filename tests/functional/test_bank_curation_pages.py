@@ -221,10 +221,10 @@ def test_add_entries_inline_errors_and_notice(client: TestClient, world: World) 
 def test_viewer_and_reviewer_cannot_change_a_bank(client: TestClient, world: World) -> None:
     entries = _bank(client, world, "guarded", entries=1)
     csrf = log_in(client, world.usernames[Role.viewer])
-    page = client.get("/banks/guarded")
-    assert page.status_code == 200
-    assert 'data-testid="add-entries"' not in page.text
-    assert 'data-testid="remove"' not in page.text and 'data-testid="vote"' not in page.text
+    answer = client.get("/banks/guarded")
+    assert answer.status_code == 200
+    assert 'data-testid="add-entries"' not in answer.text
+    assert 'data-testid="remove"' not in answer.text and 'data-testid="vote"' not in answer.text
     refused = client.post(
         "/banks/guarded/entries",
         data={"signal_type": "pdq", "hashes": pdq_hex(5), "csrf_token": csrf},

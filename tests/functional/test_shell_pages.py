@@ -47,7 +47,7 @@ class _Shell(HTMLParser):
             return
         if tag in ("summary", "a"):
             self._what, self._text, self._aria = tag, [], a.get("aria-current")
-        if tag == "span" and a.get("data-testid", "").startswith("count-"):
+        if tag == "span" and (a.get("data-testid") or "").startswith("count-"):
             self._count = a["data-testid"] or ""
 
     def handle_endtag(self, tag: str) -> None:

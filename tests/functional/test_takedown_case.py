@@ -339,7 +339,7 @@ def test_assessment_errors_beside_the_fields_and_a_confirmation(
         data={"csrf_token": csrf, "classification": "baseline", "hashes": f"sha256:{SHA}"},
     )
     assert done.status_code == 303 and done.headers["location"] == f"/items/{reference}"
-    assert _notice(client, done) == "Assessment recorded: Baseline."
+    assert _notice(client, done) == "Assessment recorded: Baseline (illegal everywhere)."
     page = client.get(f"/items/{reference}").text
     assert 'data-testid="notice"' not in page  # shown once
     assert 'data-testid="item-classification">Baseline<' in page

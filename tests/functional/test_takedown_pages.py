@@ -170,7 +170,7 @@ def test_analyst_claims_and_assesses_through_the_forms(
     assert assessed.status_code == 303, assessed.text[:500]
     page = client.get(f"/items/{reference}").text
     assert 'data-stage="notice_pending"' in page and ">Notice pending<" in page
-    assert "Pre pubescent" in page and f"sha256:{SHA[:16]}" in page
+    assert "Pre-pubescent" in page and f"sha256:{SHA[:16]}" in page
     assert "assessed" in page.split('data-testid="timeline"')[1]
 
     empty = client.post("/queue/claim", data={"csrf_token": csrf})

@@ -127,9 +127,7 @@ def safeguard_victim(
     if on > utcnow().date():
         raise InvalidInput("a safeguarding date cannot be in the future", field="safeguarded_on")
     if victim.identified_on is not None and on < victim.identified_on:
-        raise InvalidInput(
-            "safeguarding cannot precede the identification", field="safeguarded_on"
-        )
+        raise InvalidInput("safeguarding cannot precede the identification", field="safeguarded_on")
     victim.status = VictimStatus.safeguarded
     victim.safeguarded_on = on
     event(

@@ -66,6 +66,11 @@ def status_for(error: AllianceError) -> int:
     return 500
 
 
+def form_status(error: Exception) -> int:
+    """The status of a form that failed: 400 for a value pydantic refused, else the error's."""
+    return status_for(error) if isinstance(error, AllianceError) else 400
+
+
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIXES)
 

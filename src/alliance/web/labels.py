@@ -137,7 +137,6 @@ LABELS.update(
         ("Commerciality", "non_commercial"): "Non-commercial",
         # victims
         ("Verdict", "known"): "Known",
-        ("Verdict", "near"): "Near duplicate",
         ("Verdict", "new"): "New",
         ("RecordFormat", "icse"): "ICSE",
         ("RecordFormat", "vics"): "VICS",

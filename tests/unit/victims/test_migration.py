@@ -42,7 +42,7 @@ def _statement(sql: str) -> Any:
     }
     present = [name for name in values if f":{name}" in sql]
     return text(sql).bindparams(
-        *(bindparam(name, values[name][0], type_=values[name][1]) for name in present)
+        *(bindparam(name, values[name][0], type_=values[name][1]) for name in present)  # type: ignore[arg-type]
     )
 
 

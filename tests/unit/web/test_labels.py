@@ -73,7 +73,7 @@ def test_equal_codes_of_two_enums_keep_their_own_words() -> None:
     # "closed" is a stage of an item and of a series; "unresolved" only of an item.
     assert label(takedown.ItemStage.unresolved) == "Unresolved (no hosting country)"
     assert label(takedown.EventKind.unresolved) == "Unresolved"
-    assert label(victims.Verdict.near) == "Near duplicate"
+    assert label(victims.Verdict.near) == "Near-duplicate"
 
 
 @pytest.mark.parametrize("enum", SHOWN, ids=lambda e: f"{e.__module__}.{e.__name__}")

@@ -22,7 +22,7 @@ from alliance.accounts.policy import Principal
 from alliance.accounts.schemas import ApiKeyIn, OrganisationIn, UserIn
 from alliance.errors import AllianceError, InvalidInput, NotFound
 from alliance.web import forms
-from alliance.web.errors import status_for
+from alliance.web.errors import form_status
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.labels import label
 from alliance.web.pages.rendering import redirect, render
@@ -56,7 +56,7 @@ def _role(value: str | None) -> Role | None:
 
 
 def _failure_status(exc: ValidationError | AllianceError) -> int:
-    return 400 if isinstance(exc, ValidationError) else status_for(exc)
+    return form_status(exc)
 
 
 def _role_options(roles: list[Role]) -> list[tuple[str, str]]:

@@ -31,7 +31,7 @@ from alliance.banks.schemas import (
 )
 from alliance.errors import AllianceError, InvalidInput
 from alliance.hashing import signals
-from alliance.web.errors import status_for
+from alliance.web.errors import form_status, status_for
 from alliance.web.forms import Form as PageForm
 from alliance.web.forms import failed, field_errors
 from alliance.web.guards import DbSession, page_requires
@@ -541,7 +541,7 @@ def match_lookup(
         if isinstance(exc, InvalidInput) and exc.field is None:
             exc = InvalidInput(exc.message, field="hashes")
         form = failed(exc, values, labels={"hashes": "Hashes", "signal_type": "Signal type"})
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         return _match_page(request, principal, form=form, status_code=status)
     return _match_page(
         request, principal, form=PageForm(values=values), response=response, source="hashes"
@@ -598,7 +598,7 @@ def match_feedback(
             result = banks.feedback(session, principal, match_id, data)
     except (ValidationError, AllianceError) as exc:
         form = failed(exc, {"verdict": verdict, "note": note}, labels={"verdict": "Verdict"})
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         if fragment:
             return render(
                 request,

@@ -56,7 +56,7 @@ from alliance.takedown.schemas import (
     ReportReceipt,
     RouteIn,
 )
-from alliance.web.errors import status_for
+from alliance.web.errors import form_status, status_for
 from alliance.web.forms import Form as WebForm
 from alliance.web.forms import failed, friendly
 from alliance.web.guards import DbSession, page_public, page_requires
@@ -171,7 +171,7 @@ def report_submit(
         return _report_form(
             request,
             form,
-            status_code=400 if isinstance(exc, ValidationError) else status_for(exc),
+            status_code=form_status(exc),
             headers={"retry-after": str(retry)} if retry else None,
         )
     return render(request, "report_thanks.html", {"reference": receipt.reference})
@@ -225,7 +225,7 @@ def member_report_submit(
         with session.begin_nested():  # a refused report leaves nothing behind
             receipt = intake.submit_reports(session, principal, [data])[0]
     except (ValidationError, AllianceError) as exc:
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         form = failed(exc, values, labels=MEMBER_REPORT_LABELS)
         return _member_report_page(request, form, status_code=status)
     return _member_report_page(request, receipt=receipt)
@@ -633,7 +633,7 @@ def item_assess(
     except NotFound:
         raise
     except (ValidationError, AllianceError) as exc:
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         return _item_page(
             request,
             session,
@@ -670,7 +670,7 @@ def item_route(
     except NotFound:
         raise
     except (ValidationError, AllianceError) as exc:
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         return _item_page(
             request,
             session,
@@ -741,7 +741,7 @@ def item_place_hold(
         with session.begin_nested():
             hold = holds_.place_hold(session, principal, data, app_state(request).settings)
     except (ValidationError, AllianceError) as exc:
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         return _item_page(
             request,
             session,

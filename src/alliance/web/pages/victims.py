@@ -57,7 +57,7 @@ from alliance.victims.schemas import (
     VictimMetrics,
 )
 from alliance.web import forms as web_forms
-from alliance.web.errors import status_for
+from alliance.web.errors import form_status, status_for
 from alliance.web.forms import Form as PageForm
 from alliance.web.forms import Form as WebForm
 from alliance.web.forms import failed
@@ -481,7 +481,7 @@ def _countries_said(form: PageForm) -> PageForm:
 
 
 def _status(exc: ValidationError | AllianceError) -> int:
-    return 400 if isinstance(exc, ValidationError) else status_for(exc)
+    return form_status(exc)
 
 
 # --- series --------------------------------------------------------------------------
@@ -597,7 +597,7 @@ def series_create(
     except (ValidationError, AllianceError) as exc:
         if isinstance(exc, NotFound):
             raise
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         if isinstance(exc, AllianceError) and exc.field is None and "name" in exc.message:
             exc = type(exc)(exc.message, field="name")  # e.g. a code name already taken
         form = web_forms.failed(
@@ -607,9 +607,7 @@ def series_create(
             name="new-series",
         )
         return _series_list_page(request, session, principal, form=form, status_code=status)
-    return redirect(
-        request, f"/series/{created.code}", notice=f"Series {created.code} started."
-    )
+    return redirect(request, f"/series/{created.code}", notice=f"Series {created.code} started.")
 
 
 def _lea_agencies(session: DbSession, principal: Principal) -> list[Organisation]:
@@ -1299,7 +1297,7 @@ def referral_decide(
             raise
         if isinstance(exc, InvalidInput) and exc.field is None and "reason" in exc.message:
             exc = InvalidInput(exc.message, field="reason")
-        status = 400 if isinstance(exc, ValidationError) else status_for(exc)
+        status = form_status(exc)
         form = web_forms.failed(
             exc, values, labels={"reason": "Reason", "decision": "Decision"}, name="decide"
         )
