@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 # each run in databases of its own (created and dropped by tests/conftest.py).
 ALLIANCE_TEST_POSTGRES_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 export ALLIANCE_TEST_POSTGRES_URL
-PYTEST_ARGS ?=
+# Two workers or more (pytest-xdist): each gets databases of its own (tests/conftest.py).
+PYTEST_ARGS ?= -n auto
 
 # Debian packages the Python dependencies build against (vpdq needs FFmpeg's libraries);
 # ffmpeg itself makes the benign test clips.

@@ -420,8 +420,10 @@ def test_age_groups_speak_the_assessments_vocabulary(
     referred = client.post(f"/series/{code}/referrals", data={"csrf_token": csrf, "country": "GB"})
     assert referred.status_code == 303
     _as(client, gb)
-    incoming = client.get("/referrals").text.split('data-testid="incoming-referrals"')[1]
-    assert "Pre-pubescent 1, Pubescent 1" in incoming
+    listed = client.get("/referrals?direction=incoming").text
+    reference = re.search(r'href="/referrals/(RF-[0-9A-Z]+)"', listed).group(1)  # type: ignore[union-attr]
+    package = client.get(f"/referrals/{reference}").text
+    assert "Pre-pubescent 1, Pubescent 1" in package
 
 
 def test_the_seizure_and_series_pages_show_no_raw_codes(client: TestClient, world: World) -> None:

@@ -342,7 +342,7 @@ def test_assessment_errors_beside_the_fields_and_a_confirmation(
     assert _notice(client, done) == "Assessment recorded: Baseline (illegal everywhere)."
     page = client.get(f"/items/{reference}").text
     assert 'data-testid="notice"' not in page  # shown once
-    assert 'data-testid="item-classification">Baseline<' in page
+    assert 'data-testid="item-classification">Baseline (illegal everywhere)<' in page
     assert 'data-testid="assess-form"' not in page  # the claim ended with the assessment
 
 

@@ -120,7 +120,8 @@ def test_triage_prints_totals_and_series_and_pipes_lines(run: Run, tmp_path: Pat
     )
     for text in ("items", "known", "pre-categorised", "near duplicates", "new", "Baseline"):
         assert text in table.out
-    assert "Series touched" in table.out and gb_code in table.out and "Blue Heron" in table.out
+    assert "Series touched" in table.out, table.out
+    assert gb_code in table.out and "Blue Heron" in table.out
 
     # For a pipe: one JSON line per file on stdout, the totals on stderr.
     piped = ok(run("seizures", "triage", str(nl), "--agency", "nl-police", "--format", "jsonl"))

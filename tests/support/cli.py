@@ -40,6 +40,12 @@ def cli_runner(
     monkeypatch.setenv("ALLIANCE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("ALLIANCE_OPERATOR", "tester")
     monkeypatch.setenv("COLUMNS", str(columns))
+    # Rich reads COLUMNS when a console is made, and the CLI's consoles are made on import,
+    # which under pytest-xdist may happen before this fixture runs.
+    from alliance.cli import output
+
+    monkeypatch.setattr(output.console, "width", columns)
+    monkeypatch.setattr(output.err_console, "width", columns)
     get_settings.cache_clear()
     context.engine.cache_clear()
 
