@@ -114,7 +114,6 @@ LABELS.update(
         ("Reach", "own"): "Own organisation",
         ("Reach", "all"): "All organisations",
         # cooperation and takedown: what is watched or held
-        ("TargetKind", "url"): "URL",
         ("TargetKind", "hash"): "Hash",
         ("HoldTarget", "url"): "URL",
         ("HoldTarget", "hash"): "Hash",
@@ -126,14 +125,10 @@ LABELS.update(
         ("ItemStage", "unresolved"): "Unresolved (no hosting country)",
         ("ItemStage", "notice_pending"): "Notice pending",
         ("EventKind", "resolution_failed"): "Hosting lookup failed",
-        ("EventKind", "lea_informed"): "LEA informed",
         ("EventKind", "moved"): "Moved to other hosting",
-        ("EventKind", "hashes_proposed"): "Hashes proposed to a bank",
-        ("EventKind", "lea_cleared"): "LEA cleared for notice",
         # takedown: the ICCAM assessment fields
         ("Classification", "baseline"): "Baseline (illegal everywhere)",
         ("Classification", "national"): "National (illegal here)",
-        ("AgeGroup", "pre_pubescent"): "Pre-pubescent",
         ("Commerciality", "non_commercial"): "Non-commercial",
         # victims
         ("Verdict", "known"): "Known",

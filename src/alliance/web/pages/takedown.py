@@ -82,15 +82,6 @@ ASSESSMENT_CHOICES: dict[str, list[StrEnum]] = {
 }
 
 
-def _validation_message(error: ValidationError) -> str:
-    parts = []
-    for err in error.errors()[:5]:
-        field = ".".join(str(p) for p in err.get("loc", ()))
-        message = str(err.get("msg", "")).removeprefix("Value error, ")
-        parts.append(f"{field}: {message}" if field else message)
-    return "; ".join(parts) or "invalid input"
-
-
 # --- the public report form ------------------------------------------------------------
 
 PUBLIC_REPORT_LABELS = {

@@ -59,7 +59,6 @@ from alliance.victims.schemas import (
 from alliance.web import forms as web_forms
 from alliance.web.errors import form_status, status_for
 from alliance.web.forms import Form as PageForm
-from alliance.web.forms import Form as WebForm
 from alliance.web.forms import failed
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.labels import label
@@ -509,7 +508,7 @@ def _series_list_page(
     session: DbSession,
     principal: Principal,
     *,
-    form: WebForm | None = None,
+    form: PageForm | None = None,
     status_code: int = 200,
 ) -> Response:
     """The series the agency works on: sortable, paged, filtered by status and a search of
@@ -565,7 +564,7 @@ def _series_list_page(
             "search": search,
             "statuses": SERIES_STATUSES,
             "may_manage": principal.can(Permission.SERIES_MANAGE),
-            "form": form or WebForm(),
+            "form": form or PageForm(),
         },
         status_code=status_code,
     )
@@ -1225,7 +1224,7 @@ def _referral_page(
     principal: Principal,
     reference: str,
     *,
-    form: WebForm | None = None,
+    form: PageForm | None = None,
     status_code: int = 200,
 ) -> Response:
     found = referrals.get_referral(session, principal, reference)
@@ -1257,7 +1256,7 @@ def _referral_page(
             ),
             "table": table,
             "may_decide": row.incoming and row.out.status is ReferralStatus.pending,
-            "form": form or WebForm(),
+            "form": form or PageForm(),
         },
         status_code=status_code,
     )
