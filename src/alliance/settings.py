@@ -91,6 +91,15 @@ class Settings(BaseSettings):
         description="Longest a request waits for its turn when the server is full before "
         "it is answered 503 with Retry-After.",
     )
+    keep_alive_seconds: int = Field(
+        75,
+        ge=1,
+        le=3600,
+        description="How long an idle keep-alive connection stays open. Longer than the "
+        "idle timeout of clients and load balancers in front (httpx 5 s, nginx 60 s), so "
+        "the client always closes first: a server closing as a client reuses the "
+        "connection resets that request.",
+    )
     request_body_seconds: float = Field(
         20,
         gt=0,

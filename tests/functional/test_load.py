@@ -59,6 +59,7 @@ class Outcome:
     status: int | None  # None: no answer (timeout, connection error)
     seconds: float
     retry_after: str | None
+    error: str = ""  # what the client saw when there was no answer
 
 
 def _build_world(db_url: str) -> tuple[str, str, str]:
@@ -127,8 +128,9 @@ async def _client(
             else:
                 headers = {"authorization": f"Bearer {_unknown_key()}"}
                 response = await http.get("/api/v1/me", headers=headers)
-        except httpx.HTTPError:
-            out.append(Outcome(kind, None, time.monotonic() - started, None))
+        except httpx.HTTPError as error:
+            seen = f"{type(error).__name__}: {error}"
+            out.append(Outcome(kind, None, time.monotonic() - started, None, seen))
             continue
         out.append(
             Outcome(

@@ -70,6 +70,7 @@ def serve(
             log_level="warning",
             proxy_headers=False,  # the app trusts ALLIANCE_TRUSTED_PROXIES only
             server_header=False,
+            timeout_keep_alive=settings.keep_alive_seconds,
         )
         return
     app = create_app(settings, engine=engine)
@@ -85,7 +86,13 @@ def serve(
         if settings.serve_worker:
             stack.enter_context(_worker_thread(worker_settings, make_session_factory(engine)))
         uvicorn.run(
-            app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+            server_header=False,
+            timeout_keep_alive=settings.keep_alive_seconds,
         )
 
 

@@ -89,26 +89,6 @@ DONE_MESSAGES = {
 }
 
 
-def _validation_message(error: ValidationError) -> str:
-    parts = []
-    for err in error.errors()[:5]:
-        field = ".".join(str(p) for p in err.get("loc", ()))
-        message = str(err.get("msg", "")).removeprefix("Value error, ")
-        parts.append(f"{field}: {message}" if field else message)
-    return "; ".join(parts) or "invalid input"
-
-
-def _refusal(exc: Exception) -> tuple[str, int]:
-    """The message and status of a refused form; not-found is the error page's business."""
-    if isinstance(exc, NotFound):
-        raise exc
-    if isinstance(exc, ValidationError):
-        return _validation_message(exc), 400
-    if isinstance(exc, AllianceError):
-        return exc.message, status_for(exc)
-    raise exc
-
-
 def age_group_label(code: object) -> str:
     """The label of an age group stored as a code (a referral package counts victims by
     it), the victims' former bands read in the one vocabulary."""
@@ -955,8 +935,11 @@ def _victim_form(
 ) -> Response:
     """A refused identify / safeguard: the series page it came from, or the error page."""
     if not back.strip():  # no page to return to: the error page
-        message, _ = _refusal(exc)
-        raise InvalidInput(message) if isinstance(exc, ValidationError) else exc
+        if isinstance(exc, ValidationError):
+            by_field, loose = web_forms.field_errors(exc)
+            said = [f"{name.replace('_', ' ')}: {message}" for name, message in by_field.items()]
+            raise InvalidInput("; ".join([*said, *([loose] if loose else [])])) from exc
+        raise exc
     return _series_form(request, session, principal, back, form, exc, name)
 
 
