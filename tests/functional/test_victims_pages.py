@@ -224,6 +224,12 @@ def test_triage_start_a_series_identify_a_victim_and_see_the_kpi(
     assert future.status_code == 400 and "future" in future.text
     assert 'data-testid="victim-status">Unidentified<' in future.text
     assert 'data-testid="field-error"' in future.text and 'value="2999-01-01"' in future.text
+    # Sent with no series page to return to: the error page, in words (no field paths).
+    lost = client.post(
+        f"/victims/{victim}/identify", data={"csrf_token": csrf, "identified_on": "2999-01-01"}
+    )
+    assert lost.status_code == 400 and "future" in lost.text
+    assert "Value error" not in lost.text and "identified_on" not in lost.text
     today = date.today().isoformat()
     identified = client.post(
         f"/victims/{victim}/identify",
