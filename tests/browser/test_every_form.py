@@ -461,6 +461,15 @@ CASES: list[Case] = [
         keeps_form=False,  # a value the list does not offer: only a tampered page sends it
     ),
     Case(
+        "add bank entries from files",
+        "/banks/{name}/entries/files",
+        "nl-analyst",
+        first_link("/banks", "main table a[href^='/banks/']"),
+        "form[data-testid=add-files]",
+        bad={"files": File("empty.jpg", b"", "image/jpeg")},
+        good={"files": File("photo.jpg", b"", "image/jpeg")},
+    ),
+    Case(
         "add bank entries",
         "/banks/{name}/entries",
         "nl-analyst",

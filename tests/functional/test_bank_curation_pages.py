@@ -5,6 +5,7 @@ the change history a page at a time. Every action as the API's services decide i
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -216,6 +217,82 @@ def test_add_entries_inline_errors_and_notice(client: TestClient, world: World) 
     )
     assert again.status_code == 303
     assert "1 already in the bank unchanged" in client.get("/banks/adding").text
+
+
+def test_add_files_hashes_in_memory_with_variants(client: TestClient, world: World) -> None:
+    from PIL import Image
+
+    from alliance.hashing import pdq
+
+    _bank(client, world, "held")
+    csrf = log_in(client, world.usernames[Role.analyst])
+    page = client.get("/banks/held").text
+    assert 'data-testid="add-files"' in page and 'enctype="multipart/form-data"' in page
+    assert 'id="f-files-note"' in page and 'id="f-note"' in page  # two forms, unique ids
+
+    picture, text = _image(), b"a plain text file"
+    added = client.post(
+        "/banks/held/entries/files",
+        data={"csrf_token": csrf, "pdq": "yes", "md5": "yes", "iwf": "B", "note": "case 7"},
+        files=[("files", ("photo.png", picture, "image/png")), ("files", ("notes.txt", text))],
+    )
+    assert added.status_code == 303, added.text
+    shown = client.get("/banks/held").text
+    assert "Bank held: 3 entries added from 2 files." in shown
+    entries = client.get("/api/v1/banks/held/entries", headers=_key(world, Role.analyst)).json()
+    by_type = {e["signal_type"]: e for e in entries if e["signal_type"] == "pdq"}
+    md5s = sorted(e["signal"] for e in entries if e["signal_type"] == "md5")
+    assert by_type["pdq"]["signal"] == pdq.hash_file(picture).hex
+    assert {"flip_horizontal", "rotate90"} <= set(by_type["pdq"]["variants"])
+    assert by_type["pdq"]["classification"]["iwf"] == "B" and by_type["pdq"]["note"] == "case 7"
+    assert md5s == sorted(
+        hashlib.md5(d, usedforsecurity=False).hexdigest() for d in (picture, text)
+    )
+
+    # A mirrored copy of the picture matches through the variants.
+    mirrored = io.BytesIO()
+    Image.open(io.BytesIO(picture)).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(mirrored, "PNG")
+    found = client.post(
+        "/match/file", data={"csrf_token": csrf}, files={"file": ("m.png", mirrored.getvalue())}
+    )
+    results = found.text.split('data-testid="match-results"')[1]
+    assert found.status_code == 200 and "(Flip horizontal)</span></td><td>0</td>" in results
+
+    # Refused beside the field, nothing added: no file, an empty one, text for PDQ alone,
+    # a flat picture, nothing ticked.
+    def refused(files: list, **fields: str) -> str:
+        answer = client.post(
+            "/banks/held/entries/files", data={"csrf_token": csrf, **fields}, files=files
+        )
+        assert answer.status_code == 400, answer.text
+        assert 'data-testid="form-errors"' in answer.text
+        return answer.text
+
+    assert "choose a file to add" in refused([("files", ("", b""))], pdq="yes")
+    assert "empty.png: the file is empty" in refused([("files", ("empty.png", b""))], pdq="yes")
+    assert "notes.txt: not a picture PDQ can hash" in refused(
+        [("files", ("notes.txt", text))], pdq="yes"
+    )
+    flat = io.BytesIO()
+    Image.new("RGB", (200, 200), "grey").save(flat, "PNG")
+    assert "flat.png: too little detail for a reliable PDQ" in refused(
+        [("files", ("flat.png", flat.getvalue()))], pdq="yes", md5="yes"
+    )
+    page = refused([("files", ("photo.png", picture))], note="kept")
+    assert "tick PDQ or at least one digest to add" in page and 'value="kept"' in page
+    after = client.get("/api/v1/banks/held/entries", headers=_key(world, Role.analyst)).json()
+    assert len(after) == len(entries)
+
+    # A viewer may not add; the form is not shown and the route refuses before hashing.
+    client.cookies.clear()
+    csrf = log_in(client, world.usernames[Role.viewer])
+    assert 'data-testid="add-files"' not in client.get("/banks/held").text
+    denied = client.post(
+        "/banks/held/entries/files",
+        data={"csrf_token": csrf, "pdq": "yes"},
+        files={"files": ("photo.png", picture)},
+    )
+    assert denied.status_code == 403
 
 
 def test_viewer_and_reviewer_cannot_change_a_bank(client: TestClient, world: World) -> None:

@@ -8,7 +8,6 @@ found, so that its existence is not revealed.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -52,8 +51,7 @@ from alliance.db.base import utcnow
 from alliance.db.bulk import among, batches
 from alliance.db.listing import Listing, ordered
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from alliance.hashing import crypto, pdq, signals, variants
-from alliance.hashing.errors import InvalidMedia
+from alliance.hashing import signals, variants
 
 VERIFIED_AT = 3  # distinct analysts, as IWF and Project Arachnid verify
 MAX_ENTRIES_PER_CALL = formats.DEFAULT_MAX_ENTRIES
@@ -562,19 +560,6 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
     } - matched
     cooperation.touch(session, actor, Touched(hashes=matched, near_hashes=near), "match")
     return MatchResponse(results=results)
-
-
-def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:
-    """Hash uploaded bytes in memory (never written anywhere): PDQ when they are an image,
-    and the cryptographic hashes always."""
-    if not data:
-        raise InvalidInput(f"{name}: the file is empty")
-    digests = crypto.digest_file(data, ("md5", "sha1", "sha256"))
-    found = [SignalIn(signal_type=k, signal=v) for k, v in sorted(digests.items())]
-    # Not an image Pillow reads: the cryptographic hashes still match.
-    with contextlib.suppress(InvalidMedia):
-        found.insert(0, SignalIn(signal_type="pdq", signal=pdq.hash_file(data).hex))
-    return found
 
 
 def _match_one(

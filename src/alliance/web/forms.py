@@ -35,6 +35,9 @@ class Form:
     labels: dict[str, str] = field(default_factory=dict)
     #: Which form of a page failed, when a page holds several (e.g. "assess", "hold").
     name: str = ""
+    #: Put before each field's id (``f-<prefix><field>``) when two forms of a page share
+    #: field names, so that ids stay unique and the summary's links find their field.
+    prefix: str = ""
 
     @property
     def failed(self) -> bool:
@@ -138,9 +141,10 @@ def failed(
     fields: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     name: str = "",
+    prefix: str = "",
 ) -> Form:
     """The form to show again after ``error``, with what the user typed."""
-    form = Form(values=dict(values), labels=dict(labels or {}), name=name)
+    form = Form(values=dict(values), labels=dict(labels or {}), name=name, prefix=prefix)
     if isinstance(error, ValidationError):
         form.errors, form.message = field_errors(error, fields=fields)
         if not form.message:

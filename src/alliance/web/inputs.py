@@ -118,7 +118,7 @@ class SurrogateScanner:
 
 def _scanner(scope: Scope) -> BodyScanner | None:
     path = str(scope.get("path", ""))
-    if path in UPLOAD_PATHS:
+    if UPLOAD_PATHS.match(path):
         return None  # media: any byte may appear
     content_type = ""
     for name, value in scope.get("headers", []):

@@ -62,7 +62,7 @@ class SecurityHeadersMiddleware:
 
 
 #: Routes that take media uploads get the (larger) upload limit.
-UPLOAD_PATHS = ("/api/v1/match/file", "/match/file")
+UPLOAD_PATHS = re.compile(r"^(/api/v1/match/file|/match/file|/banks/[^/]+/entries/files)/?$")
 #: Routes that take hash-set files (seizures, record and bank imports) get theirs.
 HASH_FILE_PATHS = re.compile(
     r"^(/api/v1/seizures|/seizures|/api/v1/media/import|/api/v1/banks/[^/]+/import)/?$"
@@ -81,7 +81,7 @@ class BodyLimitMiddleware:
         self.max_hash_file_bytes = max_hash_file_bytes
 
     def limit(self, path: str) -> int:
-        if path in UPLOAD_PATHS:
+        if UPLOAD_PATHS.match(path):
             return self.max_upload_bytes
         if HASH_FILE_PATHS.match(path):
             return self.max_hash_file_bytes
@@ -163,7 +163,7 @@ async def csrf_protect(request: Request) -> None:
     """Dependency for every state-changing page route (double-submit, HMAC-signed)."""
     cookie = request.cookies.get(CSRF_COOKIE)
     supplied = request.headers.get(CSRF_HEADER)
-    if supplied is None and request.url.path in UPLOAD_PATHS:
+    if supplied is None and UPLOAD_PATHS.match(request.url.path):
         # Media is read in memory (never spooled to a temporary file as form() does).
         try:
             supplied = (await read_upload(request)).fields.get(CSRF_FIELD)

@@ -33,6 +33,8 @@ class UploadedForm:
 
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: Every file sent under a name, in order (an ``<input type=file multiple>``).
+    all_files: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
 
 
 def parse(content_type: str, body: bytes) -> UploadedForm:
@@ -87,7 +89,8 @@ def parse(content_type: str, body: bytes) -> UploadedForm:
             continue
         if b"filename" in disposition:
             filename = disposition[b"filename"].decode("utf-8", "replace")
-            form.files[name] = (filename, bytes(data))
+            form.files.setdefault(name, (filename, bytes(data)))
+            form.all_files.setdefault(name, []).append((filename, bytes(data)))
         else:
             if len(data) > MAX_FIELD_BYTES:
                 raise MalformedUpload(f"the field {name!r} is too long")

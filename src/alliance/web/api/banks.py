@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
-from alliance.banks import distribution, formats, manifest
+from alliance.banks import distribution, formats, manifest, media
 from alliance.banks import services as banks
 from alliance.banks.schemas import (
     BankIn,
@@ -275,7 +275,7 @@ def match_file(
 ) -> MatchResponse:
     """Match an uploaded file (raw bytes, ``--data-binary @photo.jpg``). It is hashed in
     memory and never stored; the response lists the signals computed and their matches."""
-    return banks.match(session, principal, MatchRequest(signals=banks.signals_of_media(data)))
+    return banks.match(session, principal, MatchRequest(signals=media.signals_of_media(data)))
 
 
 @router.post("/matches/{match_id}/feedback", responses=answers(409))

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import OrgKind, Permission
 from alliance.accounts.policy import Principal
-from alliance.banks import distribution, formats
+from alliance.banks import distribution, formats, media
 from alliance.banks import services as banks
 from alliance.banks.models import Bank, BankEntry
 from alliance.banks.schemas import (
     Classification,
+    EntriesAdded,
     EntryIn,
     FeedbackIn,
     MatchRequest,
@@ -132,6 +133,7 @@ def _bank_page(
     bank: Bank,
     *,
     add: PageForm | None = None,
+    files: PageForm | None = None,
     action: PageForm | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -213,6 +215,8 @@ def _bank_page(
             "may_vote": principal.can(Permission.ENTRY_VERIFY) and principal.user_id is not None,
             "downloads": _downloads(),
             "form": add or PageForm(values={"signal_type": "pdq"}),
+            "files_form": files or PageForm(values={"pdq": "yes", "md5": "yes"}, prefix="files-"),
+            "max_upload_mb": app_state(request).settings.max_upload_bytes / 1_048_576,
             "action": action or PageForm(),
             "back": here,
         },
@@ -286,14 +290,7 @@ def add_entries(
     try:
         if problem:
             raise InvalidInput(problem, field="hashes")
-        classification = Classification.model_validate(
-            {
-                "baseline": bool(baseline),
-                "iwf": iwf or None,
-                "ncmec": ncmec or None,
-                "vics": vics or None,
-            }
-        )
+        classification = _classification(values)
         items = []
         for number, kind, value in lines:
             try:
@@ -326,13 +323,74 @@ def add_entries(
                 exc = InvalidInput(exc.message, field="hashes")
         form = failed(exc, values, labels=ADD_LABELS, name="add")
         return _bank_page(request, session, principal, bank, add=form, status_code=status_for(exc))
+    return redirect(request, f"/banks/{name}", notice=f"Bank {name}: {_added(result)}.")
+
+
+def _classification(values: dict[str, str]) -> Classification:
+    """The classification the add forms apply to every entry they add."""
+    return Classification.model_validate(
+        {
+            "baseline": bool(values["baseline"]),
+            "iwf": values["iwf"] or None,
+            "ncmec": values["ncmec"] or None,
+            "vics": values["vics"] or None,
+        }
+    )
+
+
+def _added(result: EntriesAdded) -> str:
     updated = len(result.entries) - result.added
     words = [f"{result.added} {'entry' if result.added == 1 else 'entries'} added"]
     if updated:
         words.append(f"{updated} updated")
     if result.unchanged:
         words.append(f"{result.unchanged} already in the bank unchanged")
-    return redirect(request, f"/banks/{name}", notice=f"Bank {name}: " + ", ".join(words) + ".")
+    return ", ".join(words)
+
+
+FILE_LABELS = {**ADD_LABELS, "files": "Files", "signal_types": "Hashes to add"}
+
+
+@router.post("/banks/{name}/entries/files")
+def add_files(
+    # The guard comes first: nobody uploads anything before being authorised.
+    principal: Annotated[Principal, page_requires(Permission.ENTRY_CONTRIBUTE)],
+    request: Request,
+    session: DbSession,
+    name: str,
+    _csrf: Annotated[None, csrf],
+    upload: Annotated[UploadedForm, Depends(read_upload)],
+) -> Response:
+    """Add files the member holds: hashed in memory (a picture's PDQ with its variants,
+    the digests ticked), never stored; the entries go through the same rules as typed
+    hashes."""
+    bank = banks.get_bank(session, principal, name)
+    fields = upload.fields
+    values = {k: fields.get(k, "") for k in ("note", "baseline", "iwf", "ncmec", "vics")}
+    values |= {k: fields.get(k, "") for k in ("pdq", *media.DIGESTS)}
+    files = [(n, d) for n, d in upload.all_files.get("files", []) if n or d]
+    chosen = [k for k in ("pdq", *media.DIGESTS) if values[k]]
+    values |= {"files": ", ".join(n for n, _ in files), "signal_types": ", ".join(chosen)}
+    try:
+        entries = media.entries_of_media(
+            files,
+            chosen,
+            classification=_classification(values),
+            note=values["note"].strip() or None,
+        )
+        with session.begin_nested():
+            result = banks.add_entries(session, principal, name, entries)
+    except (ValidationError, AllianceError) as exc:
+        if isinstance(exc, InvalidInput) and exc.field is None:
+            exc = InvalidInput(exc.message, field="files")
+        form = failed(exc, values, labels=FILE_LABELS, name="files", prefix="files-")
+        return _bank_page(
+            request, session, principal, bank, files=form, status_code=form_status(exc)
+        )
+    count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+    return redirect(
+        request, f"/banks/{name}", notice=f"Bank {name}: {_added(result)} from {count}."
+    )
 
 
 @router.post("/banks/{name}/entries/{entry_id}/remove")
@@ -567,7 +625,7 @@ def match_file(
             response = banks.match(
                 session,
                 principal,
-                MatchRequest(signals=banks.signals_of_media(data, name=filename or "the file")),
+                MatchRequest(signals=media.signals_of_media(data, name=filename or "the file")),
             )
     except AllianceError as exc:
         if exc.field is None:

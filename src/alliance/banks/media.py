@@ -1,0 +1,96 @@
+"""Media a member holds, hashed in memory for its banks: never written anywhere.
+
+Matching a file and adding a file to a bank both start here. The bytes stay in the request
+that brought them; what leaves this module is hashes only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Sequence
+
+from alliance.banks.schemas import Classification, EntryIn, Note, SignalIn
+from alliance.errors import InvalidInput
+from alliance.hashing import crypto, pdq, variants
+from alliance.hashing.errors import InvalidMedia
+
+#: The file digests a bank may hold besides PDQ, in the order they are offered.
+DIGESTS = ("md5", "sha1", "sha256")
+
+
+def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:
+    """What a file is matched by: PDQ when it is an image, and its digests always."""
+    if not data:
+        raise InvalidInput(f"{name}: the file is empty")
+    digests = crypto.digest_file(data, DIGESTS)
+    found = [SignalIn(signal_type=k, signal=v) for k, v in sorted(digests.items())]
+    # Not an image Pillow reads: the cryptographic hashes still match.
+    with contextlib.suppress(InvalidMedia):
+        found.insert(0, SignalIn(signal_type="pdq", signal=pdq.hash_file(data).hex))
+    return found
+
+
+def entries_of_media(
+    files: Sequence[tuple[str, bytes]],
+    signal_types: Collection[str],
+    *,
+    classification: Classification | None = None,
+    note: Note | None = None,
+) -> list[EntryIn]:
+    """Bank entries for files: a picture's PDQ with every robust-banking variant (flips,
+    rotations, frames, crops, tilts, thumbnails, the middle strip), so that an altered copy
+    still matches, and the digests asked for. A file that is not a picture gets its
+    digests only; asked for PDQ alone, it is refused by name."""
+    chosen = [s for s in ("pdq", *DIGESTS) if s in signal_types]
+    unknown = sorted(set(signal_types) - set(chosen))
+    if unknown:
+        raise InvalidInput(f"unknown hash types: {', '.join(unknown)}", field="signal_types")
+    if not chosen:
+        raise InvalidInput("tick PDQ or at least one digest to add", field="signal_types")
+    if not files:
+        raise InvalidInput("choose a file to add", field="files")
+    kept = classification or Classification()
+    entries: list[EntryIn] = []
+    for name, data in files:
+        label = name or "the file"
+        if not data:
+            raise InvalidInput(f"{label}: the file is empty", field="files")
+        if "pdq" in chosen:
+            entries.extend(_pdq_entry(label, data, chosen == ["pdq"], kept, note))
+        digests = tuple(d for d in chosen if d != "pdq")
+        for kind, value in sorted(crypto.digest_file(data, digests).items()):
+            entries.append(EntryIn(signal_type=kind, signal=value, classification=kept, note=note))
+    return entries
+
+
+def _pdq_entry(
+    label: str, data: bytes, alone: bool, classification: Classification, note: Note | None
+) -> list[EntryIn]:
+    """The picture's PDQ entry with its variants; none for a file that is no picture
+    (refused when PDQ is all that was asked)."""
+    try:
+        forms = variants.hash_variants(data)
+    except InvalidMedia:
+        if alone:
+            raise InvalidInput(
+                f"{label}: not a picture PDQ can hash; add its MD5 or SHA-256 instead",
+                field="files",
+            ) from None
+        return []
+    original = forms.pop("original")
+    if original.low_quality:
+        # A flat or nearly blank picture's PDQ is noise: it would match unrelated pictures.
+        raise InvalidInput(
+            f"{label}: too little detail for a reliable PDQ (quality {original.quality} of "
+            "100); untick PDQ to add its digests only",
+            field="files",
+        )
+    return [
+        EntryIn(
+            signal_type="pdq",
+            signal=original.hex,
+            variants={n: h.hex for n, h in forms.items() if h.hex != original.hex},
+            classification=classification,
+            note=note,
+        )
+    ]
