@@ -17,8 +17,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from alliance.errors import InvalidInput
 
-#: Parts a page form may send (fields and files); more is not a form of ours.
-MAX_PARTS = 16
+#: Parts a page form may send (fields and files); more is not a form of ours. Adding files
+#: to a bank sends about a dozen fields, and the files (each within the body's limit).
+MAX_PARTS = 64
 #: Length of a text field (a CSRF token, a choice); files have the body's limit.
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -50,7 +51,7 @@ def parse(content_type: str, body: bytes) -> UploadedForm:
 
     def on_part_begin() -> None:
         if len(parts) >= MAX_PARTS:
-            raise MalformedUpload("the form holds too many parts")
+            raise MalformedUpload(f"send at most {MAX_PARTS - 16} files at a time")
         parts.append(({}, bytearray()))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
