@@ -530,21 +530,38 @@ def test_download_a_bank_in_its_formats(client: TestClient, world: World) -> Non
     assert client.get("/banks/nothing/download?format=csv").status_code == 404
 
 
-def test_change_history_a_page_at_a_time(client: TestClient, world: World) -> None:
-    entries = _bank(client, world, "history", entries=55)
+def test_history_lists_every_event_a_page_at_a_time(client: TestClient, world: World) -> None:
+    """The bank's full event log (one addition per request here), newest first: what,
+    when, which organisation and which entries."""
+    _bank(client, world, "history")
+    analyst = _key(world, Role.analyst)
+    for i in range(50):
+        added = client.post(
+            "/api/v1/banks/history/entries",
+            headers=analyst,
+            json={"entries": [{"signal_type": "pdq", "signal": pdq_hex(i)}]},
+        )
+        assert added.status_code == 200, added.text
     log_in(client, world.usernames[Role.reviewer])
     page = client.get("/banks/history").text
     assert 'href="/banks/history/history"' in page
+    assert page.count('data-testid="history-row"') == 10  # the latest, on the bank's page
+    owner = re.search(r'data-testid="bank-owner">([^<]*)<', page)
+    assert owner and owner.group(1) == world.orgs[OrgKind.hotline].name  # not its slug
+    assert "<dt>Baseline (illegal everywhere)</dt>" in page and "<dt>baseline</dt>" not in page
     first = client.get("/banks/history/history")
     assert first.status_code == 200
-    assert first.text.count('data-testid="change-row"') == 50
-    assert 'href="/banks/history/history?sort=-changed&amp;page=2"' in first.text
-    second = client.get("/banks/history/history?sort=-changed&page=2")
-    assert second.text.count('data-testid="change-row"') == 6
-    assert "← Previous" in second.text
+    assert first.text.count('data-testid="history-row"') == 50
+    assert "Hashes added to a bank" in first.text and "1 entry" in first.text
+    assert world.orgs[OrgKind.hotline].name in first.text
+    assert 'href="/banks/history/history?sort=-when&amp;page=2"' in first.text
+    second = client.get("/banks/history/history?sort=-when&page=2")
+    assert second.text.count('data-testid="history-row"') == 1
+    assert "Bank created" in second.text and "← Previous" in second.text
     download = client.get("/banks/history/history?format=csv")
     rows = list(csv.reader(io.StringIO(download.text)))
-    assert len(rows) == 1 + len(entries) and rows[0][0] == "sequence"
+    assert len(rows) == 1 + 51 and rows[0][:2] == ["When (UTC)", "What"]
+    assert rows[-1][1] == "Bank created"
 
 
 def test_a_bank_you_may_not_see_is_not_found(

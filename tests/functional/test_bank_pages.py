@@ -37,7 +37,7 @@ def test_bank_pages(client: TestClient, world: World) -> None:
 
     csrf = log_in(client, world.usernames[Role.analyst])
     listing = client.get("/banks").text
-    assert 'href="/banks/pages-bank"' in listing and "National (NL)" in listing
+    assert 'href="/banks/pages-bank"' in listing and "National (Land NL)" in listing
     detail = client.get("/banks/pages-bank").text
     assert 'data-testid="bank-entries">3<' in detail
     assert "IWF" in detail and "<dt>A</dt><dd>1</dd>" in detail

@@ -92,7 +92,7 @@ def test_item_page_shows_the_reports_and_the_report_page_who_may_read_it(
     assert "Seen on a forum\nposted twice" in case and "finder@example.test" in case
     assert "Flagged by our classifier" in case and world.orgs[OrgKind.industry].name in case
     assert "a member of the public" in case and "public report form" in case
-    assert ">NL<" in case  # the country hint
+    assert ">Land NL<" in case and ">NL<" not in case  # the country hint, by name
 
     report = client.get(f"/reports/{public_ref}")
     assert report.status_code == 200
@@ -369,7 +369,7 @@ def test_route_form_errors_and_confirmation(
         f"/items/{reference}/route", data={"csrf_token": csrf, "country_code": "NL"}
     )
     assert routed.status_code == 303
-    assert _notice(client, routed) == f"Item {reference} routed to NL."
+    assert _notice(client, routed) == f"Item {reference} routed to Land NL."
 
 
 def test_clear_for_notice_confirms(

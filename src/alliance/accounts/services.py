@@ -79,6 +79,14 @@ def list_jurisdictions(session: Session, actor: Principal) -> list[Jurisdiction]
     return list(session.execute(select(Jurisdiction).order_by(Jurisdiction.code)).scalars())
 
 
+def jurisdiction_names(session: Session) -> dict[str, str]:
+    """Every registered jurisdiction's name by its code, for showing a country by name.
+    No permission: the names of countries are no one's secret (a page of any role, or the
+    public report form, names the country a code stands for)."""
+    rows = session.execute(select(Jurisdiction.code, Jurisdiction.name)).all()
+    return dict(rows)
+
+
 def create_organisation(session: Session, actor: Principal, data: OrganisationIn) -> Organisation:
     authorize(actor, Permission.ORG_MANAGE)
     if session.get(Jurisdiction, data.country_code) is None:

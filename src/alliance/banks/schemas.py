@@ -74,7 +74,8 @@ class BankIn(BaseModel):
 class BankOut(BaseModel):
     name: str
     scope: str
-    owner: str
+    owner: str = Field(description="owning organisation's slug")
+    owner_name: str = Field(description="owning organisation's name")
     description: str
     suppression: bool
     pdq_threshold: int

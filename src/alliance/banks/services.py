@@ -8,17 +8,21 @@ found, so that its existence is not revealed.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from alliance.accounts.models import Organisation
+from alliance.accounts.models import ApiKey, Organisation, User
 from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
+from alliance.audit.models import AuditEvent
 from alliance.banks import formats, lookup
 from alliance.banks.models import (
     Bank,
@@ -158,6 +162,7 @@ def bank_out(session: Session, bank: Bank) -> BankOut:
         name=bank.name,
         scope=bank.scope,
         owner=bank.owner.slug,
+        owner_name=bank.owner.name,
         description=bank.description,
         suppression=bank.suppression,
         pdq_threshold=bank.pdq_threshold,
@@ -715,7 +720,9 @@ def bank_statistics(session: Session, bank: Bank) -> dict[str, list[tuple[str, i
 
     return {
         "signal types": grouped(BankEntry.signal_type),
-        "INTERPOL Baseline": [("baseline", count(BankEntry.baseline.is_(True)))],
+        "INTERPOL Baseline": [
+            ("Baseline (illegal everywhere)", count(BankEntry.baseline.is_(True)))
+        ],
         "IWF": grouped(BankEntry.iwf_category),
         "NCMEC": grouped(BankEntry.ncmec_category),
         "VICS": grouped(BankEntry.vics_category),
@@ -727,25 +734,111 @@ def bank_statistics(session: Session, bank: Bank) -> dict[str, list[tuple[str, i
     }
 
 
-def recent_changes(session: Session, bank: Bank, limit: int = 20) -> list[BankEntry]:
-    return change_history(session, bank, Listing(sort="changed", descending=True, limit=limit))
+#: What a bank's history lists: its own changes and those of its entries.
+BANK_EVENTS = (
+    EventType.BANK_CREATED,
+    EventType.BANK_UPDATED,
+    EventType.BANK_ENTRIES_ADDED,
+    EventType.BANK_ENTRIES_REMOVED,
+    EventType.BANK_ENTRY_VOTED,
+    EventType.BANK_ENTRY_FLAGGED,
+    EventType.MATCH_FEEDBACK,
+)
+
+HISTORY_SORTS: dict[str, Any] = {"when": AuditEvent.seq}
 
 
-HISTORY_SORTS: dict[str, Any] = {"changed": BankEntry.changed_seq}
+@dataclass(frozen=True)
+class BankEvent:
+    """One event of a bank's history as any reader of the bank may see it: what happened,
+    when, which organisation did it and to which entry (or how many) — never the event's
+    details, which hold other organisations' notes (a match's feedback note)."""
+
+    seq: int
+    occurred_at: datetime
+    event_type: EventType
+    organisation: str | None  # the actor's organisation; None for the platform itself
+    actor: str  # the audit label (``user:jdoe``), for when there is no organisation
+    entry_id: int | None = None
+    entries: int | None = None  # how many entries a change of several touched
 
 
-def change_history(session: Session, bank: Bank, listing: Listing) -> list[BankEntry]:
-    """Every entry of a bank by its last change (removals included), a page at a time."""
-    return list(
-        session.execute(
-            ordered(
-                select(BankEntry).where(BankEntry.bank_id == bank.id),
-                listing,
-                HISTORY_SORTS,
-                (BankEntry.id.desc(),),
-            )
-        ).scalars()
+def _count_of(event: AuditEvent) -> int | None:
+    details = json.loads(event.details or "{}")
+    if event.event_type == EventType.BANK_ENTRIES_ADDED:
+        return int(details.get("added", 0)) + int(details.get("updated", 0))
+    if event.event_type == EventType.BANK_ENTRIES_REMOVED:
+        return len(details.get("entries") or [])
+    return None
+
+
+def _actor_organisations(session: Session, events: Sequence[AuditEvent]) -> dict[int, str]:
+    """The name of each event's actor's organisation by event id: a user's, or an API
+    key's (its audit label names the key's prefix)."""
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    prefixes = {
+        e.actor.partition(":")[2]
+        for e in events
+        if e.actor_user_id is None and e.actor.startswith("api_key:")
+    }
+    names = dict(session.execute(select(Organisation.id, Organisation.name)).all())
+    by_user = {
+        uid: names.get(org)
+        for uid, org in session.execute(
+            select(User.id, User.organisation_id).where(User.id.in_(user_ids))
+        ).all()
+    }
+    by_key = {
+        prefix: names.get(org)
+        for prefix, org in session.execute(
+            select(ApiKey.prefix, ApiKey.organisation_id).where(ApiKey.prefix.in_(prefixes))
+        ).all()
+    }
+    found: dict[int, str] = {}
+    for e in events:
+        name = (
+            by_user.get(e.actor_user_id)
+            if e.actor_user_id is not None
+            else by_key.get(e.actor.partition(":")[2])
+            if e.actor.startswith("api_key:")
+            else None
+        )
+        if name:
+            found[e.id] = name
+    return found
+
+
+def bank_history(
+    session: Session, actor: Principal, bank_name: str, listing: Listing
+) -> list[BankEvent]:
+    """Every event of the bank (the bank's changes and its entries' additions, removals,
+    votes, flags and match feedback), newest first unless ``listing`` says otherwise, a
+    page at a time. Only what a reader of the bank may see: see :class:`BankEvent`."""
+    bank = get_bank(session, actor, bank_name)
+    entry_ids = select(cast(BankEntry.id, String)).where(BankEntry.bank_id == bank.id)
+    query = select(AuditEvent).where(
+        AuditEvent.event_type.in_([str(t) for t in BANK_EVENTS]),
+        or_(
+            and_(AuditEvent.subject_type == "bank", AuditEvent.subject_id == bank.name),
+            and_(AuditEvent.subject_type == "bank_entry", AuditEvent.subject_id.in_(entry_ids)),
+        ),
     )
+    listing = listing if listing.sort else replace(listing, sort="when", descending=True)
+    tiebreak = AuditEvent.id.desc() if listing.descending else AuditEvent.id.asc()
+    events = list(session.execute(ordered(query, listing, HISTORY_SORTS, (tiebreak,))).scalars())
+    organisations = _actor_organisations(session, events)
+    return [
+        BankEvent(
+            seq=e.seq,
+            occurred_at=e.occurred_at,
+            event_type=EventType(e.event_type),
+            organisation=organisations.get(e.id),
+            actor=e.actor,
+            entry_id=int(e.subject_id) if e.subject_type == "bank_entry" else None,
+            entries=_count_of(e),
+        )
+        for e in events
+    ]
 
 
 def sync_status(session: Session, actor: Principal, bank: Bank) -> list[BankSync]:

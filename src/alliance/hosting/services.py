@@ -58,6 +58,13 @@ def list_providers(
     return list(session.execute(ordered(query, listing, PROVIDER_SORTS, [tiebreak])).scalars())
 
 
+def provider_countries(session: Session, principal: Principal) -> list[str]:
+    """The codes of the countries the directory's providers are seated in."""
+    authorize(principal, Permission.PROVIDER_READ)
+    found = select(HostingProvider.country_code).distinct()
+    return sorted(c for c in session.execute(found).scalars() if c)
+
+
 def get_provider(session: Session, principal: Principal, slug: str) -> HostingProvider:
     authorize(principal, Permission.PROVIDER_READ)
     provider = _by_slug(session, slug)

@@ -37,7 +37,7 @@ from alliance.web.capacity import (
 from alliance.web.errors import document_errors, install_error_handlers
 from alliance.web.guards import guard_of
 from alliance.web.inputs import NulRefusalMiddleware
-from alliance.web.labels import label
+from alliance.web.labels import country, label
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
@@ -102,6 +102,7 @@ def route_guard(route: APIRoute) -> tuple[str, bool] | None:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["label"] = label
+    templates.env.filters["country"] = country
     # A stored code of the age-group vocabulary (a referral package's), former bands mapped.
     templates.env.filters["age_group"] = victims_pages.age_group_label
     return templates

@@ -8,11 +8,16 @@ only what that rule gets wrong or what needs more than the code says.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jinja2 import pass_context
+
 from alliance.accounts.permissions import ORG_KIND_LABELS, PERMISSION_LABELS, ROLE_LABELS
+from alliance.countries import country_name
 
 #: Labels by enum class name and value; the class name keeps two enums' equal values apart.
 LABELS: dict[tuple[str, str], str] = {
@@ -155,6 +160,29 @@ def label(value: object) -> str:
         raw = str(value)
     text = raw.replace("_", " ").replace(":", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+#: The template context's key for the registered jurisdictions' names: a mapping, or a
+#: function giving one (alliance.web.pages.rendering asks the request's session once).
+REGISTERED_COUNTRIES = "registered_countries"
+
+
+@pass_context
+def country(context: Mapping[str, Any], code: str | None) -> str:
+    """``{{ item.country_code|country }}``: the country's name ("Netherlands") instead of its
+    ISO code — the name the alliance registered for the jurisdiction, else the ISO name,
+    else the code; "—" for none."""
+    found = context.get(REGISTERED_COUNTRIES)
+    names: Mapping[str, str] | None = found() if callable(found) else found
+    return country_name(code, dict(names) if names else None)
+
+
+def country_choices(
+    codes: Iterable[str | None], registered: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Select-box options for countries: (code, name), by name; each code once."""
+    named = {c.upper(): country_name(c, dict(registered or {})) for c in codes if c}
+    return sorted(named.items(), key=lambda pair: pair[1].casefold())
 
 
 def zone(name: str | None) -> tzinfo:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import OrgKind, Role
+from alliance.audit import EventType
 from alliance.banks import services as banks
 from alliance.banks.models import MatchEvent
 from alliance.banks.schemas import (
@@ -17,6 +18,7 @@ from alliance.banks.schemas import (
     MatchRequest,
     SignalIn,
 )
+from alliance.db.listing import Listing
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests import factories
 from tests.factories import flip_bits, pdq_hex
@@ -288,3 +290,58 @@ def test_only_hash_changes_invalidate_the_match_index(session: Session, setting:
     removed = bank.revision
     banks.add_entries(session, first, "baseline-nl", [_pdq(41)])  # restored
     assert bank.revision != removed
+
+
+def test_history_lists_every_event_newest_first_without_details(
+    session: Session, setting: dict
+) -> None:
+    """The bank's history is its full event log (not each entry's latest change), paged,
+    newest first, naming the actor's organisation — never another organisation's note."""
+    first, second = setting["analysts"][:2]
+    reviewer = setting["reviewer"]
+    entry = banks.add_entries(session, first, "baseline-nl", [_pdq(21), _pdq(22)]).entries[0]
+    banks.vote(session, second, "baseline-nl", entry.id)
+    found = banks.match(
+        session, reviewer, MatchRequest(signals=[SignalIn(signal_type="pdq", signal=pdq_hex(21))])
+    ).results[0]
+    banks.feedback(
+        session,
+        reviewer,
+        found.matches[0].match_id,
+        FeedbackIn(verdict="disputed", note="our private note"),
+    )
+    banks.remove_entries(session, first, "baseline-nl", [entry.id])
+    other_bank = factories.bank(session, setting["hotline"], name="other-nl")
+    banks.add_entries(session, first, other_bank.name, [_pdq(23)])
+
+    events = banks.bank_history(session, first, "baseline-nl", Listing())  # the owner
+    kinds = [e.event_type for e in events]
+    assert kinds == [
+        EventType.BANK_ENTRIES_REMOVED,
+        EventType.MATCH_FEEDBACK,
+        EventType.BANK_ENTRY_VOTED,
+        EventType.BANK_ENTRIES_ADDED,
+        EventType.BANK_CREATED,
+    ]  # newest first; the other bank's addition is not here
+    removed, feedback, voted, added, _ = events
+    assert (added.entries, removed.entries) == (2, 1)
+    assert voted.entry_id == entry.id and feedback.entry_id == entry.id
+    assert voted.organisation == setting["hotline"].name
+    assert feedback.organisation == setting["industry"].name
+    assert "our private note" not in repr(events)
+
+    page = banks.bank_history(session, reviewer, "baseline-nl", Listing(limit=2, offset=2))
+    assert [e.event_type for e in page] == kinds[2:4]
+    oldest_first = banks.bank_history(
+        session, reviewer, "baseline-nl", Listing(sort="when", descending=False)
+    )
+    assert [e.event_type for e in oldest_first] == kinds[::-1]
+
+
+def test_history_of_a_bank_you_may_not_see_is_not_found(session: Session) -> None:
+    ngo = factories.organisation(session, OrgKind.ngo, "NL")
+    factories.bank(session, ngo, name="private-nl", subscriber_kinds=())
+    industry = factories.organisation(session, OrgKind.industry, "US")
+    outsider = factories.principal(factories.user(session, industry, Role.reviewer))
+    with pytest.raises(NotFound):
+        banks.bank_history(session, outsider, "private-nl", Listing())

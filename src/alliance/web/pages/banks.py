@@ -30,16 +30,19 @@ from alliance.banks.schemas import (
     MatchResponse,
     SignalIn,
 )
+from alliance.db.listing import Listing
 from alliance.errors import AllianceError, InvalidInput
 from alliance.hashing import signals
 from alliance.web.errors import form_status, status_for
 from alliance.web.forms import Form as PageForm
 from alliance.web.forms import failed, field_errors
 from alliance.web.guards import DbSession, page_requires
+from alliance.web.labels import label
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state
 from alliance.web.tables import csv_response, read_table
+from alliance.web.timeline import actor_words
 from alliance.web.uploads import UploadedForm, read_upload
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +53,8 @@ MAX_LOOKUP_LINES = 200
 SIGNAL_NAMES = {"pdq": "PDQ", "vpdq": "vPDQ", "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
 #: What a bank can be downloaded as: the API's export formats, and its signed snapshot.
 SNAPSHOT = "snapshot"
+#: The bank page's latest events; the history page lists them all.
+RECENT_EVENTS = Listing(sort="when", descending=True, limit=10)
 ADD_LABELS = {
     "signal_type": "Signal type",
     "hashes": "Hashes",
@@ -198,7 +203,8 @@ def _bank_page(
             "bank": banks.bank_out(session, bank),
             "subscriber_kinds": [OrgKind(k) for k in bank.subscriber_kinds],
             "statistics": banks.bank_statistics(session, bank),
-            "changes": banks.recent_changes(session, bank, limit=10),
+            "events": banks.bank_history(session, principal, bank.name, RECENT_EVENTS),
+            "actor_words": actor_words,
             "syncs": banks.sync_status(session, principal, bank),
             "entries": rows,
             "table": table,
@@ -483,41 +489,23 @@ def history(
     name: str,
     principal: Principal = page_requires(Permission.BANK_READ),
 ) -> Response:
-    """Every entry of the bank by its last change, newest first, a page at a time."""
+    """Every event of the bank, newest first, a page at a time."""
     bank = banks.get_bank(session, principal, name)
-    table, listing = read_table(request, sortable=["changed"], default="-changed")
-    changes = banks.change_history(session, bank, listing)
+    table, listing = read_table(request, sortable=["when"], default="-when")
+    events = banks.bank_history(session, principal, name, listing)
     if table.csv:
         return csv_response(
-            f"{name}-changes.csv",
-            (
-                "sequence",
-                "entry",
-                "signal_type",
-                "signal",
-                "status",
-                "votes",
-                "confirmed",
-                "disputed",
-                "contributor",
-                "added_at",
-                "removed_at",
-            ),
+            f"{name}-history.csv",
+            ("When (UTC)", "What", "Organisation", "Entry", "Entries"),
             (
                 (
-                    e.changed_seq,
-                    e.id,
-                    e.signal_type,
-                    e.signal_value,
-                    _status(e),
-                    e.votes,
-                    e.confirmed,
-                    e.disputed,
-                    e.contributor.name,
-                    e.added_at,
-                    e.removed_at,
+                    e.occurred_at,
+                    label(e.event_type),
+                    e.organisation or actor_words(e.actor),
+                    e.entry_id,
+                    e.entries,
                 )
-                for e in changes
+                for e in events
             ),
         )
     return render(
@@ -525,10 +513,9 @@ def history(
         "bank_history.html",
         {
             "bank": banks.bank_out(session, bank),
-            "changes": table.rows(changes),
+            "events": table.rows(events),
             "table": table,
-            "signal_names": SIGNAL_NAMES,
-            "verified_at": banks.VERIFIED_AT,
+            "actor_words": actor_words,
         },
     )
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import ROLE_LABELS
-from alliance.web.labels import when, zone
+from alliance.accounts.services import jurisdiction_names
+from alliance.web.labels import REGISTERED_COUNTRIES, when, zone
 from alliance.web.navigation import DASHBOARD, menus_for, navigation_for
 from alliance.web.security import CSRF_COOKIE, csrf_token
 from alliance.web.state import app_state
@@ -59,6 +61,18 @@ def _take_notice(request: Request) -> str | None:
     return text.decode("utf-8", errors="replace")[:300]
 
 
+def registered_countries(request: Request) -> dict[str, str]:
+    """The registered jurisdictions' names, read once per request in its own transaction
+    (none outside it: an error page names countries by their ISO names)."""
+    found: dict[str, str] | None = getattr(request.state, "registered_countries", None)
+    if found is not None:
+        return found
+    session: Session | None = getattr(request.state, "db_session", None)
+    found = jurisdiction_names(session) if session is not None else {}
+    request.state.registered_countries = found
+    return found
+
+
 def render(
     request: Request,
     template: str,
@@ -86,6 +100,7 @@ def render(
         "mode": state.settings.mode.value,
         "notice": notice,
         "when": partial(when, tz=tz),
+        REGISTERED_COUNTRIES: partial(registered_countries, request),
         **(context or {}),
     }
     response = state.templates.TemplateResponse(

@@ -24,6 +24,7 @@ from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.banks import services as banks
 from alliance.cooperation import services as cooperation
+from alliance.countries import country_name
 from alliance.db.base import utcnow
 from alliance.errors import AllianceError, Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
@@ -60,7 +61,7 @@ from alliance.web.errors import form_status, status_for
 from alliance.web.forms import Form as WebForm
 from alliance.web.forms import failed, friendly
 from alliance.web.guards import DbSession, page_public, page_requires
-from alliance.web.labels import label, when, zone
+from alliance.web.labels import country_choices, label, when, zone
 from alliance.web.pages.cooperation import alert_rows
 from alliance.web.pages.rendering import TIME_ZONE_COOKIE, redirect, render
 from alliance.web.security import csrf_protect
@@ -337,6 +338,7 @@ def item_list(
         session, principal, stage=stage_value, country=country_value, search=search
     )
     rows = [reading.item_out(session, i, names=names, holds=active) for i in shown]
+    registered = accounts.jurisdiction_names(session)
     return render(
         request,
         "items.html",
@@ -345,6 +347,7 @@ def item_list(
             "table": table,
             "stages": list(ItemStage),
             "f": filters,
+            "country_choices": country_choices([*registered, filters["country"]], registered),
         },
     )
 
@@ -673,7 +676,8 @@ def item_route(
     return redirect(
         request,
         f"/items/{item.reference}",
-        notice=f"Item {item.reference} routed to {data.country_code}.",
+        notice=f"Item {item.reference} routed to "
+        f"{country_name(data.country_code, accounts.jurisdiction_names(session))}.",
     )
 
 
@@ -1254,7 +1258,16 @@ def provider_list(
     return render(
         request,
         "providers.html",
-        {"providers": found[: table.page_size], "table": table, "f": filters, "form": filter_form},
+        {
+            "providers": found[: table.page_size],
+            "table": table,
+            "f": filters,
+            "form": filter_form,
+            "country_choices": country_choices(
+                [*hosting.provider_countries(session, principal), filters["country"]],
+                accounts.jurisdiction_names(session),
+            ),
+        },
         status_code=400 if filter_form else 200,
     )
 
