@@ -40,7 +40,7 @@ class MemberCountry(Base):
 
     @property
     def framework_ids(self) -> list[str]:
-        return [f.framework_id for f in self.frameworks]
+        return sorted(f.framework_id for f in self.frameworks)
 
     @property
     def contact_slugs(self) -> list[str]:

@@ -77,7 +77,7 @@ def add_country(session: Session, principal: Principal, data: MemberCountryIn) -
     if session.get(MemberCountry, code) is not None:
         raise Conflict(f"{code} is already a member country", field="code")
     name = (data.name or "").strip() or country_name(code) or code
-    frameworks = check_framework_ids(data.frameworks, field="frameworks")
+    frameworks = sorted(check_framework_ids(data.frameworks, field="frameworks"))
     contacts = _contacts(session, code, data.contacts)
     if session.get(Jurisdiction, code) is None:
         accounts.add_jurisdiction(session, principal, JurisdictionIn(code=code, name=name))
@@ -116,7 +116,7 @@ def update_country(
     if change.note is not None:
         country.note = change.note
     if change.frameworks is not None:
-        wanted = check_framework_ids(change.frameworks, field="frameworks")
+        wanted = sorted(check_framework_ids(change.frameworks, field="frameworks"))
         if wanted != country.framework_ids:
             country.frameworks = [MemberCountryFramework(framework_id=f) for f in wanted]
     if change.contacts is not None:
