@@ -117,7 +117,7 @@ def test_oosi_4_4_scores_0_to_8_from_its_three_parts() -> None:
 def test_unknown_ids_are_refused_clearly() -> None:
     with pytest.raises(NotFound, match="no framework 'mnr2099'"):
         get_framework("mnr2099")
-    with pytest.raises(NotFound, match="mnr2015.cap.22"):
+    with pytest.raises(NotFound, match=r"mnr2015\.cap\.22"):
         get_item("mnr2015.cap.22")
     assert check_framework_ids([" GA2012", "mnr2015", "ga2012"]) == ["ga2012", "mnr2015"]
     with pytest.raises(InvalidInput) as refused:
