@@ -106,23 +106,38 @@ def update_country(
     nothing and writes no event."""
     authorize(principal, Permission.COUNTRY_MANAGE)
     country = _registered(session, check_country_code(code, field="code"))
+    # Everything is checked before anything changes.
+    name = change.name.strip() if change.name is not None else None
+    if name == "":
+        raise InvalidInput("a country's name cannot be empty", field="name")
+    frameworks = (
+        sorted(check_framework_ids(change.frameworks, field="frameworks"))
+        if change.frameworks is not None
+        else None
+    )
+    contacts = (
+        _contacts(session, country.code, change.contacts) if change.contacts is not None else None
+    )
     before = _state(country)
-    if change.name is not None:
-        country.name = change.name.strip()
-        if not country.name:
-            raise InvalidInput("a country's name cannot be empty", field="name")
+    if name is not None:
+        country.name = name
     if change.joined_on is not None:
         country.joined_on = change.joined_on
     if change.note is not None:
         country.note = change.note
-    if change.frameworks is not None:
-        wanted = sorted(check_framework_ids(change.frameworks, field="frameworks"))
-        if wanted != country.framework_ids:
-            country.frameworks = [MemberCountryFramework(framework_id=f) for f in wanted]
-    if change.contacts is not None:
-        orgs = _contacts(session, country.code, change.contacts)
-        if sorted(o.slug for o in orgs) != country.contact_slugs:
-            country.contacts = [MemberCountryContact(organisation_id=o.id) for o in orgs]
+    if frameworks is not None:
+        kept = [f for f in country.frameworks if f.framework_id in frameworks]
+        have = {f.framework_id for f in kept}
+        country.frameworks = kept + [
+            MemberCountryFramework(framework_id=f) for f in frameworks if f not in have
+        ]
+    if contacts is not None:
+        wanted = {o.id for o in contacts}
+        kept_contacts = [c for c in country.contacts if c.organisation_id in wanted]
+        present = {c.organisation_id for c in kept_contacts}
+        country.contacts = kept_contacts + [
+            MemberCountryContact(organisation_id=o.id) for o in contacts if o.id not in present
+        ]
     session.flush()
     after = _state(country)
     changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}

@@ -14,17 +14,17 @@ class MemberCountryIn(BaseModel):
     (against ISO 3166-1, the framework registry and the organisations), so that each
     error names its field."""
 
-    code: str = Field(description="ISO 3166-1 alpha-2 code, e.g. NL")
+    code: Text = Field(max_length=20, description="ISO 3166-1 alpha-2 code, e.g. NL")
     name: Text | None = Field(
         default=None, max_length=100, description="defaults to ISO 3166-1's English name"
     )
     joined_on: date = Field(description="when the country joined the alliance")
-    frameworks: list[str] = Field(
+    frameworks: list[Text] = Field(
         default_factory=lambda: ["ga2012"],
         max_length=20,
         description="ids of the framework versions it reports against (alliance frameworks list)",
     )
-    contacts: list[str] = Field(
+    contacts: list[Text] = Field(
         default_factory=list,
         max_length=20,
         description="slugs of its national contact organisations",
@@ -38,8 +38,8 @@ class MemberCountryChange(BaseModel):
 
     name: Text | None = Field(default=None, min_length=1, max_length=100)
     joined_on: date | None = None
-    frameworks: list[str] | None = Field(default=None, max_length=20)
-    contacts: list[str] | None = Field(default=None, max_length=20)
+    frameworks: list[Text] | None = Field(default=None, max_length=20)
+    contacts: list[Text] | None = Field(default=None, max_length=20)
     note: Text | None = Field(default=None, max_length=2000)
 
 

@@ -130,12 +130,24 @@ def test_update_changes_what_is_given_and_audits_the_difference(session: Session
         "contacts": [[], ["nl-cops"]],
         "note": ["", "x"],
     }
+    # Lists that overlap what is registered keep the rows they share.
+    register.update_country(
+        session, OPERATOR, "NL", MemberCountryChange(frameworks=["mnr2022", "ga2012"])
+    )
+    session.expire_all()
+    country = register.get_country(session, OPERATOR, "NL")
+    assert country.framework_ids == ["ga2012", "mnr2022"]
     register.update_country(session, OPERATOR, "NL", MemberCountryChange(contacts=[]))
     assert country.contact_slugs == []
     with pytest.raises(InvalidInput) as refused:
         register.update_country(session, OPERATOR, "NL", MemberCountryChange(frameworks=["x1"]))
     assert refused.value.field == "frameworks"
-    assert country.framework_ids == ["mnr2022"]
+    assert country.framework_ids == ["ga2012", "mnr2022"]
+    with pytest.raises(InvalidInput):  # checked before anything changes
+        register.update_country(
+            session, OPERATOR, "NL", MemberCountryChange(name="Holland", contacts=["nobody"])
+        )
+    assert country.name == "Netherlands"
     with pytest.raises(NotFound):
         register.update_country(session, OPERATOR, "GB", MemberCountryChange(note="y"))
 
