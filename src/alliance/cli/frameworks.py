@@ -76,7 +76,17 @@ def show(
         ),
     }
     emit([{"field": k, "value": v} for k, v in fields.items()], fmt, title=framework.title)
-    emit([_item_row(i) for i in framework.items], fmt, title="Items")
+    # The ids must show whole in a narrow terminal: kind and parent are the item's own page.
+    scaled = any(i.scale for i in framework.items)
+    rows = [
+        {
+            k: v
+            for k, v in _item_row(i).items()
+            if k not in ("kind", "parent") and (scaled or k != "scale")
+        }
+        for i in framework.items
+    ]
+    emit(rows, fmt, title="Items")
 
 
 def _show_item(item: Item, fmt: OutputFormat) -> None:
