@@ -54,6 +54,9 @@ class Permission(StrEnum):
     RECORDS_EXCHANGE = "victims:records:exchange"
     VICTIM_METRICS_READ = "victims:metrics:read"
 
+    COUNTRY_READ = "countries:register:read"
+    COUNTRY_MANAGE = "countries:register:manage"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -86,6 +89,9 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     # Takedown-time metrics name slow providers alliance-wide, as Project Arachnid does.
     P.METRICS_READ: Reach.ALL,
     P.PROVIDER_READ: Reach.ALL,
+    # Which countries are in the alliance, and their national contacts, is no secret
+    # among members; the register is the secretariat's to keep (COUNTRY_MANAGE).
+    P.COUNTRY_READ: Reach.ALL,
 }
 
 # Notice and takedown. OWN reach on items means items routed to the organisation, items
@@ -247,6 +253,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.REFERRAL_MANAGE: "Send and answer referrals",
     P.RECORDS_EXCHANGE: "Import and export victim identification records",
     P.VICTIM_METRICS_READ: "See victim identification figures",
+    P.COUNTRY_READ: "See the member countries",
+    P.COUNTRY_MANAGE: "Add and change member countries",
 }
 
 

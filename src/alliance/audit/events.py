@@ -73,4 +73,7 @@ class EventType(StrEnum):
     REFERRAL_ACCEPTED = "referral:accepted"
     REFERRAL_DECLINED = "referral:declined"
 
+    MEMBER_COUNTRY_ADDED = "member_country:added"
+    MEMBER_COUNTRY_UPDATED = "member_country:updated"
+
     DEMO_BUILT = "demo:built"

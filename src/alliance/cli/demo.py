@@ -11,6 +11,7 @@ from alliance.cli import context
 from alliance.cli.output import console
 from alliance.db import migrate
 from alliance.db.base import Base
+from alliance.demo import countries as countries_demo
 from alliance.demo import takedown, world
 from alliance.demo import victims as victims_demo
 from alliance.errors import ConfigurationError
@@ -77,6 +78,13 @@ def demo(
             highlight=False,
             soft_wrap=True,
         )
+    console.print(
+        f"\nMember countries: a demo register of the {len(countries_demo.FOUNDING)} founding "
+        "countries of 5 December 2012 (alliance countries list), reporting against the "
+        "frameworks of alliance frameworks list.",
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(
         "\nNotice and takedown: report one of these live demo pages at "
         f"http://{settings.host}:{settings.port}/report, then follow it as nl-analyst, "

@@ -14,10 +14,12 @@ from alliance.cli import (
     accounts,
     audit,
     banks,
+    countries,
     db,
     demo,
     engine,
     feedback,
+    frameworks,
     hosting,
     scan,
     serve,
@@ -85,6 +87,8 @@ def build_app() -> typer.Typer:
     app.add_typer(victims.victims_app, name="victims")
     app.add_typer(victims.referrals_app, name="referrals")
     app.add_typer(victims.media_app, name="media")
+    app.add_typer(frameworks.app, name="frameworks")
+    app.add_typer(countries.app, name="countries")
     app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)

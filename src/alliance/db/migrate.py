@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "alliance.cooperation.models",
     "alliance.takedown.models",
     "alliance.victims.models",
+    "alliance.countries.models",
 )
 
 

@@ -24,6 +24,7 @@ from alliance.audit.models import AuditEvent
 from alliance.audit.services import details_of
 from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
+from alliance.demo import countries as countries_demo
 from alliance.demo import media, takedown
 from alliance.demo import victims as victims_demo
 from alliance.demo.sites import DemoSites
@@ -286,6 +287,7 @@ def build(
         accounts.create_organisation(session, actor, org)
     for user, _org in users:
         accounts.create_user(session, actor, user)
+    member_countries = countries_demo.build(session, actor, MEMBER_COUNTRIES)
     _fill_banks(session, actor, seed)
     victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
@@ -312,6 +314,7 @@ def build(
             "seed": seed,
             "organisations": len(orgs),
             "users": len(users),
+            "member_countries": member_countries,
             "history_items": history,
             "series": victims.series,
             "victims_identified": victims.identified,

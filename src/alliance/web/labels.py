@@ -75,6 +75,8 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "notice:failed"): "Notice could not be sent",
     ("EventType", "provider:created"): "Hosting provider added",
     ("EventType", "provider:updated"): "Hosting provider changed",
+    ("EventType", "member_country:added"): "Member country added",
+    ("EventType", "member_country:updated"): "Member country changed",
     ("EventType", "series:created"): "Series started",
     ("EventType", "series:updated"): "Series changed",
     ("EventType", "series:agency_added"): "Agency joined a series",

@@ -63,6 +63,7 @@ EVENT_GROUPS: dict[str, str] = {
     "seizure": "Seizures",
     "media": "Records exchange",
     "referral": "Referrals",
+    "member_country": "Member countries",
     "demo": "Demo",
 }
 FILTER_FIELDS = {
