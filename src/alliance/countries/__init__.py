@@ -10,7 +10,8 @@ from alliance.countries.names import (
     IsoCountry,
     check_country_code,
     country_name,
+    display_name,
     iso_countries,
 )
 
-__all__ = ["IsoCountry", "check_country_code", "country_name", "iso_countries"]
+__all__ = ["IsoCountry", "check_country_code", "country_name", "display_name", "iso_countries"]

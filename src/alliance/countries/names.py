@@ -9,6 +9,7 @@ that is not in ISO 3166-1, so that a page can fall back to the code;
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -61,6 +62,21 @@ def country_name(code: str, *, common: bool = False) -> str | None:
     if country is None:
         return None
     return country.display_name if common else country.name
+
+
+#: User-assigned codes in common use that ISO 3166-1 does not hold (said, never checked).
+USER_ASSIGNED = {"XK": "Kosovo"}
+
+
+def display_name(code: str | None, registered: Mapping[str, str] | None = None) -> str:
+    """What a page shows for ``code``: the registered jurisdiction's name, the everyday ISO
+    name, a user-assigned code's name, or the code itself; "—" for no code."""
+    if not code:
+        return "—"
+    key = _key(code)
+    if registered and key in registered:
+        return registered[key]
+    return country_name(code, common=True) or USER_ASSIGNED.get(key) or code
 
 
 def check_country_code(value: str, *, field: str = "code") -> str:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import pass_context
 
 from alliance.accounts.permissions import ORG_KIND_LABELS, PERMISSION_LABELS, ROLE_LABELS
-from alliance.countries import country_name
+from alliance.countries import display_name
 
 #: Labels by enum class name and value; the class name keeps two enums' equal values apart.
 LABELS: dict[tuple[str, str], str] = {
@@ -176,14 +176,14 @@ def country(context: Mapping[str, Any], code: str | None) -> str:
     else the code; "—" for none."""
     found = context.get(REGISTERED_COUNTRIES)
     names: Mapping[str, str] | None = found() if callable(found) else found
-    return country_name(code, dict(names) if names else None)
+    return display_name(code, dict(names) if names else None)
 
 
 def country_choices(
     codes: Iterable[str | None], registered: Mapping[str, str] | None = None
 ) -> list[tuple[str, str]]:
     """Select-box options for countries: (code, name), by name; each code once."""
-    named = {c.upper(): country_name(c, dict(registered or {})) for c in codes if c}
+    named = {c.upper(): display_name(c, dict(registered or {})) for c in codes if c}
     return sorted(named.items(), key=lambda pair: pair[1].casefold())
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from jinja2 import Environment
 
-from alliance.countries import country_name
+from alliance.countries import display_name
 from alliance.web.labels import REGISTERED_COUNTRIES, country, country_choices
 
 
 def test_a_code_reads_as_the_registered_name_then_the_iso_name_then_itself() -> None:
-    assert country_name("NL") == "Netherlands" and country_name("nl") == "Netherlands"
-    assert country_name("NL", {"NL": "The Netherlands"}) == "The Netherlands"
-    assert country_name("KR") == "South Korea" and country_name("XK") == "Kosovo"
-    assert country_name("QQ") == "QQ" and country_name(None) == "—"
+    assert display_name("NL") == "Netherlands" and display_name("nl") == "Netherlands"
+    assert display_name("NL", {"NL": "The Netherlands"}) == "The Netherlands"
+    assert display_name("KR") == "South Korea" and display_name("XK") == "Kosovo"
+    assert display_name("QQ") == "QQ" and display_name(None) == "—"
 
 
 def test_the_filter_and_the_select_options() -> None:

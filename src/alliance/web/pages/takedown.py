@@ -24,7 +24,7 @@ from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.banks import services as banks
 from alliance.cooperation import services as cooperation
-from alliance.countries import country_name
+from alliance.countries import display_name
 from alliance.db.base import utcnow
 from alliance.errors import AllianceError, Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
@@ -677,7 +677,7 @@ def item_route(
         request,
         f"/items/{item.reference}",
         notice=f"Item {item.reference} routed to "
-        f"{country_name(data.country_code, accounts.jurisdiction_names(session))}.",
+        f"{display_name(data.country_code, accounts.jurisdiction_names(session))}.",
     )
 
 
