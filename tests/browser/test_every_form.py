@@ -911,7 +911,14 @@ def test_every_form_fails_visibly_and_confirms(demo_server: str, chromium: Any) 
     assert not problems, "\n".join(problems)
 
 
-CRAWL_USERS = ("secretariat", "nl-analyst", "nl-investigator", "nl-reviewer", "nl-hotline-admin")
+CRAWL_USERS = (
+    "secretariat",
+    "nl-analyst",
+    "nl-investigator",
+    "nl-reviewer",
+    "nl-hotline-admin",
+    "nl-editor",
+)
 
 
 def test_every_form_on_the_pages_has_a_case(demo_server: str, chromium: Any) -> None:

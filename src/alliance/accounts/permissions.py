@@ -64,6 +64,8 @@ class OrgKind(StrEnum):
     industry = "industry"
     secretariat = "secretariat"
     ngo = "ngo"
+    #: A member country's government (ministry): states and reports its commitments.
+    government = "government"
 
 
 class Role(StrEnum):
@@ -72,6 +74,8 @@ class Role(StrEnum):
     analyst = "analyst"
     investigator = "investigator"
     reviewer = "reviewer"
+    #: Writes its country's commitments, reports and self-assessment (issue 16).
+    country_editor = "country_editor"
     viewer = "viewer"
 
 
@@ -181,6 +185,9 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.ITEM_READ: Reach.OWN,
         P.USER_READ: Reach.OWN,
     },
+    # A government's editor: its own country's entries (the permissions of issue 16 are
+    # granted here as they come); nothing of takedown, banks or victims.
+    Role.country_editor: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
     Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
 
@@ -193,6 +200,7 @@ ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.ngo: frozenset({Role.org_admin, Role.analyst, Role.viewer}),
     OrgKind.law_enforcement: frozenset({Role.org_admin, Role.investigator, Role.viewer}),
     OrgKind.industry: frozenset({Role.org_admin, Role.reviewer, Role.viewer}),
+    OrgKind.government: frozenset({Role.org_admin, Role.country_editor, Role.viewer}),
 }
 
 ROLE_LABELS: dict[Role, str] = {
@@ -201,6 +209,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.analyst: "Hotline analyst",
     Role.investigator: "LEA investigator",
     Role.reviewer: "Trust & safety reviewer",
+    Role.country_editor: "Country editor",
     Role.viewer: "Viewer",
 }
 
@@ -211,6 +220,7 @@ ORG_KIND_LABELS: dict[OrgKind, str] = {
     OrgKind.industry: "Industry",
     OrgKind.secretariat: "Secretariat",
     OrgKind.ngo: "NGO",
+    OrgKind.government: "Government",
 }
 
 #: What each permission lets a person do, as "What you may do" and a refusal say it.

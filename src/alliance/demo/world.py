@@ -133,6 +133,24 @@ def _plan(seed: int) -> tuple[list[OrganisationIn], list[tuple[UserIn, str]]]:
             (f"{low}-reviewer", f"Reviewer {names[cc]}", Role.reviewer, f"{low}-photoshare"),
             (f"{low}-chat-reviewer", f"Reviewer chat {names[cc]}", Role.reviewer, f"{low}-chat"),
         ]
+    # Two governments whose editors state and report their countries' commitments.
+    for cc in ("NL", "GB"):
+        orgs.append(
+            OrganisationIn(
+                slug=f"{cc.lower()}-government",
+                name=f"Demo Ministry of Justice {names[cc]}",
+                kind=OrgKind.government,
+                country_code=cc,
+            )
+        )
+        users.append(
+            (
+                f"{cc.lower()}-editor",
+                f"Country editor {names[cc]}",
+                Role.country_editor,
+                f"{cc.lower()}-government",
+            )
+        )
     users += [
         ("nl-police-viewer", "Viewer Netherlands", Role.viewer, "nl-police"),
         # Two more hotline analysts: verification takes three distinct analysts.
