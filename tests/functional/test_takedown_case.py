@@ -21,9 +21,17 @@ from alliance.db.base import utcnow
 from alliance.errors import Conflict
 from alliance.hosting.models import HostingProvider
 from alliance.hosting.resolution import HostingResult
-from alliance.takedown import assessment, intake, routing
-from alliance.takedown.models import Classification, ContentItem, EventKind, ItemEvent, ReportSource
-from alliance.takedown.schemas import AssessmentIn, ReportIn, RouteIn
+from alliance.takedown import assessment, holds, intake, routing
+from alliance.takedown.models import (
+    Classification,
+    ContentItem,
+    EventKind,
+    HoldTarget,
+    ItemEvent,
+    ItemStage,
+    ReportSource,
+)
+from alliance.takedown.schemas import AssessmentIn, HoldIn, ReportIn, RouteIn
 from tests import factories
 from tests.functional.conftest import World, log_in
 from tests.functional.test_takedown_pages import _routed_item, _switch
@@ -205,6 +213,68 @@ def test_lea_places_a_hold_from_the_item_and_the_timeline_keeps_its_history(
     row = page.split('data-kind="hold_released"')[1].split("</tr>")[0]
     assert "Hold released" in row and world.usernames[Role.investigator] in row
     assert "On hold until" not in page
+
+
+def test_an_item_reported_after_its_hold_shows_the_hold_on_its_timeline(
+    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """A hold placed on a URL before anyone reported it: the item that comes later reads
+    "hold placed" (by whom, for the agency) before "reported", and its release after."""
+    url = "https://photos.example.test/case/held-before.jpg"
+    settings = app.state.alliance.settings
+    investigator = world.usernames[Role.investigator]
+    with sessions.begin() as session:
+        hold = holds.place_hold(
+            session,
+            _principal(session, investigator),
+            HoldIn(target_type=HoldTarget.url, target_value=url, reason="Operation Wren"),
+            settings,
+        )
+        hold_ref = hold.reference
+    reference = _routed_item(app, sessions, url)
+
+    _switch(client, world, Role.investigator)
+    page = client.get(f"/items/{reference}").text
+    timeline = page.split('data-testid="timeline"')[1]
+    kinds = re.findall(r'data-kind="([a-z_]+)"', timeline)
+    assert kinds.count("hold_placed") == 1
+    assert kinds.index("hold_placed") < kinds.index("received")
+    row = timeline.split('data-kind="hold_placed"')[1].split("</tr>")[0]
+    assert "Hold placed" in row and investigator in row and hold_ref in row
+    assert world.orgs[OrgKind.law_enforcement].name in row and "until" in row
+
+    # Others learn that a hold covers it and until when, not whose or which.
+    _switch(client, world, Role.analyst)
+    row = client.get(f"/items/{reference}").text.split('data-kind="hold_placed"')[1]
+    row = row.split("</tr>")[0]
+    assert "Hold placed" in row and "until" in row
+    assert hold_ref not in row and investigator not in row
+
+    # Closed before the hold ended: its release still reads on the timeline, once.
+    with sessions.begin() as session:
+        item = _item(session, reference)
+        item.stage = ItemStage.closed
+        item.open_url = None
+        item.closed_at = utcnow()
+    csrf = _switch(client, world, Role.investigator)
+    released = client.post(f"/holds/{hold_ref}/release", data={"csrf_token": csrf})
+    assert released.status_code == 303
+    timeline = client.get(f"/items/{reference}").text.split('data-testid="timeline"')[1]
+    kinds = re.findall(r'data-kind="([a-z_]+)"', timeline)
+    assert kinds.count("hold_placed") == 1 and kinds.count("hold_released") == 1
+    row = timeline.split('data-kind="hold_released"')[1].split("</tr>")[0]
+    assert "Hold released" in row and investigator in row and hold_ref in row
+
+    # A hold placed after the item closed never held it: no line.
+    with sessions.begin() as session:
+        holds.place_hold(
+            session,
+            _principal(session, investigator),
+            HoldIn(target_type=HoldTarget.url, target_value=url, reason="Operation Lark"),
+            settings,
+        )
+    timeline = client.get(f"/items/{reference}").text.split('data-testid="timeline"')[1]
+    assert re.findall(r'data-kind="([a-z_]+)"', timeline).count("hold_placed") == 1
 
 
 # --- claims enforced --------------------------------------------------------------------
