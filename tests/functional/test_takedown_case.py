@@ -416,6 +416,55 @@ def test_assessment_errors_beside_the_fields_and_a_confirmation(
     assert 'data-testid="assess-form"' not in page  # the claim ended with the assessment
 
 
+def test_recording_an_assessment_goes_on_to_the_next_item_of_the_queue(
+    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """The analyst working the queue: "Record assessment, next item" opens the next item,
+    claimed for them, with the confirmation; "Record and stay here" stays; the last one
+    leads back to the queue, which says it is empty."""
+    first = _routed_item(app, sessions, "https://photos.example.test/case/next-1.jpg")
+    second = _routed_item(app, sessions, "https://photos.example.test/case/next-2.jpg")
+    third = _routed_item(app, sessions, "https://photos.example.test/case/next-3.jpg")
+    csrf = _switch(client, world, Role.analyst)
+    page = client.get(f"/items/{first}").text
+    assert 'data-testid="claim"' in page
+    client.post(f"/items/{first}/claim", data={"csrf_token": csrf})
+    form = client.get(f"/items/{first}").text.split('data-testid="assess-form"')[1]
+    form = form.split("</form>")[0]
+    # The first button (what Enter sends) goes on; the other stays.
+    assert form.index('value="next"') < form.index('value="stay"')
+
+    done = client.post(
+        f"/items/{first}/assess",
+        data={"csrf_token": csrf, "classification": "baseline", "then": "next"},
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/items/{second}"
+    notice = _notice(client, done)
+    assert notice.startswith("Assessment recorded: Baseline (illegal everywhere). Next: item")
+    assert f"item {second}, claimed for you until" in notice
+    page = client.get(f"/items/{second}").text
+    assert 'data-testid="assess-form"' in page  # claimed: ready to assess
+
+    stay = client.post(
+        f"/items/{second}/assess",
+        data={"csrf_token": csrf, "classification": "not_illegal", "then": "stay"},
+    )
+    assert stay.status_code == 303 and stay.headers["location"] == f"/items/{second}"
+    with sessions() as session:
+        assert _item(session, third).claimed_by is None  # staying claims nothing
+
+    client.post(f"/items/{third}/claim", data={"csrf_token": csrf})
+    last = client.post(
+        f"/items/{third}/assess",
+        data={"csrf_token": csrf, "classification": "baseline", "then": "next"},
+    )
+    assert last.status_code == 303 and last.headers["location"] == "/queue"
+    assert _notice(client, last) == (
+        "Assessment recorded: Baseline (illegal everywhere). "
+        "The queue is empty: nothing left to claim."
+    )
+
+
 def test_route_form_errors_and_confirmation(
     app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:

@@ -69,10 +69,12 @@ def queue(session: Session, principal: Principal, limit: int = 100) -> list[Cont
     return list(session.execute(query).scalars())
 
 
-def claim_next(session: Session, principal: Principal, settings: Settings) -> ContentItem | None:
-    """The oldest unclaimed item of the queue, claimed for this analyst. Two analysts
-    never get the same item: PostgreSQL skips rows another transaction has locked, and
-    SQLite's single writer makes the select-and-claim atomic."""
+def claim_next(
+    session: Session, principal: Principal, settings: Settings, *, skip: str | None = None
+) -> ContentItem | None:
+    """The oldest unclaimed item of the queue (but ``skip``, a reference), claimed for this
+    analyst. Two analysts never get the same item: PostgreSQL skips rows another
+    transaction has locked, and SQLite's single writer makes the select-and-claim atomic."""
     authorize(principal, Permission.ITEM_ASSESS)
     now = utcnow()
     query = (
@@ -81,6 +83,7 @@ def claim_next(session: Session, principal: Principal, settings: Settings) -> Co
             queue_clause(principal),
             ContentItem.stage.in_(QUEUE_STAGES),
             or_(ContentItem.claimed_by.is_(None), ContentItem.claim_expires_at < now),
+            ContentItem.reference != (skip or ""),
         )
         .order_by(ContentItem.received_at, ContentItem.id)
         .limit(1)
@@ -92,6 +95,32 @@ def claim_next(session: Session, principal: Principal, settings: Settings) -> Co
         return None
     _claim(session, principal, item, settings, now)
     return item
+
+
+def next_for_me(
+    session: Session, principal: Principal, settings: Settings, *, skip: str | None = None
+) -> ContentItem | None:
+    """What an analyst working the queue assesses next (after ``skip``, the item just
+    assessed): the oldest item of the queue it already holds a live claim on, else the
+    oldest it may claim (claimed for it now, as :func:`claim_next`); None when nothing is
+    left for it."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    now = utcnow()
+    mine = session.execute(
+        select(ContentItem)
+        .where(
+            queue_clause(principal),
+            ContentItem.stage.in_(QUEUE_STAGES),
+            ContentItem.claimed_by == claimant(principal),
+            ContentItem.claim_expires_at > now,
+            ContentItem.reference != (skip or ""),
+        )
+        .order_by(ContentItem.received_at, ContentItem.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if mine is not None:
+        return mine
+    return claim_next(session, principal, settings, skip=skip)
 
 
 def _claim(

@@ -586,10 +586,13 @@ def item_assess(
     hashes: Annotated[str, Form(max_length=20_000)] = "",
     note: Annotated[str, Form(max_length=5000)] = "",
     propose_to_bank: Annotated[str, Form(max_length=200)] = "",
+    then: Annotated[str, Form(max_length=10)] = "",
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
     """The page asks for an explicit claim first: the service refuses an item this
-    analyst has not claimed (or whose claim lapsed)."""
+    analyst has not claimed (or whose claim lapsed). ``then``: "next" (the form's first
+    button) goes on to the next item of the queue, claimed for the analyst, or back to
+    the queue when nothing is left; otherwise the analyst stays on this item."""
     values = {
         "classification": classification,
         "age_group": age_group,
@@ -633,10 +636,22 @@ def item_assess(
             form=failed(exc, values, labels=ASSESS_LABELS, name="assess"),
             status_code=status,
         )
+    recorded = f"Assessment recorded: {label(done.classification)}."
+    if then != "next":
+        return redirect(request, f"/items/{reference.strip().upper()}", notice=recorded)
+    following = assessment.next_for_me(
+        session, principal, app_state(request).settings, skip=reference.strip().upper()
+    )
+    if following is None:
+        return redirect(
+            request, "/queue", notice=f"{recorded} The queue is empty: nothing left to claim."
+        )
+    expires = following.claim_expires_at
+    until = f" until {_user_when(request, expires)}" if expires else ""
     return redirect(
         request,
-        f"/items/{reference.strip().upper()}",
-        notice=f"Assessment recorded: {label(done.classification)}.",
+        f"/items/{following.reference}",
+        notice=f"{recorded} Next: item {following.reference}, claimed for you{until}.",
     )
 
 
