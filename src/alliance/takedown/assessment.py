@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import User
@@ -55,6 +55,62 @@ def queue_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.organisation_id is not None:
         return ContentItem.assigned_organisation_id == principal.organisation_id
     return ContentItem.assigned_organisation_id.is_(None)
+
+
+def _waiting_clause(principal: Principal, now: datetime) -> ColumnElement[bool]:
+    """What waits for ``principal`` in its queue: the queue's items nobody else holds a
+    live claim on (unclaimed, claimed by ``principal``, or whose claim lapsed). The one
+    definition the queue page lists (:func:`waiting`) and the navigation counts
+    (:func:`queue_count`)."""
+    return and_(
+        queue_clause(principal),
+        ContentItem.stage.in_(QUEUE_STAGES),
+        or_(
+            ContentItem.claimed_by.is_(None),
+            ContentItem.claimed_by == claimant(principal),
+            ContentItem.claim_expires_at.is_(None),
+            ContentItem.claim_expires_at <= now,
+        ),
+    )
+
+
+def waiting(
+    session: Session, principal: Principal, limit: int = 100, now: datetime | None = None
+) -> list[ContentItem]:
+    """The items waiting for ``principal`` (see :func:`_waiting_clause`), oldest first."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    query = (
+        select(ContentItem)
+        .where(_waiting_clause(principal, now or utcnow()))
+        .order_by(ContentItem.received_at, ContentItem.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def queue_count(session: Session, principal: Principal, now: datetime | None = None) -> int:
+    """How many items :func:`waiting` lists (without its limit): the navigation's count."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    query = select(func.count(ContentItem.id)).where(_waiting_clause(principal, now or utcnow()))
+    return int(session.execute(query).scalar_one())
+
+
+def claimed_by_colleagues(
+    session: Session, principal: Principal, now: datetime | None = None
+) -> list[ContentItem]:
+    """The items of ``principal``'s queue another analyst (or case tool) is assessing: a
+    live claim not its own. Not waiting for it; the queue page names who has them."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    query = (
+        select(ContentItem)
+        .where(
+            queue_clause(principal),
+            ContentItem.stage.in_(QUEUE_STAGES),
+            not_(_waiting_clause(principal, now or utcnow())),
+        )
+        .order_by(ContentItem.received_at, ContentItem.id)
+    )
+    return list(session.execute(query).scalars())
 
 
 def queue(session: Session, principal: Principal, limit: int = 100) -> list[ContentItem]:

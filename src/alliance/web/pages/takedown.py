@@ -232,22 +232,32 @@ def queue_page(
     empty: bool = False,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    items = assessment.queue(session, principal)
+    # The rows are what waits for this analyst, as many as the navigation counts (one
+    # definition: assessment.waiting and queue_count); colleagues' items come after.
+    now = utcnow()
+    items = assessment.waiting(session, principal, now=now)
+    total = assessment.queue_count(session, principal, now=now)
+    others = assessment.claimed_by_colleagues(session, principal, now=now)
     active = holds_.active_holds(session)
     names = reading.organisation_names(session)
     rows = [reading.item_out(session, i, names=names, holds=active) for i in items]
+    taken = [reading.item_out(session, i, names=names, holds=active) for i in others]
     # Who holds each claim and until when: the queue says who is working on what.
     claims = {
         i.reference: (
             "you"
-            if assessment.claimed_by_me(i, principal)
-            else assessment.claim_holder(session, i),
+            if assessment.claimed_by_me(i, principal, now)
+            else assessment.claim_holder(session, i, now),
             i.claim_expires_at,
         )
-        for i in items
-        if assessment.claim_holder(session, i) is not None
+        for i in [*items, *others]
+        if assessment.claim_holder(session, i, now) is not None
     }
-    return render(request, "queue.html", {"items": rows, "empty": empty, "claims": claims})
+    return render(
+        request,
+        "queue.html",
+        {"items": rows, "total": total, "taken": taken, "empty": empty, "claims": claims},
+    )
 
 
 @router.post("/queue/claim", dependencies=[csrf])
