@@ -86,8 +86,8 @@ def test_report_hold_deconfliction_notice_removal(
     page.check("input[name=classification][value=baseline]")
     page.click("[data-testid=assess-next]")
     # On to the next item of the queue (or back to the queue), with the confirmation.
-    notice = page.locator("[data-testid=notice]").inner_text()
-    assert notice.startswith("Assessment recorded: Baseline"), notice
+    # (Wait for the next page: the item page showed the claim's confirmation before.)
+    page.wait_for_selector("[data-testid=notice]:has-text('Assessment recorded: Baseline')")
     page.goto(item_url)
     _wait_for_stage(page, item_url, "notice_pending")
 
