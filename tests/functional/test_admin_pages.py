@@ -225,6 +225,7 @@ def test_change_role_bad_then_good_is_audited(
         )
         assert event is not None
         assert json.loads(event.details) == {"username": analyst, "from": "analyst", "to": "viewer"}
+    assert "From: Hotline analyst · To: Viewer" in client.get("/audit?event_type=user:").text
 
 
 def test_change_role_refused_for_yourself_and_without_the_right(
@@ -582,6 +583,31 @@ def test_audit_log_names_subjects_and_filters_by_name(client: TestClient, world:
     actor = world.usernames[Role.secretariat_admin]
     mine = client.get(f"/audit?actor={actor}&event_type=user:").text
     assert "<td>user jdoe</td>" in mine
+
+
+def test_audit_links_only_pages_the_reader_may_open_and_words_codes(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    hotline = world.orgs[OrgKind.hotline]
+    with sessions.begin() as session:
+        record(
+            session,
+            SYSTEM,
+            EventType.ITEM_ASSESSED,
+            "item",
+            "I-LINKTEST",
+            {"classification": "baseline", "hashes": 0},
+            organisation_id=hotline.id,
+        )
+    # The hotline's administrator reads its events but may not open items: no dead link.
+    log_in(client, world.usernames[Role.org_admin])
+    admin_view = client.get("/audit").text
+    assert "I-LINKTEST" in admin_view and 'href="/items/I-LINKTEST"' not in admin_view
+    assert "Classification: Baseline (illegal everywhere)" in admin_view
+    assert "Classification: baseline" not in admin_view
+    client.cookies.clear()
+    log_in(client, world.usernames[Role.secretariat_admin])
+    assert 'href="/items/I-LINKTEST"' in client.get("/audit").text
 
 
 def test_audit_filter_bad_date_is_beside_the_field(client: TestClient, world: World) -> None:
