@@ -56,6 +56,9 @@ class Permission(StrEnum):
 
     COUNTRY_READ = "countries:register:read"
     COUNTRY_MANAGE = "countries:register:manage"
+    COMMITMENT_READ = "countries:commitment:read"
+    COMMITMENT_EDIT = "countries:commitment:edit"
+    COMMITMENT_PUBLISH = "countries:commitment:publish"
 
 
 class OrgKind(StrEnum):
@@ -96,6 +99,10 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     # Which countries are in the alliance, and their national contacts, is no secret
     # among members; the register is the secretariat's to keep (COUNTRY_MANAGE).
     P.COUNTRY_READ: Reach.ALL,
+    # Commitments: every member reads the published ones (anonymous visitors too, on the
+    # public page); a country's own working copies only its government and the
+    # secretariat (alliance.countries.commitments decides).
+    P.COMMITMENT_READ: Reach.ALL,
 }
 
 # Notice and takedown. OWN reach on items means items routed to the organisation, items
@@ -132,6 +139,9 @@ _VICTIM_IDENTIFICATION: dict[Permission, Reach] = {
 # Series, victims, seizures and referrals: not even the secretariat reads them (it sees
 # aggregate counts only, through the victim metrics).
 LEA_ONLY = frozenset(_VICTIM_IDENTIFICATION) - {P.VICTIM_METRICS_READ}
+# A country's commitments are written by its own government's editors; not even the
+# secretariat writes them (it publishes, or returns them with a reason).
+COUNTRY_ONLY = frozenset({P.COMMITMENT_EDIT})
 
 # Hash banks: OWN reach means banks the organisation owns *or may subscribe to* (see
 # alliance.banks.services.visible_banks); contributing and verifying need a role that
@@ -151,7 +161,7 @@ _BANK_MEMBER: dict[Permission, Reach] = {
 }
 
 ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
-    Role.secretariat_admin: dict.fromkeys(set(Permission) - LEA_ONLY, Reach.ALL),
+    Role.secretariat_admin: dict.fromkeys(set(Permission) - LEA_ONLY - COUNTRY_ONLY, Reach.ALL),
     Role.org_admin: {
         **_MEMBER_BASE,
         P.USER_READ: Reach.OWN,
@@ -187,7 +197,12 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
     },
     # A government's editor: its own country's entries (the permissions of issue 16 are
     # granted here as they come); nothing of takedown, banks or victims.
-    Role.country_editor: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
+    Role.country_editor: {
+        **_MEMBER_BASE,
+        P.USER_READ: Reach.OWN,
+        # OWN: its own country's (the government organisation's country_code).
+        P.COMMITMENT_EDIT: Reach.OWN,
+    },
     Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
 
@@ -265,6 +280,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.VICTIM_METRICS_READ: "See victim identification figures",
     P.COUNTRY_READ: "See the member countries",
     P.COUNTRY_MANAGE: "Add and change member countries",
+    P.COMMITMENT_READ: "See countries' commitments and reports",
+    P.COMMITMENT_EDIT: "Write your country's commitments and reports",
+    P.COMMITMENT_PUBLISH: "Publish countries' commitments and reports",
 }
 
 

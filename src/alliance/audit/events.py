@@ -76,5 +76,9 @@ class EventType(StrEnum):
 
     MEMBER_COUNTRY_ADDED = "member_country:added"
     MEMBER_COUNTRY_UPDATED = "member_country:updated"
+    COMMITMENT_SAVED = "commitment:saved"
+    COMMITMENT_SUBMITTED = "commitment:submitted"
+    COMMITMENT_PUBLISHED = "commitment:published"
+    COMMITMENT_RETURNED = "commitment:returned"
 
     DEMO_BUILT = "demo:built"

@@ -4,12 +4,13 @@ framework versions they report against, and who the national contacts are."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alliance.accounts.models import Organisation
-from alliance.db.base import Base, utcnow
+from alliance.db.base import Base, StrEnumType, utcnow
 
 
 class MemberCountry(Base):
@@ -71,3 +72,115 @@ class MemberCountryContact(Base):
     )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class CommitmentStatus(StrEnum):
+    """Where a country's commitments for one target and cycle stand."""
+
+    draft = "draft"
+    submitted = "submitted"
+    published = "published"
+
+
+class Commitment(Base):
+    """A country's commitments and report for one reporting cycle (a year) and one policy
+    target of the declaration (``ga2012.target.N``): its current version and where it
+    stands. Every version is kept in :class:`CommitmentVersion`."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (UniqueConstraint("country_code", "cycle", "target_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country_code: Mapped[str] = mapped_column(
+        ForeignKey("member_countries.code", ondelete="CASCADE"), index=True
+    )
+    cycle: Mapped[int] = mapped_column(Integer)
+    target_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[CommitmentStatus] = mapped_column(
+        StrEnumType(CommitmentStatus, 16), default=CommitmentStatus.draft
+    )
+    #: The number of the current version (1 for the first); an edit names the version it
+    #: started from and is refused when that is no longer the current one.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The version last published (what the public reads), if any.
+    published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Why the secretariat returned the submitted version to draft (cleared on submission).
+    returned_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    versions: Mapped[list[CommitmentVersion]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="CommitmentVersion.number",
+        lazy="selectin",
+        back_populates="commitment",
+    )
+
+    def version_numbered(self, number: int) -> CommitmentVersion | None:
+        for version in self.versions:
+            if version.number == number:
+                return version
+        return None
+
+    @property
+    def current(self) -> CommitmentVersion:
+        found = self.version_numbered(self.version)
+        assert found is not None
+        return found
+
+    @property
+    def published(self) -> CommitmentVersion | None:
+        return (
+            self.version_numbered(self.published_version)
+            if self.published_version is not None
+            else None
+        )
+
+
+class CommitmentVersion(Base):
+    """One version of a country's text for a target and cycle, never changed once written:
+    the three sections (Markdown), who wrote it and when, and the references its actions
+    carry (framework items and indicators)."""
+
+    __tablename__ = "commitment_versions"
+    __table_args__ = (UniqueConstraint("commitment_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitments.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    #: Actions already undertaken.
+    baseline: Mapped[str] = mapped_column(Text, default="")
+    #: New concrete actions.
+    committed: Mapped[str] = mapped_column(Text, default="")
+    #: What was done.
+    progress: Mapped[str] = mapped_column(Text, default="")
+    #: The audit label of who wrote it (``user:nl-editor``).
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    commitment: Mapped[Commitment] = relationship(back_populates="versions")
+    references: Mapped[list[CommitmentReference]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(CommitmentReference.section, CommitmentReference.action, "
+        "CommitmentReference.kind, CommitmentReference.ref)",
+        lazy="selectin",
+    )
+
+
+class CommitmentReference(Base):
+    """A reference written in an action of a version (``[[mnr2015.cap.12]]``,
+    ``[[indicator:…]]``): which section, which action (1-based), to what."""
+
+    __tablename__ = "commitment_references"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("commitment_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    section: Mapped[str] = mapped_column(String(16), primary_key=True)
+    action: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)

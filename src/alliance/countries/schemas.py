@@ -54,3 +54,77 @@ class MemberCountryOut(BaseModel):
     demo: bool
     created_at: datetime
     updated_at: datetime
+
+
+#: How long one section of a commitment may be (characters).
+MAX_SECTION = 20_000
+
+
+class CommitmentIn(BaseModel):
+    """A new version of a country's text for one cycle and target. Markdown; references
+    to framework items (``[[mnr2015.cap.12]]``) and indicators
+    (``[[indicator:takedown.median_hours]]``) are checked by the service."""
+
+    baseline: Text = Field(
+        default="", max_length=MAX_SECTION, description="actions already undertaken"
+    )
+    committed: Text = Field(default="", max_length=MAX_SECTION, description="new concrete actions")
+    progress: Text = Field(default="", max_length=MAX_SECTION, description="what was done")
+    version: int = Field(
+        ge=0,
+        le=1_000_000,
+        description="the version this edit started from (0 for the first): a version saved "
+        "since is 409 Conflict and nothing is written",
+    )
+
+
+class CommitmentStep(BaseModel):
+    """Submit or publish the version read (a newer one is 409 Conflict)."""
+
+    version: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class CommitmentReturn(BaseModel):
+    """Return a submitted text to its country, saying why."""
+
+    reason: Text = Field(min_length=1, max_length=2000)
+    version: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class CommitmentReferenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    section: str
+    action: int
+    kind: str = Field(description="framework (an item id) or indicator")
+    ref: str
+
+
+class CommitmentVersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    number: int
+    baseline: str
+    committed: str
+    progress: str
+    author: str
+    created_at: datetime
+    references: list[CommitmentReferenceOut]
+
+
+class CommitmentOut(BaseModel):
+    """A country's text for one cycle and target, as the reader may see it: ``text`` is
+    the current version for the country and the secretariat, the published one for others."""
+
+    country: str
+    country_name: str
+    cycle: int
+    target: str
+    target_number: int
+    target_title: str
+    status: str
+    version: int | None = Field(description="the current version (the country and the secretariat)")
+    published_version: int | None
+    returned_reason: str | None
+    updated_at: datetime | None
+    submitted_at: datetime | None
+    published_at: datetime | None
+    text: CommitmentVersionOut | None

@@ -64,6 +64,7 @@ EVENT_GROUPS: dict[str, str] = {
     "media": "Records exchange",
     "referral": "Referrals",
     "member_country": "Member countries",
+    "commitment": "Commitments",
     "demo": "Demo",
 }
 FILTER_FIELDS = {
