@@ -1,9 +1,10 @@
 """Countries' commitments and yearly reports per policy target: one row per country,
 cycle and target (its status and current version), every version kept, and the references
-its actions carry (framework items, indicators)."""
+its actions carry (framework items, indicators).
+
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-05 04:43:26.699952
+Create Date: 2026-12-05 04:45:00
 """
 
 from collections.abc import Sequence
