@@ -14,6 +14,7 @@ from alliance.cli import (
     accounts,
     audit,
     banks,
+    commitments,
     countries,
     db,
     demo,
@@ -89,6 +90,7 @@ def build_app() -> typer.Typer:
     app.add_typer(victims.media_app, name="media")
     app.add_typer(frameworks.app, name="frameworks")
     app.add_typer(countries.app, name="countries")
+    app.add_typer(commitments.app, name="commitments")
     app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)

@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import alliance
 from alliance.banks.signing import Signer
+from alliance.countries import markdown
 from alliance.db import make_session_factory
 from alliance.hashing import parallel
 from alliance.settings import Mode, Settings, get_settings
@@ -23,6 +24,7 @@ from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
 from alliance.web.api import banks as banks_api
 from alliance.web.api import cooperation as cooperation_api
+from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
@@ -43,6 +45,7 @@ from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
 from alliance.web.pages import cooperation as cooperation_pages
+from alliance.web.pages import countries as countries_pages
 from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -60,6 +63,7 @@ API_ROUTERS = [
     hosting_api.router,
     cooperation_api.router,
     victims_api.router,
+    countries_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -72,6 +76,7 @@ PAGE_ROUTERS = [
     takedown_pages.router,
     cooperation_pages.router,
     victims_pages.router,
+    countries_pages.router,
 ]
 
 
@@ -103,6 +108,8 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["label"] = label
     templates.env.filters["country"] = country
+    # Countries' Markdown (commitments), rendered safe: no raw HTML, links http(s)/mailto.
+    templates.env.filters["markdown"] = markdown.render
     # A stored code of the age-group vocabulary (a referral package's), former bands mapped.
     templates.env.filters["age_group"] = victims_pages.age_group_label
     return templates
