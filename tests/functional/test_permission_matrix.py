@@ -30,6 +30,10 @@ SAMPLE_PATH_VALUES = {
     "code": "S-NOSUCH00",
     "victim": "V-NOSUCH00",
     "referral": "RF-NOSUCH00",
+    # Commitments: a country that is not a member (404 to those allowed), a cycle, a target.
+    "country": "AQ",
+    "cycle": "2026",
+    "target": "1",
 }
 
 

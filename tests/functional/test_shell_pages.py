@@ -102,18 +102,21 @@ EXPECTED: dict[Role, dict[str, list[str]]] = {
         "Victim ID": ["Victim KPI"],
         "Banks": ["Banks", "Match"],
         "Cooperation": ["Alerts"],
+        "Countries": ["Commitments", "To publish"],
         "Administration": ["Organisations", "Users", "API keys", "Audit log"],
     },
     Role.org_admin: {
         "": ["Dashboard"],
         "Takedown": ["Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Countries": ["Commitments"],
         "Administration": ["Organisations", "Users", "API keys", "Audit log"],
     },
     Role.analyst: {
         "": ["Dashboard"],
         "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Countries": ["Commitments"],
         "Administration": ["Organisations", "Users"],
     },
     Role.investigator: {
@@ -129,19 +132,28 @@ EXPECTED: dict[Role, dict[str, list[str]]] = {
         "Victim ID": ["Seizures", "Series", "Referrals", "Victim KPI"],
         "Banks": ["Banks", "Match"],
         "Cooperation": ["Alerts"],
+        "Countries": ["Commitments"],
         "Administration": ["Organisations", "Users"],
     },
     Role.reviewer: {
         "": ["Dashboard"],
         "Takedown": ["New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Countries": ["Commitments"],
         "Administration": ["Organisations", "Users"],
     },
     Role.viewer: {
         "": ["Dashboard"],
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
+        "Countries": ["Commitments"],
         "Administration": ["Organisations"],
+    },
+    Role.country_editor: {
+        "": ["Dashboard"],
+        "Takedown": ["Takedown metrics", "Providers"],
+        "Countries": ["Commitments"],
+        "Administration": ["Organisations", "Users"],
     },
 }
 

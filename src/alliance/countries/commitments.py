@@ -312,8 +312,9 @@ def save(
     saved since is a Conflict and nothing is written. A text identical to the current
     one writes nothing. A submitted text is the secretariat's to publish or return: it
     cannot be edited meanwhile. Editing a published text starts a new draft."""
-    _authorize_edit(principal, check_country_code(code, field="country"))
+    authorize(principal, Permission.COMMITMENT_EDIT)
     country = member_country(session, code)
+    _authorize_edit(principal, country.code)
     tid = target_id(target)
     check_cycle(cycle)
     texts = {section: getattr(data, section).replace("\r\n", "\n") for section in SECTIONS}
@@ -394,7 +395,8 @@ def submit(
     version: int | None = None,
 ) -> Commitment:
     """The country's editor hands its draft to the secretariat."""
-    _authorize_edit(principal, check_country_code(code, field="country"))
+    authorize(principal, Permission.COMMITMENT_EDIT)
+    _authorize_edit(principal, member_country(session, code).code)
     commitment = _existing(session, code, cycle, target)
     _check_version(commitment, version)
     if commitment.status is not CommitmentStatus.draft:

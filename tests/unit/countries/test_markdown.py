@@ -67,7 +67,9 @@ def test_safe_links_and_formatting_survive() -> None:
         )
     )
     assert "<strong>bold</strong>" in html
-    assert '<a href="https://example.test/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">' in html
+    assert (
+        '<a href="https://example.test/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">' in html
+    )
     assert 'href="mailto:x@example.test"' in html and 'href="http://example.test"' in html
 
 

@@ -207,7 +207,7 @@ def commitment_edit(
     target: int,
     principal: Principal = page_requires(Permission.COMMITMENT_EDIT),
 ) -> Response:
-    code = country.strip().upper()
+    code = commitments.member_country(session, country).code
     if not commitments.may_edit(principal, code):
         raise PermissionDenied(
             f"only the editors of {display_name(code)}'s government write its commitments"
