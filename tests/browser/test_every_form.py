@@ -23,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,8 @@ EXEMPT: dict[tuple[str, str], str] = {
 NL_PAGE = "http://photos.example-hosting-nl.example.test/try/every-form-{}.jpg"
 PDQ = "f" * 64
 ITEM = "[data-testid=items] tbody a"
+#: The demo's current reporting cycle (NL's commitments for it are a draft).
+CYCLE = datetime.now(UTC).year
 
 CASES: list[Case] = [
     # --- the public and logging in ---------------------------------------------------
@@ -682,6 +685,43 @@ CASES: list[Case] = [
         "form[action$='/acknowledge']",
         no_such=True,
         good={},
+    ),
+    # --- countries: commitments -------------------------------------------------------
+    Case(
+        "edit commitments",
+        "/commitments/{country}/{cycle}/{target}/edit",
+        "nl-editor",
+        f"/commitments/NL/{CYCLE}/1/edit",
+        "form[data-testid=commitment-form]",
+        bad={"committed": "- an action [[mnr2015.cap.99]]"},
+        good={"committed": "- a new campaign [[ga2012.goal.4]] [[indicator:library.entries]]"},
+    ),
+    Case(
+        "submit commitments",
+        "/commitments/{country}/{cycle}/{target}/submit",
+        "nl-editor",
+        f"/commitments/NL/{CYCLE}",
+        "form[data-testid=submit-2]",
+        stale=True,
+        good={},
+    ),
+    Case(
+        "publish commitments",
+        "/commitments/{country}/{cycle}/{target}/publish",
+        "secretariat",
+        first_link("/commitments/submitted", "[data-testid=submitted] tbody a"),
+        "form[action$='/publish']",
+        stale=True,
+        good={},
+    ),
+    Case(
+        "return commitments",
+        "/commitments/{country}/{cycle}/{target}/return",
+        "secretariat",
+        first_link("/commitments/submitted", "[data-testid=submitted] tbody a"),
+        "form[action$='/return']",
+        bad={"reason": ""},
+        good={"reason": "Please name the agency responsible for each action."},
     ),
 ]
 
