@@ -57,6 +57,10 @@ class Permission(StrEnum):
     COUNTRY_READ = "countries:register:read"
     COUNTRY_MANAGE = "countries:register:manage"
 
+    LEGAL_READ = "legal:review:read"
+    LEGAL_REVIEW = "legal:review:record"
+    LEGAL_PUBLISH = "legal:review:publish"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -96,6 +100,9 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     # Which countries are in the alliance, and their national contacts, is no secret
     # among members; the register is the secretariat's to keep (COUNTRY_MANAGE).
     P.COUNTRY_READ: Reach.ALL,
+    # The published legal matrix is public (its public pages need no login); members
+    # read it too, and see unpublished reviews only where they may record them.
+    P.LEGAL_READ: Reach.ALL,
 }
 
 # Notice and takedown. OWN reach on items means items routed to the organisation, items
@@ -187,7 +194,12 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
     },
     # A government's editor: its own country's entries (the permissions of issue 16 are
     # granted here as they come); nothing of takedown, banks or victims.
-    Role.country_editor: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
+    Role.country_editor: {
+        **_MEMBER_BASE,
+        P.USER_READ: Reach.OWN,
+        # Its own country's legal reviews, unpublished until the secretariat publishes.
+        P.LEGAL_REVIEW: Reach.OWN,
+    },
     Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
 
@@ -265,6 +277,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.VICTIM_METRICS_READ: "See victim identification figures",
     P.COUNTRY_READ: "See the member countries",
     P.COUNTRY_MANAGE: "Add and change member countries",
+    P.LEGAL_READ: "See the legal-framework matrix",
+    P.LEGAL_REVIEW: "Record reviews of a country's law",
+    P.LEGAL_PUBLISH: "Publish reviews of a country's law",
 }
 
 

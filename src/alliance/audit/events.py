@@ -75,5 +75,9 @@ class EventType(StrEnum):
 
     MEMBER_COUNTRY_ADDED = "member_country:added"
     MEMBER_COUNTRY_UPDATED = "member_country:updated"
+    LEGAL_REVIEW_RECORDED = "legal_review:recorded"
+    LEGAL_REVIEW_PUBLISHED = "legal_review:published"
+    LEGAL_MATRIX_IMPORTED = "legal_matrix:imported"
+    LEGAL_MATRIX_EXPORTED = "legal_matrix:exported"
 
     DEMO_BUILT = "demo:built"
