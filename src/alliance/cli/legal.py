@@ -44,9 +44,7 @@ def export(
 
 @app.command("import")
 def import_(
-    file: Annotated[
-        Path, typer.Argument(help="a CSV or JSON export", exists=True, dir_okay=False)
-    ],
+    file: Annotated[Path, typer.Argument(help="a CSV or JSON export", exists=True, dir_okay=False)],
     fmt: Annotated[MatrixFormat, typer.Option("--format", help="csv or json")],
 ) -> None:
     """Import reviews: all of them, or (on any error, named by line) none."""
@@ -77,9 +75,7 @@ def show(
 ) -> None:
     """A country's reviews, newest first."""
     with context.unit_of_work() as session:
-        reviews = [
-            matrix.review_out(r) for r in matrix.history(session, context.operator(), code)
-        ]
+        reviews = [matrix.review_out(r) for r in matrix.history(session, context.operator(), code)]
     if fmt is not OutputFormat.table:
         emit([r.model_dump(mode="json") for r in reviews], fmt)
         return

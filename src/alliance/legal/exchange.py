@@ -103,25 +103,28 @@ def _flat(rec: dict[str, Any], plan: Scheme) -> dict[str, Any]:
     return row
 
 
-def export_matrix(session: Session, principal: Principal, fmt: str) -> str:
-    """Every review the caller may see (full history), as ``csv`` or ``json``."""
-    authorize(principal, Permission.LEGAL_READ)
+def export_matrix(session: Session, principal: Principal | None, fmt: str) -> str:
+    """Every review the caller may see (full history), as ``csv`` or ``json``;
+    ``principal`` None is the public's export (published reviews), which is not audited."""
+    if fmt not in ("csv", "json"):
+        raise InvalidInput(f"unknown format {fmt!r}: csv or json", field="format")
+    if principal is not None:
+        authorize(principal, Permission.LEGAL_READ)
     reviews = [r for rs in reviews_by_country(session, principal).values() for r in rs]
     records = [review_record(r) for r in reviews]
-    record(
-        session,
-        principal,
-        EventType.LEGAL_MATRIX_EXPORTED,
-        "legal_matrix",
-        fmt,
-        {"format": fmt, "reviews": len(records)},
-    )
+    if principal is not None:
+        record(
+            session,
+            principal,
+            EventType.LEGAL_MATRIX_EXPORTED,
+            "legal_matrix",
+            fmt,
+            {"format": fmt, "reviews": len(records)},
+        )
     if fmt == "json":
         return json.dumps(
             {"format": FORMAT, "version": VERSION, "reviews": records}, ensure_ascii=False, indent=1
         )
-    if fmt != "csv":
-        raise InvalidInput(f"unknown format {fmt!r}: csv or json", field="format")
     plan = scheme()
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns(plan), lineterminator="\n")

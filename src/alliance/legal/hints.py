@@ -21,6 +21,15 @@ WORDS = {
 }
 
 
+def item_hint(
+    session: Session, country: str | None, content_types: list[ContentType | None]
+) -> str | None:
+    """The hint for an item: its hosting country against the content class of its latest
+    assessment that gave one (``content_types`` oldest first)."""
+    latest = next((c for c in reversed(content_types) if c is not None), None)
+    return coverage_hint(session, country, latest)
+
+
 def coverage_hint(
     session: Session, country: str | None, content_type: ContentType | str | None
 ) -> str | None:

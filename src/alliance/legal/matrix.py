@@ -123,7 +123,7 @@ def check_review(data: ReviewIn, plan: Scheme) -> tuple[dict[str, CriterionStatu
             raise InvalidInput(
                 f"{item.number or item_id} ({item.title}) is scored "
                 f"{item.scale.min}–{item.scale.max}, not {score}",
-                field="scores",
+                field=f"scores.{item_id}",
             )
     missing = [i for i in scored if i not in data.scores]
     if missing:
@@ -328,3 +328,19 @@ def review_out(review: LegalReview) -> ReviewOut:
         published_at=review.published_at,
         demo=review.demo,
     )
+
+
+#: The columns the matrix may be sorted by (it has one row per member: sorted in memory).
+MATRIX_SORTS: dict[str, Any] = {
+    "country": lambda r: display_name(r.country_code),
+    "reviewed": lambda r: (r.reviewed_on, r.id),
+    "sufficient": lambda r: (r.sufficient, display_name(r.country_code)),
+    "score": lambda r: (r.score_total, display_name(r.country_code)),
+}
+
+
+def sorted_reviews(
+    reviews: Sequence[LegalReview], sort: str | None, *, descending: bool = False
+) -> list[LegalReview]:
+    key = MATRIX_SORTS.get(sort or "country", MATRIX_SORTS["country"])
+    return sorted(reviews, key=key, reverse=descending)

@@ -121,7 +121,7 @@ def test_bad_reviews_are_refused_naming_the_field(
     members(session, "NL")
     with pytest.raises(InvalidInput) as caught:
         matrix.record_review(session, OPERATOR, review_in(**overrides))
-    assert caught.value.field == field
+    assert (caught.value.field or "").startswith(field)
     assert words in str(caught.value)
     assert session.scalar(select(func.count()).select_from(LegalReview)) == 0
 
