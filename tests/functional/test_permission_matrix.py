@@ -30,6 +30,8 @@ SAMPLE_PATH_VALUES = {
     "code": "S-NOSUCH00",
     "victim": "V-NOSUCH00",
     "referral": "RF-NOSUCH00",
+    "review_id": "999999",
+    "country": "ZZ",
 }
 
 

@@ -29,7 +29,7 @@ class MatrixFile(BaseModel):
     content: Text = Field(max_length=20_000_000, description="the file's text")
 
 
-@router.get("/reviews", dependencies=[public])
+@router.get("/reviews", dependencies=[public], responses=answers(404))
 def list_reviews(
     session: DbSession,
     country: Annotated[str | None, Query(max_length=2, description="ISO code: its history")] = None,
