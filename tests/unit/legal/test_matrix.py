@@ -127,7 +127,7 @@ def test_bad_reviews_are_refused_naming_the_field(
 
 
 def test_urls_must_be_http() -> None:
-    with pytest.raises(ValueError, match="string should match pattern"):
+    with pytest.raises(ValueError, match="String should match pattern"):
         review_in(sources=[{"citation": "x", "url": "javascript:alert(1)"}])
 
 
