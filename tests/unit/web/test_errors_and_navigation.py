@@ -58,12 +58,14 @@ def test_navigation_follows_permissions() -> None:
         "Takedown metrics",
         "Providers",
         "Banks",
+        "Legal frameworks",
         "Organisations",
     ]
     # A menu shows only when the role may follow one of its links.
     assert _menus(Role.viewer) == {
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
+        "Countries": ["Legal frameworks"],
         "Administration": ["Organisations"],
     }
     investigator = _menus(Role.investigator)
@@ -89,7 +91,11 @@ def test_navigation_follows_permissions() -> None:
         "API keys",
         "Audit log",
     ]
-    assert list(_menus(Role.reviewer)) == ["Takedown", "Banks", "Administration"]
+    assert list(_menus(Role.reviewer)) == ["Takedown", "Banks", "Countries", "Administration"]
+    # The published legal matrix is every member's to read; its reviews are recorded by
+    # the secretariat and by a country's own editors.
+    assert _menus(Role.country_editor)["Countries"] == ["Legal frameworks", "Legal reviews"]
+    assert _menus(Role.secretariat_admin)["Countries"] == ["Legal frameworks", "Legal reviews"]
 
 
 def test_the_current_link_and_its_menu() -> None:
