@@ -4,10 +4,12 @@ publishing, and the demo label."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +18,8 @@ from alliance.countries import register
 from alliance.countries.schemas import MemberCountryIn
 from alliance.legal import matrix
 from alliance.legal.schemas import ReviewIn
+from alliance.takedown import intake, routing
+from alliance.takedown.schemas import ReportIn, RouteIn
 from tests import factories
 from tests.functional.conftest import World, log_in
 
@@ -132,7 +136,7 @@ def test_api_recording_and_publishing(
     }
     refused = client.post(
         "/api/v1/legal/import",
-        json={"format": "json", "content": __import__("json").dumps(doc)},
+        json={"format": "json", "content": json.dumps(doc)},
         headers=secretariat,
     )
     assert refused.status_code == 400 and "review 2: " in refused.text
@@ -195,3 +199,38 @@ def test_editors_see_their_menu_and_the_public_nothing_unpublished(
     form = client.get("/legal/reviews/new").text
     assert 'value="NL"' in form and 'value="GB"' not in form
     assert client.get(f"/legal/reviews/{matrix_world['gb']}").status_code == 404
+
+
+def test_the_item_page_hints_at_the_hosting_countrys_law(
+    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    settings = app.state.alliance.settings
+    with sessions.begin() as session:
+        register.add_country(
+            session, factories.OPERATOR, MemberCountryIn(code="NL", joined_on=date(2012, 12, 5))
+        )
+        matrix.record_review(
+            session,
+            factories.OPERATOR,
+            ReviewIn.model_validate(review("NL", published=True, demo=True)),
+        )
+        receipt = intake.submit_reports(
+            session, factories.OPERATOR, [ReportIn(urls=["https://ai.example.test/1.png"])]
+        )[0]
+        reference = receipt.items[0].item
+        routing.route_manually(
+            session, factories.OPERATOR, reference, RouteIn(country_code="NL"), settings
+        )
+    csrf = log_in(client, world.usernames[Role.analyst])
+    assert 'data-testid="legal-hint"' not in client.get(f"/items/{reference}").text
+    client.post("/queue/claim", data={"csrf_token": csrf})
+    assessed = client.post(
+        f"/items/{reference}/assess",
+        data={"csrf_token": csrf, "classification": "national", "content_type": "ai_generated"},
+    )
+    assert assessed.status_code == 303, assessed.text[:500]
+    page = client.get(f"/items/{reference}").text
+    hint = page.split('data-testid="legal-hint">')[1].split("</dd>")[0]
+    assert "Not covered by Netherlands" in hint and "AI-generated material" in hint
+    assert "legal review of 2024-01-10 (a hint, not a legal decision)" in hint
+    assert "demo data, not a legal assessment" in hint
