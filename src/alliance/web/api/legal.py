@@ -54,12 +54,30 @@ def gap_report(session: DbSession) -> GapReport:
     return gaps.gap_report(session, None)
 
 
-@router.get("/export", dependencies=[public])
+@router.get(
+    "/export",
+    dependencies=[public],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+            "description": "the matrix file",
+        }
+    },
+)
 def export_matrix(session: DbSession, format: Literal["csv", "json"] = "json") -> Response:
     """The published matrix, full history, as CSV or JSON (the import's format)."""
     text = exchange.export_matrix(session, None, format)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
-    return Response(text, media_type=media)
+    suffix = "csv" if format == "csv" else "json"
+    return Response(
+        text,
+        media_type=media,
+        headers={"content-disposition": f'attachment; filename="legal-matrix.{suffix}"'},
+    )
 
 
 @router.post("/reviews", status_code=201, responses=answers(404))
