@@ -123,6 +123,12 @@ def test_api_recording_and_publishing(
     bad_url = review("NL", sources=[{"citation": "x", "url": "javascript:alert(1)"}])
     assert client.post("/api/v1/legal/reviews", json=bad_url, headers=editor).status_code == 422
     secretariat = auth(Role.secretariat_admin)
+    # What each may record, unpublished reviews too.
+    mine = client.get("/api/v1/legal/recorded", headers=editor).json()
+    assert {r["country"] for r in mine} == {"NL"} and len(mine) == 2
+    everything = client.get("/api/v1/legal/recorded", headers=secretariat).json()
+    assert [r["country"] for r in everything] == ["GB", "NL", "NL"]
+    assert client.get("/api/v1/legal/recorded", headers=auth(Role.viewer)).status_code == 403
     path = f"/api/v1/legal/reviews/{matrix_world['gb']}/publish"
     assert client.post(path, headers=editor).status_code == 403
     assert client.post(path, headers=secretariat).status_code == 200
@@ -193,6 +199,10 @@ def test_editors_see_their_menu_and_the_public_nothing_unpublished(
     client: TestClient, world: World, matrix_world: dict[str, int]
 ) -> None:
     log_in(client, world.usernames[Role.country_editor])
+    # The public matrix, logged in: the same reviews, with the menus.
+    public_page = client.get("/legal").text
+    assert 'aria-label="Main"' in public_page and "Legal reviews" in public_page
+    assert "United Kingdom" not in public_page
     page = client.get("/legal/reviews")
     assert page.status_code == 200 and "Legal frameworks" in page.text
     # The editor's form offers only its own country.

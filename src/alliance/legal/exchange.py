@@ -30,7 +30,7 @@ from alliance.countries.names import check_country_code, display_name
 from alliance.errors import AllianceError, InvalidInput
 from alliance.legal.matrix import (
     Scheme,
-    _check_may_record,
+    check_may_record,
     check_review,
     record_review,
     reviews_by_country,
@@ -223,7 +223,7 @@ def import_matrix(session: Session, principal: Principal, text: str, fmt: str) -
                 raise InvalidInput("not an object")
             data = ReviewIn.model_validate(raw)
             code = check_country_code(data.country, field="country")
-            _check_may_record(principal, code)
+            check_may_record(principal, code)
             if data.published:
                 authorize(principal, Permission.LEGAL_PUBLISH)
             if session.get(MemberCountry, code) is None:

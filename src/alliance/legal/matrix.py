@@ -146,7 +146,7 @@ def may_record(principal: Principal, country: str) -> bool:
     return reach is Reach.OWN and principal.country_code == country
 
 
-def _check_may_record(principal: Principal, country: str) -> None:
+def check_may_record(principal: Principal, country: str) -> None:
     authorize(principal, Permission.LEGAL_REVIEW)
     if not may_record(principal, country):
         raise PermissionDenied("a country's editors record reviews of their own country only")
@@ -158,7 +158,7 @@ def record_review(
     """Record a review (a new one; earlier ones are kept). Publishing it at once is the
     secretariat's (``LEGAL_PUBLISH``)."""
     code = check_country_code(data.country, field="country")
-    _check_may_record(principal, code)
+    check_may_record(principal, code)
     if data.published:
         authorize(principal, Permission.LEGAL_PUBLISH)
     if session.get(MemberCountry, code) is None:

@@ -47,6 +47,26 @@ def get_review(review_id: RecordId, session: DbSession) -> ReviewOut:
     return matrix.review_out(matrix.get_review(session, None, review_id))
 
 
+@router.get("/recorded")
+def recorded_reviews(
+    session: DbSession,
+    country: Annotated[str | None, Query(max_length=2, description="only this country")] = None,
+    principal: Principal = requires(Permission.LEGAL_REVIEW),
+) -> list[ReviewOut]:
+    """Every review you may record, unpublished ones too (the secretariat: all; a
+    country's editors: their country's), by country, newest first."""
+    by_country = matrix.reviews_by_country(session, principal)
+    if country:
+        code = country.strip().upper()
+        by_country = {code: by_country.get(code, [])}
+    return [
+        matrix.review_out(r)
+        for _, reviews in sorted(by_country.items())
+        for r in reviews
+        if matrix.may_record(principal, r.country_code)
+    ]
+
+
 @router.get("/gaps", dependencies=[public])
 def gap_report(session: DbSession) -> GapReport:
     """The gap report over the published matrix: per country what its law lacks, the

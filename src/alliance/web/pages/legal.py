@@ -23,7 +23,7 @@ from alliance.validation import RecordId
 from alliance.web.errors import form_status
 from alliance.web.forms import Form as WebForm
 from alliance.web.forms import failed, field_errors
-from alliance.web.guards import DbSession, page_public, page_requires
+from alliance.web.guards import DbSession, page_public, page_requires, page_viewer
 from alliance.web.labels import label
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
@@ -104,12 +104,15 @@ def _matrix(
 
 @router.get("/legal", dependencies=[page_public])
 def public_matrix(request: Request, session: DbSession) -> Response:
-    """The published matrix and its gap report, for anyone."""
+    """The published matrix and its gap report, for anyone (a member logged in sees the
+    same, with the menus)."""
+    page_viewer(request)
     return _matrix(request, session, None, template="legal_matrix.html")
 
 
 @router.get("/legal/countries/{country}", dependencies=[page_public])
 def public_country(request: Request, session: DbSession, country: str) -> Response:
+    page_viewer(request)
     reviews = [matrix.review_out(r) for r in matrix.history(session, None, country)]
     code = country.strip().upper()
     return render(
