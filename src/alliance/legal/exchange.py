@@ -136,7 +136,8 @@ def export_matrix(session: Session, principal: Principal | None, fmt: str) -> st
 
 def _from_row(row: dict[str, str], plan: Scheme) -> dict[str, Any]:
     """A CSV row as ReviewIn takes it."""
-    unknown = [k for k in row if k not in columns(plan)]
+    known = set(columns(plan))
+    unknown = [k for k in row if k not in known]
     if unknown:
         raise InvalidInput(f"unknown column {unknown[0]!r}")
     rec: dict[str, Any] = {k: row.get(k, "") for k in FIXED_HEAD}
