@@ -228,6 +228,15 @@ CASES: list[Case] = [
         keeps_form=False,  # a value the list does not offer: only a tampered page sends it
     ),
     Case(
+        "change role",
+        "/users/{username}/role",
+        "nl-hotline-admin",
+        "/users",
+        "form[action='/users/form-user/role']",
+        bad={"role": "investigator"},  # a police role does not fit a hotline
+        good={"role": "analyst"},
+    ),
+    Case(
         "disable user",
         "/users/{username}/{action}",
         "nl-hotline-admin",

@@ -84,7 +84,11 @@ def test_report_hold_deconfliction_notice_removal(
     page.click("[data-testid=assess] button:has-text('Claim')")
     page.wait_for_selector("[data-testid=assess] button:has-text('Release')")
     page.check("input[name=classification][value=baseline]")
-    page.click("[data-testid=assess] button[type=submit]:has-text('Record assessment')")
+    page.click("[data-testid=assess-next]")
+    # On to the next item of the queue (or back to the queue), with the confirmation.
+    # (Wait for the next page: the item page showed the claim's confirmation before.)
+    page.wait_for_selector("[data-testid=notice]:has-text('Assessment recorded: Baseline')")
+    page.goto(item_url)
     _wait_for_stage(page, item_url, "notice_pending")
 
     # 3. The Dutch police hold the URL: the notice waits.

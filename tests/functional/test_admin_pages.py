@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import PERMISSION_LABELS, OrgKind, Permission, Role
 from alliance.audit import SYSTEM, EventType, record
+from alliance.audit.models import AuditEvent
 from tests import factories
 from tests.functional.conftest import World, log_in
 
@@ -168,6 +171,118 @@ def test_disabling_yourself_is_refused_on_the_page(client: TestClient, world: Wo
     assert response.status_code == 409
     assert "You cannot disable your own account" in response.text
     assert 'data-testid="form-errors"' in response.text
+
+
+# --- Change role and returning to the list as it was ---------------------------------
+
+
+def test_change_role_offers_the_roles_that_fit_least_powerful_first(
+    client: TestClient, world: World
+) -> None:
+    log_in(client, world.usernames[Role.org_admin])
+    analyst = world.usernames[Role.analyst]  # of the hotline, as the administrator
+    page = client.get("/users").text
+    form = page.split(f'data-testid="role-{analyst}"')[1].split("</form>")[0]
+    assert f'data-confirm="Change the role of {analyst}?' in page
+    # A hotline's roles only, not the analyst's own; Viewer (the least) chosen.
+    assert re.findall(r'<option value="([a-z_]+)"', form) == ["org_admin", "viewer"]
+    assert '<option value="viewer" selected>' in form
+    # Nobody changes their own role: no form on the administrator's own row.
+    assert f'data-testid="role-{world.usernames[Role.org_admin]}"' not in page
+
+
+def test_change_role_bad_then_good_is_audited(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    csrf = log_in(client, world.usernames[Role.org_admin])
+    analyst = world.usernames[Role.analyst]
+    bad = client.post(f"/users/{analyst}/role", data={"role": "investigator", "csrf_token": csrf})
+    assert bad.status_code == 400
+    assert 'data-testid="form-errors"' in bad.text
+    errors = _field_error(bad.text)
+    assert len(errors) == 1 and errors[0].startswith("LEA investigator does not fit")
+    assert f'aria-describedby="f-role-{analyst}-error"' in bad.text
+    unknown = client.post(f"/users/{analyst}/role", data={"role": "pope", "csrf_token": csrf})
+    assert unknown.status_code == 400
+    assert _field_error(unknown.text) == ["choose a role from the list"]
+
+    good = client.post(
+        f"/users/{analyst}/role",
+        data={"role": "viewer", "csrf_token": csrf, "back": "/users?role=analyst&sort=-username"},
+    )
+    assert good.status_code == 303
+    assert good.headers["location"] == "/users?role=analyst&sort=-username"
+    assert _notice(client, "/users") == f"User {analyst}&#39;s role changed to Viewer"
+    with sessions() as session:
+        event = (
+            session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.event_type == EventType.USER_ROLE_CHANGED.value)
+                .order_by(AuditEvent.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert event is not None
+        assert json.loads(event.details) == {"username": analyst, "from": "analyst", "to": "viewer"}
+    assert "From: Hotline analyst · To: Viewer" in client.get("/audit?event_type=user:").text
+
+
+def test_change_role_refused_for_yourself_and_without_the_right(
+    client: TestClient, world: World
+) -> None:
+    admin = world.usernames[Role.org_admin]
+    csrf = log_in(client, admin)
+    own = client.post(f"/users/{admin}/role", data={"role": "viewer", "csrf_token": csrf})
+    assert own.status_code == 409
+    assert f"The role of {admin} was not changed: you cannot change your own role" in own.text
+    # Another organisation's user: not even visible.
+    other = client.post(
+        f"/users/{world.usernames[Role.investigator]}/role",
+        data={"role": "viewer", "csrf_token": csrf},
+    )
+    assert other.status_code in (403, 404)
+    # An analyst may see users but not change them.
+    client.cookies.clear()
+    csrf = log_in(client, world.usernames[Role.analyst])
+    refused = client.post(f"/users/{admin}/role", data={"role": "viewer", "csrf_token": csrf})
+    assert refused.status_code == 403
+
+
+def test_disable_and_revoke_return_to_the_list_as_it_was(client: TestClient, world: World) -> None:
+    csrf = log_in(client, world.usernames[Role.secretariat_admin])
+    viewer = world.usernames[Role.viewer]
+    listed = "/users?role=viewer&active=yes&sort=-username&page=1"
+    page = client.get(listed).text
+    assert (
+        'name="back" value="/users?role=viewer&amp;active=yes&amp;sort=-username&amp;page=1"'
+        in page
+    )
+    disabled = client.post(f"/users/{viewer}/disable", data={"csrf_token": csrf, "back": listed})
+    assert disabled.status_code == 303 and disabled.headers["location"] == listed
+    # Never another page nor another site: the bare list instead.
+    for elsewhere in (
+        "https://elsewhere.example.test/users?role=viewer",
+        "//elsewhere.example.test/users",
+        "/keys?status=active",
+        "/users\\..",
+        "javascript:alert(1)",
+    ):
+        enabled = client.post(
+            f"/users/{viewer}/enable", data={"csrf_token": csrf, "back": elsewhere}
+        )
+        assert enabled.status_code == 303 and enabled.headers["location"] == "/users", elsewhere
+        client.post(f"/users/{viewer}/disable", data={"csrf_token": csrf})
+
+    made = client.post(
+        "/keys", data={"name": "scanner", "role": "viewer", "days": "30", "csrf_token": csrf}
+    )
+    prefix = made.text.split('data-testid="new-key">')[1][:12]
+    keys = "/keys?status=active&sort=name"
+    assert 'name="back" value="/keys?status=active&amp;sort=name"' in client.get(keys).text
+    revoked = client.post(f"/keys/{prefix}/revoke", data={"csrf_token": csrf, "back": keys})
+    assert revoked.status_code == 303 and revoked.headers["location"] == keys
+    assert _notice(client, keys) == f"Key scanner ({prefix}) revoked"
 
 
 # --- Organisations -------------------------------------------------------------------
@@ -468,6 +583,31 @@ def test_audit_log_names_subjects_and_filters_by_name(client: TestClient, world:
     actor = world.usernames[Role.secretariat_admin]
     mine = client.get(f"/audit?actor={actor}&event_type=user:").text
     assert "<td>user jdoe</td>" in mine
+
+
+def test_audit_links_only_pages_the_reader_may_open_and_words_codes(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    hotline = world.orgs[OrgKind.hotline]
+    with sessions.begin() as session:
+        record(
+            session,
+            SYSTEM,
+            EventType.ITEM_ASSESSED,
+            "item",
+            "I-LINKTEST",
+            {"classification": "baseline", "hashes": 0},
+            organisation_id=hotline.id,
+        )
+    # The hotline's administrator reads its events but may not open items: no dead link.
+    log_in(client, world.usernames[Role.org_admin])
+    admin_view = client.get("/audit").text
+    assert "I-LINKTEST" in admin_view and 'href="/items/I-LINKTEST"' not in admin_view
+    assert "Classification: Baseline (illegal everywhere)" in admin_view
+    assert "Classification: baseline" not in admin_view
+    client.cookies.clear()
+    log_in(client, world.usernames[Role.secretariat_admin])
+    assert 'href="/items/I-LINKTEST"' in client.get("/audit").text
 
 
 def test_audit_filter_bad_date_is_beside_the_field(client: TestClient, world: World) -> None:

@@ -188,6 +188,53 @@ def test_the_api_refuses_another_agency_s_acknowledgement(
     assert body["acknowledged_by_organisation"] == setup.nl.name
 
 
+def test_the_api_filters_alerts_as_the_page_does(
+    client: TestClient, world: World, setup: Setup
+) -> None:
+    nl = {"Authorization": f"Bearer {world.keys[Role.investigator]}"}
+
+    def ids(query: str) -> set[int]:
+        response = client.get(f"/api/v1/alerts{query}", headers=nl)
+        assert response.status_code == 200, response.text
+        return {a["id"] for a in response.json()}
+
+    every = {setup.hold_alert, setup.near_alert, setup.series_alert}
+    assert ids("") == every
+    assert ids("?source=series") == {setup.series_alert}
+    assert ids("?source=hold") == {setup.hold_alert, setup.near_alert}
+    assert ids("?reference=s-arheron") == {setup.series_alert}  # one series, any case
+    assert ids("?reference=H-AR2") == {setup.near_alert}
+    assert ids("?match=near") == {setup.near_alert, setup.series_alert}
+    assert setup.near_alert not in ids("?match=exact") and setup.series_alert in ids("?match=exact")
+    assert ids("?limit=1") == {max(every)}  # newest first
+    done = client.post(f"/api/v1/alerts/{setup.hold_alert}/acknowledge", headers=nl)
+    assert done.status_code == 200
+    assert ids("?acknowledged=true") == {setup.hold_alert}
+    assert ids("?acknowledged=false") == {setup.near_alert, setup.series_alert}
+    assert ids("?unacknowledged=true") == {setup.near_alert, setup.series_alert}
+    assert ids("?acknowledged=false&source=hold&match=near") == {setup.near_alert}
+
+    # Values it does not know are refused in words, through the API's one error shape.
+    for query, field, words in (
+        ("?match=fuzzy", "query.match", "'exact' or 'near'"),
+        ("?source=case", "query.source", "'hold' or 'series'"),
+        ("?acknowledged=perhaps", "query.acknowledged", "valid boolean"),
+        ("?limit=0", "query.limit", "greater than or equal to 1"),
+        ("?limit=501", "query.limit", "less than or equal to 500"),
+        ("?reference=" + "S" * 41, "query.reference", "at most 40 characters"),
+    ):
+        refused = client.get(f"/api/v1/alerts{query}", headers=nl)
+        assert refused.status_code == 422, query
+        error = refused.json()["error"]
+        assert error["code"] == "invalid_request"
+        assert error["details"][0]["field"] == field and words in error["message"], error
+    both = client.get("/api/v1/alerts?unacknowledged=true&acknowledged=true", headers=nl)
+    assert both.status_code == 400
+    assert both.json()["error"]["message"].startswith(
+        "unacknowledged=true and acknowledged=true ask for opposite alerts"
+    )
+
+
 # --- naming and matching ------------------------------------------------------------------
 
 

@@ -229,13 +229,25 @@ def test_queue_count_appears_and_changes(
     assert '<span class="count" data-testid="group-count">2<' in page_text  # on "Takedown"
 
     # An item another analyst claimed no longer waits for this one; released, it does.
+    # The queue's rows are what the count counts (one query): the colleague's item is
+    # listed apart, under who is assessing it.
     other = _second(sessions, world, Role.analyst, OrgKind.hotline)
     with sessions.begin() as session:
         assessment.claim_item(session, other, first, app.state.alliance.settings)
     assert shell(client.get("/items").text).counts == {"queue": "1"}
+    queue = client.get("/queue").text
+    rows = queue.split('data-testid="queue"')[1].split("</table>")[0]
+    assert shell(queue).counts == {"queue": "1"}
+    assert rows.count('<a href="/items/') == 1 and first not in rows
+    assert 'data-testid="queue-total">1 item waiting for you<' in queue
+    taken = queue.split('data-testid="queue-taken"')[1].split("</table>")[0]
+    assert first in taken and "by second-analyst until" in taken
     with sessions.begin() as session:
         assessment.release_item(session, other, first)
     assert shell(client.get("/items").text).counts == {"queue": "2"}
+    queue = client.get("/queue").text
+    rows = queue.split('data-testid="queue"')[1].split("</table>")[0]
+    assert rows.count('<a href="/items/') == 2 and 'data-testid="queue-taken"' not in queue
 
     # An error page has the navigation but counts nothing: the request's transaction has
     # ended by then (and the error handlers run outside a worker thread).

@@ -21,9 +21,17 @@ from alliance.db.base import utcnow
 from alliance.errors import Conflict
 from alliance.hosting.models import HostingProvider
 from alliance.hosting.resolution import HostingResult
-from alliance.takedown import assessment, intake, routing
-from alliance.takedown.models import Classification, ContentItem, EventKind, ItemEvent, ReportSource
-from alliance.takedown.schemas import AssessmentIn, ReportIn, RouteIn
+from alliance.takedown import assessment, holds, intake, routing
+from alliance.takedown.models import (
+    Classification,
+    ContentItem,
+    EventKind,
+    HoldTarget,
+    ItemEvent,
+    ItemStage,
+    ReportSource,
+)
+from alliance.takedown.schemas import AssessmentIn, HoldIn, ReportIn, RouteIn
 from tests import factories
 from tests.functional.conftest import World, log_in
 from tests.functional.test_takedown_pages import _routed_item, _switch
@@ -207,6 +215,68 @@ def test_lea_places_a_hold_from_the_item_and_the_timeline_keeps_its_history(
     assert "On hold until" not in page
 
 
+def test_an_item_reported_after_its_hold_shows_the_hold_on_its_timeline(
+    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """A hold placed on a URL before anyone reported it: the item that comes later reads
+    "hold placed" (by whom, for the agency) before "reported", and its release after."""
+    url = "https://photos.example.test/case/held-before.jpg"
+    settings = app.state.alliance.settings
+    investigator = world.usernames[Role.investigator]
+    with sessions.begin() as session:
+        hold = holds.place_hold(
+            session,
+            _principal(session, investigator),
+            HoldIn(target_type=HoldTarget.url, target_value=url, reason="Operation Wren"),
+            settings,
+        )
+        hold_ref = hold.reference
+    reference = _routed_item(app, sessions, url)
+
+    _switch(client, world, Role.investigator)
+    page = client.get(f"/items/{reference}").text
+    timeline = page.split('data-testid="timeline"')[1]
+    kinds = re.findall(r'data-kind="([a-z_]+)"', timeline)
+    assert kinds.count("hold_placed") == 1
+    assert kinds.index("hold_placed") < kinds.index("received")
+    row = timeline.split('data-kind="hold_placed"')[1].split("</tr>")[0]
+    assert "Hold placed" in row and investigator in row and hold_ref in row
+    assert world.orgs[OrgKind.law_enforcement].name in row and "until" in row
+
+    # Others learn that a hold covers it and until when, not whose or which.
+    _switch(client, world, Role.analyst)
+    row = client.get(f"/items/{reference}").text.split('data-kind="hold_placed"')[1]
+    row = row.split("</tr>")[0]
+    assert "Hold placed" in row and "until" in row
+    assert hold_ref not in row and investigator not in row
+
+    # Closed before the hold ended: its release still reads on the timeline, once.
+    with sessions.begin() as session:
+        item = _item(session, reference)
+        item.stage = ItemStage.closed
+        item.open_url = None
+        item.closed_at = utcnow()
+    csrf = _switch(client, world, Role.investigator)
+    released = client.post(f"/holds/{hold_ref}/release", data={"csrf_token": csrf})
+    assert released.status_code == 303
+    timeline = client.get(f"/items/{reference}").text.split('data-testid="timeline"')[1]
+    kinds = re.findall(r'data-kind="([a-z_]+)"', timeline)
+    assert kinds.count("hold_placed") == 1 and kinds.count("hold_released") == 1
+    row = timeline.split('data-kind="hold_released"')[1].split("</tr>")[0]
+    assert "Hold released" in row and investigator in row and hold_ref in row
+
+    # A hold placed after the item closed never held it: no line.
+    with sessions.begin() as session:
+        holds.place_hold(
+            session,
+            _principal(session, investigator),
+            HoldIn(target_type=HoldTarget.url, target_value=url, reason="Operation Lark"),
+            settings,
+        )
+    timeline = client.get(f"/items/{reference}").text.split('data-testid="timeline"')[1]
+    assert re.findall(r'data-kind="([a-z_]+)"', timeline).count("hold_placed") == 1
+
+
 # --- claims enforced --------------------------------------------------------------------
 
 
@@ -344,6 +414,55 @@ def test_assessment_errors_beside_the_fields_and_a_confirmation(
     assert 'data-testid="notice"' not in page  # shown once
     assert 'data-testid="item-classification">Baseline (illegal everywhere)<' in page
     assert 'data-testid="assess-form"' not in page  # the claim ended with the assessment
+
+
+def test_recording_an_assessment_goes_on_to_the_next_item_of_the_queue(
+    app: FastAPI, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """The analyst working the queue: "Record assessment, next item" opens the next item,
+    claimed for them, with the confirmation; "Record and stay here" stays; the last one
+    leads back to the queue, which says it is empty."""
+    first = _routed_item(app, sessions, "https://photos.example.test/case/next-1.jpg")
+    second = _routed_item(app, sessions, "https://photos.example.test/case/next-2.jpg")
+    third = _routed_item(app, sessions, "https://photos.example.test/case/next-3.jpg")
+    csrf = _switch(client, world, Role.analyst)
+    page = client.get(f"/items/{first}").text
+    assert 'data-testid="claim"' in page
+    client.post(f"/items/{first}/claim", data={"csrf_token": csrf})
+    form = client.get(f"/items/{first}").text.split('data-testid="assess-form"')[1]
+    form = form.split("</form>")[0]
+    # The first button (what Enter sends) goes on; the other stays.
+    assert form.index('value="next"') < form.index('value="stay"')
+
+    done = client.post(
+        f"/items/{first}/assess",
+        data={"csrf_token": csrf, "classification": "baseline", "then": "next"},
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/items/{second}"
+    notice = _notice(client, done)
+    assert notice.startswith("Assessment recorded: Baseline (illegal everywhere). Next: item")
+    assert f"item {second}, claimed for you until" in notice
+    page = client.get(f"/items/{second}").text
+    assert 'data-testid="assess-form"' in page  # claimed: ready to assess
+
+    stay = client.post(
+        f"/items/{second}/assess",
+        data={"csrf_token": csrf, "classification": "not_illegal", "then": "stay"},
+    )
+    assert stay.status_code == 303 and stay.headers["location"] == f"/items/{second}"
+    with sessions() as session:
+        assert _item(session, third).claimed_by is None  # staying claims nothing
+
+    client.post(f"/items/{third}/claim", data={"csrf_token": csrf})
+    last = client.post(
+        f"/items/{third}/assess",
+        data={"csrf_token": csrf, "classification": "baseline", "then": "next"},
+    )
+    assert last.status_code == 303 and last.headers["location"] == "/queue"
+    assert _notice(client, last) == (
+        "Assessment recorded: Baseline (illegal everywhere). "
+        "The queue is empty: nothing left to claim."
+    )
 
 
 def test_route_form_errors_and_confirmation(

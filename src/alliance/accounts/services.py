@@ -333,6 +333,54 @@ def set_user_active(session: Session, actor: Principal, username: str, active: b
     return user
 
 
+def roles_for_user(actor: Principal, user: User) -> list[Role]:
+    """The roles ``actor`` may change ``user`` to: those that fit the user's organisation's
+    kind and that ``actor`` may hand out, the user's own role left out. Empty when ``actor``
+    may not change this user's role at all (their own, or a role beyond ``actor``'s)."""
+    if actor.user_id == user.id or not can_grant(actor, user.role):
+        return []
+    if actor.reach(Permission.USER_MANAGE) is None:
+        return []
+    if (
+        actor.reach(Permission.USER_MANAGE) is Reach.OWN
+        and actor.organisation_id != user.organisation_id
+    ):
+        return []
+    fitting = ROLES_BY_KIND[user.organisation.kind]
+    return [r for r in Role if r in fitting and r != user.role and can_grant(actor, r)]
+
+
+def change_user_role(session: Session, actor: Principal, username: str, role: Role) -> User:
+    """Give ``username`` another role: one that fits their organisation's kind and that
+    ``actor`` may hand out. Nobody changes their own role, nor the role of someone whose
+    rights reach further than their own; the change takes effect on the next request."""
+    user = get_user(session, actor, username)
+    authorize(actor, Permission.USER_MANAGE, user)
+    if actor.user_id == user.id:
+        raise Conflict("you cannot change your own role", field="role")
+    if not can_grant(actor, user.role):
+        raise InvalidInput(
+            f"{user.username} is {with_article(ROLE_LABELS[user.role])}, "
+            "with rights you lack: you cannot change their role",
+            field="role",
+        )
+    _check_role_grantable(actor, user.organisation, role)
+    if user.role == role:
+        return user
+    before = user.role
+    user.role = role
+    record(
+        session,
+        actor,
+        EventType.USER_ROLE_CHANGED,
+        "user",
+        user.id,
+        {"username": user.username, "from": str(before), "to": str(role)},
+        organisation_id=user.organisation_id,
+    )
+    return user
+
+
 def set_password(session: Session, actor: Principal, username: str, password: str) -> User:
     user = get_user(session, actor, username)
     if actor.user_id != user.id:

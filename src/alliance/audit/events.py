@@ -17,6 +17,7 @@ class EventType(StrEnum):
     USER_CREATED = "user:created"
     USER_DISABLED = "user:disabled"
     USER_ENABLED = "user:enabled"
+    USER_ROLE_CHANGED = "user:role_changed"
     USER_PASSWORD_CHANGED = "user:password_changed"  # noqa: S105 - an event name
     API_KEY_CREATED = "api_key:created"
     API_KEY_REVOKED = "api_key:revoked"

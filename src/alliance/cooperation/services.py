@@ -436,6 +436,7 @@ def _filtered(
     *,
     acknowledged: bool | None = None,
     match: str | None = None,
+    reference: str | None = None,
 ) -> Select[DeconflictionAlert]:
     authorize(principal, Permission.ALERT_READ)
     query = _visible(query, principal)
@@ -448,6 +449,12 @@ def _filtered(
         query = query.where(
             DeconflictionAlert.target_id.in_(
                 select(WatchedTarget.id).where(WatchedTarget.source == source)
+            )
+        )
+    if reference is not None:
+        query = query.where(
+            DeconflictionAlert.target_id.in_(
+                select(WatchedTarget.id).where(WatchedTarget.source_reference == reference)
             )
         )
     if match is not None:
@@ -468,6 +475,7 @@ def list_alerts(
     acknowledged: bool | None = None,
     source: str | None = None,
     match: str | None = None,
+    reference: str | None = None,
     listing: Listing | None = None,
     limit: int = 500,
 ) -> list[DeconflictionAlert]:
@@ -475,7 +483,8 @@ def list_alerts(
     in the ``listing``'s order and page (sortable by :data:`ALERT_SORTS`).
 
     ``acknowledged`` keeps the acknowledged (True) or the open (False) ones, ``source``
-    those of holds or of series, ``match`` those with exact or with near matches."""
+    those of holds or of series, ``reference`` those of one hold or series, ``match``
+    those with exact or with near matches."""
     query = _filtered(
         select(DeconflictionAlert),
         principal,
@@ -483,6 +492,7 @@ def list_alerts(
         source,
         acknowledged=acknowledged,
         match=match,
+        reference=reference,
     )
     if listing is None:
         listing = Listing(sort="created", descending=True, limit=limit)

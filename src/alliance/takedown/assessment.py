@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import User
@@ -57,6 +57,62 @@ def queue_clause(principal: Principal) -> ColumnElement[bool]:
     return ContentItem.assigned_organisation_id.is_(None)
 
 
+def _waiting_clause(principal: Principal, now: datetime) -> ColumnElement[bool]:
+    """What waits for ``principal`` in its queue: the queue's items nobody else holds a
+    live claim on (unclaimed, claimed by ``principal``, or whose claim lapsed). The one
+    definition the queue page lists (:func:`waiting`) and the navigation counts
+    (:func:`queue_count`)."""
+    return and_(
+        queue_clause(principal),
+        ContentItem.stage.in_(QUEUE_STAGES),
+        or_(
+            ContentItem.claimed_by.is_(None),
+            ContentItem.claimed_by == claimant(principal),
+            ContentItem.claim_expires_at.is_(None),
+            ContentItem.claim_expires_at <= now,
+        ),
+    )
+
+
+def waiting(
+    session: Session, principal: Principal, limit: int = 100, now: datetime | None = None
+) -> list[ContentItem]:
+    """The items waiting for ``principal`` (see :func:`_waiting_clause`), oldest first."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    query = (
+        select(ContentItem)
+        .where(_waiting_clause(principal, now or utcnow()))
+        .order_by(ContentItem.received_at, ContentItem.id)
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def queue_count(session: Session, principal: Principal, now: datetime | None = None) -> int:
+    """How many items :func:`waiting` lists (without its limit): the navigation's count."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    query = select(func.count(ContentItem.id)).where(_waiting_clause(principal, now or utcnow()))
+    return int(session.execute(query).scalar_one())
+
+
+def claimed_by_colleagues(
+    session: Session, principal: Principal, now: datetime | None = None
+) -> list[ContentItem]:
+    """The items of ``principal``'s queue another analyst (or case tool) is assessing: a
+    live claim not its own. Not waiting for it; the queue page names who has them."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    query = (
+        select(ContentItem)
+        .where(
+            queue_clause(principal),
+            ContentItem.stage.in_(QUEUE_STAGES),
+            not_(_waiting_clause(principal, now or utcnow())),
+        )
+        .order_by(ContentItem.received_at, ContentItem.id)
+    )
+    return list(session.execute(query).scalars())
+
+
 def queue(session: Session, principal: Principal, limit: int = 100) -> list[ContentItem]:
     """Items waiting for this organisation's assessment, oldest first, claimed ones too."""
     authorize(principal, Permission.ITEM_ASSESS)
@@ -69,10 +125,12 @@ def queue(session: Session, principal: Principal, limit: int = 100) -> list[Cont
     return list(session.execute(query).scalars())
 
 
-def claim_next(session: Session, principal: Principal, settings: Settings) -> ContentItem | None:
-    """The oldest unclaimed item of the queue, claimed for this analyst. Two analysts
-    never get the same item: PostgreSQL skips rows another transaction has locked, and
-    SQLite's single writer makes the select-and-claim atomic."""
+def claim_next(
+    session: Session, principal: Principal, settings: Settings, *, skip: str | None = None
+) -> ContentItem | None:
+    """The oldest unclaimed item of the queue (but ``skip``, a reference), claimed for this
+    analyst. Two analysts never get the same item: PostgreSQL skips rows another
+    transaction has locked, and SQLite's single writer makes the select-and-claim atomic."""
     authorize(principal, Permission.ITEM_ASSESS)
     now = utcnow()
     query = (
@@ -81,6 +139,7 @@ def claim_next(session: Session, principal: Principal, settings: Settings) -> Co
             queue_clause(principal),
             ContentItem.stage.in_(QUEUE_STAGES),
             or_(ContentItem.claimed_by.is_(None), ContentItem.claim_expires_at < now),
+            ContentItem.reference != (skip or ""),
         )
         .order_by(ContentItem.received_at, ContentItem.id)
         .limit(1)
@@ -92,6 +151,32 @@ def claim_next(session: Session, principal: Principal, settings: Settings) -> Co
         return None
     _claim(session, principal, item, settings, now)
     return item
+
+
+def next_for_me(
+    session: Session, principal: Principal, settings: Settings, *, skip: str | None = None
+) -> ContentItem | None:
+    """What an analyst working the queue assesses next (after ``skip``, the item just
+    assessed): the oldest item of the queue it already holds a live claim on, else the
+    oldest it may claim (claimed for it now, as :func:`claim_next`); None when nothing is
+    left for it."""
+    authorize(principal, Permission.ITEM_ASSESS)
+    now = utcnow()
+    mine = session.execute(
+        select(ContentItem)
+        .where(
+            queue_clause(principal),
+            ContentItem.stage.in_(QUEUE_STAGES),
+            ContentItem.claimed_by == claimant(principal),
+            ContentItem.claim_expires_at > now,
+            ContentItem.reference != (skip or ""),
+        )
+        .order_by(ContentItem.received_at, ContentItem.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if mine is not None:
+        return mine
+    return claim_next(session, principal, settings, skip=skip)
 
 
 def _claim(

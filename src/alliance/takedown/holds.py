@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alliance import references
@@ -44,6 +44,7 @@ from alliance.takedown.models import (
     EventKind,
     Hold,
     HoldTarget,
+    ItemEvent,
     ItemStage,
     Report,
 )
@@ -529,6 +530,80 @@ def hold_history(
 
 def get_hold(session: Session, principal: Principal, reference: str) -> Hold:
     return _agency_hold(session, principal, reference, Permission.HOLD_READ)
+
+
+def covering_hold_events(
+    session: Session, item: ContentItem, events: Sequence[ItemEvent]
+) -> list[ItemEvent]:
+    """The lines ``item``'s timeline lacks about the holds that cover it: a hold placed
+    before the item was reported (on its URL, domain or hash) put no "hold placed" line on
+    it, as :func:`_mark_items` marks the items open at the time only; nor did its release
+    or expiry when the item had closed by then. Made from the holds themselves, not kept
+    (not added to the session), for :mod:`alliance.takedown.reading` to merge by time.
+    """
+    since = item.received_at
+    candidates = list(
+        session.execute(
+            select(Hold)
+            .where(
+                Hold.expires_at > since,
+                or_(Hold.released_at.is_(None), Hold.released_at > since),
+            )
+            .order_by(Hold.placed_at, Hold.id)
+        ).scalars()
+    )
+    if not candidates:
+        return []
+    ended_at = None if item.is_open else (item.closed_at or item.removed_at)
+    marked: dict[EventKind, set[str]] = {}
+    for event in events:
+        marked.setdefault(event.kind, set()).add(str(event.details.get("hold")))
+    placed = marked.get(EventKind.hold_placed, set())
+    ended = marked.get(EventKind.hold_released, set()) | marked.get(EventKind.hold_ended, set())
+    targets = targets_of(session, item)
+    now = utcnow()
+    lines: list[ItemEvent] = []
+    for hold in candidates:
+        if ended_at is not None and hold.placed_at > ended_at:
+            continue  # placed after the item was closed: it never held it
+        if not hold_matches(hold, targets):
+            continue
+        if hold.reference not in placed:
+            lines.append(
+                ItemEvent(
+                    item_id=item.id,
+                    at=hold.placed_at,
+                    kind=EventKind.hold_placed,
+                    actor=hold.placed_by,
+                    organisation_id=hold.organisation_id,
+                    details={"hold": hold.reference, "until": hold.expires_at.isoformat()},
+                )
+            )
+        if hold.reference in ended:
+            continue
+        if hold.released_at is not None:
+            lines.append(
+                ItemEvent(
+                    item_id=item.id,
+                    at=hold.released_at,
+                    kind=EventKind.hold_released,
+                    actor=hold.released_by or SYSTEM.audit_label,
+                    organisation_id=hold.organisation_id,
+                    details={"hold": hold.reference},
+                )
+            )
+        elif hold.expires_at <= now:
+            lines.append(
+                ItemEvent(
+                    item_id=item.id,
+                    at=hold.expires_at,
+                    kind=EventKind.hold_ended,
+                    actor=SYSTEM.audit_label,
+                    organisation_id=None,
+                    details={"hold": hold.reference},
+                )
+            )
+    return lines
 
 
 def items_under_hold(session: Session, hold: Hold) -> list[ContentItem]:

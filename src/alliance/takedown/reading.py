@@ -258,6 +258,10 @@ def item_detail(session: Session, principal: Principal, item: ContentItem) -> It
             .order_by(ItemEvent.at, ItemEvent.id)
         ).scalars()
     )
+    # A hold placed before the item came (or ended after it closed) says so here too.
+    covering = holds_.covering_hold_events(session, item, events)
+    if covering:
+        events = sorted(events + covering, key=lambda e: e.at)
     assessments = session.execute(
         select(Assessment).where(Assessment.item_id == item.id).order_by(Assessment.assessed_at)
     ).scalars()

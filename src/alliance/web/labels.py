@@ -39,6 +39,7 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "user:created"): "User added",
     ("EventType", "user:disabled"): "User disabled",
     ("EventType", "user:enabled"): "User enabled",
+    ("EventType", "user:role_changed"): "Role changed",
     ("EventType", "user:password_changed"): "Password changed",
     ("EventType", "api_key:created"): "API key created",
     ("EventType", "api_key:revoked"): "API key revoked",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.cooperation.services import open_alert_count
-from alliance.takedown.dashboard import queue_count
+from alliance.takedown.assessment import queue_count
 from alliance.victims.referrals import pending_referral_count
 
 #: Where each count's records are listed, for the dashboard's links.

@@ -25,7 +25,7 @@ from alliance.web import forms
 from alliance.web.errors import form_status
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.labels import label
-from alliance.web.pages.rendering import redirect, render
+from alliance.web.pages.rendering import back_to, here, redirect, render
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state
 from alliance.web.tables import csv_response, read_table
@@ -176,6 +176,7 @@ def _users_page(
     form: forms.Form | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    back: str | None = None,
     **extra: object,
 ) -> Response:
     can_manage = principal.can(Permission.USER_MANAGE)
@@ -231,11 +232,24 @@ def _users_page(
             ],
         )
     default_role = accounts.least_privileged(roles)
+    table.rows(rows)  # knows whether there is a next page
+    shown = rows[: table.page_size]
+    # Each row's "Change role": the roles that fit the user's organisation, the least
+    # powerful first chosen (an administrator who does not choose hands out little).
+    role_changes: dict[str, tuple[list[tuple[str, str]], str]] = {}
+    if can_manage:
+        for u in shown:
+            fitting = accounts.roles_for_user(principal, u)
+            if fitting:
+                least = accounts.least_privileged(fitting)
+                role_changes[u.username] = (_role_options(fitting), least.value if least else "")
     return render(
         request,
         "users.html",
         {
-            "users": table.rows(rows),
+            "users": shown,
+            "role_changes": role_changes,
+            "back": back or here(request),
             "table": table,
             "can_manage": can_manage,
             # The kind says which roles fit (a reviewer works for industry, ...).
@@ -307,12 +321,49 @@ def create_user(
     )
 
 
+# Before "/users/{username}/{action}": "role" is not one of its actions.
+@router.post("/users/{username}/role")
+def change_user_role(
+    request: Request,
+    session: DbSession,
+    username: str,
+    role: Annotated[str, Form(max_length=100)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = page_requires(Permission.USER_MANAGE),
+    _csrf: None = csrf,
+) -> Response:
+    try:
+        chosen = _role(role)
+        if chosen is None:
+            raise InvalidInput("choose a role from the list", field="role")
+        with session.begin_nested():
+            user = accounts.change_user_role(session, principal, username, chosen)
+    except AllianceError as exc:
+        form = forms.failed(
+            exc, {"role": role}, labels={"role": "Role"}, name=f"role-{username.lower()}"
+        )
+        return _users_page(
+            request,
+            session,
+            principal,
+            form=form,
+            status_code=_failure_status(exc),
+            back=back_to(request, back, "/users"),
+        )
+    return redirect(
+        request,
+        back_to(request, back, "/users"),
+        notice=f"User {user.username}'s role changed to {ROLE_LABELS[user.role]}",
+    )
+
+
 @router.post("/users/{username}/{action}")
 def set_user_active(
     request: Request,
     session: DbSession,
     username: str,
     action: str,
+    back: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = page_requires(Permission.USER_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
@@ -323,9 +374,18 @@ def set_user_active(
             user = accounts.set_user_active(session, principal, username, action == "enable")
     except AllianceError as exc:
         form = forms.failed(exc, {}, name="toggle")
-        return _users_page(request, session, principal, form=form, status_code=_failure_status(exc))
+        return _users_page(
+            request,
+            session,
+            principal,
+            form=form,
+            status_code=_failure_status(exc),
+            back=back_to(request, back, "/users"),
+        )
     done = "enabled" if user.active else "disabled"
-    return redirect(request, "/users", notice=f"User {user.username} {done}")
+    return redirect(
+        request, back_to(request, back, "/users"), notice=f"User {user.username} {done}"
+    )
 
 
 # --- API keys ------------------------------------------------------------------------
@@ -342,6 +402,7 @@ def _keys_page(
     form: forms.Form | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    back: str | None = None,
     **extra: object,
 ) -> Response:
     kinds = {principal.organisation_kind} if principal.organisation_kind else set()
@@ -401,6 +462,7 @@ def _keys_page(
         "keys.html",
         {
             "keys": [(k, accounts.key_status(k)) for k in shown],
+            "back": back or here(request),
             "table": table,
             "can_manage": principal.can(Permission.KEY_MANAGE) and principal.organisation_id,
             "role_options": _role_options(grantable),
@@ -467,6 +529,7 @@ def revoke_key(
     request: Request,
     session: DbSession,
     prefix: str,
+    back: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = page_requires(Permission.KEY_MANAGE),
     _csrf: None = csrf,
 ) -> Response:
@@ -475,5 +538,16 @@ def revoke_key(
             key = accounts.revoke_api_key(session, principal, prefix)
     except AllianceError as exc:
         form = forms.failed(exc, {}, name="revoke")
-        return _keys_page(request, session, principal, form=form, status_code=_failure_status(exc))
-    return redirect(request, "/keys", notice=f"Key {key.name} ({key.prefix}) revoked")
+        return _keys_page(
+            request,
+            session,
+            principal,
+            form=form,
+            status_code=_failure_status(exc),
+            back=back_to(request, back, "/keys"),
+        )
+    return redirect(
+        request,
+        back_to(request, back, "/keys"),
+        notice=f"Key {key.name} ({key.prefix}) revoked",
+    )

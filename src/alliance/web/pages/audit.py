@@ -74,8 +74,28 @@ FILTER_FIELDS = {
     "subject_type": "Subject type",
     "subject": "Subject",
 }
-#: Links to the page of a subject, where there is one.
-SUBJECT_PAGES = {"item": "/items/{}", "bank": "/banks/{}", "series": "/series/{}"}
+#: Links to the page of a subject, where there is one, for those who may open it.
+SUBJECT_PAGES = {
+    "item": ("/items/{}", Permission.ITEM_READ),
+    "bank": ("/banks/{}", Permission.BANK_READ),
+    "series": ("/series/{}", Permission.SERIES_READ),
+}
+#: Details whose value is an enum's code, by the enum's name in the label table.
+DETAIL_ENUMS = {
+    "role": "Role",
+    "old_role": "Role",
+    "new_role": "Role",
+    "kind": "OrgKind",
+    "classification": "Classification",
+    "verdict": "Verdict",
+    "stage": "ItemStage",
+    "age_group": "AgeGroup",
+    "commerciality": "Commerciality",
+    "source": "ReportSource",
+    "target_kind": "TargetKind",
+}
+#: The same for details named only within one event ("from" and "to" of a role change).
+EVENT_DETAIL_ENUMS = {EventType.USER_ROLE_CHANGED.value: {"from": "Role", "to": "Role"}}
 
 
 def event_type_options() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -137,7 +157,7 @@ class AuditRow:
         )
 
 
-def _value_words(key: str, value: Any) -> Detail:
+def _value_words(key: str, value: Any, event_type: str = "") -> Detail:
     name = key.replace("_", " ").capitalize()
     if isinstance(value, str) and key.endswith("_at"):
         try:
@@ -146,10 +166,9 @@ def _value_words(key: str, value: Any) -> Detail:
             pass
         else:
             return Detail(name.removesuffix(" at"), "", moment)
-    if key == "role" and isinstance(value, str):
-        return Detail(name, label_code("Role", value))
-    if key == "kind" and isinstance(value, str):
-        return Detail(name, label_code("OrgKind", value))
+    enum = EVENT_DETAIL_ENUMS.get(event_type, {}).get(key) or DETAIL_ENUMS.get(key)
+    if enum and isinstance(value, str):
+        return Detail(name, label_code(enum, value))
     if isinstance(value, bool):
         return Detail(name, "yes" if value else "no")
     if isinstance(value, list):
@@ -171,14 +190,18 @@ def _event_label(code: str) -> str:
         return label(code)
 
 
-def audit_rows(session: Session, events: list[AuditEvent]) -> list[AuditRow]:
-    """``events`` in words, their subjects named (one query per kind of subject)."""
+def audit_rows(session: Session, principal: Principal, events: list[AuditEvent]) -> list[AuditRow]:
+    """``events`` in words, their subjects named (one query per kind of subject) and
+    linked where ``principal`` may open their page (an organisation's administrator reads
+    its analysts' events, not the items they assessed)."""
     names = subject_names(session, events)
     rows = []
     for e in events:
-        page = SUBJECT_PAGES.get(e.subject_type)
+        page, needed = SUBJECT_PAGES.get(e.subject_type, (None, None))
+        if needed is not None and not principal.can(needed):
+            page = None
         try:
-            details = [_value_words(k, v) for k, v in audit.details_of(e).items()]
+            details = [_value_words(k, v, e.event_type) for k, v in audit.details_of(e).items()]
         except (ValueError, AssertionError):
             details = [Detail("Details", e.details)]
         rows.append(
@@ -282,8 +305,8 @@ def _audit_page(
     else:
         events = audit.list_events(session, flt, listing=listing)
         if table.csv:
-            return _csv(audit_rows(session, events))
-        rows = audit_rows(session, events[: table.page_size])
+            return _csv(audit_rows(session, principal, events))
+        rows = audit_rows(session, principal, events[: table.page_size])
         table.rows(events)
     return render(
         request,

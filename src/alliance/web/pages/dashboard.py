@@ -118,6 +118,6 @@ def dashboard(
             "waiting_figures": waiting,
             "stats": stats,
             "recent": recent,
-            "rows": audit_rows(session, recent),
+            "rows": audit_rows(session, principal, recent),
         },
     )

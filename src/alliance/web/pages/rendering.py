@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -110,6 +111,30 @@ def render(
     if notice is not None:
         response.delete_cookie(NOTICE_COOKIE, path="/")
     return response
+
+
+def here(request: Request) -> str:
+    """This page's address on the site, with its query: what ``back`` carries."""
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def back_to(request: Request, back: str | None, path: str) -> str:
+    """Where an action taken on the list at ``path`` returns: the list as it was shown
+    (``back``, the address the form was on, with its filters, sort and page), or the bare
+    list. Only ``path`` itself on this site, with any query: never another page or site.
+    """
+    if back:
+        parts = urlsplit(back)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and not parts.fragment
+            and parts.path == path
+            and "\\" not in back
+        ):
+            return f"{path}?{parts.query}" if parts.query else path
+    return path
 
 
 def redirect(request: Request, url: str, *, notice: str | None = None) -> Response:

@@ -234,22 +234,32 @@ def queue_page(
     empty: bool = False,
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
-    items = assessment.queue(session, principal)
+    # The rows are what waits for this analyst, as many as the navigation counts (one
+    # definition: assessment.waiting and queue_count); colleagues' items come after.
+    now = utcnow()
+    items = assessment.waiting(session, principal, now=now)
+    total = assessment.queue_count(session, principal, now=now)
+    others = assessment.claimed_by_colleagues(session, principal, now=now)
     active = holds_.active_holds(session)
     names = reading.organisation_names(session)
     rows = [reading.item_out(session, i, names=names, holds=active) for i in items]
+    taken = [reading.item_out(session, i, names=names, holds=active) for i in others]
     # Who holds each claim and until when: the queue says who is working on what.
     claims = {
         i.reference: (
             "you"
-            if assessment.claimed_by_me(i, principal)
-            else assessment.claim_holder(session, i),
+            if assessment.claimed_by_me(i, principal, now)
+            else assessment.claim_holder(session, i, now),
             i.claim_expires_at,
         )
-        for i in items
-        if assessment.claim_holder(session, i) is not None
+        for i in [*items, *others]
+        if assessment.claim_holder(session, i, now) is not None
     }
-    return render(request, "queue.html", {"items": rows, "empty": empty, "claims": claims})
+    return render(
+        request,
+        "queue.html",
+        {"items": rows, "total": total, "taken": taken, "empty": empty, "claims": claims},
+    )
 
 
 @router.post("/queue/claim", dependencies=[csrf])
@@ -594,10 +604,13 @@ def item_assess(
     hashes: Annotated[str, Form(max_length=20_000)] = "",
     note: Annotated[str, Form(max_length=5000)] = "",
     propose_to_bank: Annotated[str, Form(max_length=200)] = "",
+    then: Annotated[str, Form(max_length=10)] = "",
     principal: Principal = page_requires(Permission.ITEM_ASSESS),
 ) -> Response:
     """The page asks for an explicit claim first: the service refuses an item this
-    analyst has not claimed (or whose claim lapsed)."""
+    analyst has not claimed (or whose claim lapsed). ``then``: "next" (the form's first
+    button) goes on to the next item of the queue, claimed for the analyst, or back to
+    the queue when nothing is left; otherwise the analyst stays on this item."""
     values = {
         "classification": classification,
         "age_group": age_group,
@@ -641,10 +654,22 @@ def item_assess(
             form=failed(exc, values, labels=ASSESS_LABELS, name="assess"),
             status_code=status,
         )
+    recorded = f"Assessment recorded: {label(done.classification)}."
+    if then != "next":
+        return redirect(request, f"/items/{reference.strip().upper()}", notice=recorded)
+    following = assessment.next_for_me(
+        session, principal, app_state(request).settings, skip=reference.strip().upper()
+    )
+    if following is None:
+        return redirect(
+            request, "/queue", notice=f"{recorded} The queue is empty: nothing left to claim."
+        )
+    expires = following.claim_expires_at
+    until = f" until {_user_when(request, expires)}" if expires else ""
     return redirect(
         request,
-        f"/items/{reference.strip().upper()}",
-        notice=f"Assessment recorded: {label(done.classification)}.",
+        f"/items/{following.reference}",
+        notice=f"{recorded} Next: item {following.reference}, claimed for you{until}.",
     )
 
 
