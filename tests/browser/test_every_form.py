@@ -126,6 +126,17 @@ def _demo_file(value: File) -> File:
 
 
 #: Page routes that take a POST and have no form case, with the reason.
+#: A complete review for the legal review form (the demo's member countries).
+LEGAL_REVIEW: dict[str, Value] = {
+    "country": "GB",
+    "reviewed_on": "2026-12-01",
+    "reviewed_by": "Every-form legal desk",
+    **{f"status_{n}": "met" for n in range(5)},
+    "score_0": "3",
+    "score_1": "4",
+    "score_2": "1",
+}
+
 EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "no input; always succeeds and lands on the login page",
 }
@@ -722,6 +733,25 @@ CASES: list[Case] = [
         "form[action$='/return']",
         bad={"reason": ""},
         good={"reason": "Please name the agency responsible for each action."},
+    ),
+    # --- countries ----------------------------------------------------------------------
+    Case(
+        "record a legal review",
+        "/legal/reviews/new",
+        "secretariat",
+        "/legal/reviews/new",
+        "form[action='/legal/reviews/new']",
+        bad={**LEGAL_REVIEW, "score_1": "9"},
+        good=LEGAL_REVIEW,
+    ),
+    Case(
+        "publish a legal review",
+        "/legal/reviews/{review_id}/publish",
+        "secretariat",
+        first_link("/legal/reviews", "[data-testid=legal-history] tr[data-published=no] a"),
+        "form[data-testid=publish-form]",
+        stale=True,
+        good={},
     ),
 ]
 

@@ -30,10 +30,11 @@ SAMPLE_PATH_VALUES = {
     "code": "S-NOSUCH00",
     "victim": "V-NOSUCH00",
     "referral": "RF-NOSUCH00",
-    # Commitments: a country that is not a member (404 to those allowed), a cycle, a target.
+    # A country that is not a member (404 to those allowed), a cycle, a target.
     "country": "AQ",
     "cycle": "2026",
     "target": "1",
+    "review_id": "999999",
 }
 
 

@@ -111,11 +111,11 @@ def test_a_crossing_breaks_a_contract(
 
 def test_a_package_without_a_layer_breaks_the_layers(tmp_path: Path) -> None:
     checkout = copy_of_checkout(tmp_path)
-    (checkout / "src" / "alliance" / "legal").mkdir()
-    (checkout / "src" / "alliance" / "legal" / "__init__.py").write_text('"""Legal."""\n')
+    (checkout / "src" / "alliance" / "unlayered").mkdir()
+    (checkout / "src" / "alliance" / "unlayered" / "__init__.py").write_text('"""New."""\n')
     result = lint_imports(checkout)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "alliance.legal" in result.stdout
+    assert "alliance.unlayered" in result.stdout
 
 
 def copy_of_checkout(tmp_path: Path) -> Path:

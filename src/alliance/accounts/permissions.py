@@ -60,6 +60,10 @@ class Permission(StrEnum):
     COMMITMENT_EDIT = "countries:commitment:edit"
     COMMITMENT_PUBLISH = "countries:commitment:publish"
 
+    LEGAL_READ = "legal:review:read"
+    LEGAL_REVIEW = "legal:review:record"
+    LEGAL_PUBLISH = "legal:review:publish"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -103,6 +107,9 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     # public page); a country's own working copies only its government and the
     # secretariat (alliance.countries.commitments decides).
     P.COMMITMENT_READ: Reach.ALL,
+    # The published legal matrix is public (its public pages need no login); members
+    # read it too, and see unpublished reviews only where they may record them.
+    P.LEGAL_READ: Reach.ALL,
 }
 
 # Notice and takedown. OWN reach on items means items routed to the organisation, items
@@ -202,6 +209,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.USER_READ: Reach.OWN,
         # OWN: its own country's (the government organisation's country_code).
         P.COMMITMENT_EDIT: Reach.OWN,
+        # Its own country's legal reviews, unpublished until the secretariat publishes.
+        P.LEGAL_REVIEW: Reach.OWN,
     },
     Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
@@ -283,6 +292,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.COMMITMENT_READ: "See countries' commitments and reports",
     P.COMMITMENT_EDIT: "Write your country's commitments and reports",
     P.COMMITMENT_PUBLISH: "Publish countries' commitments and reports",
+    P.LEGAL_READ: "See the legal-framework matrix",
+    P.LEGAL_REVIEW: "Record reviews of a country's law",
+    P.LEGAL_PUBLISH: "Publish reviews of a country's law",
 }
 
 

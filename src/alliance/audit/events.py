@@ -80,5 +80,9 @@ class EventType(StrEnum):
     COMMITMENT_SUBMITTED = "commitment:submitted"
     COMMITMENT_PUBLISHED = "commitment:published"
     COMMITMENT_RETURNED = "commitment:returned"
+    LEGAL_REVIEW_RECORDED = "legal_review:recorded"
+    LEGAL_REVIEW_PUBLISHED = "legal_review:published"
+    LEGAL_MATRIX_IMPORTED = "legal_matrix:imported"
+    LEGAL_MATRIX_EXPORTED = "legal_matrix:exported"
 
     DEMO_BUILT = "demo:built"

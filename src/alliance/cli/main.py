@@ -22,6 +22,7 @@ from alliance.cli import (
     feedback,
     frameworks,
     hosting,
+    legal,
     scan,
     serve,
     settings_command,
@@ -91,6 +92,7 @@ def build_app() -> typer.Typer:
     app.add_typer(frameworks.app, name="frameworks")
     app.add_typer(countries.app, name="countries")
     app.add_typer(commitments.app, name="commitments")
+    app.add_typer(legal.app, name="legal")
     app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)

@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "alliance.takedown.models",
     "alliance.victims.models",
     "alliance.countries.models",
+    "alliance.legal.models",
 )
 
 

@@ -26,6 +26,7 @@ from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
 from alliance.demo import commitments as commitments_demo
 from alliance.demo import countries as countries_demo
+from alliance.demo import legal as legal_demo
 from alliance.demo import media, takedown
 from alliance.demo import victims as victims_demo
 from alliance.demo.sites import DemoSites
@@ -308,6 +309,7 @@ def build(
         accounts.create_user(session, actor, user)
     member_countries = countries_demo.build(session, actor, MEMBER_COUNTRIES)
     commitment_texts = commitments_demo.build(session, actor, seed)
+    legal_reviews = legal_demo.build(session, actor, countries_demo.FOUNDING)
     _fill_banks(session, actor, seed)
     victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
@@ -336,6 +338,7 @@ def build(
             "users": len(users),
             "member_countries": member_countries,
             "commitments": commitment_texts,
+            "legal_reviews": legal_reviews,
             "history_items": history,
             "series": victims.series,
             "victims_identified": victims.identified,

@@ -125,6 +125,11 @@ class ContentType(StrEnum):
     image = "image"
     video = "video"
     image_and_video = "image_and_video"
+    #: Drawn, animated or otherwise not a photograph of a real child; not illegal in
+    #: every country (the legal matrix says whose law covers it).
+    non_photographic = "non_photographic"
+    #: Made or altered by a generative model.
+    ai_generated = "ai_generated"
     other = "other"
 
 

@@ -26,6 +26,7 @@ from alliance.web.api import banks as banks_api
 from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
+from alliance.web.api import legal as legal_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
@@ -46,6 +47,7 @@ from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
 from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import countries as countries_pages
+from alliance.web.pages import legal as legal_pages
 from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -64,6 +66,7 @@ API_ROUTERS = [
     cooperation_api.router,
     victims_api.router,
     countries_api.router,
+    legal_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -77,6 +80,7 @@ PAGE_ROUTERS = [
     cooperation_pages.router,
     victims_pages.router,
     countries_pages.router,
+    legal_pages.router,
 ]
 
 

@@ -137,6 +137,18 @@ public = Depends(_guard(PUBLIC, page=False))
 page_public = Depends(_guard(PUBLIC, page=True))
 
 
+def page_viewer(request: Request) -> Principal | None:
+    """On a public page: who is logged in, if anyone (for the page shell's menus; the
+    page itself shows what the public sees). Never refuses."""
+    try:
+        principal = _cookie_principal(request, app_state(request))
+    except NotAuthenticated:
+        return None
+    if principal is not None:
+        request.state.principal = principal
+    return principal
+
+
 def guard_of(dependency_call: Callable[..., Any]) -> tuple[str, bool] | None:
     """(permission, is_page) when ``dependency_call`` is one of the guards above."""
     permission = getattr(dependency_call, "permission", None)

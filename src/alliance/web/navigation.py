@@ -84,6 +84,8 @@ GROUPS: tuple[NavGroup, ...] = (
         (
             NavItem("Commitments", "/commitments", Permission.COMMITMENT_READ),
             NavItem("To publish", "/commitments/submitted", Permission.COMMITMENT_PUBLISH),
+            NavItem("Legal frameworks", "/legal", Permission.LEGAL_READ),
+            NavItem("Legal reviews", "/legal/reviews", Permission.LEGAL_REVIEW),
         ),
     ),
     NavGroup(

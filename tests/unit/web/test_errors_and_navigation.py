@@ -59,13 +59,14 @@ def test_navigation_follows_permissions() -> None:
         "Providers",
         "Banks",
         "Commitments",
+        "Legal frameworks",
         "Organisations",
     ]
     # A menu shows only when the role may follow one of its links.
     assert _menus(Role.viewer) == {
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
-        "Countries": ["Commitments"],
+        "Countries": ["Commitments", "Legal frameworks"],
         "Administration": ["Organisations"],
     }
     investigator = _menus(Role.investigator)
@@ -92,6 +93,19 @@ def test_navigation_follows_permissions() -> None:
         "Audit log",
     ]
     assert list(_menus(Role.reviewer)) == ["Takedown", "Banks", "Countries", "Administration"]
+    # The published legal matrix is every member's to read; its reviews are recorded by
+    # the secretariat and by a country's own editors.
+    assert _menus(Role.country_editor)["Countries"] == [
+        "Commitments",
+        "Legal frameworks",
+        "Legal reviews",
+    ]
+    assert _menus(Role.secretariat_admin)["Countries"] == [
+        "Commitments",
+        "To publish",
+        "Legal frameworks",
+        "Legal reviews",
+    ]
 
 
 def test_the_current_link_and_its_menu() -> None:

@@ -12,6 +12,7 @@ from alliance.accounts.permissions import OrgKind, Reach, Role
 from alliance.audit.events import EventType
 from alliance.cooperation.models import TargetKind
 from alliance.hashing.signal_type import IndexKind
+from alliance.legal.models import Coverage, CriterionStatus
 from alliance.settings import Mode
 from alliance.takedown import models as takedown
 from alliance.victims import models as victims
@@ -38,6 +39,8 @@ SHOWN: list[type[StrEnum]] = [
     takedown.AgeGroup,
     takedown.Gender,
     takedown.ContentType,
+    CriterionStatus,
+    Coverage,
     takedown.SiteType,
     takedown.Commerciality,
     takedown.HoldTarget,

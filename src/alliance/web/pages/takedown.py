@@ -28,6 +28,7 @@ from alliance.countries import display_name
 from alliance.db.base import utcnow
 from alliance.errors import AllianceError, Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.hosting import services as hosting
+from alliance.legal.hints import item_hint
 from alliance.takedown import access, assessment, intake, public, reading, routing
 from alliance.takedown import holds as holds_
 from alliance.takedown.holds import HoldState
@@ -487,6 +488,10 @@ def _item_page(
             "default_days": settings.hold_default_days,
             "max_days": settings.hold_max_days,
             "form": form or WebForm(),
+            # The hosting country's law per the published legal matrix: a hint only.
+            "legal_hint": item_hint(
+                session, item.country_code, [a.content_type for a in detail.assessments]
+            ),
         },
         status_code=status_code,
     )
