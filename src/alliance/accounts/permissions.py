@@ -56,6 +56,12 @@ class Permission(StrEnum):
 
     COUNTRY_READ = "countries:register:read"
     COUNTRY_MANAGE = "countries:register:manage"
+    #: Published entries are public (no login); members read them too.
+    LIBRARY_READ = "countries:library:read"
+    #: Write the organisation's own entries (drafts) and mark others' as adopted.
+    LIBRARY_EDIT = "countries:library:edit"
+    #: Publish and withdraw entries, import and export the library: the secretariat's.
+    LIBRARY_PUBLISH = "countries:library:publish"
 
 
 class OrgKind(StrEnum):
@@ -96,7 +102,11 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     # Which countries are in the alliance, and their national contacts, is no secret
     # among members; the register is the secretariat's to keep (COUNTRY_MANAGE).
     P.COUNTRY_READ: Reach.ALL,
+    # The awareness library's published entries are public; members read them too.
+    P.LIBRARY_READ: Reach.ALL,
 }
+# Every organisation may describe its own awareness work and adopt another's.
+_LIBRARY_WRITER: dict[Permission, Reach] = {P.LIBRARY_EDIT: Reach.OWN}
 
 # Notice and takedown. OWN reach on items means items routed to the organisation, items
 # it reported, and items shared with it (an LEA informed of its country's items).
@@ -163,9 +173,11 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.BANK_MANAGE: Reach.OWN,
         P.MATCH_QUERY: Reach.OWN,
         P.MATCH_FEEDBACK: Reach.OWN,
+        **_LIBRARY_WRITER,
     },
     Role.analyst: {
         **_MEMBER_BASE,
+        **_LIBRARY_WRITER,
         **_BANK_ANALYST,
         **_TAKEDOWN_ANALYST,
         P.USER_READ: Reach.OWN,
@@ -187,7 +199,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
     },
     # A government's editor: its own country's entries (the permissions of issue 16 are
     # granted here as they come); nothing of takedown, banks or victims.
-    Role.country_editor: {**_MEMBER_BASE, P.USER_READ: Reach.OWN},
+    Role.country_editor: {**_MEMBER_BASE, **_LIBRARY_WRITER, P.USER_READ: Reach.OWN},
     Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
 
@@ -265,6 +277,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.VICTIM_METRICS_READ: "See victim identification figures",
     P.COUNTRY_READ: "See the member countries",
     P.COUNTRY_MANAGE: "Add and change member countries",
+    P.LIBRARY_READ: "Read the awareness library",
+    P.LIBRARY_EDIT: "Write your organisation's library entries and adopt others'",
+    P.LIBRARY_PUBLISH: "Publish library entries and import or export the library",
 }
 
 

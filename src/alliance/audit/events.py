@@ -77,4 +77,12 @@ class EventType(StrEnum):
     MEMBER_COUNTRY_ADDED = "member_country:added"
     MEMBER_COUNTRY_UPDATED = "member_country:updated"
 
+    LIBRARY_ENTRY_CREATED = "library_entry:created"
+    LIBRARY_ENTRY_UPDATED = "library_entry:updated"
+    LIBRARY_ENTRY_PUBLISHED = "library_entry:published"
+    LIBRARY_ENTRY_UNPUBLISHED = "library_entry:unpublished"
+    LIBRARY_ENTRY_ADOPTED = "library_entry:adopted"
+    LIBRARY_IMPORTED = "library:imported"
+    LIBRARY_EXPORTED = "library:exported"
+
     DEMO_BUILT = "demo:built"
