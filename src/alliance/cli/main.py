@@ -21,6 +21,7 @@ from alliance.cli import (
     feedback,
     frameworks,
     hosting,
+    library,
     scan,
     serve,
     settings_command,
@@ -89,6 +90,7 @@ def build_app() -> typer.Typer:
     app.add_typer(victims.media_app, name="media")
     app.add_typer(frameworks.app, name="frameworks")
     app.add_typer(countries.app, name="countries")
+    app.add_typer(library.app, name="library")
     app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)

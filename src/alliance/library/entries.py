@@ -120,10 +120,8 @@ def check_entry(
         raise PermissionDenied("you may write your own organisation's library entries only")
     country = check_country_code(data.country or org.country_code, field="country")
     if not reach_all and country != org.country_code:
-        raise InvalidInput(
-            f"your organisation's entries are of {country_name(org.country_code) or org.country_code}",
-            field="country",
-        )
+        home = country_name(org.country_code) or org.country_code
+        raise InvalidInput(f"your organisation's entries are of {home}", field="country")
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
         raise InvalidInput("the end comes before the start", field="ends_on")
     links = list(dict.fromkeys(check_link(u) for u in data.links if u.strip()))

@@ -24,6 +24,7 @@ from alliance.web.api import audit as audit_api
 from alliance.web.api import banks as banks_api
 from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import hosting as hosting_api
+from alliance.web.api import library as library_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
@@ -43,6 +44,7 @@ from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
 from alliance.web.pages import cooperation as cooperation_pages
+from alliance.web.pages import library as library_pages
 from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -60,6 +62,7 @@ API_ROUTERS = [
     hosting_api.router,
     cooperation_api.router,
     victims_api.router,
+    library_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -72,6 +75,7 @@ PAGE_ROUTERS = [
     takedown_pages.router,
     cooperation_pages.router,
     victims_pages.router,
+    library_pages.router,
 ]
 
 

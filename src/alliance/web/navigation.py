@@ -1,7 +1,7 @@
 """The navigation shell: the sections a principal sees, grouped by task.
 
 The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks,
-Cooperation, Administration). A link is shown when the principal's role grants its
+Cooperation, Countries, Administration). A link is shown when the principal's role grants its
 permission, a menu when it holds at least one such link. A link may carry a count of what
 waits for the principal (``waiting``: a key of :func:`alliance.web.waiting.waiting_counts`).
 """
@@ -78,6 +78,10 @@ GROUPS: tuple[NavGroup, ...] = (
     NavGroup(
         "Cooperation",
         (NavItem("Alerts", "/alerts", Permission.ALERT_READ, waiting="alerts"),),
+    ),
+    NavGroup(
+        "Countries",
+        (NavItem("Library", "/library", Permission.LIBRARY_READ),),
     ),
     NavGroup(
         "Administration",
