@@ -30,6 +30,7 @@ SAMPLE_PATH_VALUES = {
     "code": "S-NOSUCH00",
     "victim": "V-NOSUCH00",
     "referral": "RF-NOSUCH00",
+    "entry_id": "999999",
 }
 
 

@@ -54,4 +54,5 @@ def atom_feed(entries: Sequence[LibraryEntry], *, base_url: str, platform: str) 
         ).text = f"{KIND_LABELS[entry.kind]}, {country}. {entry.summary}"
         for tag in entry.tags:
             ET.SubElement(item, f"{{{ATOM}}}category", term=tag, label=TAG_LABELS[Tag(tag)])
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8")
+    body: bytes = ET.tostring(feed, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body

@@ -45,7 +45,7 @@ MAX_TERMS = 16
 _PIECE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
 _FTS = table("search_library_fts", column("rowid"), column("rank"))
-_SIMPLE = literal_column("'simple'::regconfig")
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 
 
 @dataclass(frozen=True)

@@ -58,12 +58,14 @@ def test_navigation_follows_permissions() -> None:
         "Takedown metrics",
         "Providers",
         "Banks",
+        "Library",
         "Organisations",
     ]
     # A menu shows only when the role may follow one of its links.
     assert _menus(Role.viewer) == {
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
+        "Countries": ["Library"],
         "Administration": ["Organisations"],
     }
     investigator = _menus(Role.investigator)
@@ -89,7 +91,7 @@ def test_navigation_follows_permissions() -> None:
         "API keys",
         "Audit log",
     ]
-    assert list(_menus(Role.reviewer)) == ["Takedown", "Banks", "Administration"]
+    assert list(_menus(Role.reviewer)) == ["Takedown", "Banks", "Countries", "Administration"]
 
 
 def test_the_current_link_and_its_menu() -> None:

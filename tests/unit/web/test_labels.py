@@ -12,6 +12,7 @@ from alliance.accounts.permissions import OrgKind, Reach, Role
 from alliance.audit.events import EventType
 from alliance.cooperation.models import TargetKind
 from alliance.hashing.signal_type import IndexKind
+from alliance.library.vocabulary import Audience, EntryKind, Tag
 from alliance.settings import Mode
 from alliance.takedown import models as takedown
 from alliance.victims import models as victims
@@ -21,6 +22,9 @@ from alliance.web.labels import LABELS, label, when, zone
 
 #: Every enum whose values reach a page, other than the permissions.
 SHOWN: list[type[StrEnum]] = [
+    EntryKind,
+    Audience,
+    Tag,
     OrgKind,
     Role,
     Reach,

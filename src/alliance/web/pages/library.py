@@ -138,7 +138,7 @@ def library_page(
             ),
         )
     table.total = total
-    rows = table.rows(found)
+    rows = [e for e in table.rows(found) if isinstance(e, LibraryEntry)]
     countries = sorted({e.country_code for e in found} | ({country} if country else set()))
     return render(
         request,
