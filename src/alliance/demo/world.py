@@ -25,6 +25,7 @@ from alliance.audit.services import details_of
 from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
 from alliance.demo import countries as countries_demo
+from alliance.demo import library as library_demo
 from alliance.demo import media, takedown
 from alliance.demo import victims as victims_demo
 from alliance.demo.sites import DemoSites
@@ -306,6 +307,7 @@ def build(
     for user, _org in users:
         accounts.create_user(session, actor, user)
     member_countries = countries_demo.build(session, actor, MEMBER_COUNTRIES)
+    library_entries = library_demo.build(session, actor)
     _fill_banks(session, actor, seed)
     victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
@@ -333,6 +335,7 @@ def build(
             "organisations": len(orgs),
             "users": len(users),
             "member_countries": member_countries,
+            "library_entries": library_entries,
             "history_items": history,
             "series": victims.series,
             "victims_identified": victims.identified,
