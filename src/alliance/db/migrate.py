@@ -65,15 +65,15 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-#: Objects named so are kept by the migrations alone, for what the models cannot declare:
-#: full-text search (an FTS5 table and its triggers on SQLite, a GIN expression index on
-#: PostgreSQL; see alliance.library.models).
-MIGRATION_ONLY_PREFIX = "search_"
+#: Tables, columns and indexes named so are kept by the migrations alone, for what the
+#: models cannot declare: full-text search (an FTS5 table and its triggers on SQLite, a
+#: generated tsvector column and its GIN index on PostgreSQL; see alliance.library.models).
+MIGRATION_ONLY_PREFIX = "fts_"
 
 
 def managed(name: str | None, type_: str, parent_names: Any) -> bool:
     """Whether drift checks compare the object ``name`` (see MIGRATION_ONLY_PREFIX)."""
-    return type_ not in ("table", "index") or not (name or "").startswith(MIGRATION_ONLY_PREFIX)
+    return not (name or "").startswith(MIGRATION_ONLY_PREFIX)
 
 
 def drift(engine: Engine) -> list[str]:

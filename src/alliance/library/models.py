@@ -2,9 +2,9 @@
 adoptions.
 
 Full-text search is kept by the migration, not the models: on SQLite an FTS5 table
-``search_library_fts`` filled by triggers from ``library_entries.search_text``; on
-PostgreSQL a GIN index ``search_library_entries`` over ``to_tsvector('simple',
-search_text)``. :mod:`alliance.db.migrate` leaves ``search_*`` objects out of drift checks.
+``fts_library`` filled by triggers from ``library_entries.search_text``; on PostgreSQL a
+stored generated column ``fts_vector`` (``to_tsvector('simple', search_text)``) with a
+GIN index. :mod:`alliance.db.migrate` leaves ``fts_*`` objects out of drift checks.
 """
 
 from __future__ import annotations

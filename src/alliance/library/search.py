@@ -44,7 +44,7 @@ ENTRY_SORTS: dict[str, Any] = {
 MAX_TERMS = 16
 _PIECE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
-_FTS = table("search_library_fts", column("rowid"), column("rank"))
+_FTS = table("fts_library", column("rowid"), column("rank"))
 _SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 
 
@@ -91,19 +91,30 @@ def _has_words(words: str) -> bool:
 
 
 def text_match(session: Session, stmt: Select[Any], words: str) -> tuple[Select[Any], Any]:
-    """``stmt`` narrowed to entries matching ``words``, and the expression to order them
-    by relevance (best first, ascending)."""
+    """``stmt`` narrowed to entries matching ``words``, and a function that orders a
+    statement of them by relevance (best first)."""
     if session.get_bind().dialect.name == "postgresql":
-        vector = func.to_tsvector(_SIMPLE, LibraryEntry.search_text)
+        vector = literal_column("library_entries.fts_vector")
         query = func.websearch_to_tsquery(_SIMPLE, words[:1000])
-        return stmt.where(vector.op("@@")(query)), -func.ts_rank(vector, query)
+
+        def by_rank_pg(ranked: Select[Any]) -> Select[Any]:
+            return ranked.order_by(func.ts_rank(vector, query).desc())
+
+        return stmt.where(vector.op("@@")(query)), by_rank_pg
     fts = fts5_query(words)
     if fts is None:
-        return stmt.where(literal_column("0") == 1), LibraryEntry.id
-    stmt = stmt.join(_FTS, _FTS.c.rowid == LibraryEntry.id).where(
-        literal_column("search_library_fts").op("MATCH")(fts)
-    )
-    return stmt, _FTS.c.rank
+        return stmt.where(literal_column("0") == 1), lambda ranked: ranked
+    match = literal_column("fts_library").op("MATCH")(fts)
+    # IN (...): SQLite reads the index once, whatever else narrows the entries (a join
+    # would let it start from the entries and ask the index for each).
+    stmt = stmt.where(LibraryEntry.id.in_(select(_FTS.c.rowid).where(match)))
+
+    def by_rank(ranked: Select[Any]) -> Select[Any]:
+        hits = select(_FTS.c.rowid.label("id"), _FTS.c.rank.label("rank")).where(match)
+        found = hits.subquery("hits")
+        return ranked.join(found, found.c.id == LibraryEntry.id).order_by(found.c.rank)
+
+    return stmt, by_rank
 
 
 def _facet(facet: str, values: Sequence[str]) -> ColumnElement[bool]:
@@ -173,7 +184,7 @@ def search_entries(
     ).scalar_one()
     listing = listing or Listing()
     if listing.sort is None and relevance is not None:
-        stmt = stmt.order_by(relevance)
+        stmt = relevance(stmt)
         tiebreak = [LibraryEntry.id.desc()]
     elif listing.sort is None:
         listing = Listing(
