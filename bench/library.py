@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import and_, func, select
@@ -191,7 +192,7 @@ def library_benchmark(count: int = DEFAULT_ENTRIES, rounds: int = 5) -> list[str
                         connection.commit()
                 for name, fn in (("full text (service)", _service), ("plain LIKE scan", _like)):
                     with sessions() as session:
-                        median, p95, worst = _timings(lambda w: fn(session, w), rounds)
+                        median, p95, worst = _timings(partial(fn, session), rounds)
                     lines.append(
                         f"| {backend} | {name} | {median:.1f} | {p95:.1f} | {worst:.1f} "
                         f"| {loaded:.0f} s |"

@@ -94,7 +94,7 @@ def text_match(session: Session, stmt: Select[Any], words: str) -> tuple[Select[
     """``stmt`` narrowed to entries matching ``words``, and a function that orders a
     statement of them by relevance (best first)."""
     if session.get_bind().dialect.name == "postgresql":
-        vector = literal_column("library_entries.fts_vector")
+        vector: ColumnElement[Any] = literal_column("library_entries.fts_vector")
         query = func.websearch_to_tsquery(_SIMPLE, words[:1000])
 
         def by_rank_pg(ranked: Select[Any]) -> Select[Any]:
