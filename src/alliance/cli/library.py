@@ -13,7 +13,7 @@ from alliance.cli.output import OutputFormat, console, emit
 from alliance.db.listing import Listing
 from alliance.errors import InvalidInput
 from alliance.library import entries, exchange
-from alliance.library.search import LibraryQuery, search_entries
+from alliance.library.search import COUNT_LIMIT, LibraryQuery, search_entries
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json, jsonl or csv")]
 FileFormat = Literal["csv", "json"]
@@ -113,4 +113,5 @@ def search_command(
         }
         for o in outs
     ]
-    emit(rows, fmt, title=f"Library: {total} found")
+    found_words = f"over {COUNT_LIMIT:,}" if total > COUNT_LIMIT else str(total)
+    emit(rows, fmt, title=f"Library: {found_words} found")

@@ -70,7 +70,10 @@ class EntryOut(BaseModel):
 
 
 class EntryPage(BaseModel):
-    total: int
+    total: int = Field(description="how many match, counted up to 1,001 (see total_exceeds)")
+    total_exceeds: bool = Field(
+        default=False, description="more than 1,000 match: total is a lower bound"
+    )
     offset: int
     limit: int
     entries: list[EntryOut]

@@ -42,6 +42,9 @@ ENTRY_SORTS: dict[str, Any] = {
     "starts": LibraryEntry.starts_on,
 }
 MAX_TERMS = 16
+#: Matches are counted up to this many: a search for a common word answers "more than
+#: 1,000" instead of counting tens of thousands (the count would cost more than the page).
+COUNT_LIMIT = 1_000
 _PIECE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+")
 _FTS = table("fts_library", column("rowid"), column("rank"))
@@ -177,11 +180,11 @@ def search_entries(
     listing: Listing | None = None,
 ) -> tuple[list[LibraryEntry], int]:
     """A page of the entries ``query`` finds (best matches first when words are given and
-    no other order is asked for, else the newest published first), and how many in all."""
+    no other order is asked for, else the newest published first), and how many in all,
+    counted up to :data:`COUNT_LIMIT` + 1 (more than the limit: "over 1,000")."""
     stmt, relevance = filtered(session, principal, query)
-    total = session.execute(
-        select(func.count()).select_from(stmt.with_only_columns(LibraryEntry.id).subquery())
-    ).scalar_one()
+    ids = stmt.with_only_columns(LibraryEntry.id).limit(COUNT_LIMIT + 1)
+    total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     listing = listing or Listing()
     if listing.sort is None and relevance is not None:
         stmt = relevance(stmt)

@@ -205,3 +205,15 @@ def test_search_words_filters_and_pages(session: Session, people: dict[str, Prin
     with pytest.raises(InvalidInput) as caught:
         ids(LibraryQuery(tags=["cats"]))
     assert caught.value.field == "tag"
+
+
+def test_counts_stop_above_the_limit(
+    session: Session, people: dict[str, Principal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alliance.library import search
+
+    for n in range(4):
+        _published(session, people, title=f"Selfie campaign {n}")
+    monkeypatch.setattr(search, "COUNT_LIMIT", 2)
+    found, total = search_entries(session, None, LibraryQuery(words="selfie"), Listing(limit=10))
+    assert total == 3 and len(found) == 4  # "more than 2"; the page itself is whole

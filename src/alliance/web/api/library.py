@@ -15,7 +15,7 @@ from alliance.accounts.policy import Principal
 from alliance.db.listing import Listing
 from alliance.library import entries
 from alliance.library.schemas import AdoptionIn, AdoptionOut, EntryIn, EntryOut, EntryPage
-from alliance.library.search import LibraryQuery, search_entries
+from alliance.library.search import COUNT_LIMIT, LibraryQuery, search_entries
 from alliance.validation import Offset, RecordId
 from alliance.web.errors import answers
 from alliance.web.guards import DbSession, public, requires
@@ -39,14 +39,19 @@ def search_library(
     offset: Offset = 0,
 ) -> EntryPage:
     """Published library entries (no key needed): best matches first when ``q`` is given,
-    else the newest published first. Filters: ``tag``, ``audience``, ``country``
+    else the newest published first; ``total`` counts up to 1,000 (``total_exceeds``: more).
+    Filters: ``tag``, ``audience``, ``country``
     (ISO 3166-1), ``language`` (ISO 639-1), ``kind``; each may repeat (any of them)."""
     query = LibraryQuery(
         words=q, tags=tag, audiences=audience, countries=country, languages=language, kind=kind
     )
     found, total = search_entries(session, None, query, Listing(limit=limit, offset=offset))
     return EntryPage(
-        total=total, offset=offset, limit=limit, entries=[entries.entry_out(e) for e in found]
+        total=min(total, COUNT_LIMIT),
+        total_exceeds=total > COUNT_LIMIT,
+        offset=offset,
+        limit=limit,
+        entries=[entries.entry_out(e) for e in found],
     )
 
 

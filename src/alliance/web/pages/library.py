@@ -23,7 +23,7 @@ from alliance.library import entries
 from alliance.library.feed import FEED_SIZE, atom_feed
 from alliance.library.models import LibraryEntry
 from alliance.library.schemas import EntryIn
-from alliance.library.search import ENTRY_SORTS, LibraryQuery, search_entries
+from alliance.library.search import COUNT_LIMIT, ENTRY_SORTS, LibraryQuery, search_entries
 from alliance.library.vocabulary import LANGUAGES, Audience, EntryKind, Tag
 from alliance.validation import RecordId
 from alliance.web.errors import form_status
@@ -137,7 +137,7 @@ def library_page(
                 for e in found
             ),
         )
-    table.total = total
+    table.total = total if total <= COUNT_LIMIT else None
     rows = [e for e in table.rows(found) if isinstance(e, LibraryEntry)]
     countries = sorted({e.country_code for e in found} | ({country} if country else set()))
     return render(
@@ -149,6 +149,7 @@ def library_page(
             "form": form,
             "choices": choices(),
             "countries": countries,
+            "over": f"more than {COUNT_LIMIT:,}" if total > COUNT_LIMIT else None,
             "may_write": viewer is not None and viewer.can(Permission.LIBRARY_EDIT),
         },
         status_code=status_code,
