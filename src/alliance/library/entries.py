@@ -248,6 +248,8 @@ def update_entry(
     """Replace the entry's values with ``data``'s. Changed by someone who may not publish,
     a published entry goes back to draft for the secretariat to publish again."""
     entry = editable_entry(session, principal, entry_id)
+    if not (data.organisation or "").strip():  # a change keeps the entry's organisation
+        data = data.model_copy(update={"organisation": entry.organisation.slug})
     checked = check_entry(session, principal, data)
     before = state(entry)
     apply(entry, checked)

@@ -115,6 +115,9 @@ def test_editors_write_only_their_own(session: Session, people: dict[str, Princi
     entries.set_published(session, people["sec"], gb_entry.id, True)
     with pytest.raises(PermissionDenied):
         entries.update_entry(session, people["nl"], gb_entry.id, entry_in())
+    # the secretariat changes an entry without taking it over
+    entries.update_entry(session, people["sec"], gb_entry.id, entry_in(country="GB", title="T"))
+    assert gb_entry.organisation.slug == "gb-gov" and gb_entry.title == "T"
     # the secretariat writes for anyone
     made = entries.create_entry(
         session, people["sec"], entry_in(organisation="gb-gov", country="GB")
