@@ -196,5 +196,11 @@ def search_entries(
         tiebreak = [LibraryEntry.id.desc()]
     else:
         tiebreak = [LibraryEntry.id.desc()]
-    found = session.execute(ordered(stmt, listing, ENTRY_SORTS, tiebreak)).scalars().unique()
-    return list(found), total
+    # The page's ids first (no entry loaded while ordering the matches), then its entries.
+    ids = stmt.with_only_columns(LibraryEntry.id)
+    page = list(session.execute(ordered(ids, listing, ENTRY_SORTS, tiebreak)).scalars())
+    if not page:
+        return [], total
+    loaded = session.execute(select(LibraryEntry).where(LibraryEntry.id.in_(page)))
+    by_id = {entry.id: entry for entry in loaded.scalars().unique()}
+    return [by_id[i] for i in page if i in by_id], total
