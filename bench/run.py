@@ -28,7 +28,7 @@ from PIL import Image
 
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
-from bench import banks, takedown, victims
+from bench import banks, library, takedown, victims
 from bench.robustness import robustness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -327,6 +327,12 @@ def main() -> None:
         default=victims.DEFAULT_SEIZURE,
         help="items of each seizure triaged against them (default 1000000)",
     )
+    parser.add_argument(
+        "--library-entries",
+        type=int,
+        default=library.DEFAULT_ENTRIES,
+        help="library entries searched on SQLite and PostgreSQL (default 100000)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -367,6 +373,10 @@ def main() -> None:
             (
                 "Seizure triage (PostgreSQL)",
                 victims.victims_benchmark(args.victims_records, args.victims_seizure),
+            ),
+            (
+                "Library search: full text beside a LIKE scan (SQLite and PostgreSQL)",
+                library.library_benchmark(args.library_entries),
             ),
         ]
     text = [

@@ -146,6 +146,7 @@ PDQ = "f" * 64
 ITEM = "[data-testid=items] tbody a"
 #: The demo's current reporting cycle (NL's commitments for it are a draft).
 CYCLE = datetime.now(UTC).year
+LIBRARY_ENTRY = "[data-testid=library-table] tbody a"
 
 CASES: list[Case] = [
     # --- the public and logging in ---------------------------------------------------
@@ -751,6 +752,64 @@ CASES: list[Case] = [
         first_link("/legal/reviews", "[data-testid=legal-history] tr[data-published=no] a"),
         "form[data-testid=publish-form]",
         stale=True,
+        good={},
+    ),
+    # --- the awareness library ----------------------------------------------------------
+    Case(
+        "search the library",
+        "/library",
+        None,
+        "/library",
+        "form[method=get][action='/library']",
+        method="GET",
+        bad={"tag": "no-such-tag"},
+        good={"q": "self-generated", "tag": "self_generated"},
+        confirmed_by="main table",
+        keeps_form=False,  # a value the list does not offer: only a tampered page sends it
+    ),
+    Case(
+        "new library entry",
+        "/library/new",
+        "nl-editor",
+        "/library/new",
+        "form[data-testid=library-form]",
+        bad={"title": "Form entry", "links": "javascript:alert(1)"},
+        good={"title": "Form entry", "links": "https://form.example.test/"},
+    ),
+    Case(
+        "edit library entry",
+        "/library/{entry_id}/edit",
+        "nl-editor",
+        first_link("/library?q=Form+entry&status=draft", LIBRARY_ENTRY, query="/edit"),
+        "form[data-testid=library-form]",
+        bad={"languages": "nl, xx"},
+        good={"reach": "120 schools"},
+    ),
+    Case(
+        "adopt library entry",
+        "/library/{entry_id}/adopt",
+        "gb-editor",
+        first_link("/library?q=%22Sent+is+not+lost%22", LIBRARY_ENTRY),
+        "form[data-testid=adopt-form]",
+        bad={"notes": ""},
+        good={"notes": "Ran it in UK schools"},
+    ),
+    Case(
+        "publish library entry",
+        "/library/{entry_id}/publish",
+        "secretariat",
+        first_link("/library?q=Form+entry&status=draft", LIBRARY_ENTRY),
+        "form[action$='/publish']",
+        no_such=True,
+        good={},
+    ),
+    Case(
+        "withdraw library entry",
+        "/library/{entry_id}/withdraw",
+        "secretariat",
+        first_link("/library?q=Form+entry", LIBRARY_ENTRY),
+        "form[action$='/withdraw']",
+        no_such=True,
         good={},
     ),
 ]

@@ -35,6 +35,7 @@ SAMPLE_PATH_VALUES = {
     "cycle": "2026",
     "target": "1",
     "review_id": "999999",
+    "entry_id": "999999",
 }
 
 

@@ -63,6 +63,12 @@ class Permission(StrEnum):
     LEGAL_READ = "legal:review:read"
     LEGAL_REVIEW = "legal:review:record"
     LEGAL_PUBLISH = "legal:review:publish"
+    #: Published entries are public (no login); members read them too.
+    LIBRARY_READ = "countries:library:read"
+    #: Write the organisation's own entries (drafts) and mark others' as adopted.
+    LIBRARY_EDIT = "countries:library:edit"
+    #: Publish and withdraw entries, import and export the library: the secretariat's.
+    LIBRARY_PUBLISH = "countries:library:publish"
 
 
 class OrgKind(StrEnum):
@@ -110,7 +116,11 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     # The published legal matrix is public (its public pages need no login); members
     # read it too, and see unpublished reviews only where they may record them.
     P.LEGAL_READ: Reach.ALL,
+    # The awareness library's published entries are public; members read them too.
+    P.LIBRARY_READ: Reach.ALL,
 }
+# Every organisation may describe its own awareness work and adopt another's.
+_LIBRARY_WRITER: dict[Permission, Reach] = {P.LIBRARY_EDIT: Reach.OWN}
 
 # Notice and takedown. OWN reach on items means items routed to the organisation, items
 # it reported, and items shared with it (an LEA informed of its country's items).
@@ -180,9 +190,11 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.BANK_MANAGE: Reach.OWN,
         P.MATCH_QUERY: Reach.OWN,
         P.MATCH_FEEDBACK: Reach.OWN,
+        **_LIBRARY_WRITER,
     },
     Role.analyst: {
         **_MEMBER_BASE,
+        **_LIBRARY_WRITER,
         **_BANK_ANALYST,
         **_TAKEDOWN_ANALYST,
         P.USER_READ: Reach.OWN,
@@ -206,6 +218,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
     # granted here as they come); nothing of takedown, banks or victims.
     Role.country_editor: {
         **_MEMBER_BASE,
+        **_LIBRARY_WRITER,
         P.USER_READ: Reach.OWN,
         # OWN: its own country's (the government organisation's country_code).
         P.COMMITMENT_EDIT: Reach.OWN,
@@ -295,6 +308,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.LEGAL_READ: "See the legal-framework matrix",
     P.LEGAL_REVIEW: "Record reviews of a country's law",
     P.LEGAL_PUBLISH: "Publish reviews of a country's law",
+    P.LIBRARY_READ: "Read the awareness library",
+    P.LIBRARY_EDIT: "Write your organisation's library entries and adopt others'",
+    P.LIBRARY_PUBLISH: "Publish library entries and import or export the library",
 }
 
 

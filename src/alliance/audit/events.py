@@ -85,4 +85,12 @@ class EventType(StrEnum):
     LEGAL_MATRIX_IMPORTED = "legal_matrix:imported"
     LEGAL_MATRIX_EXPORTED = "legal_matrix:exported"
 
+    LIBRARY_ENTRY_CREATED = "library_entry:created"
+    LIBRARY_ENTRY_UPDATED = "library_entry:updated"
+    LIBRARY_ENTRY_PUBLISHED = "library_entry:published"
+    LIBRARY_ENTRY_UNPUBLISHED = "library_entry:unpublished"
+    LIBRARY_ENTRY_ADOPTED = "library_entry:adopted"
+    LIBRARY_IMPORTED = "library:imported"
+    LIBRARY_EXPORTED = "library:exported"
+
     DEMO_BUILT = "demo:built"

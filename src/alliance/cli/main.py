@@ -23,6 +23,7 @@ from alliance.cli import (
     frameworks,
     hosting,
     legal,
+    library,
     scan,
     serve,
     settings_command,
@@ -93,6 +94,7 @@ def build_app() -> typer.Typer:
     app.add_typer(countries.app, name="countries")
     app.add_typer(commitments.app, name="commitments")
     app.add_typer(legal.app, name="legal")
+    app.add_typer(library.app, name="library")
     app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)

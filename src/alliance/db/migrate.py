@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -34,6 +35,7 @@ MODEL_MODULES = (
     "alliance.victims.models",
     "alliance.countries.models",
     "alliance.legal.models",
+    "alliance.library.models",
 )
 
 
@@ -64,6 +66,17 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+#: Tables, columns and indexes named so are kept by the migrations alone, for what the
+#: models cannot declare: full-text search (an FTS5 table and its triggers on SQLite, a
+#: generated tsvector column and its GIN index on PostgreSQL; see alliance.library.models).
+MIGRATION_ONLY_PREFIX = "fts_"
+
+
+def managed(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Whether drift checks compare the object ``name`` (see MIGRATION_ONLY_PREFIX)."""
+    return not (name or "").startswith(MIGRATION_ONLY_PREFIX)
+
+
 def drift(engine: Engine) -> list[str]:
     """Differences between the models and the migrated database; empty when in step."""
     load_models()
@@ -72,7 +85,8 @@ def drift(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         read_only(connection)
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={"compare_type": True, "render_as_batch": True, "include_name": managed},
         )
         return [repr(diff) for diff in compare_metadata(context, Base.metadata)]
 

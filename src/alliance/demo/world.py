@@ -27,6 +27,7 @@ from alliance.banks.schemas import BankIn, Classification, EntryIn
 from alliance.demo import commitments as commitments_demo
 from alliance.demo import countries as countries_demo
 from alliance.demo import legal as legal_demo
+from alliance.demo import library as library_demo
 from alliance.demo import media, takedown
 from alliance.demo import victims as victims_demo
 from alliance.demo.sites import DemoSites
@@ -310,6 +311,7 @@ def build(
     member_countries = countries_demo.build(session, actor, MEMBER_COUNTRIES)
     commitment_texts = commitments_demo.build(session, actor, seed)
     legal_reviews = legal_demo.build(session, actor, countries_demo.FOUNDING)
+    library_entries = library_demo.build(session, actor)
     _fill_banks(session, actor, seed)
     victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
@@ -339,6 +341,7 @@ def build(
             "member_countries": member_countries,
             "commitments": commitment_texts,
             "legal_reviews": legal_reviews,
+            "library_entries": library_entries,
             "history_items": history,
             "series": victims.series,
             "victims_identified": victims.identified,

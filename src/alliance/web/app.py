@@ -27,6 +27,7 @@ from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
 from alliance.web.api import legal as legal_api
+from alliance.web.api import library as library_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
@@ -48,6 +49,7 @@ from alliance.web.pages import banks as banks_pages
 from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import countries as countries_pages
 from alliance.web.pages import legal as legal_pages
+from alliance.web.pages import library as library_pages
 from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -67,6 +69,7 @@ API_ROUTERS = [
     victims_api.router,
     countries_api.router,
     legal_api.router,
+    library_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -81,6 +84,7 @@ PAGE_ROUTERS = [
     victims_pages.router,
     countries_pages.router,
     legal_pages.router,
+    library_pages.router,
 ]
 
 

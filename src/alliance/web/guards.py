@@ -121,6 +121,20 @@ def _guard(permission: str, *, page: bool) -> Callable[..., Any]:
     return dependency
 
 
+def page_viewer(request: Request) -> Principal | None:
+    """On a public page, who is logged in (None: nobody), for what the page adds for
+    them (their menus, their actions); the page's guard stays ``page_public``."""
+    if hasattr(request.state, "principal"):
+        found: Principal | None = request.state.principal
+        return found
+    try:
+        principal = _cookie_principal(request, app_state(request))
+    except NotAuthenticated:
+        principal = None
+    request.state.principal = principal
+    return principal
+
+
 def requires(permission: Permission) -> Any:
     """API guard: a bearer API key whose role grants ``permission``."""
     return Depends(_guard(permission, page=False))
@@ -135,18 +149,6 @@ authenticated = Depends(_guard(ANY_PRINCIPAL, page=False))
 page_authenticated = Depends(_guard(ANY_PRINCIPAL, page=True))
 public = Depends(_guard(PUBLIC, page=False))
 page_public = Depends(_guard(PUBLIC, page=True))
-
-
-def page_viewer(request: Request) -> Principal | None:
-    """On a public page: who is logged in, if anyone (for the page shell's menus; the
-    page itself shows what the public sees). Never refuses."""
-    try:
-        principal = _cookie_principal(request, app_state(request))
-    except NotAuthenticated:
-        return None
-    if principal is not None:
-        request.state.principal = principal
-    return principal
 
 
 def guard_of(dependency_call: Callable[..., Any]) -> tuple[str, bool] | None:

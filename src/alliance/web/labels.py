@@ -18,6 +18,7 @@ from jinja2 import pass_context
 
 from alliance.accounts.permissions import ORG_KIND_LABELS, PERMISSION_LABELS, ROLE_LABELS
 from alliance.countries import display_name
+from alliance.library.vocabulary import AUDIENCE_LABELS, KIND_LABELS, TAG_LABELS
 
 #: Labels by enum class name and value; the class name keeps two enums' equal values apart.
 LABELS: dict[tuple[str, str], str] = {
@@ -26,6 +27,9 @@ LABELS: dict[tuple[str, str], str] = {
     # to (alliance.accounts.permissions), so that a refusal from a service says the same.
     **{("Permission", p.value): text for p, text in PERMISSION_LABELS.items()},
     **{("OrgKind", k.value): text for k, text in ORG_KIND_LABELS.items()},
+    **{("EntryKind", k.value): text for k, text in KIND_LABELS.items()},
+    **{("Audience", a.value): text for a, text in AUDIENCE_LABELS.items()},
+    **{("Tag", t.value): text for t, text in TAG_LABELS.items()},
     # Audit events ("auth:login.succeeded" would read "Auth login.succeeded").
     ("EventType", "auth:login.succeeded"): "Logged in",
     ("EventType", "auth:login.failed"): "Login failed",
@@ -91,6 +95,13 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "commitment:submitted"): "Commitments submitted",
     ("EventType", "commitment:published"): "Commitments published",
     ("EventType", "commitment:returned"): "Commitments returned to draft",
+    ("EventType", "library_entry:created"): "Library entry added",
+    ("EventType", "library_entry:updated"): "Library entry changed",
+    ("EventType", "library_entry:published"): "Library entry published",
+    ("EventType", "library_entry:unpublished"): "Library entry withdrawn",
+    ("EventType", "library_entry:adopted"): "Library entry adopted",
+    ("EventType", "library:imported"): "Library entries imported",
+    ("EventType", "library:exported"): "Library exported",
     ("EventType", "series:created"): "Series started",
     ("EventType", "series:updated"): "Series changed",
     ("EventType", "series:agency_added"): "Agency joined a series",

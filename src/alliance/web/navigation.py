@@ -86,6 +86,7 @@ GROUPS: tuple[NavGroup, ...] = (
             NavItem("To publish", "/commitments/submitted", Permission.COMMITMENT_PUBLISH),
             NavItem("Legal frameworks", "/legal", Permission.LEGAL_READ),
             NavItem("Legal reviews", "/legal/reviews", Permission.LEGAL_REVIEW),
+            NavItem("Library", "/library", Permission.LIBRARY_READ),
         ),
     ),
     NavGroup(

@@ -60,13 +60,14 @@ def test_navigation_follows_permissions() -> None:
         "Banks",
         "Commitments",
         "Legal frameworks",
+        "Library",
         "Organisations",
     ]
     # A menu shows only when the role may follow one of its links.
     assert _menus(Role.viewer) == {
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
-        "Countries": ["Commitments", "Legal frameworks"],
+        "Countries": ["Commitments", "Legal frameworks", "Library"],
         "Administration": ["Organisations"],
     }
     investigator = _menus(Role.investigator)
@@ -99,12 +100,14 @@ def test_navigation_follows_permissions() -> None:
         "Commitments",
         "Legal frameworks",
         "Legal reviews",
+        "Library",
     ]
     assert _menus(Role.secretariat_admin)["Countries"] == [
         "Commitments",
         "To publish",
         "Legal frameworks",
         "Legal reviews",
+        "Library",
     ]
 
 

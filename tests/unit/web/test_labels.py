@@ -13,6 +13,7 @@ from alliance.audit.events import EventType
 from alliance.cooperation.models import TargetKind
 from alliance.hashing.signal_type import IndexKind
 from alliance.legal.models import Coverage, CriterionStatus
+from alliance.library.vocabulary import Audience, EntryKind, Tag
 from alliance.settings import Mode
 from alliance.takedown import models as takedown
 from alliance.victims import models as victims
@@ -22,6 +23,9 @@ from alliance.web.labels import LABELS, label, when, zone
 
 #: Every enum whose values reach a page, other than the permissions.
 SHOWN: list[type[StrEnum]] = [
+    EntryKind,
+    Audience,
+    Tag,
     OrgKind,
     Role,
     Reach,

@@ -9,7 +9,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Engine
 
 from alliance.db.base import Base, StrEnumType, UTCDateTime
-from alliance.db.migrate import load_models
+from alliance.db.migrate import load_models, managed
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -32,6 +32,7 @@ with engine.connect() as connection:
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        include_name=managed,
     )
     with context.begin_transaction():
         context.run_migrations()

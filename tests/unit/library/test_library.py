@@ -1,0 +1,222 @@
+"""The awareness library: writing rules, adoption rules, search (escaping, filters,
+pagination) on each database back end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from alliance.accounts.permissions import OrgKind, Role
+from alliance.accounts.policy import Principal
+from alliance.db.listing import Listing
+from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from alliance.library import entries
+from alliance.library.schemas import EntryIn
+from alliance.library.search import LibraryQuery, fts5_query, search_entries
+from tests import factories
+
+OPERATOR = factories.OPERATOR
+
+
+def entry_in(**overrides: Any) -> EntryIn:
+    fields: dict[str, Any] = {
+        "kind": "campaign",
+        "title": "Think before you share",
+        "summary": "Teenagers learn what happens to a nude once it is sent.",
+        "country": "NL",
+        "audiences": ["children", "parents"],
+        "languages": ["nl", "en"],
+        "tags": ["self_generated", "sextortion"],
+        "links": ["https://campaign.example.test/share"],
+        "reach": "about 1.2 million views",
+    }
+    fields.update(overrides)
+    return EntryIn.model_validate(fields)
+
+
+@pytest.fixture
+def people(session: Session) -> dict[str, Principal]:
+    nl = factories.organisation(session, OrgKind.government, "NL", slug="nl-gov")
+    gb = factories.organisation(session, OrgKind.government, "GB", slug="gb-gov")
+    sec = factories.organisation(session, OrgKind.secretariat, "BE", slug="sec")
+    return {
+        "nl": factories.principal(factories.user(session, nl, Role.country_editor)),
+        "gb": factories.principal(factories.user(session, gb, Role.country_editor)),
+        "sec": factories.principal(factories.user(session, sec, Role.secretariat_admin)),
+        "viewer": factories.principal(factories.user(session, nl, Role.viewer)),
+    }
+
+
+def test_fts5_query_quotes_every_word() -> None:
+    assert fts5_query('self-generated "nude selfie" -grooming') == (
+        '"self generated" AND "nude selfie" NOT "grooming"'
+    )
+    assert fts5_query('a"b') == '"a" AND "b"' or fts5_query('a"b') == '"a b"'
+    for odd in ['"', "*", "-", "(", "NEAR(a b", "a OR", "AND", "''", "^x", "a:b", '"unbalanced']:
+        fts5_query(odd)  # never raises
+    assert fts5_query("* - ( )") is None
+    assert fts5_query("-only") is None
+
+
+def test_writer_creates_a_draft_the_public_cannot_see(
+    session: Session, people: dict[str, Principal]
+) -> None:
+    entry = entries.create_entry(session, people["nl"], entry_in())
+    assert entry.status == "draft" and entry.organisation.slug == "nl-gov"
+    assert entry.tags == ["self_generated", "sextortion"] and entry.languages == ["nl", "en"]
+    with pytest.raises(NotFound):
+        entries.get_entry(session, None, entry.id)
+    with pytest.raises(NotFound):
+        entries.get_entry(session, people["gb"], entry.id)
+    assert entries.get_entry(session, people["sec"], entry.id) is entry
+    with pytest.raises(PermissionDenied):
+        entries.set_published(session, people["nl"], entry.id, True)
+    entries.set_published(session, people["sec"], entry.id, True)
+    assert entries.get_entry(session, None, entry.id) is entry
+    # the owner's change sends it back to draft
+    entries.update_entry(session, people["nl"], entry.id, entry_in(title="Think twice"))
+    assert entry.status == "draft"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"kind": "poster"}, "kind"),
+        ({"country": "XX"}, "country"),
+        ({"country": "GB"}, "country"),
+        ({"languages": ["xx"]}, "languages"),
+        ({"languages": ["english"]}, "languages"),
+        ({"audiences": ["pets"]}, "audiences"),
+        ({"tags": ["cats"]}, "tags"),
+        ({"links": ["javascript:alert(1)"]}, "links"),
+        ({"links": ["ftp://files.example.test/a.pdf"]}, "links"),
+        ({"starts_on": "2024-05-01", "ends_on": "2024-04-01"}, "ends_on"),
+        ({"organisation": "nobody"}, "organisation"),
+    ],
+)
+def test_bad_values_name_their_field(
+    session: Session, people: dict[str, Principal], overrides: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        entries.create_entry(session, people["nl"], entry_in(**overrides))
+    assert caught.value.field == field
+
+
+def test_editors_write_only_their_own(session: Session, people: dict[str, Principal]) -> None:
+    with pytest.raises(PermissionDenied):
+        entries.create_entry(session, people["nl"], entry_in(organisation="gb-gov", country="GB"))
+    with pytest.raises(PermissionDenied):
+        entries.create_entry(session, people["viewer"], entry_in())
+    gb_entry = entries.create_entry(session, people["gb"], entry_in(country="GB"))
+    with pytest.raises(NotFound):
+        entries.update_entry(session, people["nl"], gb_entry.id, entry_in())
+    entries.set_published(session, people["sec"], gb_entry.id, True)
+    with pytest.raises(PermissionDenied):
+        entries.update_entry(session, people["nl"], gb_entry.id, entry_in())
+    # the secretariat changes an entry without taking it over
+    entries.update_entry(session, people["sec"], gb_entry.id, entry_in(country="GB", title="T"))
+    assert gb_entry.organisation.slug == "gb-gov" and gb_entry.title == "T"
+    # the secretariat writes for anyone
+    made = entries.create_entry(
+        session, people["sec"], entry_in(organisation="gb-gov", country="GB")
+    )
+    assert made.organisation.slug == "gb-gov"
+
+
+def test_adoption_rules(session: Session, people: dict[str, Principal]) -> None:
+    entry = entries.create_entry(session, people["nl"], entry_in())
+    with pytest.raises(NotFound):
+        entries.adopt(session, people["gb"], entry.id, "ran it too")
+    entries.set_published(session, people["sec"], entry.id, True)
+    with pytest.raises(Conflict):
+        entries.adopt(session, people["nl"], entry.id, "our own")
+    assert entries.may_adopt(people["gb"], entry)
+    adoption = entries.adopt(session, people["gb"], entry.id, " Ran it in English schools ")
+    assert adoption.notes == "Ran it in English schools"
+    assert not entries.may_adopt(people["gb"], entry)
+    with pytest.raises(Conflict):
+        entries.adopt(session, people["gb"], entry.id, "again")
+    with pytest.raises(PermissionDenied):
+        entries.adopt(session, people["viewer"], entry.id, "")
+    out = entries.entry_out(entry)
+    assert [a.organisation for a in out.adoptions] == ["gb-gov"]
+
+
+def _published(session: Session, people: dict[str, Principal], **overrides: Any) -> int:
+    who = people["gb"] if overrides.get("country") == "GB" else people["nl"]
+    entry = entries.create_entry(session, who, entry_in(**overrides))
+    entries.set_published(session, people["sec"], entry.id, True)
+    return entry.id
+
+
+def test_search_words_filters_and_pages(session: Session, people: dict[str, Principal]) -> None:
+    a = _published(session, people, title="Nude selfie campaign", tags=["self_generated"])
+    b = _published(
+        session,
+        people,
+        title="Sextortion helpline",
+        summary="Money demands after a video call.",
+        tags=["sextortion", "reporting"],
+        audiences=["children"],
+        languages=["en"],
+        country="GB",
+    )
+    c = _published(
+        session,
+        people,
+        kind="research",
+        title="Grooming study",
+        tags=["grooming"],
+        audiences=["educators"],
+        summary="Chat logs studied.",
+    )
+    draft = entries.create_entry(session, people["nl"], entry_in(title="Secret selfie draft"))
+
+    def ids(query: LibraryQuery, who: Principal | None = None, **listing: Any) -> list[int]:
+        found, _ = search_entries(session, who, query, Listing(**listing) if listing else None)
+        return [e.id for e in found]
+
+    assert set(ids(LibraryQuery())) == {a, b, c}
+    assert ids(LibraryQuery(words="selfie")) == [a]
+    assert ids(LibraryQuery(words="money demands")) == [b]
+    assert ids(LibraryQuery(words='"video call"')) == [b]
+    assert ids(LibraryQuery(words="self-generated")) == [a]  # the tag's label is searched
+    assert set(ids(LibraryQuery(tags=["sextortion"]))) == {b}
+    assert ids(LibraryQuery(audiences=["educators"])) == [c]
+    assert ids(LibraryQuery(countries=["gb"])) == [b]
+    assert set(ids(LibraryQuery(languages=["nl"]))) == {a, c}
+    assert ids(LibraryQuery(kind="research")) == [c]
+    for odd in ['"', "*", "-", "(", "NEAR(", "a OR", "AND", "''", "\\", "%_", 'selfie"', "é"]:
+        ids(LibraryQuery(words=odd))  # never an error
+    assert ids(LibraryQuery(words='selfie"')) == [a]
+    # drafts: only their writers and the secretariat
+    assert draft.id not in ids(LibraryQuery(words="selfie"))
+    assert draft.id in ids(LibraryQuery(words="selfie", status=""), people["nl"])
+    assert draft.id not in ids(LibraryQuery(words="selfie", status=""), people["gb"])
+    assert draft.id in ids(LibraryQuery(status="draft"), people["sec"])
+    with pytest.raises(InvalidInput):
+        ids(LibraryQuery(status="draft"))
+    # pages
+    found, total = search_entries(session, None, LibraryQuery(), Listing(sort="title", limit=2))
+    assert total == 3 and [e.title for e in found] == ["Grooming study", "Nude selfie campaign"]
+    found, total = search_entries(
+        session, None, LibraryQuery(), Listing(sort="title", limit=2, offset=2)
+    )
+    assert [e.title for e in found] == ["Sextortion helpline"]
+    with pytest.raises(InvalidInput) as caught:
+        ids(LibraryQuery(tags=["cats"]))
+    assert caught.value.field == "tag"
+
+
+def test_counts_stop_above_the_limit(
+    session: Session, people: dict[str, Principal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alliance.library import search
+
+    for n in range(4):
+        _published(session, people, title=f"Selfie campaign {n}")
+    monkeypatch.setattr(search, "COUNT_LIMIT", 2)
+    found, total = search_entries(session, None, LibraryQuery(words="selfie"), Listing(limit=10))
+    assert total == 3 and len(found) == 4  # "more than 2"; the page itself is whole
