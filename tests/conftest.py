@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,26 @@ class DatabaseMaker:
             return f"sqlite:///{self.tmp / (name + '.db')}"
         with self.admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.base_url.set(database=name).render_as_string(hide_password=False)
+
+    def copy_of(self, url: str) -> str:
+        """A new database holding what the database at ``url`` holds (which nothing may be
+        connected to): a file copy on SQLite, a template on PostgreSQL."""
+        if self.backend == "sqlite":
+            copy = self.new_url()
+            source = sqlite3.connect(make_url(url).database or "")
+            target = sqlite3.connect(make_url(copy).database or "")
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+                target.close()
+            return copy
+        name = f"alliance_test_{os.getpid()}_{secrets.token_hex(4)}"
+        template = make_url(url).database
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         self.created.append(name)
         return self.base_url.set(database=name).render_as_string(hide_password=False)
 

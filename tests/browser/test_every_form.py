@@ -19,6 +19,7 @@ import importlib
 import os
 import pkgutil
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -846,25 +847,22 @@ def test_every_page_form_route_has_a_case() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_server(databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One demo world and server for all cases of a back end (building it takes a while)."""
+def demo_server(
+    databases: Any, demo_template: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One copy of the demo world and a server for all cases of a back end."""
     tmp = tmp_path_factory.mktemp("every-form")
+    template_url, template_data = demo_template
+    shutil.copytree(template_data, tmp / "var")
     env = {
         **os.environ,
-        "ALLIANCE_DATABASE_URL": databases.new_url(),
+        "ALLIANCE_DATABASE_URL": databases.copy_of(template_url),
         "ALLIANCE_DATA_DIR": str(tmp / "var"),
         "ALLIANCE_MODE": "demo",
         "ALLIANCE_SMTP_PORT": str(free_port()),
         "ALLIANCE_DEMO_SITES_PORT": str(free_port()),
         "ALLIANCE_PROOF_OF_WORK_BITS": "8",
     }
-    subprocess.run(
-        [sys.executable, "-m", "alliance", "demo"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
     DEMO["data"] = tmp / "var"
     DEMO["anchors"] = tmp / "anchors.jsonl"
     subprocess.run(
