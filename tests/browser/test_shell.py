@@ -51,6 +51,7 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
         "": ["Dashboard"],
         "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Countries": ["Commitments", "Legal frameworks", "Library"],
         "Administration": ["Organisations", "Users"],
     }
     page.click("text=Log out")
@@ -72,6 +73,7 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
         "Victim ID": ["Victim KPI"],
         "Banks": ["Banks", "Match"],
         "Cooperation": ["Alerts"],
+        "Countries": ["Commitments", "To publish", "Legal frameworks", "Legal reviews", "Library"],
         "Administration": ["Organisations", "Users", "API keys", "Audit log"],
     }
     nav_to(page, "Audit log")

@@ -180,8 +180,8 @@ def test_hundred_concurrent_clients_are_all_answered(world: World) -> None:
     assert not server_errors, f"server errors: {by_status}"
     busy_without_hint = [o for o in outcomes if o.status == 503 and not o.retry_after]
     assert not busy_without_hint, "a 503 must say when to come back (Retry-After)"
-    slowest = max(o.seconds for o in outcomes)
-    assert slowest < SLOWEST_ACCEPTABLE, f"an answer took {slowest:.1f} s: {by_status}"
+    # No timed assertion beyond the client's timeout (twice SLOWEST_ACCEPTABLE): a stalled
+    # request shows as no answer above; how fast answers come is make bench's business.
     # The load was real work, not only refusals: each kind was served many times.
     for kind in KINDS:
         status = 401 if kind == "unknown-key" else 200

@@ -34,6 +34,14 @@ def demo(
         with engine.begin() as connection:
             Base.metadata.drop_all(connection)
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            if connection.dialect.name == "sqlite":
+                # Search tables the migrations make beside the models (FTS5, ``fts_*``).
+                found = connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'fts\\_%' "
+                    "ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+                ).scalars()
+                for name in list(found):
+                    connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
     migrate.upgrade(engine)
     with context.unit_of_work() as session:
         built = world.build(
