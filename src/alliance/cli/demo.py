@@ -10,7 +10,6 @@ from rich.table import Table
 from alliance.cli import context
 from alliance.cli.output import console
 from alliance.db import migrate
-from alliance.db.base import Base
 from alliance.demo import countries as countries_demo
 from alliance.demo import takedown, world
 from alliance.demo import victims as victims_demo
@@ -30,18 +29,7 @@ def demo(
     if reset:
         if settings.mode is Mode.production:
             raise ConfigurationError("--reset is refused in production mode")
-        migrate.load_models()
-        with engine.begin() as connection:
-            Base.metadata.drop_all(connection)
-            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-            if connection.dialect.name == "sqlite":
-                # Search tables the migrations make beside the models (FTS5, ``fts_*``).
-                found = connection.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'fts\\_%' "
-                    "ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
-                ).scalars()
-                for name in list(found):
-                    connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+        migrate.drop_everything(engine)
     migrate.upgrade(engine)
     with context.unit_of_work() as session:
         built = world.build(

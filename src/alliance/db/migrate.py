@@ -77,6 +77,24 @@ def managed(name: str | None, type_: str, parent_names: Any) -> bool:
     return not (name or "").startswith(MIGRATION_ONLY_PREFIX)
 
 
+def drop_everything(engine: Engine) -> None:
+    """Empty the database: the models' tables, the migrations' version and what the
+    migrations alone keep (SQLite's FTS5 tables; PostgreSQL's ``fts_*`` column and index go
+    with their table)."""
+    load_models()
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        if connection.dialect.name == "sqlite":
+            found = connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?"
+                " AND sql LIKE 'CREATE VIRTUAL TABLE%'",
+                (len(MIGRATION_ONLY_PREFIX), MIGRATION_ONLY_PREFIX),
+            ).scalars()
+            for name in list(found):
+                connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
 def drift(engine: Engine) -> list[str]:
     """Differences between the models and the migrated database; empty when in step."""
     load_models()
