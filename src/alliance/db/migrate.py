@@ -66,9 +66,10 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-#: Tables, columns and indexes named so are kept by the migrations alone, for what the
-#: models cannot declare: full-text search (an FTS5 table and its triggers on SQLite, a
-#: generated tsvector column and its GIN index on PostgreSQL; see alliance.library.models).
+#: Tables, indexes, triggers and functions named so are kept by the migrations alone, for
+#: what the models cannot declare: full-text search (an FTS5 table, its triggers and an
+#: index of the filtered columns on SQLite; a table with a tsvector, its GIN index and the
+#: trigger function filling it on PostgreSQL; see alliance.library.models).
 MIGRATION_ONLY_PREFIX = "fts_"
 
 
@@ -79,10 +80,26 @@ def managed(name: str | None, type_: str, parent_names: Any) -> bool:
 
 def drop_everything(engine: Engine) -> None:
     """Empty the database: the models' tables, the migrations' version and what the
-    migrations alone keep (SQLite's FTS5 tables; PostgreSQL's ``fts_*`` column and index go
-    with their table)."""
+    migrations alone keep (SQLite's FTS5 tables; PostgreSQL's ``fts_*`` tables, which point
+    at the models' tables and so go first, and trigger functions)."""
     load_models()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            pattern = MIGRATION_ONLY_PREFIX.replace("_", "\\_") + "%"
+            tables = connection.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                " AND tablename LIKE %(p)s",
+                {"p": pattern},
+            ).scalars()
+            for name in list(tables):
+                connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+            functions = connection.exec_driver_sql(
+                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = current_schema() AND p.proname LIKE %(p)s",
+                {"p": pattern},
+            ).scalars()
+            for name in list(functions):
+                connection.exec_driver_sql(f'DROP FUNCTION IF EXISTS "{name}"() CASCADE')
         Base.metadata.drop_all(connection)
         connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         if connection.dialect.name == "sqlite":

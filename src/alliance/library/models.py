@@ -1,10 +1,12 @@
 """The library's tables: entries, their facets (tags, audiences, languages), links and
 adoptions.
 
-Full-text search is kept by the migration, not the models: on SQLite an FTS5 table
-``fts_library`` filled by triggers from ``library_entries.search_text``; on PostgreSQL a
-stored generated column ``fts_vector`` (``to_tsvector('simple', search_text)``) with a
-GIN index. :mod:`alliance.db.migrate` leaves ``fts_*`` objects out of drift checks.
+Full-text search is kept by the migrations, not the models: on SQLite an FTS5 table
+``fts_library`` filled by triggers from ``library_entries.search_text``, and an index
+``fts_library_filters`` of the columns a search filters on; on PostgreSQL a table
+``fts_library`` (the filtered columns and ``to_tsvector('simple', search_text)``, with a
+GIN index) filled by a trigger. :mod:`alliance.db.migrate` leaves ``fts_*`` objects out
+of drift checks.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,7 +13,15 @@ from sqlalchemy.orm import Session
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind
 from alliance.db import create_db_engine
-from alliance.db.migrate import current_revision, drift, ensure_ready, head_revision, upgrade
+from alliance.db.migrate import (
+    alembic_config,
+    current_revision,
+    drift,
+    drop_everything,
+    ensure_ready,
+    head_revision,
+    upgrade,
+)
 from alliance.errors import DatabaseNotReady
 
 
@@ -27,6 +36,34 @@ def test_unmigrated_database_is_not_ready(fresh_db_url: str) -> None:
     with pytest.raises(DatabaseNotReady, match="alliance db upgrade"):
         ensure_ready(engine)
     assert drift(engine)  # behind head counts as drift
+    upgrade(engine)
+    ensure_ready(engine)
+    engine.dispose()
+
+
+def test_search_objects_go_with_everything_and_come_back(fresh_db_url: str) -> None:
+    """The migration-only search objects (migration 0014: SQLite's index of the filtered
+    columns, PostgreSQL's search table and its trigger function) go down and up with their
+    migration, and an emptied database is empty of them too."""
+    engine = create_db_engine(fresh_db_url)
+    upgrade(engine)
+    command.downgrade(alembic_config(engine), "0013")
+    upgrade(engine)
+    assert drift(engine) == []
+    drop_everything(engine)
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            left = connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                    " UNION ALL SELECT proname FROM pg_proc p JOIN pg_namespace n"
+                    " ON n.oid = p.pronamespace WHERE n.nspname = current_schema()"
+                    " AND proname LIKE 'fts%'"
+                )
+            )
+        else:
+            left = connection.execute(text("SELECT name FROM sqlite_master"))
+        assert list(left) == []
     upgrade(engine)
     ensure_ready(engine)
     engine.dispose()

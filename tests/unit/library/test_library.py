@@ -220,3 +220,105 @@ def test_counts_stop_above_the_limit(
     monkeypatch.setattr(search, "COUNT_LIMIT", 2)
     found, total = search_entries(session, None, LibraryQuery(words="selfie"), Listing(limit=10))
     assert total == 3 and len(found) == 4  # "more than 2"; the page itself is whole
+
+
+def test_relevance_orders_best_first_with_filters_and_pages(
+    session: Session, people: dict[str, Principal]
+) -> None:
+    """The words' best matches first, whatever the filters, and pages of that order that
+    neither overlap nor skip (equal scores fall back to the newest entry first)."""
+    ids: dict[str, int] = {}
+    for title, summary, country in [
+        ("Helpline", "Call the helpline, any helpline, helpline helpline.", "NL"),
+        ("Helpline week", "A week of talks.", "GB"),
+        ("Parents evening", "Where to turn: the helpline.", "NL"),
+        ("School talk", "Teachers explain the helpline.", "GB"),
+        ("Posters", "Posters for schools.", "NL"),
+    ] + [(f"Flyer {i}", "Print the helpline number.", "NL") for i in range(5)]:
+        ids[title] = _published(
+            session, people, title=title, summary=summary, country=country, tags=["reporting"]
+        )
+
+    def page(query: LibraryQuery, **listing: Any) -> tuple[list[int], int]:
+        found, total = search_entries(session, None, query, Listing(**listing))
+        return [e.id for e in found], total
+
+    everything, total = page(LibraryQuery(words="helpline"), limit=20)
+    assert total == 9 and ids["Posters"] not in everything
+    assert everything[0] == ids["Helpline"]  # four times in its text, once in its title
+    flyers = [ids[f"Flyer {i}"] for i in range(5)]
+    assert [i for i in everything if i in flyers] == sorted(flyers, reverse=True)
+    pages = [page(LibraryQuery(words="helpline"), limit=4, offset=o) for o in (0, 4, 8, 12)]
+    assert [i for p, _ in pages for i in p] == everything
+    assert [t for _, t in pages] == [9, 9, 9, 9]
+    # filters narrow the same order
+    nl, nl_total = page(LibraryQuery(words="helpline", countries=["NL"]), limit=20)
+    assert nl == [i for i in everything if i not in (ids["Helpline week"], ids["School talk"])]
+    assert nl_total == 7
+    second, second_total = page(LibraryQuery(words="helpline", countries=["NL"]), limit=3, offset=3)
+    assert second == nl[3:6] and second_total == 7
+    # another order asked for wins over relevance, on the same matches
+    by_title, _ = page(LibraryQuery(words="helpline"), sort="title", limit=20)
+    assert sorted(by_title) == sorted(everything) and by_title[0] == ids["Flyer 0"]
+    # phrases and excluded words
+    assert page(LibraryQuery(words='"helpline number"'), limit=20)[0] == sorted(
+        flyers, reverse=True
+    )
+    assert set(page(LibraryQuery(words="helpline -print"), limit=20)[0]) == set(everything) - set(
+        flyers
+    )
+    # past the end: an empty page, the count still right
+    assert page(LibraryQuery(words="helpline"), limit=4, offset=40) == ([], 9)
+
+
+def test_search_reach_and_own_with_words(session: Session, people: dict[str, Principal]) -> None:
+    """With words, drafts are found for their writers and the secretariat only, and "own"
+    keeps to the writer's organisation."""
+    mine = entries.create_entry(session, people["nl"], entry_in(title="Helpline draft")).id
+    theirs = entries.create_entry(
+        session, people["gb"], entry_in(title="Helpline plan", country="GB")
+    ).id
+    public = _published(session, people, title="Helpline live", country="GB")
+
+    def ids(who: Principal | None, **query: Any) -> set[int]:
+        found, _ = search_entries(session, who, LibraryQuery(words="helpline", **query))
+        return {e.id for e in found}
+
+    assert ids(None) == {public}
+    assert ids(people["nl"], status="") == {mine, public}
+    assert ids(people["nl"], status="draft") == {mine}
+    assert ids(people["sec"], status="") == {mine, theirs, public}
+    assert ids(people["gb"], status="", own=True) == {theirs, public}
+    assert ids(people["nl"], status="", own=True) == {mine}
+
+
+def test_search_follows_changes_and_deletions(
+    session: Session, people: dict[str, Principal]
+) -> None:
+    """What search reads (FTS5 on SQLite, the search table on PostgreSQL) follows the
+    entries: new words, withdrawal, a new country, deletion."""
+    entry_id = _published(session, people, title="Helpline launch")
+
+    def ids(words: str, **query: Any) -> list[int]:
+        found, _ = search_entries(session, None, LibraryQuery(words=words, **query))
+        return [e.id for e in found]
+
+    assert ids("launch") == [entry_id]
+    entries.update_entry(session, people["sec"], entry_id, entry_in(title="Chat relaunch"))
+    entries.set_published(session, people["sec"], entry_id, True)
+    session.flush()
+    assert ids("launch") == [] and ids("relaunch") == [entry_id]
+    entries.update_entry(
+        session, people["sec"], entry_id, entry_in(title="Chat relaunch", kind="guidance")
+    )
+    entries.set_published(session, people["sec"], entry_id, True)
+    session.flush()
+    assert ids("relaunch", kind="guidance") == [entry_id]
+    assert ids("relaunch", kind="campaign") == []
+    entries.set_published(session, people["sec"], entry_id, False)
+    session.flush()
+    assert ids("relaunch") == []
+    session.delete(entries.get_entry(session, people["sec"], entry_id))
+    session.flush()
+    found, _ = search_entries(session, people["sec"], LibraryQuery(words="relaunch", status=""))
+    assert found == []
