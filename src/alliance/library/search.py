@@ -14,7 +14,7 @@ in the entries' wide rows (SQLite: the index ``fts_library_filters``; PostgreSQL
 search table ``fts_library``, which holds the vector too; migration 0014), and only the
 best (offset + limit) are kept while the matches are read. The count stops at
 :data:`COUNT_LIMIT` + 1, is not asked for when the page ends the list, and on PostgreSQL
-goes through the index (:func:`_count`).
+comes from the same reading as the page (:func:`_ranked_page`).
 """
 
 from __future__ import annotations
@@ -203,8 +203,8 @@ class Matches:
     score: ColumnElement[Any]
     #: Whether a higher score is better (PostgreSQL's ts_rank) or lower (FTS5's bm25).
     higher_is_better: bool
-    #: Whether to count them through the full-text index alone (see :func:`_count`).
-    count_by_index: bool
+    #: Whether the page counts the matches too (see :func:`_ranked_page`).
+    counted_with_page: bool
 
     def best_first(self) -> tuple[ColumnElement[Any], ...]:
         score = self.score.desc() if self.higher_is_better else self.score.asc()
@@ -236,7 +236,7 @@ def _sqlite_matches(fts: str, principal: Principal | None, query: LibraryQuery) 
         with_entries,
         func.bm25(literal_column("fts_library")),
         higher_is_better=False,
-        count_by_index=False,
+        counted_with_page=False,
     )
 
 
@@ -252,7 +252,7 @@ def _postgres_matches(words: str, where: list[ColumnElement[bool]]) -> Matches:
         with_entries,
         func.ts_rank(vector, tsquery),
         higher_is_better=True,
-        count_by_index=True,
+        counted_with_page=True,
     )
 
 
@@ -279,18 +279,21 @@ def search_entries(
     counted up to :data:`COUNT_LIMIT` + 1 (more than the limit: "over 1,000")."""
     listing = listing or Listing()
     tiebreak = [LibraryEntry.id.desc()]
-    by_index = False
+    total: int | None = None
     if _has_words(query.words):
         found = matches(session, principal, query)
         if found is None:
             return [], 0
-        counted, by_index = found.ids, found.count_by_index
-        if listing.sort is None:
-            ids = found.ids.order_by(*found.best_first()).offset(listing.offset)
-            ids = ids if listing.limit is None else ids.limit(listing.limit)
+        counted = found.ids
+        if listing.sort is None and found.counted_with_page:
+            page, total = _ranked_page(session, found, listing)
         else:
-            ids = ordered(found.with_entries, listing, ENTRY_SORTS, tiebreak)
-        page = list(session.execute(ids).scalars())
+            if listing.sort is None:
+                ids = found.ids.order_by(*found.best_first()).offset(listing.offset)
+                ids = ids if listing.limit is None else ids.limit(listing.limit)
+            else:
+                ids = ordered(found.with_entries, listing, ENTRY_SORTS, tiebreak)
+            page = list(session.execute(ids).scalars())
     else:
         counted = select(LibraryEntry.id).where(*conditions(LibraryEntry, principal, query))
         if listing.sort is None:
@@ -300,10 +303,11 @@ def search_entries(
         # The page's ids first (no entry loaded while ordering them), then its entries.
         page = list(session.execute(ordered(counted, listing, ENTRY_SORTS, tiebreak)).scalars())
     ends_the_list = listing.limit is None or len(page) < listing.limit
-    if ends_the_list and (page or not listing.offset):
+    if total is None and ends_the_list and (page or not listing.offset):
         total = listing.offset + len(page)  # nothing after the page: nothing left to count
-    else:
-        total = _count(session, counted, by_index=by_index)
+    elif total is None:
+        limited = counted.limit(COUNT_LIMIT + 1).subquery()
+        total = session.execute(select(func.count()).select_from(limited)).scalar_one()
     total = min(total, COUNT_LIMIT + 1)
     if not page:
         return [], total
@@ -312,22 +316,17 @@ def search_entries(
     return [by_id[i] for i in page if i in by_id], total
 
 
-def _count(session: Session, ids: Select[Any], *, by_index: bool) -> int:
-    """How many ``ids`` selects, up to COUNT_LIMIT + 1.
-
-    ``by_index`` (PostgreSQL): read only the candidates the GIN index names. Counting up to
-    a limit, the planner reads the table in order when it expects the limit to come early;
-    but it guesses a phrase's matches from its words' (5,426 for a phrase with 172), and
-    then read all 100,000 rows to count 172. The index reads a broad word's first 1,001
-    matches as fast, and a rare phrase's candidates only."""
-    limited = select(func.count()).select_from(ids.limit(COUNT_LIMIT + 1).subquery())
-    if not by_index:
-        return int(session.execute(limited).scalar_one())
-    setting = "enable_seqscan"
-    before = session.execute(
-        select(func.current_setting(setting), func.set_config(setting, "off", True))
-    ).scalar_one()
-    try:
-        return int(session.execute(limited).scalar_one())
-    finally:
-        session.execute(select(func.set_config(setting, before, True)))
+def _ranked_page(
+    session: Session, found: Matches, listing: Listing
+) -> tuple[list[int], int | None]:
+    """The page of best matches and how many match (None for a page past the end), from
+    one reading of the matches. PostgreSQL ranks every match anyway, so keeping each one's
+    id and score costs little; a count of its own would be planned apart, and the planner,
+    misjudging how many entries hold a phrase, chose to read the whole table for it."""
+    scored = found.ids.add_columns(found.score.label("score"))
+    kept = scored.cte("matches").prefix_with("MATERIALIZED")
+    how_many = select(func.count()).select_from(kept).scalar_subquery()
+    order = kept.c.score.desc() if found.higher_is_better else kept.c.score.asc()
+    ids = select(kept.c.id, how_many).order_by(order, kept.c.id.desc()).offset(listing.offset)
+    rows = session.execute(ids if listing.limit is None else ids.limit(listing.limit)).all()
+    return [row[0] for row in rows], rows[0][1] if rows else None
