@@ -322,7 +322,9 @@ def _ranked_page(
     """The page of best matches and how many match (None for a page past the end), from
     one reading of the matches. PostgreSQL ranks every match anyway, so keeping each one's
     id and score costs little; a count of its own would be planned apart, and the planner,
-    misjudging how many entries hold a phrase, chose to read the whole table for it."""
+    misjudging how many entries hold a phrase (5,426 for 172), read the whole table for
+    it. (Tried: the page as its own parallel query and the count forced through the GIN
+    index; slower in ``bench/library.py``, median and p95, on 2 shared cores.)"""
     scored = found.ids.add_columns(found.score.label("score"))
     kept = scored.cte("matches").prefix_with("MATERIALIZED")
     how_many = select(func.count()).select_from(kept).scalar_subquery()
