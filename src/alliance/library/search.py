@@ -11,7 +11,7 @@ A broad word matches tens of thousands of entries, and the best ones can only be
 scoring them all (FTS5's bm25, PostgreSQL's ts_rank). So that costs as little as it can:
 each match is checked against the filters in a narrow copy of the filtered columns, not
 in the entries' wide rows (SQLite: the index ``fts_library_filters``; PostgreSQL: the
-search table ``fts_library``, which holds the vector too; migration 0014), and only the
+search table ``fts_library``, which holds the vector too; migration 0015), and only the
 best (offset + limit) are kept while the matches are read. The count stops at
 :data:`COUNT_LIMIT` + 1, is not asked for when the page ends the list, and on PostgreSQL
 comes from the same reading as the page (:func:`_ranked_page`).
@@ -77,7 +77,7 @@ def _indexed_by(element: _IndexedBy, compiler: Any, **kw: Any) -> str:
 
 
 #: SQLite's FTS5 table (rowid = entry id), the entries' columns a search filters on (read
-#: from their index) and PostgreSQL's search table (migrations 0013 and 0014).
+#: from their index) and PostgreSQL's search table (migrations 0013 and 0015).
 _FTS = table("fts_library", column("rowid"))
 _ENTRY_FILTERS = _IndexedBy(
     "library_entries",
@@ -213,7 +213,7 @@ class Matches:
 
 def _sqlite_matches(fts: str, principal: Principal | None, query: LibraryQuery) -> Matches:
     # FTS5 finds the matches and each is checked against the filters in the index
-    # fts_library_filters (migration 0014), never in the entries' wide rows (without
+    # fts_library_filters (migration 0015), never in the entries' wide rows (without
     # statistics the planner would read the rows by rowid). The ``+`` keeps the planner from
     # turning the join round (every entry looked up in FTS5, each asking the index again).
     match = literal_column("fts_library").op("MATCH")(fts)

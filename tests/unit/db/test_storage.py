@@ -42,12 +42,12 @@ def test_unmigrated_database_is_not_ready(fresh_db_url: str) -> None:
 
 
 def test_search_objects_go_with_everything_and_come_back(fresh_db_url: str) -> None:
-    """The migration-only search objects (migration 0014: SQLite's index of the filtered
+    """The migration-only search objects (migration 0015: SQLite's index of the filtered
     columns, PostgreSQL's search table and its trigger function) go down and up with their
     migration, and an emptied database is empty of them too."""
     engine = create_db_engine(fresh_db_url)
     upgrade(engine)
-    command.downgrade(alembic_config(engine), "0013")
+    command.downgrade(alembic_config(engine), "0014")
     upgrade(engine)
     assert drift(engine) == []
     drop_everything(engine)

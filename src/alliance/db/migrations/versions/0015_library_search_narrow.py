@@ -13,8 +13,8 @@ than the ranking itself. So:
   ``fts_library_sync`` and cascading deletes, instead of the generated column
   ``library_entries.fts_vector`` (dropped): a search reads this table alone.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05 22:05:00.000000
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
