@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from pydantic import ValidationError
 
 from alliance.errors import AllianceError
@@ -163,3 +164,13 @@ def failed(
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields, for forms whose names come from data (a review's
+    criteria, an assessment's capabilities) rather than being declared one by one."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(form_fields)]
