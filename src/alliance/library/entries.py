@@ -421,5 +421,5 @@ def adoptions_by(session: Session, code: str) -> list[tuple[LibraryAdoption, Lib
                 LibraryEntry.country_code != code,
             )
             .order_by(LibraryAdoption.created_at.desc())
-        ).tuples()
+        ).all()
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from alliance.accounts.permissions import Permission
@@ -18,8 +18,8 @@ from alliance.countries.schemas import (
     CapabilityAssessmentOut,
     DistributionOut,
 )
-from alliance.settings import get_settings
 from alliance.web.guards import DbSession, requires
+from alliance.web.state import app_state
 
 router = APIRouter(prefix="/api/v1", tags=["capabilities"])
 
@@ -71,6 +71,7 @@ def save_capability_assessments(
 
 @router.get("/capabilities/distribution")
 def capability_distribution(
+    request: Request,
     session: DbSession,
     year: Annotated[int, Query(ge=FIRST_CYCLE, le=LAST_CYCLE)],
     framework: Annotated[str, Query(max_length=32)] = "mnr2015",
@@ -78,7 +79,6 @@ def capability_distribution(
 ) -> DistributionOut:
     """Per capability, how many countries are in each phase: counts of fewer than k
     countries (the setting ALLIANCE_DISCLOSURE_K) are null with the reason."""
-    found = capabilities.distribution(
-        session, principal, framework, year, get_settings().disclosure_k
-    )
+    k = app_state(request).settings.disclosure_k
+    found = capabilities.distribution(session, principal, framework, year, k)
     return capabilities.distribution_out(found)

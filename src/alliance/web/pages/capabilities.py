@@ -24,13 +24,13 @@ from alliance.countries.capabilities import PHASE_HINTS, PHASES
 from alliance.countries.schemas import CapabilityAssessmentIn
 from alliance.errors import InvalidInput, NotFound
 from alliance.frameworks.schemas import ItemKind
-from alliance.settings import get_settings
 from alliance.web import forms
 from alliance.web.errors import form_status
 from alliance.web.forms import FormFields
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
+from alliance.web.state import app_state
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(csrf_protect)
@@ -137,7 +137,7 @@ def capabilities_distribution(
 ) -> Response:
     """How many countries put each capability in each phase: no country named, counts
     of fewer than k countries hidden."""
-    k = get_settings().disclosure_k
+    k = app_state(request).settings.disclosure_k
     chosen = capabilities.mnr_framework(framework)
     if year is None:
         known = capabilities.distribution(session, principal, chosen.id, this_year(), k).years
