@@ -747,6 +747,18 @@ CASES: list[Case] = [
         good={"from_year": "2025"},
     ),
     Case(
+        "choose the distribution's framework and year",
+        "/capabilities/distribution",
+        "secretariat",
+        "/capabilities/distribution",
+        "form[method=get][action='/capabilities/distribution']",
+        method="GET",
+        bad={"framework": "icmec2018"},
+        good={"year": "2025"},
+        confirmed_by="[data-testid=distribution]",
+        keeps_form=False,  # a framework the list does not offer: only a tampered page sends it
+    ),
+    Case(
         "save the capability self-assessment",
         "/capabilities/{country}/{year}",
         "nl-editor",

@@ -317,8 +317,9 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.COMMITMENT_READ: "See countries' commitments and reports",
     P.COMMITMENT_EDIT: "Write your country's commitments and reports",
     P.COMMITMENT_PUBLISH: "Publish countries' commitments and reports",
-    P.CAPABILITY_READ: "See your country's capability self-assessment",
-    P.CAPABILITY_ASSESS: "Assess your country's capabilities (Model National Response)",
+    P.CAPABILITY_READ: "See a country's capability self-assessment, which is for its own "
+    "government's editors only",
+    P.CAPABILITY_ASSESS: "Assess a country's capabilities (its own government's editors only)",
     P.CAPABILITY_DISTRIBUTION: "See the alliance-wide distribution of capability phases",
     P.LEGAL_READ: "See the legal-framework matrix",
     P.LEGAL_REVIEW: "Record reviews of a country's law",
