@@ -52,7 +52,7 @@ from alliance.disclosure import Cell, Row, suppress_row
 from alliance.errors import InvalidInput, PermissionDenied
 from alliance.frameworks import registry
 from alliance.frameworks.schemas import Framework, Item, ItemKind
-from alliance.validation import web_address
+from alliance.validation import validated, web_address
 
 #: The four phases of the MNR maturity model.
 PHASES: dict[int, str] = {1: "Building", 2: "Phase 2", 3: "Phase 3", 4: "Maturity"}
@@ -459,6 +459,115 @@ def export_assessment(
         data["links"] = " ".join(r.links)
         writer.writerow({column: data[column] for column in EXPORT_COLUMNS})
     return out.getvalue()
+
+
+# --- import ------------------------------------------------------------------------------
+
+#: The columns an import reads; the export's other columns (number, title, ...) are ignored.
+IMPORT_COLUMNS = ("capability", "phase", "evidence", "links")
+
+
+def import_assessment(
+    session: Session, principal: Principal, code: str, year: int, text: str, fmt: str
+) -> list[str]:
+    """Record a file of rows (capability, phase, evidence, links, as
+    :func:`export_assessment` writes them) for ``year`` through :func:`save_assessment`:
+    all or nothing, the first bad row named by its line (where its record starts). An empty
+    phase clears a capability; links are a JSON list, or separated by spaces. A row naming
+    another country is refused; its year is the command's (a file exported for 2025 starts
+    2026)."""
+    if fmt not in ("csv", "json"):
+        raise InvalidInput("choose csv or json", field="format")
+    country = member_country(session, code)
+    _authorize_assess(principal, country.code)
+    check_year(year)
+    framework = framework_of(country)
+    rows = _csv_rows(text) if fmt == "csv" else _json_rows(text)
+    if not rows:
+        raise InvalidInput("the file has no rows", field="file")
+    entries: list[CapabilityAssessmentIn] = []
+    lines: dict[str, int] = {}
+    for line, raw in rows:
+        try:
+            entry = _import_entry(raw, country.code)
+            (checked,) = _check(framework, [entry])
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {line}: {exc.message}", field="file") from None
+        item = checked.item
+        if item.id in lines:
+            raise InvalidInput(
+                f"line {line}: capability {item.number or item.id} is given twice (first on "
+                f"line {lines[item.id]})",
+                field="file",
+            )
+        lines[item.id] = line
+        entries.append(entry)
+    return save_assessment(session, principal, country.code, year, entries)
+
+
+def _import_entry(raw: object, code: str) -> CapabilityAssessmentIn:
+    if not isinstance(raw, dict):
+        raise InvalidInput("a row is an object with capability, phase, evidence and links")
+    other = raw.get("country")
+    if isinstance(other, str) and other.strip() and other.strip().upper() != code:
+        raise InvalidInput(f"the row is {other.strip()[:10]!r}'s, not {code}'s")
+    phase = raw.get("phase")
+    links = raw.get("links")
+    if isinstance(links, str):
+        links = links.split()
+    return validated(
+        CapabilityAssessmentIn,
+        capability=raw.get("capability"),
+        phase=None if isinstance(phase, str) and not phase.strip() else phase,
+        evidence=raw.get("evidence") or "",
+        links=links or [],
+    )
+
+
+def _csv_rows(text: str) -> list[tuple[int, object]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = [c for c in IMPORT_COLUMNS[:2] if c not in (reader.fieldnames or ())]
+        if missing:
+            raise InvalidInput(f"line 1: missing column {missing[0]!r}", field="file")
+        rows: list[tuple[int, object]] = []
+        start = reader.line_num + 1
+        for record in reader:
+            rows.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}: not CSV: {exc}", field="file") from None
+    return rows
+
+
+def _json_rows(text: str) -> list[tuple[int, object]]:
+    """The rows of a JSON list, each with the line its object starts on."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"line {exc.lineno}: not JSON: {exc.msg}", field="file") from None
+    # Valid JSON: walk the list once more to learn where each row starts.
+    pos = _skip_space(text, 0)
+    if not text.startswith("[", pos):
+        raise InvalidInput("line 1: a JSON file is a list of rows, [{...}, ...]", field="file")
+    decoder = json.JSONDecoder()
+    rows: list[tuple[int, object]] = []
+    line, counted = 1, 0
+    pos = _skip_space(text, pos + 1)
+    while not text.startswith("]", pos):
+        value, end = decoder.raw_decode(text, pos)
+        line, counted = line + text.count("\n", counted, pos), pos
+        rows.append((line, value))
+        pos = _skip_space(text, end)
+        if text.startswith(",", pos):
+            pos = _skip_space(text, pos + 1)
+    return rows
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
 
 
 # --- the alliance-wide distribution ------------------------------------------------------
