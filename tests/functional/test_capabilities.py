@@ -204,7 +204,7 @@ def test_distribution_hides_small_counts_and_names_no_country(
     assert client.get("/capabilities/NL/export?format=csv").status_code == 403
     # Bad filters: words, not a server error.
     assert client.get("/capabilities/distribution?framework=icmec2018").status_code == 400
-    assert client.get("/capabilities/distribution?framework=nope").status_code == 404
+    assert client.get("/capabilities/distribution?framework=nope").status_code == 400
 
 
 def test_pages_save_refuse_start_from_and_export(

@@ -146,10 +146,12 @@ def framework_of(country: MemberCountry) -> Framework:
 
 
 def mnr_framework(framework_id: str) -> Framework:
-    framework = registry().framework(framework_id.strip().lower())
-    if framework.family != FAMILY:
+    """An MNR version by id; anything else is InvalidInput naming ``framework`` (a filter
+    of the distribution, not a record looked up)."""
+    framework = registry().frameworks.get(framework_id.strip().lower())
+    if framework is None or framework.family != FAMILY:
         raise InvalidInput(
-            f"{framework.id} is not a Model National Response version "
+            f"{framework_id.strip()[:32]} is not a Model National Response version "
             f"(those are {', '.join(f.id for f in mnr_frameworks())})",
             field="framework",
         )
