@@ -4,7 +4,9 @@ A handler that takes a form answers in one of two ways:
 
 - **failed**: it renders the page that holds the form again, with the status of the error
   (400, 409...), the values the user typed, a message beside each field at fault and a
-  summary at the top (``_forms.html``'s ``errors`` and ``field_error`` macros);
+  summary at the top (``_forms.html``'s ``errors`` and ``field_error`` macros):
+  ``form, status = failed_form(exc, values, ...)`` (in :mod:`alliance.web.errors`, which
+  knows the statuses) gives both;
 - **done**: it redirects (303) with a confirmation that the next page shows once
   (:func:`alliance.web.pages.rendering.redirect`'s ``notice``), or renders a page that
   says what was done.
