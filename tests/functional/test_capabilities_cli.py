@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from alliance.accounts.permissions import OrgKind
 from alliance.db import create_db_engine
 from alliance.settings import get_settings
 from tests import factories
-from tests.support.cli import Result, Run, cli_runner
+from tests.support.cli import Result, Run
 
 #: Members reporting against the MNR 2015; SE reports against none.
 MNR_COUNTRIES = ("NL", "DE", "BE", "FR")
@@ -30,22 +30,21 @@ Act = Callable[..., Result]
 
 
 @pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
+def cli_columns() -> int:
+    return 250
+
+
+@pytest.fixture
+def run(run: Run, fresh_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """The shared ``run``, with k = 2, countries reporting against mnr2015 (and SE not),
+    and a government organisation for each."""
     monkeypatch.setenv("ALLIANCE_DISCLOSURE_K", "2")
-    with cli_runner(
-        fresh_db_url, tmp_path / "var", monkeypatch, capsys, columns=250, migrate=True
-    ) as invoke:
-        for code in MNR_COUNTRIES:
-            added = f"countries add {code} --joined-on 2015-01-01 --framework mnr2015"
-            _ok(invoke(*shlex.split(added)))
-        _ok(invoke("countries", "add", "SE", "--joined-on", "2015-01-01"))
-        _governments(fresh_db_url)
-        yield invoke
+    get_settings.cache_clear()
+    for code in MNR_COUNTRIES:
+        _ok(run(*shlex.split(f"countries add {code} --joined-on 2015-01-01 --framework mnr2015")))
+    _ok(run("countries", "add", "SE", "--joined-on", "2015-01-01"))
+    _governments(fresh_db_url)
+    return run
 
 
 def _governments(url: str) -> None:

@@ -25,7 +25,7 @@ from alliance.countries.schemas import CapabilityAssessmentIn
 from alliance.errors import InvalidInput, NotFound
 from alliance.frameworks.schemas import ItemKind
 from alliance.web import forms
-from alliance.web.errors import form_status
+from alliance.web.errors import failed_form
 from alliance.web.forms import FormFields
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import redirect, render
@@ -243,8 +243,8 @@ def capabilities_save(
                 session, principal, code, year, _entries(view, fields)
             )
     except InvalidInput as exc:
-        form = forms.failed(exc, values, labels=_labels(view))
-        return _year_page(request, session, principal, code, year, form, form_status(exc))
+        form, status = failed_form(exc, values, labels=_labels(view))
+        return _year_page(request, session, principal, code, year, form, status)
     notice = (
         f"Saved: {len(changed)} capabilit{'y' if len(changed) == 1 else 'ies'} changed."
         if changed
@@ -271,10 +271,8 @@ def capabilities_start_from(
         with session.begin_nested():
             copied = capabilities.start_from(session, principal, code, year, int(from_year))
     except InvalidInput as exc:
-        form = forms.failed(exc, {"from_year": from_year}, labels={"from_year": "Year"})
-        return _year_page(
-            request, session, principal, code, year, None, form_status(exc), start_form=form
-        )
+        form, status = failed_form(exc, {"from_year": from_year}, labels={"from_year": "Year"})
+        return _year_page(request, session, principal, code, year, None, status, start_form=form)
     return redirect(
         request,
         _base(code, year),
