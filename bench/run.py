@@ -333,6 +333,14 @@ def main() -> None:
         default=library.DEFAULT_ENTRIES,
         help="library entries searched on SQLite and PostgreSQL (default 100000)",
     )
+    parser.add_argument(
+        "--only",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        default=[],
+        help="measure only these sections (comma-separated: correctness, hashing, "
+        "robustness, index, sync, match, takedown, victims, library) and replace them in "
+        "--out, keeping the others",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -342,16 +350,27 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        sections = [
+        # (key for --only, title, how to measure it): measured in this order.
+        plan: list[tuple[str, str, Callable[[], list[str]]]] = [
             (
+                "correctness",
                 "Correctness against Meta's published hashes (tests/data/pdq-reference)",
-                correctness(),
+                correctness,
             ),
-            ("Hashing speed, decode + PDQ, one process", hashing_speed(Path(tmp))),
-            ("Robustness to ordinary edits (`bench/robustness.py`)", robustness(args.scenes)),
             (
+                "hashing",
+                "Hashing speed, decode + PDQ, one process",
+                lambda: hashing_speed(Path(tmp)),
+            ),
+            (
+                "robustness",
+                "Robustness to ordinary edits (`bench/robustness.py`)",
+                lambda: robustness(args.scenes),
+            ),
+            (
+                "index",
                 "Exact index, radius 31, one thread",
-                [
+                lambda: [
                     *index_table,
                     *(row for size in args.hashes for row in index_speed(size)),
                     "",
@@ -359,39 +378,74 @@ def main() -> None:
                 ],
             ),
             (
+                "sync",
                 "Bank sync: signed snapshot and delta vs HMA's rebuild and reload",
-                banks.sync_benchmark(args.bank_hashes, 10_000),
+                lambda: banks.sync_benchmark(args.bank_hashes, 10_000),
             ),
             (
+                "match",
                 "Match service: POST /api/v1/match under load",
-                banks.match_benchmark(args.bank_hashes),
+                lambda: banks.match_benchmark(args.bank_hashes),
             ),
             (
+                "takedown",
                 "Notice and takedown: ingest, notices, claims (PostgreSQL)",
-                takedown.takedown_benchmark(args.takedown_reports, args.takedown_notices),
+                lambda: takedown.takedown_benchmark(args.takedown_reports, args.takedown_notices),
             ),
             (
+                "victims",
                 "Seizure triage (PostgreSQL)",
-                victims.victims_benchmark(args.victims_records, args.victims_seizure),
+                lambda: victims.victims_benchmark(args.victims_records, args.victims_seizure),
             ),
             (
+                "library",
                 "Library search: full text beside a LIKE scan (SQLite and PostgreSQL)",
-                library.library_benchmark(args.library_entries),
+                lambda: library.library_benchmark(args.library_entries),
             ),
         ]
-    text = [
-        "# Benchmarks",
-        "",
-        "Written by `python -m bench`; every figure measured in one run on this machine "
-        f"({os.cpu_count()} CPUs; the run took {(time.perf_counter() - started) / 60:.1f} min, "
-        f"1-minute load average {os.getloadavg()[0]:.1f} at the end: other work on the "
-        "machine slows the figures down).",
-        "",
-    ]
+        unknown = set(args.only) - {key for key, _, _ in plan}
+        if unknown:
+            parser.error(f"no section {', '.join(sorted(unknown))}")
+        sections = [
+            (title, measure()) for key, title, measure in plan if not args.only or key in args.only
+        ]
+    minutes = (time.perf_counter() - started) / 60
+    machine = (
+        f"({os.cpu_count()} CPUs; the run took {minutes:.1f} min, 1-minute load average "
+        f"{os.getloadavg()[0]:.1f} at the end: other work on the machine slows the figures "
+        "down)"
+    )
+    if args.only and args.out.exists():
+        text = _replace_sections(args.out.read_text(), sections, machine)
+    else:
+        text = "\n".join(
+            [
+                "# Benchmarks",
+                "",
+                f"Written by `python -m bench`; every figure measured in one run on this "
+                f"machine {machine}.",
+                "",
+                *(line for title, lines in sections for line in (f"## {title}", "", *lines, "")),
+            ]
+        )
+    args.out.write_text(text)
+    print(text)
+
+
+def _replace_sections(document: str, sections: list[tuple[str, list[str]]], machine: str) -> str:
+    """``document`` with the named sections measured anew (appended when new), and a note
+    under each that it was measured apart from the rest."""
+    note = f"_Measured on its own with `python -m bench --only` {machine}._"
     for title, lines in sections:
-        text += [f"## {title}", "", *lines, ""]
-    args.out.write_text("\n".join(text))
-    print("\n".join(text))
+        body = "\n".join([f"## {title}", "", note, "", *lines, "", ""])
+        head = f"## {title}\n"
+        start = document.find(head)
+        if start < 0:
+            document = document.rstrip("\n") + "\n\n" + body
+            continue
+        end = document.find("\n## ", start + len(head))
+        document = document[:start] + body + (document[end + 1 :] if end >= 0 else "")
+    return document
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.db import create_db_engine
 from alliance.db.migrate import upgrade
+from tests.support.cli import Run, cli_runner
 
 POSTGRES_ENV = "ALLIANCE_TEST_POSTGRES_URL"
 BACKENDS = ["sqlite", "postgresql"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
@@ -139,3 +140,41 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 def fresh_db_url(databases: DatabaseMaker) -> str:
     """An empty database of its own, for tests that commit for real (CLI, live server)."""
     return databases.new_url()
+
+
+@pytest.fixture
+def cli_data_dir(tmp_path: Path) -> Path:
+    """The data folder of the ``run`` fixture's commands; a module overrides it (asking for
+    this one) to put files there first."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(exist_ok=True)
+    return data_dir
+
+
+@pytest.fixture
+def cli_columns() -> int:
+    """How wide the ``run`` fixture's terminal is; a module with wide tables overrides it."""
+    return 200
+
+
+@pytest.fixture
+def cli_migrate() -> bool:
+    """Whether the ``run`` fixture migrates its database first; a module that tests
+    ``db upgrade`` itself overrides it."""
+    return True
+
+
+@pytest.fixture
+def run(
+    fresh_db_url: str,
+    cli_data_dir: Path,
+    cli_columns: int,
+    cli_migrate: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Run]:
+    """``run("orgs", "list")``: an ``alliance`` command in-process, on a database of its own."""
+    with cli_runner(
+        fresh_db_url, cli_data_dir, monkeypatch, capsys, columns=cli_columns, migrate=cli_migrate
+    ) as invoke:
+        yield invoke

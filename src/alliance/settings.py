@@ -175,6 +175,15 @@ class Settings(BaseSettings):
         365, ge=1, description="Longest lifetime an API key may be given, in days."
     )
 
+    disclosure_k: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Figures shown outside the country they describe (the alliance-wide "
+        "distribution of capability self-assessments, report cells) hide any count of "
+        "fewer than this many countries or cases.",
+    )
+
     # Notice and takedown.
     lea_window_hours: float = Field(
         24,

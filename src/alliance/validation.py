@@ -12,6 +12,8 @@ every form, file and route:
   before it reaches a route (:mod:`alliance.web.inputs`); schemas used by the CLI and by
   file imports refuse it here (PostgreSQL cannot store NUL in text, SQLite can: the two
   back ends must not differ).
+- ``web_address``: an http(s) address with a host and no spaces (libraries and
+  assessments hold links, never files).
 - ``DbInt`` (a database ``BIGINT``), ``RecordId`` (a positive row id, an ``INTEGER``
   column: 2^31 - 1 at most), ``Offset`` and ``SeqNo`` (non-negative ``BIGINT``): an
   integer past its column's range cannot be bound as a parameter, so an unbounded ``int``
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
@@ -75,6 +78,21 @@ def as_country_code(value: str) -> str:
         return country_code(value)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+
+
+def web_address(url: str, *, field: str = "links") -> str:
+    """``url`` trimmed when it is a web address (http or https, with a host, no spaces),
+    else InvalidInput naming ``field``: a ``javascript:`` or ``file:`` link is refused."""
+    value = url.strip()
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(
+            f"{value[:80]!r} is not a web address starting with http:// or https://",
+            field=field,
+        )
+    if any(c.isspace() for c in value):
+        raise InvalidInput(f"{value[:80]!r}: a web address has no spaces", field=field)
+    return value
 
 
 def _blank_is_none(value: Any) -> Any:

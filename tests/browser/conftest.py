@@ -113,4 +113,6 @@ def nav_to(page: Any, label: str) -> None:
         menu = nav.locator("details", has=page.get_by_role("link", name=name, include_hidden=True))
         if menu.count() and not link.is_visible():
             menu.locator("summary").click()
-    link.click()
+    # Return on the page the link leads to, not while the old one is still shown.
+    with page.expect_navigation():
+        link.click()

@@ -736,6 +736,41 @@ CASES: list[Case] = [
         bad={"reason": ""},
         good={"reason": "Please name the agency responsible for each action."},
     ),
+    # --- countries: capability self-assessment (NL has 2025; this year is empty) -------
+    Case(
+        "start a self-assessment from an earlier year",
+        "/capabilities/{country}/{year}/start-from",
+        "nl-editor",
+        f"/capabilities/NL/{CYCLE}",
+        "form[data-testid=start-from]",
+        bad={"from_year": "2019"},
+        good={"from_year": "2025"},
+    ),
+    Case(
+        "choose the distribution's framework and year",
+        "/capabilities/distribution",
+        "secretariat",
+        "/capabilities/distribution",
+        "form[method=get][action='/capabilities/distribution']",
+        method="GET",
+        bad={"framework": "icmec2018"},
+        good={"year": "2025"},
+        confirmed_by="[data-testid=distribution]",
+        keeps_form=False,  # a framework the list does not offer: only a tampered page sends it
+    ),
+    Case(
+        "save the capability self-assessment",
+        "/capabilities/{country}/{year}",
+        "nl-editor",
+        f"/capabilities/NL/{CYCLE}",
+        "form[data-testid=assessment-form]",
+        bad={"phase.mnr2015.cap.1": "2", "links.mnr2015.cap.1": "javascript:alert(1)"},
+        good={
+            "phase.mnr2015.cap.2": "3",
+            "evidence.mnr2015.cap.2": "A national research programme since 2021.",
+            "links.mnr2015.cap.2": "https://nl-government.example.test/research",
+        },
+    ),
     # --- countries ----------------------------------------------------------------------
     Case(
         "record a legal review",

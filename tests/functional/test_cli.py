@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,20 +14,12 @@ from alliance.db import create_db_engine
 from alliance.settings import get_settings
 from alliance.signing import Signer
 from tests.support.audit_forgery import cut_tail, forget_anchors, rehash_from, wipe
-from tests.support.cli import Run, cli_runner
+from tests.support.cli import Run
 
 
 @pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    with cli_runner(
-        fresh_db_url, tmp_path / "var", monkeypatch, capsys, columns=200, migrate=False
-    ) as invoke:
-        yield invoke
+def cli_migrate() -> bool:
+    return False  # these tests run `db upgrade` themselves
 
 
 def test_help_lists_every_group(run: Run) -> None:

@@ -4,10 +4,7 @@ back end."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy.orm import sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
@@ -15,20 +12,7 @@ from alliance.countries import commitments
 from alliance.countries.schemas import CommitmentIn
 from alliance.db import create_db_engine
 from tests import factories
-from tests.support.cli import Result, Run, cli_runner
-
-
-@pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    with cli_runner(
-        fresh_db_url, tmp_path / "var", monkeypatch, capsys, columns=200, migrate=True
-    ) as invoke:
-        yield invoke
+from tests.support.cli import Result, Run
 
 
 def _ok(result: Result) -> str:

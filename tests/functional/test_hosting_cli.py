@@ -6,41 +6,30 @@ DNS never leaves the machine: every looked-up name is in the test's hosts file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alliance.hosting.geo import GeoNetwork, write_geo_database
-from tests.support.cli import Run, cli_runner
+from tests.support.cli import Run
 
 
 @pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    data_dir = tmp_path / "var"
-    data_dir.mkdir()
+def cli_data_dir(cli_data_dir: Path) -> Path:
     write_geo_database(
-        data_dir / "hosting.mmdb",
+        cli_data_dir / "hosting.mmdb",
         [
             GeoNetwork("192.0.2.0/24", "NL", 64500, "Example Hosting NL"),
             GeoNetwork("2001:db8:1::/48", "DE", 64501, "Example Hosting DE"),
         ],
     )
-    (data_dir / "hosts").write_text(
+    (cli_data_dir / "hosts").write_text(
         "192.0.2.10 shop.example.test\n"
         "2001:db8:1::10 v6.example.test\n"
         "10.0.0.1 internal.example.test\n"
         "203.0.113.5 unmapped.example.test\n"
     )
-    with cli_runner(
-        fresh_db_url, data_dir, monkeypatch, capsys, columns=200, migrate=True
-    ) as invoke:
-        yield invoke
+    return cli_data_dir
 
 
 def _providers(run: Run) -> list[dict[str, object]]:

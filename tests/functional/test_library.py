@@ -4,7 +4,6 @@ JSON API and the command line, on each database back end."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -18,7 +17,7 @@ from alliance.library import entries
 from alliance.library.schemas import EntryIn
 from tests import factories
 from tests.functional.conftest import log_in
-from tests.support.cli import Run, cli_runner
+from tests.support.cli import Run
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -175,19 +174,6 @@ def test_api(client: TestClient, library: dict[str, Any]) -> None:
     )
     assert again.status_code == 409
     assert client.post("/api/v1/library", json={"kind": "x"}).status_code == 401
-
-
-@pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    with cli_runner(
-        fresh_db_url, tmp_path / "var", monkeypatch, capsys, columns=200, migrate=True
-    ) as invoke:
-        yield invoke
 
 
 def test_cli_import_export_search(run: Run, tmp_path: Path) -> None:

@@ -14,13 +14,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alliance.cli import takedown as takedown_cli
-from tests.support.cli import Result, Run, cli_runner
+from tests.support.cli import Result, Run
 from tests.support.takedown_world import write_network_files
 
 URL = "http://photos.example.test/gallery/a.png"
@@ -28,19 +27,14 @@ URL_2 = "http://pics.example.test/b.png"
 
 
 @pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    data_dir = tmp_path / "var"
-    data_dir.mkdir()
-    write_network_files(data_dir)  # hosting.mmdb and hosts: found there by default
-    with cli_runner(
-        fresh_db_url, data_dir, monkeypatch, capsys, columns=250, migrate=True
-    ) as invoke:
-        yield invoke
+def cli_columns() -> int:
+    return 250
+
+
+@pytest.fixture
+def cli_data_dir(cli_data_dir: Path) -> Path:
+    write_network_files(cli_data_dir)  # hosting.mmdb and hosts: found there by default
+    return cli_data_dir
 
 
 def ok(result: Result) -> Result:

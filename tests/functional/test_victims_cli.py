@@ -8,7 +8,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.support.cli import Result, Run, cli_runner
+from tests.support.cli import Result, Run
 
 
 def digest(kind: str, text: str) -> str:
@@ -24,24 +24,17 @@ def digest(kind: str, text: str) -> str:
 
 
 @pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    data_dir = tmp_path / "var"
-    data_dir.mkdir()
-    with cli_runner(fresh_db_url, data_dir, monkeypatch, capsys, migrate=True) as invoke:
-        ok(invoke("jurisdictions", "add", "NL", "Netherlands"))
-        ok(invoke("jurisdictions", "add", "GB", "United Kingdom"))
-        for slug, kind, country in (
-            ("nl-police", "law_enforcement", "NL"),
-            ("gb-police", "law_enforcement", "GB"),
-            ("nl-hotline", "hotline", "NL"),
-        ):
-            ok(invoke("orgs", "add", slug, "--name", slug, "--kind", kind, "--country", country))
-        yield invoke
+def run(run: Run) -> Run:
+    """Two countries, and their police and a hotline."""
+    ok(run("jurisdictions", "add", "NL", "Netherlands"))
+    ok(run("jurisdictions", "add", "GB", "United Kingdom"))
+    for slug, kind, country in (
+        ("nl-police", "law_enforcement", "NL"),
+        ("gb-police", "law_enforcement", "GB"),
+        ("nl-hotline", "hotline", "NL"),
+    ):
+        ok(run("orgs", "add", slug, "--name", slug, "--kind", kind, "--country", country))
+    return run
 
 
 def ok(result: Result) -> Result:

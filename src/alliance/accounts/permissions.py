@@ -59,6 +59,11 @@ class Permission(StrEnum):
     COMMITMENT_READ = "countries:commitment:read"
     COMMITMENT_EDIT = "countries:commitment:edit"
     COMMITMENT_PUBLISH = "countries:commitment:publish"
+    #: A country's own capability self-assessment, private to its government's editors.
+    CAPABILITY_READ = "countries:capability:read"
+    CAPABILITY_ASSESS = "countries:capability:assess"
+    #: The alliance-wide distribution of phases, small counts suppressed, no country named.
+    CAPABILITY_DISTRIBUTION = "countries:capability:distribution"
 
     LEGAL_READ = "legal:review:read"
     LEGAL_REVIEW = "legal:review:record"
@@ -118,6 +123,9 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     P.LEGAL_READ: Reach.ALL,
     # The awareness library's published entries are public; members read them too.
     P.LIBRARY_READ: Reach.ALL,
+    # Capability self-assessments: every member sees the alliance-wide distribution of
+    # phases (small counts suppressed, no country named), never a country's own.
+    P.CAPABILITY_DISTRIBUTION: Reach.ALL,
 }
 # Every organisation may describe its own awareness work and adopt another's.
 _LIBRARY_WRITER: dict[Permission, Reach] = {P.LIBRARY_EDIT: Reach.OWN}
@@ -157,8 +165,9 @@ _VICTIM_IDENTIFICATION: dict[Permission, Reach] = {
 # aggregate counts only, through the victim metrics).
 LEA_ONLY = frozenset(_VICTIM_IDENTIFICATION) - {P.VICTIM_METRICS_READ}
 # A country's commitments are written by its own government's editors; not even the
-# secretariat writes them (it publishes, or returns them with a reason).
-COUNTRY_ONLY = frozenset({P.COMMITMENT_EDIT})
+# secretariat writes them (it publishes, or returns them with a reason). Its capability
+# self-assessment is its own: not even the secretariat reads it.
+COUNTRY_ONLY = frozenset({P.COMMITMENT_EDIT, P.CAPABILITY_READ, P.CAPABILITY_ASSESS})
 
 # Hash banks: OWN reach means banks the organisation owns *or may subscribe to* (see
 # alliance.banks.services.visible_banks); contributing and verifying need a role that
@@ -224,6 +233,9 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.COMMITMENT_EDIT: Reach.OWN,
         # Its own country's legal reviews, unpublished until the secretariat publishes.
         P.LEGAL_REVIEW: Reach.OWN,
+        # Its own country's capability self-assessment, which no one else reads.
+        P.CAPABILITY_READ: Reach.OWN,
+        P.CAPABILITY_ASSESS: Reach.OWN,
     },
     Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
@@ -305,6 +317,10 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.COMMITMENT_READ: "See countries' commitments and reports",
     P.COMMITMENT_EDIT: "Write your country's commitments and reports",
     P.COMMITMENT_PUBLISH: "Publish countries' commitments and reports",
+    P.CAPABILITY_READ: "See a country's capability self-assessment, which is for its own "
+    "government's editors only",
+    P.CAPABILITY_ASSESS: "Assess a country's capabilities (its own government's editors only)",
+    P.CAPABILITY_DISTRIBUTION: "See the alliance-wide distribution of capability phases",
     P.LEGAL_READ: "See the legal-framework matrix",
     P.LEGAL_REVIEW: "Record reviews of a country's law",
     P.LEGAL_PUBLISH: "Publish reviews of a country's law",

@@ -80,6 +80,8 @@ class EventType(StrEnum):
     COMMITMENT_SUBMITTED = "commitment:submitted"
     COMMITMENT_PUBLISHED = "commitment:published"
     COMMITMENT_RETURNED = "commitment:returned"
+    CAPABILITY_ASSESSED = "capability_assessment:saved"
+    CAPABILITY_EXPORTED = "capability_assessment:exported"
     LEGAL_REVIEW_RECORDED = "legal_review:recorded"
     LEGAL_REVIEW_PUBLISHED = "legal_review:published"
     LEGAL_MATRIX_IMPORTED = "legal_matrix:imported"

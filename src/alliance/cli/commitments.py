@@ -11,18 +11,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from alliance.accounts.models import Organisation
-from alliance.accounts.permissions import OrgKind, Role
-from alliance.accounts.policy import Principal
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, emit
 from alliance.countries import commitments
 from alliance.countries.models import CommitmentStatus
 from alliance.countries.schemas import CommitmentOut, CommitmentVersionOut
-from alliance.errors import InvalidInput, NotFound
+from alliance.errors import NotFound
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json, jsonl or csv")]
 CountryArg = Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code, e.g. NL")]
@@ -49,29 +44,6 @@ def _row(out: CommitmentOut) -> dict[str, Any]:
         "published_version": out.published_version,
         "updated_at": out.updated_at.isoformat() if out.updated_at else None,
     }
-
-
-def _government_editor(session: Session, slug: str) -> Principal:
-    """The operator acting for government organisation ``slug`` as its country editor."""
-    org = session.execute(
-        select(Organisation).where(Organisation.slug == slug.strip().lower())
-    ).scalar_one_or_none()
-    if org is None:
-        raise NotFound(f"no organisation named {slug!r}")
-    if org.kind is not OrgKind.government:
-        raise InvalidInput(
-            f"{org.slug} is not a government organisation: a country's own government "
-            "submits its commitments",
-            field="for",
-        )
-    return Principal(
-        kind="operator",
-        name=context.operator().name,
-        role=Role.country_editor,
-        organisation_id=org.id,
-        organisation_kind=org.kind,
-        country_code=org.country_code,
-    )
 
 
 @app.command("list")
@@ -147,7 +119,9 @@ def submit(
 ) -> None:
     """Submit a country's draft to the secretariat, for its government."""
     with context.unit_of_work() as session:
-        principal = _government_editor(session, for_org)
+        principal = context.government_editor(
+            session, for_org, why="a country's own government submits its commitments"
+        )
         done = commitments.submit(session, principal, country, cycle, target, version=version)
         typer.echo(
             f"{done.country_code} {done.cycle} target {target}: version {done.version} submitted"

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.models import Organisation
-from alliance.accounts.permissions import Role
+from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.db import create_db_engine, make_session_factory
 from alliance.db.migrate import ensure_ready
-from alliance.errors import NotFound, PermissionDenied
+from alliance.errors import InvalidInput, NotFound, PermissionDenied
 from alliance.settings import Settings, get_settings
 
 
@@ -68,6 +68,36 @@ def operator_for(session: Session, slug: str) -> Principal:
         kind="operator",
         name=operator().name,
         role=Role.investigator,
+        organisation_id=organisation.id,
+        organisation_kind=organisation.kind,
+        country_code=organisation.country_code,
+    )
+
+
+def government_editor(session: Session, slug: str, *, why: str) -> Principal:
+    """The operator acting for government organisation ``slug`` as its country editor.
+
+    What is a country's own act (submitting its commitments, its capability
+    self-assessment) is refused to the secretariat, so the operator names the country's
+    government; the domain then checks that organisation's rights exactly as for its own
+    editors (a government acts for its own country only). ``why`` completes the message
+    when ``slug`` is not a government: "a country's own government submits its commitments".
+    """
+    organisation = session.execute(
+        select(Organisation).where(Organisation.slug == slug.strip().lower())
+    ).scalar_one_or_none()
+    if organisation is None:
+        raise NotFound(f"no organisation named {slug!r}")
+    if organisation.kind is not OrgKind.government:
+        raise InvalidInput(
+            f"{organisation.slug} is not a government organisation: {why}", field="for"
+        )
+    if not organisation.active:
+        raise PermissionDenied(f"organisation {organisation.slug} is disabled")
+    return Principal(
+        kind="operator",
+        name=operator().name,
+        role=Role.country_editor,
         organisation_id=organisation.id,
         organisation_kind=organisation.kind,
         country_code=organisation.country_code,

@@ -14,6 +14,7 @@ from alliance.cli import (
     accounts,
     audit,
     banks,
+    capabilities,
     commitments,
     countries,
     db,
@@ -93,6 +94,7 @@ def build_app() -> typer.Typer:
     app.add_typer(frameworks.app, name="frameworks")
     app.add_typer(countries.app, name="countries")
     app.add_typer(commitments.app, name="commitments")
+    app.add_typer(capabilities.app, name="capabilities")
     app.add_typer(legal.app, name="legal")
     app.add_typer(library.app, name="library")
     app.command("worker")(worker.worker_command)

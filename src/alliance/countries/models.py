@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alliance.accounts.models import Organisation
@@ -184,3 +194,31 @@ class CommitmentReference(Base):
     action: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     ref: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class CapabilityAssessment(Base):
+    """A country's own assessment of one capability of the Model National Response for a
+    year: a phase from 1 (building) to 4 (maturity), the evidence, and links. Private to
+    the country: others see only alliance-wide counts (:mod:`alliance.countries.capabilities`)."""
+
+    __tablename__ = "capability_assessments"
+    __table_args__ = (
+        UniqueConstraint("country_code", "year", "capability_id"),
+        CheckConstraint("phase BETWEEN 1 AND 4", name="phase_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    country_code: Mapped[str] = mapped_column(
+        ForeignKey("member_countries.code", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    #: A capability of an MNR framework version (``mnr2015.cap.12``).
+    capability_id: Mapped[str] = mapped_column(String(32))
+    phase: Mapped[int] = mapped_column(Integer)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    #: Web addresses (http or https) of the evidence: links only, no files.
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The audit label of who last changed it (``user:nl-editor``).
+    assessed_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -65,6 +65,17 @@ def list_countries(
     )
 
 
+def public_register(session: Session) -> list[MemberCountry]:
+    """Every member country, by name: who is in the alliance is public (its national
+    contacts are for members: :func:`get_country`)."""
+    return list(session.execute(select(MemberCountry).order_by(MemberCountry.name)).scalars())
+
+
+def registered(session: Session, code: str) -> MemberCountry:
+    """A member country by code, for anyone; NotFound when it is not one."""
+    return _registered(session, check_country_code(code, field="country"))
+
+
 def get_country(session: Session, principal: Principal, code: str) -> MemberCountry:
     authorize(principal, Permission.COUNTRY_READ)
     return _registered(session, check_country_code(code, field="code"))

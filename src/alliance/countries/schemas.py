@@ -128,3 +128,64 @@ class CommitmentOut(BaseModel):
     submitted_at: datetime | None
     published_at: datetime | None
     text: CommitmentVersionOut | None
+
+
+class CapabilityAssessmentIn(BaseModel):
+    """One capability's assessment for a year. ``phase`` None clears it (not assessed)."""
+
+    capability: Text = Field(
+        max_length=40, description="a capability id (mnr2015.cap.12) or its number (12)"
+    )
+    phase: int | None = Field(
+        default=None, ge=1, le=4, description="1 (building) to 4 (maturity); null: not assessed"
+    )
+    evidence: Text = Field(default="", max_length=10_000)
+    links: list[Text] = Field(
+        default_factory=list, max_length=20, description="http(s) addresses: links, no files"
+    )
+
+
+class CapabilityAssessmentOut(BaseModel):
+    """A country's assessment of one capability in a year: for its own government only."""
+
+    country: str
+    year: int
+    capability: str
+    number: str | None
+    title: str
+    domain: str
+    phase: int
+    phase_name: str
+    evidence: str
+    links: list[str]
+    assessed_by: str
+    updated_at: datetime
+
+
+class PhaseCountOut(BaseModel):
+    """One figure of the distribution: ``count`` null when it is hidden (``hidden`` says why)."""
+
+    count: int | None
+    hidden: str = ""
+
+
+class CapabilityDistributionOut(BaseModel):
+    """How many countries put one capability in each phase: no country named."""
+
+    capability: str
+    number: str | None
+    title: str
+    domain: str
+    assessed: PhaseCountOut
+    phases: dict[str, PhaseCountOut] = Field(description="by phase, '1' to '4'")
+
+
+class DistributionOut(BaseModel):
+    """The alliance-wide distribution of a framework's capability phases in a year; every
+    count of fewer than ``k`` countries hidden."""
+
+    framework: str
+    year: int
+    k: int
+    countries: PhaseCountOut = Field(description="countries that assessed any capability")
+    capabilities: list[CapabilityDistributionOut]

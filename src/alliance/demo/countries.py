@@ -96,7 +96,9 @@ def build(session: Session, actor: Principal, member_countries: list[str]) -> in
                 code=code,
                 name=country_name(code, common=True),
                 joined_on=LAUNCH,
-                frameworks=["ga2012", "mnr2015"] if full else ["ga2012"],
+                # Each reports against the declaration and assesses its capabilities
+                # against the 2015 Model National Response.
+                frameworks=["ga2012", "mnr2015"],
                 contacts=[f"{low}-hotline", f"{low}-police"] if full else [],
                 note=NOTE,
                 demo=True,

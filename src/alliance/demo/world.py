@@ -24,6 +24,7 @@ from alliance.audit.models import AuditEvent
 from alliance.audit.services import details_of
 from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
+from alliance.demo import capabilities as capabilities_demo
 from alliance.demo import commitments as commitments_demo
 from alliance.demo import countries as countries_demo
 from alliance.demo import legal as legal_demo
@@ -312,6 +313,7 @@ def build(
     commitment_texts = commitments_demo.build(session, actor, seed)
     legal_reviews = legal_demo.build(session, actor, countries_demo.FOUNDING)
     library_entries = library_demo.build(session, actor)
+    capability_assessments = capabilities_demo.build(session, countries_demo.FOUNDING)
     _fill_banks(session, actor, seed)
     victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
@@ -342,6 +344,7 @@ def build(
             "commitments": commitment_texts,
             "legal_reviews": legal_reviews,
             "library_entries": library_entries,
+            "capability_assessments": capability_assessments,
             "history_items": history,
             "series": victims.series,
             "victims_identified": victims.identified,

@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import Organisation
@@ -47,6 +46,7 @@ from alliance.library.vocabulary import (
     check_languages,
     check_tags,
 )
+from alliance.validation import web_address
 
 
 @dataclass(frozen=True)
@@ -65,20 +65,6 @@ class Checked:
     ends_on: date | None
     reach: str
     links: list[str]
-
-
-def check_link(url: str, *, field: str = "links") -> str:
-    """A web address (http or https, with a host); files are not taken, only links."""
-    value = url.strip()
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(
-            f"{value[:80]!r} is not a web address starting with http:// or https://",
-            field=field,
-        )
-    if any(c.isspace() for c in value):
-        raise InvalidInput(f"{value[:80]!r}: a web address has no spaces", field=field)
-    return value
 
 
 def organisation_by_slug(
@@ -124,7 +110,7 @@ def check_entry(
         raise InvalidInput(f"your organisation's entries are of {home}", field="country")
     if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
         raise InvalidInput("the end comes before the start", field="ends_on")
-    links = list(dict.fromkeys(check_link(u) for u in data.links if u.strip()))
+    links = list(dict.fromkeys(web_address(u) for u in data.links if u.strip()))
     return Checked(
         kind=kind,
         title=title,
@@ -407,3 +393,33 @@ def entry_out(entry: LibraryEntry) -> EntryOut:
             for a in entry.adoptions
         ],
     )
+
+
+def published_by_country(session: Session) -> dict[str, int]:
+    """How many published entries each country has contributed (the country profiles)."""
+    return {
+        code: int(n)
+        for code, n in session.execute(
+            select(LibraryEntry.country_code, func.count())
+            .where(LibraryEntry.status == EntryStatus.published)
+            .group_by(LibraryEntry.country_code)
+        )
+    }
+
+
+def adoptions_by(session: Session, code: str) -> list[tuple[LibraryAdoption, LibraryEntry]]:
+    """Published entries of other countries that organisations of ``code`` adopted."""
+    return [
+        (adoption, entry)
+        for adoption, entry in session.execute(
+            select(LibraryAdoption, LibraryEntry)
+            .join(LibraryEntry, LibraryEntry.id == LibraryAdoption.entry_id)
+            .join(Organisation, Organisation.id == LibraryAdoption.organisation_id)
+            .where(
+                Organisation.country_code == code,
+                LibraryEntry.status == EntryStatus.published,
+                LibraryEntry.country_code != code,
+            )
+            .order_by(LibraryAdoption.created_at.desc())
+        ).all()
+    ]

@@ -23,6 +23,7 @@ from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
 from alliance.web.api import banks as banks_api
+from alliance.web.api import capabilities as capabilities_api
 from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
@@ -46,10 +47,12 @@ from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
+from alliance.web.pages import capabilities as capabilities_pages
 from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import countries as countries_pages
 from alliance.web.pages import legal as legal_pages
 from alliance.web.pages import library as library_pages
+from alliance.web.pages import member_countries as member_countries_pages
 from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -68,6 +71,7 @@ API_ROUTERS = [
     cooperation_api.router,
     victims_api.router,
     countries_api.router,
+    capabilities_api.router,
     legal_api.router,
     library_api.router,
 ]
@@ -83,6 +87,8 @@ PAGE_ROUTERS = [
     cooperation_pages.router,
     victims_pages.router,
     countries_pages.router,
+    capabilities_pages.router,
+    member_countries_pages.router,
     legal_pages.router,
     library_pages.router,
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alliance.errors import (
@@ -37,7 +37,7 @@ from alliance.errors import (
     RequestTimeout,
 )
 from alliance.web.api.objects import hidden_object
-from alliance.web.forms import field_errors
+from alliance.web.forms import Form, failed, field_errors
 from alliance.web.guards import ANY_PRINCIPAL, PUBLIC, LoginRequired
 from alliance.web.pages.rendering import render
 from alliance.web.state import app_state
@@ -69,6 +69,21 @@ def status_for(error: AllianceError) -> int:
 def form_status(error: Exception) -> int:
     """The status of a form that failed: 400 for a value pydantic refused, else the error's."""
     return status_for(error) if isinstance(error, AllianceError) else 400
+
+
+def failed_form(
+    error: ValidationError | AllianceError,
+    values: Mapping[str, str],
+    *,
+    fields: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    name: str = "",
+    prefix: str = "",
+) -> tuple[Form, int]:
+    """What a handler renders its page again with after ``error``: the form
+    (:func:`alliance.web.forms.failed`, with what the user typed) and its status."""
+    form = failed(error, values, fields=fields, labels=labels, name=name, prefix=prefix)
+    return form, form_status(error)
 
 
 def wants_json(request: Request) -> bool:

@@ -4,7 +4,9 @@ A handler that takes a form answers in one of two ways:
 
 - **failed**: it renders the page that holds the form again, with the status of the error
   (400, 409...), the values the user typed, a message beside each field at fault and a
-  summary at the top (``_forms.html``'s ``errors`` and ``field_error`` macros);
+  summary at the top (``_forms.html``'s ``errors`` and ``field_error`` macros):
+  ``form, status = failed_form(exc, values, ...)`` (in :mod:`alliance.web.errors`, which
+  knows the statuses) gives both;
 - **done**: it redirects (303) with a confirmation that the next page shows once
   (:func:`alliance.web.pages.rendering.redirect`'s ``notice``), or renders a page that
   says what was done.
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from pydantic import ValidationError
 
 from alliance.errors import AllianceError
@@ -163,3 +166,13 @@ def failed(
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields, for forms whose names come from data (a review's
+    criteria, an assessment's capabilities) rather than being declared one by one."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(form_fields)]

@@ -95,6 +95,8 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "commitment:submitted"): "Commitments submitted",
     ("EventType", "commitment:published"): "Commitments published",
     ("EventType", "commitment:returned"): "Commitments returned to draft",
+    ("EventType", "capability_assessment:saved"): "Capability self-assessment saved",
+    ("EventType", "capability_assessment:exported"): "Capability self-assessment exported",
     ("EventType", "library_entry:created"): "Library entry added",
     ("EventType", "library_entry:updated"): "Library entry changed",
     ("EventType", "library_entry:published"): "Library entry published",

@@ -82,8 +82,15 @@ GROUPS: tuple[NavGroup, ...] = (
     NavGroup(
         "Countries",
         (
+            NavItem("Member countries", "/countries", Permission.COUNTRY_READ),
             NavItem("Commitments", "/commitments", Permission.COMMITMENT_READ),
             NavItem("To publish", "/commitments/submitted", Permission.COMMITMENT_PUBLISH),
+            NavItem("Self-assessment", "/capabilities", Permission.CAPABILITY_READ),
+            NavItem(
+                "Capabilities across the alliance",
+                "/capabilities/distribution",
+                Permission.CAPABILITY_DISTRIBUTION,
+            ),
             NavItem("Legal frameworks", "/legal", Permission.LEGAL_READ),
             NavItem("Legal reviews", "/legal/reviews", Permission.LEGAL_REVIEW),
             NavItem("Library", "/library", Permission.LIBRARY_READ),

@@ -4,7 +4,7 @@ they are hashed, for the chain alone and against an exported anchor."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from tests.support.audit_forgery import (
     forget_anchors,
     insert_event,
 )
-from tests.support.cli import Run, cli_runner
+from tests.support.cli import Run
 
 
 def _zero(session: Session) -> None:
@@ -160,17 +160,6 @@ def test_an_unnumbered_event_is_tampering(without_constraints: Session) -> None:
     assert not result.ok and result.broken_seq is None
     assert "an event without a sequence number" in (result.reason or "")
     assert broken_message(result).startswith("audit chain broken: an event without")
-
-
-@pytest.fixture
-def run(
-    fresh_db_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Run]:
-    with cli_runner(fresh_db_url, tmp_path / "var", monkeypatch, capsys, migrate=True) as invoke:
-        yield invoke
 
 
 def test_the_cli_exits_1_for_events_inserted_outside_the_chain(

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
-from alembic import command
-from sqlalchemy import Connection, DateTime, Row, String, TextClause, bindparam, text
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import DateTime, String
 
-from alliance.db import create_db_engine
-from alliance.db.migrate import alembic_config, upgrade
+from alliance.db.migrate import upgrade
+from tests.support.migrations import Values, downgrade, insert, migrating, select
 
 PLACED = datetime(2026, 11, 1, 12, 0)
 ROWS = [
@@ -34,43 +31,27 @@ ROWS = [
 ]
 
 
-VALUES: dict[str, tuple[object, TypeEngine[Any]]] = {
+VALUES: Values = {
     "at": (PLACED, DateTime()),
     "expires": (PLACED + timedelta(days=30), DateTime()),
     "digest": ("ab" * 32, String()),
 }
 
 
-def _statement(sql: str) -> TextClause:
-    present = [name for name in VALUES if f":{name}" in sql]
-    return text(sql).bindparams(
-        *(bindparam(name, VALUES[name][0], type_=VALUES[name][1]) for name in present)
-    )
-
-
-def _select(connection: Connection, sql: str) -> list[Row[Any]]:
-    return list(connection.execute(text(sql)).all())
-
-
 def test_holds_and_alerts_carry_over_and_back(fresh_db_url: str) -> None:
-    engine = create_db_engine(fresh_db_url)
-    try:
-        upgrade(engine, "0003")
-        with engine.begin() as connection:
-            for statement in ROWS:
-                connection.execute(_statement(statement))
+    with migrating(fresh_db_url, "0003") as engine:
+        insert(engine, ROWS, VALUES)
         upgrade(engine, "0004")
-        with engine.connect() as connection:
-            targets = _select(
-                connection,
-                "SELECT id, organisation_id, kind, value, source, source_reference, ended_at"
-                " FROM deconfliction_targets ORDER BY source_reference",
-            )
-            alerts = _select(
-                connection,
-                'SELECT id, target_id, organisation_id, subject, "count", shared_note, action'
-                " FROM deconfliction_alerts ORDER BY id",
-            )
+        targets = select(
+            engine,
+            "SELECT id, organisation_id, kind, value, source, source_reference, ended_at"
+            " FROM deconfliction_targets ORDER BY source_reference",
+        )
+        alerts = select(
+            engine,
+            'SELECT id, target_id, organisation_id, subject, "count", shared_note, action'
+            " FROM deconfliction_alerts ORDER BY id",
+        )
         domain, hashed = targets
         assert tuple(domain)[1:] == (1, "domain", "example.test", "hold", "H-AAAAAAAA", None)
         assert tuple(hashed)[1:6] == (1, "hash", "sha256:" + "ab" * 32, "hold", "H-BBBBBBBB")
@@ -80,11 +61,6 @@ def test_holds_and_alerts_carry_over_and_back(fresh_db_url: str) -> None:
             (2, hashed.id, 1, None, 1, None, "match"),
         ]
 
-        command.downgrade(alembic_config(engine), "0003")
-        with engine.connect() as connection:
-            back = _select(
-                connection, "SELECT id, hold_id, item_id FROM deconfliction_alerts ORDER BY id"
-            )
+        downgrade(engine, "0003")
+        back = select(engine, "SELECT id, hold_id, item_id FROM deconfliction_alerts ORDER BY id")
         assert [tuple(a) for a in back] == [(1, 1, 1), (2, 2, None)]
-    finally:
-        engine.dispose()

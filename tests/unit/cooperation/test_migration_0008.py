@@ -4,13 +4,11 @@ and the alerts gain who acknowledged them; and back."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from alembic import command
-from sqlalchemy import Connection, DateTime, Row, bindparam, text
+from sqlalchemy import DateTime
 
-from alliance.db import create_db_engine
-from alliance.db.migrate import alembic_config, upgrade
+from alliance.db.migrate import upgrade
+from tests.support.migrations import downgrade, insert, migrating, select
 
 AT = datetime(2026, 11, 1, 12, 0)
 ROWS = [
@@ -34,33 +32,20 @@ ROWS = [
 ]
 
 
-def _select(connection: Connection, sql: str) -> list[Row[Any]]:
-    return list(connection.execute(text(sql)).all())
-
-
 def test_labels_and_exact_counts_carry_over_and_back(fresh_db_url: str) -> None:
-    engine = create_db_engine(fresh_db_url)
-    try:
-        upgrade(engine, "0007")
-        with engine.begin() as connection:
-            for statement in ROWS:
-                at = bindparam("at", AT, type_=DateTime())
-                connection.execute(text(statement).bindparams(at))
+    with migrating(fresh_db_url, "0007") as engine:
+        insert(engine, ROWS, {"at": (AT, DateTime())})
         upgrade(engine, "0008")
-        with engine.connect() as connection:
-            labels = _select(connection, "SELECT id, label FROM deconfliction_targets ORDER BY id")
-            alerts = _select(
-                connection,
-                "SELECT id, exact_count, near_count, matches, acknowledged_by_organisation_id"
-                " FROM deconfliction_alerts ORDER BY id",
-            )
+        labels = select(engine, "SELECT id, label FROM deconfliction_targets ORDER BY id")
+        alerts = select(
+            engine,
+            "SELECT id, exact_count, near_count, matches, acknowledged_by_organisation_id"
+            " FROM deconfliction_alerts ORDER BY id",
+        )
         assert [tuple(r) for r in labels] == [(1, "Grey Heron"), (2, None)]
         # A series alert before 0008 did not keep its split; a hold's was exact.
         assert [tuple(r) for r in alerts] == [(1, None, None, None, None), (2, 1, 0, None, None)]
 
-        command.downgrade(alembic_config(engine), "0007")
-        with engine.connect() as connection:
-            back = _select(connection, 'SELECT id, "count" FROM deconfliction_alerts ORDER BY id')
+        downgrade(engine, "0007")
+        back = select(engine, 'SELECT id, "count" FROM deconfliction_alerts ORDER BY id')
         assert [tuple(r) for r in back] == [(1, 4), (2, 1)]
-    finally:
-        engine.dispose()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
-from alembic import command
-from sqlalchemy import JSON, DateTime, bindparam, text
+from sqlalchemy import JSON, DateTime, Engine
 
-from alliance.db import create_db_engine
-from alliance.db.migrate import alembic_config, upgrade
+from alliance.db.migrate import upgrade
+from tests.support.migrations import Values, downgrade, insert, migrating, select
 
 AT = datetime(2026, 11, 1, 12, 0)
 PACKAGE = {"victims": {"total": 3, "by_age_group": {"adolescent": 1, "child": 1, "young_child": 1}}}
@@ -34,35 +32,23 @@ ROWS = [
 ]
 
 
-def _statement(sql: str) -> Any:
-    values = {
-        "at": (AT, DateTime()),
-        "countries": (["NL"], JSON()),
-        "package": (PACKAGE, JSON()),
-    }
-    present = [name for name in values if f":{name}" in sql]
-    return text(sql).bindparams(
-        *(bindparam(name, values[name][0], type_=values[name][1]) for name in present)  # type: ignore[arg-type]
-    )
+VALUES: Values = {
+    "at": (AT, DateTime()),
+    "countries": (["NL"], JSON()),
+    "package": (PACKAGE, JSON()),
+}
 
 
-def _state(engine: Any) -> tuple[list[str], dict[str, int]]:
-    with engine.connect() as connection:
-        groups = list(
-            connection.execute(text("SELECT age_group FROM victims ORDER BY id")).scalars()
-        )
-        package = connection.execute(text("SELECT package FROM referrals")).scalar_one()
+def _state(engine: Engine) -> tuple[list[str], dict[str, int]]:
+    groups = [row.age_group for row in select(engine, "SELECT age_group FROM victims ORDER BY id")]
+    [(package,)] = select(engine, "SELECT package FROM referrals")
     data = json.loads(package) if isinstance(package, str) else package
     return groups, data["victims"]["by_age_group"]
 
 
 def test_age_groups_move_to_the_assessments_vocabulary_and_back(fresh_db_url: str) -> None:
-    engine = create_db_engine(fresh_db_url)
-    try:
-        upgrade(engine, "0007")
-        with engine.begin() as connection:
-            for statement in ROWS:
-                connection.execute(_statement(statement))
+    with migrating(fresh_db_url, "0007") as engine:
+        insert(engine, ROWS, VALUES)
         upgrade(engine, "0009")
         groups, counts = _state(engine)
         assert groups == [
@@ -74,9 +60,7 @@ def test_age_groups_move_to_the_assessments_vocabulary_and_back(fresh_db_url: st
         ]
         assert counts == {"pre_pubescent": 2, "pubescent": 1}
 
-        command.downgrade(alembic_config(engine), "0008")
+        downgrade(engine, "0008")
         groups, counts = _state(engine)
         assert groups == ["infant", "child", "child", "adolescent", "unknown"]
         assert counts == {"adolescent": 1, "child": 2}
-    finally:
-        engine.dispose()

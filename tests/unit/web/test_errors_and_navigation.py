@@ -58,7 +58,9 @@ def test_navigation_follows_permissions() -> None:
         "Takedown metrics",
         "Providers",
         "Banks",
+        "Member countries",
         "Commitments",
+        "Capabilities across the alliance",
         "Legal frameworks",
         "Library",
         "Organisations",
@@ -67,7 +69,13 @@ def test_navigation_follows_permissions() -> None:
     assert _menus(Role.viewer) == {
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
-        "Countries": ["Commitments", "Legal frameworks", "Library"],
+        "Countries": [
+            "Member countries",
+            "Commitments",
+            "Capabilities across the alliance",
+            "Legal frameworks",
+            "Library",
+        ],
         "Administration": ["Organisations"],
     }
     investigator = _menus(Role.investigator)
@@ -85,7 +93,9 @@ def test_navigation_follows_permissions() -> None:
     # Series, seizures and referrals are law enforcement's alone; the secretariat sees the KPI.
     victims = ["Seizures", "Series", "Referrals"]
     admin = [item.label for item in navigation_for(_principal(Role.secretariat_admin))]
-    assert admin == [item.label for item in NAVIGATION if item.label not in victims]
+    # Nor a country's own self-assessment, which only its government reads.
+    own = ["Self-assessment"]
+    assert admin == [item.label for item in NAVIGATION if item.label not in victims + own]
     assert _menus(Role.secretariat_admin)["Victim ID"] == ["Victim KPI"]
     assert _menus(Role.secretariat_admin)["Administration"] == [
         "Organisations",
@@ -96,15 +106,21 @@ def test_navigation_follows_permissions() -> None:
     assert list(_menus(Role.reviewer)) == ["Takedown", "Banks", "Countries", "Administration"]
     # The published legal matrix is every member's to read; its reviews are recorded by
     # the secretariat and by a country's own editors.
+    # A country's editors alone open its self-assessment; everyone sees the distribution.
     assert _menus(Role.country_editor)["Countries"] == [
+        "Member countries",
         "Commitments",
+        "Self-assessment",
+        "Capabilities across the alliance",
         "Legal frameworks",
         "Legal reviews",
         "Library",
     ]
     assert _menus(Role.secretariat_admin)["Countries"] == [
+        "Member countries",
         "Commitments",
         "To publish",
+        "Capabilities across the alliance",
         "Legal frameworks",
         "Legal reviews",
         "Library",

@@ -14,7 +14,7 @@ from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal
 from alliance.errors import AllianceError, InvalidInput
 from alliance.web import forms
-from alliance.web.errors import status_for
+from alliance.web.errors import failed_form
 from alliance.web.guards import DbSession, page_authenticated
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
@@ -92,10 +92,10 @@ def change_password(
         with session.begin_nested():
             accounts.change_own_password(session, principal, current_password, new_password)
     except AllianceError as exc:
-        form = forms.failed(
+        form, status = failed_form(
             exc, values, fields={"password": "new_password"}, labels=PASSWORD_FIELDS
         )
-        return _account_page(request, session, principal, form, status_for(exc))
+        return _account_page(request, session, principal, form, status)
     # Changing the password ends every session, this one included: log in again.
     return redirect(
         request, "/login", notice="Password changed: log in again with your new password"

@@ -22,7 +22,7 @@ from alliance.accounts.policy import Principal
 from alliance.accounts.schemas import ApiKeyIn, OrganisationIn, UserIn
 from alliance.errors import AllianceError, InvalidInput, NotFound
 from alliance.web import forms
-from alliance.web.errors import form_status
+from alliance.web.errors import failed_form
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.labels import label
 from alliance.web.pages.rendering import back_to, here, redirect, render
@@ -53,10 +53,6 @@ def _role(value: str | None) -> Role | None:
         return Role(value)
     except ValueError:
         raise InvalidInput("choose a role from the list", field="role") from None
-
-
-def _failure_status(exc: ValidationError | AllianceError) -> int:
-    return form_status(exc)
 
 
 def _role_options(roles: list[Role]) -> list[tuple[str, str]]:
@@ -152,8 +148,8 @@ def create_org(
         with session.begin_nested():
             org = accounts.create_organisation(session, principal, data)
     except (ValidationError, AllianceError) as exc:
-        form = forms.failed(exc, values, labels=ORG_FIELDS, name="org")
-        return _orgs_page(request, session, principal, form, _failure_status(exc))
+        form, status = failed_form(exc, values, labels=ORG_FIELDS, name="org")
+        return _orgs_page(request, session, principal, form, status)
     return redirect(request, "/orgs", notice=f"Organisation {org.name} added")
 
 
@@ -305,8 +301,8 @@ def create_user(
         with session.begin_nested():
             user, generated = accounts.create_user(session, principal, data)
     except (ValidationError, AllianceError) as exc:
-        form = forms.failed(exc, values, labels=USER_FIELDS, name="user")
-        return _users_page(request, session, principal, form=form, status_code=_failure_status(exc))
+        form, status = failed_form(exc, values, labels=USER_FIELDS, name="user")
+        return _users_page(request, session, principal, form=form, status_code=status)
     notice = f"User {user.username} added"
     if generated is None:
         return redirect(request, "/users", notice=notice)
@@ -339,7 +335,7 @@ def change_user_role(
         with session.begin_nested():
             user = accounts.change_user_role(session, principal, username, chosen)
     except AllianceError as exc:
-        form = forms.failed(
+        form, status = failed_form(
             exc, {"role": role}, labels={"role": "Role"}, name=f"role-{username.lower()}"
         )
         return _users_page(
@@ -347,7 +343,7 @@ def change_user_role(
             session,
             principal,
             form=form,
-            status_code=_failure_status(exc),
+            status_code=status,
             back=back_to(request, back, "/users"),
         )
     return redirect(
@@ -373,13 +369,13 @@ def set_user_active(
         with session.begin_nested():
             user = accounts.set_user_active(session, principal, username, action == "enable")
     except AllianceError as exc:
-        form = forms.failed(exc, {}, name="toggle")
+        form, status = failed_form(exc, {}, name="toggle")
         return _users_page(
             request,
             session,
             principal,
             form=form,
-            status_code=_failure_status(exc),
+            status_code=status,
             back=back_to(request, back, "/users"),
         )
     done = "enabled" if user.active else "disabled"
@@ -511,8 +507,8 @@ def create_key(
                 session, principal, data, max_days=app_state(request).settings.api_key_max_days
             )
     except (ValidationError, AllianceError) as exc:
-        form = forms.failed(exc, values, labels=KEY_FIELDS, name="key")
-        return _keys_page(request, session, principal, form=form, status_code=_failure_status(exc))
+        form, status = failed_form(exc, values, labels=KEY_FIELDS, name="key")
+        return _keys_page(request, session, principal, form=form, status_code=status)
     return _keys_page(
         request,
         session,
@@ -537,13 +533,13 @@ def revoke_key(
         with session.begin_nested():
             key = accounts.revoke_api_key(session, principal, prefix)
     except AllianceError as exc:
-        form = forms.failed(exc, {}, name="revoke")
+        form, status = failed_form(exc, {}, name="revoke")
         return _keys_page(
             request,
             session,
             principal,
             form=form,
-            status_code=_failure_status(exc),
+            status_code=status,
             back=back_to(request, back, "/keys"),
         )
     return redirect(

@@ -32,7 +32,7 @@ from alliance.audit.models import AuditEvent
 from alliance.audit.schemas import SignedHead, VerifyResult
 from alliance.errors import AllianceError, InvalidInput
 from alliance.web import forms
-from alliance.web.errors import status_for
+from alliance.web.errors import failed_form
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.labels import LABELS, label, zone
 from alliance.web.pages.rendering import TIME_ZONE_COOKIE, render
@@ -368,8 +368,10 @@ def audit_verify_against_file(
             raise
         return _verified(request, session, principal, given)
     except AllianceError as exc:
-        form = forms.failed(exc, {"file": ""}, labels={"file": "Signed heads"}, name="verify")
-        return _audit_page(request, session, principal, form=form, status_code=status_for(exc))
+        form, status = failed_form(
+            exc, {"file": ""}, labels={"file": "Signed heads"}, name="verify"
+        )
+        return _audit_page(request, session, principal, form=form, status_code=status)
 
 
 @router.get("/audit/anchors.jsonl")

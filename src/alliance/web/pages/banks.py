@@ -33,7 +33,7 @@ from alliance.banks.schemas import (
 from alliance.db.listing import Listing
 from alliance.errors import AllianceError, InvalidInput
 from alliance.hashing import signals
-from alliance.web.errors import form_status, status_for
+from alliance.web.errors import failed_form, status_for
 from alliance.web.forms import Form as PageForm
 from alliance.web.forms import failed, field_errors
 from alliance.web.guards import DbSession, page_requires
@@ -316,10 +316,7 @@ def add_entries(
                 raise InvalidInput(f"line {number}: {message}", field="hashes") from None
         with session.begin_nested():
             result = banks.add_entries(session, principal, name, items)
-    except ValidationError as exc:
-        form = failed(exc, values, labels=ADD_LABELS, name="add")
-        return _bank_page(request, session, principal, bank, add=form, status_code=400)
-    except AllianceError as exc:
+    except (ValidationError, AllianceError) as exc:
         if isinstance(exc, InvalidInput) and exc.field is None:
             found = ENTRY_LINE.match(exc.message)
             if found and int(found.group(1)) <= len(lines):
@@ -327,8 +324,8 @@ def add_entries(
                 exc = InvalidInput(f"line {line}: {found.group(2)}", field="hashes")
             else:
                 exc = InvalidInput(exc.message, field="hashes")
-        form = failed(exc, values, labels=ADD_LABELS, name="add")
-        return _bank_page(request, session, principal, bank, add=form, status_code=status_for(exc))
+        form, status = failed_form(exc, values, labels=ADD_LABELS, name="add")
+        return _bank_page(request, session, principal, bank, add=form, status_code=status)
     return redirect(request, f"/banks/{name}", notice=f"Bank {name}: {_added(result)}.")
 
 
@@ -389,10 +386,8 @@ def add_files(
     except (ValidationError, AllianceError) as exc:
         if isinstance(exc, InvalidInput) and exc.field is None:
             exc = InvalidInput(exc.message, field="files")
-        form = failed(exc, values, labels=FILE_LABELS, name="files", prefix="files-")
-        return _bank_page(
-            request, session, principal, bank, files=form, status_code=form_status(exc)
-        )
+        form, status = failed_form(exc, values, labels=FILE_LABELS, name="files", prefix="files-")
+        return _bank_page(request, session, principal, bank, files=form, status_code=status)
     count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
     return redirect(
         request, f"/banks/{name}", notice=f"Bank {name}: {_added(result)} from {count}."
@@ -414,10 +409,8 @@ def remove_entry(
         with session.begin_nested():
             removed = banks.remove_entries(session, principal, name, [entry_id])
     except AllianceError as exc:
-        form = failed(exc, {}, name="action")
-        return _bank_page(
-            request, session, principal, bank, action=form, status_code=status_for(exc)
-        )
+        form, status = failed_form(exc, {}, name="action")
+        return _bank_page(request, session, principal, bank, action=form, status_code=status)
     notice = (
         f"Entry {entry_id} removed from {name}: subscribers drop it on their next sync."
         if removed
@@ -441,10 +434,8 @@ def vote(
         with session.begin_nested():
             entry = banks.vote(session, principal, name, entry_id)
     except AllianceError as exc:
-        form = failed(exc, {}, name="action")
-        return _bank_page(
-            request, session, principal, bank, action=form, status_code=status_for(exc)
-        )
+        form, status = failed_form(exc, {}, name="action")
+        return _bank_page(request, session, principal, bank, action=form, status_code=status)
     if entry.votes >= banks.VERIFIED_AT:
         state = "it is now verified"
     else:
@@ -585,8 +576,9 @@ def match_lookup(
     except (ValidationError, AllianceError) as exc:
         if isinstance(exc, InvalidInput) and exc.field is None:
             exc = InvalidInput(exc.message, field="hashes")
-        form = failed(exc, values, labels={"hashes": "Hashes", "signal_type": "Signal type"})
-        status = form_status(exc)
+        form, status = failed_form(
+            exc, values, labels={"hashes": "Hashes", "signal_type": "Signal type"}
+        )
         return _match_page(request, principal, form=form, status_code=status)
     return _match_page(
         request, principal, form=PageForm(values=values), response=response, source="hashes"
@@ -617,8 +609,8 @@ def match_file(
     except AllianceError as exc:
         if exc.field is None:
             exc = InvalidInput(exc.message, field="file") if isinstance(exc, InvalidInput) else exc
-        form = failed(exc, {"file": filename}, labels={"file": "File"}, name="upload")
-        return _match_page(request, principal, upload=form, status_code=status_for(exc))
+        form, status = failed_form(exc, {"file": filename}, labels={"file": "File"}, name="upload")
+        return _match_page(request, principal, upload=form, status_code=status)
     return _match_page(request, principal, response=response, source=filename or "the file")
 
 
@@ -642,8 +634,9 @@ def match_feedback(
         with session.begin_nested():
             result = banks.feedback(session, principal, match_id, data)
     except (ValidationError, AllianceError) as exc:
-        form = failed(exc, {"verdict": verdict, "note": note}, labels={"verdict": "Verdict"})
-        status = form_status(exc)
+        form, status = failed_form(
+            exc, {"verdict": verdict, "note": note}, labels={"verdict": "Verdict"}
+        )
         if fragment:
             return render(
                 request,

@@ -25,7 +25,7 @@ from alliance.countries.models import Commitment
 from alliance.countries.schemas import CommitmentIn
 from alliance.errors import AllianceError, Conflict, InvalidInput, PermissionDenied
 from alliance.web import forms
-from alliance.web.errors import form_status
+from alliance.web.errors import failed_form
 from alliance.web.guards import DbSession, page_public, page_requires
 from alliance.web.pages.rendering import redirect, render
 from alliance.web.security import csrf_protect
@@ -244,12 +244,12 @@ def commitment_save(
     except (ValidationError, AllianceError) as exc:
         if isinstance(exc, AllianceError) and not isinstance(exc, (InvalidInput, Conflict)):
             raise
-        form = forms.failed(exc, values, labels=FIELDS)
+        form, status = failed_form(exc, values, labels=FIELDS)
         if isinstance(exc, Conflict) and exc.field == "version":
             form.values["conflict"] = "1"
             form.errors.pop("version", None)
             form.message = exc.message
-        return _edit_page(request, session, principal, code, cycle, target, form, form_status(exc))
+        return _edit_page(request, session, principal, code, cycle, target, form, status)
     number = commitments.target_number(saved.target_id)
     return redirect(
         request,
@@ -276,8 +276,10 @@ def _step(
     except AllianceError as exc:
         if not isinstance(exc, (InvalidInput, Conflict)):
             raise
-        form = forms.failed(exc, values, labels={"reason": "Reason"}, name=f"{action}-{target}")
-        return _cycle_page(request, session, principal, code, cycle, form, form_status(exc))
+        form, status = failed_form(
+            exc, values, labels={"reason": "Reason"}, name=f"{action}-{target}"
+        )
+        return _cycle_page(request, session, principal, code, cycle, form, status)
     number = commitments.target_number(done.target_id)
     words = {
         "submit": "submitted to the secretariat",

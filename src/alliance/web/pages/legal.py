@@ -4,7 +4,7 @@ records a review, and publishing. Every decision is :mod:`alliance.legal`'s."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -22,7 +22,7 @@ from alliance.legal.schemas import ReviewIn
 from alliance.validation import RecordId
 from alliance.web.errors import form_status
 from alliance.web.forms import Form as WebForm
-from alliance.web.forms import failed, field_errors
+from alliance.web.forms import FormFields, failed, field_errors
 from alliance.web.guards import DbSession, page_public, page_requires, page_viewer
 from alliance.web.labels import label
 from alliance.web.pages.rendering import redirect, render
@@ -43,16 +43,6 @@ MATRIX_CSV_HEADER = [
     "Provider reporting",
     "Demo data",
 ]
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The posted form's text fields (the review form's names come from the framework
-    data, so they are not declared one by one)."""
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _matrix(

@@ -26,9 +26,8 @@ from alliance.library.schemas import EntryIn
 from alliance.library.search import COUNT_LIMIT, ENTRY_SORTS, LibraryQuery, search_entries
 from alliance.library.vocabulary import LANGUAGES, Audience, EntryKind, Tag
 from alliance.validation import RecordId
-from alliance.web.errors import form_status
+from alliance.web.errors import failed_form
 from alliance.web.forms import Form as WebForm
-from alliance.web.forms import failed
 from alliance.web.guards import DbSession, page_public, page_requires, page_viewer
 from alliance.web.labels import label
 from alliance.web.pages.rendering import redirect, render
@@ -119,8 +118,7 @@ def library_page(
     try:
         found, total = search_entries(session, viewer, query, listing)
     except AllianceError as exc:
-        form = failed(exc, values)
-        status_code = form_status(exc)
+        form, status_code = failed_form(exc, values)
     if table.csv:
         return csv_response(
             "library.csv",
@@ -271,9 +269,8 @@ def library_create(
     try:
         entry = entries.create_entry(session, principal, _entry_in(fields))
     except (ValidationError, AllianceError) as exc:
-        return _entry_form(
-            request, failed(exc, values, labels=ENTRY_LABELS), status_code=form_status(exc)
-        )
+        form, status = failed_form(exc, values, labels=ENTRY_LABELS)
+        return _entry_form(request, form, status_code=status)
     return redirect(
         request,
         f"/library/{entry.id}",
@@ -318,12 +315,8 @@ def library_update(
     try:
         entries.update_entry(session, principal, entry_id, _entry_in(fields))
     except (ValidationError, AllianceError) as exc:
-        return _entry_form(
-            request,
-            failed(exc, values, labels=ENTRY_LABELS),
-            entry=entry,
-            status_code=form_status(exc),
-        )
+        form, status = failed_form(exc, values, labels=ENTRY_LABELS)
+        return _entry_form(request, form, entry=entry, status_code=status)
     return redirect(request, f"/library/{entry_id}", notice=f"“{entry.title}” saved.")
 
 
@@ -369,13 +362,8 @@ def library_adopt(
             raise InvalidInput("say how your organisation took it up", field="notes")
         adoption = entries.adopt(session, principal, entry_id, notes)
     except AllianceError as exc:
-        return _entry_page(
-            request,
-            session,
-            entry_id,
-            form=failed(exc, {"notes": notes}, labels={"notes": "How you took it up"}),
-            status_code=form_status(exc),
-        )
+        form, status = failed_form(exc, {"notes": notes}, labels={"notes": "How you took it up"})
+        return _entry_page(request, session, entry_id, form=form, status_code=status)
     return redirect(
         request,
         f"/library/{entry_id}",

@@ -58,7 +58,7 @@ from alliance.takedown.schemas import (
     ReportReceipt,
     RouteIn,
 )
-from alliance.web.errors import form_status, status_for
+from alliance.web.errors import failed_form, status_for
 from alliance.web.forms import Form as WebForm
 from alliance.web.forms import failed, friendly
 from alliance.web.guards import DbSession, page_public, page_requires
@@ -157,14 +157,16 @@ def report_submit(
                 session, data, client_address(request), state.settings, state.secret_key
             )
     except (ValidationError, AllianceError) as exc:
-        form = failed(exc, values, fields=PUBLIC_REPORT_FIELDS, labels=PUBLIC_REPORT_LABELS)
+        form, status = failed_form(
+            exc, values, fields=PUBLIC_REPORT_FIELDS, labels=PUBLIC_REPORT_LABELS
+        )
         if form.errors.pop("challenge", None) or form.errors.pop("nonce", None):
             form.message = "The form's anti-abuse check failed; please send it again."
         retry = getattr(exc, "retry_after_seconds", None)
         return _report_form(
             request,
             form,
-            status_code=form_status(exc),
+            status_code=status,
             headers={"retry-after": str(retry)} if retry else None,
         )
     return render(request, "report_thanks.html", {"reference": receipt.reference})
@@ -218,8 +220,7 @@ def member_report_submit(
         with session.begin_nested():  # a refused report leaves nothing behind
             receipt = intake.submit_reports(session, principal, [data])[0]
     except (ValidationError, AllianceError) as exc:
-        status = form_status(exc)
-        form = failed(exc, values, labels=MEMBER_REPORT_LABELS)
+        form, status = failed_form(exc, values, labels=MEMBER_REPORT_LABELS)
         return _member_report_page(request, form, status_code=status)
     return _member_report_page(request, receipt=receipt)
 
@@ -537,14 +538,8 @@ def item_claim(
         with session.begin_nested():
             item = assessment.claim_item(session, principal, reference, app_state(request).settings)
     except (Conflict, PermissionDenied) as exc:
-        return _item_page(
-            request,
-            session,
-            principal,
-            reference,
-            form=failed(exc, {}, name="assess"),
-            status_code=status_for(exc),
-        )
+        form, status = failed_form(exc, {}, name="assess")
+        return _item_page(request, session, principal, reference, form=form, status_code=status)
     assert item.claim_expires_at is not None
     until = _user_when(request, item.claim_expires_at)
     return redirect(
@@ -645,15 +640,8 @@ def item_assess(
     except NotFound:
         raise
     except (ValidationError, AllianceError) as exc:
-        status = form_status(exc)
-        return _item_page(
-            request,
-            session,
-            principal,
-            reference,
-            form=failed(exc, values, labels=ASSESS_LABELS, name="assess"),
-            status_code=status,
-        )
+        form, status = failed_form(exc, values, labels=ASSESS_LABELS, name="assess")
+        return _item_page(request, session, principal, reference, form=form, status_code=status)
     recorded = f"Assessment recorded: {label(done.classification)}."
     if then != "next":
         return redirect(request, f"/items/{reference.strip().upper()}", notice=recorded)
@@ -694,15 +682,8 @@ def item_route(
     except NotFound:
         raise
     except (ValidationError, AllianceError) as exc:
-        status = form_status(exc)
-        return _item_page(
-            request,
-            session,
-            principal,
-            reference,
-            form=failed(exc, values, labels=ROUTE_LABELS, name="route"),
-            status_code=status,
-        )
+        form, status = failed_form(exc, values, labels=ROUTE_LABELS, name="route")
+        return _item_page(request, session, principal, reference, form=form, status_code=status)
     return redirect(
         request,
         f"/items/{item.reference}",
@@ -766,15 +747,8 @@ def item_place_hold(
         with session.begin_nested():
             hold = holds_.place_hold(session, principal, data, app_state(request).settings)
     except (ValidationError, AllianceError) as exc:
-        status = form_status(exc)
-        return _item_page(
-            request,
-            session,
-            principal,
-            reference,
-            form=failed(exc, values, labels=HOLD_LABELS, name="hold"),
-            status_code=status,
-        )
+        form, status = failed_form(exc, values, labels=HOLD_LABELS, name="hold")
+        return _item_page(request, session, principal, reference, form=form, status_code=status)
     until = _user_when(request, hold.expires_at)
     return redirect(
         request,
@@ -1043,11 +1017,11 @@ def hold_renew(
             renewed = holds_.renew_hold(session, principal, hold, int(days), settings)
     except InvalidInput as exc:
         exc.field = exc.field or "days"
-        form = failed(exc, {"days": days}, labels={"days": "Days"}, name="renew")
-        return _hold_page(request, session, principal, hold, form=form, status_code=400)
+        form, status = failed_form(exc, {"days": days}, labels={"days": "Days"}, name="renew")
+        return _hold_page(request, session, principal, hold, form=form, status_code=status)
     except Conflict as exc:
-        form = failed(exc, {"days": days}, name="renew")
-        return _hold_page(request, session, principal, hold, form=form, status_code=409)
+        form, status = failed_form(exc, {"days": days}, name="renew")
+        return _hold_page(request, session, principal, hold, form=form, status_code=status)
     until = when(renewed.expires_at, zone(request.cookies.get(TIME_ZONE_COOKIE)))
     return redirect(
         request,
@@ -1067,8 +1041,8 @@ def hold_release(
         with session.begin_nested():
             released = holds_.release_hold(session, principal, hold)
     except Conflict as exc:
-        form = failed(exc, {}, name="release")
-        return _hold_page(request, session, principal, hold, form=form, status_code=409)
+        form, status = failed_form(exc, {}, name="release")
+        return _hold_page(request, session, principal, hold, form=form, status_code=status)
     return redirect(
         request,
         "/holds",
@@ -1197,8 +1171,8 @@ def metrics_page(
             raise InvalidInput("choose a date on or after the first date", field="until")
         report = takedown_metrics(session, principal, group_by=group_by, since=start, until=end)
     except InvalidInput as exc:
-        context["form"] = failed(exc, values, labels=METRICS_FIELDS)
-        return render(request, "metrics_takedown.html", context, status_code=400)
+        context["form"], status = failed_form(exc, values, labels=METRICS_FIELDS)
+        return render(request, "metrics_takedown.html", context, status_code=status)
     if request.query_params.get("format") == "csv":
         return _metrics_csv(report)
     api_query = {"group_by": group_by}

@@ -57,7 +57,7 @@ from alliance.victims.schemas import (
     VictimMetrics,
 )
 from alliance.web import forms as web_forms
-from alliance.web.errors import form_status, status_for
+from alliance.web.errors import failed_form
 from alliance.web.forms import Form as PageForm
 from alliance.web.forms import failed
 from alliance.web.guards import DbSession, page_requires
@@ -256,8 +256,8 @@ def seizure_submit(
     except AllianceError as exc:
         if isinstance(exc, InvalidInput) and exc.field is None:
             exc.field = "file"  # what is wrong is the file: its lines, its format, its size
-        form = failed(exc, values, labels=SEIZURE_LABELS)
-        return _seizures_page(request, session, principal, form=form, status_code=status_for(exc))
+        form, status = failed_form(exc, values, labels=SEIZURE_LABELS)
+        return _seizures_page(request, session, principal, form=form, status_code=status)
     return redirect(
         request,
         f"/seizures/{seizure.reference}",
@@ -406,9 +406,9 @@ def seizure_start_series(
     except (ValidationError, AllianceError) as exc:
         if isinstance(exc, NotFound):
             raise
-        form = _countries_said(failed(exc, values, labels=SEIZURE_LABELS, name="choose"))
+        form, status = failed_form(exc, values, labels=SEIZURE_LABELS, name="choose")
         return _seizure_page(
-            request, session, principal, seizure, form=form, status_code=_status(exc)
+            request, session, principal, seizure, form=_countries_said(form), status_code=status
         )
     return redirect(
         request,
@@ -440,9 +440,9 @@ def seizure_link(
         if isinstance(exc, NotFound):
             # The series is not found (it is not the agency's); the seizure exists.
             exc = InvalidInput(exc.message, field="code")
-        form = failed(exc, values, labels=SEIZURE_LABELS, name="choose")
+        form, status = failed_form(exc, values, labels=SEIZURE_LABELS, name="choose")
         return _seizure_page(
-            request, session, principal, found.reference, form=form, status_code=_status(exc)
+            request, session, principal, found.reference, form=form, status_code=status
         )
     target = code.strip().upper()
     return redirect(
@@ -457,10 +457,6 @@ def _countries_said(form: PageForm) -> PageForm:
     if "countries" in form.errors:
         form.errors["countries"] = re.sub(r"^line \d+: ", "", form.errors["countries"])
     return form
-
-
-def _status(exc: ValidationError | AllianceError) -> int:
-    return form_status(exc)
 
 
 # --- series --------------------------------------------------------------------------
@@ -576,10 +572,9 @@ def series_create(
     except (ValidationError, AllianceError) as exc:
         if isinstance(exc, NotFound):
             raise
-        status = form_status(exc)
         if isinstance(exc, AllianceError) and exc.field is None and "name" in exc.message:
             exc = type(exc)(exc.message, field="name")  # e.g. a code name already taken
-        form = web_forms.failed(
+        form, status = failed_form(
             exc,
             values,
             labels={"name": "Code name", "countries": "Countries involved", "notes": "Notes"},
@@ -802,8 +797,10 @@ def _series_form(
     its field and what was typed; a series that is not there is the error page's."""
     if isinstance(exc, NotFound) or not isinstance(exc, ValidationError | AllianceError):
         raise exc
-    page_form = _countries_said(failed(exc, form, labels=SERIES_LABELS, name=name))
-    return _series_page(request, session, principal, code, form=page_form, status_code=_status(exc))
+    page_form, status = failed_form(exc, form, labels=SERIES_LABELS, name=name)
+    return _series_page(
+        request, session, principal, code, form=_countries_said(page_form), status_code=status
+    )
 
 
 @router.post("/series/{code}/edit", dependencies=[csrf])
@@ -1279,8 +1276,7 @@ def referral_decide(
             raise
         if isinstance(exc, InvalidInput) and exc.field is None and "reason" in exc.message:
             exc = InvalidInput(exc.message, field="reason")
-        status = form_status(exc)
-        form = web_forms.failed(
+        form, status = failed_form(
             exc, values, labels={"reason": "Reason", "decision": "Decision"}, name="decide"
         )
         return _referral_page(request, session, principal, referral, form=form, status_code=status)
