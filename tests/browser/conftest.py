@@ -99,6 +99,20 @@ def demo_login(username: str) -> tuple[str, str]:
     return username, demo_password(DEFAULT_SEED, username)
 
 
+def log_in(page: Any, base: str, username: str | None) -> None:
+    """Log in to the demo as ``username`` (its demo password), after logging out whoever
+    was; None leaves the visitor anonymous."""
+    page.context.clear_cookies()
+    if username is None:
+        return
+    user, password = demo_login(username)
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")
+
+
 def nav_to(page: Any, label: str) -> None:
     """Follow the main navigation's link ``label``: open the menu (a <details>) that holds
     it first, and on a narrow screen the "Menu" button before that."""

@@ -8,18 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login, nav_to
+from tests.browser.conftest import log_in, nav_to
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    user, password = demo_login(username)
-    page.goto(f"{base}/dashboard")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def test_copy_a_full_hash(live_server: str, browser_page: Any) -> None:
@@ -27,7 +18,7 @@ def test_copy_a_full_hash(live_server: str, browser_page: Any) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, live_server, "nl-reviewer")
+    log_in(page, live_server, "nl-reviewer")
     page.goto(f"{live_server}/banks/baseline-demo?type=pdq&sort=id")
     row = page.locator("[data-testid=entry-row]").first
     full = row.locator("[data-testid=full-hash]").inner_text().strip()
@@ -57,7 +48,7 @@ def test_match_a_picture_by_upload_and_confirm(
     picture = tmp_path / "photo.jpg"
     picture.write_bytes(media.jpeg(media.picture(DEFAULT_SEED * 100 + BANKED[0])))
     page = browser_page
-    _log_in(page, live_server, "nl-reviewer")
+    log_in(page, live_server, "nl-reviewer")
     nav_to(page, "Match")
     page.wait_for_url(f"{live_server}/match")
     page.set_input_files("input[name=file]", str(picture))

@@ -16,24 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login, nav_to
+from tests.browser.conftest import log_in, nav_to
 
 pytestmark = pytest.mark.browser
 
 YEAR = datetime.now(UTC).year
 CAMPAIGN = "Your picture, your choice"
-
-
-def _as(page: Any, base: str, username: str | None) -> None:
-    page.context.clear_cookies()
-    if username is None:
-        return
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard$"))
 
 
 def _notice(page: Any) -> str:
@@ -44,7 +32,7 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
     page, base = browser_page, live_server
 
     # The NL editor writes this year's commitments under the four targets and submits them.
-    _as(page, base, "nl-editor")
+    log_in(page, base, "nl-editor")
     nav_to(page, "Commitments")
     page.get_by_test_id("own-commitments").click()
     page.wait_for_url(re.compile(rf".*/commitments/NL/{YEAR}$"))
@@ -52,7 +40,8 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
         page.get_by_test_id(f"edit-{target}").click()
         form = page.get_by_test_id("commitment-form")
         form.locator("[name=committed]").fill(
-            f"- Walkthrough action for target {target} [[ga2012.goal.{target}]]"
+            f"- Walkthrough action for target {target} [[ga2012.goal.{target}]] "
+            "<script>alert(1)</script> [x](javascript:alert(1))"
         )
         with page.expect_navigation():
             form.locator("button[type=submit]").click()
@@ -60,6 +49,7 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
         with page.expect_navigation():
             page.get_by_test_id(f"submit-{target}").locator("button").click()
         assert "submitted" in _notice(page)
+    assert page.locator("main script").count() == 0
 
     # NL's self-assessment: start this year from last year's, move one capability up.
     nav_to(page, "Self-assessment")
@@ -86,7 +76,7 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
 
     # The secretariat publishes NL's commitments; it cannot open NL's self-assessment and
     # sees only the alliance-wide distribution, with no country named.
-    _as(page, base, "secretariat")
+    log_in(page, base, "secretariat")
     nav_to(page, "To publish")
     rows = page.locator("[data-testid=submitted] tbody tr", has_text="Netherlands")
     assert rows.count() == 4
@@ -107,7 +97,7 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
 
     # An anonymous visitor: NL's profile, its published commitments, the legal matrix
     # with its gap report, and the library filtered by self-generated imagery.
-    _as(page, base, None)
+    log_in(page, base, None)
     page.goto(f"{base}/countries")
     page.get_by_test_id("countries").locator("a", has_text="Netherlands").first.click()
     page.wait_for_url(re.compile(r".*/countries/NL$"))
@@ -116,6 +106,11 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
     for target in (1, 2, 3, 4):
         card = page.get_by_test_id(f"target-{target}")
         assert f"Walkthrough action for target {target}" in card.inner_text()
+        assert "Published" in card.inner_text()
+    # Markdown is rendered inert: HTML shown as text, no script, no javascript: link.
+    assert "<script>alert(1)</script>" in page.locator("main").inner_text()
+    assert page.locator("main script").count() == 0
+    assert page.locator("main a[href^='javascript']").count() == 0
     page.goto(f"{base}/legal")
     assert page.locator("[data-testid=legal-matrix] tbody tr").count() == 48
     assert "sufficient" in page.locator("[data-testid=gap-summary]").inner_text().lower()
@@ -127,7 +122,7 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
     assert page.locator("[data-testid=library-table] tbody a", has_text=CAMPAIGN).count() == 1
 
     # The GB editor marks NL's campaign as adopted.
-    _as(page, base, "gb-editor")
+    log_in(page, base, "gb-editor")
     nav_to(page, "Library")
     page.locator("[data-testid=library-table] tbody a", has_text=CAMPAIGN).click()
     adopt = page.get_by_test_id("adopt-form")
@@ -141,7 +136,7 @@ def test_countries_walkthrough(live_server: str, browser_page: Any) -> None:
     assert response is not None and response.status == 403
 
     # NL's editor still sees its own, and the distribution with its own phases beside it.
-    _as(page, base, "nl-editor")
+    log_in(page, base, "nl-editor")
     page.goto(own_url)
     assert page.locator('[name="phase.mnr2015.cap.12"]').input_value() == "4"
     nav_to(page, "Capabilities across the alliance")

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, _chromium, demo_login
+from tests.browser.conftest import CHROMIUM_ARGS, _chromium, demo_login, log_in
 from tests.support.server import free_port, live_serve
 
 pytestmark = pytest.mark.browser
@@ -930,15 +930,6 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-def _log_in(page: Any, base: str, username: str) -> None:
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
-
-
 def _set(form: Any, name: str, value: Value) -> None:
     control = form.locator(f'[name="{name}"]')
     if isinstance(value, File):
@@ -1029,7 +1020,7 @@ def _run_case(browser: Any, base: str, case: Case) -> list[str]:
     page.on("dialog", lambda dialog: dialog.accept())
     try:
         if case.user:
-            _log_in(page, base, case.user)
+            log_in(page, base, case.user)
         if case.no_such:
             _open(page, base, case)
             _submit(page, case, None, no_such=True)
@@ -1102,7 +1093,7 @@ def test_every_form_on_the_pages_has_a_case(demo_server: str, chromium: Any) -> 
     for user in CRAWL_USERS:
         context = chromium.new_context()
         page = context.new_page()
-        _log_in(page, demo_server, user)
+        log_in(page, demo_server, user)
         paths = [a.get_attribute("href") for a in page.locator("nav a").all()]
         seen: set[str] = set()
         queue = [p for p in paths if p and p.startswith("/")]

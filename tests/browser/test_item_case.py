@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,21 +17,11 @@ def quick_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALLIANCE_WORKER_POLL_SECONDS", "0.5")
 
 
-def _log_in(page: Any, base: str, username: str) -> None:
-    name, password = demo_login(username)
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
-
-
 def test_notice_state_updates_without_a_reload(live_server: str, browser_page: Any) -> None:
     page, base = browser_page, live_server
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _log_in(page, base, "nl-investigator")
+    log_in(page, base, "nl-investigator")
     # The demo's item waiting for the Dutch police's window.
     page.goto(f"{base}/items?q=/window/")
     page.locator("[data-testid=items] tbody a").first.click()

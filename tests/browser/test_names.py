@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,15 +28,6 @@ COLUMN_JS = """([selector, header]) => {
 }"""
 
 
-def _log_in(page: Any, base: str, username: str) -> None:
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard$"))
-
-
 def _column(page: Any, selector: str, header: str) -> list[str]:
     found = page.evaluate(COLUMN_JS, [selector, header])
     assert found is not None, f"no column {header!r} in {selector} on {page.url}"
@@ -45,7 +36,7 @@ def _column(page: Any, selector: str, header: str) -> list[str]:
 
 def test_countries_and_owners_are_named(live_server: str, browser_page: Any) -> None:
     page, base = browser_page, live_server
-    _log_in(page, base, "secretariat")
+    log_in(page, base, "secretariat")
 
     page.goto(f"{base}/items")
     countries = _column(page, "table.table", "Country")

@@ -7,20 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login, nav_to
+from tests.browser.conftest import log_in, nav_to
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def _header_height(page: Any) -> float:
@@ -42,7 +33,7 @@ def test_staff_pages_fit_a_phone(live_server: str, browser_page: Any) -> None:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.set_viewport_size(PHONE)
-    _log_in(page, live_server, "secretariat")
+    log_in(page, live_server, "secretariat")
     for path in ("/dashboard", "/items", "/audit", "/metrics/takedown", "/users"):
         page.goto(f"{live_server}{path}")
         assert page.locator("h1").count() == 1
@@ -83,7 +74,7 @@ def test_menus_and_skip_link_by_keyboard(live_server: str, browser_page: Any) ->
     page = browser_page
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _log_in(page, live_server, "nl-analyst")
+    log_in(page, live_server, "nl-analyst")
 
     # The first Tab reaches the skip link, shown while it has the focus.
     page.keyboard.press("Tab")
@@ -134,7 +125,7 @@ def test_navigation_without_script(live_server: str, browser_page: Any) -> None:
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     try:
         page = context.new_page()
-        _log_in(page, live_server, "nl-analyst")
+        log_in(page, live_server, "nl-analyst")
         assert page.locator("nav.mainnav").is_visible()
         assert page.locator("[data-testid=menu-button]").is_hidden()
         page.locator("nav.mainnav summary", has_text="Takedown").click()

@@ -9,26 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def test_read_the_package_then_decline_after_a_question(
     live_server: str, browser_page: Any
 ) -> None:
     page, base = browser_page, live_server
-    _log_in(page, base, "nl-investigator")
+    log_in(page, base, "nl-investigator")
     page.goto(f"{base}/referrals?direction=incoming&status=pending")
     review = page.locator("[data-testid^=review-RF-]").first
     review.click()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.browser
 def quick_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALLIANCE_PROOF_OF_WORK_BITS", "8")
     monkeypatch.setenv("ALLIANCE_WORKER_POLL_SECONDS", "0.5")
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def _open_item(page: Any, base: str, url: str) -> str:
@@ -77,7 +67,7 @@ def test_report_hold_deconfliction_notice_removal(
     page.wait_for_selector("[data-testid=report-reference]", timeout=30_000)
 
     # 2. It is routed to the Dutch hotline; an analyst claims and assesses it.
-    _log_in(page, base, "nl-analyst")
+    log_in(page, base, "nl-analyst")
     item_url = _open_item(page, base, url)
     main = page.locator("main").inner_text()
     assert "Demo Hotline Netherlands" in main and "Demo National Police Netherlands" in main
@@ -92,7 +82,7 @@ def test_report_hold_deconfliction_notice_removal(
     _wait_for_stage(page, item_url, "notice_pending")
 
     # 3. The Dutch police hold the URL: the notice waits.
-    _log_in(page, base, "nl-investigator")
+    log_in(page, base, "nl-investigator")
     page.goto(f"{base}/holds")
     page.select_option("[data-testid=place-hold] select[name=target_type]", "url")
     page.fill("[data-testid=place-hold] input[name=target_value]", url)
@@ -104,7 +94,7 @@ def test_report_hold_deconfliction_notice_removal(
     assert "On hold until" in page.locator("[data-testid=item-hold]").inner_text()
 
     # 4. A second hotline reports the same URL: it joins the item; the police are alerted.
-    _log_in(page, base, "gb-analyst")
+    log_in(page, base, "gb-analyst")
     page.goto(f"{base}/reports/new")
     page.fill("textarea[name=urls]", url)
     page.click("button[type=submit]:has-text('Send report')")
@@ -114,7 +104,7 @@ def test_report_hold_deconfliction_notice_removal(
     assert "joined an open item" in receipt and "on hold until" in receipt
     assert "suspect" not in page.content()  # the reason stays with the police
 
-    _log_in(page, base, "nl-investigator")
+    log_in(page, base, "nl-investigator")
     page.goto(f"{base}/holds")
     alerts = page.locator("[data-testid=alerts]").inner_text()
     assert "Demo Hotline United Kingdom" in alerts and "Report" in alerts
@@ -143,7 +133,7 @@ def test_report_hold_deconfliction_notice_removal(
         time.sleep(0.5)
 
     # 6. The demo provider removed the page; the analyst's re-check sees it.
-    _log_in(page, base, "nl-analyst")
+    log_in(page, base, "nl-analyst")
     page.goto(item_url)
     page.click("[data-testid=recheck-now]")
     _wait_for_stage(page, item_url, "removed")

@@ -7,18 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import demo_login
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def _widths(page: Any) -> dict[str, float]:
@@ -38,7 +29,7 @@ def _widths(page: Any) -> dict[str, float]:
 def test_metrics_table_fits_a_laptop_and_a_phone(live_server: str, browser_page: Any) -> None:
     page, base = browser_page, live_server
     page.set_viewport_size({"width": 1366, "height": 768})
-    _log_in(page, base, "secretariat")
+    log_in(page, base, "secretariat")
     for group_by in ("country", "provider", "month"):
         page.goto(f"{base}/metrics/takedown?group_by={group_by}")
         page.locator("[data-testid=metrics] tr.total").wait_for()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.browser.conftest import demo_login, nav_to
+from tests.browser.conftest import log_in, nav_to
 
 pytestmark = pytest.mark.browser
 
@@ -31,16 +31,6 @@ def _jsonl(items: list[dict[str, str]]) -> bytes:
     return "".join(
         json.dumps({"path": f"f{n}.png", **i}) + "\n" for n, i in enumerate(items)
     ).encode()
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    user, password = demo_login(username)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/dashboard")
 
 
 def _upload(page: Any, base: str, data: bytes, case_reference: str) -> None:
@@ -74,7 +64,7 @@ def test_triage_series_identification_and_kpi(live_server: str, browser_page: An
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
-    _log_in(page, base, "nl-investigator")
+    log_in(page, base, "nl-investigator")
     before = _this_year(page, base)
 
     # 1. A first seizure: three files nobody knows.

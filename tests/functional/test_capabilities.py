@@ -34,14 +34,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def editor_of(code: str) -> Principal:
-    return Principal(
-        kind="operator",
-        name=f"test-{code.lower()}-editor",
-        role=Role.country_editor,
-        organisation_id=None,
-        organisation_kind=OrgKind.government,
-        country_code=code,
-    )
+    return Principal.country_editor(code, kind="operator", name=f"test-{code.lower()}-editor")
 
 
 @pytest.fixture

@@ -63,6 +63,21 @@ class Principal:
             country_code=None,
         )
 
+    @classmethod
+    def country_editor(
+        cls, country: str, *, kind: str, name: str, organisation_id: int | None = None
+    ) -> Principal:
+        """An editor of ``country``'s government: the operator acting for it, or the demo
+        writing a country's own texts (which no one else may write)."""
+        return cls(
+            kind=kind,
+            name=name,
+            role=Role.country_editor,
+            organisation_id=organisation_id,
+            organisation_kind=OrgKind.government,
+            country_code=country,
+        )
+
     def reach(self, permission: Permission) -> Reach | None:
         return ROLE_GRANTS[self.role].get(permission)
 

@@ -57,13 +57,7 @@ def operator_for(session: Session, slug: str) -> Principal:
     domain checks its rights exactly as for the organisation's own users (victim
     identification, for instance, refuses an organisation that is not law enforcement).
     """
-    organisation = session.execute(
-        select(Organisation).where(Organisation.slug == slug.strip().lower())
-    ).scalar_one_or_none()
-    if organisation is None:
-        raise NotFound(f"no organisation named {slug!r}")
-    if not organisation.active:
-        raise PermissionDenied(f"organisation {organisation.slug} is disabled")
+    organisation = _active_organisation(session, slug)
     return Principal(
         kind="operator",
         name=operator().name,
@@ -83,22 +77,25 @@ def government_editor(session: Session, slug: str, *, why: str) -> Principal:
     editors (a government acts for its own country only). ``why`` completes the message
     when ``slug`` is not a government: "a country's own government submits its commitments".
     """
+    organisation = _active_organisation(session, slug)
+    if organisation.kind is not OrgKind.government or organisation.country_code is None:
+        raise InvalidInput(
+            f"{organisation.slug} is not a government organisation: {why}", field="for"
+        )
+    return Principal.country_editor(
+        organisation.country_code,
+        kind="operator",
+        name=operator().name,
+        organisation_id=organisation.id,
+    )
+
+
+def _active_organisation(session: Session, slug: str) -> Organisation:
     organisation = session.execute(
         select(Organisation).where(Organisation.slug == slug.strip().lower())
     ).scalar_one_or_none()
     if organisation is None:
         raise NotFound(f"no organisation named {slug!r}")
-    if organisation.kind is not OrgKind.government:
-        raise InvalidInput(
-            f"{organisation.slug} is not a government organisation: {why}", field="for"
-        )
     if not organisation.active:
         raise PermissionDenied(f"organisation {organisation.slug} is disabled")
-    return Principal(
-        kind="operator",
-        name=operator().name,
-        role=Role.country_editor,
-        organisation_id=organisation.id,
-        organisation_kind=organisation.kind,
-        country_code=organisation.country_code,
-    )
+    return organisation

@@ -15,7 +15,6 @@ import random
 
 from sqlalchemy.orm import Session
 
-from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.countries import capabilities
 from alliance.countries.names import country_name
@@ -35,14 +34,7 @@ NOTE = "Demo data: synthetic, not {name}'s assessment."
 
 def _editor(code: str) -> Principal:
     """A stand-in editor of ``code``'s government, for the demo's own writing."""
-    return Principal(
-        kind="operator",
-        name=f"demo-{code.lower()}-government",
-        role=Role.country_editor,
-        organisation_id=None,
-        organisation_kind=OrgKind.government,
-        country_code=code,
-    )
+    return Principal.country_editor(code, kind="demo", name=f"{code.lower()}-editor")
 
 
 def build(session: Session, codes: list[str], *, seed: int = 16) -> int:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.countries import commitments, country_name
 from alliance.countries.schemas import CommitmentIn
@@ -107,14 +106,7 @@ ACTIONS: dict[int, tuple[list[str], list[str], list[str]]] = {
 def _editor(code: str) -> Principal:
     """A country's government editor: the demo's own for NL and GB (``nl-editor``), a
     stand-in for the other countries, which have no government organisation in the demo."""
-    return Principal(
-        kind="demo",
-        name=f"{code.lower()}-editor",
-        role=Role.country_editor,
-        organisation_id=None,
-        organisation_kind=OrgKind.government,
-        country_code=code,
-    )
+    return Principal.country_editor(code, kind="demo", name=f"{code.lower()}-editor")
 
 
 def _text(rng: random.Random, code: str, target: int, cycle: int, current: bool) -> CommitmentIn:
