@@ -51,7 +51,13 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
         "": ["Dashboard"],
         "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
-        "Countries": ["Commitments", "Legal frameworks", "Library"],
+        "Countries": [
+            "Member countries",
+            "Commitments",
+            "Capabilities across the alliance",
+            "Legal frameworks",
+            "Library",
+        ],
         "Administration": ["Organisations", "Users"],
     }
     page.click("text=Log out")
@@ -73,7 +79,15 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
         "Victim ID": ["Victim KPI"],
         "Banks": ["Banks", "Match"],
         "Cooperation": ["Alerts"],
-        "Countries": ["Commitments", "To publish", "Legal frameworks", "Legal reviews", "Library"],
+        "Countries": [
+            "Member countries",
+            "Commitments",
+            "To publish",
+            "Capabilities across the alliance",
+            "Legal frameworks",
+            "Legal reviews",
+            "Library",
+        ],
         "Administration": ["Organisations", "Users", "API keys", "Audit log"],
     }
     nav_to(page, "Audit log")
