@@ -172,7 +172,7 @@ def sync_benchmark(count: int, delta: int, seed: int = 7) -> list[str]:
             buffer = io.BytesIO()
             index.serialize(buffer)
             buffer.seek(0)
-            reloaded = PDQIndex.deserialize(buffer)
+            reloaded: PDQIndex[int] = PDQIndex.deserialize(buffer)
             elapsed = time.perf_counter() - start
             assert reloaded.query(values[-1])
             return elapsed
