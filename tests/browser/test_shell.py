@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from alliance.accounts.permissions import Role
 from tests.browser.conftest import demo_login, nav_to
+from tests.support.menus import MENUS
 
 pytestmark = pytest.mark.browser
 
@@ -47,49 +49,14 @@ def test_roles_see_their_navigation_and_log_out(live_server: str, browser_page: 
     _log_in(page, live_server, "nl-analyst")
     assert page.locator("[data-testid=whoami]").inner_text() == "nl-analyst"
     assert page.locator("[data-testid=org-name]").inner_text() == "Demo Hotline Netherlands"
-    assert _nav(page) == {
-        "": ["Dashboard"],
-        "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
-        "Banks": ["Banks", "Match"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users"],
-    }
+    assert _nav(page) == MENUS[Role.analyst]
     page.click("text=Log out")
     page.wait_for_url(f"{live_server}/login")
     page.goto(f"{live_server}/dashboard")
     assert "/login" in page.url
 
     _log_in(page, live_server, "secretariat")
-    assert _nav(page) == {
-        "": ["Dashboard"],
-        "Takedown": [
-            "Reports queue",
-            "New report",
-            "Items",
-            "Holds",
-            "Takedown metrics",
-            "Providers",
-        ],
-        "Victim ID": ["Victim KPI"],
-        "Banks": ["Banks", "Match"],
-        "Cooperation": ["Alerts"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "To publish",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Legal reviews",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users", "API keys", "Audit log"],
-    }
+    assert _nav(page) == MENUS[Role.secretariat_admin]
     nav_to(page, "Audit log")
     page.wait_for_url(f"{live_server}/audit")
     page.click("text=Verify chain")

@@ -21,6 +21,7 @@ from alliance.victims import referrals, series
 from alliance.victims.schemas import ReferralIn, SeriesIn
 from tests import factories
 from tests.functional.conftest import World, log_in
+from tests.support.menus import MENUS
 
 
 class _Shell(HTMLParser):
@@ -87,121 +88,7 @@ def _as(client: TestClient, username: str) -> str:
     return log_in(client, username)
 
 
-#: What each role of the world sees: the menus by task, each with the links it may follow.
-EXPECTED: dict[Role, dict[str, list[str]]] = {
-    Role.secretariat_admin: {
-        "": ["Dashboard"],
-        "Takedown": [
-            "Reports queue",
-            "New report",
-            "Items",
-            "Holds",
-            "Takedown metrics",
-            "Providers",
-        ],
-        "Victim ID": ["Victim KPI"],
-        "Banks": ["Banks", "Match"],
-        "Cooperation": ["Alerts"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "To publish",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Legal reviews",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users", "API keys", "Audit log"],
-    },
-    Role.org_admin: {
-        "": ["Dashboard"],
-        "Takedown": ["Takedown metrics", "Providers"],
-        "Banks": ["Banks", "Match"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users", "API keys", "Audit log"],
-    },
-    Role.analyst: {
-        "": ["Dashboard"],
-        "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
-        "Banks": ["Banks", "Match"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users"],
-    },
-    Role.investigator: {
-        "": ["Dashboard"],
-        "Takedown": [
-            "Reports queue",
-            "New report",
-            "Items",
-            "Holds",
-            "Takedown metrics",
-            "Providers",
-        ],
-        "Victim ID": ["Seizures", "Series", "Referrals", "Victim KPI"],
-        "Banks": ["Banks", "Match"],
-        "Cooperation": ["Alerts"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users"],
-    },
-    Role.reviewer: {
-        "": ["Dashboard"],
-        "Takedown": ["New report", "Items", "Takedown metrics", "Providers"],
-        "Banks": ["Banks", "Match"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users"],
-    },
-    Role.country_editor: {
-        "": ["Dashboard"],
-        "Takedown": ["Takedown metrics", "Providers"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "Self-assessment",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Legal reviews",
-            "Library",
-        ],
-        "Administration": ["Organisations", "Users"],
-    },
-    Role.viewer: {
-        "": ["Dashboard"],
-        "Takedown": ["Items", "Takedown metrics", "Providers"],
-        "Banks": ["Banks"],
-        "Countries": [
-            "Member countries",
-            "Commitments",
-            "Capabilities across the alliance",
-            "Legal frameworks",
-            "Library",
-        ],
-        "Administration": ["Organisations"],
-    },
-}
+EXPECTED = MENUS
 
 
 @pytest.mark.parametrize("role", list(Role))
