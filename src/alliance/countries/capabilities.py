@@ -33,8 +33,7 @@ from alliance.accounts.permissions import Permission, Role
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.countries.commitments import (
-    FIRST_CYCLE,
-    LAST_CYCLE,
+    check_cycle,
     is_country_government,
     member_country,
 )
@@ -73,9 +72,7 @@ def phase_name(phase: int) -> str:
 
 
 def check_year(year: int) -> int:
-    if not FIRST_CYCLE <= year <= LAST_CYCLE:
-        raise InvalidInput(f"a year from {FIRST_CYCLE} to {LAST_CYCLE}", field="year")
-    return year
+    return check_cycle(year, field="year")
 
 
 # --- who may do what ---------------------------------------------------------------------
@@ -596,16 +593,27 @@ class Distribution:
 
 
 def distribution(
-    session: Session, principal: Principal, framework_id: str, year: int, k: int
+    session: Session, principal: Principal, framework_id: str, year: int | None, k: int
 ) -> Distribution:
     """Per capability of ``framework_id``, how many countries put it in each phase in
-    ``year``: counted in the database, every count of fewer than ``k`` hidden, no country
-    named. The reader's own country's phases are added only for its own government."""
+    ``year`` (None: the latest year assessed, else this year): counted in the database,
+    every count of fewer than ``k`` hidden, no country named. The reader's own country's
+    phases are added only for its own government."""
     authorize(principal, Permission.CAPABILITY_DISTRIBUTION)
     framework = mnr_framework(framework_id)
-    check_year(year)
     prefix = f"{framework.id}."
     in_framework = CapabilityAssessment.capability_id.startswith(prefix, autoescape=True)
+    years = list(
+        session.execute(
+            select(CapabilityAssessment.year)
+            .where(in_framework)
+            .distinct()
+            .order_by(CapabilityAssessment.year.desc())
+        ).scalars()
+    )
+    if year is None:
+        year = years[0] if years else utcnow().year
+    check_year(year)
     counts: dict[str, dict[int, int]] = defaultdict(dict)
     for capability_id, phase, n in session.execute(
         select(
@@ -622,14 +630,6 @@ def distribution(
             CapabilityAssessment.year == year, in_framework
         )
     ).scalar_one()
-    years = list(
-        session.execute(
-            select(CapabilityAssessment.year)
-            .where(in_framework)
-            .distinct()
-            .order_by(CapabilityAssessment.year.desc())
-        ).scalars()
-    )
     own: dict[str, int] = {}
     code = own_country(principal)
     if code is not None:

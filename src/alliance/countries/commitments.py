@@ -87,10 +87,11 @@ def target_item(target: str) -> Item:
     return registry().items[target]
 
 
-def check_cycle(cycle: int) -> int:
+def check_cycle(cycle: int, *, field: str = "cycle") -> int:
+    """A reporting year (commitments' cycles, capability assessments' years)."""
     if not FIRST_CYCLE <= cycle <= LAST_CYCLE:
         raise InvalidInput(
-            f"a reporting cycle is a year from {FIRST_CYCLE} to {LAST_CYCLE}", field="cycle"
+            f"a reporting cycle is a year from {FIRST_CYCLE} to {LAST_CYCLE}", field=field
         )
     return cycle
 

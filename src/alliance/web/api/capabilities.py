@@ -18,14 +18,12 @@ from alliance.countries.schemas import (
     CapabilityAssessmentOut,
     DistributionOut,
 )
+from alliance.web.api.countries import Country
 from alliance.web.guards import DbSession, requires
 from alliance.web.state import app_state
 
 router = APIRouter(prefix="/api/v1", tags=["capabilities"])
 
-Country = Annotated[
-    str, Path(min_length=2, max_length=2, description="ISO 3166-1 alpha-2 code, e.g. NL")
-]
 Year = Annotated[int, Path(ge=FIRST_CYCLE, le=LAST_CYCLE, description="the assessment's year")]
 
 

@@ -23,7 +23,6 @@ from alliance.countries import capabilities, display_name
 from alliance.countries.capabilities import PHASE_HINTS, PHASES
 from alliance.countries.schemas import CapabilityAssessmentIn
 from alliance.errors import InvalidInput, NotFound
-from alliance.frameworks.schemas import ItemKind
 from alliance.web import forms
 from alliance.web.errors import failed_form
 from alliance.web.forms import FormFields
@@ -138,11 +137,7 @@ def capabilities_distribution(
     """How many countries put each capability in each phase: no country named, counts
     of fewer than k countries hidden."""
     k = app_state(request).settings.disclosure_k
-    chosen = capabilities.mnr_framework(framework)
-    if year is None:
-        known = capabilities.distribution(session, principal, chosen.id, this_year(), k).years
-        year = known[0] if known else this_year()
-    found = capabilities.distribution(session, principal, chosen.id, year, k)
+    found = capabilities.distribution(session, principal, framework, year, k)
     own = capabilities.own_country(principal)
     return render(
         request,
@@ -153,7 +148,6 @@ def capabilities_distribution(
             "phases": PHASES,
             "own": own,
             "own_label": display_name(own) if own else "",
-            "capability_count": len(chosen.of_kind(ItemKind.capability)),
         },
     )
 

@@ -77,7 +77,8 @@ def country_profile(request: Request, session: DbSession, country: str) -> Respo
         session, None, LibraryQuery(countries=[code]), Listing(limit=5)
     )
     own_assessment = None
-    if capabilities.may_read(viewer, code) and viewer is not None:
+    may_read_assessment = capabilities.may_read(viewer, code)
+    if may_read_assessment and viewer is not None:
         years = capabilities.years_of(session, code)
         if years:
             own_assessment = capabilities.assessment_view(session, viewer, code, years[0])
@@ -94,12 +95,11 @@ def country_profile(request: Request, session: DbSession, country: str) -> Respo
             "cycles": cycles,
             "review": matrix.review_out(reviews[0]) if reviews else None,
             "gap": gap,
-            "plan": matrix.scheme(),
             "demo_label": matrix.DEMO_LABEL,
             "contributed": contributed,
             "contributed_total": contributed_total,
             "adoptions": entries.adoptions_by(session, code),
-            "may_read_assessment": capabilities.may_read(viewer, code),
+            "may_read_assessment": may_read_assessment,
             "own_assessment": own_assessment,
             "sees_distribution": viewer is not None
             and viewer.can(Permission.CAPABILITY_DISTRIBUTION),
