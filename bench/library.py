@@ -42,7 +42,7 @@ from alliance.db.like import contains
 from alliance.db.listing import Listing
 from alliance.db.migrate import upgrade
 from alliance.library.models import LibraryEntry, LibraryTerm
-from alliance.library.search import LibraryQuery, search_entries
+from alliance.library.search import LibraryQuery, facet_word, search_entries
 from alliance.library.vocabulary import TAG_LABELS, Audience, Tag
 from bench.postgres import not_measured, postgres_database, postgres_problem
 
@@ -106,11 +106,14 @@ def _load(session: Session, count: int, seed: int = 16) -> list[str]:
             chosen = rng.sample(tags, rng.randint(1, 3))
             title = _words(rng, filler, 5)
             summary = _words(rng, filler, 40)
+            audience = rng.choice(audiences).value
+            kind = "campaign" if n % 3 else "guidance"
+            status = "published" if n % 10 else "draft"
             text = "\n".join([title, summary, *(TAG_LABELS[t] for t in chosen)])
             rows.append(
                 {
                     "id": n,
-                    "kind": "campaign" if n % 3 else "guidance",
+                    "kind": kind,
                     "title": title,
                     "summary": summary,
                     "country_code": "NL",
@@ -118,8 +121,19 @@ def _load(session: Session, count: int, seed: int = 16) -> list[str]:
                     "starts_on": None,
                     "ends_on": None,
                     "reach": "",
-                    "status": "published" if n % 10 else "draft",
+                    "status": status,
                     "search_text": text,
+                    # what alliance.library.search.facet_words writes for such an entry
+                    "search_facets": " ".join(
+                        [
+                            facet_word("status", status),
+                            facet_word("kind", kind),
+                            facet_word("country", "NL"),
+                            facet_word("org", org.id),
+                            *(facet_word("tag", t.value) for t in chosen),
+                            facet_word("audience", audience),
+                        ]
+                    ),
                     "created_by": "bench",
                     "created_at": now,
                     "updated_at": now,
@@ -130,10 +144,7 @@ def _load(session: Session, count: int, seed: int = 16) -> list[str]:
                 {"entry_id": n, "facet": "tag", "value": t.value, "position": i}
                 for i, t in enumerate(chosen)
             ]
-            terms.append(
-                {"entry_id": n, "facet": "audience", "value": rng.choice(audiences).value,
-                 "position": 9}
-            )  # fmt: skip
+            terms.append({"entry_id": n, "facet": "audience", "value": audience, "position": 9})
         insert_rows(session, LibraryEntry, rows)
         insert_rows(session, LibraryTerm, terms)
     return filler

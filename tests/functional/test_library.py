@@ -92,6 +92,23 @@ def test_public_library_search_entry_and_feed(client: TestClient, library: dict[
     assert b"<script>" not in feed.content
 
 
+def test_page_says_when_more_match_than_it_counts(
+    client: TestClient, library: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over the count's limit the page says so, and, for best first, where the best come
+    from and how to reach every match."""
+    from alliance.library import search
+    from alliance.web.pages import library as page
+
+    monkeypatch.setattr(search, "COUNT_LIMIT", 0)
+    monkeypatch.setattr(page, "COUNT_LIMIT", 0)
+    best = client.get("/library", params={"q": "nudes"}).text
+    assert "More than 0 entries match" in best and "most recently added" in best
+    by_title = client.get("/library", params={"q": "nudes", "sort": "title"}).text
+    assert "More than 0 entries match" in by_title and "most recently added" not in by_title
+    assert "most recently added" not in client.get("/library").text
+
+
 def test_members_write_publish_and_adopt_in_pages(
     client: TestClient, library: dict[str, Any]
 ) -> None:

@@ -83,7 +83,7 @@ def search_command(
     offset: Annotated[int, typer.Option(min=0)] = 0,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Search the library: best matches first."""
+    """Search the library: best matches first (among the 5,000 most recently added)."""
     query = LibraryQuery(
         words=words,
         tags=tag or (),

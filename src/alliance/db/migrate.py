@@ -67,9 +67,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 #: Tables, indexes, triggers and functions named so are kept by the migrations alone, for
-#: what the models cannot declare: full-text search (an FTS5 table, its triggers and an
-#: index of the filtered columns on SQLite; a table with a tsvector, its GIN index and the
-#: trigger function filling it on PostgreSQL; see alliance.library.models).
+#: what the models cannot declare: full-text search (an FTS5 table and its triggers on
+#: SQLite; a table with tsvectors, their GIN indexes and the trigger function filling it
+#: on PostgreSQL; see alliance.library.models).
 MIGRATION_ONLY_PREFIX = "fts_"
 
 

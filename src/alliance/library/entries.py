@@ -32,6 +32,7 @@ from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alliance.library.models import LibraryAdoption, LibraryEntry, LibraryLink, LibraryTerm
 from alliance.library.schemas import AdoptionOut, EntryIn, EntryOut
+from alliance.library.search import facet_words
 from alliance.library.vocabulary import (
     AUDIENCE_LABELS,
     KIND_LABELS,
@@ -165,6 +166,7 @@ def apply(entry: LibraryEntry, checked: Checked) -> None:
         term.position = position
         kept.append(term)
     entry.terms = kept
+    entry.search_facets = facet_words(entry)
     by_url = {link.url: link for link in entry.links}
     links = []
     for position, url in enumerate(checked.links):
@@ -172,6 +174,13 @@ def apply(entry: LibraryEntry, checked: Checked) -> None:
         link.position = position
         links.append(link)
     entry.links = links
+
+
+def set_status(entry: LibraryEntry, status: EntryStatus) -> None:
+    """Publish or withdraw ``entry``, and tell search (which filters on its status)."""
+    entry.status = status
+    entry.published_at = utcnow() if status is EntryStatus.published else None
+    entry.search_facets = facet_words(entry)
 
 
 def state(entry: LibraryEntry) -> dict[str, Any]:
@@ -245,8 +254,7 @@ def update_entry(
     if not changes:
         return entry
     if entry.status is EntryStatus.published and not principal.can(Permission.LIBRARY_PUBLISH):
-        entry.status = EntryStatus.draft
-        entry.published_at = None
+        set_status(entry, EntryStatus.draft)
         changes["status"] = [str(EntryStatus.published), str(EntryStatus.draft)]
     entry.updated_at = utcnow()
     session.flush()
@@ -272,8 +280,7 @@ def set_published(
     wanted = EntryStatus.published if published else EntryStatus.draft
     if entry.status is wanted:
         return entry
-    entry.status = wanted
-    entry.published_at = utcnow() if published else None
+    set_status(entry, wanted)
     entry.updated_at = utcnow()
     session.flush()
     record(

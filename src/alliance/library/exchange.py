@@ -23,9 +23,8 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
-from alliance.db.base import utcnow
 from alliance.errors import InvalidInput
-from alliance.library.entries import Checked, add_checked, check_entry, entry_out
+from alliance.library.entries import Checked, add_checked, check_entry, entry_out, set_status
 from alliance.library.models import LibraryEntry
 from alliance.library.schemas import EntryIn
 from alliance.library.vocabulary import EntryStatus
@@ -108,12 +107,10 @@ def import_library(
                 f"{where} {line}: {exc.field or 'entry'}: {exc.message}", field="file"
             ) from None
     made = []
-    now = utcnow()
     for item in checked:
         entry = add_checked(session, principal, item, audit=False)
         if publish:
-            entry.status = EntryStatus.published
-            entry.published_at = now
+            set_status(entry, EntryStatus.published)
         made.append(entry)
     session.flush()
     record(

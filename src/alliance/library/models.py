@@ -2,11 +2,10 @@
 adoptions.
 
 Full-text search is kept by the migrations, not the models: on SQLite an FTS5 table
-``fts_library`` filled by triggers from ``library_entries.search_text``, and an index
-``fts_library_filters`` of the columns a search filters on; on PostgreSQL a table
-``fts_library`` (the filtered columns and ``to_tsvector('simple', search_text)``, with a
-GIN index) filled by a trigger. :mod:`alliance.db.migrate` leaves ``fts_*`` objects out
-of drift checks.
+``fts_library`` filled by triggers from ``library_entries.search_text`` and
+``search_facets``; on PostgreSQL a table ``fts_library`` (``to_tsvector('simple', ...)`` of
+each, with GIN indexes) filled by a trigger (migrations 0013, 0015 and 0016).
+:mod:`alliance.db.migrate` leaves ``fts_*`` objects out of drift checks.
 """
 
 from __future__ import annotations
@@ -42,6 +41,9 @@ class LibraryEntry(Base):
     )
     #: Title, summary, organisation, country, tag and audience words: what search reads.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    #: The entry's filter values as words of their own (``statuspublished tagselfgenerated``,
+    #: see alliance.library.search.facet_words): what search filters on in the same index.
+    search_facets: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -42,9 +42,9 @@ def test_unmigrated_database_is_not_ready(fresh_db_url: str) -> None:
 
 
 def test_search_objects_go_with_everything_and_come_back(fresh_db_url: str) -> None:
-    """The migration-only search objects (migration 0015: SQLite's index of the filtered
-    columns, PostgreSQL's search table and its trigger function) go down and up with their
-    migration, and an emptied database is empty of them too."""
+    """The migration-only search objects (migrations 0015 and 0016: SQLite's FTS5 table and
+    triggers, PostgreSQL's search table and its trigger function) go down and up with their
+    migrations, and an emptied database is empty of them too."""
     engine = create_db_engine(fresh_db_url)
     upgrade(engine)
     command.downgrade(alembic_config(engine), "0014")

@@ -271,6 +271,71 @@ def test_relevance_orders_best_first_with_filters_and_pages(
     assert page(LibraryQuery(words="helpline"), limit=4, offset=40) == ([], 9)
 
 
+def test_best_first_ranks_the_newest_window_then_older_matches_newest_first(
+    session: Session, people: dict[str, Principal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond RANK_WINDOW matches, the most recently added are ranked and the older follow,
+    newest first; pages of that order neither overlap nor skip, across the window's end
+    too, and the count is still every match."""
+    from alliance.library import search
+
+    made = [
+        _published(session, people, title=title, summary=summary)
+        for title, summary in [
+            ("Helpline helpline helpline", "The helpline, the helpline."),  # oldest, best
+            ("Helpline", "Posters."),
+            ("Flyers", "Print the helpline number."),
+            ("Talks", "A talk about the helpline and other helplines."),
+            ("Helpline helpline", "Helpline."),
+            ("Cards", "The helpline number on a card."),
+        ]
+    ]
+    monkeypatch.setattr(search, "RANK_WINDOW", 3)
+
+    def page(offset: int = 0, limit: int | None = 25) -> tuple[list[int], int]:
+        found, total = search_entries(
+            session, None, LibraryQuery(words="helpline"), Listing(limit=limit, offset=offset)
+        )
+        return [e.id for e in found], total
+
+    everything, total = page()
+    assert total == 6
+    # the three newest, best first (equal scores: the newer first), then the older, newest
+    # first: the best of all, the oldest, is last
+    assert everything == [made[4], made[5], made[3], made[2], made[1], made[0]]
+    pages = [page(offset, 2) for offset in (0, 2, 4, 6)]
+    assert [i for ids, _ in pages for i in ids] == everything
+    assert [t for _, t in pages] == [6, 6, 6, 6]
+    assert page(limit=None) == (everything, 6)
+    # a search within the window is ranked whole
+    monkeypatch.setattr(search, "RANK_WINDOW", 10)
+    assert page()[0][0] == made[0]
+
+
+def test_filter_words_cannot_be_typed(session: Session, people: dict[str, Principal]) -> None:
+    """What search filters on is kept as words (``statuspublished``, ``tagsextortion``) that
+    typed words never reach, and it follows each change of an entry's terms."""
+    entry_id = _published(session, people, title="Helpline launch", tags=["sextortion"])
+    draft = entries.create_entry(session, people["nl"], entry_in(title="Helpline draft"))
+
+    def ids(words: str, who: Principal | None = None, **query: Any) -> list[int]:
+        found, _ = search_entries(session, who, LibraryQuery(words=words, **query))
+        return [e.id for e in found]
+
+    for typed in ["statuspublished", "tagsextortion", "search_facets : statuspublished"]:
+        assert ids(typed) == []
+    assert ids("statusdraft", people["sec"], status="") == []
+    assert ids("helpline", people["sec"], status="draft") == [draft.id]
+    assert ids("helpline", tags=["sextortion"]) == [entry_id]
+    entries.update_entry(
+        session, people["sec"], entry_id, entry_in(title="Helpline launch", tags=["grooming"])
+    )
+    session.flush()
+    assert ids("helpline", tags=["sextortion"]) == []
+    assert ids("helpline", tags=["grooming"]) == [entry_id]
+    assert ids("helpline", audiences=["parents"], languages=["en"]) == [entry_id]
+
+
 def test_search_reach_and_own_with_words(session: Session, people: dict[str, Principal]) -> None:
     """With words, drafts are found for their writers and the secretariat only, and "own"
     keeps to the writer's organisation."""

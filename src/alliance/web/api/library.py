@@ -38,7 +38,8 @@ def search_library(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> EntryPage:
-    """Published library entries (no key needed): best matches first when ``q`` is given,
+    """Published library entries (no key needed): best matches first when ``q`` is given
+    (ranked among the 5,000 most recently added matches; older ones follow, newest first),
     else the newest published first; ``total`` counts up to 1,000 (``total_exceeds``: more).
     Filters: ``tag``, ``audience``, ``country``
     (ISO 3166-1), ``language`` (ISO 639-1), ``kind``; each may repeat (any of them)."""

@@ -23,7 +23,13 @@ from alliance.library import entries
 from alliance.library.feed import FEED_SIZE, atom_feed
 from alliance.library.models import LibraryEntry
 from alliance.library.schemas import EntryIn
-from alliance.library.search import COUNT_LIMIT, ENTRY_SORTS, LibraryQuery, search_entries
+from alliance.library.search import (
+    COUNT_LIMIT,
+    ENTRY_SORTS,
+    RANK_WINDOW,
+    LibraryQuery,
+    search_entries,
+)
 from alliance.library.vocabulary import LANGUAGES, Audience, EntryKind, Tag
 from alliance.validation import RecordId
 from alliance.web.errors import failed_form
@@ -147,7 +153,9 @@ def library_page(
             "form": form,
             "choices": choices(),
             "countries": countries,
-            "over": f"more than {COUNT_LIMIT:,}" if total > COUNT_LIMIT else None,
+            "over": f"More than {COUNT_LIMIT:,}" if total > COUNT_LIMIT else None,
+            # best first ranks the most recently added matches (see library.search)
+            "window": f"{RANK_WINDOW:,}" if values["q"].strip() and listing.sort is None else None,
             "may_write": viewer is not None and viewer.can(Permission.LIBRARY_EDIT),
         },
         status_code=status_code,
