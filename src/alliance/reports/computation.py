@@ -1,0 +1,54 @@
+"""Every indicator of the catalogue, for the periods and countries asked: the one entry
+point the report, the API and the CLI call.
+
+Each goal's module computes its indicators for all the periods at once (one pass over its
+tables per clock); :data:`COMPUTED_BY` says which module computes which indicator, and a
+test holds it equal to the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from alliance.db.base import utcnow
+from alliance.reports import identification, removal
+from alliance.reports.catalogue import catalogue, check_indicator_ids
+from alliance.reports.periods import Period
+from alliance.reports.schemas import Value
+
+Compute = Callable[[Session, Sequence[Period], Sequence[str], datetime], list[Value]]
+
+#: The modules and the indicators each computes.
+COMPUTED_BY: dict[Compute, tuple[str, ...]] = {
+    identification.identification_values: identification.INDICATORS,
+    removal.removal_values: removal.INDICATORS,
+}
+
+
+def compute(
+    session: Session,
+    periods: Sequence[Period],
+    countries: Sequence[str],
+    *,
+    indicators: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+) -> list[Value]:
+    """The values of ``indicators`` (default: all) for each period, alliance-wide and for
+    each of ``countries``, as known at ``as_of`` (default: now; a clock still running then
+    is right-censored). Values come in catalogue order, then period, then country."""
+    wanted = set(check_indicator_ids(indicators)) if indicators is not None else set(catalogue())
+    moment = as_of or utcnow()
+    values: list[Value] = []
+    for run, produced in COMPUTED_BY.items():
+        if wanted & set(produced):
+            values += [v for v in run(session, periods, countries, moment) if v.indicator in wanted]
+    order = {indicator: n for n, indicator in enumerate(catalogue())}
+    period_order = {p.key: n for n, p in enumerate(periods)}
+    country_order = {c: n for n, c in enumerate([None, *countries])}
+    values.sort(
+        key=lambda v: (order[v.indicator], period_order[v.period], country_order[v.country])
+    )
+    return values
