@@ -112,6 +112,14 @@ def survival_by_country(
     return out
 
 
+def known_by(clocks: Clocks, period: Period, as_of: datetime) -> set[str | None]:
+    """The countries with a clock started before the period's end (or ``as_of``), and the
+    alliance when any is: where a count of 0 is a real 0, not "no data"."""
+    started = clocks.started < min(period.ends, as_of).timestamp()
+    countries: set[str | None] = {str(c) for c in np.unique(clocks.country[started]) if c}
+    return countries | ({ALLIANCE} if started.any() else set())
+
+
 def count_by_country(country: NDArray[np.str_]) -> dict[str | None, int]:
     """How many per known country, and alliance-wide (key None, all of them)."""
     countries, counts = np.unique(country, return_counts=True)
