@@ -211,7 +211,8 @@ def _note_sync(session: Session, actor: Principal, bank: Bank, kind: str) -> Non
             BankSync.bank_id == bank.id, BankSync.organisation_id == actor.organisation_id
         )
     ).scalar_one_or_none()
+    now = utcnow()
     if row is None:
-        row = BankSync(bank_id=bank.id, organisation_id=actor.organisation_id)
+        row = BankSync(bank_id=bank.id, organisation_id=actor.organisation_id, first_synced_at=now)
         session.add(row)
-    row.checkpoint, row.kind, row.synced_at = bank.sequence, kind, utcnow()
+    row.checkpoint, row.kind, row.synced_at = bank.sequence, kind, now

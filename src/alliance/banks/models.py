@@ -148,5 +148,8 @@ class BankSync(Base):
     checkpoint: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))  # snapshot | delta
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The member's first fetch of the bank: with the last, when it subscribed (migration
+    #: 0017; the progress report counts subscribers per period).
+    first_synced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -14,7 +14,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from alliance.db.base import utcnow
-from alliance.reports import identification, law_enforcement, removal
+from alliance.reports import (
+    awareness,
+    identification,
+    industry,
+    law_enforcement,
+    legislation,
+    removal,
+)
 from alliance.reports.catalogue import catalogue, check_indicator_ids
 from alliance.reports.periods import Period
 from alliance.reports.schemas import Value
@@ -24,7 +31,10 @@ Compute = Callable[[Session, Sequence[Period], Sequence[str], datetime], list[Va
 #: The modules and the indicators each computes.
 COMPUTED_BY: dict[Compute, tuple[str, ...]] = {
     identification.identification_values: identification.INDICATORS,
+    legislation.legislation_values: legislation.INDICATORS,
     law_enforcement.law_enforcement_values: law_enforcement.INDICATORS,
+    awareness.awareness_values: awareness.INDICATORS,
+    industry.industry_values: industry.INDICATORS,
     removal.removal_values: removal.INDICATORS,
 }
 

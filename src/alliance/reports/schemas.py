@@ -44,6 +44,7 @@ class Attribution(StrEnum):
 class Origin(StrEnum):
     computed = "computed"  # from what happened in the workflows
     self_reported = "self_reported"  # as the member declared it, labelled so
+    reviewed = "reviewed"  # from the alliance's review of the country's law
 
 
 class Clock(BaseModel):
