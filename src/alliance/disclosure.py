@@ -15,7 +15,7 @@ shown outside the country it describes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -53,10 +53,21 @@ def fewer_than(k: int) -> str:
     return f"fewer than {k}"
 
 
-def suppress_row(counts: Mapping[Key, int], k: int, keys: Sequence[Key] | None = None) -> Row[Key]:
+def suppress_row(
+    counts: Mapping[Key, int],
+    k: int,
+    keys: Sequence[Key] | None = None,
+    *,
+    known: Collection[Key] = (),
+) -> Row[Key]:
     """``counts`` (missing keys count 0) with every cell below ``k`` suppressed, one more
     where a single suppressed cell could be derived from the total, and everything when
-    the total is below ``k``."""
+    the total is below ``k``.
+
+    ``known`` cells are shown whatever their count: the reader knows them anyway (its own
+    country's, or a remainder that other figures give away). They count among the shown
+    cells a hidden one could be derived from, so they are never the one hidden with it;
+    when only they are left to hide with it, the total is hidden instead."""
     if k < 1:
         raise ValueError("k is at least 1")
     order = list(keys) if keys is not None else list(counts)
@@ -64,15 +75,23 @@ def suppress_row(counts: Mapping[Key, int], k: int, keys: Sequence[Key] | None =
     total = sum(values.values())
     if total < k:
         hidden = Cell(None, fewer_than(k))
-        return Row(total=hidden, cells=dict.fromkeys(order, hidden))
+        return Row(
+            total=hidden,
+            cells={key: Cell(values[key]) if key in known else hidden for key in order},
+        )
     cells = {
-        key: Cell(None, fewer_than(k)) if value < k else Cell(value)
+        key: Cell(None, fewer_than(k)) if value < k and key not in known else Cell(value)
         for key, value in values.items()
     }
     suppressed = [key for key, cell in cells.items() if cell.suppressed]
-    shown = [key for key, cell in cells.items() if not cell.suppressed]
-    if len(suppressed) == 1 and shown:
-        # The total minus the shown cells would give the hidden one away.
-        smallest = min(shown, key=lambda key: (values[key], order.index(key)))
-        cells[smallest] = Cell(None, "hidden so that a smaller count can't be worked out")
+    if len(suppressed) != 1:
+        return Row(total=Cell(total), cells=cells)
+    # The total minus the shown cells would give the hidden one away.
+    candidates = [key for key, cell in cells.items() if not cell.suppressed and key not in known]
+    if not candidates:
+        return Row(
+            total=Cell(None, "hidden so that a smaller count can't be worked out"), cells=cells
+        )
+    smallest = min(candidates, key=lambda key: (values[key], order.index(key)))
+    cells[smallest] = Cell(None, "hidden so that a smaller count can't be worked out")
     return Row(total=Cell(total), cells=cells)

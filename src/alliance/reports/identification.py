@@ -142,7 +142,7 @@ def identification_values(
                         key,
                         period.key,
                         None if growth is None else round(growth, 4),
-                        current,
+                        min(current, previous),  # either count could be worked out from it
                         Status.ok if growth is not None else Status.undefined,
                         coverage,
                         meets(indicator, growth),

@@ -74,6 +74,9 @@ class Indicator(BaseModel):
     goal: ItemId
     definition: Words
     unit: Unit
+    #: Whether the alliance-wide value is the sum of the countries' (and of the records
+    #: without one): a hidden small count could then be worked out by subtraction.
+    additive: bool = False
     attribution: Attribution
     origin: Origin = Origin.computed
     #: Whether a higher value is progress (more identified victims) or a lower one (fewer
@@ -92,6 +95,8 @@ class Indicator(BaseModel):
             raise ValueError(f"{self.id}: a time has a clock")
         if self.target is not None and self.unit not in (Unit.change, Unit.share):
             raise ValueError(f"{self.id}: only a change or a share has a target")
+        if self.additive and self.unit is not Unit.number:
+            raise ValueError(f"{self.id}: only a number adds up")
         return self
 
 
@@ -130,8 +135,9 @@ class Value:
     country: str | None
     period: str
     value: float | None
-    #: How many records the value is computed from (what small-count suppression reads).
-    n: int
+    #: How many records the value is computed from (what small-count suppression reads);
+    #: None where suppression hides it with the value.
+    n: int | None
     status: Status = Status.ok
     #: The share of the relevant records the figure could use (e.g. items with a resolved
     #: hosting country), None when every record could be.
@@ -139,3 +145,5 @@ class Value:
     #: Whether the value meets the indicator's target (None: no target, or no value).
     meets_target: bool | None = None
     notes: tuple[str, ...] = field(default=())
+    #: Why the value (and its n) is hidden from this reader; "" when shown.
+    suppressed: str = ""
