@@ -29,9 +29,7 @@ def test_first_fetch_filled_and_undone(fresh_db_url: str) -> None:
     with migrating(fresh_db_url, "0016") as engine:
         insert(engine, ROWS, {"at": (at, DateTime())})
         upgrade(engine, "0017")
-        rows = select(
-            engine, "SELECT count(*) FROM bank_syncs WHERE first_synced_at = synced_at"
-        )
+        rows = select(engine, "SELECT count(*) FROM bank_syncs WHERE first_synced_at = synced_at")
         assert [tuple(row) for row in rows] == [(1,)]
         downgrade(engine, "0016")
         columns = {c["name"] for c in inspect(engine).get_columns("bank_syncs")}
