@@ -82,6 +82,7 @@ class EventType(StrEnum):
     COMMITMENT_RETURNED = "commitment:returned"
     CAPABILITY_ASSESSED = "capability_assessment:saved"
     CAPABILITY_EXPORTED = "capability_assessment:exported"
+    PROGRESS_REPORT_BUILT = "progress_report:built"
     LEGAL_REVIEW_RECORDED = "legal_review:recorded"
     LEGAL_REVIEW_PUBLISHED = "legal_review:published"
     LEGAL_MATRIX_IMPORTED = "legal_matrix:imported"

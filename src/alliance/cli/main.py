@@ -25,6 +25,7 @@ from alliance.cli import (
     hosting,
     legal,
     library,
+    report,
     scan,
     serve,
     settings_command,
@@ -97,6 +98,7 @@ def build_app() -> typer.Typer:
     app.add_typer(capabilities.app, name="capabilities")
     app.add_typer(legal.app, name="legal")
     app.add_typer(library.app, name="library")
+    app.add_typer(report.app, name="report")
     app.command("worker")(worker.worker_command)
     app.command("settings")(settings_command.show_settings)
     app.command("serve")(serve.serve)

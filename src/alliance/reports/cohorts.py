@@ -120,6 +120,12 @@ def known_by(clocks: Clocks, period: Period, as_of: datetime) -> set[str | None]
     return countries | ({ALLIANCE} if started.any() else set())
 
 
+def present(country: NDArray[np.str_]) -> set[str | None]:
+    """The known countries among ``country``, and the alliance when it is not empty."""
+    found: set[str | None] = {str(c) for c in np.unique(country) if c}
+    return found | ({ALLIANCE} if len(country) else set())
+
+
 def count_by_country(country: NDArray[np.str_]) -> dict[str | None, int]:
     """How many per known country, and alliance-wide (key None, all of them)."""
     countries, counts = np.unique(country, return_counts=True)

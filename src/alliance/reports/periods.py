@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime
 
 from alliance.errors import InvalidInput
 
-FIRST_YEAR = 2012  # the alliance's launch (5 December 2012)
+FIRST_YEAR = 2012  # the alliance's launch (5 December 2012): the first year reported
+#: The years a period may fall in (the year before the first is what it is compared with).
+EARLIEST_YEAR = 2000
 LAST_YEAR = 2100
 _PERIOD = re.compile(r"(\d{4})(?:-?[Qq]([1-4]))?")
 
@@ -25,7 +27,7 @@ class Period:
     quarter: int | None = None
 
     def __post_init__(self) -> None:
-        if not FIRST_YEAR <= self.year <= LAST_YEAR:
+        if not EARLIEST_YEAR <= self.year <= LAST_YEAR:
             raise InvalidInput(
                 f"year {self.year}: choose one from {FIRST_YEAR} to {LAST_YEAR}", field="year"
             )
@@ -82,10 +84,10 @@ def parse_period(text: str, *, field: str = "period") -> Period:
         raise InvalidInput(
             f"{text.strip()[:20]!r}: write a year (2026) or a quarter (2026-Q2)", field=field
         )
-    try:
-        return Period(int(match.group(1)), int(match.group(2)) if match.group(2) else None)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message, field=field) from None
+    year = int(match.group(1))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(f"year {year}: choose one from {FIRST_YEAR} to {LAST_YEAR}", field=field)
+    return Period(year, int(match.group(2)) if match.group(2) else None)
 
 
 def years(first: int, last: int) -> list[Period]:

@@ -29,6 +29,7 @@ from alliance.reports.cohorts import (
     columns,
     count_by_country,
     in_period,
+    present,
     survival_by_country,
 )
 from alliance.reports.periods import Period
@@ -157,13 +158,13 @@ def removal_values(
                 not_reached="fewer than half informed by the period's end",
             )  # fmt: skip
         first_held = in_period(held, period, as_of)
-        active = set(count_by_country(noticed.country)) | set(count_by_country(assessed.country))
+        active = present(noticed.country) | present(assessed.country)
         out += from_counts(
             "takedown.held_items",
             period,
             count_by_country(first_held.country),
             keys,
-            active=active | set(count_by_country(first_held.country)),
+            active=active | present(first_held.country),
             coverage=first_held.coverage,
         )
         out += from_survival(

@@ -29,6 +29,7 @@ from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
 from alliance.web.api import legal as legal_api
 from alliance.web.api import library as library_api
+from alliance.web.api import reports as reports_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
@@ -66,6 +67,8 @@ API_ROUTERS = [
     audit_api.router,
     banks_api.router,
     banks_api.hma_router,
+    # before takedown's /api/v1/reports/{reference}: a report reference is never "progress"
+    reports_api.router,
     takedown_api.router,
     hosting_api.router,
     cooperation_api.router,

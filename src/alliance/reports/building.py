@@ -1,0 +1,226 @@
+"""A progress report laid out as the declaration is: policy target → operational goal →
+the country's own narrative for the year (baseline, committed, progress) beside the
+indicators computed for it, each with its trend over the years and its quarters.
+
+Who may build which report (a live report is a draft):
+
+- a country's report: the country's government (its own figures in full) and the
+  secretariat (small counts hidden, as for anyone outside the country);
+- the alliance-wide report: the secretariat.
+
+Anyone else is told there is no such report (NotFound), as for any draft they may not
+see. Every build is audited. A year before the alliance, in the future, or without a
+single figure is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alliance import __version__
+from alliance.accounts.policy import Principal
+from alliance.audit import EventType, record
+from alliance.countries import commitments
+from alliance.countries.models import CommitmentVersion, MemberCountry
+from alliance.countries.names import check_country_code, country_name
+from alliance.db.base import utcnow
+from alliance.errors import InvalidInput, NotFound
+from alliance.frameworks.registry import get_item
+from alliance.frameworks.schemas import Item
+from alliance.reports.catalogue import indicators_of_goal
+from alliance.reports.computation import compute
+from alliance.reports.periods import FIRST_YEAR, Period, years
+from alliance.reports.schemas import Indicator, Status, Value
+from alliance.reports.suppression import for_reader
+
+#: The declaration's policy targets and, under each, its operational goals.
+TARGETS = {
+    "ga2012.target.1": ("ga2012.goal.1",),
+    "ga2012.target.2": ("ga2012.goal.2", "ga2012.goal.3"),
+    "ga2012.target.3": ("ga2012.goal.4", "ga2012.goal.5"),
+    "ga2012.target.4": ("ga2012.goal.6", "ga2012.goal.7"),
+}
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator in a report: the year's value, each year's before it, the year's
+    quarters, and (in a country's report) the alliance-wide value beside it."""
+
+    indicator: Indicator
+    value: Value
+    trend: list[Value]
+    quarters: list[Value]
+    alliance: Value | None = None
+
+
+@dataclass(frozen=True)
+class GoalSection:
+    goal: Item
+    rows: list[IndicatorRow]
+
+
+@dataclass(frozen=True)
+class TargetSection:
+    target: Item
+    goals: list[GoalSection]
+    #: The country's text for the target and year (None: none the reader may see).
+    narrative: CommitmentVersion | None = None
+    #: "published", or the working state ("draft", "submitted") the reader sees.
+    narrative_status: str = ""
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    """A country's (``country`` set) or the alliance's report for one year."""
+
+    country: str | None
+    title: str
+    year: int
+    as_of: datetime
+    #: Small counts below ``k`` hidden outside the country they describe.
+    k: int
+    #: The country whose own figures this reader sees in full (None: nobody's).
+    reader_country: str | None
+    code_version: str
+    targets: list[TargetSection]
+    #: Every value shown: each indicator, each country listed, each period.
+    values: list[Value] = field(default_factory=list)
+    #: The years the trend covers.
+    first_year: int = FIRST_YEAR
+
+
+def _check_year(year: int, as_of: datetime) -> Period:
+    if year > as_of.year:
+        raise InvalidInput(f"{year} has not begun: choose {as_of.year} or earlier", field="year")
+    if year < FIRST_YEAR:
+        raise InvalidInput(
+            f"{year}: the alliance began in {FIRST_YEAR}; choose a later year", field="year"
+        )
+    return Period(year)
+
+
+def _may_build(principal: Principal | None, country: str | None) -> bool:
+    if country is None:
+        return commitments.may_publish(principal)
+    return commitments.may_see_working(principal, country)
+
+
+def build_progress_report(
+    session: Session,
+    principal: Principal | None,
+    *,
+    country: str | None,
+    year: int,
+    k: int,
+    as_of: datetime | None = None,
+) -> ProgressReport:
+    """The live (draft) report of ``country`` (None: alliance-wide) for ``year``, as
+    ``principal`` may see it."""
+    moment = as_of or utcnow()
+    period = _check_year(year, moment)
+    code = None
+    member: MemberCountry | None = None
+    if country is not None:
+        code = check_country_code(country, field="country")
+        member = session.get(MemberCountry, code)
+        if member is None:
+            raise NotFound(f"{country_name(code) or code} is not a member country")
+    if not _may_build(principal, code):
+        raise NotFound(
+            "no such report: a country's draft report is its government's and the "
+            "secretariat's; the alliance-wide one is the secretariat's"
+        )
+    assert principal is not None  # _may_build refuses anonymous readers
+    reader_country = code if code and commitments.is_country_government(principal, code) else None
+    listed = (
+        [code]
+        if code
+        else list(
+            session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
+        )
+    )
+    periods = [*years(FIRST_YEAR, year), *period.quarters()]
+    computed = compute(session, periods, listed, as_of=moment)
+    shown = for_reader(computed, k=k, own_country=reader_country)
+    subject = code or "alliance"
+    if not any(
+        v.period == period.key and v.country == code and v.status is not Status.no_data
+        for v in shown
+    ):
+        raise NotFound(f"{member.name if member else 'The alliance'} has no figures for {year}")
+    report = ProgressReport(
+        country=code,
+        title=(
+            f"{member.name}: progress report {year}"
+            if member
+            else f"The alliance's progress report {year}"
+        ),
+        year=year,
+        as_of=moment,
+        k=k,
+        reader_country=reader_country,
+        code_version=__version__,
+        targets=_sections(session, principal, shown, code, period),
+        values=shown,
+    )
+    record(
+        session,
+        principal,
+        EventType.PROGRESS_REPORT_BUILT,
+        "progress_report",
+        f"{subject}/{year}",
+        {"country": code, "year": year, "draft": True},
+    )
+    return report
+
+
+def _sections(
+    session: Session,
+    principal: Principal,
+    values: Sequence[Value],
+    code: str | None,
+    period: Period,
+) -> list[TargetSection]:
+    by_key: dict[tuple[str, str | None], dict[str, Value]] = defaultdict(dict)
+    for value in values:
+        by_key[(value.indicator, value.country)][value.period] = value
+    narratives = (
+        {
+            view.target: view
+            for view in commitments.cycle_view(session, principal, code, period.year)
+        }
+        if code
+        else {}
+    )
+    sections = []
+    for target, goals in TARGETS.items():
+        goal_sections = []
+        for goal in goals:
+            rows = []
+            for indicator in indicators_of_goal(goal):
+                mine = by_key[(indicator.id, code)]
+                rows.append(
+                    IndicatorRow(
+                        indicator=indicator,
+                        value=mine[period.key],
+                        trend=[mine[str(y)] for y in range(FIRST_YEAR, period.year + 1)],
+                        quarters=[mine[q.key] for q in period.quarters()],
+                        alliance=by_key[(indicator.id, None)][period.key] if code else None,
+                    )
+                )
+            goal_sections.append(GoalSection(get_item(goal), rows))
+        view = narratives.get(target)
+        shown = view.shown if view else None
+        status = ""
+        if view is not None and view.commitment is not None and shown is not None:
+            published = view.commitment.published_version == shown.number
+            status = "published" if published else str(view.commitment.status)
+        sections.append(TargetSection(get_item(target), goal_sections, shown, status))
+    return sections

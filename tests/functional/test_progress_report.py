@@ -1,0 +1,168 @@
+"""The progress report end to end through the API and the command line, on each
+database back end: who may build which draft, JSON and CSV, small counts hidden outside
+the country, bad input refused with a clear message, every build audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alliance import references
+from alliance.accounts.permissions import OrgKind, Role
+from alliance.audit.models import AuditEvent
+from alliance.countries.models import MemberCountry
+from alliance.db import create_db_engine, make_session_factory
+from alliance.reports.periods import Period
+from alliance.takedown.models import AgeGroup
+from alliance.victims.models import Series, SeriesStatus, Victim, VictimStatus
+from tests import factories
+from tests.support.cli import Run
+
+YEAR = 2025
+
+
+def _world(session: Session) -> dict[str, str]:
+    """NL identified 6 victims in 2024 and 7 in 2025, GB 3 and DE 2 in 2025; NL's and
+    GB's governments and the secretariat have keys."""
+    keys = {}
+    for code in ("NL", "GB", "DE"):
+        factories.jurisdiction(session, code)
+        session.add(MemberCountry(code=code, name=code, joined_on=date(2012, 12, 5)))
+    session.flush()
+    for code in ("NL", "GB"):
+        government = factories.organisation(
+            session, OrgKind.government, code, slug=f"{code.lower()}-gov"
+        )
+        _, keys[code] = factories.api_key(session, government, Role.country_editor)
+    secretariat = factories.organisation(session, OrgKind.secretariat, "NL", slug="sec")
+    _, keys["sec"] = factories.api_key(session, secretariat, Role.secretariat_admin)
+    police = factories.organisation(session, OrgKind.law_enforcement, "NL", slug="nl-police")
+    series = Series(
+        code="S-TEST0001", name="Test", name_key="test", owner_organisation_id=police.id,
+        status=SeriesStatus.active, first_seen_at=Period(2024).starts, countries=[],
+        created_by="test",
+    )  # fmt: skip
+    session.add(series)
+    session.flush()
+    for country, count, on in (
+        ("NL", 6, "2024-03-01"),
+        ("NL", 7, "2025-03-01"),
+        ("GB", 3, "2025-04-01"),
+        ("DE", 2, "2025-05-01"),
+    ):
+        for _ in range(count):
+            session.add(
+                Victim(
+                    reference=references.new("V"), series_id=series.id,
+                    age_group=AgeGroup.pubescent, status=VictimStatus.identified,
+                    identified_on=date.fromisoformat(on), identified_country=country,
+                    created_by="test",
+                )
+            )  # fmt: skip
+    session.flush()
+    return keys
+
+
+@pytest.fixture
+def keys(sessions: sessionmaker[Session]) -> dict[str, str]:
+    with sessions.begin() as session:
+        return _world(session)
+
+
+def _get(client: TestClient, key: str, **params: Any) -> Any:
+    return client.get(
+        "/api/v1/reports/progress",
+        params={"year": YEAR, **params},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+def _value(document: dict[str, Any], indicator: str, country: str | None) -> dict[str, Any]:
+    return next(
+        v
+        for v in document["values"]
+        if v["indicator"] == indicator and v["country"] == country and v["period"] == str(YEAR)
+    )
+
+
+def test_api_who_sees_what(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session]
+) -> None:
+    alliance = _get(client, keys["sec"])
+    assert alliance.status_code == 200, alliance.text
+    document = alliance.json()
+    assert document["format"] == "alliance.progress-report" and document["country"] is None
+    assert _value(document, "victims.identified", None)["value"] == 12
+    assert _value(document, "victims.identified", "NL")["value"] == 7
+    gb = _value(document, "victims.identified", "GB")  # 3 < k: hidden from the secretariat
+    assert (gb["value"], gb["n"], gb["suppressed"]) == (None, None, "fewer than 5")
+    assert {i["id"] for i in document["indicators"]} >= {
+        "victims.identified",
+        "takedown.median_hours",
+    }
+    # GB's own report, for GB's government: its 3 in full; for the secretariat: hidden.
+    own = _get(client, keys["GB"], country="GB").json()
+    assert _value(own, "victims.identified", "GB")["value"] == 3
+    assert own["reader_country"] == "GB" and len(own["narrative"]) == 4
+    assert (
+        _value(_get(client, keys["sec"], country="GB").json(), "victims.identified", "GB")["value"]
+        is None
+    )
+    # Another country's draft, or the alliance's, is not NL's to read.
+    assert _get(client, keys["NL"], country="GB").status_code == 404
+    assert _get(client, keys["NL"]).status_code == 404
+    as_csv = _get(client, keys["sec"], format="csv")
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    nl = next(r for r in rows if r["indicator"] == "victims.identified" and r["country"] == "NL"
+              and r["period"] == str(YEAR))  # fmt: skip
+    assert (nl["value"], nl["n"], nl["status"]) == ("7.0", "7", "ok")
+    with sessions() as session:
+        built = (
+            session.execute(
+                select(AuditEvent).where(AuditEvent.event_type == "progress_report:built")
+            )
+            .scalars()
+            .all()
+        )
+    assert len(built) == 4
+
+
+def test_api_bad_input(client: TestClient, keys: dict[str, str]) -> None:
+    assert _get(client, keys["sec"], country="FR").status_code == 404  # not a member
+    bad = _get(client, keys["sec"], country="Q1")
+    assert bad.status_code == 400
+    future = _get(client, keys["sec"], year=datetime.now().year + 1)
+    assert future.status_code == 400 and "has not begun" in future.text
+    empty = _get(client, keys["sec"], year=2013)
+    assert empty.status_code == 404 and "no figures for 2013" in empty.text
+    assert _get(client, keys["sec"], year=2011).status_code == 422
+    assert client.get("/api/v1/reports/progress", params={"year": YEAR}).status_code == 401
+
+
+def test_cli_build(run: Run, fresh_db_url: str, tmp_path: Path) -> None:
+    assert run("db", "upgrade").code == 0
+    engine = create_db_engine(fresh_db_url)
+    with make_session_factory(engine).begin() as session:
+        _world(session)
+    engine.dispose()
+    out = tmp_path / "alliance.json"
+    built = run("report", "build", "--alliance", "--year", str(YEAR), "--out", str(out))
+    assert built.code == 0, built.err
+    assert _value(json.loads(out.read_text()), "victims.identified", None)["value"] == 12
+    own = run("report", "build", "--country", "GB", "--year", str(YEAR), "--for", "gb-gov",
+              "--format", "csv")  # fmt: skip
+    assert own.code == 0 and "victims.identified" in own.out
+    assert run("report", "build", "--year", str(YEAR)).code == 2
+    assert run("report", "build", "--alliance", "--country", "NL").code == 2
+    refused = run("report", "build", "--country", "GB", "--year", str(YEAR), "--for", "nl-gov")
+    assert refused.code == 4 and "no such report" in refused.err
