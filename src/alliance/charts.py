@@ -215,3 +215,40 @@ def _dashed(points: str) -> str:
         f'<polyline points="{points}" fill="none" stroke="{TARGET}" stroke-width="2" '
         'stroke-dasharray="5 3"/>'
     )
+
+
+# trend: a small series beside a figure in a table.
+TREND_HEIGHT = 36
+TREND_SLOT = 11
+
+
+def trend(points: Sequence[tuple[str, float | None, str]], *, title: str, testid: str) -> str:
+    """A small column per point (label, value, what its tooltip says the value is), oldest
+    first, with no axis: the shape of a series beside its latest figure. A point without a
+    value is a gap; negative values hang below a zero line. The first and last labels are
+    written under it."""
+    if not any(value is not None for _, value, _ in points):
+        return empty("no figures", testid=testid)
+    values = [value for _, value, _ in points if value is not None]
+    low, high = min(0.0, *values), max(0.0, *values)
+    span = (high - low) or 1.0
+    width = TREND_SLOT * max(len(points), 6) + 2  # room for the two labels under it
+
+    def y(value: float) -> float:
+        return round(2 + (TREND_HEIGHT - 4) * (high - value) / span, 1)
+
+    zero = y(0.0)
+    body = [_line(0, zero, width, zero)]
+    for index, (label, value, shown) in enumerate(points):
+        x = 1 + TREND_SLOT * index + 1.5
+        if value is None:
+            body.append(_rect(x, zero - 1, TREND_SLOT - 3, 1, GRID, f"{label}: {shown}"))
+            continue
+        top, bottom = sorted((y(value), zero))
+        body.append(_rect(x, top, TREND_SLOT - 3, max(bottom - top, 1), DARK, f"{label}: {shown}"))
+    if len(points) > 1:
+        body.append(_text(1, TREND_HEIGHT + 11, points[0][0], size=10))
+    body.append(_text(width - 1, TREND_HEIGHT + 11, points[-1][0], anchor="end", size=10))
+    svg = _svg(width, TREND_HEIGHT + 14, title, body, testid=testid)
+    # A fixed size: it sits in a table cell, not across the page.
+    return svg.replace('width="100%"', f'width="{_n(width)}" height="{TREND_HEIGHT + 14}"', 1)

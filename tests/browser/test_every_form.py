@@ -759,6 +759,17 @@ CASES: list[Case] = [
         keeps_form=False,  # a framework the list does not offer: only a tampered page sends it
     ),
     Case(
+        "choose the progress report and its year",
+        "/reports/progress",
+        "secretariat",
+        "/reports/progress",
+        "form[data-testid=report-choice]",
+        method="GET",
+        bad={"year": "last year"},
+        good={"country": "NL", "year": "2025"},
+        confirmed_by="[data-testid=target-1]",
+    ),
+    Case(
         "save the capability self-assessment",
         "/capabilities/{country}/{year}",
         "nl-editor",

@@ -25,6 +25,7 @@ from alliance.reports.periods import Period
 from alliance.takedown.models import AgeGroup
 from alliance.victims.models import Series, SeriesStatus, Victim, VictimStatus
 from tests import factories
+from tests.functional.conftest import log_in
 from tests.support.cli import Run
 
 YEAR = 2025
@@ -43,9 +44,12 @@ def _world(session: Session) -> dict[str, str]:
             session, OrgKind.government, code, slug=f"{code.lower()}-gov"
         )
         _, keys[code] = factories.api_key(session, government, Role.country_editor)
+        factories.user(session, government, Role.country_editor, username=f"{code.lower()}-ed")
+    police = factories.organisation(session, OrgKind.law_enforcement, "NL", slug="nl-police")
     secretariat = factories.organisation(session, OrgKind.secretariat, "NL", slug="sec")
     _, keys["sec"] = factories.api_key(session, secretariat, Role.secretariat_admin)
-    police = factories.organisation(session, OrgKind.law_enforcement, "NL", slug="nl-police")
+    factories.user(session, secretariat, Role.secretariat_admin, username="sec-admin")
+    factories.user(session, police, Role.investigator, username="nl-inv")
     series = Series(
         code="S-TEST0001", name="Test", name_key="test", owner_organisation_id=police.id,
         status=SeriesStatus.active, first_seen_at=Period(2024).starts, countries=[],
@@ -166,3 +170,29 @@ def test_cli_build(run: Run, fresh_db_url: str, tmp_path: Path) -> None:
     assert run("report", "build", "--alliance", "--country", "NL").code == 2
     refused = run("report", "build", "--country", "GB", "--year", str(YEAR), "--for", "nl-gov")
     assert refused.code == 4 and "no such report" in refused.err
+
+
+def test_page(client: TestClient, keys: dict[str, str]) -> None:
+    log_in(client, "sec-admin")
+    page = client.get("/reports/progress", params={"year": YEAR})
+    assert page.status_code == 200
+    assert "alliance&#39;s progress report 2025" in page.text
+    assert 'data-testid="indicator-victims.identified"' in page.text
+    assert "fewer than 5" in page.text and "no data" in page.text
+    assert 'data-testid="trend-victims.identified"' in page.text  # the years' chart
+    nl = client.get("/reports/progress", params={"year": YEAR, "country": "NL"})
+    assert nl.status_code == 200 and 'data-testid="narrative-1"' in nl.text
+    for bad, message in (("last year", "four digits"), ("2013", "no figures for 2013")):
+        refused = client.get("/reports/progress", params={"year": bad})
+        assert refused.status_code in (400, 404) and message in refused.text
+        assert 'data-testid="form-errors"' in refused.text and bad in refused.text
+    client.post("/logout")
+    log_in(client, "gb-ed")
+    own = client.get("/reports/progress", params={"year": YEAR})
+    assert own.status_code == 200 and "GB: progress report 2025" in own.text
+    assert ">3</strong>" in own.text  # its own 3 in full
+    others = client.get("/reports/progress", params={"year": YEAR, "country": "NL"})
+    assert others.status_code == 404 and "No such report" in others.text
+    client.post("/logout")
+    log_in(client, "nl-inv")
+    assert client.get("/reports/progress").status_code == 403

@@ -24,6 +24,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
             "Member countries",
             "Commitments",
             "To publish",
+            "Progress report",
             "Capabilities across the alliance",
             "Legal frameworks",
             "Legal reviews",
@@ -98,6 +99,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Countries": [
             "Member countries",
             "Commitments",
+            "Progress report",
             "Self-assessment",
             "Capabilities across the alliance",
             "Legal frameworks",

@@ -64,6 +64,9 @@ class Permission(StrEnum):
     CAPABILITY_ASSESS = "countries:capability:assess"
     #: The alliance-wide distribution of phases, small counts suppressed, no country named.
     CAPABILITY_DISTRIBUTION = "countries:capability:distribution"
+    #: Build the live (draft) progress report: a government its own country's, the
+    #: secretariat every country's and the alliance's (alliance.reports.building decides).
+    REPORT_BUILD = "reports:progress:build"
 
     LEGAL_READ = "legal:review:read"
     LEGAL_REVIEW = "legal:review:record"
@@ -236,6 +239,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         # Its own country's capability self-assessment, which no one else reads.
         P.CAPABILITY_READ: Reach.OWN,
         P.CAPABILITY_ASSESS: Reach.OWN,
+        # Its own country's progress report, its figures in full.
+        P.REPORT_BUILD: Reach.OWN,
     },
     Role.viewer: {**_MEMBER_BASE, P.BANK_READ: Reach.OWN, P.ITEM_READ: Reach.OWN},
 }
@@ -321,6 +326,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     "government's editors only",
     P.CAPABILITY_ASSESS: "Assess a country's capabilities (its own government's editors only)",
     P.CAPABILITY_DISTRIBUTION: "See the alliance-wide distribution of capability phases",
+    P.REPORT_BUILD: "Build your country's progress report (the secretariat: every country's "
+    "and the alliance's)",
     P.LEGAL_READ: "See the legal-framework matrix",
     P.LEGAL_REVIEW: "Record reviews of a country's law",
     P.LEGAL_PUBLISH: "Publish reviews of a country's law",

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alliance import __version__
-from alliance.accounts.policy import Principal
+from alliance.accounts.permissions import Permission
+from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.countries import commitments
 from alliance.countries.models import CommitmentVersion, MemberCountry
@@ -132,6 +133,8 @@ def build_progress_report(
         member = session.get(MemberCountry, code)
         if member is None:
             raise NotFound(f"{country_name(code) or code} is not a member country")
+    if principal is not None:
+        authorize(principal, Permission.REPORT_BUILD)
     if not _may_build(principal, code):
         raise NotFound(
             "no such report: a country's draft report is its government's and the "

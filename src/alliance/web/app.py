@@ -54,6 +54,7 @@ from alliance.web.pages import countries as countries_pages
 from alliance.web.pages import legal as legal_pages
 from alliance.web.pages import library as library_pages
 from alliance.web.pages import member_countries as member_countries_pages
+from alliance.web.pages import reports as reports_pages
 from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -86,6 +87,8 @@ PAGE_ROUTERS = [
     accounts_pages.router,
     audit_pages.router,
     api_docs.router,
+    # before takedown's /reports/{reference}: a report reference is never "progress"
+    reports_pages.router,
     takedown_pages.router,
     cooperation_pages.router,
     victims_pages.router,

@@ -85,6 +85,7 @@ GROUPS: tuple[NavGroup, ...] = (
             NavItem("Member countries", "/countries", Permission.COUNTRY_READ),
             NavItem("Commitments", "/commitments", Permission.COMMITMENT_READ),
             NavItem("To publish", "/commitments/submitted", Permission.COMMITMENT_PUBLISH),
+            NavItem("Progress report", "/reports/progress", Permission.REPORT_BUILD),
             NavItem("Self-assessment", "/capabilities", Permission.CAPABILITY_READ),
             NavItem(
                 "Capabilities across the alliance",

@@ -44,7 +44,7 @@ def progress_report(
         Query(min_length=2, max_length=2, description="a member country (none: alliance-wide)"),
     ] = None,
     format: Literal["json", "csv"] = "json",
-    principal: Principal = requires(Permission.COMMITMENT_READ),
+    principal: Principal = requires(Permission.REPORT_BUILD),
 ) -> Response:
     """The live progress report of ``country`` (or alliance-wide) for ``year``: every
     indicator with its n, status and coverage; small counts hidden outside the country."""

@@ -1,0 +1,87 @@
+"""The progress report's page: a country's or the alliance's, for a year, laid out as the
+declaration is. A live report is a draft: a country's for its government and the
+secretariat, the alliance's for the secretariat. Routes only parse and call
+:mod:`alliance.reports`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from alliance.accounts.permissions import Permission
+from alliance.accounts.policy import Principal
+from alliance.countries import commitments
+from alliance.countries.commitments import SECTIONS
+from alliance.countries.models import MemberCountry
+from alliance.errors import AllianceError, InvalidInput, NotFound
+from alliance.reports import presentation
+from alliance.reports.building import ProgressReport, build_progress_report
+from alliance.reports.catalogue import catalogue
+from alliance.web.errors import failed_form
+from alliance.web.forms import Form
+from alliance.web.guards import DbSession, page_requires
+from alliance.web.pages.rendering import render
+from alliance.web.state import app_state
+
+router = APIRouter()
+
+
+def _choices(session: DbSession, principal: Principal) -> list[tuple[str, str]]:
+    """The reports this reader may build: the alliance's and every country's for the
+    secretariat, its own country's for a government."""
+    members = session.execute(select(MemberCountry).order_by(MemberCountry.name)).scalars()
+    own = [(m.code, m.name) for m in members if commitments.may_see_working(principal, m.code)]
+    if commitments.may_publish(principal):
+        return [("", "The alliance"), *own]
+    return own
+
+
+@router.get("/reports/progress")
+def progress_report_page(
+    request: Request,
+    session: DbSession,
+    country: Annotated[str, Query(max_length=2)] = "",
+    year: Annotated[str, Query(max_length=40)] = "",
+    principal: Principal = page_requires(Permission.REPORT_BUILD),
+) -> Response:
+    """The live report: choose the country (or the alliance) and the year."""
+    choices = _choices(session, principal)
+    if not choices:
+        raise NotFound("no progress report: your organisation reports for no member country")
+    last_year = datetime.now(UTC).year - 1
+    values = {
+        "country": country.strip().upper() or choices[0][0],
+        "year": year.strip() or str(last_year),
+    }
+    form = Form(values=values)
+    report: ProgressReport | None = None
+    status = 200
+    try:
+        if not values["year"].isdigit():
+            raise InvalidInput("write the year as four digits, e.g. 2025", field="year")
+        report = build_progress_report(
+            session,
+            principal,
+            country=values["country"] or None,
+            year=int(values["year"]),
+            k=app_state(request).settings.disclosure_k,
+        )
+    except AllianceError as exc:
+        form, status = failed_form(exc, values, labels={"country": "Report", "year": "Year"})
+    return render(
+        request,
+        "progress_report.html",
+        {
+            "report": report,
+            "form": form,
+            "choices": choices,
+            "sections": SECTIONS,
+            "p": presentation,
+            "indicators": catalogue(),
+        },
+        status_code=status,
+    )
