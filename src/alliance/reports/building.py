@@ -97,6 +97,10 @@ class ProgressReport:
     first_year: int = FIRST_YEAR
 
 
+class NoFigures(NotFound):
+    """The report asked for has not a single figure for its year."""
+
+
 def _check_year(year: int, as_of: datetime) -> Period:
     if year > as_of.year:
         raise InvalidInput(f"{year} has not begun: choose {as_of.year} or earlier", field="year")
@@ -157,7 +161,7 @@ def build_progress_report(
         v.period == period.key and v.country == code and v.status is not Status.no_data
         for v in shown
     ):
-        raise NotFound(f"{member.name if member else 'The alliance'} has no figures for {year}")
+        raise NoFigures(f"{member.name if member else 'The alliance'} has no figures for {year}")
     report = ProgressReport(
         country=code,
         title=(

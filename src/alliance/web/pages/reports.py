@@ -17,9 +17,9 @@ from alliance.accounts.policy import Principal
 from alliance.countries import commitments
 from alliance.countries.commitments import SECTIONS
 from alliance.countries.models import MemberCountry
-from alliance.errors import AllianceError, InvalidInput, NotFound
+from alliance.errors import AllianceError, InvalidInput
 from alliance.reports import presentation
-from alliance.reports.building import ProgressReport, build_progress_report
+from alliance.reports.building import NoFigures, ProgressReport, build_progress_report
 from alliance.reports.catalogue import catalogue
 from alliance.web.errors import failed_form
 from alliance.web.forms import Form
@@ -51,7 +51,14 @@ def progress_report_page(
     """The live report: choose the country (or the alliance) and the year."""
     choices = _choices(session, principal)
     if not choices:
-        raise NotFound("no progress report: your organisation reports for no member country")
+        form = Form(
+            values={},
+            message="Your organisation's country is not in the member register, so it has "
+            "no progress report yet: the secretariat adds member countries.",
+        )
+        return render(
+            request, "progress_report.html", {"report": None, "form": form, "choices": []}
+        )
     last_year = datetime.now(UTC).year - 1
     values = {
         "country": country.strip().upper() or choices[0][0],
@@ -72,6 +79,8 @@ def progress_report_page(
         )
     except AllianceError as exc:
         form, status = failed_form(exc, values, labels={"country": "Report", "year": "Year"})
+        if isinstance(exc, NoFigures):
+            status = 200  # the page and the report exist; the year has nothing in it yet
     return render(
         request,
         "progress_report.html",
