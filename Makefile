@@ -12,9 +12,11 @@ export ALLIANCE_TEST_POSTGRES_URL
 PYTEST_ARGS ?= -n auto
 
 # Debian packages the Python dependencies build against (vpdq needs FFmpeg's libraries);
-# ffmpeg itself makes the benign test clips.
+# ffmpeg itself makes the benign test clips; WeasyPrint (the report as PDF) draws its text
+# with Pango and the DejaVu fonts.
 SYSTEM_PACKAGES := pkg-config g++ ffmpeg libavcodec-dev libavformat-dev libavutil-dev \
-	libswscale-dev libavdevice-dev libavfilter-dev libswresample-dev
+	libswscale-dev libavdevice-dev libavfilter-dev libswresample-dev \
+	libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
 
 .PHONY: help install system run test lint format bench browser clean

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,16 @@ def test_cli_build(run: Run, fresh_db_url: str, tmp_path: Path) -> None:
     assert run("report", "build", "--alliance", "--country", "NL").code == 2
     refused = run("report", "build", "--country", "GB", "--year", str(YEAR), "--for", "nl-gov")
     assert refused.code == 4 and "no such report" in refused.err
+    page = run("report", "build", "--country", "GB", "--year", str(YEAR), "--for", "gb-gov",
+               "--format", "html")  # fmt: skip
+    assert page.code == 0 and "<style>" in page.out and "progress report 2025" in page.out
+    # A document of its own: nothing linked, scripted or fetched.
+    assert not re.search(r"<(link|script|img)\b|src=", page.out)
+    assert run("report", "build", "--alliance", "--year", str(YEAR), "--format", "pdf").code == 2
+    pdf = tmp_path / "alliance.pdf"
+    assert run("report", "build", "--alliance", "--year", str(YEAR), "--format", "pdf",
+               "--out", str(pdf)).code == 0  # fmt: skip
+    assert pdf.read_bytes().startswith(b"%PDF-")
 
 
 def test_page(client: TestClient, keys: dict[str, str]) -> None:
@@ -196,3 +207,16 @@ def test_page(client: TestClient, keys: dict[str, str]) -> None:
     client.post("/logout")
     log_in(client, "nl-inv")
     assert client.get("/reports/progress").status_code == 403
+
+
+def test_pdf(client: TestClient, keys: dict[str, str]) -> None:
+    log_in(client, "gb-ed")
+    pdf = client.get("/reports/progress.pdf", params={"year": YEAR, "country": "GB"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-") and pdf.content.rstrip().endswith(b"%%EOF")
+    assert len(pdf.content) > 10_000  # pages drawn, not an empty shell
+    assert "progress-GB-2025-draft.pdf" in pdf.headers["content-disposition"]
+    assert (
+        client.get("/reports/progress.pdf", params={"year": YEAR, "country": "NL"}).status_code
+        == 404
+    )

@@ -1,5 +1,5 @@
-"""``alliance report build``: the progress report, a country's or the alliance's, as open
-data (JSON or CSV).
+"""``alliance report build``: the progress report, a country's or the alliance's, as a
+document (HTML or PDF) or as open data (JSON or CSV).
 
 The operator builds it as the secretariat does (small counts hidden for every country), or
 ``--for`` a country's government organisation, which sees its own country's figures in
@@ -21,11 +21,14 @@ from alliance.cli.output import err_console
 from alliance.errors import InvalidInput
 from alliance.reports.building import build_progress_report
 from alliance.reports.open_data import report_csv, report_json
+from alliance.web.printing import report_html, report_pdf
 
 app = typer.Typer(help="The alliance's progress report.", no_args_is_help=True)
 
 
 class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
     json = "json"
     csv = "csv"
 
@@ -37,7 +40,9 @@ def build(
     ] = None,
     alliance: Annotated[bool, typer.Option("--alliance", help="the alliance-wide report")] = False,
     year: Annotated[int | None, typer.Option(help="the year (default: last year)")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="json or csv")] = ReportFormat.json,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="html, pdf, json or csv")
+    ] = ReportFormat.json,
     out: Annotated[Path | None, typer.Option("--out", help="write here (default: stdout)")] = None,
     for_org: Annotated[
         str | None,
@@ -62,7 +67,17 @@ def build(
         report = build_progress_report(
             session, principal, country=None if alliance else country, year=chosen_year, k=k
         )
-    text = report_json(report) if fmt is ReportFormat.json else report_csv(report)
+    if fmt is ReportFormat.pdf:
+        if out is None:
+            raise InvalidInput("a PDF goes to a file: give --out FILE", field="out")
+        out.write_bytes(report_pdf(report))
+        err_console.print(f"wrote {report.title} (PDF) to {out}", highlight=False)
+        return
+    text = {
+        ReportFormat.html: report_html,
+        ReportFormat.json: report_json,
+        ReportFormat.csv: report_csv,
+    }[fmt](report)
     if out is None:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -11,12 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.templating import Jinja2Templates
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import alliance
 from alliance.banks.signing import Signer
-from alliance.countries import markdown
 from alliance.db import make_session_factory
 from alliance.hashing import parallel
 from alliance.settings import Mode, Settings, get_settings
@@ -43,7 +41,6 @@ from alliance.web.capacity import (
 from alliance.web.errors import document_errors, install_error_handlers
 from alliance.web.guards import guard_of
 from alliance.web.inputs import NulRefusalMiddleware
-from alliance.web.labels import country, label
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
@@ -59,6 +56,7 @@ from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from alliance.web.state import AppState
+from alliance.web.templating import make_templates
 
 HERE = Path(__file__).parent
 
@@ -124,17 +122,6 @@ def route_guard(route: APIRoute) -> tuple[str, bool] | None:
     return None
 
 
-def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["label"] = label
-    templates.env.filters["country"] = country
-    # Countries' Markdown (commitments), rendered safe: no raw HTML, links http(s)/mailto.
-    templates.env.filters["markdown"] = markdown.render
-    # A stored code of the age-group vocabulary (a referral package's), former bands mapped.
-    templates.env.filters["age_group"] = victims_pages.age_group_label
-    return templates
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -150,7 +137,7 @@ def create_app(
         engine=engine,
         sessions=sessions,
         secret_key=settings.resolved_secret_key(),
-        templates=_templates(),
+        templates=make_templates(),
         signer=Signer.from_file(
             settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
         ),

@@ -25,6 +25,7 @@ from alliance.web.errors import failed_form
 from alliance.web.forms import Form
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.pages.rendering import render
+from alliance.web.printing import report_pdf
 from alliance.web.state import app_state
 
 router = APIRouter()
@@ -93,4 +94,28 @@ def progress_report_page(
             "indicators": catalogue(),
         },
         status_code=status,
+    )
+
+
+@router.get("/reports/progress.pdf")
+def progress_report_pdf(
+    request: Request,
+    session: DbSession,
+    year: Annotated[int, Query(ge=2012, le=2100)],
+    country: Annotated[str, Query(max_length=2)] = "",
+    principal: Principal = page_requires(Permission.REPORT_BUILD),
+) -> Response:
+    """The live report as PDF, as this reader may see it."""
+    report = build_progress_report(
+        session,
+        principal,
+        country=country.strip().upper() or None,
+        year=year,
+        k=app_state(request).settings.disclosure_k,
+    )
+    name = f"progress-{report.country or 'alliance'}-{report.year}-draft.pdf"
+    return Response(
+        report_pdf(report),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
