@@ -770,6 +770,15 @@ CASES: list[Case] = [
         confirmed_by="[data-testid=target-1]",
     ),
     Case(
+        "publish the progress report",
+        "/reports/progress/publish",
+        "secretariat",
+        "/reports/progress?year=2025",
+        "form[data-testid=publish-form]",
+        good={},
+        no_bad="a button alone: publishing again makes a newer, equally valid version",
+    ),
+    Case(
         "save the capability self-assessment",
         "/capabilities/{country}/{year}",
         "nl-editor",

@@ -22,11 +22,13 @@ from alliance.accounts.permissions import OrgKind, Role
 from alliance.audit.models import AuditEvent
 from alliance.countries.models import MemberCountry
 from alliance.db import create_db_engine, make_session_factory
+from alliance.reports import publication
 from alliance.reports.periods import Period
+from alliance.signing import SignatureInvalid
 from alliance.takedown.models import AgeGroup
 from alliance.victims.models import Series, SeriesStatus, Victim, VictimStatus
 from tests import factories
-from tests.functional.conftest import log_in
+from tests.functional.conftest import csrf_from_page, log_in
 from tests.support.cli import Run
 
 YEAR = 2025
@@ -181,6 +183,19 @@ def test_cli_build(run: Run, fresh_db_url: str, tmp_path: Path) -> None:
     assert run("report", "build", "--alliance", "--year", str(YEAR), "--format", "pdf",
                "--out", str(pdf)).code == 0  # fmt: skip
     assert pdf.read_bytes().startswith(b"%PDF-")
+    # publish, fetch the signed file, verify it; a changed copy fails and says what changed
+    assert run("report", "publish", "--alliance", "--year", str(YEAR)).code == 0
+    signed = tmp_path / "alliance.jsonl"
+    assert (
+        run("report", "published", "--alliance", "--year", str(YEAR), "--out", str(signed)).code
+        == 0
+    )
+    checked = run("report", "verify", str(signed))
+    assert checked.code == 0 and "verified: " in checked.out
+    changed = tmp_path / "changed.jsonl"
+    changed.write_bytes(signed.read_bytes().replace(b'"year":2025', b'"year":2024', 1))
+    refused = run("report", "verify", str(changed))
+    assert refused.code == 2 and "year: 2025 became 2024" in refused.err
 
 
 def test_page(client: TestClient, keys: dict[str, str]) -> None:
@@ -220,3 +235,66 @@ def test_pdf(client: TestClient, keys: dict[str, str]) -> None:
         client.get("/reports/progress.pdf", params={"year": YEAR, "country": "NL"}).status_code
         == 404
     )
+
+
+def test_publish_verify_and_the_public_page(
+    client: TestClient, keys: dict[str, str], sessions: sessionmaker[Session], app: Any
+) -> None:
+    """The secretariat publishes GB's report: what the public sees (GB's 3 hidden), frozen
+    and signed; the file verifies, a changed one fails naming what changed; the public
+    page shows it beside what changed since."""
+    log_in(client, "gb-ed")
+    assert "publish-form" not in client.get("/reports/progress", params={"year": YEAR}).text
+    client.post("/logout")
+    token = log_in(client, "sec-admin")
+    live = client.get("/reports/progress", params={"year": YEAR, "country": "GB"})
+    assert "publish-form" in live.text
+    published = client.post(
+        "/reports/progress/publish", data={"csrf_token": token, "year": YEAR, "country": "GB"}
+    )
+    assert (
+        published.status_code == 303
+        and published.headers["location"] == "/reports/published/GB/2025"
+    )
+    client.post("/logout")
+    page = client.get("/reports/published/GB/2025")  # anonymous
+    assert page.status_code == 200 and 'data-testid="signed-file"' in page.text
+    assert "Nothing: today" in page.text
+    data = client.get("/api/v1/reports/published", params={"year": YEAR, "country": "GB"}).content
+    assert data == client.get("/reports/published/GB/2025.jsonl").content
+    document = json.loads(data.split(b"\n", 1)[0])
+    gb = _value(document, "victims.identified", "GB")
+    assert (gb["value"], gb["suppressed"]) == (None, "fewer than 5")  # the public's view
+    assert document["reader_country"] is None and document["published"]["by"]
+    signer = app.state.alliance.signer
+    with sessions() as session:
+        assert publication.verify(data, signer.public_key, session).document["country"] == "GB"
+        altered = data.replace(
+            b'"title":"GB: progress report 2025"', b'"title":"GB: a better year"'
+        )
+        with pytest.raises(SignatureInvalid, match="title: 'GB: progress report 2025' became"):
+            publication.verify(altered, signer.public_key, session)
+        with pytest.raises(SignatureInvalid, match="does not verify"):
+            publication.verify(altered, signer.public_key)  # offline: it fails all the same
+    # A late identification changes today's figure: the public page says so.
+    with sessions.begin() as session:
+        series = session.execute(select(Series)).scalars().first()
+        assert series is not None
+        for _ in range(3):
+            session.add(
+                Victim(
+                    reference=references.new("V"), series_id=series.id,
+                    age_group=AgeGroup.pubescent, status=VictimStatus.identified,
+                    identified_on=date(2025, 6, 1), identified_country="GB", created_by="test",
+                )
+            )  # fmt: skip
+    changed = client.get("/reports/published/GB/2025").text
+    assert "Nothing: today" not in changed and "fewer than 5" in changed and ">6<" in changed
+    assert client.get("/reports/published/NL/2025").status_code == 404
+    assert client.get("/api/v1/reports/published", params={"year": 2024}).status_code == 404
+    log_in(client, "nl-ed")  # a government may build its report, not publish it
+    token = csrf_from_page(client, "/dashboard")
+    refused = client.post(
+        "/reports/progress/publish", data={"csrf_token": token, "year": YEAR, "country": "NL"}
+    )
+    assert refused.status_code == 403

@@ -67,6 +67,8 @@ class Permission(StrEnum):
     #: Build the live (draft) progress report: a government its own country's, the
     #: secretariat every country's and the alliance's (alliance.reports.building decides).
     REPORT_BUILD = "reports:progress:build"
+    #: Publish a progress report: a frozen, signed snapshot the public reads.
+    REPORT_PUBLISH = "reports:progress:publish"
 
     LEGAL_READ = "legal:review:read"
     LEGAL_REVIEW = "legal:review:record"
@@ -328,6 +330,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.CAPABILITY_DISTRIBUTION: "See the alliance-wide distribution of capability phases",
     P.REPORT_BUILD: "Build your country's progress report (the secretariat: every country's "
     "and the alliance's)",
+    P.REPORT_PUBLISH: "Publish progress reports (frozen and signed, for the public)",
     P.LEGAL_READ: "See the legal-framework matrix",
     P.LEGAL_REVIEW: "Record reviews of a country's law",
     P.LEGAL_PUBLISH: "Publish reviews of a country's law",

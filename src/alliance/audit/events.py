@@ -83,6 +83,7 @@ class EventType(StrEnum):
     CAPABILITY_ASSESSED = "capability_assessment:saved"
     CAPABILITY_EXPORTED = "capability_assessment:exported"
     PROGRESS_REPORT_BUILT = "progress_report:built"
+    PROGRESS_REPORT_PUBLISHED = "progress_report:published"
     LEGAL_REVIEW_RECORDED = "legal_review:recorded"
     LEGAL_REVIEW_PUBLISHED = "legal_review:published"
     LEGAL_MATRIX_IMPORTED = "legal_matrix:imported"

@@ -1,5 +1,6 @@
-"""``alliance report build``: the progress report, a country's or the alliance's, as a
-document (HTML or PDF) or as open data (JSON or CSV).
+"""``alliance report build|publish|published|verify``: the progress report, a country's or
+the alliance's, as a document (HTML or PDF) or as open data (JSON or CSV); published as a
+frozen, signed snapshot, and checked.
 
 The operator builds it as the secretariat does (small counts hidden for every country), or
 ``--for`` a country's government organisation, which sees its own country's figures in
@@ -17,10 +18,12 @@ from typing import Annotated
 import typer
 
 from alliance.cli import context
-from alliance.cli.output import err_console
-from alliance.errors import InvalidInput
+from alliance.cli.output import console, err_console
+from alliance.errors import DatabaseNotReady, InvalidInput
+from alliance.reports import publication
 from alliance.reports.building import build_progress_report
 from alliance.reports.open_data import report_csv, report_json
+from alliance.signing import Signer, load_public_key
 from alliance.web.printing import report_html, report_pdf
 
 app = typer.Typer(help="The alliance's progress report.", no_args_is_help=True)
@@ -85,4 +88,79 @@ def build(
     out.write_text(text, encoding="utf-8", newline="")
     err_console.print(
         f"wrote {report.title} ({len(report.values)} values) to {out}", highlight=False
+    )
+
+
+def _subject(country: str | None, alliance: bool) -> str | None:
+    if (country is None) == (not alliance):
+        raise InvalidInput("give --country CODE or --alliance (one of them)", field="country")
+    return None if alliance else country
+
+
+@app.command("publish")
+def publish_report(
+    year: Annotated[int, typer.Option(help="the year reported")],
+    country: Annotated[str | None, typer.Option(help="a member country, e.g. NL")] = None,
+    alliance: Annotated[bool, typer.Option("--alliance", help="the alliance-wide report")] = False,
+) -> None:
+    """Publish a report as the public sees it: frozen, signed with the platform's key."""
+    subject = _subject(country, alliance)
+    settings = context.settings()
+    signer = Signer.from_settings(settings)
+    with context.unit_of_work() as session:
+        row = publication.publish(
+            session, context.operator(), signer, country=subject, year=year,
+            k=settings.disclosure_k,
+        )  # fmt: skip
+        subject_label, digest, at = row.subject, row.digest, row.published_at
+    err_console.print(
+        f"published {subject_label} {year} at {at:%Y-%m-%d %H:%M} UTC "
+        f"(SHA-256 {digest[:16]}…, key {signer.key_id})",
+        highlight=False,
+    )
+
+
+@app.command("published")
+def published_report(
+    year: Annotated[int, typer.Option(help="the year reported")],
+    out: Annotated[Path, typer.Option("--out", help="write the signed report here")],
+    country: Annotated[str | None, typer.Option(help="a member country, e.g. NL")] = None,
+    alliance: Annotated[bool, typer.Option("--alliance", help="the alliance-wide report")] = False,
+) -> None:
+    """Write the newest published report, signed, as anyone may fetch it."""
+    subject = _subject(country, alliance)
+    with context.unit_of_work() as session:
+        data = publication.latest(session, subject, year).document
+    out.write_bytes(data)
+    err_console.print(f"wrote the signed report to {out}", highlight=False)
+
+
+@app.command("verify")
+def verify_report(
+    file: Annotated[
+        Path, typer.Argument(help="a published report file", exists=True, dir_okay=False)
+    ],
+    key: Annotated[
+        Path | None,
+        typer.Option(help="the platform's public key (PEM); default: this platform's own"),
+    ] = None,
+) -> None:
+    """Check a published report's signature; a changed report fails, naming what differs
+    when this platform's database holds the publication."""
+    public_key = (
+        load_public_key(key.read_bytes())
+        if key is not None
+        else Signer.from_settings(context.settings()).public_key
+    )
+    data = file.read_bytes()
+    try:
+        with context.unit_of_work() as session:
+            verified = publication.verify(data, public_key, session)
+    except DatabaseNotReady:
+        verified = publication.verify(data, public_key)
+    document = verified.document
+    console.print(
+        f"verified: {document['title']}, published {document['published']['at']} by "
+        f"{document['published']['by']}; signed with key {verified.key_id}",
+        highlight=False,
     )

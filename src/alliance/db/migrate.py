@@ -36,6 +36,7 @@ MODEL_MODULES = (
     "alliance.countries.models",
     "alliance.legal.models",
     "alliance.library.models",
+    "alliance.reports.models",
 )
 
 

@@ -16,7 +16,7 @@ single figure is refused with a clear message.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,7 +28,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.countries import commitments
-from alliance.countries.models import CommitmentVersion, MemberCountry
+from alliance.countries.models import MemberCountry
 from alliance.countries.names import check_country_code, country_name
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput, NotFound
@@ -71,8 +71,9 @@ class GoalSection:
 class TargetSection:
     target: Item
     goals: list[GoalSection]
-    #: The country's text for the target and year (None: none the reader may see).
-    narrative: CommitmentVersion | None = None
+    #: The country's text for the target and year, by section (baseline, committed,
+    #: progress); None: none the reader may see.
+    narrative: Mapping[str, str] | None = None
     #: "published", or the working state ("draft", "submitted") the reader sees.
     narrative_status: str = ""
 
@@ -125,9 +126,11 @@ def build_progress_report(
     year: int,
     k: int,
     as_of: datetime | None = None,
+    public: bool = False,
 ) -> ProgressReport:
     """The live (draft) report of ``country`` (None: alliance-wide) for ``year``, as
-    ``principal`` may see it."""
+    ``principal`` may see it; ``public``: as the public would (to publish it): nobody's
+    figures in full, the country's published texts only."""
     moment = as_of or utcnow()
     period = _check_year(year, moment)
     code = None
@@ -145,7 +148,8 @@ def build_progress_report(
             "secretariat's; the alliance-wide one is the secretariat's"
         )
     assert principal is not None  # _may_build refuses anonymous readers
-    reader_country = code if code and commitments.is_country_government(principal, code) else None
+    own = code and commitments.is_country_government(principal, code) and not public
+    reader_country = code if own else None
     listed = (
         [code]
         if code
@@ -174,7 +178,9 @@ def build_progress_report(
         k=k,
         reader_country=reader_country,
         code_version=__version__,
-        targets=_sections(session, principal, shown, code, period),
+        targets=sections(
+            shown, code, period, _narratives(session, None if public else principal, code, period)
+        ),
         values=shown,
     )
     record(
@@ -183,30 +189,41 @@ def build_progress_report(
         EventType.PROGRESS_REPORT_BUILT,
         "progress_report",
         f"{subject}/{year}",
-        {"country": code, "year": year, "draft": True},
+        {"country": code, "year": year, "draft": not public},
     )
     return report
 
 
-def _sections(
-    session: Session,
-    principal: Principal,
-    values: Sequence[Value],
-    code: str | None,
-    period: Period,
+Narratives = Mapping[str, tuple[Mapping[str, str] | None, str]]
+
+
+def _narratives(
+    session: Session, reader: Principal | None, code: str | None, period: Period
+) -> Narratives:
+    """Per target, the country's texts as ``reader`` may see them (None: the public, who
+    reads published versions only) and their state."""
+    if code is None:
+        return {}
+    out: dict[str, tuple[Mapping[str, str] | None, str]] = {}
+    for view in commitments.cycle_view(session, reader, code, period.year):
+        shown = view.shown
+        if shown is None or view.commitment is None:
+            out[view.target] = (None, "")
+            continue
+        published = view.commitment.published_version == shown.number
+        texts: dict[str, str] = {s: str(getattr(shown, s)) for s in commitments.SECTIONS}
+        out[view.target] = (texts, "published" if published else str(view.commitment.status))
+    return out
+
+
+def sections(
+    values: Sequence[Value], code: str | None, period: Period, narratives: Narratives
 ) -> list[TargetSection]:
+    """The report's sections from its values (and, for a country, its texts)."""
     by_key: dict[tuple[str, str | None], dict[str, Value]] = defaultdict(dict)
     for value in values:
         by_key[(value.indicator, value.country)][value.period] = value
-    narratives = (
-        {
-            view.target: view
-            for view in commitments.cycle_view(session, principal, code, period.year)
-        }
-        if code
-        else {}
-    )
-    sections = []
+    out = []
     for target, goals in TARGETS.items():
         goal_sections = []
         for goal in goals:
@@ -223,11 +240,6 @@ def _sections(
                     )
                 )
             goal_sections.append(GoalSection(get_item(goal), rows))
-        view = narratives.get(target)
-        shown = view.shown if view else None
-        status = ""
-        if view is not None and view.commitment is not None and shown is not None:
-            published = view.commitment.published_version == shown.number
-            status = "published" if published else str(view.commitment.status)
-        sections.append(TargetSection(get_item(target), goal_sections, shown, status))
-    return sections
+        texts, status = narratives.get(target, (None, ""))
+        out.append(TargetSection(get_item(target), goal_sections, texts, status))
+    return out

@@ -71,9 +71,9 @@ def report_document(report: ProgressReport) -> dict[str, Any]:
             {
                 "target": section.target.id,
                 "status": section.narrative_status or None,
-                "baseline": section.narrative.baseline if section.narrative else None,
-                "committed": section.narrative.committed if section.narrative else None,
-                "progress": section.narrative.progress if section.narrative else None,
+                "baseline": section.narrative["baseline"] if section.narrative else None,
+                "committed": section.narrative["committed"] if section.narrative else None,
+                "progress": section.narrative["progress"] if section.narrative else None,
             }
             for section in report.targets
         ]

@@ -19,7 +19,7 @@ LAST_YEAR = 2100
 _PERIOD = re.compile(r"(\d{4})(?:-?[Qq]([1-4]))?")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Period:
     """A year (``quarter`` None) or one of its quarters."""
 
@@ -58,6 +58,12 @@ class Period:
     @property
     def label(self) -> str:
         return str(self.year) if self.quarter is None else f"{self.year} Q{self.quarter}"
+
+    @classmethod
+    def parse_key(cls, key: str) -> Period:
+        """A period from its :attr:`key` (``2026``, ``2026-Q2``)."""
+        year, _, quarter = key.partition("-Q")
+        return cls(int(year), int(quarter) if quarter else None)
 
     def previous(self) -> Period:
         """The period of the same length just before this one."""

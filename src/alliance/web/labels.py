@@ -97,6 +97,7 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "commitment:returned"): "Commitments returned to draft",
     ("EventType", "capability_assessment:saved"): "Capability self-assessment saved",
     ("EventType", "progress_report:built"): "Progress report built",
+    ("EventType", "progress_report:published"): "Progress report published",
     ("EventType", "capability_assessment:exported"): "Capability self-assessment exported",
     ("EventType", "library_entry:created"): "Library entry added",
     ("EventType", "library_entry:updated"): "Library entry changed",

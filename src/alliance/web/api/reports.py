@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
+from alliance.reports import publication
 from alliance.reports.building import build_progress_report
 from alliance.reports.open_data import report_csv, report_json
 from alliance.reports.periods import FIRST_YEAR, LAST_YEAR
 from alliance.web.errors import answers
-from alliance.web.guards import DbSession, requires
+from alliance.web.guards import DbSession, public, requires
 from alliance.web.state import app_state
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -58,3 +59,29 @@ def progress_report(
             headers={"content-disposition": f'attachment; filename="{name}.csv"'},
         )
     return Response(report_json(report), media_type="application/json")
+
+
+@router.get(
+    "/published",
+    dependencies=[public],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/jsonl": {"schema": {"type": "string"}}},
+            "description": "the signed report: its JSON line, then the signature line",
+        },
+        **answers(404),
+    },
+)
+def published_report(
+    session: DbSession,
+    year: Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="the year reported")],
+    country: Annotated[
+        str | None,
+        Query(min_length=2, max_length=2, description="a member country (none: alliance-wide)"),
+    ] = None,
+) -> Response:
+    """The newest published report (public): frozen, small counts hidden, signed with the
+    platform's key (``/api/v1/keys``); check it with ``alliance report verify``."""
+    row = publication.latest(session, country, year)
+    return Response(row.document, media_type="application/jsonl")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -18,14 +18,15 @@ from alliance.countries import commitments
 from alliance.countries.commitments import SECTIONS
 from alliance.countries.models import MemberCountry
 from alliance.errors import AllianceError, InvalidInput
-from alliance.reports import presentation
+from alliance.reports import presentation, publication
 from alliance.reports.building import NoFigures, ProgressReport, build_progress_report
 from alliance.reports.catalogue import catalogue
 from alliance.web.errors import failed_form
-from alliance.web.forms import Form
-from alliance.web.guards import DbSession, page_requires
-from alliance.web.pages.rendering import render
+from alliance.web.forms import Form as WebForm
+from alliance.web.guards import DbSession, page_public, page_requires
+from alliance.web.pages.rendering import redirect, render
 from alliance.web.printing import report_pdf
+from alliance.web.security import csrf_protect
 from alliance.web.state import app_state
 
 router = APIRouter()
@@ -52,7 +53,7 @@ def progress_report_page(
     """The live report: choose the country (or the alliance) and the year."""
     choices = _choices(session, principal)
     if not choices:
-        form = Form(
+        form = WebForm(
             values={},
             message="Your organisation's country is not in the member register, so it has "
             "no progress report yet: the secretariat adds member countries.",
@@ -65,7 +66,7 @@ def progress_report_page(
         "country": country.strip().upper() or choices[0][0],
         "year": year.strip() or str(last_year),
     }
-    form = Form(values=values)
+    form = WebForm(values=values)
     report: ProgressReport | None = None
     status = 200
     try:
@@ -92,6 +93,7 @@ def progress_report_page(
             "sections": SECTIONS,
             "p": presentation,
             "indicators": catalogue(),
+            "may_publish": principal.can(Permission.REPORT_PUBLISH),
         },
         status_code=status,
     )
@@ -118,4 +120,79 @@ def progress_report_pdf(
         report_pdf(report),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/reports/progress/publish", dependencies=[Depends(csrf_protect)])
+def progress_report_publish(
+    request: Request,
+    session: DbSession,
+    year: Annotated[int, Form(ge=2012, le=2100)],
+    country: Annotated[str, Form(max_length=2)] = "",
+    principal: Principal = page_requires(Permission.REPORT_PUBLISH),
+) -> Response:
+    """Publish the report as the public sees it, frozen and signed."""
+    state = app_state(request)
+    row = publication.publish(
+        session,
+        principal,
+        state.signer,
+        country=country.strip().upper() or None,
+        year=year,
+        k=state.settings.disclosure_k,
+    )
+    return redirect(
+        request,
+        f"/reports/published/{row.subject}/{year}",
+        notice=f"Published and signed (SHA-256 {row.digest[:16]}…).",
+    )
+
+
+@router.get("/reports/published/{subject}/{year}.jsonl", dependencies=[page_public])
+def published_report_file(
+    session: DbSession,
+    subject: Annotated[str, Path(max_length=16)],
+    year: Annotated[int, Path(ge=2012, le=2100)],
+) -> Response:
+    """The newest published report as its signed file (check: alliance report verify).
+    Declared before the page, whose ``{year}`` would take "2025.jsonl" for its own."""
+    country = None if subject == publication.ALLIANCE else subject
+    row = publication.latest(session, country, year)
+    return Response(
+        row.document,
+        media_type="application/jsonl",
+        headers={
+            "Content-Disposition": f'attachment; filename="progress-{row.subject}-{year}.jsonl"'
+        },
+    )
+
+
+@router.get("/reports/published/{subject}/{year}", dependencies=[page_public])
+def published_report_page(
+    request: Request,
+    session: DbSession,
+    subject: Annotated[str, Path(max_length=16)],
+    year: Annotated[int, Path(ge=2012, le=2100)],
+) -> Response:
+    """The newest published report of a country (or ``alliance``) for a year: public, as
+    it was published, beside what has changed since."""
+    country = None if subject == publication.ALLIANCE else subject
+    row = publication.latest(session, country, year)
+    document = publication.document_of(row)
+    report = publication.report_of(document)
+    changes = publication.changes_since(
+        session, document, k=app_state(request).settings.disclosure_k
+    )
+    return render(
+        request,
+        "progress_report_published.html",
+        {
+            "report": report,
+            "row": row,
+            "document": document,
+            "changes": changes,
+            "sections": SECTIONS,
+            "p": presentation,
+            "indicators": catalogue(),
+        },
     )
