@@ -150,16 +150,16 @@ def build_progress_report(
     assert principal is not None  # _may_build refuses anonymous readers
     own = code and commitments.is_country_government(principal, code) and not public
     reader_country = code if own else None
-    listed = (
-        [code]
-        if code
-        else list(
-            session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
-        )
+    # Every member country, even for one country's report: a small count is hidden as
+    # in the alliance's report, where the other countries' figures stand beside it.
+    listed = list(
+        session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
     )
     periods = [*years(FIRST_YEAR, year), *period.quarters()]
     computed = compute(session, periods, listed, as_of=moment)
     shown = for_reader(computed, k=k, own_country=reader_country)
+    if code:
+        shown = [v for v in shown if v.country in (None, code)]
     subject = code or "alliance"
     if not any(
         v.period == period.key and v.country == code and v.status is not Status.no_data

@@ -31,6 +31,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.banks.signing import sign_lines, verified_lines
+from alliance.countries.models import MemberCountry
 from alliance.countries.names import check_country_code
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput, NotFound
@@ -240,7 +241,10 @@ def changes_since(session: Session, document: dict[str, Any], *, k: int) -> list
     them) no longer match: late removals, records corrected since."""
     published = report_of(document)
     periods = list(dict.fromkeys(Period.parse_key(v.period) for v in published.values))
-    countries = sorted({v.country for v in published.values if v.country})
+    # Every member country, as when it was published: small counts hidden the same way.
+    countries = list(
+        session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
+    )
     live = for_reader(compute(session, periods, countries), k=k)
     now = {(v.indicator, v.country, v.period): v for v in live}
     out = []
