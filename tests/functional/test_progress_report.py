@@ -262,6 +262,7 @@ def test_publish_verify_and_the_public_page(
     assert "Nothing: today" in page.text
     data = client.get("/api/v1/reports/published", params={"year": YEAR, "country": "GB"}).content
     assert data == client.get("/reports/published/GB/2025.jsonl").content
+    assert client.get("/reports/published/GB/2025.pdf").content.startswith(b"%PDF-")
     document = json.loads(data.split(b"\n", 1)[0])
     gb = _value(document, "victims.identified", "GB")
     assert (gb["value"], gb["suppressed"]) == (None, "fewer than 5")  # the public's view

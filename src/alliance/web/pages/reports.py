@@ -167,6 +167,25 @@ def published_report_file(
     )
 
 
+@router.get("/reports/published/{subject}/{year}.pdf", dependencies=[page_public])
+def published_report_pdf(
+    session: DbSession,
+    subject: Annotated[str, Path(max_length=16)],
+    year: Annotated[int, Path(ge=2012, le=2100)],
+) -> Response:
+    """The newest published report as PDF (public). Declared before the page too."""
+    country = None if subject == publication.ALLIANCE else subject
+    row = publication.latest(session, country, year)
+    report = publication.report_of(publication.document_of(row))
+    return Response(
+        report_pdf(report, published_at=row.published_at),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="progress-{row.subject}-{year}.pdf"'
+        },
+    )
+
+
 @router.get("/reports/published/{subject}/{year}", dependencies=[page_public])
 def published_report_page(
     request: Request,
