@@ -110,6 +110,11 @@ def latest(session: Session, country: str | None, year: int) -> PublishedReport:
     return found
 
 
+def latest_of(session: Session, subject: str, year: int) -> PublishedReport:
+    """:func:`latest` by subject as addresses name it: a country's code or "alliance"."""
+    return latest(session, None if subject == ALLIANCE else subject, year)
+
+
 def document_of(row: PublishedReport) -> dict[str, Any]:
     """The report's JSON of a stored publication (it was verified when it was made)."""
     document: dict[str, Any] = orjson.loads(row.document.split(b"\n", 1)[0])

@@ -156,8 +156,7 @@ def published_report_file(
 ) -> Response:
     """The newest published report as its signed file (check: alliance report verify).
     Declared before the page, whose ``{year}`` would take "2025.jsonl" for its own."""
-    country = None if subject == publication.ALLIANCE else subject
-    row = publication.latest(session, country, year)
+    row = publication.latest_of(session, subject, year)
     return Response(
         row.document,
         media_type="application/jsonl",
@@ -174,8 +173,7 @@ def published_report_pdf(
     year: Annotated[int, Path(ge=2012, le=2100)],
 ) -> Response:
     """The newest published report as PDF (public). Declared before the page too."""
-    country = None if subject == publication.ALLIANCE else subject
-    row = publication.latest(session, country, year)
+    row = publication.latest_of(session, subject, year)
     report = publication.report_of(publication.document_of(row))
     return Response(
         report_pdf(report, published_at=row.published_at),
@@ -195,8 +193,7 @@ def published_report_page(
 ) -> Response:
     """The newest published report of a country (or ``alliance``) for a year: public, as
     it was published, beside what has changed since."""
-    country = None if subject == publication.ALLIANCE else subject
-    row = publication.latest(session, country, year)
+    row = publication.latest_of(session, subject, year)
     document = publication.document_of(row)
     report = publication.report_of(document)
     changes = publication.changes_since(
