@@ -21,6 +21,12 @@ from alliance.web.state import app_state
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
+Year = Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="the year reported")]
+CountryQuery = Annotated[
+    str | None,
+    Query(min_length=2, max_length=2, description="a member country (none: alliance-wide)"),
+]
+
 
 @router.get(
     "/progress",
@@ -39,11 +45,8 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 def progress_report(
     request: Request,
     session: DbSession,
-    year: Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="the year reported")],
-    country: Annotated[
-        str | None,
-        Query(min_length=2, max_length=2, description="a member country (none: alliance-wide)"),
-    ] = None,
+    year: Year,
+    country: CountryQuery = None,
     format: Literal["json", "csv"] = "json",
     principal: Principal = requires(Permission.REPORT_BUILD),
 ) -> Response:
@@ -75,11 +78,8 @@ def progress_report(
 )
 def published_report(
     session: DbSession,
-    year: Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="the year reported")],
-    country: Annotated[
-        str | None,
-        Query(min_length=2, max_length=2, description="a member country (none: alliance-wide)"),
-    ] = None,
+    year: Year,
+    country: CountryQuery = None,
 ) -> Response:
     """The newest published report (public): frozen, small counts hidden, signed with the
     platform's key (``/api/v1/keys``); check it with ``alliance report verify``."""
