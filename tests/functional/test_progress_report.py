@@ -230,6 +230,10 @@ def test_pdf(client: TestClient, keys: dict[str, str]) -> None:
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-") and pdf.content.rstrip().endswith(b"%%EOF")
     assert len(pdf.content) > 10_000  # pages drawn, not an empty shell
+    # WeasyPrint's import turns Pillow's truncated-image loading on; it is turned back off
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     assert "progress-GB-2025-draft.pdf" in pdf.headers["content-disposition"]
     assert (
         client.get("/reports/progress.pdf", params={"year": YEAR, "country": "NL"}).status_code

@@ -328,8 +328,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     "government's editors only",
     P.CAPABILITY_ASSESS: "Assess a country's capabilities (its own government's editors only)",
     P.CAPABILITY_DISTRIBUTION: "See the alliance-wide distribution of capability phases",
-    P.REPORT_BUILD: "Build your country's progress report (the secretariat: every country's "
-    "and the alliance's)",
+    P.REPORT_BUILD: "Build your country's progress report (the secretariat builds every "
+    "country's and the alliance's)",
     P.REPORT_PUBLISH: "Publish progress reports (frozen and signed, for the public)",
     P.LEGAL_READ: "See the legal-framework matrix",
     P.LEGAL_REVIEW: "Record reviews of a country's law",

@@ -9,8 +9,11 @@ followed while the PDF is made.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
+
+from PIL import ImageFile
 
 from alliance.countries.commitments import SECTIONS
 from alliance.reports import presentation
@@ -38,11 +41,22 @@ def _refuse(url: str, *args: Any, **kwargs: Any) -> NoReturn:
     raise ValueError(f"the report fetches nothing: {url[:80]}")
 
 
+@cache
+def _weasyprint_html() -> Any:
+    """WeasyPrint's HTML class, imported on first use (it loads Pango, which nothing else
+    needs). Importing it sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES``; the flag is
+    put back, so that media hashed after a PDF was made are still refused when truncated.
+    The report draws no raster image, so WeasyPrint never needs the flag."""
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    from weasyprint import HTML  # noqa: PLC0415
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
+    return HTML
+
+
 def report_pdf(report: ProgressReport, *, published_at: datetime | None = None) -> bytes:
     """The report as PDF (A4, page numbers, the definitions on pages of their own)."""
-    from weasyprint import HTML  # noqa: PLC0415 - on use: it loads Pango, which nothing else needs
-
-    pdf: bytes = HTML(
+    pdf: bytes = _weasyprint_html()(
         string=report_html(report, published_at=published_at), url_fetcher=_refuse
     ).write_pdf()
     return pdf

@@ -29,7 +29,7 @@ from alliance.web.printing import report_pdf
 from alliance.web.security import csrf_protect
 from alliance.web.state import app_state
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def _choices(session: DbSession, principal: Principal) -> list[tuple[str, str]]:
