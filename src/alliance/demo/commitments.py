@@ -38,8 +38,7 @@ ACTIONS: dict[int, tuple[list[str], list[str], list[str]]] = {
             "Grow the number of identified victims by 10 % a year [[ga2012.goal.1]] "
             "[[indicator:victims.identified_growth]]",
             "Train {n} more victim identification specialists [[mnr2015.cap.4]]",
-            "Refer every identified child to support within 30 days [[mnr2015.cap.8]] "
-            "[[indicator:victims.referral_days]]",
+            "Refer every identified child to support within 30 days [[mnr2015.cap.8]]",
         ],
         [
             "{n} victim identification specialists trained this cycle",

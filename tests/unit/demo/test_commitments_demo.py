@@ -3,6 +3,7 @@ Netherlands' current cycle a draft; deterministic."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from alliance.countries import commitments, register
 from alliance.countries.models import CommitmentStatus
 from alliance.countries.schemas import MemberCountryIn
 from alliance.demo import commitments as demo
+from alliance.reports.catalogue import catalogue
 from tests import factories
 
 
@@ -31,3 +33,16 @@ def test_demo_commitments(session: Session) -> None:
     assert any(len(c.versions) > 1 for c in every)
     assert commitments.list_submitted(session, factories.OPERATOR)
     assert all(c.current.references for c in every)
+
+
+def test_demo_actions_cite_only_indicators_the_report_computes() -> None:
+    """The demo's texts link their actions to indicators of the progress report's
+    catalogue, so that the report can show the figure beside the action."""
+    cited = {
+        ref.removeprefix("indicator:")
+        for lines in demo.ACTIONS.values()
+        for group in lines
+        for line in group
+        for ref in re.findall(r"\[\[(indicator:[^\]]+)\]\]", line)
+    }
+    assert cited and cited <= set(catalogue())
