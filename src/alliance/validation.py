@@ -19,17 +19,21 @@ every form, file and route:
   integer past its column's range cannot be bound as a parameter, so an unbounded ``int``
   from a request was a server error. Every integer a request carries
   is one of these (or a narrower ``Field``).
+- ``data_file``: a JSON data file shipped with the package (the frameworks, the indicator
+  catalogue), read and validated against its schema at start-up.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
-from alliance.errors import InvalidInput
+from alliance.errors import ConfigurationError, InvalidInput
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -134,3 +138,24 @@ def validated(model: type[Model], **fields: Any) -> Model:
             f"{'.'.join(map(str, err['loc'])) or 'input'}: {err['msg']}" for err in exc.errors()
         )
         raise InvalidInput(problems) from None
+
+
+def data_file(
+    path: Path, model: type[Model], *, what: str, error: type[ConfigurationError]
+) -> Model:
+    """The JSON file at ``path`` as ``model``; an unreadable, malformed or invalid file is
+    ``error``, its message naming ``what`` and the file, and each field at fault."""
+    where = f"{what} {path.name}"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{where}: cannot read it: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{where}: not JSON: {exc}") from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or 'file'}: {err['msg']}" for err in exc.errors()
+        )
+        raise error(f"{where}: {problems}") from None

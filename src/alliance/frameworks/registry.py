@@ -10,16 +10,14 @@ naming the file and the item. Unknown ids asked for are :class:`~alliance.errors
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from alliance.errors import ConfigurationError, InvalidInput, NotFound
 from alliance.frameworks.schemas import Framework, Item
+from alliance.validation import data_file
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -30,19 +28,7 @@ class FrameworkDataError(ConfigurationError):
 
 def load_file(path: Path) -> Framework:
     """One framework file, validated on its own."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FrameworkDataError(f"framework file {path.name}: cannot read it: {exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FrameworkDataError(f"framework file {path.name}: not JSON: {exc}") from None
-    try:
-        return Framework.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'file'}: {err['msg']}" for err in exc.errors()
-        )
-        raise FrameworkDataError(f"framework file {path.name}: {problems}") from None
+    return data_file(path, Framework, what="framework file", error=FrameworkDataError)
 
 
 @dataclass(frozen=True)

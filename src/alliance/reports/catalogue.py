@@ -8,17 +8,15 @@ unknown id asked for is NotFound (a lookup) or InvalidInput naming the field (a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from alliance.errors import ConfigurationError, InvalidInput, NotFound
 from alliance.frameworks.registry import registry
 from alliance.frameworks.schemas import ItemKind
 from alliance.reports.schemas import Catalogue, Indicator
+from alliance.validation import data_file
 
 DATA_FILE = Path(__file__).parent / "data" / "indicators.json"
 
@@ -29,19 +27,7 @@ class CatalogueError(ConfigurationError):
 
 def load_catalogue(path: Path = DATA_FILE) -> Catalogue:
     """The catalogue at ``path``, checked on its own and against the framework registry."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogueError(f"indicator catalogue {path.name}: cannot read it: {exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CatalogueError(f"indicator catalogue {path.name}: not JSON: {exc}") from None
-    try:
-        catalogue = Catalogue.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'file'}: {err['msg']}" for err in exc.errors()
-        )
-        raise CatalogueError(f"indicator catalogue {path.name}: {problems}") from None
+    catalogue = data_file(path, Catalogue, what="indicator catalogue", error=CatalogueError)
     items = registry().items
     for indicator in catalogue.indicators:
         goal = items.get(indicator.goal)
