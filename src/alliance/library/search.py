@@ -197,7 +197,7 @@ def conditions(where: Scope) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if where.status:
         out.append(entries.status == where.status)
-    if where.status != EntryStatus.published.value and where.drafts_of is not None:
+    if where.drafts_of is not None:
         out.append(
             (entries.status == EntryStatus.published.value)
             | (entries.organisation_id == where.drafts_of)
@@ -223,7 +223,7 @@ def facet_groups(where: Scope) -> list[list[str]]:
     groups: list[list[str]] = []
     if where.status:
         groups.append([facet_word("status", where.status)])
-    if where.status != EntryStatus.published.value and where.drafts_of is not None:
+    if where.drafts_of is not None:
         groups.append(
             [facet_word("status", EntryStatus.published.value), facet_word("org", where.drafts_of)]
         )

@@ -33,12 +33,13 @@ from alliance.reports.cohorts import (
     Clocks,
     columns,
     count_by_country,
+    ended_by_country,
     in_period,
     known_by,
 )
 from alliance.reports.periods import Period
-from alliance.reports.schemas import Status, Value
-from alliance.reports.values import from_counts
+from alliance.reports.schemas import Value
+from alliance.reports.values import from_counts, from_shares
 from alliance.takedown.models import Classification, ContentItem, Report, ReportItem, ReportSource
 
 INDICATORS = (
@@ -142,13 +143,7 @@ def awareness_values(
             active=known_by(reports, period, as_of) | known_by(each_once, period, as_of),
             coverage=None,
         )  # fmt: skip
-        for key in keys:
-            ended = alliance.ended if key is None else by_country.ended[by_country.country == key]
-            if not len(ended):
-                out.append(
-                    Value("reports.public_confirmed", key, period.key, None, 0, Status.no_data)
-                )
-            else:
-                share = round(float(ended.mean()), 4)
-                out.append(Value("reports.public_confirmed", key, period.key, share, len(ended)))
+        confirmed = ended_by_country(by_country)
+        confirmed[ALLIANCE] = ended_by_country(alliance)[ALLIANCE]  # each report once
+        out += from_shares("reports.public_confirmed", period, confirmed, keys)
     return out

@@ -94,8 +94,6 @@ class ProgressReport:
     targets: list[TargetSection]
     #: Every value shown: each indicator, each country listed, each period.
     values: list[Value] = field(default_factory=list)
-    #: The years the trend covers.
-    first_year: int = FIRST_YEAR
 
 
 class NoFigures(NotFound):

@@ -51,9 +51,6 @@ class Clocks:
         times[times < 0] = np.nan
         return cls(table[:, 0].astype(np.str_), times[:, 0], times[:, 1], times[:, 2])
 
-    def __len__(self) -> int:
-        return len(self.started)
-
 
 def columns(country: Any, *moments: Any) -> list[ColumnElement[Any]]:
     """What :meth:`Clocks.from_rows` reads: the country ("" for none) and each moment in
@@ -115,15 +112,26 @@ def survival_by_country(
 def known_by(clocks: Clocks, period: Period, as_of: datetime) -> set[str | None]:
     """The countries with a clock started before the period's end (or ``as_of``), and the
     alliance when any is: where a count of 0 is a real 0, not "no data"."""
-    started = clocks.started < min(period.ends, as_of).timestamp()
-    countries: set[str | None] = {str(c) for c in np.unique(clocks.country[started]) if c}
-    return countries | ({ALLIANCE} if started.any() else set())
+    return present(clocks.country[clocks.started < min(period.ends, as_of).timestamp()])
 
 
 def present(country: NDArray[np.str_]) -> set[str | None]:
     """The known countries among ``country``, and the alliance when it is not empty."""
     found: set[str | None] = {str(c) for c in np.unique(country) if c}
     return found | ({ALLIANCE} if len(country) else set())
+
+
+def ended_by_country(watched: PeriodClocks) -> dict[str | None, tuple[int, int]]:
+    """Per known country, and alliance-wide (key None), how many clocks ended and of how
+    many: what a share indicator reads."""
+    out: dict[str | None, tuple[int, int]] = {
+        ALLIANCE: (int(watched.ended.sum()), len(watched.ended))
+    }
+    for country in np.unique(watched.country):
+        if country:
+            mine = watched.ended[watched.country == country]
+            out[str(country)] = (int(mine.sum()), len(mine))
+    return out
 
 
 def count_by_country(country: NDArray[np.str_]) -> dict[str | None, int]:

@@ -31,12 +31,13 @@ from alliance.reports.cohorts import (
     Clocks,
     columns,
     count_by_country,
+    ended_by_country,
     in_period,
     known_by,
 )
 from alliance.reports.periods import Period
-from alliance.reports.schemas import Status, Value
-from alliance.reports.values import from_counts
+from alliance.reports.schemas import Value
+from alliance.reports.values import from_counts, from_shares
 from alliance.takedown.models import ContentItem, Report, ReportItem, ReportSource
 
 INDICATORS = (
@@ -148,18 +149,8 @@ def industry_values(
             active=known_by(matches, period, as_of) | known, coverage=None,
         )  # fmt: skip
         items = in_period(noticed, period, as_of)
-        for key in keys:
-            scanned = items.ended if key is None else items.ended[items.country == key]
-            if not len(scanned):
-                out.append(
-                    Value("takedown.from_hash_matches", key, period.key, None, 0, Status.no_data)
-                )
-            else:
-                share = round(float(scanned.mean()), 4)
-                out.append(
-                    Value(
-                        "takedown.from_hash_matches", key, period.key, share, len(scanned),
-                        coverage=items.coverage,
-                    )
-                )  # fmt: skip
+        out += from_shares(
+            "takedown.from_hash_matches", period, ended_by_country(items), keys,
+            coverage=items.coverage,
+        )  # fmt: skip
     return out

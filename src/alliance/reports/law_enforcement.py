@@ -39,8 +39,8 @@ from alliance.reports.cohorts import (
     survival_by_country,
 )
 from alliance.reports.periods import Period
-from alliance.reports.schemas import Status, Value
-from alliance.reports.values import from_counts, from_survival
+from alliance.reports.schemas import Value
+from alliance.reports.values import from_counts, from_shares, from_survival
 from alliance.victims.models import Referral, ReferralStatus, Seizure
 
 HOUR = 3600.0
@@ -144,8 +144,8 @@ def _targets_known(session: Session, period: Period, as_of: datetime) -> set[str
 
 
 def _triage(session: Session, period: Period, as_of: datetime) -> dict[str | None, tuple[int, int]]:
-    """Per country (and alliance-wide), the items of the seizures submitted in the period
-    and how many of them came out pre-categorised."""
+    """Per country (and alliance-wide), how many items of the seizures submitted in the
+    period came out pre-categorised, of how many."""
     rows = session.execute(
         select(Organisation.country_code, func.sum(Seizure.items), func.sum(Seizure.categorised))
         .join(Organisation, Organisation.id == Seizure.organisation_id)
@@ -156,9 +156,9 @@ def _triage(session: Session, period: Period, as_of: datetime) -> dict[str | Non
     )
     out: dict[str | None, tuple[int, int]] = {}
     for country, items, categorised in rows:
-        out[str(country)] = (int(items or 0), int(categorised or 0))
+        out[str(country)] = (int(categorised or 0), int(items or 0))
     if out:
-        out[ALLIANCE] = (sum(i for i, _ in out.values()), sum(c for _, c in out.values()))
+        out[ALLIANCE] = (sum(c for c, _ in out.values()), sum(i for _, i in out.values()))
     return out
 
 
@@ -213,14 +213,7 @@ def law_enforcement_values(
             active=_targets_known(session, period, as_of),
             coverage=None,
         )
-        triage = _triage(session, period, as_of)
-        for key in keys:
-            items, categorised = triage.get(key, (0, 0))
-            if items == 0:
-                out.append(
-                    Value("victims.seizures_triaged", key, period.key, None, 0, Status.no_data)
-                )
-            else:
-                share = round(categorised / items, 4)
-                out.append(Value("victims.seizures_triaged", key, period.key, share, items))
+        out += from_shares(
+            "victims.seizures_triaged", period, _triage(session, period, as_of), keys
+        )
     return out

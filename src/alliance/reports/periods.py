@@ -1,12 +1,11 @@
 """Reporting periods: a calendar year or a quarter of one, in UTC.
 
 A period is half-open, ``[starts, ends)``. ``2026`` and ``2026-Q2`` are how periods are
-written in the CLI, the API and files; anything else is InvalidInput naming the field.
+written in files (:attr:`Period.key`); a year outside the range is InvalidInput.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -16,7 +15,6 @@ FIRST_YEAR = 2012  # the alliance's launch (5 December 2012): the first year rep
 #: The years a period may fall in (the year before the first is what it is compared with).
 EARLIEST_YEAR = 2000
 LAST_YEAR = 2100
-_PERIOD = re.compile(r"(\d{4})(?:-?[Qq]([1-4]))?")
 
 
 @dataclass(frozen=True)
@@ -55,10 +53,6 @@ class Period:
         """``2026`` or ``2026-Q2``: how the period is written in files and URLs."""
         return str(self.year) if self.quarter is None else f"{self.year}-Q{self.quarter}"
 
-    @property
-    def label(self) -> str:
-        return str(self.year) if self.quarter is None else f"{self.year} Q{self.quarter}"
-
     @classmethod
     def parse_key(cls, key: str) -> Period:
         """A period from its :attr:`key` (``2026``, ``2026-Q2``)."""
@@ -78,22 +72,6 @@ class Period:
         if self.quarter is not None:
             return [self]
         return [Period(self.year, q) for q in range(1, 5)]
-
-    def contains(self, moment: datetime) -> bool:
-        return self.starts <= moment < self.ends
-
-
-def parse_period(text: str, *, field: str = "period") -> Period:
-    """``2026`` or ``2026-Q2`` (``2026Q2`` and a lower-case q too)."""
-    match = _PERIOD.fullmatch(text.strip())
-    if match is None:
-        raise InvalidInput(
-            f"{text.strip()[:20]!r}: write a year (2026) or a quarter (2026-Q2)", field=field
-        )
-    year = int(match.group(1))
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InvalidInput(f"year {year}: choose one from {FIRST_YEAR} to {LAST_YEAR}", field=field)
-    return Period(year, int(match.group(2)) if match.group(2) else None)
 
 
 def years(first: int, last: int) -> list[Period]:

@@ -55,6 +55,27 @@ def from_survival(
     return out
 
 
+def from_shares(
+    indicator_id: str,
+    period: Period,
+    parts: Mapping[str | None, tuple[int, int]],
+    keys: Iterable[str | None],
+    *,
+    coverage: float | None = None,
+) -> list[Value]:
+    """A share per key from (how many of them, of how many): "no data" where there are
+    none to take a share of."""
+    out = []
+    for key in keys:
+        part, whole = parts.get(key, (0, 0))
+        if whole == 0:
+            out.append(Value(indicator_id, key, period.key, None, 0, Status.no_data))
+        else:
+            share = round(part / whole, 4)
+            out.append(Value(indicator_id, key, period.key, share, whole, coverage=coverage))
+    return out
+
+
 def from_counts(
     indicator_id: str,
     period: Period,
