@@ -296,6 +296,13 @@ def test_publish_verify_and_the_public_page(
     changed = client.get("/reports/published/GB/2025").text
     assert "Nothing: today" not in changed and "fewer than 5" in changed and ">6<" in changed
     assert client.get("/reports/published/NL/2025").status_code == 404
+    # The public finds it: the list of published reports, and GB's profile; NL has none.
+    listing = client.get("/reports/published")
+    assert listing.status_code == 200 and 'href="/reports/published/GB/2025"' in listing.text
+    assert "The alliance" not in listing.text  # only GB's was published
+    profile = client.get("/countries/GB").text
+    assert 'href="/reports/published/GB/2025"' in profile
+    assert "None published yet." in client.get("/countries/NL").text
     assert client.get("/api/v1/reports/published", params={"year": 2024}).status_code == 404
     log_in(client, "nl-ed")  # a government may build its report, not publish it
     token = csrf_from_page(client, "/dashboard")

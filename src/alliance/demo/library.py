@@ -5,12 +5,16 @@ All entries, names, figures and links are invented (links on ``example.test``). 
 government's campaign "Your picture, your choice" is deliberately **not** adopted by any
 GB member, so that the GB editor can mark it as adopted (issue 16's walk-through); other
 entries already carry adoptions. One NL entry stays a draft, for the secretariat to publish.
+
+Entries are dated as if published when they started, over the five years before this one,
+and adopted in the months after; with each hotline's yearly Safer Internet Day campaign,
+the progress report has library figures for every year.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 from alliance.accounts import services as accounts
 from alliance.accounts.models import User
 from alliance.accounts.policy import Principal
+from alliance.db.base import utcnow
 from alliance.library import entries
 from alliance.library.schemas import EntryIn
 
@@ -40,6 +45,12 @@ class Demo:
     published: bool = True
     #: (username of the adopting member, notes)
     adoptions: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def published_at(self) -> datetime:
+        """When the demo says it was published: a fortnight before it started."""
+        start = self.period[0] or date(2024, 1, 1)
+        return datetime.combine(start - timedelta(days=14), time(10), UTC)
 
 
 ENTRIES = [
@@ -117,7 +128,75 @@ ENTRIES = [
         (date(2024, 6, 1), None), "downloaded 85,000 times",
         adoptions=[("gb-analyst", "Linked from our sextortion page with UK helpline numbers.")],
     ),
+    Demo(
+        "us-hotline", "campaign", "Think before you send",
+        "A school-year campaign for middle schools on nude image requests: how to say no, "
+        "how to help a friend and where to report.",
+        "US", ["self_generated", "prevention"], ["children", "educators"], ["en", "es"],
+        (date(2021, 9, 1), date(2022, 5, 31)), "1,100 schools took part",
+        adoptions=[("ph-analyst", "Ran the lesson plan with partner schools in Cebu.")],
+    ),
+    Demo(
+        "ph-hotline", "practice", "Working with money-transfer services on live-streaming",
+        "A practice for hotlines and police: how remittance patterns helped find live-streamed "
+        "abuse, and the agreement that lets providers pass on suspicious transfers.",
+        "PH", ["online_safety", "reporting"], ["industry", "law_enforcement"], ["en"],
+        (date(2022, 3, 1), None), "",
+        adoptions=[("us-hotline-admin", "Shared with two US payment providers.")],
+    ),
+    Demo(
+        "nl-hotline", "campaign", "Ask for help, not for pictures",
+        "A campaign aimed at young adults on asking minors for images: the law, the harm, and "
+        "anonymous help for people worried about their own thoughts.",
+        "NL", ["prevention", "grooming"], ["community"], ["nl"],
+        (date(2022, 4, 1), date(2022, 9, 30)), "540,000 people reached",
+    ),
+    Demo(
+        "gb-hotline", "campaign", "Report it, remove it",
+        "A campaign for young people on the service that removes their nude images from the "
+        "internet, with a youth panel's own videos.",
+        "GB", ["self_generated", "reporting", "victim_support"], ["children"], ["en"],
+        (date(2025, 2, 1), date(2025, 7, 31)), "3.1 million video views",
+        adoptions=[("nl-analyst", "Translated two of the youth panel's videos.")],
+    ),
+    Demo(
+        "ph-hotline", "campaign", "Tell someone you trust",
+        "A radio and school campaign encouraging children to tell a trusted adult about "
+        "online contact that worries them.",
+        "PH", ["grooming", "victim_support"], ["children", "parents"], ["tl", "en"],
+        (date(2025, 6, 1), date(2025, 11, 30)), "86 radio stations",
+    ),
 ]  # fmt: skip
+
+
+#: The yearly Safer Internet Day campaigns: each hotline's, for the five years before this
+#: one, each adopted by the next country's hotline.
+_YEARLY = (("NL", "nl", 38_000), ("GB", "en", 91_000), ("US", "en", 150_000), ("PH", "tl", 27_000))
+YEARLY_YEARS = 5
+
+
+def yearly_campaigns(today: date) -> list[Demo]:
+    """The hotlines' Safer Internet Day campaigns of the five years before ``today``'s."""
+    out = []
+    for year in range(today.year - YEARLY_YEARS, today.year):
+        for number, (cc, language, pupils) in enumerate(_YEARLY):
+            low = cc.lower()
+            nxt = _YEARLY[(number + year) % len(_YEARLY)][0].lower()
+            nxt = nxt if nxt != low else _YEARLY[(number + 1) % len(_YEARLY)][0].lower()
+            out.append(
+                Demo(
+                    f"{low}-hotline", "campaign",
+                    f"Safer Internet Day {year}: think before you share",
+                    "Lessons and a short film for schools on Safer Internet Day: why a picture "
+                    "sent is hard to take back, that pressure to send one is never the "
+                    "child's fault, and how to report a picture to have it removed.",
+                    cc, ["self_generated", "prevention", "reporting"], ["children", "educators"],
+                    [language], (date(year, 2, 6), date(year, 3, 31)),
+                    f"about {pupils + 7_000 * (year % 5):,} pupils",
+                    adoptions=[(f"{nxt}-hotline-admin", "Used the lesson plan in our schools.")],
+                )
+            )  # fmt: skip
+    return out
 
 
 def _as_user(session: Session, username: str) -> Principal:
@@ -127,7 +206,8 @@ def _as_user(session: Session, username: str) -> Principal:
 
 def build(session: Session, actor: Principal) -> int:
     """Add the demo library; the number of entries."""
-    for demo in ENTRIES:
+    now = utcnow()
+    for demo in [*ENTRIES, *yearly_campaigns(now.date())]:
         entry = entries.create_entry(
             session,
             actor,
@@ -147,7 +227,11 @@ def build(session: Session, actor: Principal) -> int:
             ),
         )
         if demo.published:
-            entries.set_published(session, actor, entry.id, True)
-        for username, notes in demo.adoptions:
-            entries.adopt(session, _as_user(session, username), entry.id, notes)
-    return len(ENTRIES)
+            published = entries.set_published(session, actor, entry.id, True)
+            published.published_at = demo.published_at
+        for number, (username, notes) in enumerate(demo.adoptions, start=1):
+            adoption = entries.adopt(session, _as_user(session, username), entry.id, notes)
+            adoption.created_at = min(
+                demo.published_at + timedelta(days=75 * number), now - timedelta(days=1)
+            )
+    return len(ENTRIES) + len(yearly_campaigns(now.date()))

@@ -10,7 +10,10 @@ Two parts:
 
 * **history**: items of the last six months written directly with back-dated timestamps,
   so that the metrics pages have months of takedown times to show (a provider that
-  removes within hours, one that never reacts, re-appearances);
+  removes within hours, one that never reacts, re-appearances); and, thinner, the five
+  years before them, for the progress report's trends: fewer reports in the early years
+  and slower removal, some reports from members' hash-list scanners, and now and then an
+  item held for an investigation before its notice;
 * **the present**: reports submitted now through the real services and the real worker —
   items waiting in each country's queue, one on hold with a deconfliction alert, one in
   its LEA window, one notified, one whose provider has no contact, one unresolved.
@@ -19,6 +22,7 @@ Two parts:
 from __future__ import annotations
 
 import ipaddress
+import math
 import random
 import socket
 from collections.abc import Iterator
@@ -50,6 +54,7 @@ from alliance.takedown.models import (
     Classification,
     ContentItem,
     EventKind,
+    Hold,
     HoldTarget,
     ItemEvent,
     ItemStage,
@@ -65,6 +70,12 @@ from alliance.takedown.schemas import AssessmentIn, HoldIn, ReportIn
 from alliance.worker.runner import Worker, toolkit_from_settings
 
 HISTORY_DAYS = 180
+#: The earlier years, before the six months: how many, and the items a day in the first of
+#: them and the last (the alliance grows), and how much slower providers removed then.
+EARLIER_YEARS = 5
+EARLIER_PER_DAY = (0.15, 0.5)
+EARLIER_SLOWER = 2.5
+EARLIER_HELD = 0.1  # the share of illegal items an investigation held
 MAILBOX_FOLDER = "demo-mail"
 
 
@@ -172,6 +183,13 @@ PROVIDERS = (
         0,
         ("pics.unlisted-hosting-th.example.test",),
     ),
+)
+# Who reports in the six months' history: the public twice as often as a member.
+_PERSON_SOURCES = (
+    ReportSource.public,
+    ReportSource.public,
+    ReportSource.hotline,
+    ReportSource.industry,
 )
 # A name the demo's DNS does not know: its reports stay unresolved for manual routing.
 LOST_HOST = "lost-site.example.test"
@@ -292,6 +310,59 @@ def build_history(
         )
         item.reappearance_of_id = earlier.id
         created += 1
+    return created + _earlier_years(session, seed, providers, orgs, secretariat, now, sites)
+
+
+def _earlier_years(
+    session: Session,
+    seed: int,
+    providers: dict[str, HostingProvider],
+    orgs: dict[tuple[str, OrgKind], Organisation],
+    secretariat: Organisation,
+    now: datetime,
+    sites: DemoSites,
+) -> int:
+    """The five years before the six months, thinner; every item long settled."""
+    rng = random.Random(f"alliance-demo-takedown-years:{seed}")  # noqa: S311 - demo data
+    addresses = _site_addresses()
+    reachable = [p for p in PROVIDERS if p.abuse_email is not None]
+    weights = [6 if p.responds else 1 for p in reachable]
+    scanners = [o for (_cc, kind), o in orgs.items() if kind is OrgKind.industry]
+    days = EARLIER_YEARS * 365
+    created = 0
+    for day in range(HISTORY_DAYS + days, HISTORY_DAYS, -1):
+        progress = 1 - (day - HISTORY_DAYS) / days  # 0 five years ago, 1 six months ago
+        low, high = EARLIER_PER_DAY
+        if rng.random() >= low + (high - low) * progress:
+            continue
+        p = rng.choices(reachable, weights)[0]
+        site = rng.choice(p.sites)
+        url = f"http://{site}/y/{rng.randrange(10**6, 10**7)}.jpg"
+        scanned = rng.random() < 0.1 + 0.25 * progress  # more members scan each year
+        _history_item(
+            session,
+            rng,
+            p,
+            providers[p.slug],
+            orgs,
+            secretariat,
+            url,
+            addresses[site],
+            now - timedelta(days=day, hours=rng.uniform(0, 23)),
+            now,
+            sites,
+            source=ReportSource.scanner if scanned else rng.choice(_PERSON_SOURCES),
+            reporter=rng.choice(scanners) if scanned else None,
+            slower=1 + (EARLIER_SLOWER - 1) * (1 - progress),
+            held_for=(timedelta(days=rng.uniform(3, 45)) if rng.random() < EARLIER_HELD else None),
+            # Police were told after the assessment, not at routing, more often then.
+            lea_after=(
+                timedelta(hours=rng.lognormvariate(math.log(10), 1.2))
+                if rng.random() < 0.7 * (1 - progress)
+                else None
+            ),
+        )
+        created += 1
     return created
 
 
@@ -307,15 +378,23 @@ def _history_item(
     received: datetime,
     now: datetime,
     sites: DemoSites,
+    *,
+    source: ReportSource | None = None,
+    reporter: Organisation | None = None,
+    slower: float = 1.0,
+    held_for: timedelta | None = None,
+    lea_after: timedelta | None = None,
 ) -> ContentItem:
+    """One item and its timeline. With ``source``, the report's source (and ``reporter``)
+    as given; ``slower`` stretches the provider's removal time, ``held_for`` holds the
+    item for an investigation from its routing (when its country has a police member), and
+    ``lea_after`` informs that police so long after the assessment instead of at routing."""
     hotline = orgs.get((p.country, OrgKind.hotline))
     lea = orgs.get((p.country, OrgKind.law_enforcement))
     queue = hotline or lea or secretariat
-    source = rng.choice(
-        (ReportSource.public, ReportSource.public, ReportSource.hotline, ReportSource.industry)
-    )
-    reporter = None
-    if source is not ReportSource.public:
+    if source is None:
+        source = rng.choice(_PERSON_SOURCES)
+    if reporter is None and source is not ReportSource.public:
         kind = OrgKind.hotline if source is ReportSource.hotline else OrgKind.industry
         candidates = [o for (_cc, k), o in orgs.items() if k is kind]
         reporter = rng.choice(candidates) if candidates else None
@@ -335,6 +414,9 @@ def _history_item(
     )[0]
     assessed = received + timedelta(hours=rng.lognormvariate(1.0, 0.8))
     routed = received + timedelta(minutes=rng.uniform(1, 10))
+    informed = routed
+    if lea_after is not None:
+        informed = min(assessed, now) + lea_after
     item = ContentItem(
         reference=references.new("I"),
         url=url,
@@ -351,8 +433,8 @@ def _history_item(
         assigned_organisation_id=queue.id,
         lea_organisation_id=lea.id if lea else None,
         routed_at=routed,
-        lea_informed_at=routed if lea else None,
-        lea_window_ends_at=routed + timedelta(hours=24) if lea else routed,
+        lea_informed_at=informed if lea else None,
+        lea_window_ends_at=informed + timedelta(hours=24) if lea else routed,
         received_at=received,
         assessed_at=min(assessed, now),
         notice_count=0,
@@ -375,12 +457,19 @@ def _history_item(
         (EventKind.routed, routed, {"country": p.country, "provider_id": provider.id}),
         (EventKind.assessed, min(assessed, now), {"classification": classification.value}),
     ]
+    if lea is not None and lea_after is not None:
+        ends = (informed + timedelta(hours=24)).isoformat()
+        events.append((EventKind.lea_informed, informed, {"lea": lea.name, "window_ends_at": ends}))
     if not classification.illegal:
         item.closed_at = item.assessed_at
         _events(session, item, events)
         return item
     assert item.assessed_at is not None and item.lea_window_ends_at is not None
     first_notice = max(item.assessed_at, item.lea_window_ends_at) + timedelta(minutes=2)
+    if held_for is not None and lea is not None:
+        released = routed + held_for
+        _held(session, item, lea, url, routed, released, events)
+        first_notice = max(first_notice, released + timedelta(minutes=2))
     if first_notice >= now or p.abuse_email is None:
         item.stage = ItemStage.notice_pending
         item.open_url = url
@@ -389,7 +478,10 @@ def _history_item(
         schedule.schedule(session, ActionKey.notice(item), first_notice)
         return item
     if p.responds:
-        removal = first_notice + timedelta(hours=rng.lognormvariate(0, 0.9) * p.median_hours)
+        hours = rng.lognormvariate(0, 0.9) * p.median_hours * slower
+        removal = first_notice + timedelta(hours=hours)
+    elif slower > 1:  # an earlier year's: removed in the end, after weeks of notices
+        removal = first_notice + timedelta(days=rng.uniform(10, 80))
     else:
         removal = first_notice + timedelta(days=rng.uniform(10, 80)) if rng.random() < 0.5 else now
     removed = removal < now
@@ -445,6 +537,34 @@ def _history_item(
             )
     _events(session, item, events)
     return item
+
+
+def _held(
+    session: Session,
+    item: ContentItem,
+    lea: Organisation,
+    url: str,
+    placed: datetime,
+    released: datetime,
+    events: list[tuple[EventKind, datetime, dict[str, object]]],
+) -> None:
+    """An investigation hold on the item's URL, placed at routing and released later."""
+    hold = Hold(
+        reference=references.new("H"),
+        organisation_id=lea.id,
+        target_type=HoldTarget.url,
+        target_value=url,
+        reason="Demo: an investigation of the site's users (synthetic history)",
+        placed_by="demo:history",
+        placed_at=placed,
+        expires_at=placed + timedelta(days=60),
+        released_at=released,
+        released_by="demo:history",
+    )
+    session.add(hold)
+    until = hold.expires_at.isoformat()
+    events.append((EventKind.hold_placed, placed, {"hold": hold.reference, "until": until}))
+    events.append((EventKind.hold_released, released, {"hold": hold.reference}))
 
 
 def _events(

@@ -12,11 +12,13 @@ Two parts:
   records, collaborating agencies and victims identified year after year — alliance-wide
   the count grows by roughly 11-18 % a year, with one year short of the +10 % target —
   some safeguarded, two series merged, and referrals (one accepted, one declined, one
-  waiting for the NL police to decide). Series, victims, identifications, merges and
-  referrals go through the services as the demo's investigators, so the audit trail is
-  real; the past is set through the services' own inputs (``SeriesIn.first_seen_at``,
-  ``IdentifyIn.identified_on``) and the series timelines are back-dated to match, as the
-  takedown history's are. Member records are inserted in bulk.
+  waiting for the NL police to decide). The five years before this one also have their
+  cross-border referrals, answered, and each police force's seizures triaged (their
+  deconfliction alerts acknowledged), for the progress report's trends. Series, victims,
+  identifications, merges, referrals and seizures go through the services as the demo's
+  investigators, so the audit trail is real; the past is set through the services' own
+  inputs (``SeriesIn.first_seen_at``, ``IdentifyIn.identified_on``) and the timelines are
+  back-dated to match, as the takedown history's are. Member records are inserted in bulk.
 * **the seizure** (:func:`write_seizure`): a folder of pictures in the data directory —
   exact copies of "Blue Heron" members (triage says *known*), ordinary edits of other
   members (*near* duplicates: the GB police get a deconfliction alert) and unrelated
@@ -46,18 +48,22 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts import services as accounts
+from alliance.accounts.models import Organisation
 from alliance.accounts.policy import Principal
 from alliance.banks.formats.vics import CONTEXT_MEDIA
+from alliance.cooperation import services as cooperation
+from alliance.cooperation.models import DeconflictionAlert, WatchedTarget
 from alliance.db.base import utcnow
 from alliance.demo import media
 from alliance.hashing import crypto, pdq
 from alliance.hashing.record import hash_media
-from alliance.victims import identification, referrals, series
-from alliance.victims.formats import MediaType
+from alliance.victims import identification, referrals, series, triage
+from alliance.victims.formats import MediaType, SeizureFormat
 from alliance.victims.models import (
     AgeGroup,
     MediaRecord,
     Referral,
+    Seizure,
     Series,
     SeriesAgency,
     SeriesEvent,
@@ -341,6 +347,12 @@ def _backdating(session: Session) -> Iterator[_Clock]:
                 obj.added_at = when
             elif isinstance(obj, Referral):
                 obj.created_at = when
+            elif isinstance(obj, WatchedTarget):
+                obj.registered_at = when
+            elif isinstance(obj, DeconflictionAlert):
+                obj.created_at = when
+            elif isinstance(obj, Seizure):
+                obj.submitted_at = when
 
     event.listen(session, "before_flush", backdate)
     try:
@@ -401,6 +413,9 @@ def build_history(
         _statuses(session, rng, police, planned, today, clock)
         _merge(session, police, planned, today, clock)
         pending = _referrals(session, police, planned, today, clock)
+        earlier = random.Random(f"alliance-demo-victims-years:{seed}")  # noqa: S311 - demo
+        _earlier_referrals(session, earlier, police, planned, today, clock)
+        _earlier_seizures(session, earlier, police, planned, media_rows, today, clock)
     session.flush()
     return HistorySummary(
         series=len(planned) + 1,
@@ -733,7 +748,167 @@ def _referrals(
             pending = made.reference
             continue
         clock.when = _noon(today - timedelta(days=85))
-        referrals.decide_referral(
+        decided = referrals.decide_referral(
             session, police[to], made.reference, DecisionIn(accept=accept, reason=reason)
         )
+        decided.decided_at = clock.when  # the service dates it now
     return pending
+
+
+# --- the earlier years' cooperation ------------------------------------------------------
+
+#: How many years before this one have referrals and seizures, and how many a year.
+EARLIER_YEARS = 5
+REFERRALS_PER_YEAR = (7, 12)
+SEIZURES_PER_YEAR = (1, 2)  # per police force
+
+
+def _earlier_referrals(
+    session: Session,
+    rng: random.Random,
+    police: dict[str, Principal],
+    planned: list[_Planned],
+    today: date,
+    clock: _Clock,
+) -> int:
+    """Cross-border referrals of the earlier years, each answered within hours or weeks
+    (mostly accepted); returns how many."""
+    made = 0
+    for year in range(today.year - EARLIER_YEARS, today.year):
+        for _ in range(rng.randint(*REFERRALS_PER_YEAR)):
+            sent = _noon(date(year, 1, 1) + timedelta(days=rng.randint(0, 330)))
+            owner, to = rng.sample(POLICE_COUNTRIES, 2)
+            plan = _referable(session, rng, planned, owner, to, sent)
+            if plan is None:
+                continue
+            clock.when = sent
+            made_referral = referrals.refer_series(
+                session,
+                police[owner],
+                plan.series.code,
+                ReferralIn(
+                    country=to,
+                    indicators=["language on a visible document"],
+                    note="Synthetic demo referral: indicators point to your country.",
+                ),
+            )
+            clock.when = sent + timedelta(hours=min(900.0, rng.lognormvariate(math.log(40), 1)))
+            accept = rng.random() < 0.7
+            decided = referrals.decide_referral(
+                session,
+                police[to],
+                made_referral.reference,
+                DecisionIn(
+                    accept=accept,
+                    reason="Accepted: our unit takes it on." if accept else "Declined: not ours.",
+                ),
+            )
+            decided.decided_at = clock.when
+            made += 1
+    return made
+
+
+def _referable(
+    session: Session,
+    rng: random.Random,
+    planned: list[_Planned],
+    owner: str,
+    to: str,
+    when: datetime,
+) -> _Planned | None:
+    """A series of ``owner``'s, seen before ``when``, that ``to``'s police neither work on
+    nor were ever referred."""
+    agency = f"{to.lower()}-police"
+    for plan in rng.sample(planned, len(planned)):
+        if (
+            plan.owner != owner
+            or plan.series.first_seen_at >= when - timedelta(days=14)
+            or plan.series.merged_into_id is not None
+            or plan.collaborator == to
+        ):
+            continue
+        referred = session.execute(
+            select(Referral.id).where(
+                Referral.series_id == plan.series.id, Referral.to_country == to
+            )
+        ).first()
+        working = session.execute(
+            select(SeriesAgency.series_id)
+            .join(Organisation, Organisation.id == SeriesAgency.organisation_id)
+            .where(SeriesAgency.series_id == plan.series.id, Organisation.slug == agency)
+        ).first()
+        if referred is None and working is None:
+            return plan
+    return None
+
+
+def _earlier_seizures(
+    session: Session,
+    rng: random.Random,
+    police: dict[str, Principal],
+    planned: list[_Planned],
+    media_rows: list[dict[str, Any]],
+    today: date,
+    clock: _Clock,
+) -> int:
+    """Each police force's seizures of the earlier years, as hash sets: some of their own
+    series' known files, a few first sightings of other forces' series (their agencies are
+    alerted, and acknowledge within days) and many files nobody knows. Returns how many."""
+    owner_of = {p.series.id: p.owner for p in planned}
+    members = [r for r in media_rows if r["series_id"] in owner_of]
+    made = 0
+    for year in range(today.year - EARLIER_YEARS, today.year):
+        for cc in POLICE_COUNTRIES:
+            for _ in range(rng.randint(*SEIZURES_PER_YEAR)):
+                when = _noon(date(year, 1, 1) + timedelta(days=rng.randint(0, 360)))
+                seen = [r for r in members if r["first_seen_at"] < when]
+                own = [r for r in seen if owner_of[r["series_id"]] == cc]
+                theirs = [
+                    r for r in seen if owner_of[r["series_id"]] != cc and r["submissions"] == 1
+                ]
+                chosen = rng.sample(own, min(len(own), rng.randint(3, 25)))
+                chosen += rng.sample(theirs, min(len(theirs), rng.randint(1, 4)))
+                lines = [{"md5": r["md5"], "sha1": r["sha1"]} for r in chosen]
+                lines += [
+                    {"md5": _hex(rng, 32), "sha1": _hex(rng, 40)}
+                    for _ in range(rng.randint(10, 60))
+                ]
+                rng.shuffle(lines)
+                data = "".join(
+                    json.dumps({"path": f"seizure/{n:05d}.jpg", **line}) + "\n"
+                    for n, line in enumerate(lines, start=1)
+                )
+                clock.when = when
+                seizure = triage.triage_seizure(
+                    session,
+                    police[cc],
+                    data.encode(),
+                    fmt=SeizureFormat.jsonl,
+                    case_reference=f"DEMO-{year}-{made + 1:03d}",
+                )
+                _acknowledge(session, rng, police, seizure.reference, when)
+                made += 1
+    return made
+
+
+def _acknowledge(
+    session: Session,
+    rng: random.Random,
+    police: dict[str, Principal],
+    subject: str,
+    raised: datetime,
+) -> None:
+    """The agencies alerted by a seizure acknowledge within hours or a couple of weeks."""
+    session.flush()
+    alerts = session.execute(
+        select(DeconflictionAlert).where(DeconflictionAlert.subject == subject)
+    ).scalars()
+    by_organisation = {p.organisation_id: p for p in police.values()}
+    for alert in alerts:
+        agency = by_organisation.get(alert.organisation_id)
+        if agency is None:
+            continue
+        cooperation.acknowledge(session, agency, alert.id)
+        alert.acknowledged_at = raised + timedelta(
+            hours=min(400.0, rng.lognormvariate(math.log(30), 1.1))
+        )

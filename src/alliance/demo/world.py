@@ -27,9 +27,9 @@ from alliance.banks.schemas import BankIn, Classification, EntryIn
 from alliance.demo import capabilities as capabilities_demo
 from alliance.demo import commitments as commitments_demo
 from alliance.demo import countries as countries_demo
+from alliance.demo import hash_lists, media, takedown
 from alliance.demo import legal as legal_demo
 from alliance.demo import library as library_demo
-from alliance.demo import media, takedown
 from alliance.demo import victims as victims_demo
 from alliance.demo.sites import DemoSites
 from alliance.errors import Conflict
@@ -315,6 +315,7 @@ def build(
     library_entries = library_demo.build(session, actor)
     capability_assessments = capabilities_demo.build(session, countries_demo.FOUNDING)
     _fill_banks(session, actor, seed)
+    subscriptions, matches = hash_lists.build(session, seed)
     victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
         session,
@@ -346,6 +347,8 @@ def build(
             "library_entries": library_entries,
             "capability_assessments": capability_assessments,
             "history_items": history,
+            "hash_list_subscriptions": subscriptions,
+            "hash_list_matches": matches,
             "series": victims.series,
             "victims_identified": victims.identified,
         },

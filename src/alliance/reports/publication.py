@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import Permission
@@ -108,6 +108,32 @@ def latest(session: Session, country: str | None, year: int) -> PublishedReport:
         who = "the alliance" if subject == ALLIANCE else subject
         raise NotFound(f"no published report of {who} for {year}")
     return found
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One published report as a list shows it."""
+
+    subject: str  # a country's code or "alliance"
+    year: int
+    published_at: datetime  # its newest publication
+    versions: int  # how many times it was published
+
+
+def publications(session: Session, subject: str | None = None) -> list[Publication]:
+    """Every published report (of ``subject`` alone if given): the alliance's first, then
+    by country, newest year first. The documents themselves are not read."""
+    query = select(
+        PublishedReport.subject,
+        PublishedReport.year,
+        func.max(PublishedReport.published_at),
+        func.count(),
+    ).group_by(PublishedReport.subject, PublishedReport.year)
+    if subject is not None:
+        query = query.where(PublishedReport.subject == subject)
+    out = [Publication(str(s), int(y), at, int(n)) for s, y, at, n in session.execute(query)]
+    out.sort(key=lambda r: (r.subject != ALLIANCE, r.subject, -r.year))
+    return out
 
 
 def latest_of(session: Session, subject: str, year: int) -> PublishedReport:

@@ -22,11 +22,13 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts import services as accounts
+from alliance.accounts.models import Organisation
 from alliance.accounts.policy import Principal
 from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
 from alliance.cli.main import main
 from alliance.cooperation import services as cooperation
+from alliance.cooperation.models import DeconflictionAlert
 from alliance.db.base import utcnow
 from alliance.demo import victims as victims_demo
 from alliance.demo import world
@@ -34,7 +36,9 @@ from alliance.victims import identification, metrics, referrals, series, triage
 from alliance.victims.models import (
     AgencyRole,
     MediaRecord,
+    Referral,
     ReferralStatus,
+    Seizure,
     Series,
     SeriesAgency,
     Victim,
@@ -189,7 +193,38 @@ def test_referrals_wait_for_the_nl_police(demo: Demo) -> None:
     assert [r.status for r in incoming].count(ReferralStatus.pending) == 1
     assert ReferralStatus.declined in {r.status for r in incoming}
     ph = referrals.list_referrals(demo.session, demo.principal("ph-investigator"), incoming=True)
-    assert [r.status for r in ph] == [ReferralStatus.accepted]
+    assert ReferralStatus.accepted in {r.status for r in ph}
+    # Every other referral, this year's and the earlier years', was answered after it came.
+    everyone = demo.session.execute(select(Referral)).scalars().all()
+    assert [r.status for r in everyone].count(ReferralStatus.pending) == 1
+    for referral in everyone:
+        if referral.status is not ReferralStatus.pending:
+            assert referral.decided_at is not None
+            assert referral.created_at < referral.decided_at < utcnow()
+
+
+def test_earlier_years_have_referrals_seizures_and_alerts(demo: Demo) -> None:
+    """The progress report's goal-3 figures have five years to show: referrals sent, each
+    police force's seizures triaged, and the alerts they raised acknowledged after."""
+    this_year = utcnow().year
+    years = range(this_year - victims_demo.EARLIER_YEARS, this_year)
+    sent = demo.session.execute(select(Referral.created_at)).scalars().all()
+    for year in years:
+        assert sum(1 for at in sent if at.year == year) >= victims_demo.REFERRALS_PER_YEAR[0] - 2
+    seizures = demo.session.execute(
+        select(Organisation.country_code, Seizure.submitted_at, Seizure.items, Seizure.known).join(
+            Organisation, Organisation.id == Seizure.organisation_id
+        )
+    ).all()
+    for year in years:
+        assert {cc for cc, at, _, _ in seizures if at.year == year} == set(
+            victims_demo.POLICE_COUNTRIES
+        )
+    assert all(0 < known < items for _, _, items, known in seizures)
+    alerts = demo.session.execute(select(DeconflictionAlert)).scalars().all()
+    assert {a.created_at.year for a in alerts} >= set(years)
+    for alert in alerts:
+        assert alert.acknowledged_at is not None and alert.acknowledged_at > alert.created_at
 
 
 # --- the seizure to try -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from alliance.frameworks import registry
 from alliance.legal import gaps, matrix
 from alliance.library import entries
 from alliance.library.search import LibraryQuery, search_entries
+from alliance.reports import publication
 from alliance.web.guards import DbSession, page_public, page_viewer
 from alliance.web.pages.rendering import render
 
@@ -101,6 +102,7 @@ def country_profile(request: Request, session: DbSession, country: str) -> Respo
             "adoptions": entries.adoptions_by(session, code),
             "may_read_assessment": may_read_assessment,
             "own_assessment": own_assessment,
+            "reports": publication.publications(session, code),
             "sees_distribution": viewer is not None
             and viewer.can(Permission.CAPABILITY_DISTRIBUTION),
         },

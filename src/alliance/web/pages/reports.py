@@ -148,6 +148,16 @@ def progress_report_publish(
     )
 
 
+@router.get("/reports/published", dependencies=[page_public])
+def published_reports(request: Request, session: DbSession) -> Response:
+    """Every published progress report (public): the alliance's and each country's."""
+    return render(
+        request,
+        "progress_reports_published.html",
+        {"rows": publication.publications(session), "alliance": publication.ALLIANCE},
+    )
+
+
 @router.get("/reports/published/{subject}/{year}.jsonl", dependencies=[page_public])
 def published_report_file(
     session: DbSession,
