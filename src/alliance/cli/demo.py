@@ -82,6 +82,15 @@ def demo(
         soft_wrap=True,
     )
     console.print(
+        "\nProgress report: five years of synthetic history stand behind every indicator. As "
+        "secretariat, open Countries > Progress report for last year (the alliance's, then "
+        "the Netherlands' beside its own words), publish it, and read it logged out at "
+        f"http://{settings.host}:{settings.port}/reports/published; nl-editor sees NL's "
+        "small figures in full.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
         "\nNotice and takedown: report one of these live demo pages at "
         f"http://{settings.host}:{settings.port}/report, then follow it as nl-analyst, "
         "nl-investigator and gb-analyst:\n"
