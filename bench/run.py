@@ -28,7 +28,7 @@ from PIL import Image
 
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
-from bench import banks, library, takedown, victims
+from bench import banks, library, progress_report, takedown, victims
 from bench.robustness import robustness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -334,11 +334,18 @@ def main() -> None:
         help="library entries searched on SQLite and PostgreSQL (default 100000)",
     )
     parser.add_argument(
+        "--progress-items",
+        type=int,
+        default=progress_report.DEFAULT_ITEMS,
+        help="takedown items behind the progress report on PostgreSQL (default 1000000; "
+        "media records and victims scale with it)",
+    )
+    parser.add_argument(
         "--only",
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
-        "robustness, index, sync, match, takedown, victims, library) and replace them in "
+        "robustness, index, sync, match, takedown, victims, library, progress) and replace them in "
         "--out, keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
@@ -401,6 +408,26 @@ def main() -> None:
                 "library",
                 "Library search: full text beside a LIKE scan (SQLite and PostgreSQL)",
                 lambda: library.library_benchmark(args.library_entries),
+            ),
+            (
+                "progress",
+                "Alliance progress report at scale (PostgreSQL)",
+                lambda: progress_report.progress_benchmark(
+                    args.progress_items,
+                    round(
+                        progress_report.DEFAULT_RECORDS
+                        * args.progress_items
+                        / progress_report.DEFAULT_ITEMS
+                    ),
+                    max(
+                        1000,
+                        round(
+                            progress_report.DEFAULT_VICTIMS
+                            * args.progress_items
+                            / progress_report.DEFAULT_ITEMS
+                        ),
+                    ),
+                ),
             ),
         ]
         unknown = set(args.only) - {key for key, _, _ in plan}

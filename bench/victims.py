@@ -392,7 +392,9 @@ def _record_columns(
         _Column("last_seen_at", _timestamps(last)),
         _Column("series_id", series.astype(">i4"), series > 0),
         _Column(
-            "created_by_organisation_id", np.array(agencies, ">i4")[rng.integers(0, 3, n)], flag
+            "created_by_organisation_id",
+            np.array(agencies, ">i4")[rng.integers(0, len(agencies), n)],
+            flag,
         ),
         _Column("catalogued_at", _timestamps(np.full(n, loaded, np.int64))),
     ]
@@ -413,7 +415,25 @@ def _load(world: _World, records: _Records, rng: np.random.Generator) -> _Load:
     start = time.perf_counter()
     identified = rng.random(records.series_count + 1) < IDENTIFIED_SERIES_SHARE
     _load_series(world, records.series_count, identified)
-    with psycopg.connect(world.url) as connection, connection.cursor() as cursor:
+    return copy_records(world.url, records, identified, world.agencies, rng, start=start)
+
+
+def copy_records(
+    url: str,
+    records: _Records,
+    identified: NDArray[np.bool_],
+    agencies: list[int],
+    rng: np.random.Generator,
+    *,
+    start: float | None = None,
+) -> _Load:
+    """``records`` into ``media_records`` (series ``1..records.series_count`` exist
+    already; ``identified`` per series number), created by ``agencies`` at random: the
+    secondary indexes and foreign keys dropped, one binary ``COPY ... FREEZE``, rebuilt,
+    ``ANALYZE``. ``url`` is a plain ``postgresql://`` address; the copy's time counts
+    from ``start`` (default: now). Also used by :mod:`bench.progress_report`."""
+    start = time.perf_counter() if start is None else start
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
             "JOIN pg_class c ON c.oid = i.indexrelid "
@@ -440,7 +460,7 @@ def _load(world: _World, records: _Records, rng: np.random.Generator) -> _Load:
                 begin,
                 min(begin + COPY_ROWS, len(records)),
                 identified,
-                world.agencies,
+                agencies,
                 rng,
             )
             for begin in range(0, len(records), COPY_ROWS)

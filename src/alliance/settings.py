@@ -183,6 +183,14 @@ class Settings(BaseSettings):
         "distribution of capability self-assessments, report cells) hide any count of "
         "fewer than this many countries or cases.",
     )
+    report_cache_seconds: float = Field(
+        300,
+        ge=0,
+        le=86400,
+        description="The progress report's pages (live and published) use figures computed "
+        "at most this many seconds ago, and say as of when; 0 computes them on every visit. "
+        "Computing them reads every workflow table, for every member country.",
+    )
 
     # Notice and takedown.
     lea_window_hours: float = Field(

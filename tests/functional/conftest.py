@@ -24,7 +24,10 @@ SECRET = "test-secret-key-for-csrf-signing"
 
 @pytest.fixture
 def app(engine: Engine, sessions: sessionmaker[Session], tmp_path: Path) -> FastAPI:
-    settings = load_settings(data_dir=tmp_path, secret_key=SECRET, max_body_bytes=64 * 1024)
+    # Figures computed on every visit: tests change records between requests.
+    settings = load_settings(
+        data_dir=tmp_path, secret_key=SECRET, max_body_bytes=64 * 1024, report_cache_seconds=0
+    )
     return create_app(settings, engine=engine, sessions=sessions)
 
 

@@ -65,7 +65,7 @@ def _entries(session: Session, *, kind: EntryKind | None = None, tag: Tag | None
                 )
             )
         )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*columns(LibraryEntry.country_code, LibraryEntry.published_at, None, None)).where(
             *where
         )
@@ -75,7 +75,7 @@ def _entries(session: Session, *, kind: EntryKind | None = None, tag: Tag | None
 
 def _adoptions(session: Session) -> Clocks:
     adopter = Organisation
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*columns(LibraryEntry.country_code, LibraryAdoption.created_at, None, None))
         .join(LibraryEntry, LibraryEntry.id == LibraryAdoption.entry_id)
         .join(adopter, adopter.id == LibraryAdoption.organisation_id)
@@ -106,7 +106,7 @@ def _public_reports(session: Session, *, per_country: bool) -> Clocks:
         )
         .subquery()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*columns(grouped.c.country, grouped.c.received, grouped.c.confirmed, None))
     )
     return Clocks.from_rows(rows.all())

@@ -34,11 +34,12 @@ from alliance.db.base import utcnow
 from alliance.errors import InvalidInput, NotFound
 from alliance.frameworks.registry import get_item
 from alliance.frameworks.schemas import Item
+from alliance.reports import cache
 from alliance.reports.catalogue import indicators_of_goal
 from alliance.reports.computation import compute
 from alliance.reports.periods import FIRST_YEAR, Period, years
 from alliance.reports.schemas import Indicator, Status, Value
-from alliance.reports.suppression import for_reader
+from alliance.reports.suppression import for_reader, is_additive
 
 #: The declaration's policy targets and, under each, its operational goals.
 TARGETS = {
@@ -125,10 +126,13 @@ def build_progress_report(
     k: int,
     as_of: datetime | None = None,
     public: bool = False,
+    max_age: float = 0.0,
 ) -> ProgressReport:
     """The live (draft) report of ``country`` (None: alliance-wide) for ``year``, as
     ``principal`` may see it; ``public``: as the public would (to publish it): nobody's
-    figures in full, the country's published texts only."""
+    figures in full, the country's published texts only. Without ``as_of``, figures
+    computed at most ``max_age`` seconds ago may be used (:mod:`alliance.reports.cache`);
+    the report is then as of the moment they were computed."""
     moment = as_of or utcnow()
     period = _check_year(year, moment)
     code = None
@@ -154,7 +158,21 @@ def build_progress_report(
         session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
     )
     periods = [*years(FIRST_YEAR, year), *period.quarters()]
-    computed = compute(session, periods, listed, as_of=moment)
+    if as_of is None:
+        kept = cache.computed(
+            session,
+            periods,
+            listed,
+            lambda now: compute(session, periods, listed, as_of=now),
+            max_age=max_age,
+        )
+        moment, computed = kept.as_of, kept.values
+    else:
+        computed = compute(session, periods, listed, as_of=moment)
+    if code:
+        # Other countries' figures matter only where one hidden count could be worked out
+        # from the others (additive indicators); the rest are left out before, not after.
+        computed = [v for v in computed if v.country in (None, code) or is_additive(v)]
     shown = for_reader(computed, k=k, own_country=reader_country)
     if code:
         shown = [v for v in shown if v.country in (None, code)]

@@ -46,10 +46,10 @@ class Clocks:
         if not rows:
             empty = np.array([], dtype=np.float64)
             return cls(np.array([], dtype=np.str_), empty, empty, empty)
-        table = np.array(rows, dtype=object)
-        times = table[:, 1:].astype(np.float64)
+        country, *moments = zip(*rows, strict=True)  # by column: no object array
+        times = np.array(moments, dtype=np.float64)
         times[times < 0] = np.nan
-        return cls(table[:, 0].astype(np.str_), times[:, 0], times[:, 1], times[:, 2])
+        return cls(np.array(country, dtype=np.str_), times[0], times[1], times[2])
 
 
 def columns(country: Any, *moments: Any) -> list[ColumnElement[Any]]:

@@ -50,6 +50,7 @@ def compute(
     """The values of ``indicators`` (default: all) for each period, alliance-wide and for
     each of ``countries``, as known at ``as_of`` (default: now; a clock still running then
     is right-censored). Values come in catalogue order, then period, then country."""
+    session.flush()  # the modules read on the session's connection, without autoflush
     wanted = set(check_indicator_ids(indicators)) if indicators is not None else set(catalogue())
     moment = as_of or utcnow()
     values: list[Value] = []

@@ -51,12 +51,18 @@ INDICATORS = (
 def _subscriptions(session: Session) -> tuple[Clocks, NDArray[np.int64]]:
     """Per organisation and bank, its country, first fetch and last fetch (as the stop),
     and the organisation's id."""
-    rows = session.execute(
-        select(
-            *columns(Organisation.country_code, BankSync.first_synced_at, BankSync.synced_at, None),
-            BankSync.organisation_id,
-        ).join(Organisation, Organisation.id == BankSync.organisation_id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                *columns(
+                    Organisation.country_code, BankSync.first_synced_at, BankSync.synced_at, None
+                ),
+                BankSync.organisation_id,
+            ).join(Organisation, Organisation.id == BankSync.organisation_id)
+        )
+        .all()
+    )
     return Clocks.from_rows([row[:4] for row in rows]), np.array(
         [row[4] for row in rows], dtype=np.int64
     )
@@ -68,7 +74,7 @@ def _first_fetches(session: Session) -> Clocks:
         .group_by(BankSync.organisation_id)
         .subquery()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*columns(Organisation.country_code, first.c.first, None, None)).join(
             Organisation, Organisation.id == first.c.organisation_id
         )
@@ -93,7 +99,7 @@ def _subscribers(
 
 
 def _matches(session: Session) -> Clocks:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*columns(Organisation.country_code, MatchEvent.matched_at, None, None)).join(
             Organisation, Organisation.id == MatchEvent.organisation_id
         )
@@ -109,7 +115,7 @@ def _noticed(session: Session) -> Clocks:
         ReportItem.report_id == Report.id,
         Report.source == ReportSource.scanner,
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             *columns(
                 ContentItem.country_code,

@@ -67,7 +67,7 @@ def _cross_border_referrals(session: Session, *, answered: ReferralStatus | None
     else:
         chosen = columns(Referral.to_country, Referral.decided_at, None, None)
         where = [cross_border, Referral.status == answered, Referral.decided_at.is_not(None)]
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*chosen).join(sender, sender.id == Referral.from_organisation_id).where(*where)
     )
     return Clocks.from_rows(rows.all())
@@ -75,7 +75,7 @@ def _cross_border_referrals(session: Session, *, answered: ReferralStatus | None
 
 def _answer_clocks(session: Session) -> Clocks:
     sender = aliased(Organisation)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*columns(Referral.to_country, Referral.created_at, Referral.decided_at, None))
         .join(sender, sender.id == Referral.from_organisation_id)
         .where(Referral.to_country != sender.country_code)
@@ -85,7 +85,7 @@ def _answer_clocks(session: Session) -> Clocks:
 
 def _alert_clocks(session: Session) -> Clocks:
     alerted = aliased(Organisation)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             *columns(
                 alerted.country_code,

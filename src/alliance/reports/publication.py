@@ -35,13 +35,14 @@ from alliance.countries.models import MemberCountry
 from alliance.countries.names import check_country_code
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput, NotFound
+from alliance.reports import cache
 from alliance.reports.building import ProgressReport, build_progress_report, sections
 from alliance.reports.computation import compute
 from alliance.reports.models import PublishedReport
 from alliance.reports.open_data import FORMAT, FORMAT_VERSION, report_document
 from alliance.reports.periods import Period
 from alliance.reports.schemas import Status, Value
-from alliance.reports.suppression import for_reader
+from alliance.reports.suppression import for_reader, is_additive
 from alliance.signing import SignatureInvalid, Signer
 
 DOMAIN = b"alliance.progress-report.v1\n"
@@ -267,16 +268,30 @@ class Change:
     today: Value
 
 
-def changes_since(session: Session, document: dict[str, Any], *, k: int) -> list[Change]:
+def changes_since(
+    session: Session, document: dict[str, Any], *, k: int, max_age: float = 0.0
+) -> list[Change]:
     """The published report's figures that today's live figures (as the public would see
-    them) no longer match: late removals, records corrected since."""
+    them) no longer match: late removals, records corrected since. Today's figures may be
+    ones computed at most ``max_age`` seconds ago (:mod:`alliance.reports.cache`)."""
     published = report_of(document)
     periods = list(dict.fromkeys(Period.parse_key(v.period) for v in published.values))
     # Every member country, as when it was published: small counts hidden the same way.
     countries = list(
         session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
     )
-    live = for_reader(compute(session, periods, countries), k=k)
+    kept = cache.computed(
+        session,
+        periods,
+        countries,
+        lambda now: compute(session, periods, countries, as_of=now),
+        max_age=max_age,
+    )
+    live = kept.values
+    code = published.country
+    if code is not None:  # as in build_progress_report: only what can bear on its figures
+        live = [v for v in live if v.country in (None, code) or is_additive(v)]
+    live = for_reader(live, k=k)
     now = {(v.indicator, v.country, v.period): v for v in live}
     out = []
     for old in published.values:

@@ -61,7 +61,7 @@ def notice_to_removal(session: Session, starts: datetime, ends: datetime) -> Clo
         ItemEvent.item_id == ContentItem.id, ItemEvent.kind == EventKind.hold_placed
     )
     given_up = case((ContentItem.removed_at.is_(None), ContentItem.closed_at))
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             *columns(
                 ContentItem.country_code,
@@ -81,7 +81,7 @@ def confirmation_to_lea(session: Session, starts: datetime, ends: datetime) -> C
         (ContentItem.lea_informed_at < ContentItem.assessed_at, ContentItem.assessed_at),
         else_=ContentItem.lea_informed_at,
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(*columns(ContentItem.country_code, ContentItem.assessed_at, informed, None)).where(
             ContentItem.classification.in_(_ILLEGAL),
             ContentItem.assessed_at >= starts,
@@ -108,7 +108,7 @@ def holds(session: Session, starts: datetime, ends: datetime) -> Clocks:
         .group_by(ItemEvent.item_id)
         .subquery()
     )
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             *columns(ContentItem.country_code, per_item.c.first_placed, per_item.c.released, None)
         )

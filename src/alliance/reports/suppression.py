@@ -30,6 +30,13 @@ def _hidden(value: Value, reason: str) -> Value:
     return replace(value, value=None, n=None, meets_target=None, suppressed=reason)
 
 
+def is_additive(value: Value) -> bool:
+    """Whether hiding ``value`` may take hiding another of its row (an indicator that
+    adds up, and is not from the public legal review)."""
+    indicator = get_indicator(value.indicator)
+    return indicator.additive and indicator.origin is not Origin.reviewed
+
+
 def for_reader(values: Sequence[Value], *, k: int, own_country: str | None = None) -> list[Value]:
     """``values`` as a reader outside every country but ``own_country`` may see them."""
     if k < 1:

@@ -52,8 +52,15 @@ def progress_report(
 ) -> Response:
     """The live progress report of ``country`` (or alliance-wide) for ``year``: every
     indicator with its n, status and coverage; small counts hidden outside the country."""
-    k = app_state(request).settings.disclosure_k
-    report = build_progress_report(session, principal, country=country, year=year, k=k)
+    settings = app_state(request).settings
+    report = build_progress_report(
+        session,
+        principal,
+        country=country,
+        year=year,
+        k=settings.disclosure_k,
+        max_age=settings.report_cache_seconds,
+    )
     name = f"progress-{report.country or 'alliance'}-{report.year}"
     if format == "csv":
         return Response(

@@ -78,6 +78,7 @@ def progress_report_page(
             country=values["country"] or None,
             year=int(values["year"]),
             k=app_state(request).settings.disclosure_k,
+            max_age=app_state(request).settings.report_cache_seconds,
         )
     except AllianceError as exc:
         form, status = failed_form(exc, values, labels={"country": "Report", "year": "Year"})
@@ -114,6 +115,7 @@ def progress_report_pdf(
         country=country.strip().upper() or None,
         year=year,
         k=app_state(request).settings.disclosure_k,
+        max_age=app_state(request).settings.report_cache_seconds,
     )
     name = f"progress-{report.country or 'alliance'}-{report.year}-draft.pdf"
     return Response(
@@ -206,8 +208,9 @@ def published_report_page(
     row = publication.latest_of(session, subject, year)
     document = publication.document_of(row)
     report = publication.report_of(document)
+    settings = app_state(request).settings
     changes = publication.changes_since(
-        session, document, k=app_state(request).settings.disclosure_k
+        session, document, k=settings.disclosure_k, max_age=settings.report_cache_seconds
     )
     return render(
         request,
