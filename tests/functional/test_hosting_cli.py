@@ -73,6 +73,7 @@ def test_add_and_list(run: Run) -> None:
             "abuse_webhook_url": None,
             "batch_notices": True,
             "active": True,
+            "member": None,
             "has_contact": True,
         }
     ]
@@ -81,6 +82,26 @@ def test_add_and_list(run: Run) -> None:
     again = run("providers", "add", "nl-host", "--name", "x", "--country", "NL")
     assert again.code == 5
     assert "already exists" in again.err
+
+
+def test_a_provider_that_is_a_member(run: Run) -> None:
+    """A provider may be an industry member of the alliance (its notices count as notices
+    to a participating company); another kind of member, or none, is refused by name."""
+    assert run("jurisdictions", "add", "nl", "Netherlands").code == 0
+    for slug, kind in (("nl-host-co", "industry"), ("nl-hotline", "hotline")):
+        made = run("orgs", "add", slug, "--name", slug, "--kind", kind, "--country", "NL")
+        assert made.code == 0, made.err
+    refused = run("providers", "add", "nl-host", "--name", "x", "--country", "NL",
+                  "--member", "nl-hotline")  # fmt: skip
+    assert refused.code == 2 and "not a company" in refused.err
+    unknown = run("providers", "add", "nl-host", "--name", "x", "--country", "NL",
+                  "--member", "nobody")  # fmt: skip
+    assert unknown.code == 2 and "no member organisation 'nobody'" in unknown.err
+    assert _providers(run) == []
+    added = run("providers", "add", "nl-host", "--name", "x", "--country", "NL",
+                "--member", "nl-host-co")  # fmt: skip
+    assert added.code == 0, added.err
+    assert [p["member"] for p in _providers(run)] == ["nl-host-co"]
 
 
 def test_add_rejects_bad_input(run: Run) -> None:

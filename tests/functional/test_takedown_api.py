@@ -457,6 +457,17 @@ def test_provider_directory(api: TestClient, keys: dict[str, Headers]) -> None:
     assert updated.json()["name"] == "New Host B.V." and updated.json()["batch_notices"] is True
     invalid = api.post("/api/v1/providers", headers=admin, json=body | {"slug": "Bad Slug"})
     assert invalid.status_code == 422
+    # A provider that is an industry member takes part; a hotline cannot be one.
+    joined = api.put(
+        "/api/v1/providers/new-host", headers=admin, json=body | {"member": "us-platform"}
+    )
+    assert joined.status_code == 200 and joined.json()["member"] == "us-platform"
+    hotline = api.put(
+        "/api/v1/providers/new-host", headers=admin, json=body | {"member": "nl-hotline"}
+    )
+    assert hotline.status_code == 400 and "not a company" in hotline.json()["error"]["message"]
+    left = api.put("/api/v1/providers/new-host", headers=admin, json=body)
+    assert left.status_code == 200 and left.json()["member"] is None
 
 
 def test_takedown_metrics(api: TestClient, tw: TakedownWorld, keys: dict[str, Headers]) -> None:

@@ -47,6 +47,10 @@ def add(
     batch: Annotated[bool, typer.Option(help="send several due notices as one")] = False,
     note: Annotated[str, typer.Option()] = "",
     inactive: Annotated[bool, typer.Option(help="add it switched off")] = False,
+    member: Annotated[
+        str | None,
+        typer.Option(help="the industry member organisation this provider is (its slug)"),
+    ] = None,
 ) -> None:
     """Add a provider to the directory."""
     data = validated(
@@ -60,6 +64,7 @@ def add(
         batch_notices=batch,
         note=note,
         active=not inactive,
+        member=member,
     )
     with context.unit_of_work() as session:
         provider = providers.create_provider(session, context.operator(), data)
@@ -88,8 +93,8 @@ def import_file(
     """Add or update providers from a JSON list: all of them, or (on any error) none.
 
     Each entry has the fields of ``providers add`` (slug, name, country_code, asns,
-    abuse_email, abuse_webhook_url, batch_notices, note, active); an existing slug is
-    updated.
+    abuse_email, abuse_webhook_url, batch_notices, note, active, member); an existing slug
+    is updated.
     """
     entries = _read_entries(file)
     added = updated = 0

@@ -91,6 +91,8 @@ class DemoProvider:
     median_hours: float  # typical time from first notice to removal, for the history
     sites: tuple[str, ...]
     batch: bool = False
+    #: The provider takes part in the alliance: an industry member of its own (same slug).
+    member: bool = False
 
 
 PROVIDERS = (
@@ -104,6 +106,7 @@ PROVIDERS = (
         True,
         14,
         ("photos.example-hosting-nl.example.test", "cdn.example-hosting-nl.example.test"),
+        member=True,
     ),
     DemoProvider(
         "slow-cloud-nl",
@@ -127,6 +130,7 @@ PROVIDERS = (
         30,
         ("img.demo-hosting-uk.example.test", "share.demo-hosting-uk.example.test"),
         batch=True,
+        member=True,
     ),
     DemoProvider(
         "example-cloud-us",
@@ -138,6 +142,7 @@ PROVIDERS = (
         True,
         48,
         ("files.example-cloud-us.example.test", "blog.example-cloud-us.example.test"),
+        member=True,
     ),
     DemoProvider(
         "sample-host-ph",
@@ -217,6 +222,14 @@ def write_network(data_dir: Path) -> None:
 
 
 def add_providers(session: Session) -> dict[str, HostingProvider]:
+    """The demo's providers; those that take part in the alliance linked to their member
+    organisation (made with the others, :func:`alliance.demo.world.build`)."""
+    members = {
+        o.slug: o
+        for o in session.execute(
+            select(Organisation).where(Organisation.slug.in_([p.slug for p in PROVIDERS]))
+        ).scalars()
+    }
     out = {}
     for p in PROVIDERS:
         provider = HostingProvider(
@@ -227,6 +240,7 @@ def add_providers(session: Session) -> dict[str, HostingProvider]:
             abuse_email=p.abuse_email,
             batch_notices=p.batch,
             note="Demo provider: " + ("removes on notice" if p.responds else "never reacts"),
+            organisation=members.get(p.slug) if p.member else None,
         )
         session.add(provider)
         out[p.slug] = provider
@@ -252,7 +266,14 @@ def try_urls(seed: int) -> list[str]:
 
 
 def _orgs(session: Session) -> dict[tuple[str, OrgKind], Organisation]:
-    return {(o.country_code, o.kind): o for o in session.execute(select(Organisation)).scalars()}
+    """The demo's members by country and kind (hosting providers that are members aside:
+    they do not report)."""
+    hosts = {p.slug for p in PROVIDERS}
+    return {
+        (o.country_code, o.kind): o
+        for o in session.execute(select(Organisation)).scalars()
+        if o.slug not in hosts
+    }
 
 
 def build_history(

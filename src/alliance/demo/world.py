@@ -137,6 +137,12 @@ def _plan(seed: int) -> tuple[list[OrganisationIn], list[tuple[UserIn, str]]]:
             (f"{low}-reviewer", f"Reviewer {names[cc]}", Role.reviewer, f"{low}-photoshare"),
             (f"{low}-chat-reviewer", f"Reviewer chat {names[cc]}", Role.reviewer, f"{low}-chat"),
         ]
+    # Hosting providers that take part in the alliance, as industry members of their own.
+    orgs += [
+        OrganisationIn(slug=p.slug, name=p.name, kind=OrgKind.industry, country_code=p.country)
+        for p in takedown.PROVIDERS
+        if p.member
+    ]
     # Two governments whose editors state and report their countries' commitments.
     for cc in ("NL", "GB"):
         orgs.append(

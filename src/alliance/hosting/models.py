@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from alliance.accounts.models import Organisation
 from alliance.db.base import Base, utcnow
 
 
@@ -30,8 +31,18 @@ class HostingProvider(Base):
     batch_notices: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The member organisation this provider is, if it takes part in the alliance (an
+    #: industry member): its notices count as notices to a participating company.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+    @property
+    def member(self) -> str | None:
+        """The slug of the member organisation this provider is, if any."""
+        return self.organisation.slug if self.organisation is not None else None
 
     @property
     def has_contact(self) -> bool:

@@ -29,6 +29,13 @@ class ProviderIn(BaseModel):
     batch_notices: bool = Field(False, description="send several due notices as one message")
     note: Text = Field("", max_length=2000)
     active: bool = True
+    member: Text | None = Field(
+        None,
+        max_length=100,
+        description="slug of the member organisation this provider is (an industry member), "
+        "if it takes part in the alliance; its notices count as notices to a participating "
+        "company in the progress report",
+    )
 
     @field_validator("slug")
     @classmethod
@@ -52,6 +59,11 @@ class ProviderIn(BaseModel):
             if not 1 <= asn <= MAX_ASN:
                 raise ValueError(f"AS number {asn} is out of range 1-{MAX_ASN}")
         return sorted(set(value))
+
+    @field_validator("member")
+    @classmethod
+    def _member(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("abuse_webhook_url")
     @classmethod
@@ -77,6 +89,7 @@ class ProviderOut(BaseModel):
     batch_notices: bool
     note: str
     active: bool
+    member: str | None
     has_contact: bool
     created_at: datetime
     updated_at: datetime

@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from alliance.accounts.permissions import Permission
+from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import OrgKind, Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.db import like
 from alliance.db.base import utcnow
 from alliance.db.listing import Listing, ordered
-from alliance.errors import Conflict, NotFound
+from alliance.errors import Conflict, InvalidInput, NotFound
 from alliance.hosting.models import HostingProvider
 from alliance.hosting.schemas import ProviderIn
 
@@ -88,7 +89,8 @@ def create_provider(session: Session, principal: Principal, data: ProviderIn) ->
         raise Conflict(f"a hosting provider named {data.slug!r} already exists")
     if data.active:
         _check_asns_free(session, data.asns, None)
-    provider = HostingProvider(**data.model_dump())
+    provider = HostingProvider(**data.model_dump(exclude={"member"}))
+    provider.organisation = _member(session, data.member)
     session.add(provider)
     session.flush()
     record(
@@ -119,8 +121,10 @@ def update_provider(
     changes = {k: [before[k], v] for k, v in after.items() if before[k] != v}
     if not changes:
         return provider
-    for field, value in data.model_dump().items():
+    member = _member(session, data.member)
+    for field, value in data.model_dump(exclude={"member"}).items():
         setattr(provider, field, value)
+    provider.organisation = member
     provider.updated_at = utcnow()
     session.flush()
     record(
@@ -132,6 +136,24 @@ def update_provider(
         {"changes": changes},
     )
     return provider
+
+
+def _member(session: Session, slug: str | None) -> Organisation | None:
+    """The industry member organisation ``slug`` names (None: no member)."""
+    if slug is None:
+        return None
+    found = session.execute(
+        select(Organisation).where(Organisation.slug == slug)
+    ).scalar_one_or_none()
+    if found is None:
+        raise InvalidInput(f"no member organisation {slug!r}", field="member")
+    if found.kind is not OrgKind.industry:
+        raise InvalidInput(
+            f"{found.name} is a {found.kind.value.replace('_', ' ')} member, not a company: "
+            "only an industry member can be a hosting provider",
+            field="member",
+        )
+    return found
 
 
 def _by_slug(session: Session, slug: str) -> HostingProvider | None:

@@ -8,8 +8,14 @@ that hash matching started.
   period.
 - ``banks.matches``: matches against the hash lists reported back in the period, for the
   country of the organisation that matched.
+- ``banks.subscribers_industry``, ``_hotlines``, ``_law_enforcement``, ``_other``: the
+  subscribers by sector, the kind of organisation (companies, hotlines, law enforcement,
+  and NGOs, governments and the secretariat).
 - ``takedown.from_hash_matches``: of the items first noticed in the period, the share a
   hash match reported (a scanner's report) rather than a person; for the hosting country.
+- ``takedown.participating_removed``: of the items first noticed in the period whose
+  hosting provider takes part in the alliance (linked to its industry member in the
+  provider directory), the share removed by the period's end; for the hosting country.
 
 A country with none of these ever has no data, never 0.
 """
@@ -17,6 +23,7 @@ A country with none of these ever has no data, never 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -25,7 +32,9 @@ from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import Organisation
+from alliance.accounts.permissions import OrgKind
 from alliance.banks.models import BankSync, MatchEvent
+from alliance.hosting.models import HostingProvider
 from alliance.reports.cohorts import (
     ALLIANCE,
     Clocks,
@@ -40,17 +49,34 @@ from alliance.reports.schemas import Value
 from alliance.reports.values import from_counts, from_shares
 from alliance.takedown.models import ContentItem, Report, ReportItem, ReportSource
 
+#: The sectors subscribers are counted in: the organisation kinds of each.
+SECTORS: dict[str, tuple[OrgKind, ...]] = {
+    "industry": (OrgKind.industry,),
+    "hotlines": (OrgKind.hotline,),
+    "law_enforcement": (OrgKind.law_enforcement,),
+    "other": (OrgKind.ngo, OrgKind.government, OrgKind.secretariat),
+}
 INDICATORS = (
     "banks.subscribers",
     "banks.new_subscribers",
     "banks.matches",
     "takedown.from_hash_matches",
+    "takedown.participating_removed",
+    *(f"banks.subscribers_{sector}" for sector in SECTORS),
 )
 
 
-def _subscriptions(session: Session) -> tuple[Clocks, NDArray[np.int64]]:
-    """Per organisation and bank, its country, first fetch and last fetch (as the stop),
-    and the organisation's id."""
+@dataclass(frozen=True)
+class Subscriptions:
+    """Per organisation and bank: its country, first fetch and last fetch (the stop), and
+    the organisation's id and kind."""
+
+    clocks: Clocks
+    organisation: NDArray[np.int64]
+    kind: NDArray[np.str_]
+
+
+def _subscriptions(session: Session) -> Subscriptions:
     rows = (
         session.connection()
         .execute(
@@ -59,12 +85,15 @@ def _subscriptions(session: Session) -> tuple[Clocks, NDArray[np.int64]]:
                     Organisation.country_code, BankSync.first_synced_at, BankSync.synced_at, None
                 ),
                 BankSync.organisation_id,
+                Organisation.kind,
             ).join(Organisation, Organisation.id == BankSync.organisation_id)
         )
         .all()
     )
-    return Clocks.from_rows([row[:4] for row in rows]), np.array(
-        [row[4] for row in rows], dtype=np.int64
+    return Subscriptions(
+        Clocks.from_rows([row[:4] for row in rows]),
+        np.array([row[4] for row in rows], dtype=np.int64),
+        np.array([str(row[5]) for row in rows], dtype=np.str_),
     )
 
 
@@ -83,17 +112,23 @@ def _first_fetches(session: Session) -> Clocks:
 
 
 def _subscribers(
-    subscriptions: Clocks, organisation: NDArray[np.int64], period: Period, as_of: datetime
+    subscriptions: Subscriptions,
+    period: Period,
+    as_of: datetime,
+    kinds: tuple[OrgKind, ...] | None = None,
 ) -> dict[str | None, int]:
-    """Organisations subscribed at some time in the period: a first fetch before its end
-    and a last fetch after its start."""
-    during = (subscriptions.started < min(period.ends, as_of).timestamp()) & (
-        subscriptions.stopped >= period.starts.timestamp()
+    """Organisations (of ``kinds``, if given) subscribed at some time in the period: a
+    first fetch before its end and a last fetch after its start."""
+    clocks, organisation = subscriptions.clocks, subscriptions.organisation
+    during = (clocks.started < min(period.ends, as_of).timestamp()) & (
+        clocks.stopped >= period.starts.timestamp()
     )
+    if kinds is not None:
+        during &= np.isin(subscriptions.kind, [str(k) for k in kinds])
     out: dict[str | None, int] = {ALLIANCE: len(np.unique(organisation[during]))}
-    for country in np.unique(subscriptions.country[during]):
+    for country in np.unique(clocks.country[during]):
         if country:
-            mine = during & (subscriptions.country == country)
+            mine = during & (clocks.country == country)
             out[str(country)] = len(np.unique(organisation[mine]))
     return out
 
@@ -128,22 +163,49 @@ def _noticed(session: Session) -> Clocks:
     return Clocks.from_rows(rows.all())
 
 
+def _to_participants(session: Session) -> Clocks:
+    """Items noticed whose provider takes part in the alliance: the first notice, the
+    removal, and the closing of one closed unremoved."""
+    rows = session.connection().execute(
+        select(
+            *columns(
+                ContentItem.country_code,
+                ContentItem.first_notice_at,
+                ContentItem.removed_at,
+                case((ContentItem.removed_at.is_(None), ContentItem.closed_at)),
+            )
+        )
+        .join(HostingProvider, HostingProvider.id == ContentItem.provider_id)
+        .where(
+            ContentItem.first_notice_at.is_not(None), HostingProvider.organisation_id.is_not(None)
+        )
+    )
+    return Clocks.from_rows(rows.all())
+
+
 def industry_values(
     session: Session, periods: Sequence[Period], countries: Sequence[str], as_of: datetime
 ) -> list[Value]:
     """Every goal-6 indicator for each period, for ``countries`` and alliance-wide."""
-    subscriptions, organisation = _subscriptions(session)
+    subscriptions = _subscriptions(session)
     first = _first_fetches(session)
+    participants = _to_participants(session)
     matches = _matches(session)
     noticed = _noticed(session)
     keys: list[str | None] = [ALLIANCE, *countries]
     out: list[Value] = []
     for period in periods:
-        known = known_by(subscriptions, period, as_of)
+        known = known_by(subscriptions.clocks, period, as_of)
         out += from_counts(
-            "banks.subscribers", period, _subscribers(subscriptions, organisation, period, as_of),
+            "banks.subscribers", period, _subscribers(subscriptions, period, as_of),
             keys, active=known, coverage=None,
         )  # fmt: skip
+        for sector, kinds in SECTORS.items():
+            out += from_counts(
+                f"banks.subscribers_{sector}", period,
+                _subscribers(subscriptions, period, as_of, kinds),
+                keys, active=known, coverage=None,
+            )  # fmt: skip
         out += from_counts(
             "banks.new_subscribers", period,
             count_by_country(in_period(first, period, as_of).country), keys,
@@ -158,5 +220,10 @@ def industry_values(
         out += from_shares(
             "takedown.from_hash_matches", period, ended_by_country(items), keys,
             coverage=items.coverage,
+        )  # fmt: skip
+        noticed_members = in_period(participants, period, as_of)
+        out += from_shares(
+            "takedown.participating_removed", period, ended_by_country(noticed_members), keys,
+            coverage=noticed_members.coverage,
         )  # fmt: skip
     return out

@@ -1,5 +1,6 @@
 """Goal 6 on a small world worked out by hand: subscribers during a period from first
-and last fetch, new ones, matches reported back, and notices a hash match started."""
+and last fetch, by sector, new ones, matches reported back, notices a hash match started,
+and notices to participating companies closed as removed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from alliance import references
 from alliance.accounts.permissions import OrgKind
 from alliance.banks.models import BankEntry, BankSync, MatchEvent
+from alliance.hosting.models import HostingProvider
 from alliance.reports.industry import industry_values
 from alliance.reports.periods import Period
 from alliance.reports.schemas import Status, Value
@@ -30,6 +32,7 @@ def world(session: Session) -> None:
     nl_a = factories.organisation(session, OrgKind.industry, "NL", slug="nl-a")
     nl_b = factories.organisation(session, OrgKind.industry, "NL", slug="nl-b")
     gb = factories.organisation(session, OrgKind.industry, "GB", slug="gb-a")
+    hotline = factories.organisation(session, OrgKind.hotline, "NL", slug="nl-hotline")
     one = factories.bank(session, name="one")
     two = factories.bank(session, name="two")
     for org, bank, first, last in [
@@ -37,6 +40,7 @@ def world(session: Session) -> None:
         (nl_a, two, "2025-03-01", "2025-04-01"),  # the same organisation: once
         (nl_b, one, "2025-06-01", "2025-06-02"),  # new in 2025
         (gb, one, "2023-01-01", "2024-06-01"),  # stopped fetching in 2024
+        (hotline, one, "2025-09-01", "2026-05-01"),  # a hotline, new in 2025
     ]:
         session.add(
             BankSync(
@@ -81,6 +85,29 @@ def world(session: Session) -> None:
         session.add(made)
         session.flush()
         session.add(ReportItem(report_id=made.id, item_id=item.id, submitted_url=item.url))
+    # Providers: one is the NL member nl-a (it takes part), the other is no member.
+    member = HostingProvider(slug="host-nl", name="Host NL", country_code="NL", organisation=nl_a)
+    other = HostingProvider(slug="host-gb", name="Host GB", country_code="GB")
+    session.add_all([member, other])
+    session.flush()
+    for provider, country, noticed, removed, closed in [
+        (member, "NL", "2025-05-01", "2025-05-02", None),  # removed in the year
+        (member, "NL", "2025-12-30", "2026-01-02", None),  # removed, but after the year
+        (member, "NL", "2025-06-01", None, "2025-07-01"),  # closed without removal
+        (member, "NL", "2024-05-01", "2024-05-02", None),  # noticed the year before
+        (other, "GB", "2025-05-01", "2025-05-02", None),  # not a participating company
+    ]:
+        reference = references.new("I")
+        session.add(
+            ContentItem(
+                reference=reference, url=f"http://{reference.lower()}.example.test/",
+                host=f"{reference.lower()}.example.test", stage=ItemStage.closed,
+                country_code=country, provider_id=provider.id,
+                received_at=at(f"{noticed}T00:00"), first_notice_at=at(f"{noticed}T01:00"),
+                removed_at=at(f"{removed}T00:00") if removed else None,
+                closed_at=at(f"{closed or removed}T00:00"), notice_count=1,
+            )
+        )  # fmt: skip
     session.flush()
 
 
@@ -94,12 +121,25 @@ def test_industry(session: Session, world: None) -> None:
             for c in (None, "NL", "GB", "FR")
         }
 
-    assert read("banks.subscribers") == {None: 2, "NL": 2, "GB": 0, "FR": "no data"}
-    assert read("banks.new_subscribers") == {None: 1, "NL": 1, "GB": 0, "FR": "no data"}
+    assert read("banks.subscribers") == {None: 3, "NL": 3, "GB": 0, "FR": "no data"}
+    assert read("banks.subscribers_industry") == {None: 2, "NL": 2, "GB": 0, "FR": "no data"}
+    assert read("banks.subscribers_hotlines") == {None: 1, "NL": 1, "GB": 0, "FR": "no data"}
+    for sector in ("law_enforcement", "other"):
+        assert read(f"banks.subscribers_{sector}") == {None: 0, "NL": 0, "GB": 0, "FR": "no data"}
+    assert read("banks.new_subscribers") == {None: 2, "NL": 2, "GB": 0, "FR": "no data"}
     assert read("banks.matches") == {None: 2, "NL": 2, "GB": 0, "FR": "no data"}
+    # Items first noticed in 2025: NL 1 scanner of 6, GB 1 of 2 (the providers' too).
     assert read("takedown.from_hash_matches") == {
-        None: 0.5,
-        "NL": pytest.approx(1 / 3, abs=1e-4),
-        "GB": 1,
+        None: 0.25,
+        "NL": pytest.approx(1 / 6, abs=1e-4),
+        "GB": 0.5,
         "FR": "no data",
     }
+    # To the participating company: 3 noticed in 2025, 1 removed by the year's end.
+    assert read("takedown.participating_removed") == {
+        None: pytest.approx(1 / 3, abs=1e-4),
+        "NL": pytest.approx(1 / 3, abs=1e-4),
+        "GB": "no data",
+        "FR": "no data",
+    }
+    assert v[("takedown.participating_removed", "NL")].n == 3
