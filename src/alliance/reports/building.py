@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alliance import __version__
@@ -34,9 +33,8 @@ from alliance.db.base import utcnow
 from alliance.errors import InvalidInput, NotFound
 from alliance.frameworks.registry import get_item
 from alliance.frameworks.schemas import Item
-from alliance.reports import cache
 from alliance.reports.catalogue import indicators_of_goal
-from alliance.reports.computation import compute
+from alliance.reports.computation import members_figures
 from alliance.reports.periods import FIRST_YEAR, Period, years
 from alliance.reports.schemas import Indicator, Status, Value
 from alliance.reports.suppression import for_reader, is_additive
@@ -154,21 +152,9 @@ def build_progress_report(
     reader_country = code if own else None
     # Every member country, even for one country's report: a small count is hidden as
     # in the alliance's report, where the other countries' figures stand beside it.
-    listed = list(
-        session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
-    )
     periods = [*years(FIRST_YEAR, year), *period.quarters()]
-    if as_of is None:
-        kept = cache.computed(
-            session,
-            periods,
-            listed,
-            lambda now: compute(session, periods, listed, as_of=now),
-            max_age=max_age,
-        )
-        moment, computed = kept.as_of, kept.values
-    else:
-        computed = compute(session, periods, listed, as_of=moment)
+    figures = members_figures(session, periods, max_age=max_age, as_of=as_of)
+    moment, computed = figures.as_of, figures.values
     if code:
         # Other countries' figures matter only where one hidden count could be worked out
         # from the others (additive indicators); the rest are left out before, not after.

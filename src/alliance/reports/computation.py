@@ -11,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alliance.countries.models import MemberCountry
 from alliance.db.base import utcnow
 from alliance.reports import (
     awareness,
+    cache,
     identification,
     industry,
     law_enforcement,
     legislation,
     removal,
 )
+from alliance.reports.cache import Computed
 from alliance.reports.catalogue import catalogue, check_indicator_ids
 from alliance.reports.periods import Period
 from alliance.reports.schemas import Value
@@ -64,3 +68,28 @@ def compute(
         key=lambda v: (order[v.indicator], period_order[v.period], country_order[v.country])
     )
     return values
+
+
+def members_figures(
+    session: Session,
+    periods: Sequence[Period],
+    *,
+    max_age: float,
+    as_of: datetime | None = None,
+) -> Computed:
+    """Every indicator for ``periods``, alliance-wide and for every member country (a
+    small count is hidden against all the others). As of ``as_of`` if given, computed
+    then; else ones computed at most ``max_age`` seconds ago if kept
+    (:mod:`alliance.reports.cache`), or computed now."""
+    members = list(
+        session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
+    )
+    if as_of is not None:
+        return Computed(as_of, compute(session, periods, members, as_of=as_of))
+    return cache.computed(
+        session,
+        periods,
+        members,
+        lambda now: compute(session, periods, members, as_of=now),
+        max_age=max_age,
+    )

@@ -31,13 +31,11 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.banks.signing import sign_lines, verified_lines
-from alliance.countries.models import MemberCountry
 from alliance.countries.names import check_country_code
 from alliance.db.base import utcnow
 from alliance.errors import InvalidInput, NotFound
-from alliance.reports import cache
 from alliance.reports.building import ProgressReport, build_progress_report, sections
-from alliance.reports.computation import compute
+from alliance.reports.computation import members_figures
 from alliance.reports.models import PublishedReport
 from alliance.reports.open_data import FORMAT, FORMAT_VERSION, report_document
 from alliance.reports.periods import Period
@@ -277,17 +275,7 @@ def changes_since(
     published = report_of(document)
     periods = list(dict.fromkeys(Period.parse_key(v.period) for v in published.values))
     # Every member country, as when it was published: small counts hidden the same way.
-    countries = list(
-        session.execute(select(MemberCountry.code).order_by(MemberCountry.code)).scalars()
-    )
-    kept = cache.computed(
-        session,
-        periods,
-        countries,
-        lambda now: compute(session, periods, countries, as_of=now),
-        max_age=max_age,
-    )
-    live = kept.values
+    live = members_figures(session, periods, max_age=max_age).values
     code = published.country
     if code is not None:  # as in build_progress_report: only what can bear on its figures
         live = [v for v in live if v.country in (None, code) or is_additive(v)]
