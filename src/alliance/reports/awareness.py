@@ -36,6 +36,7 @@ from alliance.reports.cohorts import (
     ended_by_country,
     in_period,
     known_by,
+    read_clocks,
 )
 from alliance.reports.periods import Period
 from alliance.reports.schemas import Value
@@ -65,23 +66,23 @@ def _entries(session: Session, *, kind: EntryKind | None = None, tag: Tag | None
                 )
             )
         )
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(*columns(LibraryEntry.country_code, LibraryEntry.published_at, None, None)).where(
             *where
-        )
+        ),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _adoptions(session: Session) -> Clocks:
     adopter = Organisation
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(*columns(LibraryEntry.country_code, LibraryAdoption.created_at, None, None))
         .join(LibraryEntry, LibraryEntry.id == LibraryAdoption.entry_id)
         .join(adopter, adopter.id == LibraryAdoption.organisation_id)
-        .where(adopter.country_code != LibraryEntry.country_code)
+        .where(adopter.country_code != LibraryEntry.country_code),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _public_reports(session: Session, *, per_country: bool) -> Clocks:
@@ -106,10 +107,10 @@ def _public_reports(session: Session, *, per_country: bool) -> Clocks:
         )
         .subquery()
     )
-    rows = session.connection().execute(
-        select(*columns(grouped.c.country, grouped.c.received, grouped.c.confirmed, None))
+    return read_clocks(
+        session,
+        select(*columns(grouped.c.country, grouped.c.received, grouped.c.confirmed, None)),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def awareness_values(

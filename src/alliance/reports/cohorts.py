@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import ColumnElement, Select, func, literal
+from sqlalchemy.orm import Session
 
 from alliance.db.epoch import epoch_seconds
 from alliance.reports.periods import Period
@@ -50,6 +51,13 @@ class Clocks:
         times = np.array(moments, dtype=np.float64)
         times[times < 0] = np.nan
         return cls(np.array(country, dtype=np.str_), times[0], times[1], times[2])
+
+
+def read_clocks(session: Session, query: Select[Any]) -> Clocks:
+    """The clocks ``query`` selects (with :func:`columns`), read on the session's
+    connection: plain rows, no ORM objects (:func:`alliance.reports.computation.compute`
+    flushes the session first)."""
+    return Clocks.from_rows(session.connection().execute(query).all())
 
 
 def columns(country: Any, *moments: Any) -> list[ColumnElement[Any]]:

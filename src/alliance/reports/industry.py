@@ -43,6 +43,7 @@ from alliance.reports.cohorts import (
     ended_by_country,
     in_period,
     known_by,
+    read_clocks,
 )
 from alliance.reports.periods import Period
 from alliance.reports.schemas import Value
@@ -103,12 +104,12 @@ def _first_fetches(session: Session) -> Clocks:
         .group_by(BankSync.organisation_id)
         .subquery()
     )
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(*columns(Organisation.country_code, first.c.first, None, None)).join(
             Organisation, Organisation.id == first.c.organisation_id
-        )
+        ),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _subscribers(
@@ -134,12 +135,12 @@ def _subscribers(
 
 
 def _matches(session: Session) -> Clocks:
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(*columns(Organisation.country_code, MatchEvent.matched_at, None, None)).join(
             Organisation, Organisation.id == MatchEvent.organisation_id
-        )
+        ),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _noticed(session: Session) -> Clocks:
@@ -150,7 +151,8 @@ def _noticed(session: Session) -> Clocks:
         ReportItem.report_id == Report.id,
         Report.source == ReportSource.scanner,
     )
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(
             *columns(
                 ContentItem.country_code,
@@ -158,15 +160,15 @@ def _noticed(session: Session) -> Clocks:
                 case((by_scanner, ContentItem.first_notice_at)),
                 None,
             )
-        ).where(ContentItem.first_notice_at.is_not(None))
+        ).where(ContentItem.first_notice_at.is_not(None)),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _to_participants(session: Session) -> Clocks:
     """Items noticed whose provider takes part in the alliance: the first notice, the
     removal, and the closing of one closed unremoved."""
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(
             *columns(
                 ContentItem.country_code,
@@ -178,9 +180,8 @@ def _to_participants(session: Session) -> Clocks:
         .join(HostingProvider, HostingProvider.id == ContentItem.provider_id)
         .where(
             ContentItem.first_notice_at.is_not(None), HostingProvider.organisation_id.is_not(None)
-        )
+        ),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def industry_values(

@@ -36,6 +36,7 @@ from alliance.reports.cohorts import (
     count_by_country,
     in_period,
     known_by,
+    read_clocks,
     survival_by_country,
 )
 from alliance.reports.periods import Period
@@ -67,25 +68,26 @@ def _cross_border_referrals(session: Session, *, answered: ReferralStatus | None
     else:
         chosen = columns(Referral.to_country, Referral.decided_at, None, None)
         where = [cross_border, Referral.status == answered, Referral.decided_at.is_not(None)]
-    rows = session.connection().execute(
-        select(*chosen).join(sender, sender.id == Referral.from_organisation_id).where(*where)
+    return read_clocks(
+        session,
+        select(*chosen).join(sender, sender.id == Referral.from_organisation_id).where(*where),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _answer_clocks(session: Session) -> Clocks:
     sender = aliased(Organisation)
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(*columns(Referral.to_country, Referral.created_at, Referral.decided_at, None))
         .join(sender, sender.id == Referral.from_organisation_id)
-        .where(Referral.to_country != sender.country_code)
+        .where(Referral.to_country != sender.country_code),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _alert_clocks(session: Session) -> Clocks:
     alerted = aliased(Organisation)
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(
             *columns(
                 alerted.country_code,
@@ -93,9 +95,8 @@ def _alert_clocks(session: Session) -> Clocks:
                 DeconflictionAlert.acknowledged_at,
                 None,
             )
-        ).join(alerted, alerted.id == DeconflictionAlert.organisation_id)
+        ).join(alerted, alerted.id == DeconflictionAlert.organisation_id),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def _shared_targets(session: Session, period: Period, as_of: datetime) -> dict[str | None, int]:

@@ -30,6 +30,7 @@ from alliance.reports.cohorts import (
     count_by_country,
     in_period,
     present,
+    read_clocks,
     survival_by_country,
 )
 from alliance.reports.periods import Period
@@ -61,7 +62,8 @@ def notice_to_removal(session: Session, starts: datetime, ends: datetime) -> Clo
         ItemEvent.item_id == ContentItem.id, ItemEvent.kind == EventKind.hold_placed
     )
     given_up = case((ContentItem.removed_at.is_(None), ContentItem.closed_at))
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(
             *columns(
                 ContentItem.country_code,
@@ -69,9 +71,8 @@ def notice_to_removal(session: Session, starts: datetime, ends: datetime) -> Clo
                 ContentItem.removed_at,
                 given_up,
             )
-        ).where(ContentItem.first_notice_at >= starts, ContentItem.first_notice_at < ends, ~held)
+        ).where(ContentItem.first_notice_at >= starts, ContentItem.first_notice_at < ends, ~held),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def confirmation_to_lea(session: Session, starts: datetime, ends: datetime) -> Clocks:
@@ -81,14 +82,14 @@ def confirmation_to_lea(session: Session, starts: datetime, ends: datetime) -> C
         (ContentItem.lea_informed_at < ContentItem.assessed_at, ContentItem.assessed_at),
         else_=ContentItem.lea_informed_at,
     )
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(*columns(ContentItem.country_code, ContentItem.assessed_at, informed, None)).where(
             ContentItem.classification.in_(_ILLEGAL),
             ContentItem.assessed_at >= starts,
             ContentItem.assessed_at < ends,
-        )
+        ),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def holds(session: Session, starts: datetime, ends: datetime) -> Clocks:
@@ -108,14 +109,14 @@ def holds(session: Session, starts: datetime, ends: datetime) -> Clocks:
         .group_by(ItemEvent.item_id)
         .subquery()
     )
-    rows = session.connection().execute(
+    return read_clocks(
+        session,
         select(
             *columns(ContentItem.country_code, per_item.c.first_placed, per_item.c.released, None)
         )
         .join(per_item, per_item.c.item_id == ContentItem.id)
-        .where(and_(per_item.c.first_placed >= starts, per_item.c.first_placed < ends))
+        .where(and_(per_item.c.first_placed >= starts, per_item.c.first_placed < ends)),
     )
-    return Clocks.from_rows(rows.all())
 
 
 def removal_values(
