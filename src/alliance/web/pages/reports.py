@@ -21,6 +21,7 @@ from alliance.errors import AllianceError, InvalidInput
 from alliance.reports import presentation, publication
 from alliance.reports.building import NoFigures, ProgressReport, build_progress_report
 from alliance.reports.catalogue import catalogue
+from alliance.reports.periods import FIRST_YEAR, LAST_YEAR
 from alliance.web.errors import failed_form
 from alliance.web.forms import Form as WebForm
 from alliance.web.guards import DbSession, page_public, page_requires
@@ -30,6 +31,19 @@ from alliance.web.security import csrf_protect
 from alliance.web.state import app_state
 
 router = APIRouter(include_in_schema=False)
+
+#: A published report's address: ``/reports/published/{subject}/{year}``, where the
+#: subject is a member country's code or "alliance".
+Subject = Annotated[str, Path(max_length=16)]
+PublishedYear = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _choices(session: DbSession, principal: Principal) -> list[tuple[str, str]]:
@@ -104,7 +118,7 @@ def progress_report_page(
 def progress_report_pdf(
     request: Request,
     session: DbSession,
-    year: Annotated[int, Query(ge=2012, le=2100)],
+    year: Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR)],
     country: Annotated[str, Query(max_length=2)] = "",
     principal: Principal = page_requires(Permission.REPORT_BUILD),
 ) -> Response:
@@ -118,18 +132,14 @@ def progress_report_pdf(
         max_age=app_state(request).settings.report_cache_seconds,
     )
     name = f"progress-{report.country or 'alliance'}-{report.year}-draft.pdf"
-    return Response(
-        report_pdf(report),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _download(report_pdf(report), "application/pdf", name)
 
 
 @router.post("/reports/progress/publish", dependencies=[Depends(csrf_protect)])
 def progress_report_publish(
     request: Request,
     session: DbSession,
-    year: Annotated[int, Form(ge=2012, le=2100)],
+    year: Annotated[int, Form(ge=FIRST_YEAR, le=LAST_YEAR)],
     country: Annotated[str, Form(max_length=2)] = "",
     principal: Principal = page_requires(Permission.REPORT_PUBLISH),
 ) -> Response:
@@ -163,45 +173,34 @@ def published_reports(request: Request, session: DbSession) -> Response:
 @router.get("/reports/published/{subject}/{year}.jsonl", dependencies=[page_public])
 def published_report_file(
     session: DbSession,
-    subject: Annotated[str, Path(max_length=16)],
-    year: Annotated[int, Path(ge=2012, le=2100)],
+    subject: Subject,
+    year: PublishedYear,
 ) -> Response:
     """The newest published report as its signed file (check: alliance report verify).
     Declared before the page, whose ``{year}`` would take "2025.jsonl" for its own."""
     row = publication.latest_of(session, subject, year)
-    return Response(
-        row.document,
-        media_type="application/jsonl",
-        headers={
-            "Content-Disposition": f'attachment; filename="progress-{row.subject}-{year}.jsonl"'
-        },
-    )
+    return _download(row.document, "application/jsonl", f"progress-{row.subject}-{year}.jsonl")
 
 
 @router.get("/reports/published/{subject}/{year}.pdf", dependencies=[page_public])
 def published_report_pdf(
     session: DbSession,
-    subject: Annotated[str, Path(max_length=16)],
-    year: Annotated[int, Path(ge=2012, le=2100)],
+    subject: Subject,
+    year: PublishedYear,
 ) -> Response:
     """The newest published report as PDF (public). Declared before the page too."""
     row = publication.latest_of(session, subject, year)
     report = publication.report_of(publication.document_of(row))
-    return Response(
-        report_pdf(report, published_at=row.published_at),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="progress-{row.subject}-{year}.pdf"'
-        },
-    )
+    pdf = report_pdf(report, published_at=row.published_at)
+    return _download(pdf, "application/pdf", f"progress-{row.subject}-{year}.pdf")
 
 
 @router.get("/reports/published/{subject}/{year}", dependencies=[page_public])
 def published_report_page(
     request: Request,
     session: DbSession,
-    subject: Annotated[str, Path(max_length=16)],
-    year: Annotated[int, Path(ge=2012, le=2100)],
+    subject: Subject,
+    year: PublishedYear,
 ) -> Response:
     """The newest published report of a country (or ``alliance``) for a year: public, as
     it was published, beside what has changed since."""
