@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from alliance.accounts.models import ApiKey, Organisation, User
-from alliance.accounts.permissions import Permission, Reach
+from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.audit.models import AuditEvent
@@ -75,12 +75,14 @@ def can_see(principal: Principal, bank: Bank) -> bool:
         return False
     if bank.owner_organisation_id == principal.organisation_id:
         return True
-    kind_ok = principal.organisation_kind is not None and (
-        principal.organisation_kind.value in bank.subscriber_kinds
-    )
-    country_ok = not bank.subscriber_countries or principal.country_code in (
-        bank.subscriber_countries
-    )
+    return admits(bank, principal.organisation_kind, principal.country_code)
+
+
+def admits(bank: Bank, kind: OrgKind | None, country: str | None) -> bool:
+    """Whether the bank's subscriber rule admits an organisation of ``kind`` in
+    ``country``: its kind listed, and its country when the bank names countries."""
+    kind_ok = kind is not None and kind.value in bank.subscriber_kinds
+    country_ok = not bank.subscriber_countries or country in bank.subscriber_countries
     return kind_ok and country_ok
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind
 from alliance.banks.models import Bank, BankEntry, BankSync, MatchEvent
+from alliance.banks.services import admits
 from alliance.db.base import utcnow
 
 YEARS = 5
@@ -46,7 +47,7 @@ def build(session: Session, seed: int, *, now: datetime | None = None) -> tuple[
         if not entries[bank.id]:
             continue
         for member in members:
-            if not _may_fetch(bank, member):
+            if not admits(bank, member.kind, member.country_code):
                 continue
             # Hotlines and police fetched the lists from the first year; platforms joined
             # over the years.
@@ -87,12 +88,3 @@ def build(session: Session, seed: int, *, now: datetime | None = None) -> tuple[
                 matches += 1
     session.flush()
     return syncs, matches
-
-
-def _may_fetch(bank: Bank, member: Organisation) -> bool:
-    """Whether the bank's subscriber rule lets the member fetch it, as
-    :mod:`alliance.banks.services` decides: its kind listed, its country if any are."""
-    countries = bank.subscriber_countries
-    return member.kind.value in bank.subscriber_kinds and (
-        not countries or member.country_code in countries
-    )
