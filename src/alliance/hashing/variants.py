@@ -268,3 +268,22 @@ def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> list[tuple[str, pdq.P
             seen.add(value.digest)
             out.append((name, value))
     return out
+
+
+def query_hashes(
+    source: media.MediaSource,
+    *,
+    pipeline: pdq.Pipeline = "fast",
+    max_pixels: int = media.DEFAULT_MAX_PIXELS,
+) -> dict[str, pdq.PdqHash]:
+    """The hashes one query file is searched by, ``original`` first (PROVISIONAL: being
+    rewritten for issue 18; the name and the signature stay)."""
+    frame = pdq.decode(source, pipeline=pipeline, max_pixels=max_pixels)[0]
+    luma = media.luminance(frame)
+    out = {"original": pdq.hash_image(frame, pipeline=pipeline)}
+    inner = unletterbox(luma)
+    if inner is not None:
+        out["unletterbox"] = pdq.pdq_from_luma(np.ascontiguousarray(inner))
+    middle = strip(inner if inner is not None else luma, STRIPS[0][1])
+    out[STRIPS[0][0]] = pdq.pdq_from_luma(np.ascontiguousarray(middle))
+    return out
