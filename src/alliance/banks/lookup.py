@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,13 +66,24 @@ def vpdq_distance(query: video.VpdqHash, target: str) -> int | None:
 
 
 def find(
-    session: Session, bank: Bank, signal_type: str, value: str
-) -> list[tuple[BankEntry, int, str]]:
-    """Live entries of ``bank`` that ``value`` (already normalised) matches: each with its
-    distance and which of its variants matched (the closest)."""
+    session: Session,
+    bank: Bank,
+    signal_type: str,
+    value: str,
+    forms: Mapping[str, str] | None = None,
+) -> list[tuple[BankEntry, int, str, str]]:
+    """Live entries of ``bank`` that ``value`` (already normalised) or one of its PDQ
+    ``forms`` (name → normalised hash) matches: each with its distance, which of its
+    variants matched and which form of the query (the closest pair)."""
     if signal_type == "pdq":
-        hits = pdq_index(session, bank).search(value, bank.pdq_threshold)
-        closest = {int(hit.id): (hit.distance, hit.variant) for hit in hits}
+        index = pdq_index(session, bank)
+        queries = {"original": value, **(forms or {})}
+        closest: dict[int, tuple[int, str, str]] = {}
+        for form, hashed in queries.items():
+            for hit in index.search(hashed, bank.pdq_threshold):
+                key = int(hit.id)
+                if key not in closest or hit.distance < closest[key][0]:
+                    closest[key] = (hit.distance, hit.variant, form)
         if not closest:
             return []
         entries = session.execute(select(BankEntry).where(BankEntry.id.in_(closest))).scalars()
@@ -88,7 +100,7 @@ def find(
         ).scalars():
             distance = vpdq_distance(query, entry.signal_value)
             if distance is not None:
-                found.append((entry, distance, "original"))
+                found.append((entry, distance, "original", "original"))
         return found
     entries = session.execute(
         select(BankEntry).where(
@@ -98,4 +110,4 @@ def find(
             BankEntry.removed_at.is_(None),
         )
     ).scalars()
-    return [(e, 0, "original") for e in entries]
+    return [(e, 0, "original", "original") for e in entries]

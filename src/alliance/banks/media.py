@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 
 from alliance.banks.schemas import Classification, EntryIn, Note, SignalIn
 from alliance.errors import InvalidInput
-from alliance.hashing import crypto, pdq, variants
+from alliance.hashing import crypto, variants
 from alliance.hashing.errors import InvalidMedia
 
 #: The file digests a bank may hold besides PDQ, in the order they are offered.
@@ -19,14 +19,25 @@ DIGESTS = ("md5", "sha1", "sha256")
 
 
 def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:
-    """What a file is matched by: PDQ when it is an image, and its digests always."""
+    """What a file is matched by: PDQ when it is an image, with the forms a query is
+    searched by (without its frame, straightened, its middle strip, flipped and turned:
+    :func:`alliance.hashing.variants.query_hashes`), and its digests always."""
     if not data:
         raise InvalidInput(f"{name}: the file is empty")
     digests = crypto.digest_file(data, DIGESTS)
     found = [SignalIn(signal_type=k, signal=v) for k, v in sorted(digests.items())]
     # Not an image Pillow reads: the cryptographic hashes still match.
     with contextlib.suppress(InvalidMedia):
-        found.insert(0, SignalIn(signal_type="pdq", signal=pdq.hash_file(data).hex))
+        forms = variants.query_hashes(data)
+        original = forms.pop("original")
+        found.insert(
+            0,
+            SignalIn(
+                signal_type="pdq",
+                signal=original.hex,
+                forms={k: v.hex for k, v in forms.items()} or None,
+            ),
+        )
     return found
 
 

@@ -129,6 +129,13 @@ class EntriesAdded(BaseModel):
 class SignalIn(BaseModel):
     signal_type: str
     signal: str = Field(min_length=1, max_length=2_000_000)
+    forms: dict[Annotated[str, Field(max_length=64)], str] | None = Field(
+        None,
+        max_length=64,
+        description="PDQ only: further hashes of the same picture searched with it (its "
+        "form without a frame, straightened, its middle strip, flipped or turned: what "
+        "`alliance hash --query` gives); each match says which form met it",
+    )
 
 
 class MatchRequest(BaseModel):
@@ -144,6 +151,7 @@ class MatchOut(BaseModel):
     matched_signal: str
     distance: int
     variant: str = Field("original", description="which variant of the entry matched")
+    query_form: str = Field("original", description="which form of the query matched")
     classification: Classification
     votes: int
     verified: bool

@@ -569,6 +569,15 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
     return MatchResponse(results=results)
 
 
+def _query_forms(query: SignalIn) -> dict[str, str]:
+    """A query's further forms, normalised; refused for a signal type that has none."""
+    if not query.forms:
+        return {}
+    if query.signal_type != "pdq":
+        raise InvalidInput(f"forms are PDQ hashes of one picture; {query.signal_type} has none")
+    return {name: normalise_signal("pdq", hashed) for name, hashed in query.forms.items()}
+
+
 def _match_one(
     session: Session,
     actor: Principal,
@@ -577,13 +586,18 @@ def _match_one(
     suppression: list[Bank],
 ) -> SignalResult:
     value = normalise_signal(query.signal_type, query.signal)
+    forms = _query_forms(query)
     result = SignalResult(signal_type=query.signal_type, signal=value, matches=[])
-    silencing = [b.name for b in suppression if lookup.find(session, b, query.signal_type, value)]
+    silencing = [
+        b.name for b in suppression if lookup.find(session, b, query.signal_type, value, forms)
+    ]
     if silencing:
         result.suppressed_by = silencing
         return result
     for bank in banks:
-        for entry, distance, variant in lookup.find(session, bank, query.signal_type, value):
+        for entry, distance, variant, form in lookup.find(
+            session, bank, query.signal_type, value, forms
+        ):
             event = MatchEvent(
                 entry_id=entry.id,
                 bank_id=bank.id,
@@ -603,6 +617,7 @@ def _match_one(
                     matched_signal=entry.signal_value,
                     distance=distance,
                     variant=variant,
+                    query_form=form,
                     classification=classification_of(entry),
                     votes=entry.votes,
                     verified=entry.votes >= VERIFIED_AT,

@@ -132,8 +132,16 @@ def hash_command(
         bool,
         typer.Option(
             "--variants",
-            help="Add pdq_variants: every robust-banking variant (rotations/flips, frames, "
-            "crops, small tilts, middle strip), to build an index from media you hold.",
+            help="Add pdq_variants: every robust-banking variant (rotations/flips, crops, "
+            "tilts, middle strip...), to build an index from media you hold.",
+        ),
+    ] = False,
+    query: Annotated[
+        bool,
+        typer.Option(
+            "--query",
+            help="Add pdq_variants: the forms a query is searched by (without a frame of "
+            "any width and colour, straightened, middle strip, each flipped and turned).",
         ),
     ] = False,
     all_frames: Annotated[
@@ -156,6 +164,7 @@ def hash_command(
         dihedral=dihedral,
         overlays=overlays,
         bank_variants=bank_variants,
+        query=query,
         all_frames=all_frames,
     )
     work = [(f, names, options) for f in files]
@@ -267,16 +276,20 @@ def match_command(
     bank: Annotated[
         list[str] | None, typer.Option(help="Only matches from this bank (repeatable).")
     ] = None,
-    dihedral: Annotated[
-        bool, typer.Option("--dihedral", help="Also search each query's rotations/flips.")
-    ] = False,
-    overlays: Annotated[
+    plain: Annotated[
         bool,
         typer.Option(
-            "--overlays",
-            help="Also search each query's middle strip (finds banked pictures under meme "
-            "text or a caption band).",
+            "--plain",
+            help="Search each picture's own PDQ only. By default its query forms are "
+            "searched too: without a frame of any width and colour, straightened, its "
+            "middle strip, each flipped and turned (`alliance hash --query`).",
         ),
+    ] = False,
+    dihedral: Annotated[
+        bool, typer.Option("--dihedral", help="With --plain: also its rotations/flips.")
+    ] = False,
+    overlays: Annotated[
+        bool, typer.Option("--overlays", help="With --plain: also its middle strip.")
     ] = False,
     all_frames: Annotated[
         bool, typer.Option("--all-frames", help="Animated queries: search every frame.")
@@ -306,7 +319,9 @@ def match_command(
         index = VpdqIndex.open(index_path)
         _match_videos(queries, index, radius, query_match_percent, target_match_percent, jobs)
     else:
-        options = HashOptions(dihedral=dihedral, overlays=overlays, all_frames=all_frames)
+        options = HashOptions(
+            dihedral=dihedral, overlays=overlays, query=not plain, all_frames=all_frames
+        )
         _match_pdq(queries, PdqIndex.open(index_path), radius, bank, options, jobs)
 
 

@@ -162,12 +162,52 @@ def _quality(block: NDArray[np.float32]) -> int:
     return min(total // 90, 100)
 
 
-def pdq_from_luma(luma: NDArray[np.float32]) -> PdqHash:
-    """PDQ hash of an (H, W) float32 luma array with values in 0..255."""
+def block_from_luma(luma: NDArray[np.float32]) -> NDArray[np.float32]:
+    """PDQ's 64×64 filtered, decimated buffer of an (H, W) float32 luma array (0..255)."""
     if luma.ndim != 2 or min(luma.shape) < 1:
         raise ValueError(f"expected a non-empty 2-D luma array, got shape {luma.shape}")
     rows, cols = luma.shape
-    block = _filter_matrix(rows) @ (luma @ _filter_matrix(cols).T)
+    return _filter_matrix(rows) @ (luma @ _filter_matrix(cols).T)
+
+
+def dihedral_blocks(luma: NDArray[np.float32]) -> dict[str, NDArray[np.float32]]:
+    """:func:`block_from_luma` of the picture's 8 flips and quarter turns, by the names of
+    :data:`alliance.hashing.variants.DIHEDRAL`, for about twice the cost of one.
+
+    A flip of the picture is the same product with the filter's columns reversed, and a
+    transposed picture gives the transposed buffer, so two products with the large luma
+    array serve all 8 (exactly: PDQ's sample points are not symmetric, so flipping the
+    buffer instead would move bits).
+    """
+    if luma.ndim != 2 or min(luma.shape) < 1:
+        raise ValueError(f"expected a non-empty 2-D luma array, got shape {luma.shape}")
+    rows, cols = luma.shape
+    along_rows, along_cols = _filter_matrix(rows), _filter_matrix(cols)
+    kept = luma @ along_cols.T
+    # Contiguous copies: BLAS takes a reversed view for a strided array, ten times slower.
+    mirrored = luma @ np.ascontiguousarray(along_cols[:, ::-1]).T
+    upright, upside_down = along_rows, np.ascontiguousarray(along_rows[:, ::-1])
+    blocks = {
+        "original": upright @ kept,
+        "flip_horizontal": upright @ mirrored,
+        "flip_vertical": upside_down @ kept,
+        "rotate180": upside_down @ mirrored,
+    }
+    blocks["transpose"] = blocks["original"].T
+    blocks["rotate90"] = blocks["flip_horizontal"].T
+    blocks["rotate270"] = blocks["flip_vertical"].T
+    blocks["transverse"] = blocks["rotate180"].T
+    return blocks
+
+
+def pdq_from_luma(luma: NDArray[np.float32]) -> PdqHash:
+    """PDQ hash of an (H, W) float32 luma array with values in 0..255."""
+    return pdq_from_block(block_from_luma(luma))
+
+
+def pdq_from_block(block: NDArray[np.float32]) -> PdqHash:
+    """PDQ hash of a 64×64 buffer from :func:`block_from_luma` (or a flip or turn of it)."""
+    block = np.ascontiguousarray(block)
     coefficients = (_DCT @ block @ _DCT.T).ravel()
     # Torben's median in the reference is the lower median: the 128th smallest of 256.
     median = np.partition(coefficients, 127)[127]

@@ -61,6 +61,8 @@ class HashOptions:
     dihedral: bool = False
     overlays: bool = False
     bank_variants: bool = False
+    #: The forms a query is searched by (:func:`alliance.hashing.variants.query_hashes`).
+    query: bool = False
     all_frames: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
 

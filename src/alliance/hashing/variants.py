@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from alliance.hashing import media, pdq
+from alliance.hashing import media, normalise, pdq
 
 Luma = NDArray[np.float32]
 
@@ -38,11 +38,10 @@ DIHEDRAL: dict[str, Callable[[Luma], Luma]] = {
     "transverse": lambda a: np.rot90(a, 2).T,
 }
 
-#: Crops kept as variants: (name, top, bottom, left, right) fractions removed. The name
-#: ends in the share of the cropped axis that is kept. PDQ tolerates only ~2 % of shift
-#: (docs/hashing.md), so ordinary crops are covered by a grid: 5 % and 10 % off the
-#: centre, each side and each corner (the first four names predate the grid).
-CROPS: tuple[tuple[str, float, float, float, float], ...] = (
+#: Crops kept as variants by earlier releases, (name, top, bottom, left, right) fractions
+#: removed; the name ends in the share of the cropped axis that is kept. Those the grid
+#: below still has are kept, the others keep their codes in index files.
+_EARLIER_CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     ("crop_center_90", 0.05, 0.05, 0.05, 0.05),
     ("crop_center_80", 0.10, 0.10, 0.10, 0.10),
     ("crop_top_left_90", 0.10, 0.0, 0.10, 0.0),
@@ -65,23 +64,58 @@ CROPS: tuple[tuple[str, float, float, float, float], ...] = (
     ),
 )
 
-#: Small rotations kept as variants, in degrees counter-clockwise, corners filled black
-#: (as image editors do). PDQ tolerates ~1 degree; these cover roughly 1-5 degrees.
-TILTS: tuple[tuple[str, float], ...] = (
-    ("tilt_ccw_2", 2.0),
-    ("tilt_cw_2", -2.0),
-    ("tilt_ccw_4", 4.0),
-    ("tilt_cw_4", -4.0),
-)
+#: How much a crop variant takes off a side: PDQ keeps a picture within 31 bits of
+#: itself with about 2 % more or less taken off a side, so steps of 3.5 % cover every
+#: crop up to 10 % of a side; a corner is two sides, each at any of these steps.
+CROP_STEPS = (0.035, 0.07, 0.10)
+#: Crops taken evenly off all four sides (each side's share).
+CENTRE_CROP_STEPS = (0.0125, 0.025, 0.0375, 0.05, 0.10)
 
-#: Uniform frames added as variants: (name, luma, vertical share, horizontal share) —
-#: the frame on each side as a share of the image's own side.
-FRAMES: tuple[tuple[str, float, float, float], ...] = (
-    ("border_black_10", 0.0, 0.10, 0.10),
-    ("border_white_10", 255.0, 0.10, 0.10),
-    ("letterbox_black_10", 0.0, 0.10, 0.0),
-    ("pillarbox_black_10", 0.0, 0.0, 0.10),
+
+def _crop_name(top: float, bottom: float, left: float, right: float) -> str:
+    """The grid's name for a crop: an earlier release's name where it had one."""
+    for name, *edges in _EARLIER_CROPS:
+        if tuple(edges) == (top, bottom, left, right):
+            return name
+    if top == bottom == left == right:
+        return f"crop_center_{top * 100:g}"
+    sides = (("top", top), ("bottom", bottom), ("left", left), ("right", right))
+    return "crop_" + "_".join(f"{where}_{share * 100:g}" for where, share in sides if share)
+
+
+def _crop_grid() -> tuple[tuple[str, float, float, float, float], ...]:
+    edges: list[tuple[float, float, float, float]] = [(s, s, s, s) for s in CENTRE_CROP_STEPS]
+    levels = (0.0, *CROP_STEPS)
+    for vertical in ("top", "bottom"):
+        for horizontal in ("left", "right"):
+            for a in levels:
+                for b in levels:
+                    one = {vertical: a, horizontal: b}
+                    box = tuple(one.get(k, 0.0) for k in ("top", "bottom", "left", "right"))
+                    if any(box) and box not in edges:
+                        edges.append(box)  # type: ignore[arg-type]
+    return tuple((_crop_name(*box), *box) for box in edges)
+
+
+#: Crops kept as variants: (name, top, bottom, left, right) fractions removed.
+CROPS: tuple[tuple[str, float, float, float, float], ...] = _crop_grid()
+
+#: Small rotations kept as variants, in degrees counter-clockwise, corners filled black
+#: (as image editors do), a degree apart up to 7 either way: PDQ keeps a picture within
+#: 31 bits of itself turned by half a degree. A query with corners of another colour, or
+#: on a grown canvas, is brought to this form first (:func:`normalise.untilt`).
+TILTS: tuple[tuple[str, float], ...] = tuple(
+    (f"tilt_{'ccw' if sign > 0 else 'cw'}_{degrees}", float(sign * degrees))
+    for degrees in range(1, 8)
+    for sign in (1, -1)
 )
+#: Tilt variants of earlier releases: their codes stay reserved in index files.
+_EARLIER_TILTS = ("tilt_ccw_2", "tilt_cw_2", "tilt_ccw_4", "tilt_cw_4")
+
+#: Frames of fixed widths, kept as variants by earlier releases: a query now trims a
+#: frame of any width and colour instead (:func:`normalise.trim_box`). The names keep
+#: their codes in index files.
+_EARLIER_FRAMES = ("border_black_10", "border_white_10", "letterbox_black_10", "pillarbox_black_10")
 
 #: Thumbnails kept as variants: (name, longer side in pixels). PDQ's box filter is
 #: ``ceil(side / 128)`` wide, so a heavy downscale (a 25 % thumbnail of a large photo) is
@@ -99,47 +133,40 @@ STRIPS: tuple[tuple[str, float], ...] = (("middle_70", 0.15),)
 #: variant of the entry whose first frame is the original.
 ANIMATION_FRAME = "frame"
 
+#: The variants a bank keeps of a picture today (:func:`luma_variants`), beside the
+#: animation's frames.
+BANK_VARIANT_NAMES: tuple[str, ...] = (
+    *DIHEDRAL,
+    "unletterbox",
+    *(c[0] for c in CROPS),
+    *(t[0] for t in TILTS),
+    *(t[0] for t in THUMBNAILS),
+    *(s[0] for s in STRIPS),
+)
+
 #: Every variant name, in the order their codes are assigned in index files (new names go
 #: last: index files store the codes).
 VARIANT_NAMES: tuple[str, ...] = (
     *DIHEDRAL,
     "unletterbox",
-    *(c[0] for c in CROPS),
-    *(t[0] for t in TILTS),
-    *(f[0] for f in FRAMES),
+    *(c[0] for c in _EARLIER_CROPS),
+    *_EARLIER_TILTS,
+    *_EARLIER_FRAMES,
     *(t[0] for t in THUMBNAILS),
     *(s[0] for s in STRIPS),
     ANIMATION_FRAME,
+    *(name for name, _ in TILTS if name not in _EARLIER_TILTS),
+    *(name for name, *_ in CROPS if name not in {c[0] for c in _EARLIER_CROPS}),
 )
-
-#: A border row or column varies by at most this much (0..255 luma) and sits this close
-#: to the corner colour; JPEG ringing at the edge of a black bar needs the slack.
-BORDER_TOLERANCE = 12.0
-#: Unletterboxing that would keep less than this share of either side is not trusted.
-MIN_KEPT_SHARE = 0.5
-
-
-def _flat(line: Luma, colour: float) -> bool:
-    return bool(np.abs(line - colour).max() <= BORDER_TOLERANCE)
 
 
 def unletterbox(luma: Luma) -> Luma | None:
-    """The image with uniform borders removed, or None if it has none."""
-    rows, cols = luma.shape
-    colour = float(np.median([luma[0, 0], luma[0, -1], luma[-1, 0], luma[-1, -1]]))
-    top, bottom, left, right = 0, rows, 0, cols
-    while top < bottom - 1 and _flat(luma[top, left:right], colour):
-        top += 1
-    while bottom - 1 > top and _flat(luma[bottom - 1, left:right], colour):
-        bottom -= 1
-    while left < right - 1 and _flat(luma[top:bottom, left], colour):
-        left += 1
-    while right - 1 > left and _flat(luma[top:bottom, right - 1], colour):
-        right -= 1
-    if (top, bottom, left, right) == (0, rows, 0, cols):
+    """The picture without its uniform frame (:func:`normalise.trim_box`), or None if it
+    has none."""
+    box = normalise.trim_box(luma)
+    if box is None:
         return None
-    if bottom - top < rows * MIN_KEPT_SHARE or right - left < cols * MIN_KEPT_SHARE:
-        return None
+    top, bottom, left, right = box
     return luma[top:bottom, left:right]
 
 
@@ -156,14 +183,6 @@ def tilt(luma: Luma, degrees: float) -> Luma:
     bicubic, the uncovered corners black."""
     image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
     return np.asarray(image.rotate(degrees, Image.Resampling.BICUBIC), dtype=np.float32)
-
-
-def frame(luma: Luma, value: float, vertical: float, horizontal: float) -> Luma:
-    """``luma`` inside a uniform frame of ``value``, ``vertical``/``horizontal`` of its
-    height/width wide on each side."""
-    rows, cols = luma.shape
-    top, side = round(rows * vertical), round(cols * horizontal)
-    return np.pad(luma, ((top, top), (side, side)), constant_values=value)
 
 
 def strip(luma: Luma, share: float) -> Luma:
@@ -194,18 +213,17 @@ def luma_variants(
 ) -> dict[str, Luma]:
     """Named pixel variants of one image (``original`` first).
 
-    ``borders`` gives the image without its uniform borders (if it has any) and the image
-    in the :data:`FRAMES`; ``crops`` the :data:`CROPS`; ``tilts`` the :data:`TILTS`;
+    ``borders`` gives the image without its uniform frame (if it has one: the bank keeps
+    what a query trims off a framed copy of a picture whose own edge is flat); ``crops``
+    the :data:`CROPS`; ``tilts`` the :data:`TILTS`;
     ``thumbnails`` the :data:`THUMBNAILS` smaller than half the image; ``strips`` the
     :data:`STRIPS`.
     """
     out: dict[str, Luma] = {"original": luma}
     if dihedral:
         out.update({name: form(luma) for name, form in DIHEDRAL.items()})
-    if borders:
-        if (inner := unletterbox(luma)) is not None:
-            out["unletterbox"] = inner
-        out.update({name: frame(luma, *spec) for name, *spec in FRAMES})
+    if borders and (inner := unletterbox(luma)) is not None:
+        out["unletterbox"] = inner
     if crops:
         out.update({name: crop(luma, *edges) for name, *edges in CROPS})
     if tilts:
@@ -270,20 +288,81 @@ def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> list[tuple[str, pdq.P
     return out
 
 
+#: The forms a query adds to its own picture (:func:`query_luma_forms`); each is searched
+#: in its 8 flips and quarter turns too.
+QUERY_FORMS = ("unletterbox", "untilt", STRIPS[0][0])
+
+
+def query_luma_forms(luma: Luma) -> dict[str, Luma]:
+    """What one query picture is searched by, ``original`` first: the picture; without
+    its frame of any width and colour (``unletterbox``), which meets the bank's original;
+    with the corners of a tilt repainted as the bank's tilt variants have them
+    (``untilt``); and the picture without its frame, for its middle strip, which meets
+    the bank's strip under captions at the top and the bottom."""
+    out = {"original": luma}
+    inner = unletterbox(luma)
+    if inner is not None:
+        out["unletterbox"] = inner
+    if (straight := normalise.untilt(luma)) is not None:
+        out["untilt"] = straight
+    out[STRIPS[0][0]] = inner if inner is not None else luma
+    if inner is not None:
+        # A caption band is a flat band too, and trimming takes it: the strip of the
+        # untrimmed picture is the bank's strip then.
+        out[_UNTRIMMED_STRIP] = luma
+    return out
+
+
+#: The middle strip of a query picture before its frame was trimmed.
+_UNTRIMMED_STRIP = f"{STRIPS[0][0]}_untrimmed"
+
+
+def _query_name(form: str, turn: str) -> str:
+    if turn == "original":
+        return form
+    return turn if form == "original" else f"{form}_{turn}"
+
+
 def query_hashes(
     source: media.MediaSource,
     *,
     pipeline: pdq.Pipeline = "fast",
     max_pixels: int = media.DEFAULT_MAX_PIXELS,
+    dihedral: bool = True,
 ) -> dict[str, pdq.PdqHash]:
-    """The hashes one query file is searched by, ``original`` first (PROVISIONAL: being
-    rewritten for issue 18; the name and the signature stay)."""
+    """The hashes one query file is searched by (:func:`query_luma_forms`), ``original``
+    first and the pipeline's own, each form in its 8 flips and quarter turns (so that a
+    mirrored copy that was also cropped or tilted meets the bank's crop or tilt); a form
+    of low quality (a flat strip) is left out, and so is a hash that repeats another.
+
+    A flip of the middle strip is the strip of the flipped picture; after a quarter turn
+    the strip is the picture's middle columns, so those are hashed for the turns.
+    """
     frame = pdq.decode(source, pipeline=pipeline, max_pixels=max_pixels)[0]
-    luma = media.luminance(frame)
-    out = {"original": pdq.hash_image(frame, pipeline=pipeline)}
-    inner = unletterbox(luma)
-    if inner is not None:
-        out["unletterbox"] = pdq.pdq_from_luma(np.ascontiguousarray(inner))
-    middle = strip(inner if inner is not None else luma, STRIPS[0][1])
-    out[STRIPS[0][0]] = pdq.pdq_from_luma(np.ascontiguousarray(middle))
-    return out
+    forms = query_luma_forms(media.luminance(frame))
+    hashes = {"original": pdq.hash_image(frame, pipeline=pipeline)}
+    turns = tuple(DIHEDRAL) if dihedral else ("original",)
+    strip_name, share = STRIPS[0]
+    for form, pixels in forms.items():
+        if form == _UNTRIMMED_STRIP:
+            value = pdq.pdq_from_luma(np.ascontiguousarray(strip(pixels, share)))
+            if not value.low_quality:
+                hashes[form] = value
+            continue
+        if form == strip_name:
+            rows = pdq.dihedral_blocks(strip(pixels, share))
+            columns = pdq.dihedral_blocks(strip(pixels.T, share).T)
+            blocks = {t: (columns if t in _TRANSPOSING else rows)[t] for t in turns}
+        else:
+            blocks = pdq.dihedral_blocks(pixels)
+        for turn in turns:
+            name = _query_name(form, turn)
+            if name not in hashes:
+                value = pdq.pdq_from_block(blocks[turn])
+                if not value.low_quality:
+                    hashes[name] = value
+    return dict(distinct(hashes.items()))
+
+
+#: The dihedral forms that turn rows into columns.
+_TRANSPOSING = frozenset({"rotate90", "rotate270", "transpose", "transverse"})

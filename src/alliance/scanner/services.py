@@ -15,7 +15,7 @@ from typing import Any
 
 from alliance.banks.local_store import LocalBankStore, LocalMatch
 from alliance.errors import AllianceError
-from alliance.hashing import parallel, signals, variants
+from alliance.hashing import parallel, signals
 from alliance.hashing.errors import InvalidMedia
 from alliance.hashing.record import HashRecord, hash_media
 from alliance.hashing.signal_type import ContentType, HashOptions
@@ -29,9 +29,6 @@ FILE_SIGNALS = tuple(
 )
 #: Hashes below this quality are too noisy to match on (Meta's guidance for PDQ).
 MIN_QUALITY = 50
-#: Query forms searched besides a picture's own PDQ: its middle strip, which finds banked
-#: pictures under meme text or a caption band (:data:`alliance.hashing.variants.STRIPS`).
-QUERY_FORMS = tuple(name for name, _ in variants.STRIPS)
 
 
 def hash_for_scan(path: Path) -> HashRecord:
@@ -42,7 +39,7 @@ def hash_for_scan(path: Path) -> HashRecord:
     cannot be read at all is an ``error``.
     """
     try:
-        return hash_media(path, SCAN_SIGNALS, HashOptions(overlays=True))
+        return hash_media(path, SCAN_SIGNALS, HashOptions(query=True))
     except InvalidMedia as not_media:
         try:
             digests = hash_media(path, FILE_SIGNALS)
@@ -90,12 +87,12 @@ def _match_out(match: LocalMatch) -> dict[str, Any]:
 
 def _queries(record: HashRecord) -> Iterator[tuple[str, str]]:
     """(signal type, value) to look up for one hashed file: each signal with enough
-    quality, and its :data:`QUERY_FORMS` variants."""
+    quality, and its query forms (:func:`alliance.hashing.variants.query_hashes`)."""
     for name, one in record.signals.items():
         if one.quality is not None and one.quality < MIN_QUALITY:
             continue
-        yield from ((name, one.variants[form]) for form in QUERY_FORMS if form in one.variants)
         yield name, one.value
+        yield from ((name, value) for form, value in one.variants.items() if form != "original")
 
 
 def match_record(store: LocalBankStore, record: HashRecord) -> ScanResult:

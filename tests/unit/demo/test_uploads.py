@@ -23,10 +23,8 @@ def test_every_edit_of_a_banked_picture_is_found_and_nothing_else() -> None:
     for upload in media.uploads(SEED, banked):
         if not upload.name.endswith(".jpg"):
             continue
-        # What the scanner searches: the picture's hash and its middle strip's.
-        queries = variants.hash_variants(
-            upload.data, dihedral=False, borders=False, crops=False, tilts=False, thumbnails=False
-        )
+        # What the scanner searches: the picture's query forms.
+        queries = variants.query_hashes(upload.data)
         matches = index.search_many(list(queries.values()), pdq.MATCH_THRESHOLD)
         found[upload.name] = {m.variant for ms in matches for m in ms}
         assert bool(found[upload.name]) == upload.expect_match, upload.name

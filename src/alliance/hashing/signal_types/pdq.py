@@ -16,9 +16,10 @@ from alliance.hashing.signal_type import (
 
 
 def hash_file(path: Path, options: HashOptions) -> SignalHash:
-    """The picture's PDQ and quality; with ``dihedral`` / ``overlays`` / ``bank_variants``
+    """The picture's PDQ and quality; with ``bank_variants`` / ``dihedral`` / ``overlays``
     its variants by name (:data:`~alliance.hashing.variants.VARIANT_NAMES`), with
-    ``all_frames`` an animation's later distinct frames."""
+    ``query`` the forms a query is searched by, with ``all_frames`` an animation's later
+    distinct frames."""
     frames = (
         pdq.hash_frames(
             path, pipeline=options.pipeline, all_frames=True, max_pixels=options.max_pixels
@@ -27,7 +28,13 @@ def hash_file(path: Path, options: HashOptions) -> SignalHash:
         else []
     )
     forms: dict[str, str] = {}
-    if options.dihedral or options.overlays or options.bank_variants:
+    if options.query and not options.bank_variants:
+        computed = variants.query_hashes(
+            path, pipeline=options.pipeline, max_pixels=options.max_pixels
+        )
+        value = computed["original"]
+        forms = {name: h.hex for name, h in computed.items()}
+    elif options.dihedral or options.overlays or options.bank_variants:
         every = options.bank_variants
         computed = variants.hash_variants(
             path,

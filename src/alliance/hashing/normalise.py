@@ -1,0 +1,216 @@
+"""Undoing two ordinary edits on a query picture before it is hashed: a frame added
+around it, and a small tilt.
+
+PDQ sees a picture through its 64×64 low frequencies, so a frame of any width (a white
+mount, letterbox bars padding a photo to 16:9) or the filled corners of a tilt move most
+of its bits. Neither can be banked for every width, colour and angle, so a query undoes
+them where it can see them: :func:`trim_box` finds a uniform frame of any colour and
+width on each side, :func:`untilt` finds the filled corners of a rotation (any fill
+colour, the canvas kept or grown) and repaints them black on the unrotated canvas, the
+form the bank keeps for each angle (:data:`alliance.hashing.variants.TILTS`).
+
+Both are pure functions of a luma array (0..255, float32) and cost a few milliseconds at
+most: a picture whose four corners differ is no tilted one and costs one comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Luma = NDArray[np.float32]
+
+#: A line (row or column) belongs to a frame when at most this share of its pixels differs
+#: from the frame's colour by more than the tolerance: JPEG ringing, a stray pixel.
+FRAME_OUTLIERS = 0.02
+#: The smallest tolerance (0..255 luma) around a frame's colour; a noisy frame (the whole
+#: picture noised after framing) widens it to :data:`FRAME_NOISE_SIGMAS` of its own noise.
+BORDER_TOLERANCE = 14.0
+FRAME_NOISE_SIGMAS = 3.5
+#: An outermost line noisier than this (standard deviation) is picture, not frame.
+FRAME_MAX_NOISE = 24.0
+#: A frame's lines keep its colour: a line whose median drifts further than this from the
+#: outermost line's is picture (a smooth sky, a studio backdrop), not frame.
+FRAME_COLOUR_DRIFT = 3.0
+#: Trimming that would keep less than this share of either side is not trusted: padding a
+#: portrait picture to 21:9 keeps a third of the width, nothing ordinary keeps less.
+MIN_KEPT_SHARE = 0.2
+#: Nor one that keeps fewer pixels than this on a side.
+MIN_KEPT_PIXELS = 32
+
+
+def _frame_depth(lines: Luma) -> int:
+    """How many of ``lines`` (outermost first) belong to a uniform frame of any colour.
+
+    The frame's colour and noise are read from the outermost line; the frame ends at the
+    first line with more than :data:`FRAME_OUTLIERS` of its pixels outside the tolerance.
+    """
+    outer = lines[0]
+    colour = float(np.median(outer))
+    # Noise from neighbouring pixels' differences: a gradient or an edge along the line
+    # is picture and must not widen the tolerance; noise (a noised copy) must.
+    spread = float(np.median(np.abs(np.diff(outer)))) / (0.6745 * math.sqrt(2))
+    if spread > FRAME_MAX_NOISE:
+        return 0
+    tolerance = max(BORDER_TOLERANCE, FRAME_NOISE_SIGMAS * spread)
+    off = (np.abs(lines - colour) > tolerance).mean(axis=1) > FRAME_OUTLIERS
+    off |= np.abs(np.median(lines, axis=1) - colour) > FRAME_COLOUR_DRIFT + spread / 4
+    return int(np.argmax(off)) if off.any() else len(lines)
+
+
+def trim_box(luma: Luma) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) rows and columns of the picture inside a uniform frame
+    of any colour and width on each side (letterbox and pillarbox bars included), or
+    None if there is no frame or trimming would keep too little.
+
+    Each side is read on its own, its colour and width from its outermost line, in one
+    pass: a second pass would take the picture's own flat edge (a wall, a sky) for more
+    frame, and where it stops would then depend on the frame that was added.
+    """
+    rows, cols = luma.shape
+    top, bottom = _frame_depth(luma), rows - _frame_depth(luma[::-1])
+    left, right = _frame_depth(luma.T), cols - _frame_depth(luma.T[::-1])
+    if (top, bottom, left, right) == (0, rows, 0, cols):
+        return None
+    kept_rows, kept_cols = bottom - top, right - left
+    if min(kept_rows, kept_cols) < MIN_KEPT_PIXELS:
+        return None
+    if kept_rows < rows * MIN_KEPT_SHARE or kept_cols < cols * MIN_KEPT_SHARE:
+        return None
+    return top, bottom, left, right
+
+
+# --- tilts -------------------------------------------------------------------------------
+
+#: Tilts looked for, in degrees either way: ordinary straightening goes to about 7.
+MAX_TILT = 7.5
+#: Below this a tilt changes PDQ less than recompression does; not worth a form.
+MIN_TILT = 0.4
+#: The corners are looked at on a copy this many pixels on its longer side.
+TILT_PROBE_SIDE = 128
+#: A pixel is fill when it is this close (0..255 luma) to the corners' colour.
+FILL_TOLERANCE = 14.0
+#: Of the pixels a tilt would leave uncovered, at least this share must be fill, and of
+#: the band just inside the tilted picture's edge at most ``1 - TILT_EDGE_CONTENT``
+#: (a picture on a plain background has fill-coloured corners too, but no edge).
+TILT_FILL_SHARE = 0.85
+TILT_EDGE_CONTENT = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Tilt:
+    """A tilt seen in a picture: ``degrees`` counter-clockwise, and whether the canvas
+    grew to hold the whole rotated picture (``expanded``) or kept its size."""
+
+    degrees: float
+    expanded: bool
+    fill: float
+
+
+def _inner_size(rows: float, cols: float, degrees: float, expanded: bool) -> tuple[float, float]:
+    """The picture's own (rows, cols) on a canvas of ``rows × cols`` after the tilt."""
+    if not expanded:
+        return rows, cols
+    angle = math.radians(abs(degrees))
+    c, s = math.cos(angle), math.sin(angle)
+    det = c * c - s * s  # the canvas is (c·h + s·w, s·h + c·w)
+    return (c * rows - s * cols) / det, (c * cols - s * rows) / det
+
+
+def _uncovered(
+    grid: tuple[Luma, Luma], degrees: float, inner: tuple[float, float], margin: float
+) -> NDArray[np.bool_]:
+    """Canvas pixels outside the picture of size ``inner`` tilted by ``degrees`` about the
+    centre, the picture's edge moved ``margin`` pixels inwards."""
+    y, x = grid
+    angle = math.radians(degrees)
+    c, s = math.cos(angle), math.sin(angle)
+    return (np.abs(x * c - y * s) > inner[1] / 2 - margin) | (
+        np.abs(x * s + y * c) > inner[0] / 2 - margin
+    )
+
+
+def _centred_grid(rows: int, cols: int) -> tuple[Luma, Luma]:
+    y, x = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    return y - (rows - 1) / 2, x - (cols - 1) / 2
+
+
+def _score(
+    grid: tuple[Luma, Luma], fill: NDArray[np.bool_], degrees: float, expanded: bool
+) -> float | None:
+    """How well a tilt explains the fill: filled pixels where it leaves the canvas bare,
+    less three for each bare pixel that is not fill and one for each fill pixel it
+    covers; None when the fill does not look like that tilt's corners at all."""
+    inner = _inner_size(fill.shape[0], fill.shape[1], degrees, expanded)
+    # A pixel of the small copy on the picture's edge mixes both: left out of the count.
+    bare = _uncovered(grid, degrees, inner, -1.0)
+    count = int(bare.sum())
+    if count < 4:
+        return None
+    hits = int((bare & fill).sum())
+    covered = ~_uncovered(grid, degrees, inner, 1.0)
+    edge = covered & _uncovered(grid, degrees, inner, 3.0)
+    if hits < TILT_FILL_SHARE * count:
+        return None
+    if (edge & fill).sum() > (1 - TILT_EDGE_CONTENT) * edge.sum():
+        return None
+    return hits - 3 * (count - hits) - float((covered & fill).sum())
+
+
+def find_tilt(luma: Luma) -> Tilt | None:
+    """The tilt whose filled corners the picture shows, if any.
+
+    The four corners must share one colour (any colour: editors fill with black, white
+    or a chosen one). Tilts are tried on a small copy, a degree apart and then a tenth
+    of a degree apart around the best, kept canvas and grown canvas.
+    """
+    rows, cols = luma.shape
+    step = max(1, math.ceil(max(rows, cols) / TILT_PROBE_SIDE))
+    small = luma[: rows // step * step, : cols // step * step]
+    small = small.reshape(rows // step, step, cols // step, step).mean(axis=(1, 3))
+    if min(small.shape) < 16:
+        return None
+    corners = np.array([small[0, 0], small[0, -1], small[-1, 0], small[-1, -1]])
+    colour = float(np.median(corners))
+    if np.abs(corners - colour).max() > FILL_TOLERANCE:
+        return None
+    fill = np.abs(small - colour) <= FILL_TOLERANCE
+    grid = _centred_grid(*small.shape)
+    best: tuple[float, float, bool] | None = None
+    for expanded in (False, True):
+        coarse = np.arange(-math.floor(MAX_TILT), math.floor(MAX_TILT) + 1, 1.0)
+        for degrees in coarse:
+            if abs(degrees) < MIN_TILT:
+                continue
+            score = _score(grid, fill, float(degrees), expanded)
+            if score is not None and (best is None or score > best[0]):
+                best = (score, float(degrees), expanded)
+    if best is None:
+        return None
+    _, around, expanded = best
+    for degrees in np.arange(around - 0.9, around + 0.95, 0.1):
+        if MIN_TILT <= abs(degrees) <= MAX_TILT:
+            score = _score(grid, fill, float(degrees), expanded)
+            if score is not None and score > best[0]:
+                best = (score, float(degrees), expanded)
+    return Tilt(round(best[1], 2), best[2], colour)
+
+
+def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
+    """The tilted picture on its own canvas with the uncovered corners black, as the
+    bank tilts a picture; None when no tilt is seen (``tilt``: one already found)."""
+    tilt = tilt if tilt is not None else find_tilt(luma)
+    if tilt is None:
+        return None
+    rows, cols = luma.shape
+    inner_rows, inner_cols = _inner_size(rows, cols, tilt.degrees, tilt.expanded)
+    # The fill's anti-aliased edge is painted too: a pixel and a half into the picture.
+    bare = _uncovered(_centred_grid(rows, cols), tilt.degrees, (inner_rows, inner_cols), 1.5)
+    out = np.where(bare, np.float32(0.0), luma)
+    if tilt.expanded:
+        top, left = round((rows - inner_rows) / 2), round((cols - inner_cols) / 2)
+        out = out[max(0, top) : top + round(inner_rows), max(0, left) : left + round(inner_cols)]
+    return np.ascontiguousarray(out, dtype=np.float32)

@@ -1,0 +1,106 @@
+"""Query-side normalisation: frames of any width and colour, tilts with any fill."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from alliance.hashing import media, normalise, pdq
+
+from .conftest import REFERENCE
+
+PHOTO = REFERENCE / "bridge-mods/aaa-orig.jpg"
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    with Image.open(PHOTO) as image:
+        small = image.convert("RGB")
+    small.thumbnail((640, 640))
+    return small
+
+
+def _luma(image: Image.Image, quality: int | None = None) -> normalise.Luma:
+    if quality is None:
+        return media.luminance(image)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return media.luminance(pdq.decode(out.getvalue())[0])
+
+
+@pytest.mark.parametrize(
+    ("sides", "colour", "quality"),
+    [
+        ((3, 40, 170, 11), (250, 240, 30), None),  # asymmetric, any colour
+        ((0, 120, 0, 120), (0, 0, 0), 70),  # letterbox bars, JPEG-noisy edges
+        ((200, 0, 200, 0), (255, 255, 255), 85),  # pillarbox to a wide aspect
+        ((6, 6, 6, 6), (128, 128, 128), 90),  # a thin mount
+    ],
+)
+def test_a_frame_of_any_width_and_colour_comes_off(
+    photo: Image.Image,
+    sides: tuple[int, int, int, int],
+    colour: tuple[int, int, int],
+    quality: int | None,
+) -> None:
+    framed = _luma(ImageOps.expand(photo, sides, fill=colour), quality)
+    box = normalise.trim_box(framed)
+    assert box is not None
+    top, bottom, left, right = box
+    # Within a JPEG block of the picture's own edge (ringing stops the trim early).
+    assert abs(top - sides[1]) <= 8 and abs(left - sides[0]) <= 8
+    assert abs(framed.shape[0] - bottom - sides[3]) <= 8
+    assert abs(framed.shape[1] - right - sides[2]) <= 8
+
+
+def test_a_picture_without_a_frame_is_left_alone(photo: Image.Image) -> None:
+    assert normalise.trim_box(_luma(photo)) is None
+    # A smooth gradient is picture, not frame, even where its lines are flat: at most the
+    # few lines within the colour drift go (the bank trims its original the same way).
+    ramp = np.tile(np.linspace(20, 230, 300, dtype=np.float32)[:, None], (1, 400))
+    ramp[100:200, 150:250] = 0.0
+    box = normalise.trim_box(ramp)
+    assert box is None or (box[0] <= 6 and box[1] >= 294 and (box[2], box[3]) == (0, 400))
+
+
+def test_a_noised_frame_still_comes_off(photo: Image.Image) -> None:
+    framed = _luma(ImageOps.expand(photo, (50, 50, 50, 50), fill=(30, 60, 200)))
+    noisy = framed + np.random.default_rng(3).normal(0, 12, framed.shape).astype(np.float32)
+    box = normalise.trim_box(noisy)
+    assert box is not None
+    assert abs(box[0] - 50) <= 3 and abs(box[2] - 50) <= 3
+
+
+@pytest.mark.parametrize(
+    ("degrees", "expand", "fill"),
+    [
+        (3.0, False, (255, 255, 255)),
+        (-5.5, False, (0, 0, 0)),
+        (6.5, True, (200, 30, 90)),
+        (-2.0, True, (255, 255, 255)),
+    ],
+)
+def test_a_tilt_is_found_with_any_fill(
+    photo: Image.Image, degrees: float, expand: bool, fill: tuple[int, int, int]
+) -> None:
+    tilted = photo.rotate(degrees, Image.Resampling.BICUBIC, expand=expand, fillcolor=fill)
+    found = normalise.find_tilt(_luma(tilted, 85))
+    assert found is not None
+    # Read on a 128-pixel copy: near enough to repaint the corners (the bank has the angle)
+    assert abs(found.degrees - degrees) <= 1.0
+    assert found.expanded is expand
+    straight = normalise.untilt(_luma(tilted, 85), found)
+    assert straight is not None
+    assert abs(straight.shape[0] / photo.height - 1) <= 0.03
+    assert abs(straight.shape[1] / photo.width - 1) <= 0.03
+    assert straight[0, 0] == 0.0  # repainted black, as the bank's tilts
+
+
+def test_an_upright_picture_or_a_plain_background_is_no_tilt(photo: Image.Image) -> None:
+    assert normalise.find_tilt(_luma(photo, 85)) is None
+    plain = np.full((300, 400), 255.0, np.float32)
+    plain[100:200, 150:250] = 40.0  # a dark object on white: corners alike, no tilt
+    assert normalise.find_tilt(plain) is None
