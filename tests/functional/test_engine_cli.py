@@ -120,14 +120,14 @@ def test_match_query_side_dihedral(app: typer.Typer, tmp_path: Path) -> None:
     index = tmp_path / "plain.pdqidx"
     runner.invoke(app, ["index", "build", str(hashfile), "--out", str(index)])
     query = str(DIH / "bridge-2-rotate-90.jpg")
-    assert (
-        _lines(runner.invoke(app, ["match", query, "--index", str(index)]).stdout)[0]["matches"]
-        == []
-    )
-    result = runner.invoke(app, ["match", query, "--index", str(index), "--dihedral"])
-    [match] = _lines(result.stdout)[0]["matches"]
-    assert match["query_variant"] != "original"
-    assert match["distance"] <= 10
+    plain = runner.invoke(app, ["match", query, "--index", str(index), "--plain"])
+    assert _lines(plain.stdout)[0]["matches"] == []
+    # By default a query searches its flips and turns (and its other forms).
+    for extra in ([], ["--plain", "--dihedral"]):
+        result = runner.invoke(app, ["match", query, "--index", str(index), *extra])
+        [match] = _lines(result.stdout)[0]["matches"]
+        assert match["query_variant"] in {"rotate90", "rotate270"}
+        assert match["distance"] <= 10
 
 
 def test_match_overlays_finds_a_captioned_copy(app: typer.Typer, tmp_path: Path) -> None:
@@ -141,15 +141,22 @@ def test_match_overlays_finds_a_captioned_copy(app: typer.Typer, tmp_path: Path)
     query = str(tmp_path / "captioned.jpg")
     captioned.save(query, quality=90)
     # The text changes what PDQ sees of the whole picture: its one hash lands far away.
-    [plain] = _lines(runner.invoke(app, ["match", query, "--index", str(index)]).stdout)
+    [plain] = _lines(runner.invoke(app, ["match", query, "--index", str(index), "--plain"]).stdout)
     assert all(m["distance"] > 15 for m in plain["matches"])
-    result = runner.invoke(app, ["match", query, "--index", str(index), "--overlays"])
+    result = runner.invoke(app, ["match", query, "--index", str(index), "--plain", "--overlays"])
     assert result.exit_code == 0, result.output
     [match] = _lines(result.stdout)[0]["matches"]
     assert (match["variant"], match["query_variant"]) == ("middle_70", "middle_70")
     assert match["distance"] <= 10
     record = json.loads(runner.invoke(app, ["hash", query, "--overlays"]).stdout)
-    assert set(record["pdq_variants"]) == {"original", "middle_70"}
+    halves = {"half_top", "half_bottom", "half_left", "half_right"}
+    assert set(record["pdq_variants"]) - halves == {"original", "middle_70"}
+    # The default query forms find it too, and `alliance hash --query` lists them.
+    result = runner.invoke(app, ["match", query, "--index", str(index)])
+    [match] = _lines(result.stdout)[0]["matches"]
+    assert match["distance"] <= 10
+    record = json.loads(runner.invoke(app, ["hash", query, "--query"]).stdout)
+    assert {"original", "middle_70", "half_left", "rotate90"} <= set(record["pdq_variants"])
 
 
 def test_animations_every_frame(app: typer.Typer, tmp_path: Path) -> None:
@@ -262,19 +269,25 @@ def test_banked_variants_match_a_framed_copy(
     hashfile, index, _ = _hash_and_index(
         app, tmp_path, [str(original), "--signals", "pdq", "--variants"], []
     )
-    assert {"tilt_cw_2", "crop_left_95", "border_white_10"} <= set(
+    assert {"tilt_cw_2", "tilt_ccw_7", "crop_left_7", "crop_top_3.5_right_10"} <= set(
         json.loads(hashfile.read_text())["pdq_variants"]
     )
     with Image.open(original) as image:
         rgb = image.convert("RGB")
-    framed = Image.new("RGB", (round(rgb.width * 1.2), round(rgb.height * 1.2)))
-    framed.paste(rgb, (round(rgb.width * 0.1), round(rgb.height * 0.1)))
+    # A frame of no particular width or colour, wider on one side: the query trims it.
+    framed = Image.new("RGB", (round(rgb.width * 1.37), round(rgb.height * 1.09)), (0, 90, 160))
+    framed.paste(rgb, (round(rgb.width * 0.31), round(rgb.height * 0.02)))
     framed.save(tmp_path / "framed.png")
+    plain = runner.invoke(
+        app, ["match", str(tmp_path / "framed.png"), "--index", str(index), "--plain"]
+    )
+    assert _lines(plain.stdout)[0]["matches"] == []
     result = runner.invoke(app, ["match", str(tmp_path / "framed.png"), "--index", str(index)])
     assert result.exit_code == 0, result.output
     [line] = _lines(result.stdout)
     [match] = line["matches"]
-    assert match["variant"] == "border_black_10"
+    assert (match["variant"], match["query_variant"]) == ("original", "unletterbox")
+    assert match["distance"] <= 8
 
 
 def test_crypto_index_build_and_match(app: typer.Typer, tmp_path: Path, folder: Path) -> None:

@@ -125,7 +125,8 @@ def hash_command(
         typer.Option(
             "--overlays",
             help="Add pdq_variants: the middle strip (middle_70, without the top and bottom "
-            "15 %), which matches banks built with --variants through meme text and captions.",
+            "15 %) and the four halves, which match banks built with --variants through meme "
+            "text, captions and stickers.",
         ),
     ] = False,
     bank_variants: Annotated[

@@ -205,14 +205,15 @@ def pdq_from_luma(luma: NDArray[np.float32]) -> PdqHash:
     return pdq_from_block(block_from_luma(luma))
 
 
-def pdq_from_block(block: NDArray[np.float32]) -> PdqHash:
-    """PDQ hash of a 64×64 buffer from :func:`block_from_luma` (or a flip or turn of it)."""
+def pdq_from_block(block: NDArray[np.float32], quality: int | None = None) -> PdqHash:
+    """PDQ hash of a 64×64 buffer from :func:`block_from_luma` or :func:`dihedral_blocks`;
+    ``quality``, when given, is taken instead of measured (a flip's is its original's)."""
     block = np.ascontiguousarray(block)
     coefficients = (_DCT @ block @ _DCT.T).ravel()
     # Torben's median in the reference is the lower median: the 128th smallest of 256.
     median = np.partition(coefficients, 127)[127]
     bits = (coefficients > median)[::-1]
-    return PdqHash(np.packbits(bits).tobytes(), _quality(block))
+    return PdqHash(np.packbits(bits).tobytes(), _quality(block) if quality is None else quality)
 
 
 def pdq_from_reference(rgb: NDArray[np.uint8]) -> PdqHash:

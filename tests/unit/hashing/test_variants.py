@@ -114,8 +114,22 @@ def test_query_forms_of_an_unedited_picture_start_with_its_own_hash(
     assert next(iter(forms)) == "original"
     assert forms["original"] == bank["original"]
     assert "unletterbox" not in forms and "untilt" not in forms
-    # 8 turns of the picture and of its middle strip, all distinct.
-    assert len(forms) == 16
+    # 8 turns of the picture and of its middle strip, and its 4 halves, all distinct.
+    assert len(forms) == 20
+    assert {"half_top", "half_bottom", "half_left", "half_right"} <= set(forms)
+
+
+def test_a_sticker_leaves_a_half_that_the_bank_keeps(
+    bank: dict[str, pdq.PdqHash], photo: Image.Image
+) -> None:
+    stuck = photo.copy()
+    width, height = stuck.size
+    # An opaque sticker of 8 % of the area in the lower right quarter.
+    side = round((0.08 * width * height) ** 0.5)
+    stuck.paste((255, 0, 200), (width - side - 20, height - side - 20, width - 20, height - 20))
+    forms = variants.query_hashes(_png(stuck))
+    assert forms["half_top"].distance(bank["half_top"]) <= pdq.MATCH_THRESHOLD
+    assert forms["half_left"].distance(bank["half_left"]) <= pdq.MATCH_THRESHOLD
 
 
 def test_tilt_keeps_shape_and_fill() -> None:
