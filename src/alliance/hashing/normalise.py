@@ -93,14 +93,15 @@ MAX_TILT = 7.5
 #: Below this a tilt changes PDQ less than recompression does; not worth a form.
 MIN_TILT = 0.4
 #: The corners are looked at on a copy this many pixels on its longer side.
-TILT_PROBE_SIDE = 128
+TILT_PROBE_SIDE = 192
 #: A pixel is fill when it is this close (0..255 luma) to the corners' colour.
 FILL_TOLERANCE = 14.0
-#: Of the pixels a tilt would leave uncovered, at least this share must be fill, and of
-#: the band just inside the tilted picture's edge at most ``1 - TILT_EDGE_CONTENT``
-#: (a picture on a plain background has fill-coloured corners too, but no edge).
+#: Of the pixels a tilt would leave uncovered, at least this share must be fill, and the
+#: band just inside the tilted picture's edge must hold at least ``TILT_EDGE_CONTENT``
+#: less fill than the band just outside (a picture on a plain background has
+#: fill-coloured corners too, but no edge there).
 TILT_FILL_SHARE = 0.85
-TILT_EDGE_CONTENT = 0.5
+TILT_EDGE_CONTENT = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,23 +145,22 @@ def _centred_grid(rows: int, cols: int) -> tuple[Luma, Luma]:
 def _score(
     grid: tuple[Luma, Luma], fill: NDArray[np.bool_], degrees: float, expanded: bool
 ) -> float | None:
-    """How well a tilt explains the fill: filled pixels where it leaves the canvas bare,
-    less three for each bare pixel that is not fill and one for each fill pixel it
-    covers; None when the fill does not look like that tilt's corners at all."""
+    """How sharply a tilt's edge separates fill from picture: the share of fill in a band
+    just outside the edge it predicts, less the share just inside; None when the pixels
+    it leaves bare are not fill. A picture whose own edge has the fill's colour fits a
+    larger tilt's bare corners too, but not its edge."""
     inner = _inner_size(fill.shape[0], fill.shape[1], degrees, expanded)
     # A pixel of the small copy on the picture's edge mixes both: left out of the count.
     bare = _uncovered(grid, degrees, inner, -1.0)
     count = int(bare.sum())
-    if count < 4:
+    if count < 4 or (bare & fill).sum() < TILT_FILL_SHARE * count:
         return None
-    hits = int((bare & fill).sum())
-    covered = ~_uncovered(grid, degrees, inner, 1.0)
-    edge = covered & _uncovered(grid, degrees, inner, 3.0)
-    if hits < TILT_FILL_SHARE * count:
+    outside = bare & ~_uncovered(grid, degrees, inner, -3.0)
+    inside = ~_uncovered(grid, degrees, inner, 1.0) & _uncovered(grid, degrees, inner, 3.0)
+    if not outside.any() or not inside.any():
         return None
-    if (edge & fill).sum() > (1 - TILT_EDGE_CONTENT) * edge.sum():
-        return None
-    return hits - 3 * (count - hits) - float((covered & fill).sum())
+    contrast = float((outside & fill).sum() / outside.sum() - (inside & fill).sum() / inside.sum())
+    return contrast if contrast >= TILT_EDGE_CONTENT else None
 
 
 def find_tilt(luma: Luma) -> Tilt | None:
@@ -199,7 +199,35 @@ def find_tilt(luma: Luma) -> Tilt | None:
             score = _score(grid, fill, float(degrees), expanded)
             if score is not None and score > best[0]:
                 best = (score, float(degrees), expanded)
-    return Tilt(round(best[1], 2), best[2], colour)
+    degrees = _refine(luma, colour, best[1])
+    return Tilt(round(degrees, 2), best[2], colour)
+
+
+def _run(line: Luma, colour: float) -> int:
+    """Leading pixels of ``line`` within the fill tolerance of ``colour``."""
+    off = np.abs(line - colour) > FILL_TOLERANCE
+    return int(np.argmax(off)) if off.any() else len(line)
+
+
+def _refine(luma: Luma, colour: float, degrees: float) -> float:
+    """The tilt read again on the full picture: each corner's bare triangle has legs
+    along two edges of the canvas, and the tilt is the angle whose tangent is the short
+    leg over the long one (kept or grown canvas alike); the median of the four corners,
+    when it agrees with the search to within a degree."""
+    edge = np.float32(1 / 3)
+    top, bottom = luma[:3].sum(axis=0) * edge, luma[-3:].sum(axis=0) * edge
+    left, right = luma[:, :3].sum(axis=1) * edge, luma[:, -3:].sum(axis=1) * edge
+    legs = (
+        (_run(top, colour), _run(left, colour)),
+        (_run(top[::-1], colour), _run(right, colour)),
+        (_run(bottom, colour), _run(left[::-1], colour)),
+        (_run(bottom[::-1], colour), _run(right[::-1], colour)),
+    )
+    angles = [math.degrees(math.atan(min(a, b) / max(a, b))) for a, b in legs if min(a, b) >= 2]
+    if not angles:
+        return degrees
+    found = float(np.median(angles))
+    return math.copysign(found, degrees) if abs(found - abs(degrees)) <= 1.0 else degrees
 
 
 def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
