@@ -269,7 +269,7 @@ def test_banked_variants_match_a_framed_copy(
     hashfile, index, _ = _hash_and_index(
         app, tmp_path, [str(original), "--signals", "pdq", "--variants"], []
     )
-    assert {"tilt_cw_2", "tilt_ccw_7", "crop_left_7", "crop_top_3.5_right_10"} <= set(
+    assert {"tilt_cw_2", "tilt_ccw_7", "crop_left_7.5", "crop_top_2.5_right_10"} <= set(
         json.loads(hashfile.read_text())["pdq_variants"]
     )
     with Image.open(original) as image:

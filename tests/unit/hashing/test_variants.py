@@ -53,10 +53,10 @@ def test_every_variant_is_hashed(bank: dict[str, pdq.PdqHash]) -> None:
     [
         (lambda im: im.rotate(-2, Image.Resampling.BICUBIC), "tilt_cw_2"),
         (lambda im: im.rotate(5, Image.Resampling.BICUBIC), "tilt_ccw_5"),
-        (lambda im: im.crop((0, 0, round(im.width * 0.93), im.height)), "crop_right_7"),
+        (lambda im: im.crop((0, 0, round(im.width * 0.925), im.height)), "crop_right_7.5"),
         (
-            lambda im: im.crop((0, round(im.height * 0.035), round(im.width * 0.9), im.height)),
-            "crop_top_3.5_right_10",
+            lambda im: im.crop((0, round(im.height * 0.025), round(im.width * 0.9), im.height)),
+            "crop_top_2.5_right_10",
         ),
     ],
 )
