@@ -56,8 +56,16 @@ def _frame_depth(lines: Luma) -> int:
     if spread > FRAME_MAX_NOISE:
         return 0
     tolerance = max(BORDER_TOLERANCE, FRAME_NOISE_SIGMAS * spread)
-    off = (np.abs(lines - colour) > tolerance).mean(axis=1) > FRAME_OUTLIERS
-    depth = int(np.argmax(off)) if off.any() else len(lines)
+    # Lines are read in growing chunks: most pictures have no frame, and then the first
+    # few lines answer.
+    depth, start, chunk = len(lines), 0, 8
+    while start < len(lines):
+        part = lines[start : start + chunk]
+        off = (np.abs(part - colour) > tolerance).mean(axis=1) > FRAME_OUTLIERS
+        if off.any():
+            depth = start + int(np.argmax(off))
+            break
+        start, chunk = start + chunk, chunk * 2
     # Of the lines that pass, the first whose colour has drifted (medians cost: only
     # those lines are read again).
     drift = np.abs(np.median(lines[:depth], axis=1) - colour) > FRAME_COLOUR_DRIFT + spread / 4
@@ -124,17 +132,13 @@ def _inner_size(rows: float, cols: float, degrees: float, expanded: bool) -> tup
     return (c * rows - s * cols) / det, (c * cols - s * rows) / det
 
 
-def _uncovered(
-    grid: tuple[Luma, Luma], degrees: float, inner: tuple[float, float], margin: float
-) -> NDArray[np.bool_]:
-    """Canvas pixels outside the picture of size ``inner`` tilted by ``degrees`` about the
-    centre, the picture's edge moved ``margin`` pixels inwards."""
+def _outside_by(grid: tuple[Luma, Luma], degrees: float, inner: tuple[float, float]) -> Luma:
+    """How far (pixels) each canvas pixel lies outside the picture of size ``inner``
+    tilted by ``degrees`` about the centre; negative inside."""
     y, x = grid
     angle = math.radians(degrees)
     c, s = math.cos(angle), math.sin(angle)
-    return (np.abs(x * c - y * s) > inner[1] / 2 - margin) | (
-        np.abs(x * s + y * c) > inner[0] / 2 - margin
-    )
+    return np.maximum(np.abs(x * c - y * s) - inner[1] / 2, np.abs(x * s + y * c) - inner[0] / 2)
 
 
 def _centred_grid(rows: int, cols: int) -> tuple[Luma, Luma]:
@@ -150,57 +154,18 @@ def _score(
     it leaves bare are not fill. A picture whose own edge has the fill's colour fits a
     larger tilt's bare corners too, but not its edge."""
     inner = _inner_size(fill.shape[0], fill.shape[1], degrees, expanded)
+    away = _outside_by(grid, degrees, inner)
     # A pixel of the small copy on the picture's edge mixes both: left out of the count.
-    bare = _uncovered(grid, degrees, inner, -1.0)
+    bare = away > 1.0
     count = int(bare.sum())
     if count < 4 or (bare & fill).sum() < TILT_FILL_SHARE * count:
         return None
-    outside = bare & ~_uncovered(grid, degrees, inner, -3.0)
-    inside = ~_uncovered(grid, degrees, inner, 1.0) & _uncovered(grid, degrees, inner, 3.0)
+    outside = bare & (away <= 3.0)
+    inside = (away <= -1.0) & (away > -3.0)
     if not outside.any() or not inside.any():
         return None
     contrast = float((outside & fill).sum() / outside.sum() - (inside & fill).sum() / inside.sum())
     return contrast if contrast >= TILT_EDGE_CONTENT else None
-
-
-def find_tilt(luma: Luma) -> Tilt | None:
-    """The tilt whose filled corners the picture shows, if any.
-
-    The four corners must share one colour (any colour: editors fill with black, white
-    or a chosen one). Tilts are tried on a small copy, a degree apart and then a tenth
-    of a degree apart around the best, kept canvas and grown canvas.
-    """
-    rows, cols = luma.shape
-    step = max(1, math.ceil(max(rows, cols) / TILT_PROBE_SIDE))
-    small = luma[: rows // step * step, : cols // step * step]
-    small = small.reshape(rows // step, step, cols // step, step).mean(axis=(1, 3))
-    if min(small.shape) < 16:
-        return None
-    corners = np.array([small[0, 0], small[0, -1], small[-1, 0], small[-1, -1]])
-    colour = float(np.median(corners))
-    if np.abs(corners - colour).max() > FILL_TOLERANCE:
-        return None
-    fill = np.abs(small - colour) <= FILL_TOLERANCE
-    grid = _centred_grid(*small.shape)
-    best: tuple[float, float, bool] | None = None
-    for expanded in (False, True):
-        coarse = np.arange(-math.floor(MAX_TILT), math.floor(MAX_TILT) + 1, 1.0)
-        for degrees in coarse:
-            if abs(degrees) < MIN_TILT:
-                continue
-            score = _score(grid, fill, float(degrees), expanded)
-            if score is not None and (best is None or score > best[0]):
-                best = (score, float(degrees), expanded)
-    if best is None:
-        return None
-    _, around, expanded = best
-    for degrees in np.arange(around - 0.9, around + 0.95, 0.1):
-        if MIN_TILT <= abs(degrees) <= MAX_TILT:
-            score = _score(grid, fill, float(degrees), expanded)
-            if score is not None and score > best[0]:
-                best = (score, float(degrees), expanded)
-    degrees = _refine(luma, colour, best[1])
-    return Tilt(round(degrees, 2), best[2], colour)
 
 
 def _run(line: Luma, colour: float) -> int:
@@ -209,14 +174,16 @@ def _run(line: Luma, colour: float) -> int:
     return int(np.argmax(off)) if off.any() else len(line)
 
 
-def _refine(luma: Luma, colour: float, degrees: float) -> float:
-    """The tilt read again on the full picture: each corner's bare triangle has legs
-    along two edges of the canvas, and the tilt is the angle whose tangent is the short
-    leg over the long one (kept or grown canvas alike); the median of the four corners,
-    when it agrees with the search to within a degree."""
-    edge = np.float32(1 / 3)
-    top, bottom = luma[:3].sum(axis=0) * edge, luma[-3:].sum(axis=0) * edge
-    left, right = luma[:, :3].sum(axis=1) * edge, luma[:, -3:].sum(axis=1) * edge
+def _legs_angle(luma: Luma, colour: float) -> float | None:
+    """The tilt its corners' bare triangles give, in degrees (no sign), or None.
+
+    Each triangle has legs along two edges of the canvas, and the tilted picture's edge
+    is its third side: the tangent of the tilt is the short leg over the long one, on a
+    kept or a grown canvas alike. The median of the corners that have two legs.
+    """
+    third = np.float32(1 / 3)  # the outermost 3 lines, averaged: JPEG noise at the edge
+    top, bottom = luma[:3].sum(axis=0) * third, luma[-3:].sum(axis=0) * third
+    left, right = luma[:, :3].sum(axis=1) * third, luma[:, -3:].sum(axis=1) * third
     legs = (
         (_run(top, colour), _run(left, colour)),
         (_run(top[::-1], colour), _run(right, colour)),
@@ -224,10 +191,49 @@ def _refine(luma: Luma, colour: float, degrees: float) -> float:
         (_run(bottom[::-1], colour), _run(right[::-1], colour)),
     )
     angles = [math.degrees(math.atan(min(a, b) / max(a, b))) for a, b in legs if min(a, b) >= 2]
-    if not angles:
-        return degrees
-    found = float(np.median(angles))
-    return math.copysign(found, degrees) if abs(found - abs(degrees)) <= 1.0 else degrees
+    if len(angles) < 2:
+        return None
+    return float(np.median(angles))
+
+
+def find_tilt(luma: Luma) -> Tilt | None:
+    """The tilt whose filled corners the picture shows, if any.
+
+    The four corners must share one colour (any colour: editors fill with black, white
+    or a chosen one), and their bare triangles give the angle (:func:`_legs_angle`). Its
+    sign and whether the canvas grew are the hypothesis whose edge, on a small copy,
+    best separates fill from picture; the angle may move a little there too, where the
+    picture's own edge has the fill's colour. A picture without such corners costs a
+    comparison of four pixels and a read of its edges.
+    """
+    rows, cols = luma.shape
+    if min(rows, cols) < 32:
+        return None
+    corners = np.array([luma[:2, :2].mean(), luma[:2, -2:].mean(), luma[-2:, :2].mean(),
+                        luma[-2:, -2:].mean()])  # fmt: skip
+    colour = float(np.median(corners))
+    if np.abs(corners - colour).max() > FILL_TOLERANCE:
+        return None
+    angle = _legs_angle(luma, colour)
+    if angle is None or not MIN_TILT <= angle <= MAX_TILT + 0.5:
+        return None
+    step = max(1, math.ceil(max(rows, cols) / TILT_PROBE_SIDE))
+    small = luma[: rows // step * step, : cols // step * step]
+    small = small.reshape(rows // step, step, cols // step, step).mean(axis=(1, 3))
+    fill = np.abs(small - colour) <= FILL_TOLERANCE
+    grid = _centred_grid(*small.shape)
+    best: tuple[float, float, bool] | None = None
+    for expanded in (False, True):
+        for sign in (1.0, -1.0):
+            for nudge in (0.0, -0.25, 0.25, -0.5, 0.5):
+                degrees = sign * min(angle + nudge, MAX_TILT)
+                score = _score(grid, fill, degrees, expanded)
+                # Ties go to the angle the legs gave (tried first).
+                if score is not None and (best is None or score > best[0] + 1e-9):
+                    best = (score, degrees, expanded)
+    if best is None:
+        return None
+    return Tilt(round(best[1], 2), best[2], colour)
 
 
 def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
@@ -239,7 +245,8 @@ def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
     rows, cols = luma.shape
     inner_rows, inner_cols = _inner_size(rows, cols, tilt.degrees, tilt.expanded)
     # The fill's anti-aliased edge is painted too: a pixel and a half into the picture.
-    bare = _uncovered(_centred_grid(rows, cols), tilt.degrees, (inner_rows, inner_cols), 1.5)
+    away = _outside_by(_centred_grid(rows, cols), tilt.degrees, (inner_rows, inner_cols))
+    bare = away > -1.5
     out = np.where(bare, np.float32(0.0), luma)
     if tilt.expanded:
         top, left = round((rows - inner_rows) / 2), round((cols - inner_cols) / 2)

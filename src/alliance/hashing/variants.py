@@ -267,8 +267,8 @@ def hash_variants(
 
     Decodes once. The ``original`` hash is the pipeline's own (Meta's ``pdqhash`` in the
     reference pipeline); the others use the numpy PDQ, identical to it on equal pixels.
-    A strip of low quality (a band of sky, a flat background) is left out: its bits are
-    noise, and two such strips of unrelated pictures should not be compared.
+    A variant of low quality (a strip of sky, any variant of a flat picture) is left
+    out: its bits are noise, and two such hashes of unrelated pictures should not meet.
     """
     frame = pdq.decode(source, pipeline=pipeline, max_pixels=max_pixels)[0]
     luma = media.luminance(frame)
@@ -284,15 +284,11 @@ def hash_variants(
             strips=strips,
         ).items()
     }
-    for name in _PARTS:
-        if name in hashes and hashes[name].low_quality:
-            del hashes[name]
+    # A variant of low quality (a strip of sky, a tilt of a flat picture) is noise; a
+    # hundred of them from one entry would meet unrelated noise. The original stays.
+    hashes = {name: value for name, value in hashes.items() if not value.low_quality}
     hashes["original"] = pdq.hash_image(frame, pipeline=pipeline)
     return hashes
-
-
-#: Parts of a picture, left out of a bank or a query when their quality is low.
-_PARTS = frozenset({*(s[0] for s in STRIPS), *(h[0] for h in HALVES)})
 
 
 def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> list[tuple[str, pdq.PdqHash]]:
@@ -322,7 +318,11 @@ def query_luma_forms(luma: Luma) -> dict[str, Luma]:
     inner = unletterbox(luma)
     if inner is not None:
         out["unletterbox"] = inner
-    if (straight := normalise.untilt(luma)) is not None:
+    # A tilted picture framed afterwards is straightened inside its frame.
+    straight = normalise.untilt(inner) if inner is not None else None
+    if straight is None:
+        straight = normalise.untilt(luma)
+    if straight is not None:
         out["untilt"] = straight
     out[STRIPS[0][0]] = inner if inner is not None else luma
     if inner is not None:
@@ -335,6 +335,11 @@ def query_luma_forms(luma: Luma) -> dict[str, Luma]:
 
 #: The middle strip of a query picture before its frame was trimmed.
 _UNTRIMMED_STRIP = f"{STRIPS[0][0]}_untrimmed"
+
+
+#: The shorter side a query's forms are hashed at, at least: PDQ filters with a box of
+#: ``ceil(side / 128)`` pixels, so from 384 pixels up it sees the same low frequencies.
+QUERY_FORM_SIDE = 384
 
 
 def _query_name(form: str, turn: str) -> str:
@@ -359,10 +364,11 @@ def query_hashes(
     the strip is the picture's middle columns, so those are hashed for the turns.
     """
     frame = pdq.decode(source, pipeline=pipeline, max_pixels=max_pixels)[0]
-    forms = query_luma_forms(media.luminance(frame))
-    hashes: dict[str, pdq.PdqHash] = {}
-    if pipeline == "reference":
-        hashes["original"] = pdq.hash_image(frame, pipeline=pipeline)
+    # The picture's own hash is PDQ's, exactly; its forms are hashed from a copy reduced
+    # to no less than QUERY_FORM_SIDE (a rescaled copy to PDQ), a quarter of the work.
+    hashes = {"original": pdq.hash_image(frame, pipeline=pipeline)}
+    factor = min(frame.size) // QUERY_FORM_SIDE
+    forms = query_luma_forms(media.luminance(frame.reduce(factor) if factor >= 2 else frame))
     turns = tuple(DIHEDRAL) if dihedral else ("original",)
     strip_name, share = STRIPS[0]
     for form, pixels in forms.items():
