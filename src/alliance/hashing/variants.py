@@ -130,6 +130,10 @@ THUMBNAILS: tuple[tuple[str, int], ...] = (("thumbnail_128", 128),)
 #: the rows between is identical in the original and in the captioned copy.
 STRIPS: tuple[tuple[str, float], ...] = (("middle_70", 0.15),)
 
+#: Halves are kept of pictures whose halves are at least this many pixels a side: PDQ
+#: reads a 64×64 buffer, and a smaller half (of a thumbnail, an icon) is mostly blur.
+MIN_PART_SIDE = 64
+
 #: Halves kept as variants and hashed from every query: (name, top, bottom, left, right)
 #: fractions removed. A sticker, an emoji or a patch laid anywhere inside a picture moves
 #: PDQ's low frequencies wherever it is (5 % of the area often costs 40 bits), but it
@@ -247,7 +251,8 @@ def luma_variants(
         out.update({name: thumbnail(luma, side) for name, side in THUMBNAILS if 2 * side <= longer})
     if strips:
         out.update({name: strip(luma, share) for name, share in STRIPS})
-        out.update({name: crop(luma, *edges) for name, *edges in HALVES})
+        if min(luma.shape) >= 2 * MIN_PART_SIDE:
+            out.update({name: crop(luma, *edges) for name, *edges in HALVES})
     return out
 
 
@@ -329,7 +334,9 @@ def query_luma_forms(luma: Luma) -> dict[str, Luma]:
         # A caption band is a flat band too, and trimming takes it: the strip of the
         # untrimmed picture is the bank's strip then.
         out[_UNTRIMMED_STRIP] = luma
-    out.update({name: crop(inner if inner is not None else luma, *e) for name, *e in HALVES})
+    whole = inner if inner is not None else luma
+    if min(whole.shape) >= 2 * MIN_PART_SIDE:
+        out.update({name: crop(whole, *edges) for name, *edges in HALVES})
     return out
 
 
