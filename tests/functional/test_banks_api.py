@@ -160,6 +160,31 @@ def test_match_an_uploaded_image(client: TestClient, world: World) -> None:
     assert {r["signal_type"] for r in not_media.json()["results"]} == {"md5", "sha1", "sha256"}
     empty = client.post("/api/v1/match/file", headers=reviewer, content=b"")
     assert empty.status_code == 400
+    # A mirrored copy in a frame of no particular width: found by its query forms, even
+    # though the bank holds the plain hash only.
+    framed = Image.new("RGB", (320 + 57 + 9, 240 + 31), (200, 30, 60))
+    framed.paste(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (57, 0))
+    buffer = io.BytesIO()
+    framed.save(buffer, "PNG")
+    response = client.post("/api/v1/match/file", headers=reviewer, content=buffer.getvalue())
+    [match] = {r["signal_type"]: r for r in response.json()["results"]}["pdq"]["matches"]
+    assert (match["variant"], match["query_form"]) == ("original", "unletterbox_flip_horizontal")
+    # A client hashing on its own side sends the forms; they are PDQ's only.
+    forms = {"rotate90": pdq.hash_file(data).hex}
+    sent = client.post(
+        "/api/v1/match",
+        headers=_h(world, Role.reviewer),
+        json={"signals": [{"signal_type": "pdq", "signal": pdq_hex(1), "forms": forms}]},
+    )
+    [found] = sent.json()["results"][0]["matches"]
+    assert found["query_form"] == "rotate90"
+    refused = client.post(
+        "/api/v1/match",
+        headers=_h(world, Role.reviewer),
+        json={"signals": [{"signal_type": "md5", "signal": "0" * 32, "forms": forms}]},
+    )
+    assert refused.status_code == 400
+    assert "forms are PDQ hashes" in refused.text
 
 
 def test_upload_is_authorised_before_it_is_read(client: TestClient, world: World) -> None:

@@ -193,6 +193,41 @@ def label(value: object) -> str:
     return text[:1].upper() + text[1:]
 
 
+#: Words for the forms a query picture is searched by (alliance.hashing.variants).
+_QUERY_FORMS = {
+    "unletterbox": "without its frame",
+    "untilt": "straightened",
+    "middle_70": "middle strip",
+    "middle_70_untrimmed": "middle strip, frame kept",
+    "half_top": "top half",
+    "half_bottom": "bottom half",
+    "half_left": "left half",
+    "half_right": "right half",
+}
+_TURNS = {
+    "rotate90": "turned a quarter",
+    "rotate180": "upside down",
+    "rotate270": "turned three quarters",
+    "flip_horizontal": "mirrored",
+    "flip_vertical": "flipped top to bottom",
+    "transpose": "transposed",
+    "transverse": "transposed the other way",
+}
+
+
+def query_form(name: str) -> str:
+    """The words for a form of a query picture: ``unletterbox_flip_horizontal`` is
+    "without its frame, mirrored"."""
+    for turn, words in _TURNS.items():
+        if name == turn:
+            return words[:1].upper() + words[1:]
+        if name.endswith("_" + turn):
+            base = _QUERY_FORMS.get(name.removesuffix("_" + turn), label(name))
+            return f"{base[:1].upper()}{base[1:]}, {words}"
+    base = _QUERY_FORMS.get(name)
+    return base[:1].upper() + base[1:] if base else label(name)
+
+
 #: The template context's key for the registered jurisdictions' names: a mapping, or a
 #: function giving one (alliance.web.pages.rendering asks the request's session once).
 REGISTERED_COUNTRIES = "registered_countries"

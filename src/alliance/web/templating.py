@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.templating import Jinja2Templates
 
 from alliance.countries import markdown
-from alliance.web.labels import country, label
+from alliance.web.labels import country, label, query_form
 from alliance.web.pages import victims as victims_pages
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -18,6 +18,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES)
     templates.env.filters["label"] = label
+    templates.env.filters["query_form"] = query_form
     templates.env.filters["country"] = country
     # Countries' Markdown (commitments), rendered safe: no raw HTML, links http(s)/mailto.
     templates.env.filters["markdown"] = markdown.render
