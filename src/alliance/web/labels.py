@@ -224,8 +224,8 @@ def query_form(name: str) -> str:
         if name.endswith("_" + turn):
             base = _QUERY_FORMS.get(name.removesuffix("_" + turn), label(name))
             return f"{base[:1].upper()}{base[1:]}, {words}"
-    words = _QUERY_FORMS.get(name)
-    return words[:1].upper() + words[1:] if words else label(name)
+    form = _QUERY_FORMS.get(name)
+    return form[:1].upper() + form[1:] if form else label(name)
 
 
 #: The template context's key for the registered jurisdictions' names: a mapping, or a
