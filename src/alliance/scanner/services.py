@@ -85,33 +85,37 @@ def _match_out(match: LocalMatch) -> dict[str, Any]:
     }
 
 
-def _queries(record: HashRecord) -> Iterator[tuple[str, str]]:
-    """(signal type, value) to look up for one hashed file: each signal with enough
-    quality, and its query forms (:func:`alliance.hashing.variants.query_hashes`)."""
+def _queries(record: HashRecord) -> Iterator[tuple[str, str, str]]:
+    """(signal type, query form, value) to look up for one hashed file: each signal with
+    enough quality, and its query forms (:func:`alliance.hashing.variants.query_hashes`)."""
     for name, one in record.signals.items():
         if one.quality is not None and one.quality < MIN_QUALITY:
             continue
-        yield name, one.value
-        yield from ((name, value) for form, value in one.variants.items() if form != "original")
+        yield name, "original", one.value
+        yield from (
+            (name, form, value) for form, value in one.variants.items() if form != "original"
+        )
 
 
 def match_record(store: LocalBankStore, record: HashRecord) -> ScanResult:
     """The record's matches in ``store`` and the suppression lists that silenced them."""
     if record.error is not None:
         return ScanResult(record)
-    found: dict[tuple[str, int], LocalMatch] = {}
+    found: dict[tuple[str, int], tuple[LocalMatch, str]] = {}
     silenced: set[str] = set()
-    for name, value in _queries(record):
+    for name, form, value in _queries(record):
         matches, suppressors = store.find(name, value)
         silenced.update(suppressors)
         for match in matches:
             key = (match.bank, int(match.entry["id"]))
-            if key not in found or match.distance < found[key].distance:
-                found[key] = match
-    ordered = sorted(found.values(), key=lambda m: (m.distance, m.bank, m.entry["id"]))
+            if key not in found or match.distance < found[key][0].distance:
+                found[key] = (match, form)
+    ordered = sorted(
+        found.values(), key=lambda pair: (pair[0].distance, pair[0].bank, pair[0].entry["id"])
+    )
     return ScanResult(
         record,
-        matches=[] if silenced else [_match_out(m) for m in ordered],
+        matches=[] if silenced else [{**_match_out(m), "query_form": f} for m, f in ordered],
         suppressed_by=sorted(silenced),
     )
 
