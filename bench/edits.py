@@ -511,6 +511,20 @@ def removed(step: Step) -> float:
     return float(max(p["top"] + p["bottom"], p["left"] + p["right"]))
 
 
+def _strength(step: Step) -> str:
+    """Which half of its range a photometric step's parameter was drawn in."""
+    p = step.params
+    if step.kind == "jpeg":
+        return "q20-57" if p["quality"] <= 57 else "q58-95"
+    if step.kind == "blur":
+        return "r0.5-1.5" if p["radius"] <= 1.5 else "r1.5-2.5"
+    if step.kind == "noise":
+        return "sigma 2-11" if p["sigma"] <= 11 else "sigma 11-20"
+    if step.kind == "sharpen":
+        return "50-150 %" if p["percent"] <= 150 else "150-250 %"
+    return "x0.6-1" if p["factor"] <= 1 else "x1-1.4"
+
+
 def bands(step: Step, facts: Facts) -> list[tuple[str, str]]:
     """(dimension, band) of a step, for the tables of recall by band."""
     p = step.params
@@ -528,7 +542,10 @@ def bands(step: Step, facts: Facts) -> list[tuple[str, str]]:
         area = _band_of(100 * facts["covered"], (0, 2.5, 5, 10), "% of pixels changed")
         return [("covered", area), ("kind", step.kind)]
     if step.family == "photometric":
-        return [("kind", step.kind)]
+        strength = (
+            [] if step.kind == "greyscale" else [("strength", f"{step.kind} {_strength(step)}")]
+        )
+        return [("kind", step.kind), *strength]
     if step.family == "rescale":
         scale = _band_of(p["factor"], (0.2, 0.5, 1, 2), "x")
         aspect = "aspect changed (<= 10 %)" if p["stretch"] else "aspect kept"
