@@ -262,17 +262,15 @@ def draw(family: str, rng: np.random.Generator, size: tuple[int, int]) -> Edit:
 # --- applying --------------------------------------------------------------------------
 
 
-def frame(image: Image.Image, top: float, bottom: float, left: float, right: float,
-          colour: RGB) -> Image.Image:  # fmt: skip
+def frame(
+    image: Image.Image, top: float, bottom: float, left: float, right: float, colour: RGB
+) -> Image.Image:
     """``image`` inside a uniform frame; each side a share of the image's own side."""
     width, height = image.size
-    box = (round(width * left), round(height * top))
-    canvas = Image.new(
-        "RGB",
-        (width + box[0] + round(width * right), height + box[1] + round(height * bottom)),
-        colour,
-    )
-    canvas.paste(image, box)
+    x, y = round(width * left), round(height * top)
+    size = (width + x + round(width * right), height + y + round(height * bottom))
+    canvas = Image.new("RGB", size, colour)
+    canvas.paste(image, (x, y))
     return canvas
 
 

@@ -198,6 +198,8 @@ class Tail:
     false_entries: int = 0
     #: False (query, entry) pairs by (query's source, entry's source).
     by_source: Counter[tuple[int, int]] = field(default_factory=Counter)
+    #: The least distance of each (query's source, entry's source) within 40.
+    nearest: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def within(self, distance: int) -> int:
         return int(self.histogram[: distance + 1].sum())
@@ -321,6 +323,12 @@ def _tail(
         of = begin + np.repeat(np.arange(len(part)), np.diff(limits).astype(np.int64))
         keep = bank_source[rows] != query_source[of]
         out.histogram += np.bincount(distances[keep], minlength=TAIL)[:TAIL]
+        tight = keep & (distances <= 40)
+        for q, row, d in zip(
+            of[tight].tolist(), rows[tight].tolist(), distances[tight].tolist(), strict=True
+        ):
+            pair = (int(query_source[q]), int(bank_source[row]))
+            out.nearest[pair] = min(d, out.nearest.get(pair, d))
         near = keep & (distances <= RADIUS)
         for q, row in zip(of[near].tolist(), rows[near].tolist(), strict=True):
             pair = (int(query_call[q]), int(bank_entry[row]))
@@ -694,6 +702,21 @@ def report(runs: Sequence[Run], speed: list[str], command: str) -> list[str]:
             else "."
         ),
     ]
+    nearest = [
+        f"seed {r.seed}: "
+        + ", ".join(
+            f"{r.source_names[a]} ~ {r.source_names[b]} ({d})"
+            for (a, b), d in sorted(r.large.nearest.items(), key=lambda item: item[1])[:6]
+        )
+        for r in runs
+        if r.large.nearest
+    ]
+    if nearest:
+        out += [
+            "",
+            "The nearest unrelated sources (query's ~ entry's, least distance, alliance, "
+            "larger bank): " + "; ".join(nearest) + ".",
+        ]
     mismatch = [r.seed for r in runs if r.false_calls != r.ours.false_entries]
     if mismatch:
         out += [
