@@ -548,7 +548,7 @@ def hashing_speed(photos: int = 24, rounds: int = 5) -> list[str]:
         "| 1024x768 JPEG, one process | python-threatexchange `PdqSignal.hash_from_bytes` "
         "| alliance `query_hashes` (every query hash) | speed-up | target |",
         "|---|---|---|---|---|",
-        f"| {len(files)} photographs, median of {rounds} rounds "
+        f"| {len(files)} photographs, median of {rounds} round{'s' if rounds > 1 else ''} "
         f"| {1 / statistics.median(theirs):.0f}/s | {1 / statistics.median(ours):.0f}/s "
         f"| {ratio:.2f}x ({ratios[0]:.2f}x to {ratios[-1]:.2f}x){flag} | >= 3x |",
     ]
