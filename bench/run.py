@@ -29,18 +29,11 @@ from PIL import Image
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
 from bench import banks, library, progress_report, takedown, victims
-from bench.robustness import robustness
+from bench.robustness import DEFAULT_SEEDS, robustness
+from bench.timing import per_call as _per_call
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "data" / "pdq-reference"
-
-
-def _per_call(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    start = time.perf_counter()
-    for _ in range(repeat):
-        fn()
-    return (time.perf_counter() - start) / repeat
 
 
 def correctness() -> list[str]:
@@ -289,6 +282,16 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of seeds: {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError("seeds are integers >= 0")
+    return seeds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -298,7 +301,16 @@ def main() -> None:
         help="index sizes, comma-separated (default 1000000,10000000)",
     )
     parser.add_argument(
-        "--scenes", type=int, default=480, help="generated scenes in the unrelated set"
+        "--seed",
+        type=_seeds,
+        default=list(DEFAULT_SEEDS),
+        help="robustness: the seeds its random pictures and edits are drawn from, "
+        f"comma-separated, each run in turn (default {','.join(map(str, DEFAULT_SEEDS))})",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="robustness: a small run for development (about a minute), not for the record",
     )
     parser.add_argument(
         "--bank-hashes", type=int, default=1_000_000, help="size of the bank synced and matched"
@@ -372,7 +384,7 @@ def main() -> None:
             (
                 "robustness",
                 "Robustness to ordinary edits (`bench/robustness.py`)",
-                lambda: robustness(args.scenes),
+                lambda: robustness(args.seed, quick=args.quick),
             ),
             (
                 "index",
