@@ -96,8 +96,9 @@ class EntryIn(BaseModel):
     note: Note | None = None
     variants: dict[str, str] = Field(
         default_factory=dict,
-        description="PDQ only: hashes of the same picture flipped, rotated, without "
-        "borders... by variant name (alliance hash --bank-variants computes them)",
+        description="PDQ only: hashes of the same picture flipped, turned, tilted, "
+        "cropped, its middle strip and halves... by variant name (`alliance hash "
+        "--variants` computes them)",
     )
 
 
