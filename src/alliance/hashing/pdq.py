@@ -181,23 +181,77 @@ def dihedral_blocks(luma: NDArray[np.float32]) -> dict[str, NDArray[np.float32]]
     """
     if luma.ndim != 2 or min(luma.shape) < 1:
         raise ValueError(f"expected a non-empty 2-D luma array, got shape {luma.shape}")
-    rows, cols = luma.shape
-    along_rows, along_cols = _filter_matrix(rows), _filter_matrix(cols)
-    kept = luma @ along_cols.T
-    # Contiguous copies: BLAS takes a reversed view for a strided array, ten times slower.
-    mirrored = luma @ np.ascontiguousarray(along_cols[:, ::-1]).T
-    upright, upside_down = along_rows, np.ascontiguousarray(along_rows[:, ::-1])
-    blocks = {
-        "original": upright @ kept,
-        "flip_horizontal": upright @ mirrored,
-        "flip_vertical": upside_down @ kept,
-        "rotate180": upside_down @ mirrored,
-    }
-    blocks["transpose"] = blocks["original"].T
-    blocks["rotate90"] = blocks["flip_horizontal"].T
-    blocks["rotate270"] = blocks["flip_vertical"].T
-    blocks["transverse"] = blocks["rotate180"].T
-    return blocks
+    return Filtered(luma).part()
+
+
+class Filtered:
+    """A picture with PDQ's filter applied along one of its axes, both ways round, so
+    that the 64×64 buffers of its parts (a band of rows, a band of columns) in their 8
+    flips and turns cost small products only (:meth:`part`). A query hashes its
+    picture, its middle strip and its halves from one of these."""
+
+    def __init__(self, luma: NDArray[np.float32]) -> None:
+        if luma.ndim != 2 or min(luma.shape) < 1:
+            raise ValueError(f"expected a non-empty 2-D luma array, got shape {luma.shape}")
+        self.luma = np.ascontiguousarray(luma, dtype=np.float32)
+
+    @functools.cached_property
+    def _across(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Every row filtered along the columns: as it is, and mirrored."""
+        cols = self.luma.shape[1]
+        return (
+            self.luma @ _filter_matrix(cols).T,
+            self.luma @ _reversed_filter_matrix(cols).T,
+        )
+
+    @functools.cached_property
+    def _down(self) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Every column filtered along the rows: as it is, and upside down."""
+        rows = self.luma.shape[0]
+        return _filter_matrix(rows) @ self.luma, _reversed_filter_matrix(rows) @ self.luma
+
+    def part(
+        self, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None
+    ) -> dict[str, NDArray[np.float32]]:
+        """:func:`dihedral_blocks` of the rows ``rows`` (all columns), of the columns
+        ``cols`` (all rows), or of the whole picture."""
+        if cols is None:
+            start, stop = rows if rows is not None else (0, self.luma.shape[0])
+            kept, mirrored = (a[start:stop] for a in self._across)
+            height = stop - start
+            upright, upside_down = _filter_matrix(height), _reversed_filter_matrix(height)
+            flips = {
+                "original": upright @ kept,
+                "flip_horizontal": upright @ mirrored,
+                "flip_vertical": upside_down @ kept,
+                "rotate180": upside_down @ mirrored,
+            }
+        else:
+            start, stop = cols
+            down, flipped = (a[:, start:stop] for a in self._down)
+            width = stop - start
+            along, against = _filter_matrix(width).T, _reversed_filter_matrix(width).T
+            flips = {
+                "original": down @ along,
+                "flip_horizontal": down @ against,
+                "flip_vertical": flipped @ along,
+                "rotate180": flipped @ against,
+            }
+        # A transposed picture gives the transposed buffer.
+        return {
+            **flips,
+            "transpose": flips["original"].T,
+            "rotate90": flips["flip_horizontal"].T,
+            "rotate270": flips["flip_vertical"].T,
+            "transverse": flips["rotate180"].T,
+        }
+
+
+@functools.lru_cache(maxsize=512)
+def _reversed_filter_matrix(n: int) -> NDArray[np.float32]:
+    """:func:`_filter_matrix` for the mirrored axis (contiguous: BLAS takes a reversed
+    view for a strided array, ten times slower)."""
+    return np.ascontiguousarray(_filter_matrix(n)[:, ::-1])
 
 
 def pdq_from_luma(luma: NDArray[np.float32]) -> PdqHash:

@@ -308,39 +308,7 @@ def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> list[tuple[str, pdq.P
     return out
 
 
-#: The forms a query adds to its own picture (:func:`query_luma_forms`); each is searched
-#: in its 8 flips and quarter turns too.
-QUERY_FORMS = ("unletterbox", "untilt", STRIPS[0][0])
-
-
-def query_luma_forms(luma: Luma) -> dict[str, Luma]:
-    """What one query picture is searched by, ``original`` first: the picture; without
-    its frame of any width and colour (``unletterbox``), which meets the bank's original;
-    with the corners of a tilt repainted as the bank's tilt variants have them
-    (``untilt``); and the picture without its frame, for its middle strip, which meets
-    the bank's strip under captions at the top and the bottom."""
-    out = {"original": luma}
-    inner = unletterbox(luma)
-    if inner is not None:
-        out["unletterbox"] = inner
-    # A tilted picture framed afterwards is straightened inside its frame.
-    straight = normalise.untilt(inner) if inner is not None else None
-    if straight is None:
-        straight = normalise.untilt(luma)
-    if straight is not None:
-        out["untilt"] = straight
-    out[STRIPS[0][0]] = inner if inner is not None else luma
-    if inner is not None:
-        # A caption band is a flat band too, and trimming takes it: the strip of the
-        # untrimmed picture is the bank's strip then.
-        out[_UNTRIMMED_STRIP] = luma
-    whole = inner if inner is not None else luma
-    if min(whole.shape) >= 2 * MIN_PART_SIDE:
-        out.update({name: crop(whole, *edges) for name, *edges in HALVES})
-    return out
-
-
-#: The middle strip of a query picture before its frame was trimmed.
+#: The middle strip of a query picture before its frame was trimmed (:func:`query_hashes`).
 _UNTRIMMED_STRIP = f"{STRIPS[0][0]}_untrimmed"
 
 
@@ -362,43 +330,70 @@ def query_hashes(
     max_pixels: int = media.DEFAULT_MAX_PIXELS,
     dihedral: bool = True,
 ) -> dict[str, pdq.PdqHash]:
-    """The hashes one query file is searched by (:func:`query_luma_forms`), ``original``
-    first and the pipeline's own, each form in its 8 flips and quarter turns (so that a
-    mirrored copy that was also cropped or tilted meets the bank's crop or tilt); a form
-    of low quality (a flat strip) is left out, and so is a hash that repeats another.
+    """The hashes one query file is searched by, ``original`` first.
 
-    A flip of the middle strip is the strip of the flipped picture; after a quarter turn
-    the strip is the picture's middle columns, so those are hashed for the turns.
+    - ``original``: the picture's own PDQ, exactly as :func:`pdq.hash_file` gives it;
+    - ``unletterbox``: without its frame of any width and colour
+      (:func:`normalise.trim_box`), which meets the bank's original;
+    - ``untilt``: with the corners of a tilt repainted as the bank's tilts have them
+      (:func:`normalise.untilt`), looked for inside the frame first;
+    - ``middle_70``: the middle strip of the picture without its frame, which meets the
+      bank's strip under captions at the top and the bottom, and ``middle_70_untrimmed``
+      of the untrimmed picture (a caption band is a flat band too, and trimming takes it);
+    - ``half_top|bottom|left|right`` of the picture without its frame, for stickers.
+
+    Each of the first four in its 8 flips and quarter turns (``unletterbox_rotate90``...),
+    so that a mirrored copy that was also cropped, tilted or captioned meets the bank's
+    crop, tilt or strip; after a quarter turn the strip is the picture's middle columns.
+    The forms are hashed from a copy reduced to no less than :data:`QUERY_FORM_SIDE` (to
+    PDQ, a rescaled copy), the strip and the halves from the products of the picture's
+    own (:class:`pdq.Filtered`). A form of low quality is left out, and so is a hash that
+    repeats another.
     """
     frame = pdq.decode(source, pipeline=pipeline, max_pixels=max_pixels)[0]
-    # The picture's own hash is PDQ's, exactly; its forms are hashed from a copy reduced
-    # to no less than QUERY_FORM_SIDE (a rescaled copy to PDQ), a quarter of the work.
     hashes = {"original": pdq.hash_image(frame, pipeline=pipeline)}
     factor = min(frame.size) // QUERY_FORM_SIDE
-    forms = query_luma_forms(media.luminance(frame.reduce(factor) if factor >= 2 else frame))
+    luma = media.luminance(frame.reduce(factor) if factor >= 2 else frame)
     turns = tuple(DIHEDRAL) if dihedral else ("original",)
-    strip_name, share = STRIPS[0]
-    for form, pixels in forms.items():
-        if form == _UNTRIMMED_STRIP or form in _HALF_NAMES:
-            part = strip(pixels, share) if form == _UNTRIMMED_STRIP else pixels
-            value = pdq.pdq_from_luma(np.ascontiguousarray(part))
-            if not value.low_quality:
-                hashes[form] = value
-            continue
-        if form == strip_name:
-            rows = pdq.dihedral_blocks(np.ascontiguousarray(strip(pixels, share)))
-            columns = pdq.dihedral_blocks(np.ascontiguousarray(strip(pixels.T, share).T))
-            blocks = {t: (columns if t in _TRANSPOSING else rows)[t] for t in turns}
-        else:
-            blocks = pdq.dihedral_blocks(np.ascontiguousarray(pixels))
-        # A flip sees the same detail: one quality for the 8 turns (two for the strip).
+
+    def add(form: str, blocks: dict[str, NDArray[np.float32]], each: bool = True) -> None:
+        # A flip sees the same detail: one quality for the 8 turns.
         upright = pdq.pdq_from_block(blocks["original"])
         if upright.low_quality and form != "original":
-            continue
-        for turn in turns:
+            return
+        for turn in turns if each else ("original",):
             name = _query_name(form, turn)
             if name not in hashes:
                 hashes[name] = pdq.pdq_from_block(blocks[turn], upright.quality)
+
+    inner = unletterbox(luma)
+    whole = pdq.Filtered(inner if inner is not None else luma)
+    strip_name, share = STRIPS[0]
+    if inner is None:
+        add("original", whole.part())
+    else:
+        plain = pdq.Filtered(luma)
+        add("original", plain.part())
+        add("unletterbox", whole.part())
+        cut = round(luma.shape[0] * share)
+        add(_UNTRIMMED_STRIP, plain.part(rows=(cut, luma.shape[0] - cut)), each=False)
+    # A tilted picture framed afterwards is straightened inside its frame.
+    straight = normalise.untilt(inner) if inner is not None else None
+    if straight is None:
+        straight = normalise.untilt(luma)
+    if straight is not None:
+        add("untilt", pdq.dihedral_blocks(straight))
+    rows, cols = whole.luma.shape
+    across, down = round(rows * share), round(cols * share)
+    middle_rows = whole.part(rows=(across, rows - across))
+    middle_cols = whole.part(cols=(down, cols - down))
+    add(strip_name, {t: (middle_cols if t in _TRANSPOSING else middle_rows)[t] for t in DIHEDRAL})
+    if min(rows, cols) >= 2 * MIN_PART_SIDE:
+        half_rows, half_cols = round(rows * 0.5), round(cols * 0.5)
+        add("half_top", whole.part(rows=(0, rows - half_rows)), each=False)
+        add("half_bottom", whole.part(rows=(half_rows, rows)), each=False)
+        add("half_left", whole.part(cols=(0, cols - half_cols)), each=False)
+        add("half_right", whole.part(cols=(half_cols, cols)), each=False)
     return dict(distinct(hashes.items()))
 
 
