@@ -82,6 +82,8 @@ def trim_box(luma: Luma) -> tuple[int, int, int, int] | None:
     frame, and where it stops would then depend on the frame that was added.
     """
     rows, cols = luma.shape
+    if min(rows, cols) <= MIN_KEPT_PIXELS:  # nothing could be kept: no frame to read
+        return None
     top, bottom = _frame_depth(luma), rows - _frame_depth(luma[::-1])
     left, right = _frame_depth(luma.T), cols - _frame_depth(luma.T[::-1])
     if (top, bottom, left, right) == (0, rows, 0, cols):

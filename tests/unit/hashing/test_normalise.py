@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from alliance.hashing import media, normalise, pdq
+from alliance.hashing import media, normalise, pdq, variants
 
 from .conftest import REFERENCE
 
@@ -104,3 +105,12 @@ def test_an_upright_picture_or_a_plain_background_is_no_tilt(photo: Image.Image)
     plain = np.full((300, 400), 255.0, np.float32)
     plain[100:200, 150:250] = 40.0  # a dark object on white: corners alike, no tilt
     assert normalise.find_tilt(plain) is None
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 5), (40, 3), (33, 33)])
+def test_a_tiny_picture_is_searched_by_its_own_hash(size: tuple[int, int]) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 20, 30)).save(out, "PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no mean of an empty slice on the way
+        assert list(variants.query_hashes(out.getvalue())) == ["original"]
