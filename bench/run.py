@@ -31,6 +31,7 @@ from alliance.matching.pdq_index import PdqIndex, as_words
 from bench import banks, library, progress_report, takedown, victims
 from bench.robustness import DEFAULT_SEEDS, robustness
 from bench.timing import per_call as _per_call
+from bench.video_robustness import video_robustness
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "data" / "pdq-reference"
@@ -304,13 +305,14 @@ def main() -> None:
         "--seed",
         type=_seeds,
         default=list(DEFAULT_SEEDS),
-        help="robustness: the seeds its random pictures and edits are drawn from, "
+        help="robustness and video: the seeds their random pictures and edits are drawn from, "
         f"comma-separated, each run in turn (default {','.join(map(str, DEFAULT_SEEDS))})",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="robustness: a small run for development (about a minute), not for the record",
+        help="robustness and video: a small run for development (a few minutes), not for "
+        "the record",
     )
     parser.add_argument(
         "--bank-hashes", type=int, default=1_000_000, help="size of the bank synced and matched"
@@ -357,8 +359,8 @@ def main() -> None:
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
-        "robustness, index, sync, match, takedown, victims, library, progress) and replace them in "
-        "--out, keeping the others",
+        "robustness, video, index, sync, match, takedown, victims, library, progress) and "
+        "replace them in --out, keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -385,6 +387,11 @@ def main() -> None:
                 "robustness",
                 "Robustness to ordinary edits (`bench/robustness.py`)",
                 lambda: robustness(args.seed, quick=args.quick),
+            ),
+            (
+                "video",
+                "Robustness of video matching to ordinary edits (`bench/video_robustness.py`)",
+                lambda: video_robustness(args.seed, quick=args.quick),
             ),
             (
                 "index",

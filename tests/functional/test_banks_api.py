@@ -185,6 +185,44 @@ def test_match_an_uploaded_image(client: TestClient, world: World) -> None:
     )
     assert refused.status_code == 400
     assert "forms are PDQ hashes" in refused.text
+    # A video's forms are whole vPDQ hashes; those sampled more often count by the second.
+    banked = "\n".join(f"{i},{pdq_hex(100 + i)},100,{i}.000" for i in range(4))
+    client.post(
+        "/api/v1/banks/uploads/entries",
+        headers=analyst,
+        json={"entries": [{"signal_type": "vpdq", "signal": banked}]},
+    )
+    # Ten frames a second, mirrored: one frame of each second is a banked frame.
+    resampled = "\n".join(
+        f"{i},{pdq_hex(100 + i // 10) if i % 10 == 3 else pdq_hex(900 + i)},100,{i / 10:.3f}"
+        for i in range(40)
+    )
+    video = client.post(
+        "/api/v1/match",
+        headers=_h(world, Role.reviewer),
+        json={
+            "signals": [
+                {
+                    "signal_type": "vpdq",
+                    "signal": f"0,{pdq_hex(7)},100,0.000",
+                    "forms": {"flip_horizontal": resampled},
+                }
+            ]
+        },
+    )
+    [found] = video.json()["results"][0]["matches"]
+    assert (found["signal_type"], found["query_form"], found["distance"]) == (
+        "vpdq",
+        "flip_horizontal",
+        0,
+    )
+    bad_form = client.post(
+        "/api/v1/match",
+        headers=_h(world, Role.reviewer),
+        json={"signals": [{"signal_type": "vpdq", "signal": banked, "forms": {"x": "1,zz"}}]},
+    )
+    assert bad_form.status_code == 400
+    assert "vPDQ" in bad_form.text
 
 
 def test_upload_is_authorised_before_it_is_read(client: TestClient, world: World) -> None:

@@ -222,6 +222,24 @@ def test_videos_hash_index_and_match(app: typer.Typer, tmp_path: Path) -> None:
     assert lines["still.jpg"]["skipped"] == "not a video"
     assert isinstance(result.exception, InvalidInput)
     assert result.exception.message.startswith("1 of 2 queries matched; 1 could not be hashed")
+    # A mirrored copy in black bars: found by its query forms, not by its plain vPDQ.
+    mirrored = tmp_path / "mirrored"
+    mirrored.mkdir()
+    _clip(mirrored / "copy.mp4", str(bank / "fractal.mp4"), "-vf", "hflip,pad=320:320:0:40")
+    forms = runner.invoke(app, ["match", str(mirrored), "--index", str(index)])
+    [line] = _lines(forms.stdout)
+    [match] = line["matches"]
+    assert (Path(match["id"]).name, match["query_form"]) == (
+        "fractal.mp4",
+        "unletterbox_flip_horizontal",
+    )
+    plain = runner.invoke(app, ["match", str(mirrored), "--index", str(index), "--plain"])
+    assert [q["matches"] for q in _lines(plain.stdout)] == [[]]
+    hashed = runner.invoke(
+        app, ["hash", str(mirrored / "copy.mp4"), "--query", "--signals", "vpdq"]
+    )
+    [record] = _lines(hashed.stdout)
+    assert set(record["vpdq_variants"]) >= {"flip_horizontal", "unletterbox_flip_horizontal"}
     # The bank's own hash file as the query: each video finds itself.
     again = runner.invoke(app, ["match", str(hashfile), "--index", str(index)])
     found = {Path(str(q["query"])).name: q["matches"] for q in _lines(again.stdout)}

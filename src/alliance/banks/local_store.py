@@ -286,16 +286,22 @@ class LocalBankStore:
     # --- matching --------------------------------------------------------------------
 
     def find(
-        self, signal_type: str, value: str, banks: Iterable[str] | None = None
+        self,
+        signal_type: str,
+        value: str,
+        banks: Iterable[str] | None = None,
+        *,
+        form: str = "original",
     ) -> tuple[list[LocalMatch], list[str]]:
         """Matches of one (normalised) signal in the local banks, and the suppression banks
-        that silenced them (in which case no matches are returned)."""
+        that silenced them (in which case no matches are returned). ``form`` says which
+        form of the query it is (a video's further forms are counted by the second)."""
         names = list(banks) if banks is not None else list(self.banks)
         found: list[LocalMatch] = []
         silenced: list[str] = []
         for name in names:
             meta = self.banks[name]
-            hits = self._find_in(name, signal_type, value, int(meta["pdq_threshold"]))
+            hits = self._find_in(name, signal_type, value, int(meta["pdq_threshold"]), form)
             if hits and meta["suppression"]:
                 silenced.append(name)
             elif not meta["suppression"]:
@@ -305,7 +311,9 @@ class LocalBankStore:
         found.sort(key=lambda m: (m.distance, m.bank, m.entry["id"]))
         return found, []
 
-    def _find_in(self, bank: str, signal_type: str, value: str, threshold: int) -> list[LocalMatch]:
+    def _find_in(
+        self, bank: str, signal_type: str, value: str, threshold: int, form: str = "original"
+    ) -> list[LocalMatch]:
         entries = self.entries(bank)
         if signal_type == "pdq":
             hits = self.pdq_index(bank).search(value, threshold)
@@ -319,7 +327,7 @@ class LocalBankStore:
             found = []
             for record in entries.values():
                 if record["signal_type"] == "vpdq":
-                    distance = vpdq_distance(query, record["signal"])
+                    distance = vpdq_distance(query, record["signal"], form)
                     if distance is not None:
                         found.append(LocalMatch(bank, record, distance))
             return found

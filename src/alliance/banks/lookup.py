@@ -58,10 +58,13 @@ def pdq_index(session: Session, bank: Bank) -> PdqIndex:
     return index
 
 
-def vpdq_distance(query: video.VpdqHash, target: str) -> int | None:
+def vpdq_distance(query: video.VpdqHash, target: str, form: str = "original") -> int | None:
     """100 minus the share of the query's frames found in ``target`` when the videos match
-    (python-threatexchange's rule), else None."""
-    result = video.compare_videos(query, video.VpdqHash.from_text(target))
+    (python-threatexchange's rule; a further form of the query is counted by the second,
+    :func:`alliance.hashing.video.window_of`), else None."""
+    result = video.compare_videos(
+        query, video.VpdqHash.from_text(target), window=video.window_of(form)
+    )
     return round(100 - result.query_match_percent) if video.is_match(result) else None
 
 
@@ -72,8 +75,8 @@ def find(
     value: str,
     forms: Mapping[str, str] | None = None,
 ) -> list[tuple[BankEntry, int, str, str]]:
-    """Live entries of ``bank`` that ``value`` (already normalised) or one of its PDQ
-    ``forms`` (name → normalised hash) matches: each with its distance, which of its
+    """Live entries of ``bank`` that ``value`` (already normalised) or one of its PDQ or
+    vPDQ ``forms`` (name → normalised hash) matches: each with its distance, which of its
     variants matched and which form of the query (the closest pair)."""
     if signal_type == "pdq":
         index = pdq_index(session, bank)
@@ -89,7 +92,10 @@ def find(
         entries = session.execute(select(BankEntry).where(BankEntry.id.in_(closest))).scalars()
         return [(e, *closest[e.id]) for e in entries]
     if signal_type == "vpdq":
-        query = video.VpdqHash.from_text(value)
+        videos = {
+            form: video.VpdqHash.from_text(text)
+            for form, text in {"original": value, **(forms or {})}.items()
+        }
         found = []
         for entry in session.execute(
             select(BankEntry).where(
@@ -98,9 +104,13 @@ def find(
                 BankEntry.removed_at.is_(None),
             )
         ).scalars():
-            distance = vpdq_distance(query, entry.signal_value)
-            if distance is not None:
-                found.append((entry, distance, "original", "original"))
+            best: tuple[int, str] | None = None
+            for form, query in videos.items():
+                distance = vpdq_distance(query, entry.signal_value, form)
+                if distance is not None and (best is None or distance < best[0]):
+                    best = (distance, form)
+            if best is not None:
+                found.append((entry, best[0], "original", best[1]))
         return found
     entries = session.execute(
         select(BankEntry).where(

@@ -133,8 +133,9 @@ class SignalIn(BaseModel):
     forms: dict[Annotated[str, Field(max_length=64)], str] | None = Field(
         None,
         max_length=64,
-        description="PDQ only: further hashes of the same picture searched with it (its "
-        "form without a frame, straightened, its middle strip, flipped or turned: what "
+        description="PDQ and vPDQ: further hashes of the same picture or video searched "
+        "with it (without a frame or bars, straightened, its middle strip, flipped or "
+        "turned; a video's sampled ten frames a second and matched by the second: what "
         "`alliance hash --query` gives); each match says which form met it",
     )
 

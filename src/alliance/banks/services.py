@@ -573,9 +573,14 @@ def _query_forms(query: SignalIn) -> dict[str, str]:
     """A query's further forms, normalised; refused for a signal type that has none."""
     if not query.forms:
         return {}
-    if query.signal_type != "pdq":
-        raise InvalidInput(f"forms are PDQ hashes of one picture; {query.signal_type} has none")
-    return {name: normalise_signal("pdq", hashed) for name, hashed in query.forms.items()}
+    if query.signal_type not in ("pdq", "vpdq"):
+        raise InvalidInput(
+            f"forms are PDQ hashes of one picture or vPDQ hashes of one video; "
+            f"{query.signal_type} has none"
+        )
+    return {
+        name: normalise_signal(query.signal_type, hashed) for name, hashed in query.forms.items()
+    }
 
 
 def _match_one(

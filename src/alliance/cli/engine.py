@@ -141,8 +141,10 @@ def hash_command(
         bool,
         typer.Option(
             "--query",
-            help="Add pdq_variants: the forms a query is searched by (without a frame of "
-            "any width and colour, straightened, middle strip, each flipped and turned).",
+            help="Add pdq_variants / vpdq_variants: the forms a query is searched by "
+            "(pictures: without a frame of any width and colour, straightened, middle "
+            "strip, each flipped and turned; videos: ten frames a second, mirrored, "
+            "without bars).",
         ),
     ] = False,
     all_frames: Annotated[
@@ -281,9 +283,10 @@ def match_command(
         bool,
         typer.Option(
             "--plain",
-            help="Search each picture's own PDQ only. By default its query forms are "
-            "searched too: without a frame of any width and colour, straightened, its "
-            "middle strip, each flipped and turned (`alliance hash --query`).",
+            help="Search each file's own PDQ or vPDQ only. By default its query forms "
+            "are searched too (`alliance hash --query`): a picture without a frame of any "
+            "width and colour, straightened, its middle strip, each flipped and turned; a "
+            "video ten frames a second, mirrored, without bars.",
         ),
     ] = False,
     dihedral: Annotated[
@@ -318,7 +321,10 @@ def match_command(
         _match_exact(queries, CryptoIndex.open(index_path), jobs)
     elif kind is IndexKind.vpdq:
         index = VpdqIndex.open(index_path)
-        _match_videos(queries, index, radius, query_match_percent, target_match_percent, jobs)
+        options = HashOptions(query=not plain)
+        _match_videos(
+            queries, index, radius, query_match_percent, target_match_percent, options, jobs
+        )
     else:
         options = HashOptions(
             dihedral=dihedral, overlays=overlays, query=not plain, all_frames=all_frames
@@ -389,12 +395,14 @@ def _match_videos(
     radius: int,
     query_share: float,
     target_share: float,
+    options: HashOptions,
     jobs: int,
 ) -> None:
-    """vPDQ matching: a video matches when enough of the query's frames are near its own."""
+    """vPDQ matching: a video matches when enough of the query's frames are near its own,
+    in one of the query's forms (mirrored, without bars, sampled more often)."""
     failed: list[str] = []
     matched = total = 0
-    for query in _query_records(queries, HashOptions(), jobs, "vpdq"):
+    for query in _query_records(queries, options, jobs, "vpdq"):
         name = query.name()
         found = query.get("vpdq")
         if found is None and query.error is None:
@@ -406,8 +414,11 @@ def _match_videos(
             sys.stdout.write(json.dumps({"query": name, "error": query.error}) + "\n")
             continue
         value = VpdqHash.from_text(found.value)
-        matches = index.search(
-            value,
+        forms = {"original": value} | {
+            name: VpdqHash.from_text(text) for name, text in found.variants.items()
+        }
+        matches = index.search_forms(
+            forms,
             distance=radius,
             query_match_percent=query_share,
             target_match_percent=target_share,
@@ -420,6 +431,7 @@ def _match_videos(
                     "id": m.id,
                     "query_match_percent": round(m.query_match_percent, 1),
                     "target_match_percent": round(m.target_match_percent, 1),
+                    **({"query_form": m.query_form} if m.query_form != "original" else {}),
                 }
                 for m in matches
             ],

@@ -11,11 +11,22 @@ Text form (one frame a line, as python-threatexchange serialises vPDQ):
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
+from alliance.hashing import normalise, pdq
 from alliance.hashing.errors import InvalidHash, InvalidMedia
 from alliance.hashing.pdq import LOW_QUALITY, MATCH_THRESHOLD, PdqHash
+
+Luma = NDArray[np.float32]
 
 #: Share of query frames that must match, as python-threatexchange's default.
 DEFAULT_QUERY_MATCH_PERCENT = 80.0
@@ -61,6 +72,29 @@ class VpdqHash:
         """Distinct frame digests of at least ``min_quality``."""
         return {f.pdq.digest for f in self.frames if f.quality >= min_quality}
 
+    def units(
+        self, min_quality: int = LOW_QUALITY, window: float | None = None
+    ) -> list[set[bytes]]:
+        """What a query's share is counted over: each distinct usable frame (vPDQ's rule),
+        or with ``window`` each span of that many seconds that has a usable frame, found
+        when any of its frames is (a form sampled more often than the bank's videos,
+        :func:`query_videos`)."""
+        if window is None:
+            return [{digest} for digest in sorted(self.usable(min_quality))]
+        times = sorted(f.timestamp for f in self.frames)
+        step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+        # The clip's last span is cut short where the clip ends: it may hold none of the
+        # banked video's frames, so it counts with the span before it.
+        last = int(times[-1] // window)
+        if last > 0 and times[-1] + step - last * window < window - step / 2:
+            last -= 1
+        spans: dict[int, set[bytes]] = {}
+        for f in self.frames:
+            if f.quality >= min_quality:
+                key = min(int(f.timestamp // window), last)
+                spans.setdefault(key, set()).add(f.pdq.digest)
+        return [spans[k] for k in sorted(spans)]
+
 
 def hash_video(path: Path | str, *, seconds_per_hash: float = 1.0) -> VpdqHash:
     """vPDQ of a video file: one frame hash every ``seconds_per_hash`` (0: every frame)."""
@@ -82,6 +116,202 @@ def hash_video(path: Path | str, *, seconds_per_hash: float = 1.0) -> VpdqHash:
     )
 
 
+# --- the forms a query video is searched by ---------------------------------------------
+
+#: Frames for the query forms are decoded with their shorter side at most this many
+#: pixels: to PDQ a rescaled copy, for a fraction of the work.
+VIDEO_FRAME_SIDE = 512
+#: Frames a second the further forms take: a banked frame is then at most a twentieth
+#: of a second from one of them (half a frame a second would be a new picture in a pan).
+QUERY_FRAMES_PER_SECOND = 10
+#: The further forms are counted by spans of this many seconds (vPDQ's frame a second).
+FORM_WINDOW = 1.0
+#: Share of the frames with any detail that must show bars for the clip to have them: a
+#: dark scene's edge is no bar, and bars are on every frame.
+BARS_SHARE = 0.8
+#: Frames flatter than this (standard deviation of luma) say nothing about bars: a fade.
+FLAT_FRAME = 4.0
+_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+#: Decoded frames kept in memory for the forms without bars (about 40 minutes of a
+#: 16:9 video); a longer clip with bars is decoded again instead.
+KEPT_FRAMES_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    width: int
+    height: int
+    #: vPDQ's step: a frame hash every ``step`` decoded frames.
+    step: int
+    fps: float
+
+
+def _tools() -> tuple[str, str] | None:
+    """FFmpeg's command line tools (``ffmpeg``, ``ffprobe``), if installed."""
+    ffmpeg, ffprobe = shutil.which("ffmpeg"), shutil.which("ffprobe")
+    return (ffmpeg, ffprobe) if ffmpeg and ffprobe else None
+
+
+def _probe(ffprobe: str, path: Path, seconds_per_hash: float) -> _Stream:
+    entries = "stream=width,height,avg_frame_rate,r_frame_rate"
+    command = [ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries", entries]
+    try:
+        # Our arguments, no shell; the path is absolute, so never read as an option.
+        out = subprocess.run(  # noqa: S603
+            [*command, "-of", "json", str(path.absolute())],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        info = json.loads(out)
+        stream = info["streams"][0]
+        rate = Fraction(stream.get("avg_frame_rate") or "0/1")
+        if rate <= 0:
+            rate = Fraction(stream.get("r_frame_rate") or "0/1")
+        width, height = int(stream["width"]), int(stream["height"])
+    except (subprocess.SubprocessError, OSError, LookupError, ValueError, ZeroDivisionError) as exc:
+        raise InvalidMedia(f"{path}: cannot read the video's stream ({exc})") from exc
+    fps = float(rate) if rate > 0 else 25.0
+    # As vPDQ picks frames: every (seconds per hash x frame rate)-th, or every frame.
+    step = max(1, int(seconds_per_hash * fps))
+    if min(width, height) < 1:
+        raise InvalidMedia(f"{path}: the video has no picture size")
+    return _Stream(width, height, step, fps)
+
+
+def _frames(
+    ffmpeg: str, path: Path, stream: _Stream, step: int
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """(frame number, RGB) of every ``step``-th frame, the shorter side reduced to at
+    most :data:`VIDEO_FRAME_SIDE`, as FFmpeg's command line decodes them. (Its luma plane
+    would be cheaper, but vPDQ weighs the colours of the frame in RGB, and those differ
+    where a saturated colour leaves RGB's range.)"""
+    factor = min(1.0, VIDEO_FRAME_SIDE / min(stream.width, stream.height))
+    width = max(2, round(stream.width * factor / 2) * 2)
+    height = max(2, round(stream.height * factor / 2) * 2)
+    graph = f"select='not(mod(n\\,{step}))',scale={width}:{height}:flags=area"
+    command = [ffmpeg, "-v", "error", "-nostdin", "-i", str(path.absolute()), "-an", "-vf", graph]
+    command += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    size = width * height * 3
+    # Our arguments, no shell; the path is absolute, so never read as an option.
+    with subprocess.Popen(  # noqa: S603
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    ) as decoder:
+        if decoder.stdout is None:  # pragma: no cover - a pipe was asked for
+            return
+        number = 0
+        while len(chunk := decoder.stdout.read(size)) == size:
+            yield number, np.frombuffer(chunk, np.uint8).reshape(height, width, 3)
+            number += step
+
+
+def _is_flat(luma: Luma) -> bool:
+    """A frame with no detail (a fade) says nothing about bars."""
+    return float(luma.std()) < FLAT_FRAME
+
+
+def _common_bars(
+    boxes: list[tuple[int, int, int, int] | None], shape: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    found = [b for b in boxes if b is not None]
+    if not found or len(found) < BARS_SHARE * len(boxes):
+        return None
+    box = (
+        min(b[0] for b in found),
+        max(b[1] for b in found),
+        min(b[2] for b in found),
+        max(b[3] for b in found),
+    )
+    return None if box == (0, shape[0], 0, shape[1]) else box
+
+
+def clip_bars(frames: list[Luma]) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the picture inside bars that the clip's frames all
+    have (letterbox, pillarbox, a frame of any colour), or None.
+
+    Each frame's frame is read by :func:`normalise.trim_box`; the clip's bars are on each
+    side the narrowest of them, as a frame whose scene is dark at an edge looks to have
+    wider bars there. Flat frames (a fade) are not asked.
+    """
+    if not frames:
+        return None
+    shape = (frames[0].shape[0], frames[0].shape[1])
+    return _common_bars([normalise.trim_box(f) for f in frames if not _is_flat(f)], shape)
+
+
+def _add_frame(
+    made: dict[str, list[VideoFrame]], name: str, luma: Luma, number: int, seconds: float
+) -> None:
+    """The frame and its mirror image under ``name`` and its ``flip_horizontal`` form."""
+    # The mirrored buffer from the same filtered rows (pdq.Filtered).
+    blocks = pdq.Filtered(luma).part()
+    upright = pdq.pdq_from_block(blocks["original"])
+    mirrored = pdq.pdq_from_block(blocks["flip_horizontal"], upright.quality)
+    mirror = "flip_horizontal" if name == "resampled" else f"{name}_flip_horizontal"
+    made.setdefault(name, []).append(VideoFrame(upright, number, seconds))
+    made.setdefault(mirror, []).append(VideoFrame(mirrored, number, seconds))
+
+
+def window_of(form: str) -> float | None:
+    """How a query form's share is counted (:meth:`VpdqHash.units`): the original by its
+    frames, as vPDQ does; the further forms, sampled more often, by the second."""
+    return None if form == "original" else FORM_WINDOW
+
+
+def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str, VpdqHash]:
+    """The vPDQ hashes a query video is searched by, ``original`` first.
+
+    - ``original``: :func:`hash_video`, Meta's vPDQ exactly, matched by its frames;
+    - ``resampled``: :data:`QUERY_FRAMES_PER_SECOND` frames a second, matched by the
+      second (:func:`window_of`): a trimmed copy's frames fall between the banked video's
+      (a frame a second), and in a moving scene half a second apart is another picture;
+      a second is found when one of its frames is near a banked frame;
+    - ``flip_horizontal``: the mirrored video, sampled so too;
+    - ``unletterbox`` and ``unletterbox_flip_horizontal``: without the bars every frame
+      has (:func:`clip_bars`), which meet the banked video as it was before the bars.
+
+    The further forms are decoded by FFmpeg's command line, once (twice for a long clip
+    with bars); without it, only ``original`` is made. A stored video matches a query
+    when one form matches it: the forms are whole videos, not a choice per frame.
+    """
+    path = Path(path)
+    forms = {"original": hash_video(path, seconds_per_hash=seconds_per_hash)}
+    tools = _tools()
+    if tools is None:
+        return forms
+    ffmpeg, ffprobe = tools
+    stream = _probe(ffprobe, path, seconds_per_hash)
+    step = max(1, round(stream.fps / QUERY_FRAMES_PER_SECOND))
+    made: dict[str, list[VideoFrame]] = {}
+    boxes: list[tuple[int, int, int, int] | None] = []
+    kept: list[tuple[int, NDArray[np.uint8]]] | None = []
+    shape: tuple[int, int] = (0, 0)
+    for number, rgb in _frames(ffmpeg, path, stream, step):
+        luma = rgb.astype(np.float32) @ _WEIGHTS
+        gray = np.rint(luma).astype(np.uint8)  # what is kept for the second look
+        shape = (luma.shape[0], luma.shape[1])
+        _add_frame(made, "resampled", luma, number, number / stream.fps)
+        if not _is_flat(luma):
+            boxes.append(normalise.trim_box(luma))
+        if kept is not None and (len(kept) + 1) * gray.nbytes <= KEPT_FRAMES_BYTES:
+            kept.append((number, gray))
+        else:
+            kept = None
+    bars = _common_bars(boxes, shape)
+    if bars is not None:
+        top, bottom, left, right = bars
+        again = kept or (
+            (number, np.rint(rgb.astype(np.float32) @ _WEIGHTS).astype(np.uint8))
+            for number, rgb in _frames(ffmpeg, path, stream, step)
+        )
+        for number, gray in again:
+            inner = gray[top:bottom, left:right].astype(np.float32)
+            _add_frame(made, "unletterbox", inner, number, number / stream.fps)
+    forms |= {name: VpdqHash(tuple(frames)) for name, frames in made.items() if frames}
+    return forms
+
+
 @dataclass(frozen=True, slots=True)
 class VideoMatch:
     query_match_percent: float
@@ -94,22 +324,29 @@ def compare_videos(
     *,
     distance: int = MATCH_THRESHOLD,
     min_quality: int = LOW_QUALITY,
+    window: float | None = None,
 ) -> VideoMatch:
-    """Percent of each video's distinct usable frames with a close frame in the other."""
-    mine, theirs = query.usable(min_quality), target.usable(min_quality)
-    if not mine or not theirs:
+    """Percent of the query's units (:meth:`VpdqHash.units`: its distinct usable frames,
+    or with ``window`` its spans of that many seconds) with a close frame in the target,
+    and percent of the target's distinct usable frames with a close frame in the query."""
+    units, theirs = query.units(min_quality, window), target.usable(min_quality)
+    if not units or not theirs:
         return VideoMatch(0.0, 0.0)
-
-    def share(a: set[bytes], b: set[bytes]) -> float:
-        others = [int.from_bytes(x, "big") for x in b]
-        hits = sum(
-            1
-            for x in a
-            if any((int.from_bytes(x, "big") ^ y).bit_count() <= distance for y in others)
-        )
-        return 100.0 * hits / len(a)
-
-    return VideoMatch(share(mine, theirs), share(theirs, mine))
+    mine = sorted(set().union(*units))
+    a = np.frombuffer(b"".join(mine), np.uint64).reshape(len(mine), 1, 4)
+    b = np.frombuffer(b"".join(sorted(theirs)), np.uint64).reshape(1, len(theirs), 4)
+    # Pairs' distances by XOR and popcount of 64-bit words, in blocks of about 4 MB.
+    rows = max(1, (1 << 22) // (32 * len(theirs)))
+    mine_near = np.zeros(len(mine), bool)
+    theirs_near = np.zeros(len(theirs), bool)
+    for start in range(0, len(mine), rows):
+        bits = np.bitwise_count(a[start : start + rows] ^ b).sum(axis=2, dtype=np.int32)
+        near = bits <= distance
+        mine_near[start : start + rows] = near.any(axis=1)
+        theirs_near |= near.any(axis=0)
+    found = {d for d, hit in zip(mine, mine_near, strict=True) if hit}
+    hits = sum(1 for unit in units if not unit.isdisjoint(found))
+    return VideoMatch(100.0 * hits / len(units), 100.0 * int(theirs_near.sum()) / len(theirs))
 
 
 def is_match(

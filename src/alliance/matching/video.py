@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from alliance.hashing.pdq import LOW_QUALITY, MATCH_THRESHOLD
-from alliance.hashing.video import DEFAULT_QUERY_MATCH_PERCENT, VpdqHash
+from alliance.hashing.video import DEFAULT_QUERY_MATCH_PERCENT, VpdqHash, window_of
 from alliance.matching.errors import InvalidIndex
 from alliance.matching.pdq_index import PdqIndex, check_radius
 
@@ -35,6 +35,8 @@ class VideoMatch:
     id: str
     query_match_percent: float
     target_match_percent: float
+    #: Which form of the query matched (:func:`alliance.hashing.video.query_videos`).
+    query_form: str = "original"
 
 
 class VpdqIndex:
@@ -75,24 +77,58 @@ class VpdqIndex:
         distance: int = MATCH_THRESHOLD,
         query_match_percent: float = DEFAULT_QUERY_MATCH_PERCENT,
         target_match_percent: float = 0.0,
+        window: float | None = None,
     ) -> list[VideoMatch]:
-        """Matching videos, best query coverage first."""
+        """Matching videos, best query coverage first. The query's share is counted by
+        its distinct usable frames, or with ``window`` by its spans of that many seconds
+        (:meth:`VpdqHash.units`)."""
         check_radius(distance)
-        frames = sorted(query.usable(self.min_quality))
-        if not frames or not len(self._index):
+        units = query.units(self.min_quality, window)
+        if not units or not len(self._index):
             return []
+        frames = sorted(set().union(*units))
         queries = np.frombuffer(b"".join(frames), np.uint8).reshape(len(frames), 32)
-        query_hits: dict[str, int] = {}
+        videos_of: dict[bytes, set[str]] = {}
         target_hits: dict[str, set[str]] = {}
-        for matches in self._index.search_many(queries, distance):
-            for vid in {m.id for m in matches}:
-                query_hits[vid] = query_hits.get(vid, 0) + 1
+        for frame, matches in zip(frames, self._index.search_many(queries, distance), strict=True):
+            videos_of[frame] = {m.id for m in matches}
             for m in matches:
                 target_hits.setdefault(m.id, set()).add(m.hash)
+        query_hits: dict[str, int] = {}
+        for unit in units:
+            for vid in set().union(*(videos_of[d] for d in unit)):
+                query_hits[vid] = query_hits.get(vid, 0) + 1
         out = []
         for vid, hits in query_hits.items():
-            mine = 100.0 * hits / len(frames)
+            mine = 100.0 * hits / len(units)
             theirs = 100.0 * len(target_hits[vid]) / self._frame_counts[vid]
             if mine >= query_match_percent and theirs >= target_match_percent:
                 out.append(VideoMatch(vid, mine, theirs))
         return sorted(out, key=lambda m: (-m.query_match_percent, m.id))
+
+    def search_forms(
+        self,
+        forms: Mapping[str, VpdqHash],
+        *,
+        distance: int = MATCH_THRESHOLD,
+        query_match_percent: float = DEFAULT_QUERY_MATCH_PERCENT,
+        target_match_percent: float = 0.0,
+    ) -> list[VideoMatch]:
+        """Matching videos of any of a query's ``forms`` (name -> vPDQ,
+        :func:`~alliance.hashing.video.query_videos`): each form is a whole video matched
+        by the rule of :meth:`search` (the further forms by the second,
+        :func:`~alliance.hashing.video.window_of`), and each video is given with the form
+        that covered most of it."""
+        best: dict[str, VideoMatch] = {}
+        for name, form in forms.items():
+            for match in self.search(
+                form,
+                distance=distance,
+                query_match_percent=query_match_percent,
+                target_match_percent=target_match_percent,
+                window=window_of(name),
+            ):
+                known = best.get(match.id)
+                if known is None or match.query_match_percent > known.query_match_percent:
+                    best[match.id] = replace(match, query_form=name)
+        return sorted(best.values(), key=lambda m: (-m.query_match_percent, m.id))

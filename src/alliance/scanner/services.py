@@ -104,7 +104,7 @@ def match_record(store: LocalBankStore, record: HashRecord) -> ScanResult:
     found: dict[tuple[str, int], tuple[LocalMatch, str]] = {}
     silenced: set[str] = set()
     for name, form, value in _queries(record):
-        matches, suppressors = store.find(name, value)
+        matches, suppressors = store.find(name, value, form=form)
         silenced.update(suppressors)
         for match in matches:
             key = (match.bank, int(match.entry["id"]))

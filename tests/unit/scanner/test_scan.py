@@ -165,7 +165,17 @@ def test_scan_matches_a_banked_video(session: Session, tmp_path: Path) -> None:
         )
     )
     best = next(scan([clip], store)).matches[0]
-    assert (best["signal_type"], best["distance"]) == ("vpdq", 0)
+    assert (best["signal_type"], best["distance"], best["query_form"]) == ("vpdq", 0, "original")
+    # A mirrored copy is found by its mirrored form, counted by the second.
+    mirrored = tmp_path / "mirrored" / "clip.mp4"
+    mirrored.parent.mkdir()
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", str(clip), "-vf", "hflip", "-pix_fmt", "yuv420p",
+         str(mirrored)],
+        check=True,
+    )  # fmt: skip
+    [found] = next(scan([mirrored], store)).matches
+    assert (found["signal_type"], found["query_form"]) == ("vpdq", "flip_horizontal")
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])

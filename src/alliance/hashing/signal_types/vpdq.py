@@ -6,12 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from alliance.hashing import video
-from alliance.hashing.signal_type import ContentType, IndexKind, SignalHash, SignalType
+from alliance.hashing.signal_type import (
+    ContentType,
+    HashOptions,
+    IndexKind,
+    SignalHash,
+    SignalType,
+)
 
 
-def hash_file(path: Path, options: object) -> SignalHash:
-    """A frame a second; none of ``alliance hash``'s options apply to videos."""
-    return SignalHash(video.hash_video(path).to_text())
+def hash_file(path: Path, options: HashOptions) -> SignalHash:
+    """A frame a second; with ``query`` also the forms a query video is searched by
+    (:func:`alliance.hashing.video.query_videos`). The other options are for pictures."""
+    if not options.query or options.bank_variants:
+        return SignalHash(video.hash_video(path).to_text())
+    forms = video.query_videos(path)
+    original = forms.pop("original").to_text()
+    return SignalHash(original, variants={name: form.to_text() for name, form in forms.items()})
 
 
 def validate(value: str) -> str:

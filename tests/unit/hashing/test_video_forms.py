@@ -1,0 +1,136 @@
+"""The forms a query video is searched by: mirrored, without bars, sampled ten frames a
+second and matched by the second (issue 18, part 3). Clips are generated here: a smooth
+random texture under a fast pan, so that half a second later is another picture."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from alliance.hashing import video
+from alliance.hashing.pdq import PdqHash
+from alliance.matching.video import VpdqIndex
+
+needs_ffmpeg = pytest.mark.skipif(
+    shutil.which("ffmpeg") is None, reason="needs the ffmpeg binary to make clips"
+)
+
+
+def _texture(seed: int, size: tuple[int, int] = (800, 240)) -> Image.Image:
+    """A smooth random picture: coarse noise enlarged, in colour."""
+    coarse = np.random.default_rng(seed).integers(0, 256, (size[1] // 16, size[0] // 16, 3))
+    return Image.fromarray(coarse.astype(np.uint8)).resize(size, Image.Resampling.BICUBIC)
+
+
+def _panned(path: Path, seed: int, seconds: float = 6.0, rate: int = 25) -> Path:
+    """A 160x120 clip panning across a texture by an eighth of the view a second."""
+    picture = _texture(seed)
+    frames = []
+    for i in range(int(seconds * rate)):
+        left = i / rate * 0.125 * 240
+        box = (left, 0.0, left + 240, 180.0)
+        frames.append(picture.resize((160, 120), Image.Resampling.BILINEAR, box=box).tobytes())
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "160x120",
+         "-r", str(rate), "-i", "-", "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p",
+         str(path)],
+        input=b"".join(frames),
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def _edited(source: Path, path: Path, *options: str) -> Path:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", *options[:2], "-i", str(source), *options[2:],
+         "-c:v", "libx264", "-crf", "23", "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def _frames(*spans: tuple[float, str]) -> video.VpdqHash:
+    return video.VpdqHash(
+        tuple(video.VideoFrame(PdqHash.from_hex(h, 100), i, t) for i, (t, h) in enumerate(spans))
+    )
+
+
+A, B, C, D = "0" * 64, "f" * 64, "0f" * 32, "f0" * 32
+
+
+def test_a_further_form_is_counted_by_the_second() -> None:
+    # Three seconds sampled twice a second; one frame of each second is a banked frame.
+    query = _frames((0.0, A), (0.5, B), (1.0, C), (1.5, B), (2.0, B), (2.5, A))
+    target = _frames((0.0, A), (1.0, C))
+    assert [len(u) for u in query.units(window=1.0)] == [2, 2, 2]
+    by_frame = video.compare_videos(query, target)
+    assert by_frame.query_match_percent == pytest.approx(200 / 3)  # A and C of A, B, C
+    by_second = video.compare_videos(query, target, window=1.0)
+    assert by_second.query_match_percent == 100.0
+    assert by_second.target_match_percent == 100.0
+    # The index counts the same way, and says which form matched.
+    index = VpdqIndex.build({"v": target, "w": _frames((0.0, D))})
+    assert index.search(query) == []  # by its frames: 2 of 3
+    [match] = index.search_forms({"original": _frames((0.0, B)), "resampled": query})
+    assert (match.id, match.query_form, match.query_match_percent) == ("v", "resampled", 100.0)
+    assert video.window_of("original") is None
+    assert video.window_of("flip_horizontal") == video.FORM_WINDOW
+
+
+def test_clip_bars_are_the_bars_every_frame_has() -> None:
+    rng = np.random.default_rng(3)
+
+    def framed(inner: np.ndarray, top: int, left: int, colour: float) -> np.ndarray:
+        out = np.full((120, 200), colour, np.float32)
+        out[top : top + inner.shape[0], left : left + inner.shape[1]] = inner
+        return out
+
+    scenes = [rng.uniform(30, 220, (80, 150)).astype(np.float32) for _ in range(10)]
+    # A dark edge in one scene looks like wider bars there: the narrowest wins.
+    scenes[3][:, :20] = 90.0
+    frames = [framed(s, 25, 30, 90.0) for s in scenes]
+    frames.append(np.full((120, 200), 0.0, np.float32))  # a fade: says nothing
+    assert video.clip_bars(frames) == (25, 105, 30, 180)
+    # Bars that only a few frames show are a scene's, not the clip's.
+    plain = [rng.uniform(30, 220, (120, 200)).astype(np.float32) for _ in range(8)]
+    assert video.clip_bars([*plain, *frames[:2]]) is None
+    assert video.clip_bars(plain) is None
+
+
+@needs_ffmpeg
+def test_mirrored_letterboxed_and_trimmed_copies_are_found(tmp_path: Path) -> None:
+    pytest.importorskip("vpdq")
+    master = _panned(tmp_path / "master.mp4", seed=1)
+    other = _panned(tmp_path / "other.mp4", seed=2)
+    index = VpdqIndex.build({"master": video.hash_video(master), "other": video.hash_video(other)})
+    copies = {
+        "mirrored": ("-vf", "hflip", "flip_horizontal"),
+        "letterboxed": ("-vf", "pad=260:160:30:12:color=0x3366aa", "unletterbox"),
+        "mirrored and letterboxed": (
+            "-vf",
+            "hflip,pad=160:200:0:40",
+            "unletterbox_flip_horizontal",
+        ),
+    }
+    for name, (flag, graph, form) in copies.items():
+        copy = _edited(master, tmp_path / "copy.mp4", "-ss", "0", flag, graph)
+        assert not video.is_match(
+            video.compare_videos(video.hash_video(copy), video.hash_video(master))
+        ), name
+        [match] = index.search_forms(video.query_videos(copy))
+        assert (match.id, match.query_form) == ("master", form), name
+    # Trimmed 0.5 s into a fast pan: no frame of the copy's is one of the bank's, but ten
+    # frames a second have one within a twentieth of a second of each.
+    trimmed = _edited(master, tmp_path / "trimmed.mp4", "-ss", "0.5", "-t", "4.5")
+    plain = video.compare_videos(video.hash_video(trimmed), video.hash_video(master))
+    assert not video.is_match(plain)
+    [match] = index.search_forms(video.query_videos(trimmed))
+    assert (match.id, match.query_form) == ("master", "resampled")
+    assert match.query_match_percent >= 80
+    # The unrelated clip is found by none of the forms.
+    assert [m.id for m in index.search_forms(video.query_videos(other))] == ["other"]
