@@ -90,14 +90,42 @@ def test_a_tilt_is_found_with_any_fill(
     tilted = photo.rotate(degrees, Image.Resampling.BICUBIC, expand=expand, fillcolor=fill)
     found = normalise.find_tilt(_luma(tilted, 85))
     assert found is not None
-    # Read on a 128-pixel copy: near enough to repaint the corners (the bank has the angle)
-    assert abs(found.degrees - degrees) <= 1.0
+    # Refined on the picture: near enough to repaint the corners (the bank has the angle)
+    assert abs(found.degrees - degrees) <= 0.5
     assert found.expanded is expand
     straight = normalise.untilt(_luma(tilted, 85), found)
     assert straight is not None
     assert abs(straight.shape[0] / photo.height - 1) <= 0.03
     assert abs(straight.shape[1] / photo.width - 1) <= 0.03
     assert straight[0, 0] == 0.0  # repainted black, as the bank's tilts
+
+
+@pytest.mark.parametrize(
+    ("degrees", "fill"), [(1.6, (255, 255, 255)), (-1.6, (90, 200, 60)), (2.2, (0, 0, 0))]
+)
+def test_a_small_tilt_of_a_small_picture_is_found(
+    photo: Image.Image, degrees: float, fill: tuple[int, int, int]
+) -> None:
+    # Corners a few pixels deep: lost on a coarse copy, read on a finer one.
+    small = photo.resize((320, 240), Image.Resampling.BICUBIC)
+    tilted = small.rotate(degrees, Image.Resampling.BICUBIC, fillcolor=fill)
+    found = normalise.find_tilt(_luma(tilted, 90))
+    assert found is not None and not found.expanded
+    assert abs(found.degrees - degrees) <= 0.5
+
+
+def test_untilt_leaves_the_picture_and_its_edge_as_the_bank_tilts_them(photo: Image.Image) -> None:
+    luma = _luma(photo)
+    tilted = variants.tilt(luma, 3.0)  # the bank's form: black corners
+    straight = normalise.untilt(tilted, normalise.Tilt(3.0, False, 0.0))
+    assert straight is not None
+    # Nothing of the picture is painted over, its anti-aliased edge included.
+    assert np.abs(straight - tilted).max() <= 1.0
+    white = photo.rotate(3.0, Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+    repainted = normalise.untilt(_luma(white), normalise.Tilt(3.0, False, 255.0))
+    assert repainted is not None
+    banked = pdq.pdq_from_luma(tilted)
+    assert pdq.pdq_from_luma(repainted).distance(banked) <= 12
 
 
 def test_an_upright_picture_or_a_plain_background_is_no_tilt(photo: Image.Image) -> None:
