@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 Luma = NDArray[np.float32]
 
@@ -338,3 +339,31 @@ def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
         top, left = round((rows - inner_rows) / 2), round((cols - inner_cols) / 2)
         out = out[max(0, top) : top + round(inner_rows), max(0, left) : left + round(inner_cols)]
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def derotate(luma: Luma, tilt: Tilt) -> tuple[Luma, Luma]:
+    """The tilted picture turned back upright: (on the picture's own canvas, black where
+    the tilt's canvas cut it off; the largest centred rectangle of its shape that was all
+    seen). A tilt that kept the canvas cut off the picture's corners, so the rectangle is
+    an even crop of a few percent a side (the bank's centre crops); on a grown canvas it
+    is the whole picture. What was also done to the picture before the tilt (a crop, a
+    frame, a caption) is then as upright as in the bank's crops, originals and strips."""
+    rows, cols = luma.shape
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    back = np.asarray(image.rotate(-tilt.degrees, Image.Resampling.BICUBIC), dtype=np.float32)
+    if tilt.expanded:
+        inner_rows, inner_cols = _inner_size(rows, cols, tilt.degrees, tilt.expanded)
+        top, left = round((rows - inner_rows) / 2), round((cols - inner_cols) / 2)
+        back = back[max(0, top) : top + round(inner_rows), max(0, left) : left + round(inner_cols)]
+        # The fill's anti-aliased edge: a pixel off each side.
+        seen = back[1:-1, 1:-1]
+        return np.ascontiguousarray(back), np.ascontiguousarray(seen)
+    angle = math.radians(abs(tilt.degrees))
+    c, s = math.cos(angle), math.sin(angle)
+    half_h, half_w = rows / 2, cols / 2
+    share = min(half_w / (half_w * c + half_h * s), half_h / (half_w * s + half_h * c))
+    # A pixel less a side: the canvas's anti-aliased edge.
+    cut_rows = math.ceil(rows * (1 - share) / 2) + 1
+    cut_cols = math.ceil(cols * (1 - share) / 2) + 1
+    seen = back[cut_rows : rows - cut_rows, cut_cols : cols - cut_cols]
+    return np.ascontiguousarray(back), np.ascontiguousarray(seen)

@@ -128,6 +128,30 @@ def test_untilt_leaves_the_picture_and_its_edge_as_the_bank_tilts_them(photo: Im
     assert pdq.pdq_from_luma(repainted).distance(banked) <= 12
 
 
+@pytest.mark.parametrize("expand", [False, True])
+def test_derotate_turns_the_picture_back_and_keeps_what_was_seen(
+    photo: Image.Image, expand: bool
+) -> None:
+    luma = _luma(photo)
+    tilted = photo.rotate(5.0, Image.Resampling.BICUBIC, expand=expand, fillcolor=(255, 0, 0))
+    back, seen = normalise.derotate(_luma(tilted), normalise.Tilt(5.0, expand, 76.0))
+    assert abs(back.shape[0] - luma.shape[0]) <= 2 and abs(back.shape[1] - luma.shape[1]) <= 2
+    rows, cols = seen.shape
+    if expand:  # the whole picture, a pixel less a side
+        assert (rows, cols) == (back.shape[0] - 2, back.shape[1] - 2)
+    else:  # an even crop: 5 degrees cut off about 6 % a side of this 8:5 picture
+        assert 0.86 <= rows / luma.shape[0] <= 0.9 and 0.86 <= cols / luma.shape[1] <= 0.9
+
+    # Upright again: the seen part is the picture's own pixels (the middle of each, a
+    # pixel of rounding either way), not a tilted copy of them.
+    def middle(a: normalise.Luma) -> normalise.Luma:
+        top, left = (a.shape[0] - rows) // 2 + 4, (a.shape[1] - cols) // 2 + 4
+        return a[top : top + rows - 8, left : left + cols - 8]
+
+    assert np.abs(middle(seen) - middle(luma)).mean() < 6
+    assert np.abs(middle(seen) - middle(_luma(tilted))).mean() > 12
+
+
 def test_an_upright_picture_or_a_plain_background_is_no_tilt(photo: Image.Image) -> None:
     assert normalise.find_tilt(_luma(photo, 85)) is None
     plain = np.full((300, 400), 255.0, np.float32)
