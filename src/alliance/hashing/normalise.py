@@ -97,6 +97,65 @@ def trim_box(luma: Luma) -> tuple[int, int, int, int] | None:
     return top, bottom, left, right
 
 
+#: A line is flat, for :func:`loose_trim_box`, when this share of its pixels are within the
+#: tolerance of its own median: a frame's line with caption text or a band laid over it.
+LOOSE_FLAT_SHARE = 0.45
+#: ... and a line is frame again when at most this share of its pixels are off its median
+#: (a side's frame crossed by the caption or the band laid over the top or the bottom).
+LOOSE_FRAME_OUTLIERS = 0.15
+
+
+def _loose_depth(lines: Luma, start: int, limit: int) -> int:
+    """How deep the frame of ``lines`` (outermost first) goes when something was laid over
+    it: from ``start`` (where :func:`trim_box` stopped) on through lines that are mostly
+    flat (:data:`LOOSE_FLAT_SHARE`: text over the frame) up to the last line that is all
+    flat again (the frame beyond the text); a picture's own flat edge rarely is."""
+    depth, chunk, last = start, 8, start
+    while depth < limit:
+        part = lines[depth : min(limit, depth + chunk), ::2]
+        off = np.abs(part - np.median(part, axis=1)[:, None]) > BORDER_TOLERANCE
+        share = off.mean(axis=1)
+        whole = np.flatnonzero(share <= LOOSE_FRAME_OUTLIERS)
+        stop = share > 1 - LOOSE_FLAT_SHARE
+        end = int(np.argmax(stop)) if stop.any() else len(part)
+        whole = whole[whole < end]
+        if len(whole):
+            last = depth + int(whole[-1]) + 1
+        if stop.any():
+            break
+        depth, chunk = depth + len(part), chunk * 2
+    return last
+
+
+def loose_trim_box(
+    luma: Luma, box: tuple[int, int, int, int] | None
+) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the picture inside its frame when caption text or a
+    band was laid over the frame afterwards (which stops :func:`trim_box` at the text):
+    each side trimmed on through flat lines, text or not. None when that keeps what
+    ``box`` (:func:`trim_box`'s) keeps, or too little; a side whose outermost line is not
+    flat is left alone."""
+    rows, cols = luma.shape
+    if min(rows, cols) <= MIN_KEPT_PIXELS:
+        return None
+    top, bottom, left, right = box if box is not None else (0, rows, 0, cols)
+    most_rows, most_cols = round(rows * (1 - MIN_KEPT_SHARE)), round(cols * (1 - MIN_KEPT_SHARE))
+    loose = (
+        _loose_depth(luma, top, most_rows),
+        rows - _loose_depth(luma[::-1], rows - bottom, most_rows),
+        _loose_depth(luma.T, left, most_cols),
+        cols - _loose_depth(luma.T[::-1], cols - right, most_cols),
+    )
+    if loose == (top, bottom, left, right):
+        return None
+    kept_rows, kept_cols = loose[1] - loose[0], loose[3] - loose[2]
+    if min(kept_rows, kept_cols) < MIN_KEPT_PIXELS:
+        return None
+    if kept_rows < rows * MIN_KEPT_SHARE or kept_cols < cols * MIN_KEPT_SHARE:
+        return None
+    return loose
+
+
 # --- tilts -------------------------------------------------------------------------------
 
 #: Tilts looked for, in degrees either way: ordinary straightening goes to about 7.
@@ -107,6 +166,10 @@ MIN_TILT = 0.4
 #: fine enough that the bare corners reach this many of its pixels into the canvas.
 TILT_PROBE_SIDE = 192
 TILT_PROBE_DEPTH = 8
+#: Legs up to this much steeper (degrees) than :data:`MAX_TILT` may still be a tilt whose
+#: fill has the colour of the picture's edge nearby; steeper ones are a picture's own
+#: corners (a dark background), and cost no search.
+LEGS_SLACK = 2.5
 #: Nor finer than this many pixels on its longer side.
 TILT_PROBE_MAX_SIDE = 512
 #: The angle is searched this far (degrees) either way of the legs' angle, half a degree
@@ -249,10 +312,10 @@ def find_tilt(luma: Luma) -> Tilt | None:
     if np.abs(corners - colour).max() > FILL_TOLERANCE:
         return None
     legs = _legs_angle(luma, colour)
-    if legs is None or legs[0] < MIN_TILT:
+    if legs is None or not MIN_TILT <= legs[0] <= MAX_TILT + LEGS_SLACK:
         return None
-    # Legs too steep for a tilt are a picture's own edge near the fill's colour lengthening
-    # the short leg: the search then starts from the steepest tilt.
+    # Legs a little too steep for a tilt are a picture's own edge near the fill's colour
+    # lengthening the short leg: the search then starts from the steepest tilt.
     angle, depth = min(legs[0], MAX_TILT), legs[1]
     longer = max(rows, cols)
     coarse = max(1, math.ceil(longer / TILT_PROBE_SIDE))

@@ -366,7 +366,8 @@ def query_hashes(
             if name not in hashes:
                 hashes[name] = pdq.pdq_from_block(blocks[turn], upright.quality)
 
-    inner = unletterbox(luma)
+    box = normalise.trim_box(luma)
+    inner = luma[box[0] : box[1], box[2] : box[3]] if box is not None else None
     whole = pdq.Filtered(inner if inner is not None else luma)
     strip_name, share = STRIPS[0]
     if inner is None:
@@ -377,6 +378,15 @@ def query_hashes(
         add("unletterbox", whole.part())
         cut = round(luma.shape[0] * share)
         add(_UNTRIMMED_STRIP, plain.part(rows=(cut, luma.shape[0] - cut)), each=False)
+    # Caption text or a band laid over a frame stops trim_box at the text: trimmed on
+    # through flat lines, the picture (and its strip, when the text reaches into it).
+    loose = normalise.loose_trim_box(luma, box) if box is not None else None
+    if loose is not None:
+        top, bottom, left, right = loose
+        inside = pdq.Filtered(luma[top:bottom, left:right])
+        add("unletterbox_loose", inside.part(), False)
+        cut = round((bottom - top) * share)
+        add(f"unletterbox_loose_{strip_name}", inside.part(rows=(cut, bottom - top - cut)), False)
     # A tilted picture framed afterwards is straightened inside its frame.
     tilted, found = inner, normalise.find_tilt(inner) if inner is not None else None
     if found is None:

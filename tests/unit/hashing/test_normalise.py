@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from alliance.hashing import media, normalise, pdq, variants
 
@@ -73,6 +73,31 @@ def test_a_noised_frame_still_comes_off(photo: Image.Image) -> None:
     box = normalise.trim_box(noisy)
     assert box is not None
     assert abs(box[0] - 50) <= 3 and abs(box[2] - 50) <= 3
+
+
+def test_text_over_a_frame_is_trimmed_on_through(photo: Image.Image) -> None:
+    sides = (30, 80, 60, 50)  # left, top, right, bottom
+    framed = ImageOps.expand(photo, sides, fill=(0, 0, 0))
+    draw = ImageDraw.Draw(framed)
+    # A caption across the top frame and a band over part of the bottom one, as a meme
+    # maker or a caption tool lays them over the whole framed picture.
+    draw.text((framed.width / 2, 20), "CAPTION TEXT OVER THE FRAME", fill=(255, 255, 255),
+              font=ImageFont.load_default(size=36), anchor="ma", stroke_width=2,
+              stroke_fill=(0, 0, 0))  # fmt: skip
+    draw.rectangle((0, framed.height - 30, framed.width, framed.height - 10), fill=(200, 40, 40))
+    luma = _luma(framed)
+    box = normalise.trim_box(luma)
+    assert box is not None
+    assert box[0] < 40  # the strict trim stops at the text (and at the band)
+    assert framed.height - box[1] < 30
+    loose = normalise.loose_trim_box(luma, box)
+    assert loose is not None
+    top, bottom, left, right = loose
+    assert abs(top - 80) <= 2 and abs(framed.height - bottom - 50) <= 2
+    assert abs(left - 30) <= 2 and abs(framed.width - right - 60) <= 2
+    # A frame without anything over it: the strict trim already has it all.
+    plain = _luma(ImageOps.expand(photo, sides, fill=(0, 0, 0)))
+    assert normalise.loose_trim_box(plain, normalise.trim_box(plain)) is None
 
 
 @pytest.mark.parametrize(

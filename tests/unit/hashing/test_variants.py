@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from alliance.hashing import parallel, pdq, variants
 
@@ -39,6 +39,16 @@ def _captioned(image: Image.Image) -> Image.Image:
     band = round(out.height * 0.12)
     out.paste((250, 250, 250), (0, 0, out.width, band))
     out.paste((20, 20, 20), (0, out.height - band, out.width, out.height))
+    return out
+
+
+def _banded(image: Image.Image) -> Image.Image:
+    """A caption band with text over the top 5 % of the whole (framed) picture."""
+    out = image.copy()
+    band = round(out.height * 0.05)
+    draw = ImageDraw.Draw(out)
+    draw.rectangle((0, 0, out.width, band), fill=(240, 240, 20))
+    draw.text((20, band / 2), "a caption on the band", fill=(0, 0, 0), anchor="lm")
     return out
 
 
@@ -114,6 +124,12 @@ def test_edits_match_their_banked_variant(
                 3.5, Image.Resampling.BICUBIC, fillcolor=(255, 255, 255)
             ),
             "derotate_unletterbox",
+        ),
+        # A band laid over a frame (across the whole framed picture) stops the trim; the
+        # loose trim goes on through it.
+        (
+            lambda im: _banded(ImageOps.expand(im, (40, 70, 50, 60), fill=(90, 90, 90))),
+            "unletterbox_loose",
         ),
         # Captions before the tilt: the upright picture's middle strip meets the bank's.
         (lambda im: _captioned(im).rotate(-2.5, Image.Resampling.BICUBIC), "derotate_middle_70"),
