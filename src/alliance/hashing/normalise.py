@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 Luma = NDArray[np.float32]
 
@@ -96,14 +97,90 @@ def trim_box(luma: Luma) -> tuple[int, int, int, int] | None:
     return top, bottom, left, right
 
 
+#: A line is flat, for :func:`loose_trim_box`, when this share of its pixels are within the
+#: tolerance of its own median: a frame's line with caption text or a band laid over it.
+LOOSE_FLAT_SHARE = 0.45
+#: ... and a line is frame again when at most this share of its pixels are off its median
+#: (a side's frame crossed by the caption or the band laid over the top or the bottom).
+LOOSE_FRAME_OUTLIERS = 0.15
+
+
+def _loose_depth(lines: Luma, start: int, limit: int) -> int:
+    """How deep the frame of ``lines`` (outermost first) goes when something was laid over
+    it: from ``start`` (where :func:`trim_box` stopped) on through lines that are mostly
+    flat (:data:`LOOSE_FLAT_SHARE`: text over the frame) up to the last line that is all
+    flat again (the frame beyond the text); a picture's own flat edge rarely is."""
+    depth, chunk, last = start, 8, start
+    while depth < limit:
+        part = lines[depth : min(limit, depth + chunk), ::2]
+        off = np.abs(part - np.median(part, axis=1)[:, None]) > BORDER_TOLERANCE
+        share = off.mean(axis=1)
+        whole = np.flatnonzero(share <= LOOSE_FRAME_OUTLIERS)
+        stop = share > 1 - LOOSE_FLAT_SHARE
+        end = int(np.argmax(stop)) if stop.any() else len(part)
+        whole = whole[whole < end]
+        if len(whole):
+            last = depth + int(whole[-1]) + 1
+        if stop.any():
+            break
+        depth, chunk = depth + len(part), chunk * 2
+    return last
+
+
+def loose_trim_box(
+    luma: Luma, box: tuple[int, int, int, int] | None
+) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the picture inside its frame when caption text or a
+    band was laid over the frame afterwards (which stops :func:`trim_box` at the text):
+    each side trimmed on through flat lines, text or not. None when that keeps what
+    ``box`` (:func:`trim_box`'s) keeps, or too little; a side whose outermost line is not
+    flat is left alone."""
+    rows, cols = luma.shape
+    if min(rows, cols) <= MIN_KEPT_PIXELS:
+        return None
+    top, bottom, left, right = box if box is not None else (0, rows, 0, cols)
+    most_rows, most_cols = round(rows * (1 - MIN_KEPT_SHARE)), round(cols * (1 - MIN_KEPT_SHARE))
+    loose = (
+        _loose_depth(luma, top, most_rows),
+        rows - _loose_depth(luma[::-1], rows - bottom, most_rows),
+        _loose_depth(luma.T, left, most_cols),
+        cols - _loose_depth(luma.T[::-1], cols - right, most_cols),
+    )
+    if loose == (top, bottom, left, right):
+        return None
+    kept_rows, kept_cols = loose[1] - loose[0], loose[3] - loose[2]
+    if min(kept_rows, kept_cols) < MIN_KEPT_PIXELS:
+        return None
+    if kept_rows < rows * MIN_KEPT_SHARE or kept_cols < cols * MIN_KEPT_SHARE:
+        return None
+    return loose
+
+
 # --- tilts -------------------------------------------------------------------------------
 
 #: Tilts looked for, in degrees either way: ordinary straightening goes to about 7.
 MAX_TILT = 7.5
 #: Below this a tilt changes PDQ less than recompression does; not worth a form.
 MIN_TILT = 0.4
-#: The corners are looked at on a copy this many pixels on its longer side.
+#: The corners are looked at on a copy this many pixels on its longer side, or finer:
+#: fine enough that the bare corners reach this many of its pixels into the canvas.
 TILT_PROBE_SIDE = 192
+TILT_PROBE_DEPTH = 8
+#: Legs up to this much steeper (degrees) than :data:`MAX_TILT` may still be a tilt whose
+#: fill has the colour of the picture's edge nearby; steeper ones are a picture's own
+#: corners (a dark background), and cost no search.
+LEGS_SLACK = 2.5
+#: Nor finer than this many pixels on its longer side.
+TILT_PROBE_MAX_SIDE = 512
+#: The angle is searched this far (degrees) either way of the legs' angle, half a degree
+#: apart, then to a tenth and a fortieth of a degree around the best.
+SEARCH = 3.0
+#: The angle is then refined on a copy this many pixels on its longer side (or the picture,
+#: if smaller), this far either way (degrees) in as many steps each way.
+TILT_REFINE_SIDE = 768
+REFINE_SPAN = 0.3
+REFINE_STEPS = 12
+NUDGES = (0.0, *(sign * k * 0.5 for k in range(1, 7) for sign in (-1.0, 1.0)))
 #: A pixel is fill when it is this close (0..255 luma) to the corners' colour.
 FILL_TOLERANCE = 14.0
 #: Of the pixels a tilt would leave uncovered, at least this share must be fill, and the
@@ -149,13 +226,18 @@ def _centred_grid(rows: int, cols: int) -> tuple[Luma, Luma]:
 
 
 def _score(
-    grid: tuple[Luma, Luma], fill: NDArray[np.bool_], degrees: float, expanded: bool
+    grid: tuple[Luma, Luma],
+    fill: NDArray[np.bool_],
+    shape: tuple[int, int],
+    degrees: float,
+    expanded: bool,
 ) -> float | None:
     """How sharply a tilt's edge separates fill from picture: the share of fill in a band
     just outside the edge it predicts, less the share just inside; None when the pixels
     it leaves bare are not fill. A picture whose own edge has the fill's colour fits a
-    larger tilt's bare corners too, but not its edge."""
-    inner = _inner_size(fill.shape[0], fill.shape[1], degrees, expanded)
+    larger tilt's bare corners too, but not its edge. ``grid`` and ``fill`` are the
+    probe's pixels near the canvas's edge, ``shape`` the probe's size."""
+    inner = _inner_size(shape[0], shape[1], degrees, expanded)
     away = _outside_by(grid, degrees, inner)
     # A pixel of the small copy on the picture's edge mixes both: left out of the count.
     bare = away > 1.0
@@ -176,8 +258,9 @@ def _run(line: Luma, colour: float) -> int:
     return int(np.argmax(off)) if off.any() else len(line)
 
 
-def _legs_angle(luma: Luma, colour: float) -> float | None:
-    """The tilt its corners' bare triangles give, in degrees (no sign), or None.
+def _legs_angle(luma: Luma, colour: float) -> tuple[float, int] | None:
+    """The tilt its corners' bare triangles give, in degrees (no sign), and their longest
+    short leg (how deep the bare corners reach into the canvas), or None.
 
     Each triangle has legs along two edges of the canvas, and the tilted picture's edge
     is its third side: the tangent of the tilt is the short leg over the long one, on a
@@ -192,10 +275,18 @@ def _legs_angle(luma: Luma, colour: float) -> float | None:
         (_run(bottom, colour), _run(left[::-1], colour)),
         (_run(bottom[::-1], colour), _run(right[::-1], colour)),
     )
-    angles = [math.degrees(math.atan(min(a, b) / max(a, b))) for a, b in legs if min(a, b) >= 2]
-    if len(angles) < 2:
+    two = [(a, b) for a, b in legs if min(a, b) >= 2]
+    if len(two) < 2:
         return None
-    return float(np.median(angles))
+    angles = [math.degrees(math.atan(min(a, b) / max(a, b))) for a, b in two]
+    return float(np.median(angles)), max(min(a, b) for a, b in two)
+
+
+def _border(rows: int, cols: int, width: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Row and column indices of the pixels within ``width`` of a canvas's edge."""
+    y, x = np.mgrid[0:rows, 0:cols]
+    near = (np.minimum(y, rows - 1 - y) < width) | (np.minimum(x, cols - 1 - x) < width)
+    return y[near], x[near]
 
 
 def find_tilt(luma: Luma) -> Tilt | None:
@@ -203,10 +294,14 @@ def find_tilt(luma: Luma) -> Tilt | None:
 
     The four corners must share one colour (any colour: editors fill with black, white
     or a chosen one), and their bare triangles give the angle (:func:`_legs_angle`). Its
-    sign and whether the canvas grew are the hypothesis whose edge, on a small copy,
-    best separates fill from picture; the angle may move a little there too, where the
-    picture's own edge has the fill's colour. A picture without such corners costs a
-    comparison of four pixels and a read of its edges.
+    sign, whether the canvas grew and the angle to a tenth of a degree are the hypothesis
+    whose edge best separates fill from picture, on a copy fine enough that the bare
+    corners are :data:`TILT_PROBE_DEPTH` pixels deep, read only near the canvas's edge
+    (where the corners are): a degree's tilt of a small picture leaves corners of a few
+    pixels, which a coarse copy would lose. The legs' angle is only a start (a picture's
+    own edge near the fill's colour lengthens a leg); the search goes a degree and a half
+    either way. A picture without such corners costs a comparison of four pixels and a
+    read of its edges.
     """
     rows, cols = luma.shape
     if min(rows, cols) < 32:
@@ -216,26 +311,76 @@ def find_tilt(luma: Luma) -> Tilt | None:
     colour = float(np.median(corners))
     if np.abs(corners - colour).max() > FILL_TOLERANCE:
         return None
-    angle = _legs_angle(luma, colour)
-    if angle is None or not MIN_TILT <= angle <= MAX_TILT + 0.5:
+    legs = _legs_angle(luma, colour)
+    if legs is None or not MIN_TILT <= legs[0] <= MAX_TILT + LEGS_SLACK:
         return None
-    step = max(1, math.ceil(max(rows, cols) / TILT_PROBE_SIDE))
+    # Legs a little too steep for a tilt are a picture's own edge near the fill's colour
+    # lengthening the short leg: the search then starts from the steepest tilt.
+    angle, depth = min(legs[0], MAX_TILT), legs[1]
+    longer = max(rows, cols)
+    coarse = max(1, math.ceil(longer / TILT_PROBE_SIDE))
+    step = max(math.ceil(longer / TILT_PROBE_MAX_SIDE), min(coarse, depth // TILT_PROBE_DEPTH))
     small = luma[: rows // step * step, : cols // step * step]
     small = small.reshape(rows // step, step, cols // step, step).mean(axis=(1, 3))
-    fill = np.abs(small - colour) <= FILL_TOLERANCE
-    grid = _centred_grid(*small.shape)
+    shape = (int(small.shape[0]), int(small.shape[1]))
+    # The bare corners and a band of picture inside their edge, at the largest angle tried.
+    reach = math.ceil(depth / step * 1.5 + (max(shape) / 2 + 4) * math.tan(math.radians(SEARCH)))
+    ys, xs = _border(*shape, reach + 4)
+    fill = np.abs(small[ys, xs] - colour) <= FILL_TOLERANCE
+    grid = (ys.astype(np.float32) - (shape[0] - 1) / 2, xs.astype(np.float32) - (shape[1] - 1) / 2)
+
+    def score(degrees: float, expanded: bool) -> float | None:
+        return _score(grid, fill, shape, degrees, expanded)
+
     best: tuple[float, float, bool] | None = None
     for expanded in (False, True):
         for sign in (1.0, -1.0):
-            for nudge in (0.0, -0.25, 0.25, -0.5, 0.5):
-                degrees = sign * min(angle + nudge, MAX_TILT)
-                score = _score(grid, fill, degrees, expanded)
+            for nudge in NUDGES:
+                degrees = sign * min(max(angle + nudge, MIN_TILT), MAX_TILT)
+                found = score(degrees, expanded)
                 # Ties go to the angle the legs gave (tried first).
-                if score is not None and (best is None or score > best[0] + 1e-9):
-                    best = (score, degrees, expanded)
+                if found is not None and (best is None or found > best[0] + 1e-9):
+                    best = (found, degrees, expanded)
     if best is None:
         return None
-    return Tilt(round(best[1], 2), best[2], colour)
+    _, centre, expanded = best
+    for k in (-2, -1, 1, 2):
+        degrees = math.copysign(min(max(abs(centre) + k * 0.2, MIN_TILT), MAX_TILT), centre)
+        found = score(degrees, expanded)
+        if found is not None and found > best[0] + 1e-9:
+            best = (found, degrees, expanded)
+    return Tilt(round(_refine(luma, colour, best[1], best[2], depth), 2), best[2], colour)
+
+
+def _refine(luma: Luma, colour: float, degrees: float, expanded: bool, depth: int) -> float:
+    """The angle near ``degrees`` whose edge best separates fill from picture on the
+    picture itself (a coarse copy places the edge to a pixel of its own: a few tenths of
+    a degree), read only near the edge that ``degrees`` predicts."""
+    rows, cols = luma.shape
+    step = max(1, math.ceil(max(rows, cols) / TILT_REFINE_SIDE))
+    small = luma[: rows // step * step, : cols // step * step]
+    if step > 1:
+        small = small.reshape(rows // step, step, cols // step, step).mean(axis=(1, 3))
+    shape = (int(small.shape[0]), int(small.shape[1]))
+    slack = (max(shape) / 2 + 4) * math.tan(math.radians(REFINE_SPAN)) + 4
+    ys, xs = _border(*shape, math.ceil(depth / step * 1.3 + slack))
+    grid = (ys.astype(np.float32) - (shape[0] - 1) / 2, xs.astype(np.float32) - (shape[1] - 1) / 2)
+    inner = _inner_size(shape[0], shape[1], degrees, expanded)
+    near = np.abs(_outside_by(grid, degrees, inner)) <= slack
+    grid = (grid[0][near], grid[1][near])
+    fill = np.abs(small[ys[near], xs[near]] - colour) <= FILL_TOLERANCE
+    best, found = degrees, -1.0
+    for k in range(-REFINE_STEPS, REFINE_STEPS + 1):
+        trial = degrees + k * REFINE_SPAN / REFINE_STEPS
+        away = _outside_by(grid, trial, _inner_size(shape[0], shape[1], trial, expanded))
+        outside = (away > 1.0) & (away <= 3.0)
+        inside = (away <= -1.0) & (away > -3.0)
+        if not outside.any() or not inside.any():
+            continue
+        contrast = float(fill[outside].mean() - fill[inside].mean())
+        if contrast > found + 1e-9:
+            best, found = trial, contrast
+    return best
 
 
 def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
@@ -246,11 +391,42 @@ def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
         return None
     rows, cols = luma.shape
     inner_rows, inner_cols = _inner_size(rows, cols, tilt.degrees, tilt.expanded)
-    # The fill's anti-aliased edge is painted too: a pixel and a half into the picture.
+    # A pixel on the tilted picture's edge mixes fill and picture by how much of it lies
+    # outside: that share of the fill's colour is taken off (left as a mix of black and
+    # picture, as the bank's tilts have it), and what lies wholly outside is black.
+    # Painting the edge over instead costs a flat picture tens of bits.
     away = _outside_by(_centred_grid(rows, cols), tilt.degrees, (inner_rows, inner_cols))
-    bare = away > -1.5
-    out = np.where(bare, np.float32(0.0), luma)
+    share = np.clip(away + 0.5, 0.0, 1.0)
+    out = np.where(away > 1.5, np.float32(0.0), np.maximum(luma - share * tilt.fill, 0.0))
     if tilt.expanded:
         top, left = round((rows - inner_rows) / 2), round((cols - inner_cols) / 2)
         out = out[max(0, top) : top + round(inner_rows), max(0, left) : left + round(inner_cols)]
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def derotate(luma: Luma, tilt: Tilt) -> tuple[Luma, Luma]:
+    """The tilted picture turned back upright: (on the picture's own canvas, black where
+    the tilt's canvas cut it off; the largest centred rectangle of its shape that was all
+    seen). A tilt that kept the canvas cut off the picture's corners, so the rectangle is
+    an even crop of a few percent a side (the bank's centre crops); on a grown canvas it
+    is the whole picture. What was also done to the picture before the tilt (a crop, a
+    frame, a caption) is then as upright as in the bank's crops, originals and strips."""
+    rows, cols = luma.shape
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    back = np.asarray(image.rotate(-tilt.degrees, Image.Resampling.BICUBIC), dtype=np.float32)
+    if tilt.expanded:
+        inner_rows, inner_cols = _inner_size(rows, cols, tilt.degrees, tilt.expanded)
+        top, left = round((rows - inner_rows) / 2), round((cols - inner_cols) / 2)
+        back = back[max(0, top) : top + round(inner_rows), max(0, left) : left + round(inner_cols)]
+        # The fill's anti-aliased edge: a pixel off each side.
+        seen = back[1:-1, 1:-1]
+        return np.ascontiguousarray(back), np.ascontiguousarray(seen)
+    angle = math.radians(abs(tilt.degrees))
+    c, s = math.cos(angle), math.sin(angle)
+    half_h, half_w = rows / 2, cols / 2
+    share = min(half_w / (half_w * c + half_h * s), half_h / (half_w * s + half_h * c))
+    # A pixel less a side: the canvas's anti-aliased edge.
+    cut_rows = math.ceil(rows * (1 - share) / 2) + 1
+    cut_cols = math.ceil(cols * (1 - share) / 2) + 1
+    seen = back[cut_rows : rows - cut_rows, cut_cols : cols - cut_cols]
+    return np.ascontiguousarray(back), np.ascontiguousarray(seen)

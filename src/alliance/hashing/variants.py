@@ -366,7 +366,8 @@ def query_hashes(
             if name not in hashes:
                 hashes[name] = pdq.pdq_from_block(blocks[turn], upright.quality)
 
-    inner = unletterbox(luma)
+    box = normalise.trim_box(luma)
+    inner = luma[box[0] : box[1], box[2] : box[3]] if box is not None else None
     whole = pdq.Filtered(inner if inner is not None else luma)
     strip_name, share = STRIPS[0]
     if inner is None:
@@ -377,12 +378,24 @@ def query_hashes(
         add("unletterbox", whole.part())
         cut = round(luma.shape[0] * share)
         add(_UNTRIMMED_STRIP, plain.part(rows=(cut, luma.shape[0] - cut)), each=False)
+    # Caption text or a band laid over a frame stops trim_box at the text: trimmed on
+    # through flat lines, the picture (and its strip, when the text reaches into it).
+    loose = normalise.loose_trim_box(luma, box) if _framed(box, luma.shape) else None
+    if loose is not None:
+        top, bottom, left, right = loose
+        inside = pdq.Filtered(luma[top:bottom, left:right])
+        add("unletterbox_loose", inside.part(), False)
+        cut = round((bottom - top) * share)
+        add(f"unletterbox_loose_{strip_name}", inside.part(rows=(cut, bottom - top - cut)), False)
     # A tilted picture framed afterwards is straightened inside its frame.
-    straight = normalise.untilt(inner) if inner is not None else None
-    if straight is None:
-        straight = normalise.untilt(luma)
-    if straight is not None:
-        add("untilt", pdq.dihedral_blocks(straight))
+    tilted, found = inner, normalise.find_tilt(inner) if inner is not None else None
+    if found is None:
+        tilted, found = luma, normalise.find_tilt(luma)
+    if found is not None and tilted is not None:
+        straight = normalise.untilt(tilted, found)
+        if straight is not None:
+            add("untilt", pdq.dihedral_blocks(straight))
+        _add_derotated(add, tilted, found)
     rows, cols = whole.luma.shape
     across, down = round(rows * share), round(cols * share)
     middle_rows = whole.part(rows=(across, rows - across))
@@ -395,6 +408,44 @@ def query_hashes(
         add("half_left", whole.part(cols=(0, cols - half_cols)), each=False)
         add("half_right", whole.part(cols=(half_cols, cols)), each=False)
     return dict(distinct(hashes.items()))
+
+
+def _add_derotated(
+    add: Callable[[str, dict[str, NDArray[np.float32]], bool], None],
+    luma: Luma,
+    found: normalise.Tilt,
+) -> None:
+    """The query forms of a tilted picture turned back upright (:func:`normalise.derotate`),
+    upright only (a mirrored copy that was tilted meets the bank through ``untilt``): what
+    was seen of the picture (a crop before the tilt meets the bank's crops; on a grown
+    canvas, the whole picture meets its original), that without its frame (a frame before
+    the tilt), and the middle strip and the halves of the picture on its own canvas
+    (captions or stickers before or after the tilt)."""
+    back, seen = normalise.derotate(luma, found)
+    if min(seen.shape) < 2 * MIN_PART_SIDE:
+        return
+    add("derotate", pdq.Filtered(seen).part(), False)
+    if (trimmed := unletterbox(seen)) is not None:
+        add("derotate_unletterbox", pdq.Filtered(trimmed).part(), False)
+    rows, cols = back.shape
+    whole = pdq.Filtered(back)
+    cut = round(rows * STRIPS[0][1])
+    add(f"derotate_{STRIPS[0][0]}", whole.part(rows=(cut, rows - cut)), False)
+    add("derotate_half_top", whole.part(rows=(0, rows - round(rows * 0.5))), False)
+    add("derotate_half_bottom", whole.part(rows=(round(rows * 0.5), rows)), False)
+    add("derotate_half_left", whole.part(cols=(0, cols - round(cols * 0.5))), False)
+    add("derotate_half_right", whole.part(cols=(round(cols * 0.5), cols)), False)
+
+
+def _framed(box: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> bool:
+    """Whether :func:`normalise.trim_box` took a frame off three sides, or off two facing
+    ones (letterbox, pillarbox bars): an added frame, where text laid over it is looked
+    for; a picture's own flat edge (a dark background) is rarely on more than two sides."""
+    if box is None:
+        return False
+    top, bottom, left, right = box
+    sides = (top > 0, bottom < shape[0], left > 0, right < shape[1])
+    return sum(sides) >= 3 or (sides[0] and sides[1]) or (sides[2] and sides[3])
 
 
 _HALF_NAMES = frozenset(h[0] for h in HALVES)

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from alliance.hashing import media, normalise, pdq, variants
 
@@ -75,6 +75,31 @@ def test_a_noised_frame_still_comes_off(photo: Image.Image) -> None:
     assert abs(box[0] - 50) <= 3 and abs(box[2] - 50) <= 3
 
 
+def test_text_over_a_frame_is_trimmed_on_through(photo: Image.Image) -> None:
+    sides = (30, 80, 60, 50)  # left, top, right, bottom
+    framed = ImageOps.expand(photo, sides, fill=(0, 0, 0))
+    draw = ImageDraw.Draw(framed)
+    # A caption across the top frame and a band over part of the bottom one, as a meme
+    # maker or a caption tool lays them over the whole framed picture.
+    draw.text((framed.width / 2, 20), "CAPTION TEXT OVER THE FRAME", fill=(255, 255, 255),
+              font=ImageFont.load_default(size=36), anchor="ma", stroke_width=2,
+              stroke_fill=(0, 0, 0))  # fmt: skip
+    draw.rectangle((0, framed.height - 30, framed.width, framed.height - 10), fill=(200, 40, 40))
+    luma = _luma(framed)
+    box = normalise.trim_box(luma)
+    assert box is not None
+    assert box[0] < 40  # the strict trim stops at the text (and at the band)
+    assert framed.height - box[1] < 30
+    loose = normalise.loose_trim_box(luma, box)
+    assert loose is not None
+    top, bottom, left, right = loose
+    assert abs(top - 80) <= 2 and abs(framed.height - bottom - 50) <= 2
+    assert abs(left - 30) <= 2 and abs(framed.width - right - 60) <= 2
+    # A frame without anything over it: the strict trim already has it all.
+    plain = _luma(ImageOps.expand(photo, sides, fill=(0, 0, 0)))
+    assert normalise.loose_trim_box(plain, normalise.trim_box(plain)) is None
+
+
 @pytest.mark.parametrize(
     ("degrees", "expand", "fill"),
     [
@@ -90,14 +115,66 @@ def test_a_tilt_is_found_with_any_fill(
     tilted = photo.rotate(degrees, Image.Resampling.BICUBIC, expand=expand, fillcolor=fill)
     found = normalise.find_tilt(_luma(tilted, 85))
     assert found is not None
-    # Read on a 128-pixel copy: near enough to repaint the corners (the bank has the angle)
-    assert abs(found.degrees - degrees) <= 1.0
+    # Refined on the picture: near enough to repaint the corners (the bank has the angle)
+    assert abs(found.degrees - degrees) <= 0.5
     assert found.expanded is expand
     straight = normalise.untilt(_luma(tilted, 85), found)
     assert straight is not None
     assert abs(straight.shape[0] / photo.height - 1) <= 0.03
     assert abs(straight.shape[1] / photo.width - 1) <= 0.03
     assert straight[0, 0] == 0.0  # repainted black, as the bank's tilts
+
+
+@pytest.mark.parametrize(
+    ("degrees", "fill"), [(1.6, (255, 255, 255)), (-1.6, (90, 200, 60)), (2.2, (0, 0, 0))]
+)
+def test_a_small_tilt_of_a_small_picture_is_found(
+    photo: Image.Image, degrees: float, fill: tuple[int, int, int]
+) -> None:
+    # Corners a few pixels deep: lost on a coarse copy, read on a finer one.
+    small = photo.resize((320, 240), Image.Resampling.BICUBIC)
+    tilted = small.rotate(degrees, Image.Resampling.BICUBIC, fillcolor=fill)
+    found = normalise.find_tilt(_luma(tilted, 90))
+    assert found is not None and not found.expanded
+    assert abs(found.degrees - degrees) <= 0.5
+
+
+def test_untilt_leaves_the_picture_and_its_edge_as_the_bank_tilts_them(photo: Image.Image) -> None:
+    luma = _luma(photo)
+    tilted = variants.tilt(luma, 3.0)  # the bank's form: black corners
+    straight = normalise.untilt(tilted, normalise.Tilt(3.0, False, 0.0))
+    assert straight is not None
+    # Nothing of the picture is painted over, its anti-aliased edge included.
+    assert np.abs(straight - tilted).max() <= 1.0
+    white = photo.rotate(3.0, Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+    repainted = normalise.untilt(_luma(white), normalise.Tilt(3.0, False, 255.0))
+    assert repainted is not None
+    banked = pdq.pdq_from_luma(tilted)
+    assert pdq.pdq_from_luma(repainted).distance(banked) <= 12
+
+
+@pytest.mark.parametrize("expand", [False, True])
+def test_derotate_turns_the_picture_back_and_keeps_what_was_seen(
+    photo: Image.Image, expand: bool
+) -> None:
+    luma = _luma(photo)
+    tilted = photo.rotate(5.0, Image.Resampling.BICUBIC, expand=expand, fillcolor=(255, 0, 0))
+    back, seen = normalise.derotate(_luma(tilted), normalise.Tilt(5.0, expand, 76.0))
+    assert abs(back.shape[0] - luma.shape[0]) <= 2 and abs(back.shape[1] - luma.shape[1]) <= 2
+    rows, cols = seen.shape
+    if expand:  # the whole picture, a pixel less a side
+        assert (rows, cols) == (back.shape[0] - 2, back.shape[1] - 2)
+    else:  # an even crop: 5 degrees cut off about 6 % a side of this 8:5 picture
+        assert 0.86 <= rows / luma.shape[0] <= 0.9 and 0.86 <= cols / luma.shape[1] <= 0.9
+
+    # Upright again: the seen part is the picture's own pixels (the middle of each, a
+    # pixel of rounding either way), not a tilted copy of them.
+    def middle(a: normalise.Luma) -> normalise.Luma:
+        top, left = (a.shape[0] - rows) // 2 + 4, (a.shape[1] - cols) // 2 + 4
+        return a[top : top + rows - 8, left : left + cols - 8]
+
+    assert np.abs(middle(seen) - middle(luma)).mean() < 6
+    assert np.abs(middle(seen) - middle(_luma(tilted))).mean() > 12
 
 
 def test_an_upright_picture_or_a_plain_background_is_no_tilt(photo: Image.Image) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from alliance.hashing import parallel, pdq, variants
 
@@ -31,6 +31,25 @@ def bank() -> dict[str, pdq.PdqHash]:
 def photo() -> Image.Image:
     with Image.open(PHOTO) as image:
         return image.convert("RGB")
+
+
+def _captioned(image: Image.Image) -> Image.Image:
+    """Flat bands over the top and bottom 12 % (where meme captions go)."""
+    out = image.copy()
+    band = round(out.height * 0.12)
+    out.paste((250, 250, 250), (0, 0, out.width, band))
+    out.paste((20, 20, 20), (0, out.height - band, out.width, out.height))
+    return out
+
+
+def _banded(image: Image.Image) -> Image.Image:
+    """A caption band with text over the top 5 % of the whole (framed) picture."""
+    out = image.copy()
+    band = round(out.height * 0.05)
+    draw = ImageDraw.Draw(out)
+    draw.rectangle((0, 0, out.width, band), fill=(240, 240, 20))
+    draw.text((20, band / 2), "a caption on the band", fill=(0, 0, 0), anchor="lm")
+    return out
 
 
 def _closest(bank: dict[str, pdq.PdqHash], data: bytes) -> tuple[int, str]:
@@ -94,6 +113,26 @@ def test_edits_match_their_banked_variant(
             ),
             "flip_horizontal",
         ),
+        # Turned back upright: on a grown canvas the whole picture meets its original...
+        (
+            lambda im: im.rotate(4.4, Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0)),
+            "derotate",
+        ),
+        # ... and a frame added before the tilt comes off the upright picture.
+        (
+            lambda im: ImageOps.expand(im, (60, 30, 90, 120), fill=(40, 40, 40)).rotate(
+                3.5, Image.Resampling.BICUBIC, fillcolor=(255, 255, 255)
+            ),
+            "derotate_unletterbox",
+        ),
+        # A band laid over a frame (across the whole framed picture) stops the trim; the
+        # loose trim goes on through it.
+        (
+            lambda im: _banded(ImageOps.expand(im, (40, 70, 50, 60), fill=(90, 90, 90))),
+            "unletterbox_loose",
+        ),
+        # Captions before the tilt: the upright picture's middle strip meets the bank's.
+        (lambda im: _captioned(im).rotate(-2.5, Image.Resampling.BICUBIC), "derotate_middle_70"),
     ],
 )
 def test_query_forms_undo_frames_tilts_and_flips(
@@ -105,6 +144,14 @@ def test_query_forms_undo_frames_tilts_and_flips(
     forms = variants.query_hashes(_png(edit(photo)))
     closest = min(forms[form].distance(h) for h in bank.values())
     assert closest <= pdq.MATCH_THRESHOLD
+
+
+def test_a_tilted_query_sends_its_upright_forms_within_the_api_limit(photo: Image.Image) -> None:
+    framed = ImageOps.expand(photo, (60, 30, 90, 120), fill=(40, 40, 40))
+    forms = variants.query_hashes(_png(framed.rotate(-5, Image.Resampling.BICUBIC, expand=True)))
+    assert {"untilt", "derotate", "derotate_unletterbox", "derotate_middle_70"} <= set(forms)
+    assert {"derotate_half_top", "derotate_half_right"} <= set(forms)
+    assert len(forms) <= 64
 
 
 def test_query_forms_of_an_unedited_picture_start_with_its_own_hash(
