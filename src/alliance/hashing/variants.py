@@ -251,8 +251,12 @@ def luma_variants(
         out.update({name: thumbnail(luma, side) for name, side in THUMBNAILS if 2 * side <= longer})
     if strips:
         out.update({name: strip(luma, share) for name, share in STRIPS})
-        if min(luma.shape) >= 2 * MIN_PART_SIDE:
-            out.update({name: crop(luma, *edges) for name, *edges in HALVES})
+        # Halves of the picture inside its frame, as a query cuts them: the halves of a
+        # framed picture would be mostly frame, whose hashes meet unrelated flat pictures.
+        inside = unletterbox(luma)
+        picture = inside if inside is not None else luma
+        if min(picture.shape) >= 2 * MIN_PART_SIDE:
+            out.update({name: crop(picture, *edges) for name, *edges in HALVES})
     return out
 
 

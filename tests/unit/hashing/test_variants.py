@@ -215,3 +215,17 @@ def test_map_in_processes_keeps_order_and_limits_blas() -> None:
     assert parallel.chunk_size(10_000, 2) == 16
     assert parallel.chunk_size(400, 2) == 6
     assert parallel.chunk_size(3, 2) == 1
+
+
+def test_bank_halves_are_cut_inside_the_frame() -> None:
+    """A framed entry's halves are its picture's halves, as a query cuts them, not bands
+    of frame (which meet unrelated flat pictures)."""
+    rng = np.random.default_rng(5)
+    coarse = rng.uniform(0, 255, (18, 22)).astype(np.float32)
+    picture = np.kron(coarse, np.ones((16, 16), np.float32))  # 288 x 352, detailed edges
+    framed = np.full((288 + 70, 352 + 50), 235.0, np.float32)
+    framed[30:318, 20:372] = picture
+    plain = variants.luma_variants(picture, crops=False, tilts=False, thumbnails=False)
+    inside = variants.luma_variants(framed, crops=False, tilts=False, thumbnails=False)
+    for name in ("half_top", "half_bottom", "half_left", "half_right"):
+        assert np.array_equal(plain[name], inside[name]), name
