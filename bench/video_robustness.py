@@ -490,8 +490,9 @@ def report(runs: Sequence[Run], command: str) -> list[str]:
         "",
         f"Cost of the forms: hashing a clip with every form takes "
         f"{' / '.join(f'{r.forms_seconds / r.plain_seconds:.1f}' for r in runs)} times as long "
-        f"as its plain vPDQ (4 masters, one process; the forms decode the frames again "
-        f"with FFmpeg's command line).",
+        f"as its plain vPDQ (4 masters, one process: the forms decode the video once more, "
+        f"with FFmpeg's command line, besides vPDQ's own decoding, and hash ten frames "
+        f"a second twice).",
     ]
     return out
 
