@@ -203,6 +203,17 @@ _QUERY_FORMS = {
     "half_bottom": "bottom half",
     "half_left": "left half",
     "half_right": "right half",
+    "unletterbox_loose": "without its frame and the text over it",
+    "unletterbox_loose_middle_70": "middle strip, without its frame and the text over it",
+    "derotate": "turned back upright",
+    "derotate_unletterbox": "turned back upright, without its frame",
+    "derotate_middle_70": "turned back upright, middle strip",
+    "derotate_half_top": "turned back upright, top half",
+    "derotate_half_bottom": "turned back upright, bottom half",
+    "derotate_half_left": "turned back upright, left half",
+    "derotate_half_right": "turned back upright, right half",
+    # Videos (alliance.hashing.video.query_videos).
+    "resampled": "ten frames a second",
 }
 _TURNS = {
     "rotate90": "turned a quarter",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
 from alliance.accounts.permissions import OrgKind, Reach, Role
 from alliance.audit.events import EventType
 from alliance.cooperation.models import TargetKind
+from alliance.hashing import variants
 from alliance.hashing.signal_type import IndexKind
 from alliance.legal.models import Coverage, CriterionStatus
 from alliance.library.vocabulary import Audience, EntryKind, Tag
@@ -19,7 +23,7 @@ from alliance.takedown import models as takedown
 from alliance.victims import models as victims
 from alliance.victims.exchange import RecordFormat
 from alliance.victims.formats import MediaType, SeizureFormat
-from alliance.web.labels import LABELS, label, when, zone
+from alliance.web.labels import LABELS, label, query_form, when, zone
 
 #: Every enum whose values reach a page, other than the permissions.
 SHOWN: list[type[StrEnum]] = [
@@ -127,3 +131,22 @@ def test_when_of_a_date_or_nothing() -> None:
     assert when(date(2026, 3, 9), tz=ZoneInfo("Europe/Berlin")) == "2026-03-09"
     assert when(None) == "—"
     assert when(datetime(2026, 3, 9, 8, 0, tzinfo=UTC)) == "2026-03-09 08:00 UTC"
+
+
+def test_every_query_form_reads_as_words() -> None:
+    """The match page says which form of the upload met the bank: each form a query can
+    send has words of its own, not its code read aloud."""
+    bridge = Path(__file__).resolve().parents[2] / "data" / "pdq-reference" / "bridge-mods"
+    with Image.open(bridge / "aaa-orig.jpg") as photo:
+        tilted = photo.convert("RGB").rotate(4, expand=True, fillcolor=(0, 0, 0))
+    framed = Image.new("RGB", (tilted.width + 60, tilted.height + 40), (250, 250, 250))
+    framed.paste(tilted, (30, 20))
+    buffer = io.BytesIO()
+    framed.save(buffer, "PNG")
+    names = set(variants.query_hashes(buffer.getvalue())) - {"original"}
+    # A video's forms (alliance.hashing.video.query_videos).
+    names |= {"resampled", "flip_horizontal", "unletterbox", "unletterbox_flip_horizontal"}
+    assert {"derotate", "unletterbox_loose", "untilt"} <= names
+    for name in names:
+        words = query_form(name)
+        assert "_" not in words and words != label(name), name
