@@ -163,11 +163,18 @@ def rgb_array(image: Image.Image) -> NDArray[np.uint8]:
     return np.asarray(to_standard_mode(image).convert("RGB"), dtype=np.uint8)
 
 
+#: ITU-R 601 luma weights of red, green and blue, as PDQ specifies.
+LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
 def luminance(image: Image.Image) -> NDArray[np.float32]:
     """Pixels as (H, W) float32 luma, ITU-R 601 weights as PDQ specifies."""
     standard = to_standard_mode(image)
     if standard.mode == "L":
         return np.asarray(standard, dtype=np.float32)
-    rgb = np.asarray(standard, dtype=np.float32)
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return rgb @ weights
+    return luma_of_rgb(np.asarray(standard))
+
+
+def luma_of_rgb(rgb: NDArray[np.uint8] | NDArray[np.float32]) -> NDArray[np.float32]:
+    """(H, W) float32 luma of an (H, W, 3) RGB array (a decoded video frame, say)."""
+    return rgb.astype(np.float32) @ LUMA_WEIGHTS

@@ -240,8 +240,9 @@ def luma_variants(
     out: dict[str, Luma] = {"original": luma}
     if dihedral:
         out.update({name: form(luma) for name, form in DIHEDRAL.items()})
-    if borders and (inner := unletterbox(luma)) is not None:
-        out["unletterbox"] = inner
+    inside = unletterbox(luma) if borders or strips else None
+    if borders and inside is not None:
+        out["unletterbox"] = inside
     if crops:
         out.update({name: crop(luma, *edges) for name, *edges in CROPS})
     if tilts:
@@ -253,7 +254,6 @@ def luma_variants(
         out.update({name: strip(luma, share) for name, share in STRIPS})
         # Halves of the picture inside its frame, as a query cuts them: the halves of a
         # framed picture would be mostly frame, whose hashes meet unrelated flat pictures.
-        inside = unletterbox(luma)
         picture = inside if inside is not None else luma
         if min(picture.shape) >= 2 * MIN_PART_SIDE:
             out.update({name: crop(picture, *edges) for name, *edges in HALVES})
@@ -406,12 +406,23 @@ def query_hashes(
     middle_cols = whole.part(cols=(down, cols - down))
     add(strip_name, {t: (middle_cols if t in _TRANSPOSING else middle_rows)[t] for t in DIHEDRAL})
     if min(rows, cols) >= 2 * MIN_PART_SIDE:
-        half_rows, half_cols = round(rows * 0.5), round(cols * 0.5)
-        add("half_top", whole.part(rows=(0, rows - half_rows)), each=False)
-        add("half_bottom", whole.part(rows=(half_rows, rows)), each=False)
-        add("half_left", whole.part(cols=(0, cols - half_cols)), each=False)
-        add("half_right", whole.part(cols=(half_cols, cols)), each=False)
+        _add_halves(add, whole)
     return dict(distinct(hashes.items()))
+
+
+def _add_halves(
+    add: Callable[[str, dict[str, NDArray[np.float32]], bool], None],
+    whole: pdq.Filtered,
+    prefix: str = "",
+) -> None:
+    """The four halves of ``whole`` as query forms, upright only: a sticker usually leaves
+    one of them as the bank has it."""
+    rows, cols = whole.luma.shape
+    half_rows, half_cols = round(rows * 0.5), round(cols * 0.5)
+    add(f"{prefix}half_top", whole.part(rows=(0, rows - half_rows)), False)
+    add(f"{prefix}half_bottom", whole.part(rows=(half_rows, rows)), False)
+    add(f"{prefix}half_left", whole.part(cols=(0, cols - half_cols)), False)
+    add(f"{prefix}half_right", whole.part(cols=(half_cols, cols)), False)
 
 
 def _add_derotated(
@@ -431,14 +442,11 @@ def _add_derotated(
     add("derotate", pdq.Filtered(seen).part(), False)
     if (trimmed := unletterbox(seen)) is not None:
         add("derotate_unletterbox", pdq.Filtered(trimmed).part(), False)
-    rows, cols = back.shape
+    rows = back.shape[0]
     whole = pdq.Filtered(back)
     cut = round(rows * STRIPS[0][1])
     add(f"derotate_{STRIPS[0][0]}", whole.part(rows=(cut, rows - cut)), False)
-    add("derotate_half_top", whole.part(rows=(0, rows - round(rows * 0.5))), False)
-    add("derotate_half_bottom", whole.part(rows=(round(rows * 0.5), rows)), False)
-    add("derotate_half_left", whole.part(cols=(0, cols - round(cols * 0.5))), False)
-    add("derotate_half_right", whole.part(cols=(round(cols * 0.5), cols)), False)
+    _add_halves(add, whole, "derotate_")
 
 
 def _framed(box: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> bool:

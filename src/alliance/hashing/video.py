@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from alliance.hashing import normalise, pdq
+from alliance.hashing import media, normalise, pdq
 from alliance.hashing.errors import InvalidHash, InvalidMedia
 from alliance.hashing.pdq import LOW_QUALITY, MATCH_THRESHOLD, PdqHash
 
@@ -131,7 +131,6 @@ FORM_WINDOW = 1.0
 BARS_SHARE = 0.8
 #: Frames flatter than this (standard deviation of luma) say nothing about bars: a fade.
 FLAT_FRAME = 4.0
-_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 #: Decoded frames kept in memory for the forms without bars (about 40 minutes of a
 #: 16:9 video); a longer clip with bars is decoded again instead.
 KEPT_FRAMES_BYTES = 256 * 1024 * 1024
@@ -180,13 +179,11 @@ def _probe(ffprobe: str, path: Path, seconds_per_hash: float) -> _Stream:
     return _Stream(width, height, step, fps)
 
 
-def _frames(
-    ffmpeg: str, path: Path, stream: _Stream, step: int
-) -> Iterator[tuple[int, NDArray[np.uint8]]]:
-    """(frame number, RGB) of every ``step``-th frame, the shorter side reduced to at
-    most :data:`VIDEO_FRAME_SIDE`, as FFmpeg's command line decodes them. (Its luma plane
-    would be cheaper, but vPDQ weighs the colours of the frame in RGB, and those differ
-    where a saturated colour leaves RGB's range.)"""
+def _frames(ffmpeg: str, path: Path, stream: _Stream, step: int) -> Iterator[tuple[int, Luma]]:
+    """(frame number, luma) of every ``step``-th frame, the shorter side reduced to at
+    most :data:`VIDEO_FRAME_SIDE`, as FFmpeg's command line decodes them, weighed from RGB.
+    (FFmpeg's luma plane would be cheaper, but vPDQ weighs the colours of the frame in RGB,
+    and those differ where a saturated colour leaves RGB's range.)"""
     factor = min(1.0, VIDEO_FRAME_SIDE / min(stream.width, stream.height))
     width = max(2, round(stream.width * factor / 2) * 2)
     height = max(2, round(stream.height * factor / 2) * 2)
@@ -202,7 +199,10 @@ def _frames(
             return
         number = 0
         while len(chunk := decoder.stdout.read(size)) == size:
-            yield number, np.frombuffer(chunk, np.uint8).reshape(height, width, 3)
+            yield (
+                number,
+                media.luma_of_rgb(np.frombuffer(chunk, np.uint8).reshape(height, width, 3)),
+            )
             number += step
 
 
@@ -287,8 +287,7 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
     boxes: list[tuple[int, int, int, int] | None] = []
     kept: list[tuple[int, NDArray[np.uint8]]] | None = []
     shape: tuple[int, int] = (0, 0)
-    for number, rgb in _frames(ffmpeg, path, stream, step):
-        luma = rgb.astype(np.float32) @ _WEIGHTS
+    for number, luma in _frames(ffmpeg, path, stream, step):
         gray = np.rint(luma).astype(np.uint8)  # what is kept for the second look
         shape = (luma.shape[0], luma.shape[1])
         _add_frame(made, "resampled", luma, number, number / stream.fps)
@@ -302,8 +301,8 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
     if bars is not None:
         top, bottom, left, right = bars
         again = kept or (
-            (number, np.rint(rgb.astype(np.float32) @ _WEIGHTS).astype(np.uint8))
-            for number, rgb in _frames(ffmpeg, path, stream, step)
+            (number, np.rint(luma).astype(np.uint8))
+            for number, luma in _frames(ffmpeg, path, stream, step)
         )
         for number, gray in again:
             inner = gray[top:bottom, left:right].astype(np.float32)
