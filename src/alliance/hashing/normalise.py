@@ -67,6 +67,8 @@ def _frame_depth(lines: Luma) -> int:
             depth = start + int(np.argmax(off))
             break
         start, chunk = start + chunk, chunk * 2
+    if depth == 0:  # most pictures: no frame
+        return 0
     # Of the lines that pass, the first whose colour has drifted (medians cost: only
     # those lines are read again).
     drift = np.abs(np.median(lines[:depth], axis=1) - colour) > FRAME_COLOUR_DRIFT + spread / 4

@@ -360,15 +360,18 @@ def query_hashes(
     luma = media.luminance(frame.reduce(factor) if factor >= 2 else frame)
     turns = tuple(DIHEDRAL) if dihedral else ("original",)
 
-    def add(form: str, blocks: dict[str, NDArray[np.float32]], each: bool = True) -> None:
+    # The forms' buffers, hashed together at the end (pdq.pdq_from_blocks).
+    pending: dict[str, tuple[NDArray[np.float32], int]] = {}
+
+    def add(form: str, blocks: dict[str, NDArray[np.float32]]) -> None:
         # A flip sees the same detail: one quality for the 8 turns.
-        upright = pdq.pdq_from_block(blocks["original"])
-        if upright.low_quality and form != "original":
+        quality = pdq.block_quality(blocks["original"])
+        if quality < pdq.LOW_QUALITY and form != "original":
             return
-        for turn in turns if each else ("original",):
+        for turn in turns:
             name = _query_name(form, turn)
-            if name not in hashes:
-                hashes[name] = pdq.pdq_from_block(blocks[turn], upright.quality)
+            if turn in blocks and name not in hashes and name not in pending:
+                pending[name] = (blocks[turn], quality)
 
     box = normalise.trim_box(luma)
     inner = luma[box[0] : box[1], box[2] : box[3]] if box is not None else None
@@ -381,16 +384,17 @@ def query_hashes(
         add("original", plain.part())
         add("unletterbox", whole.part())
         cut = round(luma.shape[0] * share)
-        add(_UNTRIMMED_STRIP, plain.part(rows=(cut, luma.shape[0] - cut)), each=False)
+        add(_UNTRIMMED_STRIP, plain.part(rows=(cut, luma.shape[0] - cut), turns=False))
     # Caption text or a band laid over a frame stops trim_box at the text: trimmed on
     # through flat lines, the picture (and its strip, when the text reaches into it).
     loose = normalise.loose_trim_box(luma, box) if _framed(box, luma.shape) else None
     if loose is not None:
         top, bottom, left, right = loose
         inside = pdq.Filtered(luma[top:bottom, left:right])
-        add("unletterbox_loose", inside.part(), False)
+        add("unletterbox_loose", inside.part(turns=False))
         cut = round((bottom - top) * share)
-        add(f"unletterbox_loose_{strip_name}", inside.part(rows=(cut, bottom - top - cut)), False)
+        loose_strip = inside.part(rows=(cut, bottom - top - cut), turns=False)
+        add(f"unletterbox_loose_{strip_name}", loose_strip)
     # A tilted picture framed afterwards is straightened inside its frame.
     tilted, found = inner, normalise.find_tilt(inner) if inner is not None else None
     if found is None:
@@ -407,11 +411,14 @@ def query_hashes(
     add(strip_name, {t: (middle_cols if t in _TRANSPOSING else middle_rows)[t] for t in DIHEDRAL})
     if min(rows, cols) >= 2 * MIN_PART_SIDE:
         _add_halves(add, whole)
+    names, forms = list(pending), list(pending.values())
+    hashed = pdq.pdq_from_blocks([block for block, _ in forms], [q for _, q in forms])
+    hashes.update(zip(names, hashed, strict=True))
     return dict(distinct(hashes.items()))
 
 
 def _add_halves(
-    add: Callable[[str, dict[str, NDArray[np.float32]], bool], None],
+    add: Callable[[str, dict[str, NDArray[np.float32]]], None],
     whole: pdq.Filtered,
     prefix: str = "",
 ) -> None:
@@ -419,14 +426,14 @@ def _add_halves(
     one of them as the bank has it."""
     rows, cols = whole.luma.shape
     half_rows, half_cols = round(rows * 0.5), round(cols * 0.5)
-    add(f"{prefix}half_top", whole.part(rows=(0, rows - half_rows)), False)
-    add(f"{prefix}half_bottom", whole.part(rows=(half_rows, rows)), False)
-    add(f"{prefix}half_left", whole.part(cols=(0, cols - half_cols)), False)
-    add(f"{prefix}half_right", whole.part(cols=(half_cols, cols)), False)
+    add(f"{prefix}half_top", whole.part(rows=(0, rows - half_rows), turns=False))
+    add(f"{prefix}half_bottom", whole.part(rows=(half_rows, rows), turns=False))
+    add(f"{prefix}half_left", whole.part(cols=(0, cols - half_cols), turns=False))
+    add(f"{prefix}half_right", whole.part(cols=(half_cols, cols), turns=False))
 
 
 def _add_derotated(
-    add: Callable[[str, dict[str, NDArray[np.float32]], bool], None],
+    add: Callable[[str, dict[str, NDArray[np.float32]]], None],
     luma: Luma,
     found: normalise.Tilt,
 ) -> None:
@@ -439,13 +446,13 @@ def _add_derotated(
     back, seen = normalise.derotate(luma, found)
     if min(seen.shape) < 2 * MIN_PART_SIDE:
         return
-    add("derotate", pdq.Filtered(seen).part(), False)
+    add("derotate", pdq.Filtered(seen).part(turns=False))
     if (trimmed := unletterbox(seen)) is not None:
-        add("derotate_unletterbox", pdq.Filtered(trimmed).part(), False)
+        add("derotate_unletterbox", pdq.Filtered(trimmed).part(turns=False))
     rows = back.shape[0]
     whole = pdq.Filtered(back)
     cut = round(rows * STRIPS[0][1])
-    add(f"derotate_{STRIPS[0][0]}", whole.part(rows=(cut, rows - cut)), False)
+    add(f"derotate_{STRIPS[0][0]}", whole.part(rows=(cut, rows - cut), turns=False))
     _add_halves(add, whole, "derotate_")
 
 

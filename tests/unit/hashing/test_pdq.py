@@ -79,6 +79,27 @@ def test_dihedral_variants_match_every_rotation_and_flip() -> None:
         )
 
 
+def test_parts_and_batched_hashes_equal_one_at_a_time() -> None:
+    """A part's upright buffer alone is the one of its 8 turns, and hashing buffers in a
+    batch gives each buffer's own hash and the quality given."""
+    rng = np.random.default_rng(7)
+    luma = (rng.random((300, 411)) * 255).astype(np.float32)
+    luma[:, :200] += np.linspace(0, 60, 200, dtype=np.float32)  # not a symmetric picture
+    whole = pdq.Filtered(luma)
+    blocks = []
+    for rows, cols in ((None, None), ((20, 280), None), (None, (0, 205)), (None, (100, 411))):
+        every = whole.part(rows, cols)
+        alone = whole.part(rows, cols, turns=False)
+        assert list(alone) == ["original"]
+        np.testing.assert_array_equal(alone["original"], every["original"])
+        blocks += list(every.values())
+    qualities = list(range(len(blocks)))
+    batched = pdq.pdq_from_blocks(blocks, qualities)
+    assert batched == [pdq.pdq_from_block(b, q) for b, q in zip(blocks, qualities, strict=True)]
+    assert len({h.digest for h in batched}) > 16
+    assert pdq.pdq_from_blocks([], []) == []
+
+
 INVERSE = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
 
 
