@@ -407,12 +407,14 @@ def untilt(luma: Luma, tilt: Tilt | None = None) -> Luma | None:
 
 
 def derotate(luma: Luma, tilt: Tilt) -> tuple[Luma, Luma]:
-    """The tilted picture turned back upright: (on the picture's own canvas, black where
-    the tilt's canvas cut it off; the largest centred rectangle of its shape that was all
-    seen). A tilt that kept the canvas cut off the picture's corners, so the rectangle is
-    an even crop of a few percent a side (the bank's centre crops); on a grown canvas it
-    is the whole picture. What was also done to the picture before the tilt (a crop, a
-    frame, a caption) is then as upright as in the bank's crops, originals and strips."""
+    """The tilted picture turned back upright: (on the picture's own canvas, painted
+    where the tilt's canvas cut it off (:func:`fill_unseen`); the largest centred
+    rectangle of its shape that was all seen). A tilt that kept the canvas cut off the
+    picture's corners, so the rectangle is an even crop of a few percent a side (the
+    bank's centre crops) and the painted canvas is close to the whole picture; on a grown
+    canvas both are the whole picture. What was also done to the picture before the tilt
+    (a crop, a frame, a caption) is then as upright as in the bank's crops, originals and
+    strips."""
     rows, cols = luma.shape
     image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
     back = np.asarray(image.rotate(-tilt.degrees, Image.Resampling.BICUBIC), dtype=np.float32)
@@ -423,12 +425,208 @@ def derotate(luma: Luma, tilt: Tilt) -> tuple[Luma, Luma]:
         # The fill's anti-aliased edge: a pixel off each side.
         seen = back[1:-1, 1:-1]
         return np.ascontiguousarray(back), np.ascontiguousarray(seen)
-    angle = math.radians(abs(tilt.degrees))
+    seen = inscribed(back, tilt.degrees)
+    # The picture's corners that the canvas cut off, painted (fill_unseen) rather than
+    # left black: the whole picture then meets the bank's original and its crops.
+    canvas = Image.new("F", (cols, rows), 1.0).rotate(-tilt.degrees, Image.Resampling.BILINEAR)
+    back = fill_unseen(back, np.asarray(canvas) >= 0.99)
+    return back, np.ascontiguousarray(seen)
+
+
+def inscribed(luma: Luma, degrees: float) -> Luma:
+    """The largest centred rectangle of ``luma``'s shape inside a copy of it tilted by
+    ``degrees`` about its centre: what a tilt that kept the canvas leaves of the picture
+    without its corners, and what an editor's "straighten" keeps of the tilted picture."""
+    rows, cols = luma.shape
+    angle = math.radians(abs(degrees))
     c, s = math.cos(angle), math.sin(angle)
     half_h, half_w = rows / 2, cols / 2
     share = min(half_w / (half_w * c + half_h * s), half_h / (half_w * s + half_h * c))
     # A pixel less a side: the canvas's anti-aliased edge.
     cut_rows = math.ceil(rows * (1 - share) / 2) + 1
     cut_cols = math.ceil(cols * (1 - share) / 2) + 1
-    seen = back[cut_rows : rows - cut_rows, cut_cols : cols - cut_cols]
-    return np.ascontiguousarray(back), np.ascontiguousarray(seen)
+    return luma[cut_rows : rows - cut_rows, cut_cols : cols - cut_cols]
+
+
+# --- tilts cropped afterwards ------------------------------------------------------------
+
+#: A tilt cropped afterwards is read from at least this many corners that still show fill,
+#: whose angles agree within this many degrees...
+CROPPED_MIN_CORNERS = 2
+CROPPED_AGREEMENT = 0.8
+#: ... each a bare triangle whose short leg is at least this many pixels, and whose edge is
+#: a straight line: the fill's depth off a fitted line by at most this much (pixels, RMS).
+CROPPED_MIN_LEG = 3
+CROPPED_MAX_RESIDUAL = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class CroppedTilt:
+    """A tilt seen in a picture that was cropped after it: ``degrees`` counter-clockwise,
+    the fill's colour, and each bare corner's triangle as (corner, long leg, short leg,
+    whether the long leg runs along the rows), corners numbered top-left, top-right,
+    bottom-left, bottom-right."""
+
+    degrees: float
+    fill: float
+    corners: tuple[tuple[int, float, float, bool], ...]
+
+
+def _oriented(luma: Luma, corner: int) -> Luma:
+    """``luma`` flipped so that ``corner`` is its top-left one."""
+    return luma[:: -1 if corner >= 2 else 1, :: -1 if corner % 2 else 1]
+
+
+def _corner_edge(luma: Luma, corner: int, colour: float) -> tuple[float, float, float, bool] | None:
+    """The bare triangle at ``corner``: (degrees counter-clockwise of the edge that bounds
+    it, long leg, short leg, whether the long leg runs along the rows), or None when the
+    corner holds no triangle of fill with a straight edge."""
+    view = _oriented(luma, corner)
+    third = np.float32(1 / 3)
+    along_rows = _run(view[:3].sum(axis=0) * third, colour)
+    along_cols = _run(view[:, :3].sum(axis=1) * third, colour)
+    if min(along_rows, along_cols) < CROPPED_MIN_LEG:
+        return None
+    rows_long = along_rows >= along_cols
+    if not rows_long:
+        view = view.T
+    long, short = max(along_rows, along_cols), min(along_rows, along_cols)
+    if long >= 0.9 * view.shape[1]:  # flat all along an edge: the picture's own
+        return None
+    # The fill's depth in each line across the long leg, fitted by a straight line.
+    span = max(2, int(long * 0.8))
+    block = view[: short + 3, :span]
+    off = np.abs(block - colour) > FILL_TOLERANCE
+    depth = np.where(off.any(axis=0), np.argmax(off, axis=0), block.shape[0]).astype(np.float64)
+    x = np.arange(span, dtype=np.float64)
+    slope, intercept = np.polyfit(x, depth, 1)
+    residual = float(np.sqrt(np.mean((depth - (slope * x + intercept)) ** 2)))
+    if slope >= 0 or residual > CROPPED_MAX_RESIDUAL:
+        return None
+    # The top-left corner's edge along the rows rises to the right: counter-clockwise.
+    # Each flip and the transposition turn the sense.
+    sign = (
+        (-1.0 if corner >= 2 else 1.0)
+        * (-1.0 if corner % 2 else 1.0)
+        * (1.0 if rows_long else -1.0)
+    )
+    return sign * math.degrees(math.atan(-slope)), float(long), float(short), rows_long
+
+
+def find_cropped_tilt(luma: Luma) -> CroppedTilt | None:
+    """A tilt that a crop followed, which :func:`find_tilt` cannot place: the crop cut one
+    or more of the bare corners away, or shrank them all. At least
+    :data:`CROPPED_MIN_CORNERS` corners of one fill colour must each hold a triangle of
+    fill with a straight edge, all at one angle."""
+    rows, cols = luma.shape
+    if min(rows, cols) < 2 * MIN_KEPT_PIXELS:
+        return None
+    corners = [float(luma[:2, :2].mean()), float(luma[:2, -2:].mean()),
+               float(luma[-2:, :2].mean()), float(luma[-2:, -2:].mean())]  # fmt: skip
+    best: CroppedTilt | None = None
+    for colour in corners:
+        members = [i for i, c in enumerate(corners) if abs(c - colour) <= FILL_TOLERANCE]
+        if len(members) < CROPPED_MIN_CORNERS:
+            continue
+        edges = [(i, _corner_edge(luma, i, colour)) for i in members]
+        found = [(i, e) for i, e in edges if e is not None]
+        # The corners that agree on one angle (a picture's own corner of the fill's
+        # colour gives another, or none).
+        seen = max(
+            ([(i, e) for i, e in found if abs(e[0] - anchor[0]) <= CROPPED_AGREEMENT]
+             for _, anchor in found),
+            key=len,
+            default=[],
+        )  # fmt: skip
+        if len(seen) < CROPPED_MIN_CORNERS:
+            continue
+        degrees = float(np.median([e[0] for _, e in seen]))
+        if not MIN_TILT <= abs(degrees) <= MAX_TILT:
+            continue
+        if best is None or len(seen) > len(best.corners):
+            corners_seen = tuple((i, e[1], e[2], e[3]) for i, e in seen)
+            best = CroppedTilt(round(degrees, 2), colour, corners_seen)
+    return best
+
+
+def derotate_cropped(luma: Luma, tilt: CroppedTilt) -> Luma | None:
+    """The picture turned back upright from a copy tilted and then cropped, cut to the
+    picture's own edges where the bare corners show them and to the middle of the crop's
+    line elsewhere (the bank's crops have it there); what the canvas cut off is black, as
+    in the bank's tilts. None when it would keep too little."""
+    rows, cols = luma.shape
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    back = np.asarray(image.rotate(-tilt.degrees, Image.Resampling.BICUBIC, expand=True))
+    angle = math.radians(-tilt.degrees)
+    c, s = math.cos(angle), math.sin(angle)
+    centre_x, centre_y = cols / 2, rows / 2
+    out_x, out_y = back.shape[1] / 2, back.shape[0] / 2
+
+    def upright(x: float, y: float) -> tuple[float, float]:
+        """A point of the copy (continuous pixel coordinates) in the upright picture."""
+        dx, dy = x - centre_x, y - centre_y
+        return out_x + c * dx + s * dy, out_y - s * dx + c * dy
+
+    # Each side: the middle of the canvas's own edge (the crop's line) ...
+    top = upright(cols / 2, 0)[1]
+    bottom = upright(cols / 2, rows)[1]
+    left = upright(0, rows / 2)[0]
+    right = upright(cols, rows / 2)[0]
+    # ... or the picture's edge where a bare corner shows it (a pixel inside).
+    for corner, long, short, rows_long in tilt.corners:
+        x, y = (long / 2, short / 2) if rows_long else (short / 2, long / 2)
+        x = cols - x if corner % 2 else x
+        y = rows - y if corner >= 2 else y
+        ux, uy = upright(x, y)
+        if rows_long and corner < 2:
+            top = uy + 1
+        elif rows_long:
+            bottom = uy - 1
+        elif corner % 2 == 0:
+            left = ux + 1
+        else:
+            right = ux - 1
+    box = (max(0, round(top)), round(bottom), max(0, round(left)), round(right))
+    out = back[box[0] : box[1], box[2] : box[3]]
+    if min(out.shape) < MIN_KEPT_PIXELS or out.size < 0.5 * rows * cols:
+        return None
+    canvas = Image.new("F", (cols, rows), 1.0).rotate(
+        -tilt.degrees, Image.Resampling.BILINEAR, expand=True
+    )
+    seen = np.asarray(canvas)[box[0] : box[1], box[2] : box[3]] >= 0.99
+    return fill_unseen(out, seen)
+
+
+def fill_unseen(luma: Luma, seen: NDArray[np.bool_]) -> Luma:
+    """``luma`` with its pixels that were not ``seen`` painted with the mean of the seen
+    ones around them (in a box of a thirty-second of the picture, doubled until it
+    reaches some): closer to the picture's own than black, so the small corners a tilt
+    cut off cost few bits."""
+    rows, cols = luma.shape
+    out = np.where(seen, luma, 0.0).astype(np.float64)
+    if seen.all() or not seen.any():
+        return np.ascontiguousarray(luma, dtype=np.float32)
+    todo = ~seen
+    radius = max(2, max(rows, cols) // 32)
+    weight = seen.astype(np.float64)
+    while todo.any():
+        total, count = _box_sum(out * weight, radius), _box_sum(weight, radius)
+        reached = todo & (count > 0)
+        out[reached] = total[reached] / count[reached]
+        todo &= ~reached
+        radius *= 2
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _box_sum(values: NDArray[np.float64], radius: int) -> NDArray[np.float64]:
+    """Sum of ``values`` over the (2·radius+1)² box around each pixel, clipped at the edges."""
+    for axis in (0, 1):
+        n = values.shape[axis]
+        padded = np.concatenate(
+            [np.zeros_like(np.take(values, [0], axis=axis)), np.cumsum(values, axis=axis)],
+            axis=axis,
+        )
+        hi = np.minimum(np.arange(n) + radius + 1, n)
+        lo = np.maximum(np.arange(n) - radius, 0)
+        values = np.take(padded, hi, axis=axis) - np.take(padded, lo, axis=axis)
+    return values

@@ -69,8 +69,10 @@ _EARLIER_CROPS: tuple[tuple[str, float, float, float, float], ...] = (
 #: (their costs add) or the copy is recompressed, so steps of 2.5 % cover every crop up to
 #: 10 % of a side; a corner is two sides, each at any of these steps.
 CROP_STEPS = (0.025, 0.05, 0.075, 0.10)
-#: Crops taken evenly off all four sides (each side's share).
-CENTRE_CROP_STEPS = (0.0125, 0.025, 0.0375, 0.05, 0.10)
+#: Crops taken evenly off all four sides (each side's share), in finer steps than one
+#: side's (the costs of four sides add): a tilt of up to 7° turned back upright
+#: (:func:`normalise.derotate`) is an even crop of up to 9 % a side, more for a wide picture.
+CENTRE_CROP_STEPS = (0.0125, 0.025, 0.0375, 0.05, 0.0625, 0.075, 0.0875, 0.10)
 
 
 def _crop_name(top: float, bottom: float, left: float, right: float) -> str:
@@ -100,6 +102,8 @@ def _crop_grid() -> tuple[tuple[str, float, float, float, float], ...]:
 
 #: Crops kept as variants: (name, top, bottom, left, right) fractions removed.
 CROPS: tuple[tuple[str, float, float, float, float], ...] = _crop_grid()
+#: Of these, the centre crops added after the grid's codes were assigned: theirs follow.
+_LATER_CROPS = frozenset(_crop_name(s, s, s, s) for s in (0.0625, 0.075, 0.0875))
 
 #: Small rotations kept as variants, in degrees counter-clockwise, corners filled black
 #: (as image editors do), a degree apart up to 7 either way: PDQ keeps a picture within
@@ -109,6 +113,12 @@ TILTS: tuple[tuple[str, float], ...] = tuple(
     (f"tilt_{'ccw' if sign > 0 else 'cw'}_{degrees}", float(sign * degrees))
     for degrees in range(1, 8)
     for sign in (1, -1)
+)
+#: The tilts again, each cropped to the largest centred rectangle without corners
+#: (:func:`normalise.inscribed`), as an editor's "straighten" leaves a picture: no corners
+#: are left for a query to find, nor after a tilt that a crop of a few percent followed.
+TILTS_CROPPED: tuple[tuple[str, float], ...] = tuple(
+    (f"{name}_cropped", deg) for name, deg in TILTS
 )
 #: Tilt variants of earlier releases: their codes stay reserved in index files.
 _EARLIER_TILTS = ("tilt_ccw_2", "tilt_cw_2", "tilt_ccw_4", "tilt_cw_4")
@@ -156,6 +166,7 @@ BANK_VARIANT_NAMES: tuple[str, ...] = (
     "unletterbox",
     *(c[0] for c in CROPS),
     *(t[0] for t in TILTS),
+    *(t[0] for t in TILTS_CROPPED),
     *(t[0] for t in THUMBNAILS),
     *(s[0] for s in STRIPS),
     *(h[0] for h in HALVES),
@@ -173,8 +184,10 @@ VARIANT_NAMES: tuple[str, ...] = (
     *(s[0] for s in STRIPS),
     ANIMATION_FRAME,
     *(name for name, _ in TILTS if name not in _EARLIER_TILTS),
-    *(name for name, *_ in CROPS if name not in {c[0] for c in _EARLIER_CROPS}),
+    *(name for name, *_ in CROPS if name not in {c[0] for c in _EARLIER_CROPS} | _LATER_CROPS),
     *(h[0] for h in HALVES),
+    *(t[0] for t in TILTS_CROPPED),
+    *sorted(_LATER_CROPS),
 )
 
 
@@ -247,6 +260,10 @@ def luma_variants(
         out.update({name: crop(luma, *edges) for name, *edges in CROPS})
     if tilts:
         out.update({name: tilt(luma, degrees) for name, degrees in TILTS})
+        out.update(
+            {name: normalise.inscribed(out[name.removesuffix("_cropped")], degrees)
+             for name, degrees in TILTS_CROPPED}
+        )  # fmt: skip
     if thumbnails:
         longer = max(luma.shape)
         out.update({name: thumbnail(luma, side) for name, side in THUMBNAILS if 2 * side <= longer})
@@ -404,6 +421,13 @@ def query_hashes(
         if straight is not None:
             add("untilt", pdq.dihedral_blocks(straight))
         _add_derotated(add, tilted, found)
+    else:
+        # A tilt that a crop followed: its corners cut away or shrunk.
+        picture = inner if inner is not None else luma
+        cropped = normalise.find_cropped_tilt(picture)
+        upright = normalise.derotate_cropped(picture, cropped) if cropped is not None else None
+        if upright is not None:
+            add("derotate_cropped", pdq.Filtered(upright).part(turns=False))
     rows, cols = whole.luma.shape
     across, down = round(rows * share), round(cols * share)
     middle_rows = whole.part(rows=(across, rows - across))
@@ -447,6 +471,8 @@ def _add_derotated(
     if min(seen.shape) < 2 * MIN_PART_SIDE:
         return
     add("derotate", pdq.Filtered(seen).part(turns=False))
+    if not found.expanded:
+        add("derotate_whole", pdq.Filtered(back).part(turns=False))
     if (trimmed := unletterbox(seen)) is not None:
         add("derotate_unletterbox", pdq.Filtered(trimmed).part(turns=False))
     rows = back.shape[0]

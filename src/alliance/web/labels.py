@@ -207,6 +207,8 @@ _QUERY_FORMS = {
     "unletterbox_loose_middle_70": "middle strip, without its frame and the text over it",
     "derotate": "turned back upright",
     "derotate_unletterbox": "turned back upright, without its frame",
+    "derotate_whole": "turned back upright, cut-off corners painted",
+    "derotate_cropped": "turned back upright, cropped after the tilt",
     "derotate_middle_70": "turned back upright, middle strip",
     "derotate_half_top": "turned back upright, top half",
     "derotate_half_bottom": "turned back upright, bottom half",

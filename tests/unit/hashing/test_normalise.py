@@ -177,6 +177,63 @@ def test_derotate_turns_the_picture_back_and_keeps_what_was_seen(
     assert np.abs(middle(seen) - middle(_luma(tilted))).mean() > 12
 
 
+@pytest.mark.parametrize(
+    ("degrees", "fill", "cut"),
+    [
+        (2.5, (0, 0, 0), (0.09, 0.0, 0.0, 0.05)),  # the top corners cut away
+        (-4.0, (0, 0, 0), (0.0, 0.07, 0.03, 0.0)),  # the bottom-left one
+        (6.0, (40, 160, 220), (0.03, 0.03, 0.03, 0.03)),  # all shrunk, one is like the fill
+        (-1.5, (0, 0, 0), (0.0, 0.0, 0.06, 0.0)),  # a small tilt, one side off
+    ],
+)
+def test_a_tilt_cropped_afterwards_is_found_and_turned_back(
+    photo: Image.Image,
+    degrees: float,
+    fill: tuple[int, int, int],
+    cut: tuple[float, float, float, float],
+) -> None:
+    tilted = photo.rotate(degrees, Image.Resampling.BICUBIC, fillcolor=fill)
+    top, bottom, left, right = cut
+    width, height = tilted.size
+    box = (round(width * left), round(height * top), width - round(width * right),
+           height - round(height * bottom))  # fmt: skip
+    luma = _luma(tilted.crop(box), 85)
+    found = normalise.find_cropped_tilt(luma)
+    assert found is not None and len(found.corners) >= 2
+    assert abs(found.degrees - degrees) <= 0.3
+    upright = normalise.derotate_cropped(luma, found)
+    assert upright is not None
+    # Upright again, it meets one of the bank's forms of the picture (its crops, or the
+    # whole picture where the crop only shrank the corners); the copy as it is does not.
+    out = io.BytesIO()
+    photo.save(out, "PNG")
+    bank = variants.hash_variants(out.getvalue()).values()
+    nearest = min(pdq.pdq_from_luma(upright).distance(h) for h in bank)
+    assert nearest <= 31
+    assert nearest < min(pdq.pdq_from_luma(luma).distance(h) for h in bank)
+
+
+def test_a_cropped_tilt_is_not_read_into_an_upright_picture(photo: Image.Image) -> None:
+    assert normalise.find_cropped_tilt(_luma(photo, 85)) is None
+    dark = np.full((300, 400), 10.0, np.float32)
+    dark[40:260, 60:340] = np.linspace(60, 220, 280, dtype=np.float32)  # a dark surround
+    assert normalise.find_cropped_tilt(dark) is None
+    vignette = np.fromfunction(
+        lambda y, x: 255 - np.hypot(y - 150, x - 200), (300, 400), dtype=np.float32
+    )  # dark corners, but no straight edge
+    assert normalise.find_cropped_tilt(np.clip(vignette * 2 - 200, 0, 255)) is None
+
+
+def test_unseen_pixels_are_painted_with_their_neighbourhood() -> None:
+    luma = np.tile(np.linspace(220, 20, 64, dtype=np.float32), (48, 1))
+    seen = np.ones(luma.shape, dtype=bool)
+    seen[:6, :6] = False  # a corner the canvas cut off
+    painted = normalise.fill_unseen(np.where(seen, luma, 0.0).astype(np.float32), seen)
+    assert np.array_equal(painted[seen], luma[seen])
+    assert np.abs(painted[:6, :6] - luma[:6, :6]).max() < 25  # black was 200 off
+    assert normalise.fill_unseen(luma, np.ones(luma.shape, dtype=bool)) is not None
+
+
 def test_an_upright_picture_or_a_plain_background_is_no_tilt(photo: Image.Image) -> None:
     assert normalise.find_tilt(_luma(photo, 85)) is None
     plain = np.full((300, 400), 255.0, np.float32)

@@ -131,6 +131,22 @@ def test_edits_match_their_banked_variant(
             lambda im: _banded(ImageOps.expand(im, (40, 70, 50, 60), fill=(90, 90, 90))),
             "unletterbox_loose",
         ),
+        # A crop before the tilt: the whole upright picture, the corners the canvas cut
+        # off painted, meets the bank's crop ...
+        (
+            lambda im: im.crop((0, 0, im.width, round(im.height * 0.91))).rotate(
+                5.5, Image.Resampling.BICUBIC
+            ),
+            "derotate_whole",
+        ),
+        # ... and a crop after it (the top corners cut away) is turned back by the corners
+        # left.
+        (
+            lambda im: (t := im.rotate(-3.5, Image.Resampling.BICUBIC)).crop(
+                (0, round(t.height * 0.08), round(t.width * 0.96), t.height)
+            ),
+            "derotate_cropped",
+        ),
         # Captions before the tilt: the upright picture's middle strip meets the bank's.
         (lambda im: _captioned(im).rotate(-2.5, Image.Resampling.BICUBIC), "derotate_middle_70"),
     ],
