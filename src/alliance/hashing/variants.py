@@ -404,7 +404,7 @@ def query_hashes(
         add(_UNTRIMMED_STRIP, plain.part(rows=(cut, luma.shape[0] - cut), turns=False))
     # Caption text or a band laid over a frame stops trim_box at the text: trimmed on
     # through flat lines, the picture (and its strip, when the text reaches into it).
-    loose = normalise.loose_trim_box(luma, box) if _framed(box, luma.shape) else None
+    loose = normalise.loose_trim_box(luma, box) if box is not None else None
     if loose is not None:
         top, bottom, left, right = loose
         inside = pdq.Filtered(luma[top:bottom, left:right])
@@ -473,8 +473,14 @@ def _add_derotated(
     add("derotate", pdq.Filtered(seen).part(turns=False))
     if not found.expanded:
         add("derotate_whole", pdq.Filtered(back).part(turns=False))
-    if (trimmed := unletterbox(seen)) is not None:
+    # The frame's edge, turned back, is a pixel or two off the canvas's lines: read it a
+    # little inside (on the whole picture where the canvas was kept: the frame is there).
+    margin = max(2, round(min(seen.shape) * 0.01))
+    if (trimmed := unletterbox(seen[margin:-margin, margin:-margin])) is not None:
         add("derotate_unletterbox", pdq.Filtered(trimmed).part(turns=False))
+    inside = back[margin:-margin, margin:-margin]
+    if not found.expanded and (trimmed := unletterbox(inside)) is not None:
+        add("derotate_whole_unletterbox", pdq.Filtered(trimmed).part(turns=False))
     rows = back.shape[0]
     whole = pdq.Filtered(back)
     cut = round(rows * STRIPS[0][1])

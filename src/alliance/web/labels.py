@@ -208,6 +208,7 @@ _QUERY_FORMS = {
     "derotate": "turned back upright",
     "derotate_unletterbox": "turned back upright, without its frame",
     "derotate_whole": "turned back upright, cut-off corners painted",
+    "derotate_whole_unletterbox": "turned back upright, cut-off corners painted, without its frame",
     "derotate_cropped": "turned back upright, cropped after the tilt",
     "derotate_middle_70": "turned back upright, middle strip",
     "derotate_half_top": "turned back upright, top half",
