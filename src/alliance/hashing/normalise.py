@@ -498,9 +498,9 @@ def _corner_edge(luma: Luma, corner: int, colour: float) -> tuple[float, float, 
     block = view[: short + 3, :span]
     off = np.abs(block - colour) > FILL_TOLERANCE
     depth = np.where(off.any(axis=0), np.argmax(off, axis=0), block.shape[0]).astype(np.float64)
-    x = np.arange(span, dtype=np.float64)
-    slope, intercept = np.polyfit(x, depth, 1)
-    residual = float(np.sqrt(np.mean((depth - (slope * x + intercept)) ** 2)))
+    x = np.arange(span, dtype=np.float64) - (span - 1) / 2
+    slope = float(x @ (depth - depth.mean()) / (x @ x))
+    residual = float(np.sqrt(np.mean((depth - depth.mean() - slope * x) ** 2)))
     if slope >= 0 or residual > CROPPED_MAX_RESIDUAL:
         return None
     # The top-left corner's edge along the rows rises to the right: counter-clockwise.
@@ -523,30 +523,33 @@ def find_cropped_tilt(luma: Luma) -> CroppedTilt | None:
         return None
     corners = [float(luma[:2, :2].mean()), float(luma[:2, -2:].mean()),
                float(luma[-2:, :2].mean()), float(luma[-2:, -2:].mean())]  # fmt: skip
-    best: CroppedTilt | None = None
-    for colour in corners:
-        members = [i for i, c in enumerate(corners) if abs(c - colour) <= FILL_TOLERANCE]
-        if len(members) < CROPPED_MIN_CORNERS:
-            continue
-        edges = [(i, _corner_edge(luma, i, colour)) for i in members]
-        found = [(i, e) for i, e in edges if e is not None]
-        # The corners that agree on one angle (a picture's own corner of the fill's
-        # colour gives another, or none).
-        seen = max(
-            ([(i, e) for i, e in found if abs(e[0] - anchor[0]) <= CROPPED_AGREEMENT]
-             for _, anchor in found),
-            key=len,
-            default=[],
-        )  # fmt: skip
-        if len(seen) < CROPPED_MIN_CORNERS:
-            continue
-        degrees = float(np.median([e[0] for _, e in seen]))
-        if not MIN_TILT <= abs(degrees) <= MAX_TILT:
-            continue
-        if best is None or len(seen) > len(best.corners):
-            corners_seen = tuple((i, e[1], e[2], e[3]) for i, e in seen)
-            best = CroppedTilt(round(degrees, 2), colour, corners_seen)
-    return best
+    alike = sum(abs(a - b) <= FILL_TOLERANCE for a in corners for b in corners) - len(corners)
+    if alike < 2:  # no two corners of one colour (most pictures): no fill to read
+        return None
+    # Each corner's triangle in its own colour; then the corners of one colour that agree
+    # on one angle (a picture's own corner of the fill's colour gives another, or none).
+    found = [
+        (i, edge)
+        for i, colour in enumerate(corners)
+        if (edge := _corner_edge(luma, i, colour)) is not None
+    ]
+    best: list[tuple[int, tuple[float, float, float, bool]]] = []
+    for a, anchor in found:
+        agree = [
+            (i, e)
+            for i, e in found
+            if abs(corners[i] - corners[a]) <= FILL_TOLERANCE
+            and abs(e[0] - anchor[0]) <= CROPPED_AGREEMENT
+        ]
+        if len(agree) > len(best):
+            best = agree
+    if len(best) < CROPPED_MIN_CORNERS:
+        return None
+    degrees = float(np.median([e[0] for _, e in best]))
+    if not MIN_TILT <= abs(degrees) <= MAX_TILT:
+        return None
+    fill = float(np.median([corners[i] for i, _ in best]))
+    return CroppedTilt(round(degrees, 2), fill, tuple((i, e[1], e[2], e[3]) for i, e in best))
 
 
 def derotate_cropped(luma: Luma, tilt: CroppedTilt) -> Luma | None:

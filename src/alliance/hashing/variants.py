@@ -404,7 +404,7 @@ def query_hashes(
         add(_UNTRIMMED_STRIP, plain.part(rows=(cut, luma.shape[0] - cut), turns=False))
     # Caption text or a band laid over a frame stops trim_box at the text: trimmed on
     # through flat lines, the picture (and its strip, when the text reaches into it).
-    loose = normalise.loose_trim_box(luma, box) if box is not None else None
+    loose = normalise.loose_trim_box(luma, box) if _framed(box, luma.shape) else None
     if loose is not None:
         top, bottom, left, right = loose
         inside = pdq.Filtered(luma[top:bottom, left:right])
@@ -490,13 +490,16 @@ def _add_derotated(
 
 def _framed(box: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> bool:
     """Whether :func:`normalise.trim_box` took a frame off three sides, or off two facing
-    ones (letterbox, pillarbox bars): an added frame, where text laid over it is looked
-    for; a picture's own flat edge (a dark background) is rarely on more than two sides."""
+    ones (letterbox, pillarbox bars), or off the top or the bottom only (a caption band
+    across the picture): an added frame or band, where text laid over it is looked for. A
+    picture's own flat edge (a dark background) is rarely on more than two sides, and
+    then rarely on the top or the bottom alone."""
     if box is None:
         return False
     top, bottom, left, right = box
     sides = (top > 0, bottom < shape[0], left > 0, right < shape[1])
-    return sum(sides) >= 3 or (sides[0] and sides[1]) or (sides[2] and sides[3])
+    band = (sides[0] or sides[1]) and not (sides[2] or sides[3])
+    return sum(sides) >= 3 or (sides[0] and sides[1]) or (sides[2] and sides[3]) or band
 
 
 _HALF_NAMES = frozenset(h[0] for h in HALVES)
