@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from alliance.accounts.permissions import OrgKind
+from alliance.hashing import variants
 from alliance.validation import CountryCode, Text, no_nul
 
 BANK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}[a-z0-9]$")
@@ -132,7 +133,7 @@ class SignalIn(BaseModel):
     signal: str = Field(min_length=1, max_length=2_000_000)
     forms: dict[Annotated[str, Field(max_length=64)], str] | None = Field(
         None,
-        max_length=64,
+        max_length=variants.MAX_QUERY_FORMS,
         description="PDQ and vPDQ: further hashes of the same picture or video searched "
         "with it (without a frame or bars, straightened, its middle strip, flipped or "
         "turned; a video's sampled ten frames a second and matched by the second: what "

@@ -333,6 +333,10 @@ def distinct(hashes: Iterable[tuple[str, pdq.PdqHash]]) -> list[tuple[str, pdq.P
 _UNTRIMMED_STRIP = f"{STRIPS[0][0]}_untrimmed"
 
 
+#: The most forms one query picture is sent with (``POST /api/v1/match`` takes no more):
+#: a framed, tilted picture makes about 75.
+MAX_QUERY_FORMS = 96
+
 #: The shorter side a query's forms are hashed at, at least: PDQ filters with a box of
 #: ``ceil(side / 128)`` pixels, so from 384 pixels up it sees the same low frequencies.
 QUERY_FORM_SIDE = 384
@@ -434,7 +438,7 @@ def query_hashes(
     middle_cols = whole.part(cols=(down, cols - down))
     add(strip_name, {t: (middle_cols if t in _TRANSPOSING else middle_rows)[t] for t in DIHEDRAL})
     if min(rows, cols) >= 2 * MIN_PART_SIDE:
-        _add_halves(add, whole)
+        _add_halves(add, whole, turns=True)
     names, forms = list(pending), list(pending.values())
     hashed = pdq.pdq_from_blocks([block for block, _ in forms], [q for _, q in forms])
     hashes.update(zip(names, hashed, strict=True))
@@ -445,15 +449,18 @@ def _add_halves(
     add: Callable[[str, dict[str, NDArray[np.float32]]], None],
     whole: pdq.Filtered,
     prefix: str = "",
+    *,
+    turns: bool = False,
 ) -> None:
-    """The four halves of ``whole`` as query forms, upright only: a sticker usually leaves
+    """The four halves of ``whole`` as query forms (in their 8 turns with ``turns``: a
+    mirrored or turned copy's half is the bank's half turned): a sticker usually leaves
     one of them as the bank has it."""
     rows, cols = whole.luma.shape
     half_rows, half_cols = round(rows * 0.5), round(cols * 0.5)
-    add(f"{prefix}half_top", whole.part(rows=(0, rows - half_rows), turns=False))
-    add(f"{prefix}half_bottom", whole.part(rows=(half_rows, rows), turns=False))
-    add(f"{prefix}half_left", whole.part(cols=(0, cols - half_cols), turns=False))
-    add(f"{prefix}half_right", whole.part(cols=(half_cols, cols), turns=False))
+    add(f"{prefix}half_top", whole.part(rows=(0, rows - half_rows), turns=turns))
+    add(f"{prefix}half_bottom", whole.part(rows=(half_rows, rows), turns=turns))
+    add(f"{prefix}half_left", whole.part(cols=(0, cols - half_cols), turns=turns))
+    add(f"{prefix}half_right", whole.part(cols=(half_cols, cols), turns=turns))
 
 
 def _add_derotated(
