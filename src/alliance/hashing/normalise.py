@@ -458,6 +458,8 @@ CROPPED_AGREEMENT = 0.8
 #: a straight line: the fill's depth off a fitted line by at most this much (pixels, RMS).
 CROPPED_MIN_LEG = 3
 CROPPED_MAX_RESIDUAL = 1.5
+#: ... along at least this share of the long leg (the rest: picture of the fill's colour).
+CROPPED_KEPT_SHARE = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,17 +493,26 @@ def _corner_edge(luma: Luma, corner: int, colour: float) -> tuple[float, float, 
     if not rows_long:
         view = view.T
     long, short = max(along_rows, along_cols), min(along_rows, along_cols)
-    if long >= 0.9 * view.shape[1]:  # flat all along an edge: the picture's own
+    if long >= view.shape[1]:  # flat all along the edge: the picture's own
         return None
     # The fill's depth in each line across the long leg, fitted by a straight line.
     span = max(2, int(long * 0.8))
     block = view[: short + 3, :span]
     off = np.abs(block - colour) > FILL_TOLERANCE
     depth = np.where(off.any(axis=0), np.argmax(off, axis=0), block.shape[0]).astype(np.float64)
-    x = np.arange(span, dtype=np.float64) - (span - 1) / 2
-    slope = float(x @ (depth - depth.mean()) / (x @ x))
-    residual = float(np.sqrt(np.mean((depth - depth.mean() - slope * x) ** 2)))
-    if slope >= 0 or residual > CROPPED_MAX_RESIDUAL:
+    # Fitted twice, the second time without the lines more than 2 pixels off the first
+    # fit: where the picture near the edge has the fill's colour, the fill seems deeper.
+    x = np.arange(span, dtype=np.float64)
+    kept = depth < block.shape[0]
+    for _ in range(2):
+        if kept.sum() < CROPPED_KEPT_SHARE * span:
+            return None
+        slope, intercept = _line(x[kept], depth[kept])
+        kept &= np.abs(depth - (slope * x + intercept)) <= 2.0
+    if kept.sum() < CROPPED_KEPT_SHARE * span:
+        return None
+    off_line = depth[kept] - (slope * x[kept] + intercept)
+    if slope >= 0 or float(np.sqrt(np.mean(off_line**2))) > CROPPED_MAX_RESIDUAL:
         return None
     # The top-left corner's edge along the rows rises to the right: counter-clockwise.
     # Each flip and the transposition turn the sense.
@@ -511,6 +522,13 @@ def _corner_edge(luma: Luma, corner: int, colour: float) -> tuple[float, float, 
         * (1.0 if rows_long else -1.0)
     )
     return sign * math.degrees(math.atan(-slope)), float(long), float(short), rows_long
+
+
+def _line(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float]:
+    """Least-squares slope and intercept of ``y`` over ``x``."""
+    centre = x.mean()
+    slope = float((x - centre) @ (y - y.mean()) / max(float((x - centre) @ (x - centre)), 1e-9))
+    return slope, float(y.mean() - slope * centre)
 
 
 def find_cropped_tilt(luma: Luma) -> CroppedTilt | None:

@@ -425,13 +425,13 @@ def query_hashes(
         if straight is not None:
             add("untilt", pdq.dihedral_blocks(straight))
         _add_derotated(add, tilted, found)
-    else:
-        # A tilt that a crop followed: its corners cut away or shrunk.
-        picture = inner if inner is not None else luma
-        cropped = normalise.find_cropped_tilt(picture)
-        upright = normalise.derotate_cropped(picture, cropped) if cropped is not None else None
-        if upright is not None:
-            add("derotate_cropped", pdq.Filtered(upright).part(turns=False))
+    # A tilt that a crop followed: its corners cut away or shrunk (find_tilt's centred
+    # picture does not fit it, or fits it wrongly).
+    picture = inner if inner is not None else luma
+    cropped = normalise.find_cropped_tilt(picture)
+    upright = normalise.derotate_cropped(picture, cropped) if cropped is not None else None
+    if upright is not None:
+        add("derotate_cropped", pdq.Filtered(upright).part(turns=False))
     rows, cols = whole.luma.shape
     across, down = round(rows * share), round(cols * share)
     middle_rows = whole.part(rows=(across, rows - across))

@@ -147,6 +147,13 @@ def test_edits_match_their_banked_variant(
             ),
             "derotate_cropped",
         ),
+        # ... also of a grown canvas (whose centred picture the crop moved).
+        (
+            lambda im: (
+                t := im.rotate(5, Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0))
+            ).crop((round(t.width * 0.07), 0, t.width, t.height)),
+            "derotate_cropped",
+        ),
         # Captions before the tilt: the upright picture's middle strip meets the bank's.
         (lambda im: _captioned(im).rotate(-2.5, Image.Resampling.BICUBIC), "derotate_middle_70"),
     ],
