@@ -16,6 +16,7 @@ Variant names are stable: they are written into index files (``matching.pdq_inde
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -337,6 +338,11 @@ _UNTRIMMED_STRIP = f"{STRIPS[0][0]}_untrimmed"
 #: a framed, tilted picture makes about 75.
 MAX_QUERY_FORMS = 96
 
+#: A tilt's angle is taken from its corners' edges (normalise.find_cropped_tilt) on a
+#: picture whose shorter side is at least this many pixels: on a smaller one (a
+#: thumbnail), the edges are too short and blurred to beat find_tilt's fit.
+EDGE_ANGLE_MIN_SIDE = 200
+
 #: The shorter side a query's forms are hashed at, at least: PDQ filters with a box of
 #: ``ceil(side / 128)`` pixels, so from 384 pixels up it sees the same low frequencies.
 QUERY_FORM_SIDE = 384
@@ -421,6 +427,16 @@ def query_hashes(
     if found is None:
         tilted, found = luma, normalise.find_tilt(luma)
     if found is not None and tilted is not None:
+        # The corners' straight edges give the angle more closely than the fit of a
+        # centred picture (a frame before the tilt, JPEG at the edge): taken when near,
+        # and when the picture is large enough for the edges to be long and sharp.
+        edges = normalise.find_cropped_tilt(tilted)
+        if (
+            edges is not None
+            and abs(edges.degrees - found.degrees) <= 1.0
+            and min(tilted.shape) >= EDGE_ANGLE_MIN_SIDE
+        ):
+            found = dataclasses.replace(found, degrees=edges.degrees)
         straight = normalise.untilt(tilted, found)
         if straight is not None:
             add("untilt", pdq.dihedral_blocks(straight))
