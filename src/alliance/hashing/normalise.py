@@ -284,6 +284,13 @@ def _legs_angle(luma: Luma, colour: float) -> tuple[float, int] | None:
     return float(np.median(angles)), max(min(a, b) for a, b in two)
 
 
+def _corner_colours(luma: Luma) -> list[float]:
+    """The mean luma of each corner's 2×2 pixels: top-left, top-right, bottom-left,
+    bottom-right."""
+    return [float(luma[:2, :2].mean()), float(luma[:2, -2:].mean()),
+            float(luma[-2:, :2].mean()), float(luma[-2:, -2:].mean())]  # fmt: skip
+
+
 def _border(rows: int, cols: int, width: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Row and column indices of the pixels within ``width`` of a canvas's edge."""
     y, x = np.mgrid[0:rows, 0:cols]
@@ -308,8 +315,7 @@ def find_tilt(luma: Luma) -> Tilt | None:
     rows, cols = luma.shape
     if min(rows, cols) < 32:
         return None
-    corners = np.array([luma[:2, :2].mean(), luma[:2, -2:].mean(), luma[-2:, :2].mean(),
-                        luma[-2:, -2:].mean()])  # fmt: skip
+    corners = np.array(_corner_colours(luma))
     colour = float(np.median(corners))
     if np.abs(corners - colour).max() > FILL_TOLERANCE:
         return None
@@ -416,8 +422,7 @@ def derotate(luma: Luma, tilt: Tilt) -> tuple[Luma, Luma]:
     (a crop, a frame, a caption) is then as upright as in the bank's crops, originals and
     strips."""
     rows, cols = luma.shape
-    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
-    back = np.asarray(image.rotate(-tilt.degrees, Image.Resampling.BICUBIC), dtype=np.float32)
+    back = turn(luma, -tilt.degrees)
     if tilt.expanded:
         inner_rows, inner_cols = _inner_size(rows, cols, tilt.degrees, tilt.expanded)
         top, left = round((rows - inner_rows) / 2), round((cols - inner_cols) / 2)
@@ -428,9 +433,20 @@ def derotate(luma: Luma, tilt: Tilt) -> tuple[Luma, Luma]:
     seen = inscribed(back, tilt.degrees)
     # The picture's corners that the canvas cut off, painted (fill_unseen) rather than
     # left black: the whole picture then meets the bank's original and its crops.
-    canvas = Image.new("F", (cols, rows), 1.0).rotate(-tilt.degrees, Image.Resampling.BILINEAR)
-    back = fill_unseen(back, np.asarray(canvas) >= 0.99)
-    return back, np.ascontiguousarray(seen)
+    return fill_unseen(back, _covered(luma.shape, -tilt.degrees)), np.ascontiguousarray(seen)
+
+
+def turn(luma: Luma, degrees: float, *, expand: bool = False) -> Luma:
+    """``luma`` turned by ``degrees`` counter-clockwise about its centre, bicubic, black
+    where the canvas does not reach (grown to hold it all with ``expand``)."""
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    return np.asarray(image.rotate(degrees, Image.Resampling.BICUBIC, expand=expand), np.float32)
+
+
+def _covered(shape: tuple[int, ...], degrees: float, *, expand: bool = False) -> NDArray[np.bool_]:
+    """Which pixels of :func:`turn`'s result the turned canvas of ``shape`` covers wholly."""
+    canvas = Image.new("F", (shape[1], shape[0]), 1.0)
+    return np.asarray(canvas.rotate(degrees, Image.Resampling.BILINEAR, expand=expand)) >= 0.99
 
 
 def inscribed(luma: Luma, degrees: float) -> Luma:
@@ -539,8 +555,7 @@ def find_cropped_tilt(luma: Luma) -> CroppedTilt | None:
     rows, cols = luma.shape
     if min(rows, cols) < 2 * MIN_KEPT_PIXELS:
         return None
-    corners = [float(luma[:2, :2].mean()), float(luma[:2, -2:].mean()),
-               float(luma[-2:, :2].mean()), float(luma[-2:, -2:].mean())]  # fmt: skip
+    corners = _corner_colours(luma)
     alike = sum(abs(a - b) <= FILL_TOLERANCE for a in corners for b in corners) - len(corners)
     if alike < 2:  # no two corners of one colour (most pictures): no fill to read
         return None
@@ -573,11 +588,10 @@ def find_cropped_tilt(luma: Luma) -> CroppedTilt | None:
 def derotate_cropped(luma: Luma, tilt: CroppedTilt) -> Luma | None:
     """The picture turned back upright from a copy tilted and then cropped, cut to the
     picture's own edges where the bare corners show them and to the middle of the crop's
-    line elsewhere (the bank's crops have it there); what the canvas cut off is black, as
-    in the bank's tilts. None when it would keep too little."""
+    line elsewhere (the bank's crops have it there); what the canvas cut off is painted
+    (:func:`fill_unseen`). None when it would keep too little."""
     rows, cols = luma.shape
-    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
-    back = np.asarray(image.rotate(-tilt.degrees, Image.Resampling.BICUBIC, expand=True))
+    back = turn(luma, -tilt.degrees, expand=True)
     angle = math.radians(-tilt.degrees)
     c, s = math.cos(angle), math.sin(angle)
     centre_x, centre_y = cols / 2, rows / 2
@@ -611,11 +625,8 @@ def derotate_cropped(luma: Luma, tilt: CroppedTilt) -> Luma | None:
     out = back[box[0] : box[1], box[2] : box[3]]
     if min(out.shape) < MIN_KEPT_PIXELS or out.size < 0.5 * rows * cols:
         return None
-    canvas = Image.new("F", (cols, rows), 1.0).rotate(
-        -tilt.degrees, Image.Resampling.BILINEAR, expand=True
-    )
-    seen = np.asarray(canvas)[box[0] : box[1], box[2] : box[3]] >= 0.99
-    return fill_unseen(out, seen)
+    seen = _covered(luma.shape, -tilt.degrees, expand=True)
+    return fill_unseen(out, seen[box[0] : box[1], box[2] : box[3]])
 
 
 def fill_unseen(luma: Luma, seen: NDArray[np.bool_]) -> Luma:
@@ -623,10 +634,10 @@ def fill_unseen(luma: Luma, seen: NDArray[np.bool_]) -> Luma:
     ones around them (in a box of a thirty-second of the picture, doubled until it
     reaches some): closer to the picture's own than black, so the small corners a tilt
     cut off cost few bits."""
-    rows, cols = luma.shape
-    out = np.where(seen, luma, 0.0).astype(np.float64)
     if seen.all() or not seen.any():
         return np.ascontiguousarray(luma, dtype=np.float32)
+    rows, cols = luma.shape
+    out = np.where(seen, luma, 0.0).astype(np.float64)
     todo = ~seen
     radius = max(2, max(rows, cols) // 32)
     weight = seen.astype(np.float64)

@@ -213,8 +213,7 @@ def crop(luma: Luma, top: float, bottom: float, left: float, right: float) -> Lu
 def tilt(luma: Luma, degrees: float) -> Luma:
     """``luma`` rotated by ``degrees`` counter-clockwise about its centre, same size,
     bicubic, the uncovered corners black."""
-    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
-    return np.asarray(image.rotate(degrees, Image.Resampling.BICUBIC), dtype=np.float32)
+    return normalise.turn(luma, degrees)
 
 
 def strip(luma: Luma, share: float) -> Luma:
@@ -422,6 +421,10 @@ def query_hashes(
         cut = round((bottom - top) * share)
         loose_strip = inside.part(rows=(cut, bottom - top - cut), turns=False)
         add(f"unletterbox_loose_{strip_name}", loose_strip)
+    # A tilt that a crop followed: its corners cut away or shrunk (find_tilt's centred
+    # picture does not fit it, or fits it wrongly); its edges also give a tilt's angle.
+    picture = inner if inner is not None else luma
+    cropped = normalise.find_cropped_tilt(picture)
     # A tilted picture framed afterwards is straightened inside its frame.
     tilted, found = inner, normalise.find_tilt(inner) if inner is not None else None
     if found is None:
@@ -430,7 +433,7 @@ def query_hashes(
         # The corners' straight edges give the angle more closely than the fit of a
         # centred picture (a frame before the tilt, JPEG at the edge): taken when near,
         # and when the picture is large enough for the edges to be long and sharp.
-        edges = normalise.find_cropped_tilt(tilted)
+        edges = cropped if tilted is picture else normalise.find_cropped_tilt(tilted)
         if (
             edges is not None
             and abs(edges.degrees - found.degrees) <= 1.0
@@ -441,10 +444,6 @@ def query_hashes(
         if straight is not None:
             add("untilt", pdq.dihedral_blocks(straight))
         _add_derotated(add, tilted, found)
-    # A tilt that a crop followed: its corners cut away or shrunk (find_tilt's centred
-    # picture does not fit it, or fits it wrongly).
-    picture = inner if inner is not None else luma
-    cropped = normalise.find_cropped_tilt(picture)
     upright = normalise.derotate_cropped(picture, cropped) if cropped is not None else None
     if upright is not None:
         add("derotate_cropped", pdq.Filtered(upright).part(turns=False))
@@ -501,8 +500,9 @@ def _add_derotated(
     margin = max(2, round(min(seen.shape) * 0.01))
     if (trimmed := unletterbox(seen[margin:-margin, margin:-margin])) is not None:
         add("derotate_unletterbox", pdq.Filtered(trimmed).part(turns=False))
-    inside = back[margin:-margin, margin:-margin]
-    if not found.expanded and (trimmed := unletterbox(inside)) is not None:
+    if not found.expanded and (
+        (trimmed := unletterbox(back[margin:-margin, margin:-margin])) is not None
+    ):
         add("derotate_whole_unletterbox", pdq.Filtered(trimmed).part(turns=False))
     rows = back.shape[0]
     whole = pdq.Filtered(back)
