@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +15,7 @@ from alliance.accounts.permissions import Role
 from alliance.audit.models import AuditEvent
 from alliance.banks import distribution
 from alliance.banks.signing import load_public_key
+from alliance.hashing.video import hash_video
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import World
 
@@ -223,6 +229,43 @@ def test_match_an_uploaded_image(client: TestClient, world: World) -> None:
     )
     assert bad_form.status_code == 400
     assert "vPDQ" in bad_form.text
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg binary to make clips")
+def test_a_video_uploaded_to_match_is_hashed_by_vpdq_with_its_forms(
+    client: TestClient, world: World, tmp_path: Path
+) -> None:
+    pytest.importorskip("vpdq")
+    clip = tmp_path / "clip.mp4"
+    generator = "testsrc2=duration=4:size=320x240:rate=25"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", generator,
+                    "-pix_fmt", "yuv420p", str(clip)], check=True)  # fmt: skip
+    mirrored = tmp_path / "mirrored.webm"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(clip), "-vf", "hflip",
+                    "-c:v", "libvpx", "-b:v", "400k", str(mirrored)], check=True)  # fmt: skip
+    analyst = _h(world, Role.analyst)
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "clips", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    banked = hash_video(clip).to_text()
+    client.post(
+        "/api/v1/banks/clips/entries",
+        headers=analyst,
+        json={"entries": [{"signal_type": "vpdq", "signal": banked}]},
+    )
+    reviewer = {**_h(world, Role.reviewer), "content-type": "application/octet-stream"}
+    response = client.post("/api/v1/match/file", headers=reviewer, content=mirrored.read_bytes())
+    assert response.status_code == 200, response.text
+    results = {r["signal_type"]: r for r in response.json()["results"]}
+    assert set(results) == {"vpdq", "md5", "sha1", "sha256"}
+    [match] = results["vpdq"]["matches"]
+    assert (match["bank"], match["query_form"]) == ("clips", "flip_horizontal")
+    # Bytes that start as a video does but are none: the digests only, no error.
+    broken = client.post("/api/v1/match/file", headers=reviewer, content=b"\0\0\0\x18ftypmp42" * 8)
+    assert broken.status_code == 200
+    assert {r["signal_type"] for r in broken.json()["results"]} == {"md5", "sha1", "sha256"}
 
 
 def test_upload_is_authorised_before_it_is_read(client: TestClient, world: World) -> None:

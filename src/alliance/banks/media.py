@@ -7,21 +7,30 @@ that brought them; what leaves this module is hashes only.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
 from alliance.banks.schemas import Classification, EntryIn, Note, SignalIn
 from alliance.errors import InvalidInput
-from alliance.hashing import crypto, variants
+from alliance.hashing import crypto, variants, video
 from alliance.hashing.errors import InvalidMedia
 
 #: The file digests a bank may hold besides PDQ, in the order they are offered.
 DIGESTS = ("md5", "sha1", "sha256")
 
+#: How video containers begin, as (offset, bytes): MP4, MOV and 3GP (an ``ftyp`` box),
+#: Matroska and WebM (EBML), AVI (RIFF), FLV and MPEG program streams. Only these are
+#: handed to the video decoder: a document or an archive is not.
+_VIDEO_SIGNATURES = ((4, b"ftyp"), (0, b"\x1aE\xdf\xa3"), (8, b"AVI "), (0, b"FLV"),
+                     (0, b"\x00\x00\x01\xba"))  # fmt: skip
+
 
 def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:
     """What a file is matched by: PDQ when it is an image, with the forms a query is
     searched by (without its frame, straightened, its middle strip, flipped and turned:
-    :func:`alliance.hashing.variants.query_hashes`), and its digests always."""
+    :func:`alliance.hashing.variants.query_hashes`); vPDQ with its forms when it is a
+    video; and its digests always."""
     if not data:
         raise InvalidInput(f"{name}: the file is empty")
     digests = crypto.digest_file(data, DIGESTS)
@@ -38,7 +47,39 @@ def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:
                 forms={k: v.hex for k, v in forms.items()} or None,
             ),
         )
+        return found
+    if (moving := _video_signal(data)) is not None:
+        found.insert(0, moving)
     return found
+
+
+def _video_signal(data: bytes) -> SignalIn | None:
+    """vPDQ of a video with the forms a query video is searched by
+    (:func:`alliance.hashing.video.query_videos`), or None when ``data`` is no video this
+    machine can decode. The decoders read a file: it is an anonymous file in memory
+    (``memfd``), never on a disk, gone when closed."""
+    if not any(data[at : at + len(magic)] == magic for at, magic in _VIDEO_SIGNATURES):
+        return None
+    if not hasattr(os, "memfd_create"):  # not Linux: no file that stays in memory
+        return None
+    descriptor = os.memfd_create("alliance-upload", os.MFD_CLOEXEC)
+    try:
+        with os.fdopen(descriptor, "wb", closefd=False) as out:
+            out.write(data)
+        # FFmpeg runs as another process: it opens the file by this process's table.
+        path = Path(f"/proc/{os.getpid()}/fd/{descriptor}")
+        try:
+            forms = video.query_videos(path)
+        except (InvalidMedia, ImportError):
+            return None
+    finally:
+        os.close(descriptor)
+    original = forms.pop("original")
+    return SignalIn(
+        signal_type="vpdq",
+        signal=original.to_text(),
+        forms={k: v.to_text() for k, v in forms.items()} or None,
+    )
 
 
 def entries_of_media(

@@ -125,8 +125,8 @@ def hash_command(
         typer.Option(
             "--overlays",
             help="Add pdq_variants: the middle strip (middle_70, without the top and bottom "
-            "15 %) and the four halves, which match banks built with --variants through meme "
-            "text, captions and stickers.",
+            "15 %), the four halves and the four quarters, which match banks built with --variants "
+            "through meme text, captions and stickers.",
         ),
     ] = False,
     bank_variants: Annotated[

@@ -105,6 +105,9 @@ LOOSE_FLAT_SHARE = 0.45
 #: ... and a line is frame again when at most this share of its pixels are off its median
 #: (a side's frame crossed by the caption or the band laid over the top or the bottom).
 LOOSE_FRAME_OUTLIERS = 0.15
+#: Caption text laid over a frame or a band reaches at most this share of the picture's
+#: side in from its edge (as :data:`alliance.hashing.variants.STRIPS` assume).
+LOOSE_CAPTION_DEPTH = 0.15
 
 
 def _loose_depth(lines: Luma, start: int, limit: int) -> int:
@@ -126,7 +129,17 @@ def _loose_depth(lines: Luma, start: int, limit: int) -> int:
         if stop.any():
             break
         depth, chunk = depth + len(part), chunk * 2
-    return last
+    if start == 0 or depth >= limit:
+        return last
+    # A line of big or dense caption text is mostly ink: the frame or the band goes on
+    # beyond it when a line of the trimmed frame's colour follows within a caption's depth.
+    colour = float(np.median(lines[start - 1, ::2]))
+    reach = min(limit, start + round(len(lines) * LOOSE_CAPTION_DEPTH))
+    ahead = lines[last:reach, ::2]
+    again = np.flatnonzero(
+        (np.abs(ahead - colour) > BORDER_TOLERANCE).mean(axis=1) <= LOOSE_FRAME_OUTLIERS
+    )
+    return last + int(again[-1]) + 1 if len(again) else last
 
 
 def loose_trim_box(

@@ -144,6 +144,36 @@ def _filter_matrix(n: int) -> NDArray[np.float32]:
     return matrix.astype(np.float32)
 
 
+@functools.lru_cache(maxsize=512)
+def _taps(n: int, mirrored: bool) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+    """:func:`_filter_matrix` (or :func:`_reversed_filter_matrix` when ``mirrored``) as
+    the few pixels each of its 64 rows weighs, (64, taps) of indices and of weights: the
+    filter is two boxes of ``ceil(n / 128)``, so a row has at most 2 × that - 1 taps, and
+    a product with a narrow array (a part's 64 filtered columns) costs a few taps a
+    sample instead of ``n`` (a third of the time for a part of 384 rows)."""
+    matrix = _reversed_filter_matrix(n) if mirrored else _filter_matrix(n)
+    width = max(1, int((matrix != 0).sum(axis=1).max()))
+    indices = np.zeros((64, width), dtype=np.intp)
+    weights = np.zeros((64, width), dtype=np.float32)
+    for i, row in enumerate(matrix):
+        taken = np.flatnonzero(row)
+        indices[i, : len(taken)] = taken
+        weights[i, : len(taken)] = row[taken]
+    return indices, weights
+
+
+def _filter_rows(values: NDArray[np.float32], mirrored: bool = False) -> NDArray[np.float32]:
+    """``_filter_matrix(n) @ values`` for ``values`` of n rows, by its taps."""
+    indices, weights = _taps(values.shape[0], mirrored)
+    return np.einsum("it,itj->ij", weights, values[indices])
+
+
+def _filter_cols(values: NDArray[np.float32], mirrored: bool = False) -> NDArray[np.float32]:
+    """``values @ _filter_matrix(n).T`` for ``values`` of n columns, by its taps."""
+    indices, weights = _taps(values.shape[1], mirrored)
+    return np.einsum("it,jit->ji", weights, values[:, indices])
+
+
 def _dct_matrix() -> NDArray[np.float32]:
     i = np.arange(1, 17, dtype=np.float64)[:, None]
     j = np.arange(64, dtype=np.float64)[None, :]
@@ -161,6 +191,15 @@ def block_quality(block: NDArray[np.float32]) -> int:
     horizontal = np.trunc((block[:, :-1] - block[:, 1:]) * 100 / 255)
     total = int(np.abs(vertical).sum() + np.abs(horizontal).sum())
     return min(total // 90, 100)
+
+
+def block_flat_share(block: NDArray[np.float32]) -> float:
+    """The share of the 64×64 buffer's cells that differ from their right and lower
+    neighbours by less than half a level in all: a flat background, where a part of a
+    picture has one (a disc on black, a logo, a scan's margin)."""
+    right = np.abs(block[:-1, :-1] - block[:-1, 1:])
+    below = np.abs(block[:-1, :-1] - block[1:, :-1])
+    return float(((right + below) < 0.5).mean())
 
 
 def block_from_luma(luma: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -224,35 +263,36 @@ class Filtered:
         turns: bool = True,
     ) -> dict[str, NDArray[np.float32]]:
         """:func:`dihedral_blocks` of the rows ``rows`` (all columns), of the columns
-        ``cols`` (all rows), or of the whole picture; with ``turns`` off, only its
-        ``original`` block (half the large products, a quarter of the small ones)."""
+        ``cols`` (all rows), of the rectangle both give, or of the whole picture; with
+        ``turns`` off, only its ``original`` block (half the large products, a quarter of
+        the small ones)."""
+        if rows is not None and cols is not None:
+            # A rectangle (a quarter) shares no product with the whole: filtered on its own.
+            return Filtered(self.luma[rows[0] : rows[1], cols[0] : cols[1]]).part(turns=turns)
+        # The large products are BLAS's; the small ones go by the filter's few taps.
         if cols is None:
             start, stop = rows if rows is not None else (0, self.luma.shape[0])
-            upright = _filter_matrix(stop - start)
             kept = self._across[start:stop]
             if not turns:
-                return {"original": upright @ kept}
+                return {"original": _filter_rows(kept)}
             mirrored = self._across_mirrored[start:stop]
-            upside_down = _reversed_filter_matrix(stop - start)
             flips = {
-                "original": upright @ kept,
-                "flip_horizontal": upright @ mirrored,
-                "flip_vertical": upside_down @ kept,
-                "rotate180": upside_down @ mirrored,
+                "original": _filter_rows(kept),
+                "flip_horizontal": _filter_rows(mirrored),
+                "flip_vertical": _filter_rows(kept, mirrored=True),
+                "rotate180": _filter_rows(mirrored, mirrored=True),
             }
         else:
             start, stop = cols
-            along = _filter_matrix(stop - start).T
             down = self._down[:, start:stop]
             if not turns:
-                return {"original": down @ along}
+                return {"original": _filter_cols(down)}
             flipped = self._down_flipped[:, start:stop]
-            against = _reversed_filter_matrix(stop - start).T
             flips = {
-                "original": down @ along,
-                "flip_horizontal": down @ against,
-                "flip_vertical": flipped @ along,
-                "rotate180": flipped @ against,
+                "original": _filter_cols(down),
+                "flip_horizontal": _filter_cols(down, mirrored=True),
+                "flip_vertical": _filter_cols(flipped),
+                "rotate180": _filter_cols(flipped, mirrored=True),
             }
         # A transposed picture gives the transposed buffer.
         return {

@@ -156,6 +156,37 @@ HALVES: tuple[tuple[str, float, float, float, float], ...] = (
     ("half_right", 0.0, 0.0, 0.5, 0.0),
 )
 
+#: Quarters kept as variants, as :data:`HALVES`: two or three stickers spread over a
+#: picture often reach into every half, and one quarter is then still untouched. Unrelated
+#: quarters of photographs stay far apart (none within 60 bits of another among the
+#: benchmark's pictures), but a quarter with a flat background is mostly the outline of
+#: what stands on it, and outlines repeat: the quarter of a disc on black (a colour wheel)
+#: met a fundus photograph's quarter-disc at 16 bits. A quarter whose PDQ buffer is more
+#: flat than :data:`QUARTER_MAX_FLAT` (:func:`pdq.block_flat_share`) is neither banked
+#: nor sent.
+QUARTERS: tuple[tuple[str, float, float, float, float], ...] = (
+    ("quarter_top_left", 0.0, 0.5, 0.0, 0.5),
+    ("quarter_top_right", 0.0, 0.5, 0.5, 0.0),
+    ("quarter_bottom_left", 0.5, 0.0, 0.0, 0.5),
+    ("quarter_bottom_right", 0.5, 0.0, 0.5, 0.0),
+)
+
+QUARTER_MAX_FLAT = 0.15
+#: Nor is one of PDQ quality below this (a smooth gradient with a block on it met a small
+#: picture of a dark corner at 24 bits): a quarter spreads a quarter of the picture's
+#: detail over PDQ's buffer, and plain outlines repeat between unrelated pictures.
+QUARTER_MIN_QUALITY = 60
+
+
+def plain_quarter(block: NDArray[np.float32]) -> bool:
+    """Whether a quarter's PDQ buffer is too plain to tell pictures apart: mostly flat
+    (:data:`QUARTER_MAX_FLAT`) or of little detail (:data:`QUARTER_MIN_QUALITY`)."""
+    return (
+        pdq.block_quality(block) < QUARTER_MIN_QUALITY
+        or pdq.block_flat_share(block) > QUARTER_MAX_FLAT
+    )
+
+
 #: A later frame of an animated image (``alliance hash --all-frames``), stored as a
 #: variant of the entry whose first frame is the original.
 ANIMATION_FRAME = "frame"
@@ -171,6 +202,7 @@ BANK_VARIANT_NAMES: tuple[str, ...] = (
     *(t[0] for t in THUMBNAILS),
     *(s[0] for s in STRIPS),
     *(h[0] for h in HALVES),
+    *(q[0] for q in QUARTERS),
 )
 
 #: Every variant name, in the order their codes are assigned in index files (new names go
@@ -189,6 +221,7 @@ VARIANT_NAMES: tuple[str, ...] = (
     *(h[0] for h in HALVES),
     *(t[0] for t in TILTS_CROPPED),
     *sorted(_LATER_CROPS),
+    *(q[0] for q in QUARTERS),
 )
 
 
@@ -274,6 +307,10 @@ def luma_variants(
         picture = inside if inside is not None else luma
         if min(picture.shape) >= 2 * MIN_PART_SIDE:
             out.update({name: crop(picture, *edges) for name, *edges in HALVES})
+            for name, *edges in QUARTERS:
+                quarter = crop(picture, *edges)
+                if not plain_quarter(pdq.block_from_luma(quarter)):
+                    out[name] = quarter
     return out
 
 
@@ -334,8 +371,8 @@ _UNTRIMMED_STRIP = f"{STRIPS[0][0]}_untrimmed"
 
 
 #: The most forms one query picture is sent with (``POST /api/v1/match`` takes no more):
-#: a framed, tilted picture makes about 75.
-MAX_QUERY_FORMS = 96
+#: an unedited photograph makes 80, a framed, tilted one about 110.
+MAX_QUERY_FORMS = 128
 
 #: A tilt's angle is taken from its corners' edges (normalise.find_cropped_tilt) on a
 #: picture whose shorter side is at least this many pixels: on a smaller one (a
@@ -417,7 +454,7 @@ def query_hashes(
     if loose is not None:
         top, bottom, left, right = loose
         inside = pdq.Filtered(luma[top:bottom, left:right])
-        add("unletterbox_loose", inside.part(turns=False))
+        add("unletterbox_loose", inside.part())
         cut = round((bottom - top) * share)
         loose_strip = inside.part(rows=(cut, bottom - top - cut), turns=False)
         add(f"unletterbox_loose_{strip_name}", loose_strip)
@@ -453,7 +490,7 @@ def query_hashes(
     middle_cols = whole.part(cols=(down, cols - down))
     add(strip_name, {t: (middle_cols if t in _TRANSPOSING else middle_rows)[t] for t in DIHEDRAL})
     if min(rows, cols) >= 2 * MIN_PART_SIDE:
-        _add_halves(add, whole, turns=True)
+        _add_halves(add, whole, turns=True, quarters=True)
     names, forms = list(pending), list(pending.values())
     hashed = pdq.pdq_from_blocks([block for block, _ in forms], [q for _, q in forms])
     hashes.update(zip(names, hashed, strict=True))
@@ -466,16 +503,24 @@ def _add_halves(
     prefix: str = "",
     *,
     turns: bool = False,
+    quarters: bool = False,
 ) -> None:
-    """The four halves of ``whole`` as query forms (in their 8 turns with ``turns``: a
-    mirrored or turned copy's half is the bank's half turned): a sticker usually leaves
-    one of them as the bank has it."""
+    """The four halves of ``whole`` as query forms, and with ``quarters`` its four
+    quarters (in their 8 turns with ``turns``: a mirrored or turned copy's half is the
+    bank's half turned): stickers usually leave one of them as the bank has it. The
+    edges are :func:`crop`'s, as the bank cuts them."""
     rows, cols = whole.luma.shape
-    half_rows, half_cols = round(rows * 0.5), round(cols * 0.5)
-    add(f"{prefix}half_top", whole.part(rows=(0, rows - half_rows), turns=turns))
-    add(f"{prefix}half_bottom", whole.part(rows=(half_rows, rows), turns=turns))
-    add(f"{prefix}half_left", whole.part(cols=(0, cols - half_cols), turns=turns))
-    add(f"{prefix}half_right", whole.part(cols=(half_cols, cols), turns=turns))
+    for name, top, bottom, left, right in (*HALVES, *(QUARTERS if quarters else ())):
+        kept_rows = (round(rows * top), rows - round(rows * bottom))
+        kept_cols = (round(cols * left), cols - round(cols * right))
+        blocks = whole.part(
+            rows=kept_rows if kept_rows != (0, rows) else None,
+            cols=kept_cols if kept_cols != (0, cols) else None,
+            turns=turns,
+        )
+        if name in _QUARTER_NAMES and plain_quarter(blocks["original"]):
+            continue
+        add(f"{prefix}{name}", blocks)
 
 
 def _add_derotated(
@@ -526,6 +571,7 @@ def _framed(box: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> bo
 
 
 _HALF_NAMES = frozenset(h[0] for h in HALVES)
+_QUARTER_NAMES = frozenset(q[0] for q in QUARTERS)
 
 #: The dihedral forms that turn rows into columns.
 _TRANSPOSING = frozenset({"rotate90", "rotate270", "transpose", "transverse"})

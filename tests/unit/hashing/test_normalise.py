@@ -100,6 +100,23 @@ def test_text_over_a_frame_is_trimmed_on_through(photo: Image.Image) -> None:
     assert normalise.loose_trim_box(plain, normalise.trim_box(plain)) is None
 
 
+def test_a_band_under_dense_caption_text_is_trimmed_on_through(photo: Image.Image) -> None:
+    """Lines where the ink covers most of the band (bold capitals, an outline) are not
+    flat; the band goes on below them, and the loose trim takes it to its end."""
+    banded = ImageOps.expand(photo, (0, 70, 0, 0), fill=(60, 40, 140))
+    draw = ImageDraw.Draw(banded)
+    font = ImageFont.load_default(size=40)
+    draw.text((4, 14), "WWW MMM WWW MMM WWW MMM", fill=(255, 255, 255), font=font,
+              stroke_width=3, stroke_fill=(0, 0, 0))  # fmt: skip
+    luma = _luma(banded)
+    inked = np.abs(luma[14:60] - luma[2, 0]) > normalise.BORDER_TOLERANCE
+    assert inked.mean(axis=1).max() > 1 - normalise.LOOSE_FLAT_SHARE  # a line mostly ink
+    box = normalise.trim_box(luma)
+    assert box is not None and box[0] < 30  # stopped at the text
+    loose = normalise.loose_trim_box(luma, box)
+    assert loose is not None and abs(loose[0] - 70) <= 2
+
+
 @pytest.mark.parametrize(
     ("degrees", "expand", "fill"),
     [

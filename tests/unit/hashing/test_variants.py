@@ -184,9 +184,10 @@ def test_query_forms_of_an_unedited_picture_start_with_its_own_hash(
     assert next(iter(forms)) == "original"
     assert forms["original"] == bank["original"]
     assert "unletterbox" not in forms and "untilt" not in forms
-    # 8 turns of the picture, of its middle strip and of its 4 halves, all distinct.
-    assert len(forms) == 48
+    # 8 turns of the picture, of its middle strip, its 4 halves and 4 quarters, all distinct.
+    assert len(forms) == 80
     assert {"half_top", "half_bottom", "half_left", "half_right"} <= set(forms)
+    assert {"quarter_top_left", "quarter_bottom_right_flip_horizontal"} <= set(forms)
 
 
 def test_a_sticker_leaves_a_half_that_the_bank_keeps(
@@ -200,6 +201,46 @@ def test_a_sticker_leaves_a_half_that_the_bank_keeps(
     forms = variants.query_hashes(_png(stuck))
     assert forms["half_top"].distance(bank["half_top"]) <= pdq.MATCH_THRESHOLD
     assert forms["half_left"].distance(bank["half_left"]) <= pdq.MATCH_THRESHOLD
+
+
+def test_stickers_in_every_half_leave_a_quarter_that_the_bank_keeps(
+    bank: dict[str, pdq.PdqHash], photo: Image.Image
+) -> None:
+    stuck = photo.copy()
+    width, height = stuck.size
+    # Two stickers of 4 % of the area each, one across the middle of the left side, one
+    # across the middle of the bottom: every half is touched, the top right quarter is not.
+    side = round((0.04 * width * height) ** 0.5)
+    stuck.paste((250, 210, 0), (10, (height - side) // 2, 10 + side, (height + side) // 2))
+    stuck.paste(
+        (20, 90, 230), ((width - side) // 2, height - side - 10, (width + side) // 2, height - 10)
+    )
+    forms = variants.query_hashes(_png(stuck))
+    assert all(
+        forms[h].distance(bank[h]) > pdq.MATCH_THRESHOLD for h in ("half_left", "half_bottom")
+    )
+    assert forms["quarter_top_right"].distance(bank["quarter_top_right"]) <= pdq.MATCH_THRESHOLD
+    # Mirrored, the same quarter is the query's top left one, mirrored back.
+    mirrored = variants.query_hashes(_png(ImageOps.mirror(stuck)))
+    back = mirrored["quarter_top_left_flip_horizontal"]
+    assert back.distance(bank["quarter_top_right"]) <= pdq.MATCH_THRESHOLD
+
+
+def test_a_quarter_is_the_bank_quarter_cut_from_the_whole() -> None:
+    """The query's quarter (pdq.Filtered.part of a rectangle) hashes the pixels the bank's
+    quarter (variants.crop) holds."""
+    rng = np.random.default_rng(3)
+    luma = np.kron(rng.uniform(0, 255, (25, 31)), np.ones((9, 9))).astype(np.float32)
+    whole = pdq.Filtered(luma)
+    rows, cols = luma.shape
+    for name, top, bottom, left, right in variants.QUARTERS:
+        cut = variants.crop(luma, top, bottom, left, right)
+        kept_rows = (round(rows * top), rows - round(rows * bottom))
+        kept_cols = (round(cols * left), cols - round(cols * right))
+        blocks = whole.part(rows=kept_rows, cols=kept_cols)
+        assert pdq.pdq_from_block(blocks["original"]) == pdq.pdq_from_luma(cut), name
+        mirrored = pdq.pdq_from_block(blocks["flip_horizontal"])
+        assert mirrored == pdq.pdq_from_luma(np.ascontiguousarray(cut[:, ::-1])), name
 
 
 def test_tilt_keeps_shape_and_fill() -> None:
@@ -246,9 +287,24 @@ def test_bank_halves_are_cut_inside_the_frame() -> None:
     rng = np.random.default_rng(5)
     coarse = rng.uniform(0, 255, (18, 22)).astype(np.float32)
     picture = np.kron(coarse, np.ones((16, 16), np.float32))  # 288 x 352, detailed edges
+    picture += rng.uniform(0, 24, picture.shape).astype(np.float32)  # and no flat quarter
     framed = np.full((288 + 70, 352 + 50), 235.0, np.float32)
     framed[30:318, 20:372] = picture
     plain = variants.luma_variants(picture, crops=False, tilts=False, thumbnails=False)
     inside = variants.luma_variants(framed, crops=False, tilts=False, thumbnails=False)
-    for name in ("half_top", "half_bottom", "half_left", "half_right"):
+    for name, *_ in (*variants.HALVES, *variants.QUARTERS):
         assert np.array_equal(plain[name], inside[name]), name
+
+
+def test_a_flat_quarter_is_neither_banked_nor_sent() -> None:
+    """A disc on black: each quarter is mostly the outline of the disc, which unrelated
+    pictures share; the halves are kept."""
+    rows, cols = np.mgrid[:400, :400]
+    rng = np.random.default_rng(9)
+    inside = (rows - 200) ** 2 + (cols - 200) ** 2 < 190**2
+    disc = np.where(inside, rng.uniform(60, 250, (400, 400)), 0.0).astype(np.uint8)
+    banked = variants.luma_variants(disc.astype(np.float32), crops=False, tilts=False)
+    assert {"half_top", "half_left"} <= set(banked)
+    assert not {name for name, *_ in variants.QUARTERS} & set(banked)
+    forms = variants.query_hashes(_png(Image.fromarray(disc)))
+    assert not any(name.startswith("quarter_") for name in forms)
