@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from alliance.banks.schemas import Classification, EntryIn, Note, SignalIn
 from alliance.errors import InvalidInput
@@ -18,6 +19,8 @@ from alliance.hashing.errors import InvalidMedia
 
 #: The file digests a bank may hold besides PDQ, in the order they are offered.
 DIGESTS = ("md5", "sha1", "sha256")
+
+_Hashed = TypeVar("_Hashed")
 
 #: How video containers begin, as (offset, bytes): MP4, MOV and 3GP (an ``ftyp`` box),
 #: Matroska and WebM (EBML), AVI (RIFF), FLV and MPEG program streams. Only these are
@@ -56,8 +59,22 @@ def signals_of_media(data: bytes, name: str = "upload") -> list[SignalIn]:
 def _video_signal(data: bytes) -> SignalIn | None:
     """vPDQ of a video with the forms a query video is searched by
     (:func:`alliance.hashing.video.query_videos`), or None when ``data`` is no video this
-    machine can decode. The decoders read a file: it is an anonymous file in memory
-    (``memfd``), never on a disk, gone when closed."""
+    machine can decode."""
+    forms = _video_hashes(data, video.query_videos)
+    if forms is None:
+        return None
+    original = forms.pop("original")
+    return SignalIn(
+        signal_type="vpdq",
+        signal=original.to_text(),
+        forms={k: v.to_text() for k, v in forms.items()} or None,
+    )
+
+
+def _video_hashes(data: bytes, hashing: Callable[[Path], _Hashed]) -> _Hashed | None:
+    """``hashing`` of the video ``data`` holds, or None when it is no video this machine
+    can decode. The decoders read a file: it is an anonymous file in memory (``memfd``),
+    never on a disk, gone when closed."""
     if not any(data[at : at + len(magic)] == magic for at, magic in _VIDEO_SIGNATURES):
         return None
     if not hasattr(os, "memfd_create"):  # not Linux: no file that stays in memory
@@ -67,19 +84,11 @@ def _video_signal(data: bytes) -> SignalIn | None:
         with os.fdopen(descriptor, "wb", closefd=False) as out:
             out.write(data)
         # FFmpeg runs as another process: it opens the file by this process's table.
-        path = Path(f"/proc/{os.getpid()}/fd/{descriptor}")
-        try:
-            forms = video.query_videos(path)
-        except (InvalidMedia, ImportError):
-            return None
+        return hashing(Path(f"/proc/{os.getpid()}/fd/{descriptor}"))
+    except (InvalidMedia, ImportError):
+        return None
     finally:
         os.close(descriptor)
-    original = forms.pop("original")
-    return SignalIn(
-        signal_type="vpdq",
-        signal=original.to_text(),
-        forms={k: v.to_text() for k, v in forms.items()} or None,
-    )
 
 
 def entries_of_media(
@@ -90,9 +99,10 @@ def entries_of_media(
     note: Note | None = None,
 ) -> list[EntryIn]:
     """Bank entries for files: a picture's PDQ with every robust-banking variant (flips,
-    rotations, frames, crops, tilts, thumbnails, the middle strip), so that an altered copy
-    still matches, and the digests asked for. A file that is not a picture gets its
-    digests only; asked for PDQ alone, it is refused by name."""
+    rotations, frames, crops, tilts, thumbnails, the middle strip, halves and quarters),
+    so that an altered copy still matches, or a video's vPDQ (PDQ ticked), and the
+    digests asked for. A file that is neither gets its digests only; asked for PDQ
+    alone, it is refused by name."""
     chosen = [s for s in ("pdq", *DIGESTS) if s in signal_types]
     unknown = sorted(set(signal_types) - set(chosen))
     if unknown:
@@ -118,14 +128,26 @@ def entries_of_media(
 def _pdq_entry(
     label: str, data: bytes, alone: bool, classification: Classification, note: Note | None
 ) -> list[EntryIn]:
-    """The picture's PDQ entry with its variants; none for a file that is no picture
-    (refused when PDQ is all that was asked)."""
+    """The picture's PDQ entry with its variants, or a video's vPDQ entry (a frame a
+    second, as vPDQ lists hold them); none for a file that is neither (refused when PDQ
+    is all that was asked)."""
     try:
         forms = variants.hash_variants(data)
     except InvalidMedia:
+        moving = _video_hashes(data, video.hash_video)
+        if moving is not None:
+            return [
+                EntryIn(
+                    signal_type="vpdq",
+                    signal=moving.to_text(),
+                    classification=classification,
+                    note=note,
+                )
+            ]
         if alone:
             raise InvalidInput(
-                f"{label}: not a picture PDQ can hash; add its MD5 or SHA-256 instead",
+                f"{label}: not a picture PDQ can hash nor a video vPDQ can; add its MD5 or "
+                "SHA-256 instead",
                 field="files",
             ) from None
         return []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
@@ -11,7 +14,7 @@ from PIL import Image, ImageDraw
 from alliance.banks import media
 from alliance.banks.schemas import Classification
 from alliance.errors import InvalidInput
-from alliance.hashing import pdq
+from alliance.hashing import pdq, video
 
 
 def _picture(seed: int) -> bytes:
@@ -46,6 +49,28 @@ def test_a_file_that_is_no_picture_gets_its_digests_only() -> None:
     with pytest.raises(InvalidInput, match=r"t\.txt: not a picture PDQ can hash") as refused:
         media.entries_of_media([("t.txt", b"text")], ["pdq"])
     assert refused.value.field == "files"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs the ffmpeg binary to make clips")
+def test_a_video_gives_its_vpdq_and_is_matched_by_its_query_forms(tmp_path: Path) -> None:
+    pytest.importorskip("vpdq")
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=duration=3:size=320x240:rate=25", "-pix_fmt", "yuv420p",
+                    str(clip)], check=True)  # fmt: skip
+    data = clip.read_bytes()
+    entries = media.entries_of_media([("clip.mp4", data)], ["pdq", "md5"])
+    assert [e.signal_type for e in entries] == ["vpdq", "md5"]
+    assert entries[0].signal == video.hash_video(clip).to_text()
+    [found, *digests] = media.signals_of_media(data)
+    assert found.signal_type == "vpdq" and found.signal == entries[0].signal
+    assert found.forms is not None and {"resampled", "flip_horizontal"} <= set(found.forms)
+    assert [d.signal_type for d in digests] == ["md5", "sha1", "sha256"]
+    # Bytes that begin as an MP4 does but hold no video: the digests only.
+    broken = b"\0\0\0\x18ftypmp42" + bytes(64)
+    assert [e.signal_type for e in media.entries_of_media([("b.mp4", broken)], ["pdq", "md5"])] == [
+        "md5"
+    ]
 
 
 @pytest.mark.parametrize(
