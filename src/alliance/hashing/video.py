@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from alliance.hashing import media, normalise, pdq
 from alliance.hashing.errors import InvalidHash, InvalidMedia
@@ -119,7 +120,8 @@ def hash_video(path: Path | str, *, seconds_per_hash: float = 1.0) -> VpdqHash:
 # --- the forms a query video is searched by ---------------------------------------------
 
 #: Frames for the query forms are decoded with their shorter side at most this many
-#: pixels: to PDQ a rescaled copy, for a fraction of the work.
+#: pixels: to PDQ a rescaled copy, for a fraction of the work. Smaller frames (a shrunk
+#: copy) are hashed also enlarged to it (:func:`_enlarge`).
 VIDEO_FRAME_SIDE = 512
 #: Frames a second the further forms take: a banked frame is then at most a twentieth
 #: of a second from one of them (half a frame a second would be a new picture in a pan).
@@ -206,6 +208,20 @@ def _frames(ffmpeg: str, path: Path, stream: _Stream, step: int) -> Iterator[tup
             number += step
 
 
+def _enlarge(luma: Luma) -> Luma:
+    """``luma`` with its shorter side brought up to :data:`VIDEO_FRAME_SIDE` (bicubic).
+
+    PDQ blurs a picture by a box of ``ceil(side / 128)`` pixels before it samples 64
+    points: a frame shrunk to 100-300 pixels is barely blurred, so its fine detail (a
+    page of text) aliases into bits that the banked full-size frame, blurred over the
+    same share of the picture, does not have. Enlarged, it is blurred as the bank's is."""
+    rows, cols = luma.shape
+    factor = VIDEO_FRAME_SIDE / min(rows, cols)
+    size = (max(1, round(cols * factor)), max(1, round(rows * factor)))
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    return np.asarray(image.resize(size, Image.Resampling.BICUBIC), dtype=np.float32)
+
+
 def _is_flat(luma: Luma) -> bool:
     """A frame with no detail (a fade) says nothing about bars."""
     return float(luma.std()) < FLAT_FRAME
@@ -269,7 +285,10 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
       a second is found when one of its frames is near a banked frame;
     - ``flip_horizontal``: the mirrored video, sampled so too;
     - ``unletterbox`` and ``unletterbox_flip_horizontal``: without the bars every frame
-      has (:func:`clip_bars`), which meet the banked video as it was before the bars.
+      has (:func:`clip_bars`), which meet the banked video as it was before the bars;
+    - ``enlarged`` and ``unletterbox_enlarged`` (and their mirror images): those frames,
+      when smaller than :data:`VIDEO_FRAME_SIDE`, enlarged to it (:func:`_enlarge`): a
+      shrunk copy's frames, which PDQ hardly blurs, are blurred as the bank's are.
 
     The further forms are decoded by FFmpeg's command line, once (twice for a long clip
     with bars); without it, only ``original`` is made. A stored video matches a query
@@ -291,6 +310,8 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
         gray = np.rint(luma).astype(np.uint8)  # what is kept for the second look
         shape = (luma.shape[0], luma.shape[1])
         _add_frame(made, "resampled", luma, number, number / stream.fps)
+        if min(shape) < VIDEO_FRAME_SIDE:
+            _add_frame(made, "enlarged", _enlarge(luma), number, number / stream.fps)
         if not _is_flat(luma):
             boxes.append(normalise.trim_box(luma))
         if kept is not None and (len(kept) + 1) * gray.nbytes <= KEPT_FRAMES_BYTES:
@@ -307,6 +328,9 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
         for number, gray in again:
             inner = gray[top:bottom, left:right].astype(np.float32)
             _add_frame(made, "unletterbox", inner, number, number / stream.fps)
+            if min(inner.shape) < VIDEO_FRAME_SIDE:
+                enlarged = _enlarge(inner)
+                _add_frame(made, "unletterbox_enlarged", enlarged, number, number / stream.fps)
     forms |= {name: VpdqHash(tuple(frames)) for name, frames in made.items() if frames}
     return forms
 

@@ -221,6 +221,8 @@ _QUERY_FORMS = {
     "derotate_half_right": "turned back upright, right half",
     # Videos (alliance.hashing.video.query_videos).
     "resampled": "ten frames a second",
+    "enlarged": "ten frames a second, enlarged",
+    "unletterbox_enlarged": "without its frame, enlarged",
 }
 _TURNS = {
     "rotate90": "turned a quarter",

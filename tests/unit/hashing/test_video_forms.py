@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alliance.hashing import video
+from alliance.hashing import pdq, video
 from alliance.hashing.pdq import PdqHash
 from alliance.matching.video import VpdqIndex
 
@@ -134,3 +134,48 @@ def test_mirrored_letterboxed_and_trimmed_copies_are_found(tmp_path: Path) -> No
     assert match.query_match_percent >= 80
     # The unrelated clip is found by none of the forms.
     assert [m.id for m in index.search_forms(video.query_videos(other))] == ["other"]
+
+
+def _page(seed: int, size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """A page of text as a video frame shows it: rows of dark words on white."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    page = np.full((height, width), 235.0, np.float32)
+    for y in range(12, height - 12, 12):
+        x = 16
+        while x < width - 40:
+            length = int(rng.integers(10, 50))
+            page[y : y + 6, x : x + length] = rng.uniform(20, 80)
+            x += length + 6
+    return page
+
+
+@pytest.mark.parametrize("factor", [0.3, 0.4])
+def test_a_shrunk_page_enlarged_meets_its_full_size_hash(factor: float) -> None:
+    """PDQ hardly blurs a small frame, so a shrunk page's fine print aliases into other
+    bits; enlarged to the forms' side it is blurred as the full-size frame was."""
+    for seed in (0, 1):
+        page = _page(seed)
+        full = pdq.pdq_from_luma(page)
+        size = (round(page.shape[1] * factor), round(page.shape[0] * factor))
+        small = Image.fromarray(page, mode="F").resize(size, Image.Resampling.BOX)
+        shrunk = np.asarray(small, np.float32)
+        enlarged = video._enlarge(shrunk)
+        assert min(enlarged.shape) == video.VIDEO_FRAME_SIDE
+        assert enlarged.shape[1] == pytest.approx(enlarged.shape[0] * 16 / 9, abs=1)
+        assert pdq.hamming(full.digest, pdq.pdq_from_luma(shrunk).digest) > 31
+        assert pdq.hamming(full.digest, pdq.pdq_from_luma(enlarged).digest) <= 31
+
+
+@needs_ffmpeg
+def test_small_copies_are_searched_enlarged_too(tmp_path: Path) -> None:
+    pytest.importorskip("vpdq")
+    small = _panned(tmp_path / "small.mp4", seed=1, seconds=2.0)
+    forms = video.query_videos(small)
+    assert {"enlarged", "enlarged_flip_horizontal"} <= set(forms)
+    assert [f.timestamp for f in forms["enlarged"].frames] == [
+        f.timestamp for f in forms["resampled"].frames
+    ]
+    # A frame as large as the forms' side is hashed as it is.
+    large = _edited(small, tmp_path / "large.mp4", "-ss", "0", "-vf", "scale=684:512")
+    assert not {name for name in video.query_videos(large) if "enlarged" in name}

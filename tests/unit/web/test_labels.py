@@ -146,6 +146,8 @@ def test_every_query_form_reads_as_words() -> None:
     names = set(variants.query_hashes(buffer.getvalue())) - {"original"}
     # A video's forms (alliance.hashing.video.query_videos).
     names |= {"resampled", "flip_horizontal", "unletterbox", "unletterbox_flip_horizontal"}
+    names |= {"enlarged", "enlarged_flip_horizontal", "unletterbox_enlarged"}
+    names |= {"unletterbox_enlarged_flip_horizontal"}
     assert {"derotate", "unletterbox_loose", "untilt"} <= names
     for name in names:
         words = query_form(name)
