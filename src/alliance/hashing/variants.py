@@ -371,7 +371,7 @@ _UNTRIMMED_STRIP = f"{STRIPS[0][0]}_untrimmed"
 
 
 #: The most forms one query picture is sent with (``POST /api/v1/match`` takes no more):
-#: an unedited photograph makes 80, a framed, tilted one about 110.
+#: an unedited photograph makes 52, a framed, tilted one about 85.
 MAX_QUERY_FORMS = 128
 
 #: A tilt's angle is taken from its corners' edges (normalise.find_cropped_tilt) on a
@@ -506,9 +506,11 @@ def _add_halves(
     quarters: bool = False,
 ) -> None:
     """The four halves of ``whole`` as query forms, and with ``quarters`` its four
-    quarters (in their 8 turns with ``turns``: a mirrored or turned copy's half is the
-    bank's half turned): stickers usually leave one of them as the bank has it. The
-    edges are :func:`crop`'s, as the bank cuts them."""
+    quarters (in their 8 turns with ``turns``: a mirrored or turned copy's quarter is the
+    bank's quarter turned; with quarters, the halves are sent upright only, the quarters'
+    turns covering a turned copy's stickers): stickers usually
+    leave one of them as the bank has it. The edges are :func:`crop`'s, as the bank cuts
+    them; a plain quarter (:func:`plain_quarter`) is not sent."""
     rows, cols = whole.luma.shape
     for name, top, bottom, left, right in (*HALVES, *(QUARTERS if quarters else ())):
         kept_rows = (round(rows * top), rows - round(rows * bottom))
@@ -516,7 +518,7 @@ def _add_halves(
         blocks = whole.part(
             rows=kept_rows if kept_rows != (0, rows) else None,
             cols=kept_cols if kept_cols != (0, cols) else None,
-            turns=turns,
+            turns=turns and (name in _QUARTER_NAMES or not quarters),
         )
         if name in _QUARTER_NAMES and plain_quarter(blocks["original"]):
             continue
