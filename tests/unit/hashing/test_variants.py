@@ -191,15 +191,27 @@ def test_query_forms_of_an_unedited_picture_start_with_its_own_hash(
     assert {"quarter_top_left", "quarter_bottom_right_flip_horizontal"} <= set(forms)
 
 
+def _stuck(
+    photo: Image.Image, share: float, *stickers: tuple[float, float, tuple[int, int, int]]
+) -> Image.Image:
+    """``photo`` with opaque square stickers of ``share`` of its area each: (x, y, colour),
+    x and y the sticker's centre as fractions of the width and height, kept 10 pixels
+    inside the picture."""
+    stuck = photo.copy()
+    width, height = stuck.size
+    side = round((share * width * height) ** 0.5)
+    for x, y, colour in stickers:
+        left = min(max(round(width * x - side / 2), 10), width - side - 10)
+        top = min(max(round(height * y - side / 2), 10), height - side - 10)
+        stuck.paste(colour, (left, top, left + side, top + side))
+    return stuck
+
+
 def test_a_sticker_leaves_a_half_that_the_bank_keeps(
     bank: dict[str, pdq.PdqHash], photo: Image.Image
 ) -> None:
-    stuck = photo.copy()
-    width, height = stuck.size
     # An opaque sticker of 8 % of the area in the lower right quarter.
-    side = round((0.08 * width * height) ** 0.5)
-    stuck.paste((255, 0, 200), (width - side - 20, height - side - 20, width - 20, height - 20))
-    forms = variants.query_hashes(_png(stuck))
+    forms = variants.query_hashes(_png(_stuck(photo, 0.08, (1.0, 1.0, (255, 0, 200)))))
     assert forms["half_top"].distance(bank["half_top"]) <= pdq.MATCH_THRESHOLD
     assert forms["half_left"].distance(bank["half_left"]) <= pdq.MATCH_THRESHOLD
 
@@ -207,15 +219,9 @@ def test_a_sticker_leaves_a_half_that_the_bank_keeps(
 def test_stickers_in_every_half_leave_a_quarter_that_the_bank_keeps(
     bank: dict[str, pdq.PdqHash], photo: Image.Image
 ) -> None:
-    stuck = photo.copy()
-    width, height = stuck.size
     # Two stickers of 4 % of the area each, one across the middle of the left side, one
     # across the middle of the bottom: every half is touched, the top right quarter is not.
-    side = round((0.04 * width * height) ** 0.5)
-    stuck.paste((250, 210, 0), (10, (height - side) // 2, 10 + side, (height + side) // 2))
-    stuck.paste(
-        (20, 90, 230), ((width - side) // 2, height - side - 10, (width + side) // 2, height - 10)
-    )
+    stuck = _stuck(photo, 0.04, (0.0, 0.5, (250, 210, 0)), (0.5, 1.0, (20, 90, 230)))
     forms = variants.query_hashes(_png(stuck))
     assert all(
         forms[h].distance(bank[h]) > pdq.MATCH_THRESHOLD for h in ("half_left", "half_bottom")
