@@ -165,13 +165,15 @@ def _taps(n: int, mirrored: bool) -> tuple[NDArray[np.intp], NDArray[np.float32]
 def _filter_rows(values: NDArray[np.float32], mirrored: bool = False) -> NDArray[np.float32]:
     """``_filter_matrix(n) @ values`` for ``values`` of n rows, by its taps."""
     indices, weights = _taps(values.shape[0], mirrored)
-    return np.einsum("it,itj->ij", weights, values[indices])
+    filtered: NDArray[np.float32] = np.einsum("it,itj->ij", weights, values[indices])
+    return filtered
 
 
 def _filter_cols(values: NDArray[np.float32], mirrored: bool = False) -> NDArray[np.float32]:
     """``values @ _filter_matrix(n).T`` for ``values`` of n columns, by its taps."""
     indices, weights = _taps(values.shape[1], mirrored)
-    return np.einsum("it,jit->ji", weights, values[:, indices])
+    filtered: NDArray[np.float32] = np.einsum("it,jit->ji", weights, values[:, indices])
+    return filtered
 
 
 def _dct_matrix() -> NDArray[np.float32]:
