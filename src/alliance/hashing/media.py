@@ -175,6 +175,16 @@ def luminance(image: Image.Image) -> NDArray[np.float32]:
     return luma_of_rgb(np.asarray(standard))
 
 
+def scaled_luma(
+    luma: NDArray[np.float32], factor: float, resample: Image.Resampling
+) -> NDArray[np.float32]:
+    """(H, W) float32 ``luma`` resized by ``factor`` on both axes (at least a pixel)."""
+    rows, cols = luma.shape
+    size = (max(1, round(cols * factor)), max(1, round(rows * factor)))
+    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
+    return np.asarray(image.resize(size, resample), dtype=np.float32)
+
+
 def luma_of_rgb(rgb: NDArray[np.uint8] | NDArray[np.float32]) -> NDArray[np.float32]:
     """(H, W) float32 luma of an (H, W, 3) RGB array (a decoded video frame, say)."""
     return rgb.astype(np.float32) @ LUMA_WEIGHTS

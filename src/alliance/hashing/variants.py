@@ -258,11 +258,7 @@ def strip(luma: Luma, share: float) -> Luma:
 
 def thumbnail(luma: Luma, side: int) -> Luma:
     """``luma`` scaled (bilinear) so that its longer side is ``side`` pixels."""
-    rows, cols = luma.shape
-    scale = side / max(rows, cols)
-    size = (max(1, round(cols * scale)), max(1, round(rows * scale)))
-    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
-    return np.asarray(image.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+    return media.scaled_luma(luma, side / max(luma.shape), Image.Resampling.BILINEAR)
 
 
 def luma_variants(

@@ -215,11 +215,7 @@ def _enlarge(luma: Luma) -> Luma:
     points: a frame shrunk to 100-300 pixels is barely blurred, so its fine detail (a
     page of text) aliases into bits that the banked full-size frame, blurred over the
     same share of the picture, does not have. Enlarged, it is blurred as the bank's is."""
-    rows, cols = luma.shape
-    factor = VIDEO_FRAME_SIDE / min(rows, cols)
-    size = (max(1, round(cols * factor)), max(1, round(rows * factor)))
-    image = Image.fromarray(np.ascontiguousarray(luma, dtype=np.float32), mode="F")
-    return np.asarray(image.resize(size, Image.Resampling.BICUBIC), dtype=np.float32)
+    return media.scaled_luma(luma, VIDEO_FRAME_SIDE / min(luma.shape), Image.Resampling.BICUBIC)
 
 
 def _is_flat(luma: Luma) -> bool:
