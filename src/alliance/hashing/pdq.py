@@ -169,13 +169,6 @@ def _filter_rows(values: NDArray[np.float32], mirrored: bool = False) -> NDArray
     return filtered
 
 
-def _filter_cols(values: NDArray[np.float32], mirrored: bool = False) -> NDArray[np.float32]:
-    """``values @ _filter_matrix(n).T`` for ``values`` of n columns, by its taps."""
-    indices, weights = _taps(values.shape[1], mirrored)
-    filtered: NDArray[np.float32] = np.einsum("it,jit->ji", weights, values[:, indices])
-    return filtered
-
-
 def _dct_matrix() -> NDArray[np.float32]:
     i = np.arange(1, 17, dtype=np.float64)[:, None]
     j = np.arange(64, dtype=np.float64)[None, :]
@@ -227,15 +220,16 @@ def dihedral_blocks(luma: NDArray[np.float32]) -> dict[str, NDArray[np.float32]]
 
 
 class Filtered:
-    """A picture with PDQ's filter applied along one of its axes, both ways round, so
-    that the 64×64 buffers of its parts (a band of rows, a band of columns) in their 8
-    flips and turns cost small products only (:meth:`part`). A query hashes its
-    picture, its middle strip and its halves from one of these."""
+    """A picture with PDQ's filter applied along its rows, both ways round, so that the
+    64×64 buffers of its parts (a band of rows, a band of columns, a rectangle) in their
+    8 flips and turns cost small products only (:meth:`part`). A query hashes its
+    picture, its middle strip, its halves and its quarters from one of these."""
 
     def __init__(self, luma: NDArray[np.float32]) -> None:
         if luma.ndim != 2 or min(luma.shape) < 1:
             raise ValueError(f"expected a non-empty 2-D luma array, got shape {luma.shape}")
         self.luma = np.ascontiguousarray(luma, dtype=np.float32)
+        self._bands: dict[tuple[int, int], Filtered] = {}
 
     @functools.cached_property
     def _across(self) -> NDArray[np.float32]:
@@ -247,15 +241,13 @@ class Filtered:
         """Every row filtered along the columns, mirrored."""
         return self.luma @ _reversed_filter_matrix(self.luma.shape[1]).T
 
-    @functools.cached_property
-    def _down(self) -> NDArray[np.float32]:
-        """Every column filtered along the rows."""
-        return _filter_matrix(self.luma.shape[0]) @ self.luma
-
-    @functools.cached_property
-    def _down_flipped(self) -> NDArray[np.float32]:
-        """Every column filtered along the rows, upside down."""
-        return _reversed_filter_matrix(self.luma.shape[0]) @ self.luma
+    def _band(self, cols: tuple[int, int]) -> Filtered:
+        """The columns ``cols`` as a picture of their own, kept: a half's columns serve
+        the half and its two quarters (filtering the band's rows costs what filtering
+        the whole picture's columns would, for a share of the columns)."""
+        if cols not in self._bands:
+            self._bands[cols] = Filtered(self.luma[:, cols[0] : cols[1]])
+        return self._bands[cols]
 
     def part(
         self,
@@ -268,34 +260,20 @@ class Filtered:
         ``cols`` (all rows), of the rectangle both give, or of the whole picture; with
         ``turns`` off, only its ``original`` block (half the large products, a quarter of
         the small ones)."""
-        if rows is not None and cols is not None:
-            # A rectangle (a quarter) shares no product with the whole: filtered on its own.
-            return Filtered(self.luma[rows[0] : rows[1], cols[0] : cols[1]]).part(turns=turns)
+        if cols is not None:
+            return self._band(cols).part(rows, turns=turns)
         # The large products are BLAS's; the small ones go by the filter's few taps.
-        if cols is None:
-            start, stop = rows if rows is not None else (0, self.luma.shape[0])
-            kept = self._across[start:stop]
-            if not turns:
-                return {"original": _filter_rows(kept)}
-            mirrored = self._across_mirrored[start:stop]
-            flips = {
-                "original": _filter_rows(kept),
-                "flip_horizontal": _filter_rows(mirrored),
-                "flip_vertical": _filter_rows(kept, mirrored=True),
-                "rotate180": _filter_rows(mirrored, mirrored=True),
-            }
-        else:
-            start, stop = cols
-            down = self._down[:, start:stop]
-            if not turns:
-                return {"original": _filter_cols(down)}
-            flipped = self._down_flipped[:, start:stop]
-            flips = {
-                "original": _filter_cols(down),
-                "flip_horizontal": _filter_cols(down, mirrored=True),
-                "flip_vertical": _filter_cols(flipped),
-                "rotate180": _filter_cols(flipped, mirrored=True),
-            }
+        start, stop = rows if rows is not None else (0, self.luma.shape[0])
+        kept = self._across[start:stop]
+        if not turns:
+            return {"original": _filter_rows(kept)}
+        mirrored = self._across_mirrored[start:stop]
+        flips = {
+            "original": _filter_rows(kept),
+            "flip_horizontal": _filter_rows(mirrored),
+            "flip_vertical": _filter_rows(kept, mirrored=True),
+            "rotate180": _filter_rows(mirrored, mirrored=True),
+        }
         # A transposed picture gives the transposed buffer.
         return {
             **flips,
