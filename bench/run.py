@@ -30,6 +30,7 @@ from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
 from bench import banks, library, progress_report, takedown, victims
 from bench.robustness import DEFAULT_SEEDS, robustness
+from bench.startup import startup_benchmark
 from bench.timing import per_call as _per_call
 from bench.video_robustness import video_robustness
 
@@ -359,7 +360,7 @@ def main() -> None:
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
-        "robustness, video, index, sync, match, takedown, victims, library, progress) and "
+        "robustness, video, index, sync, match, startup, takedown, victims, library, progress) and "
         "replace them in --out, keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
@@ -412,6 +413,11 @@ def main() -> None:
                 "match",
                 "Match service: POST /api/v1/match under load",
                 lambda: banks.match_benchmark(args.bank_hashes),
+            ),
+            (
+                "startup",
+                "Command-line start-up: `alliance --help` and `alliance hash` of one file",
+                startup_benchmark,
             ),
             (
                 "takedown",

@@ -51,8 +51,6 @@ def register(app: typer.Typer) -> None:
     """Add ``hash``, ``match`` and the ``index`` group to ``app``."""
     app.command("hash")(hash_command)
     app.command("match")(match_command)
-    index_app = typer.Typer(help="Build PDQ indexes for `alliance match`.", no_args_is_help=True)
-    index_app.command("build")(index_build_command)
     app.add_typer(index_app, name="index")
 
 
@@ -459,3 +457,8 @@ def _match_exact(queries: list[Path], index: CryptoIndex, jobs: int) -> None:
         sys.stdout.write(json.dumps({"query": name, "hash": value, "matches": matches}) + "\n")
         sys.stdout.flush()
     _summary(total, matched, failed)
+
+
+#: ``alliance index``.
+index_app = typer.Typer(help="Build PDQ indexes for `alliance match`.", no_args_is_help=True)
+index_app.command("build")(index_build_command)

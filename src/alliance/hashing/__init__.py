@@ -12,7 +12,22 @@ record of a hashed file, ``alliance hash``'s JSON line), :mod:`~alliance.hashing
 See ``docs/hashing.md``.
 """
 
+from typing import TYPE_CHECKING
+
 from alliance.hashing.errors import InvalidHash, InvalidMedia, MediaTooLarge, UnknownSignal
-from alliance.hashing.pdq import PdqHash
+
+if TYPE_CHECKING:
+    from alliance.hashing.pdq import PdqHash
+
+
+def __getattr__(name: str) -> object:
+    # PdqHash is imported when asked for: the package is imported by commands that need
+    # no numpy (`alliance --help` sets BLAS's threads through alliance.hashing.parallel).
+    if name == "PdqHash":
+        from alliance.hashing.pdq import PdqHash  # noqa: PLC0415
+
+        return PdqHash
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["InvalidHash", "InvalidMedia", "MediaTooLarge", "PdqHash", "UnknownSignal"]

@@ -44,7 +44,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 
 from alliance.hashing.pdq import HASH_BYTES, MATCH_THRESHOLD, PdqHash
 from alliance.hashing.variants import VARIANT_NAMES
@@ -154,6 +153,8 @@ class _Tables:
         columns = [np.ascontiguousarray(words[:, w]) for w in range(words.shape[1])]
         row_numbers = np.arange(count, dtype=np.int32)
         present = np.ones(count, np.bool_)
+        # Imported here: opening an index (`alliance match`, the API) does not need it.
+        from scipy import sparse  # noqa: PLC0415
 
         def table(s: int) -> None:
             word, shift, width = layout[s]
