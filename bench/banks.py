@@ -55,8 +55,8 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def _platform(folder: Path, count: int, rng: np.random.Generator) -> tuple[Any, Principal]:
-    """A SQLite platform with one bank of ``count`` PDQ entries (bulk-loaded, not timed)."""
+def platform(folder: Path, values: list[str], signal_type: str = "pdq") -> tuple[Any, Principal]:
+    """A SQLite platform with one bank, ``bench``, of ``values`` (bulk-loaded, not timed)."""
 
     engine = create_db_engine(f"sqlite:///{folder / 'bench.db'}")
     upgrade(engine)
@@ -91,14 +91,13 @@ def _platform(folder: Path, count: int, rng: np.random.Generator) -> tuple[Any, 
             ),
         )
         now = utcnow()
-        values = _random_hex(rng, count)
-        for start in range(0, count, 50_000):
+        for start in range(0, len(values), 50_000):
             session.execute(
                 insert(BankEntry),
                 [
                     {
                         "bank_id": bank.id,
-                        "signal_type": "pdq",
+                        "signal_type": signal_type,
                         "signal_value": v,
                         "contributor_organisation_id": hotline.id,
                         "votes": 3,
@@ -132,7 +131,7 @@ def sync_benchmark(count: int, delta: int, seed: int = 7) -> list[str]:
     signer = Signer.generate()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        sessions, _member = _platform(folder, count, rng)
+        sessions, _member = platform(folder, _random_hex(rng, count))
         store = LocalBankStore.open(folder / "member")
 
         def full_sync() -> None:
@@ -204,7 +203,7 @@ def match_benchmark(
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        sessions, _ = _platform(folder, count, rng)
+        sessions, _ = platform(folder, _random_hex(rng, count))
         with sessions.begin() as session:
             _key, token = accounts.create_api_key(
                 session,

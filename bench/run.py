@@ -32,6 +32,7 @@ from bench import banks, library, progress_report, takedown, victims
 from bench.robustness import DEFAULT_SEEDS, robustness
 from bench.startup import startup_benchmark
 from bench.timing import per_call as _per_call
+from bench.video_lookup import video_lookup_benchmark
 from bench.video_robustness import video_robustness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -360,8 +361,8 @@ def main() -> None:
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
-        "robustness, video, index, sync, match, startup, takedown, victims, library, progress) and "
-        "replace them in --out, keeping the others",
+        "robustness, video, index, sync, match, vpdq, startup, takedown, victims, library, "
+        "progress) and replace them in --out, keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -413,6 +414,11 @@ def main() -> None:
                 "match",
                 "Match service: POST /api/v1/match under load",
                 lambda: banks.match_benchmark(args.bank_hashes),
+            ),
+            (
+                "vpdq",
+                "vPDQ lookup on the platform: a bank of 100,000 videos",
+                video_lookup_benchmark,
             ),
             (
                 "startup",

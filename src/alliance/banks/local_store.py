@@ -35,11 +35,11 @@ from typing import Any
 import orjson
 
 from alliance.banks.distribution import BankDocument
-from alliance.banks.lookup import vpdq_distance
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput
 from alliance.hashing import video
 from alliance.matching.pdq_index import PdqIndex
+from alliance.matching.video import VpdqIndex
 
 STATE_FORMAT = "alliance.local-banks"
 STATE_VERSION = 1
@@ -112,6 +112,7 @@ class LocalBankStore:
     _entries: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     _indexes: dict[str, PdqIndex] = field(default_factory=dict)
     _exact: dict[str, dict[tuple[str, str], list[int]]] = field(default_factory=dict)
+    _videos: dict[str, VpdqIndex] = field(default_factory=dict)
 
     @classmethod
     def open(cls, root: Path) -> LocalBankStore:
@@ -240,6 +241,7 @@ class LocalBankStore:
         index.save(self._index_path(name))
         self._entries[name], self._indexes[name] = current, index
         self._exact.pop(name, None)
+        self._videos.pop(name, None)
         meta = document.header["bank"]
         self.banks[name] = {
             "checkpoint": document.until,
@@ -280,6 +282,7 @@ class LocalBankStore:
         self._entries.pop(bank, None)
         self._indexes.pop(bank, None)
         self._exact.pop(bank, None)
+        self._videos.pop(bank, None)
         self.banks.pop(bank, None)
         self._save_state()
 
@@ -323,14 +326,23 @@ class LocalBankStore:
                 if int(h.id) in entries
             ]
         if signal_type == "vpdq":
-            query = video.VpdqHash.from_text(value)
-            found = []
-            for record in entries.values():
-                if record["signal_type"] == "vpdq":
-                    distance = vpdq_distance(query, record["signal"], form)
-                    if distance is not None:
-                        found.append(LocalMatch(bank, record, distance))
-            return found
+            # Every usable frame of the bank's videos in one index (built on first use):
+            # a search per query frame, not a comparison with every video.
+            if bank not in self._videos:
+                self._videos[bank] = VpdqIndex.build(
+                    {
+                        str(entry_id): video.VpdqHash.from_text(record["signal"])
+                        for entry_id, record in entries.items()
+                        if record["signal_type"] == "vpdq"
+                    }
+                )
+            matches = self._videos[bank].search(
+                video.VpdqHash.from_text(value), window=video.window_of(form)
+            )
+            return [
+                LocalMatch(bank, entries[int(m.id)], round(100 - m.query_match_percent))
+                for m in matches
+            ]
         if bank not in self._exact:
             exact: dict[tuple[str, str], list[int]] = {}
             for entry_id, record in entries.items():

@@ -1,56 +1,45 @@
-"""Finding a signal in one bank: the exact PDQ index, SQL equality, vPDQ comparison.
+"""Finding a signal in one bank: the exact PDQ index, the vPDQ frame index, SQL equality.
 
-A bank's PDQ index is built from its live entries on first use and kept in memory,
-keyed by the bank's ``revision`` (which every change replaces), so a change is matchable
-on the next query without any rebuild step to run.
+A bank's PDQ index and its vPDQ frame index (:class:`~alliance.matching.video.VpdqIndex`:
+every usable frame of every video in one PDQ index, so a query costs a search per query
+frame, not a comparison with every video) are built from its live entries on first use
+and kept in memory, keyed by the bank's ``revision`` (which every change replaces), so a
+change is matchable on the next query without any rebuild step to run.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from alliance.banks.models import Bank, BankEntry, EntryVariant
 from alliance.hashing import video
 from alliance.matching.pdq_index import PdqIndex
+from alliance.matching.video import VpdqIndex
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, str], PdqIndex] = OrderedDict()
+_cache: OrderedDict[tuple[str, str, str], PdqIndex | VpdqIndex] = OrderedDict()
 _lock = threading.Lock()
 
+_Index = TypeVar("_Index", PdqIndex, VpdqIndex)
 
-def pdq_index(session: Session, bank: Bank) -> PdqIndex:
-    key = (bank.uid, bank.revision)
+
+def _cached(bank: Bank, kind: type[_Index], build: Callable[[], _Index]) -> _Index:
+    """The bank's index of ``kind`` at its current revision, built on first use; an
+    index of an earlier revision is dropped."""
+    key = (bank.uid, kind.__name__, bank.revision)
     with _lock:
-        if key in _cache:
+        if isinstance(found := _cache.get(key), kind):
             _cache.move_to_end(key)
-            return _cache[key]
-    live = (
-        BankEntry.bank_id == bank.id,
-        BankEntry.signal_type == "pdq",
-        BankEntry.removed_at.is_(None),
-    )
-    rows = [
-        (i, v, "original")
-        for i, v in session.execute(select(BankEntry.id, BankEntry.signal_value).where(*live)).all()
-    ]
-    rows += [
-        (i, v, n)
-        for i, v, n in session.execute(
-            select(EntryVariant.entry_id, EntryVariant.signal_value, EntryVariant.name)
-            .join(BankEntry, EntryVariant.entry_id == BankEntry.id)
-            .where(*live)
-        ).all()
-    ]
-    index = PdqIndex.build(
-        [v for _, v, _ in rows], [str(i) for i, _, _ in rows], variants=[n for _, _, n in rows]
-    )
+            return found
+    index = build()
     with _lock:
-        for stale in [k for k in _cache if k[0] == bank.uid]:
+        for stale in [k for k in _cache if k[:2] == key[:2]]:
             del _cache[stale]
         _cache[key] = index
         while len(_cache) > _CACHE_SIZE:
@@ -58,14 +47,50 @@ def pdq_index(session: Session, bank: Bank) -> PdqIndex:
     return index
 
 
-def vpdq_distance(query: video.VpdqHash, target: str, form: str = "original") -> int | None:
-    """100 minus the share of the query's frames found in ``target`` when the videos match
-    (python-threatexchange's rule; a further form of the query is counted by the second,
-    :func:`alliance.hashing.video.window_of`), else None."""
-    result = video.compare_videos(
-        query, video.VpdqHash.from_text(target), window=video.window_of(form)
+def _live(bank: Bank, signal_type: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        BankEntry.bank_id == bank.id,
+        BankEntry.signal_type == signal_type,
+        BankEntry.removed_at.is_(None),
     )
-    return round(100 - result.query_match_percent) if video.is_match(result) else None
+
+
+def pdq_index(session: Session, bank: Bank) -> PdqIndex:
+    """The bank's live PDQ entries and their variants, id = entry id."""
+
+    def build() -> PdqIndex:
+        live = _live(bank, "pdq")
+        rows = [
+            (i, v, "original")
+            for i, v in session.execute(
+                select(BankEntry.id, BankEntry.signal_value).where(*live)
+            ).all()
+        ]
+        rows += [
+            (i, v, n)
+            for i, v, n in session.execute(
+                select(EntryVariant.entry_id, EntryVariant.signal_value, EntryVariant.name)
+                .join(BankEntry, EntryVariant.entry_id == BankEntry.id)
+                .where(*live)
+            ).all()
+        ]
+        return PdqIndex.build(
+            [v for _, v, _ in rows], [str(i) for i, _, _ in rows], variants=[n for _, _, n in rows]
+        )
+
+    return _cached(bank, PdqIndex, build)
+
+
+def vpdq_index(session: Session, bank: Bank) -> VpdqIndex:
+    """The bank's live vPDQ entries' usable frames, id = entry id."""
+
+    def build() -> VpdqIndex:
+        rows = session.execute(
+            select(BankEntry.id, BankEntry.signal_value).where(*_live(bank, "vpdq"))
+        ).all()
+        return VpdqIndex.build({str(i): video.VpdqHash.from_text(v) for i, v in rows})
+
+    return _cached(bank, VpdqIndex, build)
 
 
 def find(
@@ -92,26 +117,17 @@ def find(
         entries = session.execute(select(BankEntry).where(BankEntry.id.in_(closest))).scalars()
         return [(e, *closest[e.id]) for e in entries]
     if signal_type == "vpdq":
-        videos = {
-            form: video.VpdqHash.from_text(text)
-            for form, text in {"original": value, **(forms or {})}.items()
-        }
-        found = []
-        for entry in session.execute(
-            select(BankEntry).where(
-                BankEntry.bank_id == bank.id,
-                BankEntry.signal_type == "vpdq",
-                BankEntry.removed_at.is_(None),
-            )
-        ).scalars():
-            best: tuple[int, str] | None = None
-            for form, query in videos.items():
-                distance = vpdq_distance(query, entry.signal_value, form)
-                if distance is not None and (best is None or distance < best[0]):
-                    best = (distance, form)
-            if best is not None:
-                found.append((entry, best[0], "original", best[1]))
-        return found
+        forms_of = {"original": value, **(forms or {})}
+        matches = vpdq_index(session, bank).search_forms(
+            {form: video.VpdqHash.from_text(text) for form, text in forms_of.items()}
+        )
+        if not matches:
+            return []
+        # python-threatexchange's rule (the query's share of frames, a further form's by
+        # the second); the distance is 100 minus that share.
+        best = {int(m.id): (round(100 - m.query_match_percent), m.query_form) for m in matches}
+        entries = session.execute(select(BankEntry).where(BankEntry.id.in_(best))).scalars()
+        return [(e, best[e.id][0], "original", best[e.id][1]) for e in entries]
     entries = session.execute(
         select(BankEntry).where(
             BankEntry.bank_id == bank.id,
