@@ -40,10 +40,14 @@ MAX_REENCODE_BITS = 10
 
 def _bits(rng: np.random.Generator, rows: int, count: int) -> np.ndarray:
     """(rows, 32) uint8 masks, each with ``count`` distinct random bits set."""
-    order = np.argsort(rng.random((rows, 256)), axis=1)[:, :count]
-    bits = np.zeros((rows, 256), np.uint8)
-    np.put_along_axis(bits, order, 1, axis=1)
-    return np.packbits(bits, axis=1)
+    masks = np.empty((rows, 32), np.uint8)
+    for start in range(0, rows, 65_536):  # in parts: a float a bit for 3M rows is 6 GB
+        part = min(rows - start, 65_536)
+        order = np.argsort(rng.random((part, 256)), axis=1)[:, :count]
+        bits = np.zeros((part, 256), np.uint8)
+        np.put_along_axis(bits, order, 1, axis=1)
+        masks[start : start + part] = np.packbits(bits, axis=1)
+    return masks
 
 
 def _clips(rng: np.random.Generator, count: int) -> list[np.ndarray]:
@@ -113,14 +117,13 @@ def video_lookup_benchmark(
                     found += any(e.signal_value == banked[chosen[i]] for e, *_ in hits)
                 elif hits:
                     raise AssertionError("a clip never banked matched")
-            # What the platform did before: every video compared with the query.
-            stored = [video.VpdqHash.from_text(_text(c)) for c in clips]
+            # What the platform did before: every stored video read and compared.
             pairwise = []
-            for text in texts[:2] + texts[-1:]:
+            for text in texts[:1] + texts[-1:]:
                 query = video.VpdqHash.from_text(text)
                 started = time.perf_counter()
-                for target in stored:
-                    video.is_match(video.compare_videos(query, target))
+                for stored in banked:
+                    video.is_match(video.compare_videos(query, video.VpdqHash.from_text(stored)))
                 pairwise.append(time.perf_counter() - started)
     started = time.perf_counter()
     anchor = VPDQIndex.build((_anchor_text(c), i) for i, c in enumerate(clips))
