@@ -16,6 +16,7 @@ from alliance.accounts.permissions import Role
 from alliance.audit.models import AuditEvent
 from alliance.db.base import utcnow
 from alliance.web.guards import SESSION_COOKIE
+from alliance.web.recent_keys import TRUSTED_SECONDS, RecentKeys
 from tests import factories
 from tests.functional.conftest import World, csrf_from, csrf_from_page, log_in
 
@@ -144,6 +145,8 @@ def test_page_form_with_bad_input_says_why(client: TestClient, world: World) -> 
 def test_api_key_lifecycle(
     client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:
+    now = [0.0]  # the clock of the keys accepted lately
+    client.app.state.alliance.recent_keys = RecentKeys(clock=lambda: now[0])  # type: ignore[attr-defined]
     admin = _bearer(world.keys[Role.org_admin])
     created = client.post(
         "/api/v1/api-keys", json={"name": "ci", "role": "viewer", "days": 7}, headers=admin
@@ -161,6 +164,10 @@ def test_api_key_lifecycle(
             .where(ApiKey.prefix == prefix)
             .values(expires_at=utcnow() - timedelta(minutes=1))
         )
+    # Changed behind this process's back (as by another process): a key accepted within
+    # the last second is still accepted, then read again and refused.
+    assert client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
+    now[0] += TRUSTED_SECONDS
     expired = client.get("/api/v1/me", headers=_bearer(token))
     assert expired.status_code == 401
     assert expired.json()["error"]["message"] == "API key expired"
@@ -170,6 +177,15 @@ def test_api_key_lifecycle(
     assert client.post(f"/api/v1/api-keys/{prefix}/revoke", headers=admin).status_code == 200
     revoked = client.get("/api/v1/me", headers=_bearer(token))
     assert revoked.json()["error"]["message"] == "API key revoked"
+
+    # Revoked through this process: refused at once, though it was accepted a moment ago.
+    other = client.post(
+        "/api/v1/api-keys", json={"name": "ci2", "role": "viewer", "days": 7}, headers=admin
+    ).json()
+    assert client.get("/api/v1/me", headers=_bearer(other["token"])).status_code == 200
+    revoke = f"/api/v1/api-keys/{other['api_key']['prefix']}/revoke"
+    assert client.post(revoke, headers=admin).status_code == 200
+    assert client.get("/api/v1/me", headers=_bearer(other["token"])).status_code == 401
 
 
 def test_bad_credentials_shapes(client: TestClient) -> None:

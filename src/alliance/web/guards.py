@@ -61,8 +61,15 @@ def _bearer_principal(request: Request, state: AppState) -> Principal | None:
         return None
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("use 'Authorization: Bearer <API key>'")
-    with reading(state.sessions) as session:
-        outcome = accounts.authenticate_api_key(session, token.strip())
+    token = token.strip()
+    # A key accepted within the last second is not read again (alliance.web.recent_keys);
+    # a hit does not extend that second, so a revocation reaches a busy client too.
+    outcome: Principal | accounts.KeyRejection | None = state.recent_keys.get(token)
+    if outcome is None:
+        with reading(state.sessions) as session:
+            outcome = accounts.authenticate_api_key(session, token)
+        if isinstance(outcome, Principal):
+            state.recent_keys.put(token, outcome)
     if isinstance(outcome, Principal):
         if outcome.api_key_id is not None and state.key_use.due(outcome.api_key_id):
             with writing(state.sessions) as session:

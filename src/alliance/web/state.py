@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi import Request
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
+from alliance.accounts.models import ApiKey, Organisation
 from alliance.accounts.services import USE_NOTED_EVERY, LoginLimits
 from alliance.banks.signing import Signer
 from alliance.settings import Settings
 from alliance.web.bookkeeping import RefusalAudit, Throttle
+from alliance.web.recent_keys import RecentKeys
 
 
 def _no_demo_urls() -> list[str]:
@@ -37,9 +39,21 @@ class AppState:
     refusals: RefusalAudit = field(init=False)
     key_use: Throttle = field(default_factory=lambda: Throttle(USE_NOTED_EVERY.total_seconds()))
     session_use: Throttle = field(default_factory=lambda: Throttle(300))
+    #: API keys accepted within the last second (alliance.web.recent_keys).
+    recent_keys: RecentKeys = field(default_factory=RecentKeys)
 
     def __post_init__(self) -> None:
         self.refusals = RefusalAudit(self.sessions)
+
+        def flushed(session: Session, _context: object) -> None:
+            # A key revoked or changed (or its organisation) through this process is
+            # refused at once; other processes read it again within recent_keys' second.
+            if any(
+                isinstance(o, ApiKey | Organisation) for o in (*session.dirty, *session.deleted)
+            ):
+                self.recent_keys.clear()
+
+        event.listen(self.sessions, "after_flush", flushed)
 
     @property
     def login_limits(self) -> LoginLimits:
