@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import importlib.util
 import os
 import subprocess
 import sys
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import free_port
+from tests.support.server import free_port, live_serve
 
 
 def test_serve_with_two_workers(fresh_db_url: str, tmp_path: Path) -> None:
@@ -40,3 +42,35 @@ def test_serve_with_two_workers(fresh_db_url: str, tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_keep_alive_requests_on_two_workers(fresh_db_url: str, tmp_path: Path) -> None:
+    """One client keeps its connection: every request on it is answered on it, by a server
+    on the HTTP parser and loop this platform has (httptools and uvloop where they install).
+    That these connections send at once (TCP_NODELAY, no wait on the client's delayed ACK)
+    is checked on the mechanism in tests/unit/web/test_serving.py, not timed here."""
+    env = {
+        **os.environ,
+        "ALLIANCE_DATABASE_URL": fresh_db_url,
+        "ALLIANCE_DATA_DIR": str(tmp_path / "var"),
+    }
+    log = tmp_path / "serve.log"
+    with live_serve(env, log, workers=2) as url:
+        host, port = url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            sockets = set()
+            for _ in range(20):
+                connection.request("GET", "/healthz")
+                response = connection.getresponse()
+                assert response.status == 200, response.read()
+                assert response.getheader("connection", "").lower() != "close"
+                assert response.read()
+                sockets.add(connection.sock)
+            assert len(sockets) == 1  # never reconnected
+        finally:
+            connection.close()
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    printed = " ".join(log.read_text().split())  # the console wraps its lines
+    assert f"2 workers; HTTP {parser}, loop {loop})" in printed

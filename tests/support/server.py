@@ -21,13 +21,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_serve(env: dict[str, str], log_path: Path, *, start_seconds: float = 60) -> Iterator[str]:
-    """Start `alliance serve` with ``env`` on a free port; yield its URL once /readyz
-    answers, stop it at the end. Its output goes to ``log_path``."""
+def live_serve(
+    env: dict[str, str], log_path: Path, *, start_seconds: float = 60, workers: int = 1
+) -> Iterator[str]:
+    """Start `alliance serve` with ``env`` (and ``workers`` worker processes) on a free port;
+    yield its URL once /readyz answers, stop it at the end. Its output goes to ``log_path``."""
     port = free_port()
+    address = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "alliance", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "alliance", "serve", *address],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

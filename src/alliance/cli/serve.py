@@ -32,6 +32,7 @@ def serve(
 
     from alliance.web import create_app  # noqa: PLC0415
     from alliance.web.capacity import create_serving_engine  # noqa: PLC0415
+    from alliance.web.serving import HTTP_PARSER, event_loop, uvicorn_options  # noqa: PLC0415
 
     settings = context.settings()
     # The web app and the in-process worker share one engine: its pool and (on SQLite)
@@ -43,7 +44,7 @@ def serve(
     host, port = host or settings.host, port or settings.port
     console.print(
         f"Alliance serving on http://{host}:{port} (mode {settings.mode}, {workers} worker"
-        f"{'s' if workers > 1 else ''})"
+        f"{'s' if workers > 1 else ''}; HTTP {HTTP_PARSER}, loop {event_loop()})"
     )
     if workers > 1:
         if engine.dialect.name == "sqlite":
@@ -67,10 +68,7 @@ def serve(
             workers=workers,
             host=host,
             port=port,
-            log_level="warning",
-            proxy_headers=False,  # the app trusts ALLIANCE_TRUSTED_PROXIES only
-            server_header=False,
-            timeout_keep_alive=settings.keep_alive_seconds,
+            **uvicorn_options(settings),
         )
         return
     app = create_app(settings, engine=engine)
@@ -85,15 +83,7 @@ def serve(
             )
         if settings.serve_worker:
             stack.enter_context(_worker_thread(worker_settings, make_session_factory(engine)))
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            proxy_headers=False,
-            server_header=False,
-            timeout_keep_alive=settings.keep_alive_seconds,
-        )
+        uvicorn.run(app, host=host, port=port, **uvicorn_options(settings))
 
 
 @contextmanager

@@ -217,7 +217,9 @@ class DemoSites:
         """Serve on 127.0.0.1 in a background thread (port 0: a free port, see .port)."""
         if self._server is not None:
             return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP: asyncio sets TCP_NODELAY only on connections of such a socket
+        # (alliance.web.serving says why that matters on keep-alive connections).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, self._requested_port))

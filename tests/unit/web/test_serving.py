@@ -1,0 +1,89 @@
+"""How `alliance serve` runs uvicorn: every connection it accepts sends at once.
+
+uvicorn writes a response's head and body in two sends. On a connection with Nagle's
+algorithm on, the body waits for the client's delayed ACK of the head: about 40 ms on every
+keep-alive request after the first. With several workers uvicorn binds the listening socket
+itself (``Config.bind_socket``, ``proto`` 0), and asyncio then leaves ``TCP_NODELAY`` off
+the connections accepted on it. The check here is on the mechanism, not on a time: the
+connections of uvicorn's multi-worker socket, served with ``alliance serve``'s options, have
+``TCP_NODELAY`` set.
+"""
+
+from __future__ import annotations
+
+import http.client
+import importlib.util
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.types import Receive, Scope, Send
+
+from alliance.settings import load_settings
+from alliance.web import serving
+
+HAS_UVLOOP = importlib.util.find_spec("uvloop") is not None
+HAS_HTTPTOOLS = importlib.util.find_spec("httptools") is not None
+
+
+async def constant(scope: Scope, receive: Receive, send: Send) -> None:
+    """A route with nothing to do: what is left is the way the server is run."""
+    assert scope["type"] == "http"
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "asyncio",
+        pytest.param("uvloop", marks=pytest.mark.skipif(not HAS_UVLOOP, reason="no uvloop")),
+    ],
+)
+def test_connections_on_the_workers_socket_have_tcp_nodelay(loop: str, tmp_path: Path) -> None:
+    options = {**serving.uvicorn_options(load_settings(data_dir=tmp_path)), "loop": loop}
+    config = uvicorn.Config(
+        constant, host="127.0.0.1", port=0, workers=2, lifespan="off", **options
+    )
+    listening = config.bind_socket()  # the socket uvicorn binds and hands its workers
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.02)
+        assert server.started
+        host, port = listening.getsockname()
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            for _ in range(20):
+                connection.request("GET", "/")
+                response = connection.getresponse()
+                assert (response.status, response.read()) == (200, b"ok")
+            client_socket = connection.sock
+            assert client_socket is not None
+            (accepted,) = server.server_state.connections  # the one keep-alive connection
+            server_socket = accepted.transport.get_extra_info("socket")
+            assert server_socket.getpeername() == client_socket.getsockname()
+            assert server_socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        finally:
+            connection.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listening.close()
+
+
+def test_the_fast_parser_and_loop_where_the_platform_has_them(tmp_path: Path) -> None:
+    parser, protocol = ("httptools", "HttpTools") if HAS_HTTPTOOLS else ("h11", "H11")
+    assert parser == serving.HTTP_PARSER
+    assert f"alliance.web.serving:NoDelay{protocol}Protocol" == serving.HTTP_PROTOCOL
+    assert serving.event_loop() == ("uvloop" if HAS_UVLOOP else "asyncio")
+    # named by its import string: a spawned worker imports the protocol itself
+    options = serving.uvicorn_options(load_settings(data_dir=tmp_path))
+    assert (options["http"], options["loop"]) == (serving.HTTP_PROTOCOL, "auto")
