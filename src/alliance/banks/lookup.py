@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select
@@ -93,29 +93,64 @@ def vpdq_index(session: Session, bank: Bank) -> VpdqIndex:
     return _cached(bank, VpdqIndex, build)
 
 
+#: A query's matches in one bank: (entry, distance, the entry's variant, the query's form).
+Found = list[tuple[BankEntry, int, str, str]]
+
+
+def find_many(
+    session: Session,
+    bank: Bank,
+    signal_type: str,
+    queries: Sequence[tuple[str, Mapping[str, str]]],
+) -> list[Found]:
+    """:func:`find` for many queries of one signal type (each a normalised value and its
+    forms), together: PDQ's by one vectorised search of the bank's index for all their
+    hashes and one read of the entries they met, digests by one read; videos one by one."""
+    if signal_type == "vpdq":
+        return [find(session, bank, signal_type, value, forms) for value, forms in queries]
+    if signal_type != "pdq":
+        same: dict[str, list[BankEntry]] = {}
+        for entry in session.execute(
+            select(BankEntry).where(
+                *_live(bank, signal_type),
+                BankEntry.signal_value.in_({value for value, _ in queries}),
+            )
+        ).scalars():
+            same.setdefault(entry.signal_value, []).append(entry)
+        return [[(e, 0, "original", "original") for e in same.get(v, [])] for v, _ in queries]
+    index = pdq_index(session, bank)
+    asked = [
+        (number, form, hashed)
+        for number, (value, forms) in enumerate(queries)
+        for form, hashed in {"original": value, **forms}.items()
+    ]
+    closest: list[dict[int, tuple[int, str, str]]] = [{} for _ in queries]
+    hits = index.search_many([hashed for *_, hashed in asked], bank.pdq_threshold)
+    for (number, form, _), matches in zip(asked, hits, strict=True):
+        best = closest[number]
+        for hit in matches:
+            key = int(hit.id)
+            if key not in best or hit.distance < best[key][0]:
+                best[key] = (hit.distance, hit.variant, form)
+    met = {key for best in closest for key in best}
+    if not met:
+        return [[] for _ in queries]
+    entries = {
+        e.id: e for e in session.execute(select(BankEntry).where(BankEntry.id.in_(met))).scalars()
+    }
+    return [[(entries[k], *best[k]) for k in best if k in entries] for best in closest]
+
+
 def find(
     session: Session,
     bank: Bank,
     signal_type: str,
     value: str,
     forms: Mapping[str, str] | None = None,
-) -> list[tuple[BankEntry, int, str, str]]:
+) -> Found:
     """Live entries of ``bank`` that ``value`` (already normalised) or one of its PDQ or
     vPDQ ``forms`` (name → normalised hash) matches: each with its distance, which of its
     variants matched and which form of the query (the closest pair)."""
-    if signal_type == "pdq":
-        index = pdq_index(session, bank)
-        queries = {"original": value, **(forms or {})}
-        closest: dict[int, tuple[int, str, str]] = {}
-        for form, hashed in queries.items():
-            for hit in index.search(hashed, bank.pdq_threshold):
-                key = int(hit.id)
-                if key not in closest or hit.distance < closest[key][0]:
-                    closest[key] = (hit.distance, hit.variant, form)
-        if not closest:
-            return []
-        entries = session.execute(select(BankEntry).where(BankEntry.id.in_(closest))).scalars()
-        return [(e, *closest[e.id]) for e in entries]
     if signal_type == "vpdq":
         forms_of = {"original": value, **(forms or {})}
         matches = vpdq_index(session, bank).search_forms(
@@ -128,12 +163,4 @@ def find(
         best = {int(m.id): (round(100 - m.query_match_percent), m.query_form) for m in matches}
         entries = session.execute(select(BankEntry).where(BankEntry.id.in_(best))).scalars()
         return [(e, best[e.id][0], "original", best[e.id][1]) for e in entries]
-    entries = session.execute(
-        select(BankEntry).where(
-            BankEntry.bank_id == bank.id,
-            BankEntry.signal_type == signal_type,
-            BankEntry.signal_value == value,
-            BankEntry.removed_at.is_(None),
-        )
-    ).scalars()
-    return [(e, 0, "original", "original") for e in entries]
+    return find_many(session, bank, signal_type, [(value, forms or {})])[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -543,9 +543,22 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
     else:
         banks = visible
     suppression = [b for b in visible if b.suppression]
-    results = [
-        _match_one(session, actor, query, [b for b in banks if not b.suppression], suppression)
+    targets = [b for b in banks if not b.suppression]
+    asked = [
+        (normalise_signal(query.signal_type, query.signal), _query_forms(query))
         for query in request.signals
+    ]
+    # Each bank is searched once for all the request's signals of a type (a PDQ batch is
+    # one vectorised search), then each signal's matches are read off.
+    found: dict[tuple[int, int], lookup.Found] = {}
+    for kind in dict.fromkeys(query.signal_type for query in request.signals):
+        numbers = [n for n, query in enumerate(request.signals) if query.signal_type == kind]
+        for bank in dict.fromkeys([*suppression, *targets]):
+            hits = lookup.find_many(session, bank, kind, [asked[n] for n in numbers])
+            found.update(((bank.id, n), each) for n, each in zip(numbers, hits, strict=True))
+    results = [
+        _match_one(session, actor, query, asked[n][0], targets, suppression, found, number=n)
+        for n, query in enumerate(request.signals)
     ]
     # A match on a hash an agency watches (a hold, a series) tells it who is looking at it.
     # The query and entries equal to it are the same content; other entries it matched
@@ -587,22 +600,22 @@ def _match_one(
     session: Session,
     actor: Principal,
     query: SignalIn,
+    value: str,
     banks: list[Bank],
     suppression: list[Bank],
+    found: Mapping[tuple[int, int], lookup.Found],
+    *,
+    number: int,
 ) -> SignalResult:
-    value = normalise_signal(query.signal_type, query.signal)
-    forms = _query_forms(query)
+    """The result of the request's signal ``number`` (``value`` normalised), from what
+    each bank gave it (``found``), its matches recorded as match events."""
     result = SignalResult(signal_type=query.signal_type, signal=value, matches=[])
-    silencing = [
-        b.name for b in suppression if lookup.find(session, b, query.signal_type, value, forms)
-    ]
+    silencing = [b.name for b in suppression if found[(b.id, number)]]
     if silencing:
         result.suppressed_by = silencing
         return result
     for bank in banks:
-        for entry, distance, variant, form in lookup.find(
-            session, bank, query.signal_type, value, forms
-        ):
+        for entry, distance, variant, form in found[(bank.id, number)]:
             event = MatchEvent(
                 entry_id=entry.id,
                 bank_id=bank.id,

@@ -25,6 +25,9 @@ from tests import factories
 
 _RNG = np.random.default_rng(19)
 
+#: A match as compared: (entry id, distance, variant, form).
+Row = tuple[int, int, str, str]
+
 
 def _clip(frames: int) -> list[bytes]:
     return [_RNG.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(frames)]
@@ -172,3 +175,52 @@ def test_a_member_finds_videos_as_the_pairwise_rule_does(
                 if key not in best or m.distance < best[key][0]:
                     best[key] = (m.distance, form)
         assert best == expected
+
+
+def test_a_batch_finds_what_each_query_finds_alone(session: Session) -> None:
+    """find_many (one search for all of a request's PDQ hashes, one read for its digests)
+    gives each query what find gives it alone: entries, distances, variants and forms."""
+    hotline = factories.organisation(session, OrgKind.hotline, "NL")
+    analyst = factories.principal(factories.user(session, hotline, Role.analyst))
+    bank = factories.bank(session, hotline, name="batch")
+    stored = [bytes(_clip(1)[0]) for _ in range(6)]
+    banks.add_entries(
+        session,
+        analyst,
+        "batch",
+        [
+            *(
+                EntryIn(
+                    signal_type="pdq", signal=d.hex(), variants={"rotate90": _flipped(d, 40).hex()}
+                )
+                for d in stored
+            ),
+            EntryIn(signal_type="md5", signal="0" * 32),
+            EntryIn(signal_type="md5", signal="f" * 32),
+        ],
+    )
+    pdq_queries = [
+        (_flipped(stored[0], 5).hex(), {}),
+        (_flipped(stored[1], 60).hex(), {"rotate90": _flipped(stored[1], 3).hex()}),
+        (_flipped(stored[2], 60).hex(), {"unletterbox": _flipped(stored[2], 60).hex()}),
+        (_flipped(stored[3], 40).hex(), {}),  # too far: 40 bits
+        (stored[4].hex(), {"rotate90": stored[4].hex()}),
+    ]
+    md5_queries: list[tuple[str, dict[str, str]]] = [("0" * 32, {}), ("1" * 32, {}), ("0" * 32, {})]
+
+    def alone(kind: str, queries: list[tuple[str, dict[str, str]]]) -> list[list[Row]]:
+        return [
+            sorted((e.id, d, v, f) for e, d, v, f in lookup.find(session, bank, kind, q, forms))
+            for q, forms in queries
+        ]
+
+    def together(kind: str, queries: list[tuple[str, dict[str, str]]]) -> list[list[Row]]:
+        return [
+            sorted((e.id, d, v, f) for e, d, v, f in found)
+            for found in lookup.find_many(session, bank, kind, queries)
+        ]
+
+    assert together("pdq", pdq_queries) == alone("pdq", pdq_queries)
+    assert [len(f) for f in together("pdq", pdq_queries)] == [1, 1, 0, 0, 1]
+    assert together("md5", md5_queries) == alone("md5", md5_queries)
+    assert [len(f) for f in together("md5", md5_queries)] == [1, 0, 1]
