@@ -133,6 +133,14 @@ FORM_WINDOW = 1.0
 BARS_SHARE = 0.8
 #: Frames flatter than this (standard deviation of luma) say nothing about bars: a fade.
 FLAT_FRAME = 4.0
+#: Re-encoding rings where a bar meets the picture: the coding block (8 pixels) that holds
+#: the edge mixes the two, and the bar's lines in it drift off the bar's colour, which
+#: :func:`normalise.trim_box` (made for clean frames) reads as picture. A bar goes on
+#: through up to this many such lines ...
+RINGING_LINES = 8
+#: ... each still the bar's colour in its median and in all but this share of its pixels
+#: (the picture's side of the edge is off in most).
+RINGING_OUTLIERS = 0.1
 #: Decoded frames kept in memory for the forms without bars (about 40 minutes of a
 #: 16:9 video); a longer clip with bars is decoded again instead.
 KEPT_FRAMES_BYTES = 256 * 1024 * 1024
@@ -223,17 +231,52 @@ def _is_flat(luma: Luma) -> bool:
     return float(luma.std()) < FLAT_FRAME
 
 
+def _rung_depth(lines: Luma, depth: int) -> int:
+    """``depth`` (where :func:`normalise.trim_box` stopped a bar of ``lines``, outermost
+    first) carried on through the lines that ringing took off the bar's colour."""
+    if depth == 0:  # no bar on this side
+        return 0
+    colour = float(np.median(lines[0]))
+    ahead = lines[depth : depth + RINGING_LINES]
+    off = np.abs(ahead - colour) > normalise.BORDER_TOLERANCE
+    rung = (off.mean(axis=1) <= RINGING_OUTLIERS) & (
+        np.abs(np.median(ahead, axis=1) - colour) <= normalise.BORDER_TOLERANCE
+    )
+    return depth + (int(np.argmin(rung)) if not rung.all() else len(rung))
+
+
+def frame_bars(luma: Luma) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of a video frame's picture inside its bars, read by
+    :func:`normalise.trim_box` and carried through the bar's lines that re-encoding rang
+    (:data:`RINGING_LINES`), or None."""
+    box = normalise.trim_box(luma)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    rows, cols = luma.shape
+    return (
+        _rung_depth(luma, top),
+        rows - _rung_depth(luma[::-1], rows - bottom),
+        _rung_depth(luma.T, left),
+        cols - _rung_depth(luma.T[::-1], cols - right),
+    )
+
+
 def _common_bars(
     boxes: list[tuple[int, int, int, int] | None], shape: tuple[int, int]
 ) -> tuple[int, int, int, int] | None:
     found = [b for b in boxes if b is not None]
     if not found or len(found) < BARS_SHARE * len(boxes):
         return None
+    # Each side as most frames read it (the median, on the narrow side of two): a frame
+    # whose scene is dark at an edge reads wider bars there, and one that rang more at
+    # the edge (a busy scene re-encoded) narrower ones; the bars are the same on all.
+    middle = (len(found) - 1) // 2
     box = (
-        min(b[0] for b in found),
-        max(b[1] for b in found),
-        min(b[2] for b in found),
-        max(b[3] for b in found),
+        sorted(b[0] for b in found)[middle],
+        sorted((b[1] for b in found), reverse=True)[middle],
+        sorted(b[2] for b in found)[middle],
+        sorted((b[3] for b in found), reverse=True)[middle],
     )
     return None if box == (0, shape[0], 0, shape[1]) else box
 
@@ -242,14 +285,13 @@ def clip_bars(frames: list[Luma]) -> tuple[int, int, int, int] | None:
     """(top, bottom, left, right) of the picture inside bars that the clip's frames all
     have (letterbox, pillarbox, a frame of any colour), or None.
 
-    Each frame's frame is read by :func:`normalise.trim_box`; the clip's bars are on each
-    side the narrowest of them, as a frame whose scene is dark at an edge looks to have
-    wider bars there. Flat frames (a fade) are not asked.
+    Each frame's bars are read by :func:`frame_bars`; the clip's are on each side what
+    most frames read (:func:`_common_bars`). Flat frames (a fade) are not asked.
     """
     if not frames:
         return None
     shape = (frames[0].shape[0], frames[0].shape[1])
-    return _common_bars([normalise.trim_box(f) for f in frames if not _is_flat(f)], shape)
+    return _common_bars([frame_bars(f) for f in frames if not _is_flat(f)], shape)
 
 
 def _add_frame(
@@ -309,7 +351,7 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
         if min(shape) < VIDEO_FRAME_SIDE:
             _add_frame(made, "enlarged", _enlarge(luma), number, number / stream.fps)
         if not _is_flat(luma):
-            boxes.append(normalise.trim_box(luma))
+            boxes.append(frame_bars(luma))
         if kept is not None and (len(kept) + 1) * gray.nbytes <= KEPT_FRAMES_BYTES:
             kept.append((number, gray))
         else:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alliance.hashing import pdq, video
+from alliance.hashing import normalise, pdq, video
 from alliance.hashing.pdq import PdqHash
 from alliance.matching.video import VpdqIndex
 
@@ -91,7 +91,7 @@ def test_clip_bars_are_the_bars_every_frame_has() -> None:
         return out
 
     scenes = [rng.uniform(30, 220, (80, 150)).astype(np.float32) for _ in range(10)]
-    # A dark edge in one scene looks like wider bars there: the narrowest wins.
+    # A dark edge in one scene looks like wider bars there: most frames' reading wins.
     scenes[3][:, :20] = 90.0
     frames = [framed(s, 25, 30, 90.0) for s in scenes]
     frames.append(np.full((120, 200), 0.0, np.float32))  # a fade: says nothing
@@ -100,6 +100,31 @@ def test_clip_bars_are_the_bars_every_frame_has() -> None:
     plain = [rng.uniform(30, 220, (120, 200)).astype(np.float32) for _ in range(8)]
     assert video.clip_bars([*plain, *frames[:2]]) is None
     assert video.clip_bars(plain) is None
+
+
+@needs_ffmpeg
+def test_bars_are_read_through_the_ringing_of_a_re_encoded_edge(tmp_path: Path) -> None:
+    """A bar's edge inside a coding block (x = 50 and 450, not multiples of 8), coarsely
+    re-encoded: the block rings the bar's lines next to the picture off the bar's colour,
+    where trim_box stops; the bars are read to the picture's edge all the same."""
+    master = _panned(tmp_path / "master.mp4", seed=1, seconds=2.0)
+    copy = _edited(master, tmp_path / "padded.mp4", "-ss", "0", "-vf",
+                   "scale=400:300,pad=500:300:50:0:color=0x145875")  # fmt: skip
+    coarse = tmp_path / "coarse.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(copy), "-c:v", "mpeg4", "-q:v", "16",
+         "-pix_fmt", "yuv420p", str(coarse)],
+        check=True,
+    )  # fmt: skip
+    stream = video._probe("ffprobe", coarse, 1.0)
+    frames = [luma for _, luma in video._frames("ffmpeg", coarse, stream, 1)]
+    # trim_box stops at the block's edge, up to 6 pixels into the right bar.
+    assert max((normalise.trim_box(f) or (0, 0, 0, 0))[3] for f in frames) >= 454
+    bars = video.clip_bars(frames)
+    assert bars is not None
+    top, bottom, left, right = bars
+    assert (top, bottom, right) == (0, 300, 450)
+    assert abs(left - 50) <= 1  # at most a line of the rung block left
 
 
 @needs_ffmpeg
