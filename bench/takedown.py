@@ -13,13 +13,14 @@ Three measurements, each on a fresh PostgreSQL database of its own (dropped at t
 3. **Claims**: 20 analysts (threads, a session each) claiming from one queue of waiting
    items with :func:`alliance.takedown.assessment.claim_next`.
 
-The issue asked for 100,000 reports and 10,000 notices; on a 2-CPU machine that takes
-well over half an hour (about 50 reports/s and 35-45 notices/s on PostgreSQL), so the
-defaults are 5,000 reports and 2,000 notices per run, which keeps the section near five
-minutes. ``--takedown-reports`` (and the arguments of :func:`takedown_benchmark`) scale it.
+The issue asked for 100,000 reports and 10,000 notices; on a 2-CPU machine the reports
+take most of half an hour (about 50 reports/s on PostgreSQL; notices, sent a claimed batch
+at a time, 90-140/s on a busy machine). ``--takedown-reports`` and ``--takedown-notices``
+(and the arguments of :func:`takedown_benchmark`) scale it.
 
 Everything stays on this machine: sites are ``.example.test`` names, mail goes to
-127.0.0.1, and no media is involved. ``python -m bench.takedown [REPORTS]`` runs only this.
+127.0.0.1, and no media is involved. ``python -m bench.takedown [REPORTS]`` runs only this;
+``python -m bench.takedown --notices N`` only the notices (N with one worker, then two).
 """
 
 from __future__ import annotations
@@ -613,7 +614,9 @@ def takedown_benchmark(
         "timed); the real `Worker.run_until_idle()` sends them (each worker keeps one SMTP "
         "connection open) to a local mailbox (aiosmtpd on 127.0.0.1, writing each message "
         "to disk); "
-        "the second run uses two workers in two threads on a new set of items. **Claims**: "
+        "the second run uses two workers in two threads on a new set of items (threads of "
+        "the benchmark process: the workers and the mailbox share one interpreter lock, "
+        "where `alliance worker` processes would not). **Claims**: "
         "20 analysts, each a thread with its own session, call `claim_next` (one "
         "transaction per claim, `FOR UPDATE SKIP LOCKED`) until the queue is empty. Client, "
         "server, worker, mailbox and database all share this machine's "
