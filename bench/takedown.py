@@ -13,13 +13,14 @@ Three measurements, each on a fresh PostgreSQL database of its own (dropped at t
 3. **Claims**: 20 analysts (threads, a session each) claiming from one queue of waiting
    items with :func:`alliance.takedown.assessment.claim_next`.
 
-The issue asked for 100,000 reports and 10,000 notices; on a 2-CPU machine that takes
-well over half an hour (about 50 reports/s and 35-45 notices/s on PostgreSQL), so the
-defaults are 5,000 reports and 2,000 notices per run, which keeps the section near five
-minutes. ``--takedown-reports`` (and the arguments of :func:`takedown_benchmark`) scale it.
+The issue asked for 100,000 reports and 10,000 notices; on a 2-CPU machine the reports
+take most of half an hour (about 50 reports/s on PostgreSQL; notices, sent a claimed batch
+at a time, 90-140/s on a busy machine). ``--takedown-reports`` and ``--takedown-notices``
+(and the arguments of :func:`takedown_benchmark`) scale it.
 
 Everything stays on this machine: sites are ``.example.test`` names, mail goes to
-127.0.0.1, and no media is involved. ``python -m bench.takedown [REPORTS]`` runs only this.
+127.0.0.1, and no media is involved. ``python -m bench.takedown [REPORTS]`` runs only this;
+``python -m bench.takedown --notices N`` only the notices (N with one worker, then two).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance import references
@@ -396,6 +397,11 @@ class _Notices:
     notices: int
     seconds: float
     per_worker: list[int]
+    statements: int = 0  # SQL statements the workers ran, their claims included
+
+    @property
+    def per_notice(self) -> float:
+        return self.statements / self.notices
 
 
 def _send_notices(world: _World, folder: Path, url: str, count: int, workers: int) -> _Notices:
@@ -412,6 +418,12 @@ def _send_notices(world: _World, folder: Path, url: str, count: int, workers: in
             failed = [o.result for o in outcomes if o.result != "sent"]
             assert not failed, failed[:5]
 
+        statements = [0]
+
+        def counted(*_args: Any) -> None:
+            statements[0] += 1  # under the GIL; the threads' count, not exact to the last
+
+        event.listen(world.engine, "before_cursor_execute", counted)
         start = time.perf_counter()
         threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
         for thread in threads:
@@ -419,6 +431,7 @@ def _send_notices(world: _World, folder: Path, url: str, count: int, workers: in
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
+        event.remove(world.engine, "before_cursor_execute", counted)
         messages = mailbox.wait_for(count, timeout=10)
     ids = [str(m["Message-ID"]) for m in messages]
     assert len(ids) == count, f"the mailbox got {len(ids)} messages for {count} notices"
@@ -432,7 +445,7 @@ def _send_notices(world: _World, folder: Path, url: str, count: int, workers: in
             .where(Notice.status == NoticeStatus.sent, ContentItem.host.startswith(tag))
         )
     assert in_db == count, in_db
-    return _Notices(workers, count, seconds, sent)
+    return _Notices(workers, count, seconds, sent, statements[0])
 
 
 # --- 3. claims from the assessment queue -----------------------------------------------
@@ -538,7 +551,8 @@ def _notice_row(result: _Notices) -> str:
     return (
         f"| notices, {result.workers} worker{'s' if result.workers > 1 else ''} | PostgreSQL | "
         f"{result.notices:,} first notices by e-mail (SMTP to 127.0.0.1) | "
-        f"{result.notices / result.seconds:,.0f} notices/s ({result.seconds:.0f} s) | - | "
+        f"{result.notices / result.seconds:,.0f} notices/s ({result.seconds:.0f} s) | "
+        f"{result.per_notice:.1f} SQL statements a notice | "
         f"{result.notices:,} distinct Message-IDs in the mailbox, none twice"
         f"{f' (sent {split})' if result.workers > 1 else ''} |"
     )
@@ -600,14 +614,16 @@ def takedown_benchmark(
         "timed); the real `Worker.run_until_idle()` sends them (each worker keeps one SMTP "
         "connection open) to a local mailbox (aiosmtpd on 127.0.0.1, writing each message "
         "to disk); "
-        "the second run uses two workers in two threads on a new set of items. **Claims**: "
+        "the second run uses two workers in two threads on a new set of items (threads of "
+        "the benchmark process: the workers and the mailbox share one interpreter lock, "
+        "where `alliance worker` processes would not). **Claims**: "
         "20 analysts, each a thread with its own session, call `claim_next` (one "
         "transaction per claim, `FOR UPDATE SKIP LOCKED`) until the queue is empty. Client, "
         "server, worker, mailbox and database all share this machine's "
         f"{os.cpu_count()} CPUs. {notices:,} notices a run ({DEFAULT_REPORTS:,} reports and "
         f"{DEFAULT_NOTICES:,} notices by default, the issue's figures).",
         "",
-        "| step | database | work | throughput | latency | checked |",
+        "| step | database | work | throughput | latency or SQL | checked |",
         "|---|---|---|---|---|---|",
         *rows,
         "",
@@ -621,6 +637,31 @@ def takedown_benchmark(
     ]
 
 
+def notices_benchmark(notices: int) -> list[str]:
+    """Only the notices: ``notices`` with one worker, then as many with two (a quick look
+    while working on the worker): the table's rows."""
+    problem = postgres_problem()
+    if problem is not None:
+        return not_measured(problem)
+    rows = [
+        "| step | database | work | throughput | statements | checked |",
+        "|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp, postgres_database() as url:
+        world = _world(url)
+        try:
+            for workers in (1, 2):
+                rows.append(_notice_row(_send_notices(world, Path(tmp), url, notices, workers)))
+        finally:
+            world.engine.dispose()
+    return rows
+
+
 if __name__ == "__main__":
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_REPORTS
-    print("\n".join(takedown_benchmark(size)))
+    # python -m bench.takedown [REPORTS]: the whole section;
+    # python -m bench.takedown --notices N: only the notices, N with one worker and two.
+    if len(sys.argv) > 2 and sys.argv[1] == "--notices":
+        print("\n".join(notices_benchmark(int(sys.argv[2]))))
+    else:
+        size = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_REPORTS
+        print("\n".join(takedown_benchmark(size)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -104,6 +104,33 @@ def record_many(
     session: Session, actor: AuditActor, entries: Sequence[AuditEntry]
 ) -> list[AuditEvent]:
     """Append several events by one actor, taking the chain's lock once (bulk imports)."""
+    events = _chained(session, actor, entries)
+    session.add_all(events)
+    session.flush()
+    return events
+
+
+def append_many(session: Session, actor: AuditActor, entries: Sequence[AuditEntry]) -> None:
+    """:func:`record_many` in one INSERT, for a caller that needs no event objects back (the
+    worker's notices): the ORM reads each new row's id back, which SQLite does one row at
+    a time."""
+    events = _chained(session, actor, entries)
+    if events:
+        session.execute(insert(AuditEvent), [{c: getattr(e, c) for c in _COLUMNS} for e in events])
+    session.flush()
+
+
+_COLUMNS = (
+    "seq", "occurred_at", "actor", "actor_user_id", "organisation_id", "event_type",
+    "subject_type", "subject_id", "details", "prev_hash", "hash",
+)  # fmt: skip
+
+
+def _chained(
+    session: Session, actor: AuditActor, entries: Sequence[AuditEntry]
+) -> list[AuditEvent]:
+    """The events for ``entries``, chained after the head, which is locked (until the
+    transaction ends: that keeps the chain linear) and moved on to the last of them."""
     head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
     ).scalar_one_or_none()
@@ -129,9 +156,7 @@ def record_many(
         )
         event.hash = prev = event_hash(event)
         events.append(event)
-    session.add_all(events)
     head.seq, head.hash = seq, prev
-    session.flush()
     return events
 
 

@@ -5,7 +5,9 @@ the table does not allow, does what closing an item means (the URL no longer ope
 removal or closing time stamped, every due action cancelled) and writes the timeline
 event that says why. Steps that leave the stage as it is write their event with
 :func:`add_event`; :func:`record_step` is either, for a step that moves the item on only
-sometimes (routing an item that already had its assessment, a re-notice).
+sometimes (routing an item that already had its assessment, a re-notice). The worker's
+notices record many items at once: :func:`moved_if_at` is the stage change for one UPDATE
+over them all, :func:`add_events` their timeline lines in one INSERT.
 
 An item is *received*, resolved to a hosting country (or *unresolved* until someone routes
 it by hand), routed to a queue where it is *awaiting assessment*; assessed illegal, it is
@@ -15,17 +17,19 @@ makes it *removed*; assessed anything else, it is *closed*. Removed and closed a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, case, insert, literal
 from sqlalchemy.orm import Session
 
 from alliance.audit.services import AuditActor
 from alliance.db.base import utcnow
 from alliance.errors import Conflict
 from alliance.takedown import schedule
-from alliance.takedown.models import ContentItem, EventKind, ItemEvent, ItemStage
+from alliance.takedown.models import OPEN_STAGES, ContentItem, EventKind, ItemEvent, ItemStage
 
 S = ItemStage
 TRANSITIONS: Mapping[ItemStage, frozenset[ItemStage]] = {
@@ -62,6 +66,49 @@ def add_event(
             details=details or {},
             at=at or utcnow(),
         )
+    )
+
+
+@dataclass(frozen=True)
+class Event:
+    """A timeline line for :func:`add_events`."""
+
+    item_id: int
+    kind: EventKind
+    details: dict[str, Any]
+    at: datetime
+
+
+def add_events(session: Session, actor: AuditActor, events: Sequence[Event]) -> None:
+    """Timeline lines of many items by one actor, in one statement (no ORM objects)."""
+    if not events:
+        return
+    session.execute(
+        insert(ItemEvent),
+        [
+            {
+                "item_id": e.item_id,
+                "kind": e.kind,
+                "actor": actor.audit_label,
+                "organisation_id": actor.organisation_id,
+                "details": e.details,
+                "at": e.at,
+            }
+            for e in events
+        ],
+    )
+
+
+def moved_if_at(frm: ItemStage, to: ItemStage) -> ColumnElement[Any]:
+    """The new value of ``stage`` in an UPDATE over many items: ``to`` where an item is at
+    ``frm`` when the row is written (the database decides, so an item closed meanwhile
+    stays closed), its stage otherwise. Only a move to an open stage: closing also cancels
+    the item's actions, which :func:`transition` does."""
+    if to not in TRANSITIONS[frm] or to not in OPEN_STAGES:
+        raise ValueError(f"no move from {frm.value} to {to.value} in bulk")
+    return case(
+        (ContentItem.stage == frm, literal(to, ContentItem.stage.type)),
+        else_=ContentItem.stage,
     )
 
 

@@ -42,6 +42,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
@@ -387,6 +389,26 @@ def _safe_url(url: str) -> str:
 # Sending ------------------------------------------------------------------------------
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, making each header's class once: the standard one
+    makes a new class (``type()``) for every header set, a third of the time a worker
+    spent building a notice's e-mail. The same headers, the same bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+MAIL_POLICY = policy.default.clone(header_factory=_HeaderClasses())
+
+
 class SmtpSender:
     """Sends notices by e-mail through the configured SMTP server.
 
@@ -445,7 +467,7 @@ class SmtpSender:
 
     def build(self, message: NoticeMessage) -> EmailMessage:
         subject, body = compose_text(message, self.settings)
-        mail = EmailMessage()
+        mail = EmailMessage(policy=MAIL_POLICY)
         mail["Message-ID"] = message_id(message.reference)
         mail["Date"] = formatdate(usegmt=True)
         mail["From"] = self.settings.notifier_email

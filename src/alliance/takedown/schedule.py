@@ -9,10 +9,13 @@ lease to lapse and another worker takes the action over.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from alliance.db.base import utcnow
@@ -62,7 +65,11 @@ class ActionKey:
     @classmethod
     def notice(cls, item: ContentItem) -> ActionKey:
         """The item's next notice: N is its sequence number."""
-        return cls(ActionKind.notice, item.id, str(item.notice_count + 1))
+        return cls.nth_notice(item.id, item.notice_count + 1)
+
+    @classmethod
+    def nth_notice(cls, item_id: int, sequence: int) -> ActionKey:
+        return cls(ActionKind.notice, item_id, str(sequence))
 
     @classmethod
     def recheck(cls, item_id: int, number: int) -> ActionKey:
@@ -107,6 +114,37 @@ def schedule(
     elif reschedule and action.status is ActionStatus.due:
         action.due_at = due_at
     return action
+
+
+def schedule_many(session: Session, keyed: Sequence[tuple[ActionKey, datetime]]) -> None:
+    """:func:`schedule` (without ``reschedule``) for many actions in one statement: a key
+    already scheduled keeps its action as it is, whether due or finished."""
+    if not keyed:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(ScheduledAction)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(ScheduledAction)
+    else:  # pragma: no cover - the two databases Alliance runs on
+        raise NotImplementedError(dialect)
+    now = utcnow()
+    session.execute(
+        statement.on_conflict_do_nothing(index_elements=["key"]),
+        [
+            {
+                "key": str(key),
+                "kind": key.kind,
+                "due_at": due_at,
+                "item_id": None if key.kind is ActionKind.expire_hold else key.target,
+                "hold_id": key.target if key.kind is ActionKind.expire_hold else None,
+                "status": ActionStatus.due,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for key, due_at in keyed
+        ],
+    )
 
 
 def schedule_notice(session: Session, item: ContentItem, *, reschedule: bool = False) -> datetime:

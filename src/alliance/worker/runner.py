@@ -29,8 +29,8 @@ from alliance.hosting.resolver import resolver_from_settings
 from alliance.settings import Settings
 from alliance.signing import Signer
 from alliance.takedown import schedule
-from alliance.takedown.actions import Outcome, Toolkit, perform
-from alliance.takedown.models import ActionKind, NoticeChannel, ScheduledAction
+from alliance.takedown.actions import Outcome, Toolkit, perform, perform_notices, retry_later
+from alliance.takedown.models import ActionKind, NoticeChannel
 from alliance.takedown.notices import NoticeSender, sender_for
 
 log = logging.getLogger(__name__)
@@ -85,26 +85,37 @@ class Worker:
         self.signer = signer
 
     def run_once(self, limit: int | None = None) -> list[Outcome]:
-        """Claim what is due now and perform it; the outcomes, in order."""
+        """Claim what is due now and perform it; the outcomes, in the order claimed.
+
+        The claimed notices go together (a few statements for the batch, not a dozen a
+        notice: :func:`~alliance.takedown.actions.perform_notices`), then the other
+        actions one by one."""
         with transaction(self.sessions) as session:
             claimed = [
                 (a.id, a.kind) for a in schedule.claim_due(session, self.name, limit or self.batch)
             ]
-        outcomes = []
-        for action_id, kind in claimed:
+        done: dict[int, Outcome] = {}
+        notices = [action_id for action_id, kind in claimed if kind is ActionKind.notice]
+        if notices:
             try:
-                outcomes.append(perform(self.sessions, self.tools, action_id, kind, self.name))
+                sent = perform_notices(self.sessions, self.tools, notices, self.name)
+            except Exception as exc:  # it retries its own failures; this is a last resort
+                log.exception("notice batch failed")
+                sent = [self._failed(a, ActionKind.notice, exc) for a in notices]
+            done |= {outcome.action_id: outcome for outcome in sent}
+        for action_id, kind in claimed:
+            if kind is ActionKind.notice:
+                continue
+            try:
+                done[action_id] = perform(self.sessions, self.tools, action_id, kind, self.name)
             except Exception as exc:  # one bad action must not stop the others
                 log.exception("action %s (%s) failed", action_id, kind)
-                self._failed(action_id, kind, f"{type(exc).__name__}: {exc}")
-                outcomes.append(Outcome(action_id, kind, f"error: {type(exc).__name__}"))
-        return outcomes
+                done[action_id] = self._failed(action_id, kind, exc)
+        return [done[action_id] for action_id, _ in claimed]
 
-    def _failed(self, action_id: int, kind: ActionKind, error: str) -> None:
-        with transaction(self.sessions) as session:
-            action = session.get(ScheduledAction, action_id)
-            if action is not None and action.lease_owner == self.name:
-                schedule.retry_later(action, error)
+    def _failed(self, action_id: int, kind: ActionKind, exc: Exception) -> Outcome:
+        retry_later(self.sessions, [action_id], self.name, f"{type(exc).__name__}: {exc}")
+        return Outcome(action_id, kind, f"error: {type(exc).__name__}")
 
     def run_until_idle(self, max_rounds: int = 1000) -> list[Outcome]:
         """Perform everything due now, including what that makes due now (tests, CLI)."""

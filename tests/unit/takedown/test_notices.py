@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import json
 import re
 import socket
@@ -235,6 +236,20 @@ def test_smtp_sender_delivers_to_the_local_mailbox(tmp_path: Path) -> None:
     files = sorted((tmp_path / "mail").glob("*.eml"))
     assert len(files) == 2
     assert b"Message-ID: <NTC-7QK2M9@alliance.invalid>" in files[0].read_bytes()
+
+
+def test_the_mail_is_what_the_standard_policy_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Header classes made once (MAIL_POLICY) change nothing in the bytes sent, non-ASCII
+    names and long subjects included."""
+    sender = SmtpSender(_settings(tmp_path, notifier_name="Hotline Zürich"))
+    lines = tuple(_line(n) for n in range(1, 4))
+    message = _message(*lines, recipient="abuse@hosting.example.test")
+    monkeypatch.setattr("alliance.takedown.notices.formatdate", lambda **_: "Sun, 1 Mar 2026")
+    kept = sender.build(message).as_bytes()
+    monkeypatch.setattr("alliance.takedown.notices.MAIL_POLICY", email.policy.default)
+    assert kept == sender.build(message).as_bytes()
 
 
 def test_smtp_connection_is_kept_and_reopened_when_dropped(tmp_path: Path) -> None:
