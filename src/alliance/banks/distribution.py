@@ -342,6 +342,12 @@ _snapshot_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 _snapshot_lock = threading.Lock()
 
 
+def clear_snapshot_cache() -> None:
+    """Forget every cached snapshot (for tests and benchmarks)."""
+    with _snapshot_lock:
+        _snapshot_cache.clear()
+
+
 def binary_snapshot(session: Session, actor: Principal, bank_name: str, signer: Signer) -> bytes:
     """A signed binary snapshot (:mod:`alliance.banks.snapshots`) of every live entry of a
     bank the actor may see: the content of :func:`snapshot`, as columns.

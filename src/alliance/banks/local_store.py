@@ -56,6 +56,9 @@ from alliance.matching.video import VpdqIndex
 
 STATE_FORMAT = "alliance.local-banks"
 STATE_VERSION = 1
+#: A bank's log is folded into a new base once it holds more lines than the bank has
+#: entries, and at least this many.
+COMPACT_AFTER = 1000
 
 
 class SyncRefused(Conflict):
@@ -347,7 +350,7 @@ class LocalBankStore:
             else:
                 changed.append((int(record["id"]), record))
         lines = self.banks.get(name, {}).get("log_lines", 0) + len(document.entries)
-        if lines > max(len(current), 1000):
+        if lines > max(len(current), COMPACT_AFTER):
             header = {**document.header, "since": 0}
             base, data = self._encoded(header, [current[i] for i in current])
             self._new_base(name, base, data, "delta")
