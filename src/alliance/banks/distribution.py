@@ -185,6 +185,8 @@ def _coded(text: str | None, count: int, table: dict[str, int]) -> NDArray[np.in
     distinct = dict.fromkeys(values)
     for value in distinct:
         table.setdefault(value, len(table))
+    if len(distinct) == 1:
+        return np.full(len(values), table[values[0]], np.int64)
     if len(distinct) > 16:
         return np.fromiter((table[v] for v in values), np.int64, len(values))
     # Few values (a category, a contributor's batch): compared as an array, not one by one.

@@ -309,9 +309,14 @@ class Snapshot:
 
     def _check(self) -> None:
         """Every section present with its type and a length that fits the header."""
-        a, t = self.arrays, self.tables
+        a, t, header = self.arrays, self.tables, self.header
         try:
-            n = int(self.header["entries"])
+            bank = header["bank"]
+            named = (bank["name"], bank["scope"], bank["suppression"], bank["pdq_threshold"])
+            counts = (header["since"], header["until"], header["entries"])
+            if [type(v) for v in (*named, *counts)] != [str, str, bool, *[int] * 4]:
+                raise InvalidInput("the header's bank or sequences are not what they should be")
+            n = int(header["entries"])
             rows = {
                 "id": np.int64, "seq": np.int64, "signal_type": np.uint8, "flags": np.uint8,
                 "iwf": np.uint8, "ncmec": np.uint8, "vics": np.int8, "votes": np.int32,
@@ -350,7 +355,7 @@ class Snapshot:
             ):  # fmt: skip
                 if len(a[section]) and int(a[section].max()) >= len(t[table]):
                     raise InvalidInput(f"section {section} has a code outside its table")
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidInput(f"malformed {FORMAT} document: {type(exc).__name__} {exc}") from None
         except InvalidInput as exc:
             raise InvalidInput(f"malformed {FORMAT} document: {exc.message}") from None

@@ -167,9 +167,8 @@ def _tampered(data: bytes, signer: Signer, case: str) -> tuple[bytes, Any]:
     if case == "other-key":
         return data, Signer.generate().public_key
     if case == "newer-version":  # genuinely signed, but a version this release cannot read
-        body = bytearray(data[: -len(snapshots.END) - 64])
-        body[8:12] = (2).to_bytes(4, "little")
-        return _resign(bytes(body), signer), key
+        newer = data[:8] + (2).to_bytes(4, "little") + data[12 : -len(snapshots.END) - 64]
+        return _resign(newer, signer), key
     if case == "json-lines-signature":  # signed for the JSON-lines domain
         body = data[: -len(snapshots.END) - 64]
         signature = signer.sign(b"alliance.bank.v1\n" + hashlib.sha256(body).digest())
@@ -199,11 +198,16 @@ def test_a_cut_or_altered_snapshot_is_refused_and_nothing_is_applied(
 def test_a_malformed_but_signed_snapshot_is_refused(signer: Signer) -> None:
     """A platform bug, not an attack: sections that do not fit the header are refused."""
     columns = snapshots.Columns.from_records([])
-    header = {"bank": {"name": BANK}, "since": 0, "until": 0}
-    body = snapshots.encode(header, columns)
-    bad = body.replace(b'"entries": 0', b'"entries": 9')
-    with pytest.raises(InvalidInput, match=r"malformed alliance\.bank-snapshot"):
-        snapshots.verified(_resign(bad, signer), signer.public_key)
+    bank = {"name": BANK, "scope": "baseline", "suppression": False, "pdq_threshold": 31}
+    body = snapshots.encode({"bank": bank, "since": 0, "until": 0}, columns)
+    assert len(snapshots.verified(_resign(body, signer), signer.public_key)) == 0
+    for good, bad in (
+        (b'"entries": 0', b'"entries": 9'),
+        (b'"name": "snap"', b'"name": 123456'),
+        (b'"until": 0,', b'"until":"",'),
+    ):
+        with pytest.raises(InvalidInput, match=r"malformed alliance\.bank-snapshot"):
+            snapshots.verified(_resign(body.replace(good, bad), signer), signer.public_key)
 
 
 def _delta(session: Session, analyst: Principal, since: int, signer: Signer) -> Any:
