@@ -179,14 +179,17 @@ def _numbers(text: str | None, count: int) -> NDArray[np.int64]:
 
 def _coded(text: str | None, count: int, table: dict[str, int]) -> NDArray[np.int64]:
     """Codes of the comma-separated values of ``text`` in ``table`` (extended)."""
-    values = text.split(",") if text is not None else []
+    if text is None:
+        return np.zeros(0, np.int64)
+    first = text[: text.find(",")] if "," in text else text
+    if len(text) == count * (len(first) + 1) - 1 and text == ",".join([first] * count):
+        return np.full(count, table.setdefault(first, len(table)), np.int64)  # one value
+    values = text.split(",")
     if len(values) != count:
         raise AssertionError("a column of the snapshot does not hold a value per row")
     distinct = dict.fromkeys(values)
     for value in distinct:
         table.setdefault(value, len(table))
-    if len(distinct) == 1:
-        return np.full(len(values), table[values[0]], np.int64)
     if len(distinct) > 16:
         return np.fromiter((table[v] for v in values), np.int64, len(values))
     # Few values (a category, a contributor's batch): compared as an array, not one by one.
@@ -252,20 +255,26 @@ def _live_columns(session: Session, bank: Bank) -> Columns:
             }
         )
         hexes.append(row[3] or "")
-    columns: dict[str, NDArray[Any]] = {
-        k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, np.int64)
-        for k in ("ids", "seqs", "types", "baseline", "iwf", "ncmec", "vics", "votes",
-                  "confirmed", "disputed", "flagged", "contributors", "added")
-    }  # fmt: skip
+    names = ("ids", "seqs", "types", "baseline", "iwf", "ncmec", "vics", "votes", "confirmed",
+             "disputed", "flagged", "contributors", "added")  # fmt: skip
+    if len(parts) == 1:  # no copy: a million-row array costs its pages to fill
+        columns: dict[str, NDArray[Any]] = parts[0]
+    else:
+        columns = {
+            k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, np.int64)
+            for k in names
+        }
     type_names = list(tables["type"])
     is_pdq = columns["types"] == (type_names.index("pdq") if "pdq" in type_names else -1)
     pdq = snapshots.digests(bytes.fromhex("".join(hexes)))
     if len(pdq) != int(is_pdq.sum()):
         raise AssertionError("the snapshot's PDQ digests do not match its PDQ rows")
-    order = np.argsort(columns["ids"], kind="stable")
-    pdq = pdq[(np.cumsum(is_pdq) - 1)[order][is_pdq[order]]]
-    columns = {k: v[order] for k, v in columns.items()}
-    ids, is_pdq = columns["ids"], is_pdq[order]
+    if bool((np.diff(columns["ids"]) < 0).any()):  # rows come in no set order: by id
+        order = np.argsort(columns["ids"], kind="stable")
+        pdq = pdq[(np.cumsum(is_pdq) - 1)[order][is_pdq[order]]]
+        columns = {k: v[order] for k, v in columns.items()}
+        is_pdq = is_pdq[order]
+    ids = columns["ids"]
     others: dict[int, str] = dict(
         session.execute(
             select(BankEntry.id, BankEntry.signal_value).where(
