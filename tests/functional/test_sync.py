@@ -10,11 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alliance.accounts.permissions import Role
+from alliance.banks import snapshots
 from alliance.banks.hub_client import post_json
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.signing import SignatureInvalid, Signer
 from alliance.banks.sync import sync
-from alliance.errors import NotAuthenticated
+from alliance.errors import InvalidInput, NotAuthenticated
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import World
 
@@ -223,3 +224,88 @@ def test_member_disputes_a_local_match(
         headers={"Authorization": f"Bearer {world.keys[Role.org_admin]}"},
     ).json()
     assert events and events[0]["details"]["note"] == "a logo"  # the contributor is told
+
+
+def _binary_bank(client: TestClient, analyst: dict[str, str], name: str) -> None:
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": name, "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    _add(client, analyst, name, 40, 41, 42)
+
+
+def test_first_sync_takes_the_binary_snapshot(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
+) -> None:
+    _binary_bank(client, analyst, "binary")
+    reviewer = {"Authorization": f"Bearer {world.keys[Role.reviewer]}"}
+    answer = client.get("/api/v1/banks/binary/snapshot?format=binary", headers=reviewer)
+    assert answer.status_code == 200 and answer.headers["content-type"] == snapshots.MEDIA_TYPE
+    assert answer.content.startswith(snapshots.MAGIC)
+    assert (
+        client.get("/api/v1/banks/binary/snapshot?format=xml", headers=reviewer).status_code == 422
+    )
+    asked: list[str] = []
+
+    def note(request: httpx.Request, body: bytes) -> bytes:
+        asked.append(str(request.url.copy_with(scheme=None, host=None)))
+        return body
+
+    store = LocalBankStore.open(tmp_path / "banks")
+    with _bridge(client, world.keys[Role.reviewer], note) as http:
+        sync(http, store, server=SERVER)
+    assert "/api/v1/banks/binary/snapshot?format=binary" in asked
+    assert (tmp_path / "banks" / "binary.snapshot").read_bytes().startswith(snapshots.MAGIC)
+    assert [m.distance for m in store.find("pdq", flip_bits(pdq_hex(41), 3))[0]] == [3]
+
+
+def test_a_platform_that_answers_json_lines_snapshots_is_still_synced(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path
+) -> None:
+    """A platform of an earlier release ignores ``format=binary``."""
+    _binary_bank(client, analyst, "older")
+    reviewer = {"Authorization": f"Bearer {world.keys[Role.reviewer]}"}
+
+    def older(request: httpx.Request, body: bytes) -> bytes:
+        if request.url.path.endswith("/snapshot"):
+            return client.get(request.url.path, headers=reviewer).content
+        return body
+
+    store = LocalBankStore.open(tmp_path / "banks")
+    with _bridge(client, world.keys[Role.reviewer], older) as http:
+        report = sync(http, store, server=SERVER)
+    assert [(r.kind, r.entries) for r in report.applied] == [("snapshot", 3)]
+    _add(client, analyst, "older", 43)
+    with _bridge(client, world.keys[Role.reviewer], older) as http:
+        sync(http, store, server=SERVER)
+    assert all(store.find("pdq", pdq_hex(s))[0] for s in (40, 41, 42, 43))
+
+
+@pytest.mark.parametrize("how", ["truncate", "flip-byte", "newer-version", "other-key"])
+def test_a_cut_or_altered_binary_snapshot_is_refused_and_nothing_is_applied(
+    client: TestClient, world: World, analyst: dict[str, str], tmp_path: Path, how: str
+) -> None:
+    _binary_bank(client, analyst, "binary-tamper")
+
+    def tamper(request: httpx.Request, body: bytes) -> bytes:
+        if not request.url.path.endswith("/snapshot"):
+            return body
+        if how == "truncate":
+            return body[: len(body) * 2 // 3]
+        if how == "flip-byte":
+            at = body.index(bytes.fromhex(pdq_hex(41)))
+            return body[:at] + bytes([body[at] ^ 0x10]) + body[at + 1 :]
+        if how == "newer-version":
+            return body[:8] + (2).to_bytes(4, "little") + body[12:]
+        stranger = Signer.generate()
+        snap = snapshots.Snapshot(body, len(body) - 72)
+        columns = snapshots.Columns.from_records(list(snap.records()))
+        return snapshots.encode(snap.header, columns, stranger)
+
+    root = tmp_path / "banks"
+    error = InvalidInput if how == "newer-version" else SignatureInvalid
+    with _bridge(client, world.keys[Role.reviewer], tamper) as http, pytest.raises(error):
+        sync(http, LocalBankStore.open(root), server=SERVER)
+    assert sorted(p.name for p in root.iterdir()) == ["state.json"]  # the manifest only
+    assert "binary-tamper" not in LocalBankStore.open(root).banks

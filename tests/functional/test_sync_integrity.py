@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from alliance.accounts.permissions import Role
 from alliance.banks import manifest
-from alliance.banks.distribution import parse_document
+from alliance.banks.distribution import parse_any
 from alliance.banks.local_store import LocalBankStore, SyncRefused
 from alliance.banks.models import Bank
 from alliance.banks.signing import SignatureInvalid, Signer
@@ -93,7 +93,9 @@ def _tampering(client: TestClient, history: History, case: str) -> dict[str, byt
         body = orjson.loads(new_manifest.split(b"\n")[0])
         body.update(banks=[], removed=[BANK])
         return {MANIFEST_PATH: manifest.sign(body, Signer.generate())}
-    if case == "bank-document":  # a genuinely signed snapshot passed off as the manifest
+    if case == "bank-document":  # a genuinely signed delta passed off as the manifest
+        return {MANIFEST_PATH: history.answers[f"/api/v1/banks/{BANK}/delta"][0]}
+    if case == "binary-snapshot":  # the signed binary snapshot passed off as the manifest
         return {MANIFEST_PATH: history.answers[f"/api/v1/banks/{BANK}/snapshot"][0]}
     if case == "silent-drop":
         return {MANIFEST_PATH: _resigned(client, new_manifest, banks=[], removed=[])}
@@ -114,6 +116,7 @@ REFUSALS = {
     "altered": (SignatureInvalid, "signature does not verify", 2),
     "forged": (SignatureInvalid, "signature does not verify", 2),
     "bank-document": (SignatureInvalid, "signature does not verify", 2),
+    "binary-snapshot": (SignatureInvalid, "truncated", 2),
     "silent-drop": (SyncRefused, "neither lists nor withdraws banks you hold: held-bank", 5),
     "rollback-manifest": (SyncRefused, "held-bank at 1 \\(local copy at 2\\)", 5),
     "replayed": (SyncRefused, "an old manifest replayed", 5),
@@ -247,7 +250,7 @@ def test_the_store_itself_never_goes_back(
     newer local copy."""
     store, history = held
     before = _files(store.root)
-    old = parse_document(
+    old = parse_any(
         history.answers[f"/api/v1/banks/{BANK}/snapshot"][0], _hub_signer(client).public_key
     )
     with pytest.raises(SyncRefused, match="snapshot at sequence 1, older than the local copy at 2"):

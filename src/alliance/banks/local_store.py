@@ -6,15 +6,27 @@ Layout (``<data_dir>/banks`` by default)::
                              "key_id", "public_key_pem", "member", "manifest_issued_at",
                              "banks": {name: {"checkpoint", "scope", "suppression",
                              "pdq_threshold", "entries", "log_lines", "synced_at"}}}
-    <bank>.entries.jsonl    a log of ``alliance.bank`` entry records: the snapshot, then each
+    <bank>.snapshot         the base: an ``alliance.bank-snapshot`` (:mod:`alliance.banks.
+                            snapshots`), the signed document of the last snapshot as it
+                            came (a JSON-lines snapshot, or a compaction, is written in
+                            the same form, unsigned)
+    <bank>.entries.jsonl    a log of ``alliance.bank`` entry records after the base: each
                             delta's lines appended (a later line for an id replaces the
-                            earlier, ``"removed": true`` drops it); compacted now and then
+                            earlier and the base's row, ``"removed": true`` drops it); a
+                            line of a change the base already holds (``seq`` not after
+                            its ``until``) is skipped
     <bank>.pdqidx           the exact PDQ index over them (ids are entry ids)
 
-Snapshots and the index are replaced atomically (write, fsync, rename); deltas are
+The base, the log and the index are replaced atomically (write, fsync, rename); deltas are
 appended to the log and fsynced; the state (with the checkpoint) is written last. After a
 crash the checkpoint is the old one, so the same delta is applied again, which is
-harmless: a delta carries each changed entry's whole state.
+harmless: a delta carries each changed entry's whole state. A new base written before a
+crash leaves an older log beside it, whose lines it already holds: they are skipped.
+
+The entries are not all made into records when a bank is opened: the base is read in
+place (ids, digests, columns), a record is made when asked for (a match, a report), and
+only the log's lines are held as dictionaries (:class:`BankEntries`). A store written by
+an earlier release (a log holding the whole bank, no base) reads the same way.
 
 The store never goes back: a document that would take a bank below its checkpoint is
 refused (:class:`SyncRefused`), whoever signed it. ``member`` and ``manifest_issued_at``
@@ -27,7 +39,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +47,7 @@ from typing import Any
 import orjson
 
 from alliance.banks.distribution import BankDocument
+from alliance.banks.snapshots import Columns, Snapshot, encode
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput
 from alliance.hashing import video
@@ -43,6 +56,9 @@ from alliance.matching.video import VpdqIndex
 
 STATE_FORMAT = "alliance.local-banks"
 STATE_VERSION = 1
+#: A bank's log is folded into a new base once it holds more lines than the bank has
+#: entries, and at least this many.
+COMPACT_AFTER = 1000
 
 
 class SyncRefused(Conflict):
@@ -87,6 +103,73 @@ def _pdq_rows(
     return values, ids, names
 
 
+class BankEntries(Mapping[int, dict[str, Any]]):
+    """A bank's live entries by id: the base snapshot's rows, read on demand, under the
+    records changed since (``changed``) and the base's entries removed since."""
+
+    def __init__(self, base: Snapshot | None = None) -> None:
+        self.base = base
+        self.changed: dict[int, dict[str, Any]] = {}
+        self.removed: set[int] = set()  # base ids removed since the base
+
+    def _base_row(self, entry_id: int) -> int | None:
+        if self.base is None or entry_id in self.removed:
+            return None
+        return self.base.row_of(entry_id)
+
+    def __getitem__(self, entry_id: int) -> dict[str, Any]:
+        if (record := self.changed.get(entry_id)) is not None:
+            return record
+        row = self._base_row(entry_id)
+        if row is None:
+            raise KeyError(entry_id)
+        return self.base.record(row) if self.base is not None else {}
+
+    def __contains__(self, entry_id: object) -> bool:
+        if not isinstance(entry_id, int):
+            return False
+        return entry_id in self.changed or self._base_row(entry_id) is not None
+
+    def _hidden(self) -> set[int]:
+        """Base ids whose row is not the entry any more (changed or removed)."""
+        if self.base is None:
+            return set()
+        candidates = self.removed | self.changed.keys()
+        return {i for i in candidates if self.base.row_of(i) is not None}
+
+    def __len__(self) -> int:
+        base = len(self.base) if self.base is not None else 0
+        return base - len(self._hidden()) + len(self.changed)
+
+    def __iter__(self) -> Iterator[int]:
+        hidden = self._hidden()
+        if self.base is not None:
+            yield from (i for i in self.base.ids.tolist() if i not in hidden)
+        yield from self.changed
+
+    def fold(self, record: dict[str, Any]) -> bool:
+        """Apply one entry record; whether the entry was live before."""
+        entry_id = int(record["id"])
+        was = entry_id in self
+        self.changed.pop(entry_id, None)
+        if record["removed"]:
+            if self._base_row(entry_id) is not None:
+                self.removed.add(entry_id)
+        else:
+            self.removed.discard(entry_id)
+            self.changed[entry_id] = record
+        return was
+
+    def other_signals(self) -> Iterator[tuple[int, str, str]]:
+        """(entry id, signal type, signal) of every live entry that is not PDQ."""
+        hidden = self._hidden()
+        if self.base is not None:
+            yield from (s for s in self.base.other_signals() if s[0] not in hidden)
+        for entry_id, record in self.changed.items():
+            if record["signal_type"] != "pdq":
+                yield entry_id, record["signal_type"], record["signal"]
+
+
 @dataclass
 class LocalMatch:
     bank: str
@@ -109,7 +192,7 @@ class ApplyResult:
 class LocalBankStore:
     root: Path
     state: dict[str, Any] = field(default_factory=dict)
-    _entries: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    _entries: dict[str, BankEntries] = field(default_factory=dict)
     _indexes: dict[str, PdqIndex] = field(default_factory=dict)
     _exact: dict[str, dict[tuple[str, str], list[int]]] = field(default_factory=dict)
     _videos: dict[str, VpdqIndex] = field(default_factory=dict)
@@ -161,28 +244,31 @@ class LocalBankStore:
     def _entries_path(self, bank: str) -> Path:
         return self.root / f"{bank}.entries.jsonl"
 
+    def _base_path(self, bank: str) -> Path:
+        return self.root / f"{bank}.snapshot"
+
     def _index_path(self, bank: str) -> Path:
         return self.root / f"{bank}.pdqidx"
 
     # --- reading ---------------------------------------------------------------------
 
-    def entries(self, bank: str) -> dict[int, dict[str, Any]]:
-        """The live entries, folded from the bank's log (a later line replaces an earlier
-        one with the same id; a removal drops it)."""
+    def entries(self, bank: str) -> BankEntries:
+        """The live entries: the base's rows under the log's (a later line replaces an
+        earlier one with the same id; a removal drops it)."""
         if bank not in self._entries:
+            base_path = self._base_path(bank)
+            entries = BankEntries(Snapshot.open(base_path) if base_path.exists() else None)
+            until = entries.base.until if entries.base is not None else 0
             path = self._entries_path(bank)
-            records: dict[int, dict[str, Any]] = {}
             if path.exists():
                 with path.open("rb") as handle:
                     for line in handle:
                         if not line.endswith(b"\n"):
                             break  # a torn last line from a crash: not applied yet
                         record = orjson.loads(line)
-                        if record["removed"]:
-                            records.pop(int(record["id"]), None)
-                        else:
-                            records[int(record["id"])] = record
-            self._entries[bank] = records
+                        if int(record["seq"]) > until:  # else the base holds it
+                            entries.fold(record)
+            self._entries[bank] = entries
         return self._entries[bank]
 
     def pdq_index(self, bank: str) -> PdqIndex:
@@ -193,78 +279,95 @@ class LocalBankStore:
 
     # --- applying --------------------------------------------------------------------
 
-    def apply(self, document: BankDocument) -> ApplyResult:
+    def apply(self, document: BankDocument | Snapshot) -> ApplyResult:
         """Apply a verified snapshot or delta (see :mod:`alliance.banks.distribution`).
 
-        A snapshot rewrites the bank's files; a delta appends its lines to the entries log
-        and updates the index in place (tombstones and additions), so its cost grows with
-        the delta, not with the bank. The log is compacted when it holds twice the live
-        entries."""
+        A snapshot becomes the bank's base (a binary one as it came, a JSON-lines one
+        encoded so) with an empty log, and the index is built from its digests; a delta
+        appends its lines to the log and updates the index in place (tombstones and
+        additions), so its cost grows with the delta, not with the bank. When the log
+        holds more lines than the bank has entries, the live entries are written as a new
+        base and the log emptied."""
         name = document.bank
         if name in self.banks and document.until < self.checkpoint(name):
             raise SyncRefused(
                 f"{name}: the platform sent a {document.kind} at sequence {document.until}, "
                 f"older than the local copy at {self.checkpoint(name)}; nothing changed"
             )
-        if document.kind == "snapshot":
-            current: dict[int, dict[str, Any]] = {}
-        else:
-            if document.since != self.checkpoint(name):
-                raise InvalidInput(
-                    f"delta for {name} starts at {document.since}, "
-                    f"local copy is at {self.checkpoint(name)}"
-                )
-            current = self.entries(name)
-        removed = 0
-        changed: list[tuple[int, dict[str, Any]]] = []
-        for record in document.entries:
-            entry_id = int(record["id"])
-            previous = current.pop(entry_id, None)
-            if record["removed"]:
-                removed += previous is not None
-            else:
-                current[entry_id] = record
-                changed.append((entry_id, record))
-        lines = self.banks.get(name, {}).get("log_lines", 0) + len(document.entries)
-        if document.kind == "snapshot" or lines > 2 * max(len(current), 1000):
-            self._write_log(name, current.values())
-            lines = len(current)
-            values, ids, names = _pdq_rows(current.items())
-            index = PdqIndex.build(values, ids, banks=name, variants=names)
-        else:
-            self._append_log(name, document.entries)
-            index = self.pdq_index(name)
-            index.remove([str(int(r["id"])) for r in document.entries])
-            values, ids, names = _pdq_rows(changed)
-            if values:
-                index.add(values, ids, banks=name, variants=names)
-        index.save(self._index_path(name))
-        self._entries[name], self._indexes[name] = current, index
-        self._exact.pop(name, None)
-        self._videos.pop(name, None)
         meta = document.header["bank"]
+        lines = 0
+        if isinstance(document, Snapshot):
+            result = self._new_base(name, document, document.body(), document.kind)
+        elif document.kind == "snapshot":
+            live = [r for r in document.entries if not r["removed"]]
+            result = self._new_base(name, *self._encoded(document.header, live), "snapshot")
+        else:
+            result, lines = self._apply_delta(name, document)
         self.banks[name] = {
             "checkpoint": document.until,
             "scope": meta["scope"],
             "suppression": bool(meta["suppression"]),
             "pdq_threshold": meta["pdq_threshold"],
-            "entries": len(current),
+            "entries": result.entries,
             "log_lines": lines,
             "synced_at": utcnow().isoformat(),
         }
         self._save_state()
-        return ApplyResult(
-            name,
-            document.kind,
-            len(document.entries) - removed,
-            removed,
-            len(current),
-            document.until,
-        )
+        return result
 
-    def _write_log(self, bank: str, records: Iterable[dict[str, Any]]) -> None:
-        body = b"".join(_record_line(r) for r in records)
-        _atomic_write(self._entries_path(bank), body)
+    @staticmethod
+    def _encoded(header: dict[str, Any], records: list[dict[str, Any]]) -> tuple[Snapshot, bytes]:
+        """Records as an (unsigned) base file, and the base read from it."""
+        keep = ("bank", "since", "until", "generated_at", "key_id")
+        data = encode({k: header[k] for k in keep if k in header}, Columns.from_records(records))
+        return Snapshot(data, len(data)), data
+
+    def _new_base(self, name: str, base: Snapshot, data: bytes, kind: str) -> ApplyResult:
+        _atomic_write(self._base_path(name), data)
+        _atomic_write(self._entries_path(name), b"")
+        digests, ids, names = base.pdq_rows()
+        index = PdqIndex.build(digests, ids, banks=name, variants=names)
+        index.save(self._index_path(name))
+        self._entries[name], self._indexes[name] = BankEntries(base), index
+        self._exact.pop(name, None)
+        self._videos.pop(name, None)
+        return ApplyResult(name, kind, len(base), 0, len(base), base.until)
+
+    def _apply_delta(self, name: str, document: BankDocument) -> tuple[ApplyResult, int]:
+        """The delta applied, and the log's lines after it."""
+        if document.since != self.checkpoint(name):
+            raise InvalidInput(
+                f"delta for {name} starts at {document.since}, "
+                f"local copy is at {self.checkpoint(name)}"
+            )
+        current = self.entries(name)
+        removed = 0
+        changed: list[tuple[int, dict[str, Any]]] = []
+        for record in document.entries:
+            was = current.fold(record)
+            if record["removed"]:
+                removed += was
+            else:
+                changed.append((int(record["id"]), record))
+        lines = self.banks.get(name, {}).get("log_lines", 0) + len(document.entries)
+        if lines > max(len(current), COMPACT_AFTER):
+            header = {**document.header, "since": 0}
+            base, data = self._encoded(header, [current[i] for i in current])
+            self._new_base(name, base, data, "delta")
+            return ApplyResult(name, "delta", len(changed), removed, len(base), document.until), 0
+        self._append_log(name, document.entries)
+        index = self.pdq_index(name)
+        index.remove([str(int(r["id"])) for r in document.entries])
+        values, ids, names = _pdq_rows(changed)
+        if values:
+            index.add(values, ids, banks=name, variants=names)
+        index.save(self._index_path(name))
+        self._indexes[name] = index
+        self._exact.pop(name, None)
+        self._videos.pop(name, None)
+        return ApplyResult(
+            name, "delta", len(document.entries) - removed, removed, len(current), document.until
+        ), lines
 
     def _append_log(self, bank: str, records: Iterable[dict[str, Any]]) -> None:
         path = self._entries_path(bank)
@@ -278,6 +381,7 @@ class LocalBankStore:
     def drop(self, bank: str) -> None:
         """Forget a bank the member may no longer receive."""
         self._entries_path(bank).unlink(missing_ok=True)
+        self._base_path(bank).unlink(missing_ok=True)
         self._index_path(bank).unlink(missing_ok=True)
         self._entries.pop(bank, None)
         self._indexes.pop(bank, None)
@@ -331,9 +435,9 @@ class LocalBankStore:
             if bank not in self._videos:
                 self._videos[bank] = VpdqIndex.build(
                     {
-                        str(entry_id): video.VpdqHash.from_text(record["signal"])
-                        for entry_id, record in entries.items()
-                        if record["signal_type"] == "vpdq"
+                        str(entry_id): video.VpdqHash.from_text(signal)
+                        for entry_id, kind, signal in entries.other_signals()
+                        if kind == "vpdq"
                     }
                 )
             matches = self._videos[bank].search(
@@ -345,9 +449,8 @@ class LocalBankStore:
             ]
         if bank not in self._exact:
             exact: dict[tuple[str, str], list[int]] = {}
-            for entry_id, record in entries.items():
-                if record["signal_type"] != "pdq":
-                    exact.setdefault((record["signal_type"], record["signal"]), []).append(entry_id)
+            for entry_id, kind, signal in entries.other_signals():
+                exact.setdefault((kind, signal), []).append(entry_id)
             self._exact[bank] = exact
         ids = self._exact[bank].get((signal_type, value), [])
         return [LocalMatch(bank, entries[i], 0) for i in ids]

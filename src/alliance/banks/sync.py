@@ -30,7 +30,7 @@ import httpx
 
 from alliance.accounts.services import API_KEY_RE
 from alliance.banks import manifest as manifests
-from alliance.banks.distribution import parse_document
+from alliance.banks.distribution import parse_any
 from alliance.banks.hub_client import HubError, get, json_of
 from alliance.banks.local_store import ApplyResult, LocalBankStore, SyncRefused
 from alliance.banks.manifest import Manifest
@@ -106,8 +106,10 @@ def sync(
         if held:
             kind, response = "delta", get(client, f"/api/v1/banks/{name}/delta", since=checkpoint)
         else:
-            kind, response = "snapshot", get(client, f"/api/v1/banks/{name}/snapshot")
-        document = parse_document(response.content, public_key)
+            # The binary form (a platform that predates it answers JSON lines: read too).
+            kind = "snapshot"
+            response = get(client, f"/api/v1/banks/{name}/snapshot", format="binary")
+        document = parse_any(response.content, public_key)
         if document.bank != name or document.kind != kind:
             raise SignatureInvalid(
                 f"asked for the {kind} of bank {name!r}, got the {document.kind} "

@@ -30,10 +30,27 @@ _PREFIX = struct.Struct("<8sII")
 _ALIGN = 64
 
 
-def write(
-    path: Path, magic: bytes, version: int, header: dict[str, Any], arrays: dict[str, NDArray[Any]]
-) -> None:
-    """Write atomically: to a temporary file beside ``path``, then rename over it."""
+def pack(
+    magic: bytes, version: int, header: dict[str, Any], arrays: dict[str, NDArray[Any]]
+) -> bytes:
+    """The container as bytes: what :func:`write` writes, for a document sent whole."""
+    encoded, layout, end = _layout(header, arrays)
+    out = bytearray(end)
+    _PREFIX.pack_into(out, 0, magic, version, len(encoded))
+    out[_PREFIX.size : _PREFIX.size + len(encoded)] = encoded
+    view = np.frombuffer(out, np.uint8)
+    for name, array in arrays.items():
+        offset, nbytes, dtype, _ = layout[name]
+        data = np.ascontiguousarray(array).astype(dtype, copy=False)
+        view[offset : offset + nbytes] = data.reshape(-1).view(np.uint8)
+    del view  # a bytearray with a view exported cannot be resized, nor copied safely
+    return bytes(out)
+
+
+def _layout(
+    header: dict[str, Any], arrays: dict[str, NDArray[Any]]
+) -> tuple[bytes, dict[str, list[Any]], int]:
+    """(the encoded header, each section's [offset, length, dtype, shape], the end)."""
     layout: dict[str, list[Any]] = {}
     # The header holds the section offsets, which depend on the header's length: lay out
     # with a generous fixed header size first.
@@ -47,6 +64,14 @@ def write(
     encoded = json.dumps({**header, "sections": layout}).encode()
     if _PREFIX.size + len(encoded) > start:
         raise AssertionError("index header larger than reserved")  # pragma: no cover
+    return encoded, layout, max(offset, start)
+
+
+def write(
+    path: Path, magic: bytes, version: int, header: dict[str, Any], arrays: dict[str, NDArray[Any]]
+) -> None:
+    """Write atomically: to a temporary file beside ``path``, then rename over it."""
+    encoded, layout, end = _layout(header, arrays)
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "wb") as out:
         out.write(_PREFIX.pack(magic, version, len(encoded)))
@@ -54,7 +79,7 @@ def write(
         for name, array in arrays.items():
             out.seek(layout[name][0])
             out.write(np.ascontiguousarray(array).astype(layout[name][2], copy=False).tobytes())
-        out.truncate(max(offset, start))
+        out.truncate(end)
     temporary.replace(path)
 
 
@@ -80,23 +105,44 @@ def read(
             size = handle.seek(0, 2)
             if size < _PREFIX.size:
                 raise InvalidIndex(f"{path}: not an index file (too short)")
-            buffer: mmap.mmap | bytes = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            buffer = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
         raise InvalidIndex(f"{path}: cannot open index ({exc.strerror or exc})") from exc
-    found, version, length = _PREFIX.unpack_from(buffer, 0)
+    return unpack(buffer, magic, versions, str(path))
+
+
+def version_of(buffer: bytes | mmap.mmap | memoryview, magic: bytes, what: str) -> int:
+    """The format version of a container of ``magic``, read from its first 16 bytes."""
+    if len(buffer) < _PREFIX.size:
+        raise InvalidIndex(f"{what}: not an index file (too short)")
+    found, version, _ = _PREFIX.unpack_from(buffer, 0)
     if found != magic:
-        raise InvalidIndex(f"{path}: not an index of this kind (magic {found!r})")
+        raise InvalidIndex(f"{what}: not an index of this kind (magic {found!r})")
+    return int(version)
+
+
+def unpack(
+    buffer: bytes | mmap.mmap | memoryview, magic: bytes, versions: tuple[int, ...], what: str
+) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+    """The header and the sections of a container held in ``buffer`` (arrays are views
+    of it, not copies); ``what`` names it in errors. Bytes after the last section (a
+    signature) are ignored."""
+    version = version_of(buffer, magic, what)
     if version not in versions:
-        raise InvalidIndex(f"{path}: index format version {version} is not supported")
+        raise InvalidIndex(f"{what}: index format version {version} is not supported")
+    size = len(buffer)
+    length = _PREFIX.unpack_from(buffer, 0)[2]
     try:
+        if _PREFIX.size + length > size:
+            raise InvalidIndex(f"{what}: truncated header")
         header = json.loads(bytes(buffer[_PREFIX.size : _PREFIX.size + length]))
         arrays = {}
         for name, (offset, nbytes, dtype, shape) in header["sections"].items():
-            if offset + nbytes > size:
-                raise InvalidIndex(f"{path}: truncated index (section {name})")
+            if offset < 0 or offset + nbytes > size:
+                raise InvalidIndex(f"{what}: truncated index (section {name})")
             count = int(np.prod(shape)) if shape else 1
             array = np.frombuffer(buffer, dtype=np.dtype(dtype), count=count, offset=offset)
             arrays[name] = array.reshape(shape)
     except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidIndex(f"{path}: corrupt index header ({exc})") from exc
+        raise InvalidIndex(f"{what}: corrupt index header ({exc})") from exc
     return header, arrays

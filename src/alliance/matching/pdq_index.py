@@ -499,11 +499,13 @@ class PdqIndex:
             "bucket_rows": self._tables.rows,
         }
         if self._explicit:
-            encoded = [self.id_of(r).encode() for r in range(len(self._digests))]
-            arrays["id_offsets"] = np.concatenate(
-                ([0], np.cumsum([len(e) for e in encoded], dtype=np.uint64))
-            ).astype(np.uint64)
-            arrays["id_blob"] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+            texts = [self.id_of(r) for r in range(self._extra_start)] + self._extra_ids
+            blob = "".join(texts).encode()
+            lengths = np.fromiter(map(len, texts), np.uint64, len(texts))
+            if len(blob) != int(lengths.sum()):  # not all ASCII: lengths in bytes
+                lengths = np.fromiter((len(t.encode()) for t in texts), np.uint64, len(texts))
+            arrays["id_offsets"] = np.concatenate((np.zeros(1, np.uint64), np.cumsum(lengths)))
+            arrays["id_blob"] = np.frombuffer(blob, dtype=np.uint8)
         fileformat.write(Path(path), magic, VERSION, header, arrays)
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
-from alliance.banks import distribution, formats, manifest, media
+from alliance.banks import distribution, formats, manifest, media, snapshots
 from alliance.banks import services as banks
 from alliance.banks.schemas import (
     BankIn,
@@ -223,16 +223,42 @@ def sync_manifest(
     return _document(request, body, "banks", "manifest")
 
 
-@router.get("/banks/{name}/snapshot", **_signed("signed snapshot"))
+@router.get(
+    "/banks/{name}/snapshot",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {NDJSON: {}, snapshots.MEDIA_TYPE: {}},
+            "description": "signed snapshot",
+        }
+    },
+)
 def snapshot(
     name: str,
     request: Request,
     session: DbSession,
+    format: Annotated[
+        Literal["jsonl", "binary"],
+        Query(description="jsonl: an alliance.bank document; binary: alliance.bank-snapshot"),
+    ] = "jsonl",
     principal: Principal = requires(Permission.BANK_READ),
 ) -> Response:
-    """Every live entry, as a signed ``alliance.bank`` document (see docs/banks.md)."""
-    body = distribution.snapshot(session, principal, name, app_state(request).signer)
-    return _document(request, body, name, "snapshot")
+    """Every live entry, as a signed ``alliance.bank`` document, or as a signed binary
+    ``alliance.bank-snapshot`` of the same content (``format=binary``, what ``alliance
+    sync`` asks for; see docs/banks.md)."""
+    signer = app_state(request).signer
+    if format == "jsonl":
+        return _document(
+            request, distribution.snapshot(session, principal, name, signer), name, "snapshot"
+        )
+    return Response(
+        distribution.binary_snapshot(session, principal, name, signer),
+        media_type=snapshots.MEDIA_TYPE,
+        headers={
+            "content-disposition": f'attachment; filename="{name}.snapshot.bin"',
+            "x-alliance-key-id": signer.key_id,
+        },
+    )
 
 
 @router.get("/banks/{name}/delta", **_signed("signed delta"))
