@@ -45,7 +45,13 @@ from alliance.accounts.policy import Principal
 from alliance.banks import snapshots
 from alliance.banks.models import Bank, BankEntry, BankSync, EntryVariant
 from alliance.banks.services import VERIFIED_AT, get_bank
-from alliance.banks.signing import Signer, check_format, sign_lines, verified_lines
+from alliance.banks.signing import (
+    BankHeader,
+    Signer,
+    check_format,
+    sign_lines,
+    verified_lines,
+)
 from alliance.banks.snapshots import Columns, Snapshot
 from alliance.db.base import utcnow
 from alliance.db.epoch import timestamp_text
@@ -395,25 +401,13 @@ def binary_snapshot(session: Session, actor: Principal, bank_name: str, signer: 
 
 
 @dataclass(frozen=True)
-class BankDocument:
+class BankDocument(BankHeader):
     header: dict[str, Any]
     entries: list[dict[str, Any]]
 
     @property
     def kind(self) -> str:
         return str(self.header["kind"])
-
-    @property
-    def bank(self) -> str:
-        return str(self.header["bank"]["name"])
-
-    @property
-    def since(self) -> int:
-        return int(self.header["since"])
-
-    @property
-    def until(self) -> int:
-        return int(self.header["until"])
 
 
 def parse_document(data: bytes, public_key: Ed25519PublicKey) -> BankDocument:

@@ -57,6 +57,26 @@ def verified_lines(data: bytes, domain: bytes, public_key: Ed25519PublicKey) -> 
     return body.rstrip(b"\n").split(b"\n")
 
 
+class BankHeader:
+    """The bank, ``since`` and ``until`` a bank document's header gives: the same in a
+    JSON-lines document (:mod:`alliance.banks.distribution`) and a binary snapshot
+    (:mod:`alliance.banks.snapshots`)."""
+
+    header: dict[str, Any]
+
+    @property
+    def bank(self) -> str:
+        return str(self.header["bank"]["name"])
+
+    @property
+    def since(self) -> int:
+        return int(self.header["since"])
+
+    @property
+    def until(self) -> int:
+        return int(self.header["until"])
+
+
 def check_format(header: dict[str, Any], fmt: str, version: int) -> None:
     """Refuse a document of another format, or of a version this release cannot read."""
     if header.get("format") != fmt:

@@ -65,7 +65,7 @@ import numpy as np
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from numpy.typing import NDArray
 
-from alliance.banks.signing import SignatureInvalid, Signer, check_format, verify
+from alliance.banks.signing import BankHeader, SignatureInvalid, Signer, check_format, verify
 from alliance.errors import InvalidInput
 from alliance.hashing.pdq import HASH_BYTES
 from alliance.matching import fileformat
@@ -278,7 +278,7 @@ def verified(data: bytes, public_key: Ed25519PublicKey) -> Snapshot:
 
 
 @dataclass
-class Snapshot:
+class Snapshot(BankHeader):
     """A binary snapshot, read in place: its header, and its rows on demand."""
 
     data: bytes | mmap.mmap
@@ -365,18 +365,6 @@ class Snapshot:
     @property
     def kind(self) -> str:
         return "snapshot"
-
-    @property
-    def bank(self) -> str:
-        return str(self.header["bank"]["name"])
-
-    @property
-    def since(self) -> int:
-        return int(self.header["since"])
-
-    @property
-    def until(self) -> int:
-        return int(self.header["until"])
 
     @property
     def tables(self) -> dict[str, list[Any]]:

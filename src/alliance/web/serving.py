@@ -36,14 +36,16 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, with ``TCP_NODELAY`` on its connection."""
+class _NoDelay(asyncio.Protocol):
+    """Put before a uvicorn protocol: ``TCP_NODELAY`` on its connection, then its own."""
 
-    def connection_made(  # type: ignore[override]  # uvicorn's own signature
-        self, transport: asyncio.Transport
-    ) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         set_nodelay(transport)
         super().connection_made(transport)
+
+
+class NoDelayH11Protocol(_NoDelay, H11Protocol):
+    """uvicorn's h11 protocol, with ``TCP_NODELAY`` on its connection."""
 
 
 # uvicorn's httptools protocol imports httptools: present where its wheel installs.
@@ -55,14 +57,8 @@ except ImportError:  # a platform without httptools' wheel
     pass
 else:
 
-    class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+    class NoDelayHttpToolsProtocol(_NoDelay, HttpToolsProtocol):
         """uvicorn's httptools protocol, with ``TCP_NODELAY`` on its connection."""
-
-        def connection_made(  # type: ignore[override]  # uvicorn's own signature
-            self, transport: asyncio.Transport
-        ) -> None:
-            set_nodelay(transport)
-            super().connection_made(transport)
 
     HTTP_PARSER = "httptools"
     HTTP_PROTOCOL = f"{__name__}:NoDelayHttpToolsProtocol"

@@ -7,36 +7,18 @@ writer in turn), against a fresh database that is really committed to.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from alliance.accounts.permissions import Role
-from alliance.db import create_db_engine, make_session_factory
-from alliance.db.migrate import upgrade
 from alliance.db.session import transaction
 from alliance.takedown import assessment, intake
 from alliance.takedown.models import Classification, ContentItem, ItemStage, Notice
 from alliance.takedown.schemas import AssessmentIn, ReportIn
 from alliance.worker.runner import Worker
 from tests import factories
-from tests.support.takedown_world import TakedownWorld, takedown_world
-
-
-@pytest.fixture
-def real_engine(fresh_db_url: str) -> Iterator[Engine]:
-    engine = create_db_engine(fresh_db_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def world(real_engine: Engine, tmp_path: Path) -> Iterator[TakedownWorld]:
-    with takedown_world(make_session_factory(real_engine), tmp_path) as w:
-        yield w
+from tests.support.takedown_world import TakedownWorld
 
 
 def _report(world: TakedownWorld, urls: list[str]) -> list[str]:

@@ -7,9 +7,8 @@ lose or repeat the others, and what is retried goes out under the same reference
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -18,9 +17,7 @@ from sqlalchemy import Engine, event, select, update
 from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
 from alliance.audit.services import verify
-from alliance.db import create_db_engine, make_session_factory
 from alliance.db.base import utcnow
-from alliance.db.migrate import upgrade
 from alliance.db.session import transaction
 from alliance.takedown import actions, assessment, intake
 from alliance.takedown.models import (
@@ -39,26 +36,11 @@ from alliance.takedown.models import (
 from alliance.takedown.notices import NoticeDeliveryError, NoticeMessage, NoticeSender, message_id
 from alliance.takedown.schemas import AssessmentIn, ReportIn
 from alliance.worker.runner import Worker
-from tests.support.takedown_world import TakedownWorld, takedown_world
+from tests.support.takedown_world import TakedownWorld
 
 NL = "photos.example.test"  # NL Host: a message a notice
 GB = "pics.example.test"  # GB Host: batches its notices in one message
 GB_ADDRESS = "abuse@gb-host.example.test"
-
-
-@pytest.fixture
-def real_engine(fresh_db_url: str) -> Iterator[Engine]:
-    """Real commits on a database of its own: the statements counted are the worker's."""
-    engine = create_db_engine(fresh_db_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def world(real_engine: Engine, tmp_path: Path) -> Iterator[TakedownWorld]:
-    with takedown_world(make_session_factory(real_engine), tmp_path) as w:
-        yield w
 
 
 def due_notices(world: TakedownWorld, *urls: str) -> list[str]:
@@ -104,6 +86,22 @@ def make_notices_due(world: TakedownWorld) -> None:
             .where(ScheduledAction.kind == ActionKind.notice)
             .values(due_at=utcnow() - timedelta(seconds=1))
         )
+
+
+def retry_first_notices(world: TakedownWorld, expected: int) -> list[EmailMessage]:
+    """Make the first notices that were not sent due again (not the re-notices of those
+    that were), let the worker run, and return the mailbox's ``expected`` messages."""
+    make_notices_due(world)
+    with transaction(world.sessions) as session:
+        session.execute(
+            update(ScheduledAction)
+            .where(ScheduledAction.key.endswith(":2"))
+            .values(due_at=utcnow() + timedelta(days=1))
+        )
+    world.worker().run_until_idle()
+    messages = world.mailbox.wait_for(expected)
+    assert len(messages) == expected
+    return messages
 
 
 class Refusing:
@@ -163,16 +161,7 @@ def test_a_refused_message_does_not_hold_back_the_others(world: TakedownWorld) -
         assert all(a.due_at > utcnow() for a in waiting)
     # Retried: one message for both, under the reference it had, nothing sent twice.
     world.tools.sender_for = real
-    make_notices_due(world)
-    with transaction(world.sessions) as session:  # not the re-notices of the sent ones
-        session.execute(
-            update(ScheduledAction)
-            .where(ScheduledAction.key.endswith(":2"))
-            .values(due_at=utcnow() + timedelta(days=1))
-        )
-    world.worker().run_until_idle()
-    messages = world.mailbox.wait_for(4)
-    assert len(messages) == 4
+    messages = retry_first_notices(world, 4)
     retried = messages[-1]
     after = notices(world)
     assert retried["To"] == GB_ADDRESS
@@ -276,16 +265,7 @@ def test_recording_that_fails_for_one_message_repeats_it_under_its_reference(
     assert found[unlucky].status is NoticeStatus.sending
     assert {found[ref].status for ref in nl if ref != unlucky} == {NoticeStatus.sent}
     monkeypatch.setattr(actions, "_delivered", real)
-    make_notices_due(world)
-    with transaction(world.sessions) as session:
-        session.execute(
-            update(ScheduledAction)
-            .where(ScheduledAction.key.endswith(":2"))
-            .values(due_at=utcnow() + timedelta(days=1))
-        )
-    world.worker().run_until_idle()
-    messages = world.mailbox.wait_for(4)
-    assert len(messages) == 4
+    messages = retry_first_notices(world, 4)
     # The receiver sees the same notice again (its Message-ID), never a different one.
     ids = [m["Message-ID"] for m in messages]
     assert ids.count(message_id(found[unlucky].reference)) == 2 and len(set(ids)) == 3
