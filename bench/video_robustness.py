@@ -116,11 +116,15 @@ def _shot_frames(
         bw, bh = width * scale / f, height * scale / f
         cx = min(max(cx, bw / 2), iw - bw / 2)
         cy = min(max(cy, bh / 2), ih - bh / 2)
-        frame = picture.resize(
-            size,
-            Image.Resampling.BILINEAR,
-            box=(cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2),
+        # Zoomed out as far as the picture reaches, the box is the picture's width give or
+        # take a rounding error, which Pillow refuses as a box a hair outside it.
+        box = (
+            max(cx - bw / 2, 0.0),
+            max(cy - bh / 2, 0.0),
+            min(cx + bw / 2, float(iw)),
+            min(cy + bh / 2, float(ih)),
         )
+        frame = picture.resize(size, Image.Resampling.BILINEAR, box=box)
         if motion == "object":
             from PIL import ImageDraw  # noqa: PLC0415
 
