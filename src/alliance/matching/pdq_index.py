@@ -367,8 +367,8 @@ class PdqIndex:
         """Tombstone every row with one of ``ids``; returns how many rows that was."""
         if self._id_rows is None:
             self._id_rows = {}
-            for row in range(len(self._digests)):
-                self._id_rows.setdefault(self.id_of(row), []).append(row)
+            for row, key in enumerate(self.ids()):
+                self._id_rows.setdefault(key, []).append(row)
         rows = [r for i in ids for r in self._id_rows.get(i, [])]
         fresh = [r for r in rows if not self._tombstones[r]]
         if fresh:
@@ -377,6 +377,19 @@ class PdqIndex:
             self._tombstones = tombstones
             self._any_removed = True
         return len(fresh)
+
+    def ids(self) -> list[str]:
+        """Every row's id, in row order: :meth:`id_of` of each row, the stored ones decoded
+        in one pass (a call a row costs seconds at a few million rows)."""
+        if not self._explicit:
+            return [str(row) for row in range(len(self._digests))]
+        if self._base_ids is None:
+            base = [str(row) for row in range(self._extra_start)]
+        else:
+            offsets, blob = self._base_ids
+            raw, bounds = bytes(blob), offsets.tolist()
+            base = [raw[a:b].decode() for a, b in itertools.pairwise(bounds)]
+        return base + self._extra_ids
 
     def id_of(self, row: int) -> str:
         if row >= self._extra_start and self._explicit:
@@ -499,7 +512,7 @@ class PdqIndex:
             "bucket_rows": self._tables.rows,
         }
         if self._explicit:
-            texts = [self.id_of(r) for r in range(self._extra_start)] + self._extra_ids
+            texts = self.ids()
             blob = "".join(texts).encode()
             lengths = np.fromiter(map(len, texts), np.uint64, len(texts))
             if len(blob) != int(lengths.sum()):  # not all ASCII: lengths in bytes

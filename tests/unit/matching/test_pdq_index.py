@@ -210,3 +210,21 @@ def test_index_from_an_older_variant_list_accepts_new_variant_names(tmp_path: Pa
     reopened.add(["ff" * 32], ["b"], variants="tilt_cw_2")
     (match,) = reopened.search("ff" * 32)
     assert (match.id, match.variant) == ("b", "tilt_cw_2")
+
+
+def test_every_rows_id_at_once_is_each_rows_id(tmp_path: Path) -> None:
+    """ids() decodes the stored ids in one pass: the same as id_of row by row, for row
+    numbers, stored ids (ASCII or not), ids added after opening, and row numbers that
+    became explicit when a named row was added."""
+    named = PdqIndex.build(_random(6), ["a0", "b1", "ü2", "日3", "4", "e5"])
+    named.save(tmp_path / "named.pdqidx")
+    reopened = PdqIndex.open(tmp_path / "named.pdqidx")
+    reopened.add(_random(2), ["x", "ÿ"])
+    rows = PdqIndex.build(_random(4))
+    rows.add(_random(1), ["late"])
+    for index in (named, reopened, rows, PdqIndex.build(_random(3)), PdqIndex.empty()):
+        assert index.ids() == [index.id_of(r) for r in range(len(index._digests))]
+    assert reopened.ids()[-3:] == ["e5", "x", "ÿ"]
+    assert reopened.remove(["日3", "ÿ"]) == 2
+    reopened.save(tmp_path / "again.pdqidx")
+    assert PdqIndex.open(tmp_path / "again.pdqidx").ids() == reopened.ids()
