@@ -1,10 +1,10 @@
 """Finding a signal in one bank: the exact PDQ index, the vPDQ frame index, SQL equality.
 
-A bank's PDQ index and its vPDQ frame index (:class:`~alliance.matching.video.VpdqIndex`:
-every usable frame of every video in one PDQ index, so a query costs a search per query
-frame, not a comparison with every video) are built from its live entries on first use
-and kept in memory, keyed by the bank's ``revision`` (which every change replaces), so a
-change is matchable on the next query without any rebuild step to run.
+A bank's PDQ index is kept current by deltas and on disk (:mod:`alliance.banks.indexes`).
+Its vPDQ frame index (:class:`~alliance.matching.video.VpdqIndex`: every usable frame of
+every video in one PDQ index, so a query costs a search per query frame, not a
+comparison with every video) is built from its live entries on first use and kept in
+memory, keyed by the bank's ``revision`` (which every change of its hashes replaces).
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from alliance.banks.models import Bank, BankEntry, EntryVariant
+from alliance.banks import indexes
+from alliance.banks.models import Bank, BankEntry
 from alliance.hashing import video
-from alliance.matching.pdq_index import PdqIndex
 from alliance.matching.video import VpdqIndex
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, str, str], PdqIndex | VpdqIndex] = OrderedDict()
+_cache: OrderedDict[tuple[str, str, str], VpdqIndex] = OrderedDict()
 _lock = threading.Lock()
 
-_Index = TypeVar("_Index", PdqIndex, VpdqIndex)
+_Index = TypeVar("_Index", bound=VpdqIndex)
 
 
 def _cached(bank: Bank, kind: type[_Index], build: Callable[[], _Index]) -> _Index:
@@ -53,32 +53,6 @@ def _live(bank: Bank, signal_type: str) -> tuple[ColumnElement[bool], ...]:
         BankEntry.signal_type == signal_type,
         BankEntry.removed_at.is_(None),
     )
-
-
-def pdq_index(session: Session, bank: Bank) -> PdqIndex:
-    """The bank's live PDQ entries and their variants, id = entry id."""
-
-    def build() -> PdqIndex:
-        live = _live(bank, "pdq")
-        rows = [
-            (i, v, "original")
-            for i, v in session.execute(
-                select(BankEntry.id, BankEntry.signal_value).where(*live)
-            ).all()
-        ]
-        rows += [
-            (i, v, n)
-            for i, v, n in session.execute(
-                select(EntryVariant.entry_id, EntryVariant.signal_value, EntryVariant.name)
-                .join(BankEntry, EntryVariant.entry_id == BankEntry.id)
-                .where(*live)
-            ).all()
-        ]
-        return PdqIndex.build(
-            [v for _, v, _ in rows], [str(i) for i, _, _ in rows], variants=[n for _, _, n in rows]
-        )
-
-    return _cached(bank, PdqIndex, build)
 
 
 def vpdq_index(session: Session, bank: Bank) -> VpdqIndex:
@@ -118,7 +92,7 @@ def find_many(
         ).scalars():
             same.setdefault(entry.signal_value, []).append(entry)
         return [[(e, 0, "original", "original") for e in same.get(v, [])] for v, _ in queries]
-    index = pdq_index(session, bank)
+    index = indexes.bank_index(session, bank)
     asked = [
         (number, form, hashed)
         for number, (value, forms) in enumerate(queries)

@@ -100,9 +100,18 @@ def visible_banks(session: Session, principal: Principal) -> list[Bank]:
     return [b for b in banks if can_see(principal, b)]
 
 
-def get_bank(session: Session, principal: Principal, name: str) -> Bank:
+def get_bank(
+    session: Session, principal: Principal, name: str, *, for_change: bool = False
+) -> Bank:
+    """The bank named ``name`` that ``principal`` may see. ``for_change``: its row locked
+    (PostgreSQL) until the transaction ends, so the changes of two transactions take
+    distinct sequence numbers and commit in their order, which deltas and the match
+    index rely on (a change is read once, as everything above a sequence number)."""
     authorize(principal, Permission.BANK_READ)
-    bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
+    query = select(Bank).where(Bank.name == name)
+    if for_change:
+        query = query.with_for_update(of=Bank).execution_options(populate_existing=True)
+    bank = session.execute(query).scalar_one_or_none()
     if bank is None or not can_see(principal, bank):
         raise NotFound(f"no bank named {name!r}")
     return bank
@@ -246,7 +255,7 @@ def add_entries(
 ) -> EntriesAdded:
     """Add entries, all or nothing. An existing signal is updated (or restored if it had
     been removed); the acting analyst's own assessment counts as the first vote."""
-    bank = get_bank(session, actor, bank_name)
+    bank = get_bank(session, actor, bank_name, for_change=True)
     authorize(actor, Permission.ENTRY_CONTRIBUTE)
     if actor.organisation_id is None and actor.kind != "operator":
         raise PermissionDenied("entries are contributed by a member organisation")
@@ -462,7 +471,7 @@ def remove_entries(
     session: Session, actor: Principal, bank_name: str, entry_ids: Sequence[int]
 ) -> int:
     """Tombstone entries (the contributor or the bank's owner may)."""
-    bank = get_bank(session, actor, bank_name)
+    bank = get_bank(session, actor, bank_name, for_change=True)
     authorize(actor, Permission.ENTRY_CONTRIBUTE)
     entries = [_entry(session, bank, i) for i in dict.fromkeys(entry_ids)]
     for entry in entries:
@@ -506,7 +515,7 @@ def _add_vote(session: Session, actor: Principal, entry: BankEntry) -> bool:
 
 def vote(session: Session, actor: Principal, bank_name: str, entry_id: int) -> BankEntry:
     """An analyst confirms an entry's assessment; three distinct analysts verify it."""
-    bank = get_bank(session, actor, bank_name)
+    bank = get_bank(session, actor, bank_name, for_change=True)
     authorize(actor, Permission.ENTRY_VERIFY)
     if actor.user_id is None:
         raise PermissionDenied("verification votes are cast by analysts, not API keys")
@@ -683,7 +692,12 @@ def feedback(session: Session, actor: Principal, match_id: int, data: FeedbackIn
     ):
         raise NotFound(f"no match {match_id}")
     entry = session.get_one(BankEntry, event.entry_id)
-    bank = session.get_one(Bank, event.bank_id)
+    bank = session.execute(
+        select(Bank)
+        .where(Bank.id == event.bank_id)
+        .with_for_update(of=Bank)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if event.verdict == data.verdict:
         raise Conflict(f"match {match_id} is already {data.verdict}")
     if event.verdict == "confirmed":

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import alliance
+from alliance.banks import indexes
 from alliance.banks.signing import Signer
 from alliance.db import make_session_factory
 from alliance.hashing import parallel
@@ -132,6 +133,8 @@ def create_app(
     parallel.limit_blas_threads()  # requests hash uploads on worker threads; see cli.main
     engine = engine or create_serving_engine(settings)
     sessions = sessions or make_session_factory(engine)
+    # Banks' PDQ indexes on disk: every server process maps the same file per bank.
+    indexes.keep_indexes_in(sessions, settings.data_dir / "indexes")
     state = AppState(
         settings=settings,
         engine=engine,

@@ -1,0 +1,300 @@
+"""A bank's PDQ index on the platform (:mod:`alliance.banks.indexes`): a change reaches it
+as a delta, not a rebuild; it is kept on disk, so a restart reads only the changes since
+its file; a file that cannot be used is set aside and rebuilt; compaction runs in the
+background. Every answer is the one a fresh index of the bank's live entries gives."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alliance.accounts.permissions import OrgKind, Role
+from alliance.accounts.policy import Principal
+from alliance.banks import indexes, lookup
+from alliance.banks import services as banks
+from alliance.banks.models import Bank, BankEntry
+from alliance.banks.schemas import EntryIn
+from alliance.db import create_db_engine
+from alliance.db.migrate import upgrade
+from alliance.matching import fileformat
+from alliance.matching.pdq_index import MAGIC
+from tests import factories
+
+_RNG = np.random.default_rng(2026)
+
+
+def _hashes(count: int) -> list[str]:
+    return [_RNG.integers(0, 256, 32, dtype=np.uint8).tobytes().hex() for _ in range(count)]
+
+
+def _near(value: str, bits: int = 5) -> str:
+    """``value`` with ``bits`` bits changed: within any bank's radius."""
+    digest = bytearray(bytes.fromhex(value))
+    for bit in _RNG.choice(256, bits, replace=False):
+        digest[bit // 8] ^= 1 << (bit % 8)
+    return digest.hex()
+
+
+def _add(session: Session, analyst: Principal, bank: Bank, values: list[str]) -> list[int]:
+    added = banks.add_entries(
+        session, analyst, bank.name, [EntryIn(signal_type="pdq", signal=v) for v in values]
+    )
+    return [e.id for e in added.entries]
+
+
+def _found(session: Session, bank: Bank, value: str) -> set[int]:
+    return {entry.id for entry, *_ in lookup.find(session, bank, "pdq", _near(value))}
+
+
+@pytest.fixture(autouse=True)
+def _nothing_kept() -> Iterator[None]:
+    indexes.forget()
+    yield
+    indexes.wait_for_compactions()
+    indexes.forget()
+
+
+@pytest.fixture
+def hotline(session: Session) -> tuple[Principal, Bank]:
+    organisation = factories.organisation(session, OrgKind.hotline, "NL")
+    analyst = factories.principal(factories.user(session, organisation, Role.analyst))
+    return analyst, factories.bank(session, organisation, name="pictures")
+
+
+def test_a_change_reaches_the_index_as_a_delta(
+    session: Session, hotline: tuple[Principal, Bank]
+) -> None:
+    analyst, bank = hotline
+    values = _hashes(40)
+    ids = _add(session, analyst, bank, values)
+    base = indexes.bank_index(session, bank).base
+    assert _found(session, bank, values[3]) == {ids[3]}
+
+    [new] = _add(session, analyst, bank, fresh := _hashes(1))
+    assert _found(session, bank, fresh[0]) == {new}
+    banks.remove_entries(session, analyst, bank.name, [ids[3]])
+    assert _found(session, bank, values[3]) == set()
+    assert _found(session, bank, values[4]) == {ids[4]}
+    # Restored: the same entry is found again, once.
+    _add(session, analyst, bank, [values[3]])
+    assert _found(session, bank, values[3]) == {ids[3]}
+
+    index = indexes.bank_index(session, bank)
+    assert index.base is base  # nothing the size of the bank was rebuilt
+    assert index.hidden == {str(new), str(ids[3])}
+    assert index.sequence == bank.sequence
+    assert len(index) == 40 + 1 + 1  # the base still holds entry 3's old row, hidden
+
+
+def test_a_new_entrys_variants_are_matched_through_the_delta(
+    session: Session, hotline: tuple[Principal, Bank]
+) -> None:
+    analyst, bank = hotline
+    _add(session, analyst, bank, _hashes(10))
+    indexes.bank_index(session, bank)
+    original, mirrored = _hashes(2)
+    added = banks.add_entries(
+        session,
+        analyst,
+        bank.name,
+        [EntryIn(signal_type="pdq", signal=original, variants={"flip_horizontal": mirrored})],
+    )
+    [(entry, _, variant, form)] = lookup.find(session, bank, "pdq", _near(mirrored))
+    assert (entry.id, variant, form) == (added.entries[0].id, "flip_horizontal", "original")
+
+
+def test_answers_after_many_changes_equal_a_fresh_index(
+    session: Session, hotline: tuple[Principal, Bank]
+) -> None:
+    analyst, bank = hotline
+    values = _hashes(60)
+    ids = dict(zip(values, _add(session, analyst, bank, values), strict=True))
+    live = set(values)
+    for _ in range(12):
+        indexes.bank_index(session, bank)
+        gone = [str(v) for v in _RNG.choice(sorted(live), 3, replace=False)]
+        banks.remove_entries(session, analyst, bank.name, [ids[v] for v in gone])
+        live -= set(gone)
+        more = [*_hashes(4), gone[0]]  # new ones, and one removed brought back
+        ids.update(zip(more, _add(session, analyst, bank, more), strict=True))
+        live |= set(more)
+    kept = {v: _found(session, bank, v) for v in ids}
+    indexes.forget()  # a fresh index of the same entries
+    assert {v: _found(session, bank, v) for v in ids} == kept
+    assert kept == {v: ({ids[v]} if v in live else set()) for v in ids}
+
+
+def test_the_index_is_kept_on_disk_and_a_restart_reads_only_the_changes(
+    session: Session,
+    hotline: tuple[Principal, Bank],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    analyst, bank = hotline
+    session.info[indexes.INDEX_DIR_KEY] = str(tmp_path)
+    values = _hashes(30)
+    ids = _add(session, analyst, bank, values)
+    assert _found(session, bank, values[0]) == {ids[0]}
+    assert (tmp_path / f"pdq-{bank.uid}.pdqidx").is_file()
+    [later] = _add(session, analyst, bank, extra := _hashes(1))
+    banks.remove_entries(session, analyst, bank.name, [ids[1]])
+
+    indexes.forget()  # a restart: the file is mapped, nothing is read but the changes
+
+    def no_rebuild(*_: object) -> None:
+        raise AssertionError("the bank was rebuilt from the database")
+
+    monkeypatch.setattr(indexes, "_read_base", no_rebuild)
+    assert _found(session, bank, values[0]) == {ids[0]}
+    assert _found(session, bank, extra[0]) == {later}
+    assert _found(session, bank, values[1]) == set()
+    index = indexes.bank_index(session, bank)
+    assert index.file is not None
+    assert index.hidden == {str(later), str(ids[1])}
+
+
+def _truncated(path: Path, bank: Bank) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _newer_format(path: Path, bank: Bank) -> None:
+    data = bytearray(path.read_bytes())
+    data[8:12] = (99).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def _another_banks(path: Path, bank: Bank) -> None:
+    header, arrays = fileformat.read(path, MAGIC, (1,))
+    copies = {name: np.array(array) for name, array in arrays.items()}
+    header = {k: v for k, v in header.items() if k != "sections"}
+    fileformat.write(path, MAGIC, 1, {**header, "bank": "someone-else"}, copies)
+
+
+def _ahead_of_the_database(path: Path, bank: Bank) -> None:
+    header, arrays = fileformat.read(path, MAGIC, (1,))
+    copies = {name: np.array(array) for name, array in arrays.items()}
+    header = {k: v for k, v in header.items() if k != "sections"}
+    fileformat.write(path, MAGIC, 1, {**header, "sequence": bank.sequence + 50}, copies)
+
+
+@pytest.mark.parametrize(
+    "spoil", [_truncated, _newer_format, _another_banks, _ahead_of_the_database]
+)
+def test_an_index_file_that_cannot_be_used_is_set_aside_and_rebuilt(
+    session: Session,
+    hotline: tuple[Principal, Bank],
+    tmp_path: Path,
+    spoil: object,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    analyst, bank = hotline
+    session.info[indexes.INDEX_DIR_KEY] = str(tmp_path)
+    values = _hashes(20)
+    ids = _add(session, analyst, bank, values)
+    _found(session, bank, values[0])
+    path = tmp_path / f"pdq-{bank.uid}.pdqidx"
+    assert callable(spoil)
+    spoil(path, bank)
+    indexes.forget()
+    with caplog.at_level(logging.WARNING, logger=indexes.__name__):
+        assert [_found(session, bank, v) for v in values] == [{i} for i in ids]
+    assert "index file not used, rebuilding it" in caplog.text
+    assert path.with_suffix(".bad").is_file()
+    assert indexes.bank_index(session, bank).file is not None  # rebuilt and written
+
+
+@pytest.fixture
+def committed(fresh_db_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions that commit for real: compaction reads the bank in a session of its own."""
+    engine: Engine = create_db_engine(fresh_db_url)
+    upgrade(engine)
+    yield sessionmaker(engine, expire_on_commit=False)
+    indexes.wait_for_compactions()
+    engine.dispose()
+
+
+def test_compaction_rebuilds_the_base_in_the_background(
+    committed: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexes, "COMPACT_AFTER", 8)
+    indexes.keep_indexes_in(committed, tmp_path)
+    with committed.begin() as session:
+        organisation = factories.organisation(session, OrgKind.hotline, "NL")
+        analyst = factories.principal(factories.user(session, organisation, Role.analyst))
+        bank_id = factories.bank(session, organisation, name="pictures").id
+        values = _hashes(20)
+        ids = _add(session, analyst, session.get_one(Bank, bank_id), values)
+    with committed.begin() as session:
+        first = indexes.bank_index(session, session.get_one(Bank, bank_id))
+    added: list[int] = []
+    for _ in range(3):  # three deltas of four: past the threshold of eight
+        with committed.begin() as session:
+            bank = session.get_one(Bank, bank_id)
+            added += _add(session, analyst, bank, more := _hashes(4))
+            values += more
+        with committed.begin() as session:
+            indexes.bank_index(session, session.get_one(Bank, bank_id))
+    indexes.wait_for_compactions()
+    with committed.begin() as session:
+        bank = session.get_one(Bank, bank_id)
+        banks.remove_entries(session, analyst, bank.name, [ids[0]])
+    with committed.begin() as session:
+        bank = session.get_one(Bank, bank_id)
+        index = indexes.bank_index(session, bank)
+        assert index.base is not first.base
+        assert index.base_sequence > first.base_sequence
+        assert len(index.base) == 32  # every entry added, in the new base
+        assert index.hidden == {str(ids[0])}  # the removal since, as a delta
+        assert [_found(session, bank, v) for v in values] == [
+            set(),
+            *({i} for i in [*ids[1:], *added]),
+        ]
+    assert index.file is not None
+    assert index.file[0] == (tmp_path / f"pdq-{bank.uid}.pdqidx").stat().st_ino
+
+
+def test_two_changes_at_once_take_distinct_sequence_numbers(
+    committed: sessionmaker[Session], backend: str
+) -> None:
+    """The second waits for the first's row lock, then reads its sequence: without the
+    lock both would write change N + 1, and the one committed later would never be read
+    by a delta (nor reach the match index) once a reader had moved past N + 1."""
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    with committed.begin() as session:
+        organisation = factories.organisation(session, OrgKind.hotline, "NL")
+        analyst = factories.principal(factories.user(session, organisation, Role.analyst))
+        bank = factories.bank(session, organisation, name="pictures")
+    first, second = _hashes(2)
+    with committed.begin() as one:
+        _add(one, analyst, one.get_one(Bank, bank.id), [first])
+        waiting = threading.Thread(
+            target=lambda: _in_own_transaction(committed, analyst, bank, second)
+        )
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # held at the bank's row
+    waiting.join(30)
+    with committed.begin() as session:
+        sequences = dict(
+            session.execute(
+                select(BankEntry.signal_value, BankEntry.changed_seq).where(
+                    BankEntry.bank_id == bank.id
+                )
+            ).all()
+        )
+        assert session.get_one(Bank, bank.id).sequence == sequences[second] == sequences[first] + 1
+
+
+def _in_own_transaction(
+    sessions: sessionmaker[Session], analyst: Principal, bank: Bank, value: str
+) -> None:
+    with sessions.begin() as session:
+        _add(session, analyst, session.get_one(Bank, bank.id), [value])
