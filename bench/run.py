@@ -28,7 +28,7 @@ from PIL import Image
 
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
-from bench import banks, library, progress_report, takedown, victims
+from bench import banks, library, platform_index, progress_report, takedown, victims
 from bench.robustness import DEFAULT_SEEDS, robustness
 from bench.startup import startup_benchmark
 from bench.timing import per_call as _per_call
@@ -320,6 +320,12 @@ def main() -> None:
         "--bank-hashes", type=int, default=1_000_000, help="size of the bank synced and matched"
     )
     parser.add_argument(
+        "--platform-hashes",
+        type=int,
+        default=platform_index.DEFAULT_HASHES,
+        help="size of the PostgreSQL bank behind the platform index section (default 10000000)",
+    )
+    parser.add_argument(
         "--takedown-reports",
         type=int,
         default=takedown.DEFAULT_REPORTS,
@@ -361,8 +367,8 @@ def main() -> None:
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
-        "robustness, video, index, sync, match, vpdq, startup, takedown, victims, library, "
-        "progress) and replace them in --out, keeping the others",
+        "robustness, video, index, sync, platform, match, vpdq, startup, takedown, victims, "
+        "library, progress) and replace them in --out, keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -409,6 +415,11 @@ def main() -> None:
                 "sync",
                 "Bank sync: signed snapshot and delta vs HMA's rebuild and reload",
                 lambda: banks.sync_benchmark(args.bank_hashes, 10_000),
+            ),
+            (
+                "platform",
+                "The platform's PDQ index at 10,000,000 hashes (PostgreSQL): deltas, restart",
+                lambda: platform_index.platform_index_benchmark(args.platform_hashes),
             ),
             (
                 "match",

@@ -177,6 +177,24 @@ class LocalMatch:
     distance: int
     variant: str = "original"
 
+    def to_dict(self) -> dict[str, Any]:
+        """The match as ``alliance scan`` and ``alliance matcher`` write it."""
+        entry = self.entry
+        return {
+            "bank": self.bank,
+            "entry_id": entry["id"],
+            "signal_type": entry["signal_type"],
+            "distance": self.distance,
+            "variant": self.variant,
+            "classification": entry["classification"],
+            "verified": entry["verified"],
+            "votes": entry["votes"],
+            "confirmed": entry["confirmed"],
+            "disputed": entry["disputed"],
+            "flagged": entry["flagged"],
+            "contributor": entry["contributor"],
+        }
+
 
 @dataclass
 class ApplyResult:

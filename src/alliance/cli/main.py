@@ -92,6 +92,11 @@ COMMANDS: dict[str, Command] = {
         "scan_command",
         "Hash files locally and match them against the banks synced with `alliance sync`.",
     ),
+    "matcher": Command(
+        "matcher",
+        "app",
+        "A matcher replica: the synced banks over HTTP, synced on its own schedule.",
+    ),
     "feedback": Command(
         "feedback",
         "feedback_command",

@@ -67,24 +67,6 @@ class ScanResult:
         return out
 
 
-def _match_out(match: LocalMatch) -> dict[str, Any]:
-    entry = match.entry
-    return {
-        "bank": match.bank,
-        "entry_id": entry["id"],
-        "signal_type": entry["signal_type"],
-        "distance": match.distance,
-        "variant": match.variant,
-        "classification": entry["classification"],
-        "verified": entry["verified"],
-        "votes": entry["votes"],
-        "confirmed": entry["confirmed"],
-        "disputed": entry["disputed"],
-        "flagged": entry["flagged"],
-        "contributor": entry["contributor"],
-    }
-
-
 def _queries(record: HashRecord) -> Iterator[tuple[str, str, str]]:
     """(signal type, query form, value) to look up for one hashed file: each signal with
     enough quality, and its query forms (:func:`alliance.hashing.variants.query_hashes`)."""
@@ -115,7 +97,7 @@ def match_record(store: LocalBankStore, record: HashRecord) -> ScanResult:
     )
     return ScanResult(
         record,
-        matches=[] if silenced else [{**_match_out(m), "query_form": f} for m, f in ordered],
+        matches=[] if silenced else [{**m.to_dict(), "query_form": f} for m, f in ordered],
         suppressed_by=sorted(silenced),
     )
 
