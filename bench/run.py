@@ -29,6 +29,7 @@ from PIL import Image
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
 from bench import banks, library, progress_report, takedown, victims
+from bench.ray_scan import ray_scan_benchmark
 from bench.robustness import DEFAULT_SEEDS, robustness
 from bench.startup import startup_benchmark
 from bench.timing import per_call as _per_call
@@ -320,6 +321,12 @@ def main() -> None:
         "--bank-hashes", type=int, default=1_000_000, help="size of the bank synced and matched"
     )
     parser.add_argument(
+        "--ray-scan-images",
+        type=int,
+        default=600,
+        help="pictures scanned by each scanner in the ray_scan section (default 600)",
+    )
+    parser.add_argument(
         "--takedown-reports",
         type=int,
         default=takedown.DEFAULT_REPORTS,
@@ -361,8 +368,8 @@ def main() -> None:
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
-        "robustness, video, index, sync, match, vpdq, startup, takedown, victims, library, "
-        "progress) and replace them in --out, keeping the others",
+        "robustness, video, index, sync, match, vpdq, startup, ray_scan, takedown, victims, "
+        "library, progress) and replace them in --out, keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -424,6 +431,11 @@ def main() -> None:
                 "startup",
                 "Command-line start-up: `alliance --help` and `alliance hash` of one file",
                 startup_benchmark,
+            ),
+            (
+                "ray_scan",
+                "Bulk scans on Ray: images/s beside the scanner on the same 2 cores, and sizing",
+                lambda: ray_scan_benchmark(args.ray_scan_images),
             ),
             (
                 "takedown",

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType, TracebackType
 from typing import Any
 
-from alliance.errors import AllianceError, ConfigurationError
+from alliance.errors import AllianceError, ConfigurationError, InvalidInput
 from alliance.scanner.bulk import Batch, scan_batch
 
 #: Batches in flight for each CPU of the cluster: one running, one waiting to start.
@@ -42,6 +43,20 @@ def _import_ray() -> ModuleType:
         ) from None
 
 
+def _reachable(address: str, seconds: float = 10.0) -> None:
+    """Refuse an address nothing answers on: Ray itself would retry for ever."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInput(f"--ray {address!r}: give auto or HOST:PORT of the head node")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), seconds).close()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"no Ray cluster answers at {address} ({exc.strerror or exc}): start one with "
+            "`ray start --head`, or give its head's HOST:PORT"
+        ) from None
+
+
 @dataclass
 class RayExecutor:
     """Batches as tasks on the Ray cluster at ``address`` (``auto``: the one `ray start`
@@ -53,6 +68,8 @@ class RayExecutor:
 
     def __enter__(self) -> RayExecutor:
         ray = _import_ray()
+        if self.address != "auto":
+            _reachable(self.address)
         try:
             ray.init(
                 address=self.address,
