@@ -28,7 +28,8 @@ from PIL import Image
 
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
-from bench import banks, library, platform_index, progress_report, takedown, victims
+from bench import banks, library, platform_index, progress_report, service, takedown, victims
+from bench.ray_scan import ray_scan_benchmark
 from bench.robustness import DEFAULT_SEEDS, robustness
 from bench.startup import startup_benchmark
 from bench.timing import per_call as _per_call
@@ -323,7 +324,14 @@ def main() -> None:
         "--platform-hashes",
         type=int,
         default=platform_index.DEFAULT_HASHES,
-        help="size of the PostgreSQL bank behind the platform index section (default 10000000)",
+        help="size of the PostgreSQL bank behind the platform and service sections "
+        "(default 10000000)",
+    )
+    parser.add_argument(
+        "--ray-scan-images",
+        type=int,
+        default=600,
+        help="pictures scanned by each scanner in the ray_scan section (default 600)",
     )
     parser.add_argument(
         "--takedown-reports",
@@ -367,8 +375,8 @@ def main() -> None:
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
-        "robustness, video, index, sync, platform, match, vpdq, startup, takedown, victims, "
-        "library, progress) and replace them in --out, keeping the others",
+        "robustness, video, index, sync, platform, service, match, vpdq, startup, ray_scan, "
+        "takedown, victims, library, progress) and replace them in --out, keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -422,6 +430,12 @@ def main() -> None:
                 lambda: platform_index.platform_index_benchmark(args.platform_hashes),
             ),
             (
+                "service",
+                "Match service at 10,000,000 hashes (PostgreSQL, 2 workers) beside a "
+                "constant-answer route, with wrk",
+                lambda: service.service_benchmark(args.platform_hashes),
+            ),
+            (
                 "match",
                 "Match service: POST /api/v1/match under load",
                 lambda: banks.match_benchmark(args.bank_hashes),
@@ -435,6 +449,11 @@ def main() -> None:
                 "startup",
                 "Command-line start-up: `alliance --help` and `alliance hash` of one file",
                 startup_benchmark,
+            ),
+            (
+                "ray_scan",
+                "Bulk scans on Ray: images/s beside the scanner on the same 2 cores, and sizing",
+                lambda: ray_scan_benchmark(args.ray_scan_images),
             ),
             (
                 "takedown",
