@@ -94,10 +94,16 @@ def _owns(principal: Principal, bank: Bank, permission: Permission) -> None:
         raise PermissionDenied(f"only the organisation that owns bank {bank.name!r} may do this")
 
 
-def visible_banks(session: Session, principal: Principal) -> list[Bank]:
+def all_banks(session: Session) -> list[Bank]:
+    return list(session.execute(select(Bank).order_by(Bank.name)).scalars())
+
+
+def visible_banks(
+    session: Session, principal: Principal, banks: Sequence[Bank] | None = None
+) -> list[Bank]:
+    """The banks ``principal`` may see, of ``banks`` (default: every bank, read now)."""
     authorize(principal, Permission.BANK_READ)
-    banks = session.execute(select(Bank).order_by(Bank.name)).scalars()
-    return [b for b in banks if can_see(principal, b)]
+    return [b for b in (all_banks(session) if banks is None else banks) if can_see(principal, b)]
 
 
 def get_bank(
@@ -540,15 +546,25 @@ def vote(session: Session, actor: Principal, bank_name: str, entry_id: int) -> B
 # --- matching ------------------------------------------------------------------------
 
 
-def match(session: Session, actor: Principal, request: MatchRequest) -> MatchResponse:
+def match(
+    session: Session,
+    actor: Principal,
+    request: MatchRequest,
+    every_bank: Sequence[Bank] | None = None,
+) -> MatchResponse:
     """Match signals against every bank the actor may see (or the named ones).
 
     Each match is recorded as a match event (who, which entry, distance, when).
+    ``every_bank``: the banks' rows as the caller read them lately (default: read now).
     """
     authorize(actor, Permission.MATCH_QUERY)
-    visible = visible_banks(session, actor)
+    visible = visible_banks(session, actor, every_bank)
     if request.banks:
-        banks = [get_bank(session, actor, name) for name in dict.fromkeys(request.banks)]
+        by_name = {b.name: b for b in visible}
+        missing = [n for n in request.banks if n not in by_name]
+        if missing:
+            raise NotFound(f"no bank named {missing[0]!r}")
+        banks = [by_name[name] for name in dict.fromkeys(request.banks)]
     else:
         banks = visible
     suppression = [b for b in visible if b.suppression]
@@ -587,7 +603,8 @@ def match(session: Session, actor: Principal, request: MatchRequest) -> MatchRes
         for m in result.matches
         if m.distance > 0
     } - matched
-    cooperation.touch(session, actor, Touched(hashes=matched, near_hashes=near), "match")
+    if matched or near:
+        cooperation.touch(session, actor, Touched(hashes=matched, near_hashes=near), "match")
     return MatchResponse(results=results)
 
 

@@ -13,9 +13,11 @@ from starlette.templating import Jinja2Templates
 
 from alliance.accounts.models import ApiKey, Organisation
 from alliance.accounts.services import USE_NOTED_EVERY, LoginLimits
+from alliance.banks.models import Bank
 from alliance.banks.signing import Signer
 from alliance.settings import Settings
 from alliance.web.bookkeeping import RefusalAudit, Throttle
+from alliance.web.recent_banks import RecentBanks
 from alliance.web.recent_keys import RecentKeys
 
 
@@ -41,6 +43,8 @@ class AppState:
     session_use: Throttle = field(default_factory=lambda: Throttle(300))
     #: API keys accepted within the last second (alliance.web.recent_keys).
     recent_keys: RecentKeys = field(default_factory=RecentKeys)
+    #: Every bank's row as read within the last half second (alliance.web.recent_banks).
+    recent_banks: RecentBanks = field(default_factory=RecentBanks)
 
     def __post_init__(self) -> None:
         self.refusals = RefusalAudit(self.sessions)
@@ -48,10 +52,12 @@ class AppState:
         def flushed(session: Session, _context: object) -> None:
             # A key revoked or changed (or its organisation) through this process is
             # refused at once; other processes read it again within recent_keys' second.
-            if any(
-                isinstance(o, ApiKey | Organisation) for o in (*session.dirty, *session.deleted)
-            ):
+            changed = (*session.dirty, *session.deleted)
+            if any(isinstance(o, ApiKey | Organisation) for o in changed):
                 self.recent_keys.clear()
+            # A bank changed here (its entries, its subscribers) is read again at once.
+            if any(isinstance(o, Bank | Organisation) for o in (*changed, *session.new)):
+                self.recent_banks.clear()
 
         event.listen(self.sessions, "after_flush", flushed)
 

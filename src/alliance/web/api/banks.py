@@ -276,10 +276,14 @@ def delta(
 
 @router.post("/match", responses=answers(404))
 def match(
-    data: MatchRequest, session: DbSession, principal: Principal = requires(Permission.MATCH_QUERY)
+    request: Request,
+    data: MatchRequest,
+    session: DbSession,
+    principal: Principal = requires(Permission.MATCH_QUERY),
 ) -> MatchResponse:
     """Match one or many signals against your banks; full context for every match."""
-    return banks.match(session, principal, data)
+    every_bank = app_state(request).recent_banks.all(session)
+    return banks.match(session, principal, data, every_bank)
 
 
 @router.post(
@@ -329,6 +333,7 @@ def local_feedback(
 
 @hma_router.get("/lookup")
 def hma_lookup(
+    request: Request,
     session: DbSession,
     signal_type: str | None = None,
     signal: str | None = None,
@@ -338,9 +343,9 @@ def hma_lookup(
     ``distance``. HMA clients switch by changing the base URL (and sending a key)."""
     if not signal_type or not signal:
         raise InvalidInput("give both signal_type and signal")
-    result = banks.match(
-        session, principal, MatchRequest(signals=[SignalIn(signal_type=signal_type, signal=signal)])
-    ).results[0]
+    query = MatchRequest(signals=[SignalIn(signal_type=signal_type, signal=signal)])
+    every_bank = app_state(request).recent_banks.all(session)
+    result = banks.match(session, principal, query, every_bank).results[0]
     grouped: dict[str, list[dict[str, Any]]] = {}
     for m in result.matches:
         grouped.setdefault(m.bank, []).append(
