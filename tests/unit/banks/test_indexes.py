@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
@@ -298,3 +300,53 @@ def _in_own_transaction(
 ) -> None:
     with sessions.begin() as session:
         _add(session, analyst, session.get_one(Bank, bank.id), [value])
+
+
+def test_processes_that_open_a_bank_at_once_build_its_file_once(
+    fresh_db_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two server processes (here two engines whose addresses differ, so each keeps an
+    index of its own, as processes do) ask for a bank's index at once: one builds the
+    file under its lock, the other waits for it and maps it."""
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: the two never meet")
+    first = create_db_engine(fresh_db_url)
+    upgrade(first)
+    second = create_db_engine(make_url(fresh_db_url).update_query_dict({"connect_timeout": "30"}))
+    assert str(first.url) != str(second.url)
+    factories_ = [sessionmaker(e, expire_on_commit=False) for e in (first, second)]
+    for factory in factories_:
+        indexes.keep_indexes_in(factory, tmp_path)
+    with factories_[0].begin() as session:
+        organisation = factories.organisation(session, OrgKind.hotline, "NL")
+        analyst = factories.principal(factories.user(session, organisation, Role.analyst))
+        bank_id = factories.bank(session, organisation, name="pictures").id
+        _add(session, analyst, session.get_one(Bank, bank_id), _hashes(50))
+    builds: list[int] = []
+    read_base = indexes._read_base
+
+    def slow_read(session: Session, bank: Bank) -> object:
+        builds.append(threading.get_ident())
+        time.sleep(0.5)  # the other asks meanwhile
+        return read_base(session, bank)
+
+    monkeypatch.setattr(indexes, "_read_base", slow_read)
+    found: list[indexes.BankIndex] = []
+
+    def ask(factory: sessionmaker[Session]) -> None:
+        with factory.begin() as session:
+            found.append(indexes.bank_index(session, session.get_one(Bank, bank_id)))
+
+    threads = [threading.Thread(target=ask, args=(f,)) for f in factories_]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    try:
+        assert len(builds) == 1
+        assert len(found) == 2 and found[0].base is not found[1].base
+        assert found[0].file == found[1].file is not None
+        assert len(found[0].base) == len(found[1].base) == 50
+    finally:
+        first.dispose()
+        second.dispose()
