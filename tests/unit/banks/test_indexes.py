@@ -312,7 +312,8 @@ def test_processes_that_open_a_bank_at_once_build_its_file_once(
         pytest.skip("SQLite runs one writing transaction at a time: the two never meet")
     first = create_db_engine(fresh_db_url)
     upgrade(first)
-    second = create_db_engine(make_url(fresh_db_url).update_query_dict({"connect_timeout": "30"}))
+    other = make_url(fresh_db_url).update_query_dict({"connect_timeout": "30"})
+    second = create_db_engine(other.render_as_string(hide_password=False))
     assert str(first.url) != str(second.url)
     factories_ = [sessionmaker(e, expire_on_commit=False) for e in (first, second)]
     for factory in factories_:
