@@ -303,3 +303,33 @@ def test_import_and_export_over_the_api(client: TestClient, world: World) -> Non
     exported = client.get("/api/v1/banks/imports/export?format=txt", headers=analyst)
     assert exported.status_code == 200
     assert pdq_hex(1) in exported.text and "d41d8cd98f00b204e9800998ecf8427e" in exported.text
+
+
+def test_a_refused_match_does_not_spoil_the_next(client: TestClient, world: World) -> None:
+    """The banks' rows the match routes keep for half a second belong to no request: a
+    request that fails (and rolls back) leaves them usable by the next."""
+    analyst, reviewer = _h(world, Role.analyst), _h(world, Role.reviewer)
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "kept-rows", "scope": "baseline", "subscriber_kinds": ["industry"]},
+    )
+    client.post(
+        "/api/v1/banks/kept-rows/entries",
+        headers=analyst,
+        json={"entries": [{"signal_type": "pdq", "signal": pdq_hex(7)}]},
+    )
+    for _ in range(2):
+        bad = client.post(
+            "/api/v1/match",
+            headers=reviewer,
+            json={"signals": [{"signal_type": "pdq", "signal": "not a hash"}]},
+        )
+        assert bad.status_code == 400, bad.text
+        good = client.post(
+            "/api/v1/match",
+            headers=reviewer,
+            json={"signals": [{"signal_type": "pdq", "signal": flip_bits(pdq_hex(7), 3)}]},
+        )
+        assert good.status_code == 200, good.text
+        assert [m["bank"] for m in good.json()["results"][0]["matches"]] == ["kept-rows"]

@@ -37,7 +37,9 @@ class RecentBanks:
         with self._lock:
             if self._rows is not None and self._clock() < self._rows[1]:
                 return self._rows[0]
-        rows = banks.all_banks(session)
+        # Copies that belong to no session: the request that read them may roll back,
+        # which would expire its own objects under every other request using them.
+        rows = [_copy(bank) for bank in banks.all_banks(session)]
         with self._lock:
             self._rows = (rows, self._clock() + self._seconds)
         return rows
@@ -45,3 +47,8 @@ class RecentBanks:
     def clear(self) -> None:
         with self._lock:
             self._rows = None
+
+
+def _copy(bank: Bank) -> Bank:
+    """``bank``'s columns in a new, transient object (its relationships not loaded)."""
+    return Bank(**{column.key: getattr(bank, column.key) for column in Bank.__table__.columns})
