@@ -11,11 +11,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.accounts.permissions import Role
+from alliance.accounts.permissions import OrgKind, Role
 from alliance.audit.models import AuditEvent
 from alliance.banks import distribution
+from alliance.banks import services as banks
+from alliance.banks.models import MatchEvent
+from alliance.banks.schemas import EntryIn
 from alliance.banks.signing import load_public_key
+from alliance.db import create_db_engine, make_session_factory
+from alliance.db.migrate import upgrade
 from alliance.hashing.video import hash_video
+from alliance.settings import load_settings
+from alliance.web import create_app
+from tests import factories
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import World
 
@@ -303,3 +311,48 @@ def test_import_and_export_over_the_api(client: TestClient, world: World) -> Non
     exported = client.get("/api/v1/banks/imports/export?format=txt", headers=analyst)
     assert exported.status_code == 200
     assert pdq_hex(1) in exported.text and "d41d8cd98f00b204e9800998ecf8427e" in exported.text
+
+
+def test_match_events_are_written_after_the_answer_and_at_shutdown(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    """The server as it runs (its own engine, the writer's thread started by the app's
+    lifespan): a match is answered with its id before its event is written; feedback on it
+    at once works; stopping the app writes the rest."""
+    engine = create_db_engine(fresh_db_url)
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        hotline = factories.organisation(session, OrgKind.hotline, "NL")
+        industry = factories.organisation(session, OrgKind.industry, "US")
+        analyst = factories.principal(factories.user(session, hotline, Role.analyst))
+        factories.bank(session, hotline, name="events")
+        banks.add_entries(
+            session, analyst, "events", [EntryIn(signal_type="pdq", signal=pdq_hex(21))]
+        )
+        _, token = factories.api_key(session, industry, Role.reviewer)
+    settings = load_settings(data_dir=tmp_path, secret_key="s" * 32, database_url=fresh_db_url)
+    app = create_app(settings, engine=engine)
+    writer = app.state.alliance.match_events
+    writer.interval = 3600  # its thread writes nothing during the test: what does?
+    headers = {"Authorization": f"Bearer {token}"}
+    query = {"signals": [{"signal_type": "pdq", "signal": flip_bits(pdq_hex(21), 3)}] * 3}
+
+    def written() -> set[int]:
+        with make_session_factory(engine)() as session:
+            return set(session.execute(select(MatchEvent.id)).scalars())
+
+    with TestClient(app) as client:
+        answered = client.post("/api/v1/match", headers=headers, json=query)
+        assert answered.status_code == 200, answered.text
+        ids = [r["matches"][0]["match_id"] for r in answered.json()["results"]]
+        assert len(set(ids)) == 3 and written() == set() and writer.queued == 3
+        disputed = client.post(
+            f"/api/v1/matches/{ids[1]}/feedback", headers=headers, json={"verdict": "disputed"}
+        )
+        assert disputed.status_code == 200, disputed.text
+        assert written() == set(ids)  # the feedback wrote the queue first
+        again = client.post("/api/v1/match", headers=headers, json=query)
+        later = [r["matches"][0]["match_id"] for r in again.json()["results"]]
+        assert written() == set(ids) and writer.queued == 3
+    assert written() == set(ids) | set(later)  # the lifespan's end wrote the rest
+    engine.dispose()

@@ -14,7 +14,8 @@ timeouts fire. So the three are sized together, from ALLIANCE_MAX_CONCURRENT_REQ
 - **threads**: more than all admitted requests and probes can occupy at once, so the
   thread a request needs next is always free;
 - **connections**: a pool with one connection per admitted request and probe, plus the
-  in-process worker and the refusal-audit flush; a request holds one from its first
+  in-process worker, the refusal-audit flush, the match event writer and a reservation of
+  match event ids (alliance.banks.match_events); a request holds one from its first
   statement to its commit, and authentication holds its own only while it reads.
 
 A request's body (up to ALLIANCE_MAX_BODY_BYTES) is received before the request asks for
@@ -56,8 +57,9 @@ PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 PROBE_SLOTS = 4
 #: Threads beyond the admitted requests and probes: static files, the refusal flush.
 SPARE_THREADS = 4
-#: Connections beyond them: the in-process takedown worker, the refusal flush.
-SPARE_CONNECTIONS = 2
+#: Connections beyond them: the in-process takedown worker, the refusal flush, the match
+#: event writer and a reservation of match event ids on SQLite.
+SPARE_CONNECTIONS = 4
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -105,19 +107,25 @@ def create_serving_engine(settings: Settings) -> Engine:
 
 
 def lifespan(state: AppState) -> Callable[[FastAPI], Any]:
-    """Set the thread limit; flush summarised refusals every interval and at the end."""
+    """Set the thread limit; flush summarised refusals every interval and at the end; run
+    the match event writer and write what it holds at the end."""
     capacity = Capacity.from_settings(state.settings)
 
     @asynccontextmanager
     async def run(_app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = capacity.threads
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_flush_refusals, state)
-            try:
-                yield
-            finally:
-                tasks.cancel_scope.cancel()
-        await anyio.to_thread.run_sync(state.refusals.flush)
+        state.match_events.start()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_flush_refusals, state)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+            await anyio.to_thread.run_sync(state.refusals.flush)
+        finally:
+            # A graceful stop writes every match event still queued.
+            await anyio.to_thread.run_sync(state.match_events.close)
 
     return run
 

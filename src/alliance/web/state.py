@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from alliance.accounts.models import ApiKey, Organisation
 from alliance.accounts.services import USE_NOTED_EVERY, LoginLimits
+from alliance.banks.match_events import MatchEventWriter
 from alliance.banks.signing import Signer
 from alliance.settings import Settings
 from alliance.web.bookkeeping import RefusalAudit, Throttle
@@ -41,9 +42,16 @@ class AppState:
     session_use: Throttle = field(default_factory=lambda: Throttle(300))
     #: API keys accepted within the last second (alliance.web.recent_keys).
     recent_keys: RecentKeys = field(default_factory=RecentKeys)
+    #: This process's match events, written in batches off the request path; its thread
+    #: runs during the app's lifespan (alliance.banks.match_events).
+    match_events: MatchEventWriter = field(init=False)
 
     def __post_init__(self) -> None:
         self.refusals = RefusalAudit(self.sessions)
+        self.match_events = MatchEventWriter(
+            self.sessions, interval=self.settings.match_events_seconds
+        )
+        self.match_events.attach()
 
         def flushed(session: Session, _context: object) -> None:
             # A key revoked or changed (or its organisation) through this process is
