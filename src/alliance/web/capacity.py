@@ -25,9 +25,10 @@ other caller out). What an upload sends past that is received during its turn, a
 keep coming: each part within ALLIANCE_REQUEST_BODY_SECONDS, at
 ALLIANCE_MIN_UPLOAD_BYTES_PER_SECOND on average, or the request ends with 408.
 
-GET and HEAD requests begin as readers (alliance.db.session.reads_first): on SQLite they
-never wait for the writer. One that turns out to write (a victim read is audited) is run
-again from the start as a writer; nothing of the first run was written.
+GET and HEAD requests begin as readers (alliance.db.session.reads_first), and so do the
+API's match requests (``READS_FIRST_PATHS``): on SQLite they never wait for the writer.
+One that turns out to write (a victim read is audited, a match alerts the agency watching
+a hash) is run again from the start as a writer; nothing of the first run was written.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ SPARE_THREADS = 4
 #: event writer and a reservation of match event ids on SQLite.
 SPARE_CONNECTIONS = 4
 READ_METHODS = frozenset({"GET", "HEAD"})
+#: POST requests that begin as readers too: a match writes nothing in the request (its
+#: events are written after the answer, alliance.banks.match_events), so on SQLite it
+#: need not queue for the one writer. A match that does write (an alert to the agency
+#: watching a hash) is run again as a writer.
+READS_FIRST_PATHS = frozenset({"/api/v1/match", "/api/v1/match/file"})
 
 
 @dataclass(frozen=True)
@@ -182,7 +188,7 @@ class AdmissionMiddleware:
             await _busy(scope, receive, send)
             return
         try:
-            if scope.get("method") in READ_METHODS:
+            if scope.get("method") in READ_METHODS or path in READS_FIRST_PATHS:
                 await self._read_first(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
