@@ -6,7 +6,8 @@ feedback, so each event's id is known before its row is written. Ids come from
 counter in ``sqlite_sequence``, migration 0020), reserved a block at a time
 (:func:`reserve_ids`): each server process hands them out from its block with no round
 trip, several processes never share one, and a row inserted without an id (a command, the
-demo) gets one past every block handed out.
+demo) gets one past every block handed out. On SQLite a reservation takes the one writer
+for a moment, once a block; ids left in a block when the process stops are gaps.
 
 In the web server, a request's events are queued when its transaction commits (none if it
 rolls back) and :class:`MatchEventWriter`'s thread inserts them, many rows a statement, in
