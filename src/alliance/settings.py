@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         description="Requests the web server handles at once; the rest wait their turn "
         "(ALLIANCE_REQUEST_QUEUE_SECONDS) or get 503 with Retry-After. The database pool "
         "and the thread limit are sized from it (docs/platform.md): with PostgreSQL, "
-        "each `alliance serve` worker process opens up to this + 6 connections.",
+        "each `alliance serve` worker process opens up to this + 8 connections.",
     )
     request_queue_seconds: float = Field(
         2,
@@ -123,6 +123,15 @@ class Settings(BaseSettings):
         description="Longest a web request waits for a database connection or for "
         "SQLite's one writer (behind a long import, say) before it is answered 503 with "
         "Retry-After. Commands and workers wait 30 s.",
+    )
+    match_events_seconds: float = Field(
+        0.15,
+        gt=0,
+        le=5,
+        description="Longest a match event waits in a web server process before it is "
+        "written with others in one batch (the match is answered first). A graceful stop "
+        "writes them all; a crash loses those of about the last this many seconds per "
+        "process (docs/scale.md).",
     )
     sync_max_manifest_age_hours: float = Field(
         24,

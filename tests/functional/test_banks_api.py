@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.accounts.permissions import Role
+from alliance.accounts.permissions import OrgKind, Role
 from alliance.audit.models import AuditEvent
 from alliance.banks import distribution
+from alliance.banks import services as banks
+from alliance.banks.models import MatchEvent
+from alliance.banks.schemas import EntryIn
 from alliance.banks.signing import load_public_key
+from alliance.cooperation import services as cooperation
+from alliance.cooperation.models import DeconflictionAlert, TargetKind
+from alliance.db import make_session_factory
+from alliance.db.migrate import upgrade
 from alliance.hashing.video import hash_video
+from alliance.settings import load_settings
+from alliance.web import create_app
+from alliance.web.capacity import create_serving_engine
+from tests import factories
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import World
 
@@ -333,3 +348,124 @@ def test_a_refused_match_does_not_spoil_the_next(client: TestClient, world: Worl
         )
         assert good.status_code == 200, good.text
         assert [m["bank"] for m in good.json()["results"][0]["matches"]] == ["kept-rows"]
+
+
+def _served(url: str, tmp_path: Path, **settings: Any) -> tuple[Engine, FastAPI, dict[str, str]]:
+    """The server as it runs, on a migrated database of its own (its own engine, so the
+    match event writer's thread runs): a bank ``events`` with pdq_hex(21), and the
+    headers of an industry reviewer's API key."""
+    served = load_settings(data_dir=tmp_path, secret_key="s" * 32, database_url=url, **settings)
+    engine = create_serving_engine(served)
+    upgrade(engine)
+    with make_session_factory(engine).begin() as session:
+        hotline = factories.organisation(session, OrgKind.hotline, "NL")
+        industry = factories.organisation(session, OrgKind.industry, "US")
+        analyst = factories.principal(factories.user(session, hotline, Role.analyst))
+        factories.bank(session, hotline, name="events")
+        banks.add_entries(
+            session, analyst, "events", [EntryIn(signal_type="pdq", signal=pdq_hex(21))]
+        )
+        _, token = factories.api_key(session, industry, Role.reviewer)
+    return engine, create_app(served, engine=engine), {"Authorization": f"Bearer {token}"}
+
+
+def test_match_events_are_written_after_the_answer_and_at_shutdown(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    """A match is answered with its id before its event is written; feedback on it at once
+    works; stopping the app (its lifespan) writes the rest."""
+    engine, app, headers = _served(fresh_db_url, tmp_path)
+    writer = app.state.alliance.match_events
+    writer.interval = 3600  # its thread writes nothing during the test: what does?
+    query = {"signals": [{"signal_type": "pdq", "signal": flip_bits(pdq_hex(21), 3)}] * 3}
+
+    def written() -> set[int]:
+        with make_session_factory(engine)() as session:
+            return set(session.execute(select(MatchEvent.id)).scalars())
+
+    with TestClient(app) as client:
+        answered = client.post("/api/v1/match", headers=headers, json=query)
+        assert answered.status_code == 200, answered.text
+        ids = [r["matches"][0]["match_id"] for r in answered.json()["results"]]
+        assert len(set(ids)) == 3 and written() == set() and writer.queued == 3
+        disputed = client.post(
+            f"/api/v1/matches/{ids[1]}/feedback", headers=headers, json={"verdict": "disputed"}
+        )
+        assert disputed.status_code == 200, disputed.text
+        assert written() == set(ids)  # the feedback wrote the queue first
+        again = client.post("/api/v1/match", headers=headers, json=query)
+        later = [r["matches"][0]["match_id"] for r in again.json()["results"]]
+        assert written() == set(ids) and writer.queued == 3
+    assert written() == set(ids) | set(later)  # the lifespan's end wrote the rest
+    engine.dispose()
+
+
+def test_a_match_does_not_wait_for_sqlite_s_writer(
+    backend: str, fresh_db_url: str, tmp_path: Path
+) -> None:
+    """The match API begins as a reader: while a long import holds SQLite's one writer,
+    matches are still answered (their events wait in the queue), where a writer would
+    wait for it and get 503."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's one writer")
+    engine, app, headers = _served(fresh_db_url, tmp_path, database_wait_seconds=1)
+    query = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(21)}]}
+    holding, done = threading.Event(), threading.Event()
+
+    def long_import() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE banks SET description = 'importing'"))
+            holding.set()
+            done.wait(30)
+
+    with TestClient(app) as client:
+        assert client.post("/api/v1/match", headers=headers, json=query).status_code == 200
+        importer = threading.Thread(target=long_import)
+        importer.start()
+        try:
+            assert holding.wait(10)
+            started = time.monotonic()
+            for _ in range(3):
+                answered = client.post("/api/v1/match", headers=headers, json=query)
+                assert answered.status_code == 200, answered.text
+                assert answered.json()["results"][0]["matches"]
+            assert time.monotonic() - started < 1
+            feedback = client.post(
+                "/api/v1/matches/1/feedback", headers=headers, json={"verdict": "confirmed"}
+            )
+            assert feedback.status_code == 503  # a writer: waited its turn, bounded
+        finally:
+            done.set()
+            importer.join()
+    with make_session_factory(engine)() as session:
+        assert session.execute(select(func.count()).select_from(MatchEvent)).scalar_one() == 4
+    engine.dispose()
+
+
+def test_a_match_that_alerts_is_run_again_as_a_writer(fresh_db_url: str, tmp_path: Path) -> None:
+    """A match on a hash an agency watches writes its alert in the request: begun as a
+    reader, it runs again as a writer (SQLite); the first run's events are dropped with its
+    transaction, so the match is recorded once, with the id the answer gave."""
+    engine, app, headers = _served(fresh_db_url, tmp_path)
+    with make_session_factory(engine).begin() as session:
+        police = factories.organisation(session, OrgKind.law_enforcement, "NL")
+        cooperation.register(
+            session,
+            organisation_id=police.id,
+            kind=TargetKind.hash,
+            value=f"pdq:{pdq_hex(21)}",
+            source="hold",
+            source_reference="H-1",
+        )
+    with TestClient(app) as client:
+        answered = client.post(
+            "/api/v1/match",
+            headers=headers,
+            json={"signals": [{"signal_type": "pdq", "signal": pdq_hex(21)}]},
+        )
+        assert answered.status_code == 200, answered.text
+        [match] = answered.json()["results"][0]["matches"]
+    with make_session_factory(engine)() as session:
+        assert session.execute(select(func.count()).select_from(DeconflictionAlert)).scalar() == 1
+        assert list(session.execute(select(MatchEvent.id)).scalars()) == [match["match_id"]]
+    engine.dispose()

@@ -115,9 +115,15 @@ class EntryVote(Base):
 
 
 class MatchEvent(Base):
-    """A query matched an entry: who asked, which entry, how close, when. Never the media."""
+    """A query matched an entry: who asked, which entry, how close, when. Never the media.
+
+    The web server writes these in batches after answering, with ids reserved from the
+    table's own sequence (:mod:`alliance.banks.match_events`); on SQLite that sequence is
+    AUTOINCREMENT's counter (migration 0020), so no id is ever given twice.
+    """
 
     __tablename__ = "match_events"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entries.id"), index=True)

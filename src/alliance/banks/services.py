@@ -23,7 +23,7 @@ from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.audit.models import AuditEvent
-from alliance.banks import formats, lookup
+from alliance.banks import formats, lookup, match_events
 from alliance.banks.models import (
     Bank,
     BankEntry,
@@ -554,7 +554,8 @@ def match(
 ) -> MatchResponse:
     """Match signals against every bank the actor may see (or the named ones).
 
-    Each match is recorded as a match event (who, which entry, distance, when).
+    Each match is recorded as a match event (who, which entry, distance, when): in the
+    web server, written after the answer (:mod:`alliance.banks.match_events`).
     ``every_bank``: the banks' rows as the caller read them lately (default: read now).
     """
     authorize(actor, Permission.MATCH_QUERY)
@@ -581,8 +582,9 @@ def match(
         for bank in dict.fromkeys([*suppression, *targets]):
             hits = lookup.find_many(session, bank, kind, [asked[n] for n in numbers])
             found.update(((bank.id, n), each) for n, each in zip(numbers, hits, strict=True))
+    matches: list[match_events.NewMatch] = []
     results = [
-        _match_one(session, actor, query, asked[n][0], targets, suppression, found, number=n)
+        _match_one(actor, query, asked[n][0], targets, suppression, found, matches, number=n)
         for n, query in enumerate(request.signals)
     ]
     # A match on a hash an agency watches (a hold, a series) tells it who is looking at it.
@@ -605,6 +607,13 @@ def match(
     } - matched
     if matched or near:
         cooperation.touch(session, actor, Touched(hashes=matched, near_hashes=near), "match")
+    # The events are recorded in the order the matches were found; each result's matches
+    # are then sorted.
+    ids = iter(match_events.record(session, matches))
+    for result in results:
+        for m in result.matches:
+            m.match_id = next(ids)
+        result.matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
     return MatchResponse(results=results)
 
 
@@ -623,18 +632,19 @@ def _query_forms(query: SignalIn) -> dict[str, str]:
 
 
 def _match_one(
-    session: Session,
     actor: Principal,
     query: SignalIn,
     value: str,
     banks: list[Bank],
     suppression: list[Bank],
     found: Mapping[tuple[int, int], lookup.Found],
+    matches: list[match_events.NewMatch],
     *,
     number: int,
 ) -> SignalResult:
     """The result of the request's signal ``number`` (``value`` normalised), from what
-    each bank gave it (``found``), its matches recorded as match events."""
+    each bank gave it (``found``); its matches are added to ``matches`` to record, in the
+    order of the result's (whose ``match_id`` the caller fills in)."""
     result = SignalResult(signal_type=query.signal_type, signal=value, matches=[])
     silencing = [b.name for b in suppression if found[(b.id, number)]]
     if silencing:
@@ -642,19 +652,19 @@ def _match_one(
         return result
     for bank in banks:
         for entry, distance, variant, form in found[(bank.id, number)]:
-            event = MatchEvent(
-                entry_id=entry.id,
-                bank_id=bank.id,
-                organisation_id=actor.organisation_id,
-                actor=actor.audit_label,
-                signal_type=query.signal_type,
-                distance=distance,
+            matches.append(
+                match_events.NewMatch(
+                    entry_id=entry.id,
+                    bank_id=bank.id,
+                    organisation_id=actor.organisation_id,
+                    actor=actor.audit_label,
+                    signal_type=query.signal_type,
+                    distance=distance,
+                )
             )
-            session.add(event)
-            session.flush()
             result.matches.append(
                 MatchOut(
-                    match_id=event.id,
+                    match_id=0,
                     bank=bank.name,
                     entry_id=entry.id,
                     signal_type=entry.signal_type,
@@ -673,7 +683,6 @@ def _match_one(
                     added_at=entry.added_at,
                 )
             )
-    result.matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
     return result
 
 
@@ -702,7 +711,8 @@ def feedback(session: Session, actor: Principal, match_id: int, data: FeedbackIn
     """A member confirms or disputes one of its matches; the entry's counts change, and an
     entry disputed more than its bank allows is flagged for review."""
     authorize(actor, Permission.MATCH_FEEDBACK)
-    event = session.get(MatchEvent, match_id)
+    # A match answered moments ago may still wait in a server process's queue.
+    event = match_events.find(session, match_id)
     if event is None or (
         event.organisation_id != actor.organisation_id
         and actor.reach(Permission.MATCH_FEEDBACK) is not Reach.ALL

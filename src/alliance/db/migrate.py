@@ -81,8 +81,9 @@ def managed(name: str | None, type_: str, parent_names: Any) -> bool:
 
 def drop_everything(engine: Engine) -> None:
     """Empty the database: the models' tables, the migrations' version and what the
-    migrations alone keep (SQLite's FTS5 tables; PostgreSQL's ``fts_*`` tables, which point
-    at the models' tables and so go first, and trigger functions)."""
+    migrations alone keep (SQLite's FTS5 tables and AUTOINCREMENT counters; PostgreSQL's
+    ``fts_*`` tables, which point at the models' tables and so go first, and trigger
+    functions)."""
     load_models()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -111,6 +112,12 @@ def drop_everything(engine: Engine) -> None:
             ).scalars()
             for name in list(found):
                 connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+            # AUTOINCREMENT's counters (match_events, migration 0020): SQLite keeps the
+            # table, which cannot be dropped; emptied, a rebuilt database counts from 1.
+            if connection.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+            ).first():
+                connection.exec_driver_sql("DELETE FROM sqlite_sequence")
 
 
 def drift(engine: Engine) -> list[str]:

@@ -99,6 +99,12 @@ def reads_first() -> Iterator[None]:
 _WRITE_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.I)
 
 
+def holds_writer(connection: Connection) -> bool:
+    """Whether a transaction begun as a writer is open on ``connection``: on SQLite it then
+    holds the one writer, and no other connection (of any process) can write until it ends."""
+    return connection.in_transaction() and connection.info.get(_READER) is False
+
+
 def _refuse_writes_of_readers(
     connection: Connection, _cursor: Any, statement: str, *_args: Any
 ) -> None:

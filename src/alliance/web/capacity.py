@@ -14,7 +14,8 @@ timeouts fire. So the three are sized together, from ALLIANCE_MAX_CONCURRENT_REQ
 - **threads**: more than all admitted requests and probes can occupy at once, so the
   thread a request needs next is always free;
 - **connections**: a pool with one connection per admitted request and probe, plus the
-  in-process worker and the refusal-audit flush; a request holds one from its first
+  in-process worker, the refusal-audit flush, the match event writer and a reservation of
+  match event ids (alliance.banks.match_events); a request holds one from its first
   statement to its commit, and authentication holds its own only while it reads.
 
 A request's body (up to ALLIANCE_MAX_BODY_BYTES) is received before the request asks for
@@ -24,9 +25,10 @@ other caller out). What an upload sends past that is received during its turn, a
 keep coming: each part within ALLIANCE_REQUEST_BODY_SECONDS, at
 ALLIANCE_MIN_UPLOAD_BYTES_PER_SECOND on average, or the request ends with 408.
 
-GET and HEAD requests begin as readers (alliance.db.session.reads_first): on SQLite they
-never wait for the writer. One that turns out to write (a victim read is audited) is run
-again from the start as a writer; nothing of the first run was written.
+GET and HEAD requests begin as readers (alliance.db.session.reads_first), and so do the
+API's match requests (``READS_FIRST_PATHS``): on SQLite they never wait for the writer.
+One that turns out to write (a victim read is audited, a match alerts the agency watching
+a hash) is run again from the start as a writer; nothing of the first run was written.
 """
 
 from __future__ import annotations
@@ -56,9 +58,15 @@ PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 PROBE_SLOTS = 4
 #: Threads beyond the admitted requests and probes: static files, the refusal flush.
 SPARE_THREADS = 4
-#: Connections beyond them: the in-process takedown worker, the refusal flush.
-SPARE_CONNECTIONS = 2
+#: Connections beyond them: the in-process takedown worker, the refusal flush, the match
+#: event writer and a reservation of match event ids on SQLite.
+SPARE_CONNECTIONS = 4
 READ_METHODS = frozenset({"GET", "HEAD"})
+#: POST requests that begin as readers too: a match writes nothing in the request (its
+#: events are written after the answer, alliance.banks.match_events), so on SQLite it
+#: need not queue for the one writer. A match that does write (an alert to the agency
+#: watching a hash) is run again as a writer.
+READS_FIRST_PATHS = frozenset({"/api/v1/match", "/api/v1/match/file"})
 
 
 @dataclass(frozen=True)
@@ -105,19 +113,25 @@ def create_serving_engine(settings: Settings) -> Engine:
 
 
 def lifespan(state: AppState) -> Callable[[FastAPI], Any]:
-    """Set the thread limit; flush summarised refusals every interval and at the end."""
+    """Set the thread limit; flush summarised refusals every interval and at the end; run
+    the match event writer and write what it holds at the end."""
     capacity = Capacity.from_settings(state.settings)
 
     @asynccontextmanager
     async def run(_app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = capacity.threads
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_flush_refusals, state)
-            try:
-                yield
-            finally:
-                tasks.cancel_scope.cancel()
-        await anyio.to_thread.run_sync(state.refusals.flush)
+        state.match_events.start()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_flush_refusals, state)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+            await anyio.to_thread.run_sync(state.refusals.flush)
+        finally:
+            # A graceful stop writes every match event still queued.
+            await anyio.to_thread.run_sync(state.match_events.close)
 
     return run
 
@@ -174,7 +188,7 @@ class AdmissionMiddleware:
             await _busy(scope, receive, send)
             return
         try:
-            if scope.get("method") in READ_METHODS:
+            if scope.get("method") in READ_METHODS or path in READS_FIRST_PATHS:
                 await self._read_first(scope, receive, send)
             else:
                 await self.app(scope, receive, send)

@@ -13,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from alliance.accounts.models import ApiKey, Organisation
 from alliance.accounts.services import USE_NOTED_EVERY, LoginLimits
+from alliance.banks.match_events import MatchEventWriter
 from alliance.banks.models import Bank
 from alliance.banks.signing import Signer
 from alliance.settings import Settings
@@ -45,9 +46,16 @@ class AppState:
     recent_keys: RecentKeys = field(default_factory=RecentKeys)
     #: Every bank's row as read within the last half second (alliance.web.recent_banks).
     recent_banks: RecentBanks = field(default_factory=RecentBanks)
+    #: This process's match events, written in batches off the request path; its thread
+    #: runs during the app's lifespan (alliance.banks.match_events).
+    match_events: MatchEventWriter = field(init=False)
 
     def __post_init__(self) -> None:
         self.refusals = RefusalAudit(self.sessions)
+        self.match_events = MatchEventWriter(
+            self.sessions, interval=self.settings.match_events_seconds
+        )
+        self.match_events.attach()
 
         def flushed(session: Session, _context: object) -> None:
             # A key revoked or changed (or its organisation) through this process is
