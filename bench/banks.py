@@ -25,9 +25,11 @@ from typing import Any
 import httpx
 import numpy as np
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 from threatexchange.signal_type.pdq.pdq_index import PDQIndex
 
 from alliance.accounts import services as accounts
+from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn
@@ -55,6 +57,37 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def bench_bank(session: Session) -> tuple[Bank, Organisation]:
+    """A hotline (``bench-hotline``) owning the bank ``bench``, which a platform
+    (``bench-platform``) subscribes to; the bank and the hotline."""
+    accounts.add_jurisdiction(session, OPERATOR, JurisdictionIn(code="NL", name="NL"))
+    hotline = accounts.create_organisation(
+        session,
+        OPERATOR,
+        OrganisationIn(
+            slug="bench-hotline", name="Bench hotline", kind=OrgKind.hotline, country_code="NL"
+        ),
+    )
+    accounts.create_organisation(
+        session,
+        OPERATOR,
+        OrganisationIn(
+            slug="bench-platform", name="Bench platform", kind=OrgKind.industry, country_code="NL"
+        ),
+    )
+    bank = banks.create_bank(
+        session,
+        OPERATOR,
+        BankIn(
+            name="bench",
+            scope="baseline",
+            owner="bench-hotline",
+            subscriber_kinds=[OrgKind.industry],
+        ),
+    )
+    return bank, hotline
+
+
 def platform(folder: Path, values: list[str], signal_type: str = "pdq") -> tuple[Any, Principal]:
     """A SQLite platform with one bank, ``bench``, of ``values`` (bulk-loaded, not timed)."""
 
@@ -62,34 +95,7 @@ def platform(folder: Path, values: list[str], signal_type: str = "pdq") -> tuple
     upgrade(engine)
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
-        accounts.add_jurisdiction(session, OPERATOR, JurisdictionIn(code="NL", name="NL"))
-        hotline = accounts.create_organisation(
-            session,
-            OPERATOR,
-            OrganisationIn(
-                slug="bench-hotline", name="Bench hotline", kind=OrgKind.hotline, country_code="NL"
-            ),
-        )
-        accounts.create_organisation(
-            session,
-            OPERATOR,
-            OrganisationIn(
-                slug="bench-platform",
-                name="Bench platform",
-                kind=OrgKind.industry,
-                country_code="NL",
-            ),
-        )
-        bank = banks.create_bank(
-            session,
-            OPERATOR,
-            BankIn(
-                name="bench",
-                scope="baseline",
-                owner="bench-hotline",
-                subscriber_kinds=[OrgKind.industry],
-            ),
-        )
+        bank, hotline = bench_bank(session)
         now = utcnow()
         for start in range(0, len(values), 50_000):
             session.execute(

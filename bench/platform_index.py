@@ -19,22 +19,26 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from psycopg import sql
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
-from alliance.accounts.schemas import JurisdictionIn, OrganisationIn
 from alliance.banks import indexes, lookup
 from alliance.banks import services as banks
 from alliance.banks.models import Bank
-from alliance.banks.schemas import BankIn, EntryIn
+from alliance.banks.schemas import EntryIn
 from alliance.db import create_db_engine, make_session_factory
 from alliance.db.migrate import upgrade
-from bench.postgres import not_measured, postgres_database, postgres_problem
+from bench.banks import bench_bank
+from bench.postgres import (
+    drop_for_copy,
+    make_again,
+    not_measured,
+    postgres_database,
+    postgres_problem,
+)
 from bench.victims import COPY_HEADER, COPY_TRAILER, _binary_tuples, _Column, _timestamps
 
 OPERATOR = Principal.operator("bench")
@@ -72,56 +76,13 @@ def bank_on_postgres(count: int, seed: int = 19) -> Iterator[BankWorld]:
         upgrade(engine)
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
-            accounts.add_jurisdiction(session, OPERATOR, JurisdictionIn(code="NL", name="NL"))
-            hotline = accounts.create_organisation(
-                session,
-                OPERATOR,
-                OrganisationIn(
-                    slug="bench-hotline", name="Bench hotline", kind=OrgKind.hotline,
-                    country_code="NL",
-                ),
-            )  # fmt: skip
-            accounts.create_organisation(
-                session,
-                OPERATOR,
-                OrganisationIn(
-                    slug="bench-platform", name="Bench platform", kind=OrgKind.industry,
-                    country_code="NL",
-                ),
-            )  # fmt: skip
-            bank = banks.create_bank(
-                session,
-                OPERATOR,
-                BankIn(
-                    name="bench", scope="baseline", owner="bench-hotline",
-                    subscriber_kinds=[OrgKind.industry],
-                ),
-            )  # fmt: skip
+            bank, hotline = bench_bank(session)
             bank_id, hotline_id = bank.id, hotline.id
         stored: list[str] = []
         plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         with psycopg.connect(plain) as connection, connection.cursor() as cursor:
-            # The table's indexes and unique constraint are dropped for the copy and made
-            # again after it: one sort each instead of ten million insertions.
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = 'bank_entries'::regclass AND contype = 'u'"
-            )
-            constraints = cursor.fetchall()
-            for name, _ in constraints:
-                cursor.execute(
-                    sql.SQL("ALTER TABLE bank_entries DROP CONSTRAINT {}").format(
-                        sql.Identifier(name)
-                    )
-                )
-            cursor.execute(
-                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE i.indrelid = 'bank_entries'::regclass AND NOT i.indisprimary"
-            )
-            kept = cursor.fetchall()
-            for name, _ in kept:
-                cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+            # Its indexes and unique constraint made after the copy: one sort each.
+            dropped = drop_for_copy(cursor, "bank_entries", "u")
             columns = (
                 "id, bank_id, signal_type, signal_value, baseline, contributor_organisation_id,"
                 " votes, confirmed, disputed, flagged, added_at, changed_seq"
@@ -158,15 +119,7 @@ def bank_on_postgres(count: int, seed: int = 19) -> Iterator[BankWorld]:
                 "SELECT setval(pg_get_serial_sequence('bank_entries', 'id'), %s)", (count,)
             )
             connection.commit()
-            cursor.execute("SET maintenance_work_mem = '1GB'")
-            for _, definition in kept:
-                cursor.execute(definition)
-            for name, definition in constraints:
-                cursor.execute(
-                    sql.SQL("ALTER TABLE bank_entries ADD CONSTRAINT {} {}").format(
-                        sql.Identifier(name), sql.SQL(definition)
-                    )
-                )
+            make_again(cursor, dropped)
             connection.commit()
             cursor.execute("ANALYZE bank_entries")
             connection.commit()

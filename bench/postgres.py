@@ -11,7 +11,11 @@ import contextlib
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
+import psycopg
+from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -59,3 +63,53 @@ def postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A table's constraints and secondary indexes, dropped for a bulk ``COPY``."""
+
+    table: str
+    constraints: list[tuple[str, str]]  # (name, definition)
+    indexes: list[tuple[str, str]]
+
+
+def drop_for_copy(cursor: psycopg.Cursor[Any], table: str, kinds: str) -> Dropped:
+    """Drop ``table``'s constraints of ``kinds`` (``f`` foreign keys, ``u`` unique) and then
+    its other non-primary indexes: a bulk copy then costs one sort an index, made again by
+    :func:`make_again`, instead of an insertion in each for every row."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = ANY(%s)",
+        (table, list(kinds)),
+    )
+    constraints = cursor.fetchall()
+    for name, _ in constraints:
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                sql.Identifier(table), sql.Identifier(name)
+            )
+        )
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+        (table,),
+    )
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    return Dropped(table, constraints, indexes)
+
+
+def make_again(cursor: psycopg.Cursor[Any], dropped: Dropped) -> None:
+    """What :func:`drop_for_copy` dropped, made again (indexes first)."""
+    cursor.execute("SET maintenance_work_mem = '512MB'")
+    for _, definition in dropped.indexes:
+        cursor.execute(definition)
+    for name, definition in dropped.constraints:
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.Identifier(dropped.table), sql.Identifier(name), sql.SQL(definition)
+            )
+        )

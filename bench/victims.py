@@ -70,7 +70,13 @@ from alliance.matching.pdq_index import PdqIndex, as_words
 from alliance.victims import catalogue, formats, triage
 from alliance.victims.models import AgencyRole, Series, SeriesAgency, SeriesStatus
 from alliance.victims.series import TARGET_SOURCE
-from bench.postgres import not_measured, postgres_database, postgres_problem
+from bench.postgres import (
+    drop_for_copy,
+    make_again,
+    not_measured,
+    postgres_database,
+    postgres_problem,
+)
 
 DEFAULT_RECORDS = 10_000_000  # the issue's figures
 DEFAULT_SEIZURE = 1_000_000
@@ -434,23 +440,7 @@ def copy_records(
     from ``start`` (default: now). Also used by :mod:`bench.progress_report`."""
     start = time.perf_counter() if start is None else start
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE i.indrelid = 'media_records'::regclass AND NOT i.indisprimary"
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = 'media_records'::regclass AND contype = 'f'"
-        )
-        foreign_keys = cursor.fetchall()
-        for name, _ in foreign_keys:
-            cursor.execute(
-                sql.SQL("ALTER TABLE media_records DROP CONSTRAINT {}").format(sql.Identifier(name))
-            )
-        for name, _ in indexes:
-            cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        dropped = drop_for_copy(cursor, "media_records", "f")
         # Emptied in the same transaction, the table takes COPY FREEZE: rows written
         # frozen and all-visible, so the first reads do not rewrite every page.
         cursor.execute("TRUNCATE media_records CASCADE")
@@ -481,15 +471,7 @@ def copy_records(
             )
         connection.commit()
         copied = time.perf_counter()
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for name, definition in foreign_keys:
-            cursor.execute(
-                sql.SQL("ALTER TABLE media_records ADD CONSTRAINT {} {}").format(
-                    sql.Identifier(name), sql.SQL(definition)
-                )
-            )
+        make_again(cursor, dropped)
         connection.commit()
         indexed = time.perf_counter()
         cursor.execute("ANALYZE media_records")
@@ -504,7 +486,7 @@ def copy_records(
         copy_seconds=copied - start,
         index_seconds=indexed - copied,
         analyze_seconds=analyzed - indexed,
-        indexes=[name for name, _ in indexes],
+        indexes=[name for name, _ in dropped.indexes],
         database_bytes=int(size[0]) if size else 0,
     )
 

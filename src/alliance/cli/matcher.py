@@ -11,6 +11,7 @@ import typer
 
 from alliance.cli import context
 from alliance.cli.output import console
+from alliance.cli.sync import Member, SigningKey, SyncKey
 from alliance.errors import InvalidInput
 
 app = typer.Typer(
@@ -51,16 +52,9 @@ def serve(
         str | None,
         typer.Option(help="the platform to sync from; none: serve the store as it is"),
     ] = None,
-    key: Annotated[
-        str | None, typer.Option(envvar="ALLIANCE_SYNC_KEY", help="API key for the sync")
-    ] = None,
-    public_key: Annotated[
-        Path | None,
-        typer.Option(help="PEM of the platform's signing key; default: pinned on first sync"),
-    ] = None,
-    member: Annotated[
-        str | None, typer.Option(help="your organisation's slug (default: pinned)")
-    ] = None,
+    key: SyncKey = None,
+    public_key: SigningKey = None,
+    member: Member = None,
     every: Annotated[
         float, typer.Option(min=0.1, help="seconds between syncs, on average")
     ] = 300.0,

@@ -21,24 +21,30 @@ def _store(store: Path | None) -> LocalBankStore:
     return LocalBankStore.open(store or context.settings().data_dir / "banks")
 
 
+#: The options of a sync, shared by `alliance sync` and `alliance matcher serve`.
+SyncKey = Annotated[
+    str | None, typer.Option(envvar="ALLIANCE_SYNC_KEY", help="API key (or ALLIANCE_SYNC_KEY)")
+]
+SigningKey = Annotated[
+    Path | None,
+    typer.Option(help="PEM of the platform's signing key; default: pinned on first sync"),
+]
+Member = Annotated[
+    str | None,
+    typer.Option(
+        help="your organisation's slug: refuse manifests for anyone else; "
+        "default: pinned on first sync"
+    ),
+]
+
+
 def sync_command(
     server: Annotated[
         str | None, typer.Option(help="the platform, e.g. https://alliance.example.test")
     ] = None,
-    key: Annotated[
-        str | None, typer.Option(envvar="ALLIANCE_SYNC_KEY", help="API key (or ALLIANCE_SYNC_KEY)")
-    ] = None,
-    public_key: Annotated[
-        Path | None,
-        typer.Option(help="PEM of the platform's signing key; default: pinned on first sync"),
-    ] = None,
-    member: Annotated[
-        str | None,
-        typer.Option(
-            help="your organisation's slug: refuse manifests for anyone else; "
-            "default: pinned on first sync"
-        ),
-    ] = None,
+    key: SyncKey = None,
+    public_key: SigningKey = None,
+    member: Member = None,
     store: Annotated[
         Path | None, typer.Option(help="local store (default <data_dir>/banks)")
     ] = None,
