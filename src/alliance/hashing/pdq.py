@@ -291,6 +291,37 @@ def _reversed_filter_matrix(n: int) -> NDArray[np.float32]:
     return np.ascontiguousarray(_filter_matrix(n)[:, ::-1])
 
 
+@functools.lru_cache(maxsize=256)
+def _resized_filter_matrix(n: int, m: int, mirrored: bool) -> NDArray[np.float32]:
+    """:func:`_filter_matrix` of length ``m`` (or :func:`_reversed_filter_matrix`) after
+    Pillow's bicubic resize of a line of ``n`` pixels to ``m``: one 64×n matrix, so that
+    PDQ's buffer of a picture as if resized comes from the picture as it is."""
+    # Row j of the identity, resized, is what pixel j of the line gives each of the m.
+    eye = Image.fromarray(np.eye(n, dtype=np.float32), mode="F")
+    lines = np.asarray(eye.resize((m, n), Image.Resampling.BICUBIC), dtype=np.float64)
+    matrix = _reversed_filter_matrix(m) if mirrored else _filter_matrix(m)
+    return np.ascontiguousarray(matrix.astype(np.float64) @ lines.T, dtype=np.float32)
+
+
+def resized_blocks(
+    luma: NDArray[np.float32], size: tuple[int, int]
+) -> dict[str, NDArray[np.float32]]:
+    """The ``original`` and ``flip_horizontal`` buffers of ``luma`` resized (Pillow's
+    bicubic) to ``size`` (rows, columns), as :meth:`Filtered.part` gives them of the
+    resized picture, without resizing it: the resize and PDQ's filter are linear, so they
+    are one matrix per axis (cached per length), and the products stay at the picture's
+    own size (a tenth of the time for a small video frame enlarged to 512 x 910)."""
+    if luma.ndim != 2 or min(luma.shape) < 1 or min(size) < 1:
+        raise ValueError(f"expected a non-empty 2-D luma array, got shape {luma.shape}")
+    rows, cols = luma.shape
+    luma = np.ascontiguousarray(luma, dtype=np.float32)
+    down = _resized_filter_matrix(rows, size[0], False)
+    return {
+        "original": down @ (luma @ _resized_filter_matrix(cols, size[1], False).T),
+        "flip_horizontal": down @ (luma @ _resized_filter_matrix(cols, size[1], True).T),
+    }
+
+
 def pdq_from_luma(luma: NDArray[np.float32]) -> PdqHash:
     """PDQ hash of an (H, W) float32 luma array with values in 0..255."""
     return pdq_from_block(block_from_luma(luma))

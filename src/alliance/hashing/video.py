@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from alliance.hashing import media, normalise, pdq
 from alliance.hashing.errors import InvalidHash, InvalidMedia
@@ -121,8 +120,12 @@ def hash_video(path: Path | str, *, seconds_per_hash: float = 1.0) -> VpdqHash:
 
 #: Frames for the query forms are decoded with their shorter side at most this many
 #: pixels: to PDQ a rescaled copy, for a fraction of the work. Smaller frames (a shrunk
-#: copy) are hashed also enlarged to it (:func:`_enlarge`).
+#: copy) are hashed also as if enlarged to it (:func:`_enlarged_size`).
 VIDEO_FRAME_SIDE = 512
+#: Every frame is hashed also as if resized to this many pixels a side, where PDQ's box
+#: filter (``side / 128`` = 5 pixels, an odd width) is centred on its 64 samples, which
+#: fall on whole pixels (every 10th): the ``centred`` forms (:func:`query_videos`).
+CENTRED_SIDE = 640
 #: Frames a second the further forms take: a banked frame is then at most a twentieth
 #: of a second from one of them (half a frame a second would be a new picture in a pan).
 QUERY_FRAMES_PER_SECOND = 10
@@ -216,14 +219,16 @@ def _frames(ffmpeg: str, path: Path, stream: _Stream, step: int) -> Iterator[tup
             number += step
 
 
-def _enlarge(luma: Luma) -> Luma:
-    """``luma`` with its shorter side brought up to :data:`VIDEO_FRAME_SIDE` (bicubic).
+def _enlarged_size(shape: tuple[int, int]) -> tuple[int, int]:
+    """(rows, columns) of a frame of ``shape`` with its shorter side brought up to
+    :data:`VIDEO_FRAME_SIDE`, the aspect ratio kept.
 
     PDQ blurs a picture by a box of ``ceil(side / 128)`` pixels before it samples 64
     points: a frame shrunk to 100-300 pixels is barely blurred, so its fine detail (a
     page of text) aliases into bits that the banked full-size frame, blurred over the
     same share of the picture, does not have. Enlarged, it is blurred as the bank's is."""
-    return media.scaled_luma(luma, VIDEO_FRAME_SIDE / min(luma.shape), Image.Resampling.BICUBIC)
+    factor = VIDEO_FRAME_SIDE / min(shape)
+    return max(1, round(shape[0] * factor)), max(1, round(shape[1] * factor))
 
 
 def _is_flat(luma: Luma) -> bool:
@@ -295,11 +300,17 @@ def clip_bars(frames: list[Luma]) -> tuple[int, int, int, int] | None:
 
 
 def _add_frame(
-    made: dict[str, list[VideoFrame]], name: str, luma: Luma, number: int, seconds: float
+    made: dict[str, list[VideoFrame]],
+    name: str,
+    luma: Luma,
+    number: int,
+    seconds: float,
+    size: tuple[int, int] | None = None,
 ) -> None:
-    """The frame and its mirror image under ``name`` and its ``flip_horizontal`` form."""
+    """The frame and its mirror image under ``name`` and its ``flip_horizontal`` form;
+    with ``size`` (rows, columns), as if resized to it (:func:`pdq.resized_blocks`)."""
     # The mirrored buffer from the same filtered rows (pdq.Filtered).
-    blocks = pdq.Filtered(luma).part()
+    blocks = pdq.Filtered(luma).part() if size is None else pdq.resized_blocks(luma, size)
     upright = pdq.pdq_from_block(blocks["original"])
     mirrored = pdq.pdq_from_block(blocks["flip_horizontal"], upright.quality)
     mirror = "flip_horizontal" if name == "resampled" else f"{name}_flip_horizontal"
@@ -325,8 +336,18 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
     - ``unletterbox`` and ``unletterbox_flip_horizontal``: without the bars every frame
       has (:func:`clip_bars`), which meet the banked video as it was before the bars;
     - ``enlarged`` and ``unletterbox_enlarged`` (and their mirror images): those frames,
-      when smaller than :data:`VIDEO_FRAME_SIDE`, enlarged to it (:func:`_enlarge`): a
-      shrunk copy's frames, which PDQ hardly blurs, are blurred as the bank's are.
+      when smaller than :data:`VIDEO_FRAME_SIDE`, as if enlarged to it
+      (:func:`_enlarged_size`): a shrunk copy's frames, which PDQ hardly blurs, are
+      blurred as the bank's are;
+    - ``centred`` and ``unletterbox_centred`` (and their mirror images): those frames as
+      if resized to :data:`CENTRED_SIDE` a side. PDQ's box filter, ``ceil(side / 128)``
+      pixels applied twice, is centred when that width is odd and a pixel off centre
+      when it is even (512 pixels: 4), and its 64 samples fall on whole pixels. A frame
+      of fine print (a page of text), which those samples alias, moves by 20-40 bits for
+      a pixel: a banked frame's hash is locked to its own pixel grid, which a copy of
+      another size cannot be put back on (the bank's size is not known). Hashed both
+      ways, a pixel off centre (``enlarged``, or a frame of 385-512 pixels as it is) and
+      centred (``centred``), the copy meets the banked frame's geometry in one of them.
 
     The further forms are decoded by FFmpeg's command line, once (twice for a long clip
     with bars); without it, only ``original`` is made. A stored video matches a query
@@ -344,12 +365,15 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
     boxes: list[tuple[int, int, int, int] | None] = []
     kept: list[tuple[int, NDArray[np.uint8]]] | None = []
     shape: tuple[int, int] = (0, 0)
+    centred = (CENTRED_SIDE, CENTRED_SIDE)
     for number, luma in _frames(ffmpeg, path, stream, step):
         gray = np.rint(luma).astype(np.uint8)  # what is kept for the second look
         shape = (luma.shape[0], luma.shape[1])
-        _add_frame(made, "resampled", luma, number, number / stream.fps)
+        seconds = number / stream.fps
+        _add_frame(made, "resampled", luma, number, seconds)
+        _add_frame(made, "centred", luma, number, seconds, centred)
         if min(shape) < VIDEO_FRAME_SIDE:
-            _add_frame(made, "enlarged", _enlarge(luma), number, number / stream.fps)
+            _add_frame(made, "enlarged", luma, number, seconds, _enlarged_size(shape))
         if not _is_flat(luma):
             boxes.append(frame_bars(luma))
         if kept is not None and (len(kept) + 1) * gray.nbytes <= KEPT_FRAMES_BYTES:
@@ -365,10 +389,13 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
         )
         for number, gray in again:
             inner = gray[top:bottom, left:right].astype(np.float32)
-            _add_frame(made, "unletterbox", inner, number, number / stream.fps)
-            if min(inner.shape) < VIDEO_FRAME_SIDE:
-                enlarged = _enlarge(inner)
-                _add_frame(made, "unletterbox_enlarged", enlarged, number, number / stream.fps)
+            seconds = number / stream.fps
+            _add_frame(made, "unletterbox", inner, number, seconds)
+            _add_frame(made, "unletterbox_centred", inner, number, seconds, centred)
+            inner_shape = (inner.shape[0], inner.shape[1])
+            if min(inner_shape) < VIDEO_FRAME_SIDE:
+                enlarged = _enlarged_size(inner_shape)
+                _add_frame(made, "unletterbox_enlarged", inner, number, seconds, enlarged)
     forms |= {name: VpdqHash(tuple(frames)) for name, frames in made.items() if frames}
     return forms
 

@@ -223,6 +223,8 @@ _QUERY_FORMS = {
     "resampled": "ten frames a second",
     "enlarged": "ten frames a second, enlarged",
     "unletterbox_enlarged": "without its frame, enlarged",
+    "centred": "ten frames a second, resized to 640 x 640",
+    "unletterbox_centred": "without its frame, resized to 640 x 640",
 }
 _TURNS = {
     "rotate90": "turned a quarter",

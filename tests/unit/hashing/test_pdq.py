@@ -100,6 +100,27 @@ def test_parts_and_batched_hashes_equal_one_at_a_time() -> None:
     assert pdq.pdq_from_blocks([], []) == []
 
 
+@pytest.mark.parametrize("size", [(512, 910), (640, 640), (120, 90), (300, 411)])
+def test_resized_blocks_are_those_of_the_resized_picture(size: tuple[int, int]) -> None:
+    """The buffers of a picture as if resized (bicubic), upright and mirrored, give the
+    hashes of the picture resized and then filtered: larger, smaller, of another aspect
+    ratio, and the same size."""
+    rng = np.random.default_rng(3)
+    coarse = (rng.random((30, 41)) * 255).astype(np.float32)
+    luma = np.asarray(Image.fromarray(coarse, "F").resize((411, 300), Image.Resampling.BICUBIC))
+    luma = luma + (rng.random((300, 411)) * 40).astype(np.float32)  # and fine detail
+    image = Image.fromarray(np.ascontiguousarray(luma, np.float32), "F")
+    resized = np.asarray(image.resize((size[1], size[0]), Image.Resampling.BICUBIC))
+    expected = pdq.Filtered(resized).part()
+    blocks = pdq.resized_blocks(luma, size)
+    assert set(blocks) == {"original", "flip_horizontal"}
+    for name, block in blocks.items():
+        np.testing.assert_allclose(block, expected[name], atol=0.01)
+        assert pdq.pdq_from_block(block) == pdq.pdq_from_block(expected[name])
+    with pytest.raises(ValueError, match="2-D"):
+        pdq.resized_blocks(luma[0], size)
+
+
 INVERSE = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from alliance.hashing import normalise, pdq, video
 from alliance.hashing.pdq import PdqHash
@@ -175,6 +175,23 @@ def _page(seed: int, size: tuple[int, int] = (640, 360)) -> np.ndarray:
     return page
 
 
+def _enlarged(luma: np.ndarray) -> PdqHash:
+    """A frame's hash as the ``enlarged`` forms make it."""
+    size = video._enlarged_size((luma.shape[0], luma.shape[1]))
+    return pdq.pdq_from_block(pdq.resized_blocks(luma, size)["original"])
+
+
+def _centred(luma: np.ndarray) -> PdqHash:
+    """A frame's hash as the ``centred`` forms make it."""
+    side = video.CENTRED_SIDE
+    return pdq.pdq_from_block(pdq.resized_blocks(luma, (side, side))["original"])
+
+
+def _shrunk(luma: np.ndarray, factor: float, resample: Image.Resampling) -> np.ndarray:
+    size = (round(luma.shape[1] * factor), round(luma.shape[0] * factor))
+    return np.asarray(Image.fromarray(luma, mode="F").resize(size, resample), np.float32)
+
+
 @pytest.mark.parametrize("factor", [0.3, 0.4])
 def test_a_shrunk_page_enlarged_meets_its_full_size_hash(factor: float) -> None:
     """PDQ hardly blurs a small frame, so a shrunk page's fine print aliases into other
@@ -182,14 +199,48 @@ def test_a_shrunk_page_enlarged_meets_its_full_size_hash(factor: float) -> None:
     for seed in (0, 1):
         page = _page(seed)
         full = pdq.pdq_from_luma(page)
-        size = (round(page.shape[1] * factor), round(page.shape[0] * factor))
-        small = Image.fromarray(page, mode="F").resize(size, Image.Resampling.BOX)
-        shrunk = np.asarray(small, np.float32)
-        enlarged = video._enlarge(shrunk)
-        assert min(enlarged.shape) == video.VIDEO_FRAME_SIDE
-        assert enlarged.shape[1] == pytest.approx(enlarged.shape[0] * 16 / 9, abs=1)
+        shrunk = _shrunk(page, factor, Image.Resampling.BOX)
+        rows, cols = video._enlarged_size((shrunk.shape[0], shrunk.shape[1]))
+        assert min(rows, cols) == video.VIDEO_FRAME_SIDE
+        assert cols == pytest.approx(rows * 16 / 9, abs=1)
         assert pdq.hamming(full.digest, pdq.pdq_from_luma(shrunk).digest) > 31
-        assert pdq.hamming(full.digest, pdq.pdq_from_luma(enlarged).digest) <= 31
+        assert pdq.hamming(full.digest, _enlarged(shrunk).digest) <= 31
+
+
+def _fine_print(seed: int, size: tuple[int, int] = (360, 640)) -> np.ndarray:
+    """A page of fine print (11-pixel letters, 14-pixel lines), as a phone shows one."""
+    rng = np.random.default_rng(seed)
+    image = Image.new("L", size, 240)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=11)
+    for y in range(6, size[1] - 12, 14):
+        line = " ".join(
+            "".join(rng.choice(list("etaoinshrdlucmfwyp"), int(rng.integers(1, 9))))
+            for _ in range(12)
+        )
+        draw.text((6, y), line, fill=30, font=font)
+    return np.asarray(image, np.float32)
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.6, 0.7])
+def test_a_shrunk_page_of_fine_print_meets_its_hash_centred(factor: float) -> None:
+    """PDQ's samples alias fine print, so its bits are locked to the frame's pixel grid:
+    a page 360 pixels wide (PDQ's box 3 pixels, centred) one pixel wider is another
+    hash, and a smaller copy, as it is or enlarged to 512 (a box of 4, a pixel off
+    centre), misses it. Resized to 640 a side (a box of 5, centred, on whole pixels)
+    it meets it; and no other page."""
+    pages = [_fine_print(seed) for seed in range(3)]
+    banked = [pdq.pdq_from_luma(page) for page in pages]
+    wider = _shrunk(pages[0], 361 / 360, Image.Resampling.BICUBIC)
+    assert pdq.hamming(banked[0].digest, pdq.pdq_from_luma(wider).digest) > 15
+    for seed, page in enumerate(pages):
+        shrunk = _shrunk(page, factor, Image.Resampling.BICUBIC)
+        assert pdq.hamming(banked[seed].digest, pdq.pdq_from_luma(shrunk).digest) > 31
+        assert pdq.hamming(banked[seed].digest, _enlarged(shrunk).digest) > 31
+        centred = _centred(shrunk)
+        for other, bank in enumerate(banked):
+            near = pdq.hamming(bank.digest, centred.digest) <= 31
+            assert near == (other == seed), (seed, other)
 
 
 @needs_ffmpeg
@@ -197,10 +248,45 @@ def test_small_copies_are_searched_enlarged_too(tmp_path: Path) -> None:
     pytest.importorskip("vpdq")
     small = _panned(tmp_path / "small.mp4", seed=1, seconds=2.0)
     forms = video.query_videos(small)
-    assert {"enlarged", "enlarged_flip_horizontal"} <= set(forms)
+    assert {"enlarged", "enlarged_flip_horizontal", "centred", "centred_flip_horizontal"} <= set(
+        forms
+    )
     assert [f.timestamp for f in forms["enlarged"].frames] == [
         f.timestamp for f in forms["resampled"].frames
     ]
-    # A frame as large as the forms' side is hashed as it is.
+    assert [f.timestamp for f in forms["centred"].frames] == [
+        f.timestamp for f in forms["resampled"].frames
+    ]
+    # A frame as large as the forms' side is hashed as it is, and centred.
     large = _edited(small, tmp_path / "large.mp4", "-ss", "0", "-vf", "scale=684:512")
-    assert not {name for name in video.query_videos(large) if "enlarged" in name}
+    names = set(video.query_videos(large))
+    assert not {name for name in names if "enlarged" in name}
+    assert {"centred", "centred_flip_horizontal"} <= names
+
+
+@needs_ffmpeg
+def test_a_smaller_copy_of_a_fine_print_clip_is_found_centred(tmp_path: Path) -> None:
+    """A still page of fine print, banked by vPDQ at 360 x 640, and its copy at 0.6 of
+    the size: none of the other forms finds it (each frame is more than 31 bits from
+    the banked ones), the centred forms do; an unrelated page's clip is found by none."""
+    pytest.importorskip("vpdq")
+    clips = {}
+    for seed in (0, 1):
+        page = np.rint(_fine_print(seed)).astype(np.uint8)
+        frames = np.repeat(page[None, :, :, None], 3, axis=3).repeat(75, axis=0)
+        path = tmp_path / f"page{seed}.mp4"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s",
+             "360x640", "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", "18", "-pix_fmt",
+             "yuv420p", str(path)],
+            input=frames.tobytes(),
+            check=True,
+        )  # fmt: skip
+        clips[f"page{seed}"] = path
+    index = VpdqIndex.build({name: video.hash_video(path) for name, path in clips.items()})
+    copy = _edited(clips["page0"], tmp_path / "copy.mp4", "-ss", "0", "-vf", "scale=216:384")
+    forms = video.query_videos(copy)
+    others = {name: form for name, form in forms.items() if "centred" not in name}
+    assert index.search_forms(others) == []
+    [match] = index.search_forms(forms)
+    assert (match.id, match.query_form) == ("page0", "centred")

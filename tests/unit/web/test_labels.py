@@ -148,6 +148,8 @@ def test_every_query_form_reads_as_words() -> None:
     names |= {"resampled", "flip_horizontal", "unletterbox", "unletterbox_flip_horizontal"}
     names |= {"enlarged", "enlarged_flip_horizontal", "unletterbox_enlarged"}
     names |= {"unletterbox_enlarged_flip_horizontal"}
+    names |= {"centred", "centred_flip_horizontal", "unletterbox_centred"}
+    names |= {"unletterbox_centred_flip_horizontal"}
     assert {"derotate", "unletterbox_loose", "untilt"} <= names
     for name in names:
         words = query_form(name)
