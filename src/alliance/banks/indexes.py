@@ -178,7 +178,6 @@ def _read_base(session: Session, bank: Bank) -> tuple[PdqIndex, int]:
     )
     ids: list[str] = []
     values: list[str] = []
-    variants: list[str] = []
     for entry_id, value in session.execute(
         select(BankEntry.id, BankEntry.signal_value).where(*live)
     ):
@@ -296,13 +295,13 @@ def _caught_up(session: Session, bank: Bank, index: BankIndex) -> BankIndex:
     sequence = max(index.sequence, bank.sequence)
     live: dict[str, list[tuple[bytes, str]]] = {}
     rows = session.execute(
-        select(BankEntry.id, BankEntry.signal_value, BankEntry.removed_at, BankEntry.changed_seq)
-        .where(
+        select(
+            BankEntry.id, BankEntry.signal_value, BankEntry.removed_at, BankEntry.changed_seq
+        ).where(
             BankEntry.bank_id == bank.id,
             BankEntry.signal_type == "pdq",
             BankEntry.changed_seq > index.sequence,
         )
-        .order_by(BankEntry.changed_seq)
     ).all()
     for entry_id, value, removed_at, changed_seq in rows:
         key = str(entry_id)
@@ -310,14 +309,14 @@ def _caught_up(session: Session, bank: Bank, index: BankIndex) -> BankIndex:
         changed.pop(key, None)
         sequence = max(sequence, changed_seq)
         if removed_at is None:
-            live[key] = [(_digest(value), "original")]
+            live[key] = [(bytes.fromhex(value), "original")]
     if live:
         for entry_id, value, name in session.execute(
             select(EntryVariant.entry_id, EntryVariant.signal_value, EntryVariant.name).where(
                 EntryVariant.entry_id.in_([int(k) for k in live])
             )
         ):
-            live[str(entry_id)].append((_digest(value), name))
+            live[str(entry_id)].append((bytes.fromhex(value), name))
         changed.update({key: tuple(found) for key, found in live.items()})
     recent = index.recent
     if rows:
@@ -330,10 +329,6 @@ def _caught_up(session: Session, bank: Bank, index: BankIndex) -> BankIndex:
         changed=changed,
         recent=recent,
     )
-
-
-def _digest(value: str) -> bytes:
-    return bytes.fromhex(value)
 
 
 def _recent(changed: dict[str, _Rows]) -> PdqIndex | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -23,23 +22,21 @@ from alliance.hashing import video
 from alliance.matching.video import VpdqIndex
 
 _CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, str, str], VpdqIndex] = OrderedDict()
+_cache: OrderedDict[tuple[str, str], VpdqIndex] = OrderedDict()
 _lock = threading.Lock()
 
-_Index = TypeVar("_Index", bound=VpdqIndex)
 
-
-def _cached(bank: Bank, kind: type[_Index], build: Callable[[], _Index]) -> _Index:
-    """The bank's index of ``kind`` at its current revision, built on first use; an
-    index of an earlier revision is dropped."""
-    key = (bank.uid, kind.__name__, bank.revision)
+def _cached(bank: Bank, build: Callable[[], VpdqIndex]) -> VpdqIndex:
+    """The bank's frame index at its current revision, built on first use; an index of
+    an earlier revision is dropped."""
+    key = (bank.uid, bank.revision)
     with _lock:
-        if isinstance(found := _cache.get(key), kind):
+        if (found := _cache.get(key)) is not None:
             _cache.move_to_end(key)
             return found
     index = build()
     with _lock:
-        for stale in [k for k in _cache if k[:2] == key[:2]]:
+        for stale in [k for k in _cache if k[0] == key[0]]:
             del _cache[stale]
         _cache[key] = index
         while len(_cache) > _CACHE_SIZE:
@@ -64,7 +61,7 @@ def vpdq_index(session: Session, bank: Bank) -> VpdqIndex:
         ).all()
         return VpdqIndex.build({str(i): video.VpdqHash.from_text(v) for i, v in rows})
 
-    return _cached(bank, VpdqIndex, build)
+    return _cached(bank, build)
 
 
 #: A query's matches in one bank: (entry, distance, the entry's variant, the query's form).
