@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.audit.models import AuditEvent
 from alliance.banks import distribution
@@ -468,4 +469,104 @@ def test_a_match_that_alerts_is_run_again_as_a_writer(fresh_db_url: str, tmp_pat
     with make_session_factory(engine)() as session:
         assert session.execute(select(func.count()).select_from(DeconflictionAlert)).scalar() == 1
         assert list(session.execute(select(MatchEvent.id)).scalars()) == [match["match_id"]]
+    engine.dispose()
+
+
+def _counting_route_matches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many match requests reached the route (alliance.banks.services.match)."""
+    calls: list[int] = []
+    original = banks.match
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(banks, "match", counted)
+    return calls
+
+
+def test_a_miss_is_answered_without_the_route_as_the_route_answers_it(
+    fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the key and the banks' rows at hand and the index loaded, a request that
+    matches nothing is answered by alliance.web.match_lane: the same answer, the same
+    headers, no session. Hits, large batches and anything the route refuses go to it."""
+    engine, app, headers = _served(fresh_db_url, tmp_path)
+    route = _counting_route_matches(monkeypatch)
+    far = flip_bits(pdq_hex(21), 100)
+    miss = {
+        "signals": [
+            {"signal_type": "pdq", "signal": far.upper()},  # answered normalised
+            {"signal_type": "pdq", "signal": pdq_hex(99), "forms": {"mirror": pdq_hex(98)}},
+        ],
+        "banks": ["events"],
+    }
+    with TestClient(app) as client:
+        first = client.post("/api/v1/match", headers=headers, json=miss)
+        assert first.status_code == 200 and len(route) == 1  # the key was read: the route
+        second = client.post("/api/v1/match", headers=headers, json=miss)
+        assert second.status_code == 200 and len(route) == 1  # the lane
+        assert second.json() == first.json()
+        assert second.json()["results"][0] == {
+            "signal_type": "pdq", "signal": far, "matches": [], "suppressed_by": []
+        }  # fmt: skip
+        assert second.headers["content-type"] == first.headers["content-type"]
+        assert second.headers["x-content-type-options"] == "nosniff"  # the middlewares' too
+
+        hit = client.post(
+            "/api/v1/match",
+            headers=headers,
+            json={"signals": [{"signal_type": "pdq", "signal": flip_bits(pdq_hex(21), 3)}]},
+        )
+        assert hit.status_code == 200 and len(route) == 2
+        assert hit.json()["results"][0]["matches"][0]["match_id"] >= 1
+
+        batch = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(200 + n)} for n in range(40)]}
+        assert client.post("/api/v1/match", headers=headers, json=batch).status_code == 200
+        assert len(route) == 3  # more hashes than the loop searches: on a worker thread
+
+        refused = [
+            ({**miss, "banks": ["no-such-bank"]}, 404),
+            ({"signals": [{"signal_type": "pdq", "signal": "not a hash"}]}, 400),
+            ({"signals": [{"signal_type": "md5", "signal": "0" * 32, "forms": {"a": "b"}}]}, 400),
+            ({"signals": []}, 422),
+        ]
+        for body, status in refused:
+            answer = client.post("/api/v1/match", headers=headers, json=body)
+            assert answer.status_code == status, (body, answer.text)
+        nul = client.post(
+            "/api/v1/match",
+            headers={**headers, "Content-Type": "application/json"},
+            content=b'{"signals": [{"signal_type": "pdq", "signal": "\\u0000"}]}',
+        )
+        assert nul.status_code == 400 and "NUL" in nul.text
+        assert client.post("/api/v1/match", json=miss).status_code == 401
+    engine.dispose()
+
+
+def test_what_changes_reaches_the_lane_at_once(fresh_db_url: str, tmp_path: Path) -> None:
+    """A new entry is matched, and a revoked key refused, by the next request after the
+    change made in this process (its flush forgets the rows and keys kept), though the
+    lane had answered the same request before."""
+    engine, app, headers = _served(fresh_db_url, tmp_path)
+    sessions = app.state.alliance.sessions  # the server's own: what its routes use
+    new = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(77)}]}
+    with TestClient(app) as client:
+        for _ in range(2):
+            answer = client.post("/api/v1/match", headers=headers, json=new)
+            assert answer.json()["results"][0]["matches"] == []
+        with sessions.begin() as session:
+            hotline = factories.organisation(session, OrgKind.hotline, "BE")
+            analyst = factories.principal(factories.user(session, hotline, Role.analyst))
+            factories.bank(session, hotline, name="newer")
+            banks.add_entries(
+                session, analyst, "newer", [EntryIn(signal_type="pdq", signal=pdq_hex(77))]
+            )
+        [found] = client.post("/api/v1/match", headers=headers, json=new).json()["results"]
+        assert [m["bank"] for m in found["matches"]] == ["newer"]
+
+        prefix = headers["Authorization"].split()[1][:12]  # alk_ and 8 hex digits
+        with sessions.begin() as session:
+            accounts.revoke_api_key(session, factories.OPERATOR, prefix)
+        assert client.post("/api/v1/match", headers=headers, json=new).status_code == 401
     engine.dispose()

@@ -122,14 +122,33 @@ def forget() -> None:
         _slots.clear()
 
 
+def _key(engine: Engine, bank: Bank) -> tuple[str, str]:
+    return engine.url.render_as_string(hide_password=True), bank.uid
+
+
+def _current(slot: _Slot, bank: Bank) -> BankIndex | None:
+    index = slot.index
+    if index is not None and index.revision == bank.revision and slot.compacted is None:
+        return index
+    return None
+
+
+def loaded_index(engine: Engine, bank: Bank) -> BankIndex | None:
+    """The bank's index as this process holds it, if it is current as of ``bank`` (its
+    revision) with no new base to adopt; None when :func:`bank_index` would read the
+    database or open a file. Lets a query that will touch nothing else skip the session."""
+    with _slots_lock:
+        slot = _slots.get(_key(engine, bank))
+    return None if slot is None else _current(slot, bank)
+
+
 def bank_index(session: Session, bank: Bank) -> BankIndex:
     """The bank's PDQ index, current as of ``bank`` (its revision): opened or built on
     first use, then brought up to date by deltas."""
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    slot = _slot((engine.url.render_as_string(hide_password=True), bank.uid))
-    index = slot.index
-    if index is not None and index.revision == bank.revision and slot.compacted is None:
+    slot = _slot(_key(engine, bank))
+    if (index := _current(slot, bank)) is not None:
         return index
     directory = session.info.get(INDEX_DIR_KEY)
     path = Path(directory) / f"pdq-{bank.uid}.pdqidx" if directory else None

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from alliance.banks import indexes
 from alliance.banks.models import Bank, BankEntry
@@ -106,8 +106,13 @@ def find_many(
     met = {key for best in closest for key in best}
     if not met:
         return [[] for _ in queries]
+    # The variants are not part of a match's answer (the index said which one matched):
+    # not loaded unless asked for, which saves a second query on every hit.
     entries = {
-        e.id: e for e in session.execute(select(BankEntry).where(BankEntry.id.in_(met))).scalars()
+        e.id: e
+        for e in session.execute(
+            select(BankEntry).where(BankEntry.id.in_(met)).options(lazyload(BankEntry.variants))
+        ).scalars()
     }
     return [[(entries[k], *best[k]) for k in best if k in entries] for best in closest]
 

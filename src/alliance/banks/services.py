@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.audit.models import AuditEvent
 from alliance.banks import formats, lookup, match_events
+from alliance.banks.indexes import BankIndex
 from alliance.banks.models import (
     Bank,
     BankEntry,
@@ -559,21 +560,8 @@ def match(
     ``every_bank``: the banks' rows as the caller read them lately (default: read now).
     """
     authorize(actor, Permission.MATCH_QUERY)
-    visible = visible_banks(session, actor, every_bank)
-    if request.banks:
-        by_name = {b.name: b for b in visible}
-        missing = [n for n in request.banks if n not in by_name]
-        if missing:
-            raise NotFound(f"no bank named {missing[0]!r}")
-        banks = [by_name[name] for name in dict.fromkeys(request.banks)]
-    else:
-        banks = visible
-    suppression = [b for b in visible if b.suppression]
-    targets = [b for b in banks if not b.suppression]
-    asked = [
-        (normalise_signal(query.signal_type, query.signal), _query_forms(query))
-        for query in request.signals
-    ]
+    targets, suppression = _banks_to_search(request, visible_banks(session, actor, every_bank))
+    asked = _asked(request)
     # Each bank is searched once for all the request's signals of a type (a PDQ batch is
     # one vectorised search), then each signal's matches are read off.
     found: dict[tuple[int, int], lookup.Found] = {}
@@ -615,6 +603,62 @@ def match(
             m.match_id = next(ids)
         result.matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
     return MatchResponse(results=results)
+
+
+def answer_if_nothing_matches(
+    actor: Principal,
+    request: MatchRequest,
+    every_bank: Sequence[Bank],
+    index_of: Callable[[Bank], BankIndex | None],
+) -> MatchResponse | None:
+    """:func:`match`'s answer to a request of PDQ signals that match nothing, found with
+    the banks' rows and indexes at hand (``index_of``: a bank's index if loaded and
+    current, else None) and nothing else: no session, no thread. None when the answer
+    needs the database: a hit (its entry is read, its event recorded), another signal
+    type, an index not at hand. Errors are raised as :func:`match` raises them.
+
+    Most queries of a platform's uploads are misses: the web server answers them on its
+    event loop this way (alliance.web.match_lane) and everything else through :func:`match`.
+    """
+    authorize(actor, Permission.MATCH_QUERY)
+    authorize(actor, Permission.BANK_READ)
+    if any(query.signal_type != "pdq" for query in request.signals):
+        return None
+    targets, suppression = _banks_to_search(request, [b for b in every_bank if can_see(actor, b)])
+    asked = _asked(request)
+    hashes = [hashed for value, forms in asked for hashed in (value, *forms.values())]
+    for bank in dict.fromkeys([*suppression, *targets]):
+        index = index_of(bank)
+        if index is None or any(index.search_many(hashes, bank.pdq_threshold)):
+            return None
+    return MatchResponse(
+        results=[
+            SignalResult(signal_type=query.signal_type, signal=value, matches=[])
+            for query, (value, _) in zip(request.signals, asked, strict=True)
+        ]
+    )
+
+
+def _banks_to_search(request: MatchRequest, visible: list[Bank]) -> tuple[list[Bank], list[Bank]]:
+    """The banks a request searches (the ones it names, or every one visible) and the
+    suppression banks that silence a signal, of those ``visible`` to the caller."""
+    if request.banks:
+        by_name = {b.name: b for b in visible}
+        missing = [n for n in request.banks if n not in by_name]
+        if missing:
+            raise NotFound(f"no bank named {missing[0]!r}")
+        banks = [by_name[name] for name in dict.fromkeys(request.banks)]
+    else:
+        banks = visible
+    return [b for b in banks if not b.suppression], [b for b in visible if b.suppression]
+
+
+def _asked(request: MatchRequest) -> list[tuple[str, dict[str, str]]]:
+    """Each signal normalised, with its further forms normalised."""
+    return [
+        (normalise_signal(query.signal_type, query.signal), _query_forms(query))
+        for query in request.signals
+    ]
 
 
 def _query_forms(query: SignalIn) -> dict[str, str]:

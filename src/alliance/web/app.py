@@ -42,6 +42,7 @@ from alliance.web.capacity import (
 from alliance.web.errors import document_errors, install_error_handlers
 from alliance.web.guards import guard_of
 from alliance.web.inputs import NulRefusalMiddleware
+from alliance.web.match_lane import MatchLane
 from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
@@ -161,6 +162,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(app)
     app.add_exception_handler(PoolTimeout, database_busy)
+    # Innermost: a match that finds nothing is answered on the event loop, after every
+    # check the middlewares below make (alliance.web.match_lane).
+    app.add_middleware(MatchLane, state=state)
     app.add_middleware(NulRefusalMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

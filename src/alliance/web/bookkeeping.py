@@ -41,6 +41,11 @@ class Throttle:
         self._lock = threading.Lock()
         self._last: dict[Hashable, float] = {}
 
+    def pending(self, key: Hashable) -> bool:
+        """Whether :meth:`due` would be true now, without counting this as the time."""
+        with self._lock:
+            return time.monotonic() - self._last.get(key, -self._seconds) >= self._seconds
+
     def due(self, key: Hashable) -> bool:
         now = time.monotonic()
         with self._lock:

@@ -32,11 +32,17 @@ class RecentBanks:
         self._lock = threading.Lock()
         self._rows: tuple[list[Bank], float] | None = None
 
-    def all(self, session: Session) -> list[Bank]:
-        """Every bank, read within the last ``seconds`` (through ``session`` if not)."""
+    def fresh(self) -> list[Bank] | None:
+        """Every bank, if read within the last ``seconds``; None if they are due a read."""
         with self._lock:
             if self._rows is not None and self._clock() < self._rows[1]:
                 return self._rows[0]
+            return None
+
+    def all(self, session: Session) -> list[Bank]:
+        """Every bank, read within the last ``seconds`` (through ``session`` if not)."""
+        if (rows := self.fresh()) is not None:
+            return rows
         # Copies that belong to no session: the request that read them may roll back,
         # which would expire its own objects under every other request using them.
         rows = [_copy(bank) for bank in banks.all_banks(session)]
