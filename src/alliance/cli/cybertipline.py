@@ -1,9 +1,11 @@
-"""``alliance cybertipline check|build|send|retract``: reports to NCMEC's CyberTipline.
+"""``alliance cybertipline check|build|status|send|retract``: reports to NCMEC's
+CyberTipline.
 
-``check`` and ``build`` work offline. ``send`` and ``retract`` run at the platform, with
-its own NCMEC credentials (``ALLIANCE_CYBERTIPLINE_URL``, ``_USERNAME``, ``_PASSWORD``)
-and its own media folder: the files go from there to NCMEC and nowhere else. The
-progress file is written after every step; run the same command again to resume.
+``check`` and ``build`` work offline. ``status``, ``send`` and ``retract`` run at the
+platform, with its own NCMEC credentials (``ALLIANCE_CYBERTIPLINE_URL``, ``_USERNAME``,
+``_PASSWORD``) and its own media folder: the files go from there to NCMEC and nowhere
+else. The progress file is written after every step; run the same command again to
+resume.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ if TYPE_CHECKING:  # imported by the commands that need them: the CLI starts fas
     from alliance.platforms.cybertipline.schemas import CaseReport
 
 app = typer.Typer(
-    help="Reports to NCMEC's CyberTipline: check, build, send, retract.",
+    help="Reports to NCMEC's CyberTipline: check, build, status, send, retract.",
     no_args_is_help=True,
 )
 
@@ -103,6 +105,15 @@ def _client() -> CyberTipline:
         timeout=settings.cybertipline_timeout_seconds,
     )
     return CyberTipline(http)
+
+
+@app.command("status")
+def status() -> None:
+    """Check that the CyberTipline answers and takes the configured credentials."""
+    tipline = _client()
+    with tipline.http:
+        answer = tipline.status()
+    typer.echo(f"{tipline.http.base_url}: {answer.description or 'ok'}")
 
 
 @app.command("send")

@@ -171,7 +171,7 @@ COMMANDS: dict[str, Command] = {
     "cybertipline": Command(
         "cybertipline",
         "app",
-        "Reports to NCMEC's CyberTipline: check, build, send, retract.",
+        "Reports to NCMEC's CyberTipline: check, build, status, send, retract.",
     ),
 }
 

@@ -92,6 +92,14 @@ def test_send_without_settings_is_a_configuration_error(
     assert "ALLIANCE_CYBERTIPLINE_URL" in capsys.readouterr().err
 
 
+def test_status(configured, capsys, monkeypatch) -> None:
+    assert main(["cybertipline", "status"]) == 0
+    assert "Remote User : esp-user" in capsys.readouterr().out
+    monkeypatch.setenv("ALLIANCE_CYBERTIPLINE_PASSWORD", "wrong")
+    get_settings.cache_clear()
+    assert main(["cybertipline", "status"]) == 3
+
+
 def test_send_resume_and_retract(configured, case_file: Path, media: Path, tmp_path: Path, capsys):
     progress = tmp_path / "progress.json"
     argv = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from alliance.demo.cybertipline import StandInCyberTipline
-from alliance.errors import Conflict, NotAuthenticated, NotFound
+from alliance.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from alliance.platforms.cybertipline.client import (
     ALREADY_FINISHED,
     SERVER_ERROR,
@@ -274,8 +274,6 @@ def test_a_report_ncmec_no_longer_holds_is_not_found(stand_in) -> None:
 def test_bad_input_opens_no_report(stand_in) -> None:
     data = case_data()
     data["files"][0]["hashes"]["md5"] = "0" * 31
-    from alliance.errors import InvalidInput
-
     with pytest.raises(InvalidInput):
         validated(CaseReport, **data)
     assert stand_in.calls == []
@@ -312,3 +310,18 @@ def test_a_lost_upload_answer_is_resumed_by_starting_over(stand_in) -> None:
     done = send(stand_in, member, progress=stopped)
     assert done.withdrawn_report_ids == [stopped.report_id]
     assert len(stand_in.finished_reports()) == 1
+
+
+def test_a_file_the_member_cannot_read_stops_the_flow_where_it_was(stand_in) -> None:
+    member = Member()
+
+    def gone(file: ReportedFile) -> bytes:
+        raise FileNotFoundError(file.file_name)
+
+    client = tipline(stand_in)
+    with client.http, pytest.raises(InvalidInput, match=r"first\.png"):
+        client.send(the_case(), open_file=gone, save=member.save)
+    assert member.last.stopped_at == "upload first.png"
+    assert member.last.report_id is not None
+    done = send(stand_in, member, progress=member.last)
+    assert_filed_once(stand_in, done)

@@ -34,6 +34,7 @@ alliance's hub.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -302,9 +303,12 @@ class CyberTipline:
         The unfinished report is retracted instead, and the case sent anew.
         """
         if progress.report_id is not None:
-            self._step("retract", progress, save, data={"id": progress.report_id})
+            # NotFound: NCMEC deleted the unfinished report already, withdrawn all the same
+            with contextlib.suppress(NotFound):
+                self._step("retract", progress, save, data={"id": progress.report_id})
             progress.withdrawn_report_ids.append(progress.report_id)
         progress.report_id = None
+        progress.stopped_at = progress.last_error = None
         progress.files = [FileProgress(file_name=state.file_name) for state in progress.files]
         self._saved(progress, save)
 
@@ -325,6 +329,8 @@ class CyberTipline:
     def status(self) -> Answer:
         """``GET /status``: whether the address answers and the credentials are taken."""
         response = self.http.get("/status")
+        if response.status_code == 401:
+            raise NotAuthenticated("NCMEC refused the credentials (HTTP 401) at status")
         answer = _answer(response, "status")
         if answer.code != OK:
             raise error_for("status", answer, response.headers.get("Request-ID"))
@@ -360,13 +366,18 @@ class CyberTipline:
                     raise _UploadAnswerLost from exc
                 last = f"no answer ({type(exc).__name__})"
                 continue
+            except AllianceError as exc:  # the member's storage could not give the file
+                raise self._stop(progress, save, where, exc) from None
+            except OSError as exc:
+                unreadable = InvalidInput(f"{what}: the member's copy cannot be read ({exc})")
+                raise self._stop(progress, save, where, unreadable) from None
             request_id = response.headers.get("Request-ID")
             if response.status_code == 401 and not response.content:
-                error = NotAuthenticated(
+                refused = NotAuthenticated(
                     f"NCMEC refused the credentials (HTTP 401) at {step}: check the "
                     "CyberTipline username and password"
                 )
-                raise self._stop(progress, save, where, error)
+                raise self._stop(progress, save, where, refused)
             try:
                 answer = _answer(response, step)
             except CyberTiplineError as exc:
