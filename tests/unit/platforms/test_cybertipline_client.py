@@ -325,3 +325,13 @@ def test_a_file_the_member_cannot_read_stops_the_flow_where_it_was(stand_in) -> 
     assert member.last.report_id is not None
     done = send(stand_in, member, progress=member.last)
     assert_filed_once(stand_in, done)
+
+
+def test_a_refusal_is_not_retried(stand_in) -> None:
+    # a refusal is final: repeating the same document cannot help
+    stand_in.fail("submit", "code", code=VALIDATION_FAILED)
+    member = Member()
+    with pytest.raises(ReportRefused, match="4100"):
+        send(stand_in, member)
+    assert [c.step for c in stand_in.calls] == ["submit"]
+    assert member.last.report_id is None and member.last.stopped_at == "submit"

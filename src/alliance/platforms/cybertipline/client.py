@@ -387,7 +387,8 @@ class CyberTipline:
                 raise self._stop(progress, save, where, exc) from None
             if answer.code == OK:
                 return answer
-            if answer.code in RETRYABLE_CODES or response.status_code >= 500:
+            # NCMEC's code, when there is one, says whether to try again, not the status
+            if answer.code in RETRYABLE_CODES:
                 last = f"NCMEC answered {answer.code} ({answer.description})"
                 continue
             # The step we asked for is what NCMEC says is already done: an earlier attempt
