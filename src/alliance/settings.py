@@ -248,6 +248,19 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Use STARTTLS with the SMTP server.")
     smtp_username: str = Field("", description="SMTP login; empty: no authentication.")
     smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password.")
+    cybertipline_url: str = Field(
+        "",
+        description="Base address of NCMEC's CyberTipline reporting API, for a platform "
+        "that reports with `alliance cybertipline send`: NCMEC's test or production "
+        "address, or a stand-in. No default: empty, nothing is sent.",
+    )
+    cybertipline_username: str = Field("", description="The member's CyberTipline login.")
+    cybertipline_password: SecretStr = Field(
+        SecretStr(""), description="The member's CyberTipline password."
+    )
+    cybertipline_timeout_seconds: float = Field(
+        60.0, gt=0, le=3600, description="How long one CyberTipline call may take."
+    )
     geo_country_db: Path | None = Field(
         None,
         description="MaxMind-format .mmdb with country by IP (e.g. GeoLite2-Country). "
