@@ -55,6 +55,11 @@ VERSION = 1
 #: Largest radius the index answers exactly (Meta's recommended PDQ threshold).
 MAX_RADIUS = MATCH_THRESHOLD
 DEFAULT_BANK = "default"
+#: Queries searched together by search_many. Measured from 100k to 10M hashes, 16-32 is
+#: fastest a query at every size: larger chunks gather more candidates than the CPU's
+#: caches hold (256 cost twice as much a query at 10M), smaller ones repeat numpy's
+#: per-call overhead.
+CHUNK = 16
 
 U64 = NDArray[np.uint64]
 _ONE = np.uint64(1)
@@ -417,7 +422,7 @@ class PdqIndex:
         radius: int = MATCH_THRESHOLD,
         *,
         banks: Collection[str] | None = None,
-        chunk: int = 256,
+        chunk: int = CHUNK,
     ) -> list[list[Match]]:
         """:meth:`search` for many queries at once (vectorised; faster per query)."""
         check_radius(radius)
