@@ -1,31 +1,45 @@
-"""``POST /api/v1/match`` answered on the event loop when nothing matches.
+"""``POST /api/v1/match`` run without the route's machinery when it can be.
 
-Most queries a platform sends are misses, and a miss needs no database: the caller's key
-was accepted within the last second (:mod:`alliance.web.recent_keys`), the banks' rows
-were read within the last half second (:mod:`alliance.web.recent_banks`) and each bank's
-index is mapped and current. Through the route, such a request still costs a session, a
-dependency or two and a hop to a worker thread each, which is most of its time on a busy
-server (docs/scale.md). This middleware answers it itself, with the answer the route would
-give (:func:`alliance.banks.services.answer_if_nothing_matches`), and hands every other
-request to the route untouched, its body replayed: a hit (its entries are read and its
-event recorded), a key or the banks' rows due a read, an index to open or catch up, a
-request the route would refuse (which it then refuses, audited, as always), a cookie
-instead of a key, a body that is not JSON, and large batches (searched on a worker thread
-so that the loop keeps serving others while they run).
+A match request through the route costs a session opened and closed by a dependency, the
+guard, the endpoint and the response each on a worker thread (four hops), and a walk past
+every route before it: most of its time on a busy server when the search itself takes a
+fraction of a millisecond (docs/scale.md). With the caller's key accepted within the last
+second (:mod:`alliance.web.recent_keys`) and the banks' rows read within the last half
+second (:mod:`alliance.web.recent_banks`), this middleware runs it itself:
 
-It sits inside the app's other middlewares (security headers, body limit, admission, NUL
-refusal), which apply to its answers as to the route's.
+- a request that matches nothing, against indexes already mapped and current, is answered
+  on the event loop (:func:`alliance.banks.services.answer_if_nothing_matches`): no
+  session, no thread; at most :data:`INLINE_HASHES` hashes, so that a large batch never
+  holds the loop;
+- any other (a hit, whose entries are read and event recorded; a large batch; an index to
+  open or catch up) runs :func:`alliance.banks.services.match` in one worker thread, in a
+  transaction committed as the route commits it.
+
+The answers are the route's. Everything else goes to the route untouched, its body
+replayed: a key or the banks' rows due a read, a key whose use is due to be noted, a
+cookie instead of a key, a body that does not parse, a request the route refuses (which
+it then refuses, audited, as always), and a run that failed (it wrote nothing: the route
+runs it again and answers its error). It sits inside the app's other middlewares
+(security headers, body limit, admission, NUL refusal), which apply to its answers too,
+and a run that must write on SQLite is run again as a writer by admission, as the
+route's is (alliance.web.capacity).
 """
 
 from __future__ import annotations
 
+import anyio.to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alliance.accounts.policy import Principal
 from alliance.banks import indexes
 from alliance.banks import services as banks
+from alliance.banks.models import Bank
 from alliance.banks.schemas import MatchRequest
 from alliance.errors import AllianceError
 from alliance.web.state import AppState
+
+_Prepared = tuple[Principal, MatchRequest, list[Bank]]
 
 PATH = "/api/v1/match"
 #: Hashes (signals and their forms) searched on the loop at most; more go to a thread.
@@ -52,9 +66,19 @@ class MatchLane:
         except Exception as refused:  # the NUL check, raised as the body is read
             await self.app(scope, _raising(refused, receive), send)
             return
-        answer = None
+        prepared = None
         if received and received[-1]["type"] == "http.request":
-            answer = self._answer(scope, b"".join(m.get("body", b"") for m in received))
+            prepared = self._prepare(scope, b"".join(m.get("body", b"") for m in received))
+        answer = None
+        if prepared is not None:
+            try:
+                answer = self._miss(*prepared)
+                if answer is None:
+                    answer = await anyio.to_thread.run_sync(self._match, *prepared)
+            except (AllianceError, SQLAlchemyError):
+                # Refused, or failed and rolled back: the route runs it again and answers
+                # its error as it answers every error (a refusal audited).
+                answer = None
         if answer is None:
             await self.app(scope, _replaying(received, receive), send)
             return
@@ -70,8 +94,8 @@ class MatchLane:
         )
         await send({"type": "http.response.body", "body": answer})
 
-    def _answer(self, scope: Scope, body: bytes) -> bytes | None:
-        """The response body for a miss, or None: the route answers."""
+    def _prepare(self, scope: Scope, body: bytes) -> _Prepared | None:
+        """Who asks what of which banks, if all is at hand; None: the route answers."""
         headers = dict(scope["headers"])
         if not headers.get(b"content-type", b"").startswith(b"application/json"):
             return None
@@ -90,16 +114,26 @@ class MatchLane:
             request = MatchRequest.model_validate_json(body)
         except ValueError:
             return None
+        return principal, request, every_bank
+
+    def _miss(
+        self, principal: Principal, request: MatchRequest, every_bank: list[Bank]
+    ) -> bytes | None:
+        """The answer if nothing matches, found on the loop; None: run :meth:`_match`."""
         if sum(1 + len(query.forms or {}) for query in request.signals) > INLINE_HASHES:
             return None
         engine = self.state.engine
-        try:
-            response = banks.answer_if_nothing_matches(
-                principal, request, every_bank, lambda bank: indexes.loaded_index(engine, bank)
-            )
-        except AllianceError:
-            return None  # refused: the route refuses it again, and audits the refusal
+        response = banks.answer_if_nothing_matches(
+            principal, request, every_bank, lambda bank: indexes.loaded_index(engine, bank)
+        )
         return None if response is None else response.model_dump_json().encode()
+
+    def _match(self, principal: Principal, request: MatchRequest, every_bank: list[Bank]) -> bytes:
+        """The route's work, on a worker thread: the match in a transaction, committed."""
+        with self.state.sessions() as session:
+            response = banks.match(session, principal, request, every_bank)
+            session.commit()
+        return response.model_dump_json().encode()
 
 
 def _replaying(received: list[Message], receive: Receive) -> Receive:
