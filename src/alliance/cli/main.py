@@ -168,6 +168,11 @@ COMMANDS: dict[str, Command] = {
     "legal": Command("legal", "app", "The legal-framework matrix of the member countries."),
     "library": Command("library", "app", "The awareness and best-practice library."),
     "report": Command("report", "app", "The alliance's progress report."),
+    "dsa": Command(
+        "dsa",
+        "app",
+        "Statements of reasons for the EU's DSA Transparency Database: check, submit.",
+    ),
 }
 
 
