@@ -151,3 +151,15 @@ def test_submit_needs_a_url_and_a_token(run: Run, files: tuple[Path, Path]) -> N
     path, token = files
     assert run("dsa", "submit", str(path), "--token-file", str(token)).code == 7
     assert run("dsa", "submit", str(path), "--url", "http://127.0.0.1:9").code == 7
+
+
+def test_an_organisations_trusted_flagger_status(run: Run) -> None:
+    assert run("jurisdictions", "add", "nl", "Netherlands").code == 0
+    args = ("orgs", "add", "nl-hotline", "--name", "Hotline NL", "--kind", "hotline")
+    assert run(*args, "--country", "NL").code == 0
+    awarded = run("orgs", "trusted-flagger", "nl-hotline", "--awarded-by", "ACM (NL)")
+    assert awarded.code == 0 and "a trusted flagger, awarded by ACM (NL)" in awarded.out
+    withdrawn = run("orgs", "trusted-flagger", "nl-hotline", "--withdrawn")
+    assert withdrawn.code == 0 and "not a trusted flagger" in withdrawn.out
+    assert run("orgs", "trusted-flagger", "nl-hotline").code == 2
+    assert run("orgs", "trusted-flagger", "nobody", "--withdrawn").code == 4
