@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 
+import httpx
 import pytest
 
 from alliance.demo.dsa_database import StandInTransparencyDatabase
@@ -164,8 +165,6 @@ def test_a_bad_token_stops_with_nothing_stored(database: StandInTransparencyData
 def test_the_stand_in_refuses_what_the_database_refuses(
     database: StandInTransparencyDatabase,
 ) -> None:
-    import httpx
-
     headers = {"Authorization": f"Bearer {TOKEN}"}
     bad = {**statements(1)[0].to_api(), "territorial_scope": ["US"]}
     answer = httpx.post(
@@ -188,3 +187,37 @@ def test_a_client_needs_an_http_url_and_a_token() -> None:
         TransparencyDatabase("http://127.0.0.1:9", " ")
     with pytest.raises(InvalidInput, match="not a progress record"):
         Progress.from_json({"statements": {}})
+
+
+def test_a_429_waits_at_least_its_retry_after() -> None:
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "7"}, text="Limit Reached."),
+            httpx.Response(201, json={"statements": [{"puid": "case-0", "uuid": "u-0"}]}),
+        ]
+    )
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: next(answers))
+    with TransparencyDatabase(
+        "http://127.0.0.1:9", TOKEN, transport=transport, sleep=waits.append
+    ) as tdb:
+        progress = tdb.submit(statements(1))
+    assert waits == [7.0]
+    assert progress.entries["case-0"].uuid == "u-0"
+
+
+def test_a_refusal_of_the_whole_call_stops_the_run() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        message = "The statements field is required."
+        return httpx.Response(422, json={"message": message, "errors": {"statements": [message]}})
+
+    progress = Progress()
+    with (
+        TransparencyDatabase(
+            "http://127.0.0.1:9", TOKEN, transport=httpx.MockTransport(answer)
+        ) as tdb,
+        pytest.raises(InvalidInput, match="The statements field is required"),
+    ):
+        tdb.submit(statements(2), progress)
+    assert progress.puids(State.pending) == ["case-0", "case-1"]
+    assert "answered 422" in progress.stopped
