@@ -221,3 +221,12 @@ def test_a_refusal_of_the_whole_call_stops_the_run() -> None:
         tdb.submit(statements(2), progress)
     assert progress.puids(State.pending) == ["case-0", "case-1"]
     assert "answered 422" in progress.stopped
+
+
+def test_two_statements_with_one_puid_are_refused_before_sending(
+    database: StandInTransparencyDatabase,
+) -> None:
+    twice = [*statements(2), statements(1)[0]]
+    with client(database) as tdb, pytest.raises(InvalidInput, match="puid of its own"):
+        tdb.submit(twice)
+    assert database.calls == []

@@ -131,6 +131,11 @@ def test_the_user_notice_names_a_notifier_and_a_narrower_scope() -> None:
         ({"decision_facts": "x" * 5001}, "decision_facts", "5000"),
         ({"colour": "red"}, "colour", "Extra inputs"),
         (
+            {"decision_ground_reference_url": "javascript:alert(1)"},
+            "decision_ground_reference_url",
+            "not a web address",
+        ),
+        (
             {"content_type": ["CONTENT_TYPE_OTHER"]},
             "content_type_other",
             "CONTENT_TYPE_OTHER",

@@ -243,6 +243,11 @@ class TransparencyDatabase:
         """
         if not 1 <= batch_size <= BATCH_MAX:
             raise errors.InvalidInput(f"a batch holds 1 to {BATCH_MAX} statements")
+        puids = [s.puid for s in statements]
+        if len(set(puids)) != len(puids):
+            # The database would answer the repeat as a duplicate of a statement it does
+            # not hold: refused here, before anything is sent.
+            raise errors.InvalidInput("each statement needs a puid of its own", field="puid")
         progress = progress if progress is not None else Progress()
         progress.add(s.puid for s in statements)
         progress.stopped = ""

@@ -39,6 +39,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from alliance.errors import InvalidInput
+from alliance.validation import web_address
 
 BATCH_MAX = 100
 PUID_MAX = 500
@@ -226,6 +227,16 @@ def _language(value: Any) -> Any:
     raise ValueError(f"{str(value)[:20]!r} is not an ISO 639-1 language code")
 
 
+def _url(value: Any) -> Any:
+    """Laravel's ``url`` rule, as far as a link to a law or terms needs: http(s), a host."""
+    if isinstance(value, str):
+        try:
+            return web_address(value, field="decision_ground_reference_url")
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+    return value
+
+
 def _keyword(value: Any) -> Any:
     if value in KEYWORDS:
         return value
@@ -250,7 +261,9 @@ class Statement(BaseModel):
     end_date_account_restriction: ApiDate | None = None
 
     decision_ground: DecisionGround
-    decision_ground_reference_url: Annotated[str, Field(max_length=500)] | None = None
+    decision_ground_reference_url: (
+        Annotated[str, BeforeValidator(_url), Field(max_length=500)] | None
+    ) = None
     illegal_content_legal_ground: Short | None = None
     illegal_content_explanation: Annotated[str, Field(max_length=2000)] | None = None
     incompatible_content_ground: Short | None = None
