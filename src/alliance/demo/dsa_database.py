@@ -21,10 +21,14 @@ answer within the client's timeout, nothing stored), ``"lost"`` (stored, then 50
 an answer is lost on the way) or ``"late"`` (stored, then the stall); :meth:`refuse` makes
 its validation refuse a puid's field, as the real database would refuse what changed
 rules no longer take.
+
+To try ``alliance dsa submit`` by hand: ``python -m alliance.demo.dsa_database --token-file
+FILE`` serves it on http://127.0.0.1:8027 until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import socket
 import threading
@@ -32,6 +36,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
@@ -43,6 +48,7 @@ from starlette.routing import Route
 from alliance.platforms.dsa.schemas import BATCH_MAX, StatementInvalid, parse_statement
 
 HOST = "127.0.0.1"
+DEFAULT_PORT = 8027
 PLATFORM_NAME = "Alliance demo platform"
 Failure = Literal["error", "stall", "lost", "late"]
 _DUPLICATE_IN_CALL = "The platform identifier(s) are not all unique within this call."
@@ -266,3 +272,27 @@ async def _body(request: Request) -> Any:
         return await request.json()
     except ValueError:
         return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m alliance.demo.dsa_database",
+        description="A stand-in DSA Transparency Database on 127.0.0.1, until Ctrl-C.",
+    )
+    parser.add_argument("--token-file", type=Path, required=True, help="the Bearer token")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    token = args.token_file.read_text(encoding="utf-8").strip()
+    with StandInTransparencyDatabase(token, port=args.port) as database:
+        print(f"stand-in Transparency Database at {database.url} (Ctrl-C stops it)")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        print(f"{len(database.stored)} statements stored")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -134,7 +134,7 @@ def explanation(removal: Removal) -> str:
         else ""
     )
     return (
-        f"The content matched an entry of the {removal.bank} hash list of known child sexual "
+        f"The content matched an entry of the hash list '{removal.bank}' of known child sexual "
         f"abuse material{category}{assessed}. Possessing and distributing such material is "
         f"a criminal offence in every EU and EEA Member State."
     )
