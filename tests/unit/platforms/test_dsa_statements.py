@@ -129,6 +129,7 @@ def test_the_user_notice_names_a_notifier_and_a_narrower_scope() -> None:
         ({"application_date": "2019-12-31"}, "application_date", "2020-01-01"),
         ({"automated_detection": "yes"}, "automated_detection", "automated_detection"),
         ({"decision_facts": "x" * 5001}, "decision_facts", "5000"),
+        ({"decision_facts": "   "}, "decision_facts", "is required"),
         ({"colour": "red"}, "colour", "Extra inputs"),
         (
             {"decision_ground_reference_url": "javascript:alert(1)"},

@@ -320,6 +320,8 @@ class Statement(BaseModel):
 
     @model_validator(mode="after")
     def _check_the_rules(self) -> Statement:
+        if not self.decision_facts.strip():  # the database trims strings: blank is absent
+            raise _rule("decision_facts", "is required")
         if not PUID_RE.fullmatch(self.puid):
             raise _rule("puid", "may hold only the letters A-Z, a-z, digits, '-' and '_'")
         if not (
