@@ -319,6 +319,17 @@ class Settings(BaseSettings):
         description="`alliance serve` runs a worker thread in-process (demo). Turn off when "
         "separate `alliance worker` processes run.",
     )
+    dsa_url: str = Field(
+        "",
+        description="The EU DSA Transparency Database API that `alliance dsa submit` sends "
+        "statements of reasons to (the Commission's site or its sandbox). No default: "
+        "nothing is sent until it is set, or --url is given.",
+    )
+    dsa_token_file: Path | None = Field(
+        None,
+        description="File holding the platform's Transparency Database API token (Bearer), "
+        "for `alliance dsa submit` when --token-file is not given.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

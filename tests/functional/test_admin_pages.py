@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alliance.accounts import services as accounts
 from alliance.accounts.permissions import PERMISSION_LABELS, OrgKind, Permission, Role
 from alliance.audit import SYSTEM, EventType, record
 from alliance.audit.models import AuditEvent
@@ -319,10 +320,30 @@ def test_organisations_show_kinds_and_countries_in_words(client: TestClient, wor
     assert world.orgs[OrgKind.industry].name in filtered
     assert world.orgs[OrgKind.hotline].name not in filtered
     rows = _csv(client.get("/orgs?kind=industry&format=csv").text)
-    assert rows[0] == ["Name", "Short name", "Kind", "Country", "Active", "Added (UTC)"]
+    assert rows[0] == [
+        "Name",
+        "Short name",
+        "Kind",
+        "Country",
+        "Active",
+        "Added (UTC)",
+        "Trusted flagger, awarded by",
+    ]
     assert [r[:5] for r in rows[1:]] == [
         [world.orgs[OrgKind.industry].name, "w-industry", "Industry", "Land US", "yes"]
     ]
+
+
+def test_organisations_show_a_trusted_flaggers_coordinator(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    hotline = world.orgs[OrgKind.hotline]
+    with sessions.begin() as session:
+        accounts.set_trusted_flagger(session, factories.OPERATOR, hotline.slug, "ACM Example")
+    log_in(client, world.usernames[Role.secretariat_admin])
+    assert "<td>awarded by ACM Example</td>" in client.get("/orgs").text
+    rows = _csv(client.get("/orgs?kind=hotline&format=csv").text)
+    assert rows[1][-1] == "ACM Example"
 
 
 # --- API keys ------------------------------------------------------------------------

@@ -32,6 +32,9 @@ class Organisation(Base):
     country_code: Mapped[str] = mapped_column(ForeignKey("jurisdictions.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A trusted flagger under the EU Digital Services Act, Art. 22: the Digital Services
+    # Coordinator that awarded the status (e.g. "ACM, the Netherlands"); None without it.
+    trusted_flagger_awarded_by: Mapped[str | None] = mapped_column(String(200))
 
     jurisdiction: Mapped[Jurisdiction] = relationship(lazy="joined")
 

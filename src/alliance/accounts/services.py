@@ -163,6 +163,39 @@ def get_organisation(session: Session, actor: Principal, slug: str) -> Organisat
     return org
 
 
+def set_trusted_flagger(
+    session: Session, actor: Principal, slug: str, awarded_by: str | None
+) -> Organisation:
+    """Record that organisation ``slug`` is a trusted flagger under the EU Digital Services
+    Act, Art. 22, awarded by ``awarded_by`` (the Digital Services Coordinator), or, with
+    None, that it is not (any more). Notices sent for it say so."""
+    authorize(actor, Permission.ORG_MANAGE)
+    org = _org_by_slug(session, slug)
+    if org is None:
+        raise NotFound(f"no organisation named {slug!r}")
+    awarded_by = " ".join(awarded_by.split()) if awarded_by is not None else None
+    if awarded_by is not None and not 1 <= len(awarded_by) <= 200:
+        raise InvalidInput(
+            "name the Digital Services Coordinator that awarded the status (1-200 characters)",
+            field="trusted_flagger_awarded_by",
+        )
+    if awarded_by is not None and "\x00" in awarded_by:
+        raise InvalidInput("must not contain NUL characters", field="trusted_flagger_awarded_by")
+    before = org.trusted_flagger_awarded_by
+    org.trusted_flagger_awarded_by = awarded_by
+    session.flush()
+    record(
+        session,
+        actor,
+        EventType.ORG_UPDATED,
+        "organisation",
+        org.id,
+        {"trusted_flagger_awarded_by": {"before": before, "after": awarded_by}},
+        organisation_id=org.id,
+    )
+    return org
+
+
 def _org_by_slug(session: Session, slug: str) -> Organisation | None:
     return session.execute(
         select(Organisation).where(Organisation.slug == slug)

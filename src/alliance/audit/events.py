@@ -97,4 +97,7 @@ class EventType(StrEnum):
     LIBRARY_IMPORTED = "library:imported"
     LIBRARY_EXPORTED = "library:exported"
 
+    DSA_STATEMENTS_SUBMITTED = "dsa_statements:submitted"
+    DSA_SUBMISSION_STOPPED = "dsa_submission:stopped"
+
     DEMO_BUILT = "demo:built"

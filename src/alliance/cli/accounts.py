@@ -17,6 +17,7 @@ from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, 
 from alliance.cli import context
 from alliance.cli.output import OutputFormat, console, emit
 from alliance.db.base import utcnow
+from alliance.errors import InvalidInput
 from alliance.validation import validated
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, json, jsonl or csv")]
@@ -73,6 +74,30 @@ def add_org(
     with context.unit_of_work() as session:
         org = accounts.create_organisation(session, context.operator(), data)
         console.print(f"added organisation {org.slug} ({org.kind}, {org.country_code})")
+
+
+@orgs_app.command("trusted-flagger")
+def trusted_flagger(
+    slug: Annotated[str, typer.Argument(help="the organisation, e.g. nl-hotline")],
+    awarded_by: Annotated[
+        str | None,
+        typer.Option(help="the Digital Services Coordinator that awarded the status"),
+    ] = None,
+    withdrawn: Annotated[
+        bool, typer.Option("--withdrawn", help="the organisation no longer has the status")
+    ] = False,
+) -> None:
+    """Record an organisation's trusted-flagger status (EU DSA Art. 22): its notices say so."""
+    if withdrawn == (awarded_by is not None):
+        raise InvalidInput("give either --awarded-by COORDINATOR or --withdrawn")
+    with context.unit_of_work() as session:
+        org = accounts.set_trusted_flagger(session, context.operator(), slug, awarded_by)
+        status = (
+            f"a trusted flagger, awarded by {org.trusted_flagger_awarded_by}"
+            if org.trusted_flagger_awarded_by
+            else "not a trusted flagger"
+        )
+        console.print(f"{org.slug} is {status}")
 
 
 @orgs_app.command("list")

@@ -173,6 +173,11 @@ COMMANDS: dict[str, Command] = {
         "app",
         "Reports to NCMEC's CyberTipline: check, build, status, send, retract.",
     ),
+    "dsa": Command(
+        "dsa",
+        "app",
+        "Statements of reasons for the EU's DSA Transparency Database: check, submit.",
+    ),
 }
 
 

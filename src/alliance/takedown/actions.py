@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, lazyload, sessionmaker
 from sqlalchemy.orm.interfaces import ORMOption
 
 from alliance import references
+from alliance.accounts.models import Organisation
 from alliance.audit import EventType, record
 from alliance.audit.services import SYSTEM, AuditEntry, append_many
 from alliance.db.base import utcnow
@@ -62,7 +63,13 @@ from alliance.takedown.models import (
     ReportItem,
     ScheduledAction,
 )
-from alliance.takedown.notices import NoticeDeliveryError, NoticeLine, NoticeMessage, NoticeSender
+from alliance.takedown.notices import (
+    Assessor,
+    NoticeDeliveryError,
+    NoticeLine,
+    NoticeMessage,
+    NoticeSender,
+)
 from alliance.takedown.routing import apply_hosting, country_route
 from alliance.takedown.schedule import ActionKey
 
@@ -451,6 +458,7 @@ def _notice_lines(
             .group_by(ReportItem.item_id)
         ).all()
     )
+    assessors = _assessors(session, item_ids)
     new: list[dict[str, Any]] = []
     resend: list[int] = []
     notices: dict[int, str] = {}  # action: its notice's reference
@@ -508,9 +516,35 @@ def _notice_lines(
                 first_reported_at=first_reports.get(item.id, item.received_at),
                 notice_sequence=item.notice_count + 1,
                 first_notice_at=item.first_notice_at,
+                assessed_by=assessors.get(item.id),
             ),
         )
     return lines
+
+
+def _assessors(session: Session, item_ids: list[int]) -> dict[int, Assessor]:
+    """Each item's assessing organisation (its latest assessment's), for the notice's
+    explanation and the organisation's trusted-flagger status (DSA Art. 16(2)(a), 22)."""
+    latest = (
+        select(func.max(Assessment.id).label("id"))
+        .where(among(session, Assessment.item_id, item_ids))
+        .group_by(Assessment.item_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Assessment.item_id,
+            Organisation.name,
+            Organisation.country_code,
+            Organisation.trusted_flagger_awarded_by,
+        )
+        .join(latest, latest.c.id == Assessment.id)
+        .join(Organisation, Organisation.id == Assessment.organisation_id)
+    )
+    return {
+        row.item_id: Assessor(row.name, row.country_code, row.trusted_flagger_awarded_by)
+        for row in rows
+    }
 
 
 def _gather(

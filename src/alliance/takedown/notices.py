@@ -7,14 +7,25 @@ for webhooks) and hands it to a :class:`NoticeSender`.
 What a notice says follows the EU Digital Services Act, Art. 16(2), which the notices of
 the other alliance countries' procedures also satisfy:
 
-(a) the reasons: child sexual abuse material, and under which classification it was
-    assessed (``baseline``: illegal in every alliance country, the INTERPOL baseline;
-    ``national``: illegal under the law of the assessing country);
+(a) a substantiated explanation of why the content is illegal: child sexual abuse
+    material, an offence in every EU member state (Directive 2011/93/EU, Art. 5); under
+    which classification each item was assessed (``baseline``: illegal in every alliance
+    country, the INTERPOL baseline; ``national``: illegal under the law of the assessing
+    country) and by which hotline or agency. The material itself is never described: the
+    classification and who assessed it are the substantiation, and a description would
+    repeat the abuse;
 (b) the exact location: each URL on a line of its own, starting ``URL: ``;
 (c) the notifier's name and e-mail. Art. 16(2)(c) lets notices about child sexual abuse
     offences omit the notifier's identity; Alliance names the organisation (never a
     person) so the provider can reply and verify the notice;
-(d) a statement of the notifier's bona fide belief that the notice is accurate.
+(d) a statement of the notifier's bona fide belief that the notice is accurate and
+    complete.
+
+When every item of a message was assessed by one organisation, the notice is sent on its
+behalf and names it; when that organisation is a trusted flagger (Art. 22,
+``Organisation.trusted_flagger_awarded_by``), the notice says so with the Digital Services
+Coordinator that awarded the status, so that the provider gives it priority (Art. 22(1)).
+Each item also names its assessing organisation and that organisation's status.
 
 It also asks for expeditious removal and for preservation of data for law enforcement,
 and tells the provider *not* to download the content or send it to the notifier. A notice
@@ -64,9 +75,19 @@ SMTP_TIMEOUT_SECONDS = 30.0
 WEBHOOK_USER_AGENT = "Alliance-notice/0.1 (+notice-and-takedown)"
 WRAP_WIDTH = 76
 _LIST_ITEM = re.compile(r"^\d+\. ")
-_FIELD = re.compile(r"^(Reason|Hosting|Notice|Notices sent to the provider|Notifier status): ")
+_FIELD = re.compile(
+    r"^(Reason|Hosting|Notice|Notices sent to the provider|Notifier status|Assessed by"
+    r"|Trusted flagger|Why it is illegal): "
+)
 
 REASON = "child sexual abuse material"
+ILLEGALITY = (
+    "Why it is illegal: making, distributing, offering or making available child sexual "
+    "abuse material is a criminal offence in every EU member state (Directive 2011/93/EU, "
+    "Article 5) and in every alliance country. Each item below gives the classification "
+    "under which a hotline or agency analyst assessed it, and who assessed it; the "
+    "material itself is not described."
+)
 CLASSIFICATION_REASONS: Mapping[str, str] = {
     "baseline": "classification 'baseline': meets the INTERPOL baseline criteria, "
     "illegal in every alliance country",
@@ -88,6 +109,18 @@ class NoticeDeliveryError(AllianceError):
 
 
 @dataclass(frozen=True)
+class Assessor:
+    """The organisation whose assessment a notified URL rests on (a hotline, an agency).
+
+    ``trusted_flagger_awarded_by`` names the Digital Services Coordinator that made it a
+    trusted flagger (EU DSA Art. 22); None when it is not one."""
+
+    name: str
+    country_code: str | None = None
+    trusted_flagger_awarded_by: str | None = None
+
+
+@dataclass(frozen=True)
 class NoticeLine:
     """One notified URL. ``notice_sequence`` is 1 for the first notice, 2.. for re-notices.
 
@@ -103,6 +136,7 @@ class NoticeLine:
     first_reported_at: datetime
     notice_sequence: int
     first_notice_at: datetime | None = None
+    assessed_by: Assessor | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +159,28 @@ class NoticeMessage:
 class NoticeSender(Protocol):
     def send(self, message: NoticeMessage) -> None:
         """Deliver the message or raise :class:`NoticeDeliveryError`."""
+
+
+def sent_on_behalf_of(message: NoticeMessage) -> Assessor | None:
+    """The organisation a message is sent for: the one that assessed every item in it
+    (None when items were assessed by different organisations, or by none named)."""
+    assessors = {line.assessed_by for line in message.lines}
+    if len(assessors) != 1:
+        return None
+    return assessors.pop()
+
+
+def trusted_flagger_text(assessor: Assessor) -> str:
+    """The Art. 22 sentence for a trusted flagger (empty for an organisation without it)."""
+    if not assessor.trusted_flagger_awarded_by:
+        return ""
+    return (
+        f"Trusted flagger: {_one_line(assessor.name)} is a trusted flagger under Article 22 "
+        f"of the EU Digital Services Act, a status awarded by "
+        f"{_one_line(assessor.trusted_flagger_awarded_by)}. Where you provide an online "
+        "platform, notices submitted by trusted flaggers are to be given priority and "
+        "processed and decided upon without undue delay (Art. 22(1))."
+    )
 
 
 # Composing ----------------------------------------------------------------------------
@@ -178,8 +234,10 @@ def compose_text(message: NoticeMessage, settings: Settings) -> tuple[str, str]:
             "Services Act (Regulation (EU) 2022/2065) and the notice-and-takedown "
             "procedures of the Alliance member countries.",
             "",
-            f"{notifier} has assessed the content at the {_count(len(lines), 'URL')} below "
-            "as child sexual abuse material.",
+            f"{_assessed_by_whom(message, notifier)} the content at the "
+            f"{_count(len(lines), 'URL')} below as child sexual abuse material.",
+            "",
+            ILLEGALITY,
         ]
         if repeat > 1:
             out += [
@@ -193,8 +251,14 @@ def compose_text(message: NoticeMessage, settings: Settings) -> tuple[str, str]:
         f"Notifier: {notifier}",
         f"Notifier status: {notifier_status_text(settings.notifier_status)}",
         f"Notifier e-mail: {_one_line(settings.notifier_email)}",
-        "",
     ]
+    sender = sent_on_behalf_of(message)
+    if sender is not None and not message.escalation:
+        if _one_line(sender.name) != notifier:
+            out.append(f"On behalf of: {_assessor_text(sender)}")
+        if sender.trusted_flagger_awarded_by:
+            out += ["", trusted_flagger_text(sender)]
+    out.append("")
     for number, line in enumerate(lines, start=1):
         out += [
             f"--- Item {number} of {len(lines)} ---",
@@ -243,6 +307,7 @@ def compose_text(message: NoticeMessage, settings: Settings) -> tuple[str, str]:
 def compose_json(message: NoticeMessage, settings: Settings) -> dict[str, Any]:
     """The webhook body, versioned by ``type`` and ``version``."""
     _check(message)
+    sender = sent_on_behalf_of(message)
     return {
         "type": SCHEMA_TYPE,
         "version": SCHEMA_VERSION,
@@ -250,6 +315,7 @@ def compose_json(message: NoticeMessage, settings: Settings) -> dict[str, Any]:
         "kind": "escalation" if message.escalation else "notice",
         "provider": {"name": message.provider_name},
         "legal_basis": "EU Digital Services Act (Regulation (EU) 2022/2065), Art. 16",
+        "explanation": ILLEGALITY.removeprefix("Why it is illegal: "),
         "items": [
             {
                 "reference": line.item_reference,
@@ -262,6 +328,7 @@ def compose_json(message: NoticeMessage, settings: Settings) -> dict[str, Any]:
                 "first_reported_at": _iso(line.first_reported_at),
                 "notice_sequence": line.notice_sequence,
                 "first_notice_at": _iso(line.first_notice_at) if line.first_notice_at else None,
+                "assessed_by": _assessor_json(line.assessed_by),
             }
             for line in message.lines
         ],
@@ -270,6 +337,7 @@ def compose_json(message: NoticeMessage, settings: Settings) -> dict[str, Any]:
             "email": settings.notifier_email,
             "status": settings.notifier_status,
             "good_faith_statement": True,
+            "on_behalf_of": None if message.escalation else _assessor_json(sender),
         },
         "requests": (
             ["contact_provider", "preserve_data", "do_not_forward_content"]
@@ -293,12 +361,49 @@ def _subject(message: NoticeMessage, repeat: int) -> str:
     return f"[Alliance {reference}] {what}: child sexual abuse material at {where}"
 
 
+def _assessed_by_whom(message: NoticeMessage, notifier: str) -> str:
+    """Who assessed the content, as the subject of "... assessed the content"."""
+    sender = sent_on_behalf_of(message)
+    if sender is not None:
+        return f"{_assessor_text(sender)} has assessed"
+    if any(line.assessed_by is not None for line in message.lines):
+        return "The hotlines or agencies named with each item have assessed"
+    return f"{notifier} has assessed"
+
+
+def _assessor_text(assessor: Assessor) -> str:
+    country = f" ({_one_line(assessor.country_code)})" if assessor.country_code else ""
+    return f"{_one_line(assessor.name)}{country}"
+
+
+def _assessor_json(assessor: Assessor | None) -> dict[str, Any] | None:
+    if assessor is None:
+        return None
+    return {
+        "name": assessor.name,
+        "country_code": assessor.country_code,
+        "trusted_flagger": (
+            {"article": "EU DSA Art. 22", "awarded_by": assessor.trusted_flagger_awarded_by}
+            if assessor.trusted_flagger_awarded_by
+            else None
+        ),
+    }
+
+
 def _item_lines(line: NoticeLine, *, escalation: bool = False) -> list[str]:
     out = [
         f"{URL_PREFIX}{_safe_url(line.url)}",
         f"Item reference: {_one_line(line.item_reference)}",
         f"Reason: {_one_line(reason_for(line.classification))}",
     ]
+    if line.assessed_by is not None:
+        status = (
+            f"; a trusted flagger (EU Digital Services Act, Art. 22), status awarded by "
+            f"{_one_line(line.assessed_by.trusted_flagger_awarded_by)}"
+            if line.assessed_by.trusted_flagger_awarded_by
+            else ""
+        )
+        out.append(f"Assessed by: {_assessor_text(line.assessed_by)}{status}")
     hosting = [
         f"IP address {_one_line(line.ip_address)}" if line.ip_address else "",
         f"country {_one_line(line.country_code)}" if line.country_code else "",

@@ -122,6 +122,8 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "referral:sent"): "Referral sent",
     ("EventType", "referral:accepted"): "Referral accepted",
     ("EventType", "referral:declined"): "Referral declined",
+    ("EventType", "dsa_statements:submitted"): "Statements of reasons submitted (EU DSA)",
+    ("EventType", "dsa_submission:stopped"): "Statements of reasons (EU DSA) not all submitted",
     ("EventType", "demo:built"): "Demo data built",
     # Takedown (item page, queue, reports)
     ("EventKind", "lea_informed"): "LEA informed",

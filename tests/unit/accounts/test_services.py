@@ -253,3 +253,21 @@ def test_web_session_expiry_slides_apart_from_resolving_it(session: Session) -> 
     accounts.extend_web_session(session, token, 8)
     session.refresh(web_session)
     assert web_session.expires_at > utcnow() + timedelta(hours=7)
+
+
+def test_trusted_flagger_status_is_recorded_audited_and_withdrawn(session: Session) -> None:
+    org = factories.organisation(session, slug="nl-flagger")
+    coordinator = "ACM,   the Netherlands' Digital Services Coordinator"
+    accounts.set_trusted_flagger(session, factories.OPERATOR, "nl-flagger", coordinator)
+    assert org.trusted_flagger_awarded_by == "ACM, the Netherlands' Digital Services Coordinator"
+    withdrawn = accounts.set_trusted_flagger(session, factories.OPERATOR, "nl-flagger", None)
+    assert withdrawn is org and withdrawn.trusted_flagger_awarded_by is None
+    assert _events(session, "org:updated") == 2
+    with pytest.raises(InvalidInput) as empty:
+        accounts.set_trusted_flagger(session, factories.OPERATOR, "nl-flagger", "  ")
+    assert empty.value.field == "trusted_flagger_awarded_by"
+    with pytest.raises(NotFound):
+        accounts.set_trusted_flagger(session, factories.OPERATOR, "nobody", "ACM")
+    analyst = factories.principal(factories.user(session, org))
+    with pytest.raises(PermissionDenied):
+        accounts.set_trusted_flagger(session, analyst, "nl-flagger", "ACM")

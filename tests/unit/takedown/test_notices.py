@@ -19,6 +19,7 @@ from alliance.hosting.resolver import Resolver, StaticHosts
 from alliance.settings import Settings, load_settings
 from alliance.takedown.notices import (
     URL_PREFIX,
+    Assessor,
     NoticeDeliveryError,
     NoticeLine,
     NoticeMessage,
@@ -51,7 +52,16 @@ def _settings(tmp_path: Path, **overrides: object) -> Settings:
     return load_settings(**values)
 
 
-def _line(n: int = 1, sequence: int = 1, classification: str = "baseline") -> NoticeLine:
+HOTLINE = Assessor("Example Hotline NL", "NL")
+TRUSTED = Assessor("Example Hotline NL", "NL", "ACM, the Netherlands' Digital Services Coordinator")
+
+
+def _line(
+    n: int = 1,
+    sequence: int = 1,
+    classification: str = "baseline",
+    assessed_by: Assessor | None = None,
+) -> NoticeLine:
     return NoticeLine(
         item_reference=f"ITEM-{n:04d}",
         url=f"http://photos.example.test/album/{n}.jpg?size=large",
@@ -61,6 +71,7 @@ def _line(n: int = 1, sequence: int = 1, classification: str = "baseline") -> No
         first_reported_at=REPORTED,
         notice_sequence=sequence,
         first_notice_at=FIRST_NOTICE if sequence > 1 else None,
+        assessed_by=assessed_by,
     )
 
 
@@ -120,6 +131,98 @@ def test_text_has_every_dsa_element(tmp_path: Path) -> None:
     assert "Notice: first notice" in body
     assert "<" not in body.replace("<=", "")  # plain text, no HTML
     assert all(len(line) <= 76 for line in body.splitlines() if not line.startswith("URL: "))
+
+
+# Article 16(2), one element at a time --------------------------------------------------
+
+
+def test_a_notice_explains_why_the_content_is_illegal(tmp_path: Path) -> None:
+    """(a) a substantiated explanation: the offence, the classification, who assessed it;
+    never a description of the material."""
+    _, body = compose_text(_message(_line(assessed_by=HOTLINE)), _settings(tmp_path))
+    flat = " ".join(body.split())
+    assert "Why it is illegal:" in flat
+    assert "criminal offence in every EU member state (Directive 2011/93/EU, Article 5)" in flat
+    assert "the material itself is not described" in flat
+    assert "Reason: child sexual abuse material; classification 'baseline'" in flat
+    assert "Assessed by: Example Hotline NL (NL)" in body.splitlines()
+
+
+def test_a_notice_gives_the_exact_location(tmp_path: Path) -> None:
+    """(b) each URL exactly as reported, on a line of its own."""
+    lines = (_line(1), _line(2))
+    _, body = compose_text(_message(*lines), _settings(tmp_path))
+    urls = [line for line in body.splitlines() if line.startswith(URL_PREFIX)]
+    assert urls == [f"{URL_PREFIX}{line.url}" for line in lines]
+
+
+def test_a_notice_names_its_sender_and_e_mail(tmp_path: Path) -> None:
+    """(c) the name and e-mail of the notifier; for whom it is sent when that differs."""
+    settings = _settings(tmp_path, notifier_name="Alliance notices")
+    _, body = compose_text(_message(_line(assessed_by=HOTLINE)), settings)
+    lines = body.splitlines()
+    assert "Notifier: Alliance notices" in lines
+    assert "Notifier e-mail: notices@hotline.example.test" in lines
+    assert "On behalf of: Example Hotline NL (NL)" in lines
+    assert "Example Hotline NL (NL) has assessed the content" in " ".join(lines)
+    # The notifier is the organisation that assessed it: no "on behalf of" itself.
+    _, own = compose_text(_message(_line(assessed_by=HOTLINE)), _settings(tmp_path))
+    assert "On behalf of" not in own
+
+
+def test_a_notice_states_good_faith(tmp_path: Path) -> None:
+    """(d) the statement of bona fide belief that the notice is accurate and complete."""
+    _, body = compose_text(_message(), _settings(tmp_path))
+    flat = " ".join(body.split())
+    assert (
+        "Example Hotline NL believes in good faith that the information and allegations in "
+        "this notice are accurate and complete (EU Digital Services Act, Art. 16(2)(d))"
+    ) in flat
+
+
+def test_a_trusted_flaggers_notice_says_so_with_its_coordinator(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, notifier_name="Alliance notices")
+    _, body = compose_text(_message(_line(1, assessed_by=TRUSTED)), settings)
+    flat = " ".join(body.split())
+    assert (
+        "Trusted flagger: Example Hotline NL is a trusted flagger under Article 22 of the EU "
+        "Digital Services Act, a status awarded by ACM, the Netherlands' Digital Services "
+        "Coordinator."
+    ) in flat
+    assert "given priority and processed and decided upon without undue delay" in flat
+    assert (
+        "Assessed by: Example Hotline NL (NL); a trusted flagger (EU Digital Services Act, "
+        "Art. 22), status awarded by ACM"
+    ) in flat
+    assert all(len(line) <= 76 for line in body.splitlines() if not line.startswith("URL: "))
+    # Without the status, no such sentence.
+    _, plain = compose_text(_message(_line(1, assessed_by=HOTLINE)), settings)
+    assert "Trusted flagger" not in plain and "trusted flagger" not in plain
+
+
+def test_items_assessed_by_different_organisations_each_name_theirs(tmp_path: Path) -> None:
+    other = Assessor("Example Hotline BE", "BE")
+    message = _message(_line(1, assessed_by=TRUSTED), _line(2, assessed_by=other))
+    _, body = compose_text(message, _settings(tmp_path))
+    assert "On behalf of" not in body
+    assert "The hotlines or agencies named with each item have assessed" in " ".join(body.split())
+    assert "Trusted flagger: " not in body  # no one sender: each item says it
+    assert "Assessed by: Example Hotline BE (BE)" in body.splitlines()
+    assert "status awarded by ACM" in " ".join(body.split())
+
+
+def test_json_carries_the_assessor_and_the_trusted_flagger(tmp_path: Path) -> None:
+    document = compose_json(_message(_line(1, assessed_by=TRUSTED)), _settings(tmp_path))
+    expected = {
+        "name": "Example Hotline NL",
+        "country_code": "NL",
+        "trusted_flagger": {
+            "article": "EU DSA Art. 22",
+            "awarded_by": "ACM, the Netherlands' Digital Services Coordinator",
+        },
+    }
+    assert document["notifier"]["on_behalf_of"] == expected
+    assert document["items"][0]["assessed_by"] == expected
 
 
 def test_national_classification_names_the_assessing_country(tmp_path: Path) -> None:
@@ -201,7 +304,9 @@ def test_json_is_versioned_and_complete(tmp_path: Path) -> None:
         "email": "notices@hotline.example.test",
         "status": "hotline",
         "good_faith_statement": True,
+        "on_behalf_of": None,
     }
+    assert "Directive 2011/93/EU" in document["explanation"]
     first, second = document["items"]
     assert first["url"] == "http://photos.example.test/album/1.jpg?size=large"
     assert first["reason"] == "child sexual abuse material"

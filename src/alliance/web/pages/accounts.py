@@ -97,9 +97,25 @@ def _orgs_page(
     if table.csv:
         return csv_response(
             "organisations.csv",
-            ["Name", "Short name", "Kind", "Country", "Active", "Added (UTC)"],
             [
-                [o.name, o.slug, o.kind, o.jurisdiction.name, _yes(o.active), o.created_at]
+                "Name",
+                "Short name",
+                "Kind",
+                "Country",
+                "Active",
+                "Added (UTC)",
+                "Trusted flagger, awarded by",
+            ],
+            [
+                [
+                    o.name,
+                    o.slug,
+                    o.kind,
+                    o.jurisdiction.name,
+                    _yes(o.active),
+                    o.created_at,
+                    o.trusted_flagger_awarded_by or "",
+                ]
                 for o in rows
             ],
         )
