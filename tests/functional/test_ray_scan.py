@@ -150,11 +150,14 @@ def test_a_scan_on_ray_survives_a_killed_worker_and_equals_the_single_process_sc
         assert summary.scanned == PICTURES + 3 and len(summary.skipped) == 1
         print(f"scan on Ray: {seconds:.1f} s, worker {killed[0]} killed")
 
-        # Again through the command line, same output: nothing is scanned twice.
+        # Again through the command line, same output: nothing is scanned twice. `--ray
+        # auto` finds the cluster as Ray's own tools do (RAY_ADDRESS, as `ray start` says
+        # to export on a machine that runs several).
         before = output.read_bytes()
         capsys.readouterr()
+        monkeypatch.setenv("RAY_ADDRESS", cluster.address)
         code = main(
-            ["scan", "s3://uploads/uploads/", "--ray", cluster.address, "--output",
+            ["scan", "s3://uploads/uploads/", "--ray", "auto", "--output",
              str(output), "--store", str(store.root), "--s3-endpoint", endpoint]
         )  # fmt: skip
         err = capsys.readouterr().err
