@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 
 from alliance.hashing.pdq import HASH_BYTES, MATCH_THRESHOLD, PdqHash
 from alliance.hashing.variants import VARIANT_NAMES
-from alliance.matching import fileformat
+from alliance.matching import fileformat, scratch_memory
 from alliance.matching.errors import InvalidIndex, InvalidRadius
 
 MAGIC = b"ALPDQIX\0"
@@ -426,6 +426,7 @@ class PdqIndex:
     ) -> list[list[Match]]:
         """:meth:`search` for many queries at once (vectorised; faster per query)."""
         check_radius(radius)
+        scratch_memory.keep_in_heap()
         digests = (
             np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, HASH_BYTES)
             if isinstance(queries, np.ndarray)
@@ -443,6 +444,7 @@ class PdqIndex:
     ) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.int64]]:
         """(query number, row, distance) of every live row within ``radius``; unsorted,
         a row may repeat. The fast core for benchmarks and bulk callers."""
+        scratch_memory.keep_in_heap()
         query_of, rows = self._tables.candidates(queries, radius)
         indexed = self.indexed
         if len(self._digests) > indexed:  # rows added since the last compaction
