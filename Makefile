@@ -68,8 +68,13 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+# The match service's load generator is wrk (Debian's package): bench/service.py.
 bench: install
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	@command -v wrk >/dev/null || { \
+	  echo "installing Debian's wrk for the match service benchmark"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+	    || echo "could not install wrk: the service benchmark will say it was not measured"; }
 	$(BIN)/python -m bench
 
 clean:
