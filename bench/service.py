@@ -162,6 +162,7 @@ def service_benchmark(count: int = DEFAULT_HASHES, seed: int = 29) -> list[str]:
             _body([pick.choice(world.stored) if i % 10 == 0 else random_hex()])
             for i in range(_BODIES)
         ]
+        misses = [_body([random_hex()]) for _ in range(_BODIES)]
         batches = [
             _body(
                 [pick.choice(world.stored) if i % 10 == 0 else random_hex() for i in range(BATCH)]
@@ -205,6 +206,7 @@ def service_benchmark(count: int = DEFAULT_HASHES, seed: int = 29) -> list[str]:
                 assert answer.status_code == 200, answer.text
             warm = time.perf_counter() - opened
             rows["match"] = _wrk(base, folder, token, singles, CONNECTIONS, "m")
+            rows["misses"] = _wrk(base, folder, token, misses, CONNECTIONS, "x")
             rows["match, one connection"] = _wrk(base, folder, token, singles, 1, "m1")
             rows["batch"] = _wrk(base, folder, token, batches, 4, "b")
         finally:
@@ -227,6 +229,7 @@ def service_benchmark(count: int = DEFAULT_HASHES, seed: int = 29) -> list[str]:
         line("constant", f"constant-answer FastAPI route, {CONNECTIONS} connections"),
         line("constant, one connection", "constant-answer route, one connection"),
         line("match", f"`POST /api/v1/match`, one hash a request, {CONNECTIONS} connections"),
+        line("misses", f"`POST /api/v1/match`, no query matching, {CONNECTIONS} connections"),
         line("match, one connection", "`POST /api/v1/match`, one connection"),
         line("batch", f"`POST /api/v1/match`, {BATCH:,} hashes a request, 4 connections", BATCH),
         "",
@@ -235,8 +238,9 @@ def service_benchmark(count: int = DEFAULT_HASHES, seed: int = 29) -> list[str]:
         f"({built:.0f} s from the database), then mapped by both workers (their first 20 "
         f"queries, opening it: {warm:.1f} s). `wrk` 4.1 with one thread, {SECONDS} s a run, "
         "on the same 2 cores; one query in ten is a stored hash (a match, whose event is "
-        "written). Targets (issue 19): ≥ 3,000 lookups/s, p99 ≤ 20 ms and ≥ 60 % of the "
-        "constant route; one connection ≤ 2 ms a lookup; batches ≥ 50,000 hashes/s.",
+        "written), but in the row of misses. Targets (issue 19): ≥ 3,000 lookups/s, p99 "
+        "≤ 20 ms and ≥ 60 % of the constant route; one connection ≤ 2 ms a lookup; batches "
+        "≥ 50,000 hashes/s.",
     ]
 
 
