@@ -97,4 +97,13 @@ class EventType(StrEnum):
     LIBRARY_IMPORTED = "library:imported"
     LIBRARY_EXPORTED = "library:exported"
 
+    BLOCKLIST_URL_LISTED = "blocklist_url:listed"
+    BLOCKLIST_URL_DELISTED = "blocklist_url:delisted"
+    KEYWORD_ADDED = "keyword:added"
+    KEYWORD_REMOVED = "keyword:removed"
+    APPEAL_RECEIVED = "appeal:received"
+    APPEAL_REFUSED = "appeal:refused"  # not recorded: e.g. the URL is not on the list
+    APPEAL_UPHELD = "appeal:upheld"
+    APPEAL_REJECTED = "appeal:rejected"
+    SELF_TEST_RECORDED = "blocking_self_test:recorded"
     DEMO_BUILT = "demo:built"
