@@ -2,16 +2,19 @@
 
 Anyone may appeal, without an account (site owners are outside the alliance), through the
 public form — a proof of work and the hourly limit per address that every public form
-has — or the API. Only a URL that is on the list can be appealed: any other is refused
-with a message saying so, and nothing is recorded. A hotline analyst reviews the appeal
-and records the outcome with reasons: **upheld** takes the URL off the list (the next
-delta tells every subscriber), **rejected** leaves it. One appeal per URL waits at a time.
+has — on the page or the API. Only a URL that is on the list can be appealed: any other
+is refused with a message saying so, and no appeal is written; the refusal is audited and
+counts against the address's limit, like every public submission. A hotline analyst
+reviews the appeal and records the outcome with reasons: **upheld** takes the URL off the
+list (the next delta tells every subscriber), **rejected** leaves it. One appeal per URL
+waits at a time.
 Every step is audited; the appellant's contact and reasons stay in the appeal, not in
 the audit details.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,7 +29,7 @@ from alliance.blocklists.models import Appeal, AppealStatus, DelistReason, ListN
 from alliance.blocklists.schemas import AppealDecisionIn, AppealIn, AppealOut, PublicAppealIn
 from alliance.db.base import utcnow
 from alliance.db.listing import Listing, ordered
-from alliance.errors import Conflict, InvalidInput, NotFound
+from alliance.errors import AllianceError, Conflict, InvalidInput, NotFound
 from alliance.settings import Settings
 from alliance.takedown.public import spend_challenge
 
@@ -78,22 +81,33 @@ def submit_appeal(session: Session, data: AppealIn, actor: AuditActor = APPELLAN
     return appeal
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A public appeal refused after its proof of work was spent: the caller answers with
+    ``error`` and commits, so that the refusal stays audited and counts against the
+    address's hourly limit, while no appeal is written."""
+
+    error: AllianceError
+
+
 def submit_public_appeal(
     session: Session, data: PublicAppealIn, client_address: str, settings: Settings, secret: str
-) -> Appeal:
-    """The public form's appeal: its proof of work and rate limit first."""
-    # The URL is checked before the challenge is spent, so a mistyped URL can be
-    # corrected and sent again from the same page.
-    try:
-        urls.listed_entry(session, data.url)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message, field="url") from None
+) -> Appeal | Refused:
+    """The public form's appeal: its proof of work and rate limit first (raised: nothing
+    to keep), then the appeal, or its refusal — a URL that is not a URL or not on the
+    list, or an appeal already waiting — audited, for the caller to commit."""
     spend_challenge(
         session, data.challenge, data.nonce, client_address, settings, secret, what="appeals"
     )
-    return submit_appeal(
-        session, AppealIn.model_validate(data.model_dump(include={"url", "contact", "reason"}))
-    )
+    try:
+        return submit_appeal(
+            session, AppealIn(url=data.url, contact=data.contact, reason=data.reason)
+        )
+    except (InvalidInput, NotFound, Conflict) as exc:
+        # What was refused, not the URL: it may name a page nobody should look up.
+        details = {"refusal": exc.code, "field": exc.field}
+        record(session, APPELLANT, EventType.APPEAL_REFUSED, "appeal", "-", details)
+        return Refused(exc)
 
 
 def get_appeal(session: Session, principal: Principal, reference: str) -> Appeal:

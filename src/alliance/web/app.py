@@ -22,6 +22,7 @@ from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
 from alliance.web.api import banks as banks_api
+from alliance.web.api import blocklists as blocklists_api
 from alliance.web.api import capabilities as capabilities_api
 from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import countries as countries_api
@@ -77,6 +78,7 @@ API_ROUTERS = [
     capabilities_api.router,
     legal_api.router,
     library_api.router,
+    blocklists_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,

@@ -26,6 +26,7 @@ from alliance.banks.schemas import (
     MatchResponse,
     SignalIn,
 )
+from alliance.blocklists import distribution as blocklist_distribution
 from alliance.errors import InvalidInput
 from alliance.validation import RecordId, SeqNo
 from alliance.web.errors import answers
@@ -217,9 +218,11 @@ def sync_manifest(
     ] = None,
     principal: Principal = requires(Permission.BANK_READ),
 ) -> Response:
-    """The banks you may receive and their sequences, as a signed ``alliance.bank-manifest``
-    document (see docs/banks.md); ``alliance sync`` acts on nothing else."""
-    body = manifest.issue(session, principal, held or [], app_state(request).signer)
+    """The banks, and the lists for blocking, you may receive and their sequences, as a
+    signed ``alliance.bank-manifest`` document (see docs/banks.md, docs/blocklists.md);
+    ``alliance sync`` acts on nothing else."""
+    lists = blocklist_distribution.manifest_lists(session, principal)
+    body = manifest.issue(session, principal, held or [], app_state(request).signer, lists)
     return _document(request, body, "banks", "manifest")
 
 
