@@ -8,7 +8,9 @@ of the bank sync tests, into a folder of the test's own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,7 @@ from alliance.takedown.public import solve
 from alliance.takedown.schemas import AssessmentIn, ReportIn
 from alliance.web import create_app
 from tests import factories
-from tests.functional.conftest import SECRET
+from tests.functional.conftest import SECRET, log_in
 from tests.functional.test_sync import SERVER, _bridge
 from tests.support.takedown_world import TakedownWorld, takedown_world
 from tests.unit.takedown.test_workflow import make_due
@@ -210,3 +212,88 @@ def test_an_appeal_is_refused_for_a_url_not_on_the_list_and_delists_when_upheld(
     assert again.status_code == 409
     listed = hub.get("/api/v1/lists/urls?delisted=true", headers=isp_headers).json()
     assert [(e["url"], e["delist_reason"]) for e in listed["entries"]] == [(URL, "appeal")]
+
+
+def _form_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert match, "the page has no form token"
+    return match.group(1)
+
+
+def test_the_pages_appeal_decide_keep_keywords_and_record_self_tests(
+    hub: TestClient, tw: TakedownWorld
+) -> None:
+    _confirm_live_page(tw)
+    page = hub.get("/appeal")
+    assert page.status_code == 200 and "What happens next" in page.text
+    challenge = re.search(r'name="challenge" value="([^"]+)"', page.text)
+    assert challenge
+    form = {
+        "csrf_token": _form_token(page.text),
+        "contact": "owner@photos.example.test",
+        "reason": "Our own holiday photos, not abuse.",
+        "challenge": challenge.group(1),
+        "nonce": solve(challenge.group(1), tw.settings.proof_of_work_bits),
+    }
+    refused = hub.post("/appeal", data=form | {"url": "http://photos.example.test/nope.png"})
+    assert refused.status_code == 404 and "is not on the URL list" in refused.text
+    assert "owner@photos.example.test" in refused.text  # what was typed is kept
+    page = hub.get("/appeal")
+    challenge = re.search(r'name="challenge" value="([^"]+)"', page.text)
+    assert challenge
+    form |= {
+        "csrf_token": _form_token(page.text),
+        "challenge": challenge.group(1),
+        "nonce": solve(challenge.group(1), tw.settings.proof_of_work_bits),
+    }
+    made = hub.post("/appeal", data=form | {"url": URL})
+    assert made.status_code == 200 and "Appeal received" in made.text
+    reference = re.search(r'data-testid="appeal-reference">([^<]+)<', made.text)
+    assert reference
+
+    token = log_in(hub, "nl-analyst")
+    listed = hub.get("/blocklists/urls")
+    assert listed.status_code == 200 and URL in listed.text
+    waiting = hub.get("/appeals")
+    assert reference.group(1) in waiting.text
+    empty = hub.post(
+        f"/appeals/{reference.group(1)}/decision",
+        data={"csrf_token": token, "decision": "upheld", "outcome": ""},
+    )
+    assert empty.status_code == 400 and "Reasons" in empty.text
+    decided = hub.post(
+        f"/appeals/{reference.group(1)}/decision",
+        data={"csrf_token": token, "decision": "upheld", "outcome": "A product photo."},
+    )
+    assert decided.status_code == 303
+    assert URL not in hub.get("/blocklists/urls").text
+
+    added = hub.post(
+        "/blocklists/keywords",
+        data={"csrf_token": token, "term": "Placeholder-Term-9", "category": "coded"},
+    )
+    assert added.status_code == 303
+    assert "placeholder-term-9" in hub.get("/blocklists/keywords").text
+    again = hub.post(
+        "/blocklists/keywords",
+        data={"csrf_token": token, "term": "placeholder-term-9", "category": "coded"},
+    )
+    assert again.status_code == 409 and "already on the keyword list" in again.text
+    removed = hub.post(
+        "/blocklists/keywords/remove", data={"csrf_token": token, "term": "placeholder-term-9"}
+    )
+    assert removed.status_code == 303
+    assert hub.get("/self-tests").status_code == 403  # an analyst records no self-test
+
+    hub.cookies.clear()
+    token = log_in(hub, "us-reviewer")
+    today = date.today().isoformat()
+    recorded = hub.post(
+        "/self-tests", data={"csrf_token": token, "tested_on": today, "result": "passed"}
+    )
+    assert recorded.status_code == 303
+    assert "Passed" in hub.get("/self-tests").text
+    bad = hub.post(
+        "/self-tests", data={"csrf_token": token, "tested_on": "31/12/2026", "result": "passed"}
+    )
+    assert bad.status_code == 400 and "YYYY-MM-DD" in bad.text

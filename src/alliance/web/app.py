@@ -47,6 +47,7 @@ from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
+from alliance.web.pages import blocklists as blocklists_pages
 from alliance.web.pages import capabilities as capabilities_pages
 from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import countries as countries_pages
@@ -98,6 +99,7 @@ PAGE_ROUTERS = [
     member_countries_pages.router,
     legal_pages.router,
     library_pages.router,
+    blocklists_pages.router,
 ]
 
 
