@@ -1,17 +1,18 @@
 """The URL list: pages that takedown confirmed and that are still up.
 
 A page is listed when its takedown item is assessed illegal (baseline or national) and
-open (a notice is due or sent), and no investigation hold matches it: a block would tell
-the site's operator what an LEA asked the alliance to keep quiet, so a held page waits
-off the list until the hold ends. It leaves the list when its item leaves those stages —
-a re-check found it removed, or it was closed — or when an analyst upholds an appeal
-(:mod:`alliance.blocklists.appeals`). Blocking is a stop-gap while removal is pursued, as
-the IWF's URL list is: the list follows the takedown workflow and never runs ahead of it.
+open (a notice is due or sent), the hosting country's LEA window has closed and no
+investigation hold matches it: a block tells the site's operator that the page was
+found, so a page waits off the list for as long as a notice would (the police first). It
+leaves the list when its item leaves those stages — a re-check found it removed, or it was
+closed — or when an analyst upholds an appeal (:mod:`alliance.blocklists.appeals`).
+Blocking is a stop-gap while removal is pursued, as the IWF's URL list is: the list
+follows the takedown workflow and never runs ahead of it.
 
 :func:`refresh` compares the list with the takedown items and applies the difference. It
 is idempotent and set-based, so the worker runs it after each round of actions (re-checks
-are worker actions) and every few minutes (assessments are made on the pages and the
-API); ``alliance blocklist refresh`` runs it by hand. Takedown knows nothing of the list.
+are worker actions) and every minute (assessments, LEA windows and holds end outside
+it); ``alliance blocklist refresh`` runs it by hand. Takedown knows nothing of the list.
 """
 
 from __future__ import annotations
@@ -75,12 +76,16 @@ def refresh(session: Session, actor: AuditActor = SYSTEM) -> Refreshed:
 
     # An item is listed at most once: after an upheld appeal its URL stays off the list
     # until another item (a re-appearance, confirmed again) names it.
+    now = utcnow()
     candidates = (
         session.execute(
             select(ContentItem)
             .where(
                 ContentItem.stage.in_(LIVE_STAGES),
                 ContentItem.classification.in_(_ILLEGAL),
+                or_(
+                    ContentItem.lea_window_ends_at.is_(None), ContentItem.lea_window_ends_at <= now
+                ),
                 ~exists().where(
                     ListedUrl.url == ContentItem.url,
                     or_(ListedUrl.delisted_at.is_(None), ListedUrl.item_id == ContentItem.id),
@@ -92,7 +97,7 @@ def refresh(session: Session, actor: AuditActor = SYSTEM) -> Refreshed:
         .scalars()
         .all()
     )
-    active = holds.active_holds(session) if candidates else []
+    active = holds.active_holds(session, now) if candidates else []
     for item in candidates:
         if active and holds.holds_matching(session, item, holds=active):
             done.held += 1

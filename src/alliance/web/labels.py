@@ -136,9 +136,9 @@ LABELS: dict[tuple[str, str], str] = {
     ("KeywordCategory", "csam"): "Seeking or offering abuse material",
     ("KeywordCategory", "grooming"): "Approaching children",
     ("KeywordCategory", "coded"): "Code (letters, numbers)",
-    ("DelistReason", "removed"): "removed from the host",
-    ("DelistReason", "closed"): "item closed",
-    ("DelistReason", "appeal"): "appeal upheld",
+    ("DelistReason", "removed"): "Removed from the host",
+    ("DelistReason", "closed"): "Item closed",
+    ("DelistReason", "appeal"): "Appeal upheld",
     ("AppealStatus", "pending"): "Waiting",
     # Takedown (item page, queue, reports)
     ("EventKind", "lea_informed"): "LEA informed",

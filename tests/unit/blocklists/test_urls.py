@@ -114,3 +114,13 @@ def test_listing_reads_the_list(session: Session, members: Members) -> None:
     assert total == 2 and page[0].url == "http://b.example.test/%25_x"
     found, total = urls.list_urls(session, members.reviewer, Listing(), q="%25_")
     assert total == 1 and found[0].host == "b.example.test"
+
+
+def test_a_page_waits_off_the_list_while_the_police_window_is_open(session: Session) -> None:
+    item = factories.content_item(session, PAGE, stage="notice_pending")
+    item.lea_window_ends_at = utcnow() + timedelta(hours=24)
+    session.flush()
+    assert urls.refresh(session).listed == []
+    item.lea_window_ends_at = utcnow() - timedelta(seconds=1)  # closed (or cleared early)
+    session.flush()
+    assert urls.refresh(session).listed == [PAGE]
