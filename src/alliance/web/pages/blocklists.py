@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -66,8 +66,10 @@ def _appeal_form(
 
 
 @router.get("/appeal", dependencies=[page_public])
-def appeal_form(request: Request) -> Response:
-    return _appeal_form(request)
+def appeal_form(request: Request, url: Annotated[str, Query(max_length=2000)] = "") -> Response:
+    """The form, with ``?url=`` filled in: a provider's block page links here with the
+    address it blocked."""
+    return _appeal_form(request, WebForm(values={"url": url}) if url else None)
 
 
 @router.post("/appeal", dependencies=[page_public, csrf])
