@@ -6,7 +6,7 @@ Routes only parse and call :mod:`alliance.blocklists`; who may do what is decide
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -29,6 +29,7 @@ from alliance.blocklists.schemas import (
 )
 from alliance.db.listing import Listing
 from alliance.validation import Offset, SeqNo, Text
+from alliance.web.api.signed import signed_document, signed_route
 from alliance.web.errors import answers, error_response, status_for
 from alliance.web.guards import DbSession, requires
 from alliance.web.guards import public as public_guard
@@ -36,7 +37,6 @@ from alliance.web.state import app_state, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["blocklists"])
 
-NDJSON = "application/x-ndjson"
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -64,28 +64,10 @@ class SelfTestPage(BaseModel):
     self_tests: list[SelfTestOut]
 
 
-def _signed(description: str) -> dict[str, Any]:
-    return {
-        "response_class": Response,
-        "responses": {200: {"content": {NDJSON: {}}, "description": description}},
-    }
-
-
-def _document(request: Request, body: bytes, name: str, kind: str) -> Response:
-    return Response(
-        body,
-        media_type=NDJSON,
-        headers={
-            "content-disposition": f'attachment; filename="{name}.{kind}.jsonl"',
-            "x-alliance-key-id": app_state(request).signer.key_id,
-        },
-    )
-
-
 # --- distribution --------------------------------------------------------------------
 
 
-@router.get("/lists/{name}/snapshot", **_signed("signed alliance.blocklist snapshot"))
+@router.get("/lists/{name}/snapshot", **signed_route("signed alliance.blocklist snapshot"))
 def list_snapshot(
     name: str,
     request: Request,
@@ -95,10 +77,10 @@ def list_snapshot(
     """Every entry on the list (``urls`` or ``keywords``) now, as a signed
     ``alliance.blocklist`` document (docs/blocklists.md)."""
     body = distribution.snapshot(session, principal, name, app_state(request).signer)
-    return _document(request, body, name, "snapshot")
+    return signed_document(request, body, name, "snapshot")
 
 
-@router.get("/lists/{name}/delta", **_signed("signed alliance.blocklist delta"))
+@router.get("/lists/{name}/delta", **signed_route("signed alliance.blocklist delta"))
 def list_delta(
     name: str,
     request: Request,
@@ -108,7 +90,7 @@ def list_delta(
 ) -> Response:
     """Entries changed after ``since``, those that left the list included, signed."""
     body = distribution.delta(session, principal, name, since, app_state(request).signer)
-    return _document(request, body, name, "delta")
+    return signed_document(request, body, name, "delta")
 
 
 # --- the lists as JSON -----------------------------------------------------------------
