@@ -131,12 +131,14 @@ def decide_appeal(
     appeal.reviewer, appeal.reviewer_user_id = principal.audit_label, principal.user_id
     appeal.outcome, appeal.decided_at = data.outcome, utcnow()
     delisted = False
-    if appeal.status is AppealStatus.upheld and appeal.entry.delisted_at is None:
+    if appeal.status is AppealStatus.upheld:
+        # Locked, then read again: the worker may have delisted the page meanwhile.
         url_list = lists.locked(session, ListName.urls)
-        urls.delist(
-            session, principal, url_list, appeal.entry, DelistReason.appeal, {"appeal": reference}
-        )
-        delisted = True
+        session.refresh(appeal.entry)
+        if appeal.entry.delisted_at is None:
+            details = {"appeal": reference}
+            urls.delist(session, principal, url_list, appeal.entry, DelistReason.appeal, details)
+            delisted = True
     record(
         session,
         principal,

@@ -18,6 +18,7 @@ it); ``alliance blocklist refresh`` runs it by hand. Takedown knows nothing of t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
@@ -56,53 +57,59 @@ class Refreshed:
     held: int = 0  # confirmed pages left off because a hold matches them
 
 
-def refresh(session: Session, actor: AuditActor = SYSTEM) -> Refreshed:
-    """Bring the URL list in line with takedown: list confirmed live pages, delist those
-    whose item was removed or closed. Each change takes the list's next sequence number
-    and is audited; nothing changes when nothing differs."""
-    done = Refreshed()
-    url_list: Blocklist | None = None
-    gone = session.execute(
+def _gone(session: Session) -> list[tuple[ListedUrl, ItemStage]]:
+    """Listed entries whose item is no longer live, with the item's stage."""
+    rows = session.execute(
         select(ListedUrl, ContentItem.stage)
         .join(ContentItem, ListedUrl.item_id == ContentItem.id)
         .where(ListedUrl.delisted_at.is_(None), ContentItem.stage.not_in(LIVE_STAGES))
         .order_by(ListedUrl.id)
+        .execution_options(populate_existing=True)
     ).all()
-    for entry, stage in gone:
-        url_list = url_list or lists.locked(session, ListName.urls)
+    return [(entry, stage) for entry, stage in rows]
+
+
+def _confirmed(session: Session, now: datetime) -> list[ContentItem]:
+    """Items confirmed and live, their LEA window over, whose URL is not listed for them.
+    An item is listed at most once: after an upheld appeal its URL stays off the list
+    until another item (a re-appearance, confirmed again) names it."""
+    query = (
+        select(ContentItem)
+        .where(
+            ContentItem.stage.in_(LIVE_STAGES),
+            ContentItem.classification.in_(_ILLEGAL),
+            or_(ContentItem.lea_window_ends_at.is_(None), ContentItem.lea_window_ends_at <= now),
+            ~exists().where(
+                ListedUrl.url == ContentItem.url,
+                or_(ListedUrl.delisted_at.is_(None), ListedUrl.item_id == ContentItem.id),
+            ),
+        )
+        .order_by(ContentItem.id)
+    )
+    return list(session.execute(query).unique().scalars())
+
+
+def refresh(session: Session, actor: AuditActor = SYSTEM) -> Refreshed:
+    """Bring the URL list in line with takedown: list confirmed live pages, delist those
+    whose item was removed or closed. Each change takes the list's next sequence number
+    and is audited; nothing changes, and nothing is locked, when nothing differs."""
+    done = Refreshed()
+    now = utcnow()
+    if not _gone(session) and not _confirmed(session, now):
+        return done
+    # Something differs: lock the list and look again, so that two workers refreshing at
+    # once (PostgreSQL) do not both list or delist the same page.
+    url_list = lists.locked(session, ListName.urls)
+    for entry, stage in _gone(session):
         reason = DelistReason.removed if stage is ItemStage.removed else DelistReason.closed
         delist(session, actor, url_list, entry, reason)
         done.delisted.append(entry.url)
-
-    # An item is listed at most once: after an upheld appeal its URL stays off the list
-    # until another item (a re-appearance, confirmed again) names it.
-    now = utcnow()
-    candidates = (
-        session.execute(
-            select(ContentItem)
-            .where(
-                ContentItem.stage.in_(LIVE_STAGES),
-                ContentItem.classification.in_(_ILLEGAL),
-                or_(
-                    ContentItem.lea_window_ends_at.is_(None), ContentItem.lea_window_ends_at <= now
-                ),
-                ~exists().where(
-                    ListedUrl.url == ContentItem.url,
-                    or_(ListedUrl.delisted_at.is_(None), ListedUrl.item_id == ContentItem.id),
-                ),
-            )
-            .order_by(ContentItem.id)
-        )
-        .unique()
-        .scalars()
-        .all()
-    )
+    candidates = _confirmed(session, now)
     active = holds.active_holds(session, now) if candidates else []
     for item in candidates:
         if active and holds.holds_matching(session, item, holds=active):
             done.held += 1
             continue
-        url_list = url_list or lists.locked(session, ListName.urls)
         _list(session, actor, url_list, item)
         done.listed.append(item.url)
     return done
