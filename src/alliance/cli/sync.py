@@ -14,7 +14,7 @@ from alliance.banks.hub_client import make_client
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.sync import sync
 from alliance.blocklists.local_store import LocalListStore
-from alliance.blocklists.sync import sync_lists
+from alliance.blocklists.sync import ListsReport, sync_lists
 from alliance.cli import context
 from alliance.cli.output import console, err_console
 from alliance.errors import InvalidInput
@@ -79,8 +79,10 @@ def sync_command(
             )
             # The lists, against the manifest the bank sync verified and accepted.
             spinner.update("syncing the lists for blocking")
-            assert report.manifest is not None
-            synced = sync_lists(client, lists, report.manifest, str(local.state["public_key_pem"]))
+            synced = ListsReport(published=False)
+            if report.manifest is not None:
+                pem_pinned = str(local.state["public_key_pem"])
+                synced = sync_lists(client, lists, report.manifest, pem_pinned)
         for result in report.applied:
             console.print(
                 f"{result.bank}: {result.kind} applied, {result.changed} changed, "
