@@ -12,6 +12,7 @@ from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.accounts.schemas import ApiKeyIn, JurisdictionIn, OrganisationIn, UserIn
 from alliance.banks.models import Bank
+from alliance.takedown.models import ContentItem
 
 OPERATOR = Principal.operator("test-operator")
 PASSWORD = "correct-horse-battery"
@@ -121,3 +122,32 @@ def pdq_hex(seed: int) -> str:
 def flip_bits(hex_value: str, bits: int) -> str:
     """``hex_value`` with its lowest ``bits`` bits flipped: a near-duplicate at that distance."""
     return f"{int(hex_value, 16) ^ ((1 << bits) - 1):064x}"
+
+
+def content_item(
+    session: Session,
+    url: str,
+    *,
+    stage: str = "notified",
+    classification: str | None = "baseline",
+    assigned: Organisation | None = None,
+) -> ContentItem:
+    """A takedown item at ``stage`` as if the workflow had brought it there (the URL
+    normalised as intake does; open stages hold it as ``open_url``)."""
+    from alliance import references
+    from alliance.hosting.urls import normalise_url
+    from alliance.takedown.models import OPEN_STAGES, Classification, ItemStage
+
+    normal = normalise_url(url)
+    item = ContentItem(
+        reference=references.new("I"),
+        url=normal.url,
+        open_url=normal.url if ItemStage(stage) in OPEN_STAGES else None,
+        host=normal.host,
+        stage=ItemStage(stage),
+        classification=None if classification is None else Classification(classification),
+        assigned_organisation_id=None if assigned is None else assigned.id,
+    )
+    session.add(item)
+    session.flush()
+    return item

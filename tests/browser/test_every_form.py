@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -109,6 +110,19 @@ def after_matching(page: Any, base: str) -> str:
     return ""
 
 
+def appeal_for_a_listed_url(page: Any, base: str) -> str:
+    """The public appeal form filled with a URL the demo lists and nobody appealed yet (as
+    a provider's block page links to it), found with the demo platform's sync key."""
+    from alliance.demo.world import DEFAULT_SEED, demo_key
+
+    key = demo_key(DEFAULT_SEED, "nl-photoshare-sync")
+    answer = page.request.get(
+        base + "/api/v1/lists/urls?limit=1000", headers={"Authorization": f"Bearer {key}"}
+    )
+    listed = sorted(e["url"] for e in answer.json()["entries"])
+    return "/appeal?" + urlencode({"url": listed[-1]})  # the demo's own appeal is on [0]
+
+
 #: The demo's data folder (files to upload), set by the demo_server fixture.
 DEMO: dict[str, Path] = {}
 
@@ -161,6 +175,21 @@ CASES: list[Case] = [
         good={"url": NL_PAGE.format(1), "description": "a test"},
         ready="form#public-report[data-ready=true]",
         confirmed_by="[data-testid=report-reference]",
+    ),
+    Case(
+        "public appeal",
+        "/appeal",
+        None,
+        appeal_for_a_listed_url,
+        "form#public-appeal",
+        bad={
+            "url": "http://nowhere.example.test/not-listed.jpg",
+            "contact": "owner@nowhere.example.test",
+            "reason": "This address is not on the list at all.",
+        },
+        good={"contact": "owner@example.test", "reason": "Every-form appeal: a product photo."},
+        ready="form#public-appeal[data-ready=true]",
+        confirmed_by="[data-testid=appeal-reference]",
     ),
     Case(
         "log in",
@@ -858,6 +887,54 @@ CASES: list[Case] = [
         "form[action$='/publish']",
         no_such=True,
         good={},
+    ),
+    # --- lists for blocking -------------------------------------------------------------
+    Case(
+        "decide an appeal",
+        "/appeals/{reference}/decision",
+        "nl-analyst",
+        "/appeals",
+        "form[action$='/decision']",
+        bad={"outcome": ""},
+        good={"outcome": "Every-form review: assessed again, a product photo."},
+    ),
+    Case(
+        "filter the URL list",
+        "/blocklists/urls",
+        "nl-analyst",
+        "/blocklists/urls",
+        "form[method=get][action='/blocklists/urls']",
+        method="GET",
+        no_bad="a text to find and a box to tick: no value is wrong (none found is a result)",
+        good={"q": "example.test"},
+        confirmed_by="[data-testid=url-list]",
+    ),
+    Case(
+        "add a keyword",
+        "/blocklists/keywords",
+        "nl-analyst",
+        "/blocklists/keywords",
+        "form[action='/blocklists/keywords']",
+        bad={"term": "placeholder-term-1", "category": "csam"},  # already on the list
+        good={"term": "every-form-term", "category": "coded", "language": "en"},
+    ),
+    Case(
+        "remove a keyword",
+        "/blocklists/keywords/remove",
+        "nl-analyst",
+        "/blocklists/keywords",
+        "form[action='/blocklists/keywords/remove']",
+        stale=True,
+        good={},
+    ),
+    Case(
+        "record a blocking self-test",
+        "/self-tests",
+        "us-reviewer",
+        "/self-tests",
+        "form[action='/self-tests']",
+        bad={"tested_on": "31/12/2026"},
+        good={"result": "passed", "note": "every-form test"},
     ),
     Case(
         "withdraw library entry",

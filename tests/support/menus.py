@@ -19,6 +19,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         ],
         "Victim ID": ["Victim KPI"],
         "Banks": ["Banks", "Match"],
+        "Blocking": ["URL list", "Keyword list", "Appeals", "Self-tests"],
         "Cooperation": ["Alerts"],
         "Countries": [
             "Member countries",
@@ -49,6 +50,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "": ["Dashboard"],
         "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Blocking": ["URL list", "Keyword list", "Appeals"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -70,6 +72,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         ],
         "Victim ID": ["Seizures", "Series", "Referrals", "Victim KPI"],
         "Banks": ["Banks", "Match"],
+        "Blocking": ["URL list", "Keyword list"],
         "Cooperation": ["Alerts"],
         "Countries": [
             "Member countries",
@@ -84,6 +87,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "": ["Dashboard"],
         "Takedown": ["New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Blocking": ["URL list", "Keyword list", "Self-tests"],
         "Countries": [
             "Member countries",
             "Commitments",

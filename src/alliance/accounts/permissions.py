@@ -80,6 +80,17 @@ class Permission(StrEnum):
     #: Publish and withdraw entries, import and export the library: the secretariat's.
     LIBRARY_PUBLISH = "countries:library:publish"
 
+    #: Receive the URL and keyword lists for blocking (their snapshots and deltas).
+    BLOCKLIST_READ = "blocklists:list:read"
+    #: Add and remove terms of the keyword list.
+    KEYWORD_MANAGE = "blocklists:keyword:manage"
+    #: Review site owners' appeals against listed URLs: uphold (delist) or reject.
+    APPEAL_DECIDE = "blocklists:appeal:decide"
+    #: Record the organisation's quarterly blocking self-test, and read its own.
+    SELF_TEST_RECORD = "blocklists:self_test:record"
+    #: Read blocking self-tests (OWN: the organisation's; the secretariat reads all).
+    SELF_TEST_READ = "blocklists:self_test:read"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -191,6 +202,21 @@ _BANK_MEMBER: dict[Permission, Reach] = {
     P.MATCH_FEEDBACK: Reach.OWN,
 }
 
+# Lists for blocking: one URL list and one keyword list for the whole alliance, owned by no
+# organisation, so OWN reach already covers them (and an organisation's administrator may
+# hand the roles out). Hotline analysts keep the keywords and decide appeals (they assessed
+# the pages); a platform or provider receives the lists and records its own self-tests.
+_BLOCKLIST_CURATOR: dict[Permission, Reach] = {
+    P.BLOCKLIST_READ: Reach.OWN,
+    P.KEYWORD_MANAGE: Reach.OWN,
+    P.APPEAL_DECIDE: Reach.OWN,
+}
+_BLOCKLIST_SUBSCRIBER: dict[Permission, Reach] = {
+    P.BLOCKLIST_READ: Reach.OWN,
+    P.SELF_TEST_RECORD: Reach.OWN,
+    P.SELF_TEST_READ: Reach.OWN,
+}
+
 ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
     Role.secretariat_admin: dict.fromkeys(set(Permission) - LEA_ONLY - COUNTRY_ONLY, Reach.ALL),
     Role.org_admin: {
@@ -211,6 +237,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         **_LIBRARY_WRITER,
         **_BANK_ANALYST,
         **_TAKEDOWN_ANALYST,
+        **_BLOCKLIST_CURATOR,
         P.USER_READ: Reach.OWN,
     },
     Role.investigator: {
@@ -218,12 +245,14 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         **_BANK_ANALYST,
         **_TAKEDOWN_INVESTIGATOR,
         **_VICTIM_IDENTIFICATION,
+        P.BLOCKLIST_READ: Reach.OWN,
         P.USER_READ: Reach.OWN,
     },
     # A platform reports what it found; it sees its own reports' items, nothing else.
     Role.reviewer: {
         **_MEMBER_BASE,
         **_BANK_MEMBER,
+        **_BLOCKLIST_SUBSCRIBER,
         P.REPORT_SUBMIT: Reach.OWN,
         P.ITEM_READ: Reach.OWN,
         P.USER_READ: Reach.OWN,
@@ -337,6 +366,11 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.LIBRARY_READ: "Read the awareness library",
     P.LIBRARY_EDIT: "Write your organisation's library entries and adopt others'",
     P.LIBRARY_PUBLISH: "Publish library entries and import or export the library",
+    P.BLOCKLIST_READ: "Receive the URL and keyword lists for blocking",
+    P.KEYWORD_MANAGE: "Add and remove terms of the keyword list",
+    P.APPEAL_DECIDE: "Uphold or reject appeals against listed URLs",
+    P.SELF_TEST_RECORD: "Record your organisation's blocking self-tests",
+    P.SELF_TEST_READ: "See blocking self-tests",
 }
 
 

@@ -100,4 +100,14 @@ class EventType(StrEnum):
     DSA_STATEMENTS_SUBMITTED = "dsa_statements:submitted"
     DSA_SUBMISSION_STOPPED = "dsa_submission:stopped"
 
+    BLOCKLIST_URL_LISTED = "blocklist_url:listed"
+    BLOCKLIST_URL_DELISTED = "blocklist_url:delisted"
+    KEYWORD_ADDED = "keyword:added"
+    KEYWORD_REMOVED = "keyword:removed"
+    APPEAL_RECEIVED = "appeal:received"
+    APPEAL_REFUSED = "appeal:refused"  # not recorded: e.g. the URL is not on the list
+    APPEAL_UPHELD = "appeal:upheld"
+    APPEAL_REJECTED = "appeal:rejected"
+    SELF_TEST_RECORDED = "blocking_self_test:recorded"
+
     DEMO_BUILT = "demo:built"

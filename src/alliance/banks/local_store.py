@@ -68,7 +68,8 @@ class SyncRefused(Conflict):
     code = "sync_refused"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` whole (write, fsync, rename): never half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -255,7 +256,7 @@ class LocalBankStore:
         self._save_state()
 
     def _save_state(self) -> None:
-        _atomic_write(
+        atomic_write(
             self.root / "state.json", json.dumps(self.state, indent=2, sort_keys=True).encode()
         )
 
@@ -341,8 +342,8 @@ class LocalBankStore:
         return Snapshot(data, len(data)), data
 
     def _new_base(self, name: str, base: Snapshot, data: bytes, kind: str) -> ApplyResult:
-        _atomic_write(self._base_path(name), data)
-        _atomic_write(self._entries_path(name), b"")
+        atomic_write(self._base_path(name), data)
+        atomic_write(self._entries_path(name), b"")
         digests, ids, names = base.pdq_rows()
         index = PdqIndex.build(digests, ids, banks=name, variants=names)
         index.save(self._index_path(name))

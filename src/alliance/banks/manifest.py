@@ -8,7 +8,8 @@ of banks it may receive is this manifest, not the plain ``GET /api/v1/banks``. F
      "member": {"organisation": "nl-photoshare", "api_key": "alk_0123abcd"},
      "issued_at": "2026-12-04T18:00:00.123456+00:00", "key_id": "...",
      "banks": [{"name": "baseline-demo", "sequence": 42}, ...],
-     "removed": ["old-bank", ...]}
+     "removed": ["old-bank", ...],
+     "lists": [{"name": "urls", "sequence": 7}, ...]}
     {"signature": "<base64 Ed25519>", "key_id": "..."}
 
 The signature is Ed25519 over ``b"alliance.bank-manifest.v1\\n"`` + SHA-256 of the first
@@ -19,6 +20,10 @@ the sequence of its newest change. ``removed`` is the platform's signed statemen
 member may no longer receive the banks named: the member asks about the banks it holds
 (``?held=``) and every one of them it may not receive is listed, whether it still exists or
 not, so the statement reveals nothing about banks the member was never given.
+``lists`` (added in version 1; absent from a platform that predates it) are the lists for
+blocking the member may receive (:mod:`alliance.blocklists.distribution`), each at the
+sequence of its newest change: every one of them, so a list the member holds and no longer
+finds here is one it may no longer receive.
 
 Compatibility: a member refuses another ``format`` or a ``version`` it does not know, so a
 change of meaning takes a new version; fields may be added to version 1 and members ignore
@@ -30,7 +35,7 @@ either in ``banks`` or in ``removed``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,10 +67,21 @@ class Manifest:
     issued_at: datetime
     banks: dict[str, int]
     removed: frozenset[str]
+    #: The lists for blocking the member may receive and their sequences; None when the
+    #: platform's manifest says nothing of lists (it predates them).
+    lists: dict[str, int] | None = None
 
 
-def issue(session: Session, actor: Principal, held: Sequence[str], signer: Signer) -> bytes:
-    """The signed manifest for the actor's organisation; ``held``: the banks it holds."""
+def issue(
+    session: Session,
+    actor: Principal,
+    held: Sequence[str],
+    signer: Signer,
+    lists: Mapping[str, int] | None = None,
+) -> bytes:
+    """The signed manifest for the actor's organisation; ``held``: the banks it holds;
+    ``lists``: the lists for blocking it may receive, by name, at their sequences (the
+    caller asks :mod:`alliance.blocklists`, which builds on the banks, not the reverse)."""
     authorize(actor, Permission.BANK_READ)
     if actor.organisation_id is None:
         raise InvalidInput("a bank manifest is issued to a member organisation's API key")
@@ -88,6 +104,8 @@ def issue(session: Session, actor: Principal, held: Sequence[str], signer: Signe
         "banks": [{"name": b.name, "sequence": b.sequence} for b in banks],
         "removed": sorted(set(held) - granted),
     }
+    if lists is not None:
+        body["lists"] = [{"name": n, "sequence": q} for n, q in sorted(lists.items())]
     return sign(body, signer)
 
 
@@ -124,6 +142,14 @@ def _read(body: dict[str, Any]) -> Manifest:
     if removed & banks.keys():
         both = sorted(removed & banks.keys())
         raise InvalidInput(f"{FORMAT}: banks both granted and removed: {both}")
+    lists: dict[str, int] | None = None
+    if "lists" in body:
+        lists = {}
+        for entry in body["lists"]:
+            name, sequence = _check_name(entry["name"]), entry["sequence"]
+            if type(sequence) is not int or sequence < 0 or name in lists:
+                raise InvalidInput(f"{FORMAT}: list {name!r} listed twice or with a bad sequence")
+            lists[name] = sequence
     member = body["member"]
     api_key = member["api_key"]
     return Manifest(
@@ -132,6 +158,7 @@ def _read(body: dict[str, Any]) -> Manifest:
         issued_at=issued_at,
         banks=banks,
         removed=removed,
+        lists=lists,
     )
 
 

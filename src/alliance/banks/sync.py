@@ -51,6 +51,9 @@ class SyncReport:
     applied: list[ApplyResult] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    #: The signed manifest acted on, once every check passed: the lists for blocking
+    #: (:mod:`alliance.blocklists.sync`) are synced against the same manifest.
+    manifest: Manifest | None = None
 
 
 def sync(
@@ -94,7 +97,7 @@ def sync(
         signed.issued_at.isoformat(),
     )
 
-    report = SyncReport()
+    report = SyncReport(manifest=signed)
     for name, sequence in sorted(signed.banks.items()):
         if on_bank:
             on_bank(name)

@@ -60,6 +60,15 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
+    console.print(
+        "\nLists for blocking: the same key syncs the URL list (the demo's confirmed pages "
+        "still up) and the placeholder keyword list with the banks; then\n"
+        "  alliance blocklist export --format rpz --proxy filter.isp.example.test\n"
+        f"As nl-analyst, Blocking > Appeals holds a site owner's appeal; the public form is "
+        f"http://{settings.host}:{settings.port}/appeal.",
+        highlight=False,
+        soft_wrap=True,
+    )
     if built.seizure is not None:
         seizure = built.seizure
         console.print(

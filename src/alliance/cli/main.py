@@ -85,7 +85,7 @@ COMMANDS: dict[str, Command] = {
     "sync": Command(
         "sync",
         "sync_command",
-        "Pull every subscribed bank's changes, verify their signatures, apply them locally.",
+        "Pull every subscribed bank and list, verify their signatures, apply them locally.",
     ),
     "scan": Command(
         "scan",
@@ -97,6 +97,7 @@ COMMANDS: dict[str, Command] = {
         "app",
         "A matcher replica: the synced banks over HTTP, synced on its own schedule.",
     ),
+    "blocklist": Command("blocklist", "app", "Lists for blocking: export, self-tests, keywords."),
     "feedback": Command(
         "feedback",
         "feedback_command",

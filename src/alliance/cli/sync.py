@@ -1,4 +1,5 @@
-"""``alliance sync``: pull the banks this member subscribes to into its local store."""
+"""``alliance sync``: pull the banks and the lists for blocking this member subscribes to
+into its local stores."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rich.table import Table
 from alliance.banks.hub_client import make_client
 from alliance.banks.local_store import LocalBankStore
 from alliance.banks.sync import sync
+from alliance.blocklists.local_store import LocalListStore
+from alliance.blocklists.sync import ListsReport, sync_lists
 from alliance.cli import context
 from alliance.cli.output import console, err_console
 from alliance.errors import InvalidInput
@@ -52,12 +55,14 @@ def sync_command(
         bool, typer.Option("--status", help="show the local copy, sync nothing")
     ] = False,
 ) -> None:
-    """Pull every subscribed bank's changes, verify their signatures, apply them locally.
+    """Pull every subscribed bank and list, verify their signatures, apply them locally.
 
-    The platform's signed manifest says which banks you may receive: a manifest for someone
-    else, an older one, one behind your copy or silent about a bank you hold is refused
-    (exit 5) and nothing changes; a bad signature exits 2."""
+    The platform's signed manifest says which banks and lists for blocking you may receive:
+    a manifest for someone else, an older one, one behind your copy or silent about a bank
+    you hold is refused (exit 5) and nothing changes; a bad signature exits 2. The lists go
+    beside the banks (<store>/../blocklists; `alliance blocklist export` reads them)."""
     local = _store(store)
+    lists = LocalListStore.open(local.root.parent / "blocklists")
     if not status:
         if not server or not key:
             raise InvalidInput("give --server and --key (or ALLIANCE_SYNC_KEY)")
@@ -72,6 +77,12 @@ def sync_command(
                 max_manifest_age=timedelta(hours=context.settings().sync_max_manifest_age_hours),
                 on_bank=lambda name: spinner.update(f"syncing {name}"),
             )
+            # The lists, against the manifest the bank sync verified and accepted.
+            spinner.update("syncing the lists for blocking")
+            synced = ListsReport(published=False)
+            if report.manifest is not None:
+                pem_pinned = str(local.state["public_key_pem"])
+                synced = sync_lists(client, lists, report.manifest, pem_pinned)
         for result in report.applied:
             console.print(
                 f"{result.bank}: {result.kind} applied, {result.changed} changed, "
@@ -82,6 +93,15 @@ def sync_command(
             console.print(f"{name}: up to date")
         for name in report.dropped:
             console.print(f"{name}: withdrawn by the platform's signed manifest, dropped")
+        for applied in synced.applied:
+            console.print(
+                f"{applied.name} list: {applied.kind} applied, {applied.changed} changed, "
+                f"{applied.removed} removed, now {applied.entries} entries at {applied.checkpoint}"
+            )
+        for name in synced.unchanged:
+            console.print(f"{name} list: up to date")
+        for name in synced.dropped:
+            console.print(f"{name} list: no longer granted by the signed manifest, dropped")
     table = Table(
         title=f"Local banks in {local.root} (member {local.state.get('member', '-')}, "
         f"key {local.state.get('key_id', '-')})"
@@ -98,3 +118,12 @@ def sync_command(
             meta["synced_at"][:19],
         )
     console.print(table)
+    if lists.lists:
+        held = Table(title=f"Lists for blocking in {lists.root}")
+        for column in ("list", "entries", "checkpoint", "synced at"):
+            held.add_column(column)
+        for name, meta in sorted(lists.lists.items()):
+            held.add_row(
+                name, str(meta["entries"]), str(meta["checkpoint"]), meta["synced_at"][:19]
+            )
+        console.print(held)

@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "alliance.hosting.models",
     "alliance.cooperation.models",
     "alliance.takedown.models",
+    "alliance.blocklists.models",
     "alliance.victims.models",
     "alliance.countries.models",
     "alliance.legal.models",

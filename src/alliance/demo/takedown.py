@@ -42,6 +42,7 @@ from alliance.accounts.permissions import OrgKind
 from alliance.accounts.policy import Principal
 from alliance.db.base import utcnow
 from alliance.db.session import transaction
+from alliance.demo import blocklists as blocklists_demo
 from alliance.demo.mailbox import LocalMailbox
 from alliance.demo.sites import DemoSites, provider_acts_on_notice
 from alliance.errors import ConfigurationError
@@ -732,6 +733,10 @@ def build_present(
     # A second hotline reports the held URL: the NL police get a deconfliction alert.
     report("gb-analyst", held_url)
     worker.run_until_idle()  # the cleared item's notice goes out; its provider removes it
+    # The URL list holds the confirmed pages still up (not the held one, nor the one in
+    # the NL police's window); a site owner appeals against one of them.
+    with transaction(sessions) as session:
+        blocklists_demo.build_present(session, people["us-reviewer"])
 
 
 def live_try_urls(data_dir: Path) -> list[str]:

@@ -24,6 +24,7 @@ from alliance.audit.models import AuditEvent
 from alliance.audit.services import details_of
 from alliance.banks import services as banks
 from alliance.banks.schemas import BankIn, Classification, EntryIn
+from alliance.demo import blocklists as blocklists_demo
 from alliance.demo import capabilities as capabilities_demo
 from alliance.demo import commitments as commitments_demo
 from alliance.demo import countries as countries_demo
@@ -321,6 +322,8 @@ def build(
     library_entries = library_demo.build(session, actor)
     capability_assessments = capabilities_demo.build(session, countries_demo.FOUNDING)
     _fill_banks(session, actor, seed)
+    analyst = accounts.principal_for_user(accounts.get_user(session, actor, "nl-analyst"))
+    placeholder_terms = blocklists_demo.build_keywords(session, analyst)
     subscriptions, matches = hash_lists.build(session, seed)
     victims = victims_demo.build_history(session, actor, seed)
     accounts.create_api_key(
@@ -351,6 +354,7 @@ def build(
             "commitments": commitment_texts,
             "legal_reviews": legal_reviews,
             "library_entries": library_entries,
+            "placeholder_keywords": placeholder_terms,
             "capability_assessments": capability_assessments,
             "history_items": history,
             "hash_list_subscriptions": subscriptions,

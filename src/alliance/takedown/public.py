@@ -78,14 +78,20 @@ def verify_challenge(
         raise InvalidInput("the form's anti-abuse check was not completed; try again")
 
 
-def submit_public_report(
+def spend_challenge(
     session: Session,
-    data: PublicReportIn,
+    challenge: str,
+    nonce: str,
     client_address: str,
     settings: Settings,
     secret: str,
-) -> ReportReceipt:
-    verify_challenge(secret, data.challenge, data.nonce, settings.proof_of_work_bits)
+    *,
+    what: str = "reports",
+) -> None:
+    """Check a public form's proof of work and its address's hourly limit, and spend the
+    challenge (in the caller's transaction): every public form of the platform (reports,
+    appeals against the URL list) counts against the same limit per address."""
+    verify_challenge(secret, challenge, nonce, settings.proof_of_work_bits)
     address_digest = _sign(secret, f"address:{client_address}")
     since = utcnow() - timedelta(hours=1)
     recent = session.execute(
@@ -94,18 +100,30 @@ def submit_public_report(
         )
     ).scalar_one()
     if recent >= settings.public_reports_per_hour:
-        raise RateLimited("too many reports from your address; try again later", 3600)
+        raise RateLimited(f"too many {what} from your address; try again later", 3600)
     try:
         with session.begin_nested():
             session.add(
                 PublicSubmission(
-                    challenge_digest=hashlib.sha256(data.challenge.encode()).hexdigest(),
+                    challenge_digest=hashlib.sha256(challenge.encode()).hexdigest(),
                     address_digest=address_digest,
                 )
             )
             session.flush()
     except IntegrityError:
-        raise Conflict("this form was already submitted; reload the page to report again") from None
+        raise Conflict(
+            f"this form was already submitted; reload the page to send {what} again"
+        ) from None
+
+
+def submit_public_report(
+    session: Session,
+    data: PublicReportIn,
+    client_address: str,
+    settings: Settings,
+    secret: str,
+) -> ReportReceipt:
+    spend_challenge(session, data.challenge, data.nonce, client_address, settings, secret)
     report = ReportIn(urls=[data.url], description=data.description, country_hint=data.country_hint)
     return intake.submit_reports(
         session,

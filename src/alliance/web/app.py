@@ -22,6 +22,7 @@ from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
 from alliance.web.api import banks as banks_api
+from alliance.web.api import blocklists as blocklists_api
 from alliance.web.api import capabilities as capabilities_api
 from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import countries as countries_api
@@ -47,6 +48,7 @@ from alliance.web.pages import account, api_docs, auth, dashboard
 from alliance.web.pages import accounts as accounts_pages
 from alliance.web.pages import audit as audit_pages
 from alliance.web.pages import banks as banks_pages
+from alliance.web.pages import blocklists as blocklists_pages
 from alliance.web.pages import capabilities as capabilities_pages
 from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import countries as countries_pages
@@ -78,6 +80,7 @@ API_ROUTERS = [
     capabilities_api.router,
     legal_api.router,
     library_api.router,
+    blocklists_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -97,6 +100,7 @@ PAGE_ROUTERS = [
     member_countries_pages.router,
     legal_pages.router,
     library_pages.router,
+    blocklists_pages.router,
 ]
 
 

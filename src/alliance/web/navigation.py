@@ -1,9 +1,9 @@
 """The navigation shell: the sections a principal sees, grouped by task.
 
-The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks,
-Cooperation, Countries, Administration). A link is shown when the principal's role grants its
-permission, a menu when it holds at least one such link. A link may carry a count of what
-waits for the principal (``waiting``: a key of :func:`alliance.web.waiting.waiting_counts`).
+The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks, Blocking,
+Cooperation, Countries, Administration). A link is shown when the principal's role grants
+its permission, a menu when it holds at least one such link. A link may carry a count of
+what waits for the principal (``waiting``: a key of :func:`alliance.web.waiting.waiting_counts`).
 """
 
 from __future__ import annotations
@@ -73,6 +73,15 @@ GROUPS: tuple[NavGroup, ...] = (
         (
             NavItem("Banks", "/banks", Permission.BANK_READ),
             NavItem("Match", "/match", Permission.MATCH_QUERY),
+        ),
+    ),
+    NavGroup(
+        "Blocking",
+        (
+            NavItem("URL list", "/blocklists/urls", Permission.BLOCKLIST_READ),
+            NavItem("Keyword list", "/blocklists/keywords", Permission.BLOCKLIST_READ),
+            NavItem("Appeals", "/appeals", Permission.APPEAL_DECIDE),
+            NavItem("Self-tests", "/self-tests", Permission.SELF_TEST_READ),
         ),
     ),
     NavGroup(

@@ -5,6 +5,11 @@ worker has locked); on SQLite run one (``alliance serve`` runs one in a thread i
 
 Given the platform's signing key, the polling loop also signs the audit chain's head every
 ``ALLIANCE_AUDIT_ANCHOR_MINUTES`` (:mod:`alliance.audit.anchors`).
+
+The URL list for blocking follows takedown (:mod:`alliance.blocklists.urls`): after each
+round that performed actions (a re-check that found a page removed closes its item) and
+once a minute (assessments are made on the pages and the API), the worker brings the list
+in line, so a removed page leaves it in the next delta. Takedown knows nothing of the list.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.audit import anchors
 from alliance.audit.services import TamperDetected
+from alliance.blocklists import urls as blocklist_urls
 from alliance.db.session import transaction
 from alliance.hosting.addresses import parse_networks
 from alliance.hosting.connect import PinnedConnector
@@ -36,6 +42,7 @@ from alliance.takedown.notices import NoticeSender, sender_for
 log = logging.getLogger(__name__)
 
 ANCHOR_LOOK_SECONDS = 60.0  # how often the polling loop asks whether an anchor is due
+LIST_REFRESH_SECONDS = 60.0  # how often the polling loop brings the URL list in line
 
 
 def toolkit_from_settings(settings: Settings) -> Toolkit:
@@ -113,6 +120,16 @@ class Worker:
                 done[action_id] = self._failed(action_id, kind, exc)
         return [done[action_id] for action_id, _ in claimed]
 
+    def refresh_lists(self) -> blocklist_urls.Refreshed | None:
+        """List confirmed live pages and delist removed ones (None if it failed: logged,
+        and the next round tries again)."""
+        try:
+            with transaction(self.sessions) as session:
+                return blocklist_urls.refresh(session)
+        except Exception:
+            log.exception("the URL list was not refreshed")
+            return None
+
     def _failed(self, action_id: int, kind: ActionKind, exc: Exception) -> Outcome:
         retry_later(self.sessions, [action_id], self.name, f"{type(exc).__name__}: {exc}")
         return Outcome(action_id, kind, f"error: {type(exc).__name__}")
@@ -125,6 +142,8 @@ class Worker:
             if not done:
                 break
             outcomes += done
+        if outcomes:
+            self.refresh_lists()
         return outcomes
 
     def anchor_if_due(self) -> int | None:
@@ -153,16 +172,21 @@ class Worker:
         poll_seconds: float,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> None:
-        next_anchor_look = time.monotonic()
+        next_anchor_look = next_refresh = time.monotonic()
         while not stop.is_set():
             if time.monotonic() >= next_anchor_look:
                 self._anchor_quietly()
                 next_anchor_look = time.monotonic() + ANCHOR_LOOK_SECONDS
+            if time.monotonic() >= next_refresh:  # assessments, holds ended, appeals
+                self.refresh_lists()
+                next_refresh = time.monotonic() + LIST_REFRESH_SECONDS
             try:
                 outcomes = self.run_once()
             except Exception:  # the database may be briefly away; keep polling
                 log.exception("worker round failed")
                 outcomes = []
+            if outcomes:  # a re-check may have found a page removed
+                self.refresh_lists()
             for outcome in outcomes:
                 if on_outcome is not None:
                     on_outcome(outcome)

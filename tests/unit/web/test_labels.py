@@ -13,6 +13,7 @@ from PIL import Image
 
 from alliance.accounts.permissions import OrgKind, Reach, Role
 from alliance.audit.events import EventType
+from alliance.blocklists import models as blocklists
 from alliance.cooperation.models import TargetKind
 from alliance.hashing import variants
 from alliance.hashing.signal_type import IndexKind
@@ -27,6 +28,11 @@ from alliance.web.labels import LABELS, label, query_form, when, zone
 
 #: Every enum whose values reach a page, other than the permissions.
 SHOWN: list[type[StrEnum]] = [
+    blocklists.UrlCategory,
+    blocklists.DelistReason,
+    blocklists.KeywordCategory,
+    blocklists.AppealStatus,
+    blocklists.SelfTestResult,
     EntryKind,
     Audience,
     Tag,

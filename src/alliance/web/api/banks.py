@@ -26,16 +26,16 @@ from alliance.banks.schemas import (
     MatchResponse,
     SignalIn,
 )
+from alliance.blocklists import distribution as blocklist_distribution
 from alliance.errors import InvalidInput
 from alliance.validation import RecordId, SeqNo
+from alliance.web.api.signed import NDJSON, signed_document, signed_route
 from alliance.web.errors import answers
 from alliance.web.guards import DbSession, public, requires
 from alliance.web.state import app_state
 
 router = APIRouter(prefix="/api/v1", tags=["banks"])
 hma_router = APIRouter(prefix="/m", tags=["HMA compatibility"])
-
-NDJSON = "application/x-ndjson"
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -186,26 +186,7 @@ def vote(
     return banks.entry_out(banks.vote(session, principal, name, entry_id))
 
 
-def _signed(description: str) -> dict[str, Any]:
-    """The route arguments for a signed JSON-lines document: no model, its content type."""
-    return {
-        "response_class": Response,
-        "responses": {200: {"content": {NDJSON: {}}, "description": description}},
-    }
-
-
-def _document(request: Request, body: bytes, name: str, kind: str) -> Response:
-    return Response(
-        body,
-        media_type=NDJSON,
-        headers={
-            "content-disposition": f'attachment; filename="{name}.{kind}.jsonl"',
-            "x-alliance-key-id": app_state(request).signer.key_id,
-        },
-    )
-
-
-@router.get("/sync/manifest", **_signed("signed bank manifest"))
+@router.get("/sync/manifest", **signed_route("signed bank manifest"))
 def sync_manifest(
     request: Request,
     session: DbSession,
@@ -217,10 +198,12 @@ def sync_manifest(
     ] = None,
     principal: Principal = requires(Permission.BANK_READ),
 ) -> Response:
-    """The banks you may receive and their sequences, as a signed ``alliance.bank-manifest``
-    document (see docs/banks.md); ``alliance sync`` acts on nothing else."""
-    body = manifest.issue(session, principal, held or [], app_state(request).signer)
-    return _document(request, body, "banks", "manifest")
+    """The banks, and the lists for blocking, you may receive and their sequences, as a
+    signed ``alliance.bank-manifest`` document (see docs/banks.md, docs/blocklists.md);
+    ``alliance sync`` acts on nothing else."""
+    lists = blocklist_distribution.manifest_lists(session, principal)
+    body = manifest.issue(session, principal, held or [], app_state(request).signer, lists)
+    return signed_document(request, body, "banks", "manifest")
 
 
 @router.get(
@@ -248,7 +231,7 @@ def snapshot(
     sync`` asks for; see docs/banks.md)."""
     signer = app_state(request).signer
     if format == "jsonl":
-        return _document(
+        return signed_document(
             request, distribution.snapshot(session, principal, name, signer), name, "snapshot"
         )
     return Response(
@@ -261,7 +244,7 @@ def snapshot(
     )
 
 
-@router.get("/banks/{name}/delta", **_signed("signed delta"))
+@router.get("/banks/{name}/delta", **signed_route("signed delta"))
 def delta(
     name: str,
     request: Request,
@@ -271,7 +254,7 @@ def delta(
 ) -> Response:
     """Entries changed after ``since`` (removals included), as a signed document."""
     body = distribution.delta(session, principal, name, since, app_state(request).signer)
-    return _document(request, body, name, "delta")
+    return signed_document(request, body, name, "delta")
 
 
 @router.post("/match", responses=answers(404))

@@ -1,4 +1,4 @@
-// The public report form's proof of work: find a nonce such that
+// The public forms' proof of work (the report form, the appeal form: any form with data-bits): find a nonce such that
 // SHA-256(challenge + ":" + nonce) starts with `bits` zero bits, then submit.
 // Mirrors alliance.takedown.public.leading_zero_bits; no outside service is involved.
 (function () {
@@ -78,7 +78,7 @@
   }
 
   function init() {
-    var form = document.getElementById("public-report");
+    var form = document.querySelector("form[data-bits]");
     if (form) attach(form);
   }
 
