@@ -1,9 +1,10 @@
 """The match service at 10,000,000 hashes on PostgreSQL, measured with ``wrk`` beside a
 constant-answer FastAPI route served the same way (what the HTTP stack alone does here).
 
-Both are served by uvicorn with ``alliance serve``'s options (:mod:`alliance.web.serving`)
-and two worker processes; ``wrk`` (Debian's package, one thread, keep-alive connections)
-runs on the same 2-core machine, so the load generator's own CPU counts against both
+Both are served as ``alliance serve --workers 2`` serves (:mod:`alliance.web.serving`:
+uvicorn with its options, two worker processes each on its own SO_REUSEPORT socket);
+``wrk`` (Debian's package, one thread, keep-alive connections) runs on the same 2-core
+machine, so the load generator's own CPU counts against both
 alike. Queries are random hashes, one in ten a stored one (which writes a match event).
 The bank's index file is built before the servers start: both workers map it.
 """
@@ -54,10 +55,13 @@ def match() -> dict[str, object]:
 SERVE_CONSTANT = """
 import sys, uvicorn
 from alliance.settings import get_settings
-from alliance.web.serving import uvicorn_options
+from alliance.web.serving import run_workers, uvicorn_options
 sys.path.insert(0, sys.argv[1])
-uvicorn.run("constant_app:app", host="127.0.0.1", port=int(sys.argv[2]), workers=int(sys.argv[3]),
-            **uvicorn_options(get_settings()))
+if __name__ == "__main__":  # the workers are spawned: they import this
+    workers = int(sys.argv[3])
+    config = uvicorn.Config("constant_app:app", host="127.0.0.1", port=int(sys.argv[2]),
+                            workers=workers, **uvicorn_options(get_settings()))
+    sys.exit(run_workers(config, workers))
 """
 
 LUA = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import importlib.util
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -70,7 +71,44 @@ def test_keep_alive_requests_on_two_workers(fresh_db_url: str, tmp_path: Path) -
             assert len(sockets) == 1  # never reconnected
         finally:
             connection.close()
+        # Each worker listens on a socket of its own (SO_REUSEPORT): the kernel spreads a
+        # client's connections across them, where one shared socket gave one worker all
+        # of a pool opened at once.
+        deadline = time.monotonic() + 60  # /readyz answered once the first was up
+        while len(_listening_sockets(int(port))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(_listening_sockets(int(port))) == 2
     parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     printed = " ".join(log.read_text().split())  # the console wraps its lines
     assert f"2 workers; HTTP {parser}, loop {loop})" in printed
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """Inodes of the TCP sockets listening on ``port`` (/proc/net/tcp, state 0A)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def test_a_taken_port_is_a_clear_error_with_workers(fresh_db_url: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "ALLIANCE_DATABASE_URL": fresh_db_url,
+        "ALLIANCE_DATA_DIR": str(tmp_path / "var"),
+    }
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "alliance", "serve", "--host", "127.0.0.1", "--port",
+             str(port), "--workers", "2"],
+            check=False, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in " ".join(done.stderr.split()), done.stderr

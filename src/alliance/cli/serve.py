@@ -16,6 +16,7 @@ from alliance.cli import context
 from alliance.cli.output import console
 from alliance.db import make_session_factory, migrate
 from alliance.demo import takedown as takedown_demo
+from alliance.errors import ConfigurationError
 from alliance.settings import Mode, Settings
 from alliance.worker.runner import Worker, toolkit_from_settings
 
@@ -32,7 +33,12 @@ def serve(
 
     from alliance.web import create_app  # noqa: PLC0415
     from alliance.web.capacity import create_serving_engine  # noqa: PLC0415
-    from alliance.web.serving import HTTP_PARSER, event_loop, uvicorn_options  # noqa: PLC0415
+    from alliance.web.serving import (  # noqa: PLC0415
+        HTTP_PARSER,
+        event_loop,
+        run_workers,
+        uvicorn_options,
+    )
 
     settings = context.settings()
     # The web app and the in-process worker share one engine: its pool and (on SQLite)
@@ -61,8 +67,9 @@ def serve(
             "The takedown worker does not run inside several web workers: run "
             "`alliance worker` beside them."
         )
-        # Each worker process builds its own app (and engine) from the same settings.
-        uvicorn.run(
+        # Each worker process builds its own app (and engine) from the same settings, and
+        # listens on a socket of its own (alliance.web.serving.run_workers).
+        config = uvicorn.Config(
             "alliance.web.app:create_app",
             factory=True,
             workers=workers,
@@ -70,6 +77,12 @@ def serve(
             port=port,
             **uvicorn_options(settings),
         )
+        try:
+            code = run_workers(config, workers)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        if code:
+            raise typer.Exit(code)
         return
     app = create_app(settings, engine=engine)
     with ExitStack() as stack:

@@ -87,3 +87,21 @@ def test_the_fast_parser_and_loop_where_the_platform_has_them(tmp_path: Path) ->
     # named by its import string: a spawned worker imports the protocol itself
     options = serving.uvicorn_options(load_settings(data_dir=tmp_path))
     assert (options["http"], options["loop"]) == (serving.HTTP_PROTOCOL, "auto")
+
+
+def test_workers_sockets_share_a_port_and_refuse_another_server() -> None:
+    """Each worker binds the port with SO_REUSEPORT (the kernel spreads connections
+    across their sockets); a server that is not one of them cannot bind it."""
+    first = serving.reuse_port_socket("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = serving.reuse_port_socket("127.0.0.1", port)
+    try:
+        assert first.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+        assert second.getsockname()[1] == port
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        with pytest.raises(OSError, match="in use"):
+            stranger.bind(("127.0.0.1", port))
+        stranger.close()
+    finally:
+        first.close()
+        second.close()
