@@ -23,26 +23,23 @@ import asyncio
 import base64
 import hashlib
 import secrets
-import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from alliance.demo.loopback import HOST, LoopbackServer
 from alliance.errors import InvalidInput
 from alliance.platforms.cybertipline import client as codes
 from alliance.platforms.cybertipline import document
 from alliance.platforms.cybertipline.document import Answer
 
-HOST = "127.0.0.1"
 FIRST_REPORT_ID = 4564654
 StepName = Literal["submit", "upload", "fileinfo", "finish", "retract"]
 FaultKind = Literal["code", "http_5xx", "stall", "stall_after"]
@@ -84,8 +81,11 @@ class Fault:
     stall_seconds: float = 2.0
 
 
-class StandInCyberTipline:
+class StandInCyberTipline(LoopbackServer):
     """The stand-in's state and its web server (``port=0``: a free port)."""
+
+    description = "the CyberTipline stand-in"
+    thread_name = "cybertipline"
 
     def __init__(
         self,
@@ -94,16 +94,12 @@ class StandInCyberTipline:
         port: int = 0,
     ) -> None:
         self.username, self.password = username, password
-        self._requested_port = port
-        self._port = port
+        super().__init__(port)
         self._lock = threading.Lock()
         self._next_report = FIRST_REPORT_ID
         self._faults: list[Fault] = []
         self.reports: dict[str, ReceivedReport] = {}
         self.calls: list[Call] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
         self.app = Starlette(
             routes=[
                 Route("/status", self._status, methods=["GET"]),
@@ -283,61 +279,8 @@ class StandInCyberTipline:
     # Life cycle -------------------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        return self._port
-
-    @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self._port}"
-
-    def start(self) -> None:
-        if self._server is not None:
-            return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, self._requested_port))
-        except OSError:
-            sock.close()
-            raise
-        sock.listen(16)
-        self._port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            lifespan="off",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="cybertipline", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not server.started:
-            sock.close()
-            raise RuntimeError(f"the CyberTipline stand-in did not start on {HOST}:{self._port}")
-        self._server, self._thread, self._socket = server, thread, sock
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
-
-    def __enter__(self) -> StandInCyberTipline:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 def _xml(answer: Answer, *, done: bool = False, status: int = 200) -> Response:

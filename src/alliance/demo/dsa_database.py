@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import threading
 import time
 import uuid
@@ -39,15 +38,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from alliance.demo.loopback import HOST, LoopbackServer
 from alliance.platforms.dsa.schemas import BATCH_MAX, StatementInvalid, parse_statement
 
-HOST = "127.0.0.1"
 DEFAULT_PORT = 8027
 PLATFORM_NAME = "Alliance demo platform"
 Failure = Literal["error", "stall", "lost", "late"]
@@ -55,9 +53,12 @@ _DUPLICATE_IN_CALL = "The platform identifier(s) are not all unique within this 
 _DUPLICATE_ONE = "The identifier given is not unique within this platform."
 
 
-class StandInTransparencyDatabase:
+class StandInTransparencyDatabase(LoopbackServer):
     """The stand-in's state and its server. ``stored`` maps each stored puid to the
     statement as stored; ``calls`` lists the puids each POST carried, in order."""
+
+    description = "the stand-in Transparency Database"
+    thread_name = "demo-dsa-database"
 
     def __init__(self, token: str, *, port: int = 0, stall_seconds: float = 2.0) -> None:
         self.token = token
@@ -67,11 +68,7 @@ class StandInTransparencyDatabase:
         self._failures: dict[int, Failure] = {}
         self._refusals: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
-        self._requested_port = port
-        self._port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        super().__init__(port)
         self.app = Starlette(
             routes=[
                 Route("/api/v1/statement", self._store_one, methods=["POST"]),
@@ -215,56 +212,6 @@ class StandInTransparencyDatabase:
         return JSONResponse({"message": "Server Error"}, status_code=503 if how == "error" else 500)
 
     # Life cycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    def start(self) -> None:
-        """Serve on 127.0.0.1 in a background thread (port 0: a free port)."""
-        if self._server is not None:
-            return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, self._requested_port))
-        except OSError:
-            sock.close()
-            raise
-        sock.listen(64)
-        self._port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", access_log=False, timeout_notify=5
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="demo-dsa-database", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not server.started:
-            sock.close()
-            raise RuntimeError(f"the stand-in Transparency Database did not start on {self.url}")
-        self._server, self._thread, self._socket = server, thread, sock
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
-
-    def __enter__(self) -> StandInTransparencyDatabase:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 async def _body(request: Request) -> Any:

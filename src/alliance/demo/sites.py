@@ -23,9 +23,7 @@ import io
 import json
 import logging
 import os
-import socket
 import threading
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from functools import lru_cache
@@ -33,20 +31,19 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from alliance.demo import media
+from alliance.demo.loopback import LoopbackServer
 from alliance.errors import InvalidInput
 from alliance.hosting import urls
 from alliance.takedown.notices import URL_PREFIX
 
 log = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
 DEFAULT_PORT = 8026
 STATE_FILE = "demo-sites.json"
 STATE_VERSION = 1
@@ -81,19 +78,18 @@ def page_picture(url: str) -> bytes:
     return buffer.getvalue()
 
 
-class DemoSites:
+class DemoSites(LoopbackServer):
     """The demo's websites: their state on disk and the web server that serves them."""
+
+    description = "the demo web host"
+    thread_name = "demo-sites"
 
     def __init__(self, data_dir: Path, port: int = DEFAULT_PORT) -> None:
         self.path = data_dir / STATE_FILE
-        self._requested_port = port
-        self._port = port
+        super().__init__(port)
         self._lock = threading.RLock()
         self._urls: dict[str, dict[str, Any]] = {}
         self._loaded_mtime: int | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
         self.app = Starlette(
             routes=[Route("/{path:path}", self._serve, methods=["GET"])],
         )
@@ -204,62 +200,6 @@ class DemoSites:
             if entry is not None:
                 return entry
         return None
-
-    @property
-    def port(self) -> int:
-        return self._port
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    def start(self) -> None:
-        """Serve on 127.0.0.1 in a background thread (port 0: a free port, see .port)."""
-        if self._server is not None:
-            return
-        # IPPROTO_TCP: asyncio sets TCP_NODELAY only on connections of such a socket
-        # (alliance.web.serving says why that matters on keep-alive connections).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, self._requested_port))
-        except OSError:
-            sock.close()
-            raise
-        sock.listen(64)
-        self._port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self.app, log_level="warning", lifespan="off", access_log=False, timeout_notify=5
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="demo-sites", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if not server.started:
-            sock.close()
-            raise RuntimeError(f"the demo web host did not start on {HOST}:{self._port}")
-        self._server, self._thread, self._socket = server, thread, sock
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
-
-    def __enter__(self) -> DemoSites:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 def _entry(key: str, record: dict[str, Any]) -> SiteEntry:
