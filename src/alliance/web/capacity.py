@@ -209,13 +209,7 @@ class AdmissionMiddleware:
                 more = message["type"] == "http.request" and message.get("more_body", False)
         if more and size <= self.capacity.body_bytes:
             return None
-        replay = iter(received)
-        paced = _Paced(receive, self.capacity)
-
-        async def replaying_receive() -> Message:
-            return next(replay, None) or await paced()
-
-        return replaying_receive
+        return replaying(received, _Paced(receive, self.capacity))
 
     async def _read_first(self, scope: Scope, receive: Receive, send: Send) -> None:
         received: list[Message] = []
@@ -238,12 +232,7 @@ class AdmissionMiddleware:
         except WriteNeeded:
             if started:
                 raise
-        replay = iter(received)
-
-        async def replaying_receive() -> Message:
-            return next(replay, None) or await receive()
-
-        await self.app(_copy(scope), replaying_receive, send)
+        await self.app(_copy(scope), replaying(received, receive), send)
 
     def _with_retry_after(self, send: Send) -> Send:
         async def sending(message: Message) -> None:
@@ -289,6 +278,17 @@ class _Paced:
                 )
             return message
         raise RequestTimeout(f"the upload stalled for {seconds:g} s")
+
+
+def replaying(received: list[Message], then: Receive) -> Receive:
+    """A receive that hands over the messages already ``received``, then reads ``then``:
+    a body read once (to wait for it, to look at it) is read again by the app."""
+    replay = iter(received)
+
+    async def replaying_receive() -> Message:
+        return next(replay, None) or await then()
+
+    return replaying_receive
 
 
 def _copy(scope: Scope) -> Scope:

@@ -37,6 +37,7 @@ from alliance.banks import services as banks
 from alliance.banks.models import Bank
 from alliance.banks.schemas import MatchRequest
 from alliance.errors import AllianceError
+from alliance.web.capacity import replaying
 from alliance.web.state import AppState
 
 _Prepared = tuple[Principal, MatchRequest, list[Bank]]
@@ -80,7 +81,7 @@ class MatchLane:
                 # its error as it answers every error (a refusal audited).
                 answer = None
         if answer is None:
-            await self.app(scope, _replaying(received, receive), send)
+            await self.app(scope, replaying(received, receive), send)
             return
         await send(
             {
@@ -134,15 +135,6 @@ class MatchLane:
             response = banks.match(session, principal, request, every_bank)
             session.commit()
         return response.model_dump_json().encode()
-
-
-def _replaying(received: list[Message], receive: Receive) -> Receive:
-    pending = list(received)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replay
 
 
 def _raising(refused: Exception, receive: Receive) -> Receive:
