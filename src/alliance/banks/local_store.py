@@ -207,6 +207,20 @@ class ApplyResult:
     checkpoint: int
 
 
+def read_state(path: Path, format_name: str, version: int, held: str) -> dict[str, Any]:
+    """A local copy's ``state.json``, checked to be ``format_name`` v``version``; a new
+    one, holding nothing under ``held``, when there is none yet."""
+    if not path.exists():
+        return {"format": format_name, "version": version, held: {}}
+    try:
+        state: dict[str, Any] = json.loads(path.read_text())
+    except ValueError as exc:
+        raise InvalidInput(f"{path} is not valid JSON: {exc}") from None
+    if state.get("format") != format_name or state.get("version") != version:
+        raise InvalidInput(f"{path} is not an {format_name} v{version} file")
+    return state
+
+
 @dataclass
 class LocalBankStore:
     root: Path
@@ -219,17 +233,7 @@ class LocalBankStore:
     @classmethod
     def open(cls, root: Path) -> LocalBankStore:
         store = cls(root)
-        path = root / "state.json"
-        if path.exists():
-            try:
-                state = json.loads(path.read_text())
-            except ValueError as exc:
-                raise InvalidInput(f"{path} is not valid JSON: {exc}") from None
-            if state.get("format") != STATE_FORMAT or state.get("version") != STATE_VERSION:
-                raise InvalidInput(f"{path} is not an {STATE_FORMAT} v{STATE_VERSION} file")
-            store.state = state
-        else:
-            store.state = {"format": STATE_FORMAT, "version": STATE_VERSION, "banks": {}}
+        store.state = read_state(root / "state.json", STATE_FORMAT, STATE_VERSION, "banks")
         return store
 
     # --- state -----------------------------------------------------------------------

@@ -24,11 +24,11 @@ from typing import Any
 
 import orjson
 
-from alliance.banks.local_store import SyncRefused, atomic_write
+from alliance.banks.local_store import SyncRefused, atomic_write, read_state
 from alliance.blocklists.distribution import KEY_FIELDS, ListDocument
 from alliance.blocklists.models import ListName
 from alliance.db.base import utcnow
-from alliance.errors import InvalidInput, NotFound
+from alliance.errors import NotFound
 
 STATE_FORMAT = "alliance.local-blocklists"
 STATE_VERSION = 1
@@ -52,17 +52,7 @@ class LocalListStore:
     @classmethod
     def open(cls, root: Path) -> LocalListStore:
         store = cls(root)
-        path = root / "state.json"
-        if path.exists():
-            try:
-                state = json.loads(path.read_text())
-            except ValueError as exc:
-                raise InvalidInput(f"{path} is not valid JSON: {exc}") from None
-            if state.get("format") != STATE_FORMAT or state.get("version") != STATE_VERSION:
-                raise InvalidInput(f"{path} is not an {STATE_FORMAT} v{STATE_VERSION} file")
-            store.state = state
-        else:
-            store.state = {"format": STATE_FORMAT, "version": STATE_VERSION, "lists": {}}
+        store.state = read_state(root / "state.json", STATE_FORMAT, STATE_VERSION, "lists")
         return store
 
     @property
