@@ -510,3 +510,66 @@ def test_a_failed_sync_is_audited_and_the_last_copy_answers(
     assert schedule.health.failures == 1
     assert _events(session, "member_sync:failed")[-1][1]["error"].startswith("HubError")
     assert schedule.store.checkpoint(SYNCED) == 1  # still answering from the last copy
+
+
+def test_a_synced_negative_bank_suppresses_a_local_match(
+    member: Member, client: TestClient, world: World
+) -> None:
+    analyst = {"Authorization": f"Bearer {world.keys[Role.analyst]}"}
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={
+            "name": "hub-harmless",
+            "scope": "policy",
+            "suppression": True,
+            "subscriber_kinds": ["industry"],
+        },
+    )
+    client.post(
+        "/api/v1/banks/hub-harmless/entries",
+        headers=analyst,
+        json={"entries": [{"signal_type": "pdq", "signal": pdq_hex(7)}]},
+    )
+    member.deployment.schedule.run_once()
+    _local_bank(member, "own-finds", pdq_hex(7))
+    response = member.client.post(
+        "/api/v1/member/match/hash",
+        headers=member.reviewer,
+        json={"signals": [{"signal_type": "pdq", "signal": pdq_hex(7)}]},
+    )
+    [result] = response.json()["results"]
+    assert result["suppressed_by"] == [{"origin": "synced", "bank": "hub-harmless"}]
+    assert [(m["bank"], m["suppressed"]) for m in result["matches"]] == [("own-finds", True)]
+    assert response.json()["suppressed"] is True and response.json()["matched"] is False
+    status = member.client.get("/api/v1/member/status", headers=member.reviewer).json()
+    assert status["banks"] == {SYNCED: 1, "hub-harmless": 1} and status["last_error"] is None
+
+
+def test_only_the_subscribed_banks_are_synced(
+    member: Member, client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    analyst = {"Authorization": f"Bearer {world.keys[Role.analyst]}"}
+    client.post(
+        "/api/v1/banks",
+        headers=analyst,
+        json={"name": "second-hub", "scope": "policy", "subscriber_kinds": ["industry"]},
+    )
+    member.client.__exit__(None, None, None)  # the server's own schedule stopped first
+
+    def schedule_for(*banks: str) -> BankSchedule:
+        return BankSchedule(
+            replace(member.deployment.profile, banks=banks),
+            sessions,
+            max_manifest_age=timedelta(hours=1),
+            connect=lambda: _bridge(client, world.keys[Role.reviewer]),
+        )
+
+    first = schedule_for(SYNCED, "no-such-bank")
+    report = first.run_once()
+    assert report.not_granted == ["no-such-bank"]
+    assert sorted(first.store.banks) == [SYNCED]
+    second = schedule_for("second-hub")
+    report = second.run_once()
+    assert report.dropped == [SYNCED] and [r.bank for r in report.applied] == ["second-hub"]
+    assert sorted(second.store.banks) == ["second-hub"]
