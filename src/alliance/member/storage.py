@@ -162,8 +162,11 @@ class StorageFetcher:
         try:
             address = self.connector.checked_address(url)
         except AddressRefused as refused:
+            where = (
+                refused.detail if url.host in refused.detail else f"{url.host}: {refused.detail}"
+            )
             raise StorageRefused(
-                f"{url.host}: {refused.detail}; only loopback, public addresses and "
+                f"{where}; only loopback, public addresses and "
                 "ALLIANCE_MEMBER_STORAGE_NETWORKS are fetched; nothing was fetched",
                 field="url",
             ) from None
