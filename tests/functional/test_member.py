@@ -220,6 +220,10 @@ def test_every_member_route_declares_one_guard(member: Member) -> None:
     for route in api_routes(member.app):
         if route.path.startswith(("/api/v1/member", "/m/")):
             assert route_guard(route) is not None, route.path
+    document = member.client.get("/api/v1/openapi.json").json()
+    upload = document["paths"]["/api/v1/member/match/file"]["post"]
+    assert upload["x-permission"] == "banks:match:query"
+    assert {"400", "401", "403", "413"} <= set(upload["responses"])
 
 
 def test_hash_matches_a_synced_and_a_local_bank(member: Member, session: Session) -> None:
