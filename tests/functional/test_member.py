@@ -317,6 +317,16 @@ def test_hma_lookup_answers_in_hmas_shape(member: Member) -> None:
     )
     assert lookup.status_code == 200, lookup.text
     assert lookup.json() == {SYNCED: [{"bank_content_id": member.synced_ids[0], "distance": "3"}]}
+    raw = member.client.get(
+        "/m/raw_lookup",
+        headers=member.reviewer,
+        params={
+            "signal_type": "pdq",
+            "signal": flip_bits(pdq_hex(1), 3),
+            "include_distance": "true",
+        },
+    )
+    assert raw.json() == {"matches": [{"content_id": member.synced_ids[0], "distance": "3"}]}
     missing = member.client.get("/m/lookup", headers=member.reviewer, params={"signal": "ab"})
     assert missing.status_code == 400
     bad = member.client.get(

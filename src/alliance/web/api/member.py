@@ -273,6 +273,34 @@ def hma_lookup(
     return _grouped(answer)
 
 
+@hma_router.get("/raw_lookup", responses=answers(404))
+def hma_raw_lookup(
+    request: Request,
+    session: DbSession,
+    signal_type: str | None = None,
+    signal: Annotated[str | None, Query(max_length=2_000_000)] = None,
+    include_distance: bool = False,
+    principal: Principal = requires(Permission.MATCH_QUERY),
+) -> dict[str, list[Any]]:
+    """HMA-compatible raw lookup: the matching entries' ids (``content_id`` and
+    ``distance`` with ``include_distance=true``), suppressed ones left out."""
+    if not signal_type or not signal:
+        raise InvalidInput("give both signal_type and signal")
+    store = _member(request).schedule.store
+    answer = _audited(
+        request,
+        principal,
+        "hash",
+        lambda: uploads.match_hashes(
+            session, principal, store, [SignalIn(signal_type=signal_type, signal=signal)]
+        ),
+    )
+    kept = [m for r in answer.results for m in r.matches if not m.suppressed]
+    if include_distance:
+        return {"matches": [{"content_id": m.entry_id, "distance": str(m.distance)} for m in kept]}
+    return {"matches": [m.entry_id for m in kept]}
+
+
 @hma_router.post("/lookup", openapi_extra=MULTIPART)
 def hma_lookup_file(
     principal: Annotated[Principal, requires(Permission.MATCH_QUERY)],
