@@ -368,6 +368,13 @@ def test_an_upload_that_is_not_an_image_is_refused(member: Member, session: Sess
     )
     assert response.status_code == 400
     assert "not an image or a video" in response.json()["error"]["message"]
+    nul = member.client.post(
+        "/api/v1/member/match/file",
+        headers=member.reviewer,
+        files={"file": ("p.png", picture(2), "image/png")},
+        data={"reference": "a\x00b"},
+    )
+    assert nul.status_code == 400 and "without NUL" in nul.json()["error"]["message"]
     no_file = member.client.post(
         "/api/v1/member/match/file", headers=member.reviewer, data={"reference": "x"}
     )
@@ -376,6 +383,7 @@ def test_an_upload_that_is_not_an_image_is_refused(member: Member, session: Sess
     refused = _events(session, "member_upload:refused")
     assert [(d["kind"], d["reason"]) for _, d in refused] == [
         ("file", "not_media"),
+        ("file", "invalid_input"),
         ("file", "not_media"),
     ]
 

@@ -144,9 +144,15 @@ def match_file(
 
     def run() -> UploadAnswer:
         data = _file_of(form)
-        reference = form.fields.get("reference") or None if isinstance(form, UploadedForm) else None
-        if reference is not None and len(reference) > 200:
-            raise InvalidInput("a reference has at most 200 characters", field="reference")
+        reference = (
+            form.fields.get("reference") if isinstance(form, UploadedForm) else None
+        ) or None
+        # A media upload's form is not screened for NUL as other bodies are (the file's
+        # bytes may hold any), so its one text field is checked here.
+        if reference is not None and (len(reference) > 200 or "\x00" in reference):
+            raise InvalidInput(
+                "a reference is at most 200 characters, without NUL", field="reference"
+            )
         return uploads.match_file(session, principal, store, data, reference=reference)
 
     return _audited(request, principal, "file", run)
