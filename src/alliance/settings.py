@@ -331,7 +331,68 @@ class Settings(BaseSettings):
         "for `alliance dsa submit` when --token-file is not given.",
     )
 
-    @field_validator("trusted_proxies")
+    # Member mode (`alliance serve --member`): a platform's own deployment, syncing the
+    # banks it subscribes to from the alliance's hub (docs/platforms.md, "Member mode").
+    member_hub_url: str = Field(
+        "",
+        description="Member mode: the alliance hub's address (https://...) that the "
+        "subscribed banks are synced from. Required by `alliance serve --member`.",
+    )
+    member_hub_public_key_file: Path | None = Field(
+        None,
+        description="Member mode: PEM of the hub's Ed25519 public key (GET /api/v1/keys on "
+        "the hub, checked by its fingerprint); every synced document must verify with it. "
+        "Required by `alliance serve --member`.",
+    )
+    member_api_key_file: Path | None = Field(
+        None,
+        description="Member mode: file holding the member's API key at the hub (alk_...), "
+        "used to sync. Required by `alliance serve --member`; never put the key itself "
+        "in the environment.",
+    )
+    member_organisation: str = Field(
+        "",
+        description="Member mode: the member's organisation slug at the hub; a signed "
+        "manifest for anyone else is refused. Empty: the one pinned by the first sync.",
+    )
+    member_banks: list[str] = Field(
+        default_factory=list,
+        description="Member mode: the hub's banks this member subscribes to (JSON list of "
+        "names). Empty: every bank the hub's signed manifest grants it. A bank held but no "
+        "longer listed is dropped from the local copy.",
+    )
+    member_store_dir: Path | None = Field(
+        None,
+        description="Member mode: folder of the synced banks' verified local copy. "
+        "Empty: <data_dir>/banks (the folder `alliance sync` uses).",
+    )
+    member_sync_minutes: float = Field(
+        60,
+        gt=0,
+        le=7 * 24 * 60,
+        description="Member mode: minutes between syncs of the subscribed banks, on average.",
+    )
+    member_sync_jitter: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="Member mode: each wait between syncs is drawn within plus or minus this "
+        "share of ALLIANCE_MEMBER_SYNC_MINUTES, so members do not all ask the hub at once.",
+    )
+    member_storage_urls: list[str] = Field(
+        default_factory=list,
+        description="Member mode: URL prefixes of the member's own storage (JSON list, e.g. "
+        '["http://127.0.0.1:9000/uploads/"]). POST /api/v1/member/match/url fetches only '
+        "URLs under one of them; anything else is refused. Empty: URLs are refused.",
+    )
+    member_storage_networks: list[str] = Field(
+        default_factory=list,
+        description="Member mode: private networks (e.g. 10.20.0.0/16) the storage's hosts "
+        "may resolve to. Loopback is always allowed; any other private, link-local or "
+        "reserved address is refused even under an allowed prefix.",
+    )
+
+    @field_validator("trusted_proxies", "member_storage_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for network in value:
@@ -398,6 +459,9 @@ class Settings(BaseSettings):
         if override and override.rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
             return [*self.fetch_allow_networks, "127.0.0.1/32"]
         return list(self.fetch_allow_networks)
+
+    def resolved_member_store_dir(self) -> Path:
+        return self.member_store_dir or self.data_dir / "banks"
 
     def resolved_signing_key_file(self) -> Path:
         """The configured signing key file, or (outside production) the data dir's."""

@@ -110,4 +110,9 @@ class EventType(StrEnum):
     APPEAL_REJECTED = "appeal:rejected"
     SELF_TEST_RECORDED = "blocking_self_test:recorded"
 
+    MEMBER_UPLOAD_MATCHED = "member_upload:matched"
+    MEMBER_UPLOAD_REFUSED = "member_upload:refused"  # not recorded: bad file, URL refused
+    MEMBER_SYNC_APPLIED = "member_sync:applied"
+    MEMBER_SYNC_FAILED = "member_sync:failed"
+
     DEMO_BUILT = "demo:built"

@@ -266,6 +266,14 @@ def add_entries(
     authorize(actor, Permission.ENTRY_CONTRIBUTE)
     if actor.organisation_id is None and actor.kind != "operator":
         raise PermissionDenied("entries are contributed by a member organisation")
+    return write_entries(session, actor, bank, items)
+
+
+def write_entries(
+    session: Session, actor: Principal, bank: Bank, items: Sequence[EntryIn]
+) -> EntriesAdded:
+    """:func:`add_entries` once the caller has authorised ``actor`` to change ``bank``
+    (read with ``for_change``): a member's local banks are changed under its own rule."""
     if not items:
         raise InvalidInput("no entries given")
     if len(items) > MAX_ENTRIES_PER_CALL:
@@ -352,7 +360,7 @@ def add_entries(
     )
 
 
-def _entry(session: Session, bank: Bank, entry_id: int) -> BankEntry:
+def entry_of(session: Session, bank: Bank, entry_id: int) -> BankEntry:
     entry = session.get(BankEntry, entry_id)
     if entry is None or entry.bank_id != bank.id:
         raise NotFound(f"bank {bank.name!r} has no entry {entry_id}")
@@ -480,10 +488,18 @@ def remove_entries(
     """Tombstone entries (the contributor or the bank's owner may)."""
     bank = get_bank(session, actor, bank_name, for_change=True)
     authorize(actor, Permission.ENTRY_CONTRIBUTE)
-    entries = [_entry(session, bank, i) for i in dict.fromkeys(entry_ids)]
+    entries = [entry_of(session, bank, i) for i in dict.fromkeys(entry_ids)]
     for entry in entries:
         if not can_remove(actor, bank, entry):
             raise PermissionDenied(f"entry {entry.id} was contributed by another organisation")
+    return tombstone_entries(session, actor, bank, entries)
+
+
+def tombstone_entries(
+    session: Session, actor: Principal, bank: Bank, entries: Sequence[BankEntry]
+) -> int:
+    """:func:`remove_entries` once the caller has authorised ``actor`` to remove
+    ``entries`` of ``bank`` (read with ``for_change``); how many were live."""
     live = [e for e in entries if e.removed_at is None]
     if not live:
         return 0
@@ -526,7 +542,7 @@ def vote(session: Session, actor: Principal, bank_name: str, entry_id: int) -> B
     authorize(actor, Permission.ENTRY_VERIFY)
     if actor.user_id is None:
         raise PermissionDenied("verification votes are cast by analysts, not API keys")
-    entry = _entry(session, bank, entry_id)
+    entry = entry_of(session, bank, entry_id)
     if entry.removed_at is not None:
         raise Conflict(f"entry {entry_id} was removed")
     if not _add_vote(session, actor, entry):
@@ -737,7 +753,7 @@ def feedback_on_local_match(
     the match is recorded first (who, which entry, distance; never the media)."""
     authorize(actor, Permission.MATCH_FEEDBACK)
     bank = get_bank(session, actor, bank_name)
-    entry = _entry(session, bank, entry_id)
+    entry = entry_of(session, bank, entry_id)
     event = MatchEvent(
         entry_id=entry.id,
         bank_id=bank.id,

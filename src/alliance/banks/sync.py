@@ -22,7 +22,7 @@ it concerns is touched; banks applied before it in the same run hold newer, veri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,6 +51,8 @@ class SyncReport:
     applied: list[ApplyResult] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    #: Banks asked for (``only``) that the signed manifest does not grant this member.
+    not_granted: list[str] = field(default_factory=list)
     #: The signed manifest acted on, once every check passed: the lists for blocking
     #: (:mod:`alliance.blocklists.sync`) are synced against the same manifest.
     manifest: Manifest | None = None
@@ -65,11 +67,13 @@ def sync(
     member: str | None = None,
     max_manifest_age: timedelta = MAX_MANIFEST_AGE,
     on_bank: Callable[[str], None] | None = None,
+    only: Collection[str] | None = None,
 ) -> SyncReport:
     """Bring the store to the platform's signed manifest: apply what changed, drop what the
     manifest withdraws. ``member``: the organisation the store syncs for (default: the
     one pinned by the first sync); a manifest issued more than ``max_manifest_age`` ago is
-    refused (a freeze)."""
+    refused (a freeze). ``only``: the banks the member subscribes to (member mode), of
+    those granted; a held bank not among them is dropped (default: every granted bank)."""
     public_key_pem = _signing_key(client, store, public_key_pem)
     public_key = load_public_key(public_key_pem)
     try:
@@ -98,7 +102,13 @@ def sync(
     )
 
     report = SyncReport(manifest=signed)
-    for name, sequence in sorted(signed.banks.items()):
+    wanted = signed.banks
+    unsubscribed: set[str] = set()
+    if only is not None:
+        wanted = {name: seq for name, seq in signed.banks.items() if name in only}
+        report.not_granted = sorted(set(only) - signed.banks.keys())
+        unsubscribed = (store.banks.keys() & signed.banks.keys()) - wanted.keys()
+    for name, sequence in sorted(wanted.items()):
         if on_bank:
             on_bank(name)
         held = name in store.banks
@@ -124,7 +134,7 @@ def sync(
                 f"sent a {kind} at {document.until}, an older copy; nothing changed"
             )
         report.applied.append(store.apply(document))
-    for name in sorted(signed.removed & store.banks.keys()):
+    for name in sorted((signed.removed & store.banks.keys()) | unsubscribed):
         store.drop(name)
         report.dropped.append(name)
     return report

@@ -97,6 +97,11 @@ COMMANDS: dict[str, Command] = {
         "app",
         "A matcher replica: the synced banks over HTTP, synced on its own schedule.",
     ),
+    "member": Command(
+        "member",
+        "app",
+        "Member mode: check the profile, sync now, keep local (and negative) banks.",
+    ),
     "blocklist": Command("blocklist", "app", "Lists for blocking: export, self-tests, keywords."),
     "feedback": Command(
         "feedback",

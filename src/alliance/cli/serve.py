@@ -17,6 +17,8 @@ from alliance.cli.output import console
 from alliance.db import make_session_factory, migrate
 from alliance.demo import takedown as takedown_demo
 from alliance.errors import ConfigurationError
+from alliance.member.deployment import MemberDeployment
+from alliance.member.profile import profile_from_settings
 from alliance.settings import Mode, Settings
 from alliance.worker.runner import Worker, toolkit_from_settings
 
@@ -27,6 +29,14 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="worker processes (more than one: PostgreSQL)")
     ] = 1,
+    member: Annotated[
+        bool,
+        typer.Option(
+            "--member",
+            help="member mode: the member API on the member's own database, the subscribed "
+            "banks synced from the hub in the background (profile: ALLIANCE_MEMBER_*)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app and the API (default http://127.0.0.1:8000)."""
     import uvicorn  # noqa: PLC0415 - only `serve` needs the web stack
@@ -41,6 +51,13 @@ def serve(
     )
 
     settings = context.settings()
+    if member:
+        # Refused before anything is opened: an incomplete profile names every gap.
+        profile_from_settings(settings)
+        if workers > 1:
+            raise ConfigurationError(
+                "--member serves with one worker process: each would sync the same banks"
+            )
     # The web app and the in-process worker share one engine: its pool and (on SQLite)
     # its writer turn are sized for both (alliance.web.capacity).
     engine = create_serving_engine(settings)
@@ -84,10 +101,18 @@ def serve(
         if code:
             raise typer.Exit(code)
         return
-    app = create_app(settings, engine=engine)
+    sessions = make_session_factory(engine)
+    deployment = MemberDeployment.from_settings(settings, sessions) if member else None
+    if deployment is not None:
+        console.print(f"Member mode: {deployment.profile.describe()}")
+    app = create_app(settings, engine=engine, sessions=sessions, member=deployment)
     with ExitStack() as stack:
         worker_settings = settings
-        if settings.mode is Mode.demo and (settings.data_dir / "demo-sites.json").exists():
+        if (
+            deployment is None
+            and settings.mode is Mode.demo
+            and (settings.data_dir / "demo-sites.json").exists()
+        ):
             worker_settings, _sites = stack.enter_context(takedown_demo.demo_services(settings))
             app.state.alliance.demo_urls = partial(takedown_demo.live_try_urls, settings.data_dir)
             console.print(
@@ -95,7 +120,7 @@ def serve(
                 f"on {worker_settings.fetch_connect_override}"
             )
         if settings.serve_worker:
-            stack.enter_context(_worker_thread(worker_settings, make_session_factory(engine)))
+            stack.enter_context(_worker_thread(worker_settings, sessions))
         uvicorn.run(app, host=host, port=port, **uvicorn_options(settings))
 
 

@@ -38,6 +38,7 @@ MODEL_MODULES = (
     "alliance.legal.models",
     "alliance.library.models",
     "alliance.reports.models",
+    "alliance.member.models",
 )
 
 

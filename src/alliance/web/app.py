@@ -18,6 +18,7 @@ from alliance.banks import indexes
 from alliance.banks.signing import Signer
 from alliance.db import make_session_factory
 from alliance.hashing import parallel
+from alliance.member.deployment import MemberDeployment
 from alliance.settings import Mode, Settings, get_settings
 from alliance.web.api import accounts as accounts_api
 from alliance.web.api import audit as audit_api
@@ -29,6 +30,7 @@ from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
 from alliance.web.api import legal as legal_api
 from alliance.web.api import library as library_api
+from alliance.web.api import member as member_api
 from alliance.web.api import reports as reports_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
@@ -69,7 +71,7 @@ API_ROUTERS = [
     accounts_api.router,
     audit_api.router,
     banks_api.router,
-    banks_api.hma_router,
+    banks_api.hma_router,  # a member server answers /m/ from its own banks instead
     # before takedown's /api/v1/reports/{reference}: a report reference is never "progress"
     reports_api.router,
     takedown_api.router,
@@ -133,7 +135,10 @@ def create_app(
     *,
     engine: Engine | None = None,
     sessions: sessionmaker[Session] | None = None,
+    member: MemberDeployment | None = None,
 ) -> FastAPI:
+    """The app; ``member``: member mode (`alliance serve --member`), which serves the
+    member's API and answers HMA's ``/m/`` routes from the member's own banks."""
     settings = settings or get_settings()
     parallel.limit_blas_threads()  # requests hash uploads on worker threads; see cli.main
     engine = engine or create_serving_engine(settings)
@@ -149,6 +154,7 @@ def create_app(
         signer=Signer.from_file(
             settings.resolved_signing_key_file(), create=settings.mode is not Mode.production
         ),
+        member=member,
     )
     app = FastAPI(
         title="Alliance",
@@ -161,7 +167,11 @@ def create_app(
         lifespan=lifespan(state),
     )
     app.state.alliance = state
-    for router in API_ROUTERS + PAGE_ROUTERS:
+    routers = API_ROUTERS
+    if member is not None:
+        routers = [r for r in API_ROUTERS if r is not banks_api.hma_router]
+        routers += [member_api.router, member_api.hma_router]
+    for router in routers + PAGE_ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     install_error_handlers(app)

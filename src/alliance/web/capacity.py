@@ -114,13 +114,16 @@ def create_serving_engine(settings: Settings) -> Engine:
 
 def lifespan(state: AppState) -> Callable[[FastAPI], Any]:
     """Set the thread limit; flush summarised refusals every interval and at the end; run
-    the match event writer and write what it holds at the end."""
+    the match event writer and write what it holds at the end; in member mode, run the
+    synced banks' sync thread and end it."""
     capacity = Capacity.from_settings(state.settings)
 
     @asynccontextmanager
     async def run(_app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = capacity.threads
         state.match_events.start()
+        if state.member is not None:
+            state.member.start()  # member mode: the synced banks' schedule
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(_flush_refusals, state)
@@ -130,6 +133,9 @@ def lifespan(state: AppState) -> Callable[[FastAPI], Any]:
                     tasks.cancel_scope.cancel()
             await anyio.to_thread.run_sync(state.refusals.flush)
         finally:
+            if state.member is not None:
+                # A graceful stop ends the sync thread (a sync under way finishes first).
+                await anyio.to_thread.run_sync(state.member.stop)
             # A graceful stop writes every match event still queued.
             await anyio.to_thread.run_sync(state.match_events.close)
 

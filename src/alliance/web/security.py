@@ -62,7 +62,10 @@ class SecurityHeadersMiddleware:
 
 
 #: Routes that take media uploads get the (larger) upload limit.
-UPLOAD_PATHS = re.compile(r"^(/api/v1/match/file|/match/file|/banks/[^/]+/entries/files)/?$")
+UPLOAD_PATHS = re.compile(
+    r"^(/api/v1/match/file|/match/file|/banks/[^/]+/entries/files|/api/v1/member/match/file"
+    r"|/m/lookup)/?$"
+)
 #: Routes that take hash-set files (seizures, record and bank imports) get theirs.
 HASH_FILE_PATHS = re.compile(
     r"^(/api/v1/seizures|/seizures|/api/v1/media/import|/api/v1/banks/[^/]+/import)/?$"

@@ -16,6 +16,7 @@ from alliance.accounts.services import USE_NOTED_EVERY, LoginLimits
 from alliance.banks.match_events import MatchEventWriter
 from alliance.banks.models import Bank
 from alliance.banks.signing import Signer
+from alliance.member.deployment import MemberDeployment
 from alliance.settings import Settings
 from alliance.web.bookkeeping import RefusalAudit, Throttle
 from alliance.web.recent_banks import RecentBanks
@@ -37,6 +38,9 @@ class AppState:
     # The demo's pages that the public report form lists to try. `alliance serve` sets it
     # when it runs the demo's websites; the web app itself knows nothing of the demo.
     demo_urls: Callable[[], list[str]] = _no_demo_urls
+    #: Member mode (`alliance serve --member`): the synced banks, their sync thread (run
+    #: during the app's lifespan) and the storage fetcher; None on the hub.
+    member: MemberDeployment | None = None
     #: Refusals audited in summary, keys and web sessions whose last use this process
     #: noted lately (alliance.web.bookkeeping).
     refusals: RefusalAudit = field(init=False)
