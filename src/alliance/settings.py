@@ -331,6 +331,57 @@ class Settings(BaseSettings):
         "for `alliance dsa submit` when --token-file is not given.",
     )
 
+    review_second_reviewer: bool = Field(
+        False,
+        description="Review queue: a confirmation needs a second, different reviewer before "
+        "the case is confirmed.",
+    )
+    review_sla_hours: float = Field(
+        24,
+        gt=0,
+        description="Review queue: a case still undecided this many hours after it opened is "
+        "overdue (shown and filtered as such).",
+    )
+    review_media_root: Path | None = Field(
+        None,
+        description="Review queue: the folder of the platform's own media. A case's file is "
+        "a path under it; previews read only from here (and the URL prefixes below).",
+    )
+    review_media_url_prefixes: list[str] = Field(
+        default_factory=list,
+        description="Review queue: URL prefixes of the platform's own media storage that "
+        "previews may fetch from (e.g. https://media.internal.example.test/uploads/). "
+        "Empty: no URL is accepted.",
+    )
+    review_removal_hook_url: str = Field(
+        "",
+        description="Review queue: the platform's removal hook, POSTed {case, content_id} "
+        "when a 'remove' action rule fires. Empty: the rule's effect says no hook is set.",
+    )
+    review_hook_timeout_seconds: float = Field(
+        5, gt=0, description="Review queue: time limit of one call of the removal hook."
+    )
+    review_preview_max_bytes: int = Field(
+        20 * 1_048_576, ge=1024, description="Review queue: largest media file a preview reads."
+    )
+
+    @field_validator("review_media_url_prefixes")
+    @classmethod
+    def _media_prefixes(cls, value: list[str]) -> list[str]:
+        for prefix in value:
+            if not prefix.startswith(("https://", "http://")) or prefix.count("/") < 3:
+                raise ValueError(
+                    f"{prefix!r} is not an http(s) URL prefix with a path (scheme://host/...)"
+                )
+        return value
+
+    @field_validator("review_removal_hook_url")
+    @classmethod
+    def _hook_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:

@@ -110,4 +110,13 @@ class EventType(StrEnum):
     APPEAL_REJECTED = "appeal:rejected"
     SELF_TEST_RECORDED = "blocking_self_test:recorded"
 
+    CASE_OPENED = "review_case:opened"
+    CASE_MATCH_ADDED = "review_case:match_added"
+    CASE_RULE_APPLIED = "review_case:rule_applied"
+    CASE_ASSIGNED = "review_case:assigned"
+    CASE_DECIDED = "review_case:decided"
+    CASE_MEDIA_REVEALED = "review_case:media_revealed"
+    REVIEW_RULE_ADDED = "review_rule:added"
+    REVIEW_RULE_CHANGED = "review_rule:changed"
+
     DEMO_BUILT = "demo:built"
