@@ -6,7 +6,7 @@ rules (:mod:`alliance.review.rules`) and records each rule's effect on the case,
 caller's transaction, every step audited.
 
 The queue lists undecided cases oldest first. With 100,000 and more open, a page reads one
-range of the index ``(organisation_id, status, opened_at, id)``; the counts of the tabs
+range of the index ``(organisation_id, undecided, opened_at, id)``; the counts of the tabs
 come from ``review_case_counts`` (kept by :func:`set_status`), and a filtered count stops
 at :data:`COUNT_CAP` (the page says "10,000+"), so no request counts every case.
 """
@@ -118,6 +118,7 @@ def _new_case(
         media_url=content.media_url,
         active_key=content.content_id,
         status=CaseStatus.open,
+        undecided=True,
         best_distance=min(m.distance for m in matches),
         match_count=0,
     )
@@ -213,6 +214,7 @@ def set_status(session: Session, case: Case, status: CaseStatus) -> None:
     count(session, case.organisation_id, case.status, -1)
     count(session, case.organisation_id, status, +1)
     case.status = status
+    case.undecided = status in ACTIVE
     case.updated_at = utcnow()
     if status in ACTIVE:
         case.active_key = case.content_id
@@ -271,12 +273,16 @@ def list_cases(
     settings = settings or get_settings()
     scope = organisation_scope(principal, Permission.CASE_READ)
     statuses = list(ACTIVE) if where.status is None else [where.status]
-    clauses: list[Any] = [Case.status.in_(statuses)]
+    clauses: list[Any] = []
     if scope is not None:
         clauses.append(Case.organisation_id == scope)
+    if where.status is None:
+        clauses.append(Case.undecided.is_(True))
+    else:
+        clauses.append(Case.status == where.status)
     if where.overdue:
         clauses.append(Case.opened_at < sla_deadline(settings))
-        clauses.append(Case.status.in_(ACTIVE))
+        clauses.append(Case.undecided.is_(True))
     if where.bank:
         clauses.append(exists().where(MatchRow.case_id == Case.id, MatchRow.bank == where.bank))
     # A row of the queue needs none of a case's matches, decisions or effects.

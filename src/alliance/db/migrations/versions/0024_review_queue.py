@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("media_url", sa.Text(), nullable=True),
         sa.Column("active_key", sa.String(length=500), nullable=True),
         sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("undecided", sa.Boolean(), nullable=False),
         sa.Column("opened_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
@@ -52,7 +53,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("review_cases", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_review_cases_queue", ["organisation_id", "status", "opened_at", "id"], unique=False
+            "ix_review_cases_queue",
+            ["organisation_id", "undecided", "opened_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_review_cases_status", ["organisation_id", "status", "opened_at", "id"], unique=False
         )
         batch_op.create_index(
             "ix_review_cases_content", ["organisation_id", "content_id"], unique=False
