@@ -98,6 +98,7 @@ COMMANDS: dict[str, Command] = {
         "A matcher replica: the synced banks over HTTP, synced on its own schedule.",
     ),
     "blocklist": Command("blocklist", "app", "Lists for blocking: export, self-tests, keywords."),
+    "review": Command("review", "app", "The review queue: send false positives to the hub."),
     "feedback": Command(
         "feedback",
         "feedback_command",

@@ -67,6 +67,7 @@ class EffectOutcome(StrEnum):
 class FeedbackState(StrEnum):
     sent = "sent"  # recorded against the bank entry (the contributor sees it)
     pending = "pending"  # the bank is not in this database: to send to the hub
+    refused = "refused"  # the hub has no such entry for this member (alliance.review.feedback)
 
 
 class Case(Base):

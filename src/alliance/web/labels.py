@@ -140,6 +140,7 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "review_case:assigned"): "Review case taken",
     ("EventType", "review_case:decided"): "Review case decided",
     ("EventType", "review_case:media_revealed"): "Review case's media revealed",
+    ("EventType", "review_case:feedback_sent"): "False positive sent to the hub",
     ("EventType", "review_rule:added"): "Review action rule added",
     ("EventType", "review_rule:changed"): "Review action rule enabled or disabled",
     ("CaseStatus", "false_positive"): "False positive",
@@ -149,6 +150,7 @@ LABELS: dict[tuple[str, str], str] = {
     ("EffectOutcome", "report_due"): "Report due",
     ("FeedbackState", "sent"): "Disputed with the contributor",
     ("FeedbackState", "pending"): "Dispute pending (for the hub)",
+    ("FeedbackState", "refused"): "Dispute refused by the hub",
     # Lists for blocking
     ("KeywordCategory", "csam"): "Seeking or offering abuse material",
     ("KeywordCategory", "grooming"): "Approaching children",
