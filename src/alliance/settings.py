@@ -345,7 +345,8 @@ class Settings(BaseSettings):
     review_media_root: Path | None = Field(
         None,
         description="Review queue: the folder of the platform's own media. A case's file is "
-        "a path under it; previews read only from here (and the URL prefixes below).",
+        "a path under it; previews read only from here (and the URL prefixes below). Empty: "
+        "none, except in demo mode <data_dir>/review-media when the demo wrote it.",
     )
     review_media_url_prefixes: list[str] = Field(
         default_factory=list,
@@ -449,6 +450,13 @@ class Settings(BaseSettings):
         if override and override.rsplit(":", 1)[0] in ("127.0.0.1", "localhost"):
             return [*self.fetch_allow_networks, "127.0.0.1/32"]
         return list(self.fetch_allow_networks)
+
+    def resolved_review_media_root(self) -> Path | None:
+        """The platform's media folder; the demo's generated pictures in demo mode."""
+        if self.review_media_root is not None:
+            return self.review_media_root
+        default = self.data_dir / "review-media"
+        return default if self.mode is Mode.demo and default.is_dir() else None
 
     def resolved_signing_key_file(self) -> Path:
         """The configured signing key file, or (outside production) the data dir's."""

@@ -57,7 +57,7 @@ def check_content(content: ContentRef, settings: Settings) -> None:
     """Refuse a reference to media outside the platform's own storage: a path that is
     absolute or climbs out of the media root, a URL under no allow-listed prefix."""
     if content.media_path is not None:
-        if settings.review_media_root is None:
+        if settings.resolved_review_media_root() is None:
             raise _bad("no media root is configured (ALLIANCE_REVIEW_MEDIA_ROOT)", "media_path")
         path = PurePosixPath(content.media_path)
         if path.is_absolute() or ".." in path.parts or "\\" in content.media_path:

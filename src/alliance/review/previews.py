@@ -98,7 +98,7 @@ def read_media(case: Case, settings: Settings) -> bytes:
 def media_file(relative: str, settings: Settings) -> Path:
     """The file ``relative`` names under the media root; refused when it leaves the root
     (``..``, an absolute path, a link pointing outside)."""
-    root = settings.review_media_root
+    root = settings.resolved_review_media_root()
     if root is None:
         raise InvalidInput("no media root is configured (ALLIANCE_REVIEW_MEDIA_ROOT)")
     base = root.resolve()
