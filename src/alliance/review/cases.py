@@ -101,8 +101,13 @@ def open_case(
 
 
 def _active_case(session: Session, organisation_id: int, content_id: str) -> Case | None:
+    """The content's undecided case, locked: two matches added at once are added in turn
+    (each sees the other's matches and counts)."""
     return session.execute(
-        select(Case).where(Case.organisation_id == organisation_id, Case.active_key == content_id)
+        select(Case)
+        .where(Case.organisation_id == organisation_id, Case.active_key == content_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 
@@ -301,9 +306,16 @@ def list_cases(
     return found, min(total, COUNT_CAP), total > COUNT_CAP
 
 
-def get_case(session: Session, principal: Principal, reference: str) -> Case:
+def get_case(
+    session: Session, principal: Principal, reference: str, *, for_change: bool = False
+) -> Case:
+    """The case, if the principal may see it; ``for_change`` locks it (and reads it
+    afresh), so that two reviewers deciding it at once decide it in turn."""
     authorize(principal, Permission.CASE_READ)
-    case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    stmt = select(Case).where(Case.reference == reference)
+    if for_change:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    case = session.execute(stmt).scalar_one_or_none()
     if case is None:
         raise NotFound(f"no case {reference}")
     try:
@@ -315,7 +327,7 @@ def get_case(session: Session, principal: Principal, reference: str) -> Case:
 
 def assign_to_me(session: Session, principal: Principal, reference: str) -> Case:
     """Take the case: its assignee is the principal (audited; a case may change hands)."""
-    case = get_case(session, principal, reference)
+    case = get_case(session, principal, reference, for_change=True)
     authorize(principal, Permission.CASE_DECIDE, case)
     if case.status not in ACTIVE:
         raise InvalidInput(f"case {reference} is decided ({case.status.value})")

@@ -89,7 +89,7 @@ def decide(
     settings: Settings | None = None,
 ) -> Case:
     settings = settings or get_settings()
-    case = get_case(session, principal, reference)
+    case = get_case(session, principal, reference, for_change=True)
     _apply(session, principal, case, data, outcome(case, principal, data, settings))
     return case
 
@@ -110,9 +110,9 @@ def bulk_decide(
         raise InvalidInput("choose at least one case", field="cases")
     planned: list[tuple[Case, CaseStatus]] = []
     refused: list[str] = []
-    for reference in references:
+    for reference in sorted(references):  # locked in one order: two bulk decisions never deadlock
         try:
-            case = get_case(session, principal, reference)
+            case = get_case(session, principal, reference, for_change=True)
             planned.append((case, outcome(case, principal, data, settings)))
         except AllianceError as exc:
             refused.append(exc.message)
