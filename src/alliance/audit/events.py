@@ -117,6 +117,7 @@ class EventType(StrEnum):
     CASE_DECIDED = "review_case:decided"
     CASE_MEDIA_REVEALED = "review_case:media_revealed"
     CASE_FEEDBACK_SENT = "review_case:feedback_sent"
+    CASE_REPORT_PROGRESS = "review_case:report_progress"
     REVIEW_RULE_ADDED = "review_rule:added"
     REVIEW_RULE_CHANGED = "review_rule:changed"
 
