@@ -123,6 +123,8 @@ def test_the_api_opens_lists_decides_and_refuses_bad_input(
         headers=auth,
     )
     assert bulk.status_code == 200 and set(bulk.json()["status"].values()) == {"escalated"}
+    taken = client.post(f"/api/v1/review/cases/{first['reference']}/take", headers=auth)
+    assert taken.status_code == 200 and taken.json()["assignee"].startswith("api_key:")
     one = client.post(
         f"/api/v1/review/cases/{first['reference']}/decision",
         json={"decision": "confirm", "reason": "listed picture"},

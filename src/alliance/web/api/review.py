@@ -108,6 +108,18 @@ def decide(
     return cases.case_out(decided, settings)
 
 
+@router.post("/cases/{case}/take")
+def take(
+    case: str,
+    request: Request,
+    session: DbSession,
+    principal: Principal = requires(Permission.CASE_DECIDE),
+) -> CaseOut:
+    """Take the case: you become its assignee."""
+    taken = cases.assign_to_me(session, principal, case)
+    return cases.case_out(taken, app_state(request).settings)
+
+
 @router.post("/decisions", responses=answers(409))
 def bulk_decide(
     data: BulkDecisionIn,
