@@ -37,6 +37,8 @@ class CaseStatus(StrEnum):
     escalated = "escalated"  # for a senior reviewer; still undecided
     confirmed = "confirmed"
     false_positive = "false_positive"
+    # A confirmed case whose reports are done; set by the case page's report actions,
+    # which are not built yet (alliance.review.reports keeps the reports' progress).
     closed = "closed"
 
 
