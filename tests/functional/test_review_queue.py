@@ -170,6 +170,8 @@ def test_the_pages_queue_case_reveal_decide_and_rules(
         and 'data-testid="form-errors"' in wrong.text
         and ">hm<" in wrong.text
     )
+    unchosen = client.post(f"/review/cases/{case}/decision", data={"csrf_token": csrf})
+    assert unchosen.status_code == 400 and 'data-testid="form-errors"' in unchosen.text
     done = client.post(
         f"/review/cases/{case}/decision", data={"csrf_token": csrf, "decision": "confirm"}
     )

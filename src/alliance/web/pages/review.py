@@ -38,7 +38,8 @@ csrf = Depends(csrf_protect)
 QUEUE = "/review"
 DECISION_LABELS = {"decision": "Decision", "reason": "Reason", "cases": "Cases"}
 RULE_LABELS = {"bank": "Bank", "max_distance": "Distance at most", "action": "Action"}
-DECISIONS = [(d.value, label(d)) for d in DecisionKind]
+#: No decision chosen until the reviewer chooses one: a click alone confirms nothing.
+DECISIONS = [("", "Choose a decision"), *((d.value, label(d)) for d in DecisionKind)]
 #: The queue's tabs: every undecided case, then each status.
 TABS = [("", "Undecided"), *((s.value, label(s)) for s in CaseStatus)]
 NO_STORE = {"cache-control": "no-store"}
