@@ -28,7 +28,16 @@ from PIL import Image
 
 from alliance.hashing import parallel, pdq
 from alliance.matching.pdq_index import PdqIndex, as_words
-from bench import banks, library, platform_index, progress_report, service, takedown, victims
+from bench import (
+    banks,
+    library,
+    platform_index,
+    progress_report,
+    review_queue,
+    service,
+    takedown,
+    victims,
+)
 from bench.ray_scan import ray_scan_benchmark
 from bench.robustness import DEFAULT_SEEDS, robustness
 from bench.startup import startup_benchmark
@@ -371,12 +380,19 @@ def main() -> None:
         "media records and victims scale with it)",
     )
     parser.add_argument(
+        "--review-cases",
+        type=int,
+        default=review_queue.DEFAULT_CASES,
+        help="open cases behind the review queue's page, on SQLite and PostgreSQL (default 100000)",
+    )
+    parser.add_argument(
         "--only",
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
         "robustness, video, index, sync, platform, service, match, vpdq, startup, ray_scan, "
-        "takedown, victims, library, progress) and replace them in --out, keeping the others",
+        "takedown, victims, library, progress, review) and replace them in --out, keeping the "
+        "others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -469,6 +485,11 @@ def main() -> None:
                 "library",
                 "Library search: full text beside a LIKE scan (SQLite and PostgreSQL)",
                 lambda: library.library_benchmark(args.library_entries),
+            ),
+            (
+                "review",
+                "Review queue: the queue page with 100,000 open cases (SQLite and PostgreSQL)",
+                lambda: review_queue.review_queue_benchmark(args.review_cases),
             ),
             (
                 "progress",

@@ -392,6 +392,58 @@ class Settings(BaseSettings):
         "reserved address is refused even under an allowed prefix.",
     )
 
+    review_second_reviewer: bool = Field(
+        False,
+        description="Review queue: a confirmation needs a second, different reviewer before "
+        "the case is confirmed.",
+    )
+    review_sla_hours: float = Field(
+        24,
+        gt=0,
+        description="Review queue: a case still undecided this many hours after it opened is "
+        "overdue (shown and filtered as such).",
+    )
+    review_media_root: Path | None = Field(
+        None,
+        description="Review queue: the folder of the platform's own media. A case's file is "
+        "a path under it; previews read only from here (and the URL prefixes below). Empty: "
+        "none, except in demo mode <data_dir>/review-media when the demo wrote it.",
+    )
+    review_media_url_prefixes: list[str] = Field(
+        default_factory=list,
+        description="Review queue: URL prefixes of the platform's own media storage that "
+        "previews may fetch from (e.g. https://media.internal.example.test/uploads/). "
+        "Empty: no URL is accepted.",
+    )
+    review_removal_hook_url: str = Field(
+        "",
+        description="Review queue: the platform's removal hook, POSTed {case, content_id} "
+        "when a 'remove' action rule fires. Empty: the rule's effect says no hook is set.",
+    )
+    review_hook_timeout_seconds: float = Field(
+        5, gt=0, description="Review queue: time limit of one call of the removal hook."
+    )
+    review_preview_max_bytes: int = Field(
+        20 * 1_048_576, ge=1024, description="Review queue: largest media file a preview reads."
+    )
+
+    @field_validator("review_media_url_prefixes")
+    @classmethod
+    def _media_prefixes(cls, value: list[str]) -> list[str]:
+        for prefix in value:
+            if not prefix.startswith(("https://", "http://")) or prefix.count("/") < 3:
+                raise ValueError(
+                    f"{prefix!r} is not an http(s) URL prefix with a path (scheme://host/...)"
+                )
+        return value
+
+    @field_validator("review_removal_hook_url")
+    @classmethod
+    def _hook_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
     @field_validator("trusted_proxies", "member_storage_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -462,6 +514,13 @@ class Settings(BaseSettings):
 
     def resolved_member_store_dir(self) -> Path:
         return self.member_store_dir or self.data_dir / "banks"
+
+    def resolved_review_media_root(self) -> Path | None:
+        """The platform's media folder; the demo's generated pictures in demo mode."""
+        if self.review_media_root is not None:
+            return self.review_media_root
+        default = self.data_dir / "review-media"
+        return default if self.mode is Mode.demo and default.is_dir() else None
 
     def resolved_signing_key_file(self) -> Path:
         """The configured signing key file, or (outside production) the data dir's."""

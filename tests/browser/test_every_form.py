@@ -162,6 +162,7 @@ ITEM = "[data-testid=items] tbody a"
 #: The demo's current reporting cycle (NL's commitments for it are a draft).
 CYCLE = datetime.now(UTC).year
 LIBRARY_ENTRY = "[data-testid=library-table] tbody a"
+REVIEW_CASE = "[data-testid=review-cases] tbody a"
 
 CASES: list[Case] = [
     # --- the public and logging in ---------------------------------------------------
@@ -885,6 +886,73 @@ CASES: list[Case] = [
         "secretariat",
         first_link("/library?q=Form+entry&status=draft", LIBRARY_ENTRY),
         "form[action$='/publish']",
+        no_such=True,
+        good={},
+    ),
+    # --- the review queue (the demo platform's cases) -----------------------------------
+    Case(
+        "filter the review queue",
+        "/review",
+        "nl-reviewer",
+        "/review",
+        "form[method=get][action='/review']",
+        method="GET",
+        no_bad="free text: a bank no case matched lists nothing, which the page says",
+        good={"bank": "baseline-demo"},
+        confirmed_by="main table",
+    ),
+    Case(
+        "take a review case",
+        "/review/cases/{case}/take",
+        "nl-reviewer",
+        first_link("/review", REVIEW_CASE),
+        "form[action$='/take']",
+        no_such=True,
+        good={},
+    ),
+    Case(
+        "reveal a review case's media",
+        "/review/cases/{case}/reveal",
+        "nl-reviewer",
+        first_link("/review", REVIEW_CASE),
+        "form[action$='/reveal']",
+        no_such=True,
+        good={},
+        confirmed_by="[data-testid=media-revealed]",
+    ),
+    Case(
+        "decide a review case",
+        "/review/cases/{case}/decision",
+        "nl-reviewer",
+        first_link("/review", REVIEW_CASE),
+        "form[action$='/decision']",
+        bad={"decision": "maybe", "reason": "Every-form: not a decision."},
+        good={"decision": "escalate", "reason": "Every-form: for a senior look."},
+    ),
+    Case(
+        "decide review cases in bulk",
+        "/review/decisions",
+        "nl-reviewer",
+        "/review",
+        "form[action='/review/decisions']",
+        bad={"decision": "confirm", "reason": "Every-form: no case chosen."},
+        good={"cases": "only:0", "decision": "confirm", "reason": "Every-form: listed."},
+    ),
+    Case(
+        "add an action rule",
+        "/review/rules",
+        "secretariat",
+        "/review/rules",
+        "form[action='/review/rules']",
+        bad={"bank": "Not A Bank!", "max_distance": "5", "action": "queue"},
+        good={"bank": "baseline-demo", "max_distance": "5", "action": "queue"},
+    ),
+    Case(
+        "enable or disable an action rule",
+        "/review/rules/{rule_id}/enabled",
+        "secretariat",
+        "/review/rules",
+        "form[action$='/enabled']",
         no_such=True,
         good={},
     ),

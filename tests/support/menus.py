@@ -19,6 +19,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         ],
         "Victim ID": ["Victim KPI"],
         "Banks": ["Banks", "Match"],
+        "Review": ["Review queue", "Action rules"],
         "Blocking": ["URL list", "Keyword list", "Appeals", "Self-tests"],
         "Cooperation": ["Alerts"],
         "Countries": [
@@ -37,6 +38,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "": ["Dashboard"],
         "Takedown": ["Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Review": ["Review queue", "Action rules"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -87,6 +89,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "": ["Dashboard"],
         "Takedown": ["New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Review": ["Review queue", "Action rules"],
         "Blocking": ["URL list", "Keyword list", "Self-tests"],
         "Countries": [
             "Member countries",

@@ -91,6 +91,19 @@ class Permission(StrEnum):
     #: Read blocking self-tests (OWN: the organisation's; the secretariat reads all).
     SELF_TEST_READ = "blocklists:self_test:read"
 
+    #: The review queue of a platform's matches (member mode): see the cases and rules.
+    CASE_READ = "review:case:read"
+    #: Open a case from an upload's matches (the platform's upload service, by API key).
+    CASE_OPEN = "review:case:open"
+    #: Decide a case: confirm, false positive (feedback to the contributor), escalate.
+    CASE_DECIDE = "review:case:decide"
+    #: Give the second confirmation a case needs when the second review is on.
+    CASE_SECOND_REVIEW = "review:case:second_review"
+    #: See a case's media unblurred (each time audited).
+    MEDIA_REVEAL = "review:media:reveal"
+    #: Add, enable and disable the action rules applied when a case opens.
+    RULE_MANAGE = "review:rule:manage"
+
 
 class OrgKind(StrEnum):
     hotline = "hotline"
@@ -217,6 +230,18 @@ _BLOCKLIST_SUBSCRIBER: dict[Permission, Reach] = {
     P.SELF_TEST_READ: Reach.OWN,
 }
 
+# The review queue of a platform in member mode: its own cases only (OWN: the cases of the
+# organisation the matching upload belongs to). Any reviewer may be the second reviewer of
+# a confirmation (never the first one: alliance.review.decisions); the administrator also
+# keeps the action rules.
+_CASE_REVIEWER: dict[Permission, Reach] = {
+    P.CASE_READ: Reach.OWN,
+    P.CASE_OPEN: Reach.OWN,
+    P.CASE_DECIDE: Reach.OWN,
+    P.CASE_SECOND_REVIEW: Reach.OWN,
+    P.MEDIA_REVEAL: Reach.OWN,
+}
+
 ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
     Role.secretariat_admin: dict.fromkeys(set(Permission) - LEA_ONLY - COUNTRY_ONLY, Reach.ALL),
     Role.org_admin: {
@@ -231,6 +256,8 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.MATCH_QUERY: Reach.OWN,
         P.MATCH_FEEDBACK: Reach.OWN,
         **_LIBRARY_WRITER,
+        **_CASE_REVIEWER,
+        P.RULE_MANAGE: Reach.OWN,
     },
     Role.analyst: {
         **_MEMBER_BASE,
@@ -253,6 +280,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         **_MEMBER_BASE,
         **_BANK_MEMBER,
         **_BLOCKLIST_SUBSCRIBER,
+        **_CASE_REVIEWER,
         P.REPORT_SUBMIT: Reach.OWN,
         P.ITEM_READ: Reach.OWN,
         P.USER_READ: Reach.OWN,
@@ -371,6 +399,12 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.APPEAL_DECIDE: "Uphold or reject appeals against listed URLs",
     P.SELF_TEST_RECORD: "Record your organisation's blocking self-tests",
     P.SELF_TEST_READ: "See blocking self-tests",
+    P.CASE_READ: "See the review queue of your platform's matches",
+    P.CASE_OPEN: "Open review cases from your uploads' matches",
+    P.CASE_DECIDE: "Decide review cases",
+    P.CASE_SECOND_REVIEW: "Give the second confirmation of a review case",
+    P.MEDIA_REVEAL: "See a case's media unblurred",
+    P.RULE_MANAGE: "Add, enable and disable the review queue's action rules",
 }
 
 

@@ -115,4 +115,15 @@ class EventType(StrEnum):
     MEMBER_SYNC_APPLIED = "member_sync:applied"
     MEMBER_SYNC_FAILED = "member_sync:failed"
 
+    CASE_OPENED = "review_case:opened"
+    CASE_MATCH_ADDED = "review_case:match_added"
+    CASE_RULE_APPLIED = "review_case:rule_applied"
+    CASE_ASSIGNED = "review_case:assigned"
+    CASE_DECIDED = "review_case:decided"
+    CASE_MEDIA_REVEALED = "review_case:media_revealed"
+    CASE_FEEDBACK_SENT = "review_case:feedback_sent"
+    CASE_REPORT_PROGRESS = "review_case:report_progress"
+    REVIEW_RULE_ADDED = "review_rule:added"
+    REVIEW_RULE_CHANGED = "review_rule:changed"
+
     DEMO_BUILT = "demo:built"

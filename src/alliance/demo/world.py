@@ -31,6 +31,7 @@ from alliance.demo import countries as countries_demo
 from alliance.demo import hash_lists, media, takedown
 from alliance.demo import legal as legal_demo
 from alliance.demo import library as library_demo
+from alliance.demo import review as review_demo
 from alliance.demo import victims as victims_demo
 from alliance.demo.sites import DemoSites
 from alliance.errors import Conflict
@@ -289,7 +290,8 @@ def build(
     of takedown history (:mod:`alliance.demo.takedown`; its present is built afterwards,
     through the worker, by :func:`alliance.demo.takedown.build_present`) and the victim
     identification seizure to try (:mod:`alliance.demo.victims`, whose history is built
-    either way).
+    either way) and the demo platform's review queue with its pictures
+    (:mod:`alliance.demo.review`).
     """
     orgs, users = _plan(seed)
     logins = [DemoLogin(u.username, u.password or "", u.role, org) for u, org in users]
@@ -340,6 +342,8 @@ def build(
         takedown.write_network(data_dir)
         providers = takedown.add_providers(session)
         history = takedown.build_history(session, seed, providers, DemoSites(data_dir, port=0))
+        reviewer = accounts.principal_for_user(accounts.get_user(session, actor, "nl-reviewer"))
+        review_demo.build(session, reviewer, seed, data_dir)
     record(
         session,
         actor,

@@ -32,6 +32,7 @@ from alliance.web.api import legal as legal_api
 from alliance.web.api import library as library_api
 from alliance.web.api import member as member_api
 from alliance.web.api import reports as reports_api
+from alliance.web.api import review as review_api
 from alliance.web.api import system as system_api
 from alliance.web.api import takedown as takedown_api
 from alliance.web.api import victims as victims_api
@@ -58,6 +59,7 @@ from alliance.web.pages import legal as legal_pages
 from alliance.web.pages import library as library_pages
 from alliance.web.pages import member_countries as member_countries_pages
 from alliance.web.pages import reports as reports_pages
+from alliance.web.pages import review as review_pages
 from alliance.web.pages import takedown as takedown_pages
 from alliance.web.pages import victims as victims_pages
 from alliance.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -83,6 +85,7 @@ API_ROUTERS = [
     legal_api.router,
     library_api.router,
     blocklists_api.router,
+    review_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -103,6 +106,7 @@ PAGE_ROUTERS = [
     legal_pages.router,
     library_pages.router,
     blocklists_pages.router,
+    review_pages.router,
 ]
 
 

@@ -1,6 +1,6 @@
 """The navigation shell: the sections a principal sees, grouped by task.
 
-The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks, Blocking,
+The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks, Review, Blocking,
 Cooperation, Countries, Administration). A link is shown when the principal's role grants
 its permission, a menu when it holds at least one such link. A link may carry a count of
 what waits for the principal (``waiting``: a key of :func:`alliance.web.waiting.waiting_counts`).
@@ -73,6 +73,13 @@ GROUPS: tuple[NavGroup, ...] = (
         (
             NavItem("Banks", "/banks", Permission.BANK_READ),
             NavItem("Match", "/match", Permission.MATCH_QUERY),
+        ),
+    ),
+    NavGroup(
+        "Review",
+        (
+            NavItem("Review queue", "/review", Permission.CASE_READ, waiting="review"),
+            NavItem("Action rules", "/review/rules", Permission.CASE_READ),
         ),
     ),
     NavGroup(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.cooperation.services import open_alert_count
+from alliance.review.cases import waiting_count as review_waiting_count
 from alliance.takedown.assessment import queue_count
 from alliance.victims.referrals import pending_referral_count
 
@@ -23,13 +24,15 @@ WAITING_PAGES: dict[str, str] = {
     "queue": "/queue",
     "alerts": "/alerts?unacknowledged=true",
     "referrals": "/referrals",
+    "review": "/review",
 }
 
 
 def waiting_counts(session: Session, principal: Principal) -> dict[str, int]:
     """``queue``: items awaiting assessment the principal may take; ``alerts``: its
     agency's unacknowledged alerts; ``referrals``: referrals to its agency awaiting a
-    decision. Only the counts its role may read."""
+    decision; ``review``: its platform's undecided review cases (from the counts table, no
+    scan). Only the counts its role may read."""
     counts: dict[str, int] = {}
     if principal.can(Permission.ITEM_ASSESS):
         counts["queue"] = queue_count(session, principal)
@@ -37,6 +40,8 @@ def waiting_counts(session: Session, principal: Principal) -> dict[str, int]:
         counts["alerts"] = open_alert_count(session, principal)
     if principal.can(Permission.REFERRAL_MANAGE):
         counts["referrals"] = pending_referral_count(session, principal)
+    if principal.can(Permission.CASE_READ):
+        counts["review"] = review_waiting_count(session, principal)
     return counts
 
 

@@ -19,6 +19,7 @@ from alliance.hashing import variants
 from alliance.hashing.signal_type import IndexKind
 from alliance.legal.models import Coverage, CriterionStatus
 from alliance.library.vocabulary import Audience, EntryKind, Tag
+from alliance.review import models as review
 from alliance.settings import Mode
 from alliance.takedown import models as takedown
 from alliance.victims import models as victims
@@ -33,6 +34,11 @@ SHOWN: list[type[StrEnum]] = [
     blocklists.KeywordCategory,
     blocklists.AppealStatus,
     blocklists.SelfTestResult,
+    review.CaseStatus,
+    review.DecisionKind,
+    review.RuleAction,
+    review.EffectOutcome,
+    review.FeedbackState,
     EntryKind,
     Audience,
     Tag,

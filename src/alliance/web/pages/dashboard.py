@@ -34,6 +34,7 @@ WAITING_LABELS: dict[str, str] = {
     "queue": "Items in your queue you may take",
     "alerts": "Unacknowledged alerts to your agency",
     "referrals": "Referrals awaiting your decision",
+    "review": "Review cases undecided",
 }
 
 

@@ -1,0 +1,56 @@
+"""A confirmed case keeps its reports' progress: checked to be the client's own record,
+audited, given back to resume; refused before the case is confirmed."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alliance.audit import EventType
+from alliance.audit.models import AuditEvent
+from alliance.errors import Conflict, InvalidInput
+from alliance.platforms.cybertipline.schemas import Progress as CyberTiplineProgress
+from alliance.platforms.dsa.client import Entry, Progress, State
+from alliance.review import cases, decisions, reports
+from alliance.review.models import DecisionKind
+from alliance.review.reports import ReportKind
+from alliance.review.schemas import DecisionIn
+from alliance.settings import Settings
+from tests.unit.review.conftest import Platform, content, match
+
+
+def test_a_confirmed_case_keeps_its_reports_progress(
+    session: Session, platform: Platform, settings: Settings
+) -> None:
+    case = cases.open_case(session, platform.reviewer, content(), [match()], settings=settings)
+    sent = CyberTiplineProgress(report_digest="ab" * 32, report_id="4711").model_dump(mode="json")
+    with pytest.raises(Conflict, match="not confirmed"):
+        reports.keep_progress(
+            session, platform.reviewer, case.reference, ReportKind.cybertipline, sent
+        )
+    yes = DecisionIn(decision=DecisionKind.confirm)
+    decisions.decide(session, platform.reviewer, case.reference, yes, settings=settings)
+    reports.keep_progress(session, platform.reviewer, case.reference, ReportKind.cybertipline, sent)
+    assert reports.progress_of(case, ReportKind.cybertipline) == sent
+    dsa = Progress()
+    dsa.entries[case.reference] = Entry(state=State.pending)
+    reports.keep_progress(session, platform.reviewer, case.reference, ReportKind.dsa, dsa.to_json())
+    assert Progress.from_json(reports.progress_of(case, ReportKind.dsa)).puids(State.pending) == [
+        case.reference
+    ]
+    with pytest.raises(InvalidInput, match="not a CyberTipline progress record"):
+        reports.keep_progress(
+            session, platform.reviewer, case.reference, ReportKind.cybertipline, {"format": "x"}
+        )
+    with pytest.raises(InvalidInput, match="not a progress record"):
+        reports.keep_progress(session, platform.reviewer, case.reference, ReportKind.dsa, sent)
+    assert reports.progress_of(case, ReportKind.cybertipline) == sent  # unchanged
+    kept = (
+        session.execute(
+            select(AuditEvent).where(AuditEvent.event_type == EventType.CASE_REPORT_PROGRESS)
+        )
+        .scalars()
+        .all()
+    )
+    assert len(kept) == 2
