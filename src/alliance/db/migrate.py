@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "alliance.cooperation.models",
     "alliance.takedown.models",
     "alliance.blocklists.models",
+    "alliance.industry.models",
     "alliance.victims.models",
     "alliance.countries.models",
     "alliance.legal.models",

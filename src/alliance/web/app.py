@@ -27,6 +27,7 @@ from alliance.web.api import capabilities as capabilities_api
 from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
+from alliance.web.api import industry as industry_api
 from alliance.web.api import legal as legal_api
 from alliance.web.api import library as library_api
 from alliance.web.api import reports as reports_api
@@ -81,6 +82,7 @@ API_ROUTERS = [
     legal_api.router,
     library_api.router,
     blocklists_api.router,
+    industry_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
