@@ -21,6 +21,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Banks": ["Banks", "Match"],
         "Blocking": ["URL list", "Keyword list", "Appeals", "Self-tests"],
         "Cooperation": ["Alerts"],
+        "Industry reports": ["Triage", "Sent reports", "Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -37,6 +38,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "": ["Dashboard"],
         "Takedown": ["Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -51,6 +53,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
         "Blocking": ["URL list", "Keyword list", "Appeals"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -74,6 +77,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Banks": ["Banks", "Match"],
         "Blocking": ["URL list", "Keyword list"],
         "Cooperation": ["Alerts"],
+        "Industry reports": ["Inbox", "Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -88,6 +92,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Takedown": ["New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
         "Blocking": ["URL list", "Keyword list", "Self-tests"],
+        "Industry reports": ["Sent reports", "Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -100,6 +105,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
     Role.country_editor: {
         "": ["Dashboard"],
         "Takedown": ["Takedown metrics", "Providers"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -116,6 +122,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "": ["Dashboard"],
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",

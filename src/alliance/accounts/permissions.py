@@ -194,9 +194,7 @@ _VICTIM_IDENTIFICATION: dict[Permission, Reach] = {
 # aggregate counts only, through the victim metrics).
 # The LEA inbox of industry reports (uploader details) is law enforcement's alone too: the
 # secretariat triages only the reports no country's police received.
-LEA_ONLY = frozenset(_VICTIM_IDENTIFICATION) - {P.VICTIM_METRICS_READ} | {
-    P.INDUSTRY_REPORT_DECIDE
-}
+LEA_ONLY = frozenset(_VICTIM_IDENTIFICATION) - {P.VICTIM_METRICS_READ} | {P.INDUSTRY_REPORT_DECIDE}
 # A country's commitments are written by its own government's editors; not even the
 # secretariat writes them (it publishes, or returns them with a reason). Its capability
 # self-assessment is its own: not even the secretariat reads it.

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from alliance import references
 from alliance.accounts.models import Organisation
-from alliance.accounts.permissions import OrgKind, Permission
+from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.banks.models import BankEntry
@@ -236,6 +236,18 @@ def submit(
 def status_of(session: Session, principal: Principal, reference: str) -> IndustryReport:
     """The platform's own report, by the hub's reference or its case reference."""
     return get_report(session, principal, reference, Permission.INDUSTRY_REPORT_READ)
+
+
+def list_sent(session: Session, principal: Principal) -> list[IndustryReport]:
+    """The platform's reports, newest first (every platform's with ALL reach: the
+    secretariat reads where each stands, never their contents)."""
+    authorize(principal, Permission.INDUSTRY_REPORT_READ)
+    query = select(IndustryReport).order_by(
+        IndustryReport.received_at.desc(), IndustryReport.id.desc()
+    )
+    if principal.reach(Permission.INDUSTRY_REPORT_READ) is not Reach.ALL:
+        query = query.where(IndustryReport.organisation_id == (principal.organisation_id or -1))
+    return list(session.execute(query.limit(1000)).scalars())
 
 
 def platform_out(report: IndustryReport, *, created: bool = False) -> PlatformReportOut:

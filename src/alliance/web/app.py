@@ -53,6 +53,7 @@ from alliance.web.pages import blocklists as blocklists_pages
 from alliance.web.pages import capabilities as capabilities_pages
 from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import countries as countries_pages
+from alliance.web.pages import industry as industry_pages
 from alliance.web.pages import legal as legal_pages
 from alliance.web.pages import library as library_pages
 from alliance.web.pages import member_countries as member_countries_pages
@@ -103,6 +104,7 @@ PAGE_ROUTERS = [
     legal_pages.router,
     library_pages.router,
     blocklists_pages.router,
+    industry_pages.router,
 ]
 
 

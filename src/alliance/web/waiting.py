@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.cooperation.services import open_alert_count
+from alliance.industry.inbox import open_count as industry_open_count
+from alliance.industry.routing import triage_count as industry_triage_count
 from alliance.takedown.assessment import queue_count
 from alliance.victims.referrals import pending_referral_count
 
@@ -23,6 +25,8 @@ WAITING_PAGES: dict[str, str] = {
     "queue": "/queue",
     "alerts": "/alerts?unacknowledged=true",
     "referrals": "/referrals",
+    "industry_reports": "/industry-inbox",
+    "industry_triage": "/industry-triage",
 }
 
 
@@ -37,6 +41,10 @@ def waiting_counts(session: Session, principal: Principal) -> dict[str, int]:
         counts["alerts"] = open_alert_count(session, principal)
     if principal.can(Permission.REFERRAL_MANAGE):
         counts["referrals"] = pending_referral_count(session, principal)
+    if principal.can(Permission.INDUSTRY_REPORT_DECIDE):
+        counts["industry_reports"] = industry_open_count(session, principal)
+    if principal.can(Permission.INDUSTRY_REPORT_TRIAGE):
+        counts["industry_triage"] = industry_triage_count(session, principal)
     return counts
 
 

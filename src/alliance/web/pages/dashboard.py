@@ -34,6 +34,8 @@ WAITING_LABELS: dict[str, str] = {
     "queue": "Items in your queue you may take",
     "alerts": "Unacknowledged alerts to your agency",
     "referrals": "Referrals awaiting your decision",
+    "industry_reports": "Industry reports awaiting your decision",
+    "industry_triage": "Industry reports waiting for triage",
 }
 
 
