@@ -5,6 +5,7 @@ final; the outcome is read back by the case reference."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ class Flaky(httpx.BaseTransport):
     """Passes requests to the hub; the first ``lose`` answers are lost on the way back
     (the hub did the work), the next ``fail`` are 503s before reaching it."""
 
-    def __init__(self, inner: httpx.BaseTransport, *, lose: int = 0, fail: int = 0) -> None:
+    def __init__(self, inner: Any, *, lose: int = 0, fail: int = 0) -> None:
         self.inner = inner
         self.lose = lose
         self.fail = fail
