@@ -229,3 +229,25 @@ def test_the_secretariat_triages_an_ip_that_does_not_geolocate(
     assert assigned.status_code == 303
     status = client.get(f"{API}/{sent['reference']}", headers=platform).json()
     assert (status["status"], status["country"]) == ("routed", "NL")
+
+
+def test_another_report_on_an_accepted_uploader_alerts_the_agency(
+    client: TestClient, world: World
+) -> None:
+    platform = bearer(world.keys[Role.reviewer])
+    police = bearer(world.keys[Role.investigator])
+    first = client.post(API, json=body("CASE-W1"), headers=platform).json()["reference"]
+    client.post(f"/api/v1/industry-inbox/{first}/accept", headers=police)
+    # The same account, a case of its own, from an address in Germany (no police there).
+    second = client.post(API, json=body("CASE-W2", ip="198.51.100.9"), headers=platform)
+    assert second.json()["status"] == "triage"
+    [alert] = client.get("/api/v1/alerts", headers=police).json()
+    assert (alert["source"], alert["source_reference"], alert["target_kind"]) == (
+        "industry_report",
+        first,
+        "account",
+    )
+    assert alert["subject"] == second.json()["reference"]
+    log_in(client, world.usernames[Role.investigator])
+    page = client.get("/alerts")
+    assert f'href="/industry-inbox/{first}"' in page.text
