@@ -707,6 +707,53 @@ CASES: list[Case] = [
         bad={"reason": ""},
         good={"reason": "not ours"},
     ),
+    # --- industry reports (the demo's: three open for the NL police, one accepted by
+    # the GB police, one in the secretariat's triage) -------------------------------------
+    Case(
+        "decline an industry report",
+        "/industry-inbox/{reference}/decline",
+        "nl-investigator",
+        first_link("/industry-inbox", "[data-testid=industry-inbox] tbody a"),
+        "form[data-testid=decline-form]",
+        bad={"reason": ""},
+        good={"reason": "Every-form: not an offence here."},
+    ),
+    Case(
+        "forward an industry report",
+        "/industry-inbox/{reference}/forward",
+        "nl-investigator",
+        first_link("/industry-inbox", "[data-testid=industry-inbox] tbody a"),
+        "form[data-testid=forward-form]",
+        bad={"country": ""},
+        good={"country": "GB", "note": "Every-form: the uploader lives in the UK."},
+    ),
+    Case(
+        "accept an industry report",
+        "/industry-inbox/{reference}/accept",
+        "nl-investigator",
+        first_link("/industry-inbox", "[data-testid=industry-inbox] tbody a"),
+        "form[data-testid=accept-form]",
+        stale=True,
+        good={},
+    ),
+    Case(
+        "record an industry report's outcome",
+        "/industry-inbox/{reference}/outcome",
+        "gb-investigator",
+        first_link("/industry-inbox?view=accepted", "[data-testid=industry-inbox] tbody a"),
+        "form[data-testid=outcome-form]",
+        bad={"outcome": ""},
+        good={"outcome": "arrest", "note": "Every-form: an arrest."},
+    ),
+    Case(
+        "assign an industry report in triage",
+        "/industry-triage/{reference}/assign",
+        "secretariat",
+        "/industry-triage",
+        "form[data-testid=assign-form]",
+        bad={"country": "ZZ"},
+        good={"country": "NL"},
+    ),
     # --- cooperation ------------------------------------------------------------------
     Case(
         "filter alerts",

@@ -22,6 +22,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Review": ["Review queue", "Action rules"],
         "Blocking": ["URL list", "Keyword list", "Appeals", "Self-tests"],
         "Cooperation": ["Alerts"],
+        "Industry reports": ["Triage", "Sent reports", "Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -39,6 +40,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Takedown": ["Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
         "Review": ["Review queue", "Action rules"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -53,6 +55,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Takedown": ["Reports queue", "New report", "Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks", "Match"],
         "Blocking": ["URL list", "Keyword list", "Appeals"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -76,6 +79,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Banks": ["Banks", "Match"],
         "Blocking": ["URL list", "Keyword list"],
         "Cooperation": ["Alerts"],
+        "Industry reports": ["Inbox", "Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -91,6 +95,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "Banks": ["Banks", "Match"],
         "Review": ["Review queue", "Action rules"],
         "Blocking": ["URL list", "Keyword list", "Self-tests"],
+        "Industry reports": ["Sent reports", "Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -103,6 +108,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
     Role.country_editor: {
         "": ["Dashboard"],
         "Takedown": ["Takedown metrics", "Providers"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",
@@ -119,6 +125,7 @@ MENUS: dict[Role, dict[str, list[str]]] = {
         "": ["Dashboard"],
         "Takedown": ["Items", "Takedown metrics", "Providers"],
         "Banks": ["Banks"],
+        "Industry reports": ["Time to acceptance"],
         "Countries": [
             "Member countries",
             "Commitments",

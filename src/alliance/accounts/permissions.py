@@ -103,6 +103,16 @@ class Permission(StrEnum):
     MEDIA_REVEAL = "review:media:reveal"
     #: Add, enable and disable the action rules applied when a case opens.
     RULE_MANAGE = "review:rule:manage"
+    #: A platform reports a confirmed case to the police of the uploader's country.
+    INDUSTRY_REPORT_SUBMIT = "industry:report:submit"
+    #: Read an industry report's status and outcome (OWN: the platform's own reports).
+    INDUSTRY_REPORT_READ = "industry:report:read"
+    #: The LEA inbox: accept, decline or forward industry reports, record their outcome.
+    INDUSTRY_REPORT_DECIDE = "industry:report:decide"
+    #: The secretariat's triage of industry reports no country's police received.
+    INDUSTRY_REPORT_TRIAGE = "industry:report:triage"
+    #: Time from a platform's confirmation to an LEA's acceptance, per country.
+    INDUSTRY_METRICS_READ = "industry:metrics:read"
 
 
 class OrgKind(StrEnum):
@@ -155,6 +165,8 @@ _MEMBER_BASE: dict[Permission, Reach] = {
     # Capability self-assessments: every member sees the alliance-wide distribution of
     # phases (small counts suppressed, no country named), never a country's own.
     P.CAPABILITY_DISTRIBUTION: Reach.ALL,
+    # How fast each country's police accept industry reports: a figure like takedown times.
+    P.INDUSTRY_METRICS_READ: Reach.ALL,
 }
 # Every organisation may describe its own awareness work and adopt another's.
 _LIBRARY_WRITER: dict[Permission, Reach] = {P.LIBRARY_EDIT: Reach.OWN}
@@ -192,7 +204,9 @@ _VICTIM_IDENTIFICATION: dict[Permission, Reach] = {
 }
 # Series, victims, seizures and referrals: not even the secretariat reads them (it sees
 # aggregate counts only, through the victim metrics).
-LEA_ONLY = frozenset(_VICTIM_IDENTIFICATION) - {P.VICTIM_METRICS_READ}
+# The LEA inbox of industry reports (uploader details) is law enforcement's alone too: the
+# secretariat triages only the reports no country's police received.
+LEA_ONLY = frozenset(_VICTIM_IDENTIFICATION) - {P.VICTIM_METRICS_READ} | {P.INDUSTRY_REPORT_DECIDE}
 # A country's commitments are written by its own government's editors; not even the
 # secretariat writes them (it publishes, or returns them with a reason). Its capability
 # self-assessment is its own: not even the secretariat reads it.
@@ -272,6 +286,7 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         **_BANK_ANALYST,
         **_TAKEDOWN_INVESTIGATOR,
         **_VICTIM_IDENTIFICATION,
+        P.INDUSTRY_REPORT_DECIDE: Reach.OWN,
         P.BLOCKLIST_READ: Reach.OWN,
         P.USER_READ: Reach.OWN,
     },
@@ -284,6 +299,9 @@ ROLE_GRANTS: dict[Role, dict[Permission, Reach]] = {
         P.REPORT_SUBMIT: Reach.OWN,
         P.ITEM_READ: Reach.OWN,
         P.USER_READ: Reach.OWN,
+        # Its confirmed cases, to the police of the uploader's country; their outcome.
+        P.INDUSTRY_REPORT_SUBMIT: Reach.OWN,
+        P.INDUSTRY_REPORT_READ: Reach.OWN,
     },
     # A government's editor: its own country's entries (the permissions of issue 16 are
     # granted here as they come); nothing of takedown, banks or victims.
@@ -405,6 +423,11 @@ PERMISSION_LABELS: dict[Permission, str] = {
     P.CASE_SECOND_REVIEW: "Give the second confirmation of a review case",
     P.MEDIA_REVEAL: "See a case's media unblurred",
     P.RULE_MANAGE: "Add, enable and disable the review queue's action rules",
+    P.INDUSTRY_REPORT_SUBMIT: "Report confirmed cases to the police of the uploader's country",
+    P.INDUSTRY_REPORT_READ: "See industry reports' status and outcome",
+    P.INDUSTRY_REPORT_DECIDE: "Accept, decline and forward industry reports to your agency",
+    P.INDUSTRY_REPORT_TRIAGE: "Route industry reports no country's police received",
+    P.INDUSTRY_METRICS_READ: "See how fast each country's police accept industry reports",
 }
 
 

@@ -126,4 +126,12 @@ class EventType(StrEnum):
     REVIEW_RULE_ADDED = "review_rule:added"
     REVIEW_RULE_CHANGED = "review_rule:changed"
 
+    INDUSTRY_REPORT_RECEIVED = "industry_report:received"
+    INDUSTRY_REPORT_ROUTED = "industry_report:routed"
+    INDUSTRY_REPORT_TRIAGED = "industry_report:to_triage"
+    INDUSTRY_REPORT_ACCEPTED = "industry_report:accepted"
+    INDUSTRY_REPORT_DECLINED = "industry_report:declined"
+    INDUSTRY_REPORT_FORWARDED = "industry_report:forwarded"
+    INDUSTRY_REPORT_OUTCOME = "industry_report:outcome_recorded"
+
     DEMO_BUILT = "demo:built"

@@ -29,6 +29,9 @@ class TargetKind(StrEnum):
     hash = "hash"  # "<signal_type>:<hex>", e.g. sha256:ab12...
     report = "report"  # a report reference
     series = "series"  # a series code
+    # An account on a platform, "<platform's slug>:<account id>": an industry report names
+    # its uploader, and the LEA that accepts it watches the account from then on.
+    account = "account"
 
 
 class WatchedTarget(Base):

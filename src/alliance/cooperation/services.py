@@ -40,7 +40,13 @@ from alliance.hosting.urls import host_in_domain
 # Values per SQL IN: well under SQLite's and PostgreSQL's bound-parameter limits.
 _IN_CHUNK = 500
 # Kinds looked up by equality; domain targets (few) are matched in Python.
-_EXACT_KINDS = (TargetKind.url, TargetKind.hash, TargetKind.report, TargetKind.series)
+_EXACT_KINDS = (
+    TargetKind.url,
+    TargetKind.hash,
+    TargetKind.report,
+    TargetKind.series,
+    TargetKind.account,
+)
 
 
 @dataclass
@@ -55,6 +61,7 @@ class Touched:
     near_hashes: set[str] = field(default_factory=set)
     reports: set[str] = field(default_factory=set)  # report references
     series: set[str] = field(default_factory=set)  # series codes
+    accounts: set[str] = field(default_factory=set)  # "<platform's slug>:<account id>"
 
     def __post_init__(self) -> None:
         if self.host is None and self.url:
@@ -71,6 +78,8 @@ class Touched:
                 return self.reports
             case TargetKind.series:
                 return self.series
+            case TargetKind.account:
+                return self.accounts
             case TargetKind.domain:
                 return set()
 

@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "alliance.takedown.models",
     "alliance.blocklists.models",
     "alliance.review.models",
+    "alliance.industry.models",
     "alliance.victims.models",
     "alliance.countries.models",
     "alliance.legal.models",

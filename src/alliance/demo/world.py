@@ -29,6 +29,7 @@ from alliance.demo import capabilities as capabilities_demo
 from alliance.demo import commitments as commitments_demo
 from alliance.demo import countries as countries_demo
 from alliance.demo import hash_lists, media, takedown
+from alliance.demo import industry as industry_demo
 from alliance.demo import legal as legal_demo
 from alliance.demo import library as library_demo
 from alliance.demo import review as review_demo
@@ -344,6 +345,7 @@ def build(
         history = takedown.build_history(session, seed, providers, DemoSites(data_dir, port=0))
         reviewer = accounts.principal_for_user(accounts.get_user(session, actor, "nl-reviewer"))
         review_demo.build(session, reviewer, seed, data_dir)
+    industry_reports = industry_demo.build(session, actor, seed, data_dir)
     record(
         session,
         actor,
@@ -365,6 +367,7 @@ def build(
             "hash_list_matches": matches,
             "series": victims.series,
             "victims_identified": victims.identified,
+            "industry_reports": industry_reports,
         },
     )
     return DemoWorld(seed, logins, True, sync_key, uploads_dir, seizure)

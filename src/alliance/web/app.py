@@ -28,6 +28,7 @@ from alliance.web.api import capabilities as capabilities_api
 from alliance.web.api import cooperation as cooperation_api
 from alliance.web.api import countries as countries_api
 from alliance.web.api import hosting as hosting_api
+from alliance.web.api import industry as industry_api
 from alliance.web.api import legal as legal_api
 from alliance.web.api import library as library_api
 from alliance.web.api import member as member_api
@@ -55,6 +56,7 @@ from alliance.web.pages import blocklists as blocklists_pages
 from alliance.web.pages import capabilities as capabilities_pages
 from alliance.web.pages import cooperation as cooperation_pages
 from alliance.web.pages import countries as countries_pages
+from alliance.web.pages import industry as industry_pages
 from alliance.web.pages import legal as legal_pages
 from alliance.web.pages import library as library_pages
 from alliance.web.pages import member_countries as member_countries_pages
@@ -86,6 +88,7 @@ API_ROUTERS = [
     library_api.router,
     blocklists_api.router,
     review_api.router,
+    industry_api.router,
 ]
 PAGE_ROUTERS = [
     account.router,
@@ -107,6 +110,7 @@ PAGE_ROUTERS = [
     library_pages.router,
     blocklists_pages.router,
     review_pages.router,
+    industry_pages.router,
 ]
 
 

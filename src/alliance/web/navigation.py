@@ -1,9 +1,10 @@
 """The navigation shell: the sections a principal sees, grouped by task.
 
-The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks, Review, Blocking,
-Cooperation, Countries, Administration). A link is shown when the principal's role grants
-its permission, a menu when it holds at least one such link. A link may carry a count of
-what waits for the principal (``waiting``: a key of :func:`alliance.web.waiting.waiting_counts`).
+The bar holds the dashboard and one menu per task (Takedown, Victim ID, Banks, Review,
+Blocking, Cooperation, Industry reports, Countries, Administration). A link is shown when
+the principal's role grants its permission, a menu when it holds at least one such link. A
+link may carry a count of what waits for the principal (``waiting``: a key of
+:func:`alliance.web.waiting.waiting_counts`).
 """
 
 from __future__ import annotations
@@ -94,6 +95,29 @@ GROUPS: tuple[NavGroup, ...] = (
     NavGroup(
         "Cooperation",
         (NavItem("Alerts", "/alerts", Permission.ALERT_READ, waiting="alerts"),),
+    ),
+    NavGroup(
+        "Industry reports",
+        (
+            NavItem(
+                "Inbox",
+                "/industry-inbox",
+                Permission.INDUSTRY_REPORT_DECIDE,
+                waiting="industry_reports",
+            ),
+            NavItem(
+                "Triage",
+                "/industry-triage",
+                Permission.INDUSTRY_REPORT_TRIAGE,
+                waiting="industry_triage",
+            ),
+            NavItem("Sent reports", "/industry-reports", Permission.INDUSTRY_REPORT_READ),
+            NavItem(
+                "Time to acceptance",
+                "/metrics/industry-reports",
+                Permission.INDUSTRY_METRICS_READ,
+            ),
+        ),
     ),
     NavGroup(
         "Countries",

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.cooperation.services import open_alert_count
+from alliance.industry.inbox import open_count as industry_open_count
+from alliance.industry.routing import triage_count as industry_triage_count
 from alliance.review.cases import waiting_count as review_waiting_count
 from alliance.takedown.assessment import queue_count
 from alliance.victims.referrals import pending_referral_count
@@ -25,6 +27,8 @@ WAITING_PAGES: dict[str, str] = {
     "alerts": "/alerts?unacknowledged=true",
     "referrals": "/referrals",
     "review": "/review",
+    "industry_reports": "/industry-inbox",
+    "industry_triage": "/industry-triage",
 }
 
 
@@ -42,6 +46,10 @@ def waiting_counts(session: Session, principal: Principal) -> dict[str, int]:
         counts["referrals"] = pending_referral_count(session, principal)
     if principal.can(Permission.CASE_READ):
         counts["review"] = review_waiting_count(session, principal)
+    if principal.can(Permission.INDUSTRY_REPORT_DECIDE):
+        counts["industry_reports"] = industry_open_count(session, principal)
+    if principal.can(Permission.INDUSTRY_REPORT_TRIAGE):
+        counts["industry_triage"] = industry_triage_count(session, principal)
     return counts
 
 

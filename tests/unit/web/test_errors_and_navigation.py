@@ -59,6 +59,7 @@ def test_navigation_follows_permissions() -> None:
         "Takedown metrics",
         "Providers",
         "Banks",
+        "Time to acceptance",
         "Member countries",
         "Commitments",
         "Capabilities across the alliance",
@@ -70,8 +71,9 @@ def test_navigation_follows_permissions() -> None:
     # the one table the page and browser tests read too.
     for role in Role:
         assert _menus(role) == {group: links for group, links in MENUS[role].items() if group}
-    # Series, seizures and referrals are law enforcement's alone; the secretariat sees the KPI.
-    victims = ["Seizures", "Series", "Referrals"]
+    # Series, seizures, referrals and the inbox of industry reports are law enforcement's
+    # alone; the secretariat sees the KPI.
+    victims = ["Seizures", "Series", "Referrals", "Inbox"]
     admin = [item.label for item in navigation_for(_principal(Role.secretariat_admin))]
     # Nor a country's own self-assessment, which only its government reads.
     own = ["Self-assessment"]

@@ -34,7 +34,7 @@ RETURN_PAGES = ("/alerts", "/holds")
 #: The alerts page's filters and their choices (the empty choice: all).
 STATUSES = {"open": False, "acknowledged": True}
 SOURCES = ("hold", "series")
-SOURCE_PAGES = {"hold": "/holds/", "series": "/series/"}
+SOURCE_PAGES = {"hold": "/holds/", "series": "/series/", "industry_report": "/industry-inbox/"}
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ WAITING_LABELS: dict[str, str] = {
     "alerts": "Unacknowledged alerts to your agency",
     "referrals": "Referrals awaiting your decision",
     "review": "Review cases undecided",
+    "industry_reports": "Industry reports awaiting your decision",
+    "industry_triage": "Industry reports waiting for triage",
 }
 
 
