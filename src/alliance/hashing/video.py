@@ -192,15 +192,30 @@ def _probe(ffprobe: str, path: Path, seconds_per_hash: float) -> _Stream:
     return _Stream(width, height, step, fps)
 
 
+def _sampled(step: int, also: int) -> Iterator[int]:
+    """The frame numbers that are a multiple of ``step`` or of ``also``, in order."""
+    number = 0
+    while True:
+        yield number
+        number = min((number // step + 1) * step, (number // also + 1) * also)
+
+
 def _frames(ffmpeg: str, path: Path, stream: _Stream, step: int) -> Iterator[tuple[int, Luma]]:
-    """(frame number, luma) of every ``step``-th frame, the shorter side reduced to at
-    most :data:`VIDEO_FRAME_SIDE`, as FFmpeg's command line decodes them, weighed from RGB.
-    (FFmpeg's luma plane would be cheaper, but vPDQ weighs the colours of the frame in RGB,
-    and those differ where a saturated colour leaves RGB's range.)"""
+    """(frame number, luma) of every ``step``-th frame and of every frame vPDQ hashes
+    (``stream.step``), the shorter side reduced to at most :data:`VIDEO_FRAME_SIDE`, as
+    FFmpeg's command line decodes them, weighed from RGB. (FFmpeg's luma plane would be
+    cheaper, but vPDQ weighs the colours of the frame in RGB, and those differ where a
+    saturated colour leaves RGB's range.)
+
+    vPDQ's own frames are among them because a copy that keeps the clip's timing (a
+    mirror image, bars added, a re-encode at the same rate) then meets the bank's frames
+    exactly: in a pan over fine print, the frame next to a banked one is another picture
+    to PDQ."""
     factor = min(1.0, VIDEO_FRAME_SIDE / min(stream.width, stream.height))
     width = max(2, round(stream.width * factor / 2) * 2)
     height = max(2, round(stream.height * factor / 2) * 2)
-    graph = f"select='not(mod(n\\,{step}))',scale={width}:{height}:flags=area"
+    chosen = f"not(mod(n\\,{step}))+not(mod(n\\,{stream.step}))"
+    graph = f"select='{chosen}',scale={width}:{height}:flags=area"
     command = [ffmpeg, "-v", "error", "-nostdin", "-i", str(path.absolute()), "-an", "-vf", graph]
     command += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     size = width * height * 3
@@ -210,13 +225,12 @@ def _frames(ffmpeg: str, path: Path, stream: _Stream, step: int) -> Iterator[tup
     ) as decoder:
         if decoder.stdout is None:  # pragma: no cover - a pipe was asked for
             return
-        number = 0
+        numbers = _sampled(step, stream.step)
         while len(chunk := decoder.stdout.read(size)) == size:
             yield (
-                number,
+                next(numbers),
                 media.luma_of_rgb(np.frombuffer(chunk, np.uint8).reshape(height, width, 3)),
             )
-            number += step
 
 
 def _enlarged_size(shape: tuple[int, int]) -> tuple[int, int]:

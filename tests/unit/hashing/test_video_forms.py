@@ -4,6 +4,7 @@ random texture under a fast pan, so that half a second later is another picture.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -290,3 +291,29 @@ def test_a_smaller_copy_of_a_fine_print_clip_is_found_centred(tmp_path: Path) ->
     assert index.search_forms(others) == []
     [match] = index.search_forms(forms)
     assert (match.id, match.query_form) == ("page0", "centred")
+
+
+def test_frames_sampled_are_every_step_and_every_frame_vpdq_hashes() -> None:
+    assert list(itertools.islice(video._sampled(2, 25), 16)) == [
+        *range(0, 25, 2),
+        25,
+        26,
+        28,
+    ]
+    assert list(itertools.islice(video._sampled(3, 30), 5)) == [0, 3, 6, 9, 12]
+    assert list(itertools.islice(video._sampled(4, 4), 3)) == [0, 4, 8]
+
+
+@needs_ffmpeg
+def test_the_further_forms_hash_the_frames_vpdq_hashes(tmp_path: Path) -> None:
+    """A mirror image keeps the clip's timing: its flipped form then holds the very frames
+    the bank hashed (at 25 fps, the 25th, 50th...), not only their neighbours."""
+    pytest.importorskip("vpdq")
+    clip = _panned(tmp_path / "clip.mp4", seed=3, seconds=3.0)
+    banked = video.hash_video(clip)
+    mirrored = _edited(clip, tmp_path / "mirror.mp4", "-ss", "0", "-vf", "hflip")
+    forms = video.query_videos(mirrored)
+    numbers = {f.frame_number for f in forms["flip_horizontal"].frames}
+    assert {f.frame_number for f in banked.frames} <= numbers
+    steps = {b - a for a, b in itertools.pairwise(sorted(numbers))}
+    assert steps <= {1, 2}  # ten frames a second or more, vPDQ's among them
