@@ -595,3 +595,39 @@ def test_only_the_subscribed_banks_are_synced(
     report = second.run_once()
     assert report.dropped == [SYNCED] and [r.bank for r in report.applied] == ["second-hub"]
     assert sorted(second.store.banks) == ["second-hub"]
+
+
+def test_a_matched_upload_opens_its_review_case(
+    member: Member, session: Session, storage: int, world: World
+) -> None:
+    """The member's routes queue what matched for review: the upload's case opens in the
+    same transaction, the same content again joins it, and a suppressed match opens none."""
+    from alliance.review.models import Case  # noqa: PLC0415 - the review queue's own table
+
+    def hashes(reference: str, headers: dict[str, str], *seeds: int) -> dict[str, Any]:
+        response = member.client.post(
+            "/api/v1/member/match/hash",
+            headers=headers,
+            json={
+                "reference": reference,
+                "signals": [{"signal_type": "pdq", "signal": pdq_hex(s)} for s in seeds],
+            },
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    first = hashes("photo-1", member.reviewer, 1)
+    case = session.get_one(Case, first["case_id"])
+    assert (case.content_id, case.organisation_id) == ("photo-1", world.orgs[OrgKind.industry].id)
+    again = hashes("photo-1", member.reviewer, 2)
+    assert again["case_id"] == first["case_id"]
+    session.expire_all()
+    assert sorted(m.entry_id for m in session.get_one(Case, first["case_id"]).matches) == sorted(
+        member.synced_ids
+    )
+    _local_bank(member, "never-act", pdq_hex(1), negative=True)
+    assert hashes("photo-2", member.reviewer, 1)["case_id"] is None
+    assert hashes("photo-3", member.reviewer, 99)["case_id"] is None  # a miss
+    analyst = {"Authorization": f"Bearer {world.keys[Role.analyst]}"}  # may match, not open
+    assert hashes("photo-4", analyst, 2)["case_id"] is None
+    assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 1

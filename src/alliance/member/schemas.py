@@ -91,3 +91,8 @@ class UploadAnswer(BaseModel):
     suppressed: bool = Field(description="matches were found, all suppressed")
     results: list[MemberSignalResult]
     banks: dict[str, int] = Field(description="the synced banks and their sequences used")
+    case_id: int | None = Field(
+        None,
+        description="the review case this upload opened or joined (member mode, when the "
+        "caller may open cases and a match was not suppressed)",
+    )
