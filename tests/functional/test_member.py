@@ -28,6 +28,7 @@ from alliance.hosting.resolver import StaticHosts
 from alliance.member.deployment import MemberDeployment
 from alliance.member.models import MemberUpload
 from alliance.member.schedule import BankSchedule
+from alliance.review.models import Case
 from alliance.settings import load_settings
 from alliance.web import create_app
 from alliance.web.app import api_routes, route_guard
@@ -602,7 +603,6 @@ def test_a_matched_upload_opens_its_review_case(
 ) -> None:
     """The member's routes queue what matched for review: the upload's case opens in the
     same transaction, the same content again joins it, and a suppressed match opens none."""
-    from alliance.review.models import Case  # noqa: PLC0415 - the review queue's own table
 
     def hashes(reference: str, headers: dict[str, str], *seeds: int) -> dict[str, Any]:
         response = member.client.post(
