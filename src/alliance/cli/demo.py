@@ -69,6 +69,18 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
+    console.print(
+        "\nA platform's review queue: as nl-reviewer, Review > Review queue holds "
+        "nl-photoshare's cases (matches of its uploads, previews blurred and greyscale until "
+        "you reveal one, which is audited): confirm, mark a false positive or escalate. "
+        "Member mode itself (a platform's own server, syncing the banks and matching "
+        "uploads) is `alliance serve --member`: docs/platforms.md.\n"
+        "Reports to the police of the uploader's country: as nl-investigator, Industry "
+        "reports > Inbox holds platforms' confirmed cases routed to the NL police: accept "
+        "one and record its outcome; nl-reviewer sees it under Sent reports.",
+        highlight=False,
+        soft_wrap=True,
+    )
     if built.seizure is not None:
         seizure = built.seizure
         console.print(
