@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 # each run in databases of its own (created and dropped by tests/conftest.py).
 ALLIANCE_TEST_POSTGRES_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 export ALLIANCE_TEST_POSTGRES_URL
-# Two workers or more (pytest-xdist): each gets databases of its own (tests/conftest.py).
-PYTEST_ARGS ?= -n auto
+# Two workers or more (pytest-xdist): each gets databases of its own (tests/conftest.py);
+# worksteal hands a worker that is done tests queued for the other, so long tests at the
+# end do not leave a core idle.
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 # Debian packages the Python dependencies build against (vpdq needs FFmpeg's libraries);
 # ffmpeg itself makes the benign test clips; WeasyPrint (the report as PDF) draws its text
