@@ -22,13 +22,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
+from alliance.accounts.policy import Principal
+from alliance.accounts.services import authenticate_api_key
 from alliance.audit.models import AuditEvent
+from alliance.cli.review import report_of_case
+from alliance.errors import Conflict, InvalidInput
 from alliance.hashing import pdq
 from alliance.hosting.resolver import StaticHosts
+from alliance.industry.client import IndustryReports
+from alliance.industry.schemas import UploaderIn
 from alliance.member.deployment import MemberDeployment
 from alliance.member.models import MemberUpload
 from alliance.member.schedule import BankSchedule
+from alliance.review import decisions
 from alliance.review.models import Case
+from alliance.review.schemas import DecisionIn
 from alliance.settings import load_settings
 from alliance.web import create_app
 from alliance.web.app import api_routes, route_guard
@@ -631,3 +639,50 @@ def test_a_matched_upload_opens_its_review_case(
     analyst = {"Authorization": f"Bearer {world.keys[Role.analyst]}"}  # may match, not open
     assert hashes("photo-4", analyst, 2)["case_id"] is None
     assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 1
+
+
+def test_a_confirmed_case_reaches_the_police_of_the_uploaders_country(
+    member: Member, client: TestClient, session: Session, world: World
+) -> None:
+    """The member's case, confirmed, goes to the hub as an industry report: the hashes
+    member mode matched for its content and the uploader's details, never the media; sent
+    again, it is the same report."""
+    answer = member.client.post(
+        "/api/v1/member/match/hash",
+        headers=member.reviewer,
+        json={"reference": "photo-9", "signals": [{"signal_type": "pdq", "signal": pdq_hex(1)}]},
+    ).json()
+    case = session.get_one(Case, answer["case_id"])
+    reviewer = authenticate_api_key(session, world.keys[Role.reviewer])
+    assert isinstance(reviewer, Principal)
+    uploader = UploaderIn.model_validate(
+        {
+            "account_id": "user-9",
+            "ip_addresses": [{"ip": "192.0.2.9", "at": "2026-12-01T10:00:00+00:00"}],
+            "declared_country": "NL",
+        }
+    )
+
+    def report(classification: str | None = "A2") -> Any:
+        return report_of_case(
+            session,
+            reviewer,
+            case.reference,
+            uploader,
+            classification=classification,
+            child_at_risk=False,
+            note="",
+        )
+
+    with pytest.raises(Conflict, match="only a confirmed case"):
+        report()
+    decisions.decide(session, reviewer, case.reference, DecisionIn(decision="confirm"))
+    with pytest.raises(InvalidInput, match="classification"):
+        report(None)  # its bank says IWF A, not the industry scheme
+    built = report()
+    assert [(h.signal_type, h.value) for h in built.hashes] == [("pdq", pdq_hex(1))]
+    assert [(m.bank, m.entry_id) for m in built.bank_matches] == [(SYNCED, member.synced_ids[0])]
+    hub = IndustryReports(_bridge(client, world.keys[Role.reviewer]), sleep=lambda _s: None)
+    sent = hub.submit(built)
+    assert (sent.case_reference, sent.country, sent.created) == (case.reference, "NL", True)
+    assert hub.submit(report()).reference == sent.reference

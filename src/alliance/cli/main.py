@@ -103,7 +103,12 @@ COMMANDS: dict[str, Command] = {
         "Member mode: check the profile, sync now, keep local (and negative) banks.",
     ),
     "blocklist": Command("blocklist", "app", "Lists for blocking: export, self-tests, keywords."),
-    "review": Command("review", "app", "The review queue: send false positives to the hub."),
+    "review": Command(
+        "review",
+        "app",
+        "The review queue: send false positives to the hub, report confirmed cases to the "
+        "police of the uploader's country.",
+    ),
     "feedback": Command(
         "feedback",
         "feedback_command",

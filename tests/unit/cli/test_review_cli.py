@@ -85,3 +85,17 @@ def test_review_feedback_sends_what_waits(run, hub: str, tmp_path: Path) -> None
     ]
     with context.sessions()() as session:
         assert session.execute(select(CaseMatch.feedback)).scalar_one() is FeedbackState.sent
+
+
+def test_review_police_refuses_what_it_cannot_send(run, hub: str) -> None:
+    """Bad input is one line and a non-zero exit, and nothing reaches the hub."""
+    bad_ip = run("review", "police", "RC-X", "--server", hub, "--key", "k", "--ip", "203.0.113.5")
+    assert bad_ip.code == 2 and "give IP@TIME" in bad_ip.err
+    not_ip = run(
+        "review", "police", "RC-X", "--server", hub, "--key", "k",
+        "--ip", "not-an-ip@2026-12-07T10:00:00Z",
+    )  # fmt: skip
+    assert not_ip.code == 2 and "not an IP address" in not_ip.err
+    unknown = run("review", "police", "RC-NONE", "--server", hub, "--key", "k")
+    assert unknown.code != 0 and "no case RC-NONE" in unknown.err
+    assert _Hub.seen == []
