@@ -69,8 +69,10 @@ def check_content(content: ContentRef, settings: Settings) -> None:
 
 
 def url_allowed(url: str, settings: Settings) -> bool:
-    """Under a configured prefix, and no way out of it (no '..', no '@', no backslash)."""
-    if any(bad in url for bad in ("..", "@", "\\", "#")):
+    """Under a configured prefix, and no way out of it (no '..', no '@', no backslash,
+    nor their percent-encoded forms, which a storage server may decode)."""
+    lowered = url.lower()
+    if any(bad in lowered for bad in ("..", "@", "\\", "#", "%2e", "%2f", "%5c", "%40")):
         return False
     return any(url.startswith(prefix) for prefix in settings.review_media_url_prefixes)
 

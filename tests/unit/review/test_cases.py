@@ -69,6 +69,8 @@ def test_bad_media_references_are_refused_and_nothing_written(
         (ContentRef(content_id="c", media_path="/etc/passwd"), "media_path"),
         (ContentRef(content_id="c", media_url="http://203.0.113.9/x.png"), "media_url"),
         (ContentRef(content_id="c", media_url="http://127.0.0.1:1/media/../x.png"), "media_url"),
+        (ContentRef(content_id="c", media_url="http://127.0.0.1:1/media/%2E%2E/x"), "media_url"),
+        (ContentRef(content_id="c", media_url="http://127.0.0.1:1/media/a%2fb.png"), "media_url"),
     ]:
         with pytest.raises(InvalidInput) as refused:
             cases.open_case(session, platform.reviewer, ref, [match()], settings=settings)
