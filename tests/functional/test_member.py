@@ -25,7 +25,6 @@ from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.accounts.services import authenticate_api_key
 from alliance.audit.models import AuditEvent
-from alliance.cli.review import report_of_case
 from alliance.errors import Conflict, InvalidInput
 from alliance.hashing import pdq
 from alliance.hosting.resolver import StaticHosts
@@ -33,6 +32,7 @@ from alliance.industry.client import IndustryReports
 from alliance.industry.schemas import UploaderIn
 from alliance.member.deployment import MemberDeployment
 from alliance.member.models import MemberUpload
+from alliance.member.police import report_of_case
 from alliance.member.schedule import BankSchedule
 from alliance.review import decisions
 from alliance.review.models import Case

@@ -17,19 +17,16 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.banks.schemas import EntriesAdded, SignalIn
 from alliance.errors import AllianceError, InvalidInput, NotFound
-from alliance.member import local_banks, uploads
+from alliance.member import local_banks, review, uploads
 from alliance.member.deployment import MemberDeployment
 from alliance.member.schemas import (
     HashQuery,
     LocalBankIn,
     LocalBankOut,
     LocalEntriesIn,
-    MemberMatch,
     UploadAnswer,
     UrlQuery,
 )
-from alliance.review import cases as review_cases
-from alliance.review.schemas import CaseMatch, ContentRef
 from alliance.web.api.banks import EntryIds
 from alliance.web.errors import answers
 from alliance.web.guards import DbSession, requires
@@ -77,43 +74,6 @@ def _audited(request: Request, actor: Principal, kind: uploads.Kind, run: Callab
             lambda s, count: uploads.record_refusal(s, actor, kind, refused, count=count),
         )
         raise
-
-
-def _reviewed(
-    request: Request, session: DbSession, actor: Principal, answer: UploadAnswer, url: str | None
-) -> UploadAnswer:
-    """``answer``, its upload queued for review: a match not suppressed opens the upload's
-    case (or joins its undecided one) in the same transaction, when the caller (the
-    platform's upload service) may open cases. The case names the upload by its reference
-    (else the recorded upload), and its media by the URL it was fetched from when that is
-    under the review queue's storage prefixes; a file sent in the request is not kept, so
-    its case shows no preview until the platform gives its place."""
-    if not answer.matched or not actor.can(Permission.CASE_OPEN):
-        return answer
-    settings = app_state(request).settings
-    content = ContentRef(
-        content_id=answer.reference or f"upload-{answer.upload_id}",
-        media_url=url if url and review_cases.url_allowed(url, settings) else None,
-    )
-    matches = [_case_match(m) for r in answer.results for m in r.matches if not m.suppressed]
-    case = review_cases.open_case(session, actor, content, matches, settings=settings)
-    answer.case_id = case.id
-    return answer
-
-
-def _case_match(match: MemberMatch) -> CaseMatch:
-    scheme = match.classification
-    category = scheme.ncmec or scheme.iwf or ("baseline" if scheme.baseline else None)
-    return CaseMatch(
-        bank=match.bank,
-        entry_id=match.entry_id,
-        signal_type=match.signal_type,
-        category=str(category) if category is not None else None,
-        verification="verified" if match.verified else "unverified",
-        distance=match.distance,
-        variant=match.variant,
-        form=match.query_form,
-    )
 
 
 async def _form(request: Request) -> UploadedForm | MalformedUpload:
@@ -164,12 +124,12 @@ def match_hash(
         request,
         principal,
         "hash",
-        lambda: _reviewed(
-            request,
+        lambda: review.queue_for_review(
             session,
             principal,
             uploads.match_hashes(session, principal, store, data.signals, reference=data.reference),
             None,
+            app_state(request).settings,
         ),
     )
 
@@ -198,7 +158,9 @@ def match_file(
                 "a reference is at most 200 characters, without NUL", field="reference"
             )
         answer = uploads.match_file(session, principal, store, data, reference=reference)
-        return _reviewed(request, session, principal, answer, None)
+        return review.queue_for_review(
+            session, principal, answer, None, app_state(request).settings
+        )
 
     return _audited(request, principal, "file", run)
 
@@ -217,8 +179,7 @@ def match_url(
         request,
         principal,
         "url",
-        lambda: _reviewed(
-            request,
+        lambda: review.queue_for_review(
             session,
             principal,
             uploads.match_url(
@@ -230,6 +191,7 @@ def match_url(
                 reference=data.reference,
             ),
             data.url,
+            app_state(request).settings,
         ),
     )
 
