@@ -17,6 +17,7 @@ from alliance.blocklists import models as blocklists
 from alliance.cooperation.models import TargetKind
 from alliance.hashing import variants
 from alliance.hashing.signal_type import IndexKind
+from alliance.industry import models as industry
 from alliance.legal.models import Coverage, CriterionStatus
 from alliance.library.vocabulary import Audience, EntryKind, Tag
 from alliance.review import models as review
@@ -39,6 +40,11 @@ SHOWN: list[type[StrEnum]] = [
     review.RuleAction,
     review.EffectOutcome,
     review.FeedbackState,
+    industry.Priority,
+    industry.ReportStatus,
+    industry.RoutingBasis,
+    industry.StepKind,
+    industry.Outcome,
     EntryKind,
     Audience,
     Tag,
