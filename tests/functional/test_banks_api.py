@@ -32,6 +32,8 @@ from alliance.settings import load_settings
 from alliance.web import create_app
 from alliance.web.capacity import create_serving_engine
 from alliance.web.match_lane import MatchLane
+from alliance.web.recent_banks import RecentBanks
+from alliance.web.recent_keys import RecentKeys
 from tests import factories
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import World
@@ -371,6 +373,13 @@ def _served(url: str, tmp_path: Path, **settings: Any) -> tuple[Engine, FastAPI,
     return engine, create_app(served, engine=engine), {"Authorization": f"Bearer {token}"}
 
 
+def _clocks_stopped(app: FastAPI) -> None:
+    """The key and the banks' rows, once read, stay fresh however slow the machine: the
+    lane's half-second windows would otherwise lapse between two requests under load."""
+    app.state.alliance.recent_keys = RecentKeys(clock=lambda: 0.0)
+    app.state.alliance.recent_banks = RecentBanks(clock=lambda: 0.0)
+
+
 def test_match_events_are_written_after_the_answer_and_at_shutdown(
     fresh_db_url: str, tmp_path: Path
 ) -> None:
@@ -511,6 +520,7 @@ def test_a_miss_is_answered_without_the_route_as_the_route_answers_it(
     matches nothing is answered by alliance.web.match_lane: the same answer, the same
     headers, no session. Hits, large batches and anything the route refuses go to it."""
     engine, app, headers = _served(fresh_db_url, tmp_path)
+    _clocks_stopped(app)
     route = _counting_route_matches(monkeypatch)
     far = flip_bits(pdq_hex(21), 100)
     miss = {
@@ -571,6 +581,7 @@ def test_what_changes_reaches_the_lane_at_once(fresh_db_url: str, tmp_path: Path
     change made in this process (its flush forgets the rows and keys kept), though the
     lane had answered the same request before."""
     engine, app, headers = _served(fresh_db_url, tmp_path)
+    _clocks_stopped(app)  # what reaches the lane at once is the flush, not a lapse
     sessions = app.state.alliance.sessions  # the server's own: what its routes use
     new = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(77)}]}
     with TestClient(app) as client:
