@@ -134,6 +134,10 @@ FORM_WINDOW = 1.0
 #: Share of the frames with any detail that must show bars for the clip to have them: a
 #: dark scene's edge is no bar, and bars are on every frame.
 BARS_SHARE = 0.8
+#: Where among the frames' readings of a side (narrowest first) the clip's bar is taken
+#: (:func:`_common_bars`): past the few that ringing narrowed, short of a shot whose own
+#: edge widened them.
+BARS_NARROW_SHARE = 0.25
 #: Frames flatter than this (standard deviation of luma) say nothing about bars: a fade.
 FLAT_FRAME = 4.0
 #: Re-encoding rings where a bar meets the picture: the coding block (8 pixels) that holds
@@ -200,22 +204,46 @@ def _sampled(step: int, also: int) -> Iterator[int]:
         number = min((number // step + 1) * step, (number // also + 1) * also)
 
 
-def _frames(ffmpeg: str, path: Path, stream: _Stream, step: int) -> Iterator[tuple[int, Luma]]:
+def _reduction(stream: _Stream) -> float:
+    """The factor :func:`_frames` shrinks the video's frames by (1: kept as they are)."""
+    return min(1.0, VIDEO_FRAME_SIDE / min(stream.width, stream.height))
+
+
+def _reduced_size(stream: _Stream) -> tuple[int, int]:
+    """(width, height) of the frames :func:`_frames` decodes, even numbers."""
+    factor = _reduction(stream)
+    return (
+        max(2, round(stream.width * factor / 2) * 2),
+        max(2, round(stream.height * factor / 2) * 2),
+    )
+
+
+def _frames(
+    ffmpeg: str,
+    path: Path,
+    stream: _Stream,
+    step: int,
+    crop: tuple[int, int, int, int] | None = None,
+) -> Iterator[tuple[int, Luma]]:
     """(frame number, luma) of every ``step``-th frame and of every frame vPDQ hashes
     (``stream.step``), the shorter side reduced to at most :data:`VIDEO_FRAME_SIDE`, as
     FFmpeg's command line decodes them, weighed from RGB. (FFmpeg's luma plane would be
     cheaper, but vPDQ weighs the colours of the frame in RGB, and those differ where a
-    saturated colour leaves RGB's range.)
+    saturated colour leaves RGB's range.) With ``crop`` (x, y, width, height in the
+    video's own pixels), that part of each frame, as it is.
 
     vPDQ's own frames are among them because a copy that keeps the clip's timing (a
     mirror image, bars added, a re-encode at the same rate) then meets the bank's frames
     exactly: in a pan over fine print, the frame next to a banked one is another picture
     to PDQ."""
-    factor = min(1.0, VIDEO_FRAME_SIDE / min(stream.width, stream.height))
-    width = max(2, round(stream.width * factor / 2) * 2)
-    height = max(2, round(stream.height * factor / 2) * 2)
     chosen = f"not(mod(n\\,{step}))+not(mod(n\\,{stream.step}))"
-    graph = f"select='{chosen}',scale={width}:{height}:flags=area"
+    if crop is None:
+        width, height = _reduced_size(stream)
+        graph = f"select='{chosen}',scale={width}:{height}:flags=area"
+    else:
+        x, y, width, height = crop
+        # In RGB first: a crop of the video's own 4:2:0 planes would round x and y to even.
+        graph = f"select='{chosen}',format=rgb24,crop={width}:{height}:{x}:{y}"
     command = [ffmpeg, "-v", "error", "-nostdin", "-i", str(path.absolute()), "-an", "-vf", graph]
     command += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     size = width * height * 3
@@ -287,15 +315,16 @@ def _common_bars(
     found = [b for b in boxes if b is not None]
     if not found or len(found) < BARS_SHARE * len(boxes):
         return None
-    # Each side as most frames read it (the median, on the narrow side of two): a frame
-    # whose scene is dark at an edge reads wider bars there, and one that rang more at
-    # the edge (a busy scene re-encoded) narrower ones; the bars are the same on all.
-    middle = (len(found) - 1) // 2
+    # Each side as the frames read it, towards its narrow end (BARS_NARROW_SHARE): the
+    # bars are the same on every frame, and a scene only ever adds to them (an edge of
+    # the bar's colour: one dark shot of several reads wider bars on all its frames),
+    # while ringing (:func:`frame_bars`) takes from them on a few frames.
+    narrow = int(BARS_NARROW_SHARE * (len(found) - 1))
     box = (
-        sorted(b[0] for b in found)[middle],
-        sorted((b[1] for b in found), reverse=True)[middle],
-        sorted(b[2] for b in found)[middle],
-        sorted((b[3] for b in found), reverse=True)[middle],
+        sorted(b[0] for b in found)[narrow],
+        sorted((b[1] for b in found), reverse=True)[narrow],
+        sorted(b[2] for b in found)[narrow],
+        sorted((b[3] for b in found), reverse=True)[narrow],
     )
     return None if box == (0, shape[0], 0, shape[1]) else box
 
@@ -311,6 +340,61 @@ def clip_bars(frames: list[Luma]) -> tuple[int, int, int, int] | None:
         return None
     shape = (frames[0].shape[0], frames[0].shape[1])
     return _common_bars([frame_bars(f) for f in frames if not _is_flat(f)], shape)
+
+
+def _native_inners(
+    ffmpeg: str, path: Path, stream: _Stream, step: int, bars: tuple[int, int, int, int]
+) -> Iterator[tuple[int, Luma]] | None:
+    """(frame number, luma) of the picture inside ``bars`` (read on the reduced frames),
+    in the video's own pixels, when it is no larger than :data:`VIDEO_FRAME_SIDE` on its
+    shorter side and the frames were reduced; None otherwise.
+
+    Bars are mostly added around a picture without resizing it: inside them is the
+    banked frame pixel for pixel, which PDQ hashes as the bank did, where a picture
+    shrunk with its bars by a few per cent is another grid of pixels, and fine print
+    another hash (:data:`CENTRED_SIDE`). The bars are read again in those pixels: the
+    reduced frames place them within a pixel or two of the video's own."""
+    factor = _reduction(stream)
+    top, bottom, left, right = bars
+    if factor >= 1.0 or min(bottom - top, right - left) / factor > VIDEO_FRAME_SIDE:
+        return None
+    margin = int(np.ceil(2 / factor)) + 1
+    x0 = max(0, int(np.floor(left / factor)) - margin) if left else 0
+    y0 = max(0, int(np.floor(top / factor)) - margin) if top else 0
+    reduced = _reduced_size(stream)
+    x1 = (
+        stream.width
+        if right >= reduced[0]
+        else min(stream.width, int(np.ceil(right / factor)) + margin)
+    )
+    y1 = (
+        stream.height
+        if bottom >= reduced[1]
+        else min(stream.height, int(np.ceil(bottom / factor)) + margin)
+    )
+    crop = (x0, y0, x1 - x0, y1 - y0)
+    boxes: list[tuple[int, int, int, int] | None] = []
+    kept: list[tuple[int, NDArray[np.uint8]]] | None = []
+    size = (crop[3], crop[2])
+    for number, luma in _frames(ffmpeg, path, stream, step, crop):
+        if not _is_flat(luma):
+            boxes.append(frame_bars(luma))
+        if kept is not None and (len(kept) + 1) * luma.size <= KEPT_FRAMES_BYTES:
+            kept.append((number, np.rint(luma).astype(np.uint8)))
+        else:
+            kept = None
+    inner = _common_bars(boxes, size) or (0, size[0], 0, size[1])
+
+    def cut() -> Iterator[tuple[int, Luma]]:
+        rows, cols = slice(inner[0], inner[1]), slice(inner[2], inner[3])
+        frames = kept or (
+            (n, np.rint(luma).astype(np.uint8))
+            for n, luma in _frames(ffmpeg, path, stream, step, crop)
+        )
+        for number, gray in frames:
+            yield number, gray[rows, cols].astype(np.float32)
+
+    return cut()
 
 
 def _add_frame(
@@ -396,13 +480,17 @@ def query_videos(path: Path | str, *, seconds_per_hash: float = 1.0) -> dict[str
             kept = None
     bars = _common_bars(boxes, shape)
     if bars is not None:
-        top, bottom, left, right = bars
-        again = kept or (
-            (number, np.rint(luma).astype(np.uint8))
-            for number, luma in _frames(ffmpeg, path, stream, step)
-        )
-        for number, gray in again:
-            inner = gray[top:bottom, left:right].astype(np.float32)
+        inners = _native_inners(ffmpeg, path, stream, step, bars)
+        if inners is None:  # the picture inside is large: inside the frames as reduced
+            top, bottom, left, right = bars
+            again = kept or (
+                (number, np.rint(luma).astype(np.uint8))
+                for number, luma in _frames(ffmpeg, path, stream, step)
+            )
+            inners = (
+                (number, gray[top:bottom, left:right].astype(np.float32)) for number, gray in again
+            )
+        for number, inner in inners:
             seconds = number / stream.fps
             _add_frame(made, "unletterbox", inner, number, seconds)
             _add_frame(made, "unletterbox_centred", inner, number, seconds, centred)

@@ -317,3 +317,46 @@ def test_the_further_forms_hash_the_frames_vpdq_hashes(tmp_path: Path) -> None:
     assert {f.frame_number for f in banked.frames} <= numbers
     steps = {b - a for a, b in itertools.pairwise(sorted(numbers))}
     assert steps <= {1, 2}  # ten frames a second or more, vPDQ's among them
+
+
+def test_a_dark_shot_longer_than_the_rest_does_not_widen_the_bars() -> None:
+    """Two shots in a frame of 25/30 pixels: the longer one is dark along its bottom,
+    which its frames read as a wider bar; the bars are what the other shot reads."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for n in range(10):
+        scene = rng.uniform(30, 220, (80, 150)).astype(np.float32)
+        if n >= 4:  # six of ten frames: more than half
+            scene[-15:, :] = 0.0
+        out = np.zeros((120, 200), np.float32)
+        out[25:105, 30:180] = scene
+        frames.append(out)
+    assert video.clip_bars(frames) == (25, 105, 30, 180)
+
+
+@needs_ffmpeg
+def test_bars_added_around_a_page_leave_the_banked_frames_pixel_for_pixel(
+    tmp_path: Path,
+) -> None:
+    """A page of fine print banked at 360 x 640, framed to 574 x 874 (its frames are
+    decoded reduced to 512 pixels a side, 0.89 of the size): the picture inside the bars
+    is taken in the video's own pixels, so the unletterboxed frames are the banked ones,
+    not a resampling of them 20-40 bits away."""
+    pytest.importorskip("vpdq")
+    page = np.rint(_fine_print(2)).astype(np.uint8)
+    frames = np.repeat(page[None, :, :, None], 3, axis=3).repeat(50, axis=0)
+    master = tmp_path / "page.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s",
+         "360x640", "-r", "25", "-i", "-", "-c:v", "libx264", "-crf", "18", "-pix_fmt",
+         "yuv420p", str(master)],
+        input=frames.tobytes(),
+        check=True,
+    )  # fmt: skip
+    banked = {f.frame_number: f.pdq for f in video.hash_video(master).frames}
+    framed = _edited(master, tmp_path / "framed.mp4", "-ss", "0", "-vf",
+                     "pad=574:874:131:97:color=0x2a5d3c")  # fmt: skip
+    inside = video.query_videos(framed)["unletterbox"]
+    distances = [f.pdq.distance(banked[f.frame_number]) for f in inside.frames
+                 if f.frame_number in banked]  # fmt: skip
+    assert distances and max(distances) <= 8, distances
