@@ -225,9 +225,14 @@ def _uploads(session: Session) -> int:
 
 def test_every_member_route_declares_one_guard(member: Member) -> None:
     paths = {r.path for r in api_routes(member.app)}
-    assert {"/api/v1/member/match/file", "/api/v1/member/match/url", "/m/lookup"} <= paths
+    assert {
+        "/api/v1/member/match/file",
+        "/api/v1/member/match/url",
+        "/m/lookup",
+        "/h/hash",
+    } <= paths
     for route in api_routes(member.app):
-        if route.path.startswith(("/api/v1/member", "/m/")):
+        if route.path.startswith(("/api/v1/member", "/m/", "/h/")):
             assert route_guard(route) is not None, route.path
     document = member.client.get("/api/v1/openapi.json").json()
     upload = document["paths"]["/api/v1/member/match/file"]["post"]
@@ -411,6 +416,63 @@ def test_a_url_of_the_members_storage_is_fetched_and_matched(
     assert session.get_one(MemberUpload, response.json()["upload_id"]).url == url
     hma = member.client.get("/m/lookup", headers=member.reviewer, params={"url": url})
     assert hma.status_code == 200 and set(hma.json()["pdq"]) == {"own-pictures"}
+
+
+def test_hmas_hash_route_hashes_a_file_or_a_storage_url_and_keeps_nothing(
+    member: Member, session: Session, storage: int
+) -> None:
+    """``/h/hash`` as HMA has it: the hashes by signal type, of a file (in a part named
+    ``photo`` as HMA names it, or ``file``) or of a URL of the member's storage."""
+    data = picture(5)
+    posted = member.client.post(
+        "/h/hash", headers=member.reviewer, files={"photo": ("p.png", data, "image/png")}
+    )
+    assert posted.status_code == 200, posted.text
+    assert set(posted.json()) == {"pdq", "md5", "sha1", "sha256"}
+    assert posted.json()["pdq"] == pdq.hash_file(data).hex
+    only = member.client.post(
+        "/h/hash",
+        headers=member.reviewer,
+        params={"types": "pdq"},
+        files={"file": ("p.png", data, "image/png")},
+    )
+    assert only.json() == {"pdq": pdq.hash_file(data).hex}
+    url = f"http://storage.example.test:{storage}/uploads/a.png"
+    fetched = member.client.get("/h/hash", headers=member.reviewer, params={"url": url})
+    assert fetched.status_code == 200 and fetched.json()["pdq"] == pdq.hash_file(picture(3)).hex
+    assert _uploads(session) == 0  # hashed, not matched: no upload recorded
+
+    refused = {
+        "outside the storage": member.client.get(
+            "/h/hash", headers=member.reviewer, params={"url": "http://203.0.113.7/a.png"}
+        ),
+        "not a picture": member.client.post(
+            "/h/hash", headers=member.reviewer, files={"file": ("n.txt", b"text", "text/plain")}
+        ),
+        "two files": member.client.post(
+            "/h/hash",
+            headers=member.reviewer,
+            files=[("photo", ("a.png", data, "image/png")), ("file", ("b.png", data, "image/png"))],
+        ),
+        "a type it has not": member.client.post(
+            "/h/hash",
+            headers=member.reviewer,
+            params={"types": "vpdq"},
+            files={"file": ("p.png", data, "image/png")},
+        ),
+        "an empty choice": member.client.post(
+            "/h/hash",
+            headers=member.reviewer,
+            params={"types": " , "},
+            files={"file": ("p.png", data, "image/png")},
+        ),
+    }
+    for why, answer in refused.items():
+        assert answer.status_code == 400, (why, answer.text)
+    assert "no vpdq hash" in refused["a type it has not"].json()["error"]["message"]
+    assert len(_events(session, "member_upload:refused")) == len(refused)
+    anonymous = member.client.post("/h/hash", files={"file": ("p.png", data, "image/png")})
+    assert anonymous.status_code == 401
 
 
 @pytest.mark.parametrize(

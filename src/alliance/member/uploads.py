@@ -60,6 +60,32 @@ def signals_of_upload(data: bytes) -> list[SignalIn]:
     return found
 
 
+def hash_file(actor: Principal, data: bytes, types: Sequence[str] | None = None) -> dict[str, str]:
+    """HMA's ``/h/hash``: a file's hashes by signal type, hashed in memory, nothing
+    matched, kept or sent; ``types`` picks some (one the file has no hash of is refused)."""
+    authorize(actor, Permission.MATCH_QUERY)
+    found = {s.signal_type: s.signal for s in signals_of_upload(data)}
+    if not types:
+        return found
+    unknown = [t for t in types if t not in found]
+    if unknown:
+        raise InvalidInput(
+            f"this file has no {', '.join(unknown)} hash (it has {', '.join(sorted(found))})",
+            field="types",
+        )
+    return {t: found[t] for t in types}
+
+
+def hash_url(
+    actor: Principal, fetcher: StorageFetcher, url: str, types: Sequence[str] | None = None
+) -> dict[str, str]:
+    """:func:`hash_file` of a file your own storage serves (only there: :mod:`.storage`);
+    nothing is fetched before the actor is authorised."""
+    authorize(actor, Permission.MATCH_QUERY)
+    _, data = fetcher.fetch(url)
+    return hash_file(actor, data, types)
+
+
 def match_hashes(
     session: Session,
     actor: Principal,

@@ -178,7 +178,7 @@ def create_app(
     routers = API_ROUTERS
     if member is not None:
         routers = [r for r in API_ROUTERS if r is not banks_api.hma_router]
-        routers += [member_api.router, member_api.hma_router]
+        routers += [member_api.router, member_api.hma_router, member_api.hma_hash_router]
     for router in routers + PAGE_ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

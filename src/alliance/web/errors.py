@@ -56,7 +56,7 @@ STATUS_BY_ERROR: list[tuple[type[AllianceError], int]] = [
     (DatabaseNotReady, 503),
 ]
 
-API_PREFIXES = ("/api/", "/m/", "/healthz", "/readyz")
+API_PREFIXES = ("/api/", "/m/", "/h/", "/healthz", "/readyz")
 
 
 def status_for(error: AllianceError) -> int:

@@ -64,7 +64,7 @@ class SecurityHeadersMiddleware:
 #: Routes that take media uploads get the (larger) upload limit.
 UPLOAD_PATHS = re.compile(
     r"^(/api/v1/match/file|/match/file|/banks/[^/]+/entries/files|/api/v1/member/match/file"
-    r"|/m/lookup)/?$"
+    r"|/m/lookup|/h/hash)/?$"
 )
 #: Routes that take hash-set files (seizures, record and bank imports) get theirs.
 HASH_FILE_PATHS = re.compile(
@@ -97,7 +97,7 @@ class BodyLimitMiddleware:
         limit = self.limit(str(scope.get("path", "")))
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                if not str(scope.get("path", "")).startswith(("/api/", "/m/")):
+                if not str(scope.get("path", "")).startswith(("/api/", "/m/", "/h/")):
                     # A page says it in words (a too-large file on Match), not as JSON.
                     from alliance.web.errors import error_response  # noqa: PLC0415 (a cycle)
 

@@ -343,3 +343,57 @@ def _by_signal_type(answer: UploadAnswer) -> dict[str, Any]:
     return {
         r.signal_type: _grouped(answer.model_copy(update={"results": [r]})) for r in answer.results
     }
+
+
+#: HMA's hashing routes (``/h/``): hashes only, nothing matched or kept.
+hma_hash_router = APIRouter(prefix="/h", tags=["HMA compatibility"])
+#: The part names HMA takes a file under (its content types), and ours.
+HASH_PARTS = ("file", "photo", "video")
+
+
+def _types(types: str | None) -> list[str] | None:
+    chosen = [t.strip() for t in (types or "").split(",") if t.strip()]
+    if types is not None and not chosen:
+        raise InvalidInput("empty signal type selection", field="types")
+    return chosen or None
+
+
+@hma_hash_router.get("/hash", responses=answers(404))
+def hma_hash_url(
+    request: Request,
+    url: Annotated[str, Query(max_length=2000)],
+    types: Annotated[str | None, Query(max_length=200)] = None,
+    principal: Principal = requires(Permission.MATCH_QUERY),
+) -> dict[str, str]:
+    """HMA-compatible hashing of a file your own storage serves (``url``, under
+    ALLIANCE_MEMBER_STORAGE_URLS only): its hashes by signal type (``types``, comma-separated,
+    picks some). Hashed in memory; nothing is matched, stored or sent."""
+    fetcher = _member(request).storage
+    return _audited(
+        request, principal, "url", lambda: uploads.hash_url(principal, fetcher, url, _types(types))
+    )
+
+
+@hma_hash_router.post("/hash", openapi_extra=MULTIPART)
+def hma_hash_file(
+    principal: Annotated[Principal, requires(Permission.MATCH_QUERY)],
+    request: Request,
+    form: Annotated[UploadedForm | MalformedUpload, Depends(_form)],
+    types: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, str]:
+    """HMA-compatible hashing of one uploaded file (multipart, in a part named ``file``,
+    or ``photo``/``video`` as HMA names it): its hashes by signal type."""
+    _member(request)
+
+    def hashed() -> dict[str, str]:
+        files = {} if isinstance(form, MalformedUpload) else form.files
+        parts = [name for name in files if name in HASH_PARTS]
+        if len(parts) != 1:
+            raise uploads.NotMedia(
+                "send one file as multipart/form-data, in a part named 'file' (or 'photo' "
+                "or 'video')",
+                field="file",
+            )
+        return uploads.hash_file(principal, files[parts[0]][1], _types(types))
+
+    return _audited(request, principal, "file", hashed)
