@@ -24,7 +24,8 @@ SYSTEM_PACKAGES := pkg-config g++ ffmpeg libavcodec-dev libavformat-dev libavuti
 .PHONY: help install system run test lint format bench browser clean
 
 help:
-	@echo "make run    - set up, build the demo world, serve http://127.0.0.1:8000"
+	@echo "make run    - set up, build the demo world, serve http://127.0.0.1:8000 (the hub)"
+	@echo "             and the demo platform in member mode on http://127.0.0.1:8001"
 	@echo "make test   - set up, run the whole test suite (SQLite + PostgreSQL + browser)"
 	@echo "make lint   - ruff, mypy (--strict on src, looser on tests), import contracts"
 	@echo "make bench  - benchmarks against the anchors, written to docs/benchmarks.md"

@@ -295,6 +295,25 @@ class Settings(BaseSettings):
         "sites (`alliance serve` starts it in demo mode, beside the demo SMTP mailbox on "
         "ALLIANCE_SMTP_PORT).",
     )
+    demo_member: bool = Field(
+        True,
+        description="Demo only: `alliance serve` also starts the demo platform nl-photoshare "
+        "in member mode (a second process, its own database in <data_dir>/member), when "
+        "`alliance demo` built it; false: the hub alone.",
+    )
+    demo_member_port: int = Field(
+        8001,
+        ge=1,
+        le=65535,
+        description="Demo only: port of the demo platform's member server on 127.0.0.1.",
+    )
+    demo_member_storage_port: int = Field(
+        8029,
+        ge=1,
+        le=65535,
+        description="Demo only: port on 127.0.0.1 of the demo platform's own storage (its "
+        "uploads, which its member server fetches and previews) and of its removal hook.",
+    )
     fetch_max_bytes: int = Field(
         20 * 1_048_576, ge=1024, description="Largest response body a re-check reads."
     )

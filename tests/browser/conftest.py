@@ -77,6 +77,8 @@ def live_server(databases: Any, demo_template: tuple[str, Path], tmp_path: Path)
         # The demo's mailbox and web host on free ports: never clash with a running demo.
         "ALLIANCE_SMTP_PORT": str(_free_port()),
         "ALLIANCE_DEMO_SITES_PORT": str(_free_port()),
+        # The hub alone: the demo member's server is not started (its own process).
+        "ALLIANCE_DEMO_MEMBER": "false",
     }
     with live_serve(env, tmp_path / "serve.log", start_seconds=30) as url:
         yield url

@@ -1108,6 +1108,7 @@ def demo_server(
         "ALLIANCE_MODE": "demo",
         "ALLIANCE_SMTP_PORT": str(free_port()),
         "ALLIANCE_DEMO_SITES_PORT": str(free_port()),
+        "ALLIANCE_DEMO_MEMBER": "false",
         "ALLIANCE_PROOF_OF_WORK_BITS": "8",
     }
     DEMO["data"] = tmp / "var"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from typing import Annotated
 
 import typer
@@ -11,10 +13,11 @@ from alliance.cli import context
 from alliance.cli.output import console
 from alliance.db import migrate
 from alliance.demo import countries as countries_demo
+from alliance.demo import member as member_demo
 from alliance.demo import takedown, world
 from alliance.demo import victims as victims_demo
 from alliance.errors import ConfigurationError
-from alliance.settings import Mode
+from alliance.settings import Mode, Settings
 
 
 def demo(
@@ -30,6 +33,7 @@ def demo(
         if settings.mode is Mode.production:
             raise ConfigurationError("--reset is refused in production mode")
         migrate.drop_everything(engine)
+        shutil.rmtree(member_demo.folder_of(settings.data_dir), ignore_errors=True)
     migrate.upgrade(engine)
     with context.unit_of_work() as session:
         built = world.build(
@@ -43,6 +47,11 @@ def demo(
         # The takedown world's present goes through the real worker, notices and all.
         with takedown.demo_services(settings, free_ports=True) as (live, sites):
             takedown.build_present(context.sessions(), context.operator(), live, sites, seed)
+    # The demo platform in member mode: its key at the hub, then its own database beside
+    # the hub's (`alliance serve` starts its server).
+    with context.unit_of_work() as session:
+        member_demo.add_hub_key(session, context.operator(), seed)
+    member = member_demo.build(context.operator(), settings, seed)
     console.print(("Built" if built.built_now else "Found") + f" the demo world (seed {seed}).")
     table = Table(title="Demo logins (synthetic data only)")
     table.add_column("username", no_wrap=True)
@@ -70,17 +79,17 @@ def demo(
         soft_wrap=True,
     )
     console.print(
-        "\nA platform's review queue: as nl-reviewer, Review > Review queue holds "
-        "nl-photoshare's cases (matches of its uploads, previews blurred and greyscale until "
-        "you reveal one, which is audited): confirm, mark a false positive or escalate. "
-        "Member mode itself (a platform's own server, syncing the banks and matching "
-        "uploads) is `alliance serve --member`: docs/platforms.md.\n"
+        "\nA platform's review queue, ready-made on the hub: as nl-reviewer, Review > Review "
+        "queue holds nl-photoshare's cases (matches of its uploads, previews blurred and "
+        "greyscale until you reveal one, which is audited): confirm, mark a false positive "
+        "or escalate.\n"
         "Reports to the police of the uploader's country: as nl-investigator, Industry "
         "reports > Inbox holds platforms' confirmed cases routed to the NL police: accept "
         "one and record its outcome; nl-reviewer sees it under Sent reports.",
         highlight=False,
         soft_wrap=True,
     )
+    _print_member(settings, member)
     if built.seizure is not None:
         seizure = built.seizure
         console.print(
@@ -118,6 +127,40 @@ def demo(
         + "\n".join(f"  {url}" for url in takedown.try_urls(seed))
         + "\nNotices arrive in the demo's local mailbox: "
         + str(settings.data_dir / takedown.MAILBOX_FOLDER),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_member(settings: Settings, member: member_demo.DemoMember) -> None:
+    """The demo platform in member mode: where it runs, its logins, an upload to try."""
+    site = f"http://127.0.0.1:{settings.demo_member_port}"
+    storage = f"http://127.0.0.1:{settings.demo_member_storage_port}/{member_demo.UPLOADS}/"
+    body = json.dumps({"url": storage + member_demo.TRY_UPLOAD, "reference": "post-1001"})
+    table = Table(title=f"nl-photoshare's own server, in member mode: {site}")
+    table.add_column("username", no_wrap=True)
+    table.add_column("password", no_wrap=True)
+    table.add_column("role", overflow="fold")
+    for login in member.logins:
+        table.add_row(login.username, login.password, str(login.role))
+    console.print(
+        "\nThe demo platform nl-photoshare also runs as a platform runs Alliance, in member "
+        f"mode: `alliance serve` starts its server at {site} beside the hub, with its own "
+        f"database in {member.folder}, syncing the demo banks from the hub.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(table)
+    console.print(
+        f"Its storage ({storage}) holds a banked demo picture with a white border, mirrored. "
+        "Match it as nl-photoshare's upload service does:\n"
+        f"  curl -H 'Authorization: Bearer {member.upload_key}' "
+        f"-H 'content-type: application/json' -d '{body}' {site}/api/v1/member/match/url\n"
+        "It matches the demo baseline bank through the border and the flip; the remove rule "
+        "calls the platform's removal hook (which records it in "
+        f"{member.folder / member_demo.REMOVED}), and the case waits, blurred, in Review > "
+        f"Review queue at {site} for {member_demo.REVIEWER}. Confirm it, then report it to "
+        'the NL police: docs/platforms.md, "The demo member".',
         highlight=False,
         soft_wrap=True,
     )

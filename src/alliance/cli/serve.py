@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import Annotated
 
+import httpx
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -119,9 +125,104 @@ def serve(
                 f"Demo mailbox (SMTP) on 127.0.0.1:{worker_settings.smtp_port}, demo websites "
                 f"on {worker_settings.fetch_connect_override}"
             )
+        if deployment is None and settings.mode is Mode.demo and settings.demo_member:
+            stack.enter_context(_demo_member(settings, f"http://{_local(host)}:{port}"))
         if settings.serve_worker:
             stack.enter_context(_worker_thread(worker_settings, sessions))
         uvicorn.run(app, host=host, port=port, **uvicorn_options(settings))
+
+
+def _local(host: str) -> str:
+    """An address of this machine that ``host`` listens on, for a client to call."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared only
+
+
+@contextmanager
+def _demo_member(settings: Settings, hub_url: str) -> Iterator[None]:
+    """The demo platform nl-photoshare in member mode (alliance.demo.member), a second
+    process: its storage and removal hook and the CyberTipline and DSA stand-ins run here;
+    `alliance serve --member` is started, with the member's settings only, once the hub
+    answers, and stopped with this server. Nothing when `alliance demo` built none."""
+    from alliance.demo import member as member_demo  # noqa: PLC0415 - the demo's only
+
+    seed = member_demo.built_seed(settings.data_dir)
+    if seed is None:
+        yield
+        return
+    member_demo.check_ports(settings)
+    folder = member_demo.folder_of(settings.data_dir).resolve()
+    with member_demo.outside_world(
+        folder, seed, storage_port=settings.demo_member_storage_port
+    ) as world:
+        values = member_demo.settings_values(
+            folder, seed, hub_url, settings.demo_member_port, world
+        )
+        env = member_demo.environment(values)
+        member_demo.write_env_file(folder, env)
+        # The member is another deployment: none of the hub's settings reach it.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("ALLIANCE_")}
+        console.print(
+            f"Demo member nl-photoshare (member mode) starting on "
+            f"http://127.0.0.1:{settings.demo_member_port} once the hub answers; its storage "
+            f"and removal hook on {world.platform.url}, the CyberTipline stand-in on "
+            f"{world.cybertipline.base_url}, the DSA database stand-in on {world.dsa.url}"
+        )
+        started: list[subprocess.Popen[bytes]] = []
+        stop = threading.Event()
+        lock = threading.Lock()
+
+        def start() -> None:
+            if not _answers(f"{hub_url}/readyz", stop):
+                return
+            with lock:
+                if not stop.is_set():
+                    started.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "alliance", "serve", "--member"],
+                            env={**inherited, **env},
+                            cwd=folder,
+                        )
+                    )
+
+        thread = threading.Thread(target=start, name="demo-member-start", daemon=True)
+        thread.start()
+        # uvicorn ends a server stopped by SIGTERM by raising SIGTERM again once it has shut
+        # down: by default that ends the process before the member is stopped. Here it
+        # ends it as Ctrl-C does, through this block's clean-up.
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+            with lock:
+                stop.set()
+            thread.join(timeout=5)
+            for process in started:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _answers(url: str, stop: threading.Event, seconds: float = 120) -> bool:
+    """Whether ``url`` answers 200 before ``seconds`` pass (False when ``stop`` is set)."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1, trust_env=False).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        stop.wait(0.25)
+    if not stop.is_set():
+        console.print(f"The hub did not answer at {url}: the demo member was not started.")
+    return False
 
 
 @contextmanager

@@ -63,6 +63,13 @@ def captioned(image: Image.Image, top: str, bottom: str) -> Image.Image:
     return out
 
 
+def bordered_and_mirrored(image: Image.Image) -> Image.Image:
+    """``image`` in a white border (a photo frame, 48 px at the sides, 36 at top and
+    bottom), mirrored left to right: two ordinary edits at once."""
+    framed = ImageOps.expand(image.convert("RGB"), border=(48, 36), fill="white")
+    return framed.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+
+
 def jpeg(image: Image.Image, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality)

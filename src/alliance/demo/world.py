@@ -194,6 +194,27 @@ VERIFIED = BANKED[::2]
 IWF = ("A", "B", "C")
 
 
+def banked_entries(seed: int, i: int) -> tuple[EntryIn, EntryIn]:
+    """The demo baseline bank's PDQ (with its variants) and MD5 entries of picture ``i``."""
+    image = media.picture(seed * 100 + i)
+    classification = Classification(baseline=True, iwf=IWF[i % 3], vics=1 + i % 2)
+    # MD5 because that is what the shared lists exchange, not for security.
+    md5 = hashlib.md5(media.jpeg(image)).hexdigest()  # noqa: S324
+    # The hotline holds the picture now: bank its variants too (flips, rotations, borders
+    # removed, crops), so that edited copies match with their own hash.
+    forms = variants.hash_variants(media.jpeg(image))
+    original = forms.pop("original").hex
+    return (
+        EntryIn(
+            signal_type="pdq",
+            signal=original,
+            classification=classification,
+            variants={name: h.hex for name, h in forms.items()},
+        ),
+        EntryIn(signal_type="md5", signal=md5, classification=classification),
+    )
+
+
 def _fill_banks(session: Session, actor: Principal, seed: int) -> None:
     analysts = [
         accounts.principal_for_user(accounts.get_user(session, actor, name))
@@ -218,24 +239,9 @@ def _fill_banks(session: Session, actor: Principal, seed: int) -> None:
     entries: list[EntryIn] = []
     picture_of: dict[str, int] = {}  # signal -> which picture it hashes
     for i in BANKED:
-        image = media.picture(seed * 100 + i)
-        classification = Classification(baseline=True, iwf=IWF[i % 3], vics=1 + i % 2)
-        # MD5 because that is what the shared lists exchange, not for security.
-        md5 = hashlib.md5(media.jpeg(image)).hexdigest()  # noqa: S324
-        # The hotline holds the picture now: bank its variants too (flips, rotations,
-        # borders removed, crops), so that edited copies match with their own hash.
-        forms = variants.hash_variants(media.jpeg(image))
-        original = forms.pop("original").hex
-        entries += [
-            EntryIn(
-                signal_type="pdq",
-                signal=original,
-                classification=classification,
-                variants={name: h.hex for name, h in forms.items()},
-            ),
-            EntryIn(signal_type="md5", signal=md5, classification=classification),
-        ]
-        picture_of[original] = picture_of[md5] = i
+        pdq_entry, md5_entry = banked_entries(seed, i)
+        entries += [pdq_entry, md5_entry]
+        picture_of[pdq_entry.signal] = picture_of[md5_entry.signal] = i
     added = banks.add_entries(session, analysts[0], "baseline-demo", entries)
     for entry in added.entries:
         if picture_of[entry.signal] in VERIFIED:
