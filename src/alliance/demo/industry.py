@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from alliance.accounts import services as accounts
 from alliance.accounts.policy import Principal
 from alliance.db.base import utcnow
+from alliance.demo.industry_history import build_history
 from alliance.hosting.geo import GeoDatabase
 from alliance.industry import inbox, outcomes, submission
 from alliance.industry.models import Outcome
@@ -83,8 +84,9 @@ def _principal(session: Session, actor: Principal, username: str) -> Principal:
 
 
 def build(session: Session, actor: Principal, seed: int, data_dir: Path | None) -> int:
-    """Send the demo cases (routed with the demo's geolocation file when it was written);
-    returns how many."""
+    """Send the demo cases (routed with the demo's geolocation file when it was written),
+    after the earlier years' (:mod:`alliance.demo.industry_history`); returns how many."""
+    earlier = build_history(session, actor, seed)
     path = data_dir / "hosting.mmdb" if data_dir is not None else None
     geo = GeoDatabase(path) if path is not None and path.exists() else None
     try:
@@ -103,4 +105,4 @@ def build(session: Session, actor: Principal, seed: int, data_dir: Path | None) 
     finally:
         if geo is not None:
             geo.close()
-    return len(CASES)
+    return earlier + len(CASES)

@@ -2,9 +2,11 @@
 
 A :class:`Clocks` holds, for each record (an item, a series...), its country and the
 moments, in seconds since 1970, at which its clock started, stopped (NaN: not yet) and,
-for a clock that stopped without its event (an item closed unremoved), was given up. It
-comes from one set-based query; everything here works on whole columns (numpy), one
-period and one country at a time, never one record at a time.
+for a clock that stopped without its event (an item closed unremoved), was given up; and,
+where the time measured starts before the record's clock did (a report confirmed at a
+platform before the hub received it), that earlier moment. It comes from one set-based
+query; everything here works on whole columns (numpy), one period and one country at a
+time, never one record at a time.
 
 :func:`survival_by_country` is what a time indicator needs: for the records whose clock
 started in the period, a Kaplan–Meier estimate per country and alliance-wide, each clock
@@ -39,18 +41,24 @@ class Clocks:
     started: NDArray[np.float64]
     stopped: NDArray[np.float64]  # NaN: the event has not happened
     given_up: NDArray[np.float64]  # NaN: still being watched
+    #: Where the time measured starts, when not at ``started`` (which still decides the
+    #: period a record belongs to): a report's confirmation at the platform, before the hub
+    #: received it. None: at ``started``.
+    measured_from: NDArray[np.float64] | None = None
 
     @classmethod
     def from_rows(cls, rows: Sequence[Sequence[object]]) -> Clocks:
-        """From (country, started, stopped, given up) rows as :func:`columns` selects them:
-        the country "" when unknown, a time -1 when not yet. Converted column by column."""
+        """From (country, started, stopped, given up[, measured from]) rows as
+        :func:`columns` selects them: the country "" when unknown, a time -1 when not yet.
+        Converted column by column."""
         if not rows:
             empty = np.array([], dtype=np.float64)
             return cls(np.array([], dtype=np.str_), empty, empty, empty)
         country, *moments = zip(*rows, strict=True)  # by column: no object array
         times = np.array(moments, dtype=np.float64)
         times[times < 0] = np.nan
-        return cls(np.array(country, dtype=np.str_), times[0], times[1], times[2])
+        measured_from = times[3] if len(times) > 3 else None
+        return cls(np.array(country, dtype=np.str_), times[0], times[1], times[2], measured_from)
 
 
 def read_clocks(session: Session, query: Select[Any]) -> Clocks:
@@ -90,10 +98,12 @@ class PeriodClocks:
 def in_period(clocks: Clocks, period: Period, as_of: datetime) -> PeriodClocks:
     """The clocks started in ``period``, each watched until the period's end or ``as_of``,
     whichever comes first: an event after that is not yet known; a clock given up (an item
-    closed unremoved) stops being watched then."""
+    closed unremoved) stops being watched then. Durations count from ``measured_from``
+    where the clocks have it."""
     watch_until = min(period.ends, as_of).timestamp()
     chosen = (clocks.started >= period.starts.timestamp()) & (clocks.started < watch_until)
-    started = clocks.started[chosen]
+    origin = clocks.started if clocks.measured_from is None else clocks.measured_from
+    started = origin[chosen]
     stopped = clocks.stopped[chosen]
     given_up = clocks.given_up[chosen]
     ended = ~np.isnan(stopped) & (stopped <= watch_until)
