@@ -208,6 +208,43 @@ def test_the_inbox_pages_accept_and_record_an_outcome_with_errors_shown(
     assert client.get(f"/industry-inbox/{reference}").status_code == 403
 
 
+def test_a_match_through_the_query_forms_is_known_material_by_the_entry_it_names(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """An upload matched through its query forms (a frame trimmed, mirrored) has hashes
+    of its own that no bank holds: the bank entry its match names makes it known
+    material, and a series member's hash there a known series; an entry the hub does not
+    hold (or another bank's id) leaves it new material."""
+    from alliance.banks import services as banks  # noqa: PLC0415
+    from alliance.banks.schemas import EntryIn  # noqa: PLC0415
+
+    banked = "a" * 64
+    with sessions.begin() as session:
+        hotline = factories.organisation(session, OrgKind.hotline, "NL")
+        analyst = factories.principal(factories.user(session, hotline, Role.analyst))
+        factories.bank(session, hotline, name="forms-bank")
+        added = banks.add_entries(
+            session, analyst, "forms-bank", [EntryIn(signal_type="pdq", signal=banked)]
+        )
+        entry_id = added.entries[0].id
+    platform = bearer(world.keys[Role.reviewer])
+    police = bearer(world.keys[Role.investigator])
+    own = [{"signal_type": "pdq", "value": "b" * 64}]  # the upload's own hash: in no bank
+
+    def priority(reference: str, bank: str, entry: int) -> str:
+        match = {"bank": bank, "entry_id": entry, "signal_type": "pdq", "distance": 6}
+        sent = client.post(
+            API, json=body(reference, hashes=own, bank_matches=[match]), headers=platform
+        )
+        assert sent.status_code == 201, sent.text
+        inbox = client.get("/api/v1/industry-inbox", headers=police).json()
+        return next(r["priority"] for r in inbox if r["reference"] == sent.json()["reference"])
+
+    assert priority("CASE-F1", "forms-bank", entry_id) == "known_material"
+    assert priority("CASE-F2", "forms-bank", entry_id + 1000) == "new_material"
+    assert priority("CASE-F3", "no-such-bank", entry_id) == "new_material"
+
+
 def test_the_secretariat_triages_an_ip_that_does_not_geolocate(
     client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:

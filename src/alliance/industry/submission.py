@@ -23,7 +23,7 @@ from alliance.accounts.models import Organisation
 from alliance.accounts.permissions import OrgKind, Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
-from alliance.banks.models import BankEntry
+from alliance.banks.models import Bank, BankEntry
 from alliance.cooperation import services as cooperation
 from alliance.db.base import utcnow
 from alliance.errors import Conflict, PermissionDenied
@@ -63,8 +63,26 @@ def _platform(session: Session, principal: Principal) -> Organisation:
     return session.get_one(Organisation, principal.organisation_id)
 
 
-def known_in_bank(session: Session, data: IndustryReportIn) -> bool:
-    """Whether a live entry of any bank holds one of the report's hashes exactly."""
+def _matched_entries(session: Session, data: IndustryReportIn) -> list[tuple[str, str]]:
+    """(signal type, value) of the live bank entries the platform's matches name (a bank
+    by name and an entry by its id at the hub): an upload matched through its query forms
+    (a frame trimmed, a mirror image) has hashes of its own that no bank holds exactly."""
+    named = [(m.bank, m.entry_id) for m in data.bank_matches if m.entry_id is not None]
+    if not named:
+        return []
+    rows = session.execute(
+        select(BankEntry.signal_type, BankEntry.signal_value)
+        .join(Bank, Bank.id == BankEntry.bank_id)
+        .where(tuple_(Bank.name, BankEntry.id).in_(named), BankEntry.removed_at.is_(None))
+    )
+    return [(str(kind), str(value)) for kind, value in rows]
+
+
+def known_in_bank(session: Session, data: IndustryReportIn, matched: list[tuple[str, str]]) -> bool:
+    """Whether a live entry of any bank holds one of the report's hashes exactly, or is
+    one the platform's matches name (``matched``)."""
+    if matched:
+        return True
     pairs = [(h.signal_type, h.value) for h in data.hashes]
     found = session.execute(
         select(BankEntry.id)
@@ -77,18 +95,23 @@ def known_in_bank(session: Session, data: IndustryReportIn) -> bool:
     return found is not None
 
 
-def known_series(session: Session, data: IndustryReportIn) -> list[str]:
-    """Codes of the series whose members hold one of the report's hashes exactly."""
+def known_series(
+    session: Session, data: IndustryReportIn, matched: list[tuple[str, str]]
+) -> list[str]:
+    """Codes of the series whose members hold one of the report's hashes, or of the bank
+    entries its matches name, exactly."""
     by_type: dict[str, list[str]] = {}
-    for h in data.hashes:
-        by_type.setdefault(h.signal_type, []).append(h.value)
+    for kind, value in [*((h.signal_type, h.value) for h in data.hashes), *matched]:
+        by_type.setdefault(kind, []).append(value)
     columns = {
         "md5": MediaRecord.md5,
         "sha1": MediaRecord.sha1,
         "sha256": MediaRecord.sha256,
         "pdq": MediaRecord.pdq,
     }
-    conditions = [columns[kind].in_(values) for kind, values in by_type.items()]
+    conditions = [columns[kind].in_(values) for kind, values in by_type.items() if kind in columns]
+    if not conditions:
+        return []
     codes = session.execute(
         select(Series.code)
         .join(MediaRecord, MediaRecord.series_id == Series.id)
@@ -145,8 +168,9 @@ def submit(
     now = utcnow()
     events = data.uploader.ip_addresses
     located = locate(geo, [e.ip for e in events])
-    in_bank = known_in_bank(session, data)
-    series = known_series(session, data)
+    matched = _matched_entries(session, data)
+    in_bank = known_in_bank(session, data, matched)
+    series = known_series(session, data, matched)
     priority = priority_of(data.child_at_risk, in_bank, series)
     report = IndustryReport(
         reference=references.new("IR"),
