@@ -37,6 +37,9 @@ class NavItem:
 class NavGroup:
     label: str
     items: tuple[NavItem, ...]
+    #: Served by a member's own server (`alliance serve --member`) too; the other menus
+    #: are the hub's work (takedown, victims, the police's inbox), empty at a member.
+    at_member: bool = False
 
     def current(self, path: str) -> bool:
         return any(item.current(path) for item in self.items)
@@ -75,6 +78,7 @@ GROUPS: tuple[NavGroup, ...] = (
             NavItem("Banks", "/banks", Permission.BANK_READ),
             NavItem("Match", "/match", Permission.MATCH_QUERY),
         ),
+        at_member=True,
     ),
     NavGroup(
         "Review",
@@ -82,6 +86,7 @@ GROUPS: tuple[NavGroup, ...] = (
             NavItem("Review queue", "/review", Permission.CASE_READ, waiting="review"),
             NavItem("Action rules", "/review/rules", Permission.CASE_READ),
         ),
+        at_member=True,
     ),
     NavGroup(
         "Blocking",
@@ -145,6 +150,7 @@ GROUPS: tuple[NavGroup, ...] = (
             NavItem("API keys", "/keys", Permission.KEY_READ),
             NavItem("Audit log", "/audit", Permission.AUDIT_READ),
         ),
+        at_member=True,
     ),
 )
 
@@ -152,20 +158,26 @@ GROUPS: tuple[NavGroup, ...] = (
 NAVIGATION: list[NavItem] = [DASHBOARD, *(item for group in GROUPS for item in group.items)]
 
 
-def navigation_for(principal: Principal | None) -> list[NavItem]:
-    """Every link the principal may follow, in the order of the bar."""
+def _groups(member: bool) -> tuple[NavGroup, ...]:
+    return tuple(g for g in GROUPS if g.at_member) if member else GROUPS
+
+
+def navigation_for(principal: Principal | None, *, member: bool = False) -> list[NavItem]:
+    """Every link the principal may follow, in the order of the bar (at a member's own
+    server, ``member``, only its menus')."""
     if principal is None:
         return []
-    return [item for item in NAVIGATION if principal.can(item.permission)]
+    items = [DASHBOARD, *(item for group in _groups(member) for item in group.items)]
+    return [item for item in items if principal.can(item.permission)]
 
 
-def menus_for(principal: Principal | None) -> list[NavGroup]:
+def menus_for(principal: Principal | None, *, member: bool = False) -> list[NavGroup]:
     """The task menus the principal sees, each with only the links it may follow."""
     if principal is None:
         return []
     menus = []
-    for group in GROUPS:
+    for group in _groups(member):
         items = tuple(item for item in group.items if principal.can(item.permission))
         if items:
-            menus.append(NavGroup(group.label, items))
+            menus.append(NavGroup(group.label, items, group.at_member))
     return menus

@@ -80,6 +80,17 @@ def test_navigation_follows_permissions() -> None:
     assert admin == [item.label for item in NAVIGATION if item.label not in victims + own]
 
 
+def test_a_members_own_server_shows_only_its_menus() -> None:
+    """At a platform's member server the hub's work (takedown, victims, the police's
+    inbox, countries) has nothing behind it: its bar holds banks, review and admin."""
+    admin = _principal(Role.org_admin)
+    labels = [group.label for group in menus_for(admin, member=True)]
+    assert set(labels) <= {"Banks", "Review", "Administration"} and "Review" in labels
+    every = {item.label for item in navigation_for(admin)}
+    at_member = [item.label for item in navigation_for(admin, member=True)]
+    assert at_member[0] == "Dashboard" and set(at_member) < every
+
+
 def test_the_current_link_and_its_menu() -> None:
     items = next(item for item in NAVIGATION if item.path == "/items")
     assert items.current("/items") == "page"
