@@ -31,6 +31,7 @@ from alliance.matching.pdq_index import PdqIndex, as_words
 from bench import (
     banks,
     library,
+    member_upload,
     platform_index,
     progress_report,
     review_queue,
@@ -386,13 +387,20 @@ def main() -> None:
         help="open cases behind the review queue's page, on SQLite and PostgreSQL (default 100000)",
     )
     parser.add_argument(
+        "--member-images",
+        type=int,
+        default=member_upload.DEFAULT_IMAGES,
+        help="1024x768 JPEGs uploaded to the member server and hashed alone in the member "
+        f"section (default {member_upload.DEFAULT_IMAGES})",
+    )
+    parser.add_argument(
         "--only",
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
         default=[],
         help="measure only these sections (comma-separated: correctness, hashing, "
         "robustness, video, index, sync, platform, service, match, vpdq, startup, ray_scan, "
-        "takedown, victims, library, progress, review) and replace them in --out, keeping the "
-        "others",
+        "takedown, victims, library, progress, review, member) and replace them in --out, "
+        "keeping the others",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -490,6 +498,12 @@ def main() -> None:
                 "review",
                 "Review queue: the queue page with 100,000 open cases (SQLite and PostgreSQL)",
                 lambda: review_queue.review_queue_benchmark(args.review_cases),
+            ),
+            (
+                "member",
+                "Member mode: upload-time hash and match of 1024x768 JPEGs, 2 clients, beside "
+                "hashing alone on 2 cores",
+                lambda: member_upload.member_upload_benchmark(args.member_images),
             ),
             (
                 "progress",

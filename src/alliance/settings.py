@@ -434,6 +434,12 @@ class Settings(BaseSettings):
         "previews may fetch from (e.g. https://media.internal.example.test/uploads/). "
         "Empty: no URL is accepted.",
     )
+    review_media_networks: list[str] = Field(
+        default_factory=list,
+        description="Review queue: private networks (e.g. 10.20.0.0/16) the media storage's "
+        "hosts may resolve to. Loopback is always allowed; any other private, link-local or "
+        "reserved address is refused even under an allowed prefix.",
+    )
     review_removal_hook_url: str = Field(
         "",
         description="Review queue: the platform's removal hook, POSTed {case, content_id} "
@@ -463,7 +469,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value
 
-    @field_validator("trusted_proxies", "member_storage_networks")
+    @field_validator("trusted_proxies", "member_storage_networks", "review_media_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for network in value:

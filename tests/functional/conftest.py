@@ -18,6 +18,7 @@ from alliance.accounts.permissions import ROLES_BY_KIND, OrgKind, Role
 from alliance.settings import load_settings
 from alliance.web import create_app
 from tests import factories
+from tests.support.member import member_server
 
 SECRET = "test-secret-key-for-csrf-signing"
 
@@ -91,3 +92,20 @@ def world(sessions: sessionmaker[Session]) -> World:
             _, token = factories.api_key(session, built.orgs[kind], role)
             built.keys[role] = token
     return built
+
+
+@pytest.fixture
+def member_app(
+    client: TestClient, world: World, sessions: sessionmaker[Session], tmp_path: Path
+) -> Iterator[FastAPI]:
+    """Member mode's app (``alliance serve --member``) for the world's industry
+    organisation, its bank synced from the hub (``client``): tests.support.member."""
+    with member_server(
+        client,
+        sessions,
+        tmp_path,
+        analyst_key=world.keys[Role.analyst],
+        member_key=world.keys[Role.reviewer],
+        secret=SECRET,
+    ) as server:
+        yield server.app

@@ -1,7 +1,9 @@
 """Every route, called as anonymous and as each role, answers as its declared permission says.
 
 Deny by default: a route without a guard fails here, and so does a route whose answer
-does not match its guard.
+does not match its guard. The hub's app is checked whole; member mode's app (``alliance
+serve --member``) for the routes it serves and the hub does not, and the review queue's
+API, as a platform runs them.
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ SAMPLE_PATH_VALUES = {
     "target": "1",
     "review_id": "999999",
     "entry_id": "999999",
+    "case": "RC-NOSUCH00",
+    "rule_id": "999999",
 }
+#: Member mode's own routes (the HMA-compatible /m/ ones replace the hub's) and the review
+#: queue's API, which a platform calls on its member server.
+MEMBER_ROUTES = ("/api/v1/member/", "/m/", "/api/v1/review/")
 
 
 def _concrete(path: str) -> str:
@@ -102,3 +109,42 @@ def test_permission_matrix_api_and_pages(app: FastAPI, client: TestClient, world
                     )
             else:
                 assert status == 403, (role, method, path, status)
+
+
+def test_permission_matrix_member_mode(member_app: FastAPI, world: World) -> None:
+    calls = [c for c in _calls(member_app) if c[1].startswith(MEMBER_ROUTES)]
+    paths = {path for _, path, _, _ in calls}
+    assert {
+        "/api/v1/member/status",
+        "/api/v1/member/match/hash",
+        "/api/v1/member/match/file",
+        "/api/v1/member/match/url",
+        "/api/v1/member/banks",
+        "/api/v1/member/banks/{name}/entries",
+        "/api/v1/member/banks/{name}/entries/remove",
+        "/m/lookup",
+        "/m/raw_lookup",
+        "/api/v1/review/cases",
+        "/api/v1/review/cases/{case}/reveal",
+        "/api/v1/review/rules/{rule_id}",
+    } <= paths
+    assert not any(is_page for *_, is_page in calls)
+    with TestClient(member_app, base_url="http://member.test", follow_redirects=False) as client:
+        for method, path, _, _ in calls:
+            response = client.request(method, _concrete(path), json={})
+            assert response.status_code == 401, (method, path, response.status_code)
+        for role in Role:
+            headers = {"Authorization": f"Bearer {world.keys[role]}"}
+            for method, path, permission, _ in calls:
+                response = client.request(method, _concrete(path), json={}, headers=headers)
+                status = response.status_code
+                if _allowed(permission, role):
+                    assert status not in (401, 403), (
+                        role,
+                        method,
+                        path,
+                        status,
+                        response.text[:200],
+                    )
+                else:
+                    assert status == 403, (role, method, path, status)

@@ -8,6 +8,11 @@ route). The run fails on any 5xx, any status the document does not list, a wrong
 type and a body that does not match its documented schema. Seeded and bounded: the same
 few examples per operation on every run, all failures of all operations reported together.
 
+Member mode's app (``alliance serve --member``, its bank synced from the hub) is fuzzed
+for the operations only it serves (``/api/v1/member/...``, HMA's ``/m/lookup`` and
+``/m/raw_lookup``) and the review queue's, with the keys a platform gives its services and
+its reviewers: an industry reviewer's and its organisation administrator's.
+
 A second pass sends each operation one valid request with a NUL added to every string it
 carries: random generation rarely draws one, and on PostgreSQL each was a server error.
 
@@ -45,6 +50,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 ROLES = [Role.secretariat_admin, Role.investigator]
+#: Member mode's own operations, and the review queue's as a platform calls them.
+MEMBER_OPERATIONS = ("/api/v1/member/", "/m/", "/api/v1/review/")
+MEMBER_ROLES = [Role.reviewer, Role.org_admin]
 SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,  # seeded: the same examples on every run
@@ -79,17 +87,26 @@ def _with_nul(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def test_no_server_error_and_every_answer_documented(app: FastAPI, world: World) -> None:
+def _operations(app: FastAPI, only: tuple[str, ...] = ()) -> list[Any]:
+    """The app's documented operations (those whose path starts with one of ``only``)."""
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
-    clients: list[dict[str, str]] = [{}] + [
-        {"authorization": f"Bearer {world.keys[role]}"} for role in ROLES
-    ]
-    failures: list[str] = []
-    operations = 0
+    found = []
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result
         operation = result.ok()
-        operations += 1
+        if not only or operation.path.startswith(only):
+            found.append(operation)
+    return found
+
+
+def _bearers(world: World, roles: list[Role]) -> list[dict[str, str]]:
+    return [{"authorization": f"Bearer {world.keys[role]}"} for role in roles]
+
+
+def _fuzz_every(operations: list[Any], clients: list[dict[str, str]]) -> list[str]:
+    """Each operation fuzzed in both modes as every client; every failure, described."""
+    failures: list[str] = []
+    for operation in operations:
         for mode in GenerationMode:
             try:
                 _fuzz(operation, mode, clients)
@@ -97,20 +114,32 @@ def test_no_server_error_and_every_answer_documented(app: FastAPI, world: World)
                 continue  # nothing to make invalid (e.g. no parameters, or only a path)
             except (Exception, BaseExceptionGroup) as exc:  # report every operation's failure
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
-    assert operations >= 60
+    return failures
+
+
+def test_no_server_error_and_every_answer_documented(app: FastAPI, world: World) -> None:
+    operations = _operations(app)
+    assert len(operations) >= 60
+    failures = _fuzz_every(operations, [{}, *_bearers(world, ROLES)])
     assert not failures, "\n\n".join(failures)
 
 
-def test_a_nul_in_any_string_of_any_operation_is_400(app: FastAPI, world: World) -> None:
+def test_member_mode_no_server_error_and_every_answer_documented(
+    member_app: FastAPI, world: World
+) -> None:
+    operations = _operations(member_app, MEMBER_OPERATIONS)
+    assert {o.path for o in operations} >= {"/api/v1/member/match/file", "/m/raw_lookup"}
+    assert len(operations) >= 20
+    failures = _fuzz_every(operations, [{}, *_bearers(world, MEMBER_ROLES)])
+    assert not failures, "\n\n".join(failures)
+
+
+def _nul_answers(operations: list[Any], headers: dict[str, str]) -> tuple[int, list[str]]:
     """Each operation once, a valid request with a NUL added to every string it carries
-    (path, query, JSON body): 400, the same on both back ends."""
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
-    headers = {"authorization": f"Bearer {world.keys[Role.secretariat_admin]}"}
+    (path, query, JSON body); how many were sent, and those not answered 400."""
     wrong: list[str] = []
     tried = 0
-    for result in schema.get_all_operations():
-        assert isinstance(result, Ok), result
-        operation = result.ok()
+    for operation in operations:
 
         @settings(SETTINGS, max_examples=1)
         @given(case=operation.as_strategy())
@@ -132,5 +161,20 @@ def test_a_nul_in_any_string_of_any_operation_is_400(app: FastAPI, world: World)
                 wrong.append(f"{case.operation.label}: {response.status_code} {response.text[:99]}")
 
         run()
+    return tried, wrong
+
+
+def test_a_nul_in_any_string_of_any_operation_is_400(app: FastAPI, world: World) -> None:
+    """400, the same on both back ends."""
+    tried, wrong = _nul_answers(_operations(app), _bearers(world, [Role.secretariat_admin])[0])
     assert tried >= 40
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_nul_in_any_string_of_a_member_operation_is_400(
+    member_app: FastAPI, world: World
+) -> None:
+    operations = _operations(member_app, MEMBER_OPERATIONS)
+    tried, wrong = _nul_answers(operations, _bearers(world, [Role.org_admin])[0])
+    assert tried >= 10
     assert not wrong, "\n".join(wrong)

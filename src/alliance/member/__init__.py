@@ -7,7 +7,8 @@ time, whether a file, a hash or a URL of its own storage matches:
 
 - :mod:`profile` the member profile in settings, checked complete before serving;
 - :mod:`schedule` the background sync (jittered, one at a time, audited);
-- :mod:`storage` fetching from the member's own storage, and nothing else;
+- :mod:`deployment` the parts built once from the settings, among them the fetcher of the
+  member's own storage (:mod:`alliance.hosting.storage`: there, and nothing else);
 - :mod:`local_banks` the member's own banks, positive and negative (suppression);
 - :mod:`matching` one query against the synced and the local banks together;
 - :mod:`uploads` the upload-time operations, and ``record_upload``, the one place an

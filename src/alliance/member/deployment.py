@@ -10,10 +10,17 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.hosting.resolver import Resolver, resolver_from_settings
+from alliance.hosting.storage import SettingNames, StorageFetcher
 from alliance.member.profile import MemberProfile, profile_from_settings
 from alliance.member.schedule import BankSchedule, Connect
-from alliance.member.storage import StorageFetcher
 from alliance.settings import Settings
+
+#: What the member's storage fetcher names in its refusals.
+STORAGE_SETTINGS = SettingNames(
+    prefixes="ALLIANCE_MEMBER_STORAGE_URLS",
+    networks="ALLIANCE_MEMBER_STORAGE_NETWORKS",
+    max_bytes="ALLIANCE_MAX_UPLOAD_BYTES",
+)
 
 
 @dataclass
@@ -46,6 +53,7 @@ class MemberDeployment:
             networks=profile.storage_networks,
             max_bytes=settings.max_upload_bytes,
             timeout=settings.fetch_timeout_seconds,
+            names=STORAGE_SETTINGS,
             transport=storage_transport,
         )
         return cls(profile, schedule, storage)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alliance.accounts.services import API_KEY_RE
 from alliance.errors import ConfigurationError, InvalidInput
-from alliance.member.storage import parse_prefix
+from alliance.hosting.storage import parse_prefix
 from alliance.settings import Settings
 from alliance.signing import key_id, load_public_key
 

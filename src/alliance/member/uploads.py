@@ -30,10 +30,10 @@ from alliance.banks.local_store import LocalBankStore
 from alliance.banks.models import Bank
 from alliance.banks.schemas import SignalIn
 from alliance.errors import AllianceError, InvalidInput
+from alliance.hosting.storage import StorageFetcher
 from alliance.member.matching import match_signals
 from alliance.member.models import MemberUpload, MemberUploadMatch
 from alliance.member.schemas import MemberSignalResult, UploadAnswer
-from alliance.member.storage import StorageFetcher
 
 Kind = Literal["file", "hash", "url"]
 
@@ -124,8 +124,9 @@ def match_url(
     *,
     reference: str | None = None,
 ) -> UploadAnswer:
-    """Fetch a file from the member's own storage (only there: :mod:`.storage`), hash it
-    in memory and match it. Nothing is fetched before the actor is authorised."""
+    """Fetch a file from the member's own storage (only there:
+    :mod:`alliance.hosting.storage`), hash it in memory and match it. Nothing is fetched
+    before the actor is authorised."""
     authorize(actor, Permission.MATCH_QUERY)
     checked, data = fetcher.fetch(url)
     results = match_signals(session, actor, store, signals_of_upload(data))

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -28,7 +28,7 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize, organisation_scope
 from alliance.audit import EventType, record
 from alliance.db.base import utcnow
-from alliance.db.listing import Listing, ordered
+from alliance.db.listing import Listing
 from alliance.errors import InvalidInput, NotFound, PermissionDenied
 from alliance.review import rules
 from alliance.review.models import ACTIVE, Case, CaseCount, CaseStatus
@@ -47,6 +47,7 @@ from alliance.settings import Settings, get_settings
 #: A filtered count stops here: "10,000+" is as useful as the exact figure, and cheaper.
 COUNT_CAP = 10_000
 CASE_SORTS: dict[str, Any] = {"opened": Case.opened_at}
+_S = TypeVar("_S", bound=Select[Any])
 
 
 def _bad(message: str, field: str) -> InvalidInput:
@@ -298,14 +299,35 @@ def list_cases(
         .where(*clauses)
         .options(lazyload(Case.matches), lazyload(Case.decisions), lazyload(Case.effects))
     )
-    stmt = ordered(page, listing, CASE_SORTS, [Case.opened_at.asc(), Case.id.asc()])
-    found = list(session.execute(stmt).scalars())
+    found = list(session.execute(_in_queue_order(page, listing)).scalars())
     if not where.bank and not where.overdue:
         counts = status_counts(session, principal)
         return found, sum(counts[s] for s in statuses), False
     capped = select(Case.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
     total = int(session.execute(select(func.count()).select_from(capped)).scalar_one())
     return found, min(total, COUNT_CAP), total > COUNT_CAP
+
+
+def _in_queue_order(stmt: _S, listing: Listing) -> _S:
+    """Oldest first (newest first when ``listing`` is descending), the page it asks for.
+
+    The order is the queue indexes' own, ``(opened_at, id)``, both ways alike and without a
+    NULLS clause (``opened_at`` is never NULL), so that a page is one range of the index
+    read forwards or backwards, with no sort. The listings' shared order
+    (:func:`alliance.db.listing.ordered`) says ``opened_at NULLS LAST`` and then ``id``
+    ascending whichever way: PostgreSQL then sorts every undecided case for a newest-first
+    page, and SQLite sorts within each time."""
+    if listing.sort is not None and listing.sort not in CASE_SORTS:
+        raise InvalidInput(
+            f"cannot sort by {listing.sort!r}; choose one of {', '.join(sorted(CASE_SORTS))}",
+            field="sort",
+        )
+    if listing.descending and listing.sort is not None:
+        stmt = stmt.order_by(Case.opened_at.desc(), Case.id.desc())
+    else:
+        stmt = stmt.order_by(Case.opened_at.asc(), Case.id.asc())
+    stmt = stmt.offset(listing.offset)
+    return stmt if listing.limit is None else stmt.limit(listing.limit)
 
 
 def get_case(

@@ -2,9 +2,12 @@
 
 The file is read where the case says the platform keeps it: a path under
 ``ALLIANCE_REVIEW_MEDIA_ROOT`` (resolved, links followed, and refused unless it is still
-under the root) or a URL under one of ``ALLIANCE_REVIEW_MEDIA_URL_PREFIXES`` (no redirect
-followed). Nothing is stored or cached: each preview is drawn from the file when asked,
-and served with ``Cache-Control: no-store``.
+under the root) or a URL under one of ``ALLIANCE_REVIEW_MEDIA_URL_PREFIXES``, fetched as
+member mode fetches its storage (:mod:`alliance.hosting.storage`: the host resolved once
+and refused when it resolves to a private address outside
+``ALLIANCE_REVIEW_MEDIA_NETWORKS``, the connection pinned to the address checked, no
+redirect followed). Nothing is stored or cached: each preview is drawn from the file when
+asked, and served with ``Cache-Control: no-store``.
 
 By default the preview is small, in greyscale and strongly blurred: enough to see that
 there is a picture and its layout, not what it shows. :func:`revealed` draws it without
@@ -19,14 +22,15 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
-from alliance.errors import InvalidInput
+from alliance.errors import ConfigurationError, InvalidInput, NotFound
+from alliance.hosting.resolver import resolver_from_settings
+from alliance.hosting.storage import SettingNames, StorageFailed, StorageFetcher
 from alliance.review.cases import get_case, url_allowed
 from alliance.review.models import Case
 from alliance.settings import Settings, get_settings
@@ -38,6 +42,12 @@ REVEAL_SIDE = 480
 BLUR_FRACTION = 1 / 10
 #: Decoding a picture of more pixels than this is refused (a decompression bomb).
 MAX_PIXELS = 50_000_000
+#: What the media fetcher names in its refusals.
+MEDIA_SETTINGS = SettingNames(
+    prefixes="ALLIANCE_REVIEW_MEDIA_URL_PREFIXES",
+    networks="ALLIANCE_REVIEW_MEDIA_NETWORKS",
+    max_bytes="ALLIANCE_REVIEW_PREVIEW_MAX_BYTES",
+)
 
 
 @dataclass(frozen=True)
@@ -118,26 +128,34 @@ def _read_path(relative: str, settings: Settings) -> bytes:
         raise MediaUnavailable(f"the file cannot be read ({type(exc).__name__})") from None
 
 
+def media_fetcher(settings: Settings) -> StorageFetcher:
+    """The fetcher of the platform's media storage: only under the URL prefixes, only to
+    loopback, public addresses and ALLIANCE_REVIEW_MEDIA_NETWORKS."""
+    try:
+        return StorageFetcher(
+            settings.review_media_url_prefixes,
+            resolver_from_settings(settings),
+            networks=settings.review_media_networks,
+            max_bytes=settings.review_preview_max_bytes,
+            timeout=settings.fetch_timeout_seconds,
+            names=MEDIA_SETTINGS,
+        )
+    except InvalidInput as exc:
+        raise ConfigurationError(f"ALLIANCE_REVIEW_MEDIA_URL_PREFIXES: {exc.message}") from None
+
+
 def _read_url(url: str, settings: Settings) -> bytes:
+    """The file at ``url``; InvalidInput when the URL is not the storage's (nothing was
+    fetched), MediaUnavailable when the storage did not give it."""
     if not url_allowed(url, settings):
         raise InvalidInput("the media URL is not under an allow-listed prefix", field="media_url")
-    limit = settings.review_preview_max_bytes
+    fetcher = media_fetcher(settings)
     try:
-        with httpx.stream(
-            "GET", url, timeout=settings.fetch_timeout_seconds, follow_redirects=False
-        ) as response:
-            if response.status_code != 200:
-                raise MediaUnavailable(f"the storage answered {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    raise MediaUnavailable(
-                        "the file is larger than ALLIANCE_REVIEW_PREVIEW_MAX_BYTES"
-                    )
-            return bytes(body)
-    except httpx.HTTPError as exc:
-        raise MediaUnavailable(f"the storage could not be reached ({type(exc).__name__})") from None
+        return fetcher.fetch(url)[1]
+    except (StorageFailed, NotFound) as exc:
+        raise MediaUnavailable(exc.message) from None
+    finally:
+        fetcher.close()
 
 
 def render(raw: bytes, *, blur: bool) -> bytes:

@@ -216,6 +216,43 @@ def test_the_queue_lists_oldest_first_filters_and_counts(
     assert cases.waiting_count(session, platform.reviewer) == 3
 
 
+def test_the_queue_pages_by_age_both_ways_without_overlap(
+    session: Session, platform: Platform, settings: Settings
+) -> None:
+    """Oldest first and newest first are the same order reversed, ties on the opening time
+    broken by id; pages of either neither skip nor repeat a case (the queue reads its
+    index forwards or backwards: alliance.review.cases._in_queue_order)."""
+    from datetime import timedelta
+
+    from alliance.db.base import utcnow
+
+    opened = [
+        cases.open_case(session, platform.reviewer, content(f"p{i}"), [match()], settings=settings)
+        for i in range(7)
+    ]
+    moment = utcnow() - timedelta(hours=1)
+    for i, case in enumerate(opened):
+        case.opened_at = moment + timedelta(minutes=i // 3)  # three at one time, then ties
+    session.flush()
+    expected = [c.reference for c in sorted(opened, key=lambda c: (c.opened_at, c.id))]
+
+    def pages(descending: bool) -> list[str]:
+        seen: list[str] = []
+        for offset in range(0, 8, 3):
+            listing = Listing(sort="opened", descending=descending, limit=3, offset=offset)
+            page, total, _ = cases.list_cases(
+                session, platform.reviewer, listing, settings=settings
+            )
+            assert total == 7
+            seen += [c.reference for c in page]
+        return seen
+
+    assert pages(descending=False) == expected
+    assert pages(descending=True) == expected[::-1]
+    with pytest.raises(InvalidInput, match="cannot sort by 'bank'"):
+        cases.list_cases(session, platform.reviewer, Listing(sort="bank"), settings=settings)
+
+
 def test_taking_a_case_assigns_it(session: Session, platform: Platform, settings: Settings) -> None:
     case = cases.open_case(session, platform.reviewer, content(), [match()], settings=settings)
     cases.assign_to_me(session, platform.second, case.reference)

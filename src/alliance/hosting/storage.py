@@ -1,27 +1,33 @@
-"""Fetching a file from the member's own storage, and from nowhere else.
+"""Fetching a file from an organisation's own storage, and from nowhere else.
 
+Two places fetch a URL they are given, and both fetch it here: member mode's
 ``POST /api/v1/member/match/url`` hashes a file the member's storage serves, so that a
-service can pass a URL instead of the bytes. A server that fetches URLs it is given can be
-turned against its own network (SSRF), so a URL is fetched only when:
+service can pass a URL instead of the bytes, and the review queue's previews
+(:mod:`alliance.review.previews`) draw a case's media from the platform's storage. A
+server that fetches URLs it is given can be turned against its own network (SSRF), so a
+URL is fetched only when:
 
-1. it lies under one of the allow-listed prefixes (``ALLIANCE_MEMBER_STORAGE_URLS``): the
-   same scheme, host and port, and a path under the prefix's path. A path with dot
-   segments or encoded separators is refused rather than interpreted (``/uploads/../admin``
-   must not count as under ``/uploads/``); so are credentials in the URL;
-2. its host resolves to loopback, to a network listed in ``ALLIANCE_MEMBER_STORAGE_NETWORKS``,
-   or to a public address. Any other private, link-local or reserved address is refused,
-   even under an allowed prefix (a name that points at a cloud metadata address, say). The
-   connection goes to the address that was checked
-   (:class:`~alliance.hosting.connect.PinnedConnector`), so a second DNS answer cannot move
-   it.
+1. it lies under one of the allow-listed prefixes (``ALLIANCE_MEMBER_STORAGE_URLS``,
+   ``ALLIANCE_REVIEW_MEDIA_URL_PREFIXES``): the same scheme, host and port, and a path
+   under the prefix's path. A path with dot segments or encoded separators is refused
+   rather than interpreted (``/uploads/../admin`` must not count as under ``/uploads/``);
+   so are credentials in the URL;
+2. its host resolves to loopback, to a network listed for it
+   (``ALLIANCE_MEMBER_STORAGE_NETWORKS``, ``ALLIANCE_REVIEW_MEDIA_NETWORKS``), or to a
+   public address. Any other private, link-local or reserved address is refused, even
+   under an allowed prefix (a name that points at a cloud metadata address, say). The host
+   is resolved once, and the connection goes to the address that was checked
+   (:class:`~alliance.hosting.connect.PinnedConnector`), so a second DNS answer cannot
+   move it.
 
 Redirects are not followed (the storage serves its own files). The body is read into memory
-up to ALLIANCE_MAX_UPLOAD_BYTES and never written anywhere.
+up to a limit and never written anywhere. Refusals and failures name the settings the
+operator changes (:class:`SettingNames`).
 
 ::
 
     InvalidInput
-    ├── StorageRefused   not a URL of the member's storage: nothing was fetched
+    ├── StorageRefused   not a URL of the organisation's storage: nothing was fetched
     └── StorageFailed    the storage did not give the file (status, network, too large)
 """
 
@@ -41,14 +47,14 @@ from alliance.hosting.connect import AddressRefused, PinnedConnector
 from alliance.hosting.resolver import Resolver
 from alliance.hosting.urls import DEFAULT_PORTS, MAX_URL_LENGTH, NormalisedUrl
 
-USER_AGENT = "Alliance-member/0.1 (upload matching)"
+USER_AGENT = "Alliance-storage/0.1 (own storage)"
 LOOPBACK: tuple[IPNetwork, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
 #: What a path may not hold: dot segments, backslashes, encoded dots, slashes, backslashes.
 _UNSAFE_PATH = re.compile(r"(^|/)\.\.?(/|$)|\\|%2e|%2f|%5c", re.IGNORECASE)
 
 
 class StorageRefused(InvalidInput):
-    """The URL is not one of the member's storage: nothing was fetched."""
+    """The URL is not one of the organisation's storage: nothing was fetched."""
 
     code = "storage_url_refused"
 
@@ -57,6 +63,15 @@ class StorageFailed(InvalidInput):
     """The storage did not give the file."""
 
     code = "storage_failed"
+
+
+@dataclass(frozen=True)
+class SettingNames:
+    """The settings a refusal or a failure names, for the operator to change."""
+
+    prefixes: str
+    networks: str
+    max_bytes: str
 
 
 @dataclass(frozen=True)
@@ -130,8 +145,10 @@ class StorageFetcher:
         networks: Sequence[str] = (),
         max_bytes: int,
         timeout: float,
+        names: SettingNames,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        self.names = names
         self.prefixes = [parse_prefix(p) for p in prefixes]
         self.connector = PinnedConnector(
             resolver,
@@ -151,7 +168,7 @@ class StorageFetcher:
             allowed = ", ".join(str(p) for p in self.prefixes) or "none is configured"
             raise StorageRefused(
                 f"{url.url[:200]} is not under an allowed storage prefix "
-                f"(ALLIANCE_MEMBER_STORAGE_URLS: {allowed}); nothing was fetched",
+                f"({self.names.prefixes}: {allowed}); nothing was fetched",
                 field="url",
             )
         return url
@@ -167,7 +184,7 @@ class StorageFetcher:
             )
             raise StorageRefused(
                 f"{where}; only loopback, public addresses and "
-                "ALLIANCE_MEMBER_STORAGE_NETWORKS are fetched; nothing was fetched",
+                f"{self.names.networks} are fetched; nothing was fetched",
                 field="url",
             ) from None
         headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
@@ -189,7 +206,7 @@ class StorageFetcher:
                 if len(body) > self.max_bytes:
                     raise StorageFailed(
                         f"the file is larger than {self.max_bytes} bytes "
-                        "(ALLIANCE_MAX_UPLOAD_BYTES); it was not hashed"
+                        f"({self.names.max_bytes}); it was not read"
                     )
         except httpx.HTTPError as exc:
             raise StorageFailed(f"reading from the storage failed: {type(exc).__name__}") from None

@@ -1,4 +1,5 @@
-"""Fetching from the member's own storage only: the allow-list, the addresses, the body."""
+"""Fetching from an organisation's own storage only (member mode's URL route, the review
+queue's previews): the allow-list, the addresses, the body."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import pytest
 
 from alliance.errors import InvalidInput, NotFound
 from alliance.hosting.resolver import StaticHosts
-from alliance.member.storage import (
+from alliance.hosting.storage import (
+    SettingNames,
     StorageFailed,
     StorageFetcher,
     StorageRefused,
     parse_prefix,
     parse_url,
 )
+from tests.support.pinned import PUBLIC, RebindingDns, local_server, recording_transport
 
+NAMES = SettingNames("ALLIANCE_X_URLS", "ALLIANCE_X_NETWORKS", "ALLIANCE_X_MAX_BYTES")
 HOSTS = StaticHosts(
     {
         "media.example.test": ["127.0.0.1"],
@@ -47,6 +51,7 @@ def fetcher(
             networks=networks,
             max_bytes=max_bytes,
             timeout=5,
+            names=NAMES,
             transport=httpx.MockTransport(answer),
         ),
         seen,
@@ -95,7 +100,9 @@ def test_only_urls_under_a_prefix_are_fetched() -> None:
     assert data == b"file bytes" and url.url == "http://media.example.test/uploads/a.png"
     [request] = seen
     assert request.url.host == "127.0.0.1" and request.headers["host"] == "media.example.test"
-    with pytest.raises(StorageRefused, match="not under an allowed storage prefix"):
+    with pytest.raises(
+        StorageRefused, match=r"not under an allowed storage prefix \(ALLIANCE_X_URLS"
+    ):
         storage.fetch("http://203.0.113.10/uploads/a.png")
     assert len(seen) == 1  # nothing else was fetched
 
@@ -109,7 +116,7 @@ def test_no_prefix_configured_refuses_every_url() -> None:
 
 def test_private_addresses_need_their_network_listed() -> None:
     storage, seen = fetcher(["http://metadata.example.test/", "http://bucket.example.test/media/"])
-    with pytest.raises(StorageRefused, match=r"link-local 169\.254\.169\.254"):
+    with pytest.raises(StorageRefused, match=r"link-local 169\.254\.169\.254.*ALLIANCE_X_NETWORKS"):
         storage.fetch("http://metadata.example.test/latest/meta-data")
     with pytest.raises(StorageRefused, match=r"private 10\.20\.0\.7"):
         storage.fetch("http://bucket.example.test/media/a.png")
@@ -129,7 +136,45 @@ def test_what_the_storage_answers_becomes_a_clear_error() -> None:
     storage, _ = fetcher(["http://media.example.test/"], max_bytes=100)
     with pytest.raises(NotFound, match="404"):
         storage.fetch("http://media.example.test/missing")
-    with pytest.raises(StorageFailed, match="larger than 100 bytes"):
+    with pytest.raises(StorageFailed, match=r"larger than 100 bytes \(ALLIANCE_X_MAX_BYTES\)"):
         storage.fetch("http://media.example.test/big")
     with pytest.raises(StorageFailed, match="answered 503"):
         storage.fetch("http://media.example.test/error")
+
+
+def test_the_host_is_resolved_once_and_the_request_goes_to_the_address_checked() -> None:
+    """A name that answers a public address first and loopback after (DNS rebinding) is
+    fetched from the public address it was checked at: nothing resolves it again."""
+    dns = RebindingDns("media.example.test")
+    seen: list[httpx.Request] = []
+    storage = StorageFetcher(
+        ["http://media.example.test/uploads/"],
+        dns,
+        max_bytes=1000,
+        timeout=5,
+        names=NAMES,
+        transport=recording_transport(seen),
+    )
+    storage.fetch("http://media.example.test/uploads/a.png")
+    assert dns.lookups == 1
+    [request] = seen
+    assert request.url.host == PUBLIC and request.headers["host"] == "media.example.test"
+
+
+def test_a_redirect_is_not_followed() -> None:
+    with local_server(
+        {"/uploads/moved": (302, {"Location": "http://203.0.113.9/elsewhere"}, b"")}
+    ) as server:
+        storage = StorageFetcher(
+            [f"http://127.0.0.1:{server.port}/uploads/"],
+            HOSTS,
+            max_bytes=1000,
+            timeout=5,
+            names=NAMES,
+        )
+        try:
+            with pytest.raises(StorageFailed, match=r"answered 302 .*redirects are not followed"):
+                storage.fetch(f"http://127.0.0.1:{server.port}/uploads/moved")
+        finally:
+            storage.close()
+    assert [a.path for a in server.arrivals] == ["/uploads/moved"]
