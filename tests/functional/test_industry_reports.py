@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import OrgKind, Role
+from alliance.banks import services as banks
+from alliance.banks.schemas import EntryIn
 from tests import factories
 from tests.functional.conftest import World, log_in
 from tests.unit.industry.conftest import write_test_geo
@@ -215,9 +217,6 @@ def test_a_match_through_the_query_forms_is_known_material_by_the_entry_it_names
     of its own that no bank holds: the bank entry its match names makes it known
     material, and a series member's hash there a known series; an entry the hub does not
     hold (or another bank's id) leaves it new material."""
-    from alliance.banks import services as banks  # noqa: PLC0415
-    from alliance.banks.schemas import EntryIn  # noqa: PLC0415
-
     banked = "a" * 64
     with sessions.begin() as session:
         hotline = factories.organisation(session, OrgKind.hotline, "NL")
@@ -238,7 +237,7 @@ def test_a_match_through_the_query_forms_is_known_material_by_the_entry_it_names
         )
         assert sent.status_code == 201, sent.text
         inbox = client.get("/api/v1/industry-inbox", headers=police).json()
-        return next(r["priority"] for r in inbox if r["reference"] == sent.json()["reference"])
+        return str(next(r["priority"] for r in inbox if r["reference"] == sent.json()["reference"]))
 
     assert priority("CASE-F1", "forms-bank", entry_id) == "known_material"
     assert priority("CASE-F2", "forms-bank", entry_id + 1000) == "new_material"
