@@ -52,16 +52,16 @@ def _synced(
     positive = [n for n, meta in store.banks.items() if not meta["suppression"]]
     negative = [n for n, meta in store.banks.items() if meta["suppression"]]
     best: dict[tuple[str, int], tuple[LocalMatch, str]] = {}
-    silencing: set[str] = set()
-    for form, text in asked.items():
-        found, _ = store.find(signal_type, text, positive, form=form)
+    for form, found in store.find_forms(signal_type, asked, positive).items():
         for match in found:
             key = (match.bank, int(match.entry["id"]))
             if key not in best or match.distance < best[key][0].distance:
                 best[key] = (match, form)
-        if negative:
-            _, silenced = store.find(signal_type, text, negative, form=form)
-            silencing.update(silenced)
+    silencing = {
+        match.bank
+        for found in store.find_forms(signal_type, asked, negative).values()
+        for match in found
+    }
     matches = [
         MemberMatch(
             origin="synced",

@@ -202,3 +202,27 @@ def test_scan_command_prints_one_line_a_file(store: LocalBankStore, folder: Path
     record = HashRecord.from_dict(by_name["a-resized.jpg"])
     assert record.value("pdq") == by_name["a-resized.jpg"]["pdq"]
     assert record.get("pdq") is not None and "middle_70" in record.signals["pdq"].variants
+
+
+def test_a_querys_forms_are_found_in_one_call_as_one_by_one(store: LocalBankStore) -> None:
+    """``find_forms`` (every PDQ form of a query in one vectorised search a bank) finds
+    what ``find`` finds form by form, in the positive and the suppression bank."""
+    pictures = [media.picture(i) for i in range(1, 4)]
+    forms = {
+        "original": pdq.hash_image(pictures[0].transpose(Image.Transpose.FLIP_LEFT_RIGHT)).hex,
+        "flip_horizontal": pdq.hash_image(pictures[0]).hex,
+        "other": pdq.hash_image(pictures[2]).hex,
+        "unrelated": "0" * 64,
+    }
+    together = store.find_forms("pdq", forms, ["scan-bank", "scan-suppress"])
+    for form, value in forms.items():
+        one_by_one = [
+            m for name in ("scan-bank", "scan-suppress")
+            for m in store._find_in(name, "pdq", value, int(store.banks[name]["pdq_threshold"]))
+        ]  # fmt: skip
+        key = [(m.bank, m.entry["id"], m.distance, m.variant) for m in together[form]]
+        assert sorted(key) == sorted(
+            (m.bank, m.entry["id"], m.distance, m.variant) for m in one_by_one
+        )
+    assert together["flip_horizontal"] and together["other"] and not together["unrelated"]
+    assert {m.bank for m in together["other"]} >= {"scan-suppress"}
