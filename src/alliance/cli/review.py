@@ -31,9 +31,8 @@ from alliance.review import cases, feedback, reports
 from alliance.review.reports import ReportKind, Stage
 
 app = typer.Typer(
-    help="The review queue: send false positives to the hub; file a confirmed case's "
-    "reports (NCMEC's CyberTipline, the DSA statement of reasons, the police of the "
-    "uploader's country) and close it.",
+    help="The review queue: false positives to the hub; a confirmed case's reports (NCMEC, "
+    "DSA, the police of the uploader's country); close it.",
     no_args_is_help=True,
 )
 
