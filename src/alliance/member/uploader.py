@@ -52,7 +52,15 @@ def ip_event(text: str) -> IpEventIn:
 
 def ip_events(lines: Iterable[str]) -> list[IpEventIn]:
     """One event per non-blank line (or option); the first bad one refuses them all."""
-    found = [ip_event(line) for line in lines if line.strip()]
+    given = [line for line in lines if line.strip()]
+    found = []
+    for number, line in enumerate(given, 1):
+        try:
+            found.append(ip_event(line))
+        except InvalidInput as exc:
+            if len(given) == 1:
+                raise
+            raise InvalidInput(f"line {number}: {exc.message}", field="ip") from None
     if len(found) > MAX_ADDRESSES:
         raise InvalidInput(f"at most {MAX_ADDRESSES} addresses", field="ip")
     return found

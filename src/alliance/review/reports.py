@@ -404,7 +404,7 @@ def _dsa_state(raw: dict[str, Any] | None, case: Case) -> ReportState:
             reference=puid,
             stopped_at=f"sending statement {puid}",
             error=progress.stopped,
-            detail=f"{entry.tries} tries",
+            detail=f"{entry.tries} tries made",
         )
     return ReportState(kind, Stage.under_way, reference=puid, detail="begun")
 
