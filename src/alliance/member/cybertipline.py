@@ -158,8 +158,10 @@ def report_of_case(
     classification: str | None,
     child_at_risk: bool,
     settings: Settings,
+    file_data: bytes | None = None,
 ) -> CaseReport:
-    """The CyberTipline report of a confirmed case (checked, not sent)."""
+    """The CyberTipline report of a confirmed case (checked, not sent); the case's file
+    is read from the storage unless ``file_data`` holds it already."""
     case = cases.get_case(session, principal, reference)
     authorize(principal, Permission.CASE_DECIDE, case)
     if case.status is not CaseStatus.confirmed:
@@ -181,7 +183,8 @@ def report_of_case(
     )
     files: list[ReportedFile] = []
     if place.named:
-        hashes = case_content.hashes_of_file(case_content.read_file(place, settings))
+        data = file_data if file_data is not None else case_content.read_file(place, settings)
+        hashes = case_content.hashes_of_file(data)
         uploads = [e for e in uploader.ip_addresses if e.event.value == "upload"]
         files.append(
             ReportedFile(
@@ -237,6 +240,12 @@ def file_case(
     with sessions.begin() as session:
         case = cases.get_case(session, principal, reference)
         authorize(principal, Permission.CASE_DECIDE, case)
+        place = case_content.place_of(case)
+    # Read from the storage with no transaction open (a URL may take its time), and before
+    # anything is opened at NCMEC: a file that cannot be read sends nothing.
+    data = case_content.read_file(place, settings) if place.named else None
+    with sessions.begin() as session:
+        case = cases.get_case(session, principal, reference)
         raw = case.cybertipline_progress
         earlier = Progress.model_validate(raw) if raw is not None else None
         resuming = (
@@ -255,6 +264,7 @@ def file_case(
                 classification=classification,
                 child_at_risk=child_at_risk,
                 settings=settings,
+                file_data=data,
             )
             progress = new_progress(prepare(report))
             if earlier is not None:  # a withdrawn report's ids stay in the record
@@ -262,10 +272,7 @@ def file_case(
                     *earlier.withdrawn_report_ids,
                     *([earlier.report_id] if earlier.report_id else []),
                 ]
-        place = case_content.place_of(case)
-        if report.files:  # the file is there before anything is opened at NCMEC
-            case_content.read_file(place, settings)
-        reports.begin(
+        run = reports.begin(
             session,
             principal,
             reference,
@@ -281,7 +288,7 @@ def file_case(
         )
     finally:
         with sessions.begin() as session:
-            reports.end(session, principal, reference, ReportKind.cybertipline)
+            reports.end(session, principal, reference, ReportKind.cybertipline, run)
 
 
 def withdraw(
@@ -302,7 +309,7 @@ def withdraw(
                 "report that stopped mid-way is withdrawn"
             )
         progress = Progress.model_validate(case.cybertipline_progress)
-        reports.begin(
+        run = reports.begin(
             session,
             principal,
             reference,
@@ -322,7 +329,7 @@ def withdraw(
             return gone
     finally:
         with sessions.begin() as session:
-            reports.end(session, principal, reference, ReportKind.cybertipline)
+            reports.end(session, principal, reference, ReportKind.cybertipline, run)
 
 
 def _keeper(

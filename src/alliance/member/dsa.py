@@ -145,7 +145,7 @@ def submit_case(
             if entry.state is State.refused:  # the database stored none of it: again
                 entry.state, entry.errors = State.pending, {}
         progress.add([statement.puid])
-        reports.begin(
+        run = reports.begin(
             session,
             principal,
             reference,
@@ -164,7 +164,7 @@ def submit_case(
         progress = database.submit_one(statement, progress, on_step=keep)
     finally:
         with sessions.begin() as session:
-            reports.end(session, principal, reference, ReportKind.dsa)
+            reports.end(session, principal, reference, ReportKind.dsa, run)
     entry = progress.entries[statement.puid]
     if entry.state is State.refused:
         said = "; ".join(f"{name}: {' '.join(says)}" for name, says in entry.errors.items())

@@ -94,6 +94,7 @@ def report_of_case(
     child_at_risk: bool,
     note: str,
     settings: Settings | None = None,
+    file_data: bytes | None = None,
 ) -> IndustryReportIn:
     """The industry report of a confirmed case: its hashes (those member mode matched for
     its content, else those of its file in your storage), its matches, and what the
@@ -107,7 +108,11 @@ def report_of_case(
     hashes = case_content.matched_hashes(session, case)
     place = case_content.place_of(case)
     if not hashes and place.named:
-        data = case_content.read_file(place, settings or get_settings())
+        data = (
+            file_data
+            if file_data is not None
+            else case_content.read_file(place, settings or get_settings())
+        )
         hashes = set(case_content.hashes_of_file(data).items())
     if not hashes:
         raise InvalidInput(
@@ -200,37 +205,46 @@ def send_to_police(
     with sessions.begin() as session:
         case = cases.get_case(session, principal, reference)
         before = _kept(case.police_progress)
-        if before is None or before.reference is None:
-            kept = case.police_report
-            report = (
-                IndustryReportIn.model_validate(kept)
-                if kept is not None
-                else report_of_case(
-                    session,
-                    principal,
-                    reference,
-                    uploader or UploaderIn(),
-                    classification=classification,
-                    child_at_risk=child_at_risk,
-                    note=note,
-                    settings=settings,
-                )
-            )
-            reports.begin(
-                session,
-                principal,
-                reference,
-                ReportKind.police,
-                request=report.model_dump(mode="json"),
-                progress=PoliceProgress().model_dump(mode="json"),
-            )
-        else:
-            report = None
-    if report is None:  # sent before: what became of it
+        sent_before = before is not None and before.reference is not None
+        place = case_content.place_of(case)
+        needs_file = (
+            not sent_before
+            and case.police_report is None
+            and place.named
+            and not case_content.matched_hashes(session, case)
+        )
+    if sent_before:  # what became of it
         answer = channel.status(reference)
         progress = _progress_of(answer, before)
         _keep(sessions, principal, reference, progress)
         return PoliceSent(answer, progress, sent_now=False)
+    # Read from the storage (when its hashes must come from the file) with no transaction open.
+    data = case_content.read_file(place, settings or get_settings()) if needs_file else None
+    with sessions.begin() as session:
+        kept = cases.get_case(session, principal, reference).police_report
+        report = (
+            IndustryReportIn.model_validate(kept)
+            if kept is not None
+            else report_of_case(
+                session,
+                principal,
+                reference,
+                uploader or UploaderIn(),
+                classification=classification,
+                child_at_risk=child_at_risk,
+                note=note,
+                settings=settings,
+                file_data=data,
+            )
+        )
+        run = reports.begin(
+            session,
+            principal,
+            reference,
+            ReportKind.police,
+            request=report.model_dump(mode="json"),
+            progress=PoliceProgress().model_dump(mode="json"),
+        )
     try:
         try:
             answer = channel.submit(report)
@@ -245,7 +259,7 @@ def send_to_police(
         return PoliceSent(answer, progress, sent_now=True)
     finally:
         with sessions.begin() as session:
-            reports.end(session, principal, reference, ReportKind.police)
+            reports.end(session, principal, reference, ReportKind.police, run)
 
 
 def _keep(

@@ -28,6 +28,7 @@ to its industry report, which may come long after (:func:`keep_progress` takes i
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -98,7 +99,14 @@ class ReportState:
     detail: str = ""
     running_by: str | None = None
     running_since: datetime | None = None
+    #: The run's last word: past :data:`RUN_LEASE`, it ended without one.
+    heard_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def held(self) -> bool:
+        """A run holds it now (and has spoken within :data:`RUN_LEASE`)."""
+        return self.heard_at is not None and self.heard_at > utcnow() - RUN_LEASE
 
     @property
     def name(self) -> str:
@@ -179,10 +187,10 @@ def begin(
     request: dict[str, Any],
     progress: Any,
     replace_request: bool = False,
-) -> Case:
+) -> str:
     """Claim the case's report ``kind`` for a run, keeping the document it sends (unless
     one is kept already and ``replace_request`` is false: a resumed run sends what the
-    first run sent) and the progress it starts from.
+    first run sent) and the progress it starts from; the run's id, for :func:`end`.
 
     Refused (:class:`Conflict`) for a case that is not confirmed, a report already done,
     and while another run holds the report (until :data:`RUN_LEASE` after its last word).
@@ -193,10 +201,11 @@ def begin(
     state = state_of(case, kind)
     if state.stage is Stage.done:
         raise Conflict(f"case {reference}: {state.name} is done already ({state.summary()})")
-    if state.running_since is not None and state.running_since > utcnow() - RUN_LEASE:
+    run = _run(case, kind)
+    if run is not None and run.heard > utcnow() - RUN_LEASE:
         raise Conflict(
             f"case {reference}: {state.name} is being sent right now by "
-            f"{state.running_by or 'someone'} (since {state.running_since:%H:%M} UTC); "
+            f"{run.by or 'someone'} (since {run.since:%H:%M} UTC); "
             "wait for that run to end, then look at the case again"
         )
     kept = _checked(kind, progress)
@@ -204,9 +213,11 @@ def begin(
     if first:
         _set_request(case, kind, request)
     _set_progress(case, kind, kept)
+    now = utcnow().isoformat()
+    run_id = secrets.token_hex(8)
     case.report_runs = {
         **(case.report_runs or {}),
-        kind.value: {"by": principal.audit_label, "since": utcnow().isoformat()},
+        kind.value: {"id": run_id, "by": principal.audit_label, "since": now, "heard": now},
     }
     case.updated_at = utcnow()
     record(
@@ -217,7 +228,7 @@ def begin(
         reference,
         {"report": kind.value, "resumed": not first},
     )
-    return case
+    return run_id
 
 
 def keep_progress(
@@ -231,6 +242,12 @@ def keep_progress(
     kept = _checked(kind, progress)
     _set_progress(case, kind, kept)
     case.updated_at = utcnow()
+    runs = case.report_runs or {}
+    if isinstance(runs.get(kind.value), dict):  # the run's last word: its lease goes on
+        case.report_runs = {
+            **runs,
+            kind.value: {**runs[kind.value], "heard": case.updated_at.isoformat()},
+        }
     if kind is ReportKind.cybertipline:
         details = {
             "report_id": kept.get("report_id"),
@@ -257,11 +274,17 @@ def keep_progress(
     return case
 
 
-def end(session: Session, principal: Principal, reference: str, kind: ReportKind) -> None:
-    """The run of ``kind`` ended (done, stopped or failed): another may begin."""
+def end(
+    session: Session, principal: Principal, reference: str, kind: ReportKind, run_id: str
+) -> None:
+    """The run ``run_id`` of ``kind`` ended (done, stopped or failed): another may begin.
+    A run that lost its claim (silent past :data:`RUN_LEASE`, and begun again by someone
+    else) leaves the other's claim alone."""
     case = get_case(session, principal, reference, for_change=True)
     runs = dict(case.report_runs or {})
-    if runs.pop(kind.value, None) is not None:
+    held = runs.get(kind.value)
+    if isinstance(held, dict) and held.get("id") == run_id:
+        del runs[kind.value]
         case.report_runs = runs or None
 
 
@@ -286,20 +309,28 @@ def request_of(case: Case, kind: ReportKind) -> dict[str, Any] | None:
 # --- where each stands ----------------------------------------------------------------------
 
 
-def _run(case: Case, kind: ReportKind) -> tuple[str | None, datetime | None]:
+@dataclass(frozen=True)
+class _Run:
+    by: str | None
+    since: datetime
+    heard: datetime
+
+
+def _run(case: Case, kind: ReportKind) -> _Run | None:
+    """The run that holds the case's report ``kind``, if one does."""
     run = (case.report_runs or {}).get(kind.value)
     if not isinstance(run, dict):
-        return None, None
+        return None
     try:
         since = datetime.fromisoformat(str(run.get("since")))
+        heard = datetime.fromisoformat(str(run.get("heard") or run.get("since")))
     except ValueError:
-        return None, None
-    return str(run.get("by") or "") or None, since
+        return None
+    return _Run(str(run.get("by") or "") or None, since, heard)
 
 
 def state_of(case: Case, kind: ReportKind) -> ReportState:
     """Where the case's report ``kind`` stands."""
-    by, since = _run(case, kind)
     raw = progress_of(case, kind)
     if kind is ReportKind.cybertipline:
         state = _cybertipline_state(raw)
@@ -307,15 +338,17 @@ def state_of(case: Case, kind: ReportKind) -> ReportState:
         state = _dsa_state(raw, case)
     else:
         state = _police_state(raw)
-    if since is not None and state.stage in (Stage.not_started, Stage.under_way, Stage.stopped):
+    run = _run(case, kind)
+    if run is not None and state.stage is not Stage.done:
         # A run holds it: its last word is what the progress says.
         return ReportState(
             kind,
             Stage.under_way,
             reference=state.reference,
             detail=state.detail,
-            running_by=by,
-            running_since=since,
+            running_by=run.by,
+            running_since=run.since,
+            heard_at=run.heard,
         )
     return state
 

@@ -207,12 +207,12 @@ def test_bad_input_opens_nothing_at_ncmec(
     assert raised.value.field == "account"
     with pytest.raises(InvalidInput, match="A1, A2, B1 or B2"):
         _file(sessions, platform, reference, ncmec, settings, classification="C3")
-    (media_root / "uploads" / "u1.png").unlink()
-    with pytest.raises(InvalidInput, match="cannot be read from your storage"):
-        _file(sessions, platform, reference, ncmec, settings)
     unconfigured = settings.model_copy(update={"cybertipline_reporter_email": ""})
     with pytest.raises(ConfigurationError, match="REPORTER"):
         _file(sessions, platform, reference, ncmec, unconfigured)
+    (media_root / "uploads" / "u1.png").unlink()
+    with pytest.raises(InvalidInput, match="cannot be read from your storage"):
+        _file(sessions, platform, reference, ncmec, settings)
     assert ncmec.calls == []
     case = _case(sessions, reference)
     assert (case.cybertipline_report, case.cybertipline_progress) == (None, None)

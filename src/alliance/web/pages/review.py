@@ -258,10 +258,7 @@ def _resumable(state: reports.ReportState) -> bool:
     """Stopped, or under way with no run holding it any more: the button resumes it."""
     if state.stage is Stage.stopped:
         return True
-    if state.stage is not Stage.under_way:
-        return False
-    since = state.running_since
-    return since is None or since <= utcnow() - reports.RUN_LEASE
+    return state.stage is Stage.under_way and not state.held
 
 
 def _destinations(request: Request) -> Destinations:
