@@ -50,6 +50,7 @@ class Place:
     settings: Settings
     case: str
     investigator: object
+    undecided: str
 
 
 @pytest.fixture
@@ -105,7 +106,14 @@ def place(
         )
         yes = DecisionIn(decision=DecisionKind.confirm, reason="seen")
         decisions.decide(session, principal, case.reference, yes, settings=settings)
-        return Place(ncmec, tdb, settings, case.reference, investigator)
+        undecided = cases.open_case(
+            session,
+            principal,
+            ContentRef(content_id="upload-2", media_path="uploads/u1.png"),
+            [CaseMatch(bank="baseline-nl", entry_id=13, category="A1", distance=6)],
+            settings=settings,
+        )
+        return Place(ncmec, tdb, settings, case.reference, investigator, undecided.reference)
 
 
 @pytest.fixture
@@ -196,11 +204,14 @@ def test_the_case_page_files_each_report_and_closes_the_case(
     assert checked.status_code == 303
     assert "accepted by the police of NL; outcome: investigation opened" in client.get(path).text
     refused = client.post(f"{path}/dsa", data={"csrf_token": csrf})
-    assert refused.status_code == 409 and "closed" in refused.text
+    assert refused.status_code == 409 and "its reports can no longer change" in refused.text
+    again = client.post(f"{path}/close", data={"csrf_token": csrf})
+    assert again.status_code == 409 and "is closed already" in again.text
     assert _events(sessions, EventType.CASE_CLOSED) == 1
     assert _events(sessions, EventType.CASE_REPORT_STARTED) == 3
     with sessions() as session:
-        assert session.execute(select(Case.status)).scalar_one() is CaseStatus.closed
+        found = select(Case.status).where(Case.reference == case)
+        assert session.execute(found).scalar_one() is CaseStatus.closed
 
 
 def test_a_stand_in_failing_mid_flow_is_said_on_the_page_and_resumed(
@@ -258,6 +269,12 @@ def test_who_may_file_and_what_is_not_configured(
     ).status_code == (404)
     client.cookies.clear()
     log_in(client, "rev-1")
+    # An undecided case has nothing to report yet: said on its page.
+    undecided = f"/review/cases/{place.undecided}"
+    csrf = csrf_from_page(client, undecided)
+    early = client.post(f"{undecided}/dsa", data={"csrf_token": csrf})
+    assert early.status_code == 409 and "only a confirmed (removed) case" in early.text
+    assert 'data-testid="case-reports"' not in early.text
     unset = place.settings.model_copy(update={"cybertipline_url": "", "dsa_url": ""})
     app.state.alliance.settings = unset
     page = client.get(path)
