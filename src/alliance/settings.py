@@ -261,6 +261,20 @@ class Settings(BaseSettings):
     cybertipline_timeout_seconds: float = Field(
         60.0, gt=0, le=3600, description="How long one CyberTipline call may take."
     )
+    cybertipline_reporter_first_name: str = Field(
+        "",
+        description="The person at the platform whom NCMEC and the police may reach about a "
+        "report (its reportingPerson): first name. With the last name and e-mail below, "
+        "required to file a review case's report (`alliance review cybertipline`).",
+    )
+    cybertipline_reporter_last_name: str = Field(
+        "", description="The CyberTipline reporting person's last name."
+    )
+    cybertipline_reporter_email: str = Field(
+        "",
+        description="The CyberTipline reporting person's e-mail address (a trust-and-safety "
+        "team's address serves).",
+    )
     geo_country_db: Path | None = Field(
         None,
         description="MaxMind-format .mmdb with country by IP (e.g. GeoLite2-Country). "

@@ -154,6 +154,9 @@ LEGAL_REVIEW: dict[str, Value] = {
 
 EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/logout"): "no input; always succeeds and lands on the login page",
+    ("POST", "/review/cases/{case}/cybertipline/withdraw"): "shown only for a CyberTipline "
+    "report stopped mid-way, which needs a failing stand-in: tests/browser/test_case_reports.py "
+    "and tests/functional/test_case_reports_pages.py withdraw one",
 }
 
 NL_PAGE = "http://photos.example-hosting-nl.example.test/try/every-form-{}.jpg"
@@ -985,6 +988,53 @@ CASES: list[Case] = [
         bad={"decision": "confirm", "reason": "Every-form: no case chosen."},
         good={"cases": "only:0", "decision": "confirm", "reason": "Every-form: listed."},
     ),
+    # --- a confirmed case's reports (NCMEC's and the DSA database's stand-ins on 127.0.0.1,
+    # the police through this server, the hub), then closing it -------------------------
+    Case(
+        "file a case with NCMEC's CyberTipline",
+        "/review/cases/{case}/cybertipline",
+        "nl-reviewer",
+        first_link("/review?status=confirmed", REVIEW_CASE),
+        "form[action$='/cybertipline']",
+        bad={"account": "every-form-user", "ip": "203.0.113.5"},
+        good={
+            "account": "every-form-user",
+            "ip": "203.0.113.5@2026-12-07T10:41:09Z@upload",
+            "country": "NL",
+        },
+    ),
+    Case(
+        "submit a case's DSA statement of reasons",
+        "/review/cases/{case}/dsa",
+        "nl-reviewer",
+        first_link("/review?status=confirmed", REVIEW_CASE),
+        "form[action$='/dsa']",
+        bad={"account_action": "banned"},
+        good={"account_action": "suspended"},
+    ),
+    Case(
+        "report a case to the police through the alliance",
+        "/review/cases/{case}/police",
+        "nl-reviewer",
+        first_link("/review?status=confirmed", REVIEW_CASE),
+        "form[action$='/police']",
+        bad={"account": "every-form-user", "ip": "not-an-address@2026-12-07T10:41:09Z"},
+        good={
+            "account": "every-form-user",
+            "ip": "203.0.113.5@2026-12-07T10:41:09Z@upload",
+            "country": "NL",
+            "classification": "A1",
+        },
+    ),
+    Case(
+        "close a confirmed case",
+        "/review/cases/{case}/close",
+        "nl-reviewer",
+        first_link("/review?status=confirmed", REVIEW_CASE),
+        "form[action$='/close']",
+        stale=True,
+        good={},
+    ),
     Case(
         "add an action rule",
         "/review/rules",
@@ -1098,9 +1148,16 @@ def demo_server(
     databases: Any, demo_template: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One copy of the demo world and a server for all cases of a back end."""
+    from alliance.demo.cybertipline import StandInCyberTipline
+    from alliance.demo.dsa_database import StandInTransparencyDatabase
+
     tmp = tmp_path_factory.mktemp("every-form")
     template_url, template_data = demo_template
     shutil.copytree(template_data, tmp / "var")
+    ncmec, tdb = StandInCyberTipline(), StandInTransparencyDatabase("every-form-dsa-token")
+    ncmec.start()  # their ports are known once they serve; stopped with the server below
+    tdb.start()
+    (tmp / "dsa-token").write_text(tdb.token)
     env = {
         **os.environ,
         "ALLIANCE_DATABASE_URL": databases.copy_of(template_url),
@@ -1110,6 +1167,15 @@ def demo_server(
         "ALLIANCE_DEMO_SITES_PORT": str(free_port()),
         "ALLIANCE_DEMO_MEMBER": "false",
         "ALLIANCE_PROOF_OF_WORK_BITS": "8",
+        # A confirmed case's reports go to stand-ins on 127.0.0.1.
+        "ALLIANCE_CYBERTIPLINE_URL": ncmec.base_url,
+        "ALLIANCE_CYBERTIPLINE_USERNAME": ncmec.username,
+        "ALLIANCE_CYBERTIPLINE_PASSWORD": ncmec.password,
+        "ALLIANCE_CYBERTIPLINE_REPORTER_FIRST_NAME": "Every",
+        "ALLIANCE_CYBERTIPLINE_REPORTER_LAST_NAME": "Form",
+        "ALLIANCE_CYBERTIPLINE_REPORTER_EMAIL": "every-form@example.test",
+        "ALLIANCE_DSA_URL": tdb.url,
+        "ALLIANCE_DSA_TOKEN_FILE": str(tmp / "dsa-token"),
     }
     DEMO["data"] = tmp / "var"
     DEMO["anchors"] = tmp / "anchors.jsonl"
@@ -1129,7 +1195,7 @@ def demo_server(
         capture_output=True,
         timeout=120,
     )
-    with live_serve(env, tmp / "serve.log", start_seconds=30) as url:
+    with ncmec, tdb, live_serve(env, tmp / "serve.log", start_seconds=30) as url:
         yield url
 
 

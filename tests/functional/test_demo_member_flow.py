@@ -14,15 +14,18 @@ in-process.
 The story: nl-photoshare's upload service matches its uploads through the member API; one,
 a banked picture with a border and mirrored, matches; its case opens with the remove rule
 fired (the platform's hook recorded the removal) and shows in the review queue, blurred;
-the reviewer confirms it; [the CyberTipline report and the DSA statement: see the marked
-places]; the industry report reaches the hub, which routes it to the NL police (the
-uploader's address is Dutch); the NL investigator accepts it and records an outcome, which
-the platform reads. Then an ISP syncs the URL list: its RPZ export lists a reported live
-page until the page is taken down and the re-check sees it gone.
+the reviewer confirms it and, from the case's page, files it with NCMEC's stand-in (the
+file from the platform's storage), sends its statement of reasons to the DSA stand-in and
+its industry report to the hub, which routes it to the NL police (the uploader's address
+is Dutch); the NL investigator accepts it and records an outcome, which the platform reads
+on the case's page before closing the case. Then an ISP syncs the URL list: its RPZ
+export lists a reported live page until the page is taken down and the re-check sees it
+gone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -39,7 +42,6 @@ from PIL import Image
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.banks import services as banks
@@ -48,9 +50,8 @@ from alliance.db import create_db_engine, make_session_factory, migrate
 from alliance.demo import member as member_demo
 from alliance.demo.world import DEFAULT_SEED, banked_entries
 from alliance.industry.client import IndustryReports
-from alliance.industry.schemas import UploaderIn
+from alliance.member import destinations
 from alliance.member.deployment import MemberDeployment
-from alliance.member.police import report_of_case
 from alliance.review import previews
 from alliance.settings import load_settings
 from alliance.takedown.models import ActionKind
@@ -117,7 +118,13 @@ def demo(engine: Engine, sessions: sessionmaker[Session], tmp_path: Path) -> Ite
         ):
             hub_key = (built.folder / "hub-api-key").read_text().strip()
             settings = load_settings(
-                **member_demo.settings_values(built.folder, SEED, HUB, 8001, outside)
+                **{
+                    **member_demo.settings_values(built.folder, SEED, HUB, 8001, outside),
+                    # The CyberTipline's reporting person (the demo member names none yet).
+                    "cybertipline_reporter_first_name": "Demo",
+                    "cybertipline_reporter_last_name": "Reviewer",
+                    "cybertipline_reporter_email": "safety@nl-photoshare.example.test",
+                }
             )
             member_engine = create_db_engine(settings.effective_database_url)
             member_sessions = make_session_factory(member_engine)
@@ -206,43 +213,51 @@ def test_an_upload_matched_at_the_member_reaches_the_police_and_the_platform_rea
     assert decided.status_code == 303, decided.text
     assert "Confirmed" in demo.member.get(f"/review/cases/{case}").text
 
-    # --- [CyberTipline] ---------------------------------------------------------------
-    # The confirmed case's report to NCMEC's CyberTipline reaches the stand-in
-    # (demo.outside.cybertipline, which the member's settings name): to be added with the
-    # case page's button and `alliance review cybertipline CASE`.
-    # --- [DSA] ------------------------------------------------------------------------
-    # The removal's statement of reasons reaches the DSA Transparency Database stand-in
-    # (demo.outside.dsa): to be added with `alliance review dsa CASE`.
-    # ----------------------------------------------------------------------------------
+    # The case's reports, from its page. The platform's CyberTipline report reaches
+    # NCMEC's stand-in with the file from nl-photoshare's own storage (never the hub's).
+    path = f"/review/cases/{case}"
+    uploader = {
+        "account": "photoshare-user-4711",
+        "ip": f"{UPLOADER_IP}@{removal['removed_at']}@upload",
+        "country": "",
+        "classification": "A1",
+    }
+    filed = demo.member.post(f"{path}/cybertipline", data={**uploader, "csrf_token": csrf})
+    assert filed.status_code == 303, filed.text
+    [ncmec] = demo.outside.cybertipline.finished_reports()
+    [file] = ncmec.files.values()
+    assert file.name == member_demo.TRY_UPLOAD
+    assert (
+        file.md5
+        == hashlib.md5(demo.built.try_upload.read_bytes(), usedforsecurity=False).hexdigest()
+    )
+    assert b"photoshare-user-4711" in ncmec.document and UPLOADER_IP.encode() in ncmec.document
+    # The removal's statement of reasons reaches the DSA Transparency Database's stand-in:
+    # its puid the case's reference, removed by the rule before anyone looked.
+    stated = demo.member.post(f"{path}/dsa", data={"csrf_token": csrf})
+    assert stated.status_code == 303, stated.text
+    statement = demo.outside.dsa.stored[case]
+    assert statement["automated_decision"] == "AUTOMATED_DECISION_FULLY"
+    assert statement["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
 
     # The industry report goes to the hub, which routes it to the police of the uploader's
-    # country: its address is Dutch.
-    with demo.member_sessions() as session:
-        reviewer = accounts.principal_for_user(
-            accounts.get_user(session, OPERATOR, member_demo.REVIEWER)
-        )
-        uploader = UploaderIn.model_validate(
-            {
-                "account_id": "photoshare-user-4711",
-                "ip_addresses": [
-                    {"ip": UPLOADER_IP, "at": removal["removed_at"], "event": "upload"}
-                ],
-            }
-        )
-        report = report_of_case(
-            session,
-            reviewer,
-            case,
-            uploader,
-            classification="A1",
-            child_at_risk=False,
-            note="Demo: matched at upload, removed by rule, confirmed.",
-        )
-    assert {h.signal_type for h in report.hashes} >= {"pdq", "md5"}
+    # country: its address is Dutch. (The member's page reaches the hub in-process here.)
+    monkeypatch.setattr(
+        destinations.industry_client,
+        "connect",
+        lambda server, key, timeout=30.0: IndustryReports(_bridge(demo.hub, key)),
+    )
+    police = demo.member.post(
+        f"{path}/police",
+        data={**uploader, "note": "Demo: matched at upload, removed by rule, confirmed.",
+              "csrf_token": csrf},
+    )  # fmt: skip
+    assert police.status_code == 303, police.text
+    page = demo.member.get(path).text
+    assert "sent to the police of NL" in page
     hub_reports = IndustryReports(_bridge(demo.hub, demo.hub_key), sleep=lambda _s: None)
-    sent = hub_reports.submit(report)
+    sent = hub_reports.status(case)
     assert (sent.case_reference, sent.country, sent.status.value) == (case, "NL", "routed")
-    assert not hasattr(report, "media")
 
     # The NL investigator finds it in the inbox, accepts it and records an outcome.
     inbox = demo.hub.get("/api/v1/industry-inbox", headers=demo.investigator)
@@ -259,11 +274,16 @@ def test_an_upload_matched_at_the_member_reaches_the_police_and_the_platform_rea
     )
     assert outcome.status_code == 200, outcome.text
 
-    # The platform reads the outcome (by its own case reference).
+    # The platform reads the outcome on the case's page (the hub's answer kept on the case).
+    checked = demo.member.post(f"{path}/police", data={"csrf_token": csrf})
+    assert checked.status_code == 303, checked.text
+    page = demo.member.get(path).text
+    assert "accepted by the police of NL; outcome: investigation opened" in page
+    assert "Opened by the NL police." in page
     later = hub_reports.status(case)
-    assert (later.status.value, later.country) == ("accepted", "NL")
     assert later.outcome is not None and later.outcome.value == "investigation_opened"
-    assert later.outcome_note == "Opened by the NL police."
+    closed = demo.member.post(f"{path}/close", data={"csrf_token": csrf})
+    assert closed.status_code == 303, closed.text
 
     # An ISP syncs the URL list: its RPZ zone lists a reported live page, until the page
     # is taken down and the worker's re-check sees it gone.

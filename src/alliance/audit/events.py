@@ -123,6 +123,8 @@ class EventType(StrEnum):
     CASE_MEDIA_REVEALED = "review_case:media_revealed"
     CASE_FEEDBACK_SENT = "review_case:feedback_sent"
     CASE_REPORT_PROGRESS = "review_case:report_progress"
+    CASE_REPORT_STARTED = "review_case:report_started"
+    CASE_CLOSED = "review_case:closed"
     REVIEW_RULE_ADDED = "review_rule:added"
     REVIEW_RULE_CHANGED = "review_rule:changed"
 

@@ -106,8 +106,8 @@ COMMANDS: dict[str, Command] = {
     "review": Command(
         "review",
         "app",
-        "The review queue: send false positives to the hub, report confirmed cases to the "
-        "police of the uploader's country.",
+        "The review queue: false positives to the hub; a confirmed case's reports (NCMEC, "
+        "DSA, the police of the uploader's country); close it.",
     ),
     "feedback": Command(
         "feedback",

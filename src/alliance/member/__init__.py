@@ -12,5 +12,11 @@ time, whether a file, a hash or a URL of its own storage matches:
 - :mod:`local_banks` the member's own banks, positive and negative (suppression);
 - :mod:`matching` one query against the synced and the local banks together;
 - :mod:`uploads` the upload-time operations, and ``record_upload``, the one place an
-  upload's matches are written (the review queue opens its cases from them).
+  upload's matches are written (the review queue opens its cases from them);
+- :mod:`review` an upload's matches opening its review case;
+- the reports that follow a confirmed case, each kept on the case and resumed from where
+  it stopped: :mod:`cybertipline` (NCMEC, the file from the member's own storage, read by
+  :mod:`case_content`), :mod:`dsa` (the statement of reasons), :mod:`police` (the industry
+  report through the hub); :mod:`uploader` the uploader as a reviewer gives it,
+  :mod:`destinations` where the reports go, from the settings.
 """

@@ -219,6 +219,7 @@ def set_status(session: Session, case: Case, status: CaseStatus) -> None:
     """Move the case to ``status``, keeping the counts and the content's active key."""
     if status is case.status:
         return
+    was_undecided = case.status in ACTIVE
     count(session, case.organisation_id, case.status, -1)
     count(session, case.organisation_id, status, +1)
     case.status = status
@@ -229,7 +230,8 @@ def set_status(session: Session, case: Case, status: CaseStatus) -> None:
         case.decided_at = None
     else:
         case.active_key = None
-        case.decided_at = case.updated_at
+        if was_undecided or case.decided_at is None:  # closing keeps the decision's time
+            case.decided_at = case.updated_at
 
 
 def status_counts(session: Session, principal: Principal) -> dict[CaseStatus, int]:
@@ -440,6 +442,9 @@ def case_out(case: Case, settings: Settings | None = None) -> CaseOut:
             )
             for e in case.effects
         ],
+        closed_at=case.closed_at,
+        closed_by=case.closed_by,
         cybertipline_progress=case.cybertipline_progress,
         dsa_progress=case.dsa_progress,
+        police_progress=case.police_progress,
     )

@@ -14,9 +14,13 @@ filter (``(organisation_id, status, opened_at, id)`` a single status's tab),
 and ``review_case_counts`` keeps the number of cases per organisation and status, changed
 in the transaction that changes a status, so the queue's tabs count without a scan.
 
-The reports that follow a confirmed case keep their progress with the case
-(``cybertipline_progress``, ``dsa_progress``: the JSON the platforms packages hand back
-after every step), so a report resumes where it stopped.
+The reports that follow a confirmed case keep, with the case, what they sent
+(``cybertipline_report``, ``dsa_statement``, ``police_report``: the document as first built,
+so that a retry sends the same one) and their progress (``cybertipline_progress``,
+``dsa_progress``, ``police_progress``: the JSON the clients hand back after every step), so a
+report resumes where it stopped; ``report_runs`` says which report is being sent right now
+and since when (:mod:`alliance.review.reports`). A confirmed case whose reports are done is
+*closed* by a reviewer, never automatically.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ class CaseStatus(StrEnum):
     escalated = "escalated"  # for a senior reviewer; still undecided
     confirmed = "confirmed"
     false_positive = "false_positive"
-    # A confirmed case whose reports are done; set by the case page's report actions,
-    # which are not built yet (alliance.review.reports keeps the reports' progress).
+    # A confirmed case a reviewer closed: its reports are done, or not wanted. Read-only;
+    # refused while a report has stopped mid-way (alliance.review.reports.close_case).
     closed = "closed"
 
 
@@ -102,9 +106,18 @@ class Case(Base):
     # The nearest match's distance, and how many matches: shown in the queue without a join.
     best_distance: Mapped[int] = mapped_column(Integer)
     match_count: Mapped[int] = mapped_column(Integer, default=0)
-    # The reports' progress, as alliance.platforms.cybertipline / .dsa hand it back.
+    # The reports' progress, as alliance.platforms.cybertipline / .dsa and the hub's
+    # industry reports hand it back, and the document each report sent (the first time).
     cybertipline_progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     dsa_progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    police_progress: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cybertipline_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dsa_statement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    police_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # {kind: {"by", "since"}}: a report being sent right now (two clicks send it once).
+    report_runs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(200))
 
     matches: Mapped[list[CaseMatch]] = relationship(
         back_populates="case", order_by="CaseMatch.id", lazy="selectin"

@@ -97,11 +97,26 @@ def _drawn(case: Case, settings: Settings, *, blur: bool) -> Preview:
         return Preview(placeholder(), "image/png", False, str(exc))
 
 
-def read_media(case: Case, settings: Settings) -> bytes:
-    if case.media_path is not None:
-        return _read_path(case.media_path, settings)
-    if case.media_url is not None:
-        return _read_url(case.media_url, settings)
+def read_media(case: Case, settings: Settings, *, max_bytes: int | None = None) -> bytes:
+    """The case's file, from the platform's own storage only (up to ``max_bytes``, by
+    default ``ALLIANCE_REVIEW_PREVIEW_MAX_BYTES``); MediaUnavailable when it cannot be."""
+    return read_stored(case.media_path, case.media_url, settings, max_bytes=max_bytes)
+
+
+def read_stored(
+    media_path: str | None,
+    media_url: str | None,
+    settings: Settings,
+    *,
+    max_bytes: int | None = None,
+) -> bytes:
+    """The file a case names (its path under the media root, or its URL), as
+    :func:`read_media` reads it."""
+    limit = max_bytes if max_bytes is not None else settings.review_preview_max_bytes
+    if media_path is not None:
+        return _read_path(media_path, settings, limit)
+    if media_url is not None:
+        return _read_url(media_url, settings, limit)
     raise MediaUnavailable("the case names no media")
 
 
@@ -118,17 +133,17 @@ def media_file(relative: str, settings: Settings) -> Path:
     return target
 
 
-def _read_path(relative: str, settings: Settings) -> bytes:
+def _read_path(relative: str, settings: Settings, limit: int) -> bytes:
     target = media_file(relative, settings)
     try:
-        if target.stat().st_size > settings.review_preview_max_bytes:
-            raise MediaUnavailable("the file is larger than ALLIANCE_REVIEW_PREVIEW_MAX_BYTES")
+        if target.stat().st_size > limit:
+            raise MediaUnavailable(f"the file is larger than {limit} bytes")
         return target.read_bytes()
     except OSError as exc:
         raise MediaUnavailable(f"the file cannot be read ({type(exc).__name__})") from None
 
 
-def media_fetcher(settings: Settings) -> StorageFetcher:
+def media_fetcher(settings: Settings, *, max_bytes: int | None = None) -> StorageFetcher:
     """The fetcher of the platform's media storage: only under the URL prefixes, only to
     loopback, public addresses and ALLIANCE_REVIEW_MEDIA_NETWORKS."""
     try:
@@ -136,7 +151,7 @@ def media_fetcher(settings: Settings) -> StorageFetcher:
             settings.review_media_url_prefixes,
             resolver_from_settings(settings),
             networks=settings.review_media_networks,
-            max_bytes=settings.review_preview_max_bytes,
+            max_bytes=max_bytes if max_bytes is not None else settings.review_preview_max_bytes,
             timeout=settings.fetch_timeout_seconds,
             names=MEDIA_SETTINGS,
         )
@@ -144,12 +159,12 @@ def media_fetcher(settings: Settings) -> StorageFetcher:
         raise ConfigurationError(f"ALLIANCE_REVIEW_MEDIA_URL_PREFIXES: {exc.message}") from None
 
 
-def _read_url(url: str, settings: Settings) -> bytes:
+def _read_url(url: str, settings: Settings, limit: int) -> bytes:
     """The file at ``url``; InvalidInput when the URL is not the storage's (nothing was
     fetched), MediaUnavailable when the storage did not give it."""
     if not url_allowed(url, settings):
         raise InvalidInput("the media URL is not under an allow-listed prefix", field="media_url")
-    fetcher = media_fetcher(settings)
+    fetcher = media_fetcher(settings, max_bytes=limit)
     try:
         return fetcher.fetch(url)[1]
     except (StorageFailed, NotFound) as exc:

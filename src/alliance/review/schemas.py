@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from alliance.industry.models import Outcome, ReportStatus
 from alliance.review.models import (
     CaseStatus,
     DecisionKind,
@@ -135,8 +136,32 @@ class CaseOut(BaseModel):
     matches: list[MatchOut] = Field(default_factory=list)
     decisions: list[DecisionOut] = Field(default_factory=list)
     effects: list[EffectOut] = Field(default_factory=list)
+    closed_at: datetime | None = None
+    closed_by: str | None = None
     cybertipline_progress: dict[str, Any] | None = None
     dsa_progress: dict[str, Any] | None = None
+    police_progress: dict[str, Any] | None = None
+
+
+class PoliceProgress(BaseModel):
+    """Where a case's industry report to the police stands, as the case keeps it: the hub's
+    report (its reference, status, the country whose police have it, their outcome) once
+    sent, or where and why the sending stopped. Versioned JSON, like the other reports'."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["alliance.police_report_progress"] = "alliance.police_report_progress"
+    version: Literal[1] = 1
+    reference: str | None = Field(None, description="the hub's report (IR-...), once sent")
+    status: ReportStatus | None = None
+    country: str | None = None
+    accepted_at: datetime | None = None
+    outcome: Outcome | None = None
+    outcome_note: str | None = None
+    sent_at: datetime | None = None
+    checked_at: datetime | None = None
+    stopped_at: str | None = None
+    last_error: str | None = None
 
 
 class CaseRow(BaseModel):

@@ -167,6 +167,8 @@ LABELS: dict[tuple[str, str], str] = {
     ("EventType", "review_case:media_revealed"): "Review case's media revealed",
     ("EventType", "review_case:feedback_sent"): "False positive sent to the hub",
     ("EventType", "review_case:report_progress"): "Review case's report progressed",
+    ("EventType", "review_case:report_started"): "Review case's report started",
+    ("EventType", "review_case:closed"): "Review case closed",
     ("EventType", "review_rule:added"): "Review action rule added",
     ("EventType", "review_rule:changed"): "Review action rule enabled or disabled",
     ("CaseStatus", "false_positive"): "False positive",

@@ -3,12 +3,15 @@ audited, given back to resume; refused before the case is confirmed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
+from alliance.db.base import utcnow
 from alliance.errors import Conflict, InvalidInput
 from alliance.platforms.cybertipline.schemas import Progress as CyberTiplineProgress
 from alliance.platforms.dsa.client import Entry, Progress, State
@@ -54,3 +57,37 @@ def test_a_confirmed_case_keeps_its_reports_progress(
         .all()
     )
     assert len(kept) == 2
+
+
+def test_a_run_holds_a_report_until_it_ends_or_falls_silent(
+    session: Session, platform: Platform, settings: Settings
+) -> None:
+    """Two runs of one report never overlap; a run silent past the lease (its process
+    stopped) may be taken over, and its late end leaves the new run's claim alone."""
+    case = cases.open_case(session, platform.reviewer, content(), [match()], settings=settings)
+    yes = DecisionIn(decision=DecisionKind.confirm)
+    decisions.decide(session, platform.reviewer, case.reference, yes, settings=settings)
+    start = Progress().to_json()
+
+    def begin() -> str:
+        return reports.begin(
+            session, platform.reviewer, case.reference, ReportKind.dsa,
+            request={"puid": case.reference}, progress=start,
+        )  # fmt: skip
+
+    first = begin()
+    state = reports.state_of(case, ReportKind.dsa)
+    assert state.stage is reports.Stage.under_way and state.held
+    with pytest.raises(Conflict, match="being sent right now"):
+        begin()
+    with pytest.raises(Conflict, match="stays open"):
+        reports.close_case(session, platform.reviewer, case.reference)
+    silent = (utcnow() - reports.RUN_LEASE - timedelta(minutes=1)).isoformat()
+    case.report_runs = {"dsa": {**case.report_runs["dsa"], "heard": silent}}  # type: ignore[index]
+    assert not reports.state_of(case, ReportKind.dsa).held
+    second = begin()
+    reports.end(session, platform.reviewer, case.reference, ReportKind.dsa, first)
+    assert reports.state_of(case, ReportKind.dsa).held  # still the second run's
+    reports.end(session, platform.reviewer, case.reference, ReportKind.dsa, second)
+    assert "dsa" not in (case.report_runs or {})
+    assert reports.state_of(case, ReportKind.dsa).stage is reports.Stage.under_way  # no word

@@ -1,9 +1,13 @@
 """Pages of the review queue: the queue (filters, SLA age, bulk decisions), a case (its
-matches, the blurred preview and its audited reveal, the decision form, the rules' effects)
-and the action rules.
+matches, the blurred preview and its audited reveal, the decision form, the rules' effects,
+the reports that follow a confirmed case and closing it) and the action rules.
 
-Every decision is made by :mod:`alliance.review`; these handlers parse forms, call a
-service and render. Previews are served with ``Cache-Control: no-store``.
+Every decision is made by :mod:`alliance.review`, every report sent by
+:mod:`alliance.member` (the CyberTipline, the DSA statement, the police through the hub);
+these handlers parse forms, call a service and render. A report's handler opens no
+transaction of its own while the outside service is waited for: the service keeps each
+step on the case in short transactions, and the page is drawn afterwards. Previews are
+served with ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,18 @@ from pydantic import ValidationError
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.db.base import utcnow
-from alliance.errors import AllianceError, InvalidInput
-from alliance.review import cases, decisions, previews, rules
+from alliance.errors import AllianceError, ConfigurationError, InvalidInput
+from alliance.member import cybertipline as member_cybertipline
+from alliance.member import dsa as member_dsa
+from alliance.member import police as member_police
+from alliance.member.destinations import Destinations
+from alliance.member.uploader import EXAMPLE, given_before, ip_lines, uploader_of
+from alliance.review import cases, decisions, previews, reports, rules
 from alliance.review.models import ACTIVE, CaseStatus, DecisionKind, RuleAction
+from alliance.review.reports import ReportKind, Stage
 from alliance.review.schemas import BulkDecisionIn, DecisionIn, RuleChangeIn, RuleIn
 from alliance.validation import RecordId
-from alliance.web.errors import failed_form, status_for
+from alliance.web.errors import failed_form, form_status, status_for
 from alliance.web.forms import Form as WebForm
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.labels import label
@@ -43,6 +53,28 @@ DECISIONS = [("", "Choose a decision"), *((d.value, label(d)) for d in DecisionK
 #: The queue's tabs: every undecided case, then each status.
 TABS = [("", "Undecided"), *((s.value, label(s)) for s in CaseStatus)]
 NO_STORE = {"cache-control": "no-store"}
+UPLOADER_LABELS = {
+    "account": "Account",
+    "ip": "Addresses the uploader used",
+    "country": "Declared country",
+    "classification": "Classification",
+    "note": "Note for the police",
+    "media": "The case's file",
+}
+CLASSIFICATIONS = [
+    ("", "The matches' own category"),
+    ("A1", "A1 — prepubescent, sex act"),
+    ("A2", "A2 — prepubescent, lascivious exhibition"),
+    ("B1", "B1 — pubescent, sex act"),
+    ("B2", "B2 — pubescent, lascivious exhibition"),
+]
+ACCOUNT_ACTIONS = [
+    ("", "None"),
+    ("suspended", "Suspended"),
+    ("terminated", "Terminated"),
+]
+#: Each report's form on the case page, with the prefix of its fields' ids.
+REPORT_FORMS = {"cybertipline": "ct-", "dsa": "dsa-", "police": "po-", "close": "close-"}
 
 
 # --- the queue ------------------------------------------------------------------------------
@@ -167,6 +199,23 @@ def _case_page(
 ) -> Response:
     settings = app_state(request).settings
     case = cases.get_case(session, principal, reference)
+    form = form or WebForm()
+    states = reports.states_of(case)
+    given = given_before(case.police_report, case.cybertipline_report)
+    defaults = (
+        {
+            "account": given.account_id or "",
+            "ip": "\n".join(ip_lines(given)),
+            "country": given.declared_country or "",
+        }
+        if given is not None
+        else {}
+    )
+    report_forms = {
+        name: form if form.is_(name) else WebForm(values=dict(defaults), name=name, prefix=prefix)
+        for name, prefix in REPORT_FORMS.items()
+    }
+    destinations = _destinations(request)
     return render(
         request,
         "review_case.html",
@@ -174,15 +223,47 @@ def _case_page(
             "case": cases.case_out(case, settings),
             "decisions": DECISIONS,
             "undecided": case.status in ACTIVE,
+            "reportable": case.status is CaseStatus.confirmed,
+            "closed": case.status is CaseStatus.closed,
             "may_decide": principal.can(Permission.CASE_DECIDE),
             "may_reveal": principal.can(Permission.MEDIA_REVEAL),
             "revealed": revealed,
             "second_review": settings.review_second_reviewer,
-            "form": form or WebForm(),
+            "form": form,
+            "report_forms": report_forms,
+            "states": {kind.value: state for kind, state in states.items()},
+            "resumable": {kind.value: _resumable(state) for kind, state in states.items()},
+            "may_close": not any(s.stage in reports.UNFINISHED for s in states.values()),
+            "missing": {
+                "cybertipline": destinations.cybertipline_missing(),
+                "dsa": destinations.dsa_missing(),
+                "police": None,
+            },
+            "police_through": destinations.police_through,
+            "classifications": CLASSIFICATIONS,
+            "account_actions": ACCOUNT_ACTIONS,
+            "ip_example": EXAMPLE,
+            "kept": {
+                "cybertipline": case.cybertipline_report is not None,
+                "dsa": case.dsa_statement is not None,
+                "police": case.police_report is not None,
+            },
         },
         status_code=status_code,
         headers=NO_STORE,
     )
+
+
+def _resumable(state: reports.ReportState) -> bool:
+    """Stopped, or under way with no run holding it any more: the button resumes it."""
+    if state.stage is Stage.stopped:
+        return True
+    return state.stage is Stage.under_way and not state.held
+
+
+def _destinations(request: Request) -> Destinations:
+    state = app_state(request)
+    return Destinations(state.settings, state.member.profile if state.member else None)
 
 
 @router.get("/review/cases/{case}")
@@ -267,6 +348,200 @@ def case_take(
         form, status = failed_form(exc, {}, name="take")
         return _case_page(request, session, principal, case, form=form, status_code=status)
     return redirect(request, f"/review/cases/{case}", notice=f"Case {case} is yours.")
+
+
+# --- the reports that follow a confirmed case -----------------------------------------------
+#
+# Each handler sends its report through alliance.member (no transaction of the request's is
+# open meanwhile: the service keeps every step on the case in short transactions of its
+# own), then redirects with what happened, or draws the case again with the error beside
+# the form: the report's state on the page says where it stopped.
+
+
+def _report_failed(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    reference: str,
+    exc: ValidationError | AllianceError,
+    values: dict[str, str],
+    name: str,
+    kind: ReportKind | None = None,
+) -> Response:
+    if isinstance(exc, AllianceError) and status_for(exc) == 404 and exc.field is None:
+        found = True
+        try:
+            cases.get_case(session, principal, reference)
+        except AllianceError:
+            found = False
+        if not found:
+            raise exc
+    form, status = failed_form(
+        exc, values, labels=UPLOADER_LABELS, name=name, prefix=REPORT_FORMS[name]
+    )
+    if isinstance(exc, ConfigurationError):
+        status = 503
+    elif kind is not None and isinstance(exc, AllianceError):
+        # The outside service failed: the case says where it stopped (a bad gateway).
+        stage = reports.state_of(cases.get_case(session, principal, reference), kind).stage
+        status = 502 if stage is Stage.stopped else form_status(exc)
+    return _case_page(request, session, principal, reference, form=form, status_code=status)
+
+
+@router.post("/review/cases/{case}/cybertipline", dependencies=[csrf])
+def case_cybertipline(
+    case: str,
+    request: Request,
+    session: DbSession,
+    account: Annotated[str, Form(max_length=200)] = "",
+    ip: Annotated[str, Form(max_length=20_000)] = "",
+    country: Annotated[str, Form(max_length=2)] = "",
+    classification: Annotated[str, Form(max_length=2)] = "",
+    child_at_risk: Annotated[str, Form(max_length=3)] = "",
+    principal: Principal = page_requires(Permission.CASE_DECIDE),
+) -> Response:
+    """File the case with NCMEC's CyberTipline, or resume its filing."""
+    values = {"account": account, "ip": ip, "country": country, "classification": classification}
+    state = app_state(request)
+    try:
+        uploader = uploader_of(account, ip.splitlines(), country)
+        with _destinations(request).cybertipline() as tipline:
+            done = member_cybertipline.file_case(
+                state.sessions,
+                principal,
+                case,
+                tipline=tipline,
+                settings=state.settings,
+                uploader=uploader,
+                classification=classification or None,
+                child_at_risk=bool(child_at_risk),
+            )
+    except (ValidationError, AllianceError) as exc:
+        return _report_failed(
+            request, session, principal, case, exc, values, "cybertipline",
+            ReportKind.cybertipline,
+        )  # fmt: skip
+    notice = f"Case {case}: filed with NCMEC's CyberTipline as report {done.report_id}."
+    return redirect(request, f"/review/cases/{case}#reports", notice=notice)
+
+
+@router.post("/review/cases/{case}/cybertipline/withdraw", dependencies=[csrf])
+def case_cybertipline_withdraw(
+    case: str,
+    request: Request,
+    session: DbSession,
+    principal: Principal = page_requires(Permission.CASE_DECIDE),
+) -> Response:
+    """Retract the case's unfinished CyberTipline report, so that it can be filed anew."""
+    state = app_state(request)
+    try:
+        with _destinations(request).cybertipline() as tipline:
+            done = member_cybertipline.withdraw(state.sessions, principal, case, tipline=tipline)
+    except AllianceError as exc:
+        return _report_failed(
+            request, session, principal, case, exc, {}, "cybertipline", ReportKind.cybertipline
+        )
+    what = f"report {done.report_id}" if done.report_id else "the report"
+    notice = f"Case {case}: {what} withdrawn from the CyberTipline; it may be filed anew."
+    return redirect(request, f"/review/cases/{case}#reports", notice=notice)
+
+
+@router.post("/review/cases/{case}/dsa", dependencies=[csrf])
+def case_dsa(
+    case: str,
+    request: Request,
+    session: DbSession,
+    account_action: Annotated[str, Form(max_length=16)] = "",
+    principal: Principal = page_requires(Permission.CASE_DECIDE),
+) -> Response:
+    """Send the case's statement of reasons to the DSA Transparency Database."""
+    values = {"account_action": account_action}
+    state = app_state(request)
+    try:
+        action = member_dsa.account_action_of(account_action)
+        with _destinations(request).dsa() as database:
+            done = member_dsa.submit_case(
+                state.sessions, principal, case, database=database, account_action=action
+            )
+    except (ValidationError, AllianceError) as exc:
+        return _report_failed(request, session, principal, case, exc, values, "dsa", ReportKind.dsa)
+    entry = next(iter(done.entries.values()))
+    said = f"accepted as {entry.uuid}" if entry.uuid else "already in the database"
+    notice = f"Case {case}: statement of reasons {said}."
+    return redirect(request, f"/review/cases/{case}#reports", notice=notice)
+
+
+@router.post("/review/cases/{case}/police", dependencies=[csrf])
+def case_police(
+    case: str,
+    request: Request,
+    session: DbSession,
+    account: Annotated[str, Form(max_length=200)] = "",
+    ip: Annotated[str, Form(max_length=20_000)] = "",
+    country: Annotated[str, Form(max_length=2)] = "",
+    classification: Annotated[str, Form(max_length=2)] = "",
+    child_at_risk: Annotated[str, Form(max_length=3)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = page_requires(Permission.CASE_DECIDE),
+) -> Response:
+    """Report the case to the police of the uploader's country through the alliance, or
+    (once sent) ask the hub what became of it."""
+    values = {
+        "account": account,
+        "ip": ip,
+        "country": country,
+        "classification": classification,
+        "note": note,
+    }
+    state = app_state(request)
+    try:
+        uploader = uploader_of(account, ip.splitlines(), country)
+        with _destinations(request).police(state.sessions, principal) as channel:
+            sent = member_police.send_to_police(
+                state.sessions,
+                principal,
+                case,
+                channel=channel,
+                uploader=uploader,
+                classification=classification or None,
+                child_at_risk=bool(child_at_risk),
+                note=note.strip(),
+                settings=state.settings,
+            )
+    except (ValidationError, AllianceError) as exc:
+        return _report_failed(
+            request, session, principal, case, exc, values, "police", ReportKind.police
+        )
+    answer = sent.answer
+    where = f" of {answer.country}" if answer.country else ""
+    said = {
+        "triage": "received by the alliance; the secretariat will find the country's police",
+        "routed": f"sent to the police{where}",
+        "accepted": f"accepted by the police{where}",
+        "declined": f"declined by the police{where}",
+    }[answer.status.value]
+    outcome = f"; outcome: {label(answer.outcome)}" if answer.outcome else ""
+    notice = f"Case {case}: report {answer.reference} {said}{outcome}."
+    return redirect(request, f"/review/cases/{case}#reports", notice=notice)
+
+
+@router.post("/review/cases/{case}/close", dependencies=[csrf])
+def case_close(
+    case: str,
+    request: Request,
+    session: DbSession,
+    principal: Principal = page_requires(Permission.CASE_DECIDE),
+) -> Response:
+    """Close a confirmed case (refused while one of its reports has stopped mid-way)."""
+    try:
+        with session.begin_nested():
+            reports.close_case(session, principal, case)
+    except AllianceError as exc:
+        if status_for(exc) == 404:
+            raise
+        form, status = failed_form(exc, {}, name="close", prefix=REPORT_FORMS["close"])
+        return _case_page(request, session, principal, case, form=form, status_code=status)
+    return redirect(request, f"/review/cases/{case}", notice=f"Case {case} closed.")
 
 
 # --- action rules ----------------------------------------------------------------------------
