@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -49,8 +48,8 @@ from alliance.banks.schemas import BankIn
 from alliance.db import create_db_engine, make_session_factory, migrate
 from alliance.demo import member as member_demo
 from alliance.demo.world import DEFAULT_SEED, banked_entries
+from alliance.industry import client as industry_client
 from alliance.industry.client import IndustryReports
-from alliance.member import destinations
 from alliance.member.deployment import MemberDeployment
 from alliance.review import previews
 from alliance.settings import load_settings
@@ -243,7 +242,7 @@ def test_an_upload_matched_at_the_member_reaches_the_police_and_the_platform_rea
     # The industry report goes to the hub, which routes it to the police of the uploader's
     # country: its address is Dutch. (The member's page reaches the hub in-process here.)
     monkeypatch.setattr(
-        destinations.industry_client,
+        industry_client,
         "connect",
         lambda server, key, timeout=30.0: IndustryReports(_bridge(demo.hub, key)),
     )
@@ -253,8 +252,8 @@ def test_an_upload_matched_at_the_member_reaches_the_police_and_the_platform_rea
               "csrf_token": csrf},
     )  # fmt: skip
     assert police.status_code == 303, police.text
-    page = demo.member.get(path).text
-    assert "sent to the police of NL" in page
+    shown = demo.member.get(path).text
+    assert "sent to the police of NL" in shown
     hub_reports = IndustryReports(_bridge(demo.hub, demo.hub_key), sleep=lambda _s: None)
     sent = hub_reports.status(case)
     assert (sent.case_reference, sent.country, sent.status.value) == (case, "NL", "routed")
@@ -262,7 +261,8 @@ def test_an_upload_matched_at_the_member_reaches_the_police_and_the_platform_rea
     # The NL investigator finds it in the inbox, accepts it and records an outcome.
     inbox = demo.hub.get("/api/v1/industry-inbox", headers=demo.investigator)
     assert inbox.status_code == 200, inbox.text
-    assert sent.reference in json.dumps(inbox.json())
+    [listed] = [r for r in inbox.json() if r["reference"] == sent.reference]
+    assert listed["priority"] == "known_material"  # by the bank entry its match names
     accepted = demo.hub.post(
         f"/api/v1/industry-inbox/{sent.reference}/accept", headers=demo.investigator
     )
@@ -277,9 +277,9 @@ def test_an_upload_matched_at_the_member_reaches_the_police_and_the_platform_rea
     # The platform reads the outcome on the case's page (the hub's answer kept on the case).
     checked = demo.member.post(f"{path}/police", data={"csrf_token": csrf})
     assert checked.status_code == 303, checked.text
-    page = demo.member.get(path).text
-    assert "accepted by the police of NL; outcome: investigation opened" in page
-    assert "Opened by the NL police." in page
+    shown = demo.member.get(path).text
+    assert "accepted by the police of NL; outcome: investigation opened" in shown
+    assert "Opened by the NL police." in shown
     later = hub_reports.status(case)
     assert later.outcome is not None and later.outcome.value == "investigation_opened"
     closed = demo.member.post(f"{path}/close", data={"csrf_token": csrf})
