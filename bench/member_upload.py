@@ -38,7 +38,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import contextlib
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 from fastapi.testclient import TestClient
+from tests.support.member import HUB, bridge
+from tests.support.server import free_port
 
 from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Role
@@ -72,39 +73,9 @@ DEFAULT_IMAGES = 400
 DEFAULT_BANK_HASHES = 100_000
 CLIENTS = 2
 SIZE = (1024, 768)
-HUB = "http://hub.example.test"  # answered in-process; never reached over the network
 SECRET = "bench-secret-key-for-the-member-server"  # noqa: S105 - a throwaway server's
 OPERATOR = Principal.operator("bench")
 PLATFORM = "bench-platform"  # the member's organisation (bench.banks.bench_bank)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _bridge(hub: TestClient, token: str) -> httpx.Client:
-    """An HTTP client whose requests the hub app answers in-process."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        answer = hub.request(
-            request.method,
-            str(request.url.copy_with(scheme=None, host=None)),
-            headers=dict(request.headers),
-            content=request.read(),
-        )
-        return httpx.Response(
-            answer.status_code,
-            content=answer.content,
-            headers={"content-type": answer.headers["content-type"]},
-        )
-
-    return httpx.Client(
-        base_url=HUB,
-        transport=httpx.MockTransport(handler),
-        headers={"Authorization": f"Bearer {token}"},
-    )
 
 
 @dataclass
@@ -173,7 +144,7 @@ def _member(folder: Path, values: list[str]) -> Member:
             member_organisation=PLATFORM,
         )
         deployment = MemberDeployment.from_settings(
-            settings, sessions, connect=lambda: _bridge(hub, hub_token)
+            settings, sessions, connect=lambda: bridge(hub, hub_token)
         )
         try:
             report = deployment.schedule.run_once()  # what the server's first sync does
@@ -189,7 +160,7 @@ def _member(folder: Path, values: list[str]) -> Member:
 @contextlib.contextmanager
 def _serving(member: Member, folder: Path) -> Iterator[str]:
     """``alliance serve --member`` on a free port of 127.0.0.1, until the block ends."""
-    port = _free_port()
+    port = free_port()
     log = (folder / "serve.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "alliance", "serve", "--member", "--port", str(port)],

@@ -58,7 +58,8 @@ from alliance.web import create_app
 from tests import factories
 from tests.functional.conftest import SECRET, csrf_from_page, log_in
 from tests.functional.test_blocklists import URL, _confirm_live_page, _rpz, _sync
-from tests.functional.test_member import HUB, _bridge
+from tests.support.member import HUB
+from tests.support.member import bridge as _bridge
 from tests.support.server import free_port, live_serve
 from tests.support.takedown_world import TakedownWorld, takedown_world
 from tests.unit.takedown.test_workflow import make_due

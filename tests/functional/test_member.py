@@ -43,32 +43,8 @@ from alliance.web.app import api_routes, route_guard
 from tests import factories
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import SECRET, World
-
-HUB = "http://hub.example.test"
-SYNCED = "baseline-hub"
-
-
-def _bridge(hub: TestClient, token: str) -> httpx.Client:
-    """An httpx client whose requests the hub app (in-process) answers."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        answer = hub.request(
-            request.method,
-            str(request.url.copy_with(scheme=None, host=None)),
-            headers=dict(request.headers),
-            content=request.read(),
-        )
-        return httpx.Response(
-            answer.status_code,
-            content=answer.content,
-            headers={"content-type": answer.headers["content-type"]},
-        )
-
-    return httpx.Client(
-        base_url=HUB,
-        transport=httpx.MockTransport(handler),
-        headers={"Authorization": f"Bearer {token}"},
-    )
+from tests.support.member import HUB, SYNCED
+from tests.support.member import bridge as _bridge
 
 
 def picture(seed: int) -> bytes:
