@@ -118,13 +118,7 @@ def demo(engine: Engine, sessions: sessionmaker[Session], tmp_path: Path) -> Ite
         ):
             hub_key = (built.folder / "hub-api-key").read_text().strip()
             settings = load_settings(
-                **{
-                    **member_demo.settings_values(built.folder, SEED, HUB, 8001, outside),
-                    # The CyberTipline's reporting person (the demo member names none yet).
-                    "cybertipline_reporter_first_name": "Demo",
-                    "cybertipline_reporter_last_name": "Reviewer",
-                    "cybertipline_reporter_email": "safety@nl-photoshare.example.test",
-                }
+                **member_demo.settings_values(built.folder, SEED, HUB, 8001, outside)
             )
             member_engine = create_db_engine(settings.effective_database_url)
             member_sessions = make_session_factory(member_engine)

@@ -371,6 +371,10 @@ def settings_values(
         "cybertipline_url": world.cybertipline.base_url,
         "cybertipline_username": CYBERTIPLINE_USERNAME,
         "cybertipline_password": cybertipline_password(seed),
+        # The person NCMEC and the police may reach about a report (a synthetic one).
+        "cybertipline_reporter_first_name": "Demo",
+        "cybertipline_reporter_last_name": "Reviewer",
+        "cybertipline_reporter_email": "safety@nl-photoshare.example.test",
         "dsa_url": world.dsa.url,
         "dsa_token_file": folder / "dsa-token",
     }
