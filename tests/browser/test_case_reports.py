@@ -10,8 +10,8 @@ platform's media root."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,16 +105,11 @@ def _click(page: Any, button: Any) -> None:
     seconds: its stand-in's retries), not for the first navigation event."""
     from playwright.sync_api import Error as PlaywrightError
 
-    page.evaluate("window.__before = true")
+    old = page.locator("main").element_handle()
     button.click()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if not page.evaluate("window.__before === true"):
-                break
-        except PlaywrightError:  # the new document is on its way
-            pass
-        page.wait_for_timeout(100)
+    # The page the server answers has replaced this one: its main is gone (or detached).
+    with contextlib.suppress(PlaywrightError):
+        old.wait_for_element_state("hidden", timeout=60_000)
     page.wait_for_load_state()
 
 
