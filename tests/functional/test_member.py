@@ -43,7 +43,7 @@ from alliance.web.app import api_routes, route_guard
 from tests import factories
 from tests.factories import flip_bits, pdq_hex
 from tests.functional.conftest import SECRET, World
-from tests.support.member import HUB, SYNCED
+from tests.support.member import HUB, SYNCED, synced_bank
 from tests.support.member import bridge as _bridge
 
 
@@ -111,24 +111,7 @@ def member(
     """The hub (``client``) holds a bank for industry; the member (the world's industry
     organisation) serves member mode on the same test database, its synced copy in
     ``tmp_path``."""
-    analyst = {"Authorization": f"Bearer {world.keys[Role.analyst]}"}
-    created = client.post(
-        "/api/v1/banks",
-        headers=analyst,
-        json={"name": SYNCED, "scope": "baseline", "subscriber_kinds": ["industry"]},
-    )
-    assert created.status_code == 201, created.text
-    added = client.post(
-        f"/api/v1/banks/{SYNCED}/entries",
-        headers=analyst,
-        json={
-            "entries": [
-                {"signal_type": "pdq", "signal": pdq_hex(s), "classification": {"iwf": "A"}}
-                for s in (1, 2)
-            ]
-        },
-    )
-    assert added.status_code == 200, added.text
+    synced_ids = synced_bank(client, world.keys[Role.analyst])
     with sessions.begin() as session:
         industry = world.orgs[OrgKind.industry]
         session.add(industry)
@@ -167,7 +150,7 @@ def member(
             deployment,
             {"Authorization": f"Bearer {world.keys[Role.reviewer]}"},
             {"Authorization": f"Bearer {admin_key}"},
-            [e["id"] for e in added.json()["entries"]],
+            synced_ids,
         )
 
 

@@ -58,18 +58,9 @@ class MemberServer:
     synced_ids: list[int]
 
 
-@contextmanager
-def member_server(
-    hub: TestClient,
-    sessions: sessionmaker[Session],
-    folder: Path,
-    *,
-    analyst_key: str,
-    member_key: str,
-    secret: str,
-) -> Iterator[MemberServer]:
-    """The member app of the organisation whose key at the hub is ``member_key`` (an
-    industry key), with ``SYNCED`` (made at the hub by ``analyst_key``) synced once."""
+def synced_bank(hub: TestClient, analyst_key: str) -> list[int]:
+    """``SYNCED`` made at the hub for industry by ``analyst_key``, with pdq_hex(1) and
+    pdq_hex(2): their entry ids."""
     analyst = {"Authorization": f"Bearer {analyst_key}"}
     created = hub.post(
         "/api/v1/banks",
@@ -88,6 +79,22 @@ def member_server(
         },
     )
     assert added.status_code == 200, added.text
+    return [e["id"] for e in added.json()["entries"]]
+
+
+@contextmanager
+def member_server(
+    hub: TestClient,
+    sessions: sessionmaker[Session],
+    folder: Path,
+    *,
+    analyst_key: str,
+    member_key: str,
+    secret: str,
+) -> Iterator[MemberServer]:
+    """The member app of the organisation whose key at the hub is ``member_key`` (an
+    industry key), with ``SYNCED`` (made at the hub by ``analyst_key``) synced once."""
+    synced_ids = synced_bank(hub, analyst_key)
     (folder / "hub-key").write_text(member_key)
     (folder / "hub.pem").write_text(hub.app.state.alliance.signer.public_pem())  # type: ignore[attr-defined]
     settings = load_settings(
@@ -110,6 +117,6 @@ def member_server(
         settings, engine=sessions.kw["bind"].engine, sessions=sessions, member=deployment
     )
     try:
-        yield MemberServer(app, deployment, [e["id"] for e in added.json()["entries"]])
+        yield MemberServer(app, deployment, synced_ids)
     finally:
         deployment.stop()
