@@ -68,6 +68,32 @@ def vpdq_index(session: Session, bank: Bank) -> VpdqIndex:
 Found = list[tuple[BankEntry, int, str, str]]
 
 
+#: A query's closest pair with each entry it met: entry id → (distance, the entry's
+#: variant, the query's form).
+Closest = dict[int, tuple[int, str, str]]
+
+
+def closest_in(
+    index: indexes.BankIndex, bank: Bank, queries: Sequence[tuple[str, Mapping[str, str]]]
+) -> list[Closest]:
+    """What each PDQ query (a normalised value and its forms) meets in ``bank``'s index,
+    by one vectorised search for all their hashes: per entry, the closest pair."""
+    asked = [
+        (number, form, hashed)
+        for number, (value, forms) in enumerate(queries)
+        for form, hashed in {"original": value, **forms}.items()
+    ]
+    closest: list[Closest] = [{} for _ in queries]
+    hits = index.search_many([hashed for *_, hashed in asked], bank.pdq_threshold)
+    for (number, form, _), matches in zip(asked, hits, strict=True):
+        best = closest[number]
+        for hit in matches:
+            key = int(hit.id)
+            if key not in best or hit.distance < best[key][0]:
+                best[key] = (hit.distance, hit.variant, form)
+    return closest
+
+
 def find_many(
     session: Session,
     bank: Bank,
@@ -89,20 +115,7 @@ def find_many(
         ).scalars():
             same.setdefault(entry.signal_value, []).append(entry)
         return [[(e, 0, "original", "original") for e in same.get(v, [])] for v, _ in queries]
-    index = indexes.bank_index(session, bank)
-    asked = [
-        (number, form, hashed)
-        for number, (value, forms) in enumerate(queries)
-        for form, hashed in {"original": value, **forms}.items()
-    ]
-    closest: list[dict[int, tuple[int, str, str]]] = [{} for _ in queries]
-    hits = index.search_many([hashed for *_, hashed in asked], bank.pdq_threshold)
-    for (number, form, _), matches in zip(asked, hits, strict=True):
-        best = closest[number]
-        for hit in matches:
-            key = int(hit.id)
-            if key not in best or hit.distance < best[key][0]:
-                best[key] = (hit.distance, hit.variant, form)
+    closest = closest_in(indexes.bank_index(session, bank), bank, queries)
     met = {key for best in closest for key in best}
     if not met:
         return [[] for _ in queries]

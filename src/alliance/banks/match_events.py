@@ -218,6 +218,19 @@ class MatchEventWriter:
             taken, self._ids = self._ids[:count], self._ids[count:]
             return taken
 
+    def record_now(self, matches: Sequence[NewMatch]) -> list[int] | None:
+        """Queue ``matches``' events at once, with ids from this process's block, for an
+        answer made without a transaction (alliance.web.match_lane); None, and nothing
+        queued, when the block has too few ids left (reserving more needs the database)."""
+        self.check_room()
+        with self._ids_lock:
+            if len(self._ids) < len(matches):
+                return None
+            ids, self._ids = self._ids[: len(matches)], self._ids[len(matches) :]
+        now = utcnow()
+        self.submit([_row(match, now, id_) for match, id_ in zip(matches, ids, strict=True)])
+        return ids
+
     def check_room(self) -> None:
         """Refuse a match that would be queued behind too many unwritten events."""
         if self.queued >= self._max_queued:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.audit.models import AuditEvent
 from alliance.banks import formats, lookup, match_events
+from alliance.banks.entry_cards import EntryCard, EntryCards
 from alliance.banks.indexes import BankIndex
 from alliance.banks.models import (
     Bank,
@@ -51,6 +52,7 @@ from alliance.banks.schemas import (
     SignalResult,
 )
 from alliance.cooperation import services as cooperation
+from alliance.cooperation.models import TargetKind
 from alliance.cooperation.services import Touched
 from alliance.db.base import utcnow
 from alliance.db.bulk import among, batches
@@ -568,24 +570,107 @@ def match(
     actor: Principal,
     request: MatchRequest,
     every_bank: Sequence[Bank] | None = None,
+    cards: EntryCards | None = None,
+    watched: Set[str] | None = None,
 ) -> MatchResponse:
     """Match signals against every bank the actor may see (or the named ones).
 
     Each match is recorded as a match event (who, which entry, distance, when): in the
     web server, written after the answer (:mod:`alliance.banks.match_events`).
     ``every_bank``: the banks' rows as the caller read them lately (default: read now).
+    ``cards``: where to keep the cards of the PDQ entries met, for
+    :func:`answer_from_memory`. ``watched``: every hash a deconfliction target names, as
+    the caller read it lately (default: the targets are looked up for the hashes met).
     """
     authorize(actor, Permission.MATCH_QUERY)
     targets, suppression = _banks_to_search(request, visible_banks(session, actor, every_bank))
     asked = _asked(request)
     # Each bank is searched once for all the request's signals of a type (a PDQ batch is
     # one vectorised search), then each signal's matches are read off.
-    found: dict[tuple[int, int], lookup.Found] = {}
+    found: dict[tuple[int, int], _Found] = {}
     for kind in dict.fromkeys(query.signal_type for query in request.signals):
         numbers = [n for n, query in enumerate(request.signals) if query.signal_type == kind]
         for bank in dict.fromkeys([*suppression, *targets]):
             hits = lookup.find_many(session, bank, kind, [asked[n] for n in numbers])
-            found.update(((bank.id, n), each) for n, each in zip(numbers, hits, strict=True))
+            for n, each in zip(numbers, hits, strict=True):
+                found[(bank.id, n)] = [(EntryCard.of(e), d, v, f) for e, d, v, f in each]
+            if cards is not None and kind == "pdq":
+                cards.keep(bank, {c.id: c for n in numbers for c, *_ in found[(bank.id, n)]})
+    results, matches, touched = _answer(actor, request, asked, targets, suppression, found)
+    if _alerts(touched, watched):
+        assert touched is not None
+        cooperation.touch(session, actor, touched, "match")
+    return _numbered(results, match_events.record(session, matches))
+
+
+def _alerts(touched: Touched | None, watched: Set[str] | None) -> bool:
+    """Whether what a match touched may alert an agency (None: not known to be unwatched)."""
+    if touched is None:
+        return False
+    return watched is None or not watched.isdisjoint(touched.values(TargetKind.hash))
+
+
+def answer_from_memory(
+    actor: Principal,
+    request: MatchRequest,
+    every_bank: Sequence[Bank],
+    index_of: Callable[[Bank], BankIndex | None],
+    *,
+    cards: EntryCards,
+    watched: Set[str] | None,
+    record: Callable[[list[match_events.NewMatch]], list[int] | None],
+) -> MatchResponse | None:
+    """:func:`match`'s answer to a request of PDQ signals, found with what the caller
+    holds in memory and nothing else: no session, no thread. ``index_of``: a bank's index
+    if loaded and current, else None; ``cards``: the entries' cards (their bank's
+    sequence unchanged); ``watched``: every hash a deconfliction target names (None: not
+    at hand); ``record``: queues the matches' events and gives their ids (None: no ids at
+    hand). None when the answer needs the database: another signal type, an index or a
+    card not at hand, a hash an agency watches (whose alert :func:`match` writes).
+    Errors are raised as :func:`match` raises them.
+
+    Most queries of a platform's uploads are misses and most hits meet entries met
+    lately: the web server answers them on its event loop this way
+    (alliance.web.match_lane) and everything else through :func:`match`.
+    """
+    authorize(actor, Permission.MATCH_QUERY)
+    authorize(actor, Permission.BANK_READ)
+    if any(query.signal_type != "pdq" for query in request.signals):
+        return None
+    targets, suppression = _banks_to_search(request, [b for b in every_bank if can_see(actor, b)])
+    asked = _asked(request)
+    found: dict[tuple[int, int], _Found] = {}
+    for bank in dict.fromkeys([*suppression, *targets]):
+        index = index_of(bank)
+        if index is None:
+            return None
+        closest = lookup.closest_in(index, bank, asked)
+        met = cards.get(bank, {key for best in closest for key in best})
+        if met is None:
+            return None
+        for n, best in enumerate(closest):
+            found[(bank.id, n)] = [(met[key], *best[key]) for key in best]
+    results, matches, touched = _answer(actor, request, asked, targets, suppression, found)
+    if _alerts(touched, watched):
+        return None  # match writes the alert
+    ids = record(matches) if matches else []
+    return None if ids is None else _numbered(results, ids)
+
+
+#: A signal's matches in one bank: (entry's card, distance, its variant, the query's form).
+_Found = list[tuple[EntryCard, int, str, str]]
+
+
+def _answer(
+    actor: Principal,
+    request: MatchRequest,
+    asked: list[tuple[str, dict[str, str]]],
+    targets: list[Bank],
+    suppression: list[Bank],
+    found: Mapping[tuple[int, int], _Found],
+) -> tuple[list[SignalResult], list[match_events.NewMatch], Touched | None]:
+    """Each signal's result from what each bank gave it, the matches to record (in the
+    order of the results') and what the matches touched (None: nothing)."""
     matches: list[match_events.NewMatch] = []
     results = [
         _match_one(actor, query, asked[n][0], targets, suppression, found, matches, number=n)
@@ -609,50 +694,19 @@ def match(
         for m in result.matches
         if m.distance > 0
     } - matched
-    if matched or near:
-        cooperation.touch(session, actor, Touched(hashes=matched, near_hashes=near), "match")
-    # The events are recorded in the order the matches were found; each result's matches
-    # are then sorted.
-    ids = iter(match_events.record(session, matches))
+    touched = Touched(hashes=matched, near_hashes=near) if matched or near else None
+    return results, matches, touched
+
+
+def _numbered(results: list[SignalResult], ids: Sequence[int]) -> MatchResponse:
+    """The answer, each match with its event's id (``ids`` in the order the matches were
+    found), each result's matches then sorted."""
+    numbers = iter(ids)
     for result in results:
         for m in result.matches:
-            m.match_id = next(ids)
+            m.match_id = next(numbers)
         result.matches.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
     return MatchResponse(results=results)
-
-
-def answer_if_nothing_matches(
-    actor: Principal,
-    request: MatchRequest,
-    every_bank: Sequence[Bank],
-    index_of: Callable[[Bank], BankIndex | None],
-) -> MatchResponse | None:
-    """:func:`match`'s answer to a request of PDQ signals that match nothing, found with
-    the banks' rows and indexes at hand (``index_of``: a bank's index if loaded and
-    current, else None) and nothing else: no session, no thread. None when the answer
-    needs the database: a hit (its entry is read, its event recorded), another signal
-    type, an index not at hand. Errors are raised as :func:`match` raises them.
-
-    Most queries of a platform's uploads are misses: the web server answers them on its
-    event loop this way (alliance.web.match_lane) and everything else through :func:`match`.
-    """
-    authorize(actor, Permission.MATCH_QUERY)
-    authorize(actor, Permission.BANK_READ)
-    if any(query.signal_type != "pdq" for query in request.signals):
-        return None
-    targets, suppression = _banks_to_search(request, [b for b in every_bank if can_see(actor, b)])
-    asked = _asked(request)
-    hashes = [hashed for value, forms in asked for hashed in (value, *forms.values())]
-    for bank in dict.fromkeys([*suppression, *targets]):
-        index = index_of(bank)
-        if index is None or any(index.search_many(hashes, bank.pdq_threshold)):
-            return None
-    return MatchResponse(
-        results=[
-            SignalResult(signal_type=query.signal_type, signal=value, matches=[])
-            for query, (value, _) in zip(request.signals, asked, strict=True)
-        ]
-    )
 
 
 def _banks_to_search(request: MatchRequest, visible: list[Bank]) -> tuple[list[Bank], list[Bank]]:
@@ -697,7 +751,7 @@ def _match_one(
     value: str,
     banks: list[Bank],
     suppression: list[Bank],
-    found: Mapping[tuple[int, int], lookup.Found],
+    found: Mapping[tuple[int, int], _Found],
     matches: list[match_events.NewMatch],
     *,
     number: int,
@@ -732,13 +786,18 @@ def _match_one(
                     distance=distance,
                     variant=variant,
                     query_form=form,
-                    classification=classification_of(entry),
+                    classification=Classification(
+                        baseline=entry.baseline,
+                        iwf=entry.iwf_category,
+                        ncmec=entry.ncmec_category,
+                        vics=entry.vics_category,
+                    ),
                     votes=entry.votes,
                     verified=entry.votes >= VERIFIED_AT,
                     confirmed=entry.confirmed,
                     disputed=entry.disputed,
                     flagged=entry.flagged,
-                    contributor=entry.contributor.slug,
+                    contributor=entry.contributor_slug,
                     note=entry.note,
                     added_at=entry.added_at,
                 )

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from alliance.accounts.models import Organisation
@@ -60,6 +60,17 @@ class WatchedTarget(Base):
     @property
     def owner_organisation_id(self) -> int:
         return self.organisation_id
+
+
+class WatchSequence(Base):
+    """One row: a number that every change of which hashes are watched moves on (a hash
+    target registered, any target ended), so that a server can hold the watched hashes
+    in memory and know, by reading one row, when to read them again."""
+
+    __tablename__ = "deconfliction_watch_sequence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class DeconflictionAlert(Base):

@@ -29,7 +29,12 @@ from alliance.accounts.permissions import Permission, Reach
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.audit.services import AuditActor, AuditEntry, record_many
-from alliance.cooperation.models import DeconflictionAlert, TargetKind, WatchedTarget
+from alliance.cooperation.models import (
+    DeconflictionAlert,
+    TargetKind,
+    WatchedTarget,
+    WatchSequence,
+)
 from alliance.cooperation.schemas import AlertMatch, AlertOut
 from alliance.db.base import utcnow
 from alliance.db.bulk import among, batches
@@ -190,6 +195,8 @@ def register(
     )
     session.add(target)
     session.flush()
+    if kind is TargetKind.hash:
+        _watch_changed(session)
     return target
 
 
@@ -235,7 +242,53 @@ def end(
     result = session.execute(
         query.values(ended_at=utcnow()).execution_options(synchronize_session="fetch")
     )
-    return int(getattr(result, "rowcount", 0))
+    ended = int(getattr(result, "rowcount", 0))
+    if ended:
+        _watch_changed(session)
+    return ended
+
+
+# --- the watched hashes, for a server to hold -------------------------------------------
+
+_WATCH_BUMPED = "alliance_watch_sequence_bumped"  # session info: the transaction that did
+
+
+def _watch_changed(session: Session) -> None:
+    """Move the watched hashes' sequence on, once a transaction (the row's lock then
+    orders the transactions that change what is watched)."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None or session.info.get(_WATCH_BUMPED) is transaction:
+        return
+    moved = session.execute(
+        update(WatchSequence)
+        .where(WatchSequence.id == 1)
+        .values(sequence=WatchSequence.sequence + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(moved, "rowcount", 0):  # a schema made without the migrations' row
+        session.add(WatchSequence(id=1, sequence=1))
+        session.flush()
+    session.info[_WATCH_BUMPED] = transaction
+
+
+def watch_sequence(session: Session) -> int:
+    """The watched hashes' sequence number: it moves on when they may have changed."""
+    value = session.execute(
+        select(WatchSequence.sequence).where(WatchSequence.id == 1)
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+def watched_hashes(session: Session) -> frozenset[str]:
+    """Every hash (``"pdq:<hex>"``, ...) a target not ended names, whatever its owner or
+    expiry: a match on any other hash alerts no one. Read :func:`watch_sequence` first:
+    a change committed in between is then seen again at the next sequence."""
+    values = session.execute(
+        select(WatchedTarget.value)
+        .where(WatchedTarget.kind == TargetKind.hash, WatchedTarget.ended_at.is_(None))
+        .distinct()
+    ).scalars()
+    return frozenset(values)
 
 
 def active_targets(

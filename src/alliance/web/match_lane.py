@@ -7,13 +7,18 @@ fraction of a millisecond (docs/scale.md). With the caller's key accepted within
 second (:mod:`alliance.web.recent_keys`) and the banks' rows read within the last half
 second (:mod:`alliance.web.recent_banks`), this middleware runs it itself:
 
-- a request that matches nothing, against indexes already mapped and current, is answered
-  on the event loop (:func:`alliance.banks.services.answer_if_nothing_matches`): no
-  session, no thread; at most :data:`INLINE_HASHES` hashes, so that a large batch never
-  holds the loop;
-- any other (a hit, whose entries are read and event recorded; a large batch; an index to
-  open or catch up) runs :func:`alliance.banks.services.match` in one worker thread, in a
-  transaction committed as the route commits it.
+- a request answered from memory is answered on the event loop
+  (:func:`alliance.banks.services.answer_from_memory`): no session, no thread. That is a
+  miss against indexes already mapped and current, and a hit whose entries' cards are at
+  hand (:mod:`alliance.banks.entry_cards`), on hashes no agency watches
+  (:mod:`alliance.web.recent_watches`), with ids for its events in the process's block
+  (their rows are queued at once, written after the answer as the route's are); at most
+  :data:`INLINE_HASHES` hashes, so that a large batch never holds the loop;
+- any other (a hit on entries not met lately or on a watched hash, whose alert is
+  written; a large batch; an index to open or catch up) runs
+  :func:`alliance.banks.services.match` in one worker thread, in a transaction committed
+  as the route commits it; it keeps the cards of the entries it read and reads the
+  watched hashes if due.
 
 The answers are the route's. Everything else goes to the route untouched, its body
 replayed: a key or the banks' rows due a read, a key whose use is due to be noted, a
@@ -40,7 +45,7 @@ from alliance.errors import AllianceError
 from alliance.web.capacity import replaying
 from alliance.web.state import AppState
 
-_Prepared = tuple[Principal, MatchRequest, list[Bank]]
+_Prepared = tuple[Principal, MatchRequest, list[Bank], frozenset[str] | None]
 
 PATH = "/api/v1/match"
 #: Hashes (signals and their forms) searched on the loop at most; more go to a thread.
@@ -73,9 +78,9 @@ class MatchLane:
         answer = None
         if prepared is not None:
             try:
-                answer = self._miss(*prepared)
+                answer = self._from_memory(*prepared)
                 if answer is None:
-                    answer = await anyio.to_thread.run_sync(self._match, *prepared)
+                    answer = await anyio.to_thread.run_sync(self._match, *prepared[:3])
             except (AllianceError, SQLAlchemyError):
                 # Refused, or failed and rolled back: the route runs it again and answers
                 # its error as it answers every error (a refusal audited).
@@ -115,24 +120,38 @@ class MatchLane:
             request = MatchRequest.model_validate_json(body)
         except ValueError:
             return None
-        return principal, request, every_bank
+        return principal, request, every_bank, self.state.recent_watches.fresh()
 
-    def _miss(
-        self, principal: Principal, request: MatchRequest, every_bank: list[Bank]
+    def _from_memory(
+        self,
+        principal: Principal,
+        request: MatchRequest,
+        every_bank: list[Bank],
+        watched: frozenset[str] | None,
     ) -> bytes | None:
-        """The answer if nothing matches, found on the loop; None: run :meth:`_match`."""
+        """The answer found on the loop; None: run :meth:`_match`."""
         if sum(1 + len(query.forms or {}) for query in request.signals) > INLINE_HASHES:
             return None
-        engine = self.state.engine
-        response = banks.answer_if_nothing_matches(
-            principal, request, every_bank, lambda bank: indexes.loaded_index(engine, bank)
+        state = self.state
+        response = banks.answer_from_memory(
+            principal,
+            request,
+            every_bank,
+            lambda bank: indexes.loaded_index(state.engine, bank),
+            cards=state.entry_cards,
+            watched=watched,
+            record=state.match_events.record_now,
         )
         return None if response is None else response.model_dump_json().encode()
 
     def _match(self, principal: Principal, request: MatchRequest, every_bank: list[Bank]) -> bytes:
         """The route's work, on a worker thread: the match in a transaction, committed."""
-        with self.state.sessions() as session:
-            response = banks.match(session, principal, request, every_bank)
+        state = self.state
+        with state.sessions() as session:
+            watched = state.recent_watches.all(session)
+            response = banks.match(
+                session, principal, request, every_bank, state.entry_cards, watched
+            )
             session.commit()
         return response.model_dump_json().encode()
 

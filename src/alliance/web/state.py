@@ -13,14 +13,19 @@ from starlette.templating import Jinja2Templates
 
 from alliance.accounts.models import ApiKey, Organisation
 from alliance.accounts.services import USE_NOTED_EVERY, LoginLimits
+from alliance.banks.entry_cards import EntryCards
 from alliance.banks.match_events import MatchEventWriter
 from alliance.banks.models import Bank
 from alliance.banks.signing import Signer
+from alliance.cooperation.models import WatchedTarget
 from alliance.member.deployment import MemberDeployment
 from alliance.settings import Settings
 from alliance.web.bookkeeping import RefusalAudit, Throttle
 from alliance.web.recent_banks import RecentBanks
 from alliance.web.recent_keys import RecentKeys
+from alliance.web.recent_watches import RecentWatches
+
+_WATCH_REGISTERED = "alliance_watch_registered"  # session info: a target was flushed
 
 
 def _no_demo_urls() -> list[str]:
@@ -50,6 +55,11 @@ class AppState:
     recent_keys: RecentKeys = field(default_factory=RecentKeys)
     #: Every bank's row as read within the last half second (alliance.web.recent_banks).
     recent_banks: RecentBanks = field(default_factory=RecentBanks)
+    #: Every hash a deconfliction target watches, checked within the last half second
+    #: (alliance.web.recent_watches).
+    recent_watches: RecentWatches = field(default_factory=RecentWatches)
+    #: What match answers say of the entries met lately (alliance.banks.entry_cards).
+    entry_cards: EntryCards = field(default_factory=EntryCards)
     #: This process's match events, written in batches off the request path; its thread
     #: runs during the app's lifespan (alliance.banks.match_events).
     match_events: MatchEventWriter = field(init=False)
@@ -70,8 +80,20 @@ class AppState:
             # A bank changed here (its entries, its subscribers) is read again at once.
             if any(isinstance(o, Bank | Organisation) for o in (*changed, *session.new)):
                 self.recent_banks.clear()
+            if any(isinstance(o, Organisation) for o in changed):
+                self.entry_cards.clear()  # a contributor renamed
+            if any(isinstance(o, WatchedTarget) for o in session.new):
+                session.info[_WATCH_REGISTERED] = True
+
+        def committed(session: Session) -> None:
+            # A hash target registered here is watched from its commit on. (Targets
+            # ended, by bulk updates, are seen within the half second: until then they
+            # only cost their hash's matches the slower lane.)
+            if session.info.pop(_WATCH_REGISTERED, False):
+                self.recent_watches.clear()
 
         event.listen(self.sessions, "after_flush", flushed)
+        event.listen(self.sessions, "after_commit", committed)
 
     @property
     def login_limits(self) -> LoginLimits:

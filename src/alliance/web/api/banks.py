@@ -265,8 +265,10 @@ def match(
     principal: Principal = requires(Permission.MATCH_QUERY),
 ) -> MatchResponse:
     """Match one or many signals against your banks; full context for every match."""
-    every_bank = app_state(request).recent_banks.all(session)
-    return banks.match(session, principal, data, every_bank)
+    state = app_state(request)
+    every_bank = state.recent_banks.all(session)
+    watched = state.recent_watches.all(session)
+    return banks.match(session, principal, data, every_bank, state.entry_cards, watched)
 
 
 @router.post(
