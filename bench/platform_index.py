@@ -93,7 +93,7 @@ def bank_on_postgres(count: int, seed: int = 19) -> Iterator[BankWorld]:
                 for begin in range(0, count, _COPY_ROWS):
                     n = min(_COPY_ROWS, count - begin)
                     values = _hex(_digests(rng, n))
-                    stored += [v.decode() for v in values[:: max(1, n // 100)][:100]]
+                    stored += [v.decode() for v in values[:: max(1, n // 500)][:500]]
                     copy.write(
                         _binary_tuples(
                             [
