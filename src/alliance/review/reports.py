@@ -350,15 +350,20 @@ def running(
     run_id: str,
 ) -> Iterator[None]:
     """The body of the run ``run_id`` (from :func:`begin`): ends the run however the body
-    ends. An error that left the report stopped (the client kept where, before raising)
-    becomes :class:`ReportStopped`: the outside service failed, not the caller's input."""
+    ends. An error after which the case keeps the report stopped, kept during this run (the
+    client saves where it stopped before raising), becomes :class:`ReportStopped`: the
+    outside service failed or refused a step. An error before anything was kept (a
+    progress that is not this report's, say) is raised as it is."""
+    with reading(sessions) as session:
+        since = get_case(session, principal, reference).updated_at
     try:
         yield
     except AllianceError as exc:
         with sessions.begin() as session:
             end(session, principal, reference, kind, run_id)
-            state = state_of(get_case(session, principal, reference), kind)
-        if state.stage is Stage.stopped:
+            case = get_case(session, principal, reference)
+            state, kept_now = state_of(case, kind), case.updated_at != since
+        if state.stage is Stage.stopped and kept_now:
             raise ReportStopped(reference, state, exc) from exc
         raise
     except BaseException:
