@@ -363,6 +363,15 @@ class Settings(BaseSettings):
         description="File holding the platform's Transparency Database API token (Bearer), "
         "for `alliance dsa submit` when --token-file is not given.",
     )
+    dsa_complaint: str = Field(
+        "",
+        max_length=1000,
+        description="How a user contests a removal with you (DSA Art. 20, your internal "
+        "complaint-handling system): a page or an address, e.g. "
+        "'https://photos.example.test/appeals, quoting the reference'. Written into the "
+        "statement of reasons the uploader reads (Art. 17(3)(f)); required to send a review "
+        "case's statement of reasons (`alliance review dsa`, the case page, the API).",
+    )
 
     # Member mode (`alliance serve --member`): a platform's own deployment, syncing the
     # banks it subscribes to from the alliance's hub (docs/platforms.md, "Member mode").

@@ -90,6 +90,7 @@ def reports_server(databases: Any, tmp_path: Path) -> Iterator[Server]:
             "ALLIANCE_CYBERTIPLINE_REPORTER_EMAIL": "safety@example.test",
             "ALLIANCE_DSA_URL": tdb.url,
             "ALLIANCE_DSA_TOKEN_FILE": str(token),
+            "ALLIANCE_DSA_COMPLAINT": "https://photos.example.test/appeals",
         }
         with live_serve(env, tmp_path / "serve.log", start_seconds=30) as base:
             yield Server(base, url, reference, ncmec, tdb)

@@ -1176,6 +1176,7 @@ def demo_server(
         "ALLIANCE_CYBERTIPLINE_REPORTER_EMAIL": "every-form@example.test",
         "ALLIANCE_DSA_URL": tdb.url,
         "ALLIANCE_DSA_TOKEN_FILE": str(tmp / "dsa-token"),
+        "ALLIANCE_DSA_COMPLAINT": "https://photos.example.test/appeals",
     }
     DEMO["data"] = tmp / "var"
     DEMO["anchors"] = tmp / "anchors.jsonl"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.accounts.permissions import OrgKind, Role
 from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
-from alliance.demo.cybertipline import StandInCyberTipline
-from alliance.demo.dsa_database import StandInTransparencyDatabase
 from alliance.industry import inbox, outcomes
 from alliance.industry.models import IndustryReport
 from alliance.industry.schemas import OutcomeIn
 from alliance.member import destinations
-from alliance.review import cases, decisions
-from alliance.review.models import Case, CaseStatus, DecisionKind
-from alliance.review.schemas import CaseMatch, ContentRef, DecisionIn
-from alliance.settings import Settings, load_settings
+from alliance.review.models import Case, CaseStatus
 from alliance.web import create_app
-from tests import factories
 from tests.functional.conftest import SECRET, csrf_from_page, log_in
-from tests.unit.review.conftest import picture
+from tests.support.case_reports import COMPLAINT, Place, place_of, stand_ins
 
-TOKEN = "page-dsa-token-not-a-secret"
 GOOD = {
     "account": "user-1234",
     "ip": "203.0.113.5@2026-12-07T10:41:09Z@upload\n192.0.2.7@2026-12-06T08:00:00+01:00@login",
@@ -43,77 +34,13 @@ GOOD = {
 }
 
 
-@dataclass
-class Place:
-    ncmec: StandInCyberTipline
-    tdb: StandInTransparencyDatabase
-    settings: Settings
-    case: str
-    investigator: object
-    undecided: str
-
-
-@pytest.fixture
-def stand_ins() -> Iterator[tuple[StandInCyberTipline, StandInTransparencyDatabase]]:
-    with StandInCyberTipline() as ncmec, StandInTransparencyDatabase(TOKEN) as tdb:
-        yield ncmec, tdb
-
-
 @pytest.fixture
 def place(
-    sessions: sessionmaker[Session],
-    tmp_path: Path,
-    stand_ins: tuple[StandInCyberTipline, StandInTransparencyDatabase],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Place:
-    ncmec, tdb = stand_ins
-    media = tmp_path / "media"
-    picture(media / "uploads" / "u1.png", seed=3)
-    token = tmp_path / "dsa-token"
-    token.write_text(TOKEN)
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Place]:
     monkeypatch.setattr(destinations, "BACKOFF_SECONDS", 0.0)
-    settings = load_settings(
-        data_dir=tmp_path,
-        secret_key=SECRET,
-        review_media_root=media,
-        cybertipline_url=ncmec.base_url,
-        cybertipline_username=ncmec.username,
-        cybertipline_password=ncmec.password,
-        cybertipline_timeout_seconds=5,
-        cybertipline_reporter_first_name="Ada",
-        cybertipline_reporter_last_name="Reviewer",
-        cybertipline_reporter_email="safety@example.test",
-        dsa_url=tdb.url,
-        dsa_token_file=token,
-    )
-    with sessions.begin() as session:
-        org = factories.organisation(session, OrgKind.industry, "US", slug="photos-platform")
-        other = factories.organisation(session, OrgKind.industry, "GB", slug="other-platform")
-        reviewer = factories.user(session, org, Role.reviewer, username="rev-1")
-        factories.user(session, org, Role.viewer, username="viewer-1")
-        factories.user(session, other, Role.reviewer, username="rev-other")
-        lea = factories.organisation(session, OrgKind.law_enforcement, "NL", slug="nl-police")
-        investigator = factories.principal(
-            factories.user(session, lea, Role.investigator, username="nl-inv")
-        )
-        principal = factories.principal(reviewer)
-        case = cases.open_case(
-            session,
-            principal,
-            ContentRef(content_id="upload-1", media_path="uploads/u1.png"),
-            [CaseMatch(bank="baseline-nl", entry_id=12, category="A1", distance=6)],
-            settings=settings,
-        )
-        yes = DecisionIn(decision=DecisionKind.confirm, reason="seen")
-        decisions.decide(session, principal, case.reference, yes, settings=settings)
-        undecided = cases.open_case(
-            session,
-            principal,
-            ContentRef(content_id="upload-2", media_path="uploads/u1.png"),
-            [CaseMatch(bank="baseline-nl", entry_id=13, category="A1", distance=6)],
-            settings=settings,
-        )
-        return Place(ncmec, tdb, settings, case.reference, investigator, undecided.reference)
+    with stand_ins() as (ncmec, tdb):
+        yield place_of(sessions, tmp_path, ncmec, tdb, secret=SECRET)
 
 
 @pytest.fixture
@@ -172,9 +99,17 @@ def test_the_case_page_files_each_report_and_closes_the_case(
     # The police's form is filled with what the CyberTipline report gave of the uploader.
     police_form = page.text.split('data-testid="send-police"', 1)[1]
     assert 'value="user-1234"' in police_form and "203.0.113.5@" in police_form
+    assert 'data-testid="dsa-user-notice"' not in page.text  # no statement yet
     sent = client.post(f"{path}/dsa", data={"account_action": "suspended", "csrf_token": csrf})
     assert sent.status_code == 303
     assert list(place.tdb.stored) == [case]
+    # The statement of reasons the uploader reads, kept with the statement: shown, escaped.
+    page = client.get(path)
+    notice = page.text.split('data-testid="dsa-user-notice"', 1)[1].split("</details>", 1)[0]
+    assert "Statement of reasons from" in notice and f"Reference: {case}" in notice
+    assert "Your upload: upload-1" in notice and "Your account has also been suspended." in notice
+    assert "&lt;a href=&#34;https://photos.example.test/appeals&#34;&gt;" in notice
+    assert COMPLAINT not in page.text
     police = client.post(
         f"{path}/police",
         data={**GOOD, "note": "urgent", "child_at_risk": "yes", "csrf_token": csrf},
@@ -186,10 +121,10 @@ def test_the_case_page_files_each_report_and_closes_the_case(
     with sessions.begin() as session:
         hub_report = session.execute(select(IndustryReport)).scalar_one()
         assert hub_report.child_at_risk and hub_report.note == "urgent"
-        inbox.accept(session, place.investigator, hub_report.reference)  # type: ignore[arg-type]
+        inbox.accept(session, place.investigator, hub_report.reference)
         outcomes.record_outcome(
             session,
-            place.investigator,  # type: ignore[arg-type]
+            place.investigator,
             hub_report.reference,
             OutcomeIn(outcome="investigation_opened", note="on it"),
         )

@@ -126,6 +126,12 @@ def test_permission_matrix_member_mode(member_app: FastAPI, world: World) -> Non
         "/m/raw_lookup",
         "/api/v1/review/cases",
         "/api/v1/review/cases/{case}/reveal",
+        "/api/v1/review/cases/{case}/reports",
+        "/api/v1/review/cases/{case}/cybertipline",
+        "/api/v1/review/cases/{case}/cybertipline/withdraw",
+        "/api/v1/review/cases/{case}/dsa",
+        "/api/v1/review/cases/{case}/police",
+        "/api/v1/review/cases/{case}/close",
         "/api/v1/review/rules/{rule_id}",
     } <= paths
     assert not any(is_page for *_, is_page in calls)

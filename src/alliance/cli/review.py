@@ -197,7 +197,12 @@ def dsa_command(
     settings = settings.model_copy(update={k: v for k, v in changes.items() if v is not None})
     with Destinations(settings).dsa() as database:
         done = dsa.submit_case(
-            context.sessions(), context.operator(), case, database=database, account_action=action
+            context.sessions(),
+            context.operator(),
+            case,
+            database=database,
+            settings=settings,
+            account_action=action,
         )
     entry = done.entries[case]
     said = f"accepted as {entry.uuid}" if entry.uuid else "already in the database (not sent again)"
@@ -206,16 +211,24 @@ def dsa_command(
 
 @app.command("reports")
 def reports_command(case: CaseArgument) -> None:
-    """Where each report of a case stands: not started, stopped (where, why), done."""
+    """Where each report of a case stands: not started, stopped (where, why), done; and
+    the statement of reasons the uploader reads, once the DSA statement was written."""
     ensure_ready(context.engine())
     with context.sessions()() as session:
         found = cases.get_case(session, context.operator(), case)
         states = reports.states_of(found)
         status = found.status.value
+        notice = found.dsa_user_notice
     console.print(f"case {case}: {status}", highlight=False)
     for kind in ReportKind:
         state = states[kind]
-        console.print(f"  {kind.value}: {state.summary()}", highlight=False, soft_wrap=True)
+        console.print(
+            f"  {kind.value}: {state.summary()}", markup=False, highlight=False, soft_wrap=True
+        )
+    if notice:
+        # The platform's and the upload's own words: printed as they are, never as markup.
+        console.print("\nstatement of reasons for the uploader (DSA Art. 17):", highlight=False)
+        console.print(notice.rstrip("\n"), markup=False, highlight=False, soft_wrap=True)
     if any(s.stage is Stage.stopped for s in states.values()):
         raise typer.Exit(1)
 

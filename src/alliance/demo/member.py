@@ -377,6 +377,8 @@ def settings_values(
         "cybertipline_reporter_email": "safety@nl-photoshare.example.test",
         "dsa_url": world.dsa.url,
         "dsa_token_file": folder / "dsa-token",
+        # How an uploader contests a removal: the statement of reasons they read says it.
+        "dsa_complaint": "write to appeals@nl-photoshare.example.test, quoting the reference",
     }
 
 

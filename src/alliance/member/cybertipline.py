@@ -36,7 +36,7 @@ from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
 from alliance.countries.names import country_name
-from alliance.errors import ConfigurationError, Conflict, InvalidInput, NotFound
+from alliance.errors import Conflict, InvalidInput, NotConfigured, NotFound
 from alliance.industry.schemas import IpEventIn, UploaderIn
 from alliance.member import case_content
 from alliance.member.case_content import MediaPlace
@@ -74,14 +74,14 @@ def reporter_of(settings: Settings, organisation: str) -> Reporter:
     last = settings.cybertipline_reporter_last_name.strip()
     email = settings.cybertipline_reporter_email.strip()
     if not (first and last and email):
-        raise ConfigurationError(
+        raise NotConfigured(
             "set ALLIANCE_CYBERTIPLINE_REPORTER_FIRST_NAME, _LAST_NAME and _EMAIL: the "
             "person at your platform NCMEC and the police may reach about a report"
         )
     try:
         contact = validated(Contact, first_name=first, last_name=last, email=email)
     except InvalidInput as exc:
-        raise ConfigurationError(f"ALLIANCE_CYBERTIPLINE_REPORTER_*: {exc.message}") from None
+        raise NotConfigured(f"ALLIANCE_CYBERTIPLINE_REPORTER_*: {exc.message}") from None
     return Reporter(organisation=organisation[:255], reporting_person=contact)
 
 
@@ -235,8 +235,9 @@ def file_case(
     The first run builds the report from ``uploader`` and the rest, checks every document
     and that the file can be read, and only then opens a report at NCMEC. A run after a
     stop sends the report first built (what is given now is not used) from where it
-    stopped. Every step is kept on the case; a failure is raised after the case says where
-    and why it stopped."""
+    stopped. Every step is kept on the case; a failure at NCMEC is raised as
+    :class:`~alliance.review.reports.ReportStopped` after the case says where and why it
+    stopped."""
     with sessions.begin() as session:
         case = cases.get_case(session, principal, reference)
         authorize(principal, Permission.CASE_DECIDE, case)
@@ -282,13 +283,10 @@ def file_case(
             replace_request=not resuming,
         )
     keep = _keeper(sessions, principal, reference, on_step)
-    try:
+    with reports.running(sessions, principal, reference, ReportKind.cybertipline, run):
         return tipline.send(
             report, open_file=_opener(place, settings), save=keep, progress=progress
         )
-    finally:
-        with sessions.begin() as session:
-            reports.end(session, principal, reference, ReportKind.cybertipline, run)
 
 
 def withdraw(
@@ -318,7 +316,7 @@ def withdraw(
             progress=progress.model_dump(mode="json"),
         )
     keep = _keeper(sessions, principal, reference, None)
-    try:
+    with reports.running(sessions, principal, reference, ReportKind.cybertipline, run):
         try:
             return tipline.retract(progress, save=keep)
         except NotFound:
@@ -327,9 +325,6 @@ def withdraw(
             )
             keep(gone)
             return gone
-    finally:
-        with sessions.begin() as session:
-            reports.end(session, principal, reference, ReportKind.cybertipline, run)
 
 
 def _keeper(

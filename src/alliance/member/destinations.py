@@ -2,8 +2,8 @@
 DSA Transparency Database, and the police through the alliance's hub.
 
 Nothing has a default address: a report whose destination is not configured is refused
-with the settings to set (:class:`ConfigurationError`), and the case page says so instead
-of offering the button. The police's report goes to the hub of the member profile
+with the settings to set (:class:`NotConfigured`: 503 in the API), and the case page says
+so instead of offering the button. The police's report goes to the hub of the member profile
 (``ALLIANCE_MEMBER_HUB_URL`` with the key of ``ALLIANCE_MEMBER_API_KEY_FILE``); a platform
 that reviews on the hub itself (no member profile) files it with the hub's own services.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.policy import Principal
-from alliance.errors import ConfigurationError
+from alliance.errors import ConfigurationError, NotConfigured
 from alliance.industry import client as industry_client
 from alliance.member.police import HubInProcess, PoliceChannel
 from alliance.member.profile import MemberProfile
@@ -62,6 +62,11 @@ class Destinations:
         s = self.settings
         if not s.dsa_url or s.dsa_token_file is None:
             return "set ALLIANCE_DSA_URL and ALLIANCE_DSA_TOKEN_FILE (the database's sandbox first)"
+        if not s.dsa_complaint.strip():
+            return (
+                "set ALLIANCE_DSA_COMPLAINT (how a user contests a removal with you: the "
+                "statement of reasons they read says it)"
+            )
         return None
 
     @property
@@ -75,7 +80,7 @@ class Destinations:
         """The CyberTipline client, for the ``with`` block."""
         missing = self.cybertipline_missing()
         if missing:
-            raise ConfigurationError(f"the CyberTipline is not configured: {missing}")
+            raise NotConfigured(f"the CyberTipline is not configured: {missing}")
         s = self.settings
         http = make_http_client(
             s.cybertipline_url,
@@ -91,18 +96,22 @@ class Destinations:
         """The Transparency Database client, for the ``with`` block."""
         missing = self.dsa_missing()
         if missing:
-            raise ConfigurationError(f"the DSA Transparency Database is not configured: {missing}")
+            raise NotConfigured(f"the DSA Transparency Database is not configured: {missing}")
         path = self.settings.dsa_token_file
         assert path is not None  # dsa_missing
         try:
             token = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigurationError(
+            raise NotConfigured(
                 f"ALLIANCE_DSA_TOKEN_FILE: {path} cannot be read ({exc.strerror})"
             ) from None
-        with TransparencyDatabase(
-            self.settings.dsa_url, token, tries=TRIES, backoff=BACKOFF_SECONDS
-        ) as database:
+        try:
+            database = TransparencyDatabase(
+                self.settings.dsa_url, token, tries=TRIES, backoff=BACKOFF_SECONDS
+            )
+        except ConfigurationError as exc:  # an empty token, a URL that is not http(s)
+            raise NotConfigured(f"the DSA Transparency Database: {exc.message}") from None
+        with database:
             yield database
 
     @contextmanager

@@ -26,8 +26,16 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.policy import Principal
+from alliance.banks.hub_client import HubError
 from alliance.db.base import utcnow
-from alliance.errors import AllianceError, Conflict, InvalidInput
+from alliance.errors import (
+    AllianceError,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    OutsideServiceFailed,
+    RateLimited,
+)
 from alliance.hosting.geo import GeoDatabase
 from alliance.industry import submission
 from alliance.industry.models import Classification
@@ -201,7 +209,9 @@ def send_to_police(
 
     The first send builds the report from ``uploader`` and the rest; a send after a stop
     sends the report first built, whatever is given now. A failure is kept on the case
-    (where, and the hub's error) before it is raised."""
+    (where, and the hub's error) before it is raised as
+    :class:`~alliance.review.reports.ReportStopped`; a hub that fails to say where a sent
+    report stands is :class:`OutsideServiceFailed`."""
     with sessions.begin() as session:
         case = cases.get_case(session, principal, reference)
         before = _kept(case.police_progress)
@@ -214,7 +224,13 @@ def send_to_police(
             and not case_content.matched_hashes(session, case)
         )
     if sent_before:  # what became of it
-        answer = channel.status(reference)
+        try:
+            answer = channel.status(reference)
+        except (HubError, RateLimited, NotAuthenticated) as exc:
+            # The hub's failure (or its refusal of this member's key), not the caller's.
+            raise OutsideServiceFailed(
+                f"case {reference}: the hub did not say where its report stands: {exc.message}"
+            ) from exc
         progress = _progress_of(answer, before)
         _keep(sessions, principal, reference, progress)
         return PoliceSent(answer, progress, sent_now=False)
@@ -245,7 +261,7 @@ def send_to_police(
             request=report.model_dump(mode="json"),
             progress=PoliceProgress().model_dump(mode="json"),
         )
-    try:
+    with reports.running(sessions, principal, reference, ReportKind.police, run):
         try:
             answer = channel.submit(report)
         except AllianceError as exc:
@@ -257,9 +273,6 @@ def send_to_police(
         progress = _progress_of(answer, None)
         _keep(sessions, principal, reference, progress)
         return PoliceSent(answer, progress, sent_now=True)
-    finally:
-        with sessions.begin() as session:
-            reports.end(session, principal, reference, ReportKind.police, run)
 
 
 def _keep(

@@ -1,12 +1,16 @@
-"""Member mode's inputs and outputs: local banks, and the upload-time answers."""
+"""Member mode's inputs and outputs: local banks, the upload-time answers, and the reports
+that follow a confirmed case (what a reviewer gives of the uploader)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from alliance.banks.schemas import BANK_NAME_RE, Classification, EntryIn, SignalIn
+from alliance.industry.models import Classification as IndustryClassification
+from alliance.industry.schemas import IpEventIn, UploaderIn
+from alliance.member.uploader import EXAMPLE, MAX_ADDRESSES, ip_event_given
 from alliance.validation import Text, no_nul
 
 Origin = Literal["synced", "local"]
@@ -95,4 +99,55 @@ class UploadAnswer(BaseModel):
         None,
         description="the review case this upload opened or joined (member mode, when the "
         "caller may open cases and a match was not suppressed)",
+    )
+
+
+# --- the reports that follow a confirmed case ------------------------------------------------
+
+#: One address the uploader used: the fields, or the ``IP@TIME[@EVENT]`` line the case page
+#: and ``alliance review ... --ip`` take (TIME in ISO 8601 with its zone).
+IpLine = Annotated[str, Field(max_length=300, examples=[EXAMPLE])]
+IpAddressGiven = Annotated[
+    IpEventIn, BeforeValidator(ip_event_given, json_schema_input_type=IpEventIn | IpLine)
+]
+
+
+class UploaderGiven(UploaderIn):
+    """What the platform chooses to give of the uploader: the hub's ``UploaderIn``, each
+    address as its fields or as one ``IP@TIME[@EVENT]`` line."""
+
+    ip_addresses: list[IpAddressGiven] = Field(default_factory=list, max_length=MAX_ADDRESSES)
+
+
+class CyberTiplineIn(BaseModel):
+    """A confirmed case filed with NCMEC's CyberTipline. Resumed after a stop, the report
+    first built is sent, whatever is given now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uploader: UploaderGiven = Field(
+        default_factory=UploaderGiven,
+        description="the reported user: NCMEC names one by the account id, so addresses or a "
+        "country need it",
+    )
+    classification: IndustryClassification | None = Field(
+        None, description="A1, A2, B1 or B2; none: the category the case's matches share"
+    )
+    child_at_risk: bool = Field(False, description="a child is possibly at risk now")
+
+
+class PoliceIn(CyberTiplineIn):
+    """A confirmed case sent to the police of the uploader's country through the hub (once
+    sent, the same call asks the hub what became of it, and the body is not used)."""
+
+    note: Text = Field("", max_length=2000, description="for the police: no media, no links")
+
+
+class DsaIn(BaseModel):
+    """A confirmed case's statement of reasons for the DSA Transparency Database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_action: Literal["suspended", "terminated"] | None = Field(
+        None, description="what was done to the uploader's account, if anything"
     )

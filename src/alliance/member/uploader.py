@@ -4,7 +4,8 @@ The CyberTipline report and the industry report to the police both name the uplo
 account's id on the platform, the addresses it used with when and doing what, and the
 country it declared. A reviewer gives them on the case page or the command line, an
 address as one ``IP@TIME`` or ``IP@TIME@EVENT`` per line (``TIME`` in ISO 8601 with its
-zone; ``EVENT`` upload, login, registration or other). They become the industry report's
+zone; ``EVENT`` upload, login, registration or other); the API takes the same lines, or
+the fields themselves (:func:`ip_event_given`). They become the industry report's
 :class:`~alliance.industry.schemas.UploaderIn`, which NCMEC's report takes too
 (:func:`ncmec_event`).
 """
@@ -32,14 +33,27 @@ _NCMEC_EVENTS = {
 }
 
 
-def ip_event(text: str) -> IpEventIn:
-    """``IP@TIME`` or ``IP@TIME@EVENT`` (TIME in ISO 8601 with its zone)."""
+def ip_event_fields(text: str) -> dict[str, str]:
+    """``IP@TIME`` or ``IP@TIME@EVENT`` as :class:`IpEventIn`'s fields, not yet checked;
+    :class:`ValueError` when it is not in two or three parts."""
     parts = text.strip().split("@")
     if len(parts) not in (2, 3):
-        raise InvalidInput(
-            f"{text.strip()!r}: give IP@TIME (and @EVENT), e.g. {EXAMPLE}", field="ip"
-        )
-    fields = {"ip": parts[0], "at": parts[1], **({"event": parts[2]} if len(parts) == 3 else {})}
+        raise ValueError(f"{text.strip()!r}: give IP@TIME (and @EVENT), e.g. {EXAMPLE}")
+    return {"ip": parts[0], "at": parts[1], **({"event": parts[2]} if len(parts) == 3 else {})}
+
+
+def ip_event_given(value: object) -> object:
+    """An address as the API takes it (pydantic's before-validator): ``IP@TIME[@EVENT]``
+    as the page and the CLI take it, or :class:`IpEventIn`'s fields."""
+    return ip_event_fields(value) if isinstance(value, str) else value
+
+
+def ip_event(text: str) -> IpEventIn:
+    """``IP@TIME`` or ``IP@TIME@EVENT`` (TIME in ISO 8601 with its zone)."""
+    try:
+        fields = ip_event_fields(text)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="ip") from None
     try:
         return IpEventIn.model_validate(fields)
     except ValidationError as exc:

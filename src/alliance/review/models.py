@@ -19,8 +19,10 @@ The reports that follow a confirmed case keep, with the case, what they sent
 so that a retry sends the same one) and their progress (``cybertipline_progress``,
 ``dsa_progress``, ``police_progress``: the JSON the clients hand back after every step), so a
 report resumes where it stopped; ``report_runs`` says which report is being sent right now
-and since when (:mod:`alliance.review.reports`). A confirmed case whose reports are done is
-*closed* by a reviewer, never automatically.
+and since when (:mod:`alliance.review.reports`). ``dsa_user_notice`` is the statement of
+reasons as the uploader reads it (DSA Art. 17), written with the statement sent to the
+Transparency Database. A confirmed case whose reports are done is *closed* by a reviewer,
+never automatically.
 """
 
 from __future__ import annotations
@@ -70,6 +72,24 @@ class EffectOutcome(StrEnum):
     report_due = "report_due"
 
 
+class ReportKind(StrEnum):
+    """The reports that may follow a confirmed case (alliance.review.reports)."""
+
+    cybertipline = "cybertipline"
+    dsa = "dsa"
+    police = "police"
+
+
+class Stage(StrEnum):
+    """Where one report of a case stands."""
+
+    not_started = "not_started"
+    under_way = "under_way"  # a run holds it now, or ended without a word (resumable)
+    stopped = "stopped"  # a step failed for good: resume, or withdraw (CyberTipline)
+    done = "done"  # filed, stored in the database, or received by the hub
+    withdrawn = "withdrawn"  # an unfinished CyberTipline report retracted: may be sent anew
+
+
 class FeedbackState(StrEnum):
     sent = "sent"  # recorded against the bank entry (the contributor sees it)
     pending = "pending"  # the bank is not in this database: to send to the hub
@@ -114,6 +134,8 @@ class Case(Base):
     cybertipline_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     dsa_statement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     police_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The statement of reasons for the uploader (DSA Art. 17), kept with dsa_statement.
+    dsa_user_notice: Mapped[str | None] = mapped_column(Text)
     # {kind: {"by", "since"}}: a report being sent right now (two clicks send it once).
     report_runs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     closed_at: Mapped[datetime | None]

@@ -13,10 +13,13 @@ caller's, so that the network is never waited for with the case locked:
   sends — the first time: a resumed run sends the same document, with the same ids;
 - :func:`keep_progress` keeps the client's progress after every step (checked to be that
   client's own record, audited); :func:`progress_of` and :func:`request_of` give them back
-  to resume; :func:`end` ends the run;
-- :func:`state_of` says where a report stands for the pages and the CLI: not started,
-  under way, stopped (where, and why), done (with NCMEC's report id, the database's uuid,
-  the hub's reference and the police's outcome) or withdrawn;
+  to resume; :func:`end` ends the run, and :func:`running` ends it however the run ends,
+  turning a failure that left the report stopped into :class:`ReportStopped` (which says
+  where; a 502 in the API and on the page, for the outside service failed);
+- :func:`state_of` says where a report stands for the pages, the API and the CLI: not
+  started, under way, stopped (where, and why), done (with NCMEC's report id, the
+  database's uuid, the hub's reference and the police's outcome) or withdrawn;
+  :func:`reports_out` all of a case's at once;
 - :func:`close_case` closes a confirmed case: a reviewer's explicit act, refused while a
   report is under way or stopped mid-way. A case is never closed automatically: which
   reports a platform owes depends on where it operates and what the case is, which the
@@ -29,35 +32,53 @@ to its industry report, which may come long after (:func:`keep_progress` takes i
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal, authorize
 from alliance.audit import EventType, record
 from alliance.db.base import utcnow
-from alliance.errors import Conflict, InvalidInput
+from alliance.db.session import reading
+from alliance.errors import AllianceError, Conflict, InvalidInput, OutsideServiceFailed
 from alliance.platforms.cybertipline.schemas import Progress as CyberTiplineProgress
 from alliance.platforms.dsa.client import Progress as DsaProgress
 from alliance.platforms.dsa.client import State as DsaState
 from alliance.review.cases import get_case, set_status
-from alliance.review.models import Case, CaseStatus
-from alliance.review.schemas import PoliceProgress
+from alliance.review.models import Case, CaseStatus, ReportKind, Stage
+from alliance.review.schemas import CaseReportsOut, PoliceProgress, ReportStateOut
+
+__all__ = [
+    "REPORT_NAMES",
+    "RUN_LEASE",
+    "UNFINISHED",
+    "ReportKind",
+    "ReportState",
+    "ReportStopped",
+    "Stage",
+    "begin",
+    "check_reportable",
+    "close_case",
+    "end",
+    "keep_progress",
+    "may_close",
+    "progress_of",
+    "reports_out",
+    "request_of",
+    "running",
+    "state_of",
+    "states_of",
+]
 
 #: A run that has said nothing for this long ended without a word (a process stopped):
 #: the report may be resumed by someone else.
 RUN_LEASE = timedelta(minutes=15)
-
-
-class ReportKind(StrEnum):
-    cybertipline = "cybertipline"
-    dsa = "dsa"
-    police = "police"
 
 
 #: The reports as people name them.
@@ -66,14 +87,6 @@ REPORT_NAMES = {
     ReportKind.dsa: "the DSA statement of reasons",
     ReportKind.police: "the report to the police",
 }
-
-
-class Stage(StrEnum):
-    not_started = "not_started"
-    under_way = "under_way"  # a run holds it now, or ended without a word (resumable)
-    stopped = "stopped"  # a step failed for good: resume, or withdraw (CyberTipline)
-    done = "done"  # filed, stored in the database, or received by the hub
-    withdrawn = "withdrawn"  # an unfinished CyberTipline report retracted: may be sent anew
 
 
 #: Stages that keep a case open: the report was begun and has not ended.
@@ -111,6 +124,13 @@ class ReportState:
     @property
     def name(self) -> str:
         return REPORT_NAMES[self.kind]
+
+    @property
+    def resumable(self) -> bool:
+        """Stopped, or under way with no run holding it any more: sending it again resumes."""
+        if self.stage is Stage.stopped:
+            return True
+        return self.stage is Stage.under_way and not self.held
 
     def summary(self) -> str:
         """One line: what the CLI prints and the page's state says."""
@@ -176,6 +196,14 @@ def _set_request(case: Case, kind: ReportKind, document: dict[str, Any]) -> None
         case.dsa_statement = document
     else:
         case.police_report = document
+
+
+def check_reportable(sessions: sessionmaker[Session], principal: Principal, reference: str) -> None:
+    """:class:`NotFound` (or :class:`PermissionDenied`) unless the principal may send the
+    case's reports; in a read of its own, before a client of an outside service is opened,
+    so that an unknown case is 404 whether or not the report's destination is configured."""
+    with reading(sessions) as session:
+        authorize(principal, Permission.CASE_DECIDE, get_case(session, principal, reference))
 
 
 def begin(
@@ -288,6 +316,64 @@ def end(
         case.report_runs = runs or None
 
 
+class ReportStopped(OutsideServiceFailed):
+    """A run failed, and the case keeps its report stopped: where, and the outside
+    service's error. What was done is kept; sending the report again resumes it."""
+
+    code = "report_stopped"
+
+    def __init__(self, reference: str, state: ReportState, cause: AllianceError) -> None:
+        said = cause.message
+        how = "" if "resume" in said else "; what was done is kept: send it again to resume"
+        super().__init__(
+            f"case {reference}: {state.name} stopped at {state.stopped_at or 'a step'}: {said}{how}"
+        )
+        self.state, self.cause = state, cause
+        self.details = [
+            {
+                "report": state.kind.value,
+                "stage": state.stage.value,
+                "stopped_at": state.stopped_at,
+                "error": state.error or said,
+                "cause": cause.code,
+                "reference": state.reference,
+            }
+        ]
+
+
+@contextmanager
+def running(
+    sessions: sessionmaker[Session],
+    principal: Principal,
+    reference: str,
+    kind: ReportKind,
+    run_id: str,
+) -> Iterator[None]:
+    """The body of the run ``run_id`` (from :func:`begin`): ends the run however the body
+    ends. An error after which the case keeps the report stopped, kept during this run (the
+    client saves where it stopped before raising), becomes :class:`ReportStopped`: the
+    outside service failed or refused a step. An error before anything was kept (a
+    progress that is not this report's, say) is raised as it is."""
+    with reading(sessions) as session:
+        since = get_case(session, principal, reference).updated_at
+    try:
+        yield
+    except AllianceError as exc:
+        with sessions.begin() as session:
+            end(session, principal, reference, kind, run_id)
+            case = get_case(session, principal, reference)
+            state, kept_now = state_of(case, kind), case.updated_at != since
+        if state.stage is Stage.stopped and kept_now:
+            raise ReportStopped(reference, state, exc) from exc
+        raise
+    except BaseException:
+        with sessions.begin() as session:
+            end(session, principal, reference, kind, run_id)
+        raise
+    with sessions.begin() as session:
+        end(session, principal, reference, kind, run_id)
+
+
 def progress_of(case: Case, kind: ReportKind) -> dict[str, Any] | None:
     """The progress kept for the case's report, or None before its first step."""
     if kind is ReportKind.cybertipline:
@@ -355,6 +441,45 @@ def state_of(case: Case, kind: ReportKind) -> ReportState:
 
 def states_of(case: Case) -> dict[ReportKind, ReportState]:
     return {kind: state_of(case, kind) for kind in ReportKind}
+
+
+def may_close(states: Mapping[ReportKind, ReportState]) -> bool:
+    """Whether :func:`close_case` would take a confirmed case with these reports."""
+    return not any(s.stage in UNFINISHED for s in states.values())
+
+
+def _state_out(case: Case, state: ReportState) -> ReportStateOut:
+    return ReportStateOut(
+        report=state.kind,
+        stage=state.stage,
+        summary=state.summary(),
+        reference=state.reference,
+        stopped_at=state.stopped_at,
+        error=state.error,
+        status=state.status,
+        country=state.country,
+        outcome=state.outcome,
+        outcome_note=state.outcome_note,
+        running_by=state.running_by,
+        running_since=state.running_since,
+        updated_at=state.updated_at,
+        resumable=state.resumable,
+        kept=request_of(case, state.kind) is not None,
+    )
+
+
+def reports_out(case: Case) -> CaseReportsOut:
+    """Where each report of the case stands, as the API answers it."""
+    states = states_of(case)
+    return CaseReportsOut(
+        case=case.reference,
+        status=case.status,
+        cybertipline=_state_out(case, states[ReportKind.cybertipline]),
+        dsa=_state_out(case, states[ReportKind.dsa]),
+        police=_state_out(case, states[ReportKind.police]),
+        may_close=case.status is CaseStatus.confirmed and may_close(states),
+        dsa_user_notice=case.dsa_user_notice,
+    )
 
 
 def _cybertipline_state(raw: dict[str, Any] | None) -> ReportState:
@@ -495,8 +620,8 @@ def close_case(session: Session, principal: Principal, reference: str) -> Case:
     if case.status is not CaseStatus.confirmed:
         raise Conflict(f"case {reference} is {case.status.value}: only a confirmed case is closed")
     states = states_of(case)
-    unfinished = [s for s in states.values() if s.stage in UNFINISHED]
-    if unfinished:
+    if not may_close(states):
+        unfinished = [s for s in states.values() if s.stage in UNFINISHED]
         said = "; ".join(f"{s.name} is {s.summary()}" for s in unfinished)
         raise Conflict(
             f"case {reference} stays open while a report has not finished: {said}. Resume "

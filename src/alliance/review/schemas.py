@@ -13,7 +13,9 @@ from alliance.review.models import (
     DecisionKind,
     EffectOutcome,
     FeedbackState,
+    ReportKind,
     RuleAction,
+    Stage,
 )
 from alliance.validation import DB_INT_MAX, Text
 
@@ -162,6 +164,51 @@ class PoliceProgress(BaseModel):
     checked_at: datetime | None = None
     stopped_at: str | None = None
     last_error: str | None = None
+
+
+class ReportStateOut(BaseModel):
+    """Where one report of a case stands (alliance.review.reports.state_of)."""
+
+    report: ReportKind
+    stage: Stage
+    summary: str = Field(
+        description="one line, as the case page and `alliance review reports` say it"
+    )
+    reference: str | None = Field(
+        description="NCMEC's report id, the Transparency Database's uuid (or the puid), or "
+        "the hub's report reference"
+    )
+    stopped_at: str | None = Field(description="the step it stopped at, when stopped")
+    error: str | None = Field(description="why it stopped")
+    status: str | None = Field(description="the police's side: triage, routed, accepted, declined")
+    country: str | None = Field(description="the country whose police have the report")
+    outcome: str | None = Field(description="the police's outcome")
+    outcome_note: str | None
+    running_by: str | None = Field(description="who is sending it right now")
+    running_since: datetime | None
+    updated_at: datetime | None
+    resumable: bool = Field(description="stopped (or left under way): sending it again resumes it")
+    kept: bool = Field(
+        description="the case keeps the document this report sent: a resume sends it again, "
+        "whatever the request gives now"
+    )
+
+
+class CaseReportsOut(BaseModel):
+    """The reports that follow a confirmed case, each where it stands."""
+
+    case: str
+    status: CaseStatus
+    cybertipline: ReportStateOut
+    dsa: ReportStateOut
+    police: ReportStateOut
+    may_close: bool = Field(
+        description="confirmed, and no report under way or stopped: closing it is allowed"
+    )
+    dsa_user_notice: str | None = Field(
+        description="the statement of reasons as the uploader reads it (DSA Art. 17), kept "
+        "with the statement sent to the Transparency Database; plain text"
+    )
 
 
 class CaseRow(BaseModel):

@@ -30,7 +30,9 @@ from alliance.errors import (
     DatabaseNotReady,
     InvalidInput,
     NotAuthenticated,
+    NotConfigured,
     NotFound,
+    OutsideServiceFailed,
     PayloadTooLarge,
     PermissionDenied,
     RateLimited,
@@ -53,7 +55,9 @@ STATUS_BY_ERROR: list[tuple[type[AllianceError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (RateLimited, 429),
+    (OutsideServiceFailed, 502),
     (DatabaseNotReady, 503),
+    (NotConfigured, 503),
 ]
 
 API_PREFIXES = ("/api/", "/m/", "/h/", "/healthz", "/readyz")
@@ -126,7 +130,9 @@ async def alliance_error(request: Request, exc: Exception) -> Response:
         headers["retry-after"] = str(exc.retry_after_seconds)
     if status == 500:
         return await unexpected_error(request, exc)
-    return error_response(request, status, exc.code, exc.message, headers=headers)
+    return error_response(
+        request, status, exc.code, exc.message, details=exc.details, headers=headers
+    )
 
 
 def _hidden_object(request: Request) -> NotFound | None:
@@ -230,7 +236,11 @@ ERROR_DESCRIPTIONS = {
     413: "the request body is over the size limit",
     422: "a parameter or the body does not match the schema",
     429: "too many requests: retry after the Retry-After header's seconds",
-    503: "the database is not ready, or the server is overloaded: retry later",
+    502: "a service outside this server (NCMEC, the DSA Transparency Database, the hub) "
+    "failed or refused a step: `details` says where the work stopped; it is kept, and the "
+    "same call resumes it",
+    503: "the database is not ready, the server is overloaded, or what the operation needs "
+    "is not configured here: retry later, or see the message",
 }
 BODY_METHODS = {"post", "put", "patch"}
 

@@ -19,6 +19,7 @@ from alliance.banks.models import Bank
 from alliance.banks.signing import Signer
 from alliance.cooperation.models import WatchedTarget
 from alliance.member.deployment import MemberDeployment
+from alliance.member.destinations import Destinations
 from alliance.settings import Settings
 from alliance.web.bookkeeping import RefusalAudit, Throttle
 from alliance.web.recent_banks import RecentBanks
@@ -94,6 +95,11 @@ class AppState:
 
         event.listen(self.sessions, "after_flush", flushed)
         event.listen(self.sessions, "after_commit", committed)
+
+    @property
+    def destinations(self) -> Destinations:
+        """Where a confirmed case's reports go (the police's through the member's hub)."""
+        return Destinations(self.settings, self.member.profile if self.member else None)
 
     @property
     def login_limits(self) -> LoginLimits:

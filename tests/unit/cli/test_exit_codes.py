@@ -20,6 +20,8 @@ from alliance.cli.main import exit_code_for, main
         (errors.RateLimited("x"), 6),
         (errors.ConfigurationError("x"), 7),
         (errors.DatabaseNotReady("x"), 7),
+        (errors.NotConfigured("x"), 7),
+        (errors.OutsideServiceFailed("x"), 1),
         (errors.AllianceError("x"), 1),
     ],
 )

@@ -24,6 +24,8 @@ from tests.support.server import free_port
 from tests.unit.review.conftest import picture
 
 TOKEN = "cli-dsa-token-not-a-secret"
+#: Square brackets that Rich would take for markup: printed as they are, or lost.
+COMPLAINT = "[b]https://photos.example.test/appeals[/b], quoting the reference"
 
 
 @pytest.fixture
@@ -57,6 +59,7 @@ def case(
         "ALLIANCE_CYBERTIPLINE_REPORTER_EMAIL": "safety@example.test",
         "ALLIANCE_DSA_URL": tdb.url,
         "ALLIANCE_DSA_TOKEN_FILE": str(token),
+        "ALLIANCE_DSA_COMPLAINT": COMPLAINT,
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -114,6 +117,11 @@ def test_dsa_statement_then_close(
     shown = run("review", "reports", case)
     assert shown.code == 0 and f"case {case}: closed" in shown.out
     assert "dsa: accepted by the Transparency Database" in shown.out
+    # The statement of reasons the uploader reads, written with the statement, verbatim.
+    notice = shown.out.split("statement of reasons for the uploader (DSA Art. 17):", 1)[1]
+    assert f"Reference: {case}" in notice and "Your upload: upload-1" in notice
+    assert "Your account has also been suspended." in notice
+    assert COMPLAINT in notice
 
 
 def test_police_through_a_hub_that_fails_is_kept_on_the_case(run: Run, case: str) -> None:

@@ -26,6 +26,8 @@ from tests import factories
 from tests.unit.review.conftest import picture
 
 DSA_TOKEN = "dsa-test-token-not-a-secret"
+#: How an uploader contests a removal, as the statement of reasons they read says it.
+COMPLAINT = "https://photos.example.test/appeals, quoting the reference"
 
 
 @dataclass
@@ -76,6 +78,7 @@ def settings(media_root: Path, tmp_path: Path) -> Settings:
         cybertipline_reporter_first_name="Ada",
         cybertipline_reporter_last_name="Reviewer",
         cybertipline_reporter_email="safety@example.test",
+        dsa_complaint=COMPLAINT,
     )
 
 

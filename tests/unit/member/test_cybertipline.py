@@ -28,7 +28,7 @@ from alliance.platforms.cybertipline.client import CyberTiplineUnavailable, Repo
 from alliance.platforms.cybertipline.schemas import CaseReport
 from alliance.review import cases, previews, reports
 from alliance.review.models import Case
-from alliance.review.reports import ReportKind, Stage
+from alliance.review.reports import ReportKind, ReportStopped, Stage
 from alliance.settings import Settings
 from tests.unit.member.conftest import ConfirmedCase, Platform, tipline
 
@@ -134,8 +134,10 @@ def test_a_stand_in_failing_mid_flow_stops_the_case_there_and_a_retry_resumes(
     reference = confirmed_case()
     for _ in range(3):  # every attempt of the upload
         ncmec.fail("upload", "http_5xx")
-    with pytest.raises(CyberTiplineUnavailable, match=r"upload u1\.png"):
+    # The case keeps where it stopped; the error says so (ReportStopped: a 502 on the web).
+    with pytest.raises(ReportStopped, match=r"stopped at upload u1\.png") as stopped:
         _file(sessions, platform, reference, ncmec, settings)
+    assert isinstance(stopped.value.cause, CyberTiplineUnavailable)
     case = _case(sessions, reference)
     state = reports.state_of(case, ReportKind.cybertipline)
     assert state.stage is Stage.stopped and state.stopped_at == "upload u1.png"
@@ -165,7 +167,7 @@ def test_an_answer_lost_after_finish_does_not_file_twice(
     reference = confirmed_case()
     for _ in range(3):
         ncmec.fail("finish", "code", code=1000)
-    with pytest.raises(CyberTiplineUnavailable):
+    with pytest.raises(ReportStopped, match="stopped at finish"):
         _file(sessions, platform, reference, ncmec, settings)
     assert reports.state_of(_case(sessions, reference), ReportKind.cybertipline).stopped_at == (
         "finish"
@@ -181,8 +183,9 @@ def test_a_refusal_stops_the_case_and_withdrawing_lets_it_be_filed_anew(
 ) -> None:  # fmt: skip
     reference = confirmed_case()
     ncmec.fail("fileinfo", "code", code=4100)
-    with pytest.raises(ReportRefused):
+    with pytest.raises(ReportStopped) as stopped:
         _file(sessions, platform, reference, ncmec, settings)
+    assert isinstance(stopped.value.cause, ReportRefused)
     first = reports.state_of(_case(sessions, reference), ReportKind.cybertipline)
     assert first.stage is Stage.stopped and "4100" in (first.error or "")
     client = tipline(ncmec)

@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from alliance.audit import EventType
 from alliance.audit.models import AuditEvent
 from alliance.demo.dsa_database import StandInTransparencyDatabase
-from alliance.errors import Conflict, InvalidInput
+from alliance.errors import Conflict, InvalidInput, NotConfigured
 from alliance.member import dsa
 from alliance.platforms.dsa.client import TransparencyDatabaseUnavailable
 from alliance.platforms.dsa.schemas import DecisionAccount
 from alliance.review import reports
 from alliance.review.models import Case, EffectOutcome, RuleAction, RuleEffect
-from alliance.review.reports import ReportKind, Stage
-from tests.unit.member.conftest import ConfirmedCase, Platform, database
+from alliance.review.reports import ReportKind, ReportStopped, Stage
+from alliance.settings import load_settings
+from tests.unit.member.conftest import COMPLAINT, ConfirmedCase, Platform, database
 
 
 def _submit(
@@ -35,6 +36,7 @@ def _submit(
             platform.reviewer,
             reference,
             database=client,
+            settings=load_settings(dsa_complaint=COMPLAINT),
             **options,  # type: ignore[arg-type]
         )
 
@@ -104,6 +106,14 @@ def test_a_statement_is_stored_once_and_audited(
     assert tdb.stored[reference]["decision_account"] == "DECISION_ACCOUNT_TERMINATED"
     state = _state(sessions, reference)
     assert state.stage is Stage.done and state.reference == done.entries[reference].uuid
+    # The statement of reasons the uploader reads is kept with it: the same removal, the
+    # platform's name, how to contest it (Art. 17(3)).
+    with sessions() as session:
+        case = session.execute(select(Case).where(Case.reference == reference)).scalar_one()
+        notice = case.dsa_user_notice or ""
+    assert notice.startswith(f"Statement of reasons from {platform.org.name} (Article 17")
+    assert f"Reference: {reference}" in notice and "Your account has also been terminated" in notice
+    assert COMPLAINT in notice and "baseline-nl" in notice
     with pytest.raises(Conflict, match="done already"):
         _submit(sessions, platform, reference, tdb)
     assert tdb.calls == [[reference]]
@@ -120,14 +130,30 @@ def test_errors_mid_way_stop_the_case_there_and_the_retry_resumes(
     reference = confirmed_case()
     for call in (1, 2, 3):
         tdb.fail(call, "error")
-    with pytest.raises(TransparencyDatabaseUnavailable, match="answered 503"):
+    with pytest.raises(ReportStopped, match="answered 503") as stopped:
         _submit(sessions, platform, reference, tdb)
+    assert isinstance(stopped.value.cause, TransparencyDatabaseUnavailable)
     state = _state(sessions, reference)
     assert state.stage is Stage.stopped and "run again to resume" in (state.error or "")
     assert tdb.stored == {}
     done = _submit(sessions, platform, reference, tdb)
     assert done.done and list(tdb.stored) == [reference]
     assert _state(sessions, reference).stage is Stage.done
+
+
+def test_no_statement_without_the_platforms_complaint_route(
+    sessions: sessionmaker[Session], platform: Platform, confirmed_case: ConfirmedCase,
+    tdb: StandInTransparencyDatabase,
+) -> None:  # fmt: skip
+    """The notice the uploader reads must say how to contest the removal: nothing is sent
+    (nor begun on the case) until ALLIANCE_DSA_COMPLAINT says it."""
+    reference = confirmed_case()
+    with database(tdb) as client, pytest.raises(NotConfigured, match="ALLIANCE_DSA_COMPLAINT"):
+        dsa.submit_case(
+            sessions, platform.reviewer, reference, database=client,
+            settings=load_settings(dsa_complaint=" "),
+        )  # fmt: skip
+    assert tdb.calls == [] and _state(sessions, reference).stage is Stage.not_started
 
 
 def test_a_statement_stored_but_whose_answer_was_lost_is_a_duplicate_not_resent(
@@ -158,8 +184,12 @@ def test_a_refused_statement_says_why_and_may_be_sent_again(
 ) -> None:  # fmt: skip
     reference = confirmed_case()
     tdb.refuse(reference, "territorial_scope", "The territorial scope is not valid.")
-    with pytest.raises(InvalidInput, match="territorial_scope"):
+    with pytest.raises(ReportStopped, match="territorial_scope") as stopped:
         _submit(sessions, platform, reference, tdb)
+    assert isinstance(stopped.value.cause, InvalidInput)
+    assert stopped.value.details and stopped.value.details[0]["stopped_at"] == (
+        "the database's validation"
+    )
     state = _state(sessions, reference)
     assert state.stage is Stage.stopped and "territorial scope" in (state.error or "")
     tdb._refusals.clear()  # the database's rules changed back

@@ -19,7 +19,7 @@ from alliance.member import police
 from alliance.member.uploader import uploader_of
 from alliance.review import reports
 from alliance.review.models import Case
-from alliance.review.reports import ReportKind, Stage
+from alliance.review.reports import ReportKind, ReportStopped, Stage
 from alliance.settings import Settings
 from tests import factories
 from tests.unit.member.conftest import ConfirmedCase, Platform
@@ -94,11 +94,12 @@ def test_a_hub_failing_stops_the_case_and_the_resend_is_the_same_report(
 ) -> None:  # fmt: skip
     reference = confirmed_case()
     flaky = Flaky(police.HubInProcess(sessions, platform.reviewer, settings), failures=1)
-    with pytest.raises(HubError):
+    with pytest.raises(ReportStopped, match="stopped at sending to the hub") as stopped:
         police.send_to_police(
             sessions, platform.reviewer, reference, channel=flaky, uploader=UPLOADER,
             settings=settings,
         )  # fmt: skip
+    assert isinstance(stopped.value.cause, HubError)
     state = _state(sessions, reference)
     assert state.stage is Stage.stopped and "503" in (state.error or "")
     with pytest.raises(Conflict, match="stays open"), sessions.begin() as session:

@@ -24,6 +24,8 @@ from tests.support.menus import MENUS
         (errors.Conflict("x"), 409),
         (errors.RateLimited("x"), 429),
         (errors.DatabaseNotReady("x"), 503),
+        (errors.NotConfigured("x"), 503),
+        (errors.OutsideServiceFailed("x"), 502),
         (errors.ConfigurationError("x"), 500),
         (errors.AllianceError("x"), 500),
     ],

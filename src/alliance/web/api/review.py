@@ -1,7 +1,14 @@
 """API of the review queue: open cases from an upload's matches, list and read them, decide
-(one or many), their media previews (blurred; revealed and audited), and the action rules.
+(one or many), their media previews (blurred; revealed and audited), the action rules, and
+the reports that follow a confirmed case (NCMEC's CyberTipline, the DSA statement of
+reasons, the police through the hub) and closing it.
 
-Routes only parse and call :mod:`alliance.review`; who may do what is decided there.
+Routes only parse and call :mod:`alliance.review` and :mod:`alliance.member`, the services
+the case page and ``alliance review`` call; who may do what is decided there. A report's
+route opens no transaction of the request's: the service keeps every step on the case in
+short transactions of its own while the outside service is waited for, and the answer is
+read afterwards. A step the outside service failed is 502 (``report_stopped``, with where
+in ``details``); the same call resumes it, with the same ids.
 """
 
 from __future__ import annotations
@@ -15,13 +22,19 @@ from alliance.accounts.permissions import Permission
 from alliance.accounts.policy import Principal
 from alliance.db.base import utcnow
 from alliance.db.listing import Listing
-from alliance.review import cases, decisions, previews, rules
+from alliance.db.session import reading
+from alliance.member import cybertipline as member_cybertipline
+from alliance.member import dsa as member_dsa
+from alliance.member import police as member_police
+from alliance.member.schemas import CyberTiplineIn, DsaIn, PoliceIn
+from alliance.review import cases, decisions, previews, reports, rules
 from alliance.review.models import CaseStatus
 from alliance.review.schemas import (
     BulkDecisionIn,
     BulkResult,
     CaseOut,
     CasePage,
+    CaseReportsOut,
     DecisionIn,
     OpenCaseIn,
     RuleChangeIn,
@@ -195,3 +208,124 @@ def change_rule(
     """Enable or disable a rule."""
     rule = rules.change_rule(session, principal, rule_id, data)
     return RuleOut.model_validate(rule, from_attributes=True)
+
+
+# --- the reports that follow a confirmed case -----------------------------------------------
+
+
+def _reports_now(request: Request, principal: Principal, case: str) -> CaseReportsOut:
+    """Where the case's reports stand once a report's run is over (read afresh)."""
+    with reading(app_state(request).sessions) as session:
+        return reports.reports_out(cases.get_case(session, principal, case))
+
+
+@router.get("/cases/{case}/reports")
+def case_reports(
+    case: str, session: DbSession, principal: Principal = requires(Permission.CASE_READ)
+) -> CaseReportsOut:
+    """Where each report of the case stands: not started, under way, stopped (where, and
+    why), done (NCMEC's report id, the database's uuid, the hub's reference and the
+    police's outcome) or withdrawn; and the statement of reasons the uploader reads."""
+    return reports.reports_out(cases.get_case(session, principal, case))
+
+
+@router.post("/cases/{case}/cybertipline", responses=answers(409, 502))
+def file_cybertipline(
+    case: str,
+    data: CyberTiplineIn,
+    request: Request,
+    principal: Principal = requires(Permission.CASE_DECIDE),
+) -> CaseReportsOut:
+    """File the confirmed case with NCMEC's CyberTipline: the file from your own storage,
+    its hashes, the uploader given here. After a stop, the same call resumes it with the
+    report first built (the same report id and file ids; the body is not used)."""
+    state = app_state(request)
+    reports.check_reportable(state.sessions, principal, case)
+    with state.destinations.cybertipline() as tipline:
+        member_cybertipline.file_case(
+            state.sessions,
+            principal,
+            case,
+            tipline=tipline,
+            settings=state.settings,
+            uploader=data.uploader,
+            classification=data.classification,
+            child_at_risk=data.child_at_risk,
+        )
+    return _reports_now(request, principal, case)
+
+
+@router.post("/cases/{case}/cybertipline/withdraw", responses=answers(409, 502))
+def withdraw_cybertipline(
+    case: str, request: Request, principal: Principal = requires(Permission.CASE_DECIDE)
+) -> CaseReportsOut:
+    """Retract the case's unfinished CyberTipline report at NCMEC (a filed one cannot be),
+    so that the case may be filed anew."""
+    state = app_state(request)
+    reports.check_reportable(state.sessions, principal, case)
+    with state.destinations.cybertipline() as tipline:
+        member_cybertipline.withdraw(state.sessions, principal, case, tipline=tipline)
+    return _reports_now(request, principal, case)
+
+
+@router.post("/cases/{case}/dsa", responses=answers(409, 502))
+def submit_dsa(
+    case: str,
+    data: DsaIn,
+    request: Request,
+    principal: Principal = requires(Permission.CASE_DECIDE),
+) -> CaseReportsOut:
+    """Send the confirmed case's statement of reasons to the DSA Transparency Database
+    (its puid the case's reference: never stored twice), and keep the notice the uploader
+    reads with it. After a stop, the same call sends the statement first built."""
+    state = app_state(request)
+    reports.check_reportable(state.sessions, principal, case)
+    action = member_dsa.account_action_of(data.account_action)
+    with state.destinations.dsa() as database:
+        member_dsa.submit_case(
+            state.sessions,
+            principal,
+            case,
+            database=database,
+            settings=state.settings,
+            account_action=action,
+        )
+    return _reports_now(request, principal, case)
+
+
+@router.post("/cases/{case}/police", responses=answers(409, 502))
+def send_police(
+    case: str,
+    data: PoliceIn,
+    request: Request,
+    principal: Principal = requires(Permission.CASE_DECIDE),
+) -> CaseReportsOut:
+    """Report the confirmed case to the police of the uploader's country through the
+    alliance's hub (hashes and what is given here, never the media). Once sent, the same
+    call asks the hub what became of it (also for a closed case)."""
+    state = app_state(request)
+    reports.check_reportable(state.sessions, principal, case)
+    with state.destinations.police(state.sessions, principal) as channel:
+        member_police.send_to_police(
+            state.sessions,
+            principal,
+            case,
+            channel=channel,
+            uploader=data.uploader,
+            classification=data.classification,
+            child_at_risk=data.child_at_risk,
+            note=data.note.strip(),
+            settings=state.settings,
+        )
+    return _reports_now(request, principal, case)
+
+
+@router.post("/cases/{case}/close", responses=answers(409))
+def close(
+    case: str,
+    session: DbSession,
+    principal: Principal = requires(Permission.CASE_DECIDE),
+) -> CaseReportsOut:
+    """Close the confirmed case: read-only from now on (but for the police's answer).
+    Refused while a report is under way or stopped mid-way."""
+    return reports.reports_out(reports.close_case(session, principal, case))

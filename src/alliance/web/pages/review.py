@@ -3,11 +3,12 @@ matches, the blurred preview and its audited reveal, the decision form, the rule
 the reports that follow a confirmed case and closing it) and the action rules.
 
 Every decision is made by :mod:`alliance.review`, every report sent by
-:mod:`alliance.member` (the CyberTipline, the DSA statement, the police through the hub);
-these handlers parse forms, call a service and render. A report's handler opens no
-transaction of its own while the outside service is waited for: the service keeps each
-step on the case in short transactions, and the page is drawn afterwards. Previews are
-served with ``Cache-Control: no-store``.
+:mod:`alliance.member` (the CyberTipline, the DSA statement, the police through the hub),
+as the API's routes (:mod:`alliance.web.api.review`) and the CLI send them; these handlers
+parse forms, call a service and render. A report's handler opens no transaction of its
+own while the outside service is waited for: the service keeps each step on the case in
+short transactions, and the page is drawn afterwards. Previews are served with
+``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -26,14 +27,12 @@ from alliance.errors import AllianceError, ConfigurationError, InvalidInput
 from alliance.member import cybertipline as member_cybertipline
 from alliance.member import dsa as member_dsa
 from alliance.member import police as member_police
-from alliance.member.destinations import Destinations
 from alliance.member.uploader import EXAMPLE, given_before, ip_lines, uploader_of
 from alliance.review import cases, decisions, previews, reports, rules
 from alliance.review.models import ACTIVE, CaseStatus, DecisionKind, RuleAction
-from alliance.review.reports import ReportKind, Stage
 from alliance.review.schemas import BulkDecisionIn, DecisionIn, RuleChangeIn, RuleIn
 from alliance.validation import RecordId
-from alliance.web.errors import failed_form, form_status, status_for
+from alliance.web.errors import failed_form, status_for
 from alliance.web.forms import Form as WebForm
 from alliance.web.guards import DbSession, page_requires
 from alliance.web.labels import label
@@ -215,7 +214,7 @@ def _case_page(
         name: form if form.is_(name) else WebForm(values=dict(defaults), name=name, prefix=prefix)
         for name, prefix in REPORT_FORMS.items()
     }
-    destinations = _destinations(request)
+    destinations = app_state(request).destinations
     return render(
         request,
         "review_case.html",
@@ -232,8 +231,9 @@ def _case_page(
             "form": form,
             "report_forms": report_forms,
             "states": {kind.value: state for kind, state in states.items()},
-            "resumable": {kind.value: _resumable(state) for kind, state in states.items()},
-            "may_close": not any(s.stage in reports.UNFINISHED for s in states.values()),
+            "resumable": {kind.value: state.resumable for kind, state in states.items()},
+            "may_close": reports.may_close(states),
+            "user_notice": case.dsa_user_notice,
             "missing": {
                 "cybertipline": destinations.cybertipline_missing(),
                 "dsa": destinations.dsa_missing(),
@@ -252,18 +252,6 @@ def _case_page(
         status_code=status_code,
         headers=NO_STORE,
     )
-
-
-def _resumable(state: reports.ReportState) -> bool:
-    """Stopped, or under way with no run holding it any more: the button resumes it."""
-    if state.stage is Stage.stopped:
-        return True
-    return state.stage is Stage.under_way and not state.held
-
-
-def _destinations(request: Request) -> Destinations:
-    state = app_state(request)
-    return Destinations(state.settings, state.member.profile if state.member else None)
 
 
 @router.get("/review/cases/{case}")
@@ -366,7 +354,6 @@ def _report_failed(
     exc: ValidationError | AllianceError,
     values: dict[str, str],
     name: str,
-    kind: ReportKind | None = None,
 ) -> Response:
     if isinstance(exc, AllianceError) and status_for(exc) == 404 and exc.field is None:
         found = True
@@ -376,15 +363,12 @@ def _report_failed(
             found = False
         if not found:
             raise exc
+    # A report the outside service stopped is ReportStopped: 502, and the case says where.
     form, status = failed_form(
         exc, values, labels=UPLOADER_LABELS, name=name, prefix=REPORT_FORMS[name]
     )
-    if isinstance(exc, ConfigurationError):
+    if isinstance(exc, ConfigurationError):  # the form cannot work here: said beside it
         status = 503
-    elif kind is not None and isinstance(exc, AllianceError):
-        # The outside service failed: the case says where it stopped (a bad gateway).
-        stage = reports.state_of(cases.get_case(session, principal, reference), kind).stage
-        status = 502 if stage is Stage.stopped else form_status(exc)
     return _case_page(request, session, principal, reference, form=form, status_code=status)
 
 
@@ -405,7 +389,8 @@ def case_cybertipline(
     state = app_state(request)
     try:
         uploader = uploader_of(account, ip.splitlines(), country)
-        with _destinations(request).cybertipline() as tipline:
+        reports.check_reportable(state.sessions, principal, case)
+        with state.destinations.cybertipline() as tipline:
             done = member_cybertipline.file_case(
                 state.sessions,
                 principal,
@@ -417,10 +402,7 @@ def case_cybertipline(
                 child_at_risk=bool(child_at_risk),
             )
     except (ValidationError, AllianceError) as exc:
-        return _report_failed(
-            request, session, principal, case, exc, values, "cybertipline",
-            ReportKind.cybertipline,
-        )  # fmt: skip
+        return _report_failed(request, session, principal, case, exc, values, "cybertipline")
     notice = f"Case {case}: filed with NCMEC's CyberTipline as report {done.report_id}."
     return redirect(request, f"/review/cases/{case}#reports", notice=notice)
 
@@ -435,12 +417,11 @@ def case_cybertipline_withdraw(
     """Retract the case's unfinished CyberTipline report, so that it can be filed anew."""
     state = app_state(request)
     try:
-        with _destinations(request).cybertipline() as tipline:
+        reports.check_reportable(state.sessions, principal, case)
+        with state.destinations.cybertipline() as tipline:
             done = member_cybertipline.withdraw(state.sessions, principal, case, tipline=tipline)
     except AllianceError as exc:
-        return _report_failed(
-            request, session, principal, case, exc, {}, "cybertipline", ReportKind.cybertipline
-        )
+        return _report_failed(request, session, principal, case, exc, {}, "cybertipline")
     what = f"report {done.report_id}" if done.report_id else "the report"
     notice = f"Case {case}: {what} withdrawn from the CyberTipline; it may be filed anew."
     return redirect(request, f"/review/cases/{case}#reports", notice=notice)
@@ -459,12 +440,18 @@ def case_dsa(
     state = app_state(request)
     try:
         action = member_dsa.account_action_of(account_action)
-        with _destinations(request).dsa() as database:
+        reports.check_reportable(state.sessions, principal, case)
+        with state.destinations.dsa() as database:
             done = member_dsa.submit_case(
-                state.sessions, principal, case, database=database, account_action=action
+                state.sessions,
+                principal,
+                case,
+                database=database,
+                settings=state.settings,
+                account_action=action,
             )
     except (ValidationError, AllianceError) as exc:
-        return _report_failed(request, session, principal, case, exc, values, "dsa", ReportKind.dsa)
+        return _report_failed(request, session, principal, case, exc, values, "dsa")
     entry = next(iter(done.entries.values()))
     said = f"accepted as {entry.uuid}" if entry.uuid else "already in the database"
     notice = f"Case {case}: statement of reasons {said}."
@@ -496,7 +483,8 @@ def case_police(
     state = app_state(request)
     try:
         uploader = uploader_of(account, ip.splitlines(), country)
-        with _destinations(request).police(state.sessions, principal) as channel:
+        reports.check_reportable(state.sessions, principal, case)
+        with state.destinations.police(state.sessions, principal) as channel:
             sent = member_police.send_to_police(
                 state.sessions,
                 principal,
@@ -509,9 +497,7 @@ def case_police(
                 settings=state.settings,
             )
     except (ValidationError, AllianceError) as exc:
-        return _report_failed(
-            request, session, principal, case, exc, values, "police", ReportKind.police
-        )
+        return _report_failed(request, session, principal, case, exc, values, "police")
     answer = sent.answer
     where = f" of {answer.country}" if answer.country else ""
     said = {
