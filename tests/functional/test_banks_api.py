@@ -585,6 +585,19 @@ def _statements(engine: Engine) -> list[str]:
     return ran
 
 
+def _watch(session: Session, pdq: str, hold: str) -> None:
+    """A police force watches ``pdq`` for its hold ``hold``."""
+    police = factories.organisation(session, OrgKind.law_enforcement, "NL")
+    cooperation.register(
+        session,
+        organisation_id=police.id,
+        kind=TargetKind.hash,
+        value=f"pdq:{pdq}",
+        source="hold",
+        source_reference=hold,
+    )
+
+
 def _without_ids(answer: dict[str, Any]) -> dict[str, Any]:
     return {
         "results": [
@@ -627,6 +640,10 @@ def test_a_hit_on_an_entry_met_lately_is_answered_from_memory(
         ids = [a.json()["results"][0]["matches"][0]["match_id"] for a in (warm, *answers)]
         assert len(set(ids)) == 3
         votes = warm.json()["results"][0]["matches"][0]["votes"]
+        disputed = client.post(
+            f"/api/v1/matches/{ids[-1]}/feedback", headers=headers, json={"verdict": "disputed"}
+        )
+        assert disputed.status_code == 200, disputed.text  # its queued event written first
         writer.flush()
         assert sorted(_events(engine)) == sorted(ids)
 
@@ -647,15 +664,7 @@ def test_a_hit_on_an_entry_met_lately_is_answered_from_memory(
         # An agency starts watching the hash met: the next hit is not answered from
         # memory but by services.match, which alerts it (on SQLite, run again as a writer).
         with sessions.begin() as session:
-            police = factories.organisation(session, OrgKind.law_enforcement, "NL")
-            cooperation.register(
-                session,
-                organisation_id=police.id,
-                kind=TargetKind.hash,
-                value=f"pdq:{pdq_hex(21)}",
-                source="hold",
-                source_reference="H-7",
-            )
+            _watch(session, pdq_hex(21), "H-7")
         alerted = client.post("/api/v1/match", headers=headers, json=near)
         assert alerted.status_code == 200 and len(threads) + len(route) > 2
     with make_session_factory(engine)() as session:
@@ -687,15 +696,7 @@ def test_a_hash_watched_through_another_process_is_seen_when_its_sequence_moves(
         for _ in range(3):  # the key, the rows and the entry's card read and kept
             assert client.post("/api/v1/match", headers=headers, json=hit).status_code == 200
         with other.begin() as session:
-            police = factories.organisation(session, OrgKind.law_enforcement, "NL")
-            cooperation.register(
-                session,
-                organisation_id=police.id,
-                kind=TargetKind.hash,
-                value=f"pdq:{pdq_hex(21)}",
-                source="hold",
-                source_reference="H-8",
-            )
+            _watch(session, pdq_hex(21), "H-8")
         client.post("/api/v1/match", headers=headers, json=hit)
         assert alerts() == 0  # within the half second: not seen yet (docs/scale.md)
         now[0] = 1.0

@@ -253,7 +253,7 @@ def answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def route_errors(route: APIRoute, method: str, permission: str | None) -> set[int]:
     """The error statuses ``route`` may answer to ``method``."""
-    statuses = {400, 503} | {int(s) for s in route.responses if str(s).startswith("4")}
+    statuses = {400, 503} | {int(s) for s in route.responses if str(s)[:1] in ("4", "5")}
     if permission != PUBLIC:
         statuses.add(401)
         if permission != ANY_PRINCIPAL:
