@@ -91,7 +91,7 @@ def test_the_user_notice_carries_article_17s_elements() -> None:
     assert "2011/93/EU" in text and "Example Hotline List" in text
     # (f) redress: internal complaint, out-of-court settlement, court
     assert "internal complaint-handling system (Article 20)" in text
-    assert "https://platform.example.test/appeals" in text
+    assert "https://platform.example.test/appeals (reference case-000123)." in text  # a sentence
     assert "out-of-court dispute settlement body" in text and "Article 21" in text
     assert "Go to court" in text
 

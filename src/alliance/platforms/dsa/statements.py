@@ -235,7 +235,7 @@ def user_notice(removal: Removal, redress: Redress, *, platform: str) -> str:
         "",
         "How you can contest this decision",
         f"1. Complain to us through our internal complaint-handling system (Article 20): "
-        f"{redress.complaint}",
+        f"{_sentence(redress.complaint)}",
         f"2. Refer the dispute to {redress.out_of_court}.",
         "3. Go to court: you may take the decision to a court under the law of your "
         "country, whether or not you use the two routes above.",
@@ -251,3 +251,9 @@ def _content_word(content_type: ContentType) -> str:
         ContentType.AUDIO: "audio",
         ContentType.TEXT: "text",
     }.get(content_type, "content")
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: a platform's own words, given with or without its stop."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
