@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alliance.accounts import services as accounts
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.audit.models import AuditEvent
-from alliance.banks import distribution
+from alliance.banks import distribution, lookup
 from alliance.banks import services as banks
 from alliance.banks.models import Bank, MatchEvent
 from alliance.banks.schemas import EntryIn
@@ -669,6 +669,33 @@ def test_a_hit_on_an_entry_met_lately_is_answered_from_memory(
         assert alerted.status_code == 200 and len(threads) + len(route) > 2
     with make_session_factory(engine)() as session:
         assert session.execute(select(func.count()).select_from(DeconflictionAlert)).scalar() == 1
+    engine.dispose()
+
+
+def test_a_hit_on_an_entry_not_met_lately_is_searched_once(
+    fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hit whose entry's card is not at hand is searched on the loop and handed to a
+    worker thread, which reads the entry it met without searching the index again."""
+    engine, app, headers = _served(fresh_db_url, tmp_path)
+    _clocks_stopped(app)
+    searches: list[int] = []
+    closest_in = lookup.closest_in
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        searches.append(1)
+        return closest_in(*args, **kwargs)
+
+    monkeypatch.setattr(lookup, "closest_in", counted)
+    miss = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(99)}]}
+    hit = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(21)}]}
+    with TestClient(app) as client:
+        assert client.post("/api/v1/match", headers=headers, json=miss).status_code == 200
+        searches.clear()
+        found = client.post("/api/v1/match", headers=headers, json=hit)
+        assert found.status_code == 200 and found.json()["results"][0]["matches"]
+        assert searches == [1]
+        assert len(app.state.alliance.entry_cards) == 1  # kept for the next hit
     engine.dispose()
 
 

@@ -115,10 +115,15 @@ def find_many(
         ).scalars():
             same.setdefault(entry.signal_value, []).append(entry)
         return [[(e, 0, "original", "original") for e in same.get(v, [])] for v, _ in queries]
-    closest = closest_in(indexes.bank_index(session, bank), bank, queries)
+    return entries_met(session, closest_in(indexes.bank_index(session, bank), bank, queries))
+
+
+def entries_met(session: Session, closest: Sequence[Closest]) -> list[Found]:
+    """Each PDQ query's matches, with the entries :func:`closest_in` found it met (read
+    in one statement)."""
     met = {key for best in closest for key in best}
     if not met:
-        return [[] for _ in queries]
+        return [[] for _ in closest]
     # The variants are not part of a match's answer (the index said which one matched):
     # not loaded unless asked for, which saves a second query on every hit.
     entries = {

@@ -572,6 +572,7 @@ def match(
     every_bank: Sequence[Bank] | None = None,
     cards: EntryCards | None = None,
     watched: Set[str] | None = None,
+    searched: Searched | None = None,
 ) -> MatchResponse:
     """Match signals against every bank the actor may see (or the named ones).
 
@@ -581,17 +582,26 @@ def match(
     ``cards``: where to keep the cards of the PDQ entries met, for
     :func:`answer_from_memory`. ``watched``: every hash a deconfliction target names, as
     the caller read it lately (default: the targets are looked up for the hashes met).
+    ``searched``: what :func:`search_in_memory` found for this request (its entries are
+    then read, not searched for again).
     """
     authorize(actor, Permission.MATCH_QUERY)
-    targets, suppression = _banks_to_search(request, visible_banks(session, actor, every_bank))
-    asked = _asked(request)
+    if searched is None:
+        visible = visible_banks(session, actor, every_bank)
+        targets, suppression = _banks_to_search(request, visible)
+        asked = _asked(request)
+    else:
+        targets, suppression, asked = searched.targets, searched.suppression, searched.asked
     # Each bank is searched once for all the request's signals of a type (a PDQ batch is
     # one vectorised search), then each signal's matches are read off.
     found: dict[tuple[int, int], _Found] = {}
     for kind in dict.fromkeys(query.signal_type for query in request.signals):
         numbers = [n for n, query in enumerate(request.signals) if query.signal_type == kind]
         for bank in dict.fromkeys([*suppression, *targets]):
-            hits = lookup.find_many(session, bank, kind, [asked[n] for n in numbers])
+            if searched is not None:  # PDQ signals only, each bank's search done
+                hits = lookup.entries_met(session, searched.closest[bank.id])
+            else:
+                hits = lookup.find_many(session, bank, kind, [asked[n] for n in numbers])
             for n, each in zip(numbers, hits, strict=True):
                 found[(bank.id, n)] = [(EntryCard.of(e), d, v, f) for e, d, v, f in each]
             if cards is not None and kind == "pdq":
@@ -610,47 +620,74 @@ def _alerts(touched: Touched | None, watched: Set[str] | None) -> bool:
     return watched is None or not watched.isdisjoint(touched.values(TargetKind.hash))
 
 
-def answer_from_memory(
+@dataclass(frozen=True)
+class Searched:
+    """A request's PDQ signals searched in the banks' indexes held in memory: which banks,
+    the signals normalised, and what each bank's index found (by bank id)."""
+
+    targets: list[Bank]
+    suppression: list[Bank]
+    asked: list[tuple[str, dict[str, str]]]
+    closest: dict[int, list[lookup.Closest]]
+
+
+def search_in_memory(
     actor: Principal,
     request: MatchRequest,
     every_bank: Sequence[Bank],
     index_of: Callable[[Bank], BankIndex | None],
-    *,
-    cards: EntryCards,
-    watched: Set[str] | None,
-    record: Callable[[list[match_events.NewMatch]], list[int] | None],
-) -> MatchResponse | None:
-    """:func:`match`'s answer to a request of PDQ signals, found with what the caller
-    holds in memory and nothing else: no session, no thread. ``index_of``: a bank's index
-    if loaded and current, else None; ``cards``: the entries' cards (their bank's
-    sequence unchanged); ``watched``: every hash a deconfliction target names (None: not
-    at hand); ``record``: queues the matches' events and gives their ids (None: no ids at
-    hand). None when the answer needs the database: another signal type, an index or a
-    card not at hand, a hash an agency watches (whose alert :func:`match` writes).
-    Errors are raised as :func:`match` raises them.
-
-    Most queries of a platform's uploads are misses and most hits meet entries met
-    lately: the web server answers them on its event loop this way
-    (alliance.web.match_lane) and everything else through :func:`match`.
-    """
+) -> Searched | None:
+    """:func:`match`'s search, with the banks' rows and indexes at hand (``index_of``: a
+    bank's index if loaded and current, else None) and nothing else: no session, no
+    thread. None when it needs the database: another signal type, an index not at hand.
+    Errors are raised as :func:`match` raises them. :func:`answer_from_memory` answers
+    from it, or :func:`match` reads the entries it met."""
     authorize(actor, Permission.MATCH_QUERY)
     authorize(actor, Permission.BANK_READ)
     if any(query.signal_type != "pdq" for query in request.signals):
         return None
     targets, suppression = _banks_to_search(request, [b for b in every_bank if can_see(actor, b)])
     asked = _asked(request)
-    found: dict[tuple[int, int], _Found] = {}
+    closest: dict[int, list[lookup.Closest]] = {}
     for bank in dict.fromkeys([*suppression, *targets]):
         index = index_of(bank)
         if index is None:
             return None
-        closest = lookup.closest_in(index, bank, asked)
+        closest[bank.id] = lookup.closest_in(index, bank, asked)
+    return Searched(targets, suppression, asked, closest)
+
+
+def answer_from_memory(
+    actor: Principal,
+    request: MatchRequest,
+    searched: Searched,
+    *,
+    cards: EntryCards,
+    watched: Set[str] | None,
+    record: Callable[[list[match_events.NewMatch]], list[int] | None],
+) -> MatchResponse | None:
+    """:func:`match`'s answer from what :func:`search_in_memory` found and what the caller
+    holds in memory: ``cards``, the entries' cards (their bank's sequence unchanged);
+    ``watched``, every hash a deconfliction target names (None: not at hand);
+    ``record``, which queues the matches' events and gives their ids (None: no ids at
+    hand). None when the answer needs the database: a card not at hand, a hash an agency
+    watches (whose alert :func:`match` writes).
+
+    Most queries of a platform's uploads are misses and many hits meet entries met
+    lately: the web server answers them on its event loop this way
+    (alliance.web.match_lane) and everything else through :func:`match`.
+    """
+    found: dict[tuple[int, int], _Found] = {}
+    for bank in dict.fromkeys([*searched.suppression, *searched.targets]):
+        closest = searched.closest[bank.id]
         met = cards.get(bank, {key for best in closest for key in best})
         if met is None:
             return None
         for n, best in enumerate(closest):
             found[(bank.id, n)] = [(met[key], *best[key]) for key in best]
-    results, matches, touched = _answer(actor, request, asked, targets, suppression, found)
+    results, matches, touched = _answer(
+        actor, request, searched.asked, searched.targets, searched.suppression, found
+    )
     if _alerts(touched, watched):
         return None  # match writes the alert
     ids = record(matches) if matches else []

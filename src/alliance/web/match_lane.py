@@ -17,8 +17,9 @@ second (:mod:`alliance.web.recent_banks`), this middleware runs it itself:
 - any other (a hit on entries not met lately or on a watched hash, whose alert is
   written; a large batch; an index to open or catch up) runs
   :func:`alliance.banks.services.match` in one worker thread, in a transaction committed
-  as the route commits it; it keeps the cards of the entries it read and reads the
-  watched hashes if due.
+  as the route commits it; it is handed what the loop's search found (the entries met
+  are read, not searched for again), keeps the cards of the entries it read and reads
+  the watched hashes if due.
 
 The answers are the route's. Everything else goes to the route untouched, its body
 replayed: a key or the banks' rows due a read, a key whose use is due to be noted, a
@@ -75,12 +76,15 @@ class MatchLane:
         prepared = None
         if received and received[-1]["type"] == "http.request":
             prepared = self._prepare(scope, b"".join(m.get("body", b"") for m in received))
-        answer = None
+        answer: bytes | None = None
         if prepared is not None:
             try:
-                answer = self._from_memory(*prepared)
-                if answer is None:
-                    answer = await anyio.to_thread.run_sync(self._match, *prepared[:3])
+                found = self._from_memory(*prepared)
+                answer = (
+                    found
+                    if isinstance(found, bytes)
+                    else await anyio.to_thread.run_sync(self._match, *prepared[:3], found)
+                )
             except (AllianceError, SQLAlchemyError):
                 # Refused, or failed and rolled back: the route runs it again and answers
                 # its error as it answers every error (a refusal audited).
@@ -128,29 +132,47 @@ class MatchLane:
         request: MatchRequest,
         every_bank: list[Bank],
         watched: frozenset[str] | None,
-    ) -> bytes | None:
-        """The answer found on the loop; None: run :meth:`_match`."""
+    ) -> bytes | banks.Searched | None:
+        """The answer found on the loop; else what the loop's search found (or None: not
+        searched) for :meth:`_match`."""
         if sum(1 + len(query.forms or {}) for query in request.signals) > INLINE_HASHES:
             return None
         state = self.state
+        searched = banks.search_in_memory(
+            principal, request, every_bank, lambda bank: indexes.loaded_index(state.engine, bank)
+        )
+        if searched is None:
+            return None
         response = banks.answer_from_memory(
             principal,
             request,
-            every_bank,
-            lambda bank: indexes.loaded_index(state.engine, bank),
+            searched,
             cards=state.entry_cards,
             watched=watched,
             record=state.match_events.record_now,
         )
-        return None if response is None else response.model_dump_json().encode()
+        return searched if response is None else response.model_dump_json().encode()
 
-    def _match(self, principal: Principal, request: MatchRequest, every_bank: list[Bank]) -> bytes:
-        """The route's work, on a worker thread: the match in a transaction, committed."""
+    def _match(
+        self,
+        principal: Principal,
+        request: MatchRequest,
+        every_bank: list[Bank],
+        searched: banks.Searched | None,
+    ) -> bytes:
+        """The route's work, on a worker thread: the match in a transaction, committed
+        (the entries that the loop's search met read, not searched for again)."""
         state = self.state
         with state.sessions() as session:
             watched = state.recent_watches.all(session)
             response = banks.match(
-                session, principal, request, every_bank, state.entry_cards, watched
+                session,
+                principal,
+                request,
+                every_bank,
+                state.entry_cards,
+                watched,
+                searched=searched,
             )
             session.commit()
         return response.model_dump_json().encode()
