@@ -392,8 +392,10 @@ class HistorySummary:
 def build_history(
     session: Session, actor: Principal, seed: int, *, now: datetime | None = None
 ) -> HistorySummary:
-    """The victim-identification history, through the demo investigators."""
-    now = now or utcnow()
+    """The victim-identification history, through the demo investigators. Its times are
+    drawn from the start of ``now``'s day: the same history all day for a seed (drawn
+    from the time of day, a year's few alerting seizures came and went by the hour)."""
+    now = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
     today = now.date()
     rng = random.Random(f"alliance-demo-victims:{seed}")  # noqa: S311 - demo data
     police = {
