@@ -231,7 +231,7 @@ def entry_out(entry: BankEntry) -> EntryOut:
     )
 
 
-def classification_of(entry: BankEntry) -> Classification:
+def classification_of(entry: BankEntry | EntryCard) -> Classification:
     return Classification(
         baseline=entry.baseline,
         iwf=entry.iwf_category,
@@ -607,16 +607,14 @@ def match(
             if cards is not None and kind == "pdq":
                 cards.keep(bank, {c.id: c for n in numbers for c, *_ in found[(bank.id, n)]})
     results, matches, touched = _answer(actor, request, asked, targets, suppression, found)
-    if _alerts(touched, watched):
-        assert touched is not None
+    if touched is not None and _watched(touched, watched):
         cooperation.touch(session, actor, touched, "match")
     return _numbered(results, match_events.record(session, matches))
 
 
-def _alerts(touched: Touched | None, watched: Set[str] | None) -> bool:
-    """Whether what a match touched may alert an agency (None: not known to be unwatched)."""
-    if touched is None:
-        return False
+def _watched(touched: Touched, watched: Set[str] | None) -> bool:
+    """Whether a hash a match touched may be watched by an agency (``watched`` None: not
+    known, so it may)."""
     return watched is None or not watched.isdisjoint(touched.values(TargetKind.hash))
 
 
@@ -688,7 +686,7 @@ def answer_from_memory(
     results, matches, touched = _answer(
         actor, request, searched.asked, searched.targets, searched.suppression, found
     )
-    if _alerts(touched, watched):
+    if touched is not None and _watched(touched, watched):
         return None  # match writes the alert
     ids = record(matches) if matches else []
     return None if ids is None else _numbered(results, ids)
@@ -823,12 +821,7 @@ def _match_one(
                     distance=distance,
                     variant=variant,
                     query_form=form,
-                    classification=Classification(
-                        baseline=entry.baseline,
-                        iwf=entry.iwf_category,
-                        ncmec=entry.ncmec_category,
-                        vics=entry.vics_category,
-                    ),
+                    classification=classification_of(entry),
                     votes=entry.votes,
                     verified=entry.votes >= VERIFIED_AT,
                     confirmed=entry.confirmed,

@@ -259,15 +259,12 @@ def _watch_changed(session: Session) -> None:
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is None or session.info.get(_WATCH_BUMPED) is transaction:
         return
-    moved = session.execute(
+    session.execute(  # the one row is migration 0028's
         update(WatchSequence)
         .where(WatchSequence.id == 1)
         .values(sequence=WatchSequence.sequence + 1)
         .execution_options(synchronize_session=False)
     )
-    if not getattr(moved, "rowcount", 0):  # a schema made without the migrations' row
-        session.add(WatchSequence(id=1, sequence=1))
-        session.flush()
     session.info[_WATCH_BUMPED] = transaction
 
 
