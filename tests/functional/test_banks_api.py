@@ -742,6 +742,39 @@ def test_a_hash_watched_through_another_process_is_seen_when_its_sequence_moves(
     engine.dispose()
 
 
+def test_the_lane_reads_a_key_again_before_its_second_lapses(
+    fresh_db_url: str, tmp_path: Path
+) -> None:
+    """A key revoked through another process is refused within its second: the lane has
+    it read again in the background from half that second on, and each request meanwhile
+    is answered from memory without waiting on that read (nor taking the route)."""
+    engine, app, headers = _served(fresh_db_url, tmp_path)
+    now = [0.0]
+    keys = app.state.alliance.recent_keys = RecentKeys(clock=lambda: now[0])
+    app.state.alliance.recent_banks = RecentBanks(clock=lambda: 0.0)
+    app.state.alliance.recent_watches = RecentWatches(clock=lambda: 0.0)
+    token = headers["Authorization"].split()[1]
+    miss = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(78)}]}
+    with TestClient(app) as client:
+        for _ in range(2):  # the key and the banks' rows read, then kept
+            assert client.post("/api/v1/match", headers=headers, json=miss).status_code == 200
+        with make_session_factory(engine).begin() as session:
+            accounts.revoke_api_key(session, factories.OPERATOR, token[:12])
+        now[0] = 0.3
+        assert client.post("/api/v1/match", headers=headers, json=miss).status_code == 200
+        assert keys.get(token) is not None  # not yet due a read
+        now[0] = 0.6
+        assert client.post("/api/v1/match", headers=headers, json=miss).status_code == 200
+        for _ in range(1000):  # the read it started, on a worker thread
+            if keys.get(token) is None:
+                break
+            time.sleep(0.01)
+        assert keys.get(token) is None
+        refused = client.post("/api/v1/match", headers=headers, json=miss)
+        assert refused.status_code == 401 and "revoked" in refused.text
+    engine.dispose()
+
+
 def test_what_changes_reaches_the_lane_at_once(fresh_db_url: str, tmp_path: Path) -> None:
     """A new entry is matched, and a revoked key refused, by the next request after the
     change made in this process (its flush forgets the rows and keys kept), though the

@@ -52,6 +52,7 @@ def serve(
     from alliance.web.serving import (  # noqa: PLC0415
         HTTP_PARSER,
         event_loop,
+        freeze_heap,
         run_workers,
         uvicorn_options,
     )
@@ -129,6 +130,7 @@ def serve(
             stack.enter_context(_demo_member(settings, f"http://{_local(host)}:{port}"))
         if settings.serve_worker:
             stack.enter_context(_worker_thread(worker_settings, sessions))
+        freeze_heap()
         uvicorn.run(app, host=host, port=port, **uvicorn_options(settings))
 
 

@@ -21,6 +21,10 @@ second (:mod:`alliance.web.recent_banks`), this middleware runs it itself:
   are read, not searched for again), keeps the cards of the entries it read and reads
   the watched hashes if due.
 
+The key, the banks' rows and the watched hashes are read again in the background from
+half their time on, by a request that finds them due (:mod:`alliance.web.renewals`): on a
+busy server the lane's requests never find them lapsed, and none waits on their reads.
+
 The answers are the route's. Everything else goes to the route untouched, its body
 replayed: a key or the banks' rows due a read, a key whose use is due to be noted, a
 cookie instead of a key, a body that does not parse, a request the route refuses (which
@@ -33,18 +37,27 @@ route's is (alliance.web.capacity).
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+
 import anyio.to_thread
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from alliance.accounts import services as accounts
 from alliance.accounts.policy import Principal
 from alliance.banks import indexes
 from alliance.banks import services as banks
 from alliance.banks.models import Bank
 from alliance.banks.schemas import MatchRequest
+from alliance.db.session import reading
 from alliance.errors import AllianceError
 from alliance.web.capacity import replaying
 from alliance.web.state import AppState
+
+log = logging.getLogger(__name__)
 
 _Prepared = tuple[Principal, MatchRequest, list[Bank], frozenset[str] | None]
 
@@ -110,9 +123,12 @@ class MatchLane:
         if not headers.get(b"content-type", b"").startswith(b"application/json"):
             return None
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return None
-        principal = self.state.recent_keys.get(token.strip())
+        principal = self.state.recent_keys.get(token)
+        if principal is not None:
+            self._read_ahead(token)
         if principal is None or (
             principal.api_key_id is not None and self.state.key_use.pending(principal.api_key_id)
         ):
@@ -125,6 +141,35 @@ class MatchLane:
         except ValueError:
             return None
         return principal, request, every_bank, self.state.recent_watches.fresh()
+
+    def _read_ahead(self, token: str) -> None:
+        """Have the caller's key, the banks' rows and the watched hashes read again on a
+        worker thread, those of them that are past half their time and not being read."""
+        state = self.state
+        reads: list[Callable[[Session], None]] = []
+        if (key_claim := state.recent_keys.renewal_due(token)) is not None:
+            reads.append(
+                lambda session: state.recent_keys.renew(
+                    token, key_claim, lambda: accounts.authenticate_api_key(session, token)
+                )
+            )
+        if (banks_claim := state.recent_banks.renewal_due()) is not None:
+            reads.append(lambda session: state.recent_banks.renew(session, banks_claim))
+        if (watches_claim := state.recent_watches.renewal_due()) is not None:
+            reads.append(lambda session: state.recent_watches.renew(session, watches_claim))
+        if reads:
+            asyncio.get_running_loop().run_in_executor(None, self._read, reads)
+
+    def _read(self, reads: list[Callable[[Session], None]]) -> None:
+        """The reads :meth:`_read_ahead` claimed, each in a read-only transaction. One
+        that fails leaves its rows as they were (they lapse in their time, and the route
+        then reads them); the others are still made."""
+        for read in reads:
+            try:
+                with reading(self.state.sessions) as session:
+                    read(session)
+            except Exception:  # a background read: logged, never raised into the loop
+                log.warning("reading ahead for the match lane failed", exc_info=True)
 
     def _from_memory(
         self,

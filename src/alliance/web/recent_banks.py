@@ -6,7 +6,9 @@ from the database. The rows are read again after :data:`FRESH_SECONDS`, and at o
 this process changes a bank or an organisation (:meth:`RecentBanks.clear`, on flush): a
 change made through another process reaches this one within that time, a new entry
 included (its bank's ``revision`` is what the match index follows), and who may see a
-bank is decided on each request from the rows (``banks.services.can_see``).
+bank is decided on each request from the rows (``banks.services.can_see``). The match
+lane has them read again in the background from half that time on
+(:mod:`alliance.web.renewals`), so that its requests do not wait on the read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from alliance.banks import services as banks
 from alliance.banks.models import Bank
+from alliance.web.renewals import Renewals
 
 FRESH_SECONDS = 0.5
 
@@ -31,6 +34,7 @@ class RecentBanks:
         self._clock = clock
         self._lock = threading.Lock()
         self._rows: tuple[list[Bank], float] | None = None
+        self._renewals: Renewals[None] = Renewals(seconds, clock)
 
     def fresh(self) -> list[Bank] | None:
         """Every bank, if read within the last ``seconds``; None if they are due a read."""
@@ -43,16 +47,42 @@ class RecentBanks:
         """Every bank, read within the last ``seconds`` (through ``session`` if not)."""
         if (rows := self.fresh()) is not None:
             return rows
-        # Copies that belong to no session: the request that read them may roll back,
-        # which would expire its own objects under every other request using them.
-        rows = [_copy(bank) for bank in banks.all_banks(session)]
+        rows, until = self._read(session)
         with self._lock:
-            self._rows = (rows, self._clock() + self._seconds)
+            self._rows = (rows, until)
         return rows
+
+    def renewal_due(self) -> int | None:
+        """A claim on the rows' next read when they are past half their time (None: not
+        due, being read, or not read at all), for :meth:`renew`."""
+        with self._lock:
+            if self._rows is None:
+                return None
+            return self._renewals.claim(None, self._rows[1] - self._seconds)
+
+    def renew(self, session: Session, claim: int) -> None:
+        """Read the rows again, as claimed (in the background)."""
+        try:
+            rows, until = self._read(session)
+        except BaseException:
+            with self._lock:
+                self._renewals.settle(None, claim)
+            raise
+        with self._lock:
+            if self._renewals.settle(None, claim):
+                self._rows = (rows, until)
 
     def clear(self) -> None:
         with self._lock:
             self._rows = None
+            self._renewals.clear()
+
+    def _read(self, session: Session) -> tuple[list[Bank], float]:
+        """The rows, and until when they may be used (counted from before the read)."""
+        until = self._clock() + self._seconds
+        # Copies that belong to no session: the request that read them may roll back,
+        # which would expire its own objects under every other request using them.
+        return [_copy(bank) for bank in banks.all_banks(session)], until
 
 
 def _copy(bank: Bank) -> Bank:

@@ -4,8 +4,10 @@ A key accepted is trusted for :data:`TRUSTED_SECONDS` in this process, then read
 key revoked or expired, or one whose organisation was deactivated, is refused at once by
 the process that made the change (it forgets every key, :meth:`RecentKeys.clear`) and
 within that time by the others, and a client sending hundreds of requests a second costs
-one read of its key a second. Entries are keyed by the token's SHA-256, so the tokens themselves
-are not kept; refusals are never cached (each is audited, :mod:`alliance.web.bookkeeping`).
+a read of its key or two a second: the match lane has it read again in the background
+from half that second on (:mod:`alliance.web.renewals`). Entries are keyed by the
+token's SHA-256, so the tokens themselves are not kept; refusals are never cached (each
+is audited, :mod:`alliance.web.bookkeeping`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from alliance.accounts.policy import Principal
+from alliance.web.renewals import Renewals
 
 TRUSTED_SECONDS = 1.0
 #: Keys remembered at most (one process rarely sees more callers than this a second).
@@ -35,6 +38,7 @@ class RecentKeys:
         self._clock = clock
         self._lock = threading.Lock()
         self._accepted: dict[bytes, tuple[Principal, float]] = {}
+        self._renewals: Renewals[bytes] = Renewals(seconds, clock)
 
     @staticmethod
     def _digest(token: str) -> bytes:
@@ -57,6 +61,37 @@ class RecentKeys:
         """Forget every key: one was revoked or changed (or its organisation) here."""
         with self._lock:
             self._accepted.clear()
+            self._renewals.clear()
+
+    def renewal_due(self, token: str) -> int | None:
+        """A claim on reading ``token``'s key again when it is past half its time (None:
+        not due, being read, or not accepted lately), for :meth:`renew`."""
+        key = self._digest(token)
+        with self._lock:
+            found = self._accepted.get(key)
+            if found is None:
+                return None
+            return self._renewals.claim(key, found[1] - self._seconds)
+
+    def renew(self, token: str, claim: int, read: Callable[[], object]) -> None:
+        """Read ``token``'s key again, as claimed (in the background): ``read`` answers the
+        principal it stands for, or anything else if it is refused now (then it is
+        forgotten here, and its next request is refused by the route, audited)."""
+        key = self._digest(token)
+        until = self._clock() + self._seconds
+        try:
+            outcome = read()
+        except BaseException:
+            with self._lock:
+                self._renewals.settle(key, claim)
+            raise
+        with self._lock:
+            if not self._renewals.settle(key, claim):
+                return
+            if isinstance(outcome, Principal):
+                self._accepted[key] = (outcome, until)
+            else:
+                self._accepted.pop(key, None)
 
     def put(self, token: str, principal: Principal) -> None:
         now = self._clock()
@@ -65,4 +100,5 @@ class RecentKeys:
                 self._accepted = {k: v for k, v in self._accepted.items() if v[1] > now}
                 if len(self._accepted) >= self._limit:
                     self._accepted.clear()
+                    self._renewals.clear()
             self._accepted[self._digest(token)] = (principal, now + self._seconds)

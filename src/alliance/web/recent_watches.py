@@ -8,7 +8,8 @@ The hashes are read again when the watched hashes' sequence number has moved
 :data:`FRESH_SECONDS` and at once when this process registers or ends a target. A hash
 an agency starts watching through another process therefore alerts on every match
 answered here from that half second on; until then, as a bank's new entry, it is not yet
-seen (docs/scale.md).
+seen (docs/scale.md). The match lane has the sequence read again in the background from
+half that time on (:mod:`alliance.web.renewals`), so that its requests do not wait on it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from alliance.cooperation import services as cooperation
+from alliance.web.renewals import Renewals
 
 FRESH_SECONDS = 0.5
 
@@ -34,6 +36,7 @@ class RecentWatches:
         self._hashes: frozenset[str] = frozenset()
         self._sequence: int | None = None
         self._until = 0.0
+        self._renewals: Renewals[None] = Renewals(seconds, clock)
 
     def fresh(self) -> frozenset[str] | None:
         """The watched hashes, if checked within the last ``seconds``; None if due."""
@@ -47,16 +50,42 @@ class RecentWatches:
         if not: one row, and the hashes again only if their sequence moved)."""
         if (hashes := self.fresh()) is not None:
             return hashes
+        known, sequence, until = self._read(session)
+        with self._lock:
+            self._hashes, self._sequence, self._until = known, sequence, until
+        return known
+
+    def renewal_due(self) -> int | None:
+        """A claim on the next check when the hashes are past half their time (None: not
+        due, being checked, or never read), for :meth:`renew`."""
+        with self._lock:
+            if self._sequence is None:
+                return None
+            return self._renewals.claim(None, self._until - self._seconds)
+
+    def renew(self, session: Session, claim: int) -> None:
+        """Check the sequence again (and read the hashes if it moved), as claimed."""
+        try:
+            known, sequence, until = self._read(session)
+        except BaseException:
+            with self._lock:
+                self._renewals.settle(None, claim)
+            raise
+        with self._lock:
+            if self._renewals.settle(None, claim):
+                self._hashes, self._sequence, self._until = known, sequence, until
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sequence = None
+            self._renewals.clear()
+
+    def _read(self, session: Session) -> tuple[frozenset[str], int, float]:
+        """The hashes, their sequence number, and until when they may be used."""
+        until = self._clock() + self._seconds
         sequence = cooperation.watch_sequence(session)  # first: see the module docstring
         with self._lock:
             known = self._hashes if sequence == self._sequence else None
         if known is None:
             known = cooperation.watched_hashes(session)
-        with self._lock:
-            self._hashes, self._sequence = known, sequence
-            self._until = self._clock() + self._seconds
-        return known
-
-    def clear(self) -> None:
-        with self._lock:
-            self._sequence = None
+        return known, sequence, until
