@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy import Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -173,6 +175,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan(state),
+        telemetry=_telemetry(),
     )
     app.state.alliance = state
     routers = API_ROUTERS
@@ -204,6 +207,18 @@ def create_app(
     _document_permissions(app)
     document_errors(app, api_routes, lambda route: (route_guard(route) or (None,))[0])
     return app
+
+
+def _telemetry() -> TelemetryConfig | None:
+    """FastAPI's own OpenTelemetry hooks: on (FastAPI's defaults) where the environment
+    configures OpenTelemetry (an ``OTEL_`` variable, as ``opentelemetry-instrument`` and
+    the exporters read, or FastAPI's ``FASTAPI_OTEL_AUTO_CONFIGURE``); off otherwise,
+    where they would only look for providers on every request (docs/scale.md)."""
+    if os.environ.get("FASTAPI_OTEL_AUTO_CONFIGURE") or any(
+        name.startswith("OTEL_") for name in os.environ
+    ):
+        return None
+    return {"tracing": False, "metrics": False, "logs": False}
 
 
 def _document_permissions(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
+import os
 import socket
 import threading
 import time
@@ -105,3 +106,17 @@ def test_workers_sockets_share_a_port_and_refuse_another_server() -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_fastapis_telemetry_hooks_are_on_only_where_opentelemetry_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Off, they would only look for providers on every request; an operator who runs
+    the server under OpenTelemetry (an OTEL_ variable) gets FastAPI's defaults."""
+    from alliance.web.app import _telemetry
+
+    for name in [n for n in os.environ if n.startswith(("OTEL_", "FASTAPI_OTEL_"))]:
+        monkeypatch.delenv(name)
+    assert _telemetry() == {"tracing": False, "metrics": False, "logs": False}
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "alliance-hub")
+    assert _telemetry() is None
