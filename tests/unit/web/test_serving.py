@@ -11,6 +11,7 @@ connections of uvicorn's multi-worker socket, served with ``alliance serve``'s o
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import importlib.util
 import os
@@ -120,3 +121,61 @@ def test_fastapis_telemetry_hooks_are_on_only_where_opentelemetry_is_configured(
     assert _telemetry() == {"tracing": False, "metrics": False, "logs": False}
     monkeypatch.setenv("OTEL_SERVICE_NAME", "alliance-hub")
     assert _telemetry() is None
+
+
+class _Transport:
+    """What a connection's transport is asked to do."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.closed = self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed or self.aborted
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info {name}"
+
+
+def test_a_responses_writes_within_one_turn_of_the_loop_go_out_in_one_send() -> None:
+    async def run() -> tuple[list[bytes], list[bytes], bool]:
+        inner = _Transport()
+        transport = serving.CoalescingTransport(inner, asyncio.get_running_loop())  # type: ignore[arg-type]
+        transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+        transport.write(bytearray(b"{}"))
+        before = list(inner.sent)  # nothing sent within the turn
+        await asyncio.sleep(0)
+        after = list(inner.sent)
+        transport.write(b"next")
+        transport.close()  # what is held goes out before the connection closes
+        return before, after + inner.sent[1:], inner.closed
+
+    before, after, closed = asyncio.run(run())
+    assert before == []
+    assert after == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", b"next"]
+    assert closed
+
+
+def test_a_large_write_goes_out_at_once_and_an_abort_drops_what_is_held() -> None:
+    async def run() -> _Transport:
+        inner = _Transport()
+        transport = serving.CoalescingTransport(inner, asyncio.get_running_loop())  # type: ignore[arg-type]
+        transport.write(b"x" * serving.COALESCE_BYTES)
+        assert inner.sent == [b"x" * serving.COALESCE_BYTES]
+        assert transport.get_extra_info("peername") == "info peername"  # the rest is its own
+        transport.write(b"held")
+        transport.abort()
+        await asyncio.sleep(0)  # the scheduled send finds nothing
+        return inner
+
+    inner = asyncio.run(run())
+    assert inner.sent == [b"x" * serving.COALESCE_BYTES] and inner.aborted
