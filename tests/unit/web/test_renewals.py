@@ -10,7 +10,6 @@ import pytest
 from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.banks.models import Bank
-from alliance.web import recent_banks, recent_watches
 from alliance.web.recent_banks import RecentBanks
 from alliance.web.recent_keys import TRUSTED_SECONDS, RecentKeys
 from alliance.web.recent_watches import RecentWatches
@@ -145,7 +144,7 @@ def test_the_banks_rows_are_read_again_in_the_background(
 ) -> None:
     now = [0.0]
     rows = [[_bank("first")]]
-    monkeypatch.setattr(recent_banks.banks, "all_banks", lambda session: rows[0])
+    monkeypatch.setattr("alliance.banks.services.all_banks", lambda session: rows[0])
     kept = RecentBanks(clock=lambda: now[0])
     assert kept.renewal_due() is None  # never read: the route reads them
     assert [b.name for b in kept.all(SESSION)] == ["first"]
@@ -180,8 +179,8 @@ def test_the_watched_hashes_are_checked_again_in_the_background(
         read.append("hashes")
         return hashes[0]
 
-    monkeypatch.setattr(recent_watches.cooperation, "watch_sequence", watch_sequence)
-    monkeypatch.setattr(recent_watches.cooperation, "watched_hashes", watched_hashes)
+    monkeypatch.setattr("alliance.cooperation.services.watch_sequence", watch_sequence)
+    monkeypatch.setattr("alliance.cooperation.services.watched_hashes", watched_hashes)
     watches = RecentWatches(clock=lambda: now[0])
     assert watches.all(SESSION) == hashes[0]
     now[0] = 0.3
