@@ -62,15 +62,10 @@ class RecentBanks:
 
     def renew(self, session: Session, claim: int) -> None:
         """Read the rows again, as claimed (in the background)."""
-        try:
-            rows, until = self._read(session)
-        except BaseException:
-            with self._lock:
-                self._renewals.settle(None, claim)
-            raise
-        with self._lock:
-            if self._renewals.settle(None, claim):
-                self._rows = (rows, until)
+        self._renewals.run(self._lock, None, claim, lambda: self._read(session), self._keep)
+
+    def _keep(self, read: tuple[list[Bank], float]) -> None:
+        self._rows = read
 
     def clear(self) -> None:
         with self._lock:

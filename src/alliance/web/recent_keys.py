@@ -79,19 +79,14 @@ class RecentKeys:
         forgotten here, and its next request is refused by the route, audited)."""
         key = self._digest(token)
         until = self._clock() + self._seconds
-        try:
-            outcome = read()
-        except BaseException:
-            with self._lock:
-                self._renewals.settle(key, claim)
-            raise
-        with self._lock:
-            if not self._renewals.settle(key, claim):
-                return
+
+        def keep(outcome: object) -> None:
             if isinstance(outcome, Principal):
                 self._accepted[key] = (outcome, until)
             else:
                 self._accepted.pop(key, None)
+
+        self._renewals.run(self._lock, key, claim, read, keep)
 
     def put(self, token: str, principal: Principal) -> None:
         now = self._clock()

@@ -65,15 +65,10 @@ class RecentWatches:
 
     def renew(self, session: Session, claim: int) -> None:
         """Check the sequence again (and read the hashes if it moved), as claimed."""
-        try:
-            known, sequence, until = self._read(session)
-        except BaseException:
-            with self._lock:
-                self._renewals.settle(None, claim)
-            raise
-        with self._lock:
-            if self._renewals.settle(None, claim):
-                self._hashes, self._sequence, self._until = known, sequence, until
+        self._renewals.run(self._lock, None, claim, lambda: self._read(session), self._keep)
+
+    def _keep(self, read: tuple[frozenset[str], int, float]) -> None:
+        self._hashes, self._sequence, self._until = read
 
     def clear(self) -> None:
         with self._lock:

@@ -17,10 +17,12 @@ made through this process) is not kept: it may predate the change.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
 
 
 class Renewals(Generic[K]):
@@ -43,6 +45,26 @@ class Renewals(Generic[K]):
             return None
         self._claims[key] = now + self._seconds
         return self._generation
+
+    def run(
+        self,
+        lock: threading.Lock,
+        key: K,
+        claim: int,
+        read: Callable[[], T],
+        keep: Callable[[T], None],
+    ) -> None:
+        """Make the claimed read, then ``keep`` what it found under the cache's ``lock``
+        unless the cache was cleared meanwhile. A read that fails keeps nothing."""
+        try:
+            found = read()
+        except BaseException:
+            with lock:
+                self.settle(key, claim)
+            raise
+        with lock:
+            if self.settle(key, claim):
+                keep(found)
 
     def settle(self, key: K, claim: int) -> bool:
         """The claimed read is over: may what it found be kept?"""

@@ -7,23 +7,14 @@ from typing import Any
 
 import pytest
 
-from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.banks.models import Bank
 from alliance.web.recent_banks import RecentBanks
 from alliance.web.recent_keys import TRUSTED_SECONDS, RecentKeys
 from alliance.web.recent_watches import RecentWatches
 from alliance.web.renewals import Renewals
+from tests.unit.web.test_recent_keys import KEY
 
-KEY = Principal(
-    kind="api_key",
-    name="alk_0000aaaa",
-    role=Role.viewer,
-    organisation_id=1,
-    organisation_kind=OrgKind.industry,
-    country_code="NL",
-    api_key_id=7,
-)
 TOKEN = "alk_0000aaaa_secret"
 SESSION: Any = object()  # the caches hand it to the reads, which are stubbed here
 
@@ -87,13 +78,19 @@ def test_a_key_is_read_again_in_the_background_and_its_second_starts_again() -> 
     assert keys.get(TOKEN) is None
 
 
-def test_a_key_refused_when_read_again_is_forgotten() -> None:
+def _claimed(at: float) -> tuple[RecentKeys, int, list[float]]:
+    """Keys holding KEY, read at 0.0, and the claim on its next read made at ``at``."""
     now = [0.0]
     keys = RecentKeys(clock=lambda: now[0])
     keys.put(TOKEN, KEY)
-    now[0] = 0.7
+    now[0] = at
     claim = keys.renewal_due(TOKEN)
     assert claim is not None
+    return keys, claim, now
+
+
+def test_a_key_refused_when_read_again_is_forgotten() -> None:
+    keys, claim, _ = _claimed(0.7)
     keys.renew(TOKEN, claim, lambda: "revoked")  # authenticate_api_key's KeyRejection
     assert keys.get(TOKEN) is None  # the route reads it, refuses it and audits it
 
@@ -101,12 +98,7 @@ def test_a_key_refused_when_read_again_is_forgotten() -> None:
 def test_a_key_read_again_before_a_revocation_here_is_not_kept() -> None:
     """The read began before this process revoked the key and cleared the keys: what it
     found (the key still valid) must not be put back."""
-    now = [0.0]
-    keys = RecentKeys(clock=lambda: now[0])
-    keys.put(TOKEN, KEY)
-    now[0] = 0.7
-    claim = keys.renewal_due(TOKEN)
-    assert claim is not None
+    keys, claim, _ = _claimed(0.7)
 
     def read() -> Principal:
         keys.clear()  # the revocation commits while the read is under way
@@ -117,16 +109,11 @@ def test_a_key_read_again_before_a_revocation_here_is_not_kept() -> None:
 
 
 def test_a_failed_read_leaves_the_key_to_lapse_and_may_be_claimed_again() -> None:
-    now = [0.0]
-    keys = RecentKeys(clock=lambda: now[0])
-    keys.put(TOKEN, KEY)
-    now[0] = 0.6
+    keys, claim, now = _claimed(0.6)
 
     def fails() -> Principal:
         raise ConnectionError("the database went away")
 
-    claim = keys.renewal_due(TOKEN)
-    assert claim is not None
     with pytest.raises(ConnectionError):
         keys.renew(TOKEN, claim, fails)
     assert keys.get(TOKEN) == KEY  # still within its second
