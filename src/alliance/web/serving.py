@@ -47,47 +47,53 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-#: Writes held for one turn of the event loop at most this many bytes: a large streamed
-#: response goes out as it is written.
+#: A write at least this large is never held: its own size makes the extra send cheap.
 COALESCE_BYTES = 64 * 1024
 
 
 class CoalescingTransport:
-    """A connection's transport whose writes within one turn of the event loop go out in
-    one send.
+    """A connection's transport that sends a write together with the one after it.
 
     uvicorn writes a response's head and its body in two writes; with ``TCP_NODELAY``
     each is a system call and a packet of its own (a sixth of a match worker's time on
-    a busy server went to the head's alone). Held until the loop's next turn (or
-    :data:`COALESCE_BYTES`), they leave together. Everything but writing and closing is
-    the connection's own transport."""
+    a busy server went to the head's alone). Here one write is held: the next one sends
+    both in one call at once (a head, then its body), and a write nothing follows is
+    sent at the loop's next turn (a streamed response's last chunk, ``100 Continue``).
+    Holding only until the next write, not to the end of the turn, keeps what the app
+    does after answering (its bookkeeping) from delaying the answer. Everything but
+    writing and closing is the connection's own transport."""
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
-        self._held: list[bytes] = []
-        self._size = 0
+        self._held: bytes | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not self._held:
-            self._loop.call_soon(self.flush)
-        self._held.append(bytes(data))
-        self._size += len(data)
-        if self._size >= COALESCE_BYTES:
-            self.flush()
+        held, self._held = self._held, None
+        if held is None:
+            if len(data) >= COALESCE_BYTES:
+                self._send(data)
+            else:
+                self._held = bytes(data)
+                self._loop.call_soon(self.flush)
+        elif len(data) >= COALESCE_BYTES:
+            self._send(held)
+            self._send(data)
+        else:
+            self._send(held + bytes(data))
 
     def writelines(self, lines: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in lines:
             self.write(data)
 
     def flush(self) -> None:
-        """Send what is held (a closed connection drops it, as its transport would)."""
-        if not self._held:
-            return
-        data = b"".join(self._held)
-        self._held.clear()
-        self._size = 0
-        if not self._transport.is_closing():
+        """Send what is held, if anything."""
+        held, self._held = self._held, None
+        if held is not None:
+            self._send(held)
+
+    def _send(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._transport.is_closing():  # a closed connection drops it, as its own
             self._transport.write(data)
 
     def close(self) -> None:
@@ -95,8 +101,7 @@ class CoalescingTransport:
         self._transport.close()
 
     def abort(self) -> None:
-        self._held.clear()
-        self._size = 0
+        self._held = None
         self._transport.abort()
 
     def __getattr__(self, name: str) -> Any:

@@ -146,31 +146,35 @@ class _Transport:
         return f"info {name}"
 
 
-def test_a_responses_writes_within_one_turn_of_the_loop_go_out_in_one_send() -> None:
-    async def run() -> tuple[list[bytes], list[bytes], bool]:
+def test_a_responses_head_and_body_go_out_in_one_send_at_once() -> None:
+    async def run() -> tuple[list[bytes], list[bytes], list[bytes], bool]:
         inner = _Transport()
         transport = serving.CoalescingTransport(inner, asyncio.get_running_loop())  # type: ignore[arg-type]
         transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+        held = list(inner.sent)  # the head waits for what follows it
         transport.write(bytearray(b"{}"))
-        before = list(inner.sent)  # nothing sent within the turn
-        await asyncio.sleep(0)
-        after = list(inner.sent)
-        transport.write(b"next")
+        together = list(inner.sent)  # sent at once with its body, not at the turn's end
+        transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await asyncio.sleep(0)  # nothing followed it: sent at the loop's next turn
+        alone = inner.sent[len(together) :]
+        transport.write(b"last")
         transport.close()  # what is held goes out before the connection closes
-        return before, after + inner.sent[1:], inner.closed
+        return held, together, alone + inner.sent[len(together) + len(alone) :], inner.closed
 
-    before, after, closed = asyncio.run(run())
-    assert before == []
-    assert after == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", b"next"]
+    held, together, then, closed = asyncio.run(run())
+    assert held == []
+    assert together == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    assert then == [b"HTTP/1.1 100 Continue\r\n\r\n", b"last"]
     assert closed
 
 
-def test_a_large_write_goes_out_at_once_and_an_abort_drops_what_is_held() -> None:
+def test_a_large_write_is_not_held_and_an_abort_drops_what_is_held() -> None:
     async def run() -> _Transport:
         inner = _Transport()
         transport = serving.CoalescingTransport(inner, asyncio.get_running_loop())  # type: ignore[arg-type]
-        transport.write(b"x" * serving.COALESCE_BYTES)
-        assert inner.sent == [b"x" * serving.COALESCE_BYTES]
+        transport.write(b"head")
+        transport.write(b"x" * serving.COALESCE_BYTES)  # not copied into one send
+        assert inner.sent == [b"head", b"x" * serving.COALESCE_BYTES]
         assert transport.get_extra_info("peername") == "info peername"  # the rest is its own
         transport.write(b"held")
         transport.abort()
@@ -178,4 +182,4 @@ def test_a_large_write_goes_out_at_once_and_an_abort_drops_what_is_held() -> Non
         return inner
 
     inner = asyncio.run(run())
-    assert inner.sent == [b"x" * serving.COALESCE_BYTES] and inner.aborted
+    assert inner.sent == [b"head", b"x" * serving.COALESCE_BYTES] and inner.aborted
