@@ -168,7 +168,7 @@ def service_benchmark(count: int = DEFAULT_HASHES, seed: int = 29) -> list[str]:
             # The engine alone on the file the workers map, one query at a time as the
             # lane asks, after as many to warm it: the floor under a lookup's cost (the
             # rest is the HTTP stack and the service).
-            mapped = PdqIndex.open(data_dir / "indexes" / f"pdq-{bank.uid}.pdqidx")
+            mapped = PdqIndex.open(indexes.index_file(data_dir / "indexes", bank))
             alone = [random_hex() for _ in range(2 * _BODIES)]
             for query in alone[:_BODIES]:
                 mapped.search_many([query], bank.pdq_threshold)

@@ -142,6 +142,11 @@ def loaded_index(engine: Engine, bank: Bank) -> BankIndex | None:
     return None if slot is None else _current(slot, bank)
 
 
+def index_file(directory: Path, bank: Bank) -> Path:
+    """The file of ``bank``'s base index in ``directory`` (every process maps the same)."""
+    return directory / f"pdq-{bank.uid}.pdqidx"
+
+
 def bank_index(session: Session, bank: Bank) -> BankIndex:
     """The bank's PDQ index, current as of ``bank`` (its revision): opened or built on
     first use, then brought up to date by deltas."""
@@ -151,7 +156,7 @@ def bank_index(session: Session, bank: Bank) -> BankIndex:
     if (index := _current(slot, bank)) is not None:
         return index
     directory = session.info.get(INDEX_DIR_KEY)
-    path = Path(directory) / f"pdq-{bank.uid}.pdqidx" if directory else None
+    path = index_file(Path(directory), bank) if directory else None
     with slot.lock:
         index = slot.index
         if index is None:

@@ -47,10 +47,10 @@ class RecentBanks:
         """Every bank, read within the last ``seconds`` (through ``session`` if not)."""
         if (rows := self.fresh()) is not None:
             return rows
-        rows, until = self._read(session)
+        read = self._read(session)
         with self._lock:
-            self._rows = (rows, until)
-        return rows
+            self._keep(read)
+        return read[0]
 
     def renewal_due(self) -> int | None:
         """A claim on the rows' next read when they are past half their time (None: not

@@ -50,10 +50,10 @@ class RecentWatches:
         if not: one row, and the hashes again only if their sequence moved)."""
         if (hashes := self.fresh()) is not None:
             return hashes
-        known, sequence, until = self._read(session)
+        read = self._read(session)
         with self._lock:
-            self._hashes, self._sequence, self._until = known, sequence, until
-        return known
+            self._keep(read)
+        return read[0]
 
     def renewal_due(self) -> int | None:
         """A claim on the next check when the hashes are past half their time (None: not
