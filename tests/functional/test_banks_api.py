@@ -627,6 +627,7 @@ def test_a_hit_on_an_entry_met_lately_is_answered_from_memory(
     monkeypatch.setattr(MatchLane, "_match", on_a_thread)
     sessions = app.state.alliance.sessions
     writer = app.state.alliance.match_events
+    writer.interval = 3600  # its thread writes nothing while the statements are counted
     near = {"signals": [{"signal_type": "pdq", "signal": flip_bits(pdq_hex(21), 3)}]}
     with TestClient(app) as client:
         warm = client.post("/api/v1/match", headers=headers, json=near)
@@ -773,6 +774,34 @@ def test_the_lane_reads_a_key_again_before_its_second_lapses(
         refused = client.post("/api/v1/match", headers=headers, json=miss)
         assert refused.status_code == 401 and "revoked" in refused.text
     engine.dispose()
+
+
+def test_the_lane_reads_nothing_ahead_on_a_connection_it_cannot_lend(
+    app: FastAPI, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions bound to one connection (the tests' rolled-back transaction) cannot be used
+    by a worker thread while a request uses them: the lane then starts no read ahead, and
+    the route reads the key and the banks' rows again once they lapse."""
+    now = [0.0]
+    keys = app.state.alliance.recent_keys = RecentKeys(clock=lambda: now[0])
+    app.state.alliance.recent_banks = RecentBanks(clock=lambda: now[0])
+    app.state.alliance.recent_watches = RecentWatches(clock=lambda: now[0])
+    with sessions.begin() as session:
+        industry = factories.organisation(session, OrgKind.industry, "US")
+        _, token = factories.api_key(session, industry, Role.reviewer)
+    headers = {"Authorization": f"Bearer {token}"}
+    ahead: list[object] = []
+    monkeypatch.setattr(MatchLane, "_read", lambda self, reads: ahead.append(reads))
+    route = _counting_route_matches(monkeypatch)
+    miss = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(78)}]}
+    routed = []
+    with TestClient(app) as client:
+        for at in (0.0, 0.0, 0.0, 0.3, 1.2):  # read, kept, then due a read, then lapsed
+            now[0] = at
+            assert client.post("/api/v1/match", headers=headers, json=miss).status_code == 200
+            routed.append(len(route))
+    assert ahead == [] and keys.get(token) is not None
+    assert routed[2] == routed[3] < routed[4]  # from memory when due; the route once lapsed
 
 
 def test_what_changes_reaches_the_lane_at_once(fresh_db_url: str, tmp_path: Path) -> None:

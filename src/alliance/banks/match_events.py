@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from alliance.banks.models import MatchEvent
 from alliance.db.base import utcnow
 from alliance.db.bulk import insert_rows
-from alliance.db.session import holds_writer, writing
+from alliance.db.session import holds_writer, lends_connections, writing
 from alliance.errors import ConfigurationError, DatabaseNotReady
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class MatchEventWriter:
         """Start the thread that writes the queue every interval. A factory bound to one
         connection (the tests' rolled-back transaction) cannot lend it to a second thread:
         its events are then written by :meth:`flush`, feedback and :meth:`close`."""
-        if self._thread is not None or isinstance(self._sessions.kw.get("bind"), Connection):
+        if self._thread is not None or not lends_connections(self._sessions):
             return
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="match-events", daemon=True)

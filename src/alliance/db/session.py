@@ -167,6 +167,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def lends_connections(factory: sessionmaker[Session]) -> bool:
+    """Whether sessions from ``factory`` may run on two threads at once, each on a
+    connection of its own: not when it is bound to one connection (the tests' rolled-back
+    transaction), which a second thread would use in the middle of the first one's work."""
+    return not isinstance(factory.kw.get("bind"), Connection)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits at the end, rolls everything back on any error."""

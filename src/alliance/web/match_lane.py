@@ -52,7 +52,7 @@ from alliance.banks import indexes
 from alliance.banks import services as banks
 from alliance.banks.models import Bank
 from alliance.banks.schemas import MatchRequest
-from alliance.db.session import reading
+from alliance.db.session import lends_connections, reading
 from alliance.errors import AllianceError
 from alliance.web.capacity import replaying
 from alliance.web.state import AppState
@@ -144,8 +144,11 @@ class MatchLane:
 
     def _read_ahead(self, token: str) -> None:
         """Have the caller's key, the banks' rows and the watched hashes read again on a
-        worker thread, those of them that are past half their time and not being read."""
+        worker thread, those of them that are past half their time and not being read.
+        None with sessions bound to one connection (tests): the route reads what lapses."""
         state = self.state
+        if not lends_connections(state.sessions):
+            return
         reads: list[Callable[[Session], None]] = []
         if (key_claim := state.recent_keys.renewal_due(token)) is not None:
             reads.append(
