@@ -230,7 +230,9 @@ def test_feedback_on_a_match_still_queued_in_this_process(platform: Platform) ->
     engine.dispose()
 
 
-def test_feedback_on_a_match_another_process_still_queues(platform: Platform) -> None:
+def test_feedback_on_a_match_another_process_still_queues(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
     """Process A answered the match and has not written it; feedback reaches process B.
     PostgreSQL: B waits up to OTHER_PROCESS_WAIT for A to write it, then answers 404.
     SQLite: B's transaction holds the one writer, so A cannot write meanwhile: 404 at once
@@ -259,7 +261,9 @@ def test_feedback_on_a_match_another_process_still_queues(platform: Platform) ->
     try:
         started = time.monotonic()
         while match_id not in _written(b_sessions):
-            assert time.monotonic() - started < 30, "process A did not write its queue"
+            assert time.monotonic() - started < 30, (
+                f"process A did not write its queue ({a_events.queued()} queued): {caplog.text}"
+            )
             time.sleep(0.05)
         with b_sessions.begin() as session:
             out = banks.feedback(session, platform.reviewer, match_id, verdict)
