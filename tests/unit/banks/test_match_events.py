@@ -262,7 +262,7 @@ def test_feedback_on_a_match_another_process_still_queues(
         started = time.monotonic()
         while match_id not in _written(b_sessions):
             assert time.monotonic() - started < 30, (
-                f"process A did not write its queue ({a_events.queued()} queued): {caplog.text}"
+                f"process A did not write its queue ({a_events.queued} queued): {caplog.text}"
             )
             time.sleep(0.05)
         with b_sessions.begin() as session:
