@@ -108,6 +108,75 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
+class ConnectionShares:
+    """The connections each worker process holds, open and busy (a request started and
+    not yet answered), in memory the workers share: each writes its own two counts, reads
+    everyone's.
+
+    SO_REUSEPORT spreads new connections across the workers by their addresses, at random:
+    a keep-alive pool of 32 often lands 12 on one worker and 20 on the other (measured:
+    2,630 lookups/s and p99 27 ms, against 2,945 and 20 ms when it lands 16 and 16), and
+    a pool of 4 lands all on one a time in eight, the other core idle for as long as the
+    pool lives. A worker holding two connections more than another, and two more busy
+    ones at that moment, answers the next request on one of them with ``Connection:
+    close``: the client opens a new one, which the kernel places again. One such close at
+    a time per worker; a worker that is not busy never sheds, so a lightly used server
+    does not churn. ``-1``: a worker not running (starting, or being restarted)."""
+
+    ABSENT = -1
+
+    def __init__(self, counts: Any, worker: int) -> None:
+        self._counts = counts  # [open, busy] per worker: a shared array of C ints
+        self._open = 2 * worker
+        self._busy = 2 * worker + 1
+        self._shedding = False
+
+    @classmethod
+    def shared(cls, workers: int, context: Any) -> Any:
+        """The shared array for ``workers`` workers, each absent until it starts."""
+        return context.RawArray("i", [cls.ABSENT] * (2 * workers))
+
+    def started(self) -> None:
+        self._counts[self._open] = 0
+        self._counts[self._busy] = 0
+
+    @staticmethod
+    def stopped(counts: Any, worker: int) -> None:
+        """Mark ``worker`` absent (the supervisor, once it has died)."""
+        counts[2 * worker] = counts[2 * worker + 1] = ConnectionShares.ABSENT
+
+    def opened(self) -> None:
+        self._counts[self._open] += 1
+
+    def closed(self, in_flight: int, shed: bool) -> None:
+        self._counts[self._open] -= 1
+        self._counts[self._busy] -= in_flight
+        if shed:
+            self._shedding = False
+
+    def request_started(self) -> bool:
+        """Count a request as begun; True: close its connection once it is answered."""
+        self._counts[self._busy] += 1
+        if self._shedding:
+            return False
+        counts = self._counts[:]
+        mine_open, mine_busy = counts[self._open], counts[self._busy]
+        for other in range(0, len(counts), 2):
+            if other == self._open or counts[other] == self.ABSENT:
+                continue
+            if mine_open - counts[other] >= 2 and mine_busy - counts[other + 1] >= 2:
+                self._shedding = True
+                return True
+        return False
+
+    def request_answered(self) -> None:
+        self._counts[self._busy] -= 1
+
+
+#: This process's shares, when it is one of several workers (set by :func:`_worker`).
+_shares: ConnectionShares | None = None
+
+
 class _NoDelay(asyncio.Protocol):
     """Put before a uvicorn protocol: ``TCP_NODELAY`` on its connection, and its writes
     coalesced (:class:`CoalescingTransport`), then its own."""
@@ -137,7 +206,38 @@ except ImportError:  # a platform without httptools' wheel
 else:
 
     class NoDelayHttpToolsProtocol(_NoDelay, HttpToolsProtocol):
-        """uvicorn's httptools protocol, with ``TCP_NODELAY`` on its connection."""
+        """uvicorn's httptools protocol, with ``TCP_NODELAY`` on its connection and, with
+        several workers, its share of their connections kept (:class:`ConnectionShares`).
+        """
+
+        _in_flight = 0
+        _shed = False
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            if _shares is not None:
+                _shares.opened()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if _shares is not None:
+                _shares.closed(self._in_flight, self._shed)
+                self._in_flight = 0
+            super().connection_lost(exc)
+
+        def on_headers_complete(self) -> None:
+            previous = self.cycle
+            super().on_headers_complete()
+            if _shares is not None and self.cycle is not previous:  # not an upgrade
+                self._in_flight += 1
+                if _shares.request_started():
+                    self._shed = True
+                    self.cycle.keep_alive = False  # "Connection: close" on its answer
+
+        def on_response_complete(self) -> None:
+            if _shares is not None and self._in_flight:
+                self._in_flight -= 1
+                _shares.request_answered()
+            super().on_response_complete()
 
     HTTP_PARSER = "httptools"
     HTTP_PROTOCOL = f"{__name__}:NoDelayHttpToolsProtocol"
@@ -204,11 +304,15 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def _worker(config: uvicorn.Config) -> None:
+def _worker(config: uvicorn.Config, counts: Any = None, number: int = 0) -> None:
     """One worker process: its own listening socket, then uvicorn's server on it."""
+    global _shares  # noqa: PLW0603 - one per process, read by each connection's protocol
     sock = reuse_port_socket(config.host, config.port)
     config.load()  # the app built here (uvicorn would on start), then its heap frozen
     freeze_heap()
+    if counts is not None:
+        _shares = ConnectionShares(counts, number)
+        _shares.started()
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -226,26 +330,30 @@ def run_workers(config: uvicorn.Config, workers: int) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     processes: list[tuple[multiprocessing.process.BaseProcess, float]] = []
+    counts = ConnectionShares.shared(workers, context)
 
-    def start() -> tuple[multiprocessing.process.BaseProcess, float]:
-        process = context.Process(target=_worker, args=(config,), name="alliance-web")
+    def start(number: int) -> tuple[multiprocessing.process.BaseProcess, float]:
+        process = context.Process(
+            target=_worker, args=(config, counts, number), name="alliance-web"
+        )
         process.start()
         return process, time.monotonic()
 
     code = 0
     try:
-        processes = [start() for _ in range(workers)]
+        processes = [start(number) for number in range(workers)]
         while not stopping.wait(0.5):
             for number, (process, started) in enumerate(processes):
                 if process.is_alive():
                     continue
+                ConnectionShares.stopped(counts, number)
                 if time.monotonic() - started < STARTUP_SECONDS:
                     log.error("a web worker stopped as it started (exit %s)", process.exitcode)
                     code = 1
                     stopping.set()
                     break
                 log.error("a web worker stopped (exit %s); starting another", process.exitcode)
-                processes[number] = start()
+                processes[number] = start(number)
     finally:
         for process, _ in processes:
             if process.is_alive():

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from alliance.settings import load_settings
 from alliance.web import serving
+from alliance.web.serving import ConnectionShares
 
 HAS_UVLOOP = importlib.util.find_spec("uvloop") is not None
 HAS_HTTPTOOLS = importlib.util.find_spec("httptools") is not None
@@ -183,3 +184,121 @@ def test_a_large_write_is_not_held_and_an_abort_drops_what_is_held() -> None:
 
     inner = asyncio.run(run())
     assert inner.sent == [b"head", b"x" * serving.COALESCE_BYTES] and inner.aborted
+
+
+# --- spreading connections across the workers ------------------------------------------
+
+
+def _shares(counts: list[int], worker: int = 0) -> serving.ConnectionShares:
+    return serving.ConnectionShares(counts, worker)
+
+
+def test_a_worker_sheds_a_connection_only_when_it_holds_two_more_and_is_busier() -> None:
+    """[open, busy] per worker. Worker 0 sheds when it holds two connections more than
+    another worker and two more busy ones; never two at once; absent workers don't count."""
+    counts = [ConnectionShares.ABSENT] * 4
+    mine = _shares(counts, 0)
+    mine.started()
+    for _ in range(6):
+        mine.opened()
+    counts[2:] = [ConnectionShares.ABSENT, ConnectionShares.ABSENT]
+    assert [mine.request_started() for _ in range(3)] == [False] * 3  # no other worker
+    counts[2:] = [4, 0]  # another holds 4, none busy: 6 - 4 = 2 open, 3 busy more
+    assert mine.request_started() is True
+    assert mine.request_started() is False  # one close at a time
+    mine.closed(in_flight=1, shed=True)  # the shed connection went, its request answered
+    assert counts[:2] == [5, 4]  # five requests begun, one of them gone with its connection
+    counts[2:] = [4, 2]  # 5 - 4 = 1 open more: balanced enough
+    assert mine.request_started() is False
+    for _ in range(5):
+        mine.request_answered()
+    assert counts[:2] == [5, 0]
+
+
+def test_a_lightly_used_worker_does_not_shed() -> None:
+    """Many connections, but few requests at a time: nothing is closed."""
+    counts = [0, 0, 2, 1]
+    mine = _shares(counts, 0)
+    mine.started()
+    for _ in range(10):
+        mine.opened()
+    for _ in range(50):
+        assert mine.request_started() is False  # 1 busy against 1
+        mine.request_answered()
+
+
+def test_a_stopped_worker_is_absent_until_it_starts_again() -> None:
+    counts = [3, 1, 7, 5]
+    ConnectionShares.stopped(counts, 1)
+    assert counts == [3, 1, ConnectionShares.ABSENT, ConnectionShares.ABSENT]
+    _shares(counts, 1).started()
+    assert counts == [3, 1, 0, 0]
+
+
+async def slow(scope: Scope, receive: Receive, send: Send) -> None:
+    """A request that takes a while: several are in flight at once."""
+    assert scope["type"] == "http"
+    await asyncio.sleep(0.3)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.mark.skipif(not HAS_HTTPTOOLS, reason="shedding is on the httptools protocol")
+def test_a_worker_holding_more_connections_closes_one_after_its_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that is worker 0 of two, the other holding no connection: of four
+    keep-alive clients busy at once, one answer says ``Connection: close`` (the client
+    then reconnects, and the kernel places it again), every answer is whole, and once
+    the clients have gone its counts are back to nothing."""
+    counts = [ConnectionShares.ABSENT] * 4
+    shares = serving.ConnectionShares(counts, 0)
+    shares.started()
+    counts[2:] = [0, 0]
+    monkeypatch.setattr(serving, "_shares", shares)
+    options = serving.uvicorn_options(load_settings(data_dir=tmp_path))
+    config = uvicorn.Config(slow, host="127.0.0.1", port=0, lifespan="off", **options)
+    listening = config.bind_socket()
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.02)
+        assert server.started
+        host, port = listening.getsockname()
+        closes: list[str] = []
+        failures: list[BaseException] = []
+
+        def client() -> None:
+            connection = http.client.HTTPConnection(host, port, timeout=10)
+            try:
+                for _ in range(3):
+                    connection.request("GET", "/")
+                    response = connection.getresponse()
+                    assert (response.status, response.read()) == (200, b"ok")
+                    if response.getheader("connection", "").lower() == "close":
+                        closes.append("close")  # http.client reconnects on its next request
+            except BaseException as exc:  # reported below, on the test's thread
+                failures.append(exc)
+            finally:
+                connection.close()
+
+        clients = [threading.Thread(target=client) for _ in range(4)]
+        for started in clients:
+            started.start()
+        for started in clients:
+            started.join(timeout=30)
+        assert failures == []
+        assert len(closes) >= 1
+        for _ in range(500):  # the server sees the clients' closes
+            if counts[:2] == [0, 0]:
+                break
+            time.sleep(0.01)
+        assert counts[:2] == [0, 0]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listening.close()
