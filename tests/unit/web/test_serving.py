@@ -18,6 +18,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,36 @@ async def constant(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
+def _ok(connection: http.client.HTTPConnection) -> http.client.HTTPResponse:
+    """``GET /`` on ``connection``, answered 200 "ok"."""
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (200, b"ok")
+    return response
+
+
+@contextmanager
+def _serving(config: uvicorn.Config) -> Iterator[tuple[uvicorn.Server, str, int]]:
+    """uvicorn serving ``config`` on a thread, on the socket uvicorn binds and hands its
+    workers: (the server, its host, its port), until the block ends."""
+    listening = config.bind_socket()
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.02)
+        assert server.started
+        host, port = listening.getsockname()
+        yield server, host, port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listening.close()
+
+
 @pytest.mark.parametrize(
     "loop",
     [
@@ -51,23 +83,11 @@ def test_connections_on_the_workers_socket_have_tcp_nodelay(loop: str, tmp_path:
     config = uvicorn.Config(
         constant, host="127.0.0.1", port=0, workers=2, lifespan="off", **options
     )
-    listening = config.bind_socket()  # the socket uvicorn binds and hands its workers
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started or not thread.is_alive():
-                break
-            time.sleep(0.02)
-        assert server.started
-        host, port = listening.getsockname()
+    with _serving(config) as (server, host, port):
         connection = http.client.HTTPConnection(host, port, timeout=10)
         try:
             for _ in range(20):
-                connection.request("GET", "/")
-                response = connection.getresponse()
-                assert (response.status, response.read()) == (200, b"ok")
+                _ok(connection)
             client_socket = connection.sock
             assert client_socket is not None
             (accepted,) = server.server_state.connections  # the one keep-alive connection
@@ -76,10 +96,6 @@ def test_connections_on_the_workers_socket_have_tcp_nodelay(loop: str, tmp_path:
             assert server_socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         finally:
             connection.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listening.close()
 
 
 def test_the_fast_parser_and_loop_where_the_platform_has_them(tmp_path: Path) -> None:
@@ -258,17 +274,7 @@ def test_a_worker_holding_more_connections_closes_one_after_its_answer(
     monkeypatch.setattr(serving, "_shares", shares)
     options = serving.uvicorn_options(load_settings(data_dir=tmp_path))
     config = uvicorn.Config(slow, host="127.0.0.1", port=0, lifespan="off", **options)
-    listening = config.bind_socket()
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started or not thread.is_alive():
-                break
-            time.sleep(0.02)
-        assert server.started
-        host, port = listening.getsockname()
+    with _serving(config) as (_server, host, port):
         closes: list[str] = []
         failures: list[BaseException] = []
 
@@ -276,10 +282,7 @@ def test_a_worker_holding_more_connections_closes_one_after_its_answer(
             connection = http.client.HTTPConnection(host, port, timeout=10)
             try:
                 for _ in range(3):
-                    connection.request("GET", "/")
-                    response = connection.getresponse()
-                    assert (response.status, response.read()) == (200, b"ok")
-                    if response.getheader("connection", "").lower() == "close":
+                    if _ok(connection).getheader("connection", "").lower() == "close":
                         closes.append("close")  # http.client reconnects on its next request
             except BaseException as exc:  # reported below, on the test's thread
                 failures.append(exc)
@@ -298,7 +301,3 @@ def test_a_worker_holding_more_connections_closes_one_after_its_answer(
                 break
             time.sleep(0.01)
         assert counts[:2] == [0, 0]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listening.close()
