@@ -137,13 +137,13 @@ class ConnectionShares:
         return context.RawArray("i", [cls.ABSENT] * (2 * workers))
 
     def started(self) -> None:
-        self._counts[self._open] = 0
-        self._counts[self._busy] = 0
+        self._counts[self._open] = self._counts[self._busy] = 0
 
-    @staticmethod
-    def stopped(counts: Any, worker: int) -> None:
+    @classmethod
+    def stopped(cls, counts: Any, worker: int) -> None:
         """Mark ``worker`` absent (the supervisor, once it has died)."""
-        counts[2 * worker] = counts[2 * worker + 1] = ConnectionShares.ABSENT
+        shares = cls(counts, worker)
+        counts[shares._open] = counts[shares._busy] = cls.ABSENT
 
     def opened(self) -> None:
         self._counts[self._open] += 1
@@ -304,15 +304,15 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def _worker(config: uvicorn.Config, counts: Any = None, number: int = 0) -> None:
-    """One worker process: its own listening socket, then uvicorn's server on it."""
+def _worker(config: uvicorn.Config, counts: Any, number: int) -> None:
+    """Worker ``number``: its own listening socket, then uvicorn's server on it, its
+    connections counted in ``counts`` (:class:`ConnectionShares`)."""
     global _shares  # noqa: PLW0603 - one per process, read by each connection's protocol
     sock = reuse_port_socket(config.host, config.port)
     config.load()  # the app built here (uvicorn would on start), then its heap frozen
     freeze_heap()
-    if counts is not None:
-        _shares = ConnectionShares(counts, number)
-        _shares.started()
+    _shares = ConnectionShares(counts, number)
+    _shares.started()
     uvicorn.Server(config).run(sockets=[sock])
 
 

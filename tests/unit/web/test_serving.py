@@ -268,7 +268,7 @@ def test_a_worker_holding_more_connections_closes_one_after_its_answer(
     then reconnects, and the kernel places it again), every answer is whole, and once
     the clients have gone its counts are back to nothing."""
     counts = [ConnectionShares.ABSENT] * 4
-    shares = serving.ConnectionShares(counts, 0)
+    shares = _shares(counts, 0)
     shares.started()
     counts[2:] = [0, 0]
     monkeypatch.setattr(serving, "_shares", shares)
