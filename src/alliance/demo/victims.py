@@ -855,41 +855,55 @@ def _earlier_seizures(
 ) -> int:
     """Each police force's seizures of the earlier years, as hash sets: some of their own
     series' known files, a few first sightings of other forces' series (their agencies are
-    alerted, and acknowledge within days) and many files nobody knows. Returns how many."""
+    alerted, and acknowledge within days) and many files nobody knows. A year whose draws
+    sighted nothing new of another force's gets one more seizure, late in the year, that
+    does: every year has alerts to show. Returns how many seizures."""
     owner_of = {p.series.id: p.owner for p in planned}
     members = [r for r in media_rows if r["series_id"] in owner_of]
+
+    def unsighted(cc: str, when: datetime) -> list[dict[str, Any]]:
+        """Other forces' files first seen before ``when`` and not sighted since: a
+        seizure of one alerts its agency (triage marks it distributed)."""
+        return [
+            r
+            for r in members
+            if r["first_seen_at"] < when and owner_of[r["series_id"]] != cc
+            if r["submissions"] == 1
+        ]
+
+    def seize(cc: str, when: datetime, reference: str) -> int:
+        """One seizure by ``cc``'s police at ``when``; returns the alerts it raised."""
+        own = [r for r in members if r["first_seen_at"] < when and owner_of[r["series_id"]] == cc]
+        theirs = unsighted(cc, when)
+        chosen = rng.sample(own, min(len(own), rng.randint(3, 25)))
+        chosen += rng.sample(theirs, min(len(theirs), rng.randint(1, 4)))
+        for r in chosen:  # as triage counts them: sighted files are distributed
+            r["submissions"] += 1
+        lines = [{"md5": r["md5"], "sha1": r["sha1"]} for r in chosen]
+        lines += [{"md5": _hex(rng, 32), "sha1": _hex(rng, 40)} for _ in range(rng.randint(10, 60))]
+        rng.shuffle(lines)
+        data = "".join(
+            json.dumps({"path": f"seizure/{n:05d}.jpg", **line}) + "\n"
+            for n, line in enumerate(lines, start=1)
+        )
+        clock.when = when
+        seizure = triage.triage_seizure(
+            session, police[cc], data.encode(), fmt=SeizureFormat.jsonl, case_reference=reference
+        )
+        return _acknowledge(session, rng, police, seizure.reference, when)
+
     made = 0
     for year in range(today.year - EARLIER_YEARS, today.year):
+        alerts = 0
         for cc in POLICE_COUNTRIES:
             for _ in range(rng.randint(*SEIZURES_PER_YEAR)):
                 when = _noon(date(year, 1, 1) + timedelta(days=rng.randint(0, 360)))
-                seen = [r for r in members if r["first_seen_at"] < when]
-                own = [r for r in seen if owner_of[r["series_id"]] == cc]
-                theirs = [
-                    r for r in seen if owner_of[r["series_id"]] != cc and r["submissions"] == 1
-                ]
-                chosen = rng.sample(own, min(len(own), rng.randint(3, 25)))
-                chosen += rng.sample(theirs, min(len(theirs), rng.randint(1, 4)))
-                lines = [{"md5": r["md5"], "sha1": r["sha1"]} for r in chosen]
-                lines += [
-                    {"md5": _hex(rng, 32), "sha1": _hex(rng, 40)}
-                    for _ in range(rng.randint(10, 60))
-                ]
-                rng.shuffle(lines)
-                data = "".join(
-                    json.dumps({"path": f"seizure/{n:05d}.jpg", **line}) + "\n"
-                    for n, line in enumerate(lines, start=1)
-                )
-                clock.when = when
-                seizure = triage.triage_seizure(
-                    session,
-                    police[cc],
-                    data.encode(),
-                    fmt=SeizureFormat.jsonl,
-                    case_reference=f"DEMO-{year}-{made + 1:03d}",
-                )
-                _acknowledge(session, rng, police, seizure.reference, when)
+                alerts += seize(cc, when, f"DEMO-{year}-{made + 1:03d}")
                 made += 1
+        late = _noon(date(year, 12, 1))
+        if not alerts and (cc := next((c for c in POLICE_COUNTRIES if unsighted(c, late)), "")):
+            seize(cc, late, f"DEMO-{year}-{made + 1:03d}")
+            made += 1
     return made
 
 
@@ -899,12 +913,15 @@ def _acknowledge(
     police: dict[str, Principal],
     subject: str,
     raised: datetime,
-) -> None:
-    """The agencies alerted by a seizure acknowledge within hours or a couple of weeks."""
+) -> int:
+    """The agencies alerted by a seizure acknowledge within hours or a couple of weeks.
+    Returns how many were alerted."""
     session.flush()
-    alerts = session.execute(
-        select(DeconflictionAlert).where(DeconflictionAlert.subject == subject)
-    ).scalars()
+    alerts = (
+        session.execute(select(DeconflictionAlert).where(DeconflictionAlert.subject == subject))
+        .scalars()
+        .all()
+    )
     by_organisation = {p.organisation_id: p for p in police.values()}
     for alert in alerts:
         agency = by_organisation.get(alert.organisation_id)
@@ -914,3 +931,4 @@ def _acknowledge(
         alert.acknowledged_at = raised + timedelta(
             hours=min(400.0, rng.lognormvariate(math.log(30), 1.1))
         )
+    return len(alerts)
