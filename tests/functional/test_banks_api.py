@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -605,6 +606,60 @@ def _without_ids(answer: dict[str, Any]) -> dict[str, Any]:
             for r in answer["results"]
         ]
     }
+
+
+def test_a_first_hit_on_an_entry_of_the_base_is_answered_from_its_card_file(
+    fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bank's index is built with its entries' cards (alliance.banks.indexes): a hit
+    on an entry that no request has met is answered by the lane with no statement run,
+    saying of the entry what the database says; a vote on it is in the next answer."""
+    engine, app, headers = _served(fresh_db_url, tmp_path)
+    _clocks_stopped(app)
+    route = _counting_route_matches(monkeypatch)
+    sessions = app.state.alliance.sessions
+    with sessions.begin() as session:
+        owner = session.execute(select(Bank).where(Bank.name == "events")).scalar_one().owner
+        analyst = factories.principal(factories.user(session, owner, Role.analyst))
+        [expected] = banks.add_entries(
+            session,
+            analyst,
+            "events",
+            [
+                EntryIn(
+                    signal_type="pdq",
+                    signal=pdq_hex(22),
+                    classification={"iwf": "B", "vics": 2},
+                    note="seen on 198.51.100.7 — twice",
+                )
+            ],
+        ).entries
+    app.state.alliance.match_events.interval = 3600  # nothing written while counting
+    other = {"signals": [{"signal_type": "pdq", "signal": pdq_hex(21)}]}
+    near = {"signals": [{"signal_type": "pdq", "signal": flip_bits(pdq_hex(22), 4)}]}
+    with TestClient(app) as client:
+        # The key and the banks' rows read, the index built, a block of event ids taken.
+        assert client.post("/api/v1/match", headers=headers, json=other).status_code == 200
+        assert len(route) == 1
+        ran = _statements(engine)
+        hit = client.post("/api/v1/match", headers=headers, json=near)
+        assert hit.status_code == 200 and len(route) == 1
+        assert ran == [], ran
+        [match] = hit.json()["results"][0]["matches"]
+        assert match["entry_id"] == expected.id and match["distance"] == 4
+        assert match["matched_signal"] == expected.signal
+        assert match["classification"] == expected.classification.model_dump()
+        assert (match["note"], match["contributor"]) == (expected.note, expected.contributor)
+        assert (match["votes"], match["disputed"]) == (expected.votes, expected.disputed)
+        added_at = datetime.fromisoformat(match["added_at"].replace("Z", "+00:00"))
+        assert added_at == expected.added_at  # to the microsecond
+
+        with sessions.begin() as session:
+            voter = factories.principal(factories.user(session, owner, Role.analyst))
+            banks.vote(session, voter, "events", expected.id)
+        voted = client.post("/api/v1/match", headers=headers, json=near)
+        assert voted.json()["results"][0]["matches"][0]["votes"] == expected.votes + 1
+    engine.dispose()
 
 
 def test_a_hit_on_an_entry_met_lately_is_answered_from_memory(

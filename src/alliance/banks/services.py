@@ -627,6 +627,8 @@ class Searched:
     suppression: list[Bank]
     asked: list[tuple[str, dict[str, str]]]
     closest: dict[int, list[lookup.Closest]]
+    #: the index each bank was searched in (whose card file answers for its entries)
+    indexes: dict[int, BankIndex]
 
 
 def search_in_memory(
@@ -647,12 +649,14 @@ def search_in_memory(
     targets, suppression = _banks_to_search(request, [b for b in every_bank if can_see(actor, b)])
     asked = _asked(request)
     closest: dict[int, list[lookup.Closest]] = {}
+    searched_in: dict[int, BankIndex] = {}
     for bank in dict.fromkeys([*suppression, *targets]):
         index = index_of(bank)
         if index is None:
             return None
         closest[bank.id] = lookup.closest_in(index, bank, asked)
-    return Searched(targets, suppression, asked, closest)
+        searched_in[bank.id] = index
+    return Searched(targets, suppression, asked, closest, searched_in)
 
 
 def answer_from_memory(
@@ -665,7 +669,9 @@ def answer_from_memory(
     record: Callable[[list[match_events.NewMatch]], list[int] | None],
 ) -> MatchResponse | None:
     """:func:`match`'s answer from what :func:`search_in_memory` found and what the caller
-    holds in memory: ``cards``, the entries' cards (their bank's sequence unchanged);
+    holds in memory: the cards of the index searched (its card file, of the entries
+    unchanged since its base), else ``cards``, the entries' cards kept as read (their
+    bank's sequence unchanged);
     ``watched``, every hash a deconfliction target names (None: not at hand);
     ``record``, which queues the matches' events and gives their ids (None: no ids at
     hand). None when the answer needs the database: a card not at hand, a hash an agency
@@ -678,9 +684,13 @@ def answer_from_memory(
     found: dict[tuple[int, int], _Found] = {}
     for bank in dict.fromkeys([*searched.suppression, *searched.targets]):
         closest = searched.closest[bank.id]
-        met = cards.get(bank, {key for best in closest for key in best})
-        if met is None:
-            return None
+        keys = {key for best in closest for key in best}
+        met = searched.indexes[bank.id].cards_of(bank, keys) if keys else {}
+        if len(met) < len(keys):
+            kept = cards.get(bank, keys - met.keys())
+            if kept is None:
+                return None
+            met |= kept
         for n, best in enumerate(closest):
             found[(bank.id, n)] = [(met[key], *best[key]) for key in best]
     results, matches, touched = _answer(

@@ -404,6 +404,10 @@ class PdqIndex:
         offsets, blob = self._base_ids
         return bytes(blob[int(offsets[row]) : int(offsets[row + 1])]).decode()
 
+    def hash_of(self, row: int) -> str:
+        """Row ``row``'s PDQ hash, as hex."""
+        return bytes(self._digests[row]).hex()
+
     # --- searching --------------------------------------------------------------------
 
     def search(

@@ -21,6 +21,7 @@ from alliance.accounts.permissions import OrgKind, Role
 from alliance.accounts.policy import Principal
 from alliance.banks import indexes, lookup
 from alliance.banks import services as banks
+from alliance.banks.entry_cards import CARD_FILE_MAGIC, EntryCard
 from alliance.banks.models import Bank, BankEntry
 from alliance.banks.schemas import EntryIn
 from alliance.db import create_db_engine
@@ -172,18 +173,20 @@ def _newer_format(path: Path, bank: Bank) -> None:
     path.write_bytes(bytes(data))
 
 
-def _another_banks(path: Path, bank: Bank) -> None:
-    header, arrays = fileformat.read(path, MAGIC, (1,))
+def _header_changed(path: Path, magic: bytes, **changes: object) -> None:
+    """Write the file at ``path`` again (version 1) with ``changes`` to its header."""
+    header, arrays = fileformat.read(path, magic, (1,))
     copies = {name: np.array(array) for name, array in arrays.items()}
     header = {k: v for k, v in header.items() if k != "sections"}
-    fileformat.write(path, MAGIC, 1, {**header, "bank": "someone-else"}, copies)
+    fileformat.write(path, magic, 1, {**header, **changes}, copies)
+
+
+def _another_banks(path: Path, bank: Bank) -> None:
+    _header_changed(path, MAGIC, bank="someone-else")
 
 
 def _ahead_of_the_database(path: Path, bank: Bank) -> None:
-    header, arrays = fileformat.read(path, MAGIC, (1,))
-    copies = {name: np.array(array) for name, array in arrays.items()}
-    header = {k: v for k, v in header.items() if k != "sections"}
-    fileformat.write(path, MAGIC, 1, {**header, "sequence": bank.sequence + 50}, copies)
+    _header_changed(path, MAGIC, sequence=bank.sequence + 50)
 
 
 @pytest.mark.parametrize(
@@ -351,3 +354,143 @@ def test_processes_that_open_a_bank_at_once_build_its_file_once(
     finally:
         first.dispose()
         second.dispose()
+
+
+def _varied(session: Session, analyst: Principal, bank: Bank, count: int) -> list[int]:
+    """``count`` entries with every kind of card: categories or none, notes or none."""
+    schemes: list[dict[str, object]] = [
+        {},
+        {"baseline": True, "iwf": "A", "ncmec": "A1", "vics": 0},
+        {"iwf": "C", "vics": 4},
+        {"ncmec": "B2"},
+    ]
+    notes = [None, "", "seen on 203.0.113.7 — Ünïcode, 日本語", "x" * 1000]
+    items = [
+        EntryIn(
+            signal_type="pdq",
+            signal=value,
+            classification=schemes[n % len(schemes)],
+            note=notes[n % len(notes)],
+        )
+        for n, value in enumerate(_hashes(count))
+    ]
+    return [e.id for e in banks.add_entries(session, analyst, bank.name, items).entries]
+
+
+def _cards_in_database(session: Session, ids: list[int]) -> dict[int, EntryCard]:
+    session.expire_all()
+    rows = session.execute(select(BankEntry).where(BankEntry.id.in_(ids))).scalars()
+    return {entry.id: EntryCard.of(entry) for entry in rows}
+
+
+def test_the_base_holds_each_entrys_card_as_the_database_has_it(
+    session: Session, hotline: tuple[Principal, Bank], tmp_path: Path
+) -> None:
+    analyst, bank = hotline
+    session.info[indexes.INDEX_DIR_KEY] = str(tmp_path)
+    ids = _varied(session, analyst, bank, 24)
+    built = indexes.bank_index(session, bank)
+    assert built.cards_of(bank, ids) == _cards_in_database(session, ids)
+    assert (tmp_path / f"pdq-{bank.uid}.cards").is_file()
+
+    indexes.forget()  # a restart: the cards are mapped from their file
+    opened = indexes.bank_index(session, bank)
+    assert opened is not built and opened.cards is not None
+    assert opened.cards_of(bank, ids) == _cards_in_database(session, ids)
+    assert opened.cards_of(bank, [max(ids) + 1, -1]) == {}  # no such entries
+
+
+def test_an_entry_changed_since_the_base_has_no_card_from_it(
+    session: Session, hotline: tuple[Principal, Bank]
+) -> None:
+    analyst, bank = hotline
+    voter = factories.principal(factories.user(session, bank.owner, Role.analyst))
+    ids = _varied(session, analyst, bank, 8)
+    revision = bank.revision
+    indexes.bank_index(session, bank)
+    banks.vote(session, voter, bank.name, ids[0])  # the sequence moves, not the revision
+    banks.remove_entries(session, analyst, bank.name, [ids[1]])  # both move
+    session.refresh(bank)
+    assert bank.revision != revision
+    index = indexes.bank_index(session, bank)
+    cards = index.cards_of(bank, ids)
+    assert set(cards) == set(ids[2:])
+    assert cards == _cards_in_database(session, ids[2:])
+
+    banks.vote(session, voter, bank.name, ids[2])  # the revision stays
+    session.refresh(bank)
+    assert index.cards_of(bank, ids) == {}  # the index has not followed this change yet
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    assert indexes.loaded_index(engine, bank) is None  # the next query follows it
+    followed = indexes.bank_index(session, bank)
+    assert followed.base is index.base  # no rebuild, nor a delta of the search
+    assert str(ids[0]) in followed.hidden and followed.stale == {str(ids[2])}
+    assert set(followed.cards_of(bank, ids)) == set(ids[3:])
+
+
+def _cards_of_another_bank(path: Path, bank: Bank) -> None:
+    _header_changed(path, CARD_FILE_MAGIC, bank="someone-else")
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [_truncated, _newer_format, _cards_of_another_bank, "older"],
+    ids=["truncated", "newer-format", "another-bank", "of-an-older-base"],
+)
+def test_a_card_file_that_is_not_the_bases_is_not_used(
+    session: Session,
+    hotline: tuple[Principal, Bank],
+    tmp_path: Path,
+    spoil: object,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    analyst, bank = hotline
+    session.info[indexes.INDEX_DIR_KEY] = str(tmp_path)
+    values = _hashes(12)
+    ids = _add(session, analyst, bank, values)
+    indexes.bank_index(session, bank)
+    cards = tmp_path / f"pdq-{bank.uid}.cards"
+    if spoil == "older":
+        older = cards.read_bytes()
+        _add(session, analyst, bank, _hashes(1))
+        indexes.forget()
+        (tmp_path / f"pdq-{bank.uid}.pdqidx").unlink()
+        indexes.bank_index(session, bank)  # a new base, then its cards replaced by old ones
+        cards.write_bytes(older)
+    else:
+        assert callable(spoil)
+        spoil(cards, bank)
+    indexes.forget()
+    with caplog.at_level(logging.WARNING, logger="alliance.banks.indexes"):
+        index = indexes.bank_index(session, bank)
+    assert index.cards is None and index.file is not None  # the base itself is used
+    assert "card file not used" in caplog.text
+    assert _found(session, bank, values[5]) == {ids[5]}
+
+
+def test_many_stale_cards_compact_the_base_with_cards_anew(
+    committed: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexes, "COMPACT_AFTER", 4)
+    indexes.keep_indexes_in(committed, tmp_path)
+    with committed.begin() as session:
+        organisation = factories.organisation(session, OrgKind.hotline, "NL")
+        analyst = factories.principal(factories.user(session, organisation, Role.analyst))
+        voter = factories.principal(factories.user(session, organisation, Role.analyst))
+        bank_id = factories.bank(session, organisation, name="pictures").id
+        ids = _add(session, analyst, session.get_one(Bank, bank_id), _hashes(12))
+    with committed.begin() as session:
+        first = indexes.bank_index(session, session.get_one(Bank, bank_id))
+    for entry_id in ids[:5]:  # five votes: five stale cards, past the threshold of four
+        with committed.begin() as session:
+            banks.vote(session, voter, "pictures", entry_id)
+        with committed.begin() as session:
+            indexes.bank_index(session, session.get_one(Bank, bank_id))
+    indexes.wait_for_compactions()
+    with committed.begin() as session:
+        bank = session.get_one(Bank, bank_id)
+        index = indexes.bank_index(session, bank)
+        assert index.base is not first.base and index.stale == frozenset()
+        assert index.cards_of(bank, ids) == _cards_in_database(session, ids)
+        assert [index.cards_of(bank, [i])[i].votes for i in ids[:6]] == [2, 2, 2, 2, 2, 1]
