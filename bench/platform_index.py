@@ -163,6 +163,7 @@ def platform_index_benchmark(count: int = DEFAULT_HASHES, trials: int = 20) -> l
         assert _query(world.sessions, world.bank_id, world.stored[0])
         build = time.perf_counter() - start
         size = next(Path(tmp).glob("*.pdqidx")).stat().st_size
+        cards = next(Path(tmp).glob("*.cards")).stat().st_size
 
         # A new entry: committed, then looked for, as a platform's next query would.
         after_commit: list[float] = []
@@ -204,10 +205,12 @@ def platform_index_benchmark(count: int = DEFAULT_HASHES, trials: int = 20) -> l
         indexes.forget()
     return [
         "| bank | first build from the database (each change's cost before) | index file "
+        "(+ the entries' cards) "
         "| restart: open + changes since | one new entry matchable after its commit "
         "(median / max of 20) | 1,000 new entries matchable |",
         "|---|---|---|---|---|---|",
         f"| {count:,} PDQ on PostgreSQL | {build:.1f} s | {size / 2**20:,.0f} MiB "
+        f"(+ {cards / 2**20:,.0f} MiB) "
         f"| {statistics.median(opens) * 1000:.0f} ms (first query after it "
         f"{statistics.median(first_queries) * 1000:.0f} ms) "
         f"| {statistics.median(after_commit) * 1000:.0f} / {max(after_commit) * 1000:.0f} ms "
