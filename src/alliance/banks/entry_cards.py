@@ -215,7 +215,7 @@ class CardFile:
 
     def write(self, path: Path, extra: dict[str, Any]) -> None:
         """Write the file (atomically), with ``extra`` header keys (bank, sequence)."""
-        header = {**{k: v for k, v in self.header.items() if k != "sections"}, **extra}
+        header = {**self.header, **extra}  # an opened file's "sections" are laid out anew
         fileformat.write(path, CARD_FILE_MAGIC, CARD_FILE_VERSION, header, self._a)
 
     @classmethod

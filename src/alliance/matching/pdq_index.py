@@ -488,7 +488,7 @@ class PdqIndex:
             results[q].append(
                 Match(
                     row_id,
-                    bytes(self._digests[row]).hex(),
+                    self.hash_of(row),
                     distance,
                     self.bank_names[bank],
                     self.variant_names[int(self._variants[row])],
